@@ -1,0 +1,74 @@
+"""What a named case is: kernel, golden, specs and per-output comparisons, for a configuration."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from golden.spec import ScalarSpec, TensorSpec
+
+
+class ConfigError(ValueError):
+    """A configuration the case cannot take; the message names the argument and what is allowed."""
+
+
+@dataclass(frozen=True)
+class CaseConfig:
+    """Run-time configuration of a case. ``None`` fields take the case's defaults."""
+
+    preset: str = "DEMO"
+    batch: int = 1
+    seq: int = 1
+    start_pos: int | None = None
+    max_seq_len: int | None = None
+    seed: int = 0
+
+
+@dataclass
+class CompareResult:
+    """A comparison's verdict, its figures (JSON-serialisable numbers) and a short message."""
+
+    passed: bool
+    figures: dict[str, Any] = field(default_factory=dict)
+    message: str = ""
+
+
+class Comparison(Protocol):
+    """Compares one output. Gets every actual and expected output and the inputs by name."""
+
+    def __call__(
+        self,
+        actual: np.ndarray,
+        expected: np.ndarray,
+        *,
+        actual_outputs: Mapping[str, np.ndarray],
+        expected_outputs: Mapping[str, np.ndarray],
+        inputs: Mapping[str, Any],
+    ) -> CompareResult: ...
+
+
+@dataclass
+class Case:
+    """A named, runnable pairing of a pl kernel with its NumPy golden.
+
+    - ``kernel_file`` / ``kernel_name``: the kernel source file and its ``@pl.jit`` function.
+    - ``resolve_config(config)``: fills defaults and validates; raises ConfigError.
+    - ``make_specs(config)``: the kernel's parameters in order, inputs built from ``config.seed``.
+    - ``golden(inputs, config)``: NumPy outputs by name, computed from copies of the inputs.
+    - ``comparisons(config)``: one Comparison per output name.
+    - ``quality(inputs, outputs, config)``: optional case-specific figures (JSON "quality").
+    """
+
+    name: str
+    description: str
+    kernel_file: Path
+    kernel_name: str
+    resolve_config: Callable[[CaseConfig], CaseConfig]
+    make_specs: Callable[[CaseConfig], list[TensorSpec | ScalarSpec]]
+    golden: Callable[[Mapping[str, Any], CaseConfig], dict[str, np.ndarray]]
+    comparisons: Callable[[CaseConfig], dict[str, Comparison]]
+    quality: Callable[[Mapping[str, Any], Mapping[str, np.ndarray], CaseConfig], dict] | None = None
