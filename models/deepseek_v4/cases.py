@@ -1,0 +1,9 @@
+"""The DeepSeek-V4 cases the harness can run, by name."""
+
+from __future__ import annotations
+
+from golden.case import Case
+from models.deepseek_v4.compressor_case import CASE as COMPRESSOR_CASE
+from models.deepseek_v4.indexer_case import CASE as INDEXER_CASE
+
+CASES: list[Case] = [COMPRESSOR_CASE, INDEXER_CASE]

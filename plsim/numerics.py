@@ -1,0 +1,86 @@
+"""Bit-level numeric semantics of pl ops on plain NumPy arrays (no shapes rules, no tiles).
+
+CONTRACT (being implemented): every function takes and returns NumPy arrays stored in the
+DSL dtype's NumPy type (see plsim.dtypes), computes with the rules of PL_SEMANTICS.md and
+rounds its result to the result dtype. The op layer (plsim.ops) checks shapes/dtypes, valid
+regions and accounting, then calls these.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from plsim.dtypes import DType
+
+CAST_MODES = ("none", "rint", "round", "floor", "ceil", "trunc", "odd")
+
+
+def cast(x: np.ndarray, src: DType, dst: DType, mode: str = "round") -> np.ndarray:
+    """Convert ``x`` (stored as ``src``) to ``dst`` with rounding ``mode`` (PL_SEMANTICS §10).
+
+    Applies the a2a3 legalised chain for non-native pairs with the same mode at every hop,
+    saturating or wrapping per pair as §10 says. Same src and dst is the caller's error.
+    """
+    raise NotImplementedError
+
+
+def binary(op: str, a: np.ndarray, b: np.ndarray | int | float, dtype: DType) -> np.ndarray:
+    """Elementwise ``op`` in {add, sub, mul, div, maximum, minimum} of a and b (array or scalar).
+
+    Both operands are already in ``dtype`` (a scalar is converted to ``dtype`` first). 16-bit
+    floats compute in FP32 and round back (RNE); integers wrap; integer div truncates.
+    """
+    raise NotImplementedError
+
+
+def unary(op: str, x: np.ndarray, dtype: DType) -> np.ndarray:
+    """Elementwise ``op`` in {neg, abs, exp, sqrt, rsqrt, recip, log, relu} in ``dtype``."""
+    raise NotImplementedError
+
+
+def reduce(op: str, x: np.ndarray, axis: int, dtype: DType) -> np.ndarray:
+    """``op`` in {sum, max, min, prod} over ``axis`` with keepdims; floats accumulate in FP32."""
+    raise NotImplementedError
+
+
+def matmul(a: np.ndarray, b: np.ndarray, operand: DType) -> tuple[np.ndarray, DType]:
+    """``a @ b`` (2-D). INT8 x INT8 -> exact INT32 (wrapping); float -> FP32 accumulator.
+
+    Returns the result and its accumulator dtype.
+    """
+    raise NotImplementedError
+
+
+def sort32(values: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """Sort each 32-element block of each row descending, ties smaller index first.
+
+    ``values`` FP32 [R, N], ``idx`` UINT32 [R, N]; returns FP32 [R, 2N] interleaved pairs with
+    the index's raw UINT32 bits in the odd slots.
+    """
+    raise NotImplementedError
+
+
+def mrgsort_runs(src: np.ndarray, block_len: int) -> np.ndarray:
+    """Format 1: merge each group of 4 consecutive sorted runs of ``block_len`` columns.
+
+    ``src`` FP32 [1, C] pairs; ties take the earlier run. Same shape out.
+    """
+    raise NotImplementedError
+
+
+def mrgsort_lists(*lists: np.ndarray) -> np.ndarray:
+    """Format 2: merge 2-4 sorted pair rows [1, Ci] into one [1, sum Ci]; ties: earlier list."""
+    raise NotImplementedError
+
+
+def gather_mask(x: np.ndarray, pattern: int, output: DType | None) -> np.ndarray:
+    """Keep the column pattern ``pattern`` (1..7, PL_SEMANTICS §12.4) of every row.
+
+    With ``output`` of the same bit width the bits are reinterpreted.
+    """
+    raise NotImplementedError
+
+
+def gather_index(x: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """``out[r, k] = x[r, index[r, k]]`` (per-row column gather)."""
+    raise NotImplementedError
