@@ -33,7 +33,9 @@ def numpy_dtype(name: str | np.dtype) -> np.dtype:
     try:
         return DTYPES[str(name)]
     except KeyError:
-        raise ValueError(f"dtype: unknown dtype {name!r}; expected one of {sorted(DTYPES)}") from None
+        raise ValueError(
+            f"dtype: unknown dtype {name!r}; expected one of {sorted(DTYPES)}"
+        ) from None
 
 
 #: An initializer: None (zeros), a number (constant fill), an array (converted to the dtype), or
