@@ -1,0 +1,237 @@
+"""Elementwise, reduction and matmul arithmetic of pl ops, rounded to the result dtype.
+
+Rules (PL_SEMANTICS.md §8, §9, §11):
+
+- FP32 add/sub/mul/div/max/min are IEEE single-precision operations (NumPy float32), so they
+  are correctly rounded to nearest even; overflow gives ±inf, 0/0 NaN.
+- FP16/BF16 operands are widened to FP32 (exact), computed in FP32 and rounded back to the
+  operand dtype, ties to even. (FP32 holds 2p+2 bits of a 16-bit format's significand, so
+  add/sub/mul/div stay correctly rounded despite the two roundings.)
+- exp, log, sqrt, rsqrt, recip are evaluated in float64 and rounded once to FP32 (then to a
+  16-bit dtype if that is the operand dtype). The device's fast paths are not correctly
+  rounded; compare kernel results with tolerances, not bits, after these ops.
+- Integers wrap (two's complement); integer div truncates toward zero (C semantics); integer
+  division by zero (undefined on the device) saturates like float division followed by a
+  saturating cast: x/0 -> the dtype's max for x > 0, min for x < 0, 0 for 0/0.
+- Float reductions accumulate in FP32 in a fixed pairwise tree: the reduced axis is padded to a
+  power of two with the identity (-0.0 for sum, 1.0 for prod) and element i is combined with
+  element i + n/2 until one remains. Integer sum/prod wrap (order-independent).
+- matmul: INT8 x INT8 products are summed exactly (float64 sums of int8 products are exact for
+  K < 2^39) and wrapped to INT32; BF16/FP16/FP32 operands are multiplied and summed in float64
+  and rounded once to FP32 (closer to the exact sum than any FP32 order; differs from the
+  cube's blocked FP32 accumulation in the last bits).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from plsim import dtypes as dt
+from plsim.dtypes import DType
+
+BINARY_OPS = ("add", "sub", "mul", "div", "maximum", "minimum")
+UNARY_OPS = ("neg", "abs", "exp", "sqrt", "rsqrt", "recip", "log", "relu")
+REDUCE_OPS = ("sum", "max", "min", "prod")
+MATMUL_OPERANDS = ("INT8", "FP16", "BF16", "FP32")
+
+_FLOAT16_TYPES = ("FP16", "BF16")
+
+
+def _check_array(x: np.ndarray, dtype: DType, what: str) -> np.ndarray:
+    x = np.asarray(x)
+    if x.dtype != dtype.numpy:
+        raise ValueError(f"{what}: array dtype {x.dtype} does not store {dtype!r}")
+    return x
+
+
+def _check_numeric(dtype: DType, what: str) -> None:
+    if not (dtype.is_float or dtype.is_int):
+        raise ValueError(f"{what}: dtype {dtype!r} is not a numeric type")
+
+
+def scalar_to_dtype(value: int | float | bool, dtype: DType, what: str = "scalar") -> np.ndarray:
+    """A Python scalar converted to ``dtype`` (floats RNE, integers wrap); 0-d array."""
+    if dtype.is_float:
+        # A float literal is FP32 in the DSL (§6.2); the tile op then narrows it (RNE).
+        with np.errstate(over="ignore"):
+            return np.asarray(np.float32(value)).astype(dtype.numpy)
+    if isinstance(value, (float, np.floating)):
+        if not float(value).is_integer():
+            raise ValueError(
+                f"{what}: float value {value!r} cannot be an operand of an integer {dtype!r} op"
+            )
+        value = int(value)
+    value = int(value)
+    if not -(2**63) <= value < 2**64:
+        raise ValueError(f"{what}: integer {value} does not fit a 64-bit scalar")
+    wide = np.uint64(value) if value >= 2**63 else np.int64(value)
+    return np.asarray(wide).astype(dtype.numpy)
+
+
+def _compute_dtype(dtype: DType) -> np.dtype:
+    return np.dtype(np.float32) if dtype.name in _FLOAT16_TYPES else dtype.numpy
+
+
+def binary(op: str, a: np.ndarray, b: np.ndarray | int | float, dtype: DType) -> np.ndarray:
+    """Elementwise ``op`` of ``a`` and ``b`` in ``dtype`` (see module doc for rounding)."""
+    if op not in BINARY_OPS:
+        raise ValueError(f"binary: op={op!r} is not one of {BINARY_OPS}")
+    _check_numeric(dtype, f"binary {op}")
+    a = _check_array(a, dtype, f"binary {op} lhs")
+    if isinstance(b, np.ndarray):
+        b = _check_array(b, dtype, f"binary {op} rhs")
+    else:
+        b = scalar_to_dtype(b, dtype, f"binary {op} scalar")
+    if dtype.is_float:
+        work = _compute_dtype(dtype)
+        fa, fb = a.astype(work), b.astype(work)
+        with np.errstate(all="ignore"):
+            out = {
+                "add": np.add,
+                "sub": np.subtract,
+                "mul": np.multiply,
+                "div": np.divide,
+                "maximum": np.maximum,
+                "minimum": np.minimum,
+            }[op](fa, fb)
+        return np.asarray(out.astype(dtype.numpy))
+    # Integers: NumPy fixed-width integer arithmetic wraps (two's complement).
+    with np.errstate(all="ignore"):
+        if op == "add":
+            out = np.add(a, b)
+        elif op == "sub":
+            out = np.subtract(a, b)
+        elif op == "mul":
+            out = np.multiply(a, b)
+        elif op == "maximum":
+            out = np.maximum(a, b)
+        elif op == "minimum":
+            out = np.minimum(a, b)
+        else:
+            out = _truncating_div(a, b, dtype)
+    return np.asarray(out).astype(dtype.numpy)
+
+
+def _truncating_div(a: np.ndarray, b: np.ndarray, dtype: DType) -> np.ndarray:
+    a, b = np.broadcast_arrays(a, b)
+    wide = np.int64 if dtype.bits < 64 else dtype.numpy
+    wa, wb = a.astype(wide), b.astype(wide)
+    zero = wb == 0
+    # Division by zero is undefined on the device; give the value a float division followed
+    # by a saturating cast back would (x/0 -> max or min by sign of x, 0/0 -> 0) rather than
+    # raising, because the op layer also divides the padding lanes of a tile.
+    safe = np.where(zero, 1, wb).astype(wide)
+    q = wa // safe
+    if dtype.is_signed:
+        # Floor division rounds toward -inf; C truncates toward zero.
+        q = q + (((wa % safe) != 0) & ((wa < 0) != (safe < 0)))
+    info = np.iinfo(dtype.numpy)
+    by_zero = np.where(wa > 0, info.max, np.where(wa < 0, info.min, 0)).astype(wide)
+    return np.where(zero, by_zero, q).astype(dtype.numpy)
+
+
+def unary(op: str, x: np.ndarray, dtype: DType) -> np.ndarray:
+    """Elementwise ``op`` of ``x`` in ``dtype`` (see module doc for rounding)."""
+    if op not in UNARY_OPS:
+        raise ValueError(f"unary: op={op!r} is not one of {UNARY_OPS}")
+    _check_numeric(dtype, f"unary {op}")
+    x = _check_array(x, dtype, f"unary {op}")
+    if dtype.is_int:
+        with np.errstate(all="ignore"):
+            if op == "neg":
+                return np.negative(x).astype(dtype.numpy)
+            if op == "abs":
+                return (np.abs(x) if dtype.is_signed else x.copy()).astype(dtype.numpy)
+            if op == "relu":
+                return np.maximum(x, np.zeros((), dtype.numpy))
+        raise ValueError(f"unary {op}: not defined for integer dtype {dtype!r}")
+    if op in ("neg", "abs", "relu"):
+        fx = x.astype(np.float32)  # exact; these ops are exact in any float format
+        if op == "neg":
+            out = np.negative(fx)
+        elif op == "abs":
+            out = np.abs(fx)
+        else:  # relu = max(x, 0): NaN stays NaN
+            out = np.maximum(fx, np.float32(0))
+        return out.astype(dtype.numpy)
+    x64 = x.astype(np.float64)
+    with np.errstate(all="ignore"):
+        if op == "exp":
+            r = np.exp(x64)
+        elif op == "log":
+            r = np.log(x64)
+        elif op == "sqrt":
+            r = np.sqrt(x64)
+        elif op == "rsqrt":
+            r = 1.0 / np.sqrt(x64)
+        else:  # recip
+            r = 1.0 / x64
+        return r.astype(np.float32).astype(dtype.numpy)
+
+
+def _tree_reduce(x: np.ndarray, ufunc: np.ufunc, identity: float) -> np.ndarray:
+    """Pairwise-halving reduction over the last axis in x's dtype (keepdims)."""
+    n = x.shape[-1]
+    size = 1 << max(0, (n - 1).bit_length())
+    if size != n:
+        pad = np.full((*x.shape[:-1], size - n), identity, x.dtype)
+        x = np.concatenate([x, pad], axis=-1)
+    with np.errstate(all="ignore"):
+        while x.shape[-1] > 1:
+            half = x.shape[-1] // 2
+            x = ufunc(x[..., :half], x[..., half:])
+    return x
+
+
+def reduce(op: str, x: np.ndarray, axis: int, dtype: DType) -> np.ndarray:
+    """``op`` over ``axis`` (keepdims) in ``dtype`` (see module doc for accumulation order)."""
+    if op not in REDUCE_OPS:
+        raise ValueError(f"reduce: op={op!r} is not one of {REDUCE_OPS}")
+    _check_numeric(dtype, f"reduce {op}")
+    x = _check_array(x, dtype, f"reduce {op}")
+    if x.ndim == 0:
+        raise ValueError(f"reduce {op}: needs an array with at least one axis, got a scalar")
+    if not -x.ndim <= axis < x.ndim:
+        raise ValueError(f"reduce {op}: axis={axis} out of range for a {x.ndim}-D array")
+    if x.shape[axis] == 0:
+        raise ValueError(f"reduce {op}: axis {axis} is empty (shape {x.shape})")
+    moved = np.moveaxis(x, axis, -1)
+    if op in ("max", "min"):
+        func = np.max if op == "max" else np.min
+        work = moved.astype(np.float32) if dtype.is_float else moved
+        out = func(work, axis=-1, keepdims=True)
+    elif dtype.is_float:
+        work = moved.astype(np.float32)
+        if op == "sum":
+            out = _tree_reduce(work, np.add, -0.0)
+        else:
+            out = _tree_reduce(work, np.multiply, 1.0)
+    else:
+        with np.errstate(all="ignore"):
+            func = np.sum if op == "sum" else np.prod
+            out = func(moved, axis=-1, keepdims=True, dtype=moved.dtype)
+    return np.ascontiguousarray(np.moveaxis(np.asarray(out).astype(dtype.numpy), -1, axis))
+
+
+def matmul(a: np.ndarray, b: np.ndarray, operand: DType) -> tuple[np.ndarray, DType]:
+    """``a @ b`` for 2-D operands of dtype ``operand``; returns (result, accumulator dtype)."""
+    if operand.name not in MATMUL_OPERANDS:
+        raise ValueError(
+            f"matmul: operand dtype {operand!r} is not supported; expected one of "
+            f"{', '.join('pl.' + n for n in MATMUL_OPERANDS)}"
+        )
+    a, b = np.asarray(a), np.asarray(b)
+    if a.dtype != b.dtype:
+        raise ValueError(f"matmul: operand dtypes differ ({a.dtype} and {b.dtype}); cast first")
+    if a.dtype != operand.numpy:
+        raise ValueError(f"matmul: operand arrays store {a.dtype}, not {operand!r}")
+    if a.ndim != 2 or b.ndim != 2:
+        raise ValueError(f"matmul: operands must be 2-D, got shapes {a.shape} and {b.shape}")
+    if a.shape[1] != b.shape[0]:
+        raise ValueError(f"matmul: K mismatch, lhs {a.shape} @ rhs {b.shape}")
+    # Every partial sum of int8 products is an integer below 2^53 in magnitude for K < 2^39,
+    # so the float64 product is exact whatever order the BLAS library adds in.
+    exact = a.astype(np.float64) @ b.astype(np.float64)
+    if operand.name == "INT8":
+        return exact.astype(np.int64).astype(np.int32), dt.INT32
+    return exact.astype(np.float32), dt.FP32
