@@ -1,0 +1,34 @@
+"""plsim: a functional simulator of pypto.language kernels on NumPy.
+
+``plsim.load(path)`` imports a kernel file with ``import pypto.language as pl`` bound to plsim;
+``plsim.run(kernel, *args)`` executes a ``@pl.jit`` kernel on NumPy arrays with bit-level
+numerics, memory/race/capacity checks and per-stage accounting.
+"""
+
+from plsim.accounting import Run, StageStats, Traffic
+from plsim.errors import (
+    ArgumentError,
+    CapacityError,
+    DSLError,
+    OutOfBoundsError,
+    RaceError,
+    SimError,
+    UninitializedReadError,
+)
+from plsim.loader import load
+from plsim.runner import run
+
+__all__ = [
+    "ArgumentError",
+    "CapacityError",
+    "DSLError",
+    "OutOfBoundsError",
+    "RaceError",
+    "Run",
+    "SimError",
+    "StageStats",
+    "Traffic",
+    "UninitializedReadError",
+    "load",
+    "run",
+]

@@ -1,0 +1,128 @@
+"""Per-stage accounting, the modeled time, compulsory traffic, the Run result and its trace.
+
+Counting rules: GM bytes are the valid rectangles moved by loads and stores (and 1 element per
+InCore pl.read/pl.write); cube MACs are M x N x K of the physical operand tiles (the cube
+computes padded rows too), keyed by operand dtype; vector element operations are the valid
+elements each vector op produces (a reduction counts the elements it reads). Loads and stores
+are DMA, not vector work.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from plsim.hardware import Platform
+
+
+@dataclass
+class StageStats:
+    """Accounting of all tasks of one scope name_hint."""
+
+    name: str
+    tasks: int = 0
+    gm_read_bytes: int = 0
+    gm_write_bytes: int = 0
+    cube_macs: int = 0
+    cube_macs_by_dtype: dict[str, int] = field(default_factory=dict)
+    vector_ops: int = 0
+    modeled_us: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict of the fields."""
+        return {
+            "name": self.name,
+            "tasks": self.tasks,
+            "gm_read_bytes": self.gm_read_bytes,
+            "gm_write_bytes": self.gm_write_bytes,
+            "cube_macs": self.cube_macs,
+            "cube_macs_by_dtype": dict(self.cube_macs_by_dtype),
+            "vector_ops": self.vector_ops,
+            "modeled_us": self.modeled_us,
+        }
+
+
+@dataclass
+class Traffic:
+    """Whole-kernel GM traffic against the compulsory minimum (parameters read/written once)."""
+
+    gm_bytes: int
+    compulsory_bytes: int
+
+    @property
+    def ratio(self) -> float:
+        """gm_bytes / compulsory_bytes (inf when nothing compulsory moved)."""
+        if self.compulsory_bytes == 0:
+            return math.inf if self.gm_bytes else 1.0
+        return self.gm_bytes / self.compulsory_bytes
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (ratio included)."""
+        return {
+            "gm_bytes": self.gm_bytes,
+            "compulsory_bytes": self.compulsory_bytes,
+            "ratio": self.ratio,
+        }
+
+
+def model_stage(stats: StageStats, platform: Platform) -> float:
+    """Modeled microseconds of a stage (see plsim.hardware for the model and its limits).
+
+    max(bytes / HBM bandwidth, cube time, vector time) + launch overhead per wave of tasks; the
+    cube and vector times spread the work over min(tasks, cores) cores.
+    """
+    tasks = max(stats.tasks, 1)
+    gm_s = (stats.gm_read_bytes + stats.gm_write_bytes) / platform.hbm_bytes_per_s
+    cube_cores = min(tasks, platform.cube_cores)
+    cube_s = sum(
+        macs / (platform.cube_macs_per_second(dtype) * cube_cores)
+        for dtype, macs in stats.cube_macs_by_dtype.items()
+    )
+    vec_s = stats.vector_ops / (
+        platform.vector_ops_per_second() * min(tasks, platform.vector_cores)
+    )
+    cores = platform.cube_cores if stats.cube_macs else platform.vector_cores
+    waves = math.ceil(tasks / cores)
+    return max(gm_s, cube_s, vec_s) * 1e6 + platform.task_launch_us * waves
+
+
+class Run:
+    """The result of plsim.run: returns, per-stage stats, traffic, and a trace of the model."""
+
+    def __init__(self, returns: tuple, stages: list[StageStats], traffic: Traffic, platform):
+        self.returns = returns
+        self.stages = stages
+        self.traffic = traffic
+        self.platform = platform
+
+    def trace(self) -> dict[str, Any]:
+        """Chrome/Perfetto trace-event JSON of the modeled stages, laid out in program order.
+
+        Two tracks: "AIC (cube)" for stages with cube work, "AIV (vector)" for stages with
+        vector work or data movement (a mixed stage appears on both).
+        """
+        events: list[dict[str, Any]] = [
+            {"name": "process_name", "ph": "M", "pid": 1, "args": {"name": "plsim model"}},
+            {"name": "thread_name", "ph": "M", "pid": 1, "tid": 1, "args": {"name": "AIC (cube)"}},
+            {"name": "thread_name", "ph": "M", "pid": 1, "tid": 2,
+             "args": {"name": "AIV (vector)"}},
+        ]  # fmt: skip
+        t = 0.0
+        for s in self.stages:
+            args = s.to_dict()
+            tracks = []
+            if s.cube_macs:
+                tracks.append(1)
+            if s.vector_ops or not s.cube_macs:
+                tracks.append(2)
+            for tid in tracks:
+                events.append(
+                    {"name": s.name, "cat": "stage", "ph": "X", "pid": 1, "tid": tid,
+                     "ts": t, "dur": s.modeled_us, "args": args}
+                )  # fmt: skip
+            t += s.modeled_us
+        return {"traceEvents": events, "displayTimeUnit": "ns"}
+
+    def __repr__(self) -> str:
+        return f"Run(returns={len(self.returns)}, stages={[s.name for s in self.stages]})"

@@ -1,0 +1,254 @@
+"""Scopes and loops: pl.at, pl.spmd, @pl.jit.incore tasks, pl.range / parallel / unroll /
+pipeline, pl.yield_, pl.tile.get_block_idx.
+
+Schedule: scopes run in program order; pl.parallel iterations and pl.spmd blocks run in index
+order, or in a seeded random order when plsim.run(..., shuffle_seed=N) is given, to expose
+order dependence. Their GM accesses go to a RaceTracker that is checked when the loop ends.
+"""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any
+
+from plsim import dtypes as dt
+from plsim.checks import RaceTracker, close_scope
+from plsim.context import STATE, Scope, dsl, kernel_location
+from plsim.language_types import Level, SplitMode, SplitOption, TaskId
+from plsim.scalars import Scalar, to_int
+
+
+class Recorder:
+    """Per-run accounting: StageStats by name_hint in first-entry order."""
+
+    def __init__(self, platform, progress=None) -> None:
+        from plsim.accounting import StageStats
+
+        self._stage_cls = StageStats
+        self.platform = platform
+        self.progress = progress
+        self.stages: dict[str, Any] = {}
+
+    def stage(self, name: str):
+        """The StageStats of ``name``, created on first use."""
+        stats = self.stages.get(name)
+        if stats is None:
+            stats = self.stages[name] = self._stage_cls(name)
+        return stats
+
+
+def open_scope(name: str, optimizations=None) -> Scope:
+    """Enter a task of scope ``name``: accounting, progress callback, scope stack."""
+    rec = STATE.recorder
+    if rec is None:
+        dsl("kernels run through plsim.run(kernel, *args)")
+    stats = rec.stage(name)
+    file, line = kernel_location()
+    scope = Scope(name=name, task_index=stats.tasks, file=file, line=line, stats=stats)
+    for opt in optimizations or ():
+        if isinstance(opt, SplitOption) and opt.mode != SplitMode.NONE:
+            scope.vector_split = True
+    stats.tasks += 1
+    STATE.scopes.append(scope)
+    if rec.progress is not None:
+        rec.progress(name, scope.task_index)
+    return scope
+
+
+def pop_scope(scope: Scope) -> None:
+    """Leave ``scope`` (no checks: also used while an exception propagates)."""
+    if STATE.scopes and STATE.scopes[-1] is scope:
+        STATE.scopes.pop()
+
+
+def finish_scope(scope: Scope) -> None:
+    """Capacity/alignment checks of a task that completed normally."""
+    close_scope(scope, STATE.recorder.platform)
+    scope.tiles = []
+
+
+def _default_name(kind: str) -> str:
+    file, line = kernel_location()
+    return f"{kind}@{file.rsplit('/', 1)[-1]}:{line}"
+
+
+class At:
+    """``with pl.at(level=pl.Level.CORE_GROUP, name_hint=...)``: one InCore task per entry."""
+
+    def __init__(self, level=Level.CORE_GROUP, *, name_hint="", optimizations=None, **ignored):
+        del ignored  # deps, no_dep_args, dumps, allow_early_resolve, windowize: scheduling only
+        if level != Level.CORE_GROUP:
+            dsl(f"pl.at(level={level!r}): plsim simulates only Level.CORE_GROUP (InCore) scopes")
+        self.name = str(name_hint) or _default_name("at")
+        self.optimizations = optimizations
+        self.scope: Scope | None = None
+
+    def __enter__(self) -> TaskId:
+        self.scope = open_scope(self.name, self.optimizations)
+        return TaskId()
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        pop_scope(self.scope)
+        if exc_type is None:
+            finish_scope(self.scope)
+        return False
+
+
+def at(level=Level.CORE_GROUP, **kwargs) -> At:
+    """pl.at(level=..., name_hint=..., optimizations=[...]): an InCore scope."""
+    return At(level, **kwargs)
+
+
+def _order(n: int) -> list[int]:
+    order = list(builtins.range(n))
+    if STATE.shuffle_rng is not None:
+        STATE.shuffle_rng.shuffle(order)
+    return order
+
+
+class Spmd:
+    """pl.spmd(N, name_hint=...): N independent InCore blocks (loop or with-form)."""
+
+    def __init__(self, core_num, *, sync_start=False, name_hint="", optimizations=None,
+                 predicate=None, **ignored):  # fmt: skip
+        del sync_start, ignored
+        if STATE.scopes:
+            dsl("pl.spmd inside an InCore scope: its body is already InCore")
+        if predicate is not None:
+            dsl("pl.spmd(predicate=...) is not supported by plsim")
+        self.count = to_int(core_num, "pl.spmd core_num")
+        self.name = str(name_hint) or _default_name("spmd")
+        self.optimizations = optimizations
+        self.location = kernel_location()
+
+    def __iter__(self):
+        return self._blocks(with_form=False)
+
+    def _with_form(self):
+        """Iteration used by ``with pl.spmd(...) as tid`` after plsim rewrites it as a loop."""
+        return self._blocks(with_form=True)
+
+    def __enter__(self):
+        dsl("with pl.spmd(...) must appear in a @pl.jit function parsed by plsim")
+
+    def __exit__(self, *exc):
+        return False
+
+    def _blocks(self, with_form: bool):
+        tracker = RaceTracker("pl.spmd", self.location)
+        STATE.race_trackers.append(tracker)
+        try:
+            for i in _order(self.count):
+                tracker.iteration = i
+                scope = open_scope(self.name, self.optimizations)
+                STATE.block_indices.append(i)
+                try:
+                    yield TaskId() if with_form else Scalar(i, dt.INDEX)
+                finally:
+                    STATE.block_indices.pop()
+                    pop_scope(scope)
+                finish_scope(scope)
+        finally:
+            STATE.race_trackers.remove(tracker)
+        tracker.check()
+
+
+def spmd(core_num, **kwargs) -> Spmd:
+    """pl.spmd(core_num, name_hint=..., ...)."""
+    return Spmd(core_num, **kwargs)
+
+
+def get_block_idx() -> Scalar:
+    """pl.tile.get_block_idx(): the current pl.spmd block index (INDEX)."""
+    if not STATE.block_indices:
+        dsl("pl.tile.get_block_idx() outside a pl.spmd body")
+    return Scalar(STATE.block_indices[-1], dt.INDEX)
+
+
+def _bounds(args, what: str, constant: bool = False) -> builtins.range:
+    if not 1 <= len(args) <= 3:
+        dsl(f"{what} takes (stop), (start, stop) or (start, stop, step)")
+    values = []
+    for a in args:
+        if constant and isinstance(a, Scalar):
+            dsl(f"{what} bounds must be integer literals or module constants, got a runtime scalar")
+        values.append(to_int(a, f"{what} bound"))
+    r = builtins.range(*values)
+    if r.step == 0:
+        dsl(f"{what} step must not be 0")
+    return r
+
+
+class _Carry:
+    __slots__ = ("values",)
+
+    def __init__(self, values) -> None:
+        self.values = values
+
+
+def _carried(r, init_values):
+    if init_values is None:
+        for i in r:
+            yield Scalar(i, dt.INDEX)
+        return
+    carry = _Carry(tuple(init_values))
+    STATE.loop_carries.append(carry)
+    try:
+        for i in r:
+            yield Scalar(i, dt.INDEX), carry.values
+    finally:
+        STATE.loop_carries.remove(carry)
+
+
+def range_(*args, init_values=None):
+    """pl.range(stop) / (start, stop[, step]): a sequential loop with an INDEX variable."""
+    return _carried(_bounds(args, "pl.range"), init_values)
+
+
+def pipeline(*args, stage=None, init_values=None):
+    """pl.pipeline(..., stage=F): functionally pl.range; InCore only."""
+    if not STATE.scopes:
+        dsl("pl.pipeline belongs inside an InCore scope (use pl.range in orchestration)")
+    if stage is not None and (not isinstance(stage, int) or stage <= 0):
+        dsl(f"pl.pipeline stage must be a positive int literal, got {stage!r}")
+    return _carried(_bounds(args, "pl.pipeline"), init_values)
+
+
+def unroll(*args):
+    """pl.unroll(...): compile-time unrolled; bounds are constants, the variable a Python int."""
+    return iter(_bounds(args, "pl.unroll", constant=True))
+
+
+def parallel(*args, init_values=None, **ignored):
+    """pl.parallel(...): independent iterations (orchestration only), race-checked."""
+    del ignored
+    if STATE.scopes:
+        dsl("pl.parallel inside an InCore scope: use pl.range (pl.parallel is orchestration-only)")
+    if init_values is not None:
+        dsl("pl.parallel(init_values=...) is not supported by plsim")
+    return _parallel(_bounds(args, "pl.parallel"), kernel_location())
+
+
+def _parallel(r, location):
+    values = list(r)
+    tracker = RaceTracker("pl.parallel", location)
+    STATE.race_trackers.append(tracker)
+    try:
+        for k in _order(len(values)):
+            tracker.iteration = k
+            yield Scalar(values[k], dt.INDEX)
+    finally:
+        STATE.race_trackers.remove(tracker)
+    tracker.check()
+
+
+def yield_(*values):
+    """pl.yield_(...): the carried values of the enclosing init_values loop."""
+    if STATE.loop_carries:
+        STATE.loop_carries[-1].values = values
+    return values[0] if len(values) == 1 else values
+
+
+def while_(*args, **kwargs):
+    """pl.while_ is not simulated; write a plain ``while`` loop."""
+    dsl("pl.while_ is not supported by plsim; use a plain while loop")

@@ -1,0 +1,119 @@
+"""Kernel function wrappers made by @pl.jit, @pl.jit.inline and @pl.jit.incore."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from plsim import errors
+from plsim.context import STATE, dsl
+
+
+class KernelFunction:
+    """A decorated kernel function; its source is checked (and maybe rewritten) at first call."""
+
+    kind = "jit"
+
+    def __init__(self, fn) -> None:
+        self.fn = fn
+        self._impl = None
+        functools.update_wrapper(self, fn)
+
+    @property
+    def impl(self):
+        """The checked function to execute."""
+        if self._impl is None:
+            from plsim.strictness import prepare
+
+            self._impl = prepare(self.fn)
+        return self._impl
+
+    def __repr__(self) -> str:
+        return f"<pl.jit{'' if self.kind == 'jit' else '.' + self.kind} {self.fn.__name__}>"
+
+
+class JitFunction(KernelFunction):
+    """@pl.jit: an orchestration entry. Calling it outside plsim.run runs it through plsim."""
+
+    kind = "jit"
+
+    def __call__(self, *args, **kwargs):
+        if STATE.recorder is not None:  # a jit function called from a kernel: inline it
+            return self.impl(*args, **kwargs)
+        from plsim.runner import run
+
+        returns = run(self, *args, **kwargs).returns
+        return returns[0] if len(returns) == 1 else returns
+
+
+class InlineFunction(KernelFunction):
+    """@pl.jit.inline: spliced into the caller; parameters alias the caller's tensors."""
+
+    kind = "inline"
+
+    def __call__(self, *args, **kwargs):
+        if kwargs:
+            dsl(f"inline function {self.fn.__name__} takes positional arguments only")
+        try:
+            value = self.impl(*args)
+        except TypeError as exc:
+            if "positional argument" in str(exc):
+                dsl(f"call to inline function {self.fn.__name__}: {exc}")
+            raise
+        if value is None:
+            dsl(f"inline function {self.fn.__name__} must return a value")
+        return value
+
+
+class IncoreFunction(KernelFunction):
+    """@pl.jit.incore: a device kernel; each call is one task named after the function."""
+
+    kind = "incore"
+
+    def __call__(self, *args, **kwargs):
+        from plsim.control import finish_scope, open_scope, pop_scope
+
+        if STATE.scopes:
+            dsl(f"@pl.jit.incore function {self.fn.__name__} called inside an InCore scope")
+        scope = open_scope(self.fn.__name__)
+        try:
+            value = self.impl(*args, **kwargs)
+        finally:
+            pop_scope(scope)
+        finish_scope(scope)
+        return value
+
+
+class Jit:
+    """The ``pl.jit`` decorator object (with ``.inline`` / ``.incore`` / ``.opaque``)."""
+
+    def __call__(self, fn=None, **options: Any):
+        if fn is None:
+            return lambda f: JitFunction(f)
+        if not callable(fn):
+            raise errors.DSLError(f"@pl.jit decorates a function, got {fn!r}")
+        return JitFunction(fn)
+
+    @staticmethod
+    def inline(fn=None, **options: Any):
+        """@pl.jit.inline."""
+        if fn is None:
+            return lambda f: InlineFunction(f)
+        return InlineFunction(fn)
+
+    @staticmethod
+    def incore(fn=None, **options: Any):
+        """@pl.jit.incore."""
+        if fn is None:
+            return lambda f: IncoreFunction(f)
+        return IncoreFunction(fn)
+
+    @staticmethod
+    def opaque(fn=None, **options: Any):
+        """@pl.jit.opaque: orchestration with its own scopes; simulated like an inline call."""
+        if fn is None:
+            return lambda f: InlineFunction(f)
+        return InlineFunction(fn)
+
+
+jit = Jit()

@@ -1,0 +1,100 @@
+"""Hardware constants for capacity checks and the cost model (a2a3 and a5), kept in one place.
+
+The time figures are a MODEL, not a measurement: per stage
+
+    modeled_us = max(gm_bytes / HBM bandwidth,
+                     cube_macs / (cube rate x min(tasks, cube cores)),
+                     vector_ops / (vector rate x min(tasks, vector cores)))
+                 + task launch overhead x waves
+
+where waves = ceil(tasks / cores of the kind the stage uses). It ignores pipelining between
+stages, L2 hits, DMA efficiency and bank conflicts; use it to compare kernels, not to predict
+microseconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+KIB = 1024
+
+
+@dataclass(frozen=True)
+class Platform:
+    """Per-core buffer capacities, core counts and throughput constants of one chip."""
+
+    name: str
+    cube_cores: int
+    vector_cores: int
+    clock_hz: float
+    hbm_bytes_per_s: float
+    # Usable bytes per memory space (per core): Vec = UB, Mat = L1, Acc = L0C.
+    vec_bytes: int
+    mat_bytes: int
+    acc_bytes: int
+    left_bytes: int
+    right_bytes: int
+    # Cube MACs per cycle per AIC for FP16/BF16 operands (one 16x16x16 fractal per cycle).
+    cube_fp16_macs_per_cycle: int
+    # Vector element operations per cycle per AIV: the vector unit processes 256 bytes per
+    # cycle, i.e. 64 FP32 lanes; FP32 dominates the vector work of the kernels here, so one
+    # FP32-lane rate is used for every dtype.
+    vector_elems_per_cycle: int
+    # Fixed cost of dispatching one wave of tasks (scheduler + kernel launch), microseconds.
+    task_launch_us: float
+
+    @property
+    def capacity(self) -> dict[str, int]:
+        """Usable bytes per modelled memory space."""
+        return {"Vec": self.vec_bytes, "Mat": self.mat_bytes, "Acc": self.acc_bytes}
+
+    def cube_macs_per_second(self, operand_dtype: str) -> float:
+        """Per-core cube MAC rate for an operand dtype name (INT8 2x, FP32 0.5x of FP16).
+
+        The fractal is 16 x 16 x C0 with C0 = 32 bytes / element: 16 for FP16/BF16, 32 for
+        INT8, 8 for FP32 -- so the rate scales with 2 / itemsize.
+        """
+        factor = {"INT8": 2.0, "UINT8": 2.0, "FP32": 0.5}.get(operand_dtype, 1.0)
+        return self.cube_fp16_macs_per_cycle * factor * self.clock_hz
+
+    def vector_ops_per_second(self) -> float:
+        """Per-core vector element-operation rate."""
+        return self.vector_elems_per_cycle * self.clock_hz
+
+
+#: Ascend 910B-class die: 24 AIC + 48 AIV, HBM ~1.6 TB/s, 4096 FP16 MAC/cycle/AIC at 1.8 GHz.
+A2A3 = Platform(
+    name="a2a3",
+    cube_cores=24,
+    vector_cores=48,
+    clock_hz=1.8e9,
+    hbm_bytes_per_s=1.6e12,
+    vec_bytes=184 * KIB,  # 192 KiB physical; PyPTO budgets 184 KiB (top 8 KiB unsafe)
+    mat_bytes=512 * KIB,
+    acc_bytes=128 * KIB,
+    left_bytes=64 * KIB,
+    right_bytes=64 * KIB,
+    cube_fp16_macs_per_cycle=4096,
+    vector_elems_per_cycle=64,
+    task_launch_us=2.0,
+)
+
+#: Ascend 950: 18 mix clusters of 1 AIC + 2 AIV per die (one die modelled), larger L0C and UB.
+A5 = Platform(
+    name="a5",
+    cube_cores=18,
+    vector_cores=36,
+    clock_hz=1.8e9,
+    hbm_bytes_per_s=1.6e12,
+    vec_bytes=240 * KIB,  # 248 KiB physical, 240 KiB budget
+    mat_bytes=512 * KIB,
+    acc_bytes=256 * KIB,
+    left_bytes=64 * KIB,
+    right_bytes=64 * KIB,
+    cube_fp16_macs_per_cycle=4096,
+    vector_elems_per_cycle=64,
+    task_launch_us=2.0,
+)
+
+PLATFORMS: dict[str, Platform] = {"a2a3": A2A3, "a5": A5}
+DEFAULT_PLATFORM = A2A3

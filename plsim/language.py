@@ -1,0 +1,227 @@
+"""plsim's implementation of the ``pypto.language`` namespace (imported by kernels as ``pl``)."""
+
+from __future__ import annotations
+
+import contextlib
+import types
+
+from plsim import control
+from plsim import dtypes as _dt
+from plsim.context import dsl as _dsl
+from plsim.functions import jit
+from plsim.language_types import (
+    TASK_ID,
+    AtomicType,
+    CrossCoreSlot,
+    GatherMaskPattern,
+    InOut,
+    Level,
+    MemorySpace,
+    Out,
+    PadValue,
+    Scalar,
+    SplitMode,
+    TaskId,
+    Tensor,
+    Tile,
+    cross_core_slot,
+    dynamic,
+    split,
+)
+from plsim.ops import cast as _cast
+from plsim.ops import elementwise as _ew
+from plsim.ops import matmul as _mm
+from plsim.ops import memory_ops as _mem
+from plsim.ops import reduce_expand as _re
+from plsim.ops import sort_gather as _sg
+from plsim.scalars import Scalar as _RuntimeScalar
+from plsim.scalars import is_number as _is_number
+from plsim.scalars import scalar_max, scalar_min
+
+# --- dtypes --------------------------------------------------------------------------------
+BOOL = _dt.BOOL
+INT8 = _dt.INT8
+UINT8 = _dt.UINT8
+INT16 = _dt.INT16
+UINT16 = _dt.UINT16
+INT32 = _dt.INT32
+UINT32 = _dt.UINT32
+INT64 = _dt.INT64
+UINT64 = _dt.UINT64
+FP16 = _dt.FP16
+BF16 = _dt.BF16
+FP32 = _dt.FP32
+INDEX = _dt.INDEX
+DataType = _dt.DType
+Mem = MemorySpace
+
+# --- decorators, scopes, loops -------------------------------------------------------------
+inline = jit.inline
+incore = jit.incore
+at = control.at
+spmd = control.spmd
+range = control.range_
+parallel = control.parallel
+unroll = control.unroll
+pipeline = control.pipeline
+yield_ = control.yield_
+while_ = control.while_
+
+
+@contextlib.contextmanager
+def cluster():
+    """pl.cluster(): co-scheduling hint, no functional effect."""
+    yield
+
+
+@contextlib.contextmanager
+def manual_scope():
+    """pl.manual_scope(): dependency hint, no functional effect."""
+    yield
+
+
+def static_assert(cond, msg: str = "") -> None:
+    """pl.static_assert(cond, "message"): a parse-time assertion."""
+    if not bool(cond):
+        _dsl(f"pl.static_assert failed: {msg}")
+
+
+def const(value, dtype):
+    """pl.const(value, dtype): a scalar pinned to ``dtype``."""
+    return _RuntimeScalar(value, dtype)
+
+
+def min(a, b):
+    """pl.min(a, b): scalar minimum."""
+    return scalar_min(a, b)
+
+
+def max(a, b):
+    """pl.max(a, b): scalar maximum."""
+    return scalar_max(a, b)
+
+
+# --- memory --------------------------------------------------------------------------------
+create_tensor = _mem.create_tensor
+full = _mem.full
+arange = _mem.arange
+slice = _mem.pl_slice
+assemble = _mem.assemble
+reshape = _mem.reshape
+read = _mem.read
+write = _mem.write
+fillpad = _mem.fillpad
+set_validshape = _mem.set_validshape
+concat = _mem.concat
+
+# --- compute -------------------------------------------------------------------------------
+cast = _cast.cast
+add = _ew.add
+sub = _ew.sub
+mul = _ew.mul
+div = _ew.div
+maximum = _ew.maximum
+minimum = _ew.minimum
+neg = _ew.neg
+abs = _ew.abs_
+exp = _ew.exp
+sqrt = _ew.sqrt
+rsqrt = _ew.rsqrt
+recip = _ew.recip
+log = _ew.log
+relu = _ew.relu
+matmul = _mm.matmul
+matmul_acc = _mm.matmul_acc
+sort32 = _sg.sort32
+mrgsort = _sg.mrgsort
+gather = _sg.gather
+
+
+def row_max(x):
+    """pl.row_max(x): [.., M, N] -> [.., M, 1] over the valid columns."""
+    return _re.reduce("max", x, -1, "row_max")
+
+
+def row_min(x):
+    """pl.row_min(x)."""
+    return _re.reduce("min", x, -1, "row_min")
+
+
+def row_sum(x):
+    """pl.row_sum(x)."""
+    return _re.reduce("sum", x, -1, "row_sum")
+
+
+def row_prod(x):
+    """pl.row_prod(x)."""
+    return _re.reduce("prod", x, -1, "row_prod")
+
+
+def col_max(x):
+    """pl.col_max(x): [.., M, N] -> [.., 1, N] over the valid rows."""
+    return _re.reduce("max", x, -2, "col_max")
+
+
+def col_min(x):
+    """pl.col_min(x)."""
+    return _re.reduce("min", x, -2, "col_min")
+
+
+def col_sum(x):
+    """pl.col_sum(x)."""
+    return _re.reduce("sum", x, -2, "col_sum")
+
+
+def col_prod(x):
+    """pl.col_prod(x)."""
+    return _re.reduce("prod", x, -2, "col_prod")
+
+
+row_expand_add = _re.row_expand_op("add")
+row_expand_sub = _re.row_expand_op("sub")
+row_expand_mul = _re.row_expand_op("mul")
+row_expand_div = _re.row_expand_op("div")
+row_expand_max = _re.row_expand_op("max")
+row_expand_min = _re.row_expand_op("min")
+row_expand_expdif = _re.row_expand_op("expdif")
+col_expand_add = _re.col_expand_op("add")
+col_expand_sub = _re.col_expand_op("sub")
+col_expand_mul = _re.col_expand_op("mul")
+col_expand_div = _re.col_expand_op("div")
+col_expand_max = _re.col_expand_op("max")
+col_expand_min = _re.col_expand_op("min")
+col_expand_expdif = _re.col_expand_op("expdif")
+row_expand = _re.row_expand
+col_expand = _re.col_expand
+expands = _re.expands
+
+
+# --- sub-namespaces ------------------------------------------------------------------------
+def _task_dummy(deps=None, **ignored) -> TaskId:
+    """pl.system.task_dummy(deps=[...]): a dependency barrier; no functional effect."""
+    return TaskId()
+
+
+tile = types.SimpleNamespace(
+    get_block_idx=control.get_block_idx,
+    MaskPattern=GatherMaskPattern,
+    sort32=sort32,
+    mrgsort=mrgsort,
+    gather=gather,
+)
+tensor = types.SimpleNamespace(
+    dim=_mem.tensor_dim,
+    sort32=sort32,
+    mrgsort=mrgsort,
+    gather=gather,
+    arange=arange,
+    ci=arange,
+    create=create_tensor,
+)
+system = types.SimpleNamespace(task_dummy=_task_dummy)
+
+__all__ = [
+    "TASK_ID", "AtomicType", "CrossCoreSlot", "GatherMaskPattern", "InOut", "Level", "Out",
+    "PadValue", "Scalar", "SplitMode", "TaskId", "Tensor", "Tile", "_is_number",
+    "cross_core_slot", "dynamic", "jit", "split",
+]  # fmt: skip

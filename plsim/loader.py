@@ -1,0 +1,98 @@
+"""plsim.load: import a kernel file with ``pypto.language`` resolved to plsim's pl namespace.
+
+During the load ``sys.modules['pypto']`` / ``['pypto.language']`` point at plsim (so the kernel
+and the sibling modules it imports bind plsim's ``pl``), the kernel's directory is on sys.path
+for ``from config import X``, and a kernel inside a package is imported under its dotted name
+so package-relative imports work. Afterwards sys.modules and sys.path are restored: a real
+pypto, if installed, is untouched, and sibling modules are not cached under bare names.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import sys
+import types
+from pathlib import Path
+
+from plsim import errors, language
+
+_COUNTER = itertools.count()
+
+
+def _package_of(path: Path) -> tuple[Path, str]:
+    """(sys.path root, dotted package) for a file inside packages, else (its dir, '')."""
+    parts = []
+    directory = path.parent
+    while (directory / "__init__.py").exists():
+        parts.append(directory.name)
+        directory = directory.parent
+    return directory, ".".join(reversed(parts))
+
+
+def load(path) -> types.ModuleType:
+    """Import the kernel file at ``path`` with pypto.language bound to plsim; return the module."""
+    path = Path(path).resolve()
+    if not path.is_file():
+        raise errors.ArgumentError(f"path: no kernel file at {str(path)!r}")
+    kernel_dir = path.parent
+    root, package = _package_of(path)
+    module_name = f"{package}.{path.stem}" if package else f"_plsim_kernel_{next(_COUNTER)}"
+
+    saved_modules = {k: v for k, v in sys.modules.items() if k == "pypto" or k.startswith("pypto.")}
+    # Hide same-named modules from elsewhere so `from config import X` finds the sibling.
+    sibling_names = {p.stem for p in kernel_dir.glob("*.py")} | {
+        p.name for p in kernel_dir.iterdir() if (p / "__init__.py").exists()
+    }
+    for name in sibling_names:
+        mod = sys.modules.get(name)
+        if mod is not None and not _inside(mod, kernel_dir):
+            saved_modules[name] = mod
+            del sys.modules[name]
+    before = set(sys.modules)
+    saved_path = list(sys.path)
+
+    fake = types.ModuleType("pypto")
+    fake.language = language
+    fake.__path__ = []  # a package, so `import pypto.language` resolves
+    for key in list(saved_modules):
+        if key == "pypto" or key.startswith("pypto."):
+            del sys.modules[key]
+    sys.modules["pypto"] = fake
+    sys.modules["pypto.language"] = language
+    sys.path.insert(0, str(kernel_dir))
+    if package:
+        sys.path.insert(0, str(root))
+    try:
+        if package:
+            importlib.import_module(package)
+        spec = importlib.util.spec_from_file_location(module_name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
+        spec.loader.exec_module(module)
+    finally:
+        sys.path[:] = saved_path
+        for key in set(sys.modules) - before:
+            mod = sys.modules[key]
+            bare_sibling = "." not in key and mod is not None and _inside(mod, kernel_dir)
+            if key.startswith("pypto") or key == module_name or bare_sibling or _binds_pl(mod):
+                del sys.modules[key]
+        for key in ("pypto", "pypto.language"):
+            sys.modules.pop(key, None)
+        sys.modules.update(saved_modules)
+    return module
+
+
+def _binds_pl(module) -> bool:
+    """True if the module captured plsim's pl (it must not be reused with a real pypto)."""
+    return any(v is language for v in vars(module).values()) if module is not None else False
+
+
+def _inside(module: types.ModuleType, directory: Path) -> bool:
+    file = getattr(module, "__file__", None)
+    if not file:
+        return False
+    try:
+        return Path(file).resolve().is_relative_to(directory.resolve())
+    except (OSError, ValueError):
+        return False

@@ -1,0 +1,262 @@
+"""GM buffers and views (with per-element written-masks), on-chip tiles, and their bookkeeping.
+
+A ``GMTensor`` is a strided window (offset/shape/strides in elements) over a ``GMBuffer``'s flat
+C-contiguous storage, so the same window can be applied to the data, the written-mask and the
+race tracker's owner map without copies. A ``Tile`` is an on-chip value: physical data, a
+top-left-anchored valid region and an optional poison mask (cells inside the valid region that
+hold undefined data, e.g. loaded from never-written GM).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from plsim import dtypes as dt
+from plsim.context import STATE, kernel_location
+
+
+def poison_value(dtype: dt.DType):
+    """The fill of undefined memory: NaN for floats, a recognisable pattern for integers."""
+    if dtype.is_float:
+        return np.nan
+    if dtype is dt.BOOL:
+        return True
+    info = np.iinfo(dtype.numpy)
+    return (
+        np.array(0x7EADBEEF, dtype=np.int64).astype(dtype.numpy).item()
+        if info.bits > 8
+        else (info.max)
+    )
+
+
+class GMBuffer:
+    """One GM allocation: a kernel parameter or an orchestration ``pl.create_tensor``.
+
+    ``kind`` is 'in', 'out', 'inout' (parameters) or 'scratch'. ``written`` is None when every
+    element holds defined data, else a bool mask. Parameters also keep ``read_mask`` and
+    ``stored_mask`` for the compulsory-traffic figure.
+    """
+
+    __slots__ = ("data", "dtype", "flat", "kind", "name", "read_mask", "stored_mask", "written")
+
+    def __init__(self, data: np.ndarray, dtype: dt.DType, name: str, kind: str, written=None):
+        self.data = data
+        self.flat = data.reshape(-1)
+        self.dtype = dtype
+        self.name = name
+        self.kind = kind
+        self.written = written
+        self.read_mask = None
+        self.stored_mask = None
+        if kind != "scratch":
+            self.read_mask = np.zeros(data.shape, dtype=bool)
+            self.stored_mask = np.zeros(data.shape, dtype=bool)
+
+    @property
+    def is_param(self) -> bool:
+        """True for kernel parameters (they count towards compulsory traffic)."""
+        return self.kind != "scratch"
+
+
+def _c_strides(shape: tuple[int, ...]) -> tuple[int, ...]:
+    strides = []
+    acc = 1
+    for n in reversed(shape):
+        strides.append(acc)
+        acc *= n
+    return tuple(reversed(strides))
+
+
+class GMTensor:
+    """A view of a GM buffer: element offset, shape and element strides."""
+
+    __slots__ = ("buf", "offset", "shape", "strides")
+
+    def __init__(
+        self, buf: GMBuffer, offset: int, shape: tuple[int, ...], strides: tuple[int, ...]
+    ):
+        self.buf = buf
+        self.offset = offset
+        self.shape = shape
+        self.strides = strides
+
+    @classmethod
+    def whole(cls, buf: GMBuffer) -> GMTensor:
+        """The view covering the whole buffer."""
+        shape = tuple(buf.data.shape)
+        return cls(buf, 0, shape, _c_strides(shape))
+
+    @property
+    def dtype(self) -> dt.DType:
+        """Element dtype."""
+        return self.buf.dtype
+
+    @property
+    def ndim(self) -> int:
+        """Rank."""
+        return len(self.shape)
+
+    def of(self, base: np.ndarray) -> np.ndarray:
+        """This window applied to ``base`` (an array shaped like the buffer)."""
+        flat = base.reshape(-1)
+        if not self.shape:
+            return flat[self.offset : self.offset + 1].reshape(())
+        item = flat.itemsize
+        return np.ndarray(
+            self.shape,
+            dtype=flat.dtype,
+            buffer=flat,
+            offset=self.offset * item,
+            strides=tuple(s * item for s in self.strides),
+        )
+
+    def data(self) -> np.ndarray:
+        """The data of this view (a NumPy view, never a copy)."""
+        return self.of(self.buf.data)
+
+    def window(self, offsets, shape, drop=()) -> GMTensor:
+        """Sub-window at ``offsets`` of extent ``shape``; axes in ``drop`` are removed."""
+        off = self.offset
+        for o, s in zip(offsets, self.strides):
+            off += o * s
+        new_shape = tuple(n for i, n in enumerate(shape) if i not in drop)
+        new_strides = tuple(s for i, s in enumerate(self.strides) if i not in drop)
+        return GMTensor(self.buf, off, new_shape, new_strides)
+
+    def reshaped(self, shape: tuple[int, ...]) -> GMTensor | None:
+        """A reshaped view, or None if the window is not describable in the new shape."""
+        if _is_c_contiguous(self.shape, self.strides):
+            return GMTensor(self.buf, self.offset, shape, _c_strides(shape))
+        probe = np.lib.stride_tricks.as_strided(
+            np.zeros(1, np.int8), shape=self.shape, strides=self.strides
+        )
+        try:
+            view = np.reshape(probe, shape, copy=False)
+        except ValueError:
+            return None
+        return GMTensor(self.buf, self.offset, shape, tuple(view.strides))
+
+    def __repr__(self) -> str:
+        return f"GMTensor({self.buf.name}, shape={list(self.shape)}, {self.dtype!r})"
+
+
+def _is_c_contiguous(shape, strides) -> bool:
+    expected = 1
+    for n, s in zip(reversed(shape), reversed(strides)):
+        if n != 1 and s != expected:
+            return False
+        expected *= n
+    return True
+
+
+class Tile:
+    """An on-chip value. Views (subviews, reshapes, set_validshape) share ``base``'s storage.
+
+    Base tiles carry liveness (``created``/``last_use`` op sequence numbers), the way they were
+    produced (``origin``: load / vector / cube / create) and how they are used, so the scope can
+    place them in a memory space (Vec/UB, Mat/L1, Acc/L0C) when it closes.
+    """
+
+    __slots__ = (
+        "base", "created", "data", "dtype", "last_use", "location", "origin", "poison",
+        "scope", "used_cube", "used_vector", "valid",
+    )  # fmt: skip
+
+    def __init__(self, data, dtype, valid, poison=None, base=None, origin="vector"):
+        self.data = data
+        self.dtype = dtype
+        self.valid = valid
+        self.poison = poison
+        if base is None:
+            self.base = self
+            self.origin = origin
+            self.created = STATE.seq
+            self.last_use = STATE.seq
+            self.used_cube = False
+            self.used_vector = False
+            self.location = kernel_location()
+            scope = STATE.scopes[-1] if STATE.scopes else None
+            self.scope = scope
+            if scope is not None:
+                scope.tiles.append(self)
+        else:
+            self.base = base
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Physical shape."""
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        """Rank."""
+        return self.data.ndim
+
+    def nbytes(self) -> int:
+        """Physical bytes of the base allocation."""
+        return self.base.data.size * self.dtype.itemsize
+
+    def __repr__(self) -> str:
+        return f"Tile(shape={list(self.shape)}, valid={list(self.valid)}, {self.dtype!r})"
+
+    # Operator sugar on tiles maps to the pl ops (resolved lazily to avoid import cycles).
+    def __add__(self, o):
+        from plsim.ops import elementwise
+
+        return elementwise.add(self, o)
+
+    def __sub__(self, o):
+        from plsim.ops import elementwise
+
+        return elementwise.sub(self, o)
+
+    def __mul__(self, o):
+        from plsim.ops import elementwise
+
+        return elementwise.mul(self, o)
+
+    def __truediv__(self, o):
+        from plsim.ops import elementwise
+
+        return elementwise.div(self, o)
+
+    def __neg__(self):
+        from plsim.ops import elementwise
+
+        return elementwise.neg(self)
+
+    def __getitem__(self, key):
+        from plsim.ops import memory_ops
+
+        return memory_ops.subscript(self, key)
+
+    def __setitem__(self, key, value):
+        from plsim.ops import memory_ops
+
+        memory_ops.subscript_assign(self, key, value)
+
+
+def valid_box(valid: tuple[int, ...]) -> tuple[slice, ...]:
+    """Index tuple selecting the valid rectangle."""
+    return tuple(slice(0, v) for v in valid)
+
+
+def is_full(tile: Tile) -> bool:
+    """True if the valid region covers the whole physical tile."""
+    return tile.valid == tile.data.shape
+
+
+def _gm_getitem(self, key):
+    from plsim.ops import memory_ops
+
+    return memory_ops.subscript(self, key)
+
+
+def _gm_setitem(self, key, value):
+    from plsim.ops import memory_ops
+
+    memory_ops.subscript_assign(self, key, value)
+
+
+GMTensor.__getitem__ = _gm_getitem
+GMTensor.__setitem__ = _gm_setitem

@@ -1,0 +1,94 @@
+"""Shared plumbing of the op families: InCore checks, operand handling, result tiles, counts."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from plsim import errors
+from plsim.context import STATE, dsl, fail
+from plsim.memory import GMTensor, Tile, valid_box
+
+
+def begin(op: str) -> None:
+    """Start a compute op: it must run inside an InCore scope; advances the op sequence."""
+    if not STATE.scopes:
+        dsl(
+            f"misplaced tensor op pl.{op}: compute ops must be inside an InCore scope "
+            "(with pl.at(level=pl.Level.CORE_GROUP, name_hint=...), a pl.spmd body or a "
+            "@pl.jit.incore function), not in orchestration"
+        )
+    STATE.seq += 1
+
+
+def check_poison(x: Tile, op: str) -> None:
+    """UninitializedReadError if ``x`` has undefined cells inside its valid region."""
+    if x.poison is None:
+        return
+    bad = x.poison[valid_box(x.valid)]
+    if bad.any():
+        first = tuple(int(i) for i in np.argwhere(bad)[0])
+        file, line = x.base.location
+        fail(
+            errors.UninitializedReadError,
+            f"pl.{op} reads {int(bad.sum())} undefined cell(s) inside the valid region "
+            f"{list(x.valid)} of a {list(x.shape)} {x.dtype.name} tile (first at {first}); "
+            f"they come from GM never written (pl.Out / pl.create_tensor) or from outside a "
+            f"valid region. The tile was made at {file}:{line}",
+        )
+
+
+def operand(x, op: str, *, cube: bool = False) -> Tile:
+    """Turn an op argument into a Tile (GM tensors are loaded whole), record its use."""
+    if isinstance(x, GMTensor):
+        from plsim.ops.memory_ops import load
+
+        x = load(x, [0] * x.ndim, list(x.shape))
+    if not isinstance(x, Tile):
+        dsl(f"pl.{op} expects a tile or tensor operand, got {type(x).__name__} {x!r}")
+    base = x.base
+    scope = base.scope
+    if scope is not None and scope is not STATE.scopes[-1] and scope not in STATE.scopes:
+        dsl(
+            f"pl.{op} uses a tile made in another scope/task ({base.location[0]}:"
+            f"{base.location[1]}); pass data between scopes through a GM tensor"
+        )
+    base.last_use = STATE.seq
+    if cube:
+        base.used_cube = True
+    else:
+        base.used_vector = True
+    if x.poison is not None:
+        check_poison(x, op)
+    return x
+
+
+def result(data: np.ndarray, dtype, valid, origin: str = "vector") -> Tile:
+    """A freshly allocated result tile."""
+    return Tile(data, dtype, tuple(int(v) for v in valid), None, origin=origin)
+
+
+def count_vector(valid) -> None:
+    """Add the valid elements an op produced to the scope's vector element operations."""
+    n = 1
+    for v in valid:
+        n *= v
+    STATE.scopes[-1].stats.vector_ops += n
+
+
+def dtype_arg(value, what: str):
+    """A DType argument; DSLError otherwise."""
+    from plsim.dtypes import DType
+
+    if not isinstance(value, DType):
+        dsl(f"{what} must be a pl dtype (pl.FP32, pl.INT8, ...), got {value!r}")
+    return value
+
+
+def to_2d_shape(shape) -> tuple[int, int]:
+    """(rows, cols) of a tile shape: 1-D is one row; higher ranks fold leading dims."""
+    if len(shape) == 1:
+        return 1, shape[0]
+    rows = 1
+    for n in shape[:-1]:
+        rows *= n
+    return rows, shape[-1]

@@ -1,0 +1,203 @@
+"""Elementwise ops: tile (op) tile, [M,1] column broadcast, tile (op) scalar, unary ops.
+
+Strict rules (PL_SEMANTICS §6.4, §8): both tile operands have one dtype; the only implicit
+broadcast is an [M,1] column vector against [M,N] (either side for add/sub/mul, rhs only for
+div); a scalar operand takes the tile's dtype, except a float literal on an integer tile, which
+makes the result FP32 (the documented tensor-level case).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from plsim import dtypes as dt
+from plsim import numerics
+from plsim.context import dsl
+from plsim.memory import Tile, valid_box
+from plsim.ops.common import begin, count_vector, operand, result
+from plsim.scalars import Scalar, is_number
+
+_COMMUTATIVE = ("add", "mul", "maximum", "minimum")
+_DIV_DTYPES = (dt.INT16, dt.INT32, dt.FP16, dt.FP32)
+
+
+def scalar_in(value, dtype: dt.DType):
+    """A scalar operand converted to ``dtype``'s NumPy scalar type."""
+    if isinstance(value, Scalar):
+        value = value.value
+    if dtype.is_float:
+        return dtype.numpy.type(float(value))
+    if isinstance(value, (float, np.floating)) and not float(value).is_integer():
+        dsl(f"float scalar {value} used with an integer {dtype.name} tile")
+    return np.array(int(value), dtype=np.int64).astype(dtype.numpy)[()]
+
+
+def _poison_outside(rhs: Tile, valid) -> np.ndarray | None:
+    """Cells inside ``valid`` that lie outside rhs's valid region (undefined in the result)."""
+    if all(r >= v for r, v in zip(rhs.valid, valid)):
+        return None
+    mask = np.zeros(rhs.shape, dtype=bool)
+    mask[valid_box(valid)] = True
+    mask[valid_box(rhs.valid)] = False
+    return mask
+
+
+def binary(op: str, lhs, rhs) -> Tile:
+    """pl.add/sub/mul/div/maximum/minimum."""
+    begin(op)
+    if is_number(lhs) and not is_number(rhs):
+        if op not in _COMMUTATIVE:
+            dsl(f"pl.{op}(scalar, tile) is not supported; the scalar must be the rhs")
+        lhs, rhs = rhs, lhs
+    a = operand(lhs, op)
+    if is_number(rhs):
+        return _tile_scalar(op, a, rhs)
+    b = operand(rhs, op)
+    if a.dtype is not b.dtype:
+        dsl(
+            f"pl.{op} of {a.dtype.name} and {b.dtype.name} tiles: operand dtypes must match "
+            "(pl.cast one of them first)"
+        )
+    dtype = a.dtype
+    if op == "div" and dtype not in _DIV_DTYPES:
+        dsl(f"pl.div supports INT16/INT32/FP16/FP32 tiles, got {dtype.name}")
+    poison = None
+    if a.shape == b.shape:
+        valid = a.valid
+        data = numerics.binary(op, a.data, b.data, dtype)
+        poison = _poison_outside(b, valid)
+    elif _is_column_of(b, a):
+        if op not in ("add", "sub", "mul", "div"):
+            dsl(f"pl.{op} does not broadcast an [M,1] column; use pl.row_expand_{op[:3]}")
+        if op == "div" and dtype not in (dt.FP16, dt.FP32):
+            dsl(f"pl.div with an [M,1] rhs supports FP16/FP32, got {dtype.name}")
+        valid = a.valid
+        data = numerics.binary(op, a.data, np.broadcast_to(b.data, a.shape), dtype)
+        if b.valid[0] < valid[0]:
+            poison = np.zeros(a.shape, bool)
+            poison[b.valid[0] : valid[0], : valid[1]] = True
+    elif _is_column_of(a, b) and op in ("add", "sub", "mul"):
+        valid = b.valid
+        data = numerics.binary(op, np.broadcast_to(a.data, b.shape), b.data, dtype)
+        if a.valid[0] < valid[0]:
+            poison = np.zeros(b.shape, bool)
+            poison[a.valid[0] : valid[0], : valid[1]] = True
+    else:
+        dsl(
+            f"pl.{op} of shapes {list(a.shape)} and {list(b.shape)}: only equal shapes or an "
+            "[M,1] column against [M,N] broadcast implicitly; use pl.col_expand_* / "
+            "pl.row_expand_* for other forms"
+        )
+    count_vector(valid)
+    out = result(data, dtype, valid)
+    out.poison = poison
+    return out
+
+
+def _is_column_of(col: Tile, full: Tile) -> bool:
+    return (
+        col.ndim == 2 and full.ndim == 2 and col.shape[1] == 1 and full.shape[1] != 1
+        and col.shape[0] == full.shape[0]
+    )  # fmt: skip
+
+
+def _tile_scalar(op: str, a: Tile, s) -> Tile:
+    dtype = a.dtype
+    data = a.data
+    if op == "div" and dtype not in (*_DIV_DTYPES, dt.BF16):
+        dsl(f"pl.div supports INT16/INT32/FP16/FP32 tiles, got {dtype.name}")
+    literal_float = isinstance(s, (float, np.floating))
+    if literal_float and not dtype.is_float:
+        # Tensor level promotes an integer tensor x float literal to FP32 (PL_SEMANTICS §6.2).
+        data = numerics.cast(data, dtype, dt.FP32, "round")
+        dtype = dt.FP32
+    value = scalar_in(s, dtype)
+    out = numerics.binary(op, data, value, dtype)
+    count_vector(a.valid)
+    return result(out, dtype, a.valid)
+
+
+def unary(op: str, x) -> Tile:
+    """pl.neg/abs/exp/sqrt/rsqrt/recip/log/relu."""
+    begin(op)
+    a = operand(x, op)
+    if op in ("exp", "sqrt", "rsqrt", "recip", "log") and not a.dtype.is_float:
+        dsl(f"pl.{op} needs a float tile, got {a.dtype.name}")
+    if op == "log" and a.dtype not in (dt.FP16, dt.FP32):
+        dsl(f"pl.log supports FP16/FP32 tiles, got {a.dtype.name}")
+    data = numerics.unary(op, a.data, a.dtype)
+    count_vector(a.valid)
+    return result(data, a.dtype, a.valid)
+
+
+def add(lhs, rhs):
+    """pl.add(lhs, rhs)."""
+    return binary("add", lhs, rhs)
+
+
+def sub(lhs, rhs):
+    """pl.sub(lhs, rhs)."""
+    return binary("sub", lhs, rhs)
+
+
+def mul(lhs, rhs):
+    """pl.mul(lhs, rhs)."""
+    return binary("mul", lhs, rhs)
+
+
+def div(lhs, rhs, high_precision=False):
+    """pl.div(lhs, rhs, high_precision=False)."""
+    del high_precision
+    return binary("div", lhs, rhs)
+
+
+def maximum(lhs, rhs):
+    """pl.maximum(lhs, rhs)."""
+    return binary("maximum", lhs, rhs)
+
+
+def minimum(lhs, rhs):
+    """pl.minimum(lhs, rhs)."""
+    return binary("minimum", lhs, rhs)
+
+
+def neg(x):
+    """pl.neg(x)."""
+    return unary("neg", x)
+
+
+def abs_(x):
+    """pl.abs(x)."""
+    return unary("abs", x)
+
+
+def exp(x):
+    """pl.exp(x)."""
+    return unary("exp", x)
+
+
+def sqrt(x):
+    """pl.sqrt(x)."""
+    return unary("sqrt", x)
+
+
+def rsqrt(x, high_precision=False):
+    """pl.rsqrt(x)."""
+    del high_precision
+    return unary("rsqrt", x)
+
+
+def recip(x, high_precision=False):
+    """pl.recip(x)."""
+    del high_precision
+    return unary("recip", x)
+
+
+def log(x):
+    """pl.log(x)."""
+    return unary("log", x)
+
+
+def relu(x):
+    """pl.relu(x)."""
+    return unary("relu", x)

@@ -1,0 +1,104 @@
+"""pl.matmul / pl.matmul_acc (PL_SEMANTICS §11): same operand dtypes, exact INT8 -> INT32,
+float -> FP32 accumulation, K % 16 == 0, out_dtype equal to the accumulator dtype."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from plsim import dtypes as dt
+from plsim import numerics
+from plsim.context import STATE, dsl
+from plsim.memory import Tile
+from plsim.ops.common import begin, operand, result
+
+#: a2a3 TMATMUL (C, A, B) triples: operand dtype -> accumulator dtype.
+ACCUMULATOR = {dt.INT8: dt.INT32, dt.FP16: dt.FP32, dt.BF16: dt.FP32, dt.FP32: dt.FP32}
+
+
+def _oriented(t: Tile, trans: bool):
+    """(data as stored-orientation [rows, cols] view, valid) after an optional transpose."""
+    if t.ndim != 2:
+        dsl(f"plsim supports 2-D matmul operands only, got {list(t.shape)}")
+    if trans:
+        return t.data.T, (t.valid[1], t.valid[0])
+    return t.data, t.valid
+
+
+def _operands(name: str, lhs, rhs, a_trans, b_trans):
+    a = operand(lhs, name, cube=True)
+    b = operand(rhs, name, cube=True)
+    if a.dtype is not b.dtype:
+        dsl(
+            f"pl.{name} of {a.dtype.name} x {b.dtype.name}: operand dtypes must be identical "
+            "(supported: INT8xINT8, FP16xFP16, BF16xBF16, FP32xFP32)"
+        )
+    if a.dtype not in ACCUMULATOR:
+        dsl(f"pl.{name} operand dtype {a.dtype.name} is not supported by the cube")
+    am, (vm, vka) = _oriented(a, bool(a_trans))
+    bm, (vkb, vn) = _oriented(b, bool(b_trans))
+    k = am.shape[1]
+    if bm.shape[0] != k:
+        dsl(
+            f"pl.{name} K mismatch: lhs {list(am.shape)} (after a_trans={bool(a_trans)}) vs "
+            f"rhs {list(bm.shape)} (after b_trans={bool(b_trans)})"
+        )
+    if k % 16:
+        dsl(f"pl.{name} K = {k} is not a multiple of 16 (ptoas needs 16-aligned K tiles)")
+    if vkb < vka:
+        dsl(f"pl.{name}: rhs valid K {vkb} does not cover lhs valid K {vka}")
+    product, acc_dtype = numerics.matmul(am[:, :vka], bm[:vka, :], a.dtype)
+    macs = am.shape[0] * bm.shape[1] * k
+    stats = STATE.scopes[-1].stats
+    stats.cube_macs += macs
+    key = a.dtype.name
+    stats.cube_macs_by_dtype[key] = stats.cube_macs_by_dtype.get(key, 0) + macs
+    return product, acc_dtype, (vm, vn)
+
+
+def _check_out(name: str, out_dtype, acc_dtype) -> None:
+    if out_dtype is None:
+        dsl(
+            f"pl.{name} without out_dtype: pass out_dtype={acc_dtype!r} (the IR default is "
+            "Promote(lhs, rhs), which disagrees with the FP32/INT32 accumulator)"
+        )
+    if out_dtype is not acc_dtype:
+        dsl(
+            f"pl.{name} out_dtype={out_dtype!r} is not the accumulator dtype {acc_dtype!r}; "
+            "matmul results are FP32 (float operands) or INT32 (INT8); pl.cast afterwards"
+        )
+
+
+def matmul(lhs, rhs, out_dtype=None, a_trans=False, b_trans=False, c_matrix_nz=False):
+    """pl.matmul(lhs, rhs, out_dtype=, a_trans=False, b_trans=False)."""
+    del c_matrix_nz
+    begin("matmul")
+    product, acc_dtype, valid = _operands("matmul", lhs, rhs, a_trans, b_trans)
+    _check_out("matmul", out_dtype, acc_dtype)
+    return result(product, acc_dtype, valid, origin="cube")
+
+
+def matmul_acc(acc, lhs, rhs, a_trans=False, b_trans=False, init_cond=None):
+    """pl.matmul_acc(acc, lhs, rhs): acc + lhs @ rhs in the accumulator (aliases acc)."""
+    begin("matmul_acc")
+    overwrite = bool(init_cond) if init_cond is not None else False
+    if not isinstance(acc, Tile):
+        dsl("pl.matmul_acc needs an accumulator tile (the result of pl.matmul)")
+    if overwrite:
+        acc.base.last_use = STATE.seq
+        acc.base.used_cube = True
+    else:
+        acc = operand(acc, "matmul_acc", cube=True)
+    product, acc_dtype, _ = _operands("matmul_acc", lhs, rhs, a_trans, b_trans)
+    if acc.dtype is not acc_dtype:
+        dsl(f"pl.matmul_acc accumulator is {acc.dtype.name}, operands need {acc_dtype.name}")
+    if acc.shape != product.shape:
+        dsl(f"pl.matmul_acc accumulator {list(acc.shape)} vs product {list(product.shape)}")
+    if overwrite:
+        acc.data[...] = product
+        acc.poison = None
+    else:
+        acc.data[...] = numerics.binary("add", acc.data, product, acc_dtype)
+    return Tile(acc.data, acc.dtype, acc.valid, acc.poison, base=acc.base)
+
+
+__all__ = ["ACCUMULATOR", "matmul", "matmul_acc", "np"]

@@ -1,0 +1,677 @@
+"""Loads, stores, views and scalar accesses: subscripts, pl.slice, pl.assemble, pl.reshape,
+pl.read / pl.write, pl.create_tensor, pl.full, pl.arange, pl.fillpad, pl.set_validshape."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from plsim import dtypes as dt
+from plsim import errors, numerics
+from plsim.context import STATE, dsl, fail, kernel_location
+from plsim.memory import GMBuffer, GMTensor, Tile, poison_value, valid_box
+from plsim.ops.common import begin, check_poison, count_vector, dtype_arg, operand, result
+from plsim.scalars import Scalar, is_number, to_int
+
+
+# --- subscripts ----------------------------------------------------------------------------
+def _index_value(k, what: str) -> int:
+    if isinstance(k, (int, np.integer)) and not isinstance(k, bool) and k < 0:
+        dsl(f"negative index {int(k)} in {what}: negative indices are not supported")
+    return to_int(k, what)
+
+
+def parse_key(key, shape, what: str):
+    """(starts, extents, dropped axes) of a subscript on an array of ``shape``."""
+    if not isinstance(key, tuple):
+        key = (key,)
+    if len(key) > len(shape):
+        dsl(f"{len(key)} indices given to a rank-{len(shape)} {what}")
+    starts, extents, drop = [], [], []
+    for axis, k in enumerate(key):
+        if isinstance(k, slice):
+            if k.step is not None:
+                dsl(f"slice steps are not supported (axis {axis} of a {what})")
+            a = 0 if k.start is None else _index_value(k.start, what)
+            b = shape[axis] if k.stop is None else _index_value(k.stop, what)
+            if b <= a:
+                dsl(f"empty or reversed slice {a}:{b} on axis {axis} of a {what}")
+            starts.append(a)
+            extents.append(b - a)
+        elif k is None or k is Ellipsis:
+            dsl(f"None / ... in a subscript of a {what} is not supported")
+        elif is_number(k):
+            starts.append(_index_value(k, what))
+            extents.append(1)
+            drop.append(axis)
+        else:
+            dsl(f"unsupported index {k!r} on a {what}: only a:b slices and scalars")
+    for axis in range(len(key), len(shape)):
+        starts.append(0)
+        extents.append(shape[axis])
+    return starts, extents, tuple(drop)
+
+
+def _check_window(src_shape, starts, extents, what: str) -> None:
+    for axis, (s, e, n) in enumerate(zip(starts, extents, src_shape)):
+        if s < 0 or s + e > n:
+            fail(
+                errors.OutOfBoundsError,
+                f"{what} [{s}:{s + e}] is outside dimension {axis} of size {n} "
+                f"(shape {list(src_shape)})",
+            )
+
+
+def subscript(obj, key):
+    """``obj[key]``: a view (orchestration), a load (InCore), a tile subview or a scalar read."""
+    if isinstance(obj, GMTensor):
+        starts, extents, drop = parse_key(key, obj.shape, "tensor")
+        if len(drop) == obj.ndim:
+            return read(obj, starts)
+        if not STATE.scopes:
+            _check_window(obj.shape, starts, extents, "view")
+            return obj.window(starts, extents, drop)
+        STATE.seq += 1
+        return load(obj, starts, extents, drop=drop)
+    if isinstance(obj, Tile):
+        starts, extents, drop = parse_key(key, obj.shape, "tile")
+        if len(drop) == obj.ndim:
+            return read(obj, starts)
+        STATE.seq += 1
+        return tile_view(obj, starts, extents, drop)
+    dsl(f"cannot subscript {type(obj).__name__}")
+    return None
+
+
+def tile_view(t: Tile, starts, extents, drop=()) -> Tile:
+    """Zero-copy subview of a tile; the valid region is the parent's, cut by the window."""
+    _check_window(t.shape, starts, extents, "tile subview")
+    operand_use(t)
+    box = tuple(slice(s, s + e) for s, e in zip(starts, extents))
+    data = t.data[box]
+    valid = [max(0, min(v - s, e)) for v, s, e in zip(t.valid, starts, extents)]
+    poison = t.poison[box] if t.poison is not None else None
+    if drop:
+        keep = [i for i in range(t.ndim) if i not in drop]
+        data = data.reshape([extents[i] for i in keep])
+        valid = [valid[i] for i in keep]
+        if poison is not None:
+            poison = poison.reshape(data.shape)
+    return Tile(data, t.dtype, tuple(valid), poison, base=t.base)
+
+
+def operand_use(t: Tile) -> None:
+    """Record a non-computing use (view creation) of a tile for liveness."""
+    t.base.last_use = STATE.seq
+
+
+def subscript_assign(obj, key, value) -> None:
+    """``obj[key] = value``: a store/assemble of the value's valid rectangle, or a pl.write."""
+    what = "tensor" if isinstance(obj, GMTensor) else "tile"
+    starts, extents, drop = parse_key(key, obj.shape, what)
+    if len(drop) == len(obj.shape) and is_number(value):
+        write(obj, starts, value)
+        return
+    _assemble(obj, value, starts, drop=drop, extents=extents)
+
+
+# --- loads ---------------------------------------------------------------------------------
+def load(src: GMTensor, starts, shape, valid=None, clamp=False, drop=()) -> Tile:
+    """Copy a GM window into a new tile; only the valid rectangle is transferred."""
+    shape = [int(n) for n in shape]
+    if valid is None:
+        valid = list(shape)
+    else:
+        valid = [to_int(v, "valid_shape") for v in valid]
+        for axis, (v, n) in enumerate(zip(valid, shape)):
+            if v < 0 or v > n:
+                dsl(f"valid_shape {valid} exceeds the slice shape {shape} on axis {axis}")
+    for axis, s in enumerate(starts):
+        if s < 0:
+            fail(errors.OutOfBoundsError, f"negative offset {s} on axis {axis} of a load")
+    if clamp:
+        valid = [max(0, min(v, n - s)) for v, n, s in zip(valid, src.shape, starts)]
+    else:
+        for axis, (s, v, n) in enumerate(zip(starts, valid, src.shape)):
+            if s + v > n:
+                fail(
+                    errors.OutOfBoundsError,
+                    f"load of {src.buf.name}{list(src.shape)} reads past the end of dimension "
+                    f"{axis}: offset {s} + valid {v} > {n} (window {shape} at {list(starts)}); "
+                    "give valid_shape= for a partial tile or pass clamp=True",
+                )
+    buf = src.buf
+    region = src.window(starts, valid)
+    full = valid == shape
+    if full:
+        data = np.array(region.of(buf.data), copy=True)
+    else:
+        data = np.full(shape, poison_value(buf.dtype), dtype=buf.dtype.numpy)
+        data[valid_box(valid)] = region.of(buf.data)
+    poison = None
+    if buf.written is not None:
+        written = region.of(buf.written)
+        if not written.all():
+            poison = np.zeros(shape, dtype=bool)
+            poison[valid_box(valid)] = ~written
+    nbytes = math.prod(valid) * buf.dtype.itemsize
+    STATE.scopes[-1].stats.gm_read_bytes += nbytes
+    if buf.read_mask is not None and nbytes:
+        region.of(buf.read_mask)[...] = True
+    if STATE.race_trackers and nbytes:
+        _record_access(region, "read")
+    if drop:
+        keep = [i for i in range(len(shape)) if i not in drop]
+        data = data.reshape([shape[i] for i in keep])
+        valid = [valid[i] for i in keep]
+        if poison is not None:
+            poison = poison.reshape(data.shape)
+    if data.ndim == 1:  # tiles are at least 2-D: a 1-D window becomes one row
+        data = data.reshape(1, -1)
+        valid = [1 if valid[0] else 0, valid[0]]
+        if poison is not None:
+            poison = poison.reshape(data.shape)
+    return Tile(data, buf.dtype, tuple(valid), poison, origin="load")
+
+
+def _record_access(region: GMTensor, kind: str) -> None:
+    location = (*kernel_location(), STATE.scope_name)
+    for tracker in STATE.race_trackers:
+        tracker.record(region, kind, location)
+
+
+def pl_slice(tensor, shape, offset, valid_shape=None, drop_dims=None, pad_value=None, clamp=False):
+    """pl.slice(input, shape, offset, valid_shape=None, drop_dims=None, pad_value=None, clamp)."""
+    shape = [to_int(n, "slice shape") for n in shape]
+    offset = [to_int(o, "slice offset") for o in offset]
+    if len(shape) != len(tensor.shape) or len(offset) != len(tensor.shape):
+        dsl(f"pl.slice needs full-rank shape and offset for a rank-{len(tensor.shape)} input")
+    drop = tuple(int(d) % len(shape) for d in (drop_dims or ()))
+    for d in drop:
+        if shape[d] != 1:
+            dsl(f"drop_dims axis {d} has extent {shape[d]}, must be 1")
+    if isinstance(tensor, GMTensor):
+        if not STATE.scopes:
+            if valid_shape is not None or clamp:
+                dsl("valid_shape/clamp slices of a GM tensor belong inside an InCore scope")
+            _check_window(tensor.shape, offset, shape, "view")
+            return tensor.window(offset, shape, drop)
+        STATE.seq += 1
+        return load(tensor, offset, shape, valid=valid_shape, clamp=clamp, drop=drop)
+    if isinstance(tensor, Tile):
+        if clamp:
+            dsl("clamp=True is only accepted for tensor slices")
+        STATE.seq += 1
+        view = tile_view(tensor, offset, shape, drop)
+        if valid_shape is not None:
+            valid = [to_int(v, "valid_shape") for v in valid_shape]
+            if drop:
+                valid = [v for i, v in enumerate(valid) if i not in drop]
+            view = _with_valid(view, [min(a, b) for a, b in zip(view.valid, valid)])
+        return view
+    dsl(f"pl.slice of {type(tensor).__name__}")
+    return None
+
+
+# --- stores --------------------------------------------------------------------------------
+def assemble(target, source, offset, *, atomic=None):
+    """pl.assemble(target, source, offset): write the source's valid rectangle at offset."""
+    if atomic is not None and getattr(atomic, "name", "None_") != "None_":
+        dsl("pl.assemble(atomic=...) is not supported by plsim")
+    offset = [to_int(o, "assemble offset") for o in offset]
+    _assemble(target, source, offset)
+    return target
+
+
+def _assemble(target, value, starts, drop=(), extents=None) -> None:
+    if isinstance(target, GMTensor):
+        if not STATE.scopes:
+            if isinstance(value, GMTensor):
+                _orchestration_copy(target, value, starts, drop)
+                return
+            dsl("orchestration can only assemble GM tensors; tiles exist inside InCore scopes")
+        STATE.seq += 1
+        src = operand(value, "assemble")
+        store(target, src, starts, drop, extents)
+        return
+    if isinstance(target, Tile):
+        begin("assemble")
+        src = operand(value, "assemble")
+        _tile_assemble(target, src, starts, drop, extents)
+        return
+    dsl(f"cannot assemble into {type(target).__name__}")
+
+
+def _expand_rank(src: Tile, ndim: int, drop) -> tuple[list[int], list[int]]:
+    """Shape and valid of ``src`` lifted to rank ``ndim`` (dropped axes and leading 1s)."""
+    shape, valid = list(src.shape), list(src.valid)
+    for axis in sorted(drop):
+        shape.insert(axis, 1)
+        valid.insert(axis, 1)
+    while len(shape) < ndim:
+        shape.insert(0, 1)
+        valid.insert(0, 1)
+    if len(shape) > ndim:
+        # A [1, N] tile stored into a 1-D tensor: leading unit axes may go.
+        while len(shape) > ndim and shape[0] == 1:
+            shape.pop(0)
+            valid.pop(0)
+        if len(shape) > ndim:
+            dsl(f"cannot store a rank-{src.ndim} {list(src.shape)} tile into a rank-{ndim} tensor")
+    return shape, valid
+
+
+def store(dst: GMTensor, src: Tile, starts, drop=(), extents=None) -> None:
+    """Store ``src``'s valid rectangle into ``dst`` at ``starts`` (tile -> GM)."""
+    buf = dst.buf
+    if buf.kind == "in":
+        dsl(
+            f"write to input parameter '{buf.name}': it is declared pl.Tensor (In), and the "
+            "device does not copy In tensors back; declare it pl.Out[...] or pl.InOut[...]"
+        )
+    _, valid = _expand_rank(src, dst.ndim, drop)
+    if extents is not None:
+        for axis, (v, e) in enumerate(zip(valid, extents)):
+            if v > e:
+                dsl(
+                    f"the stored tile's valid extent {v} exceeds the subscript extent {e} on "
+                    f"axis {axis}"
+                )
+    for axis, (s, v, n) in enumerate(zip(starts, valid, dst.shape)):
+        if s < 0 or s + v > n:
+            fail(
+                errors.OutOfBoundsError,
+                f"store into {buf.name}{list(dst.shape)} writes past dimension {axis}: offset "
+                f"{s} + valid {v} > {n}",
+            )
+    values = src.data[valid_box(src.valid)]
+    if src.dtype is not buf.dtype:
+        if src.base.origin == "cube" and src.dtype is dt.FP32 and buf.dtype in (dt.BF16, dt.FP16):
+            # FIXPIPE narrows an FP32 accumulator on its way out, rounding to nearest-even.
+            values = numerics.cast(np.ascontiguousarray(values), dt.FP32, buf.dtype, "rint")
+        else:
+            dsl(
+                f"store of a {src.dtype.name} tile into {buf.dtype.name} tensor '{buf.name}': "
+                "dtypes must match (pl.cast first)"
+            )
+    nbytes = values.size * buf.dtype.itemsize
+    if nbytes == 0:
+        return
+    region = dst.window(starts, valid)
+    region.of(buf.data)[...] = values.reshape(region.shape)
+    if buf.written is not None:
+        region.of(buf.written)[...] = True
+    if buf.stored_mask is not None:
+        region.of(buf.stored_mask)[...] = True
+    STATE.scopes[-1].stats.gm_write_bytes += nbytes
+    if STATE.race_trackers:
+        _record_access(region, "write")
+
+
+def _tile_assemble(target: Tile, src: Tile, starts, drop=(), extents=None) -> None:
+    if src.dtype is not target.dtype:
+        dsl(f"assemble of a {src.dtype.name} tile into a {target.dtype.name} tile")
+    _, valid = _expand_rank(src, target.ndim, drop)
+    for axis, (s, v, n) in enumerate(zip(starts, valid, target.shape)):
+        if s < 0 or s + v > n:
+            fail(
+                errors.OutOfBoundsError,
+                f"assemble into a {list(target.shape)} tile writes past dimension {axis}: "
+                f"offset {s} + valid {v} > {n}",
+            )
+    box = tuple(slice(s, s + v) for s, v in zip(starts, valid))
+    target.data[box] = src.data[valid_box(src.valid)].reshape([v for v in valid])
+    target.base.last_use = STATE.seq
+    if target.poison is not None:
+        target.poison[box] = False
+        if not target.poison.any():
+            target.poison = None
+    # The written rectangle joins the target's valid region when it extends it from the origin.
+    new_valid = list(target.valid)
+    for axis in range(target.ndim):
+        others_cover = all(
+            starts[a] + valid[a] <= target.valid[a] or a == axis for a in range(target.ndim)
+        )
+        if others_cover and starts[axis] <= target.valid[axis]:
+            new_valid[axis] = max(new_valid[axis], starts[axis] + valid[axis])
+    target.valid = tuple(new_valid)
+
+
+def _orchestration_copy(dst: GMTensor, src: GMTensor, starts, drop) -> None:
+    if dst.buf.kind == "in":
+        dsl(f"write to input parameter '{dst.buf.name}' (declared pl.Tensor, not Out/InOut)")
+    region = dst.window(starts, [n for n in src.shape], ())
+    _check_window(dst.shape, starts, list(src.shape), "assemble")
+    if src.dtype is not dst.dtype:
+        dsl(f"assemble of a {src.dtype.name} tensor into a {dst.dtype.name} tensor")
+    if src.buf.written is not None and not src.of(src.buf.written).all():
+        fail(errors.UninitializedReadError, "orchestration copy reads never-written GM")
+    region.of(dst.buf.data)[...] = src.data()
+    if dst.buf.written is not None:
+        region.of(dst.buf.written)[...] = True
+
+
+# --- scalars -------------------------------------------------------------------------------
+def _scalar_index(shape, idx, what: str) -> tuple[int, ...]:
+    if is_number(idx):
+        idx = [idx]
+    idx = [to_int(i, f"{what} index") for i in idx]
+    if len(idx) != len(shape):
+        dsl(f"{what} needs {len(shape)} indices for a rank-{len(shape)} value, got {len(idx)}")
+    for axis, (i, n) in enumerate(zip(idx, shape)):
+        if i < 0 or i >= n:
+            fail(
+                errors.OutOfBoundsError,
+                f"{what} index {idx} is outside dimension {axis} of size {n}",
+            )
+    return tuple(idx)
+
+
+def read(obj, idx) -> Scalar:
+    """pl.read(tensor_or_tile, [i, j, ...]): a scalar of the element dtype."""
+    if isinstance(obj, GMTensor):
+        index = _scalar_index(obj.shape, idx, "pl.read")
+        one = obj.window(index, [1] * obj.ndim)
+        buf = obj.buf
+        if buf.written is not None and not one.of(buf.written).all():
+            fail(
+                errors.UninitializedReadError,
+                f"pl.read of {buf.name}{list(index)}: that element was never written",
+            )
+        value = one.of(buf.data).reshape(-1)[0]
+        if STATE.scopes:
+            STATE.scopes[-1].stats.gm_read_bytes += buf.dtype.itemsize
+        if buf.read_mask is not None:
+            one.of(buf.read_mask)[...] = True
+        if STATE.race_trackers:
+            _record_access(one, "read")
+        return Scalar(value.item(), buf.dtype)
+    if isinstance(obj, Tile):
+        index = _scalar_index(obj.shape, idx, "pl.read")
+        STATE.seq += 1
+        obj.base.last_use = STATE.seq
+        inside = all(i < v for i, v in zip(index, obj.valid))
+        if not inside or (obj.poison is not None and obj.poison[index]):
+            fail(
+                errors.UninitializedReadError,
+                f"pl.read of tile cell {list(index)} outside its valid region {list(obj.valid)} "
+                "or undefined",
+            )
+        return Scalar(obj.data[index].item(), obj.dtype)
+    dsl(f"pl.read of {type(obj).__name__}")
+    return None
+
+
+def _scalar_value(value, dtype: dt.DType, what: str):
+    if isinstance(value, Scalar):
+        if value.dtype is not dtype and not (value.dtype is dt.INDEX and dtype.is_int):
+            dsl(f"{what}: value dtype {value.dtype.name} must equal the tensor dtype {dtype.name}")
+        return value.value
+    if not is_number(value):
+        dsl(f"{what}: expected a scalar value, got {value!r}")
+    return value
+
+
+def write(obj, idx, value) -> None:
+    """pl.write(tensor_or_tile, [i, j, ...], value): scalar store."""
+    if isinstance(obj, GMTensor):
+        buf = obj.buf
+        if buf.kind == "in":
+            dsl(
+                f"pl.write to input parameter '{buf.name}' (declared pl.Tensor, not "
+                "pl.Out/pl.InOut): the device does not copy it back"
+            )
+        index = _scalar_index(obj.shape, idx, "pl.write")
+        one = obj.window(index, [1] * obj.ndim)
+        v = _scalar_value(value, buf.dtype, "pl.write")
+        one.of(buf.data)[...] = np.asarray(v).astype(buf.dtype.numpy)
+        if buf.written is not None:
+            one.of(buf.written)[...] = True
+        if buf.stored_mask is not None:
+            one.of(buf.stored_mask)[...] = True
+        if STATE.scopes:
+            STATE.scopes[-1].stats.gm_write_bytes += buf.dtype.itemsize
+        if STATE.race_trackers:
+            _record_access(one, "write")
+        return
+    if isinstance(obj, Tile):
+        index = _scalar_index(obj.shape, idx, "pl.write")
+        v = _scalar_value(value, obj.dtype, "pl.write")
+        obj.data[index] = np.asarray(v).astype(obj.dtype.numpy)
+        obj.base.last_use = STATE.seq
+        if obj.poison is not None:
+            obj.poison[index] = False
+        return
+    dsl(f"pl.write to {type(obj).__name__}")
+
+
+# --- views ---------------------------------------------------------------------------------
+def reshape(x, shape):
+    """pl.reshape: a zero-copy C-order view (GM tensor or tile)."""
+    shape = tuple(to_int(n, "reshape shape") for n in shape)
+    if math.prod(shape) != math.prod(x.shape):
+        dsl(f"pl.reshape of {list(x.shape)} to {list(shape)}: element counts differ")
+    if isinstance(x, GMTensor):
+        view = x.reshaped(shape)
+        if view is None:
+            dsl(f"pl.reshape of a non-contiguous {list(x.shape)} view to {list(shape)}")
+        return view
+    if isinstance(x, Tile):
+        STATE.seq += 1
+        operand_use(x)
+        try:
+            data = np.reshape(x.data, shape, copy=False)
+        except ValueError:
+            dsl(f"pl.reshape of a strided {list(x.shape)} tile subview to {list(shape)}")
+        valid = _reshape_valid(x, shape)
+        poison = x.poison.reshape(shape) if x.poison is not None else None
+        return Tile(data, x.dtype, valid, poison, base=x.base)
+    dsl(f"pl.reshape of {type(x).__name__}")
+    return None
+
+
+def _reshape_valid(x: Tile, shape) -> tuple[int, ...]:
+    if x.valid == x.shape:
+        return tuple(shape)
+    mask = np.zeros(x.shape, dtype=bool)
+    mask[valid_box(x.valid)] = True
+    new = mask.reshape(shape)
+    if not new.any():
+        return tuple(0 for _ in shape)
+    nz = np.argwhere(new)
+    hi = nz.max(axis=0) + 1
+    box = tuple(slice(0, int(h)) for h in hi)
+    if nz.min(axis=0).any() or not new[box].all() or new[box].size != mask.sum():
+        dsl(
+            f"pl.reshape to {list(shape)}: the valid region {list(x.valid)} of the "
+            f"{list(x.shape)} tile is not an origin-anchored box in the new shape"
+        )
+    return tuple(int(h) for h in hi)
+
+
+def _with_valid(t: Tile, valid) -> Tile:
+    """A view of ``t`` with a new valid region; cells newly exposed are undefined."""
+    valid = tuple(int(v) for v in valid)
+    poison = t.poison
+    grows = any(n > o for n, o in zip(valid, t.valid))
+    if grows:
+        outside = np.ones(t.shape, dtype=bool)
+        outside[valid_box(t.valid)] = False
+        poison = outside if poison is None else (poison | outside)
+    return Tile(t.data, t.dtype, valid, poison, base=t.base)
+
+
+def set_validshape(x, rows, cols):
+    """pl.set_validshape(x, rows, cols): metadata only; 0 <= value <= shape."""
+    begin("set_validshape")
+    x = operand(x, "set_validshape") if not isinstance(x, Tile) else x
+    operand_use(x)
+    if x.ndim != 2:
+        dsl(f"pl.set_validshape needs a 2-D tile, got {list(x.shape)}")
+    r = to_int(rows, "set_validshape rows")
+    c = to_int(cols, "set_validshape cols")
+    if not (0 <= r <= x.shape[0] and 0 <= c <= x.shape[1]):
+        fail(
+            errors.OutOfBoundsError,
+            f"pl.set_validshape({r}, {c}) outside the tile shape {list(x.shape)}",
+        )
+    return _with_valid(x, (r, c))
+
+
+def fillpad(x, pad_value=None):
+    """pl.fillpad(x, pad_value): a fully valid copy with cells outside the valid region set."""
+    from plsim.language_types import PadValue
+
+    begin("fillpad")
+    x = operand(x, "fillpad")
+    pad = PadValue.zero if pad_value is None else pad_value
+    if isinstance(pad, PadValue):
+        kind = pad.name
+    elif is_number(pad) and float(pad) == 0.0:
+        kind = "zero"
+    elif is_number(pad) and float(pad) == -math.inf:
+        kind = "min"
+    elif is_number(pad) and float(pad) == math.inf:
+        kind = "max"
+    else:
+        dsl(f"pl.fillpad pad_value must be PadValue.zero/min/max, 0, -inf or inf; got {pad!r}")
+    data = np.array(x.data, copy=True)
+    fill = _pad_constant(kind, x.dtype)
+    outside = np.ones(x.shape, dtype=bool)
+    outside[valid_box(x.valid)] = False
+    data[outside] = fill
+    count_vector(x.shape)
+    return result(data, x.dtype, x.shape)
+
+
+def _pad_constant(kind: str, dtype: dt.DType):
+    if kind == "zero":
+        return 0
+    if dtype.is_float:
+        return -np.inf if kind == "min" else np.inf
+    info = np.iinfo(dtype.numpy)
+    return info.min if kind == "min" else info.max
+
+
+# --- creation ------------------------------------------------------------------------------
+def _const_value(value, what: str):
+    if isinstance(value, Scalar):
+        dsl(f"{what} must be a literal or compile-time constant, got a runtime scalar")
+    if not is_number(value):
+        dsl(f"{what} must be a number, got {value!r}")
+    return value
+
+
+def create_tensor(shape, dtype=dt.FP32, layout=None, manual_dep=False, init_value=None):
+    """pl.create_tensor: a poisoned GM buffer (orchestration) or a poisoned tile (InCore)."""
+    del layout, manual_dep
+    shape = [to_int(n, "create_tensor shape") for n in shape]
+    dtype = dtype_arg(dtype, "create_tensor dtype")
+    if STATE.scopes:
+        begin("create_tensor")
+        from plsim.hardware import DEFAULT_PLATFORM
+
+        nbytes = math.prod(shape) * dtype.itemsize
+        if nbytes > DEFAULT_PLATFORM.vec_bytes:
+            fail(
+                errors.CapacityError,
+                f"tensor.create: tile size ({nbytes} bytes) of {shape} {dtype.name} exceeds "
+                f"buffer capacity ({DEFAULT_PLATFORM.vec_bytes} bytes, Vec/UB)",
+            )
+        if init_value is not None:
+            data = np.full(shape, _const_value(init_value, "init_value")).astype(dtype.numpy)
+            return Tile(data, dtype, tuple(shape), None, origin="create")
+        data = np.full(shape, poison_value(dtype), dtype=dtype.numpy)
+        return Tile(data, dtype, tuple(shape), np.ones(shape, dtype=bool), origin="create")
+    if init_value is not None:
+        data = np.full(shape, _const_value(init_value, "init_value")).astype(dtype.numpy)
+        buf = GMBuffer(data, dtype, "create_tensor", "scratch", written=None)
+    else:
+        data = np.full(shape, poison_value(dtype), dtype=dtype.numpy)
+        buf = GMBuffer(data, dtype, _scratch_name(), "scratch", written=np.zeros(shape, bool))
+    return GMTensor.whole(buf)
+
+
+def _scratch_name() -> str:
+    file, line = kernel_location()
+    return f"create_tensor@{file.rsplit('/', 1)[-1]}:{line}"
+
+
+def full(shape, dtype=dt.FP32, value=0):
+    """pl.full(shape, dtype=, value=): a tile (InCore) or GM tensor filled with a constant."""
+    shape = [to_int(n, "pl.full shape") for n in shape]
+    dtype = dtype_arg(dtype, "pl.full dtype")
+    value = _const_value(value, "pl.full value")
+    data = np.full(shape, value, dtype=np.float64 if dtype.is_float else np.int64)
+    data = data.astype(dtype.numpy)
+    if not STATE.scopes:
+        return GMTensor.whole(GMBuffer(data, dtype, "full", "scratch"))
+    begin("full")
+    count_vector(shape)
+    return result(data, dtype, shape)
+
+
+def arange(start, shape, dtype=dt.INT32, descending=False):
+    """pl.arange(start, shape, dtype=INT32, descending=False): dst[0, k] = start +/- k."""
+    begin("arange")
+    shape = [to_int(n, "pl.arange shape") for n in shape]
+    dtype = dtype_arg(dtype, "pl.arange dtype")
+    if dtype not in (dt.INT16, dt.INT32, dt.UINT16, dt.UINT32):
+        dsl(f"pl.arange dtype must be INT16/INT32/UINT16/UINT32, got {dtype.name}")
+    if any(n != 1 for n in shape[:-1]) or shape[-1] == 1:
+        dsl(f"pl.arange shape {shape}: leading dims must be 1 and the last dim must not be 1")
+    s = to_int(start, "pl.arange start")
+    k = np.arange(shape[-1], dtype=np.int64)
+    values = s - k if descending else s + k
+    data = values.astype(dtype.numpy).reshape(shape)
+    count_vector(shape)
+    return result(data, dtype, shape)
+
+
+def concat(a, b):
+    """pl.concat(a, b): 2-D, same dtype and rows; b placed after a's valid columns."""
+    begin("concat")
+    a = operand(a, "concat")
+    b = operand(b, "concat")
+    if a.ndim != 2 or b.ndim != 2:
+        dsl("pl.concat takes 2-D tiles")
+    if a.dtype is not b.dtype:
+        dsl(f"pl.concat of {a.dtype.name} and {b.dtype.name}: dtypes must match")
+    if a.shape[0] != b.shape[0]:
+        dsl(f"pl.concat row counts differ: {a.shape[0]} vs {b.shape[0]}")
+    rows = a.shape[0]
+    data = np.full((rows, a.shape[1] + b.shape[1]), poison_value(a.dtype), dtype=a.dtype.numpy)
+    va, vb = a.valid[1], b.valid[1]
+    data[:, :va] = a.data[:, :va]
+    data[:, va : va + vb] = b.data[:, :vb]
+    valid = (min(a.valid[0], b.valid[0]), va + vb)
+    count_vector(valid)
+    return result(data, a.dtype, valid)
+
+
+def tensor_dim(t, axis):
+    """pl.tensor.dim(t, axis): an INDEX scalar."""
+    axis = to_int(axis, "pl.tensor.dim axis")
+    return Scalar(t.shape[axis], dt.INDEX)
+
+
+__all__ = [
+    "arange",
+    "assemble",
+    "check_poison",
+    "concat",
+    "create_tensor",
+    "fillpad",
+    "full",
+    "load",
+    "pl_slice",
+    "read",
+    "reshape",
+    "set_validshape",
+    "store",
+    "subscript",
+    "subscript_assign",
+    "tensor_dim",
+    "write",
+]

@@ -1,0 +1,136 @@
+"""Row/column reductions and the row/col expand (broadcast) family (PL_SEMANTICS §9)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from plsim import numerics
+from plsim.context import dsl
+from plsim.memory import Tile, poison_value, valid_box
+from plsim.ops.common import begin, count_vector, operand, result
+from plsim.ops.elementwise import scalar_in
+from plsim.scalars import is_number
+
+_EXPAND_OPS = {
+    "add": "add", "sub": "sub", "mul": "mul", "div": "div", "max": "maximum", "min": "minimum",
+}  # fmt: skip
+
+
+def reduce(op: str, x, axis: int, name: str) -> Tile:
+    """Reduce over the valid cells of the last (axis=-1) or second-to-last (axis=-2) axis."""
+    begin(name)
+    a = operand(x, name)
+    if a.ndim < 2:
+        dsl(f"pl.{name} needs a tile of rank >= 2, got {list(a.shape)}")
+    out_shape = list(a.shape)
+    out_shape[axis] = 1
+    out_valid = list(a.valid)
+    out_valid[axis] = 1 if a.valid[axis] > 0 else 0
+    data = np.full(out_shape, poison_value(a.dtype), dtype=a.dtype.numpy)
+    if a.valid == a.shape:
+        data[...] = numerics.reduce(op, a.data, axis, a.dtype)
+    elif all(out_valid):
+        src = np.ascontiguousarray(a.data[valid_box(a.valid)])
+        data[valid_box(out_valid)] = numerics.reduce(op, src, axis, a.dtype)
+    count_vector(a.valid)
+    return result(data, a.dtype, out_valid)
+
+
+def _expand(kind: str, op: str, x, v) -> Tile:
+    name = f"{kind}_expand_{op}"
+    begin(name)
+    a = operand(x, name)
+    b = operand(v, name)
+    if a.ndim != 2 or b.ndim != 2:
+        dsl(f"pl.{name} takes 2-D tiles, got {list(a.shape)} and {list(b.shape)}")
+    if a.dtype is not b.dtype:
+        dsl(f"pl.{name} of {a.dtype.name} and {b.dtype.name}: dtypes must match")
+    m, n = a.shape
+    if kind == "row" and b.shape != (m, 1):
+        dsl(f"pl.{name}: the vector must be [{m}, 1] for a [{m}, {n}] tile, got {list(b.shape)}")
+    if kind == "col" and b.shape != (1, n):
+        dsl(f"pl.{name}: the vector must be [1, {n}] for a [{m}, {n}] tile, got {list(b.shape)}")
+    vec = np.broadcast_to(b.data, a.shape)
+    if op == "expdif":
+        diff = numerics.binary("sub", a.data, vec, a.dtype)
+        data = numerics.unary("exp", diff, a.dtype)
+    else:
+        data = numerics.binary(_EXPAND_OPS[op], a.data, vec, a.dtype)
+    out = result(data, a.dtype, a.valid)
+    out.poison = _vector_gap(kind, a.valid, b.valid, a.shape)
+    count_vector(a.valid)
+    return out
+
+
+def _vector_gap(kind: str, valid, vec_valid, shape):
+    """Cells of the result whose vector entry lies outside the vector's valid region."""
+    if kind == "row" and vec_valid[0] < valid[0]:
+        mask = np.zeros(shape, bool)
+        mask[vec_valid[0] : valid[0], : valid[1]] = True
+        return mask
+    if kind == "col" and vec_valid[1] < valid[1]:
+        mask = np.zeros(shape, bool)
+        mask[: valid[0], vec_valid[1] : valid[1]] = True
+        return mask
+    return None
+
+
+def row_expand_op(op: str):
+    """pl.row_expand_<op>(x [M,N], v [M,1])."""
+
+    def fn(x, v):
+        return _expand("row", op, x, v)
+
+    fn.__name__ = f"row_expand_{op}"
+    fn.__doc__ = f"pl.row_expand_{op}(x [M,N], v [M,1]): x[i,j] {op} v[i,0]."
+    return fn
+
+
+def col_expand_op(op: str):
+    """pl.col_expand_<op>(x [M,N], r [1,N])."""
+
+    def fn(x, r):
+        return _expand("col", op, x, r)
+
+    fn.__name__ = f"col_expand_{op}"
+    fn.__doc__ = f"pl.col_expand_{op}(x [M,N], r [1,N]): x[i,j] {op} r[0,j]."
+    return fn
+
+
+def _broadcast(kind: str, x, v) -> Tile:
+    name = f"{kind}_expand"
+    begin(name)
+    a = operand(x, name)
+    b = operand(v, name)
+    m, n = a.shape
+    want = (m, 1) if kind == "row" else (1, n)
+    if b.shape != want:
+        dsl(f"pl.{name}: the vector must be {list(want)} for a [{m}, {n}] tile")
+    if a.dtype is not b.dtype:
+        dsl(f"pl.{name} of {a.dtype.name} and {b.dtype.name}: dtypes must match")
+    data = np.array(np.broadcast_to(b.data, a.shape))
+    out = result(data, b.dtype, a.valid)
+    out.poison = _vector_gap(kind, a.valid, b.valid, a.shape)
+    count_vector(a.valid)
+    return out
+
+
+def row_expand(x, v):
+    """pl.row_expand(x, v): v [M,1] broadcast to x's shape (x supplies only the shape)."""
+    return _broadcast("row", x, v)
+
+
+def col_expand(x, r):
+    """pl.col_expand(x, r): r [1,N] broadcast to x's shape."""
+    return _broadcast("col", x, r)
+
+
+def expands(x, s):
+    """pl.expands(x, s): x's shape filled with scalar s (in x's dtype)."""
+    begin("expands")
+    a = operand(x, "expands")
+    if not is_number(s):
+        dsl("pl.expands(x, s) needs a scalar s")
+    data = np.full(a.shape, scalar_in(s, a.dtype), dtype=a.dtype.numpy)
+    count_vector(a.valid)
+    return result(data, a.dtype, a.valid)

@@ -1,0 +1,267 @@
+"""Runtime scalars (loop variables, pl.read results, pl.const): typed values with C semantics.
+
+Python ints/floats that reach a kernel (module constants, scalar parameters) stay plain Python
+numbers and fold with Python semantics, as the real parser folds constants at parse time. A
+``Scalar`` is a *runtime* value: ``//`` and ``%`` truncate toward zero like the C code they
+lower to (PL_SEMANTICS §6.3).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from plsim import dtypes as dt
+from plsim.context import dsl
+
+
+def _wrap_int(value: int, dtype: dt.DType) -> int:
+    """Wrap an integer to ``dtype``'s range (two's complement)."""
+    if dtype is dt.BOOL:
+        return bool(value)
+    bits = dtype.bits
+    mask = (1 << bits) - 1
+    value &= mask
+    if dtype.is_signed and value >> (bits - 1):
+        value -= 1 << bits
+    return value
+
+
+def _round_float(value: float, dtype: dt.DType) -> float:
+    return float(np.asarray(value, dtype=np.float64).astype(dtype.numpy))
+
+
+def literal_dtype(value) -> dt.DType:
+    """DSL type of a Python literal: bool -> BOOL, int -> INDEX, float -> FP32."""
+    if isinstance(value, (bool, np.bool_)):
+        return dt.BOOL
+    if isinstance(value, (int, np.integer)):
+        return dt.INDEX
+    return dt.FP32
+
+
+class Scalar:
+    """A typed runtime scalar value."""
+
+    __slots__ = ("dtype", "value")
+
+    def __init__(self, value, dtype: dt.DType) -> None:
+        self.dtype = dtype
+        if dtype is dt.BOOL:
+            self.value = bool(value)
+        elif dtype.is_float:
+            self.value = _round_float(float(value), dtype)
+        else:
+            self.value = _wrap_int(int(value), dtype)
+
+    def __repr__(self) -> str:
+        return f"Scalar({self.value!r}, {self.dtype!r})"
+
+    # --- conversions used by the simulator ---------------------------------------------
+    def __index__(self) -> int:
+        if self.dtype.is_float:
+            dsl(f"a {self.dtype.name} scalar cannot be used as an index")
+        return int(self.value)
+
+    def __int__(self) -> int:
+        return int(self.value)
+
+    def __float__(self) -> float:
+        return float(self.value)
+
+    def __bool__(self) -> bool:
+        return bool(self.value)
+
+    def __hash__(self) -> int:
+        return hash(self.value)
+
+    # --- arithmetic ---------------------------------------------------------------------
+    def _binary(self, other, op: str, reverse: bool = False):
+        if isinstance(other, Scalar):
+            odt, ov = other.dtype, other.value
+        elif isinstance(other, (bool, int, float, np.integer, np.floating, np.bool_)):
+            odt, ov = literal_dtype(other), other
+        else:
+            return NotImplemented
+        a_dt, a, b_dt, b = self.dtype, self.value, odt, ov
+        if reverse:
+            a_dt, a, b_dt, b = b_dt, b, a_dt, a
+        if op in ("eq", "ne", "lt", "le", "gt", "ge"):
+            result = {
+                "eq": a == b, "ne": a != b, "lt": a < b,
+                "le": a <= b, "gt": a > b, "ge": a >= b,
+            }[op]  # fmt: skip
+            return Scalar(result, dt.BOOL)
+        if op in ("and", "or"):
+            return Scalar((a and b) if op == "and" else (a or b), dt.BOOL)
+        if dt.BOOL in (a_dt, b_dt):
+            dsl(f"scalar '{op}' on a BOOL operand is not allowed")
+        if a_dt.is_float != b_dt.is_float:
+            dsl(
+                f"scalar '{op}' mixes {a_dt.name} and {b_dt.name}: int and float scalars "
+                "cannot be mixed (use pl.cast)"
+            )
+        result_dt = a_dt if a_dt.bits >= b_dt.bits else b_dt
+        if result_dt.is_float:
+            return Scalar(_float_op(op, float(a), float(b), result_dt), result_dt)
+        return Scalar(_int_op(op, int(a), int(b)), result_dt)
+
+    def __add__(self, o):
+        return self._binary(o, "add")
+
+    def __radd__(self, o):
+        return self._binary(o, "add", True)
+
+    def __sub__(self, o):
+        return self._binary(o, "sub")
+
+    def __rsub__(self, o):
+        return self._binary(o, "sub", True)
+
+    def __mul__(self, o):
+        return self._binary(o, "mul")
+
+    def __rmul__(self, o):
+        return self._binary(o, "mul", True)
+
+    def __floordiv__(self, o):
+        return self._binary(o, "floordiv")
+
+    def __rfloordiv__(self, o):
+        return self._binary(o, "floordiv", True)
+
+    def __mod__(self, o):
+        return self._binary(o, "mod")
+
+    def __rmod__(self, o):
+        return self._binary(o, "mod", True)
+
+    def __truediv__(self, o):
+        return self._binary(o, "truediv")
+
+    def __rtruediv__(self, o):
+        return self._binary(o, "truediv", True)
+
+    def __lshift__(self, o):
+        return self._binary(o, "lshift")
+
+    def __rlshift__(self, o):
+        return self._binary(o, "lshift", True)
+
+    def __rshift__(self, o):
+        return self._binary(o, "rshift")
+
+    def __rrshift__(self, o):
+        return self._binary(o, "rshift", True)
+
+    def __eq__(self, o):  # type: ignore[override]
+        return self._binary(o, "eq")
+
+    def __ne__(self, o):  # type: ignore[override]
+        return self._binary(o, "ne")
+
+    def __lt__(self, o):
+        return self._binary(o, "lt")
+
+    def __le__(self, o):
+        return self._binary(o, "le")
+
+    def __gt__(self, o):
+        return self._binary(o, "gt")
+
+    def __ge__(self, o):
+        return self._binary(o, "ge")
+
+    def __neg__(self):
+        if self.dtype is dt.BOOL:
+            dsl("unary '-' on a BOOL scalar is not allowed")
+        return Scalar(-self.value, self.dtype)
+
+    def __invert__(self):
+        if self.dtype is dt.BOOL:
+            return Scalar(not self.value, dt.BOOL)
+        return Scalar(~int(self.value), self.dtype)
+
+
+def _trunc_div(a: int, b: int) -> int:
+    if b == 0:
+        dsl("integer division by zero")
+    q = abs(a) // abs(b)
+    return q if (a >= 0) == (b >= 0) else -q
+
+
+def _int_op(op: str, a: int, b: int) -> int:
+    if op == "add":
+        return a + b
+    if op == "sub":
+        return a - b
+    if op == "mul":
+        return a * b
+    if op in ("floordiv", "truediv"):
+        # Emitted as C truncating division (arith.divsi), not Python floor division.
+        return _trunc_div(a, b)
+    if op == "mod":
+        # C remainder: the sign follows the dividend.
+        return a - _trunc_div(a, b) * b
+    if op == "lshift":
+        return a << b
+    if op == "rshift":
+        return a >> b
+    raise AssertionError(op)
+
+
+def _float_op(op: str, a: float, b: float, dtype: dt.DType) -> float:
+    if op == "add":
+        return a + b
+    if op == "sub":
+        return a - b
+    if op == "mul":
+        return a * b
+    if op == "truediv":
+        if b == 0.0:
+            return math.copysign(math.inf, a) if a != 0.0 else math.nan
+        return a / b
+    dsl(f"scalar '{op}' is not defined for {dtype.name}")
+    raise AssertionError
+
+
+def is_number(x) -> bool:
+    """True for a Python/NumPy number or a Scalar."""
+    return isinstance(x, (Scalar, bool, int, float, np.integer, np.floating, np.bool_))
+
+
+def to_int(x, what: str) -> int:
+    """An index-like value (int or integer Scalar) as a Python int; DSLError otherwise."""
+    if isinstance(x, Scalar):
+        return x.__index__()
+    if isinstance(x, (bool, np.bool_)):
+        return int(x)
+    if isinstance(x, (int, np.integer)):
+        return int(x)
+    dsl(f"{what} must be an integer, got {x!r}")
+    raise AssertionError
+
+
+def scalar_min(a, b):
+    """pl.min on scalars: Python numbers fold; otherwise a typed Scalar (wider type wins)."""
+    return _minmax(a, b, "min")
+
+
+def scalar_max(a, b):
+    """pl.max on scalars."""
+    return _minmax(a, b, "max")
+
+
+def _minmax(a, b, which: str):
+    if not (is_number(a) and is_number(b)):
+        dsl(f"pl.{which} takes two scalars (use pl.minimum/pl.maximum for tiles)")
+    if not isinstance(a, Scalar) and not isinstance(b, Scalar):
+        return min(a, b) if which == "min" else max(a, b)
+    sa = a if isinstance(a, Scalar) else Scalar(a, literal_dtype(a))
+    sb = b if isinstance(b, Scalar) else Scalar(b, literal_dtype(b))
+    if sa.dtype.is_float != sb.dtype.is_float:
+        dsl(f"pl.{which} mixes {sa.dtype.name} and {sb.dtype.name} scalars")
+    rdt = sa.dtype if sa.dtype.bits >= sb.dtype.bits else sb.dtype
+    v = min(sa.value, sb.value) if which == "min" else max(sa.value, sb.value)
+    return Scalar(v, rdt)

@@ -1,0 +1,191 @@
+"""Fixture kernels for plsim's run-time checks: each bad kernel has a corrected twin.
+
+Lines the tests expect in error messages carry a trailing ``# @tag`` comment.
+"""
+
+import pypto.language as pl
+
+R = 16
+C = 64
+
+
+# --- out-of-bounds -------------------------------------------------------------------------
+@pl.jit
+def load_oob(x: pl.Tensor[[12, C], pl.FP32], out: pl.Out[pl.Tensor[[12, C], pl.FP32]]):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="oob_load"):
+        t = x[0:R, :]  # @load_oob
+        out[0:12, :] = t
+    return out
+
+
+@pl.jit
+def load_tail_ok(x: pl.Tensor[[12, C], pl.FP32], out: pl.Out[pl.Tensor[[12, C], pl.FP32]]):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="tail_load"):
+        t = pl.slice(x, [R, C], [0, 0], valid_shape=[12, C])
+        out[0:R, :] = t
+    return out
+
+
+@pl.jit
+def store_oob(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="oob_store"):
+        t = x[0:8, :]
+        out[12:20, :] = t  # @store_oob
+    return out
+
+
+@pl.jit
+def store_ok(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="store_ok"):
+        t = x[0:8, :]
+        out[8:16, :] = t
+        out[0:8, :] = t
+    return out
+
+
+# --- uninitialized reads -------------------------------------------------------------------
+@pl.jit
+def scratch_unwritten(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
+    tmp = pl.create_tensor([R, C], dtype=pl.FP32)
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="fill_half"):
+        tmp[0:8, :] = x[0:8, :]
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="consume"):
+        t = tmp[0:R, :]
+        out[0:R, :] = pl.exp(t)  # @uninit
+    return out
+
+
+@pl.jit
+def scratch_written(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
+    tmp = pl.create_tensor([R, C], dtype=pl.FP32)
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="fill_all"):
+        tmp[0:R, :] = x[0:R, :]
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="consume"):
+        out[0:R, :] = pl.exp(tmp[0:R, :])
+    return out
+
+
+@pl.jit
+def out_partial_then_masked(x: pl.Tensor[[1, C], pl.FP32], out: pl.Out[pl.Tensor[[1, C], pl.FP32]]):
+    # Reads a partly written Out row, but only its written prefix is valid: no error.
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="prefix"):
+        out[0:1, 0:8] = x[0:1, 0:8]
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="pad"):
+        row = pl.set_validshape(out[0:1, 0:C], 1, 8)
+        out[0:1, 0:C] = pl.fillpad(row, pad_value=pl.PadValue.min)
+    return out
+
+
+# --- races ---------------------------------------------------------------------------------
+@pl.jit
+def parallel_overlap(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R + 4, C], pl.FP32]]):
+    for i in pl.parallel(2):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="rows"):
+            out[i * 8 : i * 8 + 12, :] = pl.slice(x, [12, C], [0, 0])  # @race
+    return out
+
+
+@pl.jit
+def parallel_disjoint(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R + 4, C], pl.FP32]]):
+    for i in pl.parallel(2):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="rows"):
+            out[i * 10 : i * 10 + 10, :] = pl.slice(x, [10, C], [0, 0])
+    return out
+
+
+@pl.jit
+def spmd_reads_neighbour(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
+    for b in pl.spmd(2, name_hint="shift"):
+        out[b * 8 : b * 8 + 8, :] = x[b * 8 : b * 8 + 8, :]
+        t = out[0:8, :]  # @spmd_race
+        x_unused = pl.add(t, 1.0)
+        out[b * 8 : b * 8 + 8, :] = x_unused
+    return out
+
+
+# --- capacity ------------------------------------------------------------------------------
+@pl.jit
+def ub_at_limit(
+    a: pl.Tensor[[128, 184], pl.FP32],
+    b: pl.Tensor[[128, 184], pl.FP32],
+    out: pl.Out[pl.Tensor[[128, 184], pl.FP32]],
+):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="two_tiles"):
+        ta = a[:, :]
+        tb = b[:, :]
+        out[:, :] = pl.add(ta, tb)
+    return out
+
+
+@pl.jit
+def ub_over_limit(
+    a: pl.Tensor[[129, 184], pl.FP32],
+    b: pl.Tensor[[129, 184], pl.FP32],
+    out: pl.Out[pl.Tensor[[129, 184], pl.FP32]],
+):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="two_tiles"):
+        ta = a[:, :]
+        tb = b[:, :]  # @ub_over
+        out[:, :] = pl.add(ta, tb)
+    return out
+
+
+@pl.jit
+def acc_too_big(
+    a: pl.Tensor[[256, 32], pl.BF16],
+    b: pl.Tensor[[32, 256], pl.BF16],
+    out: pl.Out[pl.Tensor[[256, 256], pl.FP32]],
+):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="big_matmul"):
+        acc = pl.matmul(a, b, out_dtype=pl.FP32)  # @acc_big
+        out[:, :] = acc
+    return out
+
+
+@pl.jit
+def acc_fits(
+    a: pl.Tensor[[128, 32], pl.BF16],
+    b: pl.Tensor[[32, 256], pl.BF16],
+    out: pl.Out[pl.Tensor[[128, 256], pl.FP32]],
+):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="fits_matmul"):
+        out[:, :] = pl.matmul(a, b, out_dtype=pl.FP32)
+    return out
+
+
+# --- alignment -----------------------------------------------------------------------------
+@pl.jit
+def narrow_rows(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="narrow"):
+        t = x[:, 0:4]  # @narrow
+        out[:, 0:4] = pl.exp(t)
+    return out
+
+
+@pl.jit
+def aligned_rows(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="aligned"):
+        out[:, 0:8] = pl.exp(x[:, 0:8])
+    return out
+
+
+@pl.jit
+def short_column(x: pl.Tensor[[2, C], pl.FP32], out: pl.Out[pl.Tensor[[2, 1], pl.FP32]]):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="short_col"):
+        out[:, :] = pl.row_sum(x[:, :])  # @short_col
+    return out
+
+
+# --- parameter direction -------------------------------------------------------------------
+@pl.jit
+def writes_input(x: pl.Tensor[[R, C], pl.FP32]):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="clobber"):
+        x[0:R, :] = pl.exp(x[0:R, :])  # @write_in
+    return x
+
+
+@pl.jit
+def writes_inout(x: pl.InOut[pl.Tensor[[R, C], pl.FP32]]):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="update"):
+        x[0:R, :] = pl.mul(x[0:R, :], 2.0)
+    return x

@@ -1,0 +1,3 @@
+"""Constants imported package-relatively by rel_kernel.py."""
+
+N = 32

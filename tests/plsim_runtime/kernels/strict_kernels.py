@@ -1,0 +1,180 @@
+# ruff: noqa  (intentionally rejected constructs: this file is a test fixture)
+"""Fixture kernels that the real pypto parser/compiler rejects (one construct each)."""
+
+import pypto.language as pl
+
+R = 16
+C = 64
+T = pl.Tensor[[R, C], pl.FP32]
+O = pl.Out[pl.Tensor[[R, C], pl.FP32]]
+
+
+@pl.jit.inline
+def helper(x, out):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="helper"):
+        out[:, :] = pl.exp(x[:, :])
+    return out
+
+
+def python_helper(v):
+    return v
+
+
+@pl.jit
+def aug_assign(x: T, out: O):
+    n = 0
+    n += 1  # @aug
+    return out
+
+
+@pl.jit
+def plain_range(x: T, out: O):
+    for i in range(2):  # @range
+        out = helper(x, out)
+    return out
+
+
+@pl.jit
+def cond_expr(x: T, out: O):
+    n = 1 if R > 8 else 2  # @ifexp
+    return out
+
+
+@pl.jit
+def builtin_min(x: T, out: O):
+    n = min(R, C)  # @builtin
+    return out
+
+
+@pl.jit
+def comprehension(x: T, out: O):
+    sizes = [i for i in pl.range(3)]  # @comp
+    return out
+
+
+@pl.jit
+def lambda_use(x: T, out: O):
+    f = lambda v: v  # noqa: E731 @lambda
+    return out
+
+
+@pl.jit
+def nested_def(x: T, out: O):
+    def inner(v):  # @nested
+        return v
+
+    return out
+
+
+@pl.jit
+def try_block(x: T, out: O):
+    try:  # @try
+        out = helper(x, out)
+    finally:
+        pass
+    return out
+
+
+@pl.jit
+def assert_stmt(x: T, out: O):
+    assert R == 16  # @assert
+    return out
+
+
+@pl.jit
+def power_op(x: T, out: O):
+    n = R**2  # @pow
+    return out
+
+
+@pl.jit
+def chained_compare(x: T, out: O):
+    if 0 < R < 32:  # @chain
+        out = helper(x, out)
+    return out
+
+
+@pl.jit
+def inline_kwargs(x: T, out: O):
+    out = helper(x, out=out)  # @kwargs
+    return out
+
+
+@pl.jit
+def break_in_parallel(x: T, out: O):
+    for i in pl.parallel(2):
+        break  # @break
+    return out
+
+
+@pl.jit
+def calls_python_function(x: T, out: O):
+    n = python_helper(3)  # @pycall
+    return out
+
+
+# --- run-time strictness ---------------------------------------------------------------------
+@pl.jit
+def compute_in_orchestration(x: T, out: O):
+    y = pl.exp(x)  # @orch
+    return out
+
+
+@pl.jit
+def parallel_in_core(x: T, out: O):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="bad_parallel"):
+        for i in pl.parallel(2):  # @par_core
+            out[i * 8 : i * 8 + 8, :] = x[i * 8 : i * 8 + 8, :]
+    return out
+
+
+@pl.jit
+def mixed_dtype_add(x: T, y: pl.Tensor[[R, C], pl.BF16], out: O):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="mixed"):
+        out[:, :] = pl.add(x[:, :], y[:, :])  # @mixed
+    return out
+
+
+@pl.jit
+def mixed_matmul(x: pl.Tensor[[R, 32], pl.BF16], w: pl.Tensor[[32, 32], pl.FP16],
+                 out: pl.Out[pl.Tensor[[R, 32], pl.FP32]]):  # fmt: skip
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="mixed_mm"):
+        out[:, :] = pl.matmul(x, w, out_dtype=pl.FP32)  # @mixed_mm
+    return out
+
+
+@pl.jit
+def matmul_wrong_out(x: pl.Tensor[[R, 32], pl.BF16], w: pl.Tensor[[32, 32], pl.BF16],
+                     out: pl.Out[pl.Tensor[[R, 32], pl.BF16]]):  # fmt: skip
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="bf16_out"):
+        out[:, :] = pl.matmul(x, w, out_dtype=pl.BF16)  # @mm_out
+    return out
+
+
+@pl.jit
+def matmul_k_not_16(x: pl.Tensor[[R, 40], pl.BF16], w: pl.Tensor[[40, 32], pl.BF16],
+                    out: pl.Out[pl.Tensor[[R, 32], pl.FP32]]):  # fmt: skip
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="k40"):
+        out[:, :] = pl.matmul(x, w, out_dtype=pl.FP32)  # @k16
+    return out
+
+
+@pl.jit
+def same_dtype_cast(x: T, out: O):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="recast"):
+        out[:, :] = pl.cast(x[:, :], target_type=pl.FP32)  # @samecast
+    return out
+
+
+@pl.jit
+def row_broadcast(x: T, r: pl.Tensor[[1, C], pl.FP32], out: O):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="row_bcast"):
+        out[:, :] = pl.mul(x[:, :], r[:, :])  # @rowbcast
+    return out
+
+
+@pl.jit
+def row_broadcast_explicit(x: T, r: pl.Tensor[[1, C], pl.FP32], out: O):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="col_expand"):
+        out[:, :] = pl.col_expand_mul(x[:, :], r[:, :])
+    return out

@@ -1,0 +1,17 @@
+"""Fixture: a kernel that imports pl and a sibling config exactly like pypto-lib kernels."""
+
+import pypto.language as pl
+from config import COLS, ROWS
+
+
+@pl.jit
+def scale_add(
+    x: pl.Tensor[[ROWS, COLS], pl.FP32],
+    y: pl.Tensor[[ROWS, COLS], pl.FP32],
+    out: pl.Out[pl.Tensor[[ROWS, COLS], pl.FP32]],
+):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="scale_add"):
+        a = x[0:ROWS, :]
+        b = y[0:ROWS, :]
+        out[0:ROWS, :] = pl.add(pl.mul(a, 2.0), b)
+    return out

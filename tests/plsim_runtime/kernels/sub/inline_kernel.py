@@ -1,0 +1,11 @@
+"""Fixture: calls an inline helper from a sibling module."""
+
+import pypto.language as pl
+from config import COLS, ROWS
+from helpers import double_rows
+
+
+@pl.jit
+def doubled(x: pl.Tensor[[ROWS, COLS], pl.FP32], out: pl.Out[pl.Tensor[[ROWS, COLS], pl.FP32]]):
+    out = double_rows(x, out, ROWS)
+    return out

@@ -1,0 +1,129 @@
+"""Each run-time check fires on a small bad kernel (right class, file:line, scope name) and stays
+silent on the corrected kernel."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from support import load, marked_line
+
+import plsim
+
+FILE = "checks_kernels.py"
+K = load(FILE)
+R, C = 16, 64
+
+
+def rows(n: int, cols: int = C) -> np.ndarray:
+    return (np.arange(n * cols, dtype=np.float32).reshape(n, cols) % 7) - 3.0
+
+
+def expect(error, kernel, tag: str, scope: str, *args):
+    with pytest.raises(error) as info:
+        plsim.run(kernel, *args)
+    message = str(info.value)
+    assert marked_line(FILE, tag) in message, message
+    assert f"'{scope}'" in message, message
+    return message
+
+
+def test_out_of_bounds_load_and_its_valid_shape_fix():
+    msg = expect(plsim.OutOfBoundsError, K.load_oob, "load_oob", "oob_load", rows(12),
+                 np.zeros((12, C), np.float32))  # fmt: skip
+    assert "dimension 0" in msg
+    x = rows(12)
+    out = np.zeros((12, C), np.float32)
+    plsim.run(K.load_tail_ok, x, out)
+    assert np.array_equal(out, x)
+
+
+def test_out_of_bounds_store_and_fix():
+    expect(plsim.OutOfBoundsError, K.store_oob, "store_oob", "oob_store", rows(R),
+           np.zeros((R, C), np.float32))  # fmt: skip
+    x = rows(R)
+    out = np.zeros((R, C), np.float32)
+    plsim.run(K.store_ok, x, out)
+    assert np.array_equal(out[0:8], x[0:8]) and np.array_equal(out[8:16], x[0:8])
+
+
+def test_uninitialized_scratch_read_and_fix():
+    expect(plsim.UninitializedReadError, K.scratch_unwritten, "uninit", "consume", rows(R),
+           np.zeros((R, C), np.float32))  # fmt: skip
+    x = rows(R)
+    out = np.zeros((R, C), np.float32)
+    plsim.run(K.scratch_written, x, out)
+    np.testing.assert_allclose(out, np.exp(x), rtol=1e-6)
+
+
+def test_unwritten_out_cells_outside_the_valid_region_are_fine():
+    x = rows(1)
+    out = np.zeros((1, C), np.float32)
+    plsim.run(K.out_partial_then_masked, x, out)
+    assert np.array_equal(out[0, :8], x[0, :8])
+    assert np.all(out[0, 8:] == -np.inf)
+
+
+def test_parallel_write_overlap_is_a_race_and_disjoint_is_not():
+    msg = expect(plsim.RaceError, K.parallel_overlap, "race", "rows", rows(R),
+                 np.zeros((R + 4, C), np.float32))  # fmt: skip
+    assert "iteration 1" in msg and "iteration 0" in msg
+    x = rows(R)
+    out = np.zeros((R + 4, C), np.float32)
+    plsim.run(K.parallel_disjoint, x, out)
+    assert np.array_equal(out[0:10], x[0:10]) and np.array_equal(out[10:20], x[0:10])
+
+
+def test_spmd_block_reading_another_blocks_output_is_a_race():
+    expect(plsim.RaceError, K.spmd_reads_neighbour, "spmd_race", "shift", rows(R),
+           np.zeros((R, C), np.float32))  # fmt: skip
+
+
+def test_ub_capacity_exactly_at_the_limit_passes():
+    # Two live [128, 184] FP32 tiles = 2 * 94208 B = 188416 B = 184 KiB, the a2a3 UB budget.
+    a, b = rows(128, 184), rows(128, 184)
+    out = np.zeros((128, 184), np.float32)
+    plsim.run(K.ub_at_limit, a, b, out)
+    assert np.array_equal(out, a + b)
+
+
+def test_ub_capacity_one_row_over_fails():
+    # [129, 184] FP32: 2 * 94944 B = 189888 B > 188416 B.
+    msg = expect(plsim.CapacityError, K.ub_over_limit, "ub_over", "two_tiles", rows(129, 184),
+                 rows(129, 184), np.zeros((129, 184), np.float32))  # fmt: skip
+    assert "189888" in msg and "188416" in msg
+
+
+def test_single_accumulator_larger_than_l0c_fails():
+    import ml_dtypes
+
+    a = np.ones((256, 32), ml_dtypes.bfloat16)
+    b = np.ones((32, 256), ml_dtypes.bfloat16)
+    msg = expect(plsim.CapacityError, K.acc_too_big, "acc_big", "big_matmul", a, b,
+                 np.zeros((256, 256), np.float32))  # fmt: skip
+    assert "L0C" in msg and str(256 * 256 * 4) in msg
+    out = np.zeros((128, 256), np.float32)
+    plsim.run(K.acc_fits, a[:128], b, out)
+    assert np.all(out == 32.0)
+
+
+def test_vec_rows_must_be_32_byte_aligned():
+    msg = expect(plsim.DSLError, K.narrow_rows, "narrow", "narrow", rows(R),
+                 np.zeros((R, C), np.float32))  # fmt: skip
+    assert "16 bytes" in msg
+    out = np.zeros((R, C), np.float32)
+    plsim.run(K.aligned_rows, rows(R), out)
+    np.testing.assert_allclose(out[:, :8], np.exp(rows(R)[:, :8]), rtol=1e-6)
+
+
+def test_column_vectors_need_32_bytes():
+    expect(plsim.DSLError, K.short_column, "short_col", "short_col", rows(2),
+           np.zeros((2, 1), np.float32))  # fmt: skip
+
+
+def test_writing_an_in_parameter_is_rejected_inout_is_fine():
+    msg = expect(plsim.DSLError, K.writes_input, "write_in", "clobber", rows(R))
+    assert "pl.Out" in msg or "InOut" in msg
+    x = rows(R)
+    expected = x * 2
+    plsim.run(K.writes_inout, x)
+    assert np.array_equal(x, expected)

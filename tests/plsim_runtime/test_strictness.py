@@ -1,0 +1,84 @@
+"""Constructs the real parser/compiler rejects are DSLErrors naming file:line."""
+
+from __future__ import annotations
+
+import ml_dtypes
+import numpy as np
+import pytest
+from support import load, marked_line
+
+import plsim
+
+FILE = "strict_kernels.py"
+K = load(FILE)
+R, C = 16, 64
+
+
+def _args():
+    return np.ones((R, C), np.float32), np.zeros((R, C), np.float32)
+
+
+PARSE_TIME = [
+    ("aug_assign", "aug", "augmented assignment"),
+    ("plain_range", "range", "pl.range"),
+    ("cond_expr", "ifexp", "conditional expression"),
+    ("builtin_min", "builtin", "builtin min()"),
+    ("comprehension", "comp", "comprehension"),
+    ("lambda_use", "lambda", "lambda"),
+    ("nested_def", "nested", "nested def"),
+    ("try_block", "try", "try"),
+    ("assert_stmt", "assert", "static_assert"),
+    ("power_op", "pow", "Pow"),
+    ("chained_compare", "chain", "chained"),
+    ("inline_kwargs", "kwargs", "keyword arguments"),
+    ("break_in_parallel", "break", "pl.parallel"),
+    ("calls_python_function", "pycall", "python_helper"),
+]
+
+
+@pytest.mark.parametrize(("name", "tag", "words"), PARSE_TIME)
+def test_parser_rejections(name, tag, words):
+    with pytest.raises(plsim.DSLError) as info:
+        plsim.run(getattr(K, name), *_args())
+    message = str(info.value)
+    assert marked_line(FILE, tag) in message, message
+    assert words in message, message
+
+
+def _bf16(shape):
+    return np.ones(shape, ml_dtypes.bfloat16)
+
+
+RUN_TIME = [
+    ("compute_in_orchestration", "orch", "orchestration", _args),
+    ("parallel_in_core", "par_core", "bad_parallel", _args),
+    ("mixed_dtype_add", "mixed", "mixed",
+     lambda: (np.ones((R, C), np.float32), _bf16((R, C)), np.zeros((R, C), np.float32))),
+    ("mixed_matmul", "mixed_mm", "mixed_mm",
+     lambda: (_bf16((R, 32)), np.ones((32, 32), np.float16), np.zeros((R, 32), np.float32))),
+    ("matmul_wrong_out", "mm_out", "bf16_out",
+     lambda: (_bf16((R, 32)), _bf16((32, 32)), _bf16((R, 32)))),
+    ("matmul_k_not_16", "k16", "k40",
+     lambda: (_bf16((R, 40)), _bf16((40, 32)), np.zeros((R, 32), np.float32))),
+    ("same_dtype_cast", "samecast", "recast", _args),
+    ("row_broadcast", "rowbcast", "row_bcast",
+     lambda: (np.ones((R, C), np.float32), np.ones((1, C), np.float32),
+              np.zeros((R, C), np.float32))),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "tag", "scope", "make"), RUN_TIME)
+def test_run_time_rejections(name, tag, scope, make):
+    with pytest.raises(plsim.DSLError) as info:
+        plsim.run(getattr(K, name), *make())
+    message = str(info.value)
+    assert marked_line(FILE, tag) in message, message
+    assert f"'{scope}'" in message, message
+
+
+def test_explicit_col_expand_is_the_accepted_form():
+    x = np.arange(R * C, dtype=np.float32).reshape(R, C)
+    r = np.linspace(-1, 1, C, dtype=np.float32).reshape(1, C)
+    out = np.zeros((R, C), np.float32)
+    plsim.run(K.row_broadcast_explicit, x, r, out)
+    assert np.array_equal(out, x * r)
