@@ -1,0 +1,425 @@
+"""Output comparisons: each factory returns a Comparison that gives a verdict plus figures.
+
+Every figure is a plain Python number, string, list or dict (JSON-serialisable, no NaN/inf:
+a figure that has no finite value is ``None``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import ml_dtypes
+import numpy as np
+
+from golden.case import CompareResult, Comparison
+
+#: Error thresholds reported by :func:`error_distribution` (fraction of cells above each).
+ERROR_THRESHOLDS: tuple[float, ...] = (1e-3, 1e-2, 5e-2)
+#: Percentiles of the absolute error reported by :func:`error_distribution`.
+ERROR_QUANTILES: tuple[int, ...] = (50, 90, 99, 100)
+#: How many offending positions a failing comparison lists in its figures and message.
+MAX_SHOWN = 5
+
+_BF16 = np.dtype(ml_dtypes.bfloat16)
+
+
+def _finite_or_none(value: float) -> float | None:
+    """A float figure, or None when it is NaN or infinite (JSON has no such numbers)."""
+    value = float(value)
+    return value if np.isfinite(value) else None
+
+
+def _positions(mask: np.ndarray, limit: int = MAX_SHOWN) -> list[list[int]]:
+    """The first ``limit`` index tuples where ``mask`` is true, as lists of ints."""
+    return [[int(i) for i in idx] for idx in np.argwhere(mask)[:limit]]
+
+
+def is_float_dtype(dtype: np.dtype) -> bool:
+    """True for the floating dtypes the harness handles (FP16, BF16, FP32, FP64)."""
+    dtype = np.dtype(dtype)
+    return dtype == _BF16 or np.issubdtype(dtype, np.floating)
+
+
+def _bits(x: np.ndarray) -> np.ndarray:
+    """The raw bit patterns of ``x`` as unsigned integers of the same width."""
+    x = np.ascontiguousarray(x)
+    if x.dtype == np.bool_:
+        return x.view(np.uint8)
+    return x.view(np.dtype(f"u{x.dtype.itemsize}"))
+
+
+def _shape_dtype_problem(actual: np.ndarray, expected: np.ndarray) -> str | None:
+    """A message if the arrays differ in shape or dtype, else None."""
+    if actual.shape != expected.shape:
+        return f"shape differs: actual {actual.shape}, expected {expected.shape}"
+    if actual.dtype != expected.dtype:
+        return f"dtype differs: actual {actual.dtype}, expected {expected.dtype}"
+    return None
+
+
+def error_distribution(
+    actual: np.ndarray, expected: np.ndarray, mask: np.ndarray | None = None
+) -> dict[str, Any]:
+    """How the error of ``actual`` against ``expected`` is spread over the (masked) cells.
+
+    Pairs where either side is NaN or infinite (and the two are not equal) are counted in
+    ``nonfinite`` and left out of the other figures. Figures: ``cells``, ``nonfinite``,
+    ``max_abs_err``, ``max_rel_err`` (over cells with a non-zero expected value),
+    ``rel_l2`` (||a - e|| / ||e||), ``cosine`` (cosine similarity), ``frac_err_above``
+    (per threshold in ERROR_THRESHOLDS, the fraction of cells whose error
+    ``|a - e| / max(|e|, 1)`` exceeds it: absolute below magnitude 1, relative above) and
+    ``abs_err_quantiles`` (``p50`` ... ``p100`` of |a - e|).
+    """
+    a = np.asarray(actual).astype(np.float64)
+    e = np.asarray(expected).astype(np.float64)
+    if mask is not None:
+        m = np.broadcast_to(np.asarray(mask, dtype=bool), e.shape)
+        a, e = a[m], e[m]
+    else:
+        a, e = a.ravel(), e.ravel()
+    equal = a == e  # also covers equal infinities
+    finite = np.isfinite(a) & np.isfinite(e)
+    nonfinite = int(np.count_nonzero(~finite & ~equal))
+    keep = finite
+    a, e = a[keep], e[keep]
+    diff = np.abs(a - e)
+    cells = int(diff.size)
+    figures: dict[str, Any] = {"cells": cells, "nonfinite": nonfinite}
+    if cells == 0:
+        figures.update(
+            max_abs_err=0.0,
+            max_rel_err=0.0,
+            rel_l2=0.0,
+            cosine=None,
+            frac_err_above={f"{t:g}": 0.0 for t in ERROR_THRESHOLDS},
+            abs_err_quantiles={f"p{q}": 0.0 for q in ERROR_QUANTILES},
+        )
+        return figures
+    nonzero = e != 0
+    rel = diff[nonzero] / np.abs(e[nonzero])
+    norm_e = float(np.linalg.norm(e))
+    norm_a = float(np.linalg.norm(a))
+    norm_d = float(np.linalg.norm(a - e))
+    if norm_e > 0:
+        rel_l2: float | None = norm_d / norm_e
+    else:
+        rel_l2 = 0.0 if norm_d == 0 else None
+    if norm_a > 0 and norm_e > 0:
+        cosine: float | None = float(np.dot(a, e) / (norm_a * norm_e))
+    else:
+        cosine = 1.0 if norm_a == norm_e else 0.0
+    scaled = diff / np.maximum(np.abs(e), 1.0)
+    figures.update(
+        max_abs_err=_finite_or_none(diff.max()),
+        max_rel_err=_finite_or_none(rel.max()) if rel.size else 0.0,
+        rel_l2=None if rel_l2 is None else _finite_or_none(rel_l2),
+        cosine=None if cosine is None else _finite_or_none(cosine),
+        frac_err_above={
+            f"{t:g}": float(np.count_nonzero(scaled > t) / cells) for t in ERROR_THRESHOLDS
+        },
+        abs_err_quantiles={
+            f"p{q}": _finite_or_none(np.percentile(diff, q)) for q in ERROR_QUANTILES
+        },
+    )
+    return figures
+
+
+def allclose(
+    atol: float,
+    rtol: float,
+    *,
+    valid: Callable[[np.ndarray, Mapping[str, Any]], np.ndarray] | None = None,
+    sentinel: float | None = None,
+) -> Comparison:
+    """Allclose on the valid cells; every other cell must equal the golden bit for bit.
+
+    A valid cell passes when ``actual == expected`` or ``|a - e| <= atol + rtol * |e|``;
+    NaN never passes. ``valid(expected, inputs)`` gives a boolean mask (broadcastable to the
+    output). With ``sentinel`` and no ``valid``, the valid cells are those where the golden is
+    not the sentinel; outside the valid cells both the golden and the kernel must hold exactly
+    the sentinel's bit pattern (in the output dtype). Without either, every cell is valid.
+    """
+    if atol < 0 or rtol < 0:
+        raise ValueError(f"allclose: atol and rtol must be >= 0, got atol={atol}, rtol={rtol}")
+
+    def compare(
+        actual: np.ndarray,
+        expected: np.ndarray,
+        *,
+        actual_outputs: Mapping[str, np.ndarray],
+        expected_outputs: Mapping[str, np.ndarray],
+        inputs: Mapping[str, Any],
+    ) -> CompareResult:
+        problem = _shape_dtype_problem(actual, expected)
+        if problem:
+            return CompareResult(False, {}, problem)
+        sentinel_bits = None
+        if sentinel is not None:
+            sentinel_bits = _bits(np.array([sentinel]).astype(expected.dtype))[0]
+        if valid is not None:
+            mask = np.broadcast_to(np.asarray(valid(expected, inputs), dtype=bool), expected.shape)
+        elif sentinel_bits is not None:
+            mask = _bits(expected) != sentinel_bits
+        else:
+            mask = np.ones(expected.shape, dtype=bool)
+
+        a = actual.astype(np.float64)
+        e = expected.astype(np.float64)
+        with np.errstate(invalid="ignore"):
+            close = (a == e) | (np.abs(a - e) <= atol + rtol * np.abs(e))
+        bad_valid = mask & ~close  # NaN compares false, so NaN cells land here
+        outside = ~mask
+        bad_outside = outside & (_bits(actual) != _bits(expected))
+        golden_not_sentinel = np.zeros_like(outside)
+        if sentinel_bits is not None:
+            golden_not_sentinel = outside & (_bits(expected) != sentinel_bits)
+
+        dist = error_distribution(actual, expected, mask)
+        figures: dict[str, Any] = {
+            "max_abs_err": dist["max_abs_err"],
+            "max_rel_err": dist["max_rel_err"],
+            "mismatches": int(np.count_nonzero(bad_valid)),
+            "nan_cells": int(np.count_nonzero(mask & (np.isnan(a) | np.isnan(e)))),
+            "valid_cells": int(np.count_nonzero(mask)),
+            "outside_mismatches": int(np.count_nonzero(bad_outside)),
+            "atol": float(atol),
+            "rtol": float(rtol),
+            "error_distribution": dist,
+        }
+        if sentinel_bits is not None:
+            figures["golden_outside_not_sentinel"] = int(np.count_nonzero(golden_not_sentinel))
+        passed = not (bad_valid.any() or bad_outside.any() or golden_not_sentinel.any())
+        if passed:
+            return CompareResult(True, figures, "allclose ok")
+        parts = []
+        if bad_valid.any():
+            first = _positions(bad_valid)
+            idx = tuple(first[0])
+            parts.append(
+                f"{figures['mismatches']} of {figures['valid_cells']} valid cells outside "
+                f"atol={atol:g} + rtol={rtol:g}*|expected| (first at {list(idx)}: "
+                f"actual {float(a[idx]):.9g}, expected {float(e[idx]):.9g}); positions {first}"
+            )
+            figures["mismatch_positions"] = first
+        if bad_outside.any():
+            first = _positions(bad_outside)
+            parts.append(
+                f"{figures['outside_mismatches']} cells outside the valid region differ "
+                f"bitwise from the golden; positions {first}"
+            )
+            figures["outside_mismatch_positions"] = first
+        if golden_not_sentinel.any():
+            parts.append(
+                f"golden holds a non-sentinel value in {int(golden_not_sentinel.sum())} cells "
+                f"outside the valid region (sentinel {sentinel!r})"
+            )
+        return CompareResult(False, figures, "; ".join(parts))
+
+    return compare
+
+
+def _bf16_ordered(x: np.ndarray) -> np.ndarray:
+    """BF16 bit patterns mapped to integers that are monotonic in the value (+0 == -0)."""
+    bits = np.ascontiguousarray(x).view(np.uint16).astype(np.int32)
+    magnitude = bits & 0x7FFF
+    return np.where(bits & 0x8000, -magnitude, magnitude)
+
+
+def bf16_ulp(max_ulp: int = 1) -> Comparison:
+    """BF16 outputs equal within ``max_ulp`` units in the last place.
+
+    Distance is counted on the ordered BF16 encodings (so -0 and +0 are 0 apart and the step
+    across zero counts). NaN on either side never passes; infinities must match exactly.
+    """
+    if int(max_ulp) != max_ulp or max_ulp < 0:
+        raise ValueError(f"bf16_ulp: max_ulp must be an integer >= 0, got {max_ulp!r}")
+
+    def compare(
+        actual: np.ndarray,
+        expected: np.ndarray,
+        *,
+        actual_outputs: Mapping[str, np.ndarray],
+        expected_outputs: Mapping[str, np.ndarray],
+        inputs: Mapping[str, Any],
+    ) -> CompareResult:
+        problem = _shape_dtype_problem(actual, expected)
+        if problem:
+            return CompareResult(False, {}, problem)
+        if expected.dtype != _BF16:
+            return CompareResult(False, {}, f"bf16_ulp needs bfloat16 arrays, got {expected.dtype}")
+        a32 = actual.astype(np.float32)
+        e32 = expected.astype(np.float32)
+        nan = np.isnan(a32) | np.isnan(e32)
+        inf_mismatch = (np.isinf(a32) | np.isinf(e32)) & (a32 != e32)
+        ulps = np.abs(_bf16_ordered(actual) - _bf16_ordered(expected))
+        ulps = np.where(nan | inf_mismatch, np.iinfo(np.int32).max, ulps)
+        bad = ulps > max_ulp
+        finite_ulps = ulps[~(nan | inf_mismatch)]
+        figures: dict[str, Any] = {
+            "max_ulp_seen": int(finite_ulps.max()) if finite_ulps.size else 0,
+            "max_ulp_allowed": int(max_ulp),
+            "cells_differing": int(np.count_nonzero(ulps > 0)),
+            "mismatches": int(np.count_nonzero(bad)),
+            "nan_cells": int(np.count_nonzero(nan)),
+            "cells": int(ulps.size),
+        }
+        if not bad.any():
+            return CompareResult(True, figures, f"within {max_ulp} BF16 ulp")
+        first = _positions(bad)
+        figures["mismatch_positions"] = first
+        idx = tuple(first[0])
+        return CompareResult(
+            False,
+            figures,
+            f"{figures['mismatches']} of {figures['cells']} cells differ by more than {max_ulp} "
+            f"BF16 ulp or are NaN (first at {list(idx)}: actual {float(a32[idx]):.9g}, expected "
+            f"{float(e32[idx]):.9g}); positions {first}",
+        )
+
+    return compare
+
+
+def exact() -> Comparison:
+    """Bitwise equality of the whole output (same shape and dtype)."""
+
+    def compare(
+        actual: np.ndarray,
+        expected: np.ndarray,
+        *,
+        actual_outputs: Mapping[str, np.ndarray],
+        expected_outputs: Mapping[str, np.ndarray],
+        inputs: Mapping[str, Any],
+    ) -> CompareResult:
+        problem = _shape_dtype_problem(actual, expected)
+        if problem:
+            return CompareResult(False, {}, problem)
+        bad = _bits(actual) != _bits(expected)
+        figures: dict[str, Any] = {
+            "mismatches": int(np.count_nonzero(bad)),
+            "cells": int(bad.size),
+        }
+        if not bad.any():
+            return CompareResult(True, figures, "bitwise equal")
+        first = _positions(bad)
+        figures["mismatch_positions"] = first
+        idx = tuple(first[0])
+        return CompareResult(
+            False,
+            figures,
+            f"{figures['mismatches']} of {bad.size} cells differ bitwise (first at {list(idx)}: "
+            f"actual {actual[idx].item()!r}, expected {expected[idx].item()!r}); positions {first}",
+        )
+
+    return compare
+
+
+def topk_tie_aware(
+    score_output: str, *, offset: int, atol: float, rtol: float, pad: int = -1
+) -> Comparison:
+    """Top-k index rows [..., K] that may differ from the golden only by legal tie swaps.
+
+    Index value ``v`` names score column ``v - offset`` of the same leading index in
+    ``expected_outputs[score_output]`` [..., N]. Per row: the padding positions (value ``pad``)
+    must be the same on both sides; the non-pad indices of each side must be unique and in
+    ``[offset, offset + N)``; and wherever the kernel's index differs from the golden's, the
+    golden scores of the two candidates must agree within ``atol + rtol * |golden score|``.
+    Checking rank by rank means the kernel's score sequence follows the golden's sorted one,
+    so a set that drops a strictly better candidate fails.
+    """
+
+    def compare(
+        actual: np.ndarray,
+        expected: np.ndarray,
+        *,
+        actual_outputs: Mapping[str, np.ndarray],
+        expected_outputs: Mapping[str, np.ndarray],
+        inputs: Mapping[str, Any],
+    ) -> CompareResult:
+        problem = _shape_dtype_problem(actual, expected)
+        if problem:
+            return CompareResult(False, {}, problem)
+        if score_output not in expected_outputs:
+            return CompareResult(
+                False, {}, f"topk_tie_aware: no golden output named {score_output!r}"
+            )
+        scores = np.asarray(expected_outputs[score_output]).astype(np.float64)
+        if scores.shape[:-1] != expected.shape[:-1]:
+            return CompareResult(
+                False,
+                {},
+                f"topk_tie_aware: leading shape of {score_output} {scores.shape[:-1]} differs "
+                f"from the index rows' {expected.shape[:-1]}",
+            )
+        n_cols = scores.shape[-1]
+        k = expected.shape[-1]
+        act = actual.reshape(-1, k).astype(np.int64)
+        exp = expected.reshape(-1, k).astype(np.int64)
+        score_rows = scores.reshape(-1, n_cols)
+
+        counts = dict.fromkeys(
+            (
+                "pad_mismatches",
+                "out_of_range",
+                "duplicates",
+                "golden_invalid",
+                "tie_swaps",
+                "bad_positions",
+            ),
+            0,
+        )
+        bad_rows: list[int] = []
+        for r in range(act.shape[0]):
+            a_row, e_row = act[r], exp[r]
+            row_bad = False
+            pad_diff = (a_row == pad) != (e_row == pad)
+            if pad_diff.any():
+                counts["pad_mismatches"] += int(pad_diff.sum())
+                row_bad = True
+            for side, row in (("actual", a_row), ("golden", e_row)):
+                vals = row[row != pad]
+                in_range = (vals >= offset) & (vals < offset + n_cols)
+                dup = vals.size - np.unique(vals).size
+                if side == "actual":
+                    counts["out_of_range"] += int(np.count_nonzero(~in_range))
+                    counts["duplicates"] += int(dup)
+                elif dup or not in_range.all():
+                    counts["golden_invalid"] += 1
+                if dup or not in_range.all():
+                    row_bad = True
+            both = (a_row != pad) & (e_row != pad) & (a_row != e_row)
+            cols_a = a_row[both] - offset
+            cols_e = e_row[both] - offset
+            ok_cols = (cols_a >= 0) & (cols_a < n_cols) & (cols_e >= 0) & (cols_e < n_cols)
+            sa = np.full(cols_a.shape, np.nan)
+            se = np.full(cols_e.shape, np.nan)
+            sa[ok_cols] = score_rows[r, cols_a[ok_cols]]
+            se[ok_cols] = score_rows[r, cols_e[ok_cols]]
+            with np.errstate(invalid="ignore"):
+                tie = (sa == se) | (np.abs(sa - se) <= atol + rtol * np.abs(se))
+            counts["tie_swaps"] += int(np.count_nonzero(tie))
+            counts["bad_positions"] += int(np.count_nonzero(~tie))
+            if not tie.all():
+                row_bad = True
+            if row_bad:
+                bad_rows.append(r)
+
+        figures: dict[str, Any] = {"rows": int(act.shape[0]), "k": int(k), **counts}
+        figures["bad_rows"] = len(bad_rows)
+        if not bad_rows:
+            return CompareResult(True, figures, f"top-k ok ({counts['tie_swaps']} tie swaps)")
+        lead_shape = expected.shape[:-1]
+        shown = [[int(i) for i in np.unravel_index(r, lead_shape)] for r in bad_rows[:MAX_SHOWN]]
+        figures["bad_row_positions"] = shown
+        r0 = bad_rows[0]
+        return CompareResult(
+            False,
+            figures,
+            f"{len(bad_rows)} of {act.shape[0]} top-k rows fail ({counts['bad_positions']} "
+            f"non-tie swaps, {counts['pad_mismatches']} padding mismatches, "
+            f"{counts['duplicates']} duplicates, {counts['out_of_range']} out of range, "
+            f"{counts['golden_invalid']} invalid golden rows); first row {shown[0]}: "
+            f"actual {act[r0][:8].tolist()}..., expected {exp[r0][:8].tolist()}...",
+        )
+
+    return compare

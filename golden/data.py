@@ -1,0 +1,259 @@
+"""Save a case's inputs, golden outputs and configuration; load them back for a replay.
+
+Directory layout (written atomically: a temporary sibling directory renamed into place):
+
+- ``manifest.json``: format tag and version, case name, and per array its file, key, shape,
+  dtype name and sha256 of the raw bytes; scalars with dtype and value.
+- ``config.json``: the resolved CaseConfig.
+- ``inputs.npz``: every tensor parameter's initial value (in/out state included).
+- ``golden.npz``: the golden value of every output.
+
+Arrays are stored as raw bits (BF16 viewed as uint16) with the dtype name in the manifest,
+because ``np.save`` cannot describe ml_dtypes types portably.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from golden.case import CaseConfig
+from golden.spec import ScalarSpec, TensorSpec, numpy_dtype
+
+FORMAT = "golden-case-data"
+VERSION = 1
+MANIFEST = "manifest.json"
+CONFIG = "config.json"
+INPUTS = "inputs.npz"
+GOLDEN = "golden.npz"
+
+
+class DataError(ValueError):
+    """A save directory cannot be written, or a replay directory is missing/corrupt/mismatched."""
+
+
+@dataclass
+class SavedData:
+    """What a replay needs: the case name, its configuration, inputs and golden outputs."""
+
+    case: str
+    config: CaseConfig
+    inputs: dict[str, Any]
+    golden: dict[str, np.ndarray]
+
+
+def _dtype_name(dtype: np.dtype) -> str:
+    from golden.spec import DTYPES
+
+    for name, candidate in DTYPES.items():
+        if candidate == dtype:
+            return name
+    raise DataError(f"cannot save arrays of dtype {dtype}; supported: {sorted(DTYPES)}")
+
+
+def _raw(array: np.ndarray) -> np.ndarray:
+    """The array's bytes as unsigned integers of the same width (portable through npz)."""
+    array = np.ascontiguousarray(array)
+    if array.dtype == np.bool_:
+        return array.view(np.uint8)
+    return array.view(np.dtype(f"u{array.dtype.itemsize}"))
+
+
+def _sha256(array: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()
+
+
+def _describe(key: str, array: np.ndarray, file: str) -> dict[str, Any]:
+    return {
+        "file": file,
+        "key": key,
+        "shape": list(array.shape),
+        "dtype": _dtype_name(array.dtype),
+        "sha256": _sha256(array),
+    }
+
+
+def check_writable(directory: str | os.PathLike) -> Path:
+    """Raise DataError unless ``directory`` can be created or replaced by a save.
+
+    An existing directory is only replaced if it is empty or a previous save (has a manifest),
+    so a mistyped path cannot wipe unrelated files.
+    """
+    target = Path(directory)
+    if target.exists():
+        if not target.is_dir():
+            raise DataError(f"--save-data: {str(target)!r} exists and is not a directory")
+        if any(target.iterdir()) and not (target / MANIFEST).is_file():
+            raise DataError(
+                f"--save-data: {str(target)!r} is a non-empty directory that is not a previous "
+                "save; choose a new or empty directory"
+            )
+    parent = target.parent if str(target.parent) else Path(".")
+    if not parent.is_dir():
+        raise DataError(f"--save-data: parent directory {str(parent)!r} does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise DataError(f"--save-data: parent directory {str(parent)!r} is not writable")
+    return target
+
+
+def save(
+    directory: str | os.PathLike,
+    case_name: str,
+    config: CaseConfig,
+    specs: Sequence[TensorSpec | ScalarSpec],
+    inputs: Mapping[str, Any],
+    golden: Mapping[str, np.ndarray],
+) -> Path:
+    """Write inputs, golden outputs and configuration to ``directory`` atomically.
+
+    Raises DataError when the directory cannot be written; nothing partial is left behind.
+    """
+    target = check_writable(directory)
+    manifest: dict[str, Any] = {
+        "format": FORMAT,
+        "version": VERSION,
+        "case": case_name,
+        "inputs": {},
+        "golden": {},
+        "scalars": {},
+    }
+    input_arrays: dict[str, np.ndarray] = {}
+    for spec in specs:
+        value = inputs[spec.name]
+        if isinstance(spec, ScalarSpec):
+            manifest["scalars"][spec.name] = {"dtype": spec.dtype, "value": value}
+        else:
+            manifest["inputs"][spec.name] = _describe(spec.name, value, INPUTS)
+            input_arrays[spec.name] = _raw(value)
+    golden_arrays: dict[str, np.ndarray] = {}
+    for name, value in golden.items():
+        manifest["golden"][name] = _describe(name, value, GOLDEN)
+        golden_arrays[name] = _raw(value)
+
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    except OSError as exc:
+        raise DataError(f"--save-data: cannot write into {str(target.parent)!r}: {exc}") from None
+    try:
+        np.savez(staging / INPUTS, **input_arrays)
+        np.savez(staging / GOLDEN, **golden_arrays)
+        (staging / CONFIG).write_text(json.dumps(dataclasses.asdict(config), indent=2) + "\n")
+        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+        if target.exists():
+            # Move the old save aside first so a failure never leaves a half-replaced dir.
+            retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+            os.rename(target, retired / "data")
+            os.rename(staging, target)
+            shutil.rmtree(retired, ignore_errors=True)
+        else:
+            os.rename(staging, target)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise DataError(f"--save-data: cannot write {str(target)!r}: {exc}") from None
+    return target
+
+
+def _read_json(path: Path, what: str) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise DataError(f"--replay: {str(path.parent)!r} has no {what} ({path.name})") from None
+    except (OSError, ValueError) as exc:
+        raise DataError(f"--replay: {path} is not readable JSON: {exc}") from None
+
+
+def _load_arrays(directory: Path, entries: Mapping[str, Any], file: str) -> dict[str, np.ndarray]:
+    path = directory / file
+    try:
+        archive = np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise DataError(f"--replay: {str(directory)!r} is missing {file}") from None
+    except (OSError, ValueError) as exc:
+        raise DataError(f"--replay: {path} is corrupt: {exc}") from None
+    arrays: dict[str, np.ndarray] = {}
+    with archive:
+        for name, entry in entries.items():
+            try:
+                dtype = numpy_dtype(entry["dtype"])
+                shape = tuple(int(d) for d in entry["shape"])
+                raw = archive[entry["key"]]
+            except (KeyError, ValueError, TypeError) as exc:
+                raise DataError(f"--replay: {path}: entry {name!r} is unreadable: {exc}") from None
+            except Exception as exc:  # zipfile raises its own errors on a damaged archive
+                raise DataError(f"--replay: {path}: entry {name!r} is corrupt: {exc}") from None
+            if raw.shape != shape or raw.dtype.itemsize != dtype.itemsize:
+                raise DataError(
+                    f"--replay: {path}: {name!r} has shape {raw.shape} / {raw.dtype}, manifest "
+                    f"says {shape} / {entry['dtype']}"
+                )
+            array = np.ascontiguousarray(raw).view(dtype).copy()
+            if _sha256(array) != entry.get("sha256"):
+                raise DataError(f"--replay: {path}: {name!r} does not match its sha256")
+            arrays[name] = array
+    return arrays
+
+
+def load(directory: str | os.PathLike) -> SavedData:
+    """Read a directory written by :func:`save`; DataError says what is missing or corrupt."""
+    root = Path(directory)
+    if not root.is_dir():
+        raise DataError(f"--replay: {str(root)!r} is not a directory")
+    manifest = _read_json(root / MANIFEST, "manifest")
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise DataError(f"--replay: {root / MANIFEST} is not a {FORMAT} manifest")
+    if manifest.get("version") != VERSION:
+        raise DataError(
+            f"--replay: {root} has format version {manifest.get('version')!r}, "
+            f"this harness reads version {VERSION}"
+        )
+    raw_config = _read_json(root / CONFIG, "configuration")
+    try:
+        config = CaseConfig(**raw_config)
+    except TypeError as exc:
+        raise DataError(f"--replay: {root / CONFIG} is not a case configuration: {exc}") from None
+    try:
+        inputs: dict[str, Any] = _load_arrays(root, manifest["inputs"], INPUTS)
+        golden = _load_arrays(root, manifest["golden"], GOLDEN)
+        for name, entry in manifest["scalars"].items():
+            inputs[name] = entry["value"]
+        case_name = str(manifest["case"])
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise DataError(f"--replay: {root / MANIFEST} is incomplete: missing {exc}") from None
+    return SavedData(case=case_name, config=config, inputs=inputs, golden=golden)
+
+
+def check_matches(
+    saved: SavedData,
+    specs: Sequence[TensorSpec | ScalarSpec],
+) -> None:
+    """Raise DataError unless the saved data has exactly the parameters ``specs`` describe."""
+    for spec in specs:
+        if spec.name not in saved.inputs:
+            raise DataError(f"--replay: saved data has no parameter {spec.name!r}")
+        value = saved.inputs[spec.name]
+        if isinstance(spec, TensorSpec):
+            if not isinstance(value, np.ndarray):
+                raise DataError(f"--replay: saved {spec.name!r} is a scalar, the case has a tensor")
+            expected = (tuple(spec.shape), numpy_dtype(spec.dtype))
+            if (value.shape, value.dtype) != expected:
+                raise DataError(
+                    f"--replay: saved {spec.name!r} is {value.shape} {value.dtype}, the case "
+                    f"expects {expected[0]} {expected[1]}"
+                )
+            if spec.is_output and spec.name not in saved.golden:
+                raise DataError(f"--replay: saved data has no golden for output {spec.name!r}")
+        elif isinstance(value, np.ndarray):
+            raise DataError(f"--replay: saved {spec.name!r} is a tensor, the case has a scalar")
+    extra = set(saved.inputs) - {s.name for s in specs}
+    if extra:
+        raise DataError(f"--replay: saved data has parameters the case lacks: {sorted(extra)}")

@@ -1,0 +1,185 @@
+"""Render a RunReport: the human text report and the JSON object of the CLI contract."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from typing import Any
+
+import numpy as np
+
+from golden.platforms import STAGE_KEYS, TRAFFIC_KEYS
+from golden.runner import RunReport
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` with NumPy scalars/arrays turned into Python ones and NaN/inf into None."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return jsonable(value.tolist())
+    if isinstance(value, np.bool_ | bool):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating | float):
+        value = float(value)
+        return value if math.isfinite(value) else None
+    return value
+
+
+def to_json(report: RunReport) -> dict[str, Any]:
+    """The CLI's JSON object: case, platform, config, passed, outputs, stages, traffic,
+    wall_s, quality (plus error, replayed_from and saved_to, null when not applicable)."""
+    outputs = {}
+    for name, verdict in report.outputs.items():
+        outputs[name] = {"passed": verdict.passed, **verdict.figures, "message": verdict.message}
+    stages = [{key: stage[key] for key in STAGE_KEYS} for stage in report.stages or []]
+    traffic = {key: (report.traffic or {}).get(key) for key in TRAFFIC_KEYS}
+    obj = {
+        "case": report.case,
+        "platform": report.platform,
+        "config": dataclasses.asdict(report.config),
+        "passed": report.passed,
+        "outputs": outputs,
+        "stages": stages,
+        "traffic": traffic,
+        "wall_s": {"kernel": report.wall_s.get("kernel"), "golden": report.wall_s.get("golden")},
+        "quality": report.quality,
+        "error": report.error,
+        "replayed_from": report.replayed_from,
+        "saved_to": report.saved_to,
+    }
+    return jsonable(obj)
+
+
+def dumps(report: RunReport) -> str:
+    """The JSON object as one strict-JSON line (no NaN/Infinity)."""
+    return json.dumps(to_json(report), allow_nan=False)
+
+
+def _bytes(n: float | None) -> str:
+    if n is None:
+        return "-"
+    n = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(n) < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.2f} {unit}"
+        n /= 1024
+    return f"{n:.2f} GiB"  # unreachable; keeps type checkers calm
+
+
+def _count(n: float | None) -> str:
+    if n is None:
+        return "-"
+    n = float(n)
+    for limit, suffix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(n) >= limit:
+            return f"{n / limit:.2f}{suffix}"
+    return f"{n:.0f}"
+
+
+def _num(x: Any) -> str:
+    if x is None:
+        return "-"
+    if isinstance(x, bool):
+        return str(x)
+    if isinstance(x, int):
+        return str(x)
+    if isinstance(x, float):
+        return f"{x:.3g}"
+    return str(x)
+
+
+_HEADLINE_KEYS = (
+    "max_abs_err",
+    "max_rel_err",
+    "mismatches",
+    "max_ulp_seen",
+    "tie_swaps",
+    "bad_positions",
+    "pad_mismatches",
+    "outside_mismatches",
+)
+
+
+def _distribution_line(dist: dict[str, Any]) -> str:
+    above = "  ".join(f">{t}: {100 * f:.2f}%" for t, f in dist.get("frac_err_above", {}).items())
+    quant = " ".join(f"{k}={_num(v)}" for k, v in dist.get("abs_err_quantiles", {}).items())
+    return (
+        f"rel_l2={_num(dist.get('rel_l2'))} cosine={_num(dist.get('cosine'))} "
+        f"nonfinite={dist.get('nonfinite', 0)}  {above}  |err| {quant}"
+    )
+
+
+def render_text(report: RunReport) -> str:
+    """The human report: verdicts and figures per output, stage table, traffic, wall times."""
+    cfg = dataclasses.asdict(report.config)
+    lines = [
+        f"case {report.case} on {report.platform}  ("
+        + " ".join(f"{k}={'-' if v is None else v}" for k, v in cfg.items())
+        + ")"
+    ]
+    if report.replayed_from:
+        lines.append(f"replaying saved data from {report.replayed_from}")
+    if report.saved_to:
+        lines.append(f"inputs and golden saved to {report.saved_to}")
+    if report.error:
+        lines.append(f"KERNEL ERROR: {report.error}")
+    if report.outputs:
+        lines.append("outputs:")
+        width = max(len(n) for n in report.outputs)
+        for name, verdict in report.outputs.items():
+            figs = verdict.figures
+            keys = [k for k in _HEADLINE_KEYS if k in figs]
+            if not keys:  # a case's own comparison: show its first few scalar figures
+                keys = [k for k, v in figs.items() if isinstance(v, int | float | bool)][:6]
+            headline = " ".join(f"{k}={_num(figs[k])}" for k in keys)
+            status = "PASS" if verdict.passed else "FAIL"
+            lines.append(f"  {status}  {name:<{width}}  {headline}")
+            if not verdict.passed:
+                lines.append(f"        {verdict.message}")
+            if "error_distribution" in figs:
+                lines.append(f"        {_distribution_line(figs['error_distribution'])}")
+    if report.stages:
+        lines.append("stages (modeled on the a2a3 cost model; times are estimates):")
+        header = ("stage", "tasks", "GM read", "GM written", "cube MACs", "vector ops", "model us")
+        rows = [
+            (
+                str(s["name"]),
+                str(s["tasks"]),
+                _bytes(s["gm_read_bytes"]),
+                _bytes(s["gm_write_bytes"]),
+                _count(s["cube_macs"]),
+                _count(s["vector_ops"]),
+                f"{float(s['modeled_us']):.2f}",
+            )
+            for s in report.stages
+        ]
+        total_us = sum(float(s["modeled_us"]) for s in report.stages)
+        rows.append(("total", "", "", "", "", "", f"{total_us:.2f}"))
+        widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+        for row in [header, *rows]:
+            cells = [row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:], widths[1:])]
+            lines.append("  " + "  ".join(cells))
+    elif report.stages is None and not report.error:
+        lines.append(f"stages: no per-stage model on platform {report.platform}")
+    if report.traffic:
+        t = report.traffic
+        lines.append(
+            f"traffic: GM {_bytes(t['gm_bytes'])}, compulsory {_bytes(t['compulsory_bytes'])}, "
+            f"ratio {_num(t['ratio'])}"
+        )
+    kernel, golden = report.wall_s.get("kernel"), report.wall_s.get("golden")
+    golden_text = "(saved golden, not rerun)" if golden is None else f"{golden:.3f} s"
+    kernel_text = "-" if kernel is None else f"{kernel:.3f} s"
+    lines.append(f"wall: kernel {kernel_text}, golden {golden_text}")
+    if report.quality:
+        lines.append(
+            "quality: " + " ".join(f"{k}={_num(v)}" for k, v in jsonable(report.quality).items())
+        )
+    lines.append(f"RESULT: {'PASS' if report.passed else 'FAIL'}")
+    return "\n".join(lines)

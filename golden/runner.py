@@ -1,0 +1,269 @@
+"""Run a case: build inputs -> golden -> kernel on a platform -> compare each output -> report."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from golden import data
+from golden.case import Case, CaseConfig, CompareResult, ConfigError
+from golden.compare import error_distribution, is_float_dtype
+from golden.inputs import CaseDefinitionError, build_inputs, copy_values, validate_specs
+from golden.platforms import (
+    KernelError,
+    KernelRun,
+    Progress,
+    check_platform,
+    ensure_available,
+    run_kernel,
+)
+from golden.spec import ScalarSpec, TensorSpec, numpy_dtype
+
+
+@dataclass
+class OutputVerdict:
+    """One output's comparison: verdict, figures and a one-line message."""
+
+    name: str
+    passed: bool
+    figures: dict[str, Any]
+    message: str
+
+
+@dataclass
+class RunReport:
+    """Everything one run established, ready for the text or JSON report."""
+
+    case: str
+    platform: str
+    config: CaseConfig
+    passed: bool
+    outputs: dict[str, OutputVerdict]
+    stages: list[dict[str, Any]] | None
+    traffic: dict[str, Any] | None
+    wall_s: dict[str, float | None]
+    quality: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    replayed_from: str | None = None
+    saved_to: str | None = None
+    trace: Callable[[], dict] | None = field(default=None, repr=False)
+    #: The kernel's and the golden's output arrays by name (not part of the JSON report).
+    actual_outputs: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    expected_outputs: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+
+def _resolve(case: Case, config: CaseConfig) -> CaseConfig:
+    seed = config.seed
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ConfigError(f"--seed: must be an integer >= 0, got {seed!r}")
+    resolved = case.resolve_config(config)
+    if not isinstance(resolved, CaseConfig):
+        raise CaseDefinitionError(
+            f"case {case.name!r}: resolve_config returned {type(resolved).__name__}, "
+            "not a CaseConfig"
+        )
+    return resolved
+
+
+def _specs(case: Case, config: CaseConfig) -> list[TensorSpec | ScalarSpec]:
+    specs = list(case.make_specs(config))
+    validate_specs(specs)
+    if not any(isinstance(s, TensorSpec) and s.is_output for s in specs):
+        raise CaseDefinitionError(f"case {case.name!r}: no TensorSpec has is_output=True")
+    return specs
+
+
+def _output_specs(specs: Sequence[TensorSpec | ScalarSpec]) -> dict[str, TensorSpec]:
+    return {s.name: s for s in specs if isinstance(s, TensorSpec) and s.is_output}
+
+
+def _check_golden(
+    case: Case, outputs: Mapping[str, Any], out_specs: Mapping[str, TensorSpec]
+) -> dict[str, np.ndarray]:
+    """The golden's outputs, verified to be exactly the output specs' names, shapes, dtypes."""
+    if not isinstance(outputs, Mapping):
+        raise CaseDefinitionError(f"case {case.name!r}: golden must return a dict of outputs")
+    if set(outputs) != set(out_specs):
+        raise CaseDefinitionError(
+            f"case {case.name!r}: golden returned outputs {sorted(outputs)}, "
+            f"the specs mark {sorted(out_specs)} as outputs"
+        )
+    checked = {}
+    for name, spec in out_specs.items():
+        value = np.asarray(outputs[name])
+        want = (tuple(spec.shape), numpy_dtype(spec.dtype))
+        if (value.shape, value.dtype) != want:
+            raise CaseDefinitionError(
+                f"case {case.name!r}: golden output {name!r} is {value.shape} {value.dtype}, "
+                f"its spec says {want[0]} {want[1]}"
+            )
+        checked[name] = np.ascontiguousarray(value)
+    return checked
+
+
+def _comparisons(case: Case, config: CaseConfig, names: Sequence[str]) -> dict[str, Any]:
+    comparisons = dict(case.comparisons(config))
+    if set(comparisons) != set(names):
+        raise CaseDefinitionError(
+            f"case {case.name!r}: comparisons cover {sorted(comparisons)}, "
+            f"outputs are {sorted(names)}"
+        )
+    return comparisons
+
+
+def _compare_all(
+    comparisons: Mapping[str, Any],
+    actual: Mapping[str, np.ndarray],
+    expected: Mapping[str, np.ndarray],
+    inputs: Mapping[str, Any],
+) -> dict[str, OutputVerdict]:
+    verdicts = {}
+    for name, compare in comparisons.items():
+        result = compare(
+            actual[name],
+            expected[name],
+            actual_outputs=actual,
+            expected_outputs=expected,
+            inputs=inputs,
+        )
+        if not isinstance(result, CompareResult):
+            raise CaseDefinitionError(f"comparison for {name!r} did not return a CompareResult")
+        figures = dict(result.figures)
+        # Every float output gets its error distribution, whatever its comparison reports.
+        if is_float_dtype(expected[name].dtype) and "error_distribution" not in figures:
+            figures["error_distribution"] = error_distribution(actual[name], expected[name])
+        verdicts[name] = OutputVerdict(name, bool(result.passed), figures, result.message)
+    return verdicts
+
+
+def _execute(
+    case: Case,
+    config: CaseConfig,
+    specs: list[TensorSpec | ScalarSpec],
+    platform: str,
+    inputs: Mapping[str, Any],
+    expected: dict[str, np.ndarray],
+    golden_wall: float | None,
+    progress: Progress | None,
+) -> RunReport:
+    """Run the kernel on its own copies of ``inputs`` and compare against ``expected``."""
+    comparisons = _comparisons(case, config, list(expected))
+    kernel_values = copy_values(dict(inputs))
+    report = RunReport(
+        case=case.name,
+        platform=platform,
+        config=config,
+        passed=False,
+        outputs={},
+        stages=None,
+        traffic=None,
+        wall_s={"kernel": None, "golden": golden_wall},
+        expected_outputs=dict(expected),
+    )
+    try:
+        run: KernelRun = run_kernel(platform, case, specs, kernel_values, progress)
+    except KernelError as exc:
+        report.error = str(exc)
+        return report
+    report.stages, report.traffic, report.trace = run.stages, run.traffic, run.trace
+    report.wall_s["kernel"] = run.wall_s
+    report.actual_outputs = dict(run.outputs)
+    # Comparisons and quality see pristine inputs (in/out tensors at their initial values).
+    pristine = copy_values(dict(inputs))
+    report.outputs = _compare_all(comparisons, run.outputs, expected, pristine)
+    report.passed = all(v.passed for v in report.outputs.values())
+    if case.quality is not None:
+        report.quality = dict(case.quality(pristine, run.outputs, config))
+    return report
+
+
+def run_case(
+    case: Case,
+    config: CaseConfig,
+    platform: str = "plsim",
+    *,
+    progress: Progress | None = None,
+    save_dir: str | os.PathLike | None = None,
+) -> RunReport:
+    """Run ``case`` on ``platform`` for ``config`` and compare every output with its golden.
+
+    Raises ConfigError (bad configuration or platform), PlatformUnavailable (toolchain
+    missing), DataError (save directory unusable) or CaseDefinitionError (an inconsistent
+    case). A kernel that raises while running gives a failed report with ``error`` set.
+    """
+    check_platform(platform)
+    resolved = _resolve(case, config)
+    ensure_available(platform)
+    if save_dir is not None:
+        data.check_writable(save_dir)
+    specs = _specs(case, resolved)
+    inputs = build_inputs(specs, resolved.seed)
+    golden_inputs = copy_values(inputs)
+    start = time.perf_counter()
+    expected_raw = case.golden(golden_inputs, resolved)
+    golden_wall = time.perf_counter() - start
+    expected = _check_golden(case, expected_raw, _output_specs(specs))
+    saved_to = None
+    if save_dir is not None:
+        # Saved before the kernel runs, so a kernel crash still leaves replayable data.
+        saved_to = str(data.save(save_dir, case.name, resolved, specs, inputs, expected))
+    report = _execute(case, resolved, specs, platform, inputs, expected, golden_wall, progress)
+    report.saved_to = saved_to
+    return report
+
+
+def replay_case(
+    case: Case,
+    directory: str | os.PathLike,
+    platform: str = "plsim",
+    *,
+    progress: Progress | None = None,
+    explicit: Mapping[str, Any] | None = None,
+) -> RunReport:
+    """Rerun ``case``'s kernel on the inputs saved in ``directory``; compare to the saved golden.
+
+    ``explicit`` holds configuration fields the user gave alongside the replay; each must
+    agree with the saved configuration (DataError otherwise). The golden is not recomputed,
+    so ``wall_s["golden"]`` is None.
+    """
+    check_platform(platform)
+    ensure_available(platform)
+    saved = data.load(directory)
+    if saved.case != case.name:
+        raise data.DataError(
+            f"--replay: {str(directory)!r} holds data of case {saved.case!r}, not {case.name!r}"
+        )
+    for key, value in (explicit or {}).items():
+        if getattr(saved.config, key) != value:
+            raise data.DataError(
+                f"--replay: --{key.replace('_', '-')} {value} disagrees with the saved "
+                f"configuration ({key}={getattr(saved.config, key)!r}); drop it or use a new save"
+            )
+    try:
+        resolved = _resolve(case, saved.config)
+    except ConfigError as exc:
+        raise data.DataError(f"--replay: saved configuration is not valid: {exc}") from None
+    if resolved != saved.config:
+        raise data.DataError(
+            f"--replay: saved configuration {dataclasses.asdict(saved.config)} resolves "
+            f"differently now ({dataclasses.asdict(resolved)})"
+        )
+    specs = _specs(case, resolved)
+    data.check_matches(saved, specs)
+    out_specs = _output_specs(specs)
+    if set(saved.golden) != set(out_specs):
+        raise data.DataError(
+            f"--replay: saved golden outputs {sorted(saved.golden)} differ from the case's "
+            f"outputs {sorted(out_specs)}"
+        )
+    inputs = {spec.name: saved.inputs[spec.name] for spec in specs}
+    report = _execute(case, resolved, specs, platform, inputs, saved.golden, None, progress)
+    report.replayed_from = str(Path(directory))
+    return report

@@ -1,0 +1,1 @@
+"""A tiny case of the harness's own, so the harness is tested before any model kernel exists."""

@@ -1,0 +1,101 @@
+"""End to end through `python scripts/run.py` with the real plsim platform (subprocesses)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+SCRIPT = REPO / "scripts" / "run.py"
+TOP_KEYS = {
+    "case",
+    "platform",
+    "config",
+    "passed",
+    "outputs",
+    "stages",
+    "traffic",
+    "wall_s",
+    "quality",
+    "error",
+    "replayed_from",
+    "saved_to",
+}
+STAGE_KEYS = {
+    "name",
+    "tasks",
+    "gm_read_bytes",
+    "gm_write_bytes",
+    "cube_macs",
+    "vector_ops",
+    "modeled_us",
+}
+
+
+def run_cli(*args, cwd=None):
+    return subprocess.run(
+        [sys.executable, str(SCRIPT), *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+    )
+
+
+def test_toy_passes_on_plsim_with_exact_json_schema(tmp_path):
+    # Run from an unrelated directory: the script must find the repo by itself.
+    trace = tmp_path / "trace.json"
+    proc = run_cli(
+        "toy.scale_matmul", "--json", "--batch", "2", "--trace", str(trace), cwd=tmp_path
+    )
+    assert proc.returncode == 0, proc.stderr
+    obj = json.loads(proc.stdout)
+    assert set(obj) == TOP_KEYS
+    assert obj["passed"] is True and obj["error"] is None
+    assert set(obj["config"]) == {"preset", "batch", "seq", "start_pos", "max_seq_len", "seed"}
+    assert set(obj["outputs"]) == {"out", "out_bf16"}
+    for verdict in obj["outputs"].values():
+        assert verdict["passed"] is True
+        assert "error_distribution" in verdict
+    assert obj["outputs"]["out"]["mismatches"] == 0
+    assert [s["name"] for s in obj["stages"]] == ["matmul", "row_scale"]
+    for stage in obj["stages"]:
+        assert set(stage) == STAGE_KEYS
+        assert stage["tasks"] == 2  # batch 2 -> 32 rows -> two 16-row tiles per stage
+    matmul = obj["stages"][0]
+    assert matmul["cube_macs"] == 32 * 64 * 32
+    assert set(obj["traffic"]) == {"gm_bytes", "compulsory_bytes", "ratio"}
+    assert obj["traffic"]["gm_bytes"] >= obj["traffic"]["compulsory_bytes"] > 0
+    assert obj["wall_s"]["kernel"] > 0 and obj["wall_s"]["golden"] > 0
+    assert "rel_l2_vs_float64" in obj["quality"]
+    assert isinstance(json.loads(trace.read_text()), dict)
+
+
+def test_deliberately_wrong_golden_exits_1():
+    proc = run_cli("toy.scale_matmul_wrong_golden")
+    assert proc.returncode == 1, proc.stderr
+    assert "FAIL" in proc.stdout and "stage" in proc.stdout
+
+
+def test_human_report_and_save_replay(tmp_path):
+    saved = tmp_path / "saved"
+    proc = run_cli("toy.scale_matmul", "--seed", "3", "--save-data", str(saved))
+    assert proc.returncode == 0, proc.stderr
+    for fragment in ("PASS  out", "matmul", "row_scale", "traffic: GM", "wall: kernel"):
+        assert fragment in proc.stdout
+    replay = run_cli("toy.scale_matmul", "--replay", str(saved), "--json")
+    assert replay.returncode == 0, replay.stderr
+    assert json.loads(replay.stdout)["config"]["seed"] == 3
+
+
+def test_usage_errors_exit_2():
+    for args, fragment in (
+        (("nope",), "unknown case"),
+        (("toy.scale_matmul", "-p", "a2a3sim"), "hw-native-sys/pypto"),
+    ):
+        proc = run_cli(*args)
+        assert proc.returncode == 2
+        assert proc.stdout == ""
+        assert len(proc.stderr.strip().splitlines()) == 1 and fragment in proc.stderr

@@ -1,0 +1,142 @@
+"""Runner and reports on the toy case, with kernel execution routed to a NumPy stand-in
+(see conftest.numpy_platform) so these tests check the harness, not plsim."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+
+from golden import data, runner
+from golden.case import CaseConfig, ConfigError
+from golden.report import dumps, render_text, to_json
+from golden.toy import case as toy
+
+TOP_KEYS = {
+    "case",
+    "platform",
+    "config",
+    "passed",
+    "outputs",
+    "stages",
+    "traffic",
+    "wall_s",
+    "quality",
+    "error",
+    "replayed_from",
+    "saved_to",
+}
+STAGE_KEYS = {
+    "name",
+    "tasks",
+    "gm_read_bytes",
+    "gm_write_bytes",
+    "cube_macs",
+    "vector_ops",
+    "modeled_us",
+}
+
+
+def test_pass_report_and_json(numpy_platform):
+    report = runner.run_case(toy.SCALE_MATMUL, CaseConfig(batch=2), "plsim")
+    assert report.passed, {n: v.message for n, v in report.outputs.items()}
+    obj = json.loads(dumps(report))
+    assert set(obj) == TOP_KEYS
+    assert obj["config"] == dataclasses.asdict(CaseConfig(batch=2))
+    assert set(obj["outputs"]) == {"out", "out_bf16"}
+    for verdict in obj["outputs"].values():
+        assert verdict["passed"] is True
+        assert "error_distribution" in verdict  # every float output gets one
+    assert [set(s) for s in obj["stages"]] == [STAGE_KEYS]
+    assert set(obj["traffic"]) == {"gm_bytes", "compulsory_bytes", "ratio"}
+    assert set(obj["wall_s"]) == {"kernel", "golden"}
+    assert obj["quality"]["rel_l2_vs_float64"] < 1e-6
+    text = render_text(report)
+    for fragment in ("PASS  out", "fake_stage", "traffic: GM", "wall: kernel", "RESULT: PASS"):
+        assert fragment in text
+
+
+def test_kernel_and_golden_get_their_own_copies(numpy_platform):
+    runner.run_case(toy.SCALE_MATMUL, CaseConfig(), "plsim")
+    kernel_args = numpy_platform["calls"][0]
+    expected = toy.make_specs(toy.resolve_config(CaseConfig()))
+    from golden.inputs import build_inputs
+
+    fresh = build_inputs(expected, 0)
+    assert kernel_args["x"].tobytes() == fresh["x"].tobytes()
+    assert np.all(kernel_args["out"] == 0)  # the golden did not write into the kernel's array
+
+
+def test_wrong_golden_fails(numpy_platform):
+    report = runner.run_case(toy.SCALE_MATMUL_WRONG_GOLDEN, CaseConfig(), "plsim")
+    assert not report.passed
+    assert not report.outputs["out"].passed
+    assert "RESULT: FAIL" in render_text(report)
+    assert to_json(report)["passed"] is False
+
+
+def test_kernel_error_gives_failed_report(numpy_platform):
+    numpy_platform["fail_with"] = "OutOfBoundsError: toy_kernel.py:30 in scope 'matmul'"
+    report = runner.run_case(toy.SCALE_MATMUL, CaseConfig(), "plsim")
+    assert not report.passed
+    assert "OutOfBoundsError" in report.error
+    assert to_json(report)["error"].startswith("OutOfBoundsError")
+
+
+def test_same_seed_same_result(numpy_platform):
+    a = runner.run_case(toy.SCALE_MATMUL, CaseConfig(seed=5), "plsim")
+    b = runner.run_case(toy.SCALE_MATMUL, CaseConfig(seed=5), "plsim")
+    assert to_json(a)["outputs"] == to_json(b)["outputs"]
+
+
+@pytest.mark.parametrize(
+    "config, fragment",
+    [
+        (CaseConfig(preset="FLASH"), "--preset"),
+        (CaseConfig(batch=0), "--batch"),
+        (CaseConfig(seq=9), "--seq"),
+        (CaseConfig(start_pos=3), "--start-pos"),
+        (CaseConfig(max_seq_len=64), "--max-seq-len"),
+        (CaseConfig(seed=-1), "--seed"),
+    ],
+)
+def test_bad_config(numpy_platform, config, fragment):
+    with pytest.raises(ConfigError, match=fragment):
+        runner.run_case(toy.SCALE_MATMUL, config, "plsim")
+
+
+def test_unknown_platform():
+    with pytest.raises(ConfigError, match="--platform"):
+        runner.run_case(toy.SCALE_MATMUL, CaseConfig(), "tpu")
+
+
+def test_save_then_replay(numpy_platform, tmp_path):
+    first = runner.run_case(toy.SCALE_MATMUL, CaseConfig(seed=2), "plsim", save_dir=tmp_path / "d")
+    assert first.saved_to
+    replayed = runner.replay_case(toy.SCALE_MATMUL, tmp_path / "d", "plsim")
+    assert replayed.passed
+    assert replayed.wall_s["golden"] is None
+    assert replayed.config == first.config
+    # The kernel saw exactly the saved inputs.
+    assert numpy_platform["calls"][1]["x"].tobytes() == numpy_platform["calls"][0]["x"].tobytes()
+    assert to_json(replayed)["outputs"] == to_json(first)["outputs"]
+
+
+def test_replay_against_a_different_case_or_config_is_refused(numpy_platform, tmp_path):
+    runner.run_case(toy.SCALE_MATMUL, CaseConfig(), "plsim", save_dir=tmp_path / "d")
+    with pytest.raises(data.DataError, match=r"toy\.scale_matmul"):
+        runner.replay_case(toy.SCALE_MATMUL_WRONG_GOLDEN, tmp_path / "d", "plsim")
+    with pytest.raises(data.DataError, match="--batch"):
+        runner.replay_case(toy.SCALE_MATMUL, tmp_path / "d", "plsim", explicit={"batch": 2})
+
+
+def test_replay_detects_tampered_golden(numpy_platform, tmp_path):
+    runner.run_case(toy.SCALE_MATMUL, CaseConfig(), "plsim", save_dir=tmp_path / "d")
+    golden = dict(np.load(tmp_path / "d" / data.GOLDEN))
+    golden["out"] = golden["out"].copy()
+    golden["out"][0, 0] ^= 1
+    np.savez(tmp_path / "d" / data.GOLDEN, **golden)
+    with pytest.raises(data.DataError, match="sha256"):
+        runner.replay_case(toy.SCALE_MATMUL, tmp_path / "d", "plsim")
