@@ -1,0 +1,389 @@
+"""DeepSeek-V4 indexer compressor (ratio 4, overlapping windows) as a pypto kernel.
+
+Public entry points
+-------------------
+``indexer_compressor(...)``  the ``@pl.jit`` kernel (one decode step of S tokens).
+``compress_step(...)``       the same computation as a ``@pl.jit.inline`` function, for the
+                             indexer kernel's stage 7. Signature (positional arguments only,
+                             shapes taken from the call, B/S/D/MAX_SEQ_LEN are run-time):
+
+    kv_cache = compress_step(
+        x,            # [B, S, D] BF16             the step's hidden states
+        wkv,          # [D, 256] BF16              kv projection
+        wgate,        # [D, 256] BF16              gate (score) projection
+        ape,          # [4, 256] FP32              absolute position bias per slot pos % 4
+        norm_weight,  # [128] BF16                 RMSNorm weight
+        rope_cos,     # [MAX_SEQ_LEN, 32] FP32     per-position cos table (compressed-layer rope)
+        rope_sin,     # [MAX_SEQ_LEN, 32] FP32
+        hadamard,     # [128, 128] BF16            BF16(normalized Sylvester Hadamard)
+        kv_state,     # [B, 8, 256] FP32  in/out   compressor state (updated in place)
+        score_state,  # [B, 8, 256] FP32  in/out
+        kv_cache,     # [B, MAX_SEQ_LEN/4, 128] BF16 in/out (row pos // 4 written on closing)
+        start_pos,    # INT32 scalar: position of the step's first token
+        rotate,       # BOOL scalar: apply the Hadamard before the cache write
+    )
+
+    Usage note for the indexer: call it from orchestration (outside any ``pl.at``), before the
+    score stages, and read ``kv_cache`` afterwards; it updates kv_state, score_state and
+    kv_cache in place and returns ``kv_cache``. Token s (position start_pos + s) is processed in
+    order; a token's cache row (pos // 4, written when (pos + 1) % 4 == 0) is in kv_cache when
+    the call returns. Requires D % 128 == 0 and start_pos + S <= MAX_SEQ_LEN.
+
+Math (per token at position pos; ARCHITECTURE.md "The indexer compressor")
+---------------------------------------------------------------------------
+kv = x @ wkv, score = x @ wgate + ape[pos % 4] (FP32), stored in state row 4 + pos % 4. When
+(pos + 1) % 4 == 0: per feature f, a softmax over 8 rows of the gates (rows 0..3: column f,
+the previous window's front half; rows 4..7: column 128 + f, the current window's back half)
+pools the matching kv values; the state shifts (rows 4..7 are copied to rows 0..3, and rows
+4..7 keep their values: the next window's tokens overwrite them before any pooling reads them,
+as in the model's reference code); the pooled row goes through RMSNorm, RoPE on the trailing
+64 dims at the window's first position pos - 3, the optional Hadamard, and lands in
+kv_cache[b, pos // 4].
+
+Dtype chain (the golden in indexer_compressor_golden.py follows it step by step)
+--------------------------------------------------------------------------------
+1. projections: BF16 x BF16 on the cube, FP32 accumulation; score + ape in FP32.
+2. pooling: FP32 (max, exp, sum of e, sum of e * kv, one division); the pooled row is rounded
+   to BF16 (round to nearest even, the model's ``kv.to(bfloat16)``).
+3. rmsnorm: FP32 math on the BF16 pooled value: x * rsqrt(sum(x*x) / 128 + 1e-6) * weight,
+   rounded to BF16.
+4. rope: FP32 math on the BF16 normed values (even' = e*cos - o*sin, odd' = o*cos + e*sin),
+   rounded to BF16; the leading 64 dims pass through unchanged.
+5. hadamard (rotate): BF16 row x BF16 matrix on the cube, FP32 accumulation, rounded to BF16.
+6. the BF16 row is written to the cache.
+Every FP32 -> BF16 rounding uses cast mode "rint" (ties to even), as the model's torch code.
+"""
+
+import pypto.language as pl
+
+from models.deepseek_v4.config import (
+    COMPRESS_RATIO,
+    COMPRESS_STATE_ROWS,
+    COMPRESS_STATE_WIDTH,
+    INDEX_HEAD_DIM,
+    NOPE_DIM,
+    RMS_NORM_EPS,
+    ROPE_DIM,
+)
+
+# --- Derived sizes --------------------------------------------------------------------------
+HALF_WIDTH = INDEX_HEAD_DIM  # one half of a state row: front (previous window) or back (current)
+ROPE_PAIRS = ROPE_DIM // 2  # interleaved (even, odd) pairs of the rotary dims = cos/sin columns
+STATE_FLAT_WIDTH = COMPRESS_STATE_ROWS * COMPRESS_STATE_WIDTH  # one request's state as one row
+CURRENT_WINDOW_COLUMN = COMPRESS_RATIO * COMPRESS_STATE_WIDTH  # rows 4..7 in the flat view
+INV_HEAD_DIM = 1.0 / INDEX_HEAD_DIM  # mean of squares = sum * 1/128 (exact power of two)
+
+# --- Tiling ---------------------------------------------------------------------------------
+# Projection K chunk: BF16 [128 tokens, 128] (32 KiB) in L0A and [128, 128] (32 KiB) weight in
+# L0B leave room for double buffering in the 64 KiB L0A/L0B; K = 128 is a multiple of 16.
+K_CHUNK = 128
+# Token rows per projection task: the [128, 128] FP32 accumulator is 64 KiB (half of L0C) and
+# B*S <= 128 tokens (B <= 32 at S = 4) read each weight block from GM exactly once.
+TOKEN_TILE = 128
+# Batch rows per vector task: pooling keeps ~6 live [16, 128] FP32 tiles (8 KiB each) and the
+# state shift two [16, 1024] FP32 tiles (64 KiB each) well inside the 184 KiB UB.
+BATCH_TILE = 16
+# Batch rows per Hadamard task: [64, 128] BF16 operand (16 KiB, L0A), [64, 128] FP32
+# accumulator (32 KiB, L0C); one task for every batch the cases allow (B <= 64).
+HADAMARD_ROWS = 64
+
+
+@pl.jit.inline
+def compress_step(
+    x: pl.Tensor,
+    wkv: pl.Tensor,
+    wgate: pl.Tensor,
+    ape: pl.Tensor,
+    norm_weight: pl.Tensor,
+    rope_cos: pl.Tensor,
+    rope_sin: pl.Tensor,
+    hadamard: pl.Tensor,
+    kv_state: pl.Tensor,
+    score_state: pl.Tensor,
+    kv_cache: pl.Tensor,
+    start_pos: pl.Scalar[pl.INT32],
+    rotate: pl.Scalar[pl.BOOL],
+):
+    """One decode step of the ratio-4 overlapping compressor; returns the updated kv_cache."""
+    B = x.shape[0]
+    S = x.shape[1]
+    D = x.shape[2]
+    T = B * S
+    CACHE_ROWS = kv_cache.shape[1]
+    pl.static_assert(D % K_CHUNK == 0, "hidden size D must be a multiple of 128 (K_CHUNK)")
+
+    # Orchestration views (no copies): token rows t = b * S + s; one request's state or cache
+    # as a single row, so a state row / cache row of every request is a strided 2-D tile.
+    x_tokens = pl.reshape(x, [T, D])
+    kv_state_flat = pl.reshape(kv_state, [B, STATE_FLAT_WIDTH])
+    score_state_flat = pl.reshape(score_state, [B, STATE_FLAT_WIDTH])
+    kv_cache_flat = pl.reshape(kv_cache, [B, CACHE_ROWS * INDEX_HEAD_DIM])
+    norm_weight_row = pl.reshape(norm_weight, [1, INDEX_HEAD_DIM])
+
+    # GM scratch: projections of every token (FP32) and the compressed row being built (BF16).
+    kv_proj = pl.create_tensor([T, COMPRESS_STATE_WIDTH], dtype=pl.FP32)
+    score_proj = pl.create_tensor([T, COMPRESS_STATE_WIDTH], dtype=pl.FP32)
+    kv_proj_by_request = pl.reshape(kv_proj, [B, S * COMPRESS_STATE_WIDTH])
+    score_proj_by_request = pl.reshape(score_proj, [B, S * COMPRESS_STATE_WIDTH])
+    compressed = pl.create_tensor([B, INDEX_HEAD_DIM], dtype=pl.BF16)
+
+    # Stage 1: kv and gate projections of all S tokens at once (they do not depend on state).
+    for t0 in pl.range(0, T, TOKEN_TILE):
+        token_rows = pl.min(TOKEN_TILE, T - t0)
+        for n0 in pl.parallel(0, COMPRESS_STATE_WIDTH, HALF_WIDTH):
+            with pl.at(level=pl.Level.CORE_GROUP, name_hint="kv_projection"):
+                x_chunk = pl.slice(
+                    x_tokens, [TOKEN_TILE, K_CHUNK], [t0, 0], valid_shape=[token_rows, K_CHUNK]
+                )
+                w_chunk = pl.slice(wkv, [K_CHUNK, HALF_WIDTH], [0, n0])
+                kv_acc = pl.matmul(x_chunk, w_chunk, out_dtype=pl.FP32)
+                for k0 in pl.range(K_CHUNK, D, K_CHUNK):
+                    x_chunk = pl.slice(
+                        x_tokens,
+                        [TOKEN_TILE, K_CHUNK],
+                        [t0, k0],
+                        valid_shape=[token_rows, K_CHUNK],
+                    )
+                    w_chunk = pl.slice(wkv, [K_CHUNK, HALF_WIDTH], [k0, n0])
+                    kv_acc = pl.matmul_acc(kv_acc, x_chunk, w_chunk)
+                kv_proj = pl.assemble(kv_proj, kv_acc, [t0, n0])
+            with pl.at(level=pl.Level.CORE_GROUP, name_hint="gate_projection"):
+                x_chunk = pl.slice(
+                    x_tokens, [TOKEN_TILE, K_CHUNK], [t0, 0], valid_shape=[token_rows, K_CHUNK]
+                )
+                w_chunk = pl.slice(wgate, [K_CHUNK, HALF_WIDTH], [0, n0])
+                gate_acc = pl.matmul(x_chunk, w_chunk, out_dtype=pl.FP32)
+                for k0 in pl.range(K_CHUNK, D, K_CHUNK):
+                    x_chunk = pl.slice(
+                        x_tokens,
+                        [TOKEN_TILE, K_CHUNK],
+                        [t0, k0],
+                        valid_shape=[token_rows, K_CHUNK],
+                    )
+                    w_chunk = pl.slice(wgate, [K_CHUNK, HALF_WIDTH], [k0, n0])
+                    gate_acc = pl.matmul_acc(gate_acc, x_chunk, w_chunk)
+                score_proj = pl.assemble(score_proj, gate_acc, [t0, n0])
+
+    # Stages 2..: tokens in order, each at its own position.
+    for s in pl.range(S):
+        pos = start_pos + s
+        slot = pos % COMPRESS_RATIO
+        token_column = s * COMPRESS_STATE_WIDTH
+        state_column = (COMPRESS_RATIO + slot) * COMPRESS_STATE_WIDTH  # state row 4 + slot
+        for b0 in pl.parallel(0, B, BATCH_TILE):
+            rows = pl.min(BATCH_TILE, B - b0)
+            with pl.at(level=pl.Level.CORE_GROUP, name_hint="ape_add"):
+                gate = pl.slice(
+                    score_proj_by_request,
+                    [BATCH_TILE, COMPRESS_STATE_WIDTH],
+                    [b0, token_column],
+                    valid_shape=[rows, COMPRESS_STATE_WIDTH],
+                )
+                ape_row = pl.slice(ape, [1, COMPRESS_STATE_WIDTH], [slot, 0])
+                score = pl.col_expand_add(gate, ape_row)
+                score_proj_by_request = pl.assemble(
+                    score_proj_by_request, score, [b0, token_column]
+                )
+            with pl.at(level=pl.Level.CORE_GROUP, name_hint="state_scatter"):
+                kv_row = pl.slice(
+                    kv_proj_by_request,
+                    [BATCH_TILE, COMPRESS_STATE_WIDTH],
+                    [b0, token_column],
+                    valid_shape=[rows, COMPRESS_STATE_WIDTH],
+                )
+                kv_state_flat = pl.assemble(kv_state_flat, kv_row, [b0, state_column])
+                score_row = pl.slice(
+                    score_proj_by_request,
+                    [BATCH_TILE, COMPRESS_STATE_WIDTH],
+                    [b0, token_column],
+                    valid_shape=[rows, COMPRESS_STATE_WIDTH],
+                )
+                score_state_flat = pl.assemble(score_state_flat, score_row, [b0, state_column])
+
+        if (pos + 1) % COMPRESS_RATIO == 0:
+            window_start = pos - (COMPRESS_RATIO - 1)  # RoPE position of the compressed row
+            cache_column = (pos // COMPRESS_RATIO) * INDEX_HEAD_DIM
+            for b0 in pl.parallel(0, B, BATCH_TILE):
+                rows = pl.min(BATCH_TILE, B - b0)
+                with pl.at(level=pl.Level.CORE_GROUP, name_hint="pooling_softmax"):
+                    # State row r, half h sits at column r * 256 + h * 128 of the flat view:
+                    # rows 0..3 contribute their front half, rows 4..7 their back half.
+                    gate_max = pl.slice(
+                        score_state_flat,
+                        [BATCH_TILE, HALF_WIDTH],
+                        [b0, 0],
+                        valid_shape=[rows, HALF_WIDTH],
+                    )
+                    for r in pl.range(1, COMPRESS_STATE_ROWS):
+                        column = r * COMPRESS_STATE_WIDTH + (r // COMPRESS_RATIO) * HALF_WIDTH
+                        gate = pl.slice(
+                            score_state_flat,
+                            [BATCH_TILE, HALF_WIDTH],
+                            [b0, column],
+                            valid_shape=[rows, HALF_WIDTH],
+                        )
+                        gate_max = pl.maximum(gate_max, gate)
+                    gate = pl.slice(
+                        score_state_flat,
+                        [BATCH_TILE, HALF_WIDTH],
+                        [b0, 0],
+                        valid_shape=[rows, HALF_WIDTH],
+                    )
+                    kv_part = pl.slice(
+                        kv_state_flat,
+                        [BATCH_TILE, HALF_WIDTH],
+                        [b0, 0],
+                        valid_shape=[rows, HALF_WIDTH],
+                    )
+                    weight = pl.exp(pl.sub(gate, gate_max))  # empty rows: exp(-inf) = 0
+                    weight_sum = weight
+                    weighted_kv = pl.mul(weight, kv_part)
+                    for r in pl.range(1, COMPRESS_STATE_ROWS):
+                        column = r * COMPRESS_STATE_WIDTH + (r // COMPRESS_RATIO) * HALF_WIDTH
+                        gate = pl.slice(
+                            score_state_flat,
+                            [BATCH_TILE, HALF_WIDTH],
+                            [b0, column],
+                            valid_shape=[rows, HALF_WIDTH],
+                        )
+                        kv_part = pl.slice(
+                            kv_state_flat,
+                            [BATCH_TILE, HALF_WIDTH],
+                            [b0, column],
+                            valid_shape=[rows, HALF_WIDTH],
+                        )
+                        weight = pl.exp(pl.sub(gate, gate_max))
+                        weight_sum = pl.add(weight_sum, weight)
+                        weighted_kv = pl.add(weighted_kv, pl.mul(weight, kv_part))
+                    pooled = pl.div(weighted_kv, weight_sum)
+                    compressed = pl.assemble(
+                        compressed, pl.cast(pooled, pl.BF16, mode="rint"), [b0, 0]
+                    )
+                with pl.at(level=pl.Level.CORE_GROUP, name_hint="state_shift"):
+                    # Rows 4..7 -> rows 0..3; rows 4..7 keep their values (overwritten by the
+                    # next window's tokens before the next pooling reads them).
+                    current_kv = pl.slice(
+                        kv_state_flat,
+                        [BATCH_TILE, CURRENT_WINDOW_COLUMN],
+                        [b0, CURRENT_WINDOW_COLUMN],
+                        valid_shape=[rows, CURRENT_WINDOW_COLUMN],
+                    )
+                    kv_state_flat = pl.assemble(kv_state_flat, current_kv, [b0, 0])
+                    current_score = pl.slice(
+                        score_state_flat,
+                        [BATCH_TILE, CURRENT_WINDOW_COLUMN],
+                        [b0, CURRENT_WINDOW_COLUMN],
+                        valid_shape=[rows, CURRENT_WINDOW_COLUMN],
+                    )
+                    score_state_flat = pl.assemble(score_state_flat, current_score, [b0, 0])
+                with pl.at(level=pl.Level.CORE_GROUP, name_hint="rmsnorm"):
+                    pooled_bf16 = pl.slice(
+                        compressed,
+                        [BATCH_TILE, INDEX_HEAD_DIM],
+                        [b0, 0],
+                        valid_shape=[rows, INDEX_HEAD_DIM],
+                    )
+                    values = pl.cast(pooled_bf16, pl.FP32)
+                    mean_square = pl.mul(pl.row_sum(pl.mul(values, values)), INV_HEAD_DIM)
+                    inv_rms = pl.rsqrt(pl.add(mean_square, RMS_NORM_EPS))
+                    gain = pl.cast(pl.slice(norm_weight_row, [1, INDEX_HEAD_DIM], [0, 0]), pl.FP32)
+                    normed = pl.col_expand_mul(pl.row_expand_mul(values, inv_rms), gain)
+                    compressed = pl.assemble(
+                        compressed, pl.cast(normed, pl.BF16, mode="rint"), [b0, 0]
+                    )
+                with pl.at(level=pl.Level.CORE_GROUP, name_hint="rope"):
+                    # Interleaved pairs via pl.gather(index) on FP32: with k the column,
+                    # out[k] = x[k] * cos[k // 2] + x[k ^ 1] * (+-sin[k // 2]) (minus on even k).
+                    # The index rows are built from pl.arange with exact FP32 arithmetic; a
+                    # pair-swap permutation matmul would need a constant matrix input instead.
+                    column_index = pl.cast(pl.arange(0, [1, ROPE_DIM], dtype=pl.INT32), pl.FP32)
+                    pair_index = pl.cast(pl.mul(column_index, 0.5), pl.INT32, mode="floor")
+                    parity = pl.sub(column_index, pl.mul(pl.cast(pair_index, pl.FP32), 2.0))
+                    sin_sign = pl.sub(pl.mul(parity, 2.0), 1.0)  # -1 on even k, +1 on odd k
+                    partner = pl.sub(pl.add(column_index, 1.0), pl.mul(parity, 2.0))  # k ^ 1
+                    partner_rows = pl.col_expand_add(
+                        pl.full([BATCH_TILE, ROPE_DIM], dtype=pl.FP32, value=0.0), partner
+                    )
+                    partner_index = pl.cast(partner_rows, pl.INT32)  # exact small integers
+                    cos_row = pl.slice(rope_cos, [1, ROPE_PAIRS], [window_start, 0])
+                    sin_row = pl.slice(rope_sin, [1, ROPE_PAIRS], [window_start, 0])
+                    cos_wide = pl.gather(cos_row, dim=-1, index=pair_index)
+                    sin_wide = pl.mul(pl.gather(sin_row, dim=-1, index=pair_index), sin_sign)
+                    rope_part = pl.cast(
+                        pl.slice(
+                            compressed,
+                            [BATCH_TILE, ROPE_DIM],
+                            [b0, NOPE_DIM],
+                            valid_shape=[rows, ROPE_DIM],
+                        ),
+                        pl.FP32,
+                    )
+                    swapped = pl.gather(rope_part, dim=-1, index=partner_index)
+                    rotated = pl.add(
+                        pl.col_expand_mul(rope_part, cos_wide),
+                        pl.col_expand_mul(swapped, sin_wide),
+                    )
+                    compressed = pl.assemble(
+                        compressed, pl.cast(rotated, pl.BF16, mode="rint"), [b0, NOPE_DIM]
+                    )
+            if rotate:
+                for h0 in pl.parallel(0, B, HADAMARD_ROWS):
+                    hadamard_rows = pl.min(HADAMARD_ROWS, B - h0)
+                    with pl.at(level=pl.Level.CORE_GROUP, name_hint="hadamard"):
+                        row_block = pl.slice(
+                            compressed,
+                            [HADAMARD_ROWS, INDEX_HEAD_DIM],
+                            [h0, 0],
+                            valid_shape=[hadamard_rows, INDEX_HEAD_DIM],
+                        )
+                        matrix = pl.slice(hadamard, [INDEX_HEAD_DIM, INDEX_HEAD_DIM], [0, 0])
+                        product = pl.matmul(row_block, matrix, out_dtype=pl.FP32)
+                        compressed = pl.assemble(
+                            compressed, pl.cast(product, pl.BF16, mode="rint"), [h0, 0]
+                        )
+            for b0 in pl.parallel(0, B, BATCH_TILE):
+                rows = pl.min(BATCH_TILE, B - b0)
+                with pl.at(level=pl.Level.CORE_GROUP, name_hint="cache_write"):
+                    cache_row = pl.slice(
+                        compressed,
+                        [BATCH_TILE, INDEX_HEAD_DIM],
+                        [b0, 0],
+                        valid_shape=[rows, INDEX_HEAD_DIM],
+                    )
+                    kv_cache_flat = pl.assemble(kv_cache_flat, cache_row, [b0, cache_column])
+    return kv_cache
+
+
+@pl.jit
+def indexer_compressor(
+    x: pl.Tensor,
+    wkv: pl.Tensor,
+    wgate: pl.Tensor,
+    ape: pl.Tensor,
+    norm_weight: pl.Tensor,
+    rope_cos: pl.Tensor,
+    rope_sin: pl.Tensor,
+    hadamard: pl.Tensor,
+    kv_state: pl.InOut[pl.Tensor],
+    score_state: pl.InOut[pl.Tensor],
+    kv_cache: pl.InOut[pl.Tensor],
+    start_pos: pl.Scalar[pl.INT32],
+    rotate: pl.Scalar[pl.BOOL],
+):
+    """Ratio-4 overlapping indexer compressor for one decode step of S tokens (see module doc)."""
+    kv_cache = compress_step(
+        x,
+        wkv,
+        wgate,
+        ape,
+        norm_weight,
+        rope_cos,
+        rope_sin,
+        hadamard,
+        kv_state,
+        score_state,
+        kv_cache,
+        start_pos,
+        rotate,
+    )
+    return kv_cache

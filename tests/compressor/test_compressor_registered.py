@@ -1,0 +1,24 @@
+"""The registered case end to end through the harness (plsim), as scripts/run.py runs it."""
+
+from __future__ import annotations
+
+import pytest
+
+from golden.case import CaseConfig
+from golden.registry import get_case
+from golden.runner import run_case
+from models.deepseek_v4.compressor_case import CASE
+
+
+def test_case_is_registered_under_its_name():
+    assert get_case("deepseek_v4.indexer_compressor") is CASE
+
+
+@pytest.mark.parametrize("seq", [1, 2])
+def test_default_demo_case_passes_on_plsim(seq):
+    report = run_case(CASE, CaseConfig(seq=seq))
+    assert report.passed, {name: v.message for name, v in report.outputs.items()}
+    assert report.config.start_pos + seq - 1 == 1023
+    assert 0 < report.quality["cache_rel_l2_vs_float"] < 1e-2
+    names = [stage["name"] for stage in report.stages]
+    assert names[:2] == ["kv_projection", "gate_projection"] and names[-1] == "cache_write"
