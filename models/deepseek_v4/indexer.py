@@ -1,0 +1,370 @@
+"""DeepSeek-V4 decode lightning indexer, W8A8C16, as a pypto kernel.
+
+One decode step of S = 1..4 tokens per request for B requests: INT8 weights and activations, a
+BF16 compressed cache quantized to INT8 per row at run time, INT32 accumulation and explicit FP32
+dequant scales. The math and the quant policy are in ARCHITECTURE.md ("The indexer") and
+golden/quant.py; the golden is models/deepseek_v4/indexer_golden.py.
+
+Parameters (in this order; every shape is taken from the call, so B, S, MAX_SEQ_LEN, D, Q_LORA
+and index_topk are run-time configuration; H = 64 heads of Dh = 128 are fixed):
+
+    x             [B, S, D]                  BF16   the step's hidden states
+    qr            [B, S, Q_LORA]             BF16   low-rank query (before wq_b)
+    wq_b          [Q_LORA, H * Dh]           INT8   per-output-channel INT8 weight
+    wq_b_scale    [H * Dh]                   FP32   its per-channel dequant scale
+    weights_proj  [D, H]                     BF16   head-weights projection
+    rope_cos      [MAX_SEQ_LEN, 32]          FP32   cos of every position (compressed-layer rope)
+    rope_sin      [MAX_SEQ_LEN, 32]          FP32   sin of every position
+    hadamard      [128, 128]                 BF16   BF16(normalized Sylvester Hadamard)
+    wkv, wgate    [D, 256]                   BF16   compressor projections
+    ape           [4, 256]                   FP32   compressor position bias
+    norm_weight   [128]                      BF16   compressor RMSNorm weight
+    kv_state      [B, 8, 256]                FP32   InOut compressor state
+    score_state   [B, 8, 256]                FP32   InOut compressor state
+    kv_cache      [B, MAX_SEQ_LEN / 4, 128]  BF16   InOut compressed indexer cache
+    score         [B, S, MAX_SEQ_LEN / 4]    FP32   Out (lowest finite FP32 where not visible)
+    topk_idxs     [B, S, index_topk]         INT32  Out (cache index + offset; -1 where unused)
+    start_pos     INT32 scalar: position of the step's first token (token s is at start_pos + s)
+    offset        INT32 scalar: added to every top-k index (the sliding window, 128)
+
+RoPE is passed as full per-position tables (the model interface of GUIDE.md): each token reads
+the row of its own position start_pos + s, the compressor the row of the window's first position.
+
+Visibility: token s sees cache rows j < (start_pos + s + 1) // 4. The compressor (stage 7) runs
+before scoring, so a window closed by token s' is visible to tokens s >= s' only.
+
+Top-k: k = min(index_topk, visible) rows by descending score; equal scores take the smaller cache
+index first (sort32 orders ties by index, mrgsort takes the earlier run / list, and chunks are
+merged in index order). Values are cache index + offset, unused slots -1.
+
+Supported sizes: MAX_SEQ_LEN a multiple of 2048 (cache rows a multiple of the 512-value top-k
+chunk), Q_LORA and D multiples of their K tiles (128 and 256), index_topk a multiple of 8.
+"""
+
+import pypto.language as pl
+
+from models.deepseek_v4.config import (
+    COMPRESS_RATIO,
+    FP32_LOWEST,
+    INDEX_HEAD_DIM,
+    INDEX_N_HEADS,
+    NOPE_DIM,
+    ROPE_DIM,
+)
+from models.deepseek_v4.indexer_compressor import compress_step
+
+# --- Quant policy and model constants (GUIDE.md, golden/quant.py) ----------------------------
+AMAX_FLOOR = 1e-4  # amax = max(row_max(|x|), 1e-4)
+INT8_MAX = 127.0  # quant_scale = 127 / amax, dequant_scale = amax / 127
+WEIGHTS_SCALE = INDEX_HEAD_DIM**-0.5 * INDEX_N_HEADS**-0.5  # Dh^-0.5 * H^-0.5
+Q_WIDTH = INDEX_N_HEADS * INDEX_HEAD_DIM  # output width of wq_b
+ROPE_PAIRS = ROPE_DIM // 2  # interleaved (even, odd) pairs = cos/sin columns
+ROPE_PAIRS_FP32 = ROPE_PAIRS * 1.0  # the same count as an FP32 tile operand
+
+# --- Tiling (one-line reason each) ------------------------------------------------------------
+# qr_quant rows: [8, Q_LORA <= 1536] FP32 tiles are 48 KiB; at most two of them plus the BF16
+# load are live at once in the quant chain (~120 KiB), inside the 184 KiB UB.
+QR_QUANT_ROWS = 8
+# Token rows per projection task: up to 64 tokens (B*S <= 64) read each weight block once; the
+# INT32/FP32 accumulators below stay at or under 64 KiB of the 128 KiB L0C.
+PROJ_ROWS = 64
+# wq_b tile: [128, 256] INT8 (32 KiB) in L0B, [64, 128] INT8 (8 KiB) in L0A, [64, 256] INT32
+# accumulator (64 KiB) in L0C; K = 128 is a multiple of 16 (and of the 32-byte INT8 fractal).
+QPROJ_K_TILE = 128
+QPROJ_N_TILE = 256
+# weights_proj K tile: [64, 256] BF16 (32 KiB) in L0A and [256, 64] BF16 (32 KiB) in L0B.
+WEIGHTS_K_TILE = 256
+# Cache rows per score tile: the [64, S*H <= 256] INT32 accumulator is 64 KiB (half of L0C, room
+# to double-buffer) and the per-row quant chain of [64, 128] FP32 tiles (32 KiB each) peaks
+# under 100 KiB of UB.
+CACHE_TILE = 64
+# Top-k chunk: sort32 + two format-1 mrgsorts fully sort 512 values (1024 pair columns =
+# 4 * 256), which format-2 mrgsort then merges into the running top-k list.
+TOPK_CHUNK = 512
+
+
+@pl.jit
+def indexer(
+    x: pl.Tensor,
+    qr: pl.Tensor,
+    wq_b: pl.Tensor,
+    wq_b_scale: pl.Tensor,
+    weights_proj: pl.Tensor,
+    rope_cos: pl.Tensor,
+    rope_sin: pl.Tensor,
+    hadamard: pl.Tensor,
+    wkv: pl.Tensor,
+    wgate: pl.Tensor,
+    ape: pl.Tensor,
+    norm_weight: pl.Tensor,
+    kv_state: pl.InOut[pl.Tensor],
+    score_state: pl.InOut[pl.Tensor],
+    kv_cache: pl.InOut[pl.Tensor],
+    score: pl.Out[pl.Tensor],
+    topk_idxs: pl.Out[pl.Tensor],
+    start_pos: pl.Scalar[pl.INT32],
+    offset: pl.Scalar[pl.INT32],
+):
+    """One decode step of the W8A8C16 lightning indexer; returns (score, topk_idxs)."""
+    B = x.shape[0]
+    S = x.shape[1]
+    D = x.shape[2]
+    Q_LORA = qr.shape[2]
+    CACHE_ROWS = kv_cache.shape[1]
+    TOPK = topk_idxs.shape[2]
+    T = B * S  # token rows t = b * S + s
+    QROWS = T * INDEX_N_HEADS  # q rows t * H + h: buffers holding S * H rows per request
+    STEP_HEADS = S * INDEX_N_HEADS  # one request's q rows (all S tokens)
+
+    # Orchestration views (no copies).
+    x_tokens = pl.reshape(x, [T, D])
+    qr_tokens = pl.reshape(qr, [T, Q_LORA])
+    wq_scale_row = pl.reshape(wq_b_scale, [1, Q_WIDTH])
+    score_tokens = pl.reshape(score, [T, CACHE_ROWS])
+    topk_tokens = pl.reshape(topk_idxs, [T, TOPK])
+
+    # GM scratch between stages.
+    qr_codes = pl.create_tensor([T, Q_LORA], dtype=pl.INT8)
+    qr_dequant = pl.create_tensor([T, 1], dtype=pl.FP32)
+    q_proj = pl.create_tensor([T, Q_WIDTH], dtype=pl.BF16)
+    q_heads = pl.reshape(q_proj, [QROWS, INDEX_HEAD_DIM])
+    q_rotated = pl.create_tensor([QROWS, INDEX_HEAD_DIM], dtype=pl.BF16)
+    q_codes = pl.create_tensor([QROWS, INDEX_HEAD_DIM], dtype=pl.INT8)
+    q_dequant = pl.create_tensor([QROWS, 1], dtype=pl.FP32)
+    q_dequant_by_token = pl.reshape(q_dequant, [T, INDEX_N_HEADS])
+    head_weights = pl.create_tensor([T, INDEX_N_HEADS], dtype=pl.FP32)
+    kv_codes = pl.create_tensor([B * CACHE_ROWS, INDEX_HEAD_DIM], dtype=pl.INT8)
+    kv_dequant = pl.create_tensor([B * CACHE_ROWS, 1], dtype=pl.FP32)
+    score_acc = pl.create_tensor([B * CACHE_ROWS, STEP_HEADS], dtype=pl.INT32)
+
+    # 1 qr_quant: per-row INT8 of qr with its FP32 dequant scale.
+    for r0 in pl.parallel(0, T, QR_QUANT_ROWS):
+        rows = pl.min(QR_QUANT_ROWS, T - r0)
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="qr_quant"):
+            qr_tile = pl.slice(
+                qr_tokens, [QR_QUANT_ROWS, Q_LORA], [r0, 0], valid_shape=[rows, Q_LORA]
+            )
+            qr_f32 = pl.cast(qr_tile, target_type=pl.FP32)
+            qr_amax = pl.maximum(pl.row_max(pl.abs(qr_f32)), AMAX_FLOOR)
+            qr_127 = pl.set_validshape(
+                pl.full([QR_QUANT_ROWS, 1], dtype=pl.FP32, value=INT8_MAX), rows, 1
+            )
+            qr_quant_scale = pl.div(qr_127, qr_amax)
+            qr_scaled = pl.row_expand_mul(qr_f32, qr_quant_scale)
+            qr_i32 = pl.cast(qr_scaled, target_type=pl.INT32, mode="round")
+            qr_f16 = pl.cast(qr_i32, target_type=pl.FP16, mode="round")
+            qr_codes[r0 : r0 + QR_QUANT_ROWS, :] = pl.cast(
+                qr_f16, target_type=pl.INT8, mode="trunc"
+            )
+            qr_dequant[r0 : r0 + QR_QUANT_ROWS, :] = pl.div(qr_amax, INT8_MAX)
+
+    # 2 qr_proj: INT8 x INT8 -> INT32 over Q_LORA, then (acc * row scale) * channel scale -> BF16.
+    for r0 in pl.parallel(0, T, PROJ_ROWS):
+        rows = pl.min(PROJ_ROWS, T - r0)
+        for n0 in pl.parallel(0, Q_WIDTH, QPROJ_N_TILE):
+            with pl.at(level=pl.Level.CORE_GROUP, name_hint="qr_proj"):
+                codes0 = pl.slice(
+                    qr_codes, [PROJ_ROWS, QPROJ_K_TILE], [r0, 0], valid_shape=[rows, QPROJ_K_TILE]
+                )
+                proj_acc = pl.matmul(
+                    codes0, wq_b[0:QPROJ_K_TILE, n0 : n0 + QPROJ_N_TILE], out_dtype=pl.INT32
+                )
+                for k0 in pl.range(QPROJ_K_TILE, Q_LORA, QPROJ_K_TILE):
+                    codes = pl.slice(
+                        qr_codes,
+                        [PROJ_ROWS, QPROJ_K_TILE],
+                        [r0, k0],
+                        valid_shape=[rows, QPROJ_K_TILE],
+                    )
+                    proj_acc = pl.matmul_acc(
+                        proj_acc, codes, wq_b[k0 : k0 + QPROJ_K_TILE, n0 : n0 + QPROJ_N_TILE]
+                    )
+                row_scale = pl.slice(qr_dequant, [PROJ_ROWS, 1], [r0, 0], valid_shape=[rows, 1])
+                proj_f32 = pl.cast(proj_acc, target_type=pl.FP32, mode="rint")
+                proj_rows = pl.row_expand_mul(proj_f32, row_scale)
+                proj_deq = pl.col_expand_mul(proj_rows, wq_scale_row[0:1, n0 : n0 + QPROJ_N_TILE])
+                q_proj[r0 : r0 + PROJ_ROWS, n0 : n0 + QPROJ_N_TILE] = pl.cast(
+                    proj_deq, target_type=pl.BF16, mode="rint"
+                )
+
+    # 3 qr_rope: rotate the interleaved pairs of each head's trailing ROPE_DIM dims by the cos/sin
+    # of the token's own position (one task per token: its H head rows share one table row).
+    for t in pl.parallel(T):
+        pos = start_pos + t % S
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="qr_rope"):
+            h0 = t * INDEX_N_HEADS
+            cos_row = rope_cos[pos : pos + 1, 0:ROPE_PAIRS]
+            sin_row = rope_sin[pos : pos + 1, 0:ROPE_PAIRS]
+            rope_part = pl.cast(
+                q_heads[h0 : h0 + INDEX_N_HEADS, NOPE_DIM:INDEX_HEAD_DIM], target_type=pl.FP32
+            )
+            even = pl.gather(rope_part, mask_pattern=pl.tile.MaskPattern.P0101)
+            odd = pl.gather(rope_part, mask_pattern=pl.tile.MaskPattern.P1010)
+            even_rot = pl.sub(pl.col_expand_mul(even, cos_row), pl.col_expand_mul(odd, sin_row))
+            odd_rot = pl.add(pl.col_expand_mul(odd, cos_row), pl.col_expand_mul(even, sin_row))
+            # Re-interleave [even' | odd'] -> (even'0, odd'0, even'1, ...): column c of the
+            # result reads column (c % 2) * 32 + c // 2 of the concatenation.
+            col = pl.cast(pl.arange(0, [1, ROPE_DIM], dtype=pl.INT32), target_type=pl.FP32)
+            pair = pl.cast(
+                pl.cast(pl.mul(col, 0.5), target_type=pl.INT32, mode="trunc"), target_type=pl.FP32
+            )
+            lane = pl.sub(col, pl.mul(pair, 2.0))
+            source_col = pl.add(pl.mul(lane, ROPE_PAIRS_FP32), pair)
+            ones = pl.full([INDEX_N_HEADS, ROPE_DIM], dtype=pl.FP32, value=1.0)
+            source_idx = pl.cast(
+                pl.col_expand_mul(ones, source_col), target_type=pl.INT32, mode="round"
+            )
+            rotated = pl.gather(pl.concat(even_rot, odd_rot), dim=-1, index=source_idx)
+            q_heads[h0 : h0 + INDEX_N_HEADS, NOPE_DIM:INDEX_HEAD_DIM] = pl.cast(
+                rotated, target_type=pl.BF16, mode="rint"
+            )
+
+    # 4 qr_hadamard: q @ Hadamard (BF16 on the cube, FP32 accumulation) -> BF16; one token's H
+    # head rows per task ([64, 128] BF16 in L0A, [64, 128] FP32 = 32 KiB in L0C).
+    for t in pl.parallel(T):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="qr_hadamard"):
+            h0 = t * INDEX_N_HEADS
+            q_had = pl.matmul(q_heads[h0 : h0 + INDEX_N_HEADS, :], hadamard, out_dtype=pl.FP32)
+            q_rotated[h0 : h0 + INDEX_N_HEADS, :] = pl.cast(q_had, target_type=pl.BF16, mode="rint")
+
+    # 5 qr_hadamard_quant: per (token, head) row INT8 of the rotated q, with its dequant scale.
+    for t in pl.parallel(T):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="qr_hadamard_quant"):
+            h0 = t * INDEX_N_HEADS
+            qh_f32 = pl.cast(q_rotated[h0 : h0 + INDEX_N_HEADS, :], target_type=pl.FP32)
+            qh_amax = pl.maximum(pl.row_max(pl.abs(qh_f32)), AMAX_FLOOR)
+            qh_127 = pl.full([INDEX_N_HEADS, 1], dtype=pl.FP32, value=INT8_MAX)
+            qh_scaled = pl.row_expand_mul(qh_f32, pl.div(qh_127, qh_amax))
+            qh_i32 = pl.cast(qh_scaled, target_type=pl.INT32, mode="round")
+            qh_f16 = pl.cast(qh_i32, target_type=pl.FP16, mode="round")
+            q_codes[h0 : h0 + INDEX_N_HEADS, :] = pl.cast(qh_f16, target_type=pl.INT8, mode="trunc")
+            q_dequant[h0 : h0 + INDEX_N_HEADS, :] = pl.div(qh_amax, INT8_MAX)
+
+    # 6 weights_proj: (x @ weights_proj) * Dh^-0.5 * H^-0.5 in FP32 ([64, 64] FP32 accumulator).
+    for r0 in pl.parallel(0, T, PROJ_ROWS):
+        rows = pl.min(PROJ_ROWS, T - r0)
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="weights_proj"):
+            x0 = pl.slice(
+                x_tokens, [PROJ_ROWS, WEIGHTS_K_TILE], [r0, 0], valid_shape=[rows, WEIGHTS_K_TILE]
+            )
+            w_acc = pl.matmul(x0, weights_proj[0:WEIGHTS_K_TILE, :], out_dtype=pl.FP32)
+            for k0 in pl.range(WEIGHTS_K_TILE, D, WEIGHTS_K_TILE):
+                xk = pl.slice(
+                    x_tokens,
+                    [PROJ_ROWS, WEIGHTS_K_TILE],
+                    [r0, k0],
+                    valid_shape=[rows, WEIGHTS_K_TILE],
+                )
+                w_acc = pl.matmul_acc(w_acc, xk, weights_proj[k0 : k0 + WEIGHTS_K_TILE, :])
+            head_weights[r0 : r0 + PROJ_ROWS, :] = pl.mul(w_acc, WEIGHTS_SCALE)
+
+    # 7 compressor: consumes the step's tokens in order; a closing window writes its cache row
+    # before any score stage reads the cache.
+    kv_cache = compress_step(
+        x, wkv, wgate, ape, norm_weight, rope_cos, rope_sin, hadamard,
+        kv_state, score_state, kv_cache, start_pos, True,
+    )  # fmt: skip
+    cache_rows_flat = pl.reshape(kv_cache, [B * CACHE_ROWS, INDEX_HEAD_DIM])
+
+    # 8 score_quant: per-row INT8 of every cache row some token of the step can see.
+    seen = (start_pos + S) // COMPRESS_RATIO  # the last token's visible length
+    for b in pl.parallel(B):
+        for j0 in pl.parallel(0, seen, CACHE_TILE):
+            rows = pl.min(CACHE_TILE, seen - j0)
+            with pl.at(level=pl.Level.CORE_GROUP, name_hint="score_quant"):
+                c0 = b * CACHE_ROWS + j0
+                kv_tile = pl.slice(
+                    cache_rows_flat,
+                    [CACHE_TILE, INDEX_HEAD_DIM],
+                    [c0, 0],
+                    valid_shape=[rows, INDEX_HEAD_DIM],
+                )
+                kv_f32 = pl.cast(kv_tile, target_type=pl.FP32)
+                kv_amax = pl.maximum(pl.row_max(pl.abs(kv_f32)), AMAX_FLOOR)
+                kv_127 = pl.set_validshape(
+                    pl.full([CACHE_TILE, 1], dtype=pl.FP32, value=INT8_MAX), rows, 1
+                )
+                kv_scaled = pl.row_expand_mul(kv_f32, pl.div(kv_127, kv_amax))
+                kv_i32 = pl.cast(kv_scaled, target_type=pl.INT32, mode="round")
+                kv_f16 = pl.cast(kv_i32, target_type=pl.FP16, mode="round")
+                kv_codes[c0 : c0 + CACHE_TILE, :] = pl.cast(
+                    kv_f16, target_type=pl.INT8, mode="trunc"
+                )
+                kv_dequant[c0 : c0 + CACHE_TILE, :] = pl.div(kv_amax, INT8_MAX)
+
+    # 9 score_accum: INT8 cache rows x INT8 q rows of all S tokens -> INT32 [rows, S * H].
+    for b in pl.parallel(B):
+        for j0 in pl.parallel(0, seen, CACHE_TILE):
+            rows = pl.min(CACHE_TILE, seen - j0)
+            with pl.at(level=pl.Level.CORE_GROUP, name_hint="score_accum"):
+                c0 = b * CACHE_ROWS + j0
+                kv_rows = pl.slice(
+                    kv_codes,
+                    [CACHE_TILE, INDEX_HEAD_DIM],
+                    [c0, 0],
+                    valid_shape=[rows, INDEX_HEAD_DIM],
+                )
+                q_rows = q_codes[b * STEP_HEADS : b * STEP_HEADS + STEP_HEADS, :]
+                score_acc[c0 : c0 + CACHE_TILE, :] = pl.matmul(
+                    kv_rows, q_rows, out_dtype=pl.INT32, b_trans=True
+                )
+
+    # 10 score_store: score[t, j] = sum_h relu(acc * q_scale[t, h] * kv_scale[j]) * weights[t, h]
+    # over the token's visible rows; every other cell gets the lowest finite FP32.
+    for t in pl.parallel(T):
+        b = t // S
+        s = t % S
+        visible = (start_pos + s + 1) // COMPRESS_RATIO
+        visible_end = (visible + CACHE_TILE - 1) // CACHE_TILE * CACHE_TILE
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="score_store"):
+            q_scale_row = q_dequant_by_token[t : t + 1, :]
+            weights_row = head_weights[t : t + 1, :]
+            for j0 in pl.range(0, visible, CACHE_TILE):
+                rows = pl.min(CACHE_TILE, visible - j0)
+                c0 = b * CACHE_ROWS + j0
+                acc = pl.slice(
+                    score_acc,
+                    [CACHE_TILE, INDEX_N_HEADS],
+                    [c0, s * INDEX_N_HEADS],
+                    valid_shape=[rows, INDEX_N_HEADS],
+                )
+                kv_scale = pl.slice(kv_dequant, [CACHE_TILE, 1], [c0, 0], valid_shape=[rows, 1])
+                acc_f32 = pl.cast(acc, target_type=pl.FP32, mode="rint")
+                dequant = pl.row_expand_mul(pl.col_expand_mul(acc_f32, q_scale_row), kv_scale)
+                weighted = pl.col_expand_mul(pl.maximum(dequant, 0.0), weights_row)
+                row_sums = pl.reshape(pl.row_sum(weighted), [1, CACHE_TILE])
+                padded = pl.fillpad(pl.set_validshape(row_sums, 1, rows), pad_value=pl.PadValue.min)
+                score_tokens[t : t + 1, j0 : j0 + CACHE_TILE] = pl.maximum(padded, FP32_LOWEST)
+            sentinel = pl.full([1, CACHE_TILE], dtype=pl.FP32, value=FP32_LOWEST)
+            for j1 in pl.range(visible_end, CACHE_ROWS, CACHE_TILE):
+                score_tokens[t : t + 1, j1 : j1 + CACHE_TILE] = sentinel
+
+    # 11 topk: per token, sort each 512-value chunk of its visible prefix and merge it into the
+    # running top-k pair list (ties: smaller cache index first); k = min(index_topk, visible).
+    for t in pl.parallel(T):
+        visible = (start_pos + t % S + 1) // COMPRESS_RATIO
+        k = pl.min(TOPK, visible)
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="topk"):
+            if visible > 0:
+                best = pl.full([1, 2 * TOPK], dtype=pl.FP32, value=FP32_LOWEST)
+                for c0 in pl.range(0, visible, TOPK_CHUNK):
+                    chunk = score_tokens[t : t + 1, c0 : c0 + TOPK_CHUNK]
+                    chunk_idx = pl.arange(pl.cast(c0, pl.UINT32), [1, TOPK_CHUNK], dtype=pl.UINT32)
+                    pairs = pl.sort32(chunk, chunk_idx)
+                    pairs = pl.mrgsort(pairs, block_len=64)
+                    pairs = pl.mrgsort(pairs, block_len=256)
+                    merged = pl.mrgsort(best, pairs)
+                    best = merged[:, 0 : 2 * TOPK]
+                top_idx = pl.gather(
+                    best, mask_pattern=pl.tile.MaskPattern.P1010, output_dtype=pl.INT32
+                )
+                # valid slots: index + offset; the rest: 0 after fillpad, then -1 after the shift.
+                shifted = pl.add(pl.add(top_idx, offset), 1)
+                padded_idx = pl.fillpad(
+                    pl.set_validshape(shifted, 1, k), pad_value=pl.PadValue.zero
+                )
+                topk_tokens[t : t + 1, :] = pl.sub(padded_idx, 1)
+            else:
+                topk_tokens[t : t + 1, :] = pl.full([1, TOPK], dtype=pl.INT32, value=-1)
+
+    return score, topk_idxs
