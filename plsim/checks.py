@@ -86,11 +86,11 @@ class RaceTracker:
         )
 
 
-def _spaces(tile) -> tuple[str, ...]:
+def _spaces(tile, platform: Platform) -> tuple[str, ...]:
     if tile.last_use <= tile.created:  # never used: dead code the compiler removes
         return ()
     if tile.origin == "cube":
-        return ("Acc",)
+        return _accumulator_spaces(tile, platform)
     if tile.origin == "load":
         if tile.used_cube and not tile.used_vector:
             return ("Mat",)
@@ -100,6 +100,21 @@ def _spaces(tile) -> tuple[str, ...]:
     if tile.used_cube:
         return ("Vec", "Mat")
     return ("Vec",)
+
+
+def _accumulator_spaces(tile, platform: Platform) -> tuple[str, ...]:
+    """Where a matmul result lives. AutoTileMatmulL0 M/N-tiles a plain ``pl.matmul`` result
+    that overflows L0C when it feeds exactly one GM store and nothing else (DirectGmPlacer), or
+    only further matmuls and fits L1 (MatScratchPlacer); matmul_acc accumulators and results
+    read by vector ops stay whole in L0C, so an overflow there is a real allocation failure."""
+    nbytes = tile.data.size * tile.dtype.itemsize
+    if nbytes <= platform.acc_bytes or tile.accumulated or tile.used_vector:
+        return ("Acc",)
+    if tile.stores == 1 and not tile.used_cube:
+        return ()
+    if tile.stores == 0 and tile.used_cube and nbytes <= platform.mat_bytes:
+        return ("Mat",)
+    return ("Acc",)
 
 
 def _check_alignment(tile) -> None:
@@ -129,7 +144,7 @@ def close_scope(scope: Scope, platform: Platform) -> None:
     """Capacity and alignment checks of one finished task."""
     placed: dict[str, list] = defaultdict(list)
     for tile in scope.tiles:
-        for space in _spaces(tile):
+        for space in _spaces(tile, platform):
             if space == "Vec":
                 _check_alignment(tile)
             placed[space].append(tile)

@@ -10,15 +10,20 @@ from typing import Any
 from plsim import errors
 
 _PLSIM_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_INSIDE_PLSIM: dict[Any, bool] = {}  # code object -> defined in plsim (a per-op hot path)
 
 
 def kernel_location() -> tuple[str, int]:
     """(file, line) of the innermost kernel-source frame on the stack (the first non-plsim one)."""
     frame = sys._getframe(1)
+    inside = _INSIDE_PLSIM
     while frame is not None:
-        filename = frame.f_code.co_filename
-        if not filename.startswith(_PLSIM_DIR):
-            return filename, frame.f_lineno
+        code = frame.f_code
+        is_plsim = inside.get(code)
+        if is_plsim is None:
+            is_plsim = inside[code] = code.co_filename.startswith(_PLSIM_DIR)
+        if not is_plsim:
+            return code.co_filename, frame.f_lineno
         frame = frame.f_back
     return "<unknown>", 0
 
@@ -80,6 +85,47 @@ def where(location: tuple[str, int] | None = None) -> str:
 def fail(cls: type[errors.SimError], message: str, location: tuple[str, int] | None = None):
     """Raise ``cls`` with the kernel location and scope prefixed to ``message``."""
     raise cls(f"{where(location)}: {message}")
+
+
+#: Code objects of the kernel functions plsim prepared (to find the kernel line of an error).
+KERNEL_CODES: set[Any] = set()
+
+#: Python errors a kernel can trigger by misusing a pl op or Python syntax the DSL allows
+#: (wrong argument count/type, a bad value); they are reported as DSLErrors at the kernel line.
+PYTHON_ERRORS = (TypeError, ValueError, ArithmeticError, LookupError, AttributeError, NameError)
+
+
+def _traceback_location(tb) -> tuple[str, int] | None:
+    """(file, line) of the innermost kernel frame in a traceback, else of the innermost frame
+    outside plsim that called into plsim."""
+    kernel = None
+    caller = None
+    previous_outside = None
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        filename = code.co_filename
+        if code in KERNEL_CODES:
+            kernel = (filename, tb.tb_lineno)
+        inside = filename.startswith(_PLSIM_DIR)
+        if inside and previous_outside is not None and caller is None:
+            caller = previous_outside
+        previous_outside = None if inside else (filename, tb.tb_lineno)
+        tb = tb.tb_next
+    return kernel or caller
+
+
+def as_dsl_error(exc: BaseException, scope_name: str) -> errors.DSLError | None:
+    """A DSLError naming the kernel file:line and scope for a plain Python error raised while a
+    kernel runs, or None when ``exc`` is not one (SimErrors and user-callback errors pass)."""
+    if isinstance(exc, errors.SimError) or not isinstance(exc, PYTHON_ERRORS):
+        return None
+    if getattr(exc, "_plsim_passthrough", False):
+        return None
+    location = _traceback_location(exc.__traceback__) or ("<unknown>", 0)
+    return errors.DSLError(
+        f"{location[0]}:{location[1]} [scope '{scope_name}']: {type(exc).__name__}: {exc} "
+        "(a pl call with wrong arguments, or Python the pypto parser would not accept)"
+    )
 
 
 def dsl(message: str) -> errors.DSLError:

@@ -13,7 +13,7 @@ from typing import Any
 
 from plsim import dtypes as dt
 from plsim.checks import RaceTracker, close_scope
-from plsim.context import STATE, Scope, dsl, kernel_location
+from plsim.context import STATE, Scope, as_dsl_error, dsl, kernel_location
 from plsim.language_types import Level, SplitMode, SplitOption, TaskId
 from plsim.scalars import Scalar, to_int
 
@@ -51,7 +51,11 @@ def open_scope(name: str, optimizations=None) -> Scope:
     stats.tasks += 1
     STATE.scopes.append(scope)
     if rec.progress is not None:
-        rec.progress(name, scope.task_index)
+        try:
+            rec.progress(name, scope.task_index)
+        except Exception as exc:
+            exc._plsim_passthrough = True  # the caller's callback failed, not the kernel
+            raise
     return scope
 
 
@@ -91,6 +95,10 @@ class At:
         pop_scope(self.scope)
         if exc_type is None:
             finish_scope(self.scope)
+            return False
+        converted = as_dsl_error(exc, self.scope.name)
+        if converted is not None:
+            raise converted from exc
         return False
 
 
@@ -145,11 +153,15 @@ class Spmd:
                 try:
                     yield TaskId() if with_form else Scalar(i, dt.INDEX)
                 finally:
-                    STATE.block_indices.pop()
+                    # Also runs when an abandoned loop is garbage-collected, maybe during a
+                    # later run: touch only this loop's own entries.
+                    if STATE.block_indices and STATE.scopes and STATE.scopes[-1] is scope:
+                        STATE.block_indices.pop()
                     pop_scope(scope)
                 finish_scope(scope)
         finally:
-            STATE.race_trackers.remove(tracker)
+            if tracker in STATE.race_trackers:
+                STATE.race_trackers.remove(tracker)
         tracker.check()
 
 
@@ -197,7 +209,8 @@ def _carried(r, init_values):
         for i in r:
             yield Scalar(i, dt.INDEX), carry.values
     finally:
-        STATE.loop_carries.remove(carry)
+        if carry in STATE.loop_carries:
+            STATE.loop_carries.remove(carry)
 
 
 def range_(*args, init_values=None):
@@ -225,8 +238,26 @@ def parallel(*args, init_values=None, **ignored):
     if STATE.scopes:
         dsl("pl.parallel inside an InCore scope: use pl.range (pl.parallel is orchestration-only)")
     if init_values is not None:
-        dsl("pl.parallel(init_values=...) is not supported by plsim")
+        return _parallel_carried(_bounds(args, "pl.parallel"), kernel_location(), init_values)
     return _parallel(_bounds(args, "pl.parallel"), kernel_location())
+
+
+def _parallel_carried(r, location, init_values):
+    """pl.parallel with init_values: carried values make it a reduction, run in index order."""
+    tracker = RaceTracker("pl.parallel", location)
+    STATE.race_trackers.append(tracker)
+    carry = _Carry(tuple(init_values))
+    STATE.loop_carries.append(carry)
+    try:
+        for k, i in enumerate(r):
+            tracker.iteration = k
+            yield Scalar(i, dt.INDEX), carry.values
+    finally:
+        if carry in STATE.loop_carries:
+            STATE.loop_carries.remove(carry)
+        if tracker in STATE.race_trackers:
+            STATE.race_trackers.remove(tracker)
+    tracker.check()
 
 
 def _parallel(r, location):
@@ -238,7 +269,8 @@ def _parallel(r, location):
             tracker.iteration = k
             yield Scalar(values[k], dt.INDEX)
     finally:
-        STATE.race_trackers.remove(tracker)
+        if tracker in STATE.race_trackers:
+            STATE.race_trackers.remove(tracker)
     tracker.check()
 
 
@@ -249,6 +281,40 @@ def yield_(*values):
     return values[0] if len(values) == 1 else values
 
 
-def while_(*args, **kwargs):
-    """pl.while_ is not simulated; write a plain ``while`` loop."""
-    dsl("pl.while_ is not supported by plsim; use a plain while loop")
+#: A pl.while_ loop that runs this many iterations is reported as non-terminating.
+WHILE_ITERATION_LIMIT = 10_000_000
+
+
+def while_(*args, init_values=None):
+    """``for (a, b) in pl.while_(init_values=(a0, b0)):`` whose first statement is
+    ``pl.cond(c)``: loop while c holds, carrying the values given to pl.yield_.
+
+    plsim's parser rewrites ``pl.cond(c)`` into ``if not pl.cond(c): <yield targets> = <loop
+    variables>; break`` so that the names bound by the body's final ``pl.yield_`` hold the
+    carried values at exit even when the body never runs (SSA return values).
+    """
+    if args:
+        dsl("pl.while_ takes no positional arguments; give the condition with pl.cond(...) as "
+            "the first statement of the body")  # fmt: skip
+    if init_values is None:
+        dsl("pl.while_ requires init_values=(...) (the loop-carried values)")
+    return _while(tuple(init_values))
+
+
+def _while(init):
+    carry = _Carry(init)
+    STATE.loop_carries.append(carry)
+    try:
+        for _ in builtins.range(WHILE_ITERATION_LIMIT):
+            yield carry.values
+    finally:
+        if carry in STATE.loop_carries:
+            STATE.loop_carries.remove(carry)
+    dsl(f"pl.while_ did not finish after {WHILE_ITERATION_LIMIT} iterations")
+
+
+def cond(condition) -> bool:
+    """pl.cond(c): the loop condition of a pl.while_ body (its first statement)."""
+    if isinstance(condition, Scalar) and condition.dtype is not dt.BOOL:
+        dsl(f"pl.cond needs a BOOL condition, got a {condition.dtype.name} scalar")
+    return bool(condition)

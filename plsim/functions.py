@@ -6,7 +6,7 @@ import functools
 from typing import Any
 
 from plsim import errors
-from plsim.context import STATE, dsl
+from plsim.context import STATE, as_dsl_error, dsl
 
 
 class KernelFunction:
@@ -78,6 +78,11 @@ class IncoreFunction(KernelFunction):
         scope = open_scope(self.fn.__name__)
         try:
             value = self.impl(*args, **kwargs)
+        except Exception as exc:
+            converted = as_dsl_error(exc, scope.name)
+            if converted is not None:
+                raise converted from exc
+            raise
         finally:
             pop_scope(scope)
         finish_scope(scope)

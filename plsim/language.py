@@ -66,6 +66,7 @@ unroll = control.unroll
 pipeline = control.pipeline
 yield_ = control.yield_
 while_ = control.while_
+cond = control.cond
 
 
 @contextlib.contextmanager
@@ -135,6 +136,7 @@ matmul_acc = _mm.matmul_acc
 sort32 = _sg.sort32
 mrgsort = _sg.mrgsort
 gather = _sg.gather
+scatter = _sg.scatter
 
 
 def row_max(x):
@@ -202,21 +204,40 @@ def _task_dummy(deps=None, **ignored) -> TaskId:
     return TaskId()
 
 
+def gather_mask(x, mask_pattern, output_dtype=None):
+    """pl.tensor.gather_mask / pl.tile.gather_mask: the mask form of pl.gather."""
+    return gather(x, mask_pattern=mask_pattern, output_dtype=output_dtype)
+
+
+# pypto spells every op also as pl.tensor.<op> / pl.tile.<op>; both resolve to the same code.
+_OPS = {
+    name: value
+    for name, value in dict(globals()).items()
+    if callable(value)
+    and getattr(value, "__module__", "").startswith("plsim.")
+    and not name.startswith("_")
+    and not isinstance(value, type)
+    and name not in ("jit", "inline", "incore", "at", "spmd", "range", "parallel", "unroll",
+                     "pipeline", "yield_", "while_", "cond", "cluster", "manual_scope", "split",
+                     "cross_core_slot", "dynamic", "static_assert", "const", "min", "max",
+                     "scalar_min", "scalar_max")
+}  # fmt: skip
 tile = types.SimpleNamespace(
+    **_OPS,
     get_block_idx=control.get_block_idx,
     MaskPattern=GatherMaskPattern,
-    sort32=sort32,
-    mrgsort=mrgsort,
-    gather=gather,
-)
-tensor = types.SimpleNamespace(
     dim=_mem.tensor_dim,
-    sort32=sort32,
-    mrgsort=mrgsort,
-    gather=gather,
-    arange=arange,
     ci=arange,
     create=create_tensor,
+    load=lambda tensor, offsets, shapes, **kw: slice(tensor, shapes, offsets, **kw),
+    store=lambda tile_value, offsets, tensor: assemble(tensor, tile_value, offsets),
+)
+tensor = types.SimpleNamespace(
+    **_OPS,
+    dim=_mem.tensor_dim,
+    ci=arange,
+    create=create_tensor,
+    MaskPattern=GatherMaskPattern,
 )
 system = types.SimpleNamespace(task_dummy=_task_dummy)
 

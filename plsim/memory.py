@@ -158,15 +158,21 @@ class Tile:
     """
 
     __slots__ = (
-        "base", "created", "data", "dtype", "last_use", "location", "origin", "poison",
-        "scope", "used_cube", "used_vector", "valid",
+        "accumulated", "base", "created", "data", "dtype", "last_use", "location", "origin",
+        "poison", "poison_from", "scope", "stores", "used_cube", "used_vector", "valid",
     )  # fmt: skip
 
-    def __init__(self, data, dtype, valid, poison=None, base=None, origin="vector"):
+    def __init__(
+        self, data, dtype, valid, poison=None, base=None, origin="vector", poison_from=None
+    ):
         self.data = data
         self.dtype = dtype
         self.valid = valid
         self.poison = poison
+        # Where the undefined cells in ``poison`` first came from (file, line), for messages.
+        self.poison_from = poison_from
+        if poison is not None and poison_from is None:
+            self.poison_from = kernel_location()
         if base is None:
             self.base = self
             self.origin = origin
@@ -174,6 +180,8 @@ class Tile:
             self.last_use = STATE.seq
             self.used_cube = False
             self.used_vector = False
+            self.stores = 0  # stores to GM that read this tile
+            self.accumulated = False  # target of a pl.matmul_acc
             self.location = kernel_location()
             scope = STATE.scopes[-1] if STATE.scopes else None
             self.scope = scope

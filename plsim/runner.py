@@ -10,7 +10,8 @@ import numpy as np
 from plsim import dtypes as dt
 from plsim import errors
 from plsim.accounting import Run, Traffic, model_stage
-from plsim.context import STATE
+from plsim.blas_threads import single_blas_thread
+from plsim.context import STATE, as_dsl_error
 from plsim.control import Recorder
 from plsim.functions import JitFunction
 from plsim.hardware import PLATFORMS
@@ -31,39 +32,65 @@ def _annotations(fn) -> dict[str, Any]:
     return out
 
 
-def _bind_tensor(name: str, value, ann: TensorType) -> GMTensor:
+def _describe(value) -> str:
+    """A short description of a received argument value for error messages."""
+    if isinstance(value, np.ndarray):
+        return f"a {value.dtype} array of shape {list(value.shape)}"
+    text = repr(value)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return f"{type(value).__name__} {text}"
+
+
+def _bind_tensor(name: str, value, ann: TensorType, dims: dict[str, tuple[int, str]]) -> GMTensor:
+    kind = f"pl.{ann.direction.capitalize()}" if ann.direction != "in" else "pl.Tensor"
     if not isinstance(value, np.ndarray):
         raise errors.ArgumentError(
-            f"argument '{name}': expected a NumPy array, got {type(value).__name__}"
+            f"argument '{name}': expected a C-contiguous NumPy array for this {kind} "
+            f"parameter, got {_describe(value)}"
         )
     try:
         dtype = dt.from_numpy(value.dtype)
     except TypeError as exc:
-        raise errors.ArgumentError(f"argument '{name}': {exc}") from None
+        wanted = f" (the kernel declares {ann.dtype.name})" if ann.dtype is not None else ""
+        raise errors.ArgumentError(f"argument '{name}': {exc}{wanted}") from None
     if (
         ann.dtype is not None
         and dtype is not ann.dtype
         and not (ann.dtype is dt.INDEX and dtype is dt.INT64)
     ):
         raise errors.ArgumentError(
-            f"argument '{name}': dtype {value.dtype} ({dtype.name}) but the kernel declares "
-            f"{ann.dtype.name} (NumPy {ann.dtype.numpy})"
+            f"argument '{name}': got dtype {value.dtype} ({dtype.name}) but the kernel "
+            f"declares {ann.dtype.name}; pass a NumPy {ann.dtype.numpy} array"
         )
     if ann.shape is not None:
         expected = list(ann.shape)
+        shown = [e.name if isinstance(e, DynamicDim) else int(e) for e in expected]
         ok = len(expected) == value.ndim and all(
             isinstance(e, DynamicDim) or int(e) == n for e, n in zip(expected, value.shape)
         )
         if not ok:
-            shown = [e.name if isinstance(e, DynamicDim) else int(e) for e in expected]
             raise errors.ArgumentError(
-                f"argument '{name}': shape {list(value.shape)} but the kernel declares {shown}"
+                f"argument '{name}': got shape {list(value.shape)} but the kernel declares "
+                f"{shown} (named dims are pl.dynamic and match any size)"
             )
+        for e, n in zip(expected, value.shape):
+            if isinstance(e, DynamicDim):
+                seen = dims.setdefault(e.name, (int(n), name))
+                if seen[0] != n:
+                    raise errors.ArgumentError(
+                        f"argument '{name}': dynamic dim {e.name} = {n}, but argument "
+                        f"'{seen[1]}' bound it to {seen[0]}; one pl.dynamic name has one size"
+                    )
     if not value.flags.c_contiguous:
-        raise errors.ArgumentError(f"argument '{name}': the array must be C-contiguous")
+        raise errors.ArgumentError(
+            f"argument '{name}': got a non-C-contiguous array (strides {list(value.strides)}); "
+            "pass np.ascontiguousarray(...) (device tensors are dense row-major)"
+        )
     if ann.direction != "in" and not value.flags.writeable:
         raise errors.ArgumentError(
-            f"argument '{name}': a pl.{ann.direction.capitalize()} array must be writable"
+            f"argument '{name}': got a read-only array, but a {kind} parameter is written in "
+            "place; pass a writable array (e.g. a copy)"
         )
     if ann.direction == "out":
         data = np.full(value.shape, poison_value(dtype), dtype=dtype.numpy)
@@ -81,14 +108,29 @@ def _bind_scalar(name: str, value, ann: ScalarType):
         return value
     if dtype is dt.BOOL:
         if not isinstance(value, bool):
-            raise errors.ArgumentError(f"argument '{name}': expected a bool, got {value!r}")
+            raise errors.ArgumentError(
+                f"argument '{name}': pl.Scalar[pl.BOOL] takes True or False, got {_describe(value)}"
+            )
         return value
     if dtype.is_float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise errors.ArgumentError(f"argument '{name}': expected a number, got {value!r}")
-        return float(value)
+            raise errors.ArgumentError(
+                f"argument '{name}': pl.Scalar[pl.{dtype.name}] takes a Python float or int, got "
+                f"{_describe(value)}"
+            )
+        value = float(value)
+        limit = float(np.finfo(dtype.numpy).max)
+        if np.isfinite(value) and abs(value) > limit:
+            raise errors.ArgumentError(
+                f"argument '{name}': {value!r} is outside the finite {dtype.name} range "
+                f"[-{limit}, {limit}]"
+            )
+        return value
     if isinstance(value, bool) or not isinstance(value, int):
-        raise errors.ArgumentError(f"argument '{name}': expected an int, got {value!r}")
+        raise errors.ArgumentError(
+            f"argument '{name}': pl.Scalar[pl.{dtype.name}] takes a Python int, got "
+            f"{_describe(value)}"
+        )
     info = np.iinfo(dtype.numpy)
     if not info.min <= value <= info.max:
         raise errors.ArgumentError(
@@ -102,22 +144,42 @@ def _bind(kernel: JitFunction, args, kwargs) -> tuple[list, dict[str, GMTensor]]
     try:
         bound = sig.bind(*args, **kwargs)
     except TypeError as exc:
-        raise errors.ArgumentError(f"{kernel.fn.__name__}: {exc}") from None
+        params = list(sig.parameters)
+        raise errors.ArgumentError(
+            f"{kernel.fn.__name__}: {exc}; got {len(args)} positional and "
+            f"{len(kwargs)} keyword argument(s), the kernel takes {len(params)}: "
+            f"({', '.join(params)})"
+        ) from None
     anns = _annotations(kernel.fn)
     values, tensors = [], {}
+    dims: dict[str, tuple[int, str]] = {}
     for name, value in bound.arguments.items():
         ann = anns.get(name)
         if ann is not None and isinstance(ann, type) and getattr(ann, "kind", "") == "tensor":
             ann = TensorType()
         if isinstance(ann, TensorType):
-            t = _bind_tensor(name, value, ann)
+            t = _bind_tensor(name, value, ann, dims)
             tensors[name] = t
             values.append(t)
         elif isinstance(ann, ScalarType):
             values.append(_bind_scalar(name, value, ann))
         else:
             values.append(value)
+    _check_aliasing(tensors, bound.arguments)
     return values, tensors
+
+
+def _check_aliasing(tensors: dict[str, GMTensor], arrays: dict[str, Any]) -> None:
+    """Written parameters must not share memory with another parameter."""
+    for name, t in tensors.items():
+        if t.buf.kind == "in":
+            continue
+        for other in tensors:
+            if other != name and np.shares_memory(arrays[name], arrays[other]):
+                raise errors.ArgumentError(
+                    f"argument '{name}': this {t.buf.kind} array shares memory with argument "
+                    f"'{other}'; pass separate arrays"
+                )
 
 
 def _user_array(t: GMTensor, users: dict[int, np.ndarray]) -> np.ndarray:
@@ -153,8 +215,13 @@ def run(kernel, *args, progress=None, shuffle_seed=None, platform="a2a3", **kwar
     if shuffle_seed is not None:
         STATE.shuffle_rng = np.random.default_rng(shuffle_seed)
     try:
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), single_blas_thread():
             ret = impl(*values)
+    except Exception as exc:
+        converted = as_dsl_error(exc, STATE.scope_name)
+        if converted is not None:
+            raise converted from exc
+        raise
     finally:
         STATE.reset()
     for t in tensors.values():

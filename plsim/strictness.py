@@ -15,6 +15,7 @@ import types
 from typing import Any
 
 from plsim import errors
+from plsim.context import KERNEL_CODES
 
 _STATEMENTS = (
     ast.Assign, ast.AnnAssign, ast.For, ast.While, ast.If, ast.With, ast.Return, ast.Expr,
@@ -54,12 +55,25 @@ class _Checker(ast.NodeVisitor):
         self.pl_names = pl_names
         self.loops: list[str] = []
         self.in_deps = 0
+        self.scopes: list[str] = []  # name_hints of the enclosing pl.at / pl.spmd scopes
 
     def fail(self, node: ast.AST, message: str) -> None:
+        scope = self.scopes[-1] if self.scopes else "orchestration"
         raise errors.DSLError(
-            f"{self.filename}:{getattr(node, 'lineno', 0)} [function '{self.fn.__name__}']: "
-            f"{message}"
+            f"{self.filename}:{getattr(node, 'lineno', 0)} [scope '{scope}', function "
+            f"'{self.fn.__name__}']: {message}"
         )
+
+    def scope_name(self, call: ast.AST) -> str | None:
+        """The name_hint of a pl.at / pl.spmd call (a placeholder when not a literal)."""
+        if self.pl_call_name(call) not in ("at", "spmd"):
+            return None
+        for kw in call.keywords:
+            if kw.arg == "name_hint":
+                if isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, str):
+                    return kw.value.value
+                return "<name_hint>"
+        return f"{self.pl_call_name(call)}@{self.filename.rsplit('/', 1)[-1]}:{call.lineno}"
 
     # --- helpers ---------------------------------------------------------------------
     def pl_call_name(self, node: ast.AST) -> str | None:
@@ -79,6 +93,11 @@ class _Checker(ast.NodeVisitor):
     # --- statements ------------------------------------------------------------------
     def visit_body(self, stmts) -> None:
         for stmt in stmts:
+            if self.pl_call_name(getattr(stmt, "value", None)) == "cond" and not (
+                self.loops and self.loops[-1] == "while_" and stmt is stmts[0]
+            ):
+                self.fail(stmt, "pl.cond(...) is only accepted as the first statement of a "
+                          "pl.while_ body")  # fmt: skip
             self.visit_stmt(stmt)
 
     def visit_stmt(self, stmt: ast.stmt) -> None:
@@ -95,10 +114,17 @@ class _Checker(ast.NodeVisitor):
                 )
             if stmt.orelse:
                 self.fail(stmt, "for ... else is not accepted")
+            if kind == "while_":
+                self.check_while(stmt)
             self.visit_expr(stmt.target)
             self.visit_expr(stmt.iter)
             self.loops.append(kind)
+            name = self.scope_name(stmt.iter)
+            if name is not None:
+                self.scopes.append(name)
             self.visit_body(stmt.body)
+            if name is not None:
+                self.scopes.pop()
             self.loops.pop()
             return
         if isinstance(stmt, ast.While):
@@ -128,11 +154,26 @@ class _Checker(ast.NodeVisitor):
                 self.visit_expr(item.context_expr)
                 if item.optional_vars is not None:
                     self.visit_expr(item.optional_vars)
+            names = [n for n in (self.scope_name(i.context_expr) for i in stmt.items) if n]
+            self.scopes.extend(names)
             self.visit_body(stmt.body)
+            del self.scopes[len(self.scopes) - len(names) :]
             return
         for child in ast.iter_child_nodes(stmt):
             if isinstance(child, ast.expr):
                 self.visit_expr(child)
+
+    def check_while(self, stmt: ast.For) -> None:
+        """``for (a, b) in pl.while_(init_values=...)``: pl.cond(...) first, no bare yield."""
+        first = stmt.body[0]
+        if not (isinstance(first, ast.Expr) and self.pl_call_name(first.value) == "cond"):
+            self.fail(first, "the first statement of a pl.while_ body must be pl.cond(condition)")
+        if len(first.value.args) != 1 or first.value.keywords:
+            self.fail(first, "pl.cond takes exactly one condition")
+        for inner in stmt.body:
+            if isinstance(inner, ast.Expr) and self.pl_call_name(inner.value) == "yield_":
+                self.fail(inner, "a bare pl.yield_(...) in a pl.while_ with init_values is "
+                          "rejected; bind it: x_out = pl.yield_(...)")  # fmt: skip
 
     # --- expressions -----------------------------------------------------------------
     def visit_expr(self, node: ast.AST) -> None:
@@ -196,12 +237,69 @@ class _Checker(ast.NodeVisitor):
                               "called in a kernel")  # fmt: skip
 
 
+def _as_load(target: ast.expr) -> ast.expr:
+    """The loop target ``(a, b)`` as an expression that reads a and b."""
+    if isinstance(target, ast.Name):
+        return ast.Name(target.id, ast.Load())
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return ast.Tuple([_as_load(e) for e in target.elts], ast.Load())
+    return target
+
+
+def _store_copy(target: ast.expr) -> ast.expr:
+    if isinstance(target, ast.Name):
+        return ast.Name(target.id, ast.Store())
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return ast.Tuple([_store_copy(e) for e in target.elts], ast.Store())
+    return target
+
+
 class _SpmdWith(ast.NodeTransformer):
-    """``with pl.spmd(...) [as t]: body`` -> ``for t in pl.spmd(...)._with_form(): body``."""
+    """Rewrites forms a Python run would get wrong.
+
+    ``with pl.spmd(...) [as t]: body`` -> ``for t in pl.spmd(...)._with_form(): body`` (a with
+    body runs once). In ``for (x,) in pl.while_(...)`` the leading ``pl.cond(c)`` becomes
+    ``if not pl.cond(c): x_out = x; break`` where ``x_out = pl.yield_(...)`` ends the body (the
+    SSA return values are the carried values at exit); a body without a final yield (pre-SSA
+    form, the loop variables are rebound) gets ``pl.yield_(x)`` appended.
+    """
 
     def __init__(self, pl_names: set[str]) -> None:
         self.pl_names = pl_names
         self.changed = False
+
+    def _is_pl_call(self, node, name: str) -> bool:
+        return (
+            isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and node.func.attr == name and isinstance(node.func.value, ast.Name)
+            and node.func.value.id in self.pl_names
+        )  # fmt: skip
+
+    def visit_For(self, node: ast.For):
+        self.generic_visit(node)
+        if not self._is_pl_call(node.iter, "while_"):
+            return node
+        self.changed = True
+        cond_stmt = node.body[0]
+        last = node.body[-1]
+        exit_body: list[ast.stmt] = []
+        if isinstance(last, ast.Assign) and self._is_pl_call(last.value, "yield_"):
+            exit_body.append(
+                ast.Assign([_store_copy(last.targets[0])], _as_load(node.target), lineno=0)
+            )
+        else:
+            yield_call = ast.Call(
+                ast.Attribute(cond_stmt.value.func.value, "yield_", ast.Load()),
+                list(_as_load(node.target).elts)
+                if isinstance(node.target, ast.Tuple)
+                else [_as_load(node.target)],
+                [],
+            )
+            node.body.append(ast.copy_location(ast.Expr(yield_call), last))
+        exit_body.append(ast.Break())
+        test = ast.UnaryOp(ast.Not(), cond_stmt.value)
+        node.body[0] = ast.copy_location(ast.If(test, exit_body, []), cond_stmt)
+        return node
 
     def visit_With(self, node: ast.With):
         self.generic_visit(node)
@@ -247,6 +345,7 @@ def prepare(fn) -> types.FunctionType:
     rewriter = _SpmdWith(pl_names)
     fdef = rewriter.visit(fdef)
     if not rewriter.changed:
+        KERNEL_CODES.add(fn.__code__)
         return fn
     fdef.decorator_list = []
     module = ast.fix_missing_locations(ast.Module(body=[fdef], type_ignores=[]))
@@ -255,4 +354,5 @@ def prepare(fn) -> types.FunctionType:
     exec(code, fn.__globals__, namespace)
     new_fn = namespace[fdef.name]
     new_fn.__defaults__ = fn.__defaults__
+    KERNEL_CODES.add(new_fn.__code__)
     return new_fn

@@ -7,7 +7,7 @@ import math
 from plsim import dtypes as dt
 from plsim import numerics
 from plsim.context import dsl
-from plsim.ops.common import begin, count_vector, dtype_arg, operand, result
+from plsim.ops.common import begin, count_vector, dtype_arg, operand, result, union
 from plsim.scalars import Scalar, is_number, literal_dtype
 
 _MODE_BY_INT = dict(enumerate(("none", "rint", "round", "floor", "ceil", "trunc", "odd")))
@@ -38,7 +38,7 @@ def cast(x, target_type=None, mode="round"):
         dsl(f"pl.cast of a {a.dtype.name} tile to {target.name}: same-dtype casts are rejected")
     data = numerics.cast(a.data, a.dtype, target, name)
     count_vector(a.valid)
-    return result(data, target, a.valid)
+    return result(data, target, a.valid, "vector", union(data.shape, a.poison), a)
 
 
 def _cast_scalar(x, target: dt.DType, mode) -> Scalar:

@@ -21,23 +21,28 @@ def begin(op: str) -> None:
 
 
 def check_poison(x: Tile, op: str) -> None:
-    """UninitializedReadError if ``x`` has undefined cells inside its valid region."""
+    """UninitializedReadError if ``x`` has undefined cells inside its valid region.
+
+    Most ops propagate undefined cells instead (garbage in padding rows is normal on the device
+    as long as it never reaches an output); this is for uses where undefined data would escape:
+    stores into kernel parameters, scalar reads, control flow.
+    """
     if x.poison is None:
         return
     bad = x.poison[valid_box(x.valid)]
     if bad.any():
         first = tuple(int(i) for i in np.argwhere(bad)[0])
-        file, line = x.base.location
+        file, line = x.poison_from or x.base.location
         fail(
             errors.UninitializedReadError,
             f"pl.{op} reads {int(bad.sum())} undefined cell(s) inside the valid region "
             f"{list(x.valid)} of a {list(x.shape)} {x.dtype.name} tile (first at {first}); "
             f"they come from GM never written (pl.Out / pl.create_tensor) or from outside a "
-            f"valid region. The tile was made at {file}:{line}",
+            f"valid region. The undefined data comes from {file}:{line}",
         )
 
 
-def operand(x, op: str, *, cube: bool = False) -> Tile:
+def operand(x, op: str, *, cube: bool = False, store: bool = False) -> Tile:
     """Turn an op argument into a Tile (GM tensors are loaded whole), record its use."""
     if isinstance(x, GMTensor):
         from plsim.ops.memory_ops import load
@@ -55,16 +60,38 @@ def operand(x, op: str, *, cube: bool = False) -> Tile:
     base.last_use = STATE.seq
     if cube:
         base.used_cube = True
+    elif store:
+        base.stores += 1
     else:
         base.used_vector = True
-    if x.poison is not None:
-        check_poison(x, op)
     return x
 
 
-def result(data: np.ndarray, dtype, valid, origin: str = "vector") -> Tile:
-    """A freshly allocated result tile."""
-    return Tile(data, dtype, tuple(int(v) for v in valid), None, origin=origin)
+def result(data: np.ndarray, dtype, valid, origin: str = "vector", poison=None, *sources) -> Tile:
+    """A freshly allocated result tile; ``poison`` marks its undefined cells (see propagate)."""
+    valid = tuple(int(v) for v in valid)
+    if poison is not None and not poison[valid_box(valid)].any():
+        poison = None
+    origin_of_poison = None
+    if poison is not None:
+        origin_of_poison = next((s.poison_from for s in sources if s.poison is not None), None)
+    return Tile(data, dtype, valid, poison, origin=origin, poison_from=origin_of_poison)
+
+
+def union(shape, *masks) -> np.ndarray | None:
+    """Cell-wise OR of poison masks (None = nothing undefined), broadcast to ``shape``."""
+    out = None
+    for m in masks:
+        if m is None:
+            continue
+        m = np.broadcast_to(m, shape)
+        out = np.array(m, copy=True) if out is None else (out | m)
+    return out
+
+
+def any_poison(t: Tile) -> bool:
+    """True if ``t`` has undefined cells inside its valid region."""
+    return t.poison is not None and bool(t.poison[valid_box(t.valid)].any())
 
 
 def count_vector(valid) -> None:

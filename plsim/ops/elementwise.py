@@ -14,7 +14,7 @@ from plsim import dtypes as dt
 from plsim import numerics
 from plsim.context import dsl
 from plsim.memory import Tile, valid_box
-from plsim.ops.common import begin, count_vector, operand, result
+from plsim.ops.common import begin, count_vector, operand, result, union
 from plsim.scalars import Scalar, is_number
 
 _COMMUTATIVE = ("add", "mul", "maximum", "minimum")
@@ -61,11 +61,11 @@ def binary(op: str, lhs, rhs) -> Tile:
     dtype = a.dtype
     if op == "div" and dtype not in _DIV_DTYPES:
         dsl(f"pl.div supports INT16/INT32/FP16/FP32 tiles, got {dtype.name}")
-    poison = None
+    gap = None
     if a.shape == b.shape:
         valid = a.valid
         data = numerics.binary(op, a.data, b.data, dtype)
-        poison = _poison_outside(b, valid)
+        gap = _poison_outside(b, valid)
     elif _is_column_of(b, a):
         if op not in ("add", "sub", "mul", "div"):
             dsl(f"pl.{op} does not broadcast an [M,1] column; use pl.row_expand_{op[:3]}")
@@ -74,14 +74,14 @@ def binary(op: str, lhs, rhs) -> Tile:
         valid = a.valid
         data = numerics.binary(op, a.data, np.broadcast_to(b.data, a.shape), dtype)
         if b.valid[0] < valid[0]:
-            poison = np.zeros(a.shape, bool)
-            poison[b.valid[0] : valid[0], : valid[1]] = True
+            gap = np.zeros(a.shape, bool)
+            gap[b.valid[0] : valid[0], : valid[1]] = True
     elif _is_column_of(a, b) and op in ("add", "sub", "mul"):
         valid = b.valid
         data = numerics.binary(op, np.broadcast_to(a.data, b.shape), b.data, dtype)
         if a.valid[0] < valid[0]:
-            poison = np.zeros(b.shape, bool)
-            poison[a.valid[0] : valid[0], : valid[1]] = True
+            gap = np.zeros(b.shape, bool)
+            gap[a.valid[0] : valid[0], : valid[1]] = True
     else:
         dsl(
             f"pl.{op} of shapes {list(a.shape)} and {list(b.shape)}: only equal shapes or an "
@@ -89,9 +89,10 @@ def binary(op: str, lhs, rhs) -> Tile:
             "pl.row_expand_* for other forms"
         )
     count_vector(valid)
-    out = result(data, dtype, valid)
-    out.poison = poison
-    return out
+    # Undefined cells propagate (garbage stays garbage); they are an error only if they reach
+    # an output or a scalar. Cells the operand's valid region does not cover are undefined too.
+    poison = union(data.shape, a.poison, b.poison, gap)
+    return result(data, dtype, valid, "vector", poison, a, b)
 
 
 def _is_column_of(col: Tile, full: Tile) -> bool:
@@ -114,7 +115,7 @@ def _tile_scalar(op: str, a: Tile, s) -> Tile:
     value = scalar_in(s, dtype)
     out = numerics.binary(op, data, value, dtype)
     count_vector(a.valid)
-    return result(out, dtype, a.valid)
+    return result(out, dtype, a.valid, "vector", union(out.shape, a.poison), a)
 
 
 def unary(op: str, x) -> Tile:
@@ -127,7 +128,7 @@ def unary(op: str, x) -> Tile:
         dsl(f"pl.log supports FP16/FP32 tiles, got {a.dtype.name}")
     data = numerics.unary(op, a.data, a.dtype)
     count_vector(a.valid)
-    return result(data, a.dtype, a.valid)
+    return result(data, a.dtype, a.valid, "vector", union(data.shape, a.poison), a)
 
 
 def add(lhs, rhs):

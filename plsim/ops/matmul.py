@@ -9,7 +9,7 @@ from plsim import dtypes as dt
 from plsim import numerics
 from plsim.context import STATE, dsl
 from plsim.memory import Tile
-from plsim.ops.common import begin, operand, result
+from plsim.ops.common import begin, operand, result, union
 
 #: a2a3 TMATMUL (C, A, B) triples: operand dtype -> accumulator dtype.
 ACCUMULATOR = {dt.INT8: dt.INT32, dt.FP16: dt.FP32, dt.BF16: dt.FP32, dt.FP32: dt.FP32}
@@ -47,12 +47,27 @@ def _operands(name: str, lhs, rhs, a_trans, b_trans):
     if vkb < vka:
         dsl(f"pl.{name}: rhs valid K {vkb} does not cover lhs valid K {vka}")
     product, acc_dtype = numerics.matmul(am[:, :vka], bm[:vka, :], a.dtype)
+    poison = _product_poison(a, b, a_trans, b_trans, vka, product.shape)
     macs = am.shape[0] * bm.shape[1] * k
     stats = STATE.scopes[-1].stats
     stats.cube_macs += macs
     key = a.dtype.name
     stats.cube_macs_by_dtype[key] = stats.cube_macs_by_dtype.get(key, 0) + macs
-    return product, acc_dtype, (vm, vn)
+    return product, acc_dtype, (vm, vn), poison
+
+
+def _product_poison(a: Tile, b: Tile, a_trans, b_trans, k: int, shape):
+    """Result cells that read an undefined operand cell: row i of lhs or column j of rhs."""
+    if a.poison is None and b.poison is None:
+        return None
+    rows = cols = None
+    if a.poison is not None:
+        pa = a.poison.T if a_trans else a.poison
+        rows = pa[:, :k].any(axis=1)[:, None]
+    if b.poison is not None:
+        pb = b.poison.T if b_trans else b.poison
+        cols = pb[:k, :].any(axis=0)[None, :]
+    return union(shape, rows, cols)
 
 
 def _check_out(name: str, out_dtype, acc_dtype) -> None:
@@ -72,9 +87,13 @@ def matmul(lhs, rhs, out_dtype=None, a_trans=False, b_trans=False, c_matrix_nz=F
     """pl.matmul(lhs, rhs, out_dtype=, a_trans=False, b_trans=False)."""
     del c_matrix_nz
     begin("matmul")
-    product, acc_dtype, valid = _operands("matmul", lhs, rhs, a_trans, b_trans)
+    product, acc_dtype, valid, poison = _operands("matmul", lhs, rhs, a_trans, b_trans)
     _check_out("matmul", out_dtype, acc_dtype)
-    return result(product, acc_dtype, valid, origin="cube")
+    return result(product, acc_dtype, valid, "cube", poison, *_tiles(lhs, rhs))
+
+
+def _tiles(*values):
+    return [v for v in values if isinstance(v, Tile)]
 
 
 def matmul_acc(acc, lhs, rhs, a_trans=False, b_trans=False, init_cond=None):
@@ -88,17 +107,22 @@ def matmul_acc(acc, lhs, rhs, a_trans=False, b_trans=False, init_cond=None):
         acc.base.used_cube = True
     else:
         acc = operand(acc, "matmul_acc", cube=True)
-    product, acc_dtype, _ = _operands("matmul_acc", lhs, rhs, a_trans, b_trans)
+    acc.base.accumulated = True
+    product, acc_dtype, _, poison = _operands("matmul_acc", lhs, rhs, a_trans, b_trans)
     if acc.dtype is not acc_dtype:
         dsl(f"pl.matmul_acc accumulator is {acc.dtype.name}, operands need {acc_dtype.name}")
     if acc.shape != product.shape:
         dsl(f"pl.matmul_acc accumulator {list(acc.shape)} vs product {list(product.shape)}")
     if overwrite:
         acc.data[...] = product
-        acc.poison = None
+        new_poison = poison
     else:
         acc.data[...] = numerics.binary("add", acc.data, product, acc_dtype)
-    return Tile(acc.data, acc.dtype, acc.valid, acc.poison, base=acc.base)
+        new_poison = union(acc.shape, acc.poison, poison)
+    origin = acc.poison_from
+    if origin is None and new_poison is not None:
+        origin = next((t.poison_from for t in _tiles(lhs, rhs) if t.poison is not None), None)
+    return Tile(acc.data, acc.dtype, acc.valid, new_poison, base=acc.base, poison_from=origin)
 
 
 __all__ = ["ACCUMULATOR", "matmul", "matmul_acc", "np"]

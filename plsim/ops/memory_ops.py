@@ -98,7 +98,7 @@ def tile_view(t: Tile, starts, extents, drop=()) -> Tile:
         valid = [valid[i] for i in keep]
         if poison is not None:
             poison = poison.reshape(data.shape)
-    return Tile(data, t.dtype, tuple(valid), poison, base=t.base)
+    return Tile(data, t.dtype, tuple(valid), poison, base=t.base, poison_from=t.poison_from)
 
 
 def operand_use(t: Tile) -> None:
@@ -232,7 +232,7 @@ def _assemble(target, value, starts, drop=(), extents=None) -> None:
                 return
             dsl("orchestration can only assemble GM tensors; tiles exist inside InCore scopes")
         STATE.seq += 1
-        src = operand(value, "assemble")
+        src = operand(value, "assemble", store=True)
         store(target, src, starts, drop, extents)
         return
     if isinstance(target, Tile):
@@ -286,6 +286,15 @@ def store(dst: GMTensor, src: Tile, starts, drop=(), extents=None) -> None:
                 f"{s} + valid {v} > {n}",
             )
     values = src.data[valid_box(src.valid)]
+    undefined = None
+    if src.poison is not None:
+        undefined = src.poison[valid_box(src.valid)]
+        if not undefined.any():
+            undefined = None
+        elif buf.kind != "scratch":
+            # Undefined data (never-written GM, cells outside a valid region) reaching a kernel
+            # parameter is a kernel bug; in a scratch tensor it just stays undefined.
+            check_poison(src, f"store into '{buf.name}'")
     if src.dtype is not buf.dtype:
         if src.base.origin == "cube" and src.dtype is dt.FP32 and buf.dtype in (dt.BF16, dt.FP16):
             # FIXPIPE narrows an FP32 accumulator on its way out, rounding to nearest-even.
@@ -300,7 +309,11 @@ def store(dst: GMTensor, src: Tile, starts, drop=(), extents=None) -> None:
         return
     region = dst.window(starts, valid)
     region.of(buf.data)[...] = values.reshape(region.shape)
-    if buf.written is not None:
+    if undefined is not None:
+        if buf.written is None:
+            buf.written = np.ones(buf.data.shape, dtype=bool)
+        region.of(buf.written)[...] = ~undefined.reshape(region.shape)
+    elif buf.written is not None:
         region.of(buf.written)[...] = True
     if buf.stored_mask is not None:
         region.of(buf.stored_mask)[...] = True
@@ -323,7 +336,17 @@ def _tile_assemble(target: Tile, src: Tile, starts, drop=(), extents=None) -> No
     box = tuple(slice(s, s + v) for s, v in zip(starts, valid))
     target.data[box] = src.data[valid_box(src.valid)].reshape([v for v in valid])
     target.base.last_use = STATE.seq
-    if target.poison is not None:
+    src_poison = None
+    if src.poison is not None:
+        src_poison = src.poison[valid_box(src.valid)].reshape([v for v in valid])
+        if not src_poison.any():
+            src_poison = None
+    if src_poison is not None:
+        if target.poison is None:
+            target.poison = np.zeros(target.shape, dtype=bool)
+            target.poison_from = src.poison_from
+        target.poison[box] = src_poison
+    elif target.poison is not None:
         target.poison[box] = False
         if not target.poison.any():
             target.poison = None
@@ -345,10 +368,21 @@ def _orchestration_copy(dst: GMTensor, src: GMTensor, starts, drop) -> None:
     _check_window(dst.shape, starts, list(src.shape), "assemble")
     if src.dtype is not dst.dtype:
         dsl(f"assemble of a {src.dtype.name} tensor into a {dst.dtype.name} tensor")
+    defined = None
     if src.buf.written is not None and not src.of(src.buf.written).all():
-        fail(errors.UninitializedReadError, "orchestration copy reads never-written GM")
+        if dst.buf.kind != "scratch":
+            fail(
+                errors.UninitializedReadError,
+                f"orchestration copy into '{dst.buf.name}' reads never-written elements of "
+                f"'{src.buf.name}'",
+            )
+        defined = np.array(src.of(src.buf.written), copy=True)
     region.of(dst.buf.data)[...] = src.data()
-    if dst.buf.written is not None:
+    if defined is not None:
+        if dst.buf.written is None:
+            dst.buf.written = np.ones(dst.buf.data.shape, dtype=bool)
+        region.of(dst.buf.written)[...] = defined
+    elif dst.buf.written is not None:
         region.of(dst.buf.written)[...] = True
 
 
@@ -466,7 +500,7 @@ def reshape(x, shape):
             dsl(f"pl.reshape of a strided {list(x.shape)} tile subview to {list(shape)}")
         valid = _reshape_valid(x, shape)
         poison = x.poison.reshape(shape) if x.poison is not None else None
-        return Tile(data, x.dtype, valid, poison, base=x.base)
+        return Tile(data, x.dtype, valid, poison, base=x.base, poison_from=x.poison_from)
     dsl(f"pl.reshape of {type(x).__name__}")
     return None
 
@@ -493,13 +527,16 @@ def _reshape_valid(x: Tile, shape) -> tuple[int, ...]:
 def _with_valid(t: Tile, valid) -> Tile:
     """A view of ``t`` with a new valid region; cells newly exposed are undefined."""
     valid = tuple(int(v) for v in valid)
-    poison = t.poison
+    poison, origin = t.poison, t.poison_from
     grows = any(n > o for n, o in zip(valid, t.valid))
     if grows:
         outside = np.ones(t.shape, dtype=bool)
         outside[valid_box(t.valid)] = False
-        poison = outside if poison is None else (poison | outside)
-    return Tile(t.data, t.dtype, valid, poison, base=t.base)
+        if poison is None:
+            poison, origin = outside, kernel_location()
+        else:
+            poison = poison | outside
+    return Tile(t.data, t.dtype, valid, poison, base=t.base, poison_from=origin)
 
 
 def set_validshape(x, rows, cols):
@@ -541,8 +578,12 @@ def fillpad(x, pad_value=None):
     outside = np.ones(x.shape, dtype=bool)
     outside[valid_box(x.valid)] = False
     data[outside] = fill
+    poison = None
+    if x.poison is not None:  # undefined cells inside the valid region stay undefined
+        poison = np.array(x.poison, copy=True)
+        poison[outside] = False
     count_vector(x.shape)
-    return result(data, x.dtype, x.shape)
+    return result(data, x.dtype, x.shape, "vector", poison, x)
 
 
 def _pad_constant(kind: str, dtype: dt.DType):
@@ -646,8 +687,15 @@ def concat(a, b):
     data[:, :va] = a.data[:, :va]
     data[:, va : va + vb] = b.data[:, :vb]
     valid = (min(a.valid[0], b.valid[0]), va + vb)
+    poison = None
+    if a.poison is not None or b.poison is not None:
+        poison = np.zeros(data.shape, bool)
+        if a.poison is not None:
+            poison[:, :va] = a.poison[:, :va]
+        if b.poison is not None:
+            poison[:, va : va + vb] = b.poison[:, :vb]
     count_vector(valid)
-    return result(data, a.dtype, valid)
+    return result(data, a.dtype, valid, "vector", poison, a, b)
 
 
 def tensor_dim(t, axis):

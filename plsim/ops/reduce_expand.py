@@ -7,7 +7,7 @@ import numpy as np
 from plsim import numerics
 from plsim.context import dsl
 from plsim.memory import Tile, poison_value, valid_box
-from plsim.ops.common import begin, count_vector, operand, result
+from plsim.ops.common import begin, count_vector, operand, result, union
 from plsim.ops.elementwise import scalar_in
 from plsim.scalars import is_number
 
@@ -32,8 +32,14 @@ def reduce(op: str, x, axis: int, name: str) -> Tile:
     elif all(out_valid):
         src = np.ascontiguousarray(a.data[valid_box(a.valid)])
         data[valid_box(out_valid)] = numerics.reduce(op, src, axis, a.dtype)
+    poison = None
+    if a.poison is not None and all(out_valid):
+        # A reduced cell is undefined if any cell it reads is.
+        poison = np.zeros(out_shape, bool)
+        box = a.poison[valid_box(a.valid)]
+        poison[valid_box(out_valid)] = box.any(axis=axis, keepdims=True)
     count_vector(a.valid)
-    return result(data, a.dtype, out_valid)
+    return result(data, a.dtype, out_valid, "vector", poison, a)
 
 
 def _expand(kind: str, op: str, x, v) -> Tile:
@@ -56,10 +62,9 @@ def _expand(kind: str, op: str, x, v) -> Tile:
         data = numerics.unary("exp", diff, a.dtype)
     else:
         data = numerics.binary(_EXPAND_OPS[op], a.data, vec, a.dtype)
-    out = result(data, a.dtype, a.valid)
-    out.poison = _vector_gap(kind, a.valid, b.valid, a.shape)
+    poison = union(a.shape, a.poison, b.poison, _vector_gap(kind, a.valid, b.valid, a.shape))
     count_vector(a.valid)
-    return out
+    return result(data, a.dtype, a.valid, "vector", poison, a, b)
 
 
 def _vector_gap(kind: str, valid, vec_valid, shape):
@@ -109,10 +114,9 @@ def _broadcast(kind: str, x, v) -> Tile:
     if a.dtype is not b.dtype:
         dsl(f"pl.{name} of {a.dtype.name} and {b.dtype.name}: dtypes must match")
     data = np.array(np.broadcast_to(b.data, a.shape))
-    out = result(data, b.dtype, a.valid)
-    out.poison = _vector_gap(kind, a.valid, b.valid, a.shape)
+    poison = union(a.shape, b.poison, _vector_gap(kind, a.valid, b.valid, a.shape))
     count_vector(a.valid)
-    return out
+    return result(data, b.dtype, a.valid, "vector", poison, b)
 
 
 def row_expand(x, v):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from plsim import dtypes as dt
-from plsim import errors, numerics
+from plsim import errors, numerics, numerics_sort
 from plsim.context import dsl, fail
-from plsim.ops.common import begin, count_vector, operand, result
+from plsim.ops.common import begin, count_vector, operand, result, union
 from plsim.scalars import is_number, to_int
 
 _MASK_KEEP = {1: 2, 2: 2, 3: 4, 4: 4, 5: 4, 6: 4, 7: 1}  # pattern -> column divisor
@@ -31,7 +31,18 @@ def sort32(src, idx):
     _require_full(i, "sort32")
     data = numerics.sort32(v.data, i.data)
     count_vector(data.shape)
-    return result(data, dt.FP32, data.shape)
+    # An undefined value or index scrambles its whole 32-element block.
+    poison = _group_poison(union(v.shape, v.poison, i.poison), 32, 2)
+    return result(data, dt.FP32, data.shape, "vector", poison, v, i)
+
+
+def _group_poison(mask, group: int, widen: int):
+    """Poison every output cell of a ``group``-column block holding an undefined input cell."""
+    if mask is None:
+        return None
+    rows, cols = mask.shape
+    blocks = mask.reshape(rows, cols // group, group).any(axis=-1, keepdims=True)
+    return np.broadcast_to(blocks, (rows, cols // group, group * widen)).reshape(rows, -1).copy()
 
 
 def _require_full(t, op: str) -> None:
@@ -68,12 +79,16 @@ def mrgsort(*srcs, block_len=None, exhausted=False, tmp=None):
         if cols // (4 * length) > 255:
             dsl(f"pl.mrgsort: {cols // (4 * length)} merge groups exceed 255")
         data = numerics.mrgsort_runs(tiles[0].data, length)
+        poison = _group_poison(tiles[0].poison, 4 * length, 1)
     else:
         if not 2 <= len(tiles) <= 4:
             dsl(f"pl.mrgsort format 2 merges 2 to 4 lists, got {len(tiles)}")
         data = numerics.mrgsort_lists(*[t.data for t in tiles])
+        poison = None
+        if any(t.poison is not None for t in tiles):
+            poison = np.ones(data.shape, bool)
     count_vector(data.shape)
-    return result(data, dt.FP32, data.shape)
+    return result(data, dt.FP32, data.shape, "vector", poison, *tiles)
 
 
 def _pattern_value(pattern) -> int:
@@ -108,7 +123,11 @@ def gather(x, dim=None, index=None, *, mask_pattern=None, output_dtype=None, **c
         _require_full(a, "gather")
         data = numerics.gather_mask(a.data, pattern, output_dtype)
         count_vector(data.shape)
-        return result(data, out_dtype, data.shape)
+        poison = None
+        if a.poison is not None:
+            step, first = numerics_sort.GATHER_PATTERNS[pattern]
+            poison = np.ascontiguousarray(a.poison[:, first::step])
+        return result(data, out_dtype, data.shape, "vector", poison, a)
     if index is None:
         dsl("pl.gather needs mask_pattern= or index=")
     if dim is not None and to_int(dim, "dim") not in (-1, a.ndim - 1):
@@ -119,6 +138,8 @@ def gather(x, dim=None, index=None, *, mask_pattern=None, output_dtype=None, **c
     if i.ndim != 2 or i.shape[0] > a.shape[0]:
         dsl(f"pl.gather index {list(i.shape)} does not fit the source {list(a.shape)}")
     box = i.data[: i.valid[0], : i.valid[1]]
+    if i.poison is not None:  # undefined indices are not checked; their results are undefined
+        box = box[~i.poison[: i.valid[0], : i.valid[1]]]
     if box.size and (box.min() < 0 or box.max() >= a.valid[1]):
         fail(
             errors.OutOfBoundsError,
@@ -127,5 +148,63 @@ def gather(x, dim=None, index=None, *, mask_pattern=None, output_dtype=None, **c
         )
     safe = np.clip(i.data, 0, a.shape[1] - 1)
     data = numerics.gather_index(a.data[: i.shape[0]], safe)
+    poison = None
+    if a.poison is not None:
+        poison = np.take_along_axis(a.poison[: i.shape[0]], safe.astype(np.int64), axis=-1)
+    poison = union(data.shape, poison, i.poison)
     count_vector(i.valid)
-    return result(data, a.dtype, i.valid)
+    return result(data, a.dtype, i.valid, "vector", poison, a, i)
+
+
+def scatter(x, dim=None, index=None, src=None, *, mask_pattern=None, dst=None):
+    """pl.scatter mask form ``scatter(src, mask_pattern=P, dst=buf)``: a copy of ``dst`` whose
+    pattern columns hold src's compact rows (other columns preserved); index form
+    ``scatter(input, dim=-1, index=I, src=S)``: a copy of input with
+    ``out[r, I[r, k]] = S[r, k]`` (ascending k, the last write wins)."""
+    begin("scatter")
+    if mask_pattern is not None:
+        if dst is None or index is not None:
+            dsl("pl.scatter mask form is scatter(src, mask_pattern=..., dst=...)")
+        s = operand(x, "scatter")
+        d = operand(dst, "scatter")
+        if s.dtype is not d.dtype:
+            dsl(f"pl.scatter of a {s.dtype.name} source into a {d.dtype.name} dst")
+        if s.dtype not in (*_GATHER_DTYPES, dt.BF16) or s.ndim != 2 or d.ndim != 2:
+            dsl(f"pl.scatter takes 2-D FP16/BF16/FP32/INT16/INT32 tiles, got {s.dtype.name}")
+        step, first = numerics_sort.GATHER_PATTERNS[_pattern_value(mask_pattern)]
+        if d.shape[0] != s.shape[0] or d.shape[1] != s.shape[1] * step:
+            dsl(
+                f"pl.scatter pattern keeps every {step}th column: dst {list(d.shape)} must be "
+                f"[{s.shape[0]}, {s.shape[1] * step}] for src {list(s.shape)}"
+            )
+        _require_full(s, "scatter")
+        data = np.array(d.data, copy=True)
+        data[:, first::step] = s.data
+        poison = None
+        if s.poison is not None or d.poison is not None:
+            poison = np.zeros(d.shape, bool) if d.poison is None else np.array(d.poison)
+            poison[:, first::step] = False if s.poison is None else s.poison
+        count_vector(s.shape)
+        return result(data, d.dtype, d.valid, "vector", poison, s, d)
+    if index is None or src is None:
+        dsl("pl.scatter needs mask_pattern= and dst=, or index= and src=")
+    if dim is not None and to_int(dim, "dim") not in (-1, 1):
+        dsl(f"pl.scatter supports only the last axis (dim=-1), got dim={dim}")
+    a = operand(x, "scatter")
+    i = operand(index, "scatter")
+    s = operand(src, "scatter")
+    if a.dtype is not s.dtype or a.ndim != 2 or i.shape != s.shape or i.dtype is not dt.INT32:
+        dsl("pl.scatter index form: input and src of one dtype, 2-D, INT32 index shaped like src")
+    if i.shape[0] > a.shape[0] or i.shape[1] > a.shape[1]:
+        dsl(f"pl.scatter src {list(s.shape)} is larger than the input {list(a.shape)}")
+    if i.data.size and (i.data.min() < 0 or i.data.max() >= a.shape[1]):
+        fail(errors.OutOfBoundsError, "pl.scatter index values outside the input's columns")
+    data = np.array(a.data, copy=True)
+    poison = None if a.poison is None else np.array(a.poison)
+    for k in range(i.shape[1]):  # ascending k: the last write to a column wins
+        rows = np.arange(i.shape[0])
+        data[rows, i.data[:, k]] = s.data[:, k]
+        if poison is not None:
+            poison[rows, i.data[:, k]] = False if s.poison is None else s.poison[:, k]
+    count_vector(s.shape)
+    return result(data, a.dtype, a.valid, "vector", poison, a, s)

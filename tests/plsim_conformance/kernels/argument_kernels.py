@@ -1,0 +1,24 @@
+"""A kernel with one parameter of each kind, for plsim.run argument validation."""
+
+import pypto.language as pl
+
+N = pl.dynamic("N")
+
+
+@pl.jit
+def every_kind(
+    x: pl.Tensor[[N, 32], pl.FP32],
+    y: pl.Tensor[[N, 32], pl.FP32],
+    state: pl.InOut[pl.Tensor[[8, 32], pl.FP32]],
+    out: pl.Out[pl.Tensor[[8, 32], pl.FP32]],
+    count: pl.Scalar[pl.INT32],
+    gain: pl.Scalar[pl.FP32],
+    flag: pl.Scalar[pl.BOOL],
+):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="body"):
+        t = pl.add(pl.mul(x[0:8, :], gain), y[0:8, :])
+        if flag:
+            t = pl.add(t, state[:, :])
+        state[:, :] = t
+        out[:, :] = pl.add(t, pl.cast(count, pl.FP32))
+    return out

@@ -1,0 +1,71 @@
+"""L0C placement of matmul results (AutoTileMatmulL0): a 256 x 256 FP32 result is 256 KiB, twice
+the a2a3 L0C; whether that is legal depends on how the result is consumed."""
+
+import pypto.language as pl
+
+M = 256
+KD = 64
+LEVEL = pl.Level.CORE_GROUP
+
+
+@pl.jit
+def result_to_one_store(
+    a: pl.Tensor[[M, KD], pl.BF16], b: pl.Tensor[[KD, M], pl.BF16],
+    out: pl.Out[pl.Tensor[[M, M], pl.FP32]],
+):  # fmt: skip
+    """Legal: the compiler M/N-tiles a result whose only consumer is one GM store."""
+    with pl.at(level=LEVEL, name_hint="direct_store"):
+        out[:, :] = pl.matmul(a[:, :], b[:, :], out_dtype=pl.FP32)
+    return out
+
+
+@pl.jit
+def result_to_matmul_only(
+    a: pl.Tensor[[M, KD], pl.FP32], b: pl.Tensor[[KD, M], pl.FP32],
+    c: pl.Tensor[[M, 32], pl.FP32], out: pl.Out[pl.Tensor[[M, 32], pl.FP32]],
+):  # fmt: skip
+    """Legal: a result consumed only as a matmul operand is staged in L1 (it fits 512 KiB)."""
+    with pl.at(level=LEVEL, name_hint="mat_scratch"):
+        ab = pl.matmul(a[:, :], b[:, :], out_dtype=pl.FP32)
+        out[:, :] = pl.matmul(ab, c[:, :], out_dtype=pl.FP32)
+    return out
+
+
+@pl.jit
+def accumulated_over_l0c(
+    a: pl.Tensor[[M, KD], pl.BF16], b: pl.Tensor[[KD, M], pl.BF16],
+    out: pl.Out[pl.Tensor[[M, M], pl.FP32]],
+):  # fmt: skip
+    """Illegal: a matmul_acc accumulator stays whole in L0C."""
+    with pl.at(level=LEVEL, name_hint="acc_chain"):
+        acc = pl.matmul(a[:, :], b[:, :], out_dtype=pl.FP32)  # @acc_over
+        acc = pl.matmul_acc(acc, a[:, :], b[:, :])
+        out[:, :] = acc
+    return out
+
+
+@pl.jit
+def vector_reads_result(
+    a: pl.Tensor[[M, KD], pl.BF16], b: pl.Tensor[[KD, M], pl.BF16],
+    out: pl.Out[pl.Tensor[[M, M], pl.FP32]], head: pl.Out[pl.Tensor[[16, M], pl.FP32]],
+):  # fmt: skip
+    """Illegal: a result stored and also read by a vector op stays whole in L0C."""
+    with pl.at(level=LEVEL, name_hint="mixed_use"):
+        ab = pl.matmul(a[:, :], b[:, :], out_dtype=pl.FP32)  # @vector_over
+        out[:, :] = ab
+        head[:, :] = pl.exp(ab[0:16, :])
+    return out, head
+
+
+@pl.jit
+def softmax_feeds_matmul(
+    s: pl.Tensor[[16, KD], pl.FP32], v: pl.Tensor[[KD, 32], pl.BF16],
+    out: pl.Out[pl.Tensor[[16, 32], pl.FP32]],
+):  # fmt: skip
+    """Legal: a vector-produced (softmax) tile is the LEFT matmul operand (staged to L1)."""
+    with pl.at(level=LEVEL, name_hint="softmax_matmul"):
+        t = s[:, :]
+        e = pl.row_expand_expdif(t, pl.row_max(t))
+        p = pl.row_expand_div(e, pl.row_sum(e))
+        out[:, :] = pl.matmul(pl.cast(p, pl.BF16, mode="rint"), v[:, :], out_dtype=pl.FP32)
+    return out

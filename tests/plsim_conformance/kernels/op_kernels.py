@@ -1,0 +1,157 @@
+"""Conformance kernels: casts, literal typing, creation ops, reductions, expands, loops."""
+
+import pypto.language as pl
+
+R = 16
+C = 64
+
+
+@pl.jit
+def quant_chain(
+    x: pl.Tensor[[R, C], pl.FP32],
+    codes: pl.Out[pl.Tensor[[R, C], pl.INT8]],
+    dequant: pl.Out[pl.Tensor[[R, 8], pl.FP32]],
+):
+    """Per-row INT8 quant: amax floor, 127/amax, FP32 -> INT32 rint -> FP16 round -> INT8."""
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="quant"):
+        t = x[:, :]
+        amax = pl.maximum(pl.row_max(pl.abs(t)), 1e-4)
+        scale = pl.div(pl.full([R, 1], dtype=pl.FP32, value=127.0), amax)
+        q32 = pl.cast(pl.row_expand_mul(t, scale), target_type=pl.INT32, mode="rint")
+        q16 = pl.cast(q32, target_type=pl.FP16, mode="round")
+        codes[:, :] = pl.cast(q16, target_type=pl.INT8, mode="trunc")
+        inv = pl.recip(scale)
+        dequant[:, :] = pl.row_expand(pl.full([R, 8], dtype=pl.FP32, value=0.0), inv)
+    return codes, dequant
+
+
+@pl.jit
+def literal_typing(
+    a: pl.Tensor[[8, 8], pl.INT32],
+    plus: pl.Out[pl.Tensor[[8, 8], pl.INT32]],
+    scaled: pl.Out[pl.Tensor[[8, 8], pl.FP32]],
+):
+    """An int literal keeps an INT32 tile INT32; a float literal makes it FP32 (§6.2)."""
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="literals"):
+        t = a[:, :]
+        plus[:, :] = pl.mul(pl.add(t, 5), 3)
+        scaled[:, :] = pl.mul(t, 2.5)
+    return plus, scaled
+
+
+@pl.jit
+def creation_ops(
+    x: pl.Tensor[[8, 32], pl.FP32],
+    ar: pl.Out[pl.Tensor[[1, 64], pl.UINT32]],
+    cat: pl.Out[pl.Tensor[[8, 64], pl.FP32]],
+    filled: pl.Out[pl.Tensor[[8, 32], pl.FP32]],
+):
+    """pl.arange UINT32, pl.concat (b after a's valid columns), pl.full and pl.expands."""
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="create"):
+        ar[:, :] = pl.arange(3, [1, 64], dtype=pl.UINT32)
+        t = x[:, :]
+        cat[:, :] = pl.concat(t, pl.neg(t))
+        filled[:, :] = pl.add(pl.expands(t, 1.5), pl.full([8, 32], dtype=pl.FP32, value=0.25))
+    return ar, cat, filled
+
+
+@pl.jit
+def reductions_and_expands(
+    x: pl.Tensor[[R, C], pl.FP32],
+    col: pl.Tensor[[1, C], pl.FP32],
+    sums: pl.Out[pl.Tensor[[2, C], pl.FP32]],
+    expanded: pl.Out[pl.Tensor[[8, R, C], pl.FP32]],
+):
+    """col_sum/col_max and every row_expand_* / col_expand_* op."""
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="reduce"):
+        t = x[:, :]
+        sums[0:1, :] = pl.col_sum(t)
+        sums[1:2, :] = pl.col_max(t)
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="expand"):
+        t = x[:, :]
+        v = pl.row_min(t)
+        r = col[:, :]
+        expanded[0, :, :] = pl.row_expand_sub(t, v)
+        expanded[1, :, :] = pl.row_expand_div(t, pl.row_sum(pl.abs(t)))
+        expanded[2, :, :] = pl.row_expand_max(t, v)
+        expanded[3, :, :] = pl.row_expand_expdif(t, pl.row_max(t))
+        expanded[4, :, :] = pl.col_expand_add(t, r)
+        expanded[5, :, :] = pl.col_expand_min(t, r)
+        expanded[6, :, :] = pl.col_expand_div(t, r)
+        expanded[7, :, :] = pl.rsqrt(pl.col_expand_expdif(t, r))
+    return sums, expanded
+
+
+@pl.jit
+def loops(
+    x: pl.Tensor[[4, 8, 32], pl.FP32],
+    out: pl.Out[pl.Tensor[[4, 8, 32], pl.FP32]],
+    counts: pl.Out[pl.Tensor[[4], pl.INT32]],
+):
+    """pl.parallel over batch, pl.unroll inside the scope, pl.while_ + pl.cond counting."""
+    for b in pl.parallel(4):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="unrolled"):
+            acc = pl.full([8, 32], dtype=pl.FP32, value=0.0)
+            for j in pl.unroll(3):
+                acc = pl.add(acc, pl.mul(x[b, :, :], j + 1))
+            out[b, :, :] = acc
+        n = b * 2 + 1
+        for i, total in pl.while_(init_values=(0, 0)):
+            pl.cond(i < n)
+            i_out, total_out = pl.yield_(i + 1, total + i)
+        pl.write(counts, [b], pl.cast(total_out + i_out, pl.INT32))
+    return out, counts
+
+
+@pl.jit
+def range_carry(x: pl.Tensor[[8, 32], pl.FP32], out: pl.Out[pl.Tensor[[8, 32], pl.FP32]]):
+    """pl.range with init_values and pl.yield_: the post-loop name holds the last yield."""
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="carry"):
+        start = x[:, :]
+        for _i, (acc,) in pl.range(4, init_values=(start,)):
+            acc_out = pl.yield_(pl.add(acc, acc))
+        out[:, :] = acc_out
+    return out
+
+
+@pl.jit
+def padding_garbage_is_fine(x: pl.Tensor[[3, C], pl.FP32], out: pl.Out[pl.Tensor[[3, C], pl.FP32]]):
+    """Rows 3..15 of the tile are never written (undefined); they are computed on and dropped,
+    as pypto-lib kernels do with their padding rows. Only the 3 valid rows reach the output."""
+    scratch = pl.create_tensor([R, C], dtype=pl.FP32)
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="pad_rows"):
+        scratch[0:3, :] = x[:, :]
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="compute"):
+        t = scratch[:, :]
+        y = pl.row_expand_mul(pl.exp(t), pl.recip(pl.row_sum(pl.exp(t))))
+        out[0:3, :] = y[0:3, :]
+    return out
+
+
+@pl.jit
+def padding_garbage_escapes(x: pl.Tensor[[3, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
+    """The same, but all 16 rows are stored: undefined data reaches an output."""
+    scratch = pl.create_tensor([R, C], dtype=pl.FP32)
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="pad_rows"):
+        scratch[0:3, :] = x[:, :]
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="compute"):
+        t = scratch[:, :]  # @garbage_load
+        out[:, :] = pl.exp(t)  # @garbage_store
+    return out
+
+
+@pl.jit
+def namespaced_spellings(
+    x: pl.Tensor[[8, 64], pl.FP32],
+    dst: pl.Tensor[[8, 64], pl.FP32],
+    evens: pl.Out[pl.Tensor[[8, 32], pl.FP32]],
+    merged: pl.Out[pl.Tensor[[8, 64], pl.FP32]],
+):
+    """pl.tensor.* / pl.tile.* spellings and the mask-form scatter (inverse of the gather)."""
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="namespaces"):
+        t = x[:, :]
+        e = pl.tensor.gather(t, mask_pattern=pl.tile.MaskPattern.P0101)
+        o = pl.tile.gather_mask(t, pl.tile.MaskPattern.P1010)
+        evens[:, :] = pl.tensor.add(e, pl.tile.mul(o, 0.0))
+        merged[:, :] = pl.tensor.scatter(o, mask_pattern=pl.tile.MaskPattern.P0101, dst=dst[:, :])
+    return evens, merged

@@ -1,0 +1,83 @@
+"""Negative conformance: what the real pypto parser/compiler rejects is rejected by plsim with
+the right error class, the kernel file:line of the offending line and the enclosing name_hint."""
+
+from __future__ import annotations
+
+import ml_dtypes
+import numpy as np
+import pytest
+from conformance_support import load, marked_line
+
+import plsim
+
+FILE = "rejected_kernels.py"
+K = load(FILE)
+
+
+def _x(rows=16, cols=64, dtype=np.float32):
+    return np.ones((rows, cols), dtype)
+
+
+CASES = [
+    # (kernel, tag, scope, error class, message fragment, extra args builder)
+    ("augmented_assignment", "aug", "aug", plsim.DSLError, "augmented assignment"),
+    ("plain_range", "plain_range", "orchestration", plsim.DSLError, "plain range"),
+    ("conditional_expression", "ifexp", "ifexp", plsim.DSLError, "conditional expression"),
+    ("python_builtin", "builtin", "builtin", plsim.DSLError, "builtin min()"),
+    ("comprehension", "comp", "comp", plsim.DSLError, "comprehensions"),
+    ("assertion", "assert", "assert", plsim.DSLError, "pl.static_assert"),
+    ("compute_in_orchestration", "orchestration", "orchestration", plsim.DSLError,
+     "misplaced tensor op"),
+    ("parallel_in_core", "parallel_in_core", "par", plsim.DSLError, "orchestration-only"),
+    ("slice_step", "step", "step", plsim.DSLError, "slice steps"),
+    ("matmul_default_dtype", "no_out_dtype", "mm_default", plsim.DSLError, "out_dtype"),
+    ("matmul_mixed_dtypes", "mixed", "mm_mixed", plsim.DSLError, "identical"),
+    ("same_dtype_cast", "same_cast", "cast", plsim.DSLError, "same-dtype"),
+    ("row_vector_broadcast", "row_bcast", "bcast", plsim.DSLError, "col_expand"),
+    ("missing_argument", "missing_arg", "args", plsim.DSLError, "TypeError"),
+    ("bad_keyword", "bad_kw", "kw", plsim.DSLError, "fast"),
+    ("bad_cast_target", "bad_target", "cast_target", plsim.DSLError, "target_type"),
+    ("bad_full_value", "bad_full", "full", plsim.DSLError, "'zero'"),
+    ("store_dtype_mismatch", "float_literal_store", "promote", plsim.DSLError, "FP32 tile"),
+    ("inline_keyword_call", "inline_kw", "inline_kw", plsim.DSLError, "positional"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("kernel", "tag", "scope", "error", "fragment"), CASES)
+def test_rejected_with_location_and_scope(kernel, tag, scope, error, fragment):
+    x = _x(dtype=np.int32) if kernel == "store_dtype_mismatch" else _x()
+    out = np.zeros((16, 16) if kernel.startswith("matmul") else x.shape, x.dtype)
+    with pytest.raises(error) as info:
+        plsim.run(getattr(K, kernel), x, out)
+    message = str(info.value)
+    assert marked_line(FILE, tag) in message, message
+    assert f"scope '{scope}'" in message, message
+    assert fragment in message, message
+
+
+def test_matmul_k_not_a_multiple_of_16():
+    x = np.ones((16, 40), ml_dtypes.bfloat16)
+    with pytest.raises(plsim.DSLError, match="multiple of 16") as info:
+        plsim.run(K.matmul_k_not_16, x, np.zeros((16, 16), np.float32))
+    assert marked_line(FILE, "k16") in str(info.value)
+    assert "'mm_k'" in str(info.value)
+
+
+def test_unaligned_vector_tile_rows():
+    with pytest.raises(plsim.DSLError, match="32 bytes") as info:
+        plsim.run(K.unaligned_rows, _x(cols=6), np.zeros((16, 6), np.float32))
+    assert marked_line(FILE, "unaligned") in str(info.value)
+    assert "'unaligned'" in str(info.value)
+
+
+def test_tile_over_the_unified_buffer():
+    with pytest.raises(plsim.CapacityError, match="Vec") as info:
+        plsim.run(K.over_ub, _x(256, 256), np.zeros((256, 256), np.float32))
+    assert marked_line(FILE, "over_ub") in str(info.value)
+    assert "'big'" in str(info.value)
+
+
+def test_unroll_needs_constant_bounds():
+    with pytest.raises(plsim.DSLError, match="literals") as info:
+        plsim.run(K.unroll_runtime_bound, _x(), np.array([2], np.int32), _x())
+    assert marked_line(FILE, "unroll_runtime") in str(info.value)
