@@ -27,6 +27,12 @@ and index_topk are run-time configuration; H = 64 heads of Dh = 128 are fixed):
     start_pos     INT32 scalar: position of the step's first token (token s is at start_pos + s)
     offset        INT32 scalar: added to every top-k index (the sliding window, 128)
 
+Stages (pl.at name_hints; ARCHITECTURE.md step numbers): qr_quant (1), qr_proj (2),
+qr_rope_hadamard_quant (3-5, one mixed task per token), weights_proj (6), the compressor's stages
+(7), kv_quant_score_accum_reduce (8-10, one mixed task per request and group of cache tiles:
+per-row INT8 of the cache tile, INT32 score accumulation, dequant / ReLU / head weights / head
+sum and the score store, without a GM round trip), topk (11).
+
 RoPE is passed as full per-position tables (the model interface of GUIDE.md): each token reads
 the row of its own position start_pos + s, the compressor the row of the window's first position.
 
@@ -65,19 +71,35 @@ ROPE_PAIRS_FP32 = ROPE_PAIRS * 1.0  # the same count as an FP32 tile operand
 # qr_quant rows: [8, Q_LORA <= 1536] FP32 tiles are 48 KiB; at most two of them plus the BF16
 # load are live at once in the quant chain (~120 KiB), inside the 184 KiB UB.
 QR_QUANT_ROWS = 8
-# Token rows per projection task: up to 64 tokens (B*S <= 64) read each weight block once; the
-# INT32/FP32 accumulators below stay at or under 64 KiB of the 128 KiB L0C.
-PROJ_ROWS = 64
-# wq_b tile: [128, 256] INT8 (32 KiB) in L0B, [64, 128] INT8 (8 KiB) in L0A, [64, 256] INT32
-# accumulator (64 KiB) in L0C; K = 128 is a multiple of 16 (and of the 32-byte INT8 fractal).
+# Most token rows per projection task: up to 64 tokens (B*S <= 64) read each weight block once;
+# the INT32/FP32 accumulators below stay at or under 64 KiB of the 128 KiB L0C.
+PROJ_MAX_ROWS = 64
+# Cube fractal M0: projection token tiles are the token count rounded up to 16 rows (T = 1 ->
+# 16 rows, not 64), so a decode token does not pay for 64 padded rows of cube work.
+CUBE_M = 16
+# wq_b K tile: [128, N] INT8 weight chunk in L1; K = 128 is a multiple of 16 (and of the 32-byte
+# INT8 fractal).
 QPROJ_K_TILE = 128
-QPROJ_N_TILE = 256
+# wq_b N tile: the INT32 accumulator [rows rounded up to 32 (a2a3 INT32 L0C row alignment), N]
+# fills 64 KiB of L0C: N = 512 for up to 32 token rows (16 tasks over H*Dh = 8192, one wave on
+# the 24 AICs), N = 256 for 33..64 rows.
+QPROJ_ACC_ELEMS = 16384
+ACC_INT32_ROW_ALIGN = 32  # a2a3 L0C stores INT32 accumulators in 32-row blocks
 # weights_proj K tile: [64, 256] BF16 (32 KiB) in L0A and [256, 64] BF16 (32 KiB) in L0B.
 WEIGHTS_K_TILE = 256
-# Cache rows per score tile: the [64, S*H <= 256] INT32 accumulator is 64 KiB (half of L0C, room
-# to double-buffer) and the per-row quant chain of [64, 128] FP32 tiles (32 KiB each) peaks
-# under 100 KiB of UB.
-CACHE_TILE = 64
+# Cache rows per score tile: the cube->vector ring holds 2 slots of the [32, S*H <= 256] INT32
+# accumulator (2 x 32 KiB of UB); with the per-row quant chain of [32, 128] FP32 tiles (16 KiB
+# each, ~64 KiB peak) and the per-token [32, 64] dequant tiles the task stays near 150 KiB of
+# the 184 KiB UB. 32 rows are also the INT32 L0C row alignment of a2a3.
+CACHE_TILE = 32
+# Score tasks to aim for: 2 per AIC (24 on a2a3), so the vector work of the fused score stage
+# spreads over all 48 AIVs; a request's visible tiles are split into about SCORE_TASKS / B groups.
+SCORE_TASKS = 48
+# Fewest cache tiles per score task (64 rows): a smaller task does less work than its launch.
+MIN_GROUP_TILES = 2
+# Sentinel fill width beyond the seen tiles: 512 FP32 = 2 KiB per store (cache rows are a
+# multiple of 512), so a long empty tail costs few stores.
+SENTINEL_WIDTH = 512
 # Top-k chunk: sort32 + two format-1 mrgsorts fully sort 512 values (1024 pair columns =
 # 4 * 256), which format-2 mrgsort then merges into the running top-k list.
 TOPK_CHUNK = 512
@@ -115,6 +137,14 @@ def indexer(
     T = B * S  # token rows t = b * S + s
     QROWS = T * INDEX_N_HEADS  # q rows t * H + h: buffers holding S * H rows per request
     STEP_HEADS = S * INDEX_N_HEADS  # one request's q rows (all S tokens)
+    # Projection token tile and wq_b N tile, folded at specialization from the token count: the
+    # fewest tiles of at most PROJ_MAX_ROWS rows, each rounded up to the 16-row cube fractal,
+    # and the widest N whose INT32 accumulator fits QPROJ_ACC_ELEMS (see the tiling notes).
+    proj_tiles = (T + PROJ_MAX_ROWS - 1) // PROJ_MAX_ROWS
+    proj_rows = ((T + proj_tiles - 1) // proj_tiles + CUBE_M - 1) // CUBE_M * CUBE_M
+    qproj_n = QPROJ_ACC_ELEMS // (
+        (proj_rows + ACC_INT32_ROW_ALIGN - 1) // ACC_INT32_ROW_ALIGN * ACC_INT32_ROW_ALIGN
+    )
 
     # Orchestration views (no copies).
     x_tokens = pl.reshape(x, [T, D])
@@ -128,14 +158,10 @@ def indexer(
     qr_dequant = pl.create_tensor([T, 1], dtype=pl.FP32)
     q_proj = pl.create_tensor([T, Q_WIDTH], dtype=pl.BF16)
     q_heads = pl.reshape(q_proj, [QROWS, INDEX_HEAD_DIM])
-    q_rotated = pl.create_tensor([QROWS, INDEX_HEAD_DIM], dtype=pl.BF16)
     q_codes = pl.create_tensor([QROWS, INDEX_HEAD_DIM], dtype=pl.INT8)
     q_dequant = pl.create_tensor([QROWS, 1], dtype=pl.FP32)
     q_dequant_by_token = pl.reshape(q_dequant, [T, INDEX_N_HEADS])
     head_weights = pl.create_tensor([T, INDEX_N_HEADS], dtype=pl.FP32)
-    kv_codes = pl.create_tensor([B * CACHE_ROWS, INDEX_HEAD_DIM], dtype=pl.INT8)
-    kv_dequant = pl.create_tensor([B * CACHE_ROWS, 1], dtype=pl.FP32)
-    score_acc = pl.create_tensor([B * CACHE_ROWS, STEP_HEADS], dtype=pl.INT32)
 
     # 1 qr_quant: per-row INT8 of qr with its FP32 dequant scale.
     for r0 in pl.parallel(0, T, QR_QUANT_ROWS):
@@ -159,39 +185,43 @@ def indexer(
             qr_dequant[r0 : r0 + QR_QUANT_ROWS, :] = pl.div(qr_amax, INT8_MAX)
 
     # 2 qr_proj: INT8 x INT8 -> INT32 over Q_LORA, then (acc * row scale) * channel scale -> BF16.
-    for r0 in pl.parallel(0, T, PROJ_ROWS):
-        rows = pl.min(PROJ_ROWS, T - r0)
-        for n0 in pl.parallel(0, Q_WIDTH, QPROJ_N_TILE):
+    for r0 in pl.parallel(0, T, proj_rows):
+        rows = pl.min(proj_rows, T - r0)
+        for n0 in pl.parallel(0, Q_WIDTH, qproj_n):
             with pl.at(level=pl.Level.CORE_GROUP, name_hint="qr_proj"):
                 codes0 = pl.slice(
-                    qr_codes, [PROJ_ROWS, QPROJ_K_TILE], [r0, 0], valid_shape=[rows, QPROJ_K_TILE]
+                    qr_codes, [proj_rows, QPROJ_K_TILE], [r0, 0], valid_shape=[rows, QPROJ_K_TILE]
                 )
                 proj_acc = pl.matmul(
-                    codes0, wq_b[0:QPROJ_K_TILE, n0 : n0 + QPROJ_N_TILE], out_dtype=pl.INT32
+                    codes0, wq_b[0:QPROJ_K_TILE, n0 : n0 + qproj_n], out_dtype=pl.INT32
                 )
                 for k0 in pl.range(QPROJ_K_TILE, Q_LORA, QPROJ_K_TILE):
                     codes = pl.slice(
                         qr_codes,
-                        [PROJ_ROWS, QPROJ_K_TILE],
+                        [proj_rows, QPROJ_K_TILE],
                         [r0, k0],
                         valid_shape=[rows, QPROJ_K_TILE],
                     )
                     proj_acc = pl.matmul_acc(
-                        proj_acc, codes, wq_b[k0 : k0 + QPROJ_K_TILE, n0 : n0 + QPROJ_N_TILE]
+                        proj_acc, codes, wq_b[k0 : k0 + QPROJ_K_TILE, n0 : n0 + qproj_n]
                     )
-                row_scale = pl.slice(qr_dequant, [PROJ_ROWS, 1], [r0, 0], valid_shape=[rows, 1])
+                row_scale = pl.slice(qr_dequant, [proj_rows, 1], [r0, 0], valid_shape=[rows, 1])
                 proj_f32 = pl.cast(proj_acc, target_type=pl.FP32, mode="rint")
-                proj_rows = pl.row_expand_mul(proj_f32, row_scale)
-                proj_deq = pl.col_expand_mul(proj_rows, wq_scale_row[0:1, n0 : n0 + QPROJ_N_TILE])
-                q_proj[r0 : r0 + PROJ_ROWS, n0 : n0 + QPROJ_N_TILE] = pl.cast(
+                proj_scaled = pl.row_expand_mul(proj_f32, row_scale)
+                proj_deq = pl.col_expand_mul(proj_scaled, wq_scale_row[0:1, n0 : n0 + qproj_n])
+                q_proj[r0 : r0 + proj_rows, n0 : n0 + qproj_n] = pl.cast(
                     proj_deq, target_type=pl.BF16, mode="rint"
                 )
 
-    # 3 qr_rope: rotate the interleaved pairs of each head's trailing ROPE_DIM dims by the cos/sin
-    # of the token's own position (one task per token: its H head rows share one table row).
+    # 3-5 qr_rope_hadamard_quant: one mixed task per token (its H head rows share one RoPE
+    # position); the rotated head rows stay on chip between the steps.
+    #   vector: rotate the interleaved pairs of each head's trailing ROPE_DIM dims by the cos/sin
+    #           of the token's own position -> BF16;
+    #   cube:   q @ Hadamard (BF16, FP32 accumulation; [64, 128] FP32 = 32 KiB of L0C) -> BF16;
+    #   vector: per (token, head) row INT8 of the rotated q, with its dequant scale.
     for t in pl.parallel(T):
         pos = start_pos + t % S
-        with pl.at(level=pl.Level.CORE_GROUP, name_hint="qr_rope"):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="qr_rope_hadamard_quant"):
             h0 = t * INDEX_N_HEADS
             cos_row = rope_cos[pos : pos + 1, 0:ROPE_PAIRS]
             sin_row = rope_sin[pos : pos + 1, 0:ROPE_PAIRS]
@@ -215,23 +245,13 @@ def indexer(
                 pl.col_expand_mul(ones, source_col), target_type=pl.INT32, mode="round"
             )
             rotated = pl.gather(pl.concat(even_rot, odd_rot), dim=-1, index=source_idx)
-            q_heads[h0 : h0 + INDEX_N_HEADS, NOPE_DIM:INDEX_HEAD_DIM] = pl.cast(
-                rotated, target_type=pl.BF16, mode="rint"
+            q_roped = pl.concat(
+                q_heads[h0 : h0 + INDEX_N_HEADS, 0:NOPE_DIM],
+                pl.cast(rotated, target_type=pl.BF16, mode="rint"),
             )
-
-    # 4 qr_hadamard: q @ Hadamard (BF16 on the cube, FP32 accumulation) -> BF16; one token's H
-    # head rows per task ([64, 128] BF16 in L0A, [64, 128] FP32 = 32 KiB in L0C).
-    for t in pl.parallel(T):
-        with pl.at(level=pl.Level.CORE_GROUP, name_hint="qr_hadamard"):
-            h0 = t * INDEX_N_HEADS
-            q_had = pl.matmul(q_heads[h0 : h0 + INDEX_N_HEADS, :], hadamard, out_dtype=pl.FP32)
-            q_rotated[h0 : h0 + INDEX_N_HEADS, :] = pl.cast(q_had, target_type=pl.BF16, mode="rint")
-
-    # 5 qr_hadamard_quant: per (token, head) row INT8 of the rotated q, with its dequant scale.
-    for t in pl.parallel(T):
-        with pl.at(level=pl.Level.CORE_GROUP, name_hint="qr_hadamard_quant"):
-            h0 = t * INDEX_N_HEADS
-            qh_f32 = pl.cast(q_rotated[h0 : h0 + INDEX_N_HEADS, :], target_type=pl.FP32)
+            q_had = pl.matmul(q_roped, hadamard, out_dtype=pl.FP32)
+            q_had_bf16 = pl.cast(q_had, target_type=pl.BF16, mode="rint")
+            qh_f32 = pl.cast(q_had_bf16, target_type=pl.FP32)
             qh_amax = pl.maximum(pl.row_max(pl.abs(qh_f32)), AMAX_FLOOR)
             qh_127 = pl.full([INDEX_N_HEADS, 1], dtype=pl.FP32, value=INT8_MAX)
             qh_scaled = pl.row_expand_mul(qh_f32, pl.div(qh_127, qh_amax))
@@ -241,22 +261,22 @@ def indexer(
             q_dequant[h0 : h0 + INDEX_N_HEADS, :] = pl.div(qh_amax, INT8_MAX)
 
     # 6 weights_proj: (x @ weights_proj) * Dh^-0.5 * H^-0.5 in FP32 ([64, 64] FP32 accumulator).
-    for r0 in pl.parallel(0, T, PROJ_ROWS):
-        rows = pl.min(PROJ_ROWS, T - r0)
+    for r0 in pl.parallel(0, T, proj_rows):
+        rows = pl.min(proj_rows, T - r0)
         with pl.at(level=pl.Level.CORE_GROUP, name_hint="weights_proj"):
             x0 = pl.slice(
-                x_tokens, [PROJ_ROWS, WEIGHTS_K_TILE], [r0, 0], valid_shape=[rows, WEIGHTS_K_TILE]
+                x_tokens, [proj_rows, WEIGHTS_K_TILE], [r0, 0], valid_shape=[rows, WEIGHTS_K_TILE]
             )
             w_acc = pl.matmul(x0, weights_proj[0:WEIGHTS_K_TILE, :], out_dtype=pl.FP32)
             for k0 in pl.range(WEIGHTS_K_TILE, D, WEIGHTS_K_TILE):
                 xk = pl.slice(
                     x_tokens,
-                    [PROJ_ROWS, WEIGHTS_K_TILE],
+                    [proj_rows, WEIGHTS_K_TILE],
                     [r0, k0],
                     valid_shape=[rows, WEIGHTS_K_TILE],
                 )
                 w_acc = pl.matmul_acc(w_acc, xk, weights_proj[k0 : k0 + WEIGHTS_K_TILE, :])
-            head_weights[r0 : r0 + PROJ_ROWS, :] = pl.mul(w_acc, WEIGHTS_SCALE)
+            head_weights[r0 : r0 + proj_rows, :] = pl.mul(w_acc, WEIGHTS_SCALE)
 
     # 7 compressor: consumes the step's tokens in order; a closing window writes its cache row
     # before any score stage reads the cache.
@@ -266,78 +286,85 @@ def indexer(
     )  # fmt: skip
     cache_rows_flat = pl.reshape(kv_cache, [B * CACHE_ROWS, INDEX_HEAD_DIM])
 
-    # 8 score_quant: per-row INT8 of every cache row some token of the step can see.
+    # 8-10 kv_quant_score_accum_reduce: one mixed task per (request, group of cache tiles); the
+    # cache tile's INT8 codes, the INT32 scores and their dequant all stay on chip.
+    #   vector: per-row INT8 of each cache tile some token of the step can see (+ its scale);
+    #   cube:   INT8 cache rows x INT8 q rows of all S tokens -> INT32 [rows, S * H];
+    #   vector: score[t, j] = sum_h relu(acc * q_scale[t, h] * kv_scale[j]) * weights[t, h]
+    #           over token t's visible rows; every other cell gets the lowest finite FP32.
+    # Groups: each request's tiles are split into about SCORE_TASKS / B groups of at least
+    # MIN_GROUP_TILES tiles (and at least one group,
+    # so that a step that sees nothing still writes its sentinels); the last group of each
+    # request also fills the sentinel tail [tiles end, CACHE_ROWS) of its S tokens.
     seen = (start_pos + S) // COMPRESS_RATIO  # the last token's visible length
+    tiles = (seen + CACHE_TILE - 1) // CACHE_TILE
+    splits = (SCORE_TASKS + B - 1) // B
+    group_tiles = pl.max((tiles + splits - 1) // splits, MIN_GROUP_TILES)
+    groups = pl.max((tiles + group_tiles - 1) // group_tiles, 1)
+    group_rows = group_tiles * CACHE_TILE
+    tail_start = tiles * CACHE_TILE
+    wide_start = (tail_start + SENTINEL_WIDTH - 1) // SENTINEL_WIDTH * SENTINEL_WIDTH
     for b in pl.parallel(B):
-        for j0 in pl.parallel(0, seen, CACHE_TILE):
-            rows = pl.min(CACHE_TILE, seen - j0)
-            with pl.at(level=pl.Level.CORE_GROUP, name_hint="score_quant"):
-                c0 = b * CACHE_ROWS + j0
-                kv_tile = pl.slice(
-                    cache_rows_flat,
-                    [CACHE_TILE, INDEX_HEAD_DIM],
-                    [c0, 0],
-                    valid_shape=[rows, INDEX_HEAD_DIM],
-                )
-                kv_f32 = pl.cast(kv_tile, target_type=pl.FP32)
-                kv_amax = pl.maximum(pl.row_max(pl.abs(kv_f32)), AMAX_FLOOR)
-                kv_127 = pl.set_validshape(
-                    pl.full([CACHE_TILE, 1], dtype=pl.FP32, value=INT8_MAX), rows, 1
-                )
-                kv_scaled = pl.row_expand_mul(kv_f32, pl.div(kv_127, kv_amax))
-                kv_i32 = pl.cast(kv_scaled, target_type=pl.INT32, mode="round")
-                kv_f16 = pl.cast(kv_i32, target_type=pl.FP16, mode="round")
-                kv_codes[c0 : c0 + CACHE_TILE, :] = pl.cast(
-                    kv_f16, target_type=pl.INT8, mode="trunc"
-                )
-                kv_dequant[c0 : c0 + CACHE_TILE, :] = pl.div(kv_amax, INT8_MAX)
-
-    # 9 score_accum: INT8 cache rows x INT8 q rows of all S tokens -> INT32 [rows, S * H].
-    for b in pl.parallel(B):
-        for j0 in pl.parallel(0, seen, CACHE_TILE):
-            rows = pl.min(CACHE_TILE, seen - j0)
-            with pl.at(level=pl.Level.CORE_GROUP, name_hint="score_accum"):
-                c0 = b * CACHE_ROWS + j0
-                kv_rows = pl.slice(
-                    kv_codes,
-                    [CACHE_TILE, INDEX_HEAD_DIM],
-                    [c0, 0],
-                    valid_shape=[rows, INDEX_HEAD_DIM],
-                )
+        for g in pl.parallel(groups):
+            group_end = pl.min(seen, (g + 1) * group_rows)
+            with pl.at(level=pl.Level.CORE_GROUP, name_hint="kv_quant_score_accum_reduce"):
                 q_rows = q_codes[b * STEP_HEADS : b * STEP_HEADS + STEP_HEADS, :]
-                score_acc[c0 : c0 + CACHE_TILE, :] = pl.matmul(
-                    kv_rows, q_rows, out_dtype=pl.INT32, b_trans=True
-                )
-
-    # 10 score_store: score[t, j] = sum_h relu(acc * q_scale[t, h] * kv_scale[j]) * weights[t, h]
-    # over the token's visible rows; every other cell gets the lowest finite FP32.
-    for t in pl.parallel(T):
-        b = t // S
-        s = t % S
-        visible = (start_pos + s + 1) // COMPRESS_RATIO
-        visible_end = (visible + CACHE_TILE - 1) // CACHE_TILE * CACHE_TILE
-        with pl.at(level=pl.Level.CORE_GROUP, name_hint="score_store"):
-            q_scale_row = q_dequant_by_token[t : t + 1, :]
-            weights_row = head_weights[t : t + 1, :]
-            for j0 in pl.range(0, visible, CACHE_TILE):
-                rows = pl.min(CACHE_TILE, visible - j0)
-                c0 = b * CACHE_ROWS + j0
-                acc = pl.slice(
-                    score_acc,
-                    [CACHE_TILE, INDEX_N_HEADS],
-                    [c0, s * INDEX_N_HEADS],
-                    valid_shape=[rows, INDEX_N_HEADS],
-                )
-                kv_scale = pl.slice(kv_dequant, [CACHE_TILE, 1], [c0, 0], valid_shape=[rows, 1])
-                acc_f32 = pl.cast(acc, target_type=pl.FP32, mode="rint")
-                dequant = pl.row_expand_mul(pl.col_expand_mul(acc_f32, q_scale_row), kv_scale)
-                weighted = pl.col_expand_mul(pl.maximum(dequant, 0.0), weights_row)
-                row_sums = pl.reshape(pl.row_sum(weighted), [1, CACHE_TILE])
-                padded = pl.fillpad(pl.set_validshape(row_sums, 1, rows), pad_value=pl.PadValue.min)
-                score_tokens[t : t + 1, j0 : j0 + CACHE_TILE] = pl.maximum(padded, FP32_LOWEST)
-            sentinel = pl.full([1, CACHE_TILE], dtype=pl.FP32, value=FP32_LOWEST)
-            for j1 in pl.range(visible_end, CACHE_ROWS, CACHE_TILE):
-                score_tokens[t : t + 1, j1 : j1 + CACHE_TILE] = sentinel
+                for j0 in pl.range(g * group_rows, group_end, CACHE_TILE):
+                    rows = pl.min(CACHE_TILE, seen - j0)
+                    kv_tile = pl.slice(
+                        cache_rows_flat,
+                        [CACHE_TILE, INDEX_HEAD_DIM],
+                        [b * CACHE_ROWS + j0, 0],
+                        valid_shape=[rows, INDEX_HEAD_DIM],
+                    )
+                    kv_f32 = pl.cast(kv_tile, target_type=pl.FP32)
+                    kv_amax = pl.maximum(pl.row_max(pl.abs(kv_f32)), AMAX_FLOOR)
+                    kv_127 = pl.set_validshape(
+                        pl.full([CACHE_TILE, 1], dtype=pl.FP32, value=INT8_MAX), rows, 1
+                    )
+                    kv_scaled = pl.row_expand_mul(kv_f32, pl.div(kv_127, kv_amax))
+                    kv_i32 = pl.cast(kv_scaled, target_type=pl.INT32, mode="round")
+                    kv_f16 = pl.cast(kv_i32, target_type=pl.FP16, mode="round")
+                    kv_codes = pl.cast(kv_f16, target_type=pl.INT8, mode="trunc")
+                    kv_scale = pl.div(kv_amax, INT8_MAX)
+                    acc = pl.matmul(kv_codes, q_rows, out_dtype=pl.INT32, b_trans=True)
+                    for s in pl.range(S):
+                        t = b * S + s
+                        visible = (start_pos + s + 1) // COMPRESS_RATIO
+                        if j0 < visible:
+                            acc_s = pl.slice(
+                                acc, [CACHE_TILE, INDEX_N_HEADS], [0, s * INDEX_N_HEADS]
+                            )
+                            acc_f32 = pl.cast(acc_s, target_type=pl.FP32, mode="rint")
+                            q_scale_row = q_dequant_by_token[t : t + 1, :]
+                            weights_row = head_weights[t : t + 1, :]
+                            dequant = pl.row_expand_mul(
+                                pl.col_expand_mul(acc_f32, q_scale_row), kv_scale
+                            )
+                            weighted = pl.col_expand_mul(pl.maximum(dequant, 0.0), weights_row)
+                            row_sums = pl.reshape(pl.row_sum(weighted), [1, CACHE_TILE])
+                            # rows this token may not see (and the tile's tail): lowest FP32.
+                            token_rows = pl.min(CACHE_TILE, visible - j0)
+                            padded = pl.fillpad(
+                                pl.set_validshape(row_sums, 1, token_rows),
+                                pad_value=pl.PadValue.min,
+                            )
+                            score_tokens[t : t + 1, j0 : j0 + CACHE_TILE] = pl.maximum(
+                                padded, FP32_LOWEST
+                            )
+                        else:
+                            score_tokens[t : t + 1, j0 : j0 + CACHE_TILE] = pl.full(
+                                [1, CACHE_TILE], dtype=pl.FP32, value=FP32_LOWEST
+                            )
+                if g == groups - 1:
+                    for s in pl.range(S):
+                        t = b * S + s
+                        narrow = pl.full([1, CACHE_TILE], dtype=pl.FP32, value=FP32_LOWEST)
+                        for j1 in pl.range(tail_start, wide_start, CACHE_TILE):
+                            score_tokens[t : t + 1, j1 : j1 + CACHE_TILE] = narrow
+                        wide = pl.full([1, SENTINEL_WIDTH], dtype=pl.FP32, value=FP32_LOWEST)
+                        for j1 in pl.range(wide_start, CACHE_ROWS, SENTINEL_WIDTH):
+                            score_tokens[t : t + 1, j1 : j1 + SENTINEL_WIDTH] = wide
 
     # 11 topk: per token, sort each 512-value chunk of its visible prefix and merge it into the
     # running top-k pair list (ties: smaller cache index first); k = min(index_topk, visible).

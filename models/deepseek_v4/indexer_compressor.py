@@ -40,6 +40,15 @@ as in the model's reference code); the pooled row goes through RMSNorm, RoPE on 
 64 dims at the window's first position pos - 3, the optional Hadamard, and lands in
 kv_cache[b, pos // 4].
 
+Stages (pl.at name_hints)
+------------------------
+``kv_gate_projection``  cube: x @ [wkv | wgate], 16 tasks (4 column blocks x 4 K parts).
+``ape_add_state_scatter``  vector, per token: sum of the 4 K parts (fixed order), + ape, into
+                           state row 4 + pos % 4.
+``pooling_shift_rmsnorm_rope_hadamard_cache_write`` (``..._rope_cache_write`` without rotate),
+                           per closing token: the window's pooled row stays on chip from the
+                           softmax pooling to the cache store (Hadamard on the cube).
+
 Dtype chain (the golden in indexer_compressor_golden.py follows it step by step)
 --------------------------------------------------------------------------------
 1. projections: BF16 x BF16 on the cube, FP32 accumulation; score + ape in FP32.
@@ -74,18 +83,196 @@ CURRENT_WINDOW_COLUMN = COMPRESS_RATIO * COMPRESS_STATE_WIDTH  # rows 4..7 in th
 INV_HEAD_DIM = 1.0 / INDEX_HEAD_DIM  # mean of squares = sum * 1/128 (exact power of two)
 
 # --- Tiling ---------------------------------------------------------------------------------
-# Projection K chunk: BF16 [128 tokens, 128] (32 KiB) in L0A and [128, 128] (32 KiB) weight in
-# L0B leave room for double buffering in the 64 KiB L0A/L0B; K = 128 is a multiple of 16.
+# Projection K chunk: BF16 [rows, 128] token chunk and [128, 128] weight chunk (32 KiB) in L1,
+# auto-tiled into L0A/L0B by the compiler; K = 128 is a multiple of 16.
 K_CHUNK = 128
-# Token rows per projection task: the [128, 128] FP32 accumulator is 64 KiB (half of L0C) and
-# B*S <= 128 tokens (B <= 32 at S = 4) read each weight block from GM exactly once.
-TOKEN_TILE = 128
-# Batch rows per vector task: pooling keeps ~6 live [16, 128] FP32 tiles (8 KiB each) and the
-# state shift two [16, 1024] FP32 tiles (64 KiB each) well inside the 184 KiB UB.
+# Projection output columns per cube task: [wkv | wgate] (512 columns) in 128-column blocks;
+# 256-byte weight rows per DMA burst, and each weight element is read by exactly one task.
+PROJ_N_TILE = 128
+# K parts per output block: 4 column blocks x 4 K parts = 16 cube tasks on the 24 AICs while
+# the token rows are read only 4 times; the 4 FP32 partial sums are added in a fixed order
+# (part 0 + 1 + 2 + 3) by the scatter stage, which reads them anyway.
+K_SPLIT = 4
+# Cube fractal M0: a token tile is the token count rounded up to 16 rows, so one decode token
+# costs 16 padded rows of cube work instead of a fixed large tile.
+CUBE_M = 16
+# Most token rows per projection tile: the [128, 128] FP32 accumulator is 64 KiB (half of the
+# 128 KiB L0C) and the [128, 128] BF16 token chunk 32 KiB of L1.
+PROJ_MAX_ROWS = 128
+# Batch rows per vector task: window compression keeps ~7 live [16, 128] FP32 tiles (8 KiB each)
+# and the state shift one [16, 1024] FP32 tile (64 KiB) at a time, well inside the 184 KiB UB;
+# 16 rows are also one cube fractal for the Hadamard matmul of the same task.
 BATCH_TILE = 16
-# Batch rows per Hadamard task: [64, 128] BF16 operand (16 KiB, L0A), [64, 128] FP32
-# accumulator (32 KiB, L0C); one task for every batch the cases allow (B <= 64).
-HADAMARD_ROWS = 64
+
+
+@pl.jit.inline
+def project_part(
+    x_tokens: pl.Tensor,
+    weight: pl.Tensor,
+    weight_column: pl.Scalar[pl.INT32],
+    partial: pl.Tensor,
+    partial_row: pl.Scalar[pl.INT32],
+    partial_column: pl.Scalar[pl.INT32],
+    k_begin: pl.Scalar[pl.INT32],
+    k_end: pl.Scalar[pl.INT32],
+):
+    """partial[partial_row + t, partial_column + n] = sum over k in [k_begin, k_end) of
+    x_tokens[t, k] * weight[k, weight_column + n] (n < PROJ_N_TILE), FP32, in K_CHUNK order;
+    returns ``partial``. Call inside a cube scope."""
+    T = x_tokens.shape[0]
+    # Token tile, folded at specialization from the token count: the fewest tiles of at most
+    # PROJ_MAX_ROWS rows, each rounded up to the 16-row cube fractal (T = 1 -> 16 rows).
+    token_tiles = (T + PROJ_MAX_ROWS - 1) // PROJ_MAX_ROWS
+    token_tile = ((T + token_tiles - 1) // token_tiles + CUBE_M - 1) // CUBE_M * CUBE_M
+    for t0 in pl.range(0, T, token_tile):
+        token_rows = pl.min(token_tile, T - t0)
+        x_chunk = pl.slice(
+            x_tokens, [token_tile, K_CHUNK], [t0, k_begin], valid_shape=[token_rows, K_CHUNK]
+        )
+        w_chunk = pl.slice(weight, [K_CHUNK, PROJ_N_TILE], [k_begin, weight_column])
+        acc = pl.matmul(x_chunk, w_chunk, out_dtype=pl.FP32)
+        for k0 in pl.range(k_begin + K_CHUNK, k_end, K_CHUNK):
+            x_chunk = pl.slice(
+                x_tokens, [token_tile, K_CHUNK], [t0, k0], valid_shape=[token_rows, K_CHUNK]
+            )
+            w_chunk = pl.slice(weight, [K_CHUNK, PROJ_N_TILE], [k0, weight_column])
+            acc = pl.matmul_acc(acc, x_chunk, w_chunk)
+        partial = pl.assemble(partial, acc, [partial_row + t0, partial_column])
+    return partial
+
+
+@pl.jit.inline
+def sum_parts(
+    partial_by_request: pl.Tensor,
+    B: pl.Scalar[pl.INT32],
+    b0: pl.Scalar[pl.INT32],
+    rows: pl.Scalar[pl.INT32],
+    column: pl.Scalar[pl.INT32],
+):
+    """The [BATCH_TILE, 256] FP32 sum of the K_SPLIT partial projections at ``column`` of rows
+    b0.. (part 0 + part 1 + ... in that order). Call inside a vector scope."""
+    total = pl.slice(
+        partial_by_request,
+        [BATCH_TILE, COMPRESS_STATE_WIDTH],
+        [b0, column],
+        valid_shape=[rows, COMPRESS_STATE_WIDTH],
+    )
+    for p in pl.range(1, K_SPLIT):
+        part = pl.slice(
+            partial_by_request,
+            [BATCH_TILE, COMPRESS_STATE_WIDTH],
+            [p * B + b0, column],
+            valid_shape=[rows, COMPRESS_STATE_WIDTH],
+        )
+        total = pl.add(total, part)
+    return total
+
+
+@pl.jit.inline
+def compress_window(
+    kv_state_flat: pl.Tensor,
+    score_state_flat: pl.Tensor,
+    norm_weight_row: pl.Tensor,
+    rope_cos: pl.Tensor,
+    rope_sin: pl.Tensor,
+    b0: pl.Scalar[pl.INT32],
+    rows: pl.Scalar[pl.INT32],
+    window_start: pl.Scalar[pl.INT32],
+):
+    """Pool one closing window of BATCH_TILE requests, shift their state, RMSNorm and RoPE the
+    pooled row; returns the BF16 [BATCH_TILE, 128] row tile (call inside a vector scope)."""
+    # pooling: state row r, half h sits at column r * 256 + h * 128 of the flat view: rows
+    # 0..3 contribute their front half, rows 4..7 their back half.
+    gate_max = pl.slice(
+        score_state_flat, [BATCH_TILE, HALF_WIDTH], [b0, 0], valid_shape=[rows, HALF_WIDTH]
+    )
+    for r in pl.range(1, COMPRESS_STATE_ROWS):
+        column = r * COMPRESS_STATE_WIDTH + (r // COMPRESS_RATIO) * HALF_WIDTH
+        gate = pl.slice(
+            score_state_flat,
+            [BATCH_TILE, HALF_WIDTH],
+            [b0, column],
+            valid_shape=[rows, HALF_WIDTH],
+        )
+        gate_max = pl.maximum(gate_max, gate)
+    gate = pl.slice(
+        score_state_flat, [BATCH_TILE, HALF_WIDTH], [b0, 0], valid_shape=[rows, HALF_WIDTH]
+    )
+    kv_part = pl.slice(
+        kv_state_flat, [BATCH_TILE, HALF_WIDTH], [b0, 0], valid_shape=[rows, HALF_WIDTH]
+    )
+    weight = pl.exp(pl.sub(gate, gate_max))  # empty rows: exp(-inf) = 0
+    weight_sum = weight
+    weighted_kv = pl.mul(weight, kv_part)
+    for r in pl.range(1, COMPRESS_STATE_ROWS):
+        column = r * COMPRESS_STATE_WIDTH + (r // COMPRESS_RATIO) * HALF_WIDTH
+        gate = pl.slice(
+            score_state_flat,
+            [BATCH_TILE, HALF_WIDTH],
+            [b0, column],
+            valid_shape=[rows, HALF_WIDTH],
+        )
+        kv_part = pl.slice(
+            kv_state_flat,
+            [BATCH_TILE, HALF_WIDTH],
+            [b0, column],
+            valid_shape=[rows, HALF_WIDTH],
+        )
+        weight = pl.exp(pl.sub(gate, gate_max))
+        weight_sum = pl.add(weight_sum, weight)
+        weighted_kv = pl.add(weighted_kv, pl.mul(weight, kv_part))
+    pooled = pl.cast(pl.div(weighted_kv, weight_sum), pl.BF16, mode="rint")
+
+    # state shift, after every pooling read: rows 4..7 -> rows 0..3; rows 4..7 keep their
+    # values (overwritten by the next window's tokens before the next pooling reads them).
+    current_kv = pl.slice(
+        kv_state_flat,
+        [BATCH_TILE, CURRENT_WINDOW_COLUMN],
+        [b0, CURRENT_WINDOW_COLUMN],
+        valid_shape=[rows, CURRENT_WINDOW_COLUMN],
+    )
+    kv_state_flat = pl.assemble(kv_state_flat, current_kv, [b0, 0])
+    current_score = pl.slice(
+        score_state_flat,
+        [BATCH_TILE, CURRENT_WINDOW_COLUMN],
+        [b0, CURRENT_WINDOW_COLUMN],
+        valid_shape=[rows, CURRENT_WINDOW_COLUMN],
+    )
+    score_state_flat = pl.assemble(score_state_flat, current_score, [b0, 0])
+
+    # rmsnorm on the BF16-rounded pooled value.
+    values = pl.cast(pooled, pl.FP32)
+    mean_square = pl.mul(pl.row_sum(pl.mul(values, values)), INV_HEAD_DIM)
+    inv_rms = pl.rsqrt(pl.add(mean_square, RMS_NORM_EPS))
+    gain = pl.cast(pl.slice(norm_weight_row, [1, INDEX_HEAD_DIM], [0, 0]), pl.FP32)
+    normed = pl.cast(
+        pl.col_expand_mul(pl.row_expand_mul(values, inv_rms), gain), pl.BF16, mode="rint"
+    )
+
+    # rope of the trailing ROPE_DIM dims at the window's first position. Interleaved pairs via
+    # pl.gather(index) on FP32: with k the column, out[k] = x[k] * cos[k // 2] + x[k ^ 1] *
+    # (+-sin[k // 2]) (minus on even k). The index rows are built from pl.arange with exact FP32
+    # arithmetic; a pair-swap permutation matmul would need a constant matrix input instead.
+    column_index = pl.cast(pl.arange(0, [1, ROPE_DIM], dtype=pl.INT32), pl.FP32)
+    pair_index = pl.cast(pl.mul(column_index, 0.5), pl.INT32, mode="floor")
+    parity = pl.sub(column_index, pl.mul(pl.cast(pair_index, pl.FP32), 2.0))
+    sin_sign = pl.sub(pl.mul(parity, 2.0), 1.0)  # -1 on even k, +1 on odd k
+    partner = pl.sub(pl.add(column_index, 1.0), pl.mul(parity, 2.0))  # k ^ 1
+    partner_rows = pl.col_expand_add(
+        pl.full([BATCH_TILE, ROPE_DIM], dtype=pl.FP32, value=0.0), partner
+    )
+    partner_index = pl.cast(partner_rows, pl.INT32)  # exact small integers
+    cos_row = pl.slice(rope_cos, [1, ROPE_PAIRS], [window_start, 0])
+    sin_row = pl.slice(rope_sin, [1, ROPE_PAIRS], [window_start, 0])
+    cos_wide = pl.gather(cos_row, dim=-1, index=pair_index)
+    sin_wide = pl.mul(pl.gather(sin_row, dim=-1, index=pair_index), sin_sign)
+    rope_part = pl.cast(normed[:, NOPE_DIM:INDEX_HEAD_DIM], pl.FP32)
+    swapped = pl.gather(rope_part, dim=-1, index=partner_index)
+    rotated = pl.add(
+        pl.col_expand_mul(rope_part, cos_wide),
+        pl.col_expand_mul(swapped, sin_wide),
+    )
+    return pl.concat(normed[:, 0:NOPE_DIM], pl.cast(rotated, pl.BF16, mode="rint"))
 
 
 @pl.jit.inline
@@ -111,6 +298,7 @@ def compress_step(
     T = B * S
     CACHE_ROWS = kv_cache.shape[1]
     pl.static_assert(D % K_CHUNK == 0, "hidden size D must be a multiple of 128 (K_CHUNK)")
+    pl.static_assert(D >= K_SPLIT * K_CHUNK, "hidden size D must be at least 512 (K parts)")
 
     # Orchestration views (no copies): token rows t = b * S + s; one request's state or cache
     # as a single row, so a state row / cache row of every request is a strided 2-D tile.
@@ -120,237 +308,83 @@ def compress_step(
     kv_cache_flat = pl.reshape(kv_cache, [B, CACHE_ROWS * INDEX_HEAD_DIM])
     norm_weight_row = pl.reshape(norm_weight, [1, INDEX_HEAD_DIM])
 
-    # GM scratch: projections of every token (FP32) and the compressed row being built (BF16).
-    kv_proj = pl.create_tensor([T, COMPRESS_STATE_WIDTH], dtype=pl.FP32)
-    score_proj = pl.create_tensor([T, COMPRESS_STATE_WIDTH], dtype=pl.FP32)
-    kv_proj_by_request = pl.reshape(kv_proj, [B, S * COMPRESS_STATE_WIDTH])
-    score_proj_by_request = pl.reshape(score_proj, [B, S * COMPRESS_STATE_WIDTH])
-    compressed = pl.create_tensor([B, INDEX_HEAD_DIM], dtype=pl.BF16)
+    # GM scratch: K_SPLIT partial projections of every token (FP32), part p in rows p*T..;
+    # columns 0..255 kv, 256..511 gate. Viewed per request: row p * B + b, token s at column
+    # s * 512.
+    PROJ_WIDTH = 2 * COMPRESS_STATE_WIDTH
+    proj_partial = pl.create_tensor([K_SPLIT * T, PROJ_WIDTH], dtype=pl.FP32)
+    partial_by_request = pl.reshape(proj_partial, [K_SPLIT * B, S * PROJ_WIDTH])
 
-    # Stage 1: kv and gate projections of all S tokens at once (they do not depend on state).
-    for t0 in pl.range(0, T, TOKEN_TILE):
-        token_rows = pl.min(TOKEN_TILE, T - t0)
-        for n0 in pl.parallel(0, COMPRESS_STATE_WIDTH, HALF_WIDTH):
-            with pl.at(level=pl.Level.CORE_GROUP, name_hint="kv_projection"):
-                x_chunk = pl.slice(
-                    x_tokens, [TOKEN_TILE, K_CHUNK], [t0, 0], valid_shape=[token_rows, K_CHUNK]
-                )
-                w_chunk = pl.slice(wkv, [K_CHUNK, HALF_WIDTH], [0, n0])
-                kv_acc = pl.matmul(x_chunk, w_chunk, out_dtype=pl.FP32)
-                for k0 in pl.range(K_CHUNK, D, K_CHUNK):
-                    x_chunk = pl.slice(
-                        x_tokens,
-                        [TOKEN_TILE, K_CHUNK],
-                        [t0, k0],
-                        valid_shape=[token_rows, K_CHUNK],
+    # Stage 1: kv and gate projections of all S tokens at once (they do not depend on state):
+    # one cube task per (128-column block of [wkv | wgate], K part); K part p covers the
+    # K_CHUNK chunks [p * chunks / K_SPLIT, (p + 1) * chunks / K_SPLIT).
+    chunks = D // K_CHUNK
+    for part in pl.parallel(K_SPLIT):
+        k_begin = part * chunks // K_SPLIT * K_CHUNK
+        k_end = (part + 1) * chunks // K_SPLIT * K_CHUNK
+        for n0 in pl.parallel(0, PROJ_WIDTH, PROJ_N_TILE):
+            with pl.at(level=pl.Level.CORE_GROUP, name_hint="kv_gate_projection"):
+                if n0 < COMPRESS_STATE_WIDTH:
+                    proj_partial = project_part(
+                        x_tokens, wkv, n0, proj_partial, part * T, n0, k_begin, k_end
                     )
-                    w_chunk = pl.slice(wkv, [K_CHUNK, HALF_WIDTH], [k0, n0])
-                    kv_acc = pl.matmul_acc(kv_acc, x_chunk, w_chunk)
-                kv_proj = pl.assemble(kv_proj, kv_acc, [t0, n0])
-            with pl.at(level=pl.Level.CORE_GROUP, name_hint="gate_projection"):
-                x_chunk = pl.slice(
-                    x_tokens, [TOKEN_TILE, K_CHUNK], [t0, 0], valid_shape=[token_rows, K_CHUNK]
-                )
-                w_chunk = pl.slice(wgate, [K_CHUNK, HALF_WIDTH], [0, n0])
-                gate_acc = pl.matmul(x_chunk, w_chunk, out_dtype=pl.FP32)
-                for k0 in pl.range(K_CHUNK, D, K_CHUNK):
-                    x_chunk = pl.slice(
-                        x_tokens,
-                        [TOKEN_TILE, K_CHUNK],
-                        [t0, k0],
-                        valid_shape=[token_rows, K_CHUNK],
-                    )
-                    w_chunk = pl.slice(wgate, [K_CHUNK, HALF_WIDTH], [k0, n0])
-                    gate_acc = pl.matmul_acc(gate_acc, x_chunk, w_chunk)
-                score_proj = pl.assemble(score_proj, gate_acc, [t0, n0])
+                else:
+                    proj_partial = project_part(
+                        x_tokens, wgate, n0 - COMPRESS_STATE_WIDTH,
+                        proj_partial, part * T, n0, k_begin, k_end,
+                    )  # fmt: skip
 
     # Stages 2..: tokens in order, each at its own position.
     for s in pl.range(S):
         pos = start_pos + s
         slot = pos % COMPRESS_RATIO
-        token_column = s * COMPRESS_STATE_WIDTH
+        kv_column = s * PROJ_WIDTH
+        gate_column = kv_column + COMPRESS_STATE_WIDTH
         state_column = (COMPRESS_RATIO + slot) * COMPRESS_STATE_WIDTH  # state row 4 + slot
         for b0 in pl.parallel(0, B, BATCH_TILE):
             rows = pl.min(BATCH_TILE, B - b0)
-            with pl.at(level=pl.Level.CORE_GROUP, name_hint="ape_add"):
-                gate = pl.slice(
-                    score_proj_by_request,
-                    [BATCH_TILE, COMPRESS_STATE_WIDTH],
-                    [b0, token_column],
-                    valid_shape=[rows, COMPRESS_STATE_WIDTH],
-                )
+            with pl.at(level=pl.Level.CORE_GROUP, name_hint="ape_add_state_scatter"):
+                gate = sum_parts(partial_by_request, B, b0, rows, gate_column)
                 ape_row = pl.slice(ape, [1, COMPRESS_STATE_WIDTH], [slot, 0])
-                score = pl.col_expand_add(gate, ape_row)
-                score_proj_by_request = pl.assemble(
-                    score_proj_by_request, score, [b0, token_column]
-                )
-            with pl.at(level=pl.Level.CORE_GROUP, name_hint="state_scatter"):
-                kv_row = pl.slice(
-                    kv_proj_by_request,
-                    [BATCH_TILE, COMPRESS_STATE_WIDTH],
-                    [b0, token_column],
-                    valid_shape=[rows, COMPRESS_STATE_WIDTH],
-                )
-                kv_state_flat = pl.assemble(kv_state_flat, kv_row, [b0, state_column])
-                score_row = pl.slice(
-                    score_proj_by_request,
-                    [BATCH_TILE, COMPRESS_STATE_WIDTH],
-                    [b0, token_column],
-                    valid_shape=[rows, COMPRESS_STATE_WIDTH],
-                )
+                score_row = pl.col_expand_add(gate, ape_row)
                 score_state_flat = pl.assemble(score_state_flat, score_row, [b0, state_column])
+                kv_row = sum_parts(partial_by_request, B, b0, rows, kv_column)
+                kv_state_flat = pl.assemble(kv_state_flat, kv_row, [b0, state_column])
 
         if (pos + 1) % COMPRESS_RATIO == 0:
+            # The closing window goes from state to cache row in one task per batch tile, the
+            # pooled row staying on chip: pooling, state shift, rmsnorm, rope (vector), then
+            # the optional Hadamard (cube) and the cache write.
             window_start = pos - (COMPRESS_RATIO - 1)  # RoPE position of the compressed row
             cache_column = (pos // COMPRESS_RATIO) * INDEX_HEAD_DIM
             for b0 in pl.parallel(0, B, BATCH_TILE):
                 rows = pl.min(BATCH_TILE, B - b0)
-                with pl.at(level=pl.Level.CORE_GROUP, name_hint="pooling_softmax"):
-                    # State row r, half h sits at column r * 256 + h * 128 of the flat view:
-                    # rows 0..3 contribute their front half, rows 4..7 their back half.
-                    gate_max = pl.slice(
-                        score_state_flat,
-                        [BATCH_TILE, HALF_WIDTH],
-                        [b0, 0],
-                        valid_shape=[rows, HALF_WIDTH],
-                    )
-                    for r in pl.range(1, COMPRESS_STATE_ROWS):
-                        column = r * COMPRESS_STATE_WIDTH + (r // COMPRESS_RATIO) * HALF_WIDTH
-                        gate = pl.slice(
-                            score_state_flat,
-                            [BATCH_TILE, HALF_WIDTH],
-                            [b0, column],
-                            valid_shape=[rows, HALF_WIDTH],
-                        )
-                        gate_max = pl.maximum(gate_max, gate)
-                    gate = pl.slice(
-                        score_state_flat,
-                        [BATCH_TILE, HALF_WIDTH],
-                        [b0, 0],
-                        valid_shape=[rows, HALF_WIDTH],
-                    )
-                    kv_part = pl.slice(
-                        kv_state_flat,
-                        [BATCH_TILE, HALF_WIDTH],
-                        [b0, 0],
-                        valid_shape=[rows, HALF_WIDTH],
-                    )
-                    weight = pl.exp(pl.sub(gate, gate_max))  # empty rows: exp(-inf) = 0
-                    weight_sum = weight
-                    weighted_kv = pl.mul(weight, kv_part)
-                    for r in pl.range(1, COMPRESS_STATE_ROWS):
-                        column = r * COMPRESS_STATE_WIDTH + (r // COMPRESS_RATIO) * HALF_WIDTH
-                        gate = pl.slice(
-                            score_state_flat,
-                            [BATCH_TILE, HALF_WIDTH],
-                            [b0, column],
-                            valid_shape=[rows, HALF_WIDTH],
-                        )
-                        kv_part = pl.slice(
-                            kv_state_flat,
-                            [BATCH_TILE, HALF_WIDTH],
-                            [b0, column],
-                            valid_shape=[rows, HALF_WIDTH],
-                        )
-                        weight = pl.exp(pl.sub(gate, gate_max))
-                        weight_sum = pl.add(weight_sum, weight)
-                        weighted_kv = pl.add(weighted_kv, pl.mul(weight, kv_part))
-                    pooled = pl.div(weighted_kv, weight_sum)
-                    compressed = pl.assemble(
-                        compressed, pl.cast(pooled, pl.BF16, mode="rint"), [b0, 0]
-                    )
-                with pl.at(level=pl.Level.CORE_GROUP, name_hint="state_shift"):
-                    # Rows 4..7 -> rows 0..3; rows 4..7 keep their values (overwritten by the
-                    # next window's tokens before the next pooling reads them).
-                    current_kv = pl.slice(
-                        kv_state_flat,
-                        [BATCH_TILE, CURRENT_WINDOW_COLUMN],
-                        [b0, CURRENT_WINDOW_COLUMN],
-                        valid_shape=[rows, CURRENT_WINDOW_COLUMN],
-                    )
-                    kv_state_flat = pl.assemble(kv_state_flat, current_kv, [b0, 0])
-                    current_score = pl.slice(
-                        score_state_flat,
-                        [BATCH_TILE, CURRENT_WINDOW_COLUMN],
-                        [b0, CURRENT_WINDOW_COLUMN],
-                        valid_shape=[rows, CURRENT_WINDOW_COLUMN],
-                    )
-                    score_state_flat = pl.assemble(score_state_flat, current_score, [b0, 0])
-                with pl.at(level=pl.Level.CORE_GROUP, name_hint="rmsnorm"):
-                    pooled_bf16 = pl.slice(
-                        compressed,
-                        [BATCH_TILE, INDEX_HEAD_DIM],
-                        [b0, 0],
-                        valid_shape=[rows, INDEX_HEAD_DIM],
-                    )
-                    values = pl.cast(pooled_bf16, pl.FP32)
-                    mean_square = pl.mul(pl.row_sum(pl.mul(values, values)), INV_HEAD_DIM)
-                    inv_rms = pl.rsqrt(pl.add(mean_square, RMS_NORM_EPS))
-                    gain = pl.cast(pl.slice(norm_weight_row, [1, INDEX_HEAD_DIM], [0, 0]), pl.FP32)
-                    normed = pl.col_expand_mul(pl.row_expand_mul(values, inv_rms), gain)
-                    compressed = pl.assemble(
-                        compressed, pl.cast(normed, pl.BF16, mode="rint"), [b0, 0]
-                    )
-                with pl.at(level=pl.Level.CORE_GROUP, name_hint="rope"):
-                    # Interleaved pairs via pl.gather(index) on FP32: with k the column,
-                    # out[k] = x[k] * cos[k // 2] + x[k ^ 1] * (+-sin[k // 2]) (minus on even k).
-                    # The index rows are built from pl.arange with exact FP32 arithmetic; a
-                    # pair-swap permutation matmul would need a constant matrix input instead.
-                    column_index = pl.cast(pl.arange(0, [1, ROPE_DIM], dtype=pl.INT32), pl.FP32)
-                    pair_index = pl.cast(pl.mul(column_index, 0.5), pl.INT32, mode="floor")
-                    parity = pl.sub(column_index, pl.mul(pl.cast(pair_index, pl.FP32), 2.0))
-                    sin_sign = pl.sub(pl.mul(parity, 2.0), 1.0)  # -1 on even k, +1 on odd k
-                    partner = pl.sub(pl.add(column_index, 1.0), pl.mul(parity, 2.0))  # k ^ 1
-                    partner_rows = pl.col_expand_add(
-                        pl.full([BATCH_TILE, ROPE_DIM], dtype=pl.FP32, value=0.0), partner
-                    )
-                    partner_index = pl.cast(partner_rows, pl.INT32)  # exact small integers
-                    cos_row = pl.slice(rope_cos, [1, ROPE_PAIRS], [window_start, 0])
-                    sin_row = pl.slice(rope_sin, [1, ROPE_PAIRS], [window_start, 0])
-                    cos_wide = pl.gather(cos_row, dim=-1, index=pair_index)
-                    sin_wide = pl.mul(pl.gather(sin_row, dim=-1, index=pair_index), sin_sign)
-                    rope_part = pl.cast(
-                        pl.slice(
-                            compressed,
-                            [BATCH_TILE, ROPE_DIM],
-                            [b0, NOPE_DIM],
-                            valid_shape=[rows, ROPE_DIM],
-                        ),
-                        pl.FP32,
-                    )
-                    swapped = pl.gather(rope_part, dim=-1, index=partner_index)
-                    rotated = pl.add(
-                        pl.col_expand_mul(rope_part, cos_wide),
-                        pl.col_expand_mul(swapped, sin_wide),
-                    )
-                    compressed = pl.assemble(
-                        compressed, pl.cast(rotated, pl.BF16, mode="rint"), [b0, NOPE_DIM]
-                    )
-            if rotate:
-                for h0 in pl.parallel(0, B, HADAMARD_ROWS):
-                    hadamard_rows = pl.min(HADAMARD_ROWS, B - h0)
-                    with pl.at(level=pl.Level.CORE_GROUP, name_hint="hadamard"):
-                        row_block = pl.slice(
-                            compressed,
-                            [HADAMARD_ROWS, INDEX_HEAD_DIM],
-                            [h0, 0],
-                            valid_shape=[hadamard_rows, INDEX_HEAD_DIM],
-                        )
+                if rotate:
+                    with pl.at(
+                        level=pl.Level.CORE_GROUP,
+                        name_hint="pooling_shift_rmsnorm_rope_hadamard_cache_write",
+                    ):
+                        row = compress_window(
+                            kv_state_flat, score_state_flat, norm_weight_row,
+                            rope_cos, rope_sin, b0, rows, window_start,
+                        )  # fmt: skip
                         matrix = pl.slice(hadamard, [INDEX_HEAD_DIM, INDEX_HEAD_DIM], [0, 0])
-                        product = pl.matmul(row_block, matrix, out_dtype=pl.FP32)
-                        compressed = pl.assemble(
-                            compressed, pl.cast(product, pl.BF16, mode="rint"), [h0, 0]
+                        product = pl.matmul(row, matrix, out_dtype=pl.FP32)
+                        kv_cache_flat = pl.assemble(
+                            kv_cache_flat,
+                            pl.cast(product, pl.BF16, mode="rint"),
+                            [b0, cache_column],
                         )
-            for b0 in pl.parallel(0, B, BATCH_TILE):
-                rows = pl.min(BATCH_TILE, B - b0)
-                with pl.at(level=pl.Level.CORE_GROUP, name_hint="cache_write"):
-                    cache_row = pl.slice(
-                        compressed,
-                        [BATCH_TILE, INDEX_HEAD_DIM],
-                        [b0, 0],
-                        valid_shape=[rows, INDEX_HEAD_DIM],
-                    )
-                    kv_cache_flat = pl.assemble(kv_cache_flat, cache_row, [b0, cache_column])
+                else:
+                    with pl.at(
+                        level=pl.Level.CORE_GROUP,
+                        name_hint="pooling_shift_rmsnorm_rope_cache_write",
+                    ):
+                        row = compress_window(
+                            kv_state_flat, score_state_flat, norm_weight_row,
+                            rope_cos, rope_sin, b0, rows, window_start,
+                        )  # fmt: skip
+                        kv_cache_flat = pl.assemble(kv_cache_flat, row, [b0, cache_column])
     return kv_cache
 
 

@@ -152,14 +152,14 @@ def stage_names(inputs: dict[str, Any]) -> list[str]:
 
 
 def test_only_closing_steps_run_the_compression_stages():
-    update = ["kv_projection", "gate_projection", "ape_add", "state_scatter"]
-    compress = ["pooling_softmax", "state_shift", "rmsnorm", "rope"]
+    update = ["kv_gate_projection", "ape_add_state_scatter"]
+    compress = "pooling_shift_rmsnorm_rope"
     config = cc.resolve_config(CaseConfig(batch=1, seq=1, start_pos=42, max_seq_len=64))
     assert stage_names(cc.make_inputs(config)) == update
     config = cc.resolve_config(CaseConfig(batch=1, seq=1, start_pos=43, max_seq_len=64))
     closing = stage_names(cc.make_inputs(config))
-    assert closing == [*update, *compress, "hadamard", "cache_write"]
-    assert stage_names(cc.make_inputs(config, rotate=False)) == [*update, *compress, "cache_write"]
+    assert closing == [*update, f"{compress}_hadamard_cache_write"]
+    assert stage_names(cc.make_inputs(config, rotate=False)) == [*update, f"{compress}_cache_write"]
 
 
 def test_hidden_size_must_be_a_multiple_of_the_k_chunk():

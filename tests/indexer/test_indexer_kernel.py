@@ -131,13 +131,9 @@ def test_run_reports_every_stage():
     for stage in (
         "qr_quant",
         "qr_proj",
-        "qr_rope",
-        "qr_hadamard",
-        "qr_hadamard_quant",
+        "qr_rope_hadamard_quant",
         "weights_proj",
-        "score_quant",
-        "score_accum",
-        "score_store",
+        "kv_quant_score_accum_reduce",
         "topk",
     ):
         assert stage in names
