@@ -7,7 +7,7 @@ a figure that has no finite value is ``None``).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import ml_dtypes
 import numpy as np
@@ -49,13 +49,43 @@ def _bits(x: np.ndarray) -> np.ndarray:
     return x.view(np.dtype(f"u{x.dtype.itemsize}"))
 
 
-def _shape_dtype_problem(actual: np.ndarray, expected: np.ndarray) -> str | None:
+def shape_dtype_problem(actual: np.ndarray, expected: np.ndarray) -> str | None:
     """A message if the arrays differ in shape or dtype, else None."""
     if actual.shape != expected.shape:
         return f"shape differs: actual {actual.shape}, expected {expected.shape}"
     if actual.dtype != expected.dtype:
         return f"dtype differs: actual {actual.dtype}, expected {expected.dtype}"
     return None
+
+
+class ComparisonContext(NamedTuple):
+    """The keyword arguments every Comparison receives besides the two arrays."""
+
+    actual_outputs: Mapping[str, np.ndarray]
+    expected_outputs: Mapping[str, np.ndarray]
+    inputs: Mapping[str, Any]
+
+
+def shape_checked(
+    check: Callable[[np.ndarray, np.ndarray, ComparisonContext], CompareResult],
+) -> Comparison:
+    """A Comparison that fails on a shape or dtype difference and otherwise returns
+    ``check(actual, expected, context)``."""
+
+    def compare(
+        actual: np.ndarray,
+        expected: np.ndarray,
+        *,
+        actual_outputs: Mapping[str, np.ndarray],
+        expected_outputs: Mapping[str, np.ndarray],
+        inputs: Mapping[str, Any],
+    ) -> CompareResult:
+        problem = shape_dtype_problem(actual, expected)
+        if problem:
+            return CompareResult(False, {}, problem)
+        return check(actual, expected, ComparisonContext(actual_outputs, expected_outputs, inputs))
+
+    return compare
 
 
 def error_distribution(
@@ -144,21 +174,15 @@ def allclose(
         raise ValueError(f"allclose: atol and rtol must be >= 0, got atol={atol}, rtol={rtol}")
 
     def compare(
-        actual: np.ndarray,
-        expected: np.ndarray,
-        *,
-        actual_outputs: Mapping[str, np.ndarray],
-        expected_outputs: Mapping[str, np.ndarray],
-        inputs: Mapping[str, Any],
+        actual: np.ndarray, expected: np.ndarray, context: ComparisonContext
     ) -> CompareResult:
-        problem = _shape_dtype_problem(actual, expected)
-        if problem:
-            return CompareResult(False, {}, problem)
         sentinel_bits = None
         if sentinel is not None:
             sentinel_bits = _bits(np.array([sentinel]).astype(expected.dtype))[0]
         if valid is not None:
-            mask = np.broadcast_to(np.asarray(valid(expected, inputs), dtype=bool), expected.shape)
+            mask = np.broadcast_to(
+                np.asarray(valid(expected, context.inputs), dtype=bool), expected.shape
+            )
         elif sentinel_bits is not None:
             mask = _bits(expected) != sentinel_bits
         else:
@@ -216,7 +240,7 @@ def allclose(
             )
         return CompareResult(False, figures, "; ".join(parts))
 
-    return compare
+    return shape_checked(compare)
 
 
 def _bf16_ordered(x: np.ndarray) -> np.ndarray:
@@ -224,6 +248,12 @@ def _bf16_ordered(x: np.ndarray) -> np.ndarray:
     bits = np.ascontiguousarray(x).view(np.uint16).astype(np.int32)
     magnitude = bits & 0x7FFF
     return np.where(bits & 0x8000, -magnitude, magnitude)
+
+
+def bf16_ulp_at(magnitude: np.ndarray) -> np.ndarray:
+    """The BF16 unit in the last place at ``magnitude`` (8 significant bits), float64."""
+    _, exponent = np.frexp(np.asarray(magnitude, dtype=np.float64))  # m * 2^e, m in [0.5, 1)
+    return np.ldexp(1.0, exponent - 8)
 
 
 def bf16_ulp(max_ulp: int = 1) -> Comparison:
@@ -236,16 +266,8 @@ def bf16_ulp(max_ulp: int = 1) -> Comparison:
         raise ValueError(f"bf16_ulp: max_ulp must be an integer >= 0, got {max_ulp!r}")
 
     def compare(
-        actual: np.ndarray,
-        expected: np.ndarray,
-        *,
-        actual_outputs: Mapping[str, np.ndarray],
-        expected_outputs: Mapping[str, np.ndarray],
-        inputs: Mapping[str, Any],
+        actual: np.ndarray, expected: np.ndarray, context: ComparisonContext
     ) -> CompareResult:
-        problem = _shape_dtype_problem(actual, expected)
-        if problem:
-            return CompareResult(False, {}, problem)
         if expected.dtype != _BF16:
             return CompareResult(False, {}, f"bf16_ulp needs bfloat16 arrays, got {expected.dtype}")
         a32 = actual.astype(np.float32)
@@ -277,23 +299,15 @@ def bf16_ulp(max_ulp: int = 1) -> Comparison:
             f"{float(e32[idx]):.9g}); positions {first}",
         )
 
-    return compare
+    return shape_checked(compare)
 
 
 def exact() -> Comparison:
     """Bitwise equality of the whole output (same shape and dtype)."""
 
     def compare(
-        actual: np.ndarray,
-        expected: np.ndarray,
-        *,
-        actual_outputs: Mapping[str, np.ndarray],
-        expected_outputs: Mapping[str, np.ndarray],
-        inputs: Mapping[str, Any],
+        actual: np.ndarray, expected: np.ndarray, context: ComparisonContext
     ) -> CompareResult:
-        problem = _shape_dtype_problem(actual, expected)
-        if problem:
-            return CompareResult(False, {}, problem)
         bad = _bits(actual) != _bits(expected)
         figures: dict[str, Any] = {
             "mismatches": int(np.count_nonzero(bad)),
@@ -311,7 +325,7 @@ def exact() -> Comparison:
             f"actual {actual[idx].item()!r}, expected {expected[idx].item()!r}); positions {first}",
         )
 
-    return compare
+    return shape_checked(compare)
 
 
 def topk_tie_aware(
@@ -329,16 +343,9 @@ def topk_tie_aware(
     """
 
     def compare(
-        actual: np.ndarray,
-        expected: np.ndarray,
-        *,
-        actual_outputs: Mapping[str, np.ndarray],
-        expected_outputs: Mapping[str, np.ndarray],
-        inputs: Mapping[str, Any],
+        actual: np.ndarray, expected: np.ndarray, context: ComparisonContext
     ) -> CompareResult:
-        problem = _shape_dtype_problem(actual, expected)
-        if problem:
-            return CompareResult(False, {}, problem)
+        expected_outputs = context.expected_outputs
         if score_output not in expected_outputs:
             return CompareResult(
                 False, {}, f"topk_tie_aware: no golden output named {score_output!r}"
@@ -422,4 +429,4 @@ def topk_tie_aware(
             f"actual {act[r0][:8].tolist()}..., expected {exp[r0][:8].tolist()}...",
         )
 
-    return compare
+    return shape_checked(compare)

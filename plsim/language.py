@@ -139,44 +139,29 @@ gather = _sg.gather
 scatter = _sg.scatter
 
 
-def row_max(x):
-    """pl.row_max(x): [.., M, N] -> [.., M, 1] over the valid columns."""
-    return _re.reduce("max", x, -1, "row_max")
+def _reduction(op: str, axis: int, name: str, doc: str):
+    """The ``pl.<name>(x)`` reduction: ``op`` over the valid cells along ``axis``."""
+
+    def fn(x):
+        return _re.reduce(op, x, axis, name)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = doc
+    return fn
 
 
-def row_min(x):
-    """pl.row_min(x)."""
-    return _re.reduce("min", x, -1, "row_min")
-
-
-def row_sum(x):
-    """pl.row_sum(x)."""
-    return _re.reduce("sum", x, -1, "row_sum")
-
-
-def row_prod(x):
-    """pl.row_prod(x)."""
-    return _re.reduce("prod", x, -1, "row_prod")
-
-
-def col_max(x):
-    """pl.col_max(x): [.., M, N] -> [.., 1, N] over the valid rows."""
-    return _re.reduce("max", x, -2, "col_max")
-
-
-def col_min(x):
-    """pl.col_min(x)."""
-    return _re.reduce("min", x, -2, "col_min")
-
-
-def col_sum(x):
-    """pl.col_sum(x)."""
-    return _re.reduce("sum", x, -2, "col_sum")
-
-
-def col_prod(x):
-    """pl.col_prod(x)."""
-    return _re.reduce("prod", x, -2, "col_prod")
+row_max = _reduction(
+    "max", -1, "row_max", "pl.row_max(x): [.., M, N] -> [.., M, 1] over the valid columns."
+)
+row_min = _reduction("min", -1, "row_min", "pl.row_min(x).")
+row_sum = _reduction("sum", -1, "row_sum", "pl.row_sum(x).")
+row_prod = _reduction("prod", -1, "row_prod", "pl.row_prod(x).")
+col_max = _reduction(
+    "max", -2, "col_max", "pl.col_max(x): [.., M, N] -> [.., 1, N] over the valid rows."
+)
+col_min = _reduction("min", -2, "col_min", "pl.col_min(x).")
+col_sum = _reduction("sum", -2, "col_sum", "pl.col_sum(x).")
+col_prod = _reduction("prod", -2, "col_prod", "pl.col_prod(x).")
 
 
 row_expand_add = _re.row_expand_op("add")

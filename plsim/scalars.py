@@ -41,6 +41,16 @@ def literal_dtype(value) -> dt.DType:
     return dt.FP32
 
 
+def _operator(op: str, reverse: bool = False):
+    """A binary operator method of Scalar that applies ``op`` (operands swapped if ``reverse``)."""
+
+    def method(self, other):
+        return self._binary(other, op, reverse)
+
+    method.__name__ = f"__{'r' if reverse else ''}{op}__"
+    return method
+
+
 class Scalar:
     """A typed runtime scalar value."""
 
@@ -107,71 +117,28 @@ class Scalar:
             return Scalar(_float_op(op, float(a), float(b), result_dt), result_dt)
         return Scalar(_int_op(op, int(a), int(b)), result_dt)
 
-    def __add__(self, o):
-        return self._binary(o, "add")
-
-    def __radd__(self, o):
-        return self._binary(o, "add", True)
-
-    def __sub__(self, o):
-        return self._binary(o, "sub")
-
-    def __rsub__(self, o):
-        return self._binary(o, "sub", True)
-
-    def __mul__(self, o):
-        return self._binary(o, "mul")
-
-    def __rmul__(self, o):
-        return self._binary(o, "mul", True)
-
-    def __floordiv__(self, o):
-        return self._binary(o, "floordiv")
-
-    def __rfloordiv__(self, o):
-        return self._binary(o, "floordiv", True)
-
-    def __mod__(self, o):
-        return self._binary(o, "mod")
-
-    def __rmod__(self, o):
-        return self._binary(o, "mod", True)
-
-    def __truediv__(self, o):
-        return self._binary(o, "truediv")
-
-    def __rtruediv__(self, o):
-        return self._binary(o, "truediv", True)
-
-    def __lshift__(self, o):
-        return self._binary(o, "lshift")
-
-    def __rlshift__(self, o):
-        return self._binary(o, "lshift", True)
-
-    def __rshift__(self, o):
-        return self._binary(o, "rshift")
-
-    def __rrshift__(self, o):
-        return self._binary(o, "rshift", True)
-
-    def __eq__(self, o):  # type: ignore[override]
-        return self._binary(o, "eq")
-
-    def __ne__(self, o):  # type: ignore[override]
-        return self._binary(o, "ne")
-
-    def __lt__(self, o):
-        return self._binary(o, "lt")
-
-    def __le__(self, o):
-        return self._binary(o, "le")
-
-    def __gt__(self, o):
-        return self._binary(o, "gt")
-
-    def __ge__(self, o):
-        return self._binary(o, "ge")
+    __add__ = _operator("add")
+    __radd__ = _operator("add", reverse=True)
+    __sub__ = _operator("sub")
+    __rsub__ = _operator("sub", reverse=True)
+    __mul__ = _operator("mul")
+    __rmul__ = _operator("mul", reverse=True)
+    __floordiv__ = _operator("floordiv")
+    __rfloordiv__ = _operator("floordiv", reverse=True)
+    __mod__ = _operator("mod")
+    __rmod__ = _operator("mod", reverse=True)
+    __truediv__ = _operator("truediv")
+    __rtruediv__ = _operator("truediv", reverse=True)
+    __lshift__ = _operator("lshift")
+    __rlshift__ = _operator("lshift", reverse=True)
+    __rshift__ = _operator("rshift")
+    __rrshift__ = _operator("rshift", reverse=True)
+    __eq__ = _operator("eq")  # type: ignore[assignment]
+    __ne__ = _operator("ne")  # type: ignore[assignment]
+    __lt__ = _operator("lt")
+    __le__ = _operator("le")
+    __gt__ = _operator("gt")
+    __ge__ = _operator("ge")
 
     def __neg__(self):
         if self.dtype is dt.BOOL:

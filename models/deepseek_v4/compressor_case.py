@@ -10,7 +10,6 @@ rows are synthetic unit-RMS rows, like rows that went through RMSNorm and the ro
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +17,13 @@ import ml_dtypes
 import numpy as np
 
 from golden import compare
-from golden.case import Case, CaseConfig, CompareResult, Comparison, ConfigError
+from golden.case import Case, CaseConfig, CompareResult, Comparison
 from golden.spec import ScalarSpec, TensorSpec
+from models.deepseek_v4.case_support import compressor_weights, resolve_step_config
 from models.deepseek_v4.config import (
     COMPRESS_RATIO,
-    COMPRESS_STATE_WIDTH,
     INDEX_HEAD_DIM,
-    MAX_TOKENS_PER_STEP,
+    Preset,
     get_preset,
 )
 from models.deepseek_v4.indexer_compressor_golden import (
@@ -37,14 +36,11 @@ from models.deepseek_v4.tables import hadamard, rope_cos_sin
 
 CASE_NAME = "deepseek_v4.indexer_compressor"
 KERNEL_FILE = Path(__file__).with_name("indexer_compressor.py")
-MAX_BATCH = 64
 DEFAULT_MAX_SEQ_LEN = 4096  # DEMO's whole context; FLASH/PRO contexts are opt-in (huge caches)
 DEFAULT_LAST_POSITION = 1023  # the default step ends by closing the window at this position
 HISTORY_WINDOWS = 3  # whole windows replayed through the golden before the step
 OUTLIER_CHANNELS = 8  # hidden-state channels with a larger scale, as in real activations
 OUTLIER_SCALE = 6.0
-APE_STD = 0.1
-NORM_WEIGHT_STD = 0.25
 ROTATE = True  # the indexer's compressor always rotates (same Hadamard as q)
 
 # kv_state / score_state: the kernel accumulates D = 4096..7168 BF16 products in FP32 in 128-wide
@@ -56,10 +52,10 @@ STATE_RTOL = 1e-5
 CACHE_MAX_ULP = 1  # BF16 cache rows: 1 ULP, at the row's scale (see cache_comparison)
 
 
-def _check_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ConfigError(f"{name}: expected an integer, got {value!r}")
-    return int(value)
+def _default_start_pos(preset: Preset, seq: int, max_seq_len: int) -> int:
+    # The step whose last token closes the window ending at position 1023, or the last window
+    # of a shorter context (both are 3 mod 4: a closing step).
+    return min(DEFAULT_LAST_POSITION, max_seq_len - 1) - (seq - 1)
 
 
 def resolve_config(config: CaseConfig) -> CaseConfig:
@@ -70,44 +66,12 @@ def resolve_config(config: CaseConfig) -> CaseConfig:
     last token closes the window ending at position 1023, or the last window of a shorter
     context).
     """
-    try:
-        preset = get_preset(config.preset)
-    except ValueError as err:
-        raise ConfigError(str(err)) from None
-    batch = _check_int("batch", config.batch)
-    if not 1 <= batch <= MAX_BATCH:
-        raise ConfigError(f"batch: got {batch}; allowed 1..{MAX_BATCH}")
-    seq = _check_int("seq", config.seq)
-    if not 1 <= seq <= MAX_TOKENS_PER_STEP:
-        raise ConfigError(f"seq: got {seq}; allowed 1..{MAX_TOKENS_PER_STEP} tokens per step")
-    limit = preset.max_position_embeddings
-    if config.max_seq_len is None:
-        max_seq_len = min(DEFAULT_MAX_SEQ_LEN, limit)
-    else:
-        max_seq_len = _check_int("max_seq_len", config.max_seq_len)
-        if max_seq_len % COMPRESS_RATIO or not COMPRESS_RATIO <= max_seq_len <= limit:
-            raise ConfigError(
-                f"max_seq_len: got {max_seq_len}; allowed a multiple of {COMPRESS_RATIO} in "
-                f"[{COMPRESS_RATIO}, {limit}] for preset {preset.name}"
-            )
-    if config.start_pos is None:
-        last = min(DEFAULT_LAST_POSITION, max_seq_len - 1)  # both are 3 mod 4: a closing step
-        start_pos = last - (seq - 1)
-    else:
-        start_pos = _check_int("start_pos", config.start_pos)
-        if not 0 <= start_pos <= max_seq_len - seq:
-            raise ConfigError(
-                f"start_pos: got {start_pos}; allowed 0..{max_seq_len - seq} "
-                f"(start_pos + seq <= max_seq_len = {max_seq_len})"
-            )
-    return replace(
+    return resolve_step_config(
         config,
-        preset=preset.name,
-        batch=batch,
-        seq=seq,
-        max_seq_len=max_seq_len,
-        start_pos=start_pos,
-        seed=_check_int("seed", config.seed),
+        seq_len_multiple=COMPRESS_RATIO,
+        seq_len_reason="",
+        default_max_seq_len=DEFAULT_MAX_SEQ_LEN,
+        default_start_pos=_default_start_pos,
     )
 
 
@@ -140,11 +104,9 @@ def make_inputs(config: CaseConfig, rotate: bool = ROTATE) -> dict[str, Any]:
     dim = preset.hidden_size
     rng = np.random.default_rng(config.seed)
     outliers = rng.choice(dim, size=OUTLIER_CHANNELS, replace=False)
-    weight_std = dim**-0.5  # unit-scale projections of unit-scale hidden states
-    wkv = to_bf16(rng.standard_normal((dim, COMPRESS_STATE_WIDTH)) * weight_std)
-    wgate = to_bf16(rng.standard_normal((dim, COMPRESS_STATE_WIDTH)) * weight_std)
-    ape = (rng.standard_normal((COMPRESS_RATIO, COMPRESS_STATE_WIDTH)) * APE_STD).astype(np.float32)
-    norm_weight = to_bf16(1.0 + rng.standard_normal(INDEX_HEAD_DIM) * NORM_WEIGHT_STD)
+    # unit-scale projections of unit-scale hidden states
+    weights = compressor_weights(rng, dim, weight_std=dim**-0.5)
+    wkv, wgate, ape, norm_weight = (weights[k] for k in ("wkv", "wgate", "ape", "norm_weight"))
     rope_cos, rope_sin = rope_cos_sin(np.arange(max_seq_len), preset)
     hadamard_bf16 = to_bf16(hadamard(INDEX_HEAD_DIM))
 
@@ -233,12 +195,6 @@ def _finite(expected: np.ndarray, inputs: Mapping[str, Any]) -> np.ndarray:
     return np.isfinite(expected)
 
 
-def bf16_ulp_at(magnitude: np.ndarray) -> np.ndarray:
-    """The BF16 unit in the last place at ``magnitude`` (8 significant bits), float64."""
-    _, exponent = np.frexp(np.asarray(magnitude, dtype=np.float64))  # m * 2^e, m in [0.5, 1)
-    return np.ldexp(1.0, exponent - 8)
-
-
 def cache_comparison(written_rows: list[int], max_ulp: int = CACHE_MAX_ULP) -> Comparison:
     """kv_cache: rows written this step within ``max_ulp`` BF16 ULP at the row's scale; every
     other row bit-exact.
@@ -259,35 +215,18 @@ def cache_comparison(written_rows: list[int], max_ulp: int = CACHE_MAX_ULP) -> C
     bit_exact = compare.exact()
 
     def compare_cache(
-        actual: np.ndarray,
-        expected: np.ndarray,
-        *,
-        actual_outputs: Mapping[str, np.ndarray],
-        expected_outputs: Mapping[str, np.ndarray],
-        inputs: Mapping[str, Any],
+        actual: np.ndarray, expected: np.ndarray, context: compare.ComparisonContext
     ) -> CompareResult:
-        if actual.shape != expected.shape or actual.dtype != expected.dtype:
-            return CompareResult(
-                False,
-                {},
-                f"kv_cache: actual {actual.shape} {actual.dtype}, "
-                f"expected {expected.shape} {expected.dtype}",
-            )
         written = np.zeros(actual.shape[1], dtype=bool)
         written[written_rows] = True
-        context = {
-            "actual_outputs": actual_outputs,
-            "expected_outputs": expected_outputs,
-            "inputs": inputs,
-        }
         got = actual[:, written].astype(np.float64)
         want = expected[:, written].astype(np.float64)
-        row_ulp = bf16_ulp_at(np.abs(want).max(axis=-1, keepdims=True))
+        row_ulp = compare.bf16_ulp_at(np.abs(want).max(axis=-1, keepdims=True))
         with np.errstate(invalid="ignore"):
             in_row_ulps = np.abs(got - want) / row_ulp
         bad = ~(in_row_ulps <= max_ulp)  # NaN fails
-        per_element = elementwise(actual[:, written], expected[:, written], **context)
-        rest = bit_exact(actual[:, ~written], expected[:, ~written], **context)
+        per_element = elementwise(actual[:, written], expected[:, written], **context._asdict())
+        rest = bit_exact(actual[:, ~written], expected[:, ~written], **context._asdict())
         finite = in_row_ulps[np.isfinite(in_row_ulps)]
         figures: dict[str, Any] = {
             "written_rows": list(written_rows),
@@ -312,7 +251,7 @@ def cache_comparison(written_rows: list[int], max_ulp: int = CACHE_MAX_ULP) -> C
         passed = not bad.any() and rest.passed
         return CompareResult(passed, figures, "; ".join(messages) or "cache rows ok")
 
-    return compare_cache
+    return compare.shape_checked(compare_cache)
 
 
 def comparisons(config: CaseConfig) -> dict[str, Comparison]:

@@ -14,24 +14,23 @@ including strong rows, so a token that sees too far picks them.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from golden import compare
-from golden.case import Case, CaseConfig, Comparison, ConfigError
+from golden.case import Case, CaseConfig, Comparison
 from golden.quant import quantize_columns_symmetric, to_bf16
 from golden.spec import ScalarSpec, TensorSpec
+from models.deepseek_v4.case_support import compressor_weights, resolve_step_config
 from models.deepseek_v4.config import (
     COMPRESS_RATIO,
-    COMPRESS_STATE_WIDTH,
     FP32_LOWEST,
     INDEX_HEAD_DIM,
     INDEX_N_HEADS,
-    MAX_TOKENS_PER_STEP,
     SLIDING_WINDOW,
+    Preset,
     get_preset,
 )
 from models.deepseek_v4.indexer_compressor_golden import compressor_golden, empty_state
@@ -45,7 +44,6 @@ from models.deepseek_v4.tables import hadamard, rope_cos_sin
 
 CASE_NAME = "deepseek_v4.indexer"
 KERNEL_FILE = Path(__file__).with_name("indexer.py")
-MAX_BATCH = 64
 #: max_seq_len must be a multiple of this: cache rows (max_seq_len / 4) come in whole 512-value
 #: top-k chunks (indexer.py TOPK_CHUNK), which also makes them whole 64-row score tiles.
 SEQ_LEN_MULTIPLE = 2048
@@ -62,8 +60,6 @@ OUTLIER_SCALE = 6.0
 WQ_CHANNEL_GAIN_STD = 0.3  # log-normal spread of wq_b's output-channel norms
 WEIGHTS_PROJ_STD = 0.02  # head weights of O(0.1..1) after the Dh^-0.5 * H^-0.5 scale
 COMPRESSOR_WEIGHT_STD = 0.02
-APE_STD = 0.1
-NORM_WEIGHT_STD = 0.25
 CACHE_ROW_GAIN_STD = 0.35  # log-normal row-norm spread: the long tail of the cache
 CACHE_ALIGNMENT_STD = 0.3  # weak alignment of every cache row with the step's query direction
 STRONG_ROWS_VISIBLE = 6  # strongly matching rows among the rows every token sees
@@ -78,12 +74,6 @@ SCORE_RTOL = 1.0 / 128
 STATE_ATOL = 1e-5
 STATE_RTOL = 1e-5
 CACHE_MAX_ULP = 1
-
-
-def _check_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ConfigError(f"{name}: expected an integer, got {value!r}")
-    return int(value)
 
 
 def default_start_pos(index_topk: int, seq: int, max_seq_len: int) -> int:
@@ -107,45 +97,17 @@ def resolve_config(config: CaseConfig) -> CaseConfig:
     4096 for DEMO, 16384 for FLASH/PRO); start_pos >= 0 with start_pos + seq <= max_seq_len
     (default: see :func:`default_start_pos`).
     """
-    try:
-        preset = get_preset(config.preset)
-    except ValueError as err:
-        raise ConfigError(str(err)) from None
-    batch = _check_int("batch", config.batch)
-    if not 1 <= batch <= MAX_BATCH:
-        raise ConfigError(f"batch: got {batch}; allowed 1..{MAX_BATCH}")
-    seq = _check_int("seq", config.seq)
-    if not 1 <= seq <= MAX_TOKENS_PER_STEP:
-        raise ConfigError(f"seq: got {seq}; allowed 1..{MAX_TOKENS_PER_STEP} tokens per step")
-    limit = preset.max_position_embeddings
-    if config.max_seq_len is None:
-        max_seq_len = min(limit, LARGE_PRESET_DEFAULT_SEQ_LEN)
-    else:
-        max_seq_len = _check_int("max_seq_len", config.max_seq_len)
-        if max_seq_len % SEQ_LEN_MULTIPLE or not SEQ_LEN_MULTIPLE <= max_seq_len <= limit:
-            raise ConfigError(
-                f"max_seq_len: got {max_seq_len}; allowed a multiple of {SEQ_LEN_MULTIPLE} "
-                f"(whole 512-row top-k chunks of the {COMPRESS_RATIO}x compressed cache) in "
-                f"[{SEQ_LEN_MULTIPLE}, {limit}] for preset {preset.name}"
-            )
-    if config.start_pos is None:
-        start_pos = default_start_pos(preset.index_topk, seq, max_seq_len)
-    else:
-        start_pos = _check_int("start_pos", config.start_pos)
-        if not 0 <= start_pos <= max_seq_len - seq:
-            raise ConfigError(
-                f"start_pos: got {start_pos}; allowed 0..{max_seq_len - seq} "
-                f"(start_pos + seq <= max_seq_len = {max_seq_len})"
-            )
-    return replace(
+    return resolve_step_config(
         config,
-        preset=preset.name,
-        batch=batch,
-        seq=seq,
-        max_seq_len=max_seq_len,
-        start_pos=start_pos,
-        seed=_check_int("seed", config.seed),
+        seq_len_multiple=SEQ_LEN_MULTIPLE,
+        seq_len_reason=f" (whole 512-row top-k chunks of the {COMPRESS_RATIO}x compressed cache)",
+        default_max_seq_len=LARGE_PRESET_DEFAULT_SEQ_LEN,
+        default_start_pos=_preset_default_start_pos,
     )
+
+
+def _preset_default_start_pos(preset: Preset, seq: int, max_seq_len: int) -> int:
+    return default_start_pos(preset.index_topk, seq, max_seq_len)
 
 
 def _activations(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
@@ -211,10 +173,7 @@ def make_inputs(config: CaseConfig) -> dict[str, Any]:
     weights_proj = to_bf16(rng.standard_normal((dim, INDEX_N_HEADS)) * WEIGHTS_PROJ_STD)
     rope_cos, rope_sin = rope_cos_sin(np.arange(max_seq_len), preset)
     hadamard_bf16 = to_bf16(hadamard(INDEX_HEAD_DIM))
-    wkv = to_bf16(rng.standard_normal((dim, COMPRESS_STATE_WIDTH)) * COMPRESSOR_WEIGHT_STD)
-    wgate = to_bf16(rng.standard_normal((dim, COMPRESS_STATE_WIDTH)) * COMPRESSOR_WEIGHT_STD)
-    ape = (rng.standard_normal((COMPRESS_RATIO, COMPRESS_STATE_WIDTH)) * APE_STD).astype(np.float32)
-    norm_weight = to_bf16(1.0 + rng.standard_normal(INDEX_HEAD_DIM) * NORM_WEIGHT_STD)
+    compressor = compressor_weights(rng, dim, weight_std=COMPRESSOR_WEIGHT_STD)
 
     inputs: dict[str, Any] = {
         "x": x,
@@ -225,10 +184,7 @@ def make_inputs(config: CaseConfig) -> dict[str, Any]:
         "rope_cos": rope_cos,
         "rope_sin": rope_sin,
         "hadamard": hadamard_bf16,
-        "wkv": wkv,
-        "wgate": wgate,
-        "ape": ape,
-        "norm_weight": norm_weight,
+        **compressor,
         "start_pos": start_pos,
         "offset": SLIDING_WINDOW,
     }
@@ -244,7 +200,8 @@ def make_inputs(config: CaseConfig) -> dict[str, Any]:
     if start_pos > history_start:
         history = _activations(rng, (batch, start_pos - history_start, dim))
         kv_state, score_state, cache = compressor_golden(
-            history, wkv, wgate, ape, norm_weight, rope_cos, rope_sin, hadamard_bf16,
+            history, compressor["wkv"], compressor["wgate"], compressor["ape"],
+            compressor["norm_weight"], rope_cos, rope_sin, hadamard_bf16,
             kv_state, score_state, cache, history_start, True,
         )  # fmt: skip
     inputs.update(kv_state=kv_state, score_state=score_state, kv_cache=cache)

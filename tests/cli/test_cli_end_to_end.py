@@ -7,31 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from cli_report_keys import STAGE_KEYS, TOP_KEYS
+
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "scripts" / "run.py"
-TOP_KEYS = {
-    "case",
-    "platform",
-    "config",
-    "passed",
-    "outputs",
-    "stages",
-    "traffic",
-    "wall_s",
-    "quality",
-    "error",
-    "replayed_from",
-    "saved_to",
-}
-STAGE_KEYS = {
-    "name",
-    "tasks",
-    "gm_read_bytes",
-    "gm_write_bytes",
-    "cube_macs",
-    "vector_ops",
-    "modeled_us",
-}
 
 
 def run_cli(*args, cwd=None):

@@ -9,18 +9,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from cli_report_keys import STAGE_KEYS
 
 from golden.cli import main
-
-STAGE_KEYS = {
-    "name",
-    "tasks",
-    "gm_read_bytes",
-    "gm_write_bytes",
-    "cube_macs",
-    "vector_ops",
-    "modeled_us",
-}
 
 
 def _one_line_error(capsys, status, *fragments):

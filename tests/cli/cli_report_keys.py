@@ -1,0 +1,28 @@
+"""The report JSON contract the CLI tests check, written out here (not imported from golden)
+so that a key dropped or renamed in the harness fails the tests."""
+
+from __future__ import annotations
+
+TOP_KEYS = {
+    "case",
+    "platform",
+    "config",
+    "passed",
+    "outputs",
+    "stages",
+    "traffic",
+    "wall_s",
+    "quality",
+    "error",
+    "replayed_from",
+    "saved_to",
+}
+STAGE_KEYS = {
+    "name",
+    "tasks",
+    "gm_read_bytes",
+    "gm_write_bytes",
+    "cube_macs",
+    "vector_ops",
+    "modeled_us",
+}
