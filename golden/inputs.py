@@ -96,6 +96,31 @@ def build_inputs(specs: Sequence[TensorSpec | ScalarSpec], seed: int) -> dict[st
     return values
 
 
+def describe_nan_input(values: dict[str, Any]) -> str | None:
+    """A message naming the first input tensor that holds NaN, or None if none does.
+
+    NaN in a case's input (a weight, an activation, initial state) can only be a data bug;
+    left in, it surfaces far from its cause as an output mismatch. Infinities stay legal
+    (the compressor's empty score state is -inf). The message names the tensor, how many
+    NaN values it holds and the index of the first one.
+    """
+    for name, value in values.items():
+        if not isinstance(value, np.ndarray) or value.dtype.kind not in "fcV":
+            continue
+        try:
+            nan = np.isnan(value)
+        except TypeError:  # a raw/void dtype without a NaN notion
+            continue
+        count = int(np.count_nonzero(nan))
+        if count:
+            first = [int(i) for i in np.argwhere(nan)[0]]
+            return (
+                f"input {name!r} holds {count} NaN value{'s' if count != 1 else ''} "
+                f"(first at {first}); case inputs must not contain NaN (±inf is allowed)"
+            )
+    return None
+
+
 def copy_values(values: dict[str, Any]) -> dict[str, Any]:
     """Independent copies of every array (scalars are immutable and shared)."""
     return {

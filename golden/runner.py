@@ -15,7 +15,13 @@ import numpy as np
 from golden import data
 from golden.case import Case, CaseConfig, CompareResult, ConfigError
 from golden.compare import error_distribution, is_float_dtype
-from golden.inputs import CaseDefinitionError, build_inputs, copy_values, validate_specs
+from golden.inputs import (
+    CaseDefinitionError,
+    build_inputs,
+    copy_values,
+    describe_nan_input,
+    validate_specs,
+)
 from golden.platforms import (
     KernelError,
     KernelRun,
@@ -196,7 +202,8 @@ def run_case(
 
     Raises ConfigError (bad configuration or platform), PlatformUnavailable (toolchain
     missing), DataError (save directory unusable) or CaseDefinitionError (an inconsistent
-    case). A kernel that raises while running gives a failed report with ``error`` set.
+    case, or one whose input tensors hold NaN). A kernel that raises while running gives
+    a failed report with ``error`` set.
     """
     check_platform(platform)
     resolved = _resolve(case, config)
@@ -205,6 +212,9 @@ def run_case(
         data.check_writable(save_dir)
     specs = _specs(case, resolved)
     inputs = build_inputs(specs, resolved.seed)
+    nan_message = describe_nan_input(inputs)
+    if nan_message is not None:
+        raise CaseDefinitionError(f"case {case.name!r}: {nan_message}")
     golden_inputs = copy_values(inputs)
     start = time.perf_counter()
     expected_raw = case.golden(golden_inputs, resolved)
@@ -230,8 +240,8 @@ def replay_case(
     """Rerun ``case``'s kernel on the inputs saved in ``directory``; compare to the saved golden.
 
     ``explicit`` holds configuration fields the user gave alongside the replay; each must
-    agree with the saved configuration (DataError otherwise). The golden is not recomputed,
-    so ``wall_s["golden"]`` is None.
+    agree with the saved configuration (DataError otherwise); saved inputs holding NaN are
+    refused with DataError too. The golden is not recomputed, so ``wall_s["golden"]`` is None.
     """
     check_platform(platform)
     ensure_available(platform)
@@ -264,6 +274,9 @@ def replay_case(
             f"outputs {sorted(out_specs)}"
         )
     inputs = {spec.name: saved.inputs[spec.name] for spec in specs}
+    nan_message = describe_nan_input(inputs)
+    if nan_message is not None:
+        raise data.DataError(f"--replay: saved {nan_message}")
     report = _execute(case, resolved, specs, platform, inputs, saved.golden, None, progress)
     report.replayed_from = str(Path(directory))
     return report

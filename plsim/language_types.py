@@ -58,12 +58,16 @@ class Tile(metaclass=_TensorMeta):
     kind = "tile"
 
 
+#: How each parameter direction is spelled in the DSL (for messages).
+DIRECTION_SPELLINGS = {"in": "pl.Tensor", "out": "pl.Out", "inout": "pl.InOut"}
+
+
 def _direction(item: Any, direction: str) -> TensorType:
     if isinstance(item, TensorType):
         return TensorType(item.shape, item.dtype, direction, item.kind)
     if item is Tensor:
         return TensorType(None, None, direction)
-    raise TypeError(f"pl.{direction.capitalize()}[...] wraps a pl.Tensor annotation")
+    raise TypeError(f"{DIRECTION_SPELLINGS[direction]}[...] wraps a pl.Tensor annotation")
 
 
 class _DirMeta(type):

@@ -29,15 +29,44 @@ def poison_value(dtype: dt.DType):
     )
 
 
+# Kernel lines where undefined data arose, numbered from 1, so that one int32 per GM element can
+# say where the undefined value stored there came from (0: the element was never written).
+_ORIGIN_SITES: list[tuple] = [("<never written>", 0)]
+_ORIGIN_IDS: dict[tuple, int] = {}
+
+
+def describe_origin(site: tuple) -> str:
+    """'file:line' of an undefined-data origin, plus what happened there when it is known.
+
+    A site is (file, line) or (file, line, what), e.g. what = "a read of never-written elements
+    of 'q_dequant (pl.create_tensor at indexer.py:167)'".
+    """
+    text = f"{site[0]}:{site[1]}"
+    return f"{text} ({site[2]})" if len(site) > 2 and site[2] else text
+
+
+def _origin_id(site: tuple) -> int:
+    found = _ORIGIN_IDS.get(site)
+    if found is None:
+        found = _ORIGIN_IDS[site] = len(_ORIGIN_SITES)
+        _ORIGIN_SITES.append(site)
+    return found
+
+
 class GMBuffer:
     """One GM allocation: a kernel parameter or an orchestration ``pl.create_tensor``.
 
     ``kind`` is 'in', 'out', 'inout' (parameters) or 'scratch'. ``written`` is None when every
     element holds defined data, else a bool mask. Parameters also keep ``read_mask`` and
-    ``stored_mask`` for the compulsory-traffic figure.
+    ``stored_mask`` for the compulsory-traffic figure. ``undefined_from`` (allocated only once
+    undefined cells are stored) numbers, per element, the kernel line the undefined value stored
+    there came from, so a reload reports the real origin instead of the reload line.
     """
 
-    __slots__ = ("data", "dtype", "flat", "kind", "name", "read_mask", "stored_mask", "written")
+    __slots__ = (
+        "data", "dtype", "flat", "kind", "name", "read_mask", "stored_mask", "undefined_from",
+        "written",
+    )  # fmt: skip
 
     def __init__(self, data: np.ndarray, dtype: dt.DType, name: str, kind: str, written=None):
         self.data = data
@@ -46,6 +75,7 @@ class GMBuffer:
         self.name = name
         self.kind = kind
         self.written = written
+        self.undefined_from = None
         self.read_mask = None
         self.stored_mask = None
         if kind != "scratch":
@@ -56,6 +86,36 @@ class GMBuffer:
     def is_param(self) -> bool:
         """True for kernel parameters (they count towards compulsory traffic)."""
         return self.kind != "scratch"
+
+    def record_undefined(self, region: GMTensor, undefined: np.ndarray, site: tuple | None) -> None:
+        """Remember that ``region``'s cells in ``undefined`` now hold undefined data from ``site``.
+
+        ``site`` None means "never written" (the cells keep no origin). Defined cells of the
+        region are left alone: their origin is never consulted while ``written`` says defined.
+        """
+        if self.undefined_from is None:
+            if site is None:
+                return
+            self.undefined_from = np.zeros(self.data.shape, dtype=np.int32)
+        ids = region.of(self.undefined_from)
+        ids[undefined] = 0 if site is None else _origin_id(site)
+
+    def copy_undefined_origins(self, region: GMTensor, source: GMTensor) -> None:
+        """``region`` receives ``source``'s elements: it takes their recorded origins too."""
+        if source.buf.undefined_from is None:
+            if self.undefined_from is not None:
+                region.of(self.undefined_from)[...] = 0
+            return
+        if self.undefined_from is None:
+            self.undefined_from = np.zeros(self.data.shape, dtype=np.int32)
+        region.of(self.undefined_from)[...] = source.of(source.buf.undefined_from)
+
+    def undefined_origin(self, region: GMTensor, unwritten: np.ndarray) -> tuple | None:
+        """Origin of the first (C order) undefined cell of ``region``; None if never written."""
+        if self.undefined_from is None:
+            return None
+        first = int(region.of(self.undefined_from)[unwritten][0])
+        return _ORIGIN_SITES[first] if first else None
 
 
 def _c_strides(shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -169,7 +229,8 @@ class Tile:
         self.dtype = dtype
         self.valid = valid
         self.poison = poison
-        # Where the undefined cells in ``poison`` first came from (file, line), for messages.
+        # Where the undefined cells in ``poison`` first came from, for messages: (file, line) or
+        # (file, line, what happened there); see describe_origin.
         self.poison_from = poison_from
         if poison is not None and poison_from is None:
             self.poison_from = kernel_location()

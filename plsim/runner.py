@@ -15,7 +15,7 @@ from plsim.context import STATE, as_dsl_error
 from plsim.control import Recorder
 from plsim.functions import JitFunction
 from plsim.hardware import PLATFORMS
-from plsim.language_types import DynamicDim, ScalarType, TensorType
+from plsim.language_types import DIRECTION_SPELLINGS, DynamicDim, ScalarType, TensorType
 from plsim.memory import GMBuffer, GMTensor, Tile, poison_value
 from plsim.scalars import Scalar
 
@@ -43,7 +43,7 @@ def _describe(value) -> str:
 
 
 def _bind_tensor(name: str, value, ann: TensorType, dims: dict[str, tuple[int, str]]) -> GMTensor:
-    kind = f"pl.{ann.direction.capitalize()}" if ann.direction != "in" else "pl.Tensor"
+    kind = DIRECTION_SPELLINGS[ann.direction]
     if not isinstance(value, np.ndarray):
         raise errors.ArgumentError(
             f"argument '{name}': expected a C-contiguous NumPy array for this {kind} "

@@ -54,6 +54,7 @@ from models.deepseek_v4.config import (
     FP32_LOWEST,
     INDEX_HEAD_DIM,
     INDEX_N_HEADS,
+    MAX_TOKENS_PER_STEP,
     NOPE_DIM,
     ROPE_DIM,
 )
@@ -134,6 +135,10 @@ def indexer(
     Q_LORA = qr.shape[2]
     CACHE_ROWS = kv_cache.shape[1]
     TOPK = topk_idxs.shape[2]
+    pl.static_assert(
+        S <= MAX_TOKENS_PER_STEP,
+        "tokens per step S (x.shape[1]) must be 1..4 (MAX_TOKENS_PER_STEP)",
+    )
     T = B * S  # token rows t = b * S + s
     QROWS = T * INDEX_N_HEADS  # q rows t * H + h: buffers holding S * H rows per request
     STEP_HEADS = S * INDEX_N_HEADS  # one request's q rows (all S tokens)

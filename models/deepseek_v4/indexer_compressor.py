@@ -70,6 +70,7 @@ from models.deepseek_v4.config import (
     COMPRESS_STATE_ROWS,
     COMPRESS_STATE_WIDTH,
     INDEX_HEAD_DIM,
+    MAX_TOKENS_PER_STEP,
     NOPE_DIM,
     RMS_NORM_EPS,
     ROPE_DIM,
@@ -299,6 +300,10 @@ def compress_step(
     CACHE_ROWS = kv_cache.shape[1]
     pl.static_assert(D % K_CHUNK == 0, "hidden size D must be a multiple of 128 (K_CHUNK)")
     pl.static_assert(D >= K_SPLIT * K_CHUNK, "hidden size D must be at least 512 (K parts)")
+    pl.static_assert(
+        S <= MAX_TOKENS_PER_STEP,
+        "tokens per step S (x.shape[1]) must be 1..4 (MAX_TOKENS_PER_STEP)",
+    )
 
     # Orchestration views (no copies): token rows t = b * S + s; one request's state or cache
     # as a single row, so a state row / cache row of every request is a strided 2-D tile.

@@ -6,7 +6,7 @@ import numpy as np
 
 from plsim import errors
 from plsim.context import STATE, dsl, fail
-from plsim.memory import GMTensor, Tile, valid_box
+from plsim.memory import GMTensor, Tile, describe_origin, valid_box
 
 
 def begin(op: str) -> None:
@@ -32,13 +32,13 @@ def check_poison(x: Tile, op: str) -> None:
     bad = x.poison[valid_box(x.valid)]
     if bad.any():
         first = tuple(int(i) for i in np.argwhere(bad)[0])
-        file, line = x.poison_from or x.base.location
+        origin = describe_origin(x.poison_from or x.base.location)
         fail(
             errors.UninitializedReadError,
             f"pl.{op} reads {int(bad.sum())} undefined cell(s) inside the valid region "
             f"{list(x.valid)} of a {list(x.shape)} {x.dtype.name} tile (first at {first}); "
             f"they come from GM never written (pl.Out / pl.create_tensor) or from outside a "
-            f"valid region. The undefined data comes from {file}:{line}",
+            f"valid region. The undefined data comes from {origin}",
         )
 
 

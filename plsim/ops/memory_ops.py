@@ -3,6 +3,8 @@ pl.read / pl.write, pl.create_tensor, pl.full, pl.arange, pl.fillpad, pl.set_val
 
 from __future__ import annotations
 
+import ast
+import linecache
 import math
 
 import numpy as np
@@ -10,7 +12,7 @@ import numpy as np
 from plsim import dtypes as dt
 from plsim import errors, numerics
 from plsim.context import STATE, dsl, fail, kernel_location
-from plsim.memory import GMBuffer, GMTensor, Tile, poison_value, valid_box
+from plsim.memory import GMBuffer, GMTensor, Tile, describe_origin, poison_value, valid_box
 from plsim.ops.common import begin, check_poison, count_vector, dtype_arg, operand, result
 from plsim.scalars import Scalar, is_number, to_int
 
@@ -150,11 +152,19 @@ def load(src: GMTensor, starts, shape, valid=None, clamp=False, drop=()) -> Tile
         data = np.full(shape, poison_value(buf.dtype), dtype=buf.dtype.numpy)
         data[valid_box(valid)] = region.of(buf.data)
     poison = None
+    poison_from = None
     if buf.written is not None:
         written = region.of(buf.written)
         if not written.all():
+            unwritten = ~written
             poison = np.zeros(shape, dtype=bool)
-            poison[valid_box(valid)] = ~written
+            poison[valid_box(valid)] = unwritten
+            # Undefined data stored earlier keeps its origin; never-written cells are first
+            # read here, so this load is their origin.
+            poison_from = buf.undefined_origin(region, unwritten) or (
+                *kernel_location(),
+                f"a read of never-written elements of '{buf.name}'",
+            )
     nbytes = math.prod(valid) * buf.dtype.itemsize
     STATE.scopes[-1].stats.gm_read_bytes += nbytes
     if buf.read_mask is not None and nbytes:
@@ -172,7 +182,7 @@ def load(src: GMTensor, starts, shape, valid=None, clamp=False, drop=()) -> Tile
         valid = [1 if valid[0] else 0, valid[0]]
         if poison is not None:
             poison = poison.reshape(data.shape)
-    return Tile(data, buf.dtype, tuple(valid), poison, origin="load")
+    return Tile(data, buf.dtype, tuple(valid), poison, origin="load", poison_from=poison_from)
 
 
 def _record_access(region: GMTensor, kind: str) -> None:
@@ -310,9 +320,11 @@ def store(dst: GMTensor, src: Tile, starts, drop=(), extents=None) -> None:
     region = dst.window(starts, valid)
     region.of(buf.data)[...] = values.reshape(region.shape)
     if undefined is not None:
+        undefined = undefined.reshape(region.shape)
         if buf.written is None:
             buf.written = np.ones(buf.data.shape, dtype=bool)
-        region.of(buf.written)[...] = ~undefined.reshape(region.shape)
+        region.of(buf.written)[...] = ~undefined
+        buf.record_undefined(region, undefined, src.poison_from or src.base.location)
     elif buf.written is not None:
         region.of(buf.written)[...] = True
     if buf.stored_mask is not None:
@@ -382,6 +394,7 @@ def _orchestration_copy(dst: GMTensor, src: GMTensor, starts, drop) -> None:
         if dst.buf.written is None:
             dst.buf.written = np.ones(dst.buf.data.shape, dtype=bool)
         region.of(dst.buf.written)[...] = defined
+        dst.buf.copy_undefined_origins(region, src)
     elif dst.buf.written is not None:
         region.of(dst.buf.written)[...] = True
 
@@ -409,9 +422,13 @@ def read(obj, idx) -> Scalar:
         one = obj.window(index, [1] * obj.ndim)
         buf = obj.buf
         if buf.written is not None and not one.of(buf.written).all():
+            origin = buf.undefined_origin(one, ~one.of(buf.written))
             fail(
                 errors.UninitializedReadError,
-                f"pl.read of {buf.name}{list(index)}: that element was never written",
+                f"pl.read of {buf.name}{list(index)}: that element was never written"
+                if origin is None
+                else f"pl.read of {buf.name}{list(index)}: that element holds undefined data. "
+                f"The undefined data comes from {describe_origin(origin)}",
             )
         value = one.of(buf.data).reshape(-1)[0]
         if STATE.scopes:
@@ -635,8 +652,44 @@ def create_tensor(shape, dtype=dt.FP32, layout=None, manual_dep=False, init_valu
 
 
 def _scratch_name() -> str:
+    """The scratch tensor's name for messages: its variable and where it was created."""
     file, line = kernel_location()
-    return f"create_tensor@{file.rsplit('/', 1)[-1]}:{line}"
+    where = f"pl.create_tensor at {file.rsplit('/', 1)[-1]}:{line}"
+    variable = assigned_names(file).get(line)
+    return f"{variable} ({where})" if variable else where
+
+
+_ASSIGNED_NAMES: dict[str, tuple[list[str], dict[int, str]]] = {}
+
+
+def assigned_names(file: str) -> dict[int, str]:
+    """Line -> variable for each ``name = <call>`` statement of ``file`` (every line of the call).
+
+    Read from the kernel's source (cached while the file is unchanged) so messages can name a
+    buffer by the variable the kernel author wrote rather than by the op that made it.
+    """
+    linecache.checkcache(file)
+    lines = linecache.getlines(file)
+    cached = _ASSIGNED_NAMES.get(file)
+    if cached is not None and cached[0] == lines:
+        return cached[1]
+    names: dict[int, str] = {}
+    try:
+        tree = ast.parse("".join(lines))
+    except (SyntaxError, ValueError):
+        tree = None
+    for node in ast.walk(tree) if tree is not None else ():
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            target = node.target
+        else:
+            continue
+        if isinstance(target, ast.Name) and isinstance(node.value, ast.Call):
+            for number in range(node.value.lineno, (node.value.end_lineno or 0) + 1):
+                names[number] = target.id
+    _ASSIGNED_NAMES[file] = (lines, names)
+    return names
 
 
 def full(shape, dtype=dt.FP32, value=0):

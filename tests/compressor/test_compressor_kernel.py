@@ -170,3 +170,21 @@ def test_hidden_size_must_be_a_multiple_of_the_k_chunk():
         inputs[name] = np.ascontiguousarray(value[:, :, :4000] if value.ndim == 3 else value[:4000])
     with pytest.raises(plsim.DSLError, match="multiple of 128"):
         plsim.run(kernel(), *inputs.values())
+
+
+def test_more_than_four_tokens_per_step_is_refused_before_any_write():
+    config = cc.resolve_config(CaseConfig(batch=1, seq=4, start_pos=41, max_seq_len=SHORT_CONTEXT))
+    inputs = cc.make_inputs(config)
+    args = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in inputs.items()}
+    args["x"] = np.concatenate([args["x"], args["x"][:, :1]], axis=1)  # S = 5
+    with pytest.raises(plsim.DSLError) as err:
+        plsim.run(kernel(), *args.values())
+    message = str(err.value)
+    assert "1..4" in message and "MAX_TOKENS_PER_STEP" in message
+    assert "indexer_compressor.py" in message
+    for name in cc.OUTPUT_NAMES:  # the static assertion fires before any stage runs
+        assert args[name].tobytes() == inputs[name].tobytes()
+
+
+def test_four_tokens_per_step_is_still_accepted():
+    run_case(batch=1, seq=4, start_pos=41)

@@ -6,7 +6,7 @@ import ml_dtypes
 import numpy as np
 import pytest
 
-from golden.inputs import CaseDefinitionError, build_inputs, copy_values
+from golden.inputs import CaseDefinitionError, build_inputs, copy_values, describe_nan_input
 from golden.spec import ScalarSpec, TensorSpec
 
 
@@ -69,3 +69,24 @@ def test_bad_specs_are_named(spec, fragment):
 def test_duplicate_names_rejected():
     with pytest.raises(CaseDefinitionError, match="twice"):
         build_inputs([TensorSpec("a", (1,), "int8"), ScalarSpec("a", "int8", 1)], seed=0)
+
+
+def test_describe_nan_input_names_tensor_count_and_first_index():
+    values = build_inputs(_specs(), seed=3)
+    assert describe_nan_input(values) is None
+    values["a"][1, 2] = np.nan
+    values["a"][3, 0] = np.nan
+    message = describe_nan_input(values)
+    assert message is not None
+    assert "'a'" in message and "2 NaN values" in message and "[1, 2]" in message
+    assert "must not contain NaN" in message
+
+
+def test_describe_nan_input_allows_infinities_and_ignores_integers():
+    values = build_inputs(_specs(), seed=3)
+    values["c"][0, 0] = -np.inf
+    values["a"][0, 0] = np.inf
+    assert describe_nan_input(values) is None
+    values["c"][1, 1] = np.nan
+    message = describe_nan_input(values)
+    assert message is not None and "'c'" in message and "1 NaN value " in message

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 
 import numpy as np
@@ -11,6 +12,7 @@ import pytest
 
 from golden import data, runner
 from golden.case import CaseConfig, ConfigError
+from golden.inputs import CaseDefinitionError
 from golden.report import dumps, render_text, to_json
 from golden.toy import case as toy
 
@@ -140,3 +142,58 @@ def test_replay_detects_tampered_golden(numpy_platform, tmp_path):
     np.savez(tmp_path / "d" / data.GOLDEN, **golden)
     with pytest.raises(data.DataError, match="sha256"):
         runner.replay_case(toy.SCALE_MATMUL, tmp_path / "d", "plsim")
+
+
+def _toy_with_nan_weight():
+    def specs_with_nan(config):
+        specs = list(toy.SCALE_MATMUL.make_specs(config))
+        for i, spec in enumerate(specs):
+            if spec.name == "w":
+                weights = np.array(spec.init(np.random.default_rng(0)), copy=True)
+                weights[5, 3] = np.nan
+                specs[i] = dataclasses.replace(spec, init=weights)
+        return specs
+
+    return dataclasses.replace(toy.SCALE_MATMUL, make_specs=specs_with_nan)
+
+
+def test_run_case_refuses_nan_in_inputs_before_running(numpy_platform):
+    with pytest.raises(CaseDefinitionError) as err:
+        runner.run_case(_toy_with_nan_weight(), CaseConfig(), "plsim")
+    message = str(err.value)
+    assert "'w'" in message and "1 NaN value" in message and "[5, 3]" in message
+    assert "±inf is allowed" in message
+    assert numpy_platform["calls"] == []  # refused before the kernel ran
+
+
+def test_run_case_allows_infinite_inputs(numpy_platform):
+    def specs_with_inf(config):
+        specs = list(toy.SCALE_MATMUL.make_specs(config))
+        weights = np.array(specs[1].init(np.random.default_rng(0)), copy=True)
+        weights[0, 0] = -np.inf
+        specs[1] = dataclasses.replace(specs[1], init=weights)
+        return specs
+
+    case = dataclasses.replace(toy.SCALE_MATMUL, make_specs=specs_with_inf)
+    runner.run_case(case, CaseConfig(), "plsim")  # no refusal; the verdict is not the point
+    assert len(numpy_platform["calls"]) == 1
+
+
+def test_replay_refuses_saved_inputs_holding_nan(numpy_platform, tmp_path):
+    runner.run_case(toy.SCALE_MATMUL, CaseConfig(), "plsim", save_dir=tmp_path / "d")
+    inputs = dict(np.load(tmp_path / "d" / data.INPUTS))
+    manifest = json.loads((tmp_path / "d" / data.MANIFEST).read_text())
+    entry = manifest["inputs"]["x"]
+    raw = inputs[entry["key"]].copy()
+    raw[0, 1:4] = 0x7FC0  # BF16 quiet NaN bits
+    inputs[entry["key"]] = raw
+    entry["sha256"] = hashlib.sha256(raw.tobytes()).hexdigest()
+    np.savez(tmp_path / "d" / data.INPUTS, **inputs)
+    (tmp_path / "d" / data.MANIFEST).write_text(json.dumps(manifest))
+    calls_before = len(numpy_platform["calls"])
+    with pytest.raises(data.DataError) as err:
+        runner.replay_case(toy.SCALE_MATMUL, tmp_path / "d", "plsim")
+    message = str(err.value)
+    assert "--replay" in message and "'x'" in message and "3 NaN values" in message
+    assert "[0, 1]" in message
+    assert len(numpy_platform["calls"]) == calls_before

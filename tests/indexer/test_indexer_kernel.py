@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from indexer_support import PARAMETER_ORDER, run_step
 
+import plsim
 from golden.case import CaseConfig
 from golden.spec import ScalarSpec
 from models.deepseek_v4.config import COMPRESS_RATIO, FP32_LOWEST, SLIDING_WINDOW
@@ -138,3 +139,22 @@ def test_run_reports_every_stage():
     ):
         assert stage in names
     assert step.run.traffic.ratio >= 1.0
+
+
+def test_more_than_four_tokens_per_step_is_refused_before_any_write():
+    config = resolve_config(CaseConfig(batch=1, seq=4, start_pos=1203, max_seq_len=2048, seed=1))
+    inputs = make_inputs(config)
+    args = {
+        k: (np.array(v, copy=True) if isinstance(v, np.ndarray) else v) for k, v in inputs.items()
+    }
+    for name in ("x", "qr", "score", "topk_idxs"):  # S = 5: one more token row
+        args[name] = np.ascontiguousarray(np.concatenate([args[name], args[name][:, :1]], axis=1))
+    untouched = {name: args[name].copy() for name in ("kv_state", "score_state", "kv_cache")}
+    kernel = plsim.load(CASE.kernel_file).indexer
+    with pytest.raises(plsim.DSLError) as err:
+        plsim.run(kernel, *[args[name] for name in PARAMETER_ORDER])
+    message = str(err.value)
+    assert "1..4" in message and "MAX_TOKENS_PER_STEP" in message
+    assert "indexer.py" in message and "indexer_compressor.py" not in message
+    for name, before in untouched.items():  # refused at the top, before any stage
+        assert args[name].tobytes() == before.tobytes()

@@ -103,3 +103,13 @@ def test_numpy_integer_scalar_is_accepted():
     args = _args(count=np.int64(4))
     plsim.run(K.every_kind, *args.values())
     assert np.all(args["out"] == 6.5)
+
+
+@pytest.mark.parametrize(
+    ("name", "spelling"), [("x", "pl.Tensor"), ("state", "pl.InOut"), ("out", "pl.Out")]
+)
+def test_messages_spell_the_parameter_direction_as_the_dsl_does(name, spelling):
+    with pytest.raises(plsim.ArgumentError) as info:
+        _run(**{name: [[0.0] * 32] * 8})
+    assert f"this {spelling} parameter" in str(info.value), str(info.value)
+    assert "Inout" not in str(info.value)

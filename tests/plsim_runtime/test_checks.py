@@ -3,9 +3,11 @@ silent on the corrected kernel."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
-from support import load, marked_line
+from support import KERNELS, load, marked_line
 
 import plsim
 
@@ -61,6 +63,55 @@ def test_unwritten_out_cells_outside_the_valid_region_are_fine():
     plsim.run(K.out_partial_then_masked, x, out)
     assert np.array_equal(out[0, :8], x[0, :8])
     assert np.all(out[0, 8:] == -np.inf)
+
+
+def _origin_named(message: str, tag: str) -> bool:
+    origin = f"The undefined data comes from {KERNELS_DIR}/{marked_line(FILE, tag)}"
+    return re.search(re.escape(origin) + r"(?!\d)", message) is not None
+
+
+KERNELS_DIR = str(KERNELS)
+
+
+def test_undefined_data_relayed_through_a_scratch_keeps_its_origin():
+    # Failing store (@sink) and real origin (@origin) are named, not the reload line.
+    msg = expect(plsim.UninitializedReadError, K.relay_undefined, "sink", "reload", rows(R),
+                 np.zeros((R, C), np.float32))  # fmt: skip
+    assert _origin_named(msg, "origin"), msg
+    assert "never-written elements of 'missing (pl.create_tensor at checks_kernels.py:" in msg
+    for tag in ("reload", "relay_store"):
+        assert marked_line(FILE, tag) not in msg, msg
+    out = np.zeros((R, C), np.float32)
+    plsim.run(K.relay_defined, rows(R), out)
+    np.testing.assert_allclose(out, np.exp(rows(R) * 2.0), rtol=1e-6)
+
+
+def test_orchestration_copy_of_a_relay_keeps_the_origin():
+    msg = expect(plsim.UninitializedReadError, K.relay_then_orchestration_copy, "copy_sink",
+                 "reload", rows(R), np.zeros((R, C), np.float32))  # fmt: skip
+    assert _origin_named(msg, "copy_origin"), msg
+
+
+def test_never_written_cells_are_first_read_at_their_load():
+    # The first undefined cell of the reload (row 0) was never written: the load is its origin.
+    msg = expect(plsim.UninitializedReadError, K.relay_partly_never_written, "first_reader",
+                 "reload_all", rows(R), np.zeros((R, C), np.float32))  # fmt: skip
+    assert _origin_named(msg, "first_reader"), msg
+    assert "never-written elements of 'relay (pl.create_tensor at checks_kernels.py:" in msg
+    assert marked_line(FILE, "late_origin") not in msg
+
+
+def test_scalar_read_of_relayed_undefined_data_names_its_origin():
+    msg = expect(plsim.UninitializedReadError, K.relay_undefined_scalar, "scalar_read", "scalar",
+                 rows(R), np.zeros((R, C), np.float32))  # fmt: skip
+    assert "holds undefined data" in msg and _origin_named(msg, "scalar_origin"), msg
+
+
+def test_race_on_a_scratch_tensor_names_its_variable():
+    msg = expect(plsim.RaceError, K.parallel_overlap_in_scratch, "scratch_race", "stage_rows",
+                 rows(R), np.zeros((R, C), np.float32))  # fmt: skip
+    assert "'staging (pl.create_tensor at checks_kernels.py:" in msg, msg
+    assert "create_tensor@" not in msg
 
 
 def test_parallel_write_overlap_is_a_race_and_disjoint_is_not():

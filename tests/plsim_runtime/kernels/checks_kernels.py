@@ -76,12 +76,97 @@ def out_partial_then_masked(x: pl.Tensor[[1, C], pl.FP32], out: pl.Out[pl.Tensor
     return out
 
 
+# --- where undefined data came from, through a scratch store and reload ---------------------
+@pl.jit
+def relay_undefined(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
+    # Stage one reads a scratch nobody wrote (the bug), stage two relays its result through a
+    # second scratch, stage three stores the reloaded cells into the output.
+    missing = pl.create_tensor([R, C], dtype=pl.FP32)
+    relay = pl.create_tensor([R, C], dtype=pl.FP32)
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="bad_read"):
+        scale = missing[0:R, :]  # @origin
+        relay[0:R, :] = pl.mul(x[0:R, :], scale)  # @relay_store
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="reload"):
+        t = relay[0:R, :]  # @reload
+        out[0:R, :] = pl.exp(t)  # @sink
+    return out
+
+
+@pl.jit
+def relay_then_orchestration_copy(
+    x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]
+):
+    missing = pl.create_tensor([R, C], dtype=pl.FP32)
+    relay = pl.create_tensor([R, C], dtype=pl.FP32)
+    copy = pl.create_tensor([R, C], dtype=pl.FP32)
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="bad_read"):
+        relay[0:R, :] = pl.add(x[0:R, :], missing[0:R, :])  # @copy_origin
+    copy = pl.assemble(copy, relay, [0, 0])
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="reload"):
+        out[0:R, :] = copy[0:R, :]  # @copy_sink
+    return out
+
+
+@pl.jit
+def relay_partly_never_written(
+    x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]
+):
+    # Rows 0..7 of relay are never written; rows 8..15 hold undefined data from @late_origin.
+    missing = pl.create_tensor([R, C], dtype=pl.FP32)
+    relay = pl.create_tensor([R, C], dtype=pl.FP32)
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="bad_read"):
+        relay[8:R, :] = pl.add(x[8:R, :], missing[8:R, :])  # @late_origin
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="reload_all"):
+        t = relay[0:R, :]  # @first_reader
+        out[0:R, :] = t
+    return out
+
+
+@pl.jit
+def relay_undefined_scalar(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
+    missing = pl.create_tensor([R, C], dtype=pl.FP32)
+    relay = pl.create_tensor([R, C], dtype=pl.FP32)
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="bad_read"):
+        relay[0:R, :] = pl.sub(x[0:R, :], missing[0:R, :])  # @scalar_origin
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="scalar"):
+        gain = pl.read(relay, [3, 5])  # @scalar_read
+        out[0:R, :] = pl.mul(x[0:R, :], gain)
+    return out
+
+
+@pl.jit
+def relay_defined(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
+    # The corrected twin: stage one writes what stage two reads.
+    relay = pl.create_tensor([R, C], dtype=pl.FP32)
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="good_write"):
+        relay[0:R, :] = pl.mul(x[0:R, :], 2.0)
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="reload"):
+        out[0:R, :] = pl.exp(relay[0:R, :])
+    return out
+
+
 # --- races ---------------------------------------------------------------------------------
 @pl.jit
 def parallel_overlap(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R + 4, C], pl.FP32]]):
     for i in pl.parallel(2):
         with pl.at(level=pl.Level.CORE_GROUP, name_hint="rows"):
             out[i * 8 : i * 8 + 12, :] = pl.slice(x, [12, C], [0, 0])  # @race
+    return out
+
+
+@pl.jit
+def parallel_overlap_in_scratch(
+    x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]
+):
+    staging = pl.create_tensor(
+        [R + 4, C],
+        dtype=pl.FP32,
+    )
+    for i in pl.parallel(2):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="stage_rows"):
+            staging[i * 8 : i * 8 + 12, :] = pl.slice(x, [12, C], [0, 0])  # @scratch_race
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="copy_out"):
+        out[0:R, :] = staging[0:R, :]
     return out
 
 

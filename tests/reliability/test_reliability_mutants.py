@@ -1,0 +1,156 @@
+"""Detectors hold on real kernels: seeded mutations of the current kernel files are caught.
+
+Each fixture in tests/reliability/mutants/ names a kernel, a one-line textual mutation (an
+off-by-one slice bound, overlapping pl.parallel writes, a read of a never-written buffer, a tile
+grown past UB), a configuration and the plsim exception that must catch it. The mutant is made
+from the kernel's text at test time, so it tracks the real kernel; the error must name the
+mutated statement's file:line, and the unmutated kernel must pass the same configuration.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+import plsim
+from golden import registry
+from golden.case import CaseConfig
+from golden.inputs import copy_values
+from golden.runner import run_case
+from models.deepseek_v4 import compressor_case, indexer_case
+
+MUTANTS = Path(__file__).parent / "mutants"
+FIXTURES = sorted(MUTANTS.glob("*.json"))
+KERNELS = {
+    "indexer": (indexer_case, "indexer", "deepseek_v4.indexer"),
+    "indexer_compressor": (
+        compressor_case,
+        "indexer_compressor",
+        "deepseek_v4.indexer_compressor",
+    ),
+}
+DETECTORS = {
+    "OutOfBoundsError": plsim.OutOfBoundsError,
+    "RaceError": plsim.RaceError,
+    "UninitializedReadError": plsim.UninitializedReadError,
+    "CapacityError": plsim.CapacityError,
+}
+
+
+def mutate(source: str, spec: dict, fixture: str) -> tuple[str, int]:
+    """``source`` with the fixture's one-line mutation applied, and the mutated line number."""
+    lines = source.splitlines(keepends=True)
+    pattern = re.compile(spec["find"])
+    hits = [i for i, line in enumerate(lines) if pattern.search(line.rstrip("\n"))]
+    occurrence = spec.get("occurrence")
+    if occurrence is None and len(hits) != 1:
+        pytest.fail(
+            f"mutant {fixture}: 'find' {spec['find']!r} matches {len(hits)} lines of the current "
+            f"{spec['kernel']}.py (lines {[h + 1 for h in hits]}); it must match exactly one. "
+            "Update the fixture to the same bug in the current kernel."
+        )
+    if occurrence is not None and not 1 <= occurrence <= len(hits):
+        pytest.fail(
+            f"mutant {fixture}: occurrence {occurrence} of {spec['find']!r} requested, the "
+            f"current {spec['kernel']}.py has {len(hits)}. Update the fixture."
+        )
+    index = hits[(occurrence or 1) - 1]
+    body = lines[index].rstrip("\n")
+    mutated = pattern.sub(spec["replace"], body, count=1)
+    assert mutated != body, f"mutant {fixture}: the replacement changes nothing"
+    lines[index] = mutated + "\n"
+    return "".join(lines), index + 1
+
+
+def statement_span(source: str, line: int) -> range:
+    """Lines of the innermost simple statement containing ``line`` (a multi-line call)."""
+    best = None
+    for node in ast.walk(ast.parse(source)):
+        simple = isinstance(node, ast.stmt) and not hasattr(node, "body")
+        inside = simple and node.lineno <= line <= (node.end_lineno or node.lineno)
+        if inside and (best is None or node.lineno >= best.lineno):
+            best = node
+    assert best is not None, f"no statement at line {line}"
+    return range(best.lineno, (best.end_lineno or best.lineno) + 1)
+
+
+@cache
+def case_inputs(kernel: str, config_items: tuple, rotate: bool | None) -> tuple[CaseConfig, dict]:
+    case_module = KERNELS[kernel][0]
+    config = case_module.resolve_config(CaseConfig(**dict(config_items)))
+    if kernel == "indexer_compressor":
+        return config, case_module.make_inputs(config, rotate=bool(rotate))
+    return config, case_module.make_inputs(config)
+
+
+def load_spec(path: Path) -> dict:
+    spec = json.loads(path.read_text())
+    assert spec["kernel"] in KERNELS, f"{path.name}: unknown kernel {spec['kernel']!r}"
+    assert spec["expect"] in DETECTORS, f"{path.name}: unknown detector {spec['expect']!r}"
+    return spec
+
+
+def test_every_detector_has_a_mutant_of_a_real_kernel():
+    kinds = {load_spec(p)["expect"] for p in FIXTURES}
+    assert kinds == set(DETECTORS), f"detectors without a mutant: {set(DETECTORS) - kinds}"
+    assert {load_spec(p)["kernel"] for p in FIXTURES} == set(KERNELS)
+
+
+@pytest.mark.parametrize("fixture", FIXTURES, ids=lambda p: p.stem)
+def test_mutant_is_caught_at_the_mutated_line(fixture, tmp_path, request):
+    spec = load_spec(fixture)
+    if spec.get("xfail"):  # only while a REQUESTS.md entry to the plsim owner is open
+        request.applymarker(pytest.mark.xfail(strict=True, reason=f"waiting on {spec['xfail']}"))
+    case_module, kernel_name, _ = KERNELS[spec["kernel"]]
+    source = Path(case_module.KERNEL_FILE).read_text()
+    mutated, line = mutate(source, spec, fixture.name)
+    path = tmp_path / f"{spec['kernel']}.py"
+    path.write_text(mutated)
+    kernel = getattr(plsim.load(path), kernel_name)
+    _, inputs = case_inputs(
+        spec["kernel"], tuple(sorted(spec["config"].items())), spec.get("rotate")
+    )
+    with pytest.raises(plsim.SimError) as err:
+        plsim.run(kernel, **copy_values(inputs))
+    message = str(err.value)
+    assert isinstance(err.value, DETECTORS[spec["expect"]]), (
+        f"{fixture.name}: expected {spec['expect']}, got {type(err.value).__name__}: {message}"
+    )
+    span = statement_span(mutated, line)
+    named = [int(n) for n in re.findall(rf"{re.escape(path.name)}:(\d+)", message)]
+    assert any(n in span for n in named), (
+        f"{fixture.name}: the message should point at {path.name}:{line} "
+        f"(statement lines {span.start}..{span.stop - 1}): {message}"
+    )
+    for text in spec["message_contains"]:
+        assert text in message, (fixture.name, text, message)
+
+
+@pytest.mark.parametrize("fixture", FIXTURES, ids=lambda p: p.stem)
+def test_unmutated_kernel_passes_the_mutant_configuration(fixture):
+    spec = load_spec(fixture)
+    case_module, _, case_name = KERNELS[spec["kernel"]]
+    config, inputs = case_inputs(
+        spec["kernel"], tuple(sorted(spec["config"].items())), spec.get("rotate")
+    )
+    if spec["kernel"] == "indexer_compressor" and not spec.get("rotate"):
+        # The registered case always rotates: run the kernel and compare with the golden here.
+        values = copy_values(inputs)
+        plsim.run(plsim.load(case_module.KERNEL_FILE).indexer_compressor, **values)
+        expected = case_module.golden(copy_values(inputs), config)
+        for name, compare in case_module.comparisons(config).items():
+            result = compare(
+                values[name],
+                expected[name],
+                actual_outputs=values,
+                expected_outputs=expected,
+                inputs=copy_values(inputs),
+            )
+            assert result.passed, (fixture.name, name, result.message)
+    else:
+        assert run_case(registry.get_case(case_name), config).passed, fixture.name
