@@ -73,7 +73,7 @@ ROPE_PAIRS_FP32 = ROPE_PAIRS * 1.0  # the same count as an FP32 tile operand
 # load are live at once in the quant chain (~120 KiB), inside the 184 KiB UB.
 QR_QUANT_ROWS = 8
 # Most token rows per projection task: up to 64 tokens (B*S <= 64) read each weight block once;
-# the INT32/FP32 accumulators below stay at or under 64 KiB of the 128 KiB L0C.
+# the INT32/FP32 accumulators below stay at or under 32 KiB (UB ring, see QPROJ_ACC_ELEMS).
 PROJ_MAX_ROWS = 64
 # Cube fractal M0: projection token tiles are the token count rounded up to 16 rows (T = 1 ->
 # 16 rows, not 64), so a decode token does not pay for 64 padded rows of cube work.
@@ -82,9 +82,10 @@ CUBE_M = 16
 # INT8 fractal).
 QPROJ_K_TILE = 128
 # wq_b N tile: the INT32 accumulator [rows rounded up to 32 (a2a3 INT32 L0C row alignment), N]
-# fills 64 KiB of L0C: N = 512 for up to 32 token rows (16 tasks over H*Dh = 8192, one wave on
-# the 24 AICs), N = 256 for 33..64 rows.
-QPROJ_ACC_ELEMS = 16384
+# is at most 32 KiB: N = 256 for up to 32 token rows, N = 128 for 33..64 rows. The bound is the
+# UB, not L0C: the vector dequant pops the accumulator through the cube->vector ring, 2 slots of
+# the whole tile reserved in UB before its FP32 copies (64 KiB tiles would need 2 x 64 + 64 KiB).
+QPROJ_ACC_ELEMS = 8192
 ACC_INT32_ROW_ALIGN = 32  # a2a3 L0C stores INT32 accumulators in 32-row blocks
 # weights_proj K tile: [64, 256] BF16 (32 KiB) in L0A and [256, 64] BF16 (32 KiB) in L0B.
 WEIGHTS_K_TILE = 256

@@ -116,15 +116,13 @@ def project_part(
     partial_column: pl.Scalar[pl.INT32],
     k_begin: pl.Scalar[pl.INT32],
     k_end: pl.Scalar[pl.INT32],
+    T: pl.Scalar[pl.INT32],
+    token_tile: pl.Scalar[pl.INT32],
 ):
     """partial[partial_row + t, partial_column + n] = sum over k in [k_begin, k_end) of
-    x_tokens[t, k] * weight[k, weight_column + n] (n < PROJ_N_TILE), FP32, in K_CHUNK order;
-    returns ``partial``. Call inside a cube scope."""
-    T = x_tokens.shape[0]
-    # Token tile, folded at specialization from the token count: the fewest tiles of at most
-    # PROJ_MAX_ROWS rows, each rounded up to the 16-row cube fractal (T = 1 -> 16 rows).
-    token_tiles = (T + PROJ_MAX_ROWS - 1) // PROJ_MAX_ROWS
-    token_tile = ((T + token_tiles - 1) // token_tiles + CUBE_M - 1) // CUBE_M * CUBE_M
+    x_tokens[t, k] * weight[k, weight_column + n] (t < T, n < PROJ_N_TILE), FP32, in K_CHUNK
+    order, in token tiles of ``token_tile`` rows (a constant folded by the caller from entry
+    shapes); returns ``partial``. Call inside a cube scope."""
     for t0 in pl.range(0, T, token_tile):
         token_rows = pl.min(token_tile, T - t0)
         x_chunk = pl.slice(
@@ -324,6 +322,11 @@ def compress_step(
     # one cube task per (128-column block of [wkv | wgate], K part); K part p covers the
     # K_CHUNK chunks [p * chunks / K_SPLIT, (p + 1) * chunks / K_SPLIT).
     chunks = D // K_CHUNK
+    # Token tile, folded at specialization from the entry's x.shape: the fewest tiles of at most
+    # PROJ_MAX_ROWS rows, each rounded up to the 16-row cube fractal (T = 1 -> 16 rows). It is
+    # computed here, from a parameter's shape, because the JIT folds .shape only on parameters.
+    token_tiles = (T + PROJ_MAX_ROWS - 1) // PROJ_MAX_ROWS
+    token_tile = ((T + token_tiles - 1) // token_tiles + CUBE_M - 1) // CUBE_M * CUBE_M
     for part in pl.parallel(K_SPLIT):
         k_begin = part * chunks // K_SPLIT * K_CHUNK
         k_end = (part + 1) * chunks // K_SPLIT * K_CHUNK
@@ -331,12 +334,13 @@ def compress_step(
             with pl.at(level=pl.Level.CORE_GROUP, name_hint="kv_gate_projection"):
                 if n0 < COMPRESS_STATE_WIDTH:
                     proj_partial = project_part(
-                        x_tokens, wkv, n0, proj_partial, part * T, n0, k_begin, k_end
-                    )
+                        x_tokens, wkv, n0, proj_partial, part * T, n0, k_begin, k_end,
+                        T, token_tile,
+                    )  # fmt: skip
                 else:
                     proj_partial = project_part(
                         x_tokens, wgate, n0 - COMPRESS_STATE_WIDTH,
-                        proj_partial, part * T, n0, k_begin, k_end,
+                        proj_partial, part * T, n0, k_begin, k_end, T, token_tile,
                     )  # fmt: skip
 
     # Stages 2..: tokens in order, each at its own position.
