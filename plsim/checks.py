@@ -13,19 +13,25 @@ space it occupies on the device, from how it was produced and used:
 - loaded from GM and used only as a matmul operand: L1 (Mat). The compiler auto-tiles the
   L0A/L0B operand buffers from L1, so L0A/L0B are not checked here;
 - everything else (loaded and used by vector ops or stored, produced by vector ops, in-core
-  ``pl.create_tensor``): UB (Vec); a vector-produced tile also used as a matmul operand is
-  copied to L1 and counts in Mat as well.
+  ``pl.create_tensor``): UB (Vec); a vector-produced tile also used as a matmul operand reaches
+  the cube through the vector->cube ring in L1 (Mat), counted by ``cross_core_rings``.
 
 A tile is live from its creation to its last use (as an operand, a view source or a store
 source). Its buffer is free for the result of the op that uses it last (liveness-based reuse),
 and a tile that is never used takes no buffer (dead code is removed by the compiler). The peak
 of simultaneously live bytes per space must fit the space; with ``pl.split(UP_DOWN or
 LEFT_RIGHT)`` each AIV lane holds half of the vector working set.
+
+Cross-core ring buffers (see ``cross_core_rings``): a scope with matmul results read by vector
+ops, or vector-made tiles used as matmul operands, is split by the compiler into an AIC and an
+AIV kernel that hand those tiles over through ring buffers reserved below every other tile.
+The ring bytes are taken off the space first; the crossing tile itself lives in a ring slot.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -97,8 +103,8 @@ def _spaces(tile, platform: Platform) -> tuple[str, ...]:
         if tile.used_cube:
             return ("Vec", "Mat")
         return ("Vec",)
-    if tile.used_cube:
-        return ("Vec", "Mat")
+    # A vector-made tile used as a matmul operand is pushed to the cube, which pops it into a
+    # slot of the vector->cube ring in Mat (reserved by cross_core_rings), not a Mat tile.
     return ("Vec",)
 
 
@@ -140,16 +146,96 @@ def _check_alignment(tile) -> None:
         )
 
 
+@dataclass(frozen=True)
+class Ring:
+    """The cube<->vector ring buffer one mixed scope reserves in one memory space."""
+
+    direction: str  # "cube->vector" (in Vec) or "vector->cube" (in Mat)
+    slot_num: int
+    slot_bytes: int
+    slot_tile: object  # the crossing tile (of either direction) that sets slot_bytes
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes reserved at the bottom of the space."""
+        return self.slot_num * self.slot_bytes
+
+
+def _crosses(tile) -> str | None:
+    """Which way a base tile crosses between the AIC and AIV kernels of a mixed scope."""
+    if tile.last_use <= tile.created:
+        return None
+    if tile.origin == "cube" and tile.used_vector:
+        return "cube->vector"
+    if tile.origin in ("vector", "create") and tile.used_cube:
+        return "vector->cube"
+    return None
+
+
+def cross_core_rings(scope: Scope) -> dict[str, Ring]:
+    """Ring buffers the compiler reserves for a mixed scope, by memory space.
+
+    Rule (pypto ``ExpandMixedKernel`` + ``BuildAutomaticPipeSetup`` +
+    ``AllocateMemoryAddr``; hw-native-sys/pypto docs/en/dev/passes/22-expand_mixed_kernel.md
+    "Setup is derived from the split bodies" / "Overriding the slot count", and the
+    AllocateMemoryAddr capacity-check section; PL_SEMANTICS.md section 4.2 and 13.1):
+
+    - A tile crosses cube->vector when a matmul/matmul_acc result (Acc) is read by a vector op
+      (the cube ``tpush_to_aiv``s it, the AIV ``tpop_from_aic``s it), and vector->cube when a
+      tile made by vector ops is a matmul operand. GM loads are not transfers (a tile loaded
+      for both sides is loaded twice) and neither is a GM store of a matmul result (a cube op).
+    - ``slot_size`` = the largest byte size (shape x dtype bytes) over the crossing tiles of
+      BOTH directions; one common slot size serves both rings.
+    - ``slot_num`` = 2 in every direction, or ``pl.cross_core_slot(slot_num=N)`` (or the
+      deprecated ``pl.split(mode, slot_num=N)``) on the scope.
+    - Each used direction reserves ``slot_num x slot_size`` bytes in the CONSUMING core's
+      memory -- cube->vector in Vec (UB), vector->cube in Mat (L1) -- as a leading window that
+      every other tile of that kernel is allocated above. A popped tile occupies a ring slot,
+      so it takes no other buffer on the consumer side.
+    - The slot holds the FULL crossing tile even under ``pl.split(UP_DOWN/LEFT_RIGHT)`` (each
+      lane finds its band inside the slot), so the ring is not halved; only the other vector
+      tiles are (see close_scope). The pypto tutorial's mixed-kernel example confirms it: a
+      [128, 128] FP32 crossing tile with UP_DOWN and slot_num=4 reserves 262144 bytes of Vec.
+
+    Not modelled (so never a false rejection): the pure-synchronisation ring the compiler adds
+    for a cube GM store that a vector load of the same scope reads back, and alignment padding
+    of the ring.
+    """
+    crossing = [(t, _crosses(t)) for t in scope.tiles]
+    crossing = [(t, d) for t, d in crossing if d is not None]
+    if not crossing:
+        return {}
+    slot_tile, _ = max(crossing, key=lambda item: item[0].data.size * item[0].dtype.itemsize)
+    slot_bytes = slot_tile.data.size * slot_tile.dtype.itemsize
+    directions = {d for _, d in crossing}
+    rings = {}
+    if "cube->vector" in directions:
+        rings["Vec"] = Ring("cube->vector", scope.slot_num, slot_bytes, slot_tile)
+    if "vector->cube" in directions:
+        rings["Mat"] = Ring("vector->cube", scope.slot_num, slot_bytes, slot_tile)
+    return rings
+
+
 def close_scope(scope: Scope, platform: Platform) -> None:
-    """Capacity and alignment checks of one finished task."""
+    """Capacity and alignment checks of one finished task: per memory space, the cross-core
+    ring (if any) plus the peak of simultaneously live tiles must fit the space."""
     placed: dict[str, list] = defaultdict(list)
     for tile in scope.tiles:
         for space in _spaces(tile, platform):
             if space == "Vec":
                 _check_alignment(tile)
             placed[space].append(tile)
+    rings = cross_core_rings(scope)
+    for space in rings:
+        placed.setdefault(space, [])
     for space, tiles in placed.items():
         limit = platform.capacity[space]
+        ring = rings.get(space)
+        reserved = ring.nbytes if ring is not None else 0
+        if reserved > limit:
+            _capacity_error(scope, space, limit, reserved, ring.slot_tile, [], ring)
+        if not tiles:
+            continue
         sizes = np.array([t.data.size * t.dtype.itemsize for t in tiles], dtype=np.int64)
         if space == "Vec" and scope.vector_split:
             sizes = (sizes + 1) // 2
@@ -167,24 +253,52 @@ def close_scope(scope: Scope, platform: Platform) -> None:
         running = np.cumsum(deltas[order])
         peak_at = int(np.argmax(running))
         peak = int(running[peak_at])
-        if peak > limit:
+        if reserved + peak > limit:
             when = times[order][peak_at]
             live = [t for t, s, e in zip(tiles, starts, ends) if s <= when < e]
             newest = max(live, key=lambda t: t.created)
-            _capacity_error(scope, space, limit, peak, newest, live)
+            _capacity_error(scope, space, limit, reserved + peak, newest, live, ring)
 
 
 _SPACE_NAMES = {"Vec": "Vec (UB)", "Mat": "Mat (L1)", "Acc": "Acc (L0C)"}
 
 
-def _capacity_error(scope, space, limit, used, tile, live) -> None:
+def _describe(tile) -> str:
+    return f"{list(tile.data.shape)} {tile.dtype.name}"
+
+
+def _ring_note(ring: Ring) -> str:
+    file, line = ring.slot_tile.location
+    what = (
+        "a matmul result read by vector ops"
+        if _crosses(ring.slot_tile) == "cube->vector"
+        else "a vector-made matmul operand"
+    )
+    return (
+        f"; the first {ring.nbytes} bytes are reserved for the {ring.direction} cross-core ring "
+        f"buffer ({ring.slot_num} slots x {ring.slot_bytes} bytes; the slot size is set by the "
+        f"{_describe(ring.slot_tile)} tile at {file.rsplit('/', 1)[-1]}:{line}, {what}) and "
+        "tiles are allocated above it"
+    )
+
+
+def _capacity_error(scope, space, limit, used, tile, live, ring: Ring | None = None) -> None:
     file, line = tile.location
     listing = ", ".join(
-        f"{list(t.data.shape)} {t.dtype.name} ({t.location[1]})"
+        f"{_describe(t)} ({t.location[1]})"
         for t in sorted(live, key=lambda t: -t.data.size * t.dtype.itemsize)[:6]
     )
-    raise errors.CapacityError(
+    message = (
         f"{file}:{line} [scope '{scope.name}']: {_SPACE_NAMES[space]} buffer usage ({used} "
-        f"bytes) exceeds the platform limit ({limit} bytes); live tiles (shape dtype (line)): "
-        f"{listing}"
+        f"bytes) exceeds the platform limit ({limit} bytes)"
     )
+    if ring is not None:
+        message += _ring_note(ring)
+    if live:
+        message += f"; live tiles (shape dtype (line)): {listing}"
+    if ring is not None:
+        message += (
+            "; lower the ring depth with optimizations=[pl.cross_core_slot(slot_num=N)] on "
+            "the pl.at, or shrink the tile that crosses the cube/vector boundary"
+        )
+    raise errors.CapacityError(message)

@@ -12,6 +12,10 @@ from plsim import errors
 _PLSIM_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _INSIDE_PLSIM: dict[Any, bool] = {}  # code object -> defined in plsim (a per-op hot path)
 
+#: Depth of the cube<->vector ring buffers ExpandMixedKernel reserves in a mixed scope when
+#: the scope sets none (pypto ``cross_core_pipe::kDefaultAutoPipeSlotNum``, every direction).
+DEFAULT_CROSS_CORE_SLOT_NUM = 2
+
 
 def kernel_location() -> tuple[str, int]:
     """(file, line) of the innermost kernel-source frame on the stack (the first non-plsim one)."""
@@ -38,6 +42,9 @@ class Scope:
     line: int
     stats: Any = None  # the StageStats of this scope's name_hint
     vector_split: bool = False  # pl.split(UP_DOWN/LEFT_RIGHT): each AIV lane holds half
+    # Ring depth of the cube<->vector transfers: pl.cross_core_slot(slot_num=N) or the
+    # deprecated pl.split(mode, slot_num=N); see checks.cross_core_rings.
+    slot_num: int = DEFAULT_CROSS_CORE_SLOT_NUM
     tiles: list[Any] = field(default_factory=list)  # base tiles created in this task
 
 

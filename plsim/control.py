@@ -14,7 +14,7 @@ from typing import Any
 from plsim import dtypes as dt
 from plsim.checks import RaceTracker, close_scope
 from plsim.context import STATE, Scope, as_dsl_error, dsl, kernel_location
-from plsim.language_types import Level, SplitMode, SplitOption, TaskId
+from plsim.language_types import CrossCoreSlot, Level, SplitMode, SplitOption, TaskId
 from plsim.scalars import Scalar, to_int
 
 
@@ -45,9 +45,7 @@ def open_scope(name: str, optimizations=None) -> Scope:
     stats = rec.stage(name)
     file, line = kernel_location()
     scope = Scope(name=name, task_index=stats.tasks, file=file, line=line, stats=stats)
-    for opt in optimizations or ():
-        if isinstance(opt, SplitOption) and opt.mode != SplitMode.NONE:
-            scope.vector_split = True
+    _apply_optimizations(scope, optimizations)
     stats.tasks += 1
     STATE.scopes.append(scope)
     if rec.progress is not None:
@@ -57,6 +55,30 @@ def open_scope(name: str, optimizations=None) -> Scope:
             exc._plsim_passthrough = True  # the caller's callback failed, not the kernel
             raise
     return scope
+
+
+def _apply_optimizations(scope: Scope, optimizations) -> None:
+    """Record the split mode and cross-core ring depth of a scope's ``optimizations=`` list.
+    ``pl.cross_core_slot`` wins over the deprecated ``pl.split(mode, slot_num=N)`` spelling."""
+    split_slots = None
+    explicit_slots = None
+    for opt in optimizations or ():
+        if isinstance(opt, SplitOption):
+            if opt.mode != SplitMode.NONE:
+                scope.vector_split = True
+            if opt.slot_num is not None:
+                split_slots = opt.slot_num
+        elif isinstance(opt, CrossCoreSlot):
+            explicit_slots = opt.slot_num
+    slots = explicit_slots if explicit_slots is not None else split_slots
+    if slots is None:
+        return
+    if isinstance(slots, bool) or not isinstance(slots, int) or slots < 1:
+        dsl(
+            f"scope '{scope.name}': cross-core slot_num={slots!r}; the ring depth must be a "
+            "positive integer (pl.cross_core_slot(slot_num=N), N >= 1)"
+        )
+    scope.slot_num = slots
 
 
 def pop_scope(scope: Scope) -> None:

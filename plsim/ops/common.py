@@ -48,6 +48,9 @@ def operand(x, op: str, *, cube: bool = False, store: bool = False) -> Tile:
         from plsim.ops.memory_ops import load
 
         x = load(x, [0] * x.ndim, list(x.shape))
+        # The implicit load runs just before this op (same op sequence number): start its
+        # liveness half a step earlier so it counts as used, not as dead code.
+        x.base.created = STATE.seq - 0.5
     if not isinstance(x, Tile):
         dsl(f"pl.{op} expects a tile or tensor operand, got {type(x).__name__} {x!r}")
     base = x.base

@@ -56,3 +56,14 @@ def test_vector_tile_as_left_matmul_operand_is_accepted():
     p = (e / e.sum(axis=1, keepdims=True)).astype(np.float32).astype(BF16).astype(np.float32)
     # v is the identity on the first 32 columns: out is the BF16 softmax, columns 0..31.
     np.testing.assert_allclose(out, p[:, :32], rtol=2**-7)
+
+
+def test_whole_tensor_matmul_operand_counts_in_l1():
+    x = np.ones((16, 1024), BF16)
+    w = np.ones((1024, 256), BF16)
+    with pytest.raises(
+        plsim.CapacityError, match=r"Mat \(L1\) buffer usage \(557056 bytes\)"
+    ) as info:
+        plsim.run(K.whole_tensor_operand_over_l1, x, w, np.zeros((16, 256), np.float32))
+    assert marked_line(FILE, "whole_operand") in str(info.value)
+    assert "[1024, 256] BF16" in str(info.value)

@@ -69,3 +69,15 @@ def softmax_feeds_matmul(
         p = pl.row_expand_div(e, pl.row_sum(e))
         out[:, :] = pl.matmul(pl.cast(p, pl.BF16, mode="rint"), v[:, :], out_dtype=pl.FP32)
     return out
+
+
+@pl.jit
+def whole_tensor_operand_over_l1(
+    x: pl.Tensor[[16, 1024], pl.BF16], w: pl.Tensor[[1024, 256], pl.BF16],
+    out: pl.Out[pl.Tensor[[16, 256], pl.FP32]],
+):  # fmt: skip
+    """Illegal: a GM tensor passed whole as a matmul operand is loaded to L1 like a slice;
+    512 KiB of w plus 32 KiB of x overflow the 512 KiB L1."""
+    with pl.at(level=LEVEL, name_hint="whole_operand"):
+        out[:, :] = pl.matmul(x[:, :], w, out_dtype=pl.FP32)  # @whole_operand
+    return out
