@@ -60,8 +60,9 @@ class InlineFunction(KernelFunction):
             if "positional argument" in str(exc):
                 dsl(f"call to inline function {self.fn.__name__}: {exc}")
             raise
-        if value is None:
-            dsl(f"inline function {self.fn.__name__} must return a value")
+        # A body without `return` is legal when the call is a statement whose effect is its
+        # writes through aliased parameters (pypto-lib's rmsnorm.py _rms_norm_full_tile does
+        # this and compiles); the specializer splices the body and there is no value to bind.
         return value
 
 

@@ -114,6 +114,9 @@ write = _mem.write
 fillpad = _mem.fillpad
 set_validshape = _mem.set_validshape
 concat = _mem.concat
+load = _mem.tile_load
+store = _mem.tile_store
+create_tile = _mem.create_tile
 
 # --- compute -------------------------------------------------------------------------------
 cast = _cast.cast
@@ -140,9 +143,15 @@ scatter = _sg.scatter
 
 
 def _reduction(op: str, axis: int, name: str, doc: str):
-    """The ``pl.<name>(x)`` reduction: ``op`` over the valid cells along ``axis``."""
+    """The ``pl.<name>(x, tmp_tile=None)`` reduction: ``op`` over the valid cells along ``axis``.
 
-    def fn(x):
+    The tile form takes a caller-owned scratch tile (pypto unified_ops: same dtype and rank,
+    every dimension at least the input's); it has no effect on the result.
+    """
+
+    def fn(x, tmp_tile=None):
+        if tmp_tile is not None:
+            _re.check_scratch(x, tmp_tile, name)
         return _re.reduce(op, x, axis, name)
 
     fn.__name__ = fn.__qualname__ = name
@@ -213,9 +222,7 @@ tile = types.SimpleNamespace(
     MaskPattern=GatherMaskPattern,
     dim=_mem.tensor_dim,
     ci=arange,
-    create=create_tensor,
-    load=lambda tensor, offsets, shapes, **kw: slice(tensor, shapes, offsets, **kw),
-    store=lambda tile_value, offsets, tensor: assemble(tensor, tile_value, offsets),
+    create=create_tile,
 )
 tensor = types.SimpleNamespace(
     **_OPS,

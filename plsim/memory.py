@@ -13,6 +13,7 @@ import numpy as np
 
 from plsim import dtypes as dt
 from plsim.context import STATE, kernel_location
+from plsim.language_types import DynamicDim
 
 
 def poison_value(dtype: dt.DType):
@@ -195,6 +196,20 @@ class GMTensor:
         except ValueError:
             return None
         return GMTensor(self.buf, self.offset, shape, tuple(view.strides))
+
+    def bind_dynamic(self, axis, dim) -> None:
+        """``t.bind_dynamic(axis, pl.dynamic(...))``: mark axis ``axis`` as the dynamic dim.
+
+        A compile-time marker for the JIT's specialization (the size is whatever the caller
+        passes); it has no effect on values, so plsim only checks its arguments.
+        """
+        if isinstance(axis, bool) or not isinstance(axis, int) or not 0 <= axis < self.ndim:
+            raise TypeError(
+                f"bind_dynamic axis: got {axis!r}; allowed an int in 0..{self.ndim - 1} "
+                f"(the tensor has shape {list(self.shape)})"
+            )
+        if not isinstance(dim, DynamicDim):
+            raise TypeError(f"bind_dynamic dim: got {dim!r}; allowed a pl.dynamic(name) marker")
 
     def __repr__(self) -> str:
         return f"GMTensor({self.buf.name}, shape={list(self.shape)}, {self.dtype!r})"

@@ -70,7 +70,11 @@ def _product_poison(a: Tile, b: Tile, a_trans, b_trans, k: int, shape):
     return union(shape, rows, cols)
 
 
-def _check_out(name: str, out_dtype, acc_dtype) -> None:
+def _check_out(name: str, out_dtype, acc_dtype, operand_dtype=None) -> None:
+    if out_dtype is None and operand_dtype is acc_dtype:
+        # FP32 x FP32: the default IR type Promote(lhs, rhs) is FP32, the accumulator dtype,
+        # so nothing is ambiguous (PL_SEMANTICS §11.1; pypto-lib examples/intermediate/gemm.py).
+        return
     if out_dtype is None:
         dsl(
             f"pl.{name} without out_dtype: pass out_dtype={acc_dtype!r} (the IR default is "
@@ -88,8 +92,13 @@ def matmul(lhs, rhs, out_dtype=None, a_trans=False, b_trans=False, c_matrix_nz=F
     del c_matrix_nz
     begin("matmul")
     product, acc_dtype, valid, poison = _operands("matmul", lhs, rhs, a_trans, b_trans)
-    _check_out("matmul", out_dtype, acc_dtype)
+    _check_out("matmul", out_dtype, acc_dtype, _operand_dtype(lhs))
     return result(product, acc_dtype, valid, "cube", poison, *_tiles(lhs, rhs))
+
+
+def _operand_dtype(x):
+    """The element dtype of a matmul operand (tile or GM tensor)."""
+    return getattr(x, "dtype", None)
 
 
 def _tiles(*values):

@@ -751,6 +751,83 @@ def concat(a, b):
     return result(data, a.dtype, valid, "vector", poison, a, b)
 
 
+def tile_load(
+    tensor, offsets, shapes, valid_shapes=None, target_memory=None, transpose=False
+) -> Tile:
+    """pl.load / pl.tile.load(tensor, offsets, shapes, valid_shapes=None, target_memory=Vec,
+    transpose=False): copy a GM window into a tile (valid_shapes marks the valid rectangle).
+
+    ``target_memory`` is not modelled: plsim places each tile by how it is used when its scope
+    closes. ``transpose`` (only for Mat/L1 targets) yields the [cols, rows] tile.
+    """
+    if not STATE.scopes:
+        dsl(
+            "misplaced tile op pl.load: tile ops must be inside an InCore scope (pl.at, a "
+            "pl.spmd body or a @pl.jit.incore function), not in orchestration"
+        )
+    if not isinstance(tensor, GMTensor):
+        dsl(f"pl.load source must be a GM tensor, got {type(tensor).__name__}")
+    shapes = [to_int(n, "pl.load shapes") for n in shapes]
+    offsets = [to_int(o, "pl.load offsets") for o in offsets]
+    if len(shapes) != tensor.ndim or len(offsets) != tensor.ndim:
+        dsl(
+            f"pl.load needs one offset and one shape per axis of the rank-{tensor.ndim} source, "
+            f"got offsets {offsets} and shapes {shapes}"
+        )
+    if transpose:
+        if getattr(target_memory, "name", None) != "Mat":
+            dsl("pl.load(transpose=True) is only supported with target_memory=pl.MemorySpace.Mat")
+        if tensor.ndim != 2:
+            dsl(f"pl.load(transpose=True) needs a 2-D source, got rank {tensor.ndim}")
+    STATE.seq += 1
+    tile = load(tensor, offsets, shapes, valid=valid_shapes)
+    if transpose:
+        tile.data = np.ascontiguousarray(tile.data.T)
+        tile.valid = tuple(reversed(tile.valid))
+        if tile.poison is not None:
+            tile.poison = np.ascontiguousarray(tile.poison.T)
+    return tile
+
+
+def tile_store(tile, offsets, output_tensor, shapes=None):
+    """pl.store / pl.tile.store(tile, offsets, output_tensor, shapes=None): write the tile's
+    valid rectangle into the GM tensor at ``offsets``; returns the tensor.
+
+    ``shapes`` is the ND partition shape; the valid rectangle must fit inside it.
+    """
+    if not isinstance(tile, Tile):
+        dsl(f"pl.store source must be a tile, got {type(tile).__name__}")
+    if not isinstance(output_tensor, GMTensor):
+        dsl(f"pl.store target must be a GM tensor, got {type(output_tensor).__name__}")
+    if not STATE.scopes:
+        dsl("misplaced tile op pl.store: tile ops must be inside an InCore scope")
+    offsets = [to_int(o, "pl.store offsets") for o in offsets]
+    if len(offsets) != output_tensor.ndim:
+        dsl(
+            f"pl.store needs one offset per axis of the rank-{output_tensor.ndim} target, "
+            f"got {offsets}"
+        )
+    extents = None
+    if shapes is not None:
+        extents = [to_int(n, "pl.store shapes") for n in shapes]
+        if len(extents) != output_tensor.ndim:
+            dsl(f"pl.store shapes {extents} must have one extent per target axis")
+    _assemble(output_tensor, tile, offsets, (), extents)
+    return output_tensor
+
+
+def create_tile(shape, dtype=dt.FP32, target_memory=None):
+    """pl.create_tile / pl.tile.create(shape, dtype, target_memory=Vec): an uninitialised
+    tile (its cells are undefined until written); InCore only."""
+    del target_memory  # placement is inferred from use when the scope closes
+    if not STATE.scopes:
+        dsl(
+            "misplaced tile op pl.create_tile: tiles exist only inside an InCore scope; use "
+            "pl.create_tensor for a GM buffer in orchestration"
+        )
+    return create_tensor(shape, dtype)
+
+
 def tensor_dim(t, axis):
     """pl.tensor.dim(t, axis): an INDEX scalar."""
     axis = to_int(axis, "pl.tensor.dim axis")
@@ -763,6 +840,7 @@ __all__ = [
     "check_poison",
     "concat",
     "create_tensor",
+    "create_tile",
     "fillpad",
     "full",
     "load",
@@ -774,5 +852,7 @@ __all__ = [
     "subscript",
     "subscript_assign",
     "tensor_dim",
+    "tile_load",
+    "tile_store",
     "write",
 ]

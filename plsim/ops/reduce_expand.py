@@ -42,6 +42,25 @@ def reduce(op: str, x, axis: int, name: str) -> Tile:
     return result(data, a.dtype, out_valid, "vector", poison, a)
 
 
+def check_scratch(x, tmp, name: str) -> None:
+    """Check a reduction's scratch tile: a tile with the input's dtype and rank, and every
+    dimension at least the input's (pypto unified_ops row reductions); it counts as used."""
+    if not isinstance(tmp, Tile):
+        dsl(f"pl.{name} tmp_tile must be a tile (pl.create_tile), got {type(tmp).__name__}")
+    if isinstance(x, Tile):
+        if tmp.dtype is not x.dtype or tmp.ndim != x.ndim:
+            dsl(
+                f"pl.{name} tmp_tile is a {list(tmp.shape)} {tmp.dtype.name} tile; it must have "
+                f"the input's dtype {x.dtype.name} and rank {x.ndim}"
+            )
+        if any(t < n for t, n in zip(tmp.shape, x.shape)):
+            dsl(
+                f"pl.{name} tmp_tile shape {list(tmp.shape)} is smaller than the input "
+                f"{list(x.shape)} on some axis; every dimension must be at least the input's"
+            )
+    operand(tmp, name)
+
+
 def _expand(kind: str, op: str, x, v) -> Tile:
     name = f"{kind}_expand_{op}"
     begin(name)
