@@ -29,3 +29,7 @@ class DSLError(SimError):
 
 class ArgumentError(SimError, ValueError):
     """A bad argument to plsim.run (wrong count, shape, dtype, layout or scalar value)."""
+
+
+class DSLWarning(UserWarning):
+    """Legal pypto whose meaning is unsettled in the sources; plsim states the reading it takes."""

@@ -1,13 +1,16 @@
 """pl.matmul / pl.matmul_acc (PL_SEMANTICS §11): same operand dtypes, exact INT8 -> INT32,
-float -> FP32 accumulation, K % 16 == 0, out_dtype equal to the accumulator dtype."""
+float -> FP32 accumulation, K % 16 == 0; the value is the accumulator whatever out_dtype says."""
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 
 from plsim import dtypes as dt
 from plsim import numerics
-from plsim.context import STATE, dsl
+from plsim.context import STATE, dsl, where
+from plsim.errors import DSLWarning
 from plsim.memory import Tile
 from plsim.ops.common import begin, operand, result, union
 
@@ -71,20 +74,30 @@ def _product_poison(a: Tile, b: Tile, a_trans, b_trans, k: int, shape):
 
 
 def _check_out(name: str, out_dtype, acc_dtype, operand_dtype=None) -> None:
+    """Tensor-level matmuls accept any out_dtype (PL_SEMANTICS §11.1): the type checker makes it
+    the IR result type, the lowering ignores it and the value is the FP32/INT32 accumulator.
+    plsim follows the §11.1 sim rule (keep the accumulator; round only on a narrower store or an
+    explicit cast) and warns where the IR type and that value disagree."""
     if out_dtype is None and operand_dtype is acc_dtype:
         # FP32 x FP32: the default IR type Promote(lhs, rhs) is FP32, the accumulator dtype,
         # so nothing is ambiguous (PL_SEMANTICS §11.1; pypto-lib examples/intermediate/gemm.py).
         return
     if out_dtype is None:
-        dsl(
-            f"pl.{name} without out_dtype: pass out_dtype={acc_dtype!r} (the IR default is "
-            "Promote(lhs, rhs), which disagrees with the FP32/INT32 accumulator)"
+        problem = (
+            f"pl.{name} without out_dtype: the IR type is Promote(lhs, rhs) = {operand_dtype!r}"
         )
-    if out_dtype is not acc_dtype:
-        dsl(
-            f"pl.{name} out_dtype={out_dtype!r} is not the accumulator dtype {acc_dtype!r}; "
-            "matmul results are FP32 (float operands) or INT32 (INT8); pl.cast afterwards"
-        )
+    elif out_dtype is not acc_dtype:
+        problem = f"pl.{name} out_dtype={out_dtype!r}"
+    else:
+        return
+    warnings.warn(
+        DSLWarning(
+            f"{where()}: {problem}, but the value is the {acc_dtype!r} accumulator; plsim keeps "
+            f"{acc_dtype!r} and rounds only on a narrower store or an explicit pl.cast "
+            f"(PL_SEMANTICS §11.1, §16.3). Pass out_dtype={acc_dtype!r} to say so."
+        ),
+        stacklevel=2,
+    )
 
 
 def matmul(lhs, rhs, out_dtype=None, a_trans=False, b_trans=False, c_matrix_nz=False):

@@ -30,7 +30,6 @@ CASES = [
      "misplaced tensor op"),
     ("parallel_in_core", "parallel_in_core", "par", plsim.DSLError, "orchestration-only"),
     ("slice_step", "step", "step", plsim.DSLError, "slice steps"),
-    ("matmul_default_dtype", "no_out_dtype", "mm_default", plsim.DSLError, "out_dtype"),
     ("matmul_mixed_dtypes", "mixed", "mm_mixed", plsim.DSLError, "identical"),
     ("same_dtype_cast", "same_cast", "cast", plsim.DSLError, "same-dtype"),
     ("row_vector_broadcast", "row_bcast", "bcast", plsim.DSLError, "col_expand"),
@@ -81,3 +80,16 @@ def test_unroll_needs_constant_bounds():
     with pytest.raises(plsim.DSLError, match="literals") as info:
         plsim.run(K.unroll_runtime_bound, _x(), np.array([2], np.int32), _x())
     assert marked_line(FILE, "unroll_runtime") in str(info.value)
+
+
+def test_bf16_matmul_without_out_dtype_is_legal_and_keeps_the_fp32_accumulator():
+    """The compiler accepts it (PL_SEMANTICS §11.1: IR type Promote = BF16, value the FP32
+    accumulator); plsim runs it, warns naming the line, and stores the FP32 sums exactly."""
+    # small multiples of 1/8: exact in BF16, so the kernel's cast cannot round
+    x = ((np.arange(16 * 64, dtype=np.float32).reshape(16, 64) % 17) - 8) / 8
+    out = np.zeros((16, 16), np.float32)
+    with pytest.warns(plsim.DSLWarning, match="out_dtype") as record:
+        plsim.run(K.matmul_default_dtype, x, out)
+    assert marked_line(FILE, "no_out_dtype") in str(record[0].message)
+    a = x.astype(ml_dtypes.bfloat16).astype(np.float64)
+    np.testing.assert_array_equal(out, (a @ a.T).astype(np.float32))

@@ -56,8 +56,6 @@ RUN_TIME = [
      lambda: (np.ones((R, C), np.float32), _bf16((R, C)), np.zeros((R, C), np.float32))),
     ("mixed_matmul", "mixed_mm", "mixed_mm",
      lambda: (_bf16((R, 32)), np.ones((32, 32), np.float16), np.zeros((R, 32), np.float32))),
-    ("matmul_wrong_out", "mm_out", "bf16_out",
-     lambda: (_bf16((R, 32)), _bf16((32, 32)), _bf16((R, 32)))),
     ("matmul_k_not_16", "k16", "k40",
      lambda: (_bf16((R, 40)), _bf16((40, 32)), np.zeros((R, 32), np.float32))),
     ("same_dtype_cast", "samecast", "recast", _args),
@@ -82,3 +80,19 @@ def test_explicit_col_expand_is_the_accepted_form():
     out = np.zeros((R, C), np.float32)
     plsim.run(K.row_broadcast_explicit, x, r, out)
     assert np.array_equal(out, x * r)
+
+
+def test_bf16_out_dtype_matmul_keeps_the_accumulator_and_rounds_on_the_bf16_store():
+    """Tensor-level matmul accepts out_dtype=BF16 (PL_SEMANTICS §11.1); the value is the FP32
+    accumulator, rounded to nearest-even only by the store into the BF16 tensor (FIXPIPE)."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((R, 32)).astype(ml_dtypes.bfloat16)
+    w = rng.standard_normal((32, 32)).astype(ml_dtypes.bfloat16)
+    out = np.zeros((R, 32), ml_dtypes.bfloat16)
+    with pytest.warns(plsim.DSLWarning, match=r"out_dtype=pl\.BF16") as record:
+        plsim.run(K.matmul_wrong_out, x, w, out)
+    assert marked_line(FILE, "mm_out") in str(record[0].message)
+    fp32_sums = (x.astype(np.float64) @ w.astype(np.float64)).astype(np.float32)
+    np.testing.assert_array_equal(
+        out.view(np.uint16), fp32_sums.astype(ml_dtypes.bfloat16).view(np.uint16)
+    )

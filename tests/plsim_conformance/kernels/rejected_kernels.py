@@ -84,6 +84,7 @@ def slice_step(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.F
     return out
 
 
+# Legal (accepted with a DSLWarning): kept here because the rejection tests share its fixture.
 @pl.jit
 def matmul_default_dtype(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, R], pl.FP32]]):
     with pl.at(level=LEVEL, name_hint="mm_default"):
