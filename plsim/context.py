@@ -59,6 +59,7 @@ class State:
         self.recorder: Any = None
         self.scopes: list[Scope] = []
         self.block_indices: list[Any] = []
+        self.block_counts: list[int] = []  # block count of each enclosing pl.spmd
         self.race_trackers: list[Any] = []
         self.loop_carries: list[Any] = []
         self.seq = 0

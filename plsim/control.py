@@ -172,6 +172,7 @@ class Spmd:
                 tracker.iteration = i
                 scope = open_scope(self.name, self.optimizations)
                 STATE.block_indices.append(i)
+                STATE.block_counts.append(self.count)
                 try:
                     yield TaskId() if with_form else Scalar(i, dt.INDEX)
                 finally:
@@ -179,6 +180,7 @@ class Spmd:
                     # later run: touch only this loop's own entries.
                     if STATE.block_indices and STATE.scopes and STATE.scopes[-1] is scope:
                         STATE.block_indices.pop()
+                        STATE.block_counts.pop()
                     pop_scope(scope)
                 finish_scope(scope)
         finally:
@@ -197,6 +199,37 @@ def get_block_idx() -> Scalar:
     if not STATE.block_indices:
         dsl("pl.tile.get_block_idx() outside a pl.spmd body")
     return Scalar(STATE.block_indices[-1], dt.INDEX)
+
+
+def get_block_num() -> Scalar:
+    """pl.tile.get_block_num(): the block count N of the enclosing pl.spmd(N) (INDEX).
+
+    pypto documents it as the total number of blocks of the current SPMD task; like
+    get_block_idx it is only meaningful inside a pl.spmd body.
+    """
+    if not STATE.block_counts:
+        dsl("pl.tile.get_block_num() outside a pl.spmd body")
+    return Scalar(STATE.block_counts[-1], dt.INDEX)
+
+
+def get_subblock_idx() -> Scalar:
+    """pl.tile.get_subblock_idx(): the AIV lane (0 or 1) running the vector code (INDEX).
+
+    plsim executes a scope's vector code once, as one lane that owns the whole tile (the
+    unsplit program). That is lane 0 of a scope without a vector split, so the value is 0. In a
+    scope with pl.split(UP_DOWN/LEFT_RIGHT) the compiler halves the tiles per lane; a kernel
+    indexing by lane there cannot be run faithfully as one lane, so it is rejected.
+    """
+    if not STATE.scopes:
+        dsl("pl.tile.get_subblock_idx() outside an InCore scope")
+    scope = STATE.scopes[-1]
+    if scope.vector_split:
+        dsl(
+            f"pl.tile.get_subblock_idx() in scope '{scope.name}' with a vector split "
+            "(pl.split(UP_DOWN/LEFT_RIGHT)): plsim runs the vector code as one unsplit lane and "
+            "cannot simulate per-lane indexing"
+        )
+    return Scalar(0, dt.INDEX)
 
 
 def _bounds(args, what: str, constant: bool = False) -> builtins.range:

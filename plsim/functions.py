@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import warnings
 from typing import Any
 
 from plsim import errors
@@ -25,7 +26,7 @@ class KernelFunction:
         if self._impl is None:
             from plsim.strictness import prepare
 
-            self._impl = prepare(self.fn)
+            self._impl = prepare(self.fn, self.kind)
         return self._impl
 
     def __repr__(self) -> str:
@@ -90,36 +91,69 @@ class IncoreFunction(KernelFunction):
         return value
 
 
+#: Keyword arguments of the @pl.jit family decorators that plsim knows. ``auto_scope``
+#: (pypto: automatic runtime scopes around function and loop bodies, vs explicit pl.scope)
+#: only affects GM ring-buffer lifetimes on the device, so it has no functional effect;
+#: ``level`` (``@pl.jit.incore(level=...)``) picks the hierarchy level, of which plsim runs
+#: CORE_GROUP only (PL_SEMANTICS §4.1).
+DECORATOR_OPTIONS = {"auto_scope": bool, "level": object}
+
+
+def _check_options(decorator: str, options: dict[str, Any]) -> None:
+    """DSLError for an ill-typed keyword argument of a jit decorator; a DSLWarning for one plsim
+    does not know (the real decorator may take it, so plsim does not reject the kernel)."""
+    for name, value in options.items():
+        expected = DECORATOR_OPTIONS.get(name)
+        if expected is None:
+            warnings.warn(
+                errors.DSLWarning(
+                    f"{decorator}(...) got keyword argument {name}={value!r} that plsim does not "
+                    f"know (it knows {sorted(DECORATOR_OPTIONS)}); ignored"
+                ),
+                stacklevel=4,
+            )
+            continue
+        if name == "level" and getattr(value, "name", None) != "CORE_GROUP":
+            raise errors.DSLError(
+                f"{decorator}(level={value!r}): plsim runs InCore functions at "
+                "pl.Level.CORE_GROUP only (other levels build distributed hierarchy scopes)"
+            )
+        if not isinstance(value, expected):
+            raise errors.DSLError(
+                f"{decorator}({name}={value!r}): {name} must be a {expected.__name__}"
+            )
+
+
+def _decorate(decorator: str, cls, fn, options: dict[str, Any]):
+    """``@decorator`` or ``@decorator(**options)`` applied to ``fn``."""
+    _check_options(decorator, options)
+    if fn is None:
+        return lambda f: _decorate(decorator, cls, f, {})
+    if not callable(fn):
+        raise errors.DSLError(f"{decorator} decorates a function, got {fn!r}")
+    return cls(fn)
+
+
 class Jit:
     """The ``pl.jit`` decorator object (with ``.inline`` / ``.incore`` / ``.opaque``)."""
 
     def __call__(self, fn=None, **options: Any):
-        if fn is None:
-            return lambda f: JitFunction(f)
-        if not callable(fn):
-            raise errors.DSLError(f"@pl.jit decorates a function, got {fn!r}")
-        return JitFunction(fn)
+        return _decorate("@pl.jit", JitFunction, fn, options)
 
     @staticmethod
     def inline(fn=None, **options: Any):
         """@pl.jit.inline."""
-        if fn is None:
-            return lambda f: InlineFunction(f)
-        return InlineFunction(fn)
+        return _decorate("@pl.jit.inline", InlineFunction, fn, options)
 
     @staticmethod
     def incore(fn=None, **options: Any):
         """@pl.jit.incore."""
-        if fn is None:
-            return lambda f: IncoreFunction(f)
-        return IncoreFunction(fn)
+        return _decorate("@pl.jit.incore", IncoreFunction, fn, options)
 
     @staticmethod
     def opaque(fn=None, **options: Any):
         """@pl.jit.opaque: orchestration with its own scopes; simulated like an inline call."""
-        if fn is None:
-            return lambda f: InlineFunction(f)
-        return InlineFunction(fn)
+        return _decorate("@pl.jit.opaque", InlineFunction, fn, options)
 
 
 jit = Jit()

@@ -87,6 +87,24 @@ def static_assert(cond, msg: str = "") -> None:
         _dsl(f"pl.static_assert failed: {msg}")
 
 
+def dump_tag(*args, **kwargs) -> None:
+    """pl.dump_tag(t): marks tensor ``t`` for the runtime's selective argument dump.
+
+    pypto records the name at parse time and emits no IR statement, so it has no functional
+    effect. The parser requires exactly one positional argument that is a bare variable name, in
+    statement position, and rejects it in kernel (non-orchestration) function bodies; plsim
+    checks the syntax when the kernel is parsed and the operand here.
+    """
+    if kwargs or len(args) != 1:
+        _dsl(f"pl.dump_tag takes exactly one positional argument, got {len(args)} positional "
+             f"and keywords {sorted(kwargs)}")  # fmt: skip
+    from plsim.memory import GMTensor
+    from plsim.memory import Tile as _TileValue
+
+    if not isinstance(args[0], (GMTensor, _TileValue)):
+        _dsl(f"pl.dump_tag marks a tensor, got {type(args[0]).__name__} {args[0]!r}")
+
+
 def const(value, dtype):
     """pl.const(value, dtype): a scalar pinned to ``dtype``."""
     return _RuntimeScalar(value, dtype)
@@ -112,6 +130,8 @@ reshape = _mem.reshape
 read = _mem.read
 write = _mem.write
 fillpad = _mem.fillpad
+fillpad_inplace = _mem.fillpad_inplace
+move = _mem.move
 set_validshape = _mem.set_validshape
 concat = _mem.concat
 load = _mem.tile_load
@@ -214,11 +234,13 @@ _OPS = {
     and name not in ("jit", "inline", "incore", "at", "spmd", "range", "parallel", "unroll",
                      "pipeline", "yield_", "while_", "cond", "cluster", "manual_scope", "split",
                      "cross_core_slot", "dynamic", "static_assert", "const", "min", "max",
-                     "scalar_min", "scalar_max")
+                     "scalar_min", "scalar_max", "dump_tag")
 }  # fmt: skip
 tile = types.SimpleNamespace(
     **_OPS,
     get_block_idx=control.get_block_idx,
+    get_block_num=control.get_block_num,
+    get_subblock_idx=control.get_subblock_idx,
     MaskPattern=GatherMaskPattern,
     dim=_mem.tensor_dim,
     ci=arange,
@@ -229,6 +251,9 @@ tensor = types.SimpleNamespace(
     dim=_mem.tensor_dim,
     ci=arange,
     create=create_tensor,
+    get_block_idx=control.get_block_idx,
+    get_block_num=control.get_block_num,
+    get_subblock_idx=control.get_subblock_idx,
     MaskPattern=GatherMaskPattern,
 )
 system = types.SimpleNamespace(task_dummy=_task_dummy)

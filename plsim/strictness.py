@@ -49,8 +49,9 @@ _BREAK_LOOPS = {"range", "while"}
 
 
 class _Checker(ast.NodeVisitor):
-    def __init__(self, fn, filename: str, pl_names: set[str]) -> None:
+    def __init__(self, fn, filename: str, pl_names: set[str], kind: str = "jit") -> None:
         self.fn = fn
+        self.kind = kind
         self.filename = filename
         self.pl_names = pl_names
         self.loops: list[str] = []
@@ -98,7 +99,22 @@ class _Checker(ast.NodeVisitor):
             ):
                 self.fail(stmt, "pl.cond(...) is only accepted as the first statement of a "
                           "pl.while_ body")  # fmt: skip
+            if self.pl_call_name(getattr(stmt, "value", None)) == "dump_tag":
+                self.check_dump_tag(stmt)
             self.visit_stmt(stmt)
+
+    def check_dump_tag(self, stmt: ast.stmt) -> None:
+        """pl.dump_tag(name): a statement with one bare variable name, not in a kernel function."""
+        call = stmt.value
+        if not isinstance(stmt, ast.Expr):
+            self.fail(stmt, "pl.dump_tag(...) is a statement; its result cannot be assigned")
+        if len(call.args) != 1 or call.keywords:
+            self.fail(stmt, "pl.dump_tag takes exactly one positional argument")
+        if not isinstance(call.args[0], ast.Name):
+            self.fail(stmt, "pl.dump_tag's argument must be a bare variable name")
+        if self.kind == "incore":
+            self.fail(stmt, "pl.dump_tag is only valid inside an orchestration function, not in "
+                      "a @pl.jit.incore kernel")  # fmt: skip
 
     def visit_stmt(self, stmt: ast.stmt) -> None:
         if not isinstance(stmt, _STATEMENTS):
@@ -323,7 +339,7 @@ class _SpmdWith(ast.NodeTransformer):
         return ast.copy_location(loop, node)
 
 
-def prepare(fn) -> types.FunctionType:
+def prepare(fn, kind: str = "jit") -> types.FunctionType:
     """Check ``fn``'s source against the parser rules; return the function to execute."""
     from plsim import language
 
@@ -340,7 +356,7 @@ def prepare(fn) -> types.FunctionType:
     if not isinstance(fdef, ast.FunctionDef):
         raise errors.DSLError(f"{filename}: kernel {fn.__name__} is not a plain def")
     pl_names = {k for k, v in fn.__globals__.items() if v is language}
-    checker = _Checker(fn, filename, pl_names)
+    checker = _Checker(fn, filename, pl_names, kind)
     checker.visit_body(fdef.body)
     rewriter = _SpmdWith(pl_names)
     fdef = rewriter.visit(fdef)

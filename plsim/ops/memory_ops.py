@@ -573,23 +573,85 @@ def set_validshape(x, rows, cols):
     return _with_valid(x, (r, c))
 
 
-def fillpad(x, pad_value=None):
-    """pl.fillpad(x, pad_value): a fully valid copy with cells outside the valid region set."""
+def _pad_kind(pad_value, op: str) -> str:
+    """'zero' / 'min' / 'max' for a pad_value argument of pl.fillpad / pl.fillpad_inplace."""
     from plsim.language_types import PadValue
 
-    begin("fillpad")
-    x = operand(x, "fillpad")
     pad = PadValue.zero if pad_value is None else pad_value
     if isinstance(pad, PadValue):
-        kind = pad.name
-    elif is_number(pad) and float(pad) == 0.0:
-        kind = "zero"
-    elif is_number(pad) and float(pad) == -math.inf:
-        kind = "min"
-    elif is_number(pad) and float(pad) == math.inf:
-        kind = "max"
-    else:
-        dsl(f"pl.fillpad pad_value must be PadValue.zero/min/max, 0, -inf or inf; got {pad!r}")
+        return pad.name
+    if is_number(pad) and float(pad) == 0.0:
+        return "zero"
+    if is_number(pad) and float(pad) == -math.inf:
+        return "min"
+    if is_number(pad) and float(pad) == math.inf:
+        return "max"
+    dsl(f"pl.{op} pad_value must be PadValue.zero/min/max, 0, -inf or inf; got {pad!r}")
+
+
+def fillpad_inplace(x, pad_value=None):
+    """pl.fillpad_inplace / pl.tile.fillpad_inplace(tile, pad_value=PadValue.zero): pl.fillpad
+    that writes the pad into the input tile's own buffer (TFILLPAD_INPLACE); the fully valid
+    result shares that buffer. Only a tile can be padded in place (no GM tensor)."""
+    begin("fillpad_inplace")
+    if not isinstance(x, Tile):
+        dsl(
+            f"pl.fillpad_inplace pads an on-chip tile in place; got {type(x).__name__} (use "
+            "pl.fillpad, which copies, or load the tensor first)"
+        )
+    kind = _pad_kind(pad_value, "fillpad_inplace")
+    x = operand(x, "fillpad_inplace")
+    outside = np.ones(x.shape, dtype=bool)
+    outside[valid_box(x.valid)] = False
+    x.data[outside] = _pad_constant(kind, x.dtype)  # x.data is a view of the shared buffer
+    poison = None
+    if x.poison is not None:  # undefined cells inside the valid region stay undefined
+        poison = np.array(x.poison, copy=True)
+        poison[outside] = False
+        if not poison.any():
+            poison = None
+    count_vector(x.shape)
+    return Tile(x.data, x.dtype, x.shape, poison, base=x.base, poison_from=x.poison_from)
+
+
+#: Memory spaces pl.move / pl.tile.move may target (pypto tile.move: Vec/Mat/Left/Right).
+_MOVE_TARGETS = ("Vec", "Mat", "Left", "Right")
+
+
+def move(tile, target_memory, blayout=None, slayout=None):
+    """pl.move / pl.tile.move(tile, target_memory, blayout=None, slayout=None): copy a tile to
+    another on-chip memory space. Values, shape and valid region are preserved; the layouts
+    only change the physical arrangement, which a functional simulator does not model."""
+    del blayout, slayout
+    begin("move")
+    if not isinstance(tile, Tile):
+        dsl(f"pl.move moves an on-chip tile between memory spaces; got {type(tile).__name__}")
+    space = getattr(target_memory, "name", None)
+    if space not in _MOVE_TARGETS:
+        dsl(
+            f"pl.move target_memory={target_memory!r}; allowed: pl.MemorySpace.Vec, .Mat, "
+            ".Left, .Right"
+        )
+    to_cube = space != "Vec"
+    tile = operand(tile, "move", cube=to_cube)
+    poison = None if tile.poison is None else np.array(tile.poison, copy=True)
+    # A tile moved towards the cube is placed by its use like a loaded operand; one moved to
+    # Vec is vector data.
+    return result(
+        np.array(tile.data, copy=True),
+        tile.dtype,
+        tile.valid,
+        "load" if to_cube else "vector",
+        poison,
+        tile,
+    )
+
+
+def fillpad(x, pad_value=None):
+    """pl.fillpad(x, pad_value): a fully valid copy with cells outside the valid region set."""
+    begin("fillpad")
+    x = operand(x, "fillpad")
+    kind = _pad_kind(pad_value, "fillpad")
     data = np.array(x.data, copy=True)
     fill = _pad_constant(kind, x.dtype)
     outside = np.ones(x.shape, dtype=bool)
@@ -842,8 +904,10 @@ __all__ = [
     "create_tensor",
     "create_tile",
     "fillpad",
+    "fillpad_inplace",
     "full",
     "load",
+    "move",
     "pl_slice",
     "read",
     "reshape",

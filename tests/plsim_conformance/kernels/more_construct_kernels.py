@@ -1,0 +1,168 @@
+"""Conformance kernels for constructs found in public pypto-lib kernels: pl.dump_tag,
+pl.tile.get_block_num / get_subblock_idx, pl.tile.fillpad_inplace, pl.move, and jit-family
+decorators with keyword arguments."""
+
+import pypto.language as pl
+
+ROWS = 8
+COLS = 64
+BLOCKS = 4
+VALID_ROWS = 5
+VALID_COLS = 40
+
+
+@pl.jit.inline(auto_scope=False)
+def _scaled(src: pl.Tensor, dst: pl.Tensor):
+    """An inline helper declared with decorator keyword arguments."""
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="scale"):
+        dst[:, :] = pl.mul(src[:, :], 3.0)
+    return dst
+
+
+@pl.jit(auto_scope=True)
+def tagged_scale(
+    x: pl.Tensor[[ROWS, COLS], pl.FP32],
+    out: pl.Out[pl.Tensor[[ROWS, COLS], pl.FP32]],
+):
+    """dump_tag on inputs, outputs and a tile inside pl.at: no functional effect."""
+    pl.dump_tag(x)
+    out = _scaled(x, out)
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="tagged_tile"):
+        t = pl.add(out[:, :], 1.0)
+        pl.dump_tag(t)
+        out[:, :] = t
+    pl.dump_tag(out)
+    return out
+
+
+@pl.jit
+def block_numbers(
+    out: pl.Out[pl.Tensor[[BLOCKS, COLS], pl.INT32]],
+):
+    """Each block writes (block_idx * 100 + block_num) into its row."""
+    for b in pl.spmd(BLOCKS, name_hint="blocks"):
+        value = b * 100 + pl.tile.get_block_num()
+        ones = pl.full([1, COLS], dtype=pl.INT32, value=1)
+        out[b : b + 1, :] = pl.mul(ones, value)
+    return out
+
+
+@pl.jit
+def subblock_lane(
+    x: pl.Tensor[[ROWS, COLS], pl.FP32],
+    out: pl.Out[pl.Tensor[[ROWS, COLS], pl.FP32]],
+):
+    """Stores at a row offset computed from the AIV lane index (0 for an unsplit scope)."""
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="lane"):
+        lane = pl.tile.get_subblock_idx()
+        t = pl.load(x, [0, 0], [ROWS, COLS])
+        pl.store(t, [lane * ROWS, 0], out)
+    return out
+
+
+@pl.jit
+def fillpad_in_place(
+    x: pl.Tensor[[ROWS, COLS], pl.FP32],
+    out: pl.Out[pl.Tensor[[ROWS, COLS], pl.FP32]],
+):
+    """Partial load, pad in place with -inf, then store the full tile."""
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="fillpad_inplace"):
+        t = pl.load(x, [0, 0], [ROWS, COLS], valid_shapes=[VALID_ROWS, VALID_COLS])
+        padded = pl.tile.fillpad_inplace(t, pad_value=pl.PadValue.min)
+        out[:, :] = padded
+    return out
+
+
+@pl.jit
+def moved_copy(
+    x: pl.Tensor[[ROWS, COLS], pl.FP32],
+    out: pl.Out[pl.Tensor[[ROWS, COLS], pl.FP32]],
+):
+    """A tile moved to Vec and back keeps its values."""
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="move"):
+        t = pl.load(x, [0, 0], [ROWS, COLS])
+        v = pl.move(t, target_memory=pl.MemorySpace.Vec)
+        w = pl.tile.move(v, pl.Mem.Vec)
+        out[:, :] = pl.add(w, 0.5)
+    return out
+
+
+# --- misuse ----------------------------------------------------------------------------------
+@pl.jit
+def dump_tag_two_args(
+    x: pl.Tensor[[ROWS, COLS], pl.FP32],
+    out: pl.Out[pl.Tensor[[ROWS, COLS], pl.FP32]],
+):
+    pl.dump_tag(x, out)
+    return out
+
+
+@pl.jit
+def dump_tag_subscript(
+    x: pl.Tensor[[ROWS, COLS], pl.FP32],
+    out: pl.Out[pl.Tensor[[ROWS, COLS], pl.FP32]],
+):
+    pl.dump_tag(x[0:1, :])
+    return out
+
+
+@pl.jit.incore
+def _incore_with_tag(x: pl.Tensor, out: pl.Out[pl.Tensor]):
+    pl.dump_tag(x)
+    out[:, :] = pl.add(x[:, :], 1.0)
+    return out
+
+
+@pl.jit
+def dump_tag_in_incore(
+    x: pl.Tensor[[ROWS, COLS], pl.FP32],
+    out: pl.Out[pl.Tensor[[ROWS, COLS], pl.FP32]],
+):
+    out = _incore_with_tag(x, out)
+    return out
+
+
+@pl.jit
+def block_num_outside_spmd(
+    out: pl.Out[pl.Tensor[[ROWS, COLS], pl.INT32]],
+):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="no_spmd"):
+        n = pl.tile.get_block_num()
+        out[:, :] = pl.full([ROWS, COLS], dtype=pl.INT32, value=n)
+    return out
+
+
+@pl.jit
+def subblock_in_split_scope(
+    x: pl.Tensor[[ROWS, COLS], pl.FP32],
+    out: pl.Out[pl.Tensor[[ROWS, COLS], pl.FP32]],
+):
+    with pl.at(
+        level=pl.Level.CORE_GROUP,
+        name_hint="split_lane",
+        optimizations=[pl.split(pl.SplitMode.UP_DOWN)],
+    ):
+        lane = pl.tile.get_subblock_idx()
+        out[:, :] = pl.add(x[:, :], lane)
+    return out
+
+
+@pl.jit
+def fillpad_inplace_on_tensor(
+    x: pl.Tensor[[ROWS, COLS], pl.FP32],
+    out: pl.Out[pl.Tensor[[ROWS, COLS], pl.FP32]],
+):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="bad_inplace"):
+        out[:, :] = pl.tile.fillpad_inplace(x)
+    return out
+
+
+@pl.jit
+def move_to_gm(
+    x: pl.Tensor[[ROWS, COLS], pl.FP32],
+    out: pl.Out[pl.Tensor[[ROWS, COLS], pl.FP32]],
+):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="bad_move"):
+        t = pl.load(x, [0, 0], [ROWS, COLS])
+        out[:, :] = pl.move(t, target_memory=pl.MemorySpace.DDR)
+    return out
