@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from cli_report_keys import STAGE_KEYS, TOP_KEYS
+from report_contract import STAGE_KEYS, TOP_KEYS
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "scripts" / "run.py"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from cli_report_keys import STAGE_KEYS
+from report_contract import STAGE_KEYS
 
 from golden.cli import main
 

@@ -9,36 +9,13 @@ import json
 
 import numpy as np
 import pytest
+from report_contract import STAGE_KEYS, TOP_KEYS
 
 from golden import data, runner
 from golden.case import CaseConfig, ConfigError
 from golden.inputs import CaseDefinitionError
 from golden.report import dumps, render_text, to_json
 from golden.toy import case as toy
-
-TOP_KEYS = {
-    "case",
-    "platform",
-    "config",
-    "passed",
-    "outputs",
-    "stages",
-    "traffic",
-    "wall_s",
-    "quality",
-    "error",
-    "replayed_from",
-    "saved_to",
-}
-STAGE_KEYS = {
-    "name",
-    "tasks",
-    "gm_read_bytes",
-    "gm_write_bytes",
-    "cube_macs",
-    "vector_ops",
-    "modeled_us",
-}
 
 
 def test_pass_report_and_json(numpy_platform):

@@ -1,23 +1,10 @@
-"""Helpers for the plsim runtime tests: fixture paths and marked source lines."""
+"""Helpers for the plsim runtime tests: fixture kernels in kernels/ and their tagged lines."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import plsim
+from plsim_fixtures import fixture_helpers
 
 KERNELS = Path(__file__).parent / "kernels"
-
-
-def load(name: str):
-    """Load a fixture kernel file by name (relative to kernels/)."""
-    return plsim.load(KERNELS / name)
-
-
-def marked_line(name: str, tag: str) -> str:
-    """'file.py:LINE' of the line carrying ``# @tag`` in fixture ``name``."""
-    path = KERNELS / name
-    for number, text in enumerate(path.read_text().splitlines(), start=1):
-        if text.rstrip().endswith(f"@{tag}"):
-            return f"{path.name}:{number}"
-    raise AssertionError(f"no line tagged @{tag} in {name}")
+load, marked_line = fixture_helpers(KERNELS)
