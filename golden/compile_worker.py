@@ -1,0 +1,109 @@
+"""Child-process side of golden.compiler: compile one kernel with the real pypto, print JSON.
+
+Reads one request (JSON) on stdin; prints ``@@COMPILE_RESULT@@`` and the result as JSON on
+stdout. Never imported by plsim or the harness: it loads the real ``pypto.language``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+
+_TORCH_DTYPES = {
+    "bfloat16": "bfloat16",
+    "float16": "float16",
+    "float32": "float32",
+    "int8": "int8",
+    "int16": "int16",
+    "int32": "int32",
+    "int64": "int64",
+    "uint8": "uint8",
+    "bool": "bool",
+}
+
+
+def _location(exc: BaseException, kernel_file: str) -> str:
+    span = getattr(exc, "span", None)
+    if span is not None:
+        for attr in ("filename", "file"):
+            name = getattr(span, attr, None)
+            if name:
+                line = getattr(span, "begin_line", None) or getattr(span, "line", None)
+                return f"{name}:{line}" if line else str(name)
+    tb = traceback.extract_tb(exc.__traceback__)
+    for frame in reversed(tb):
+        if Path(frame.filename).resolve() == Path(kernel_file).resolve():
+            return f"{frame.filename}:{frame.lineno}"
+    import re
+
+    match = re.search(r"(/[^\s:]+\.py):(\d+)", str(exc))
+    return f"{match.group(1)}:{match.group(2)}" if match else ""
+
+
+def _kernels(out_dir: Path) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {"aic": [], "aiv": [], "mixed": []}
+    kernels = out_dir / "kernels"
+    if not kernels.is_dir():
+        return found
+    for path in sorted(kernels.rglob("*.pto")):
+        rel = path.relative_to(kernels)
+        kind = rel.parts[0] if len(rel.parts) > 1 and rel.parts[0] in ("aic", "aiv") else "mixed"
+        found[kind].append(path.stem)
+    return found
+
+
+def main() -> None:
+    """Compile the requested kernel and print the marker and the JSON result."""
+    request = json.loads(sys.stdin.read())
+    sys.path.insert(0, request["root"])
+    build_dir = Path(request["build_dir"])
+    build_dir.mkdir(parents=True, exist_ok=True)
+    os.environ["PYPTO_PROG_BUILD_DIR"] = str(build_dir)
+    result = {"compiled": False, "seconds": 0.0, "kernels": {}, "perf_hints": [], "error": "",
+              "error_type": "", "location": "", "output_dir": ""}
+    start = time.perf_counter()
+    try:
+        import torch
+        from pypto.runtime import RunConfig
+
+        from golden.compiler import parse_perf_hints
+
+        path = Path(request["kernel_file"])
+        spec = importlib.util.spec_from_file_location(f"_compiled_{path.stem}", path)
+        module = importlib.util.module_from_spec(spec)
+        sys.path.insert(0, str(path.parent))
+        spec.loader.exec_module(module)
+        kernel = getattr(module, request["kernel_name"])
+        kwargs = {}
+        for arg in request["args"]:
+            if arg["kind"] == "tensor":
+                dtype = getattr(torch, _TORCH_DTYPES[arg["dtype"]])
+                kwargs[arg["name"]] = torch.zeros(arg["shape"], dtype=dtype)
+            else:
+                kwargs[arg["name"]] = arg["value"]
+        start = time.perf_counter()
+        compiled = kernel.compile(**kwargs, config=RunConfig(platform=request["platform"]))
+        result["seconds"] = time.perf_counter() - start
+        out_dir = Path(str(compiled.output_dir))
+        result["compiled"] = True
+        result["output_dir"] = str(out_dir)
+        result["kernels"] = _kernels(out_dir)
+        log = out_dir / "report" / "perf_hints.log"
+        if log.is_file():
+            result["perf_hints"] = [h.__dict__ for h in parse_perf_hints(log.read_text())]
+    except Exception as exc:  # the verdict is the point: report any compiler error as data
+        result["seconds"] = time.perf_counter() - start
+        result["error"] = str(exc).strip()
+        result["error_type"] = type(exc).__name__
+        result["location"] = _location(exc, request["kernel_file"])
+    sys.stdout.write("\n@@COMPILE_RESULT@@" + json.dumps(result))
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

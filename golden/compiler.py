@@ -1,0 +1,201 @@
+"""The real pypto compiler, driven from a child process: compile a kernel, report what it made.
+
+The compiler (hw-native-sys/pypto) and plsim both answer to ``pypto.language``; they are never
+loaded into one interpreter. ``compile_kernel`` sends one request to ``golden.compile_worker``
+in a fresh Python process and reads back a ``CompileResult``: verdict, compile time, the
+generated kernels (AIC / AIV / mixed), the perf hints by code with their source lines, and the
+error with the kernel's file:line when the compiler rejects the kernel.
+
+"Compiles" means: parse, every pass and code generation succeed. There is no ``ptoas`` and no
+device here, so nothing compiled is assembled or run.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+#: Where the compiler comes from, for the one-line "not installed" message.
+COMPILER_INSTALL = (
+    "the real pypto compiler (hw-native-sys/pypto; here: pip install "
+    "../shared/toolchain/pypto/*.whl torch==2.13.0); the PyPI package named 'pypto' is a "
+    "different project"
+)
+#: Platforms whose code generation the compiler can run without a device.
+COMPILE_PLATFORMS: tuple[str, ...] = ("a2a3", "a5")
+#: Seconds one compile may take before it is reported as a failure.
+COMPILE_TIMEOUT_S = 600
+_ROOT = Path(__file__).resolve().parent.parent
+_HINT = re.compile(r"\[perf_hint (PH\d+)\]\s*(\w+):\s*(.*?)(?: at (\S+:\d+:\d+))?$")
+
+
+class CompilerUnavailable(RuntimeError):  # noqa: N818 (reads as a state, like PlatformUnavailable)
+    """The real pypto compiler (and torch) are not installed in this environment."""
+
+
+@dataclass
+class PerfHint:
+    """One compiler performance hint: its code, the check's name, the text, the source line."""
+
+    code: str
+    check: str
+    message: str
+    location: str = ""
+
+
+@dataclass
+class CompileResult:
+    """What one compile produced; ``error``/``location`` are set when the compiler rejected."""
+
+    compiled: bool
+    seconds: float
+    kernels: dict[str, list[str]] = field(default_factory=dict)
+    perf_hints: list[PerfHint] = field(default_factory=list)
+    error: str = ""
+    error_type: str = ""
+    location: str = ""
+    output_dir: str = ""
+
+    def hint_counts(self) -> dict[str, int]:
+        """Perf hints counted by code (e.g. {'PH001': 31})."""
+        counts: dict[str, int] = {}
+        for hint in self.perf_hints:
+            counts[hint.code] = counts.get(hint.code, 0) + 1
+        return dict(sorted(counts.items()))
+
+    def to_json(self) -> dict[str, Any]:
+        """The result as JSON-serialisable data."""
+        data = asdict(self)
+        data["hint_counts"] = self.hint_counts()
+        return data
+
+
+def compiler_available() -> bool:
+    """True if the real pypto compiler and torch are installed (checked without importing)."""
+    return _missing_reason() is None
+
+
+def _missing_reason() -> str | None:
+    try:
+        files = importlib.metadata.files("pypto") or []
+    except importlib.metadata.PackageNotFoundError:
+        return "pypto is not installed"
+    names = {str(f).replace("\\", "/") for f in files}
+    if not any(n.startswith("pypto/language/") for n in names) or not any(
+        n.startswith("pypto/jit/") for n in names
+    ):
+        return "the installed 'pypto' is not hw-native-sys/pypto (no pypto.language / pypto.jit)"
+    try:
+        importlib.metadata.distribution("torch")
+    except importlib.metadata.PackageNotFoundError:
+        return "torch is not installed (the compiler takes torch tensors as shape samples)"
+    return None
+
+
+def require_compiler() -> None:
+    """Raise CompilerUnavailable naming what to install when the compiler is absent."""
+    reason = _missing_reason()
+    if reason is not None:
+        raise CompilerUnavailable(f"{reason}; install {COMPILER_INSTALL}")
+
+
+def tensor_arg(name: str, shape: Sequence[int], dtype: str) -> dict[str, Any]:
+    """A tensor parameter for ``compile_kernel``: shape and NumPy-style dtype name."""
+    return {"name": name, "kind": "tensor", "shape": [int(d) for d in shape], "dtype": dtype}
+
+
+def scalar_arg(name: str, value: int | float | bool) -> dict[str, Any]:
+    """A scalar parameter for ``compile_kernel`` (specialized into the artifact)."""
+    return {"name": name, "kind": "scalar", "value": value}
+
+
+def parse_perf_hints(text: str) -> list[PerfHint]:
+    """The perf hints of a ``perf_hints.log``, one per ``[perf_hint PHnnn]`` line."""
+    hints = []
+    for line in text.splitlines():
+        match = _HINT.search(line.strip())
+        if match:
+            code, check, message, location = match.groups()
+            hints.append(PerfHint(code, check, message.strip(), location or ""))
+    return hints
+
+
+def compile_kernel(
+    kernel_file: str | Path,
+    kernel_name: str,
+    args: Sequence[Mapping[str, Any]],
+    *,
+    platform: str = "a2a3",
+    build_dir: str | Path | None = None,
+    timeout_s: float = COMPILE_TIMEOUT_S,
+) -> CompileResult:
+    """Compile ``kernel_name`` of ``kernel_file`` for ``args`` with the real pypto compiler.
+
+    ``args`` are the kernel's parameters in order (``tensor_arg`` / ``scalar_arg``). Runs in a
+    child process; raises CompilerUnavailable when the compiler is absent and ValueError for an
+    unknown platform. A rejected kernel is a CompileResult with ``compiled=False``.
+    """
+    if platform not in COMPILE_PLATFORMS:
+        raise ValueError(f"platform: got {platform!r}; expected one of {', '.join(COMPILE_PLATFORMS)}")
+    require_compiler()
+    with tempfile.TemporaryDirectory(prefix="pypto_compile_") as scratch:
+        request = {
+            "kernel_file": str(Path(kernel_file).resolve()),
+            "kernel_name": kernel_name,
+            "args": list(args),
+            "platform": platform,
+            "build_dir": str(Path(build_dir).resolve()) if build_dir else scratch,
+            "root": str(_ROOT),
+        }
+        env = dict(os.environ)
+        env.setdefault("PTOAS_ROOT", "/nonexistent")  # no ptoas here: stop after codegen
+        env["PYTHONPATH"] = os.pathsep.join([str(_ROOT), env.get("PYTHONPATH", "")]).rstrip(
+            os.pathsep
+        )
+        try:
+            proc = subprocess.run(
+                [sys.executable, "-m", "golden.compile_worker"],
+                input=json.dumps(request),
+                capture_output=True,
+                text=True,
+                env=env,
+                cwd=str(_ROOT),
+                timeout=timeout_s,
+            )
+        except subprocess.TimeoutExpired:
+            return CompileResult(False, timeout_s, error=f"compile exceeded {timeout_s:.0f} s",
+                                 error_type="Timeout")
+        marker = "@@COMPILE_RESULT@@"
+        payload = proc.stdout.rsplit(marker, 1)
+        if len(payload) != 2:
+            tail = (proc.stderr or proc.stdout).strip().splitlines()[-5:]
+            return CompileResult(
+                False, 0.0, error=f"compiler process exited {proc.returncode}: " + " | ".join(tail),
+                error_type="CrashedWorker",
+            )
+        data = json.loads(payload[1])
+        data["perf_hints"] = [PerfHint(**h) for h in data.get("perf_hints", [])]
+        return CompileResult(**data)
+
+
+def spec_args(specs: Sequence[Any]) -> list[dict[str, Any]]:
+    """Compile arguments from harness specs (golden.spec TensorSpec / ScalarSpec), in order."""
+    from golden.spec import TensorSpec
+
+    args = []
+    for spec in specs:
+        if isinstance(spec, TensorSpec):
+            args.append(tensor_arg(spec.name, spec.shape, str(spec.dtype)))
+        else:
+            value = spec.value.item() if hasattr(spec.value, "item") else spec.value
+            args.append(scalar_arg(spec.name, value))
+    return args
