@@ -23,9 +23,14 @@ class CaseConfig:
     preset: str = "DEMO"
     batch: int = 1
     seq: int = 1
-    start_pos: int | None = None
+    #: One position for every request, or a comma list with one per request (-1 = padded).
+    start_pos: int | str | None = None
     max_seq_len: int | None = None
     seed: int = 0
+    #: Serving cases: indexer cache format (c16 | c8), paged-cache block size, mixed batch.
+    cache_format: str | None = None
+    block_size: int | None = None
+    mixed: bool = False
 
 
 @dataclass

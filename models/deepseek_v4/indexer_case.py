@@ -23,6 +23,7 @@ from golden import compare
 from golden.case import Case, CaseConfig, Comparison
 from golden.quant import quantize_columns_symmetric, to_bf16
 from golden.spec import ScalarSpec, TensorSpec
+from models.deepseek_v4 import serving_inputs
 from models.deepseek_v4.case_support import compressor_weights, resolve_step_config
 from models.deepseek_v4.config import (
     COMPRESS_RATIO,
@@ -33,13 +34,21 @@ from models.deepseek_v4.config import (
     Preset,
     get_preset,
 )
-from models.deepseek_v4.indexer_compressor_golden import compressor_golden, empty_state
+from models.deepseek_v4.indexer_compressor_golden import (
+    compressor_golden,
+    compressor_rows,
+    empty_state,
+)
 from models.deepseek_v4.indexer_golden import (
     float_query,
     indexer_golden,
+    indexer_paged_golden,
+    indexer_paged_quality,
     indexer_quality,
     visible_mask,
 )
+from models.deepseek_v4.serving import rows_after_step, visible_rows
+from models.deepseek_v4.serving_compare import pool_comparison, score_visible
 from models.deepseek_v4.tables import hadamard, rope_cos_sin
 
 CASE_NAME = "deepseek_v4.indexer"
@@ -287,3 +296,206 @@ CASE = Case(
     comparisons=comparisons,
     quality=quality,
 )
+
+
+# --- The serving contract (models/deepseek_v4/serving.py) ---------------------------------------
+
+
+def resolve_serving_config(config: CaseConfig) -> CaseConfig:
+    """Fill defaults and validate a serving step (ConfigError names argument and value).
+
+    batch 1..128; seq 1..4; max_seq_len a multiple of 2048 up to the preset's maximum;
+    cache_format c16|c8; block_size a multiple of 16 in 16..1024 (default 32); start_pos an
+    int, a comma list (one per request, -1 padded) or absent with mixed.
+    """
+    return serving_inputs.resolve_serving_config(
+        config,
+        seq_len_multiple=SEQ_LEN_MULTIPLE,
+        seq_len_reason=f" (whole 512-row top-k chunks of the {COMPRESS_RATIO}x compressed cache)",
+        default_max_seq_len=LARGE_PRESET_DEFAULT_SEQ_LEN,
+        default_start_pos=_preset_default_start_pos,
+    )
+
+
+def score_width(max_seq_len: int, block_size: int) -> int:
+    """Score row length: the table's addressable rows, rounded up to whole top-k chunks."""
+    rows = -(-(max_seq_len // COMPRESS_RATIO) // block_size) * block_size
+    multiple = serving_inputs.SCORE_ROW_MULTIPLE
+    return -(-rows // multiple) * multiple
+
+
+def make_serving_inputs(config: CaseConfig) -> dict[str, Any]:
+    """Every serving-kernel argument by name for a resolved ``config`` (deterministic in seed).
+
+    Each live request's logical cache rows are synthetic history (as :func:`_synthetic_cache`,
+    aligned with its own query) followed by the rows its compressor warm-up wrote; unused
+    blocks and state slots hold decoys. The c8 pool is the c16 pool quantized per row.
+    """
+    preset = get_preset(config.preset)
+    batch, seq, max_seq_len = config.batch, config.seq, config.max_seq_len
+    dim, q_lora, topk = preset.hidden_size, preset.q_lora_rank, preset.index_topk
+    rng = np.random.default_rng(config.seed)
+    step = serving_inputs.step_tensors(config, rng)
+
+    x = _activations(rng, (batch, seq, dim))
+    qr = _activations(rng, (batch, seq, q_lora))
+    gain = np.exp(rng.normal(0.0, WQ_CHANNEL_GAIN_STD, (1, preset.q_proj_width)))
+    wq_bf16 = to_bf16(rng.standard_normal((q_lora, preset.q_proj_width)) * q_lora**-0.5 * gain)
+    wq_b, wq_b_scale = quantize_columns_symmetric(wq_bf16)
+    weights_proj = to_bf16(rng.standard_normal((dim, INDEX_N_HEADS)) * WEIGHTS_PROJ_STD)
+    rope_cos, rope_sin = rope_cos_sin(np.arange(max_seq_len), preset)
+    hadamard_bf16 = to_bf16(hadamard(INDEX_HEAD_DIM))
+    compressor = compressor_weights(rng, dim, weight_std=COMPRESSOR_WEIGHT_STD)
+    inputs: dict[str, Any] = {
+        "x": x,
+        "qr": qr,
+        "wq_b": wq_b,
+        "wq_b_scale": wq_b_scale,
+        "weights_proj": weights_proj,
+        "rope_cos": rope_cos,
+        "rope_sin": rope_sin,
+        "hadamard": hadamard_bf16,
+        **compressor,
+        "position_ids": step.position_ids,
+        "kv_seq_lens": step.kv_seq_lens,
+        "block_table": step.block_table,
+        "slot_mapping": step.slot_mapping,
+        "state_slots": step.state_slots,
+    }
+    query, weights = float_query(inputs)
+    block_size = step.block_size
+    decoys = _synthetic_cache(rng, query[:1], weights[:1], step.num_blocks * block_size, 0, 0)
+    pool = decoys[0].reshape(step.num_blocks, block_size, INDEX_HEAD_DIM)
+    kv_pool, score_pool = serving_inputs.state_pools(rng, step.num_state_slots)
+    visible = visible_rows(step.position_ids)
+    for b in step.live:
+        start = int(step.starts[b])
+        rows = _synthetic_cache(
+            rng, query[b : b + 1], weights[b : b + 1], step.blocks_used(b) * block_size,
+            int(visible[b, 0]), int(rows_after_step(step.kv_seq_lens)[b]),
+        )[0]  # fmt: skip
+        serving_inputs.write_rows(pool, step.block_table[b], 0, rows)
+        # Warm the state up: the previous window and the current window's earlier tokens.
+        history_start = max(0, (start // COMPRESS_RATIO - 1) * COMPRESS_RATIO)
+        kv_state, score_state = empty_state(1)
+        if start > history_start:
+            history = _activations(rng, (1, start - history_start, dim))
+            positions = np.arange(history_start, start)[None, :]
+            kv_state, score_state, written = compressor_rows(
+                history, compressor["wkv"], compressor["wgate"], compressor["ape"],
+                compressor["norm_weight"], rope_cos, rope_sin, hadamard_bf16,
+                kv_state, score_state, positions,
+            )  # fmt: skip
+            for (_, s), row in written.items():
+                row_index = (history_start + s) // COMPRESS_RATIO
+                serving_inputs.write_rows(pool, step.block_table[b], row_index, row[None])
+        slot = int(step.state_slots[b])
+        kv_pool[slot], score_pool[slot] = kv_state[0], score_state[0]
+    inputs.update(kv_state=kv_pool, score_state=score_pool)
+    if config.cache_format == "c8":
+        inputs["index_cache"], inputs["index_cache_scale"] = serving_inputs.to_c8(pool)
+    else:
+        inputs["index_cache"] = pool
+    width = score_width(max_seq_len, block_size)
+    inputs["score"] = np.zeros((batch, seq, width), np.float32)
+    inputs["topk_idxs"] = np.zeros((batch, seq, topk), np.int32)
+    inputs["offset"] = SLIDING_WINDOW
+    return inputs
+
+
+#: Serving-kernel parameters in order with their dtypes; ``out`` marks outputs, ``state``
+#: outputs whose initial value is an input (InOut).
+SERVING_PARAMETERS: tuple[tuple[str, str, str], ...] = (
+    ("x", "bfloat16", "in"),
+    ("qr", "bfloat16", "in"),
+    ("wq_b", "int8", "in"),
+    ("wq_b_scale", "float32", "in"),
+    ("weights_proj", "bfloat16", "in"),
+    ("rope_cos", "float32", "in"),
+    ("rope_sin", "float32", "in"),
+    ("hadamard", "bfloat16", "in"),
+    ("wkv", "bfloat16", "in"),
+    ("wgate", "bfloat16", "in"),
+    ("ape", "float32", "in"),
+    ("norm_weight", "bfloat16", "in"),
+    ("position_ids", "int32", "in"),
+    ("kv_seq_lens", "int32", "in"),
+    ("block_table", "int32", "in"),
+    ("slot_mapping", "int32", "in"),
+    ("state_slots", "int32", "in"),
+    ("kv_state", "float32", "state"),
+    ("score_state", "float32", "state"),
+    ("index_cache", "cache", "state"),
+    ("index_cache_scale", "float32", "state"),  # c8 only
+    ("score", "float32", "out"),
+    ("topk_idxs", "int32", "out"),
+)
+
+
+def serving_parameter_names(cache_format: str) -> list[str]:
+    """The serving kernel's parameter names in order for a cache format (offset last)."""
+    names = [n for n, _, _ in SERVING_PARAMETERS]
+    if cache_format != "c8":
+        names.remove("index_cache_scale")
+    return [*names, "offset"]
+
+
+def make_serving_specs(config: CaseConfig) -> list[TensorSpec | ScalarSpec]:
+    """The serving kernel's parameters in order (indexer.py), inputs built from the seed."""
+    values = make_serving_inputs(config)
+    serving_inputs.check_inputs(values, config.max_seq_len)
+    specs: list[TensorSpec | ScalarSpec] = []
+    for name, dtype, role in SERVING_PARAMETERS:
+        if name not in values:
+            continue
+        if dtype == "cache":
+            dtype = "int8" if config.cache_format == "c8" else "bfloat16"
+        array = values[name]
+        specs.append(
+            TensorSpec(
+                name,
+                tuple(array.shape),
+                dtype,
+                init=None if role == "out" else array,
+                is_output=role != "in",
+            )
+        )
+    specs.append(ScalarSpec("offset", "int32", values["offset"]))
+    return specs
+
+
+def _finite(expected: np.ndarray, inputs: Mapping[str, Any]) -> np.ndarray:
+    return np.isfinite(expected)
+
+
+def serving_comparisons(config: CaseConfig) -> dict[str, Comparison]:
+    """Score allclose on visible cells (sentinel elsewhere), tie-aware top-k, the pools'
+    written rows within tolerance and every other row bit-exact, the state pools close."""
+    state = compare.allclose(STATE_ATOL, STATE_RTOL, valid=_finite)
+    out: dict[str, Comparison] = {
+        "score": compare.allclose(
+            SCORE_ATOL, SCORE_RTOL, valid=score_visible, sentinel=FP32_LOWEST
+        ),
+        "topk_idxs": compare.topk_tie_aware(
+            "score", offset=SLIDING_WINDOW, atol=SCORE_ATOL, rtol=SCORE_RTOL
+        ),
+        "index_cache": pool_comparison(CACHE_MAX_ULP, c8_codes=config.cache_format == "c8"),
+        "kv_state": state,
+        "score_state": state,
+    }
+    if config.cache_format == "c8":
+        out["index_cache_scale"] = pool_comparison(CACHE_MAX_ULP)
+    return out
+
+
+def serving_golden(inputs: Mapping[str, Any], config: CaseConfig) -> dict[str, np.ndarray]:
+    """The serving golden's outputs by name (inputs validated first)."""
+    serving_inputs.check_inputs(dict(inputs), config.max_seq_len)
+    return indexer_paged_golden(inputs)
+
+
+def serving_quality(
+    inputs: Mapping[str, Any], outputs: Mapping[str, np.ndarray], config: CaseConfig
+) -> dict:
+    """topk_recall_vs_float and score_rel_l2_vs_float of a serving step."""
+    return indexer_paged_quality(inputs, outputs)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import ml_dtypes
 import numpy as np
 
+from golden.quant import quantize_rows
 from models.deepseek_v4.config import (
     COMPRESS_RATIO,
     COMPRESS_STATE_ROWS,
@@ -210,3 +211,100 @@ def compressor_float_reference(
                 normed = normed @ np.asarray(hadamard_exact, np.float64)
             rows[pos // ratio] = normed
     return rows
+
+
+def compressor_rows(
+    x: np.ndarray,
+    wkv: np.ndarray,
+    wgate: np.ndarray,
+    ape: np.ndarray,
+    norm_weight: np.ndarray,
+    rope_cos: np.ndarray,
+    rope_sin: np.ndarray,
+    hadamard: np.ndarray,
+    kv_state: np.ndarray,
+    score_state: np.ndarray,
+    position_ids: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, dict[tuple[int, int], np.ndarray]]:
+    """One step with a position per token; returns updated copies of the per-request states
+    ``kv_state`` / ``score_state`` [B, 8, 256] and the BF16 rows written, {(b, s): [128]}.
+
+    ``position_ids`` [B, S]: token s of request b is at that position (consecutive within a
+    request); a request whose positions are negative (a padded slot) is skipped entirely.
+    The math per request is :func:`compressor_golden`'s, at the request's own positions.
+    """
+    kv_state = np.array(kv_state, dtype=F32, copy=True)
+    score_state = np.array(score_state, dtype=F32, copy=True)
+    batch, seq, dim = x.shape
+    tokens = np.asarray(x).reshape(batch * seq, dim)
+    kv_all = fp32_matmul(tokens, wkv).reshape(batch, seq, -1)
+    gate_all = fp32_matmul(tokens, wgate).reshape(batch, seq, -1)
+    ape = np.asarray(ape, dtype=F32)
+    ratio = COMPRESS_RATIO
+    written: dict[tuple[int, int], np.ndarray] = {}
+    for b in range(batch):
+        for s in range(seq):
+            pos = int(position_ids[b, s])
+            if pos < 0:
+                continue
+            slot = pos % ratio
+            kv_state[b, ratio + slot] = kv_all[b, s]
+            score_state[b, ratio + slot] = (gate_all[b, s] + ape[slot]).astype(F32)
+            if (pos + 1) % ratio == 0:
+                pooled = pool_window(kv_state[b : b + 1], score_state[b : b + 1])
+                kv_state[b, :ratio] = kv_state[b, ratio:]
+                score_state[b, :ratio] = score_state[b, ratio:]
+                start = pos - (ratio - 1)
+                written[(b, s)] = compress_row(
+                    pooled,
+                    norm_weight,
+                    np.asarray(rope_cos[start], F32),
+                    np.asarray(rope_sin[start], F32),
+                    hadamard,
+                    True,
+                )[0]
+    return kv_state, score_state, written
+
+
+def compressor_paged_golden(inputs: dict) -> dict[str, np.ndarray]:
+    """The compressor step on the serving contract (models/deepseek_v4/serving.py).
+
+    ``inputs`` holds the kernel's parameters by name: x, wkv, wgate, ape, norm_weight, rope_cos,
+    rope_sin, hadamard, position_ids, state_slots, slot_mapping, kv_state, score_state,
+    index_cache and, for the c8 format, index_cache_scale. Returns updated copies of the state
+    pools and the cache (and its scale): a closing token's row lands in its slot_mapping slot,
+    as BF16 (c16) or as its per-row INT8 codes and FP32 dequant scale (c8, golden/quant.py).
+    Padded requests (state slot -1) and every other pool slot stay untouched.
+    """
+    states = np.asarray(inputs["state_slots"], np.int64)
+    live = np.nonzero(states >= 0)[0]
+    kv_pool = np.array(inputs["kv_state"], dtype=F32, copy=True)
+    score_pool = np.array(inputs["score_state"], dtype=F32, copy=True)
+    cache = np.array(inputs["index_cache"], copy=True)
+    c8 = "index_cache_scale" in inputs
+    out: dict[str, np.ndarray] = {}
+    if c8:
+        scale = np.array(inputs["index_cache_scale"], dtype=F32, copy=True)
+    if live.size:
+        kv_req, score_req, written = compressor_rows(
+            np.asarray(inputs["x"])[live], inputs["wkv"], inputs["wgate"], inputs["ape"],
+            inputs["norm_weight"], inputs["rope_cos"], inputs["rope_sin"], inputs["hadamard"],
+            kv_pool[states[live]], score_pool[states[live]],
+            np.asarray(inputs["position_ids"])[live],
+        )  # fmt: skip
+        kv_pool[states[live]] = kv_req
+        score_pool[states[live]] = score_req
+        flat = cache.reshape(-1, cache.shape[2])
+        slots = np.asarray(inputs["slot_mapping"], np.int64)
+        for (i, s), row in written.items():
+            slot = int(slots[live[i], s])
+            if c8:
+                codes, deq = quantize_rows(row[None, :])
+                flat[slot] = codes[0]
+                scale.reshape(-1)[slot] = deq[0, 0]
+            else:
+                flat[slot] = row
+    out["kv_state"], out["score_state"], out["index_cache"] = kv_pool, score_pool, cache
+    if c8:
+        out["index_cache_scale"] = scale
+    return out

@@ -29,7 +29,8 @@ from models.deepseek_v4.config import (
     INDEX_N_HEADS,
     NOPE_DIM,
 )
-from models.deepseek_v4.indexer_compressor_golden import compressor_golden
+from models.deepseek_v4.indexer_compressor_golden import compressor_golden, compressor_paged_golden
+from models.deepseek_v4.serving import physical_rows, visible_rows
 from models.deepseek_v4.tables import apply_rope_interleaved
 
 #: Scale of the head-weights projection, Dh^-0.5 * H^-0.5, as the FP32 the kernel multiplies by.
@@ -57,21 +58,32 @@ def visible_mask(start_pos: int, batch: int, seq: int, cache_rows: int) -> np.nd
     return np.broadcast_to(cols[None], (batch, seq, cache_rows)).copy()
 
 
+def query_positions(inputs: Mapping[str, Any]) -> np.ndarray:
+    """Rope position of every query token [B, S]: ``position_ids`` (a padded token's -1 read as
+    0: its query feeds no output) or, on the contiguous interface, start_pos + s."""
+    if "position_ids" in inputs:
+        return np.maximum(np.asarray(inputs["position_ids"], np.int64), 0)
+    batch, seq = np.asarray(inputs["x"]).shape[:2]
+    return np.broadcast_to(token_positions(inputs["start_pos"], seq)[None], (batch, seq))
+
+
 def _matmul_f32(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Float matmul accumulated exactly (float64) and rounded once to FP32."""
     return (np.asarray(a, np.float64) @ np.asarray(b, np.float64)).astype(np.float32)
 
 
 def topk_rows(score: np.ndarray, visible: np.ndarray, topk: int, offset: int) -> np.ndarray:
-    """Top-k indices [B, S, topk] INT32 of ``score`` [B, S, L] over each token's visible prefix.
+    """Top-k indices [B, S, topk] INT32 of ``score`` [B, S, L] over each token's visible prefix
+    (``visible`` [S] or [B, S]).
 
     Descending score, ties to the smaller cache index; values + ``offset``; unused slots -1.
     """
     b_count, s_count, _ = score.shape
+    visible = np.broadcast_to(np.asarray(visible), (b_count, s_count))
     out = np.full((b_count, s_count, topk), TOPK_PAD, dtype=np.int32)
     for b in range(b_count):
         for s in range(s_count):
-            vis = int(visible[s])
+            vis = int(visible[b, s])
             k = min(topk, vis)
             if k == 0:
                 continue
@@ -124,9 +136,9 @@ def quantized_query(inputs: Mapping[str, Any]) -> dict[str, np.ndarray]:
     channel_scale = np.asarray(inputs["wq_b_scale"], np.float32).reshape(1, -1)
     q = to_bf16((acc * qr_scale) * channel_scale).reshape(batch, seq, heads, head_dim)
     # 3 rope: the trailing ROPE_DIM dims of every head, at each token's own position.
-    pos = token_positions(inputs["start_pos"], seq)
-    cos = np.asarray(inputs["rope_cos"], np.float32)[pos][None, :, None, :]
-    sin = np.asarray(inputs["rope_sin"], np.float32)[pos][None, :, None, :]
+    pos = query_positions(inputs)
+    cos = np.asarray(inputs["rope_cos"], np.float32)[pos][:, :, None, :]
+    sin = np.asarray(inputs["rope_sin"], np.float32)[pos][:, :, None, :]
     rotated = apply_rope_interleaved(q[..., NOPE_DIM:].astype(np.float32), cos, sin)
     q = np.concatenate([q[..., :NOPE_DIM], to_bf16(rotated)], axis=-1)
     # 4 qr_hadamard: q @ Hadamard with FP32 accumulation -> BF16.
@@ -209,9 +221,9 @@ def float_query(inputs: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
     weight = np.asarray(inputs["wq_b"], np.float32) * np.asarray(inputs["wq_b_scale"], np.float32)
     qr = np.asarray(inputs["qr"]).astype(np.float32).reshape(tokens, -1)
     q = _matmul_f32(qr, weight).reshape(batch, seq, heads, head_dim)
-    pos = token_positions(inputs["start_pos"], seq)
-    cos = np.asarray(inputs["rope_cos"], np.float32)[pos][None, :, None, :]
-    sin = np.asarray(inputs["rope_sin"], np.float32)[pos][None, :, None, :]
+    pos = query_positions(inputs)
+    cos = np.asarray(inputs["rope_cos"], np.float32)[pos][:, :, None, :]
+    sin = np.asarray(inputs["rope_sin"], np.float32)[pos][:, :, None, :]
     q[..., NOPE_DIM:] = apply_rope_interleaved(q[..., NOPE_DIM:], cos, sin)
     hadamard = np.asarray(inputs["hadamard"]).astype(np.float32)
     q = _matmul_f32(q.reshape(-1, head_dim), hadamard).reshape(batch, seq, heads, head_dim)
@@ -247,10 +259,11 @@ def indexer_float_reference(inputs: Mapping[str, Any]) -> dict[str, np.ndarray]:
 def topk_recall(actual: np.ndarray, reference: np.ndarray, visible: np.ndarray) -> float | None:
     """Mean over tokens with k > 0 of |actual set ∩ reference set| / k (None if no such token)."""
     topk = actual.shape[2]
+    visible = np.broadcast_to(np.asarray(visible), actual.shape[:2])
     recalls = []
     for b in range(actual.shape[0]):
         for s in range(actual.shape[1]):
-            k = min(topk, int(visible[s]))
+            k = min(topk, int(visible[b, s]))
             if k == 0:
                 continue
             got = set(actual[b, s, :k].tolist())
@@ -273,6 +286,130 @@ def indexer_quality(
     score = np.asarray(outputs["score"], np.float64)
     ref_score = reference["score"].astype(np.float64)
     mask = visible_mask(inputs["start_pos"], score.shape[0], seq, score.shape[2])
+    rel_l2 = None
+    if mask.any():
+        norm = float(np.linalg.norm(ref_score[mask]))
+        diff = float(np.linalg.norm(score[mask] - ref_score[mask]))
+        rel_l2 = diff / norm if norm > 0 else None
+    return {
+        "topk_recall_vs_float": topk_recall(
+            np.asarray(outputs["topk_idxs"]), reference["topk_idxs"], visible
+        ),
+        "score_rel_l2_vs_float": rel_l2,
+    }
+
+
+# --- The serving contract (models/deepseek_v4/serving.py): per-token positions, paged cache ----
+
+
+def request_codes(
+    inputs: Mapping[str, Any], cache: np.ndarray, scale: np.ndarray | None, b: int, rows: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """INT8 codes [rows, 128] and FP32 dequant scales [rows, 1] of request b's logical rows.
+
+    c16 (``scale`` None): the BF16 rows quantized per row now (golden/quant.py); c8: the codes
+    and scales stored in the pool. Both go through the block table.
+    """
+    block_size = cache.shape[1]
+    flat_rows = physical_rows(np.asarray(inputs["block_table"])[b], rows, block_size)
+    pool = cache.reshape(-1, cache.shape[2])[flat_rows]
+    if scale is None:
+        return quantize_rows(pool)
+    return pool.astype(np.int8), scale.reshape(-1)[flat_rows][:, None].astype(np.float32)
+
+
+def paged_scores(
+    inputs: Mapping[str, Any],
+    query: Mapping[str, np.ndarray],
+    cache: np.ndarray,
+    scale: np.ndarray | None,
+    width: int,
+) -> np.ndarray:
+    """Stages 8-10 on the paged cache: score [B, S, width], sentinel outside each token's
+    visible prefix (all of a padded request's row)."""
+    q_codes, q_scale, weights = query["q_codes"], query["q_scale"], query["weights"]
+    batch, seq = q_codes.shape[:2]
+    visible = visible_rows(inputs["position_ids"])
+    score = np.full((batch, seq, width), SCORE_SENTINEL, dtype=np.float32)
+    for b in range(batch):
+        seen = int(visible[b].max())
+        if seen == 0:
+            continue
+        kv_codes, kv_scale = request_codes(inputs, cache, scale, b, seen)
+        for s in range(seq):
+            vis = int(visible[b, s])
+            if vis == 0:
+                continue
+            acc = int32_matmul(q_codes[b, s], kv_codes[:vis].T).astype(np.float32)
+            deq = (acc * q_scale[b, s][:, None]) * kv_scale[:vis, 0][None, :]
+            weighted = np.maximum(deq, np.float32(0.0)) * weights[b, s][:, None]
+            score[b, s, :vis] = weighted.astype(np.float64).sum(axis=0).astype(np.float32)
+    return score
+
+
+def indexer_paged_golden(inputs: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """The indexer step on the serving contract: score, topk_idxs, the cache (and its scale in
+    c8) after the compressor's writes, and the state pools.
+
+    ``inputs`` holds the kernel's parameters by name (models/deepseek_v4/indexer.py); a c8
+    step is one whose inputs carry ``index_cache_scale``. Nothing in ``inputs`` is modified.
+    """
+    topk = np.asarray(inputs["topk_idxs"]).shape[2]
+    width = np.asarray(inputs["score"]).shape[2]
+    query = quantized_query(inputs)
+    compressed = compressor_paged_golden(dict(inputs))  # runs first: closed windows are visible
+    scale = compressed.get("index_cache_scale")
+    score = paged_scores(inputs, query, compressed["index_cache"], scale, width)
+    visible = visible_rows(inputs["position_ids"])
+    return {
+        "score": score,
+        "topk_idxs": topk_rows(score, visible, topk, int(inputs["offset"])),
+        **compressed,
+    }
+
+
+def indexer_paged_float_reference(inputs: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """The serving step with no quantization: FP32 query against the FP32 value of each row.
+
+    c16 rows are the BF16 rows; c8 rows are codes * scale (the stored row's value). Returns
+    ``score`` and ``topk_idxs`` under the same top-k rule.
+    """
+    q, weights = float_query(inputs)
+    batch, seq = q.shape[:2]
+    topk = np.asarray(inputs["topk_idxs"]).shape[2]
+    width = np.asarray(inputs["score"]).shape[2]
+    compressed = compressor_paged_golden(dict(inputs))
+    cache = compressed["index_cache"]
+    scale = compressed.get("index_cache_scale")
+    visible = visible_rows(inputs["position_ids"])
+    score = np.full((batch, seq, width), SCORE_SENTINEL, dtype=np.float32)
+    for b in range(batch):
+        seen = int(visible[b].max())
+        if seen == 0:
+            continue
+        flat_rows = physical_rows(np.asarray(inputs["block_table"])[b], seen, cache.shape[1])
+        rows = cache.reshape(-1, cache.shape[2])[flat_rows].astype(np.float64)
+        if scale is not None:
+            rows = rows * scale.reshape(-1)[flat_rows][:, None].astype(np.float64)
+        for s in range(seq):
+            vis = int(visible[b, s])
+            if vis == 0:
+                continue
+            dots = q[b, s].astype(np.float64) @ rows[:vis].T
+            weighted = np.maximum(dots, 0.0) * weights[b, s][:, None].astype(np.float64)
+            score[b, s, :vis] = weighted.sum(axis=0).astype(np.float32)
+    return {"score": score, "topk_idxs": topk_rows(score, visible, topk, int(inputs["offset"]))}
+
+
+def indexer_paged_quality(
+    inputs: Mapping[str, Any], outputs: Mapping[str, np.ndarray]
+) -> dict[str, float | None]:
+    """topk_recall_vs_float and score_rel_l2_vs_float of a serving step's outputs."""
+    reference = indexer_paged_float_reference(inputs)
+    visible = visible_rows(inputs["position_ids"])
+    score = np.asarray(outputs["score"], np.float64)
+    ref_score = reference["score"].astype(np.float64)
+    mask = np.arange(score.shape[2])[None, None, :] < visible[:, :, None]
     rel_l2 = None
     if mask.any():
         norm = float(np.linalg.norm(ref_score[mask]))
