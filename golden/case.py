@@ -66,6 +66,7 @@ class Case:
     - ``golden(inputs, config)``: NumPy outputs by name, computed from copies of the inputs.
     - ``comparisons(config)``: one Comparison per output name.
     - ``quality(inputs, outputs, config)``: optional case-specific figures (JSON "quality").
+    - ``kernel_name_for(config)``: optional per-config kernel name (see :meth:`kernel_for`).
     """
 
     name: str
@@ -77,3 +78,10 @@ class Case:
     golden: Callable[[Mapping[str, Any], CaseConfig], dict[str, np.ndarray]]
     comparisons: Callable[[CaseConfig], dict[str, Comparison]]
     quality: Callable[[Mapping[str, Any], Mapping[str, np.ndarray], CaseConfig], dict] | None = None
+    #: Optional: the kernel to run for a resolved config (e.g. one per cache format); default
+    #: ``kernel_name`` for every config.
+    kernel_name_for: Callable[[CaseConfig], str] | None = None
+
+    def kernel_for(self, config: CaseConfig) -> str:
+        """The ``@pl.jit`` function to run for a resolved ``config``."""
+        return self.kernel_name if self.kernel_name_for is None else self.kernel_name_for(config)

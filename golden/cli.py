@@ -29,7 +29,29 @@ EXIT_USAGE = 2
 PROG = "run.py"
 
 #: CLI options that map one-to-one onto CaseConfig fields.
-CONFIG_OPTIONS: tuple[str, ...] = ("preset", "batch", "seq", "start_pos", "max_seq_len", "seed")
+CONFIG_OPTIONS: tuple[str, ...] = (
+    "preset",
+    "batch",
+    "seq",
+    "start_pos",
+    "max_seq_len",
+    "seed",
+    "cache_format",
+    "block_size",
+    "mixed",
+)
+
+
+def start_positions(text: str) -> int | str:
+    """``--start-pos``: one integer, or a comma list with one position per request."""
+    parts = [p.strip() for p in text.split(",")]
+    try:
+        values = [int(p) for p in parts]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected an integer or a comma list of integers, got {text!r}"
+        ) from None
+    return values[0] if len(values) == 1 else ",".join(str(v) for v in values)
 
 
 class UsageError(Exception):
@@ -56,9 +78,24 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--preset", help="model preset (e.g. DEMO, FLASH, PRO)")
     parser.add_argument("--batch", type=int, help="batch size")
     parser.add_argument("--seq", type=int, help="tokens per step")
-    parser.add_argument("--start-pos", type=int, help="position of the step's first token")
+    parser.add_argument(
+        "--start-pos",
+        type=start_positions,
+        help="position of the step's first token: one for every request, or a comma list with "
+        "one per request (-1 = padded slot)",
+    )
     parser.add_argument("--max-seq-len", type=int, help="maximum sequence length (cache size)")
     parser.add_argument("--seed", type=int, help="input generator seed (default 0)")
+    parser.add_argument(
+        "--cache-format", choices=("c16", "c8"), help="indexer cache format (serving cases)"
+    )
+    parser.add_argument("--block-size", type=int, help="paged-cache block size (serving cases)")
+    parser.add_argument(
+        "--mixed",
+        action="store_const",
+        const=True,
+        help="mixed batch: empty, short, block-boundary and long requests (serving cases)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     parser.add_argument("--save-data", metavar="DIR", help="save inputs, golden and config")
     parser.add_argument("--replay", metavar="DIR", help="rerun the kernel on saved data")

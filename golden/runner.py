@@ -174,7 +174,8 @@ def _execute(
         expected_outputs=dict(expected),
     )
     try:
-        run: KernelRun = run_kernel(platform, case, specs, kernel_values, progress)
+        kernel_case = dataclasses.replace(case, kernel_name=case.kernel_for(config))
+        run: KernelRun = run_kernel(platform, kernel_case, specs, kernel_values, progress)
     except KernelError as exc:
         report.error = str(exc)
         return report

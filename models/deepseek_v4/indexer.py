@@ -1,50 +1,60 @@
-"""DeepSeek-V4 decode lightning indexer, W8A8C16, as a pypto kernel.
+"""DeepSeek-V4 decode lightning indexer, W8A8 with a C16 or C8 cache, as pypto kernels on the
+serving contract of models/deepseek_v4/serving.py.
 
-One decode step of S = 1..4 tokens per request for B requests: INT8 weights and activations, a
-BF16 compressed cache quantized to INT8 per row at run time, INT32 accumulation and explicit FP32
-dequant scales. The math and the quant policy are in ARCHITECTURE.md ("The indexer") and
-golden/quant.py; the golden is models/deepseek_v4/indexer_golden.py.
+One decode step of S = 1..4 tokens per request for B = 1..128 requests at independent
+positions: INT8 weights and activations, a paged compressed cache (c16: BF16 rows quantized to
+INT8 per row at score time; c8: INT8 rows with an FP32 per-row dequant scale, quantized once by
+the compressor), INT32 accumulation and explicit FP32 dequant scales. The quant policy is
+golden/quant.py; the golden is ``indexer_paged_golden`` in models/deepseek_v4/indexer_golden.py.
 
-Parameters (in this order; every shape is taken from the call, so B, S, MAX_SEQ_LEN, D, Q_LORA
-and index_topk are run-time configuration; H = 64 heads of Dh = 128 are fixed):
+Entry points: ``indexer_c16`` and ``indexer_c8``; parameters in this order (every shape is
+taken from the call; H = 64 heads of Dh = 128 are fixed):
 
     x             [B, S, D]                  BF16   the step's hidden states
     qr            [B, S, Q_LORA]             BF16   low-rank query (before wq_b)
     wq_b          [Q_LORA, H * Dh]           INT8   per-output-channel INT8 weight
     wq_b_scale    [H * Dh]                   FP32   its per-channel dequant scale
     weights_proj  [D, H]                     BF16   head-weights projection
-    rope_cos      [MAX_SEQ_LEN, 32]          FP32   cos of every position (compressed-layer rope)
-    rope_sin      [MAX_SEQ_LEN, 32]          FP32   sin of every position
+    rope_cos      [P, 32]                    FP32   cos of every position (compressed-layer rope)
+    rope_sin      [P, 32]                    FP32   sin of every position
     hadamard      [128, 128]                 BF16   BF16(normalized Sylvester Hadamard)
     wkv, wgate    [D, 256]                   BF16   compressor projections
     ape           [4, 256]                   FP32   compressor position bias
     norm_weight   [128]                      BF16   compressor RMSNorm weight
-    kv_state      [B, 8, 256]                FP32   InOut compressor state
-    score_state   [B, 8, 256]                FP32   InOut compressor state
-    kv_cache      [B, MAX_SEQ_LEN / 4, 128]  BF16   InOut compressed indexer cache
-    score         [B, S, MAX_SEQ_LEN / 4]    FP32   Out (lowest finite FP32 where not visible)
+    position_ids  [B, S]                     INT32  token positions (-1: padded request)
+    kv_seq_lens   [B]                        INT32  tokens per request after the step (0: padded)
+    block_table   [B, MAX_BLOCKS]            INT32  physical block of each logical cache block
+    slot_mapping  [B, S]                     INT32  cache slot the compressor writes, or -1
+    state_slots   [B]                        INT32  compressor state pool slot (-1: padded)
+    kv_state      [NS, 8, 256]               FP32   InOut compressor state pool
+    score_state   [NS, 8, 256]               FP32   InOut compressor state pool
+    index_cache   [NB, BS, 128]              BF16 (c16) / INT8 (c8)  InOut block pool
+    index_cache_scale [NB, BS]               FP32   InOut, c8 only: per-row dequant scale
+    score         [B, S, W]                  FP32   Out, logical row order, W >= MAX_BLOCKS * BS
+                                                    a multiple of 512 (lowest FP32 where unseen)
     topk_idxs     [B, S, index_topk]         INT32  Out (cache index + offset; -1 where unused)
-    start_pos     INT32 scalar: position of the step's first token (token s is at start_pos + s)
-    offset        INT32 scalar: added to every top-k index (the sliding window, 128)
+    offset        INT32 scalar: added to every top-k index (the sliding window, 128; constant
+                  across steps, so it does not multiply artifacts)
 
-Stages (pl.at name_hints; ARCHITECTURE.md step numbers): qr_quant (1), qr_proj (2),
-qr_rope_hadamard_quant (3-5, one mixed task per token), weights_proj (6), the compressor's stages
-(7), kv_quant_score_accum_reduce (8-10, one mixed task per request and group of cache tiles:
-per-row INT8 of the cache tile, INT32 score accumulation, dequant / ReLU / head weights / head
-sum and the score store, without a GM round trip), topk (11).
+Everything that changes from step to step (positions, lengths, table, mappings, slots) is
+tensor data read with pl.read: one compiled artifact per (B, S, shapes, format).
 
-RoPE is passed as full per-position tables (the model interface of GUIDE.md): each token reads
-the row of its own position start_pos + s, the compressor the row of the window's first position.
+Stages (pl.at name_hints): qr_quant (1), qr_proj (2), qr_rope_hadamard_quant (3-5, one mixed
+task per token, at the token's own position), weights_proj (6), the compressor's stages (7,
+indexer_compressor.py), kv_quant_score_accum_reduce (c16) / kv_score_accum_reduce (c8) (8-10,
+one mixed task per request and group of cache tiles; each tile's rows come from the block the
+table names), topk (11).
 
-Visibility: token s sees cache rows j < (start_pos + s + 1) // 4. The compressor (stage 7) runs
-before scoring, so a window closed by token s' is visible to tokens s >= s' only.
+Visibility: token (b, s) at position p sees logical cache rows j < (p + 1) // 4. The compressor
+runs before scoring, so a window closed by token s' is visible to tokens s >= s' only. A padded
+request scores nothing: its score rows are the sentinel and its top-k rows -1.
 
-Top-k: k = min(index_topk, visible) rows by descending score; equal scores take the smaller cache
-index first (sort32 orders ties by index, mrgsort takes the earlier run / list, and chunks are
-merged in index order). Values are cache index + offset, unused slots -1.
+Top-k: k = min(index_topk, visible) rows by descending score; equal scores take the smaller
+cache index first. Values are logical cache index + offset, unused slots -1.
 
-Supported sizes: MAX_SEQ_LEN a multiple of 2048 (cache rows a multiple of the 512-value top-k
-chunk), Q_LORA and D multiples of their K tiles (128 and 256), index_topk a multiple of 8.
+Supported sizes: block size BS a multiple of 16 (score tiles of 32 rows when BS % 32 == 0, else
+16), W a multiple of 512, Q_LORA and D multiples of their K tiles (128 and 256), index_topk a
+multiple of 8.
 """
 
 import pypto.language as pl
@@ -58,7 +68,7 @@ from models.deepseek_v4.config import (
     NOPE_DIM,
     ROPE_DIM,
 )
-from models.deepseek_v4.indexer_compressor import compress_step
+from models.deepseek_v4.indexer_compressor import compress_step_c8, compress_step_c16
 
 # --- Quant policy and model constants (GUIDE.md, golden/quant.py) ----------------------------
 AMAX_FLOOR = 1e-4  # amax = max(row_max(|x|), 1e-4)
@@ -89,17 +99,18 @@ QPROJ_ACC_ELEMS = 8192
 ACC_INT32_ROW_ALIGN = 32  # a2a3 L0C stores INT32 accumulators in 32-row blocks
 # weights_proj K tile: [64, 256] BF16 (32 KiB) in L0A and [256, 64] BF16 (32 KiB) in L0B.
 WEIGHTS_K_TILE = 256
-# Cache rows per score tile: the cube->vector ring holds 2 slots of the [32, S*H <= 256] INT32
+# Cache rows per score tile: 32, or 16 for a block size that is an odd multiple of 16 (a tile
+# never straddles two blocks). The cube->vector ring holds 2 slots of the [32, S*H <= 256] INT32
 # accumulator (2 x 32 KiB of UB); with the per-row quant chain of [32, 128] FP32 tiles (16 KiB
 # each, ~64 KiB peak) and the per-token [32, 64] dequant tiles the task stays near 150 KiB of
 # the 184 KiB UB. 32 rows are also the INT32 L0C row alignment of a2a3.
 CACHE_TILE = 32
 # Score tasks to aim for: 2 per AIC (24 on a2a3), so the vector work of the fused score stage
-# spreads over all 48 AIVs; a request's visible tiles are split into about SCORE_TASKS / B groups.
+# spreads over all 48 AIVs; a request's seen tiles are split into about SCORE_TASKS / B groups.
 SCORE_TASKS = 48
 # Fewest cache tiles per score task (64 rows): a smaller task does less work than its launch.
 MIN_GROUP_TILES = 2
-# Sentinel fill width beyond the seen tiles: 512 FP32 = 2 KiB per store (cache rows are a
+# Sentinel fill width beyond the seen tiles: 512 FP32 = 2 KiB per store (score rows are a
 # multiple of 512), so a long empty tail costs few stores.
 SENTINEL_WIDTH = 512
 # Top-k chunk: sort32 + two format-1 mrgsorts fully sort 512 values (1024 pair columns =
@@ -107,8 +118,8 @@ SENTINEL_WIDTH = 512
 TOPK_CHUNK = 512
 
 
-@pl.jit
-def indexer(
+@pl.jit.inline
+def query_stages(
     x: pl.Tensor,
     qr: pl.Tensor,
     wq_b: pl.Tensor,
@@ -117,57 +128,29 @@ def indexer(
     rope_cos: pl.Tensor,
     rope_sin: pl.Tensor,
     hadamard: pl.Tensor,
-    wkv: pl.Tensor,
-    wgate: pl.Tensor,
-    ape: pl.Tensor,
-    norm_weight: pl.Tensor,
-    kv_state: pl.InOut[pl.Tensor],
-    score_state: pl.InOut[pl.Tensor],
-    kv_cache: pl.InOut[pl.Tensor],
-    score: pl.Out[pl.Tensor],
-    topk_idxs: pl.Out[pl.Tensor],
-    start_pos: pl.Scalar[pl.INT32],
-    offset: pl.Scalar[pl.INT32],
+    position_ids: pl.Tensor,
+    q_codes: pl.Tensor,
+    q_dequant: pl.Tensor,
+    head_weights: pl.Tensor,
 ):
-    """One decode step of the W8A8C16 lightning indexer; returns (score, topk_idxs)."""
+    """Stages 1-6: INT8 q rows (t * H + h) with their dequant scales, and the head weights."""
     B = x.shape[0]
     S = x.shape[1]
     D = x.shape[2]
     Q_LORA = qr.shape[2]
-    CACHE_ROWS = kv_cache.shape[1]
-    TOPK = topk_idxs.shape[2]
-    pl.static_assert(
-        S <= MAX_TOKENS_PER_STEP,
-        "tokens per step S (x.shape[1]) must be 1..4 (MAX_TOKENS_PER_STEP)",
-    )
-    T = B * S  # token rows t = b * S + s
-    QROWS = T * INDEX_N_HEADS  # q rows t * H + h: buffers holding S * H rows per request
-    STEP_HEADS = S * INDEX_N_HEADS  # one request's q rows (all S tokens)
-    # Projection token tile and wq_b N tile, folded at specialization from the token count: the
-    # fewest tiles of at most PROJ_MAX_ROWS rows, each rounded up to the 16-row cube fractal,
-    # and the widest N whose INT32 accumulator fits QPROJ_ACC_ELEMS (see the tiling notes).
+    T = B * S
     proj_tiles = (T + PROJ_MAX_ROWS - 1) // PROJ_MAX_ROWS
     proj_rows = ((T + proj_tiles - 1) // proj_tiles + CUBE_M - 1) // CUBE_M * CUBE_M
     qproj_n = QPROJ_ACC_ELEMS // (
         (proj_rows + ACC_INT32_ROW_ALIGN - 1) // ACC_INT32_ROW_ALIGN * ACC_INT32_ROW_ALIGN
     )
-
-    # Orchestration views (no copies).
     x_tokens = pl.reshape(x, [T, D])
     qr_tokens = pl.reshape(qr, [T, Q_LORA])
     wq_scale_row = pl.reshape(wq_b_scale, [1, Q_WIDTH])
-    score_tokens = pl.reshape(score, [T, CACHE_ROWS])
-    topk_tokens = pl.reshape(topk_idxs, [T, TOPK])
-
-    # GM scratch between stages.
     qr_codes = pl.create_tensor([T, Q_LORA], dtype=pl.INT8)
     qr_dequant = pl.create_tensor([T, 1], dtype=pl.FP32)
     q_proj = pl.create_tensor([T, Q_WIDTH], dtype=pl.BF16)
-    q_heads = pl.reshape(q_proj, [QROWS, INDEX_HEAD_DIM])
-    q_codes = pl.create_tensor([QROWS, INDEX_HEAD_DIM], dtype=pl.INT8)
-    q_dequant = pl.create_tensor([QROWS, 1], dtype=pl.FP32)
-    q_dequant_by_token = pl.reshape(q_dequant, [T, INDEX_N_HEADS])
-    head_weights = pl.create_tensor([T, INDEX_N_HEADS], dtype=pl.FP32)
+    q_heads = pl.reshape(q_proj, [T * INDEX_N_HEADS, INDEX_HEAD_DIM])
 
     # 1 qr_quant: per-row INT8 of qr with its FP32 dequant scale.
     for r0 in pl.parallel(0, T, QR_QUANT_ROWS):
@@ -226,7 +209,8 @@ def indexer(
     #   cube:   q @ Hadamard (BF16, FP32 accumulation; [64, 128] FP32 = 32 KiB of L0C) -> BF16;
     #   vector: per (token, head) row INT8 of the rotated q, with its dequant scale.
     for t in pl.parallel(T):
-        pos = start_pos + t % S
+        # a padded token (position -1) reads row 0 of the tables: its q feeds no output.
+        pos = pl.max(pl.read(position_ids, [t // S, t % S]), 0)
         with pl.at(level=pl.Level.CORE_GROUP, name_hint="qr_rope_hadamard_quant"):
             h0 = t * INDEX_N_HEADS
             cos_row = rope_cos[pos : pos + 1, 0:ROPE_PAIRS]
@@ -284,49 +268,118 @@ def indexer(
                 w_acc = pl.matmul_acc(w_acc, xk, weights_proj[k0 : k0 + WEIGHTS_K_TILE, :])
             head_weights[r0 : r0 + proj_rows, :] = pl.mul(w_acc, WEIGHTS_SCALE)
 
-    # 7 compressor: consumes the step's tokens in order; a closing window writes its cache row
-    # before any score stage reads the cache.
-    kv_cache = compress_step(
-        x, wkv, wgate, ape, norm_weight, rope_cos, rope_sin, hadamard,
-        kv_state, score_state, kv_cache, start_pos, True,
-    )  # fmt: skip
-    cache_rows_flat = pl.reshape(kv_cache, [B * CACHE_ROWS, INDEX_HEAD_DIM])
 
-    # 8-10 kv_quant_score_accum_reduce: one mixed task per (request, group of cache tiles); the
-    # cache tile's INT8 codes, the INT32 scores and their dequant all stay on chip.
-    #   vector: per-row INT8 of each cache tile some token of the step can see (+ its scale);
-    #   cube:   INT8 cache rows x INT8 q rows of all S tokens -> INT32 [rows, S * H];
-    #   vector: score[t, j] = sum_h relu(acc * q_scale[t, h] * kv_scale[j]) * weights[t, h]
-    #           over token t's visible rows; every other cell gets the lowest finite FP32.
-    # Groups: each request's tiles are split into about SCORE_TASKS / B groups of at least
-    # MIN_GROUP_TILES tiles (and at least one group,
-    # so that a step that sees nothing still writes its sentinels); the last group of each
-    # request also fills the sentinel tail [tiles end, CACHE_ROWS) of its S tokens.
-    seen = (start_pos + S) // COMPRESS_RATIO  # the last token's visible length
-    tiles = (seen + CACHE_TILE - 1) // CACHE_TILE
-    splits = (SCORE_TASKS + B - 1) // B
-    group_tiles = pl.max((tiles + splits - 1) // splits, MIN_GROUP_TILES)
-    groups = pl.max((tiles + group_tiles - 1) // group_tiles, 1)
-    group_rows = group_tiles * CACHE_TILE
-    tail_start = tiles * CACHE_TILE
+@pl.jit.inline
+def score_tokens_of_tile(
+    acc: pl.Tensor,
+    kv_scale: pl.Tensor,
+    q_dequant_by_token: pl.Tensor,
+    head_weights: pl.Tensor,
+    score_tokens: pl.Tensor,
+    position_ids: pl.Tensor,
+    b: pl.Scalar[pl.INT32],
+    j0: pl.Scalar[pl.INT32],
+    S: pl.Scalar[pl.INT32],
+    tile: pl.Scalar[pl.INT32],
+):
+    """Stage 10 for one cache tile of request b at logical row j0: for each token, score =
+    sum_h relu(acc * q_scale * kv_scale) * weights over its visible rows, lowest FP32 beyond.
+    Call inside the score scope (acc [tile, S * H] INT32, kv_scale [tile, 1] FP32)."""
+    for s in pl.range(S):
+        t = b * S + s
+        visible = (pl.read(position_ids, [b, s]) + 1) // COMPRESS_RATIO
+        if j0 < visible:
+            acc_s = pl.slice(acc, [tile, INDEX_N_HEADS], [0, s * INDEX_N_HEADS])
+            acc_f32 = pl.cast(acc_s, target_type=pl.FP32, mode="rint")
+            q_scale_row = q_dequant_by_token[t : t + 1, :]
+            weights_row = head_weights[t : t + 1, :]
+            dequant = pl.row_expand_mul(pl.col_expand_mul(acc_f32, q_scale_row), kv_scale)
+            weighted = pl.col_expand_mul(pl.maximum(dequant, 0.0), weights_row)
+            row_sums = pl.reshape(pl.row_sum(weighted), [1, tile])
+            # rows this token may not see (and the tile's tail): lowest FP32.
+            token_rows = pl.min(tile, visible - j0)
+            padded = pl.fillpad(
+                pl.set_validshape(row_sums, 1, token_rows), pad_value=pl.PadValue.min
+            )
+            score_tokens[t : t + 1, j0 : j0 + tile] = pl.maximum(padded, FP32_LOWEST)
+        else:
+            score_tokens[t : t + 1, j0 : j0 + tile] = pl.full(
+                [1, tile], dtype=pl.FP32, value=FP32_LOWEST
+            )
+
+
+@pl.jit.inline
+def sentinel_tail(
+    score_tokens: pl.Tensor,
+    b: pl.Scalar[pl.INT32],
+    S: pl.Scalar[pl.INT32],
+    tail_start: pl.Scalar[pl.INT32],
+    W: pl.Scalar[pl.INT32],
+    tile: pl.Scalar[pl.INT32],
+):
+    """Lowest FP32 in score columns [tail_start, W) of request b's S tokens (inside a scope)."""
     wide_start = (tail_start + SENTINEL_WIDTH - 1) // SENTINEL_WIDTH * SENTINEL_WIDTH
+    for s in pl.range(S):
+        t = b * S + s
+        narrow = pl.full([1, tile], dtype=pl.FP32, value=FP32_LOWEST)
+        for j1 in pl.range(tail_start, wide_start, tile):
+            score_tokens[t : t + 1, j1 : j1 + tile] = narrow
+        wide = pl.full([1, SENTINEL_WIDTH], dtype=pl.FP32, value=FP32_LOWEST)
+        for j1 in pl.range(wide_start, W, SENTINEL_WIDTH):
+            score_tokens[t : t + 1, j1 : j1 + SENTINEL_WIDTH] = wide
+
+
+@pl.jit.inline
+def score_stage_c16(
+    q_codes: pl.Tensor,
+    q_dequant_by_token: pl.Tensor,
+    head_weights: pl.Tensor,
+    index_cache: pl.Tensor,
+    block_table: pl.Tensor,
+    position_ids: pl.Tensor,
+    kv_seq_lens: pl.Tensor,
+    score_tokens: pl.Tensor,
+    B: pl.Scalar[pl.INT32],
+    S: pl.Scalar[pl.INT32],
+):
+    """Stages 8-10, c16: each tile's BF16 rows quantized per row to INT8 on chip (+ their scales).
+
+    One mixed task per (request, group of cache tiles): each request's seen rows (kv_seq_lens
+    // 4) are split into about SCORE_TASKS / B groups of at least MIN_GROUP_TILES tiles (at
+    least one group, so a padded request still writes its sentinels); the last group also fills
+    the sentinel tail. A tile's rows come from block block_table[b, j0 // BS].
+    """
+    BS = index_cache.shape[1]
+    POOL_ROWS = index_cache.shape[0] * BS
+    W = score_tokens.shape[1]
+    tile = CACHE_TILE - BS % CACHE_TILE  # 32, or 16 when BS is an odd multiple of 16
+    STEP_HEADS = S * INDEX_N_HEADS
+    cache_flat = pl.reshape(index_cache, [POOL_ROWS, INDEX_HEAD_DIM])
+    splits = (SCORE_TASKS + B - 1) // B
     for b in pl.parallel(B):
+        seen = pl.read(kv_seq_lens, [b]) // COMPRESS_RATIO
+        tiles = (seen + tile - 1) // tile
+        group_tiles = pl.max((tiles + splits - 1) // splits, MIN_GROUP_TILES)
+        groups = pl.max((tiles + group_tiles - 1) // group_tiles, 1)
+        group_rows = group_tiles * tile
         for g in pl.parallel(groups):
             group_end = pl.min(seen, (g + 1) * group_rows)
             with pl.at(level=pl.Level.CORE_GROUP, name_hint="kv_quant_score_accum_reduce"):
                 q_rows = q_codes[b * STEP_HEADS : b * STEP_HEADS + STEP_HEADS, :]
-                for j0 in pl.range(g * group_rows, group_end, CACHE_TILE):
-                    rows = pl.min(CACHE_TILE, seen - j0)
+                for j0 in pl.range(g * group_rows, group_end, tile):
+                    rows = pl.min(tile, seen - j0)
+                    block = pl.read(block_table, [b, j0 // BS])
+                    physical = block * BS + j0 % BS
                     kv_tile = pl.slice(
-                        cache_rows_flat,
-                        [CACHE_TILE, INDEX_HEAD_DIM],
-                        [b * CACHE_ROWS + j0, 0],
+                        cache_flat,
+                        [tile, INDEX_HEAD_DIM],
+                        [physical, 0],
                         valid_shape=[rows, INDEX_HEAD_DIM],
                     )
                     kv_f32 = pl.cast(kv_tile, target_type=pl.FP32)
                     kv_amax = pl.maximum(pl.row_max(pl.abs(kv_f32)), AMAX_FLOOR)
                     kv_127 = pl.set_validshape(
-                        pl.full([CACHE_TILE, 1], dtype=pl.FP32, value=INT8_MAX), rows, 1
+                        pl.full([tile, 1], dtype=pl.FP32, value=INT8_MAX), rows, 1
                     )
                     kv_scaled = pl.row_expand_mul(kv_f32, pl.div(kv_127, kv_amax))
                     kv_i32 = pl.cast(kv_scaled, target_type=pl.INT32, mode="round")
@@ -334,48 +387,88 @@ def indexer(
                     kv_codes = pl.cast(kv_f16, target_type=pl.INT8, mode="trunc")
                     kv_scale = pl.div(kv_amax, INT8_MAX)
                     acc = pl.matmul(kv_codes, q_rows, out_dtype=pl.INT32, b_trans=True)
-                    for s in pl.range(S):
-                        t = b * S + s
-                        visible = (start_pos + s + 1) // COMPRESS_RATIO
-                        if j0 < visible:
-                            acc_s = pl.slice(
-                                acc, [CACHE_TILE, INDEX_N_HEADS], [0, s * INDEX_N_HEADS]
-                            )
-                            acc_f32 = pl.cast(acc_s, target_type=pl.FP32, mode="rint")
-                            q_scale_row = q_dequant_by_token[t : t + 1, :]
-                            weights_row = head_weights[t : t + 1, :]
-                            dequant = pl.row_expand_mul(
-                                pl.col_expand_mul(acc_f32, q_scale_row), kv_scale
-                            )
-                            weighted = pl.col_expand_mul(pl.maximum(dequant, 0.0), weights_row)
-                            row_sums = pl.reshape(pl.row_sum(weighted), [1, CACHE_TILE])
-                            # rows this token may not see (and the tile's tail): lowest FP32.
-                            token_rows = pl.min(CACHE_TILE, visible - j0)
-                            padded = pl.fillpad(
-                                pl.set_validshape(row_sums, 1, token_rows),
-                                pad_value=pl.PadValue.min,
-                            )
-                            score_tokens[t : t + 1, j0 : j0 + CACHE_TILE] = pl.maximum(
-                                padded, FP32_LOWEST
-                            )
-                        else:
-                            score_tokens[t : t + 1, j0 : j0 + CACHE_TILE] = pl.full(
-                                [1, CACHE_TILE], dtype=pl.FP32, value=FP32_LOWEST
-                            )
+                    score_tokens_of_tile(
+                        acc, kv_scale, q_dequant_by_token, head_weights, score_tokens,
+                        position_ids, b, j0, S, tile,
+                    )  # fmt: skip
                 if g == groups - 1:
-                    for s in pl.range(S):
-                        t = b * S + s
-                        narrow = pl.full([1, CACHE_TILE], dtype=pl.FP32, value=FP32_LOWEST)
-                        for j1 in pl.range(tail_start, wide_start, CACHE_TILE):
-                            score_tokens[t : t + 1, j1 : j1 + CACHE_TILE] = narrow
-                        wide = pl.full([1, SENTINEL_WIDTH], dtype=pl.FP32, value=FP32_LOWEST)
-                        for j1 in pl.range(wide_start, CACHE_ROWS, SENTINEL_WIDTH):
-                            score_tokens[t : t + 1, j1 : j1 + SENTINEL_WIDTH] = wide
+                    sentinel_tail(score_tokens, b, S, tiles * tile, W, tile)
 
-    # 11 topk: per token, sort each 512-value chunk of its visible prefix and merge it into the
-    # running top-k pair list (ties: smaller cache index first); k = min(index_topk, visible).
+
+@pl.jit.inline
+def score_stage_c8(
+    q_codes: pl.Tensor,
+    q_dequant_by_token: pl.Tensor,
+    head_weights: pl.Tensor,
+    index_cache: pl.Tensor,
+    index_cache_scale: pl.Tensor,
+    block_table: pl.Tensor,
+    position_ids: pl.Tensor,
+    kv_seq_lens: pl.Tensor,
+    score_tokens: pl.Tensor,
+    B: pl.Scalar[pl.INT32],
+    S: pl.Scalar[pl.INT32],
+):
+    """Stages 8-10, c8: each tile's stored INT8 codes and FP32 scales, read as they are.
+
+    One mixed task per (request, group of cache tiles): each request's seen rows (kv_seq_lens
+    // 4) are split into about SCORE_TASKS / B groups of at least MIN_GROUP_TILES tiles (at
+    least one group, so a padded request still writes its sentinels); the last group also fills
+    the sentinel tail. A tile's rows come from block block_table[b, j0 // BS].
+    """
+    BS = index_cache.shape[1]
+    POOL_ROWS = index_cache.shape[0] * BS
+    W = score_tokens.shape[1]
+    tile = CACHE_TILE - BS % CACHE_TILE  # 32, or 16 when BS is an odd multiple of 16
+    STEP_HEADS = S * INDEX_N_HEADS
+    cache_flat = pl.reshape(index_cache, [POOL_ROWS, INDEX_HEAD_DIM])
+    scale_flat = pl.reshape(index_cache_scale, [POOL_ROWS, 1])
+    splits = (SCORE_TASKS + B - 1) // B
+    for b in pl.parallel(B):
+        seen = pl.read(kv_seq_lens, [b]) // COMPRESS_RATIO
+        tiles = (seen + tile - 1) // tile
+        group_tiles = pl.max((tiles + splits - 1) // splits, MIN_GROUP_TILES)
+        groups = pl.max((tiles + group_tiles - 1) // group_tiles, 1)
+        group_rows = group_tiles * tile
+        for g in pl.parallel(groups):
+            group_end = pl.min(seen, (g + 1) * group_rows)
+            with pl.at(level=pl.Level.CORE_GROUP, name_hint="kv_score_accum_reduce"):
+                q_rows = q_codes[b * STEP_HEADS : b * STEP_HEADS + STEP_HEADS, :]
+                for j0 in pl.range(g * group_rows, group_end, tile):
+                    rows = pl.min(tile, seen - j0)
+                    block = pl.read(block_table, [b, j0 // BS])
+                    physical = block * BS + j0 % BS
+                    kv_codes = pl.slice(
+                        cache_flat,
+                        [tile, INDEX_HEAD_DIM],
+                        [physical, 0],
+                        valid_shape=[rows, INDEX_HEAD_DIM],
+                    )
+                    kv_scale = pl.slice(scale_flat, [tile, 1], [physical, 0], valid_shape=[rows, 1])
+                    acc = pl.matmul(kv_codes, q_rows, out_dtype=pl.INT32, b_trans=True)
+                    score_tokens_of_tile(
+                        acc, kv_scale, q_dequant_by_token, head_weights, score_tokens,
+                        position_ids, b, j0, S, tile,
+                    )  # fmt: skip
+                if g == groups - 1:
+                    sentinel_tail(score_tokens, b, S, tiles * tile, W, tile)
+
+
+@pl.jit.inline
+def topk_stage(
+    score_tokens: pl.Tensor,
+    topk_tokens: pl.Tensor,
+    position_ids: pl.Tensor,
+    offset: pl.Scalar[pl.INT32],
+    S: pl.Scalar[pl.INT32],
+):
+    """Stage 11: per token, sort each 512-value chunk of its visible prefix and merge it into
+    the running top-k pair list (ties: smaller cache index first); k = min(index_topk, visible);
+    a padded token (visible 0) gets -1 everywhere."""
+    T = score_tokens.shape[0]
+    TOPK = topk_tokens.shape[1]
     for t in pl.parallel(T):
-        visible = (start_pos + t % S + 1) // COMPRESS_RATIO
+        visible = (pl.read(position_ids, [t // S, t % S]) + 1) // COMPRESS_RATIO
         k = pl.min(TOPK, visible)
         with pl.at(level=pl.Level.CORE_GROUP, name_hint="topk"):
             if visible > 0:
@@ -400,4 +493,131 @@ def indexer(
             else:
                 topk_tokens[t : t + 1, :] = pl.full([1, TOPK], dtype=pl.INT32, value=-1)
 
+
+@pl.jit
+def indexer_c16(
+    x: pl.Tensor,
+    qr: pl.Tensor,
+    wq_b: pl.Tensor,
+    wq_b_scale: pl.Tensor,
+    weights_proj: pl.Tensor,
+    rope_cos: pl.Tensor,
+    rope_sin: pl.Tensor,
+    hadamard: pl.Tensor,
+    wkv: pl.Tensor,
+    wgate: pl.Tensor,
+    ape: pl.Tensor,
+    norm_weight: pl.Tensor,
+    position_ids: pl.Tensor,
+    kv_seq_lens: pl.Tensor,
+    block_table: pl.Tensor,
+    slot_mapping: pl.Tensor,
+    state_slots: pl.Tensor,
+    kv_state: pl.InOut[pl.Tensor],
+    score_state: pl.InOut[pl.Tensor],
+    index_cache: pl.InOut[pl.Tensor],
+    score: pl.Out[pl.Tensor],
+    topk_idxs: pl.Out[pl.Tensor],
+    offset: pl.Scalar[pl.INT32],
+):
+    """One serving decode step of the lightning indexer, c16 cache; returns (score, topk_idxs)."""
+    B = x.shape[0]
+    S = x.shape[1]
+    W = score.shape[2]
+    TOPK = topk_idxs.shape[2]
+    pl.static_assert(
+        S <= MAX_TOKENS_PER_STEP,
+        "tokens per step S (x.shape[1]) must be 1..4 (MAX_TOKENS_PER_STEP)",
+    )
+    pl.static_assert(
+        W % TOPK_CHUNK == 0, "score row length (score.shape[2]) must be a multiple of 512"
+    )
+    T = B * S
+    QROWS = T * INDEX_N_HEADS
+    q_codes = pl.create_tensor([QROWS, INDEX_HEAD_DIM], dtype=pl.INT8)
+    q_dequant = pl.create_tensor([QROWS, 1], dtype=pl.FP32)
+    q_dequant_by_token = pl.reshape(q_dequant, [T, INDEX_N_HEADS])
+    head_weights = pl.create_tensor([T, INDEX_N_HEADS], dtype=pl.FP32)
+    score_tokens = pl.reshape(score, [T, W])
+    topk_tokens = pl.reshape(topk_idxs, [T, TOPK])
+
+    query_stages(
+        x, qr, wq_b, wq_b_scale, weights_proj, rope_cos, rope_sin, hadamard, position_ids,
+        q_codes, q_dequant, head_weights,
+    )  # fmt: skip
+    # 7 compressor: a closing window's row is in the cache before any score stage reads it.
+    index_cache = compress_step_c16(
+        x, wkv, wgate, ape, norm_weight, rope_cos, rope_sin, hadamard, position_ids,
+        state_slots, slot_mapping, kv_state, score_state, index_cache,
+    )  # fmt: skip
+    score_stage_c16(
+        q_codes, q_dequant_by_token, head_weights, index_cache, block_table,
+        position_ids, kv_seq_lens, score_tokens, B, S,
+    )  # fmt: skip
+    topk_stage(score_tokens, topk_tokens, position_ids, offset, S)
+    return score, topk_idxs
+
+
+@pl.jit
+def indexer_c8(
+    x: pl.Tensor,
+    qr: pl.Tensor,
+    wq_b: pl.Tensor,
+    wq_b_scale: pl.Tensor,
+    weights_proj: pl.Tensor,
+    rope_cos: pl.Tensor,
+    rope_sin: pl.Tensor,
+    hadamard: pl.Tensor,
+    wkv: pl.Tensor,
+    wgate: pl.Tensor,
+    ape: pl.Tensor,
+    norm_weight: pl.Tensor,
+    position_ids: pl.Tensor,
+    kv_seq_lens: pl.Tensor,
+    block_table: pl.Tensor,
+    slot_mapping: pl.Tensor,
+    state_slots: pl.Tensor,
+    kv_state: pl.InOut[pl.Tensor],
+    score_state: pl.InOut[pl.Tensor],
+    index_cache: pl.InOut[pl.Tensor],
+    index_cache_scale: pl.InOut[pl.Tensor],
+    score: pl.Out[pl.Tensor],
+    topk_idxs: pl.Out[pl.Tensor],
+    offset: pl.Scalar[pl.INT32],
+):
+    """One serving decode step of the lightning indexer, c8 cache; returns (score, topk_idxs)."""
+    B = x.shape[0]
+    S = x.shape[1]
+    W = score.shape[2]
+    TOPK = topk_idxs.shape[2]
+    pl.static_assert(
+        S <= MAX_TOKENS_PER_STEP,
+        "tokens per step S (x.shape[1]) must be 1..4 (MAX_TOKENS_PER_STEP)",
+    )
+    pl.static_assert(
+        W % TOPK_CHUNK == 0, "score row length (score.shape[2]) must be a multiple of 512"
+    )
+    T = B * S
+    QROWS = T * INDEX_N_HEADS
+    q_codes = pl.create_tensor([QROWS, INDEX_HEAD_DIM], dtype=pl.INT8)
+    q_dequant = pl.create_tensor([QROWS, 1], dtype=pl.FP32)
+    q_dequant_by_token = pl.reshape(q_dequant, [T, INDEX_N_HEADS])
+    head_weights = pl.create_tensor([T, INDEX_N_HEADS], dtype=pl.FP32)
+    score_tokens = pl.reshape(score, [T, W])
+    topk_tokens = pl.reshape(topk_idxs, [T, TOPK])
+
+    query_stages(
+        x, qr, wq_b, wq_b_scale, weights_proj, rope_cos, rope_sin, hadamard, position_ids,
+        q_codes, q_dequant, head_weights,
+    )  # fmt: skip
+    # 7 compressor: a closing window's row is in the cache before any score stage reads it.
+    index_cache = compress_step_c8(
+        x, wkv, wgate, ape, norm_weight, rope_cos, rope_sin, hadamard, position_ids,
+        state_slots, slot_mapping, kv_state, score_state, index_cache, index_cache_scale,
+    )  # fmt: skip
+    score_stage_c8(
+        q_codes, q_dequant_by_token, head_weights, index_cache, index_cache_scale, block_table,
+        position_ids, kv_seq_lens, score_tokens, B, S,
+    )  # fmt: skip
+    topk_stage(score_tokens, topk_tokens, position_ids, offset, S)
     return score, topk_idxs

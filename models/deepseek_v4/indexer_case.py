@@ -284,18 +284,6 @@ def quality(
     return indexer_quality(inputs, outputs)
 
 
-CASE = Case(
-    name=CASE_NAME,
-    description="DeepSeek-V4 decode lightning indexer, W8A8C16 (INT8 q and weights, BF16 cache "
-    "quantized per row at run time, INT32 scores, FP32 dequant), with its inner compressor",
-    kernel_file=KERNEL_FILE,
-    kernel_name="indexer",
-    resolve_config=resolve_config,
-    make_specs=make_specs,
-    golden=golden,
-    comparisons=comparisons,
-    quality=quality,
-)
 
 
 # --- The serving contract (models/deepseek_v4/serving.py) ---------------------------------------
@@ -499,3 +487,24 @@ def serving_quality(
 ) -> dict:
     """topk_recall_vs_float and score_rel_l2_vs_float of a serving step."""
     return indexer_paged_quality(inputs, outputs)
+
+
+def kernel_name(config: CaseConfig) -> str:
+    """The kernel of the config's cache format."""
+    return f"indexer_{config.cache_format}"
+
+
+CASE = Case(
+    name=CASE_NAME,
+    description="DeepSeek-V4 decode lightning indexer on the serving contract: per-request "
+    "positions, paged C16 (BF16 rows quantized at score time) or C8 (INT8 rows + FP32 scale) "
+    "cache, W8A8 INT32 scores with FP32 dequant, top-k, with its inner compressor",
+    kernel_file=KERNEL_FILE,
+    kernel_name="indexer_c16",
+    resolve_config=resolve_serving_config,
+    make_specs=make_serving_specs,
+    golden=serving_golden,
+    comparisons=serving_comparisons,
+    quality=serving_quality,
+    kernel_name_for=kernel_name,
+)

@@ -1,66 +1,62 @@
-"""DeepSeek-V4 indexer compressor (ratio 4, overlapping windows) as a pypto kernel.
+"""DeepSeek-V4 indexer compressor (ratio 4, overlapping windows) as pypto kernels, on the
+serving contract of models/deepseek_v4/serving.py.
 
 Public entry points
 -------------------
-``indexer_compressor(...)``  the ``@pl.jit`` kernel (one decode step of S tokens).
-``compress_step(...)``       the same computation as a ``@pl.jit.inline`` function, for the
-                             indexer kernel's stage 7. Signature (positional arguments only,
-                             shapes taken from the call, B/S/D/MAX_SEQ_LEN are run-time):
+``indexer_compressor_c16(...)`` / ``indexer_compressor_c8(...)``: the ``@pl.jit`` kernels (one
+decode step of S tokens for B requests), one per cache format.
+``compress_step_c16(...)`` / ``compress_step_c8(...)``: the same computation as
+``@pl.jit.inline`` functions, for the indexer kernel's stage 7. Parameters (positional, shapes
+from the call; B, S, D, the pools and the rope tables are run-time sizes):
 
-    kv_cache = compress_step(
-        x,            # [B, S, D] BF16             the step's hidden states
-        wkv,          # [D, 256] BF16              kv projection
-        wgate,        # [D, 256] BF16              gate (score) projection
-        ape,          # [4, 256] FP32              absolute position bias per slot pos % 4
-        norm_weight,  # [128] BF16                 RMSNorm weight
-        rope_cos,     # [MAX_SEQ_LEN, 32] FP32     per-position cos table (compressed-layer rope)
-        rope_sin,     # [MAX_SEQ_LEN, 32] FP32
-        hadamard,     # [128, 128] BF16            BF16(normalized Sylvester Hadamard)
-        kv_state,     # [B, 8, 256] FP32  in/out   compressor state (updated in place)
-        score_state,  # [B, 8, 256] FP32  in/out
-        kv_cache,     # [B, MAX_SEQ_LEN/4, 128] BF16 in/out (row pos // 4 written on closing)
-        start_pos,    # INT32 scalar: position of the step's first token
-        rotate,       # BOOL scalar: apply the Hadamard before the cache write
-    )
+    x             [B, S, D] BF16                 the step's hidden states
+    wkv, wgate    [D, 256] BF16                  kv / gate projections
+    ape           [4, 256] FP32                  position bias per slot pos % 4
+    norm_weight   [128] BF16                     RMSNorm weight
+    rope_cos/sin  [P, 32] FP32                   per-position tables (compressed-layer rope)
+    hadamard      [128, 128] BF16                BF16(normalized Sylvester Hadamard)
+    position_ids  [B, S] INT32                   token positions (-1: padded request)
+    state_slots   [B] INT32                      state pool slot per request (-1: padded)
+    slot_mapping  [B, S] INT32                   cache slot of the row a token closes, or -1
+    kv_state      [NS, 8, 256] FP32  in/out      state pool (slot state_slots[b])
+    score_state   [NS, 8, 256] FP32  in/out
+    index_cache   [NB, BS, 128] BF16 (c16) / INT8 (c8)  in/out  block pool
+    index_cache_scale [NB, BS] FP32  in/out      c8 only: per-row dequant scale
 
-    Usage note for the indexer: call it from orchestration (outside any ``pl.at``), before the
-    score stages, and read ``kv_cache`` afterwards; it updates kv_state, score_state and
-    kv_cache in place and returns ``kv_cache``. Token s (position start_pos + s) is processed in
-    order; a token's cache row (pos // 4, written when (pos + 1) % 4 == 0) is in kv_cache when
-    the call returns. Requires D % 128 == 0 and start_pos + S <= MAX_SEQ_LEN.
+    Positions, slots and mappings are tensor data read with pl.read (run-time scalars), so one
+    compiled artifact serves every step of a given shape. A padded request (state slot -1)
+    reads and writes nothing. Call from orchestration before any stage that reads the cache.
 
-Math (per token at position pos; ARCHITECTURE.md "The indexer compressor")
----------------------------------------------------------------------------
-kv = x @ wkv, score = x @ wgate + ape[pos % 4] (FP32), stored in state row 4 + pos % 4. When
-(pos + 1) % 4 == 0: per feature f, a softmax over 8 rows of the gates (rows 0..3: column f,
-the previous window's front half; rows 4..7: column 128 + f, the current window's back half)
-pools the matching kv values; the state shifts (rows 4..7 are copied to rows 0..3, and rows
-4..7 keep their values: the next window's tokens overwrite them before any pooling reads them,
-as in the model's reference code); the pooled row goes through RMSNorm, RoPE on the trailing
-64 dims at the window's first position pos - 3, the optional Hadamard, and lands in
-kv_cache[b, pos // 4].
+Math (per token at position pos; indexer_compressor_golden.py follows it step by step)
+-------------------------------------------------------------------------------------
+kv = x @ wkv, score = x @ wgate + ape[pos % 4] (FP32), stored in state row 4 + pos % 4 of the
+request's slot. When (pos + 1) % 4 == 0: per feature f, a softmax over 8 rows of the gates
+(rows 0..3: column f, the previous window's front half; rows 4..7: column 128 + f) pools the
+kv values; the state shifts (rows 4..7 copied to rows 0..3); the pooled row goes through
+RMSNorm, RoPE on the trailing 64 dims at the window's first position pos - 3 and the Hadamard,
+and lands in cache slot slot_mapping[b, s]: as BF16 (c16) or as per-row INT8 codes plus its
+FP32 dequant scale (c8; the quant chain of golden/quant.py, the one the c16 indexer applies at
+score time, so both formats give the same codes for the same row).
 
 Stages (pl.at name_hints)
 ------------------------
 ``kv_gate_projection``  cube: x @ [wkv | wgate], 16 tasks (4 column blocks x 4 K parts).
-``ape_add_state_scatter``  vector, per token: sum of the 4 K parts (fixed order), + ape, into
-                           state row 4 + pos % 4.
-``pooling_shift_rmsnorm_rope_hadamard_cache_write`` (``..._rope_cache_write`` without rotate),
-                           per closing token: the window's pooled row stays on chip from the
-                           softmax pooling to the cache store (Hadamard on the cube).
+``ape_add_state_scatter``  vector, per live (request, token): sum of the 4 K parts (fixed
+                           order), + ape, into the request's state row 4 + pos % 4.
+``pooling_shift_rmsnorm_rope_hadamard_cache_write`` (c8: ``..._quant_cache_write``), per
+                           closing token: the pooled row stays on chip up to the cache store.
+Tokens of one request run in order (each reads the state the previous one wrote); requests
+run in parallel.
 
-Dtype chain (the golden in indexer_compressor_golden.py follows it step by step)
---------------------------------------------------------------------------------
+Dtype chain
+-----------
 1. projections: BF16 x BF16 on the cube, FP32 accumulation; score + ape in FP32.
-2. pooling: FP32 (max, exp, sum of e, sum of e * kv, one division); the pooled row is rounded
-   to BF16 (round to nearest even, the model's ``kv.to(bfloat16)``).
-3. rmsnorm: FP32 math on the BF16 pooled value: x * rsqrt(sum(x*x) / 128 + 1e-6) * weight,
-   rounded to BF16.
-4. rope: FP32 math on the BF16 normed values (even' = e*cos - o*sin, odd' = o*cos + e*sin),
-   rounded to BF16; the leading 64 dims pass through unchanged.
-5. hadamard (rotate): BF16 row x BF16 matrix on the cube, FP32 accumulation, rounded to BF16.
-6. the BF16 row is written to the cache.
-Every FP32 -> BF16 rounding uses cast mode "rint" (ties to even), as the model's torch code.
+2. pooling: FP32 (max, exp, sums, one division); the pooled row rounded to BF16 ("rint").
+3. rmsnorm: FP32 on the BF16 pooled value: x * rsqrt(sum(x*x) / 128 + 1e-6) * weight -> BF16.
+4. rope: FP32 on the BF16 normed values -> BF16; the leading 64 dims unchanged.
+5. hadamard: BF16 row x BF16 matrix on the cube, FP32 accumulation -> BF16.
+6. c16: the BF16 row is stored; c8: amax = max(row_max|x|, 1e-4), codes = trunc(f16(round(x *
+   (127 / amax)))) and scale amax / 127 are stored.
 """
 
 import pypto.language as pl
@@ -100,10 +96,13 @@ CUBE_M = 16
 # Most token rows per projection tile: the [128, 128] FP32 accumulator is 64 KiB (half of the
 # 128 KiB L0C) and the [128, 128] BF16 token chunk 32 KiB of L1.
 PROJ_MAX_ROWS = 128
-# Batch rows per vector task: window compression keeps ~7 live [16, 128] FP32 tiles (8 KiB each)
-# and the state shift one [16, 1024] FP32 tile (64 KiB) at a time, well inside the 184 KiB UB;
-# 16 rows are also one cube fractal for the Hadamard matmul of the same task.
-BATCH_TILE = 16
+# Rows of the per-request vector tiles: one valid row (requests sit at independent positions
+# and their states in arbitrary pool slots), in 8-row tiles because the row reductions' [M, 1]
+# FP32 column results need M * 4 bytes to be a multiple of 32.
+BATCH_TILE = 8
+# c8 quant policy (golden/quant.py): amax floor and the INT8 range.
+AMAX_FLOOR = 1e-4
+INT8_MAX = 127.0
 
 
 @pl.jit.inline
@@ -275,62 +274,22 @@ def compress_window(
 
 
 @pl.jit.inline
-def compress_step(
-    x: pl.Tensor,
+def project_tokens(
+    x_tokens: pl.Tensor,
     wkv: pl.Tensor,
     wgate: pl.Tensor,
-    ape: pl.Tensor,
-    norm_weight: pl.Tensor,
-    rope_cos: pl.Tensor,
-    rope_sin: pl.Tensor,
-    hadamard: pl.Tensor,
-    kv_state: pl.Tensor,
-    score_state: pl.Tensor,
-    kv_cache: pl.Tensor,
-    start_pos: pl.Scalar[pl.INT32],
-    rotate: pl.Scalar[pl.BOOL],
+    proj_partial: pl.Tensor,
+    T: pl.Scalar[pl.INT32],
+    D: pl.Scalar[pl.INT32],
+    token_tile: pl.Scalar[pl.INT32],
 ):
-    """One decode step of the ratio-4 overlapping compressor; returns the updated kv_cache."""
-    B = x.shape[0]
-    S = x.shape[1]
-    D = x.shape[2]
-    T = B * S
-    CACHE_ROWS = kv_cache.shape[1]
-    pl.static_assert(D % K_CHUNK == 0, "hidden size D must be a multiple of 128 (K_CHUNK)")
-    pl.static_assert(D >= K_SPLIT * K_CHUNK, "hidden size D must be at least 512 (K parts)")
-    pl.static_assert(
-        S <= MAX_TOKENS_PER_STEP,
-        "tokens per step S (x.shape[1]) must be 1..4 (MAX_TOKENS_PER_STEP)",
-    )
-
-    # Orchestration views (no copies): token rows t = b * S + s; one request's state or cache
-    # as a single row, so a state row / cache row of every request is a strided 2-D tile.
-    x_tokens = pl.reshape(x, [T, D])
-    kv_state_flat = pl.reshape(kv_state, [B, STATE_FLAT_WIDTH])
-    score_state_flat = pl.reshape(score_state, [B, STATE_FLAT_WIDTH])
-    kv_cache_flat = pl.reshape(kv_cache, [B, CACHE_ROWS * INDEX_HEAD_DIM])
-    norm_weight_row = pl.reshape(norm_weight, [1, INDEX_HEAD_DIM])
-
-    # GM scratch: K_SPLIT partial projections of every token (FP32), part p in rows p*T..;
-    # columns 0..255 kv, 256..511 gate. Viewed per request: row p * B + b, token s at column
-    # s * 512.
-    PROJ_WIDTH = 2 * COMPRESS_STATE_WIDTH
-    proj_partial = pl.create_tensor([K_SPLIT * T, PROJ_WIDTH], dtype=pl.FP32)
-    partial_by_request = pl.reshape(proj_partial, [K_SPLIT * B, S * PROJ_WIDTH])
-
-    # Stage 1: kv and gate projections of all S tokens at once (they do not depend on state):
-    # one cube task per (128-column block of [wkv | wgate], K part); K part p covers the
-    # K_CHUNK chunks [p * chunks / K_SPLIT, (p + 1) * chunks / K_SPLIT).
+    """Stage 1: the K_SPLIT partial kv/gate projections of every token into proj_partial
+    (part p in rows p*T..; columns 0..255 kv, 256..511 gate); returns proj_partial."""
     chunks = D // K_CHUNK
-    # Token tile, folded at specialization from the entry's x.shape: the fewest tiles of at most
-    # PROJ_MAX_ROWS rows, each rounded up to the 16-row cube fractal (T = 1 -> 16 rows). It is
-    # computed here, from a parameter's shape, because the JIT folds .shape only on parameters.
-    token_tiles = (T + PROJ_MAX_ROWS - 1) // PROJ_MAX_ROWS
-    token_tile = ((T + token_tiles - 1) // token_tiles + CUBE_M - 1) // CUBE_M * CUBE_M
     for part in pl.parallel(K_SPLIT):
         k_begin = part * chunks // K_SPLIT * K_CHUNK
         k_end = (part + 1) * chunks // K_SPLIT * K_CHUNK
-        for n0 in pl.parallel(0, PROJ_WIDTH, PROJ_N_TILE):
+        for n0 in pl.parallel(0, 2 * COMPRESS_STATE_WIDTH, PROJ_N_TILE):
             with pl.at(level=pl.Level.CORE_GROUP, name_hint="kv_gate_projection"):
                 if n0 < COMPRESS_STATE_WIDTH:
                     proj_partial = project_part(
@@ -342,63 +301,61 @@ def compress_step(
                         x_tokens, wgate, n0 - COMPRESS_STATE_WIDTH,
                         proj_partial, part * T, n0, k_begin, k_end, T, token_tile,
                     )  # fmt: skip
-
-    # Stages 2..: tokens in order, each at its own position.
-    for s in pl.range(S):
-        pos = start_pos + s
-        slot = pos % COMPRESS_RATIO
-        kv_column = s * PROJ_WIDTH
-        gate_column = kv_column + COMPRESS_STATE_WIDTH
-        state_column = (COMPRESS_RATIO + slot) * COMPRESS_STATE_WIDTH  # state row 4 + slot
-        for b0 in pl.parallel(0, B, BATCH_TILE):
-            rows = pl.min(BATCH_TILE, B - b0)
-            with pl.at(level=pl.Level.CORE_GROUP, name_hint="ape_add_state_scatter"):
-                gate = sum_parts(partial_by_request, B, b0, rows, gate_column)
-                ape_row = pl.slice(ape, [1, COMPRESS_STATE_WIDTH], [slot, 0])
-                score_row = pl.col_expand_add(gate, ape_row)
-                score_state_flat = pl.assemble(score_state_flat, score_row, [b0, state_column])
-                kv_row = sum_parts(partial_by_request, B, b0, rows, kv_column)
-                kv_state_flat = pl.assemble(kv_state_flat, kv_row, [b0, state_column])
-
-        if (pos + 1) % COMPRESS_RATIO == 0:
-            # The closing window goes from state to cache row in one task per batch tile, the
-            # pooled row staying on chip: pooling, state shift, rmsnorm, rope (vector), then
-            # the optional Hadamard (cube) and the cache write.
-            window_start = pos - (COMPRESS_RATIO - 1)  # RoPE position of the compressed row
-            cache_column = (pos // COMPRESS_RATIO) * INDEX_HEAD_DIM
-            for b0 in pl.parallel(0, B, BATCH_TILE):
-                rows = pl.min(BATCH_TILE, B - b0)
-                if rotate:
-                    with pl.at(
-                        level=pl.Level.CORE_GROUP,
-                        name_hint="pooling_shift_rmsnorm_rope_hadamard_cache_write",
-                    ):
-                        row = compress_window(
-                            kv_state_flat, score_state_flat, norm_weight_row,
-                            rope_cos, rope_sin, b0, rows, window_start,
-                        )  # fmt: skip
-                        matrix = pl.slice(hadamard, [INDEX_HEAD_DIM, INDEX_HEAD_DIM], [0, 0])
-                        product = pl.matmul(row, matrix, out_dtype=pl.FP32)
-                        kv_cache_flat = pl.assemble(
-                            kv_cache_flat,
-                            pl.cast(product, pl.BF16, mode="rint"),
-                            [b0, cache_column],
-                        )
-                else:
-                    with pl.at(
-                        level=pl.Level.CORE_GROUP,
-                        name_hint="pooling_shift_rmsnorm_rope_cache_write",
-                    ):
-                        row = compress_window(
-                            kv_state_flat, score_state_flat, norm_weight_row,
-                            rope_cos, rope_sin, b0, rows, window_start,
-                        )  # fmt: skip
-                        kv_cache_flat = pl.assemble(kv_cache_flat, row, [b0, cache_column])
-    return kv_cache
+    return proj_partial
 
 
-@pl.jit
-def indexer_compressor(
+@pl.jit.inline
+def scatter_token(
+    partial_by_request: pl.Tensor,
+    ape: pl.Tensor,
+    kv_state_flat: pl.Tensor,
+    score_state_flat: pl.Tensor,
+    B: pl.Scalar[pl.INT32],
+    b: pl.Scalar[pl.INT32],
+    s: pl.Scalar[pl.INT32],
+    state: pl.Scalar[pl.INT32],
+    pos: pl.Scalar[pl.INT32],
+):
+    """Token (b, s) at ``pos``: its summed projections (+ ape) into state row 4 + pos % 4 of
+    pool slot ``state`` (one vector task)."""
+    slot = pos % COMPRESS_RATIO
+    kv_column = s * 2 * COMPRESS_STATE_WIDTH
+    gate_column = kv_column + COMPRESS_STATE_WIDTH
+    state_column = (COMPRESS_RATIO + slot) * COMPRESS_STATE_WIDTH
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="ape_add_state_scatter"):
+        gate = sum_parts(partial_by_request, B, b, 1, gate_column)
+        ape_row = pl.slice(ape, [1, COMPRESS_STATE_WIDTH], [slot, 0])
+        score_state_flat = pl.assemble(
+            score_state_flat, pl.col_expand_add(gate, ape_row), [state, state_column]
+        )
+        kv_row = sum_parts(partial_by_request, B, b, 1, kv_column)
+        kv_state_flat = pl.assemble(kv_state_flat, kv_row, [state, state_column])
+
+
+@pl.jit.inline
+def rotated_row(
+    kv_state_flat: pl.Tensor,
+    score_state_flat: pl.Tensor,
+    norm_weight_row: pl.Tensor,
+    rope_cos: pl.Tensor,
+    rope_sin: pl.Tensor,
+    hadamard: pl.Tensor,
+    state: pl.Scalar[pl.INT32],
+    window_start: pl.Scalar[pl.INT32],
+):
+    """The closing window's BF16 cache row [1, 128] of pool slot ``state`` (pooling, state
+    shift, rmsnorm, rope, Hadamard); call inside a mixed scope."""
+    row = compress_window(
+        kv_state_flat, score_state_flat, norm_weight_row, rope_cos, rope_sin,
+        state, 1, window_start,
+    )  # fmt: skip
+    matrix = pl.slice(hadamard, [INDEX_HEAD_DIM, INDEX_HEAD_DIM], [0, 0])
+    product = pl.matmul(row, matrix, out_dtype=pl.FP32)
+    return pl.cast(product, pl.BF16, mode="rint")
+
+
+@pl.jit.inline
+def compress_step_c16(
     x: pl.Tensor,
     wkv: pl.Tensor,
     wgate: pl.Tensor,
@@ -407,26 +364,184 @@ def indexer_compressor(
     rope_cos: pl.Tensor,
     rope_sin: pl.Tensor,
     hadamard: pl.Tensor,
+    position_ids: pl.Tensor,
+    state_slots: pl.Tensor,
+    slot_mapping: pl.Tensor,
+    kv_state: pl.Tensor,
+    score_state: pl.Tensor,
+    index_cache: pl.Tensor,
+):
+    """One serving step of the compressor, BF16 cache rows (c16); returns index_cache."""
+    B = x.shape[0]
+    S = x.shape[1]
+    D = x.shape[2]
+    T = B * S
+    NS = kv_state.shape[0]
+    POOL_ROWS = index_cache.shape[0] * index_cache.shape[1]
+    pl.static_assert(D % K_CHUNK == 0, "hidden size D must be a multiple of 128 (K_CHUNK)")
+    pl.static_assert(D >= K_SPLIT * K_CHUNK, "hidden size D must be at least 512 (K parts)")
+    pl.static_assert(
+        S <= MAX_TOKENS_PER_STEP,
+        "tokens per step S (x.shape[1]) must be 1..4 (MAX_TOKENS_PER_STEP)",
+    )
+    x_tokens = pl.reshape(x, [T, D])
+    kv_state_flat = pl.reshape(kv_state, [NS, STATE_FLAT_WIDTH])
+    score_state_flat = pl.reshape(score_state, [NS, STATE_FLAT_WIDTH])
+    cache_flat = pl.reshape(index_cache, [POOL_ROWS, INDEX_HEAD_DIM])
+    norm_weight_row = pl.reshape(norm_weight, [1, INDEX_HEAD_DIM])
+    proj_partial = pl.create_tensor([K_SPLIT * T, 2 * COMPRESS_STATE_WIDTH], dtype=pl.FP32)
+    partial_by_request = pl.reshape(proj_partial, [K_SPLIT * B, S * 2 * COMPRESS_STATE_WIDTH])
+    token_tiles = (T + PROJ_MAX_ROWS - 1) // PROJ_MAX_ROWS
+    token_tile = ((T + token_tiles - 1) // token_tiles + CUBE_M - 1) // CUBE_M * CUBE_M
+    proj_partial = project_tokens(x_tokens, wkv, wgate, proj_partial, T, D, token_tile)
+    for b in pl.parallel(B):
+        state = pl.read(state_slots, [b])
+        if state >= 0:
+            for s in pl.range(S):
+                pos = pl.read(position_ids, [b, s])
+                scatter_token(
+                    partial_by_request, ape, kv_state_flat, score_state_flat,
+                    B, b, s, state, pos,
+                )  # fmt: skip
+                if (pos + 1) % COMPRESS_RATIO == 0:
+                    cache_slot = pl.read(slot_mapping, [b, s])
+                    window_start = pos - (COMPRESS_RATIO - 1)
+                    with pl.at(
+                        level=pl.Level.CORE_GROUP,
+                        name_hint="pooling_shift_rmsnorm_rope_hadamard_cache_write",
+                    ):
+                        row = rotated_row(
+                            kv_state_flat, score_state_flat, norm_weight_row, rope_cos,
+                            rope_sin, hadamard, state, window_start,
+                        )  # fmt: skip
+                        cache_flat = pl.assemble(cache_flat, row, [cache_slot, 0])
+    return index_cache
+
+
+@pl.jit.inline
+def compress_step_c8(
+    x: pl.Tensor,
+    wkv: pl.Tensor,
+    wgate: pl.Tensor,
+    ape: pl.Tensor,
+    norm_weight: pl.Tensor,
+    rope_cos: pl.Tensor,
+    rope_sin: pl.Tensor,
+    hadamard: pl.Tensor,
+    position_ids: pl.Tensor,
+    state_slots: pl.Tensor,
+    slot_mapping: pl.Tensor,
+    kv_state: pl.Tensor,
+    score_state: pl.Tensor,
+    index_cache: pl.Tensor,
+    index_cache_scale: pl.Tensor,
+):
+    """One serving step of the compressor, INT8 rows + FP32 scale (c8); returns index_cache."""
+    B = x.shape[0]
+    S = x.shape[1]
+    D = x.shape[2]
+    T = B * S
+    NS = kv_state.shape[0]
+    POOL_ROWS = index_cache.shape[0] * index_cache.shape[1]
+    pl.static_assert(D % K_CHUNK == 0, "hidden size D must be a multiple of 128 (K_CHUNK)")
+    pl.static_assert(D >= K_SPLIT * K_CHUNK, "hidden size D must be at least 512 (K parts)")
+    pl.static_assert(
+        S <= MAX_TOKENS_PER_STEP,
+        "tokens per step S (x.shape[1]) must be 1..4 (MAX_TOKENS_PER_STEP)",
+    )
+    x_tokens = pl.reshape(x, [T, D])
+    kv_state_flat = pl.reshape(kv_state, [NS, STATE_FLAT_WIDTH])
+    score_state_flat = pl.reshape(score_state, [NS, STATE_FLAT_WIDTH])
+    cache_flat = pl.reshape(index_cache, [POOL_ROWS, INDEX_HEAD_DIM])
+    scale_flat = pl.reshape(index_cache_scale, [POOL_ROWS, 1])
+    norm_weight_row = pl.reshape(norm_weight, [1, INDEX_HEAD_DIM])
+    proj_partial = pl.create_tensor([K_SPLIT * T, 2 * COMPRESS_STATE_WIDTH], dtype=pl.FP32)
+    partial_by_request = pl.reshape(proj_partial, [K_SPLIT * B, S * 2 * COMPRESS_STATE_WIDTH])
+    token_tiles = (T + PROJ_MAX_ROWS - 1) // PROJ_MAX_ROWS
+    token_tile = ((T + token_tiles - 1) // token_tiles + CUBE_M - 1) // CUBE_M * CUBE_M
+    proj_partial = project_tokens(x_tokens, wkv, wgate, proj_partial, T, D, token_tile)
+    for b in pl.parallel(B):
+        state = pl.read(state_slots, [b])
+        if state >= 0:
+            for s in pl.range(S):
+                pos = pl.read(position_ids, [b, s])
+                scatter_token(
+                    partial_by_request, ape, kv_state_flat, score_state_flat,
+                    B, b, s, state, pos,
+                )  # fmt: skip
+                if (pos + 1) % COMPRESS_RATIO == 0:
+                    cache_slot = pl.read(slot_mapping, [b, s])
+                    window_start = pos - (COMPRESS_RATIO - 1)
+                    with pl.at(
+                        level=pl.Level.CORE_GROUP,
+                        name_hint="pooling_shift_rmsnorm_rope_hadamard_quant_cache_write",
+                    ):
+                        row = rotated_row(
+                            kv_state_flat, score_state_flat, norm_weight_row, rope_cos,
+                            rope_sin, hadamard, state, window_start,
+                        )  # fmt: skip
+                        row_f32 = pl.cast(row, pl.FP32)
+                        amax = pl.maximum(pl.row_max(pl.abs(row_f32)), AMAX_FLOOR)
+                        limit = pl.set_validshape(
+                            pl.full([BATCH_TILE, 1], dtype=pl.FP32, value=INT8_MAX), 1, 1
+                        )
+                        scaled = pl.row_expand_mul(row_f32, pl.div(limit, amax))
+                        codes_i32 = pl.cast(scaled, pl.INT32, mode="round")
+                        codes_f16 = pl.cast(codes_i32, pl.FP16, mode="round")
+                        codes = pl.cast(codes_f16, pl.INT8, mode="trunc")
+                        cache_flat = pl.assemble(cache_flat, codes, [cache_slot, 0])
+                        scale_flat = pl.assemble(
+                            scale_flat, pl.div(amax, INT8_MAX), [cache_slot, 0]
+                        )
+    return index_cache
+
+
+@pl.jit
+def indexer_compressor_c16(
+    x: pl.Tensor,
+    wkv: pl.Tensor,
+    wgate: pl.Tensor,
+    ape: pl.Tensor,
+    norm_weight: pl.Tensor,
+    rope_cos: pl.Tensor,
+    rope_sin: pl.Tensor,
+    hadamard: pl.Tensor,
+    position_ids: pl.Tensor,
+    state_slots: pl.Tensor,
+    slot_mapping: pl.Tensor,
     kv_state: pl.InOut[pl.Tensor],
     score_state: pl.InOut[pl.Tensor],
-    kv_cache: pl.InOut[pl.Tensor],
-    start_pos: pl.Scalar[pl.INT32],
-    rotate: pl.Scalar[pl.BOOL],
+    index_cache: pl.InOut[pl.Tensor],
 ):
-    """Ratio-4 overlapping indexer compressor for one decode step of S tokens (see module doc)."""
-    kv_cache = compress_step(
-        x,
-        wkv,
-        wgate,
-        ape,
-        norm_weight,
-        rope_cos,
-        rope_sin,
-        hadamard,
-        kv_state,
-        score_state,
-        kv_cache,
-        start_pos,
-        rotate,
-    )
-    return kv_cache
+    """Ratio-4 compressor, one serving step, BF16 cache rows (see module doc)."""
+    index_cache = compress_step_c16(
+        x, wkv, wgate, ape, norm_weight, rope_cos, rope_sin, hadamard,
+        position_ids, state_slots, slot_mapping, kv_state, score_state, index_cache,
+    )  # fmt: skip
+    return index_cache
+
+
+@pl.jit
+def indexer_compressor_c8(
+    x: pl.Tensor,
+    wkv: pl.Tensor,
+    wgate: pl.Tensor,
+    ape: pl.Tensor,
+    norm_weight: pl.Tensor,
+    rope_cos: pl.Tensor,
+    rope_sin: pl.Tensor,
+    hadamard: pl.Tensor,
+    position_ids: pl.Tensor,
+    state_slots: pl.Tensor,
+    slot_mapping: pl.Tensor,
+    kv_state: pl.InOut[pl.Tensor],
+    score_state: pl.InOut[pl.Tensor],
+    index_cache: pl.InOut[pl.Tensor],
+    index_cache_scale: pl.InOut[pl.Tensor],
+):
+    """Ratio-4 compressor, one serving step, INT8 rows + FP32 scale (see module doc)."""
+    index_cache = compress_step_c8(
+        x, wkv, wgate, ape, norm_weight, rope_cos, rope_sin, hadamard, position_ids,
+        state_slots, slot_mapping, kv_state, score_state, index_cache, index_cache_scale,
+    )  # fmt: skip
+    return index_cache

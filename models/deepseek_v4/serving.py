@@ -258,3 +258,65 @@ def check_step(
             f"offset of row position // 4 when the token closes a window, else -1)",
         )
     return StepLayout(batch, seq, block_size, max_blocks, num_blocks, num_state_slots)
+
+
+def check_compressor_step(
+    position_ids: np.ndarray,
+    state_slots: np.ndarray,
+    slot_mapping: np.ndarray,
+    *,
+    pool_rows: int,
+    num_state_slots: int,
+    max_positions: int,
+) -> None:
+    """Validate a compressor step's tensors (the compressor takes no table or lengths).
+
+    A request is padded (positions -1, state slot -1, no writes) or live (consecutive positions
+    below ``max_positions``, a distinct in-range state slot); a token writes (slot >= 0) exactly
+    when it closes a window, into a distinct pool row below ``pool_rows``.
+    """
+    pos = np.asarray(position_ids)
+    if pos.ndim != 2:
+        _fail("position_ids", f"expected rank 2 [B, S], got shape {list(pos.shape)}")
+    batch, seq = pos.shape
+    pos = _as_int32("position_ids", position_ids, (batch, seq))
+    states = _as_int32("state_slots", state_slots, (batch,))
+    slots = _as_int32("slot_mapping", slot_mapping, (batch, seq))
+    used_states: set[int] = set()
+    used_slots: set[int] = set()
+    for b in range(batch):
+        if states[b] < 0 or (pos[b] < 0).any():
+            if (pos[b] != PAD_POSITION).any() or states[b] != -1 or (slots[b] != -1).any():
+                _fail(
+                    "position_ids",
+                    f"request {b}: a padded request has all positions -1, "
+                    f"state slot -1 and slot_mapping -1; got positions {pos[b].tolist()}, "
+                    f"state slot {int(states[b])}, slots {slots[b].tolist()}",
+                )
+            continue
+        want = pos[b, 0] + np.arange(seq)
+        if (pos[b] != want).any() or pos[b, -1] >= max_positions:
+            _fail(
+                "position_ids",
+                f"request {b}: got {pos[b].tolist()}; expected consecutive "
+                f"positions below {max_positions}",
+            )
+        if not 0 <= states[b] < num_state_slots or int(states[b]) in used_states:
+            _fail(
+                "state_slots",
+                f"request {b}: slot {int(states[b])} out of range "
+                f"0..{num_state_slots - 1} or shared with another request",
+            )
+        used_states.add(int(states[b]))
+        for s in range(seq):
+            closes = (pos[b, s] + 1) % COMPRESS_RATIO == 0
+            slot = int(slots[b, s])
+            if closes != (slot >= 0) or slot >= pool_rows or slot in used_slots:
+                _fail(
+                    "slot_mapping",
+                    f"request {b}, token {s} (position {int(pos[b, s])}): "
+                    f"got {slot}; expected a distinct row in 0..{pool_rows - 1} when the "
+                    f"token closes a window, else -1",
+                )
+            if slot >= 0:
+                used_slots.add(slot)
