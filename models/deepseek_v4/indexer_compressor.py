@@ -79,6 +79,7 @@ from models.deepseek_v4.config import (
 # --- Derived sizes --------------------------------------------------------------------------
 HALF_WIDTH = INDEX_HEAD_DIM  # one half of a state row: front (previous window) or back (current)
 ROPE_PAIRS = ROPE_DIM // 2  # interleaved (even, odd) pairs of the rotary dims = cos/sin columns
+PROJ_WIDTH = 2 * COMPRESS_STATE_WIDTH  # [wkv | wgate] output columns of one token
 STATE_FLAT_WIDTH = COMPRESS_STATE_ROWS * COMPRESS_STATE_WIDTH  # one request's state as one row
 CURRENT_WINDOW_COLUMN = COMPRESS_RATIO * COMPRESS_STATE_WIDTH  # rows 4..7 in the flat view
 INV_HEAD_DIM = 1.0 / INDEX_HEAD_DIM  # mean of squares = sum * 1/128 (exact power of two)
@@ -107,37 +108,32 @@ BATCH_TILE = 16
 
 
 @pl.jit.inline
-def project_part(
+def project_tile(
     x_tokens: pl.Tensor,
     weight: pl.Tensor,
     weight_column: pl.Scalar[pl.INT32],
-    partial: pl.Tensor,
-    partial_row: pl.Scalar[pl.INT32],
-    partial_column: pl.Scalar[pl.INT32],
+    t0: pl.Scalar[pl.INT32],
+    token_rows: pl.Scalar[pl.INT32],
     k_begin: pl.Scalar[pl.INT32],
     k_end: pl.Scalar[pl.INT32],
-    T: pl.Scalar[pl.INT32],
     token_tile: pl.Scalar[pl.INT32],
 ):
-    """partial[partial_row + t, partial_column + n] = sum over k in [k_begin, k_end) of
-    x_tokens[t, k] * weight[k, weight_column + n] (t < T, n < PROJ_N_TILE), FP32, in K_CHUNK
-    order, in token tiles of ``token_tile`` rows (a constant folded by the caller from entry
-    shapes); returns ``partial``. Call inside a cube scope."""
-    for t0 in pl.range(0, T, token_tile):
-        token_rows = pl.min(token_tile, T - t0)
+    """The FP32 [token_tile, PROJ_N_TILE] tile sum over k in [k_begin, k_end) of
+    x_tokens[t0 + t, k] * weight[k, weight_column + n] (rows t < token_rows valid), in K_CHUNK
+    order. ``token_tile`` is a constant folded by the caller from entry shapes. Call inside a
+    cube scope."""
+    x_chunk = pl.slice(
+        x_tokens, [token_tile, K_CHUNK], [t0, k_begin], valid_shape=[token_rows, K_CHUNK]
+    )
+    w_chunk = pl.slice(weight, [K_CHUNK, PROJ_N_TILE], [k_begin, weight_column])
+    acc = pl.matmul(x_chunk, w_chunk, out_dtype=pl.FP32)
+    for k0 in pl.range(k_begin + K_CHUNK, k_end, K_CHUNK):
         x_chunk = pl.slice(
-            x_tokens, [token_tile, K_CHUNK], [t0, k_begin], valid_shape=[token_rows, K_CHUNK]
+            x_tokens, [token_tile, K_CHUNK], [t0, k0], valid_shape=[token_rows, K_CHUNK]
         )
-        w_chunk = pl.slice(weight, [K_CHUNK, PROJ_N_TILE], [k_begin, weight_column])
-        acc = pl.matmul(x_chunk, w_chunk, out_dtype=pl.FP32)
-        for k0 in pl.range(k_begin + K_CHUNK, k_end, K_CHUNK):
-            x_chunk = pl.slice(
-                x_tokens, [token_tile, K_CHUNK], [t0, k0], valid_shape=[token_rows, K_CHUNK]
-            )
-            w_chunk = pl.slice(weight, [K_CHUNK, PROJ_N_TILE], [k0, weight_column])
-            acc = pl.matmul_acc(acc, x_chunk, w_chunk)
-        partial = pl.assemble(partial, acc, [partial_row + t0, partial_column])
-    return partial
+        w_chunk = pl.slice(weight, [K_CHUNK, PROJ_N_TILE], [k0, weight_column])
+        acc = pl.matmul_acc(acc, x_chunk, w_chunk)
+    return acc
 
 
 @pl.jit.inline
@@ -296,6 +292,12 @@ def compress_step(
     D = x.shape[2]
     T = B * S
     CACHE_ROWS = kv_cache.shape[1]
+    # The same extents as pl.tensor.dim aliases, for the shapes of locals passed to inline
+    # helpers: the JIT infers those shapes before parsing and does not follow x.shape[i] locals.
+    batch_dim = pl.tensor.dim(x, 0)
+    seq_dim = pl.tensor.dim(x, 1)
+    hidden_dim = pl.tensor.dim(x, 2)
+    cache_rows_dim = pl.tensor.dim(kv_cache, 1)
     pl.static_assert(D % K_CHUNK == 0, "hidden size D must be a multiple of 128 (K_CHUNK)")
     pl.static_assert(D >= K_SPLIT * K_CHUNK, "hidden size D must be at least 512 (K parts)")
     pl.static_assert(
@@ -305,18 +307,17 @@ def compress_step(
 
     # Orchestration views (no copies): token rows t = b * S + s; one request's state or cache
     # as a single row, so a state row / cache row of every request is a strided 2-D tile.
-    x_tokens = pl.reshape(x, [T, D])
-    kv_state_flat = pl.reshape(kv_state, [B, STATE_FLAT_WIDTH])
-    score_state_flat = pl.reshape(score_state, [B, STATE_FLAT_WIDTH])
-    kv_cache_flat = pl.reshape(kv_cache, [B, CACHE_ROWS * INDEX_HEAD_DIM])
+    x_tokens = pl.reshape(x, [batch_dim * seq_dim, hidden_dim])
+    kv_state_flat = pl.reshape(kv_state, [batch_dim, STATE_FLAT_WIDTH])
+    score_state_flat = pl.reshape(score_state, [batch_dim, STATE_FLAT_WIDTH])
+    kv_cache_flat = pl.reshape(kv_cache, [batch_dim, cache_rows_dim * INDEX_HEAD_DIM])
     norm_weight_row = pl.reshape(norm_weight, [1, INDEX_HEAD_DIM])
 
     # GM scratch: K_SPLIT partial projections of every token (FP32), part p in rows p*T..;
     # columns 0..255 kv, 256..511 gate. Viewed per request: row p * B + b, token s at column
     # s * 512.
-    PROJ_WIDTH = 2 * COMPRESS_STATE_WIDTH
-    proj_partial = pl.create_tensor([K_SPLIT * T, PROJ_WIDTH], dtype=pl.FP32)
-    partial_by_request = pl.reshape(proj_partial, [K_SPLIT * B, S * PROJ_WIDTH])
+    proj_partial = pl.create_tensor([K_SPLIT * batch_dim * seq_dim, PROJ_WIDTH], dtype=pl.FP32)
+    partial_by_request = pl.reshape(proj_partial, [K_SPLIT * batch_dim, seq_dim * PROJ_WIDTH])
 
     # Stage 1: kv and gate projections of all S tokens at once (they do not depend on state):
     # one cube task per (128-column block of [wkv | wgate], K part); K part p covers the
@@ -332,16 +333,21 @@ def compress_step(
         k_end = (part + 1) * chunks // K_SPLIT * K_CHUNK
         for n0 in pl.parallel(0, PROJ_WIDTH, PROJ_N_TILE):
             with pl.at(level=pl.Level.CORE_GROUP, name_hint="kv_gate_projection"):
-                if n0 < COMPRESS_STATE_WIDTH:
-                    proj_partial = project_part(
-                        x_tokens, wkv, n0, proj_partial, part * T, n0, k_begin, k_end,
-                        T, token_tile,
-                    )  # fmt: skip
-                else:
-                    proj_partial = project_part(
-                        x_tokens, wgate, n0 - COMPRESS_STATE_WIDTH,
-                        proj_partial, part * T, n0, k_begin, k_end, T, token_tile,
-                    )  # fmt: skip
+                for t0 in pl.range(0, T, token_tile):
+                    token_rows = pl.min(token_tile, T - t0)
+                    # Each branch stores its own accumulator: an L0C tile may not be the
+                    # value of an if/else (the compiler's MemoryReuse pass rejects it).
+                    if n0 < COMPRESS_STATE_WIDTH:
+                        kv_acc = project_tile(
+                            x_tokens, wkv, n0, t0, token_rows, k_begin, k_end, token_tile
+                        )
+                        proj_partial = pl.assemble(proj_partial, kv_acc, [part * T + t0, n0])
+                    else:
+                        gate_acc = project_tile(
+                            x_tokens, wgate, n0 - COMPRESS_STATE_WIDTH,
+                            t0, token_rows, k_begin, k_end, token_tile,
+                        )  # fmt: skip
+                        proj_partial = pl.assemble(proj_partial, gate_acc, [part * T + t0, n0])
 
     # Stages 2..: tokens in order, each at its own position.
     for s in pl.range(S):
