@@ -260,7 +260,9 @@ def indexer(
             q_had_bf16 = pl.cast(q_had, target_type=pl.BF16, mode="rint")
             qh_f32 = pl.cast(q_had_bf16, target_type=pl.FP32)
             qh_amax = pl.maximum(pl.row_max(pl.abs(qh_f32)), AMAX_FLOOR)
-            qh_scaled = pl.row_expand_mul(qh_f32, pl.div(pl.add(pl.mul(qh_amax, 0.0), INT8_MAX), qh_amax))
+            qh_scaled = pl.row_expand_mul(
+                qh_f32, pl.div(pl.add(pl.mul(qh_amax, 0.0), INT8_MAX), qh_amax)
+            )
             qh_i32 = pl.cast(qh_scaled, target_type=pl.INT32, mode="round")
             qh_f16 = pl.cast(qh_i32, target_type=pl.FP16, mode="round")
             q_codes[h0 : h0 + INDEX_N_HEADS, :] = pl.cast(qh_f16, target_type=pl.INT8, mode="trunc")

@@ -291,7 +291,6 @@ def compress_step(
     S = x.shape[1]
     D = x.shape[2]
     T = B * S
-    CACHE_ROWS = kv_cache.shape[1]
     # The same extents as pl.tensor.dim aliases, for the shapes of locals passed to inline
     # helpers: the JIT infers those shapes before parsing and does not follow x.shape[i] locals.
     batch_dim = pl.tensor.dim(x, 0)
