@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import sys
 import time
 import traceback
@@ -28,20 +29,22 @@ _TORCH_DTYPES = {
 
 
 def _location(exc: BaseException, kernel_file: str) -> str:
+    """file:line of a compiler error: the parser's span, a frame in the kernel, or the message."""
     span = getattr(exc, "span", None)
-    if span is not None:
-        for attr in ("filename", "file"):
-            name = getattr(span, attr, None)
-            if name:
-                line = getattr(span, "begin_line", None) or getattr(span, "line", None)
-                return f"{name}:{line}" if line else str(name)
-    tb = traceback.extract_tb(exc.__traceback__)
-    for frame in reversed(tb):
+    if isinstance(span, dict):
+        name = span.get("filename") or span.get("file")
+        line = span.get("begin_line") or span.get("line")
+        if name:
+            return f"{name}:{line}" if line else str(name)
+    elif span is not None:
+        name = getattr(span, "filename", None) or getattr(span, "file", None)
+        line = getattr(span, "begin_line", None) or getattr(span, "line", None)
+        if name:
+            return f"{name}:{line}" if line else str(name)
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
         if Path(frame.filename).resolve() == Path(kernel_file).resolve():
             return f"{frame.filename}:{frame.lineno}"
-    import re
-
-    match = re.search(r"(/[^\s:]+\.py):(\d+)", str(exc))
+    match = re.search(r"(/[^\s:\[\]]+\.py):(\d+)", str(exc))
     return f"{match.group(1)}:{match.group(2)}" if match else ""
 
 
@@ -64,8 +67,16 @@ def main() -> None:
     build_dir = Path(request["build_dir"])
     build_dir.mkdir(parents=True, exist_ok=True)
     os.environ["PYPTO_PROG_BUILD_DIR"] = str(build_dir)
-    result = {"compiled": False, "seconds": 0.0, "kernels": {}, "perf_hints": [], "error": "",
-              "error_type": "", "location": "", "output_dir": ""}
+    result = {
+        "compiled": False,
+        "seconds": 0.0,
+        "kernels": {},
+        "perf_hints": [],
+        "error": "",
+        "error_type": "",
+        "location": "",
+        "output_dir": "",
+    }
     start = time.perf_counter()
     try:
         import torch

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import os
+import shutil
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -78,7 +79,12 @@ def check_platform(name: str) -> str:
 
 
 def ensure_available(name: str) -> None:
-    """Raise PlatformUnavailable unless the platform's toolchain can be imported."""
+    """Raise PlatformUnavailable unless the platform's toolchain is installed.
+
+    Detection reads the installed files only: the real pypto is never imported here, since the
+    harness process also runs plsim (which stands in for ``pypto.language``) and the two must
+    not share an interpreter. The import happens in ``run_pypto``, on a real toolchain.
+    """
     check_platform(name)
     if name == "plsim":
         import plsim
@@ -88,8 +94,66 @@ def ensure_available(name: str) -> None:
                 "platform 'plsim': the installed plsim package has no load/run entry points"
             )
         return
-    _import_pypto(name)
-    _import_device_stack(name)  # the pypto JIT takes torch tensors on every platform
+    _check_pypto_files(name)
+    _check_ptoas(name)
+    _check_device_stack(name)
+
+
+def _package_dir(name: str) -> Path | None:
+    """The directory of an installed top-level package, found without importing it."""
+    try:
+        found = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return None
+    if found is None or not found.submodule_search_locations:
+        return None
+    return Path(next(iter(found.submodule_search_locations)))
+
+
+def _check_pypto_files(platform: str) -> None:
+    """The installed ``pypto`` is hw-native-sys/pypto (language, jit, runtime with RunConfig)."""
+    root = _package_dir("pypto")
+    if root is None:
+        raise PlatformUnavailable(f"platform {platform!r} needs pypto: {_PYPTO_INSTALL}")
+    if not (root / "language" / "__init__.py").is_file():
+        raise PlatformUnavailable(
+            f"platform {platform!r}: the installed 'pypto' ({root}) has no pypto.language; "
+            f"{_PYPTO_INSTALL}"
+        )
+    runtime = root / "runtime"
+    sources = [runtime / "__init__.py", *sorted(runtime.glob("*.py"))] if runtime.is_dir() else []
+    if not any(f.is_file() and "RunConfig" in f.read_text(errors="ignore") for f in sources):
+        raise PlatformUnavailable(
+            f"platform {platform!r}: the installed 'pypto' has no pypto.runtime.RunConfig; "
+            f"{_PYPTO_INSTALL}"
+        )
+
+
+def _check_ptoas(platform: str) -> None:
+    """The PTO assembler ``ptoas`` that pypto needs to build kernels for any platform."""
+    ptoas_root = os.environ.get("PTOAS_ROOT")
+    if ptoas_root:
+        found = any(
+            os.access(Path(ptoas_root) / rel, os.X_OK) for rel in ("ptoas", "ptoas.sh", "bin/ptoas")
+        )
+    else:
+        found = shutil.which("ptoas") is not None
+    if not found:
+        raise PlatformUnavailable(
+            f"platform {platform!r} needs the PTO assembler 'ptoas' (on PATH or under "
+            f"$PTOAS_ROOT): {_PYPTO_INSTALL}; to check that a kernel compiles without it, "
+            "use --compile-only"
+        )
+
+
+def _check_device_stack(platform: str) -> None:
+    """torch (and torch_npu with CANN on a device platform), found without importing them."""
+    if importlib.util.find_spec("torch") is None:
+        raise PlatformUnavailable(
+            f"platform {platform!r} needs torch (the pypto JIT takes torch tensors)"
+        )
+    if platform in DEVICE_PLATFORMS and importlib.util.find_spec("torch_npu") is None:
+        raise PlatformUnavailable(f"platform {platform!r} needs {_DEVICE_INSTALL}")
 
 
 def _is_plsim_module(module: Any) -> bool:
@@ -99,33 +163,14 @@ def _is_plsim_module(module: Any) -> bool:
 
 
 def _import_pypto(platform: str) -> tuple[Any, Any]:
-    """The real ``pypto.language`` and ``pypto.runtime.RunConfig``, or PlatformUnavailable."""
-    try:
-        found = importlib.util.find_spec("pypto")
-    except (ImportError, ValueError):
-        found = None
-    if found is None:
-        raise PlatformUnavailable(f"platform {platform!r} needs pypto: {_PYPTO_INSTALL}")
-    try:
-        language = importlib.import_module("pypto.language")
-    except ImportError as exc:
-        raise PlatformUnavailable(
-            f"platform {platform!r}: the installed 'pypto' has no pypto.language ({exc}); "
-            f"{_PYPTO_INSTALL}"
-        ) from None
+    """The real ``pypto.language`` and ``pypto.runtime.RunConfig`` (after ensure_available)."""
+    language = importlib.import_module("pypto.language")
     if _is_plsim_module(language):
         raise PlatformUnavailable(
             f"platform {platform!r}: pypto.language resolves to plsim, not the real toolchain; "
             f"{_PYPTO_INSTALL}"
         )
-    try:
-        runtime = importlib.import_module("pypto.runtime")
-        run_config = runtime.RunConfig
-    except (ImportError, AttributeError) as exc:
-        raise PlatformUnavailable(
-            f"platform {platform!r}: pypto.runtime.RunConfig is missing ({exc}); {_PYPTO_INSTALL}"
-        ) from None
-    return language, run_config
+    return language, importlib.import_module("pypto.runtime").RunConfig
 
 
 def _import_device_stack(platform: str) -> Any:
