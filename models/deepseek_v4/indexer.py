@@ -73,6 +73,10 @@ from models.deepseek_v4.indexer_compressor import compress_step_c8, compress_ste
 # --- Quant policy and model constants (GUIDE.md, golden/quant.py) ----------------------------
 AMAX_FLOOR = 1e-4  # amax = max(row_max(|x|), 1e-4)
 INT8_MAX = 127.0  # quant_scale = 127 / amax, dequant_scale = amax / 127
+# Quant scale numerator: 127 / amax is one FP32 division (golden/quant.py). The compiler's layout
+# pass rejects a pl.full([N, 1]) numerator against a row_max result (a column vector in another
+# layout), so the numerator is derived from amax itself: amax * 0 + 127 is exactly 127 for every
+# finite amax >= AMAX_FLOOR.
 WEIGHTS_SCALE = INDEX_HEAD_DIM**-0.5 * INDEX_N_HEADS**-0.5  # Dh^-0.5 * H^-0.5
 Q_WIDTH = INDEX_N_HEADS * INDEX_HEAD_DIM  # output width of wq_b
 ROPE_PAIRS = ROPE_DIM // 2  # interleaved (even, odd) pairs = cos/sin columns
@@ -161,10 +165,7 @@ def query_stages(
             )
             qr_f32 = pl.cast(qr_tile, target_type=pl.FP32)
             qr_amax = pl.maximum(pl.row_max(pl.abs(qr_f32)), AMAX_FLOOR)
-            qr_127 = pl.set_validshape(
-                pl.full([QR_QUANT_ROWS, 1], dtype=pl.FP32, value=INT8_MAX), rows, 1
-            )
-            qr_quant_scale = pl.div(qr_127, qr_amax)
+            qr_quant_scale = pl.div(pl.add(pl.mul(qr_amax, 0.0), INT8_MAX), qr_amax)
             qr_scaled = pl.row_expand_mul(qr_f32, qr_quant_scale)
             qr_i32 = pl.cast(qr_scaled, target_type=pl.INT32, mode="round")
             qr_f16 = pl.cast(qr_i32, target_type=pl.FP16, mode="round")
@@ -243,8 +244,9 @@ def query_stages(
             q_had_bf16 = pl.cast(q_had, target_type=pl.BF16, mode="rint")
             qh_f32 = pl.cast(q_had_bf16, target_type=pl.FP32)
             qh_amax = pl.maximum(pl.row_max(pl.abs(qh_f32)), AMAX_FLOOR)
-            qh_127 = pl.full([INDEX_N_HEADS, 1], dtype=pl.FP32, value=INT8_MAX)
-            qh_scaled = pl.row_expand_mul(qh_f32, pl.div(qh_127, qh_amax))
+            qh_scaled = pl.row_expand_mul(
+                qh_f32, pl.div(pl.add(pl.mul(qh_amax, 0.0), INT8_MAX), qh_amax)
+            )
             qh_i32 = pl.cast(qh_scaled, target_type=pl.INT32, mode="round")
             qh_f16 = pl.cast(qh_i32, target_type=pl.FP16, mode="round")
             q_codes[h0 : h0 + INDEX_N_HEADS, :] = pl.cast(qh_f16, target_type=pl.INT8, mode="trunc")
@@ -270,45 +272,6 @@ def query_stages(
 
 
 @pl.jit.inline
-def score_tokens_of_tile(
-    acc: pl.Tensor,
-    kv_scale: pl.Tensor,
-    q_dequant_by_token: pl.Tensor,
-    head_weights: pl.Tensor,
-    score_tokens: pl.Tensor,
-    position_ids: pl.Tensor,
-    b: pl.Scalar[pl.INT32],
-    j0: pl.Scalar[pl.INT32],
-    S: pl.Scalar[pl.INT32],
-    tile: pl.Scalar[pl.INT32],
-):
-    """Stage 10 for one cache tile of request b at logical row j0: for each token, score =
-    sum_h relu(acc * q_scale * kv_scale) * weights over its visible rows, lowest FP32 beyond.
-    Call inside the score scope (acc [tile, S * H] INT32, kv_scale [tile, 1] FP32)."""
-    for s in pl.range(S):
-        t = b * S + s
-        visible = (pl.read(position_ids, [b, s]) + 1) // COMPRESS_RATIO
-        if j0 < visible:
-            acc_s = pl.slice(acc, [tile, INDEX_N_HEADS], [0, s * INDEX_N_HEADS])
-            acc_f32 = pl.cast(acc_s, target_type=pl.FP32, mode="rint")
-            q_scale_row = q_dequant_by_token[t : t + 1, :]
-            weights_row = head_weights[t : t + 1, :]
-            dequant = pl.row_expand_mul(pl.col_expand_mul(acc_f32, q_scale_row), kv_scale)
-            weighted = pl.col_expand_mul(pl.maximum(dequant, 0.0), weights_row)
-            row_sums = pl.reshape(pl.row_sum(weighted), [1, tile])
-            # rows this token may not see (and the tile's tail): lowest FP32.
-            token_rows = pl.min(tile, visible - j0)
-            padded = pl.fillpad(
-                pl.set_validshape(row_sums, 1, token_rows), pad_value=pl.PadValue.min
-            )
-            score_tokens[t : t + 1, j0 : j0 + tile] = pl.maximum(padded, FP32_LOWEST)
-        else:
-            score_tokens[t : t + 1, j0 : j0 + tile] = pl.full(
-                [1, tile], dtype=pl.FP32, value=FP32_LOWEST
-            )
-
-
-@pl.jit.inline
 def sentinel_tail(
     score_tokens: pl.Tensor,
     b: pl.Scalar[pl.INT32],
@@ -316,16 +279,20 @@ def sentinel_tail(
     tail_start: pl.Scalar[pl.INT32],
     W: pl.Scalar[pl.INT32],
     tile: pl.Scalar[pl.INT32],
+    last: pl.Scalar[pl.INT32],
 ):
-    """Lowest FP32 in score columns [tail_start, W) of request b's S tokens (inside a scope)."""
+    """Lowest FP32 in score columns [tail_start, W) of request b's S tokens when ``last`` is
+    1, nothing when it is 0 (inside a scope)."""
     wide_start = (tail_start + SENTINEL_WIDTH - 1) // SENTINEL_WIDTH * SENTINEL_WIDTH
+    narrow_end = tail_start + (wide_start - tail_start) * last
+    wide_end = wide_start + (W - wide_start) * last
     for s in pl.range(S):
         t = b * S + s
         narrow = pl.full([1, tile], dtype=pl.FP32, value=FP32_LOWEST)
-        for j1 in pl.range(tail_start, wide_start, tile):
+        for j1 in pl.range(tail_start, narrow_end, tile):
             score_tokens[t : t + 1, j1 : j1 + tile] = narrow
         wide = pl.full([1, SENTINEL_WIDTH], dtype=pl.FP32, value=FP32_LOWEST)
-        for j1 in pl.range(wide_start, W, SENTINEL_WIDTH):
+        for j1 in pl.range(wide_start, wide_end, SENTINEL_WIDTH):
             score_tokens[t : t + 1, j1 : j1 + SENTINEL_WIDTH] = wide
 
 
@@ -339,8 +306,6 @@ def score_stage_c16(
     position_ids: pl.Tensor,
     kv_seq_lens: pl.Tensor,
     score_tokens: pl.Tensor,
-    B: pl.Scalar[pl.INT32],
-    S: pl.Scalar[pl.INT32],
 ):
     """Stages 8-10, c16: each tile's BF16 rows quantized per row to INT8 on chip (+ their scales).
 
@@ -349,6 +314,8 @@ def score_stage_c16(
     least one group, so a padded request still writes its sentinels); the last group also fills
     the sentinel tail. A tile's rows come from block block_table[b, j0 // BS].
     """
+    B = position_ids.shape[0]
+    S = position_ids.shape[1]
     BS = index_cache.shape[1]
     POOL_ROWS = index_cache.shape[0] * BS
     W = score_tokens.shape[1]
@@ -378,21 +345,46 @@ def score_stage_c16(
                     )
                     kv_f32 = pl.cast(kv_tile, target_type=pl.FP32)
                     kv_amax = pl.maximum(pl.row_max(pl.abs(kv_f32)), AMAX_FLOOR)
-                    kv_127 = pl.set_validshape(
-                        pl.full([tile, 1], dtype=pl.FP32, value=INT8_MAX), rows, 1
+                    kv_scaled = pl.row_expand_mul(
+                        kv_f32, pl.div(pl.add(pl.mul(kv_amax, 0.0), INT8_MAX), kv_amax)
                     )
-                    kv_scaled = pl.row_expand_mul(kv_f32, pl.div(kv_127, kv_amax))
                     kv_i32 = pl.cast(kv_scaled, target_type=pl.INT32, mode="round")
                     kv_f16 = pl.cast(kv_i32, target_type=pl.FP16, mode="round")
                     kv_codes = pl.cast(kv_f16, target_type=pl.INT8, mode="trunc")
                     kv_scale = pl.div(kv_amax, INT8_MAX)
                     acc = pl.matmul(kv_codes, q_rows, out_dtype=pl.INT32, b_trans=True)
-                    score_tokens_of_tile(
-                        acc, kv_scale, q_dequant_by_token, head_weights, score_tokens,
-                        position_ids, b, j0, S, tile,
-                    )  # fmt: skip
-                if g == groups - 1:
-                    sentinel_tail(score_tokens, b, S, tiles * tile, W, tile)
+                    # 10: per token, sum_h relu(acc * q_scale * kv_scale) * weights over its
+                    # visible rows of the tile; lowest FP32 on rows it may not see.
+                    for s in pl.range(S):
+                        t = b * S + s
+                        visible = (pl.read(position_ids, [b, s]) + 1) // COMPRESS_RATIO
+                        if j0 < visible:
+                            acc_s = pl.slice(acc, [tile, INDEX_N_HEADS], [0, s * INDEX_N_HEADS])
+                            acc_f32 = pl.cast(acc_s, target_type=pl.FP32, mode="rint")
+                            q_scale_row = q_dequant_by_token[t : t + 1, :]
+                            weights_row = head_weights[t : t + 1, :]
+                            dequant = pl.row_expand_mul(
+                                pl.col_expand_mul(acc_f32, q_scale_row), kv_scale
+                            )
+                            weighted = pl.col_expand_mul(pl.maximum(dequant, 0.0), weights_row)
+                            row_sums = pl.reshape(pl.row_sum(weighted), [1, tile])
+                            token_rows = pl.min(tile, visible - j0)
+                            padded = pl.fillpad(
+                                pl.set_validshape(row_sums, 1, token_rows),
+                                pad_value=pl.PadValue.min,
+                            )
+                            score_tokens[t : t + 1, j0 : j0 + tile] = pl.maximum(
+                                padded, FP32_LOWEST
+                            )
+                        else:
+                            score_tokens[t : t + 1, j0 : j0 + tile] = pl.full(
+                                [1, tile], dtype=pl.FP32, value=FP32_LOWEST
+                            )
+                # The last group also fills the sentinel tail; in the other groups its loops run
+                # empty (last = 0) instead of sitting under `if g == groups - 1`: the compiler's
+                # orchestration codegen cannot map a scope's output written under such an `if`.
+                last = (g + 1) // groups
+                sentinel_tail(score_tokens, b, S, tiles * tile, W, tile, last)
 
 
 @pl.jit.inline
@@ -406,8 +398,6 @@ def score_stage_c8(
     position_ids: pl.Tensor,
     kv_seq_lens: pl.Tensor,
     score_tokens: pl.Tensor,
-    B: pl.Scalar[pl.INT32],
-    S: pl.Scalar[pl.INT32],
 ):
     """Stages 8-10, c8: each tile's stored INT8 codes and FP32 scales, read as they are.
 
@@ -416,6 +406,8 @@ def score_stage_c8(
     least one group, so a padded request still writes its sentinels); the last group also fills
     the sentinel tail. A tile's rows come from block block_table[b, j0 // BS].
     """
+    B = position_ids.shape[0]
+    S = position_ids.shape[1]
     BS = index_cache.shape[1]
     POOL_ROWS = index_cache.shape[0] * BS
     W = score_tokens.shape[1]
@@ -446,12 +438,38 @@ def score_stage_c8(
                     )
                     kv_scale = pl.slice(scale_flat, [tile, 1], [physical, 0], valid_shape=[rows, 1])
                     acc = pl.matmul(kv_codes, q_rows, out_dtype=pl.INT32, b_trans=True)
-                    score_tokens_of_tile(
-                        acc, kv_scale, q_dequant_by_token, head_weights, score_tokens,
-                        position_ids, b, j0, S, tile,
-                    )  # fmt: skip
-                if g == groups - 1:
-                    sentinel_tail(score_tokens, b, S, tiles * tile, W, tile)
+                    # 10: per token, sum_h relu(acc * q_scale * kv_scale) * weights over its
+                    # visible rows of the tile; lowest FP32 on rows it may not see.
+                    for s in pl.range(S):
+                        t = b * S + s
+                        visible = (pl.read(position_ids, [b, s]) + 1) // COMPRESS_RATIO
+                        if j0 < visible:
+                            acc_s = pl.slice(acc, [tile, INDEX_N_HEADS], [0, s * INDEX_N_HEADS])
+                            acc_f32 = pl.cast(acc_s, target_type=pl.FP32, mode="rint")
+                            q_scale_row = q_dequant_by_token[t : t + 1, :]
+                            weights_row = head_weights[t : t + 1, :]
+                            dequant = pl.row_expand_mul(
+                                pl.col_expand_mul(acc_f32, q_scale_row), kv_scale
+                            )
+                            weighted = pl.col_expand_mul(pl.maximum(dequant, 0.0), weights_row)
+                            row_sums = pl.reshape(pl.row_sum(weighted), [1, tile])
+                            token_rows = pl.min(tile, visible - j0)
+                            padded = pl.fillpad(
+                                pl.set_validshape(row_sums, 1, token_rows),
+                                pad_value=pl.PadValue.min,
+                            )
+                            score_tokens[t : t + 1, j0 : j0 + tile] = pl.maximum(
+                                padded, FP32_LOWEST
+                            )
+                        else:
+                            score_tokens[t : t + 1, j0 : j0 + tile] = pl.full(
+                                [1, tile], dtype=pl.FP32, value=FP32_LOWEST
+                            )
+                # The last group also fills the sentinel tail; in the other groups its loops run
+                # empty (last = 0) instead of sitting under `if g == groups - 1`: the compiler's
+                # orchestration codegen cannot map a scope's output written under such an `if`.
+                last = (g + 1) // groups
+                sentinel_tail(score_tokens, b, S, tiles * tile, W, tile, last)
 
 
 @pl.jit.inline
@@ -460,12 +478,12 @@ def topk_stage(
     topk_tokens: pl.Tensor,
     position_ids: pl.Tensor,
     offset: pl.Scalar[pl.INT32],
-    S: pl.Scalar[pl.INT32],
 ):
     """Stage 11: per token, sort each 512-value chunk of its visible prefix and merge it into
     the running top-k pair list (ties: smaller cache index first); k = min(index_topk, visible);
     a padded token (visible 0) gets -1 everywhere."""
     T = score_tokens.shape[0]
+    S = position_ids.shape[1]
     TOPK = topk_tokens.shape[1]
     for t in pl.parallel(T):
         visible = (pl.read(position_ids, [t // S, t % S]) + 1) // COMPRESS_RATIO
@@ -521,10 +539,8 @@ def indexer_c16(
     offset: pl.Scalar[pl.INT32],
 ):
     """One serving decode step of the lightning indexer, c16 cache; returns (score, topk_idxs)."""
-    B = x.shape[0]
     S = x.shape[1]
     W = score.shape[2]
-    TOPK = topk_idxs.shape[2]
     pl.static_assert(
         S <= MAX_TOKENS_PER_STEP,
         "tokens per step S (x.shape[1]) must be 1..4 (MAX_TOKENS_PER_STEP)",
@@ -532,14 +548,18 @@ def indexer_c16(
     pl.static_assert(
         W % TOPK_CHUNK == 0, "score row length (score.shape[2]) must be a multiple of 512"
     )
-    T = B * S
-    QROWS = T * INDEX_N_HEADS
-    q_codes = pl.create_tensor([QROWS, INDEX_HEAD_DIM], dtype=pl.INT8)
-    q_dequant = pl.create_tensor([QROWS, 1], dtype=pl.FP32)
-    q_dequant_by_token = pl.reshape(q_dequant, [T, INDEX_N_HEADS])
-    head_weights = pl.create_tensor([T, INDEX_N_HEADS], dtype=pl.FP32)
-    score_tokens = pl.reshape(score, [T, W])
-    topk_tokens = pl.reshape(topk_idxs, [T, TOPK])
+    # Extents as pl.tensor.dim aliases for the shapes of locals passed to inline helpers (the JIT
+    # infers those shapes before parsing and does not follow x.shape[i] locals).
+    batch_dim = pl.tensor.dim(x, 0)
+    seq_dim = pl.tensor.dim(x, 1)
+    width_dim = pl.tensor.dim(score, 2)
+    topk_dim = pl.tensor.dim(topk_idxs, 2)
+    q_codes = pl.create_tensor([batch_dim * seq_dim * INDEX_N_HEADS, INDEX_HEAD_DIM], dtype=pl.INT8)
+    q_dequant = pl.create_tensor([batch_dim * seq_dim * INDEX_N_HEADS, 1], dtype=pl.FP32)
+    q_dequant_by_token = pl.reshape(q_dequant, [batch_dim * seq_dim, INDEX_N_HEADS])
+    head_weights = pl.create_tensor([batch_dim * seq_dim, INDEX_N_HEADS], dtype=pl.FP32)
+    score_tokens = pl.reshape(score, [batch_dim * seq_dim, width_dim])
+    topk_tokens = pl.reshape(topk_idxs, [batch_dim * seq_dim, topk_dim])
 
     query_stages(
         x, qr, wq_b, wq_b_scale, weights_proj, rope_cos, rope_sin, hadamard, position_ids,
@@ -552,9 +572,9 @@ def indexer_c16(
     )  # fmt: skip
     score_stage_c16(
         q_codes, q_dequant_by_token, head_weights, index_cache, block_table,
-        position_ids, kv_seq_lens, score_tokens, B, S,
+        position_ids, kv_seq_lens, score_tokens,
     )  # fmt: skip
-    topk_stage(score_tokens, topk_tokens, position_ids, offset, S)
+    topk_stage(score_tokens, topk_tokens, position_ids, offset)
     return score, topk_idxs
 
 
@@ -586,10 +606,8 @@ def indexer_c8(
     offset: pl.Scalar[pl.INT32],
 ):
     """One serving decode step of the lightning indexer, c8 cache; returns (score, topk_idxs)."""
-    B = x.shape[0]
     S = x.shape[1]
     W = score.shape[2]
-    TOPK = topk_idxs.shape[2]
     pl.static_assert(
         S <= MAX_TOKENS_PER_STEP,
         "tokens per step S (x.shape[1]) must be 1..4 (MAX_TOKENS_PER_STEP)",
@@ -597,14 +615,18 @@ def indexer_c8(
     pl.static_assert(
         W % TOPK_CHUNK == 0, "score row length (score.shape[2]) must be a multiple of 512"
     )
-    T = B * S
-    QROWS = T * INDEX_N_HEADS
-    q_codes = pl.create_tensor([QROWS, INDEX_HEAD_DIM], dtype=pl.INT8)
-    q_dequant = pl.create_tensor([QROWS, 1], dtype=pl.FP32)
-    q_dequant_by_token = pl.reshape(q_dequant, [T, INDEX_N_HEADS])
-    head_weights = pl.create_tensor([T, INDEX_N_HEADS], dtype=pl.FP32)
-    score_tokens = pl.reshape(score, [T, W])
-    topk_tokens = pl.reshape(topk_idxs, [T, TOPK])
+    # Extents as pl.tensor.dim aliases for the shapes of locals passed to inline helpers (the JIT
+    # infers those shapes before parsing and does not follow x.shape[i] locals).
+    batch_dim = pl.tensor.dim(x, 0)
+    seq_dim = pl.tensor.dim(x, 1)
+    width_dim = pl.tensor.dim(score, 2)
+    topk_dim = pl.tensor.dim(topk_idxs, 2)
+    q_codes = pl.create_tensor([batch_dim * seq_dim * INDEX_N_HEADS, INDEX_HEAD_DIM], dtype=pl.INT8)
+    q_dequant = pl.create_tensor([batch_dim * seq_dim * INDEX_N_HEADS, 1], dtype=pl.FP32)
+    q_dequant_by_token = pl.reshape(q_dequant, [batch_dim * seq_dim, INDEX_N_HEADS])
+    head_weights = pl.create_tensor([batch_dim * seq_dim, INDEX_N_HEADS], dtype=pl.FP32)
+    score_tokens = pl.reshape(score, [batch_dim * seq_dim, width_dim])
+    topk_tokens = pl.reshape(topk_idxs, [batch_dim * seq_dim, topk_dim])
 
     query_stages(
         x, qr, wq_b, wq_b_scale, weights_proj, rope_cos, rope_sin, hadamard, position_ids,
@@ -617,7 +639,7 @@ def indexer_c8(
     )  # fmt: skip
     score_stage_c8(
         q_codes, q_dequant_by_token, head_weights, index_cache, index_cache_scale, block_table,
-        position_ids, kv_seq_lens, score_tokens, B, S,
+        position_ids, kv_seq_lens, score_tokens,
     )  # fmt: skip
-    topk_stage(score_tokens, topk_tokens, position_ids, offset, S)
+    topk_stage(score_tokens, topk_tokens, position_ids, offset)
     return score, topk_idxs

@@ -77,6 +77,7 @@ HALF_WIDTH = INDEX_HEAD_DIM  # one half of a state row: front (previous window) 
 ROPE_PAIRS = ROPE_DIM // 2  # interleaved (even, odd) pairs of the rotary dims = cos/sin columns
 STATE_FLAT_WIDTH = COMPRESS_STATE_ROWS * COMPRESS_STATE_WIDTH  # one request's state as one row
 CURRENT_WINDOW_COLUMN = COMPRESS_RATIO * COMPRESS_STATE_WIDTH  # rows 4..7 in the flat view
+PROJ_WIDTH = 2 * COMPRESS_STATE_WIDTH  # [wkv | wgate] output columns of one token
 INV_HEAD_DIM = 1.0 / INDEX_HEAD_DIM  # mean of squares = sum * 1/128 (exact power of two)
 
 # --- Tiling ---------------------------------------------------------------------------------
@@ -106,37 +107,32 @@ INT8_MAX = 127.0
 
 
 @pl.jit.inline
-def project_part(
+def project_tile(
     x_tokens: pl.Tensor,
     weight: pl.Tensor,
     weight_column: pl.Scalar[pl.INT32],
-    partial: pl.Tensor,
-    partial_row: pl.Scalar[pl.INT32],
-    partial_column: pl.Scalar[pl.INT32],
+    t0: pl.Scalar[pl.INT32],
+    token_rows: pl.Scalar[pl.INT32],
     k_begin: pl.Scalar[pl.INT32],
     k_end: pl.Scalar[pl.INT32],
-    T: pl.Scalar[pl.INT32],
     token_tile: pl.Scalar[pl.INT32],
 ):
-    """partial[partial_row + t, partial_column + n] = sum over k in [k_begin, k_end) of
-    x_tokens[t, k] * weight[k, weight_column + n] (t < T, n < PROJ_N_TILE), FP32, in K_CHUNK
-    order, in token tiles of ``token_tile`` rows (a constant folded by the caller from entry
-    shapes); returns ``partial``. Call inside a cube scope."""
-    for t0 in pl.range(0, T, token_tile):
-        token_rows = pl.min(token_tile, T - t0)
+    """The FP32 [token_tile, PROJ_N_TILE] tile sum over k in [k_begin, k_end) of
+    x_tokens[t0 + t, k] * weight[k, weight_column + n] (rows t < token_rows valid), in K_CHUNK
+    order. ``token_tile`` is a constant folded by the caller from entry shapes. Call inside a
+    cube scope."""
+    x_chunk = pl.slice(
+        x_tokens, [token_tile, K_CHUNK], [t0, k_begin], valid_shape=[token_rows, K_CHUNK]
+    )
+    w_chunk = pl.slice(weight, [K_CHUNK, PROJ_N_TILE], [k_begin, weight_column])
+    acc = pl.matmul(x_chunk, w_chunk, out_dtype=pl.FP32)
+    for k0 in pl.range(k_begin + K_CHUNK, k_end, K_CHUNK):
         x_chunk = pl.slice(
-            x_tokens, [token_tile, K_CHUNK], [t0, k_begin], valid_shape=[token_rows, K_CHUNK]
+            x_tokens, [token_tile, K_CHUNK], [t0, k0], valid_shape=[token_rows, K_CHUNK]
         )
-        w_chunk = pl.slice(weight, [K_CHUNK, PROJ_N_TILE], [k_begin, weight_column])
-        acc = pl.matmul(x_chunk, w_chunk, out_dtype=pl.FP32)
-        for k0 in pl.range(k_begin + K_CHUNK, k_end, K_CHUNK):
-            x_chunk = pl.slice(
-                x_tokens, [token_tile, K_CHUNK], [t0, k0], valid_shape=[token_rows, K_CHUNK]
-            )
-            w_chunk = pl.slice(weight, [K_CHUNK, PROJ_N_TILE], [k0, weight_column])
-            acc = pl.matmul_acc(acc, x_chunk, w_chunk)
-        partial = pl.assemble(partial, acc, [partial_row + t0, partial_column])
-    return partial
+        w_chunk = pl.slice(weight, [K_CHUNK, PROJ_N_TILE], [k0, weight_column])
+        acc = pl.matmul_acc(acc, x_chunk, w_chunk)
+    return acc
 
 
 @pl.jit.inline
@@ -274,87 +270,6 @@ def compress_window(
 
 
 @pl.jit.inline
-def project_tokens(
-    x_tokens: pl.Tensor,
-    wkv: pl.Tensor,
-    wgate: pl.Tensor,
-    proj_partial: pl.Tensor,
-    T: pl.Scalar[pl.INT32],
-    D: pl.Scalar[pl.INT32],
-    token_tile: pl.Scalar[pl.INT32],
-):
-    """Stage 1: the K_SPLIT partial kv/gate projections of every token into proj_partial
-    (part p in rows p*T..; columns 0..255 kv, 256..511 gate); returns proj_partial."""
-    chunks = D // K_CHUNK
-    for part in pl.parallel(K_SPLIT):
-        k_begin = part * chunks // K_SPLIT * K_CHUNK
-        k_end = (part + 1) * chunks // K_SPLIT * K_CHUNK
-        for n0 in pl.parallel(0, 2 * COMPRESS_STATE_WIDTH, PROJ_N_TILE):
-            with pl.at(level=pl.Level.CORE_GROUP, name_hint="kv_gate_projection"):
-                if n0 < COMPRESS_STATE_WIDTH:
-                    proj_partial = project_part(
-                        x_tokens, wkv, n0, proj_partial, part * T, n0, k_begin, k_end,
-                        T, token_tile,
-                    )  # fmt: skip
-                else:
-                    proj_partial = project_part(
-                        x_tokens, wgate, n0 - COMPRESS_STATE_WIDTH,
-                        proj_partial, part * T, n0, k_begin, k_end, T, token_tile,
-                    )  # fmt: skip
-    return proj_partial
-
-
-@pl.jit.inline
-def scatter_token(
-    partial_by_request: pl.Tensor,
-    ape: pl.Tensor,
-    kv_state_flat: pl.Tensor,
-    score_state_flat: pl.Tensor,
-    B: pl.Scalar[pl.INT32],
-    b: pl.Scalar[pl.INT32],
-    s: pl.Scalar[pl.INT32],
-    state: pl.Scalar[pl.INT32],
-    pos: pl.Scalar[pl.INT32],
-):
-    """Token (b, s) at ``pos``: its summed projections (+ ape) into state row 4 + pos % 4 of
-    pool slot ``state`` (one vector task)."""
-    slot = pos % COMPRESS_RATIO
-    kv_column = s * 2 * COMPRESS_STATE_WIDTH
-    gate_column = kv_column + COMPRESS_STATE_WIDTH
-    state_column = (COMPRESS_RATIO + slot) * COMPRESS_STATE_WIDTH
-    with pl.at(level=pl.Level.CORE_GROUP, name_hint="ape_add_state_scatter"):
-        gate = sum_parts(partial_by_request, B, b, 1, gate_column)
-        ape_row = pl.slice(ape, [1, COMPRESS_STATE_WIDTH], [slot, 0])
-        score_state_flat = pl.assemble(
-            score_state_flat, pl.col_expand_add(gate, ape_row), [state, state_column]
-        )
-        kv_row = sum_parts(partial_by_request, B, b, 1, kv_column)
-        kv_state_flat = pl.assemble(kv_state_flat, kv_row, [state, state_column])
-
-
-@pl.jit.inline
-def rotated_row(
-    kv_state_flat: pl.Tensor,
-    score_state_flat: pl.Tensor,
-    norm_weight_row: pl.Tensor,
-    rope_cos: pl.Tensor,
-    rope_sin: pl.Tensor,
-    hadamard: pl.Tensor,
-    state: pl.Scalar[pl.INT32],
-    window_start: pl.Scalar[pl.INT32],
-):
-    """The closing window's BF16 cache row [1, 128] of pool slot ``state`` (pooling, state
-    shift, rmsnorm, rope, Hadamard); call inside a mixed scope."""
-    row = compress_window(
-        kv_state_flat, score_state_flat, norm_weight_row, rope_cos, rope_sin,
-        state, 1, window_start,
-    )  # fmt: skip
-    matrix = pl.slice(hadamard, [INDEX_HEAD_DIM, INDEX_HEAD_DIM], [0, 0])
-    product = pl.matmul(row, matrix, out_dtype=pl.FP32)
-    return pl.cast(product, pl.BF16, mode="rint")
-
-
-@pl.jit.inline
 def compress_step_c16(
     x: pl.Tensor,
     wkv: pl.Tensor,
@@ -376,44 +291,94 @@ def compress_step_c16(
     S = x.shape[1]
     D = x.shape[2]
     T = B * S
-    NS = kv_state.shape[0]
-    POOL_ROWS = index_cache.shape[0] * index_cache.shape[1]
     pl.static_assert(D % K_CHUNK == 0, "hidden size D must be a multiple of 128 (K_CHUNK)")
     pl.static_assert(D >= K_SPLIT * K_CHUNK, "hidden size D must be at least 512 (K parts)")
     pl.static_assert(
         S <= MAX_TOKENS_PER_STEP,
         "tokens per step S (x.shape[1]) must be 1..4 (MAX_TOKENS_PER_STEP)",
     )
-    x_tokens = pl.reshape(x, [T, D])
-    kv_state_flat = pl.reshape(kv_state, [NS, STATE_FLAT_WIDTH])
-    score_state_flat = pl.reshape(score_state, [NS, STATE_FLAT_WIDTH])
-    cache_flat = pl.reshape(index_cache, [POOL_ROWS, INDEX_HEAD_DIM])
+    # Extents as pl.tensor.dim aliases for the shapes of locals passed to inline helpers (the
+    # JIT infers those shapes before parsing and does not follow x.shape[i] locals).
+    batch_dim = pl.tensor.dim(x, 0)
+    seq_dim = pl.tensor.dim(x, 1)
+    hidden_dim = pl.tensor.dim(x, 2)
+    slots_dim = pl.tensor.dim(kv_state, 0)
+    pool_rows_dim = pl.tensor.dim(index_cache, 0) * pl.tensor.dim(index_cache, 1)
+
+    # Orchestration views (no copies): token rows t = b * S + s; one pool slot's state as one
+    # row; the block pool as rows of 128 (slot = block * block_size + offset).
+    x_tokens = pl.reshape(x, [batch_dim * seq_dim, hidden_dim])
+    kv_state_flat = pl.reshape(kv_state, [slots_dim, STATE_FLAT_WIDTH])
+    score_state_flat = pl.reshape(score_state, [slots_dim, STATE_FLAT_WIDTH])
+    cache_flat = pl.reshape(index_cache, [pool_rows_dim, INDEX_HEAD_DIM])
     norm_weight_row = pl.reshape(norm_weight, [1, INDEX_HEAD_DIM])
-    proj_partial = pl.create_tensor([K_SPLIT * T, 2 * COMPRESS_STATE_WIDTH], dtype=pl.FP32)
-    partial_by_request = pl.reshape(proj_partial, [K_SPLIT * B, S * 2 * COMPRESS_STATE_WIDTH])
+
+    # GM scratch: K_SPLIT partial projections of every token (FP32), part p in rows p*T..;
+    # columns 0..255 kv, 256..511 gate. Viewed per request: row p * B + b, token s at column
+    # s * 512.
+    proj_partial = pl.create_tensor([K_SPLIT * batch_dim * seq_dim, PROJ_WIDTH], dtype=pl.FP32)
+    partial_by_request = pl.reshape(proj_partial, [K_SPLIT * batch_dim, seq_dim * PROJ_WIDTH])
+
+    # Stage 1: kv and gate projections of all tokens at once (they do not depend on state).
+    chunks = D // K_CHUNK
     token_tiles = (T + PROJ_MAX_ROWS - 1) // PROJ_MAX_ROWS
     token_tile = ((T + token_tiles - 1) // token_tiles + CUBE_M - 1) // CUBE_M * CUBE_M
-    proj_partial = project_tokens(x_tokens, wkv, wgate, proj_partial, T, D, token_tile)
+    for part in pl.parallel(K_SPLIT):
+        k_begin = part * chunks // K_SPLIT * K_CHUNK
+        k_end = (part + 1) * chunks // K_SPLIT * K_CHUNK
+        for n0 in pl.parallel(0, PROJ_WIDTH, PROJ_N_TILE):
+            with pl.at(level=pl.Level.CORE_GROUP, name_hint="kv_gate_projection"):
+                for t0 in pl.range(0, T, token_tile):
+                    token_rows = pl.min(token_tile, T - t0)
+                    # Each branch stores its own accumulator: an L0C tile may not be the
+                    # value of an if/else (the compiler's MemoryReuse pass rejects it).
+                    if n0 < COMPRESS_STATE_WIDTH:
+                        kv_acc = project_tile(
+                            x_tokens, wkv, n0, t0, token_rows, k_begin, k_end, token_tile
+                        )
+                        proj_partial = pl.assemble(proj_partial, kv_acc, [part * T + t0, n0])
+                    else:
+                        gate_acc = project_tile(
+                            x_tokens, wgate, n0 - COMPRESS_STATE_WIDTH,
+                            t0, token_rows, k_begin, k_end, token_tile,
+                        )  # fmt: skip
+                        proj_partial = pl.assemble(proj_partial, gate_acc, [part * T + t0, n0])
+
+    # Stages 2..: requests in parallel (each its own state slot and positions), the tokens of a
+    # request in order. A padded request (state slot -1) is skipped.
     for b in pl.parallel(B):
         state = pl.read(state_slots, [b])
         if state >= 0:
             for s in pl.range(S):
                 pos = pl.read(position_ids, [b, s])
-                scatter_token(
-                    partial_by_request, ape, kv_state_flat, score_state_flat,
-                    B, b, s, state, pos,
-                )  # fmt: skip
+                slot = pos % COMPRESS_RATIO
+                kv_column = s * PROJ_WIDTH
+                gate_column = kv_column + COMPRESS_STATE_WIDTH
+                state_column = (COMPRESS_RATIO + slot) * COMPRESS_STATE_WIDTH
+                with pl.at(level=pl.Level.CORE_GROUP, name_hint="ape_add_state_scatter"):
+                    gate = sum_parts(partial_by_request, B, b, 1, gate_column)
+                    ape_row = pl.slice(ape, [1, COMPRESS_STATE_WIDTH], [slot, 0])
+                    score_state_flat = pl.assemble(
+                        score_state_flat, pl.col_expand_add(gate, ape_row), [state, state_column]
+                    )
+                    kv_row = sum_parts(partial_by_request, B, b, 1, kv_column)
+                    kv_state_flat = pl.assemble(kv_state_flat, kv_row, [state, state_column])
                 if (pos + 1) % COMPRESS_RATIO == 0:
+                    # The closing window goes from state to cache slot in one task, the pooled
+                    # row on chip: pooling, state shift, rmsnorm, rope (vector), Hadamard (cube).
                     cache_slot = pl.read(slot_mapping, [b, s])
                     window_start = pos - (COMPRESS_RATIO - 1)
                     with pl.at(
                         level=pl.Level.CORE_GROUP,
                         name_hint="pooling_shift_rmsnorm_rope_hadamard_cache_write",
                     ):
-                        row = rotated_row(
+                        pooled = compress_window(
                             kv_state_flat, score_state_flat, norm_weight_row, rope_cos,
-                            rope_sin, hadamard, state, window_start,
+                            rope_sin, state, 1, window_start,
                         )  # fmt: skip
+                        matrix = pl.slice(hadamard, [INDEX_HEAD_DIM, INDEX_HEAD_DIM], [0, 0])
+                        product = pl.matmul(pooled, matrix, out_dtype=pl.FP32)
+                        row = pl.cast(product, pl.BF16, mode="rint")
                         cache_flat = pl.assemble(cache_flat, row, [cache_slot, 0])
     return index_cache
 
@@ -436,56 +401,107 @@ def compress_step_c8(
     index_cache: pl.Tensor,
     index_cache_scale: pl.Tensor,
 ):
-    """One serving step of the compressor, INT8 rows + FP32 scale (c8); returns index_cache."""
+    """One serving step of the compressor, INT8 rows + FP32 row scale (c8); returns index_cache."""
     B = x.shape[0]
     S = x.shape[1]
     D = x.shape[2]
     T = B * S
-    NS = kv_state.shape[0]
-    POOL_ROWS = index_cache.shape[0] * index_cache.shape[1]
     pl.static_assert(D % K_CHUNK == 0, "hidden size D must be a multiple of 128 (K_CHUNK)")
     pl.static_assert(D >= K_SPLIT * K_CHUNK, "hidden size D must be at least 512 (K parts)")
     pl.static_assert(
         S <= MAX_TOKENS_PER_STEP,
         "tokens per step S (x.shape[1]) must be 1..4 (MAX_TOKENS_PER_STEP)",
     )
-    x_tokens = pl.reshape(x, [T, D])
-    kv_state_flat = pl.reshape(kv_state, [NS, STATE_FLAT_WIDTH])
-    score_state_flat = pl.reshape(score_state, [NS, STATE_FLAT_WIDTH])
-    cache_flat = pl.reshape(index_cache, [POOL_ROWS, INDEX_HEAD_DIM])
-    scale_flat = pl.reshape(index_cache_scale, [POOL_ROWS, 1])
+    # Extents as pl.tensor.dim aliases for the shapes of locals passed to inline helpers (the
+    # JIT infers those shapes before parsing and does not follow x.shape[i] locals).
+    batch_dim = pl.tensor.dim(x, 0)
+    seq_dim = pl.tensor.dim(x, 1)
+    hidden_dim = pl.tensor.dim(x, 2)
+    slots_dim = pl.tensor.dim(kv_state, 0)
+    pool_rows_dim = pl.tensor.dim(index_cache, 0) * pl.tensor.dim(index_cache, 1)
+
+    # Orchestration views (no copies): token rows t = b * S + s; one pool slot's state as one
+    # row; the block pool as rows of 128 (slot = block * block_size + offset).
+    x_tokens = pl.reshape(x, [batch_dim * seq_dim, hidden_dim])
+    kv_state_flat = pl.reshape(kv_state, [slots_dim, STATE_FLAT_WIDTH])
+    score_state_flat = pl.reshape(score_state, [slots_dim, STATE_FLAT_WIDTH])
+    cache_flat = pl.reshape(index_cache, [pool_rows_dim, INDEX_HEAD_DIM])
+    scale_flat = pl.reshape(index_cache_scale, [pool_rows_dim, 1])
     norm_weight_row = pl.reshape(norm_weight, [1, INDEX_HEAD_DIM])
-    proj_partial = pl.create_tensor([K_SPLIT * T, 2 * COMPRESS_STATE_WIDTH], dtype=pl.FP32)
-    partial_by_request = pl.reshape(proj_partial, [K_SPLIT * B, S * 2 * COMPRESS_STATE_WIDTH])
+
+    # GM scratch: K_SPLIT partial projections of every token (FP32), part p in rows p*T..;
+    # columns 0..255 kv, 256..511 gate. Viewed per request: row p * B + b, token s at column
+    # s * 512.
+    proj_partial = pl.create_tensor([K_SPLIT * batch_dim * seq_dim, PROJ_WIDTH], dtype=pl.FP32)
+    partial_by_request = pl.reshape(proj_partial, [K_SPLIT * batch_dim, seq_dim * PROJ_WIDTH])
+
+    # Stage 1: kv and gate projections of all tokens at once (they do not depend on state).
+    chunks = D // K_CHUNK
     token_tiles = (T + PROJ_MAX_ROWS - 1) // PROJ_MAX_ROWS
     token_tile = ((T + token_tiles - 1) // token_tiles + CUBE_M - 1) // CUBE_M * CUBE_M
-    proj_partial = project_tokens(x_tokens, wkv, wgate, proj_partial, T, D, token_tile)
+    for part in pl.parallel(K_SPLIT):
+        k_begin = part * chunks // K_SPLIT * K_CHUNK
+        k_end = (part + 1) * chunks // K_SPLIT * K_CHUNK
+        for n0 in pl.parallel(0, PROJ_WIDTH, PROJ_N_TILE):
+            with pl.at(level=pl.Level.CORE_GROUP, name_hint="kv_gate_projection"):
+                for t0 in pl.range(0, T, token_tile):
+                    token_rows = pl.min(token_tile, T - t0)
+                    # Each branch stores its own accumulator: an L0C tile may not be the
+                    # value of an if/else (the compiler's MemoryReuse pass rejects it).
+                    if n0 < COMPRESS_STATE_WIDTH:
+                        kv_acc = project_tile(
+                            x_tokens, wkv, n0, t0, token_rows, k_begin, k_end, token_tile
+                        )
+                        proj_partial = pl.assemble(proj_partial, kv_acc, [part * T + t0, n0])
+                    else:
+                        gate_acc = project_tile(
+                            x_tokens, wgate, n0 - COMPRESS_STATE_WIDTH,
+                            t0, token_rows, k_begin, k_end, token_tile,
+                        )  # fmt: skip
+                        proj_partial = pl.assemble(proj_partial, gate_acc, [part * T + t0, n0])
+
+    # Stages 2..: requests in parallel (each its own state slot and positions), the tokens of a
+    # request in order. A padded request (state slot -1) is skipped.
     for b in pl.parallel(B):
         state = pl.read(state_slots, [b])
         if state >= 0:
             for s in pl.range(S):
                 pos = pl.read(position_ids, [b, s])
-                scatter_token(
-                    partial_by_request, ape, kv_state_flat, score_state_flat,
-                    B, b, s, state, pos,
-                )  # fmt: skip
+                slot = pos % COMPRESS_RATIO
+                kv_column = s * PROJ_WIDTH
+                gate_column = kv_column + COMPRESS_STATE_WIDTH
+                state_column = (COMPRESS_RATIO + slot) * COMPRESS_STATE_WIDTH
+                with pl.at(level=pl.Level.CORE_GROUP, name_hint="ape_add_state_scatter"):
+                    gate = sum_parts(partial_by_request, B, b, 1, gate_column)
+                    ape_row = pl.slice(ape, [1, COMPRESS_STATE_WIDTH], [slot, 0])
+                    score_state_flat = pl.assemble(
+                        score_state_flat, pl.col_expand_add(gate, ape_row), [state, state_column]
+                    )
+                    kv_row = sum_parts(partial_by_request, B, b, 1, kv_column)
+                    kv_state_flat = pl.assemble(kv_state_flat, kv_row, [state, state_column])
                 if (pos + 1) % COMPRESS_RATIO == 0:
+                    # The closing window goes from state to cache slot in one task, the pooled
+                    # row on chip: pooling, state shift, rmsnorm, rope (vector), Hadamard (cube).
                     cache_slot = pl.read(slot_mapping, [b, s])
                     window_start = pos - (COMPRESS_RATIO - 1)
                     with pl.at(
                         level=pl.Level.CORE_GROUP,
                         name_hint="pooling_shift_rmsnorm_rope_hadamard_quant_cache_write",
                     ):
-                        row = rotated_row(
+                        pooled = compress_window(
                             kv_state_flat, score_state_flat, norm_weight_row, rope_cos,
-                            rope_sin, hadamard, state, window_start,
+                            rope_sin, state, 1, window_start,
                         )  # fmt: skip
+                        matrix = pl.slice(hadamard, [INDEX_HEAD_DIM, INDEX_HEAD_DIM], [0, 0])
+                        product = pl.matmul(pooled, matrix, out_dtype=pl.FP32)
+                        row = pl.cast(product, pl.BF16, mode="rint")
                         row_f32 = pl.cast(row, pl.FP32)
                         amax = pl.maximum(pl.row_max(pl.abs(row_f32)), AMAX_FLOOR)
-                        limit = pl.set_validshape(
-                            pl.full([BATCH_TILE, 1], dtype=pl.FP32, value=INT8_MAX), 1, 1
+                        # numerator 127 derived from amax (the compiler's layout pass rejects
+                        # a pl.full column against a row_max result); exact for amax >= 1e-4.
+                        scaled = pl.row_expand_mul(
+                            row_f32, pl.div(pl.add(pl.mul(amax, 0.0), INT8_MAX), amax)
                         )
-                        scaled = pl.row_expand_mul(row_f32, pl.div(limit, amax))
                         codes_i32 = pl.cast(scaled, pl.INT32, mode="round")
                         codes_f16 = pl.cast(codes_i32, pl.FP16, mode="round")
                         codes = pl.cast(codes_f16, pl.INT8, mode="trunc")
@@ -515,8 +531,8 @@ def indexer_compressor_c16(
 ):
     """Ratio-4 compressor, one serving step, BF16 cache rows (see module doc)."""
     index_cache = compress_step_c16(
-        x, wkv, wgate, ape, norm_weight, rope_cos, rope_sin, hadamard,
-        position_ids, state_slots, slot_mapping, kv_state, score_state, index_cache,
+        x, wkv, wgate, ape, norm_weight, rope_cos, rope_sin, hadamard, position_ids,
+        state_slots, slot_mapping, kv_state, score_state, index_cache,
     )  # fmt: skip
     return index_cache
 
