@@ -63,6 +63,16 @@ def resolve_config(config: CaseConfig) -> CaseConfig:
             f"--max-seq-len: the toy cases have no sequence cache; leave it unset "
             f"(got {config.max_seq_len})"
         )
+    for option, value in (
+        ("--cache-format", config.cache_format),
+        ("--block-size", config.block_size),
+        ("--mixed", config.mixed or None),
+    ):
+        if value is not None:
+            raise ConfigError(
+                f"{option}: the toy cases have no paged cache or request mix; leave it unset "
+                f"(got {value})"
+            )
     return dataclasses.replace(config, preset=preset)
 
 

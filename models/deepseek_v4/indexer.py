@@ -70,7 +70,7 @@ from models.deepseek_v4.config import (
 )
 from models.deepseek_v4.indexer_compressor import compress_step_c8, compress_step_c16
 
-# --- Quant policy and model constants (GUIDE.md, golden/quant.py) ----------------------------
+# --- Quant policy and model constants (golden/quant.py) -------------------------------------
 AMAX_FLOOR = 1e-4  # amax = max(row_max(|x|), 1e-4)
 INT8_MAX = 127.0  # quant_scale = 127 / amax, dequant_scale = amax / 127
 # Quant scale numerator: 127 / amax is one FP32 division (golden/quant.py). The compiler's layout

@@ -1,14 +1,17 @@
 """The registered case ``deepseek_v4.indexer``: configuration, structured inputs, comparisons.
 
+The step follows the serving contract (models/deepseek_v4/serving.py): per-request positions,
+a paged cache in the c16 or c8 format behind a shuffled block table, a compressor state pool.
 Inputs have the structure of a running model: signed hidden states and low-rank queries with a
 few outlier channels; wq_b quantized per output channel (golden.quant) from a BF16 weight of
 trained-layer scale; the real normalized Sylvester Hadamard; the compressed layers' YaRN rope
-tables at every position; a compressor state warmed up by running the compressor golden over the
-previous positions of the current windows; and a synthetic cache history of signed, unit-RMS-like
-rows (as rows that went through RMSNorm and the rotation) with a long tail of row norms, a weak
-alignment with the step's queries and a few strongly matching rows. Rows beyond the step's
-positions (and the rows this step's compressor overwrites) hold the same kind of plausible data,
-including strong rows, so a token that sees too far picks them.
+tables at every position; per request, a compressor state warmed up by running the compressor
+golden over the previous positions of its current windows, and a synthetic cache history of
+signed, unit-RMS-like rows (as rows that went through RMSNorm and the rotation) with a long tail
+of row norms, a weak alignment with the request's queries and a few strongly matching rows.
+Rows beyond a request's positions, unused blocks and spare state slots hold the same kind of
+plausible data, including strong rows, so a token that sees too far or reads a wrong block
+picks them.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from golden.case import Case, CaseConfig, Comparison
 from golden.quant import quantize_columns_symmetric, to_bf16
 from golden.spec import ScalarSpec, TensorSpec
 from models.deepseek_v4 import serving_inputs
-from models.deepseek_v4.case_support import compressor_weights, resolve_step_config
+from models.deepseek_v4.case_support import compressor_weights
 from models.deepseek_v4.config import (
     COMPRESS_RATIO,
     FP32_LOWEST,
@@ -35,17 +38,13 @@ from models.deepseek_v4.config import (
     get_preset,
 )
 from models.deepseek_v4.indexer_compressor_golden import (
-    compressor_golden,
     compressor_rows,
     empty_state,
 )
 from models.deepseek_v4.indexer_golden import (
     float_query,
-    indexer_golden,
     indexer_paged_golden,
     indexer_paged_quality,
-    indexer_quality,
-    visible_mask,
 )
 from models.deepseek_v4.serving import rows_after_step, visible_rows
 from models.deepseek_v4.serving_compare import pool_comparison, score_visible
@@ -75,7 +74,7 @@ STRONG_ROWS_VISIBLE = 6  # strongly matching rows among the rows every token see
 STRONG_ROWS_HIDDEN = 4  # ... and among rows no token of the step may see
 STRONG_ALIGNMENT = 2.5
 
-# --- Tolerances (ARCHITECTURE.md) ----------------------------------------------------------------
+# --- Tolerances --------------------------------------------------------------------------------
 SCORE_ATOL = 1e-4
 SCORE_RTOL = 1.0 / 128
 # The compressor state is FP32 projections accumulated over D in the kernel's chunk order, the
@@ -97,22 +96,6 @@ def default_start_pos(index_topk: int, seq: int, max_seq_len: int) -> int:
     if start > last:
         start = last - ((last - residue) % COMPRESS_RATIO)
     return start
-
-
-def resolve_config(config: CaseConfig) -> CaseConfig:
-    """Fill defaults and validate; ConfigError names the argument, the value and what is allowed.
-
-    batch 1..64; seq 1..4; max_seq_len a multiple of 2048 up to the preset's maximum (default
-    4096 for DEMO, 16384 for FLASH/PRO); start_pos >= 0 with start_pos + seq <= max_seq_len
-    (default: see :func:`default_start_pos`).
-    """
-    return resolve_step_config(
-        config,
-        seq_len_multiple=SEQ_LEN_MULTIPLE,
-        seq_len_reason=f" (whole 512-row top-k chunks of the {COMPRESS_RATIO}x compressed cache)",
-        default_max_seq_len=LARGE_PRESET_DEFAULT_SEQ_LEN,
-        default_start_pos=_preset_default_start_pos,
-    )
 
 
 def _preset_default_start_pos(preset: Preset, seq: int, max_seq_len: int) -> int:
@@ -165,131 +148,10 @@ def _synthetic_cache(
     return to_bf16(rows)
 
 
-def make_inputs(config: CaseConfig) -> dict[str, Any]:
-    """Every kernel argument by parameter name for a resolved ``config`` (deterministic in seed)."""
-    preset = get_preset(config.preset)
-    batch, seq = config.batch, config.seq
-    start_pos, max_seq_len = config.start_pos, config.max_seq_len
-    dim, q_lora, topk = preset.hidden_size, preset.q_lora_rank, preset.index_topk
-    cache_rows = preset.cache_rows(max_seq_len)
-    rng = np.random.default_rng(config.seed)
-
-    x = _activations(rng, (batch, seq, dim))
-    qr = _activations(rng, (batch, seq, q_lora))
-    gain = np.exp(rng.normal(0.0, WQ_CHANNEL_GAIN_STD, (1, preset.q_proj_width)))
-    wq_bf16 = to_bf16(rng.standard_normal((q_lora, preset.q_proj_width)) * q_lora**-0.5 * gain)
-    wq_b, wq_b_scale = quantize_columns_symmetric(wq_bf16)
-    weights_proj = to_bf16(rng.standard_normal((dim, INDEX_N_HEADS)) * WEIGHTS_PROJ_STD)
-    rope_cos, rope_sin = rope_cos_sin(np.arange(max_seq_len), preset)
-    hadamard_bf16 = to_bf16(hadamard(INDEX_HEAD_DIM))
-    compressor = compressor_weights(rng, dim, weight_std=COMPRESSOR_WEIGHT_STD)
-
-    inputs: dict[str, Any] = {
-        "x": x,
-        "qr": qr,
-        "wq_b": wq_b,
-        "wq_b_scale": wq_b_scale,
-        "weights_proj": weights_proj,
-        "rope_cos": rope_cos,
-        "rope_sin": rope_sin,
-        "hadamard": hadamard_bf16,
-        **compressor,
-        "start_pos": start_pos,
-        "offset": SLIDING_WINDOW,
-    }
-    query, weights = float_query(inputs)
-    visible_first = (start_pos + 1) // COMPRESS_RATIO
-    seen = (start_pos + seq) // COMPRESS_RATIO
-    cache = _synthetic_cache(rng, query, weights, cache_rows, visible_first, seen)
-
-    # Warm the compressor state up: replay the previous window and the current window's earlier
-    # tokens from an empty state (their closing rows overwrite the synthetic history).
-    history_start = max(0, (start_pos // COMPRESS_RATIO - 1) * COMPRESS_RATIO)
-    kv_state, score_state = empty_state(batch)
-    if start_pos > history_start:
-        history = _activations(rng, (batch, start_pos - history_start, dim))
-        kv_state, score_state, cache = compressor_golden(
-            history, compressor["wkv"], compressor["wgate"], compressor["ape"],
-            compressor["norm_weight"], rope_cos, rope_sin, hadamard_bf16,
-            kv_state, score_state, cache, history_start, True,
-        )  # fmt: skip
-    inputs.update(kv_state=kv_state, score_state=score_state, kv_cache=cache)
-    inputs["score"] = np.zeros((batch, seq, cache_rows), np.float32)
-    inputs["topk_idxs"] = np.zeros((batch, seq, topk), np.int32)
-    return inputs
-
-
-def make_specs(config: CaseConfig) -> list[TensorSpec | ScalarSpec]:
-    """The kernel's parameters in order (indexer.py), inputs built from ``config.seed``."""
-    values = make_inputs(config)
-
-    def tensor(name: str, dtype: str, output: bool = False, state: bool = False) -> TensorSpec:
-        array = values[name]
-        init = array if (state or not output) else None
-        return TensorSpec(name, tuple(array.shape), dtype, init=init, is_output=output)
-
-    return [
-        tensor("x", "bfloat16"),
-        tensor("qr", "bfloat16"),
-        tensor("wq_b", "int8"),
-        tensor("wq_b_scale", "float32"),
-        tensor("weights_proj", "bfloat16"),
-        tensor("rope_cos", "float32"),
-        tensor("rope_sin", "float32"),
-        tensor("hadamard", "bfloat16"),
-        tensor("wkv", "bfloat16"),
-        tensor("wgate", "bfloat16"),
-        tensor("ape", "float32"),
-        tensor("norm_weight", "bfloat16"),
-        tensor("kv_state", "float32", output=True, state=True),
-        tensor("score_state", "float32", output=True, state=True),
-        tensor("kv_cache", "bfloat16", output=True, state=True),
-        tensor("score", "float32", output=True),
-        tensor("topk_idxs", "int32", output=True),
-        ScalarSpec("start_pos", "int32", values["start_pos"]),
-        ScalarSpec("offset", "int32", values["offset"]),
-    ]
-
-
-def _score_visible(expected: np.ndarray, inputs: Mapping[str, Any]) -> np.ndarray:
-    """Cells a token may see (its own visible prefix), from the positions, not the golden."""
-    batch, seq, cache_rows = expected.shape
-    return visible_mask(int(inputs["start_pos"]), batch, seq, cache_rows)
-
-
-def comparisons(config: CaseConfig) -> dict[str, Comparison]:
-    """Score allclose (+ exact sentinel), tie-aware top-k, cache within 1 BF16 ULP, state close."""
-    return {
-        "score": compare.allclose(
-            SCORE_ATOL, SCORE_RTOL, valid=_score_visible, sentinel=FP32_LOWEST
-        ),
-        "topk_idxs": compare.topk_tie_aware(
-            "score", offset=SLIDING_WINDOW, atol=SCORE_ATOL, rtol=SCORE_RTOL
-        ),
-        "kv_cache": compare.bf16_ulp(CACHE_MAX_ULP),
-        "kv_state": compare.allclose(STATE_ATOL, STATE_RTOL),
-        "score_state": compare.allclose(STATE_ATOL, STATE_RTOL),
-    }
-
-
-def golden(inputs: Mapping[str, Any], config: CaseConfig) -> dict[str, np.ndarray]:
-    """The W8A8C16 golden outputs by name."""
-    return indexer_golden(inputs)
-
-
-def quality(
-    inputs: Mapping[str, Any], outputs: Mapping[str, np.ndarray], config: CaseConfig
-) -> dict:
-    """topk_recall_vs_float and score_rel_l2_vs_float of the kernel's outputs."""
-    return indexer_quality(inputs, outputs)
-
-
-
-
 # --- The serving contract (models/deepseek_v4/serving.py) ---------------------------------------
 
 
-def resolve_serving_config(config: CaseConfig) -> CaseConfig:
+def resolve_config(config: CaseConfig) -> CaseConfig:
     """Fill defaults and validate a serving step (ConfigError names argument and value).
 
     batch 1..128; seq 1..4; max_seq_len a multiple of 2048 up to the preset's maximum;
@@ -312,7 +174,7 @@ def score_width(max_seq_len: int, block_size: int) -> int:
     return -(-rows // multiple) * multiple
 
 
-def make_serving_inputs(config: CaseConfig) -> dict[str, Any]:
+def make_inputs(config: CaseConfig) -> dict[str, Any]:
     """Every serving-kernel argument by name for a resolved ``config`` (deterministic in seed).
 
     Each live request's logical cache rows are synthetic history (as :func:`_synthetic_cache`,
@@ -420,17 +282,17 @@ SERVING_PARAMETERS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def serving_parameter_names(cache_format: str) -> list[str]:
-    """The serving kernel's parameter names in order for a cache format (offset last)."""
+def parameter_names(cache_format: str) -> list[str]:
+    """The kernel's parameter names in order for a cache format (offset last)."""
     names = [n for n, _, _ in SERVING_PARAMETERS]
     if cache_format != "c8":
         names.remove("index_cache_scale")
     return [*names, "offset"]
 
 
-def make_serving_specs(config: CaseConfig) -> list[TensorSpec | ScalarSpec]:
+def make_specs(config: CaseConfig) -> list[TensorSpec | ScalarSpec]:
     """The serving kernel's parameters in order (indexer.py), inputs built from the seed."""
-    values = make_serving_inputs(config)
+    values = make_inputs(config)
     serving_inputs.check_inputs(values, config.max_seq_len)
     specs: list[TensorSpec | ScalarSpec] = []
     for name, dtype, role in SERVING_PARAMETERS:
@@ -456,7 +318,7 @@ def _finite(expected: np.ndarray, inputs: Mapping[str, Any]) -> np.ndarray:
     return np.isfinite(expected)
 
 
-def serving_comparisons(config: CaseConfig) -> dict[str, Comparison]:
+def comparisons(config: CaseConfig) -> dict[str, Comparison]:
     """Score allclose on visible cells (sentinel elsewhere), tie-aware top-k, the pools'
     written rows within tolerance and every other row bit-exact, the state pools close."""
     state = compare.allclose(STATE_ATOL, STATE_RTOL, valid=_finite)
@@ -476,13 +338,13 @@ def serving_comparisons(config: CaseConfig) -> dict[str, Comparison]:
     return out
 
 
-def serving_golden(inputs: Mapping[str, Any], config: CaseConfig) -> dict[str, np.ndarray]:
+def golden(inputs: Mapping[str, Any], config: CaseConfig) -> dict[str, np.ndarray]:
     """The serving golden's outputs by name (inputs validated first)."""
     serving_inputs.check_inputs(dict(inputs), config.max_seq_len)
     return indexer_paged_golden(inputs)
 
 
-def serving_quality(
+def quality(
     inputs: Mapping[str, Any], outputs: Mapping[str, np.ndarray], config: CaseConfig
 ) -> dict:
     """topk_recall_vs_float and score_rel_l2_vs_float of a serving step."""
@@ -501,10 +363,10 @@ CASE = Case(
     "cache, W8A8 INT32 scores with FP32 dequant, top-k, with its inner compressor",
     kernel_file=KERNEL_FILE,
     kernel_name="indexer_c16",
-    resolve_config=resolve_serving_config,
-    make_specs=make_serving_specs,
-    golden=serving_golden,
-    comparisons=serving_comparisons,
-    quality=serving_quality,
+    resolve_config=resolve_config,
+    make_specs=make_specs,
+    golden=golden,
+    comparisons=comparisons,
+    quality=quality,
     kernel_name_for=kernel_name,
 )

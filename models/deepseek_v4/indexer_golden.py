@@ -1,17 +1,20 @@
-"""NumPy golden of the decode lightning indexer (W8A8C16) and its unquantized float reference.
+"""NumPy golden of the decode lightning indexer (W8A8 with a C16 or C8 cache) on the serving
+contract (models/deepseek_v4/serving.py), and its unquantized float reference.
 
-Both follow the model's math (ARCHITECTURE.md, "The indexer"), never the kernel's intermediate
-results. The golden applies the library's INT8 policy (golden/quant.py) at the same points as the
-kernel; the float reference is the same model with no quantization (FP32 math after the BF16
-inputs), used only to report quality figures (top-k recall, score error).
+Both follow the model's math (DeepSeek-V4's indexer: q = RoPE'd, Hadamard-rotated wq_b(qr);
+score = sum_h relu(q_h . k_j) * w_h over the compressed cache), never the kernel's intermediate
+results. The golden applies the library's INT8 policy (golden/quant.py) at the same points as
+the kernel: c16 quantizes each BF16 cache row at score time, c8 stores the codes and scale the
+compressor computed with the same chain, so both formats give the same codes, scores and top-k.
+The float reference is the same model with no quantization (FP32 math after the BF16 inputs),
+used only to report quality figures (top-k recall, score error).
 
-Inputs are the kernel's parameters by name (see models/deepseek_v4/indexer.py for the order):
-x, qr, wq_b, wq_b_scale, weights_proj, rope_cos, rope_sin, hadamard, wkv, wgate, ape,
-norm_weight, kv_state, score_state, kv_cache, score, topk_idxs, start_pos, offset.
+Inputs are the kernel's parameters by name (models/deepseek_v4/indexer.py lists them); a c8
+step is one whose inputs carry ``index_cache_scale``.
 
 Top-k rule (shared with the kernel): the k = min(index_topk, visible) cache rows with the highest
 score, in descending score order; equal scores are ordered by the smaller cache index first.
-Values are cache index + offset; unused slots hold -1.
+Values are logical cache index + offset; unused slots and padded requests hold -1.
 """
 
 from __future__ import annotations
@@ -23,13 +26,12 @@ import numpy as np
 
 from golden.quant import int32_matmul, quantize_rows, to_bf16
 from models.deepseek_v4.config import (
-    COMPRESS_RATIO,
     FP32_LOWEST,
     INDEX_HEAD_DIM,
     INDEX_N_HEADS,
     NOPE_DIM,
 )
-from models.deepseek_v4.indexer_compressor_golden import compressor_golden, compressor_paged_golden
+from models.deepseek_v4.indexer_compressor_golden import compressor_paged_golden
 from models.deepseek_v4.serving import physical_rows, visible_rows
 from models.deepseek_v4.tables import apply_rope_interleaved
 
@@ -46,25 +48,10 @@ def token_positions(start_pos: int, seq: int) -> np.ndarray:
     return int(start_pos) + np.arange(seq, dtype=np.int64)
 
 
-def visible_lengths(start_pos: int, seq: int) -> np.ndarray:
-    """Cache rows each token may see: (pos + 1) // 4 (rows of windows closed at or before pos)."""
-    return (token_positions(start_pos, seq) + 1) // COMPRESS_RATIO
-
-
-def visible_mask(start_pos: int, batch: int, seq: int, cache_rows: int) -> np.ndarray:
-    """Boolean [B, S, cache_rows]: True where token s may see cache row j."""
-    vis = visible_lengths(start_pos, seq)
-    cols = np.arange(cache_rows)[None, :] < vis[:, None]
-    return np.broadcast_to(cols[None], (batch, seq, cache_rows)).copy()
-
-
 def query_positions(inputs: Mapping[str, Any]) -> np.ndarray:
-    """Rope position of every query token [B, S]: ``position_ids`` (a padded token's -1 read as
-    0: its query feeds no output) or, on the contiguous interface, start_pos + s."""
-    if "position_ids" in inputs:
-        return np.maximum(np.asarray(inputs["position_ids"], np.int64), 0)
-    batch, seq = np.asarray(inputs["x"]).shape[:2]
-    return np.broadcast_to(token_positions(inputs["start_pos"], seq)[None], (batch, seq))
+    """Rope position of every query token [B, S]: ``position_ids``, a padded token's -1 read as
+    0 (its query feeds no output; the kernel reads the same table row)."""
+    return np.maximum(np.asarray(inputs["position_ids"], np.int64), 0)
 
 
 def _matmul_f32(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -91,30 +78,6 @@ def topk_rows(score: np.ndarray, visible: np.ndarray, topk: int, offset: int) ->
             order = np.lexsort((np.arange(vis), -row))[:k]  # value descending, index ascending
             out[b, s, :k] = order.astype(np.int32) + np.int32(offset)
     return out
-
-
-def run_compressor(inputs: Mapping[str, Any]) -> dict[str, np.ndarray]:
-    """Stage 7: the inner ratio-4 compressor over the step's tokens, on copies of its state.
-
-    Returns the updated ``kv_state``, ``score_state`` and ``kv_cache`` (the cache gets one BF16
-    row at pos // 4 for every window a token of this step closes).
-    """
-    kv_state, score_state, kv_cache = compressor_golden(
-        np.asarray(inputs["x"]),
-        inputs["wkv"],
-        inputs["wgate"],
-        inputs["ape"],
-        inputs["norm_weight"],
-        inputs["rope_cos"],
-        inputs["rope_sin"],
-        inputs["hadamard"],
-        inputs["kv_state"],
-        inputs["score_state"],
-        inputs["kv_cache"],
-        int(inputs["start_pos"]),
-        True,
-    )
-    return {"kv_state": kv_state, "score_state": score_state, "kv_cache": kv_cache}
 
 
 def quantized_query(inputs: Mapping[str, Any]) -> dict[str, np.ndarray]:
@@ -156,59 +119,6 @@ def quantized_query(inputs: Mapping[str, Any]) -> dict[str, np.ndarray]:
     }
 
 
-def quantized_scores(
-    q_codes: np.ndarray,
-    q_scale: np.ndarray,
-    weights: np.ndarray,
-    kv_cache: np.ndarray,
-    visible: np.ndarray,
-) -> np.ndarray:
-    """Stages 8-10: per-row INT8 of the visible cache, INT32 scores, FP32 weighted head sum.
-
-    score[b, s, j] = sum_h relu((acc * q_scale[h]) * kv_scale[j]) * weights[h] for j < visible[s];
-    every other cell holds the lowest finite FP32.
-    """
-    batch, seq, _, _ = q_codes.shape
-    cache_rows = kv_cache.shape[1]
-    score = np.full((batch, seq, cache_rows), SCORE_SENTINEL, dtype=np.float32)
-    seen = int(visible.max()) if visible.size else 0
-    if seen == 0:
-        return score
-    for b in range(batch):
-        kv_codes, kv_scale = quantize_rows(kv_cache[b, :seen])  # [seen, Dh], [seen, 1]
-        for s in range(seq):
-            vis = int(visible[s])
-            if vis == 0:
-                continue
-            acc = int32_matmul(q_codes[b, s], kv_codes[:vis].T).astype(np.float32)  # [H, vis]
-            deq = (acc * q_scale[b, s][:, None]) * kv_scale[:vis, 0][None, :]
-            weighted = np.maximum(deq, np.float32(0.0)) * weights[b, s][:, None]
-            score[b, s, :vis] = weighted.astype(np.float64).sum(axis=0).astype(np.float32)
-    return score
-
-
-def indexer_golden(inputs: Mapping[str, Any]) -> dict[str, np.ndarray]:
-    """The W8A8C16 indexer step: score, topk_idxs and the updated cache and compressor state.
-
-    ``inputs`` holds the kernel's parameters by name; nothing in it is modified.
-    """
-    seq = np.asarray(inputs["x"]).shape[1]
-    topk = np.asarray(inputs["topk_idxs"]).shape[2]
-    query = quantized_query(inputs)
-    compressed = run_compressor(inputs)  # 7: runs before scoring, so closed windows are visible
-    visible = visible_lengths(inputs["start_pos"], seq)
-    score = quantized_scores(
-        query["q_codes"], query["q_scale"], query["weights"], compressed["kv_cache"], visible
-    )
-    return {
-        "score": score,
-        "topk_idxs": topk_rows(score, visible, topk, int(inputs["offset"])),
-        "kv_cache": compressed["kv_cache"],
-        "kv_state": compressed["kv_state"],
-        "score_state": compressed["score_state"],
-    }
-
-
 def float_query(inputs: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
     """Unquantized stages 1-6: rotated q [B, S, H, Dh] and head weights [B, S, H], FP32.
 
@@ -232,30 +142,6 @@ def float_query(inputs: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
     return q, weights
 
 
-def indexer_float_reference(inputs: Mapping[str, Any]) -> dict[str, np.ndarray]:
-    """The same indexer with no quantization: FP32 math after the BF16 inputs.
-
-    Query and head weights from :func:`float_query`; scores against the FP32 value of the BF16
-    cache after this step's compressor writes. Returns ``score`` [B, S, L] (sentinel where
-    invisible) and ``topk_idxs`` [B, S, index_topk] under the same top-k rule.
-    """
-    q, weights = float_query(inputs)
-    batch, seq = q.shape[:2]
-    topk = np.asarray(inputs["topk_idxs"]).shape[2]
-    cache = run_compressor(inputs)["kv_cache"].astype(np.float32)
-    visible = visible_lengths(inputs["start_pos"], seq)
-    score = np.full((batch, seq, cache.shape[1]), SCORE_SENTINEL, dtype=np.float32)
-    for b in range(batch):
-        for s in range(seq):
-            vis = int(visible[s])
-            if vis == 0:
-                continue
-            dots = q[b, s].astype(np.float64) @ cache[b, :vis].astype(np.float64).T  # [H, vis]
-            weighted = np.maximum(dots, 0.0) * weights[b, s][:, None].astype(np.float64)
-            score[b, s, :vis] = weighted.sum(axis=0).astype(np.float32)
-    return {"score": score, "topk_idxs": topk_rows(score, visible, topk, int(inputs["offset"]))}
-
-
 def topk_recall(actual: np.ndarray, reference: np.ndarray, visible: np.ndarray) -> float | None:
     """Mean over tokens with k > 0 of |actual set ∩ reference set| / k (None if no such token)."""
     topk = actual.shape[2]
@@ -270,36 +156,6 @@ def topk_recall(actual: np.ndarray, reference: np.ndarray, visible: np.ndarray) 
             want = set(reference[b, s, :k].tolist())
             recalls.append(len(got & want) / k)
     return float(np.mean(recalls)) if recalls else None
-
-
-def indexer_quality(
-    inputs: Mapping[str, Any], outputs: Mapping[str, np.ndarray]
-) -> dict[str, float | None]:
-    """Quality of a W8A8C16 result against the float reference.
-
-    ``topk_recall_vs_float``: mean over tokens with k > 0 of |kernel set ∩ reference set| / k.
-    ``score_rel_l2_vs_float``: ||score - reference|| / ||reference|| over visible cells.
-    """
-    reference = indexer_float_reference(inputs)
-    seq = np.asarray(inputs["x"]).shape[1]
-    visible = visible_lengths(inputs["start_pos"], seq)
-    score = np.asarray(outputs["score"], np.float64)
-    ref_score = reference["score"].astype(np.float64)
-    mask = visible_mask(inputs["start_pos"], score.shape[0], seq, score.shape[2])
-    rel_l2 = None
-    if mask.any():
-        norm = float(np.linalg.norm(ref_score[mask]))
-        diff = float(np.linalg.norm(score[mask] - ref_score[mask]))
-        rel_l2 = diff / norm if norm > 0 else None
-    return {
-        "topk_recall_vs_float": topk_recall(
-            np.asarray(outputs["topk_idxs"]), reference["topk_idxs"], visible
-        ),
-        "score_rel_l2_vs_float": rel_l2,
-    }
-
-
-# --- The serving contract (models/deepseek_v4/serving.py): per-token positions, paged cache ----
 
 
 def request_codes(

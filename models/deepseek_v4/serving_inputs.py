@@ -64,7 +64,13 @@ def parse_starts(value: Any, batch: int, seq: int, max_seq_len: int) -> np.ndarr
                 f"start_pos: {len(starts)} positions for batch {batch}; give one per request"
             )
     else:
-        starts = [check_int("start_pos", value)] * batch
+        start = check_int("start_pos", value)
+        if start < 0:  # -1 marks one padded request in a list, never a whole batch
+            raise ConfigError(
+                f"start_pos: got {start}; allowed 0..{max_seq_len - seq} "
+                f"(start_pos + seq <= max_seq_len = {max_seq_len})"
+            )
+        starts = [start] * batch
     for b, start in enumerate(starts):
         if start != PAD_POSITION and not 0 <= start <= max_seq_len - seq:
             raise ConfigError(

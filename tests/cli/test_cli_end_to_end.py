@@ -33,7 +33,17 @@ def test_toy_passes_on_plsim_with_exact_json_schema(tmp_path):
     obj = json.loads(proc.stdout)
     assert set(obj) == TOP_KEYS
     assert obj["passed"] is True and obj["error"] is None
-    assert set(obj["config"]) == {"preset", "batch", "seq", "start_pos", "max_seq_len", "seed"}
+    assert set(obj["config"]) == {
+        "preset",
+        "batch",
+        "seq",
+        "start_pos",
+        "max_seq_len",
+        "seed",
+        "cache_format",
+        "block_size",
+        "mixed",
+    }
     assert set(obj["outputs"]) == {"out", "out_bf16"}
     for verdict in obj["outputs"].values():
         assert verdict["passed"] is True

@@ -1,4 +1,4 @@
-"""Shared helpers of the indexer tests: run the kernel on plsim and compare with the golden."""
+"""Shared helpers of the indexer tests: run a kernel on plsim and compare with the golden."""
 
 from __future__ import annotations
 
@@ -11,16 +11,20 @@ import numpy as np
 
 import plsim
 from golden.case import CaseConfig, CompareResult
-from models.deepseek_v4.indexer_case import CASE, make_inputs
-from models.deepseek_v4.indexer_golden import indexer_golden
-
-OUTPUTS = ("score", "topk_idxs", "kv_cache", "kv_state", "score_state")
+from models.deepseek_v4.indexer_case import CASE, make_inputs, parameter_names
+from models.deepseek_v4.indexer_golden import indexer_paged_golden
 
 
 @functools.cache
-def kernel():
-    """The indexer kernel loaded through plsim (once per test session)."""
-    return getattr(plsim.load(CASE.kernel_file), CASE.kernel_name)
+def kernel(name: str):
+    """An indexer kernel (indexer_c16 / indexer_c8) loaded through plsim (once per session)."""
+    return getattr(plsim.load(CASE.kernel_file), name)
+
+
+def output_names(cache_format: str) -> tuple[str, ...]:
+    """The kernel's outputs for a cache format."""
+    names = ("score", "topk_idxs", "index_cache", "kv_state", "score_state")
+    return (*names, "index_cache_scale") if cache_format == "c8" else names
 
 
 @dataclass
@@ -40,14 +44,16 @@ class StepResult:
 
 
 def run_step(config: CaseConfig, inputs: Mapping[str, Any] | None = None) -> StepResult:
-    """Run the kernel on a resolved ``config`` (inputs from the case unless given)."""
+    """Run the config's kernel on a resolved ``config`` (inputs from the case unless given)."""
     if inputs is None:
         inputs = make_inputs(config)
-    inputs = _copies(inputs)
-    expected = indexer_golden(inputs)
-    args = _copies(inputs)
-    run = plsim.run(kernel(), *[args[name] for name in PARAMETER_ORDER])
-    actual = {name: args[name] for name in OUTPUTS}
+    inputs = copies(inputs)
+    expected = indexer_paged_golden(inputs)
+    args = copies(inputs)
+    names = parameter_names(config.cache_format)
+    run = plsim.run(kernel(CASE.kernel_for(config)), *[args[name] for name in names])
+    outputs = output_names(config.cache_format)
+    actual = {name: args[name] for name in outputs}
     comparisons = CASE.comparisons(config)
     results = {
         name: comparisons[name](
@@ -57,36 +63,13 @@ def run_step(config: CaseConfig, inputs: Mapping[str, Any] | None = None) -> Ste
             expected_outputs=expected,
             inputs=inputs,
         )
-        for name in OUTPUTS
+        for name in outputs
     }
     return StepResult(config, inputs, actual, expected, results, run)
 
 
-def _copies(values: Mapping[str, Any]) -> dict[str, Any]:
+def copies(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Copies of every array of ``values`` (scalars as they are)."""
     return {
         k: (np.array(v, copy=True) if isinstance(v, np.ndarray) else v) for k, v in values.items()
     }
-
-
-#: Kernel parameter order (models/deepseek_v4/indexer.py docstring; the case's specs agree).
-PARAMETER_ORDER = (
-    "x",
-    "qr",
-    "wq_b",
-    "wq_b_scale",
-    "weights_proj",
-    "rope_cos",
-    "rope_sin",
-    "hadamard",
-    "wkv",
-    "wgate",
-    "ape",
-    "norm_weight",
-    "kv_state",
-    "score_state",
-    "kv_cache",
-    "score",
-    "topk_idxs",
-    "start_pos",
-    "offset",
-)

@@ -1,22 +1,19 @@
-"""The indexer kernel on plsim against its golden, over the configurations issue 5 lists."""
+"""The indexer kernels (c16 and c8) on plsim against their golden, on the serving contract."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from indexer_support import PARAMETER_ORDER, run_step
+from indexer_support import copies, kernel, run_step
 
 import plsim
 from golden.case import CaseConfig
 from golden.spec import ScalarSpec
 from models.deepseek_v4.config import COMPRESS_RATIO, FP32_LOWEST, SLIDING_WINDOW
-from models.deepseek_v4.indexer_case import CASE, make_inputs, resolve_config
-from models.deepseek_v4.indexer_golden import (
-    quantized_query,
-    quantized_scores,
-    run_compressor,
-    visible_lengths,
-)
+from models.deepseek_v4.indexer_case import CASE, make_inputs, parameter_names, resolve_config
+from models.deepseek_v4.indexer_compressor_golden import compressor_paged_golden
+from models.deepseek_v4.indexer_golden import paged_scores, quantized_query
+from models.deepseek_v4.serving import visible_rows
 
 LOWEST = np.float32(FP32_LOWEST)
 ROW_GAIN = 256.0  # a power of two: the new row's INT8 codes stay, its dequant scale grows
@@ -26,11 +23,13 @@ def _assert_passes(step) -> None:
     assert not step.failures(), step.failures()
 
 
-def test_parameter_order_matches_case_specs():
-    config = resolve_config(CaseConfig())
-    names = [spec.name for spec in CASE.make_specs(config)]
-    assert tuple(names) == PARAMETER_ORDER
-    assert [type(s) for s in CASE.make_specs(config)[-2:]] == [ScalarSpec, ScalarSpec]
+@pytest.mark.parametrize("cache_format", ["c16", "c8"])
+def test_parameter_order_matches_case_specs(cache_format):
+    config = resolve_config(CaseConfig(cache_format=cache_format))
+    specs = CASE.make_specs(config)
+    assert [spec.name for spec in specs] == parameter_names(cache_format)
+    assert isinstance(specs[-1], ScalarSpec)  # offset: the only scalar, constant across steps
+    assert CASE.kernel_for(config) == f"indexer_{cache_format}"
 
 
 @pytest.mark.parametrize(
@@ -38,7 +37,6 @@ def test_parameter_order_matches_case_specs():
     [
         (1000, "visible 250 < index_topk, not a multiple of the tile, no window closes"),
         (2047, "visible 512 == index_topk (a multiple of the tile), closes window 511"),
-        (2050, "visible 512, no window closes"),
         (None, "default: visible 1005 > index_topk, not a multiple of the tile, closes"),
     ],
 )
@@ -46,84 +44,105 @@ def test_single_token(start_pos, what):
     config = resolve_config(CaseConfig(seq=1, start_pos=start_pos))
     step = run_step(config)
     _assert_passes(step)
-    vis = int(visible_lengths(config.start_pos, 1)[0])
+    vis = int(visible_rows(step.inputs["position_ids"])[0, 0])
     k = min(512, vis)
     assert (step.actual["topk_idxs"][0, 0, k:] == -1).all()
     assert (step.actual["topk_idxs"][0, 0, :k] >= SLIDING_WINDOW).all()
 
 
-@pytest.mark.parametrize("seq", [2, 4])
-def test_multi_token_default(seq):
-    step = run_step(resolve_config(CaseConfig(seq=seq)))
-    _assert_passes(step)
-
-
-def test_first_positions_have_empty_or_tiny_visibility():
-    # Tokens 0..2 see nothing (all -1, all sentinel); token 3 closes window 0 and sees it.
-    config = resolve_config(CaseConfig(seq=4, start_pos=0))
+@pytest.mark.parametrize("cache_format", ["c16", "c8"])
+def test_mixed_batch_with_padding_boundary_and_shuffled_tables(cache_format):
+    # B = 8: two each of long, block-boundary, short and empty (padded) requests; block size
+    # 16 makes the boundary requests write the first row of a new block inside the step.
+    config = resolve_config(
+        CaseConfig(batch=8, seq=4, mixed=True, cache_format=cache_format, block_size=16, seed=2)
+    )
     step = run_step(config)
     _assert_passes(step)
-    topk = step.actual["topk_idxs"][0]
-    assert (topk[:3] == -1).all()
-    assert topk[3, 0] == SLIDING_WINDOW and (topk[3, 1:] == -1).all()
-    assert (step.actual["score"][0, :3] == LOWEST).all()
+    inputs, actual = step.inputs, step.actual
+    padded = np.nonzero(inputs["kv_seq_lens"] == 0)[0]
+    assert padded.size == 2
+    for b in padded:
+        assert (actual["topk_idxs"][b] == -1).all()
+        assert (actual["score"][b].view(np.uint32) == np.array([LOWEST]).view(np.uint32)).all()
+    # A live request's new row is the first row of a block written inside the step.
+    slots = inputs["slot_mapping"]
+    assert ((slots >= 0) & (slots % 16 == 0)).any()
 
 
-def test_batch_16():
-    step = run_step(resolve_config(CaseConfig(batch=16, seq=2, start_pos=1797)))
-    _assert_passes(step)
+def test_c16_and_c8_kernels_agree_bit_for_bit():
+    outs = {}
+    for cache_format in ("c16", "c8"):
+        config = resolve_config(
+            CaseConfig(batch=4, seq=2, mixed=True, cache_format=cache_format, seed=5)
+        )
+        step = run_step(config)
+        _assert_passes(step)
+        outs[cache_format] = step.actual
+    for name in ("score", "topk_idxs", "kv_state", "score_state"):
+        a, b = outs["c16"][name], outs["c8"][name]
+        assert a.tobytes() == b.tobytes(), name
 
 
-def test_long_context():
-    # max_seq_len 16384 (FLASH: DEMO's positions stop at 4096): 4096 cache rows, 8 top-k
-    # chunks per token; the step ends near the last position and token 1 closes a window.
-    config = resolve_config(CaseConfig(preset="FLASH", seq=2, max_seq_len=16384, start_pos=16378))
+def test_per_request_start_list_and_block_size_32():
+    # Requests at different positions in one step: 0 (nothing visible), a padded slot, a
+    # request closing a window at a block boundary (row 32 at position 131), a late request.
+    config = resolve_config(CaseConfig(batch=4, seq=4, start_pos="0,-1,128,4000"))
     step = run_step(config)
     _assert_passes(step)
+    topk = step.actual["topk_idxs"]
+    assert (topk[0, :3] == -1).all() and topk[0, 3, 0] == SLIDING_WINDOW
+    assert (topk[1] == -1).all()
 
 
 def test_no_token_sees_a_later_tokens_cache_row():
-    """The row closed by token 1 must be invisible to token 0 and visible to tokens 1..3.
+    """At S = 4, per request: the row closed by token 1 is invisible to token 0 and visible to
+    tokens 1..3, for two requests at different positions in one batch.
 
-    All tokens get token 0's hidden state and query (they differ only by their RoPE position),
-    and the compressor's RMSNorm weight is scaled by +-256 (same INT8 codes, 256x row scale) with
-    the sign that makes the new row every token's best match if it could see it (checked on the
-    golden with the visibility forced open). The rows beyond the step hold strong matches too.
+    All tokens of a request get its token 0's hidden state and query (they differ only by their
+    RoPE position), and the compressor's RMSNorm weight is scaled by +-256 (same INT8 codes,
+    256x row scale) with the sign that makes the new rows every token's best match if it could
+    see them (checked on the golden with visibility forced open).
     """
-    config = resolve_config(CaseConfig(seq=4, start_pos=4 * 700 + 2))
-    closing_row = (config.start_pos + 1) // COMPRESS_RATIO
+    config = resolve_config(CaseConfig(batch=2, seq=4, start_pos=f"{4 * 700 + 2},{4 * 300 + 2}"))
     base = make_inputs(config)
     for name in ("x", "qr"):
         base[name][:, 1:] = base[name][:, :1]
+    starts = base["position_ids"][:, 0].astype(np.int64)
+    closing = (starts + 1) // COMPRESS_RATIO
     chosen = None
     for sign in (1.0, -1.0):
         inputs = dict(base)
         weight = base["norm_weight"].astype(np.float32) * np.float32(ROW_GAIN * sign)
         inputs["norm_weight"] = weight.astype(base["norm_weight"].dtype)
         query = quantized_query(inputs)
-        cache = run_compressor(inputs)["kv_cache"]
-        leaky = quantized_scores(
-            query["q_codes"], query["q_scale"], query["weights"], cache,
-            np.full(config.seq, closing_row + 1),
-        )  # fmt: skip
-        if (leaky[0].argmax(axis=-1) == closing_row).all():
+        cache = compressor_paged_golden(dict(inputs))["index_cache"]
+        open_inputs = {**inputs, "position_ids": (4 * (closing + 1) - 1)[:, None].repeat(4, 1)}
+        leaky = paged_scores(open_inputs, query, cache, None, base["score"].shape[2])
+        if all((leaky[b].argmax(axis=-1) == closing[b]).all() for b in range(2)):
             chosen = inputs
             break
     assert chosen is not None, "no sign makes the new row the best match (fixture problem)"
     step = run_step(config, chosen)
     _assert_passes(step)
-    vis = visible_lengths(config.start_pos, config.seq)
-    assert vis[0] == closing_row and (vis[1:] == closing_row + 1).all()
-    topk = step.actual["topk_idxs"][0]
-    score = step.actual["score"][0]
-    assert closing_row + SLIDING_WINDOW not in topk[0]
-    assert score[0, closing_row] == LOWEST
-    assert (topk[1:, 0] == closing_row + SLIDING_WINDOW).all()
-    # Nothing beyond each token's visible prefix is ever selected or scored.
-    for s in range(config.seq):
-        chosen_rows = topk[s][topk[s] >= 0] - SLIDING_WINDOW
-        assert chosen_rows.max() < vis[s]
-        assert (score[s, vis[s] :] == LOWEST).all()
+    vis = visible_rows(step.inputs["position_ids"])
+    for b in range(2):
+        assert vis[b, 0] == closing[b] and (vis[b, 1:] == closing[b] + 1).all()
+        topk, score = step.actual["topk_idxs"][b], step.actual["score"][b]
+        assert closing[b] + SLIDING_WINDOW not in topk[0]
+        assert score[0, closing[b]] == LOWEST
+        assert (topk[1:, 0] == closing[b] + SLIDING_WINDOW).all()
+        for s in range(4):
+            rows = topk[s][topk[s] >= 0] - SLIDING_WINDOW
+            assert rows.max() < vis[b, s]
+            assert (score[s, vis[b, s] :] == LOWEST).all()
+
+
+def test_long_context():
+    # FLASH at max_seq_len 16384: 4096 cache rows, 8 top-k chunks per token.
+    config = resolve_config(CaseConfig(preset="FLASH", batch=2, seq=2, max_seq_len=16384,
+                                       start_pos="16378,9000"))  # fmt: skip
+    _assert_passes(run_step(config))
 
 
 def test_run_reports_every_stage():
@@ -143,18 +162,23 @@ def test_run_reports_every_stage():
 
 def test_more_than_four_tokens_per_step_is_refused_before_any_write():
     config = resolve_config(CaseConfig(batch=1, seq=4, start_pos=1203, max_seq_len=2048, seed=1))
-    inputs = make_inputs(config)
-    args = {
-        k: (np.array(v, copy=True) if isinstance(v, np.ndarray) else v) for k, v in inputs.items()
-    }
-    for name in ("x", "qr", "score", "topk_idxs"):  # S = 5: one more token row
+    args = copies(make_inputs(config))
+    for name in ("x", "qr", "score", "topk_idxs", "position_ids", "slot_mapping"):
         args[name] = np.ascontiguousarray(np.concatenate([args[name], args[name][:, :1]], axis=1))
-    untouched = {name: args[name].copy() for name in ("kv_state", "score_state", "kv_cache")}
-    kernel = plsim.load(CASE.kernel_file).indexer
+    untouched = {name: args[name].copy() for name in ("kv_state", "score_state", "index_cache")}
     with pytest.raises(plsim.DSLError) as err:
-        plsim.run(kernel, *[args[name] for name in PARAMETER_ORDER])
+        plsim.run(kernel("indexer_c16"), *[args[name] for name in parameter_names("c16")])
     message = str(err.value)
     assert "1..4" in message and "MAX_TOKENS_PER_STEP" in message
-    assert "indexer.py" in message and "indexer_compressor.py" not in message
     for name, before in untouched.items():  # refused at the top, before any stage
         assert args[name].tobytes() == before.tobytes()
+
+
+@pytest.mark.slow
+def test_one_step_at_the_full_million_position_context():
+    """FLASH, one request at the last step of a 1,048,576-position context (262,144 rows)."""
+    config = resolve_config(
+        CaseConfig(preset="FLASH", batch=1, seq=2, max_seq_len=1_048_576,
+                   start_pos=1_048_574, cache_format="c8")
+    )  # fmt: skip
+    _assert_passes(run_step(config))
