@@ -13,6 +13,8 @@ from models.deepseek_v4.indexer_compressor_golden import (
     compress_row,
     compressor_float_reference,
     compressor_golden,
+    compressor_paged_golden,
+    compressor_rows,
     empty_state,
     pool_window,
     rms_norm,
@@ -208,3 +210,52 @@ def test_bf16_chain_stays_close_to_the_float_model(rotate):
     got = cache2[:, 2].astype(np.float64)
     rel_l2 = np.linalg.norm(got - reference[2]) / np.linalg.norm(reference[2])
     assert 0 < rel_l2 < 1e-2  # a few BF16 roundings (2^-9 relative each), not a wrong formula
+
+
+def test_per_request_positions_equal_each_request_run_alone():
+    """compressor_rows at positions that differ per request == compressor_golden per request."""
+    xs, wkv, wgate, ape, w, cos, sin, hb = small_step_inputs(9, batch=3, seq=3)
+    rng = np.random.default_rng(10)
+    kv = rng.standard_normal((3, 8, 256)).astype(np.float32)
+    score = rng.standard_normal((3, 8, 256)).astype(np.float32)
+    starts = [5, 9, 22]
+    positions = np.array([[p, p + 1, p + 2] for p in starts], np.int32)
+    kv_all, score_all, written = compressor_rows(
+        xs, wkv, wgate, ape, w, cos, sin, hb, kv, score, positions
+    )
+    for b, start in enumerate(starts):
+        cache = np.zeros((1, 16, HEAD), BF16)
+        alone = compressor_golden(
+            xs[b : b + 1], wkv, wgate, ape, w, cos, sin, hb, kv[b : b + 1], score[b : b + 1],
+            cache, start, True,
+        )  # fmt: skip
+        np.testing.assert_array_equal(kv_all[b], alone[0][0])
+        np.testing.assert_array_equal(score_all[b], alone[1][0])
+        for s in range(3):
+            pos = start + s
+            if (pos + 1) % 4 == 0:
+                np.testing.assert_array_equal(
+                    written[(b, s)].view(np.uint16), alone[2][0, pos // 4].view(np.uint16)
+                )
+            else:
+                assert (b, s) not in written
+
+
+def test_paged_golden_skips_padded_requests_and_writes_through_the_slot_mapping():
+    xs, wkv, wgate, ape, w, cos, sin, hb = small_step_inputs(12, batch=2, seq=1)
+    rng = np.random.default_rng(13)
+    pool = rng.standard_normal((4, 8, 256)).astype(np.float32)
+    cache = to_bf16(rng.standard_normal((2, 16, HEAD)))
+    inputs = {
+        "x": xs, "wkv": wkv, "wgate": wgate, "ape": ape, "norm_weight": w, "rope_cos": cos,
+        "rope_sin": sin, "hadamard": hb, "kv_state": pool, "score_state": pool.copy(),
+        "index_cache": cache, "position_ids": np.array([[-1], [7]], np.int32),
+        "state_slots": np.array([-1, 2], np.int32),
+        "slot_mapping": np.array([[-1], [21]], np.int32),
+    }  # fmt: skip
+    out = compressor_paged_golden(inputs)
+    untouched = [0, 1, 3]
+    np.testing.assert_array_equal(out["kv_state"][untouched], pool[untouched])
+    assert not np.array_equal(out["kv_state"][2], pool[2])
+    changed = np.nonzero(np.any(out["index_cache"].reshape(-1, HEAD) != cache.reshape(-1, HEAD), 1))
+    assert changed[0].tolist() == [21]

@@ -14,12 +14,18 @@ def test_case_is_registered_under_its_name():
     assert get_case("deepseek_v4.indexer_compressor") is CASE
 
 
-@pytest.mark.parametrize("seq", [1, 2])
-def test_default_demo_case_passes_on_plsim(seq):
-    report = run_case(CASE, CaseConfig(seq=seq))
+@pytest.mark.parametrize(("seq", "cache_format"), [(1, "c16"), (2, "c8")])
+def test_default_demo_case_passes_on_plsim(seq, cache_format):
+    report = run_case(CASE, CaseConfig(seq=seq, cache_format=cache_format))
     assert report.passed, {name: v.message for name, v in report.outputs.items()}
     assert report.config.start_pos + seq - 1 == 1023
-    assert 0 < report.quality["cache_rel_l2_vs_float"] < 1e-2
+    assert 0 < report.quality["cache_rel_l2_vs_float"] < 2e-2
     names = [stage["name"] for stage in report.stages]
     assert names[0] == "kv_gate_projection"
-    assert names[-1] == "pooling_shift_rmsnorm_rope_hadamard_cache_write"
+    assert names[-1].startswith("pooling_shift_rmsnorm_rope_hadamard")
+    assert names[-1].endswith("cache_write")
+
+
+def test_mixed_batch_passes_through_the_harness():
+    report = run_case(CASE, CaseConfig(batch=6, seq=3, mixed=True, cache_format="c8"))
+    assert report.passed, {name: v.message for name, v in report.outputs.items()}
