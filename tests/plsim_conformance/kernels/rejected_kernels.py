@@ -7,12 +7,11 @@ import pypto.language as pl
 
 R = 16
 C = 64
-LEVEL = pl.Level.CORE_GROUP
 
 
 @pl.jit
 def augmented_assignment(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
-    with pl.at(level=LEVEL, name_hint="aug"):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="aug"):
         t = x[:, :]
         t += 1.0  # @aug
         out[:, :] = t
@@ -22,14 +21,14 @@ def augmented_assignment(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R
 @pl.jit
 def plain_range(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
     for _i in range(2):  # @plain_range
-        with pl.at(level=LEVEL, name_hint="loop"):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="loop"):
             out[:, :] = x[:, :]
     return out
 
 
 @pl.jit
 def conditional_expression(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
-    with pl.at(level=LEVEL, name_hint="ifexp"):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="ifexp"):
         t = x[:, :]
         out[:, :] = pl.exp(t) if R > 8 else t  # @ifexp
     return out
@@ -37,7 +36,7 @@ def conditional_expression(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[
 
 @pl.jit
 def python_builtin(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
-    with pl.at(level=LEVEL, name_hint="builtin"):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="builtin"):
         n = min(R, 8)  # @builtin
         out[0:n, :] = x[0:n, :]
     return out
@@ -45,7 +44,7 @@ def python_builtin(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], 
 
 @pl.jit
 def comprehension(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
-    with pl.at(level=LEVEL, name_hint="comp"):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="comp"):
         offsets = [i * 4 for i in pl.range(4)]  # @comp
         out[:, :] = x[:, :]
     return offsets
@@ -53,7 +52,7 @@ def comprehension(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], p
 
 @pl.jit
 def assertion(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
-    with pl.at(level=LEVEL, name_hint="assert"):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="assert"):
         assert R == 16  # @assert
         out[:, :] = x[:, :]
     return out
@@ -64,14 +63,14 @@ def compute_in_orchestration(
     x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]
 ):
     y = pl.exp(x)  # @orchestration
-    with pl.at(level=LEVEL, name_hint="copy"):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="copy"):
         out[:, :] = y[:, :]
     return out
 
 
 @pl.jit
 def parallel_in_core(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
-    with pl.at(level=LEVEL, name_hint="par"):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="par"):
         for i in pl.parallel(2):  # @parallel_in_core
             out[i * 8 : i * 8 + 8, :] = x[i * 8 : i * 8 + 8, :]
     return out
@@ -79,7 +78,7 @@ def parallel_in_core(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C]
 
 @pl.jit
 def slice_step(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
-    with pl.at(level=LEVEL, name_hint="step"):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="step"):
         out[0:8, :] = x[0:16:2, :]  # @step
     return out
 
@@ -87,7 +86,7 @@ def slice_step(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.F
 # Legal (accepted with a DSLWarning): kept here because the rejection tests share its fixture.
 @pl.jit
 def matmul_default_dtype(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, R], pl.FP32]]):
-    with pl.at(level=LEVEL, name_hint="mm_default"):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="mm_default"):
         a = pl.cast(x[:, :], pl.BF16)
         out[:, :] = pl.matmul(a, a, b_trans=True)  # @no_out_dtype
     return out
@@ -95,7 +94,7 @@ def matmul_default_dtype(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R
 
 @pl.jit
 def matmul_k_not_16(x: pl.Tensor[[R, 40], pl.BF16], out: pl.Out[pl.Tensor[[R, R], pl.FP32]]):
-    with pl.at(level=LEVEL, name_hint="mm_k"):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="mm_k"):
         a = x[:, :]
         out[:, :] = pl.matmul(a, a, out_dtype=pl.FP32, b_trans=True)  # @k16
     return out
@@ -103,7 +102,7 @@ def matmul_k_not_16(x: pl.Tensor[[R, 40], pl.BF16], out: pl.Out[pl.Tensor[[R, R]
 
 @pl.jit
 def matmul_mixed_dtypes(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, R], pl.FP32]]):
-    with pl.at(level=LEVEL, name_hint="mm_mixed"):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="mm_mixed"):
         a = pl.cast(x[:, :], pl.BF16)
         b = pl.cast(x[:, :], pl.FP16)
         out[:, :] = pl.matmul(a, b, out_dtype=pl.FP32, b_trans=True)  # @mixed
@@ -112,28 +111,28 @@ def matmul_mixed_dtypes(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R,
 
 @pl.jit
 def unaligned_rows(x: pl.Tensor[[R, 6], pl.FP32], out: pl.Out[pl.Tensor[[R, 6], pl.FP32]]):
-    with pl.at(level=LEVEL, name_hint="unaligned"):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="unaligned"):
         out[:, :] = pl.exp(x[:, :])  # @unaligned
     return out
 
 
 @pl.jit
 def over_ub(x: pl.Tensor[[256, 256], pl.FP32], out: pl.Out[pl.Tensor[[256, 256], pl.FP32]]):
-    with pl.at(level=LEVEL, name_hint="big"):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="big"):
         out[:, :] = pl.exp(x[:, :])  # @over_ub
     return out
 
 
 @pl.jit
 def same_dtype_cast(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
-    with pl.at(level=LEVEL, name_hint="cast"):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="cast"):
         out[:, :] = pl.cast(x[:, :], pl.FP32)  # @same_cast
     return out
 
 
 @pl.jit
 def row_vector_broadcast(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
-    with pl.at(level=LEVEL, name_hint="bcast"):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="bcast"):
         t = x[:, :]
         out[:, :] = pl.add(t, t[0:1, :])  # @row_bcast
     return out
@@ -146,53 +145,53 @@ def unroll_runtime_bound(
 ):  # fmt: skip
     count = pl.read(n, [0])
     for _i in pl.unroll(count):  # @unroll_runtime
-        with pl.at(level=LEVEL, name_hint="unroll"):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="unroll"):
             out[:, :] = x[:, :]
     return out
 
 
 @pl.jit
 def missing_argument(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
-    with pl.at(level=LEVEL, name_hint="args"):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="args"):
         out[:, :] = pl.add(x[:, :])  # @missing_arg
     return out
 
 
 @pl.jit
 def bad_keyword(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
-    with pl.at(level=LEVEL, name_hint="kw"):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="kw"):
         out[:, :] = pl.exp(x[:, :], fast=True)  # @bad_kw
     return out
 
 
 @pl.jit
 def bad_cast_target(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
-    with pl.at(level=LEVEL, name_hint="cast_target"):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="cast_target"):
         out[:, :] = pl.cast(x[:, :], "bf16")  # @bad_target
     return out
 
 
 @pl.jit
 def bad_full_value(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
-    with pl.at(level=LEVEL, name_hint="full"):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="full"):
         out[:, :] = pl.full([R, C], dtype=pl.FP32, value="zero")  # @bad_full
     return out
 
 
 @pl.jit
 def store_dtype_mismatch(x: pl.Tensor[[R, C], pl.INT32], out: pl.Out[pl.Tensor[[R, C], pl.INT32]]):
-    with pl.at(level=LEVEL, name_hint="promote"):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="promote"):
         out[:, :] = pl.mul(x[:, :], 0.5)  # @float_literal_store
     return out
 
 
 @pl.jit
 def inline_keyword_call(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
-    with pl.at(level=LEVEL, name_hint="inline_kw"):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="inline_kw"):
         out[:, :] = helper(t=x[:, :])  # @inline_kw
     return out
 
 
 @pl.jit.inline
-def helper(t):
+def helper(t: pl.Tensor[[R, C], pl.FP32]):
     return pl.exp(t)
