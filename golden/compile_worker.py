@@ -57,6 +57,19 @@ def _kernels(out_dir: Path) -> dict[str, list[str]]:
     return found
 
 
+def _load_module(path: Path):
+    """Import a kernel file; as ``package.module`` when its folder is a package, so that the
+    file's relative imports work, else as a top-level module with its folder on sys.path."""
+    if (path.parent / "__init__.py").is_file():
+        sys.path.insert(0, str(path.parent.parent))
+        return importlib.import_module(f"{path.parent.name}.{path.stem}")
+    spec = importlib.util.spec_from_file_location(f"_compiled_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(path.parent))
+    spec.loader.exec_module(module)
+    return module
+
+
 def compile_one(request: dict, modules: dict[str, object] | None = None) -> dict:
     """Compile one request (kernel_file, kernel_name, args, platform, build_dir); the result dict.
 
@@ -65,8 +78,16 @@ def compile_one(request: dict, modules: dict[str, object] | None = None) -> dict
     build_dir = Path(request["build_dir"])
     build_dir.mkdir(parents=True, exist_ok=True)
     os.environ["PYPTO_PROG_BUILD_DIR"] = str(build_dir)
-    result = {"compiled": False, "seconds": 0.0, "kernels": {}, "perf_hints": [], "error": "",
-              "error_type": "", "location": "", "output_dir": ""}
+    result = {
+        "compiled": False,
+        "seconds": 0.0,
+        "kernels": {},
+        "perf_hints": [],
+        "error": "",
+        "error_type": "",
+        "location": "",
+        "output_dir": "",
+    }
     start = time.perf_counter()
     try:
         import torch
@@ -77,10 +98,7 @@ def compile_one(request: dict, modules: dict[str, object] | None = None) -> dict
         path = Path(request["kernel_file"])
         module = (modules or {}).get(str(path))
         if module is None:
-            spec = importlib.util.spec_from_file_location(f"_compiled_{path.stem}", path)
-            module = importlib.util.module_from_spec(spec)
-            sys.path.insert(0, str(path.parent))
-            spec.loader.exec_module(module)
+            module = _load_module(path)
             if modules is not None:
                 modules[str(path)] = module
         kernel = getattr(module, request["kernel_name"])

@@ -203,11 +203,10 @@ class GMTensor:
         A compile-time marker for the JIT's specialization (the size is whatever the caller
         passes); it has no effect on values, so plsim only checks its arguments.
         """
-        if isinstance(axis, bool) or not isinstance(axis, int) or not 0 <= axis < self.ndim:
-            raise TypeError(
-                f"bind_dynamic axis: got {axis!r}; allowed an int in 0..{self.ndim - 1} "
-                f"(the tensor has shape {list(self.shape)})"
-            )
+        # The compiler does not check the axis against the rank (an axis past it compiles:
+        # fixture tile_level_kernels.bad_bind_dynamic), so plsim only checks that it is an int.
+        if isinstance(axis, bool) or not isinstance(axis, int):
+            raise TypeError(f"bind_dynamic axis: got {axis!r}; allowed an int")
         if not isinstance(dim, DynamicDim):
             raise TypeError(f"bind_dynamic dim: got {dim!r}; allowed a pl.dynamic(name) marker")
 

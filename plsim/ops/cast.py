@@ -46,6 +46,14 @@ def _cast_scalar(x, target: dt.DType, mode) -> Scalar:
         dsl("pl.cast of a scalar accepts only the default mode")
     src = x.dtype if isinstance(x, Scalar) else literal_dtype(x)
     value = x.value if isinstance(x, Scalar) else x
+    if src is dt.INDEX and target.is_float:
+        dsl(
+            f"pl.cast of an index scalar ({value!r}: an int literal, a specialized int scalar "
+            f"parameter, a loop variable, a block index or arithmetic of them) to {target.name}: "
+            'the compiler has no index -> float cast ("Cast between float and index types is '
+            f'not supported"); write pl.cast(pl.cast(v, pl.INT32), pl.{target.name}), or a float '
+            "literal"
+        )
     if target.is_float:
         return Scalar(float(value), target)
     if target is dt.BOOL:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import linecache
 import math
+import warnings
 
 import numpy as np
 
@@ -272,14 +273,26 @@ def _expand_rank(src: Tile, ndim: int, drop) -> tuple[list[int], list[int]]:
     return shape, valid
 
 
+def _warn_in_write(name: str) -> None:
+    """A write into a pl.Tensor (In) parameter compiles (hw-native-sys/pypto e2d0f78a; fixture
+    checks_kernels.writes_input), so it is not an error; but whether the caller sees the write
+    depends on how the runtime copies In tensors back, which plsim does not settle: a
+    DSLWarning (plsim performs the write)."""
+    file, line = kernel_location()
+    warnings.warn(
+        f"{file}:{line}: write to input parameter '{name}' (declared pl.Tensor, In): it compiles, "
+        "but whether the caller sees the write depends on the runtime's copy-back of In "
+        "tensors; declare it pl.InOut[...] (or pl.Out[...]) if the write is meant to be seen",
+        errors.DSLWarning,
+        stacklevel=2,
+    )
+
+
 def store(dst: GMTensor, src: Tile, starts, drop=(), extents=None) -> None:
     """Store ``src``'s valid rectangle into ``dst`` at ``starts`` (tile -> GM)."""
     buf = dst.buf
     if buf.kind == "in":
-        dsl(
-            f"write to input parameter '{buf.name}': it is declared pl.Tensor (In), and the "
-            "device does not copy In tensors back; declare it pl.Out[...] or pl.InOut[...]"
-        )
+        _warn_in_write(buf.name)
     _, valid = _expand_rank(src, dst.ndim, drop)
     if extents is not None:
         for axis, (v, e) in enumerate(zip(valid, extents)):
@@ -456,11 +469,24 @@ def read(obj, idx) -> Scalar:
 
 def _scalar_value(value, dtype: dt.DType, what: str):
     if isinstance(value, Scalar):
-        if value.dtype is not dtype and not (value.dtype is dt.INDEX and dtype.is_int):
+        if value.dtype is dt.INDEX and dtype is not dt.INDEX:
+            dsl(
+                f"{what}: the value is an index scalar (a loop variable, a block index or "
+                f"arithmetic of them) and the tensor is {dtype.name}; the compiler requires equal "
+                f"dtypes; write pl.cast(v, pl.{dtype.name})"
+            )
+        if value.dtype is not dtype:
             dsl(f"{what}: value dtype {value.dtype.name} must equal the tensor dtype {dtype.name}")
         return value.value
     if not is_number(value):
         dsl(f"{what}: expected a scalar value, got {value!r}")
+    is_int = isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+    if is_int and dtype is not dt.INDEX:
+        dsl(
+            f"{what}: the value {value!r} is an int literal (an index scalar to the compiler) and "
+            f'the tensor is {dtype.name}; the compiler requires equal dtypes ("tensor.write '
+            f'requires value dtype to match"); write pl.cast({value!r}, pl.{dtype.name})'
+        )
     return value
 
 
@@ -469,10 +495,7 @@ def write(obj, idx, value) -> None:
     if isinstance(obj, GMTensor):
         buf = obj.buf
         if buf.kind == "in":
-            dsl(
-                f"pl.write to input parameter '{buf.name}' (declared pl.Tensor, not "
-                "pl.Out/pl.InOut): the device does not copy it back"
-            )
+            _warn_in_write(buf.name)
         index = _scalar_index(obj.shape, idx, "pl.write")
         one = obj.window(index, [1] * obj.ndim)
         v = _scalar_value(value, buf.dtype, "pl.write")

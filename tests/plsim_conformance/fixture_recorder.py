@@ -70,8 +70,8 @@ def _note(kernel, args, kwargs, extra, verdict: str, message: str) -> None:
     if described is None or path.parts[0] != "tests":
         return  # only test fixtures; product kernels are compiled by their own cases
     key = f"{path.as_posix()}::{kernel.fn.__name__}"
-    _calls.setdefault(key, {"file": path.as_posix(), "kernel": kernel.fn.__name__,
-                            "args": described, "plsim": verdict, "message": message[:300]})  # fmt: skip
+    entry = {"file": path.as_posix(), "kernel": kernel.fn.__name__, "args": described}
+    _calls.setdefault(key, {**entry, "plsim": verdict, "message": message[:300]})
 
 
 def pytest_configure(config) -> None:

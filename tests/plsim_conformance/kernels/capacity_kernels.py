@@ -7,6 +7,18 @@ M = 256
 KD = 64
 
 
+#: What the real pypto compiler does with each kernel (kinds: tests/plsim_fixtures.py);
+#: checked by tests/plsim_conformance/test_compiler_agreement.py.
+VERDICTS = {
+    "accumulated_over_l0c": "rejected: Acc buffer usage",
+    "result_to_matmul_only": "rejected: Acc buffer usage",
+    "result_to_one_store": "compiles",
+    "softmax_feeds_matmul": "compiles",
+    "vector_reads_result": "rejected: Acc buffer usage",
+    "whole_tensor_operand_over_l1": "rejected: Mat buffer usage",
+}
+
+
 @pl.jit
 def result_to_one_store(
     a: pl.Tensor[[M, KD], pl.BF16], b: pl.Tensor[[KD, M], pl.BF16],
@@ -23,7 +35,7 @@ def result_to_matmul_only(
     a: pl.Tensor[[M, KD], pl.FP32], b: pl.Tensor[[KD, M], pl.FP32],
     c: pl.Tensor[[M, 32], pl.FP32], out: pl.Out[pl.Tensor[[M, 32], pl.FP32]],
 ):  # fmt: skip
-    """Legal: a result consumed only as a matmul operand is staged in L1 (it fits 512 KiB)."""
+    """Rejected: a result consumed only as a matmul operand still lives whole in L0C."""
     with pl.at(level=pl.Level.CORE_GROUP, name_hint="mat_scratch"):
         ab = pl.matmul(a[:, :], b[:, :], out_dtype=pl.FP32)
         out[:, :] = pl.matmul(ab, c[:, :], out_dtype=pl.FP32)

@@ -9,6 +9,45 @@ R = 16
 C = 64
 
 
+#: What the real pypto compiler does with each kernel (kinds: tests/plsim_fixtures.py);
+#: checked by tests/plsim_conformance/test_compiler_agreement.py.
+VERDICTS = {
+    "assertion": "rejected: Unsupported statement type: Assert",
+    "augmented_assignment": "rejected: Unsupported statement type: AugAssign",
+    "bad_cast_target": "rejected: Unsupported constant type: <class 'str'>",
+    "bad_full_value": "rejected: 'full': __init__(): incompatible function arguments",
+    "bad_keyword": "rejected: unexpected keyword argument 'fast'",
+    "comprehension": "rejected: Unsupported expression type: ListComp",
+    "compute_in_orchestration": (
+        "rejected: Misplaced tensor op 'tensor.exp' in Orchestration function"
+    ),
+    "conditional_expression": "rejected: Unsupported expression type: IfExp",
+    "inline_keyword_call": "compiles",
+    "matmul_default_dtype": "compiles",
+    "matmul_k_not_16": (
+        "hardware: K = 40 BF16 breaks the 16-element L0A/L0B fractal box (pto_tile.hpp)"
+    ),
+    "matmul_mixed_dtypes": "rejected: requires identical lhs and rhs data types",
+    "missing_argument": "rejected: missing 1 required positional argument: 'rhs'",
+    "over_ub": "rejected: Vec buffer usage",
+    "parallel_in_core": "compiles",
+    "plain_range": "rejected: For loop must use pl.range()",
+    "python_builtin": "rejected: Unsupported function call: min(16, 8)",
+    "row_vector_broadcast": (
+        "hardware: one tile type for [M,N] and [1,N] operands (docs/isa/TADD.md form)"
+    ),
+    "same_dtype_cast": "rejected: same-dtype cast is not a valid operation",
+    "slice_step": "rejected: Slice step is not supported in tensor subscript",
+    "store_dtype_mismatch": (
+        "gap: the compiler keeps INT32 for pl.mul(INT32 tile, 0.5) (tmuls converts the "
+        "scalar to the tile type, pto-isa docs/isa/TMULS.md); plsim promotes to FP32 and "
+        "rejects the INT32 store"
+    ),
+    "unaligned_rows": "hardware: UB tile row of 24 bytes (pto_tile.hpp 32-byte row rule)",
+    "unroll_runtime_bound": "rejected: pl.unroll() requires compile-time constant integer bounds",
+}
+
+
 @pl.jit
 def augmented_assignment(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
     with pl.at(level=pl.Level.CORE_GROUP, name_hint="aug"):
@@ -52,7 +91,7 @@ def comprehension(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], p
 
 @pl.jit
 def assertion(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
-    with pl.at(level=pl.Level.CORE_GROUP, name_hint="assert"):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="assert_stmt"):
         assert R == 16  # @assert
         out[:, :] = x[:, :]
     return out
@@ -188,7 +227,8 @@ def store_dtype_mismatch(x: pl.Tensor[[R, C], pl.INT32], out: pl.Out[pl.Tensor[[
 @pl.jit
 def inline_keyword_call(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
     with pl.at(level=pl.Level.CORE_GROUP, name_hint="inline_kw"):
-        out[:, :] = helper(t=x[:, :])  # @inline_kw
+        y = helper(t=x)  # @inline_kw
+        out[:, :] = y
     return out
 
 

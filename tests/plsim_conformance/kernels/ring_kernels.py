@@ -22,6 +22,21 @@ KD = 64
 N = 512
 
 
+#: What the real pypto compiler does with each kernel (kinds: tests/plsim_fixtures.py);
+#: checked by tests/plsim_conformance/test_compiler_agreement.py.
+VERDICTS = {
+    "dequant_16_rows": "compiles",
+    "dequant_32_rows": "rejected: Vec buffer usage",
+    "dequant_32_rows_one_slot": "compiles",
+    "dequant_32_rows_split_one_slot": "compiles",
+    "dequant_48_rows_split": "rejected: Vec buffer usage",
+    "dequant_64_rows": "rejected: Vec buffer usage",
+    "operand_ring_three_slots": "rejected: Mat buffer usage",
+    "operand_ring_two_slots": "compiles",
+    "zero_slots": "rejected: pl.cross_core_slot(slot_num=...) must be positive, got 0",
+}
+
+
 @pl.jit
 def dequant_64_rows(
     a: pl.Tensor[[64, KD], pl.INT8], b: pl.Tensor[[KD, N], pl.INT8],

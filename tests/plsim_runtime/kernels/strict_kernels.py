@@ -7,6 +7,44 @@ R = 16
 C = 64
 
 
+#: What the real pypto compiler does with each kernel (kinds: tests/plsim_fixtures.py);
+#: checked by tests/plsim_conformance/test_compiler_agreement.py.
+VERDICTS = {
+    "assert_stmt": "rejected: Unsupported statement type: Assert",
+    "aug_assign": "rejected: Unsupported statement type: AugAssign",
+    "break_in_parallel": "rejected: 'break' not supported in parallel loops",
+    "builtin_min": "rejected: Unsupported function call: min(16, 64)",
+    "calls_python_function": "rejected: Unsupported function call: python_helper(3)",
+    "chained_compare": "rejected: Only simple comparisons supported",
+    "comprehension": "rejected: Unsupported expression type: ListComp",
+    "compute_in_orchestration": (
+        "rejected: Misplaced tensor op 'tensor.exp' in Orchestration function"
+    ),
+    "cond_expr": "rejected: Unsupported expression type: IfExp",
+    "inline_kwargs": "compiles",
+    "lambda_use": "rejected: Unsupported expression type: Lambda",
+    "matmul_k_not_16": (
+        "hardware: K = 40 BF16 breaks the 16-element L0A/L0B fractal box (pto_tile.hpp)"
+    ),
+    "matmul_wrong_out": "compiles",
+    "mixed_dtype_add": (
+        "hardware: TADD takes one tile type for FP32 and BF16 operands (docs/isa/TADD.md)"
+    ),
+    "mixed_matmul": "rejected: requires identical lhs and rhs data types",
+    "nested_def": "rejected: Unsupported statement type: FunctionDef",
+    "parallel_in_core": "compiles",
+    "plain_range": "rejected: For loop must use pl.range()",
+    "power_of_tile": "rejected: Unsupported binary operator: Pow",
+    "power_op": "compiles",
+    "row_broadcast": (
+        "hardware: TMUL takes one tile type for [16,64] and [1,64] operands (docs/isa/TADD.md form)"
+    ),
+    "row_broadcast_explicit": "compiles",
+    "same_dtype_cast": "rejected: same-dtype cast is not a valid operation",
+    "try_block": "rejected: Unsupported statement type: Try",
+}
+
+
 @pl.jit.inline
 def helper(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
     with pl.at(level=pl.Level.CORE_GROUP, name_hint="helper"):
@@ -86,6 +124,13 @@ def power_op(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP3
 
 
 @pl.jit
+def power_of_tile(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="pow_tile"):
+        out[:, :] = x[:, :] ** 2  # @pow_tile
+    return out
+
+
+@pl.jit
 def chained_compare(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
     if 0 < R < 32:  # @chain
         out = helper(x, out)
@@ -113,7 +158,9 @@ def calls_python_function(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[
 
 # --- run-time strictness ---------------------------------------------------------------------
 @pl.jit
-def compute_in_orchestration(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
+def compute_in_orchestration(
+    x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]
+):
     y = pl.exp(x)  # @orch
     return out
 
@@ -127,7 +174,11 @@ def parallel_in_core(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C]
 
 
 @pl.jit
-def mixed_dtype_add(x: pl.Tensor[[R, C], pl.FP32], y: pl.Tensor[[R, C], pl.BF16], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
+def mixed_dtype_add(
+    x: pl.Tensor[[R, C], pl.FP32],
+    y: pl.Tensor[[R, C], pl.BF16],
+    out: pl.Out[pl.Tensor[[R, C], pl.FP32]],
+):
     with pl.at(level=pl.Level.CORE_GROUP, name_hint="mixed"):
         out[:, :] = pl.add(x[:, :], y[:, :])  # @mixed
     return out
@@ -165,14 +216,22 @@ def same_dtype_cast(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C],
 
 
 @pl.jit
-def row_broadcast(x: pl.Tensor[[R, C], pl.FP32], r: pl.Tensor[[1, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
+def row_broadcast(
+    x: pl.Tensor[[R, C], pl.FP32],
+    r: pl.Tensor[[1, C], pl.FP32],
+    out: pl.Out[pl.Tensor[[R, C], pl.FP32]],
+):
     with pl.at(level=pl.Level.CORE_GROUP, name_hint="row_bcast"):
         out[:, :] = pl.mul(x[:, :], r[:, :])  # @rowbcast
     return out
 
 
 @pl.jit
-def row_broadcast_explicit(x: pl.Tensor[[R, C], pl.FP32], r: pl.Tensor[[1, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
+def row_broadcast_explicit(
+    x: pl.Tensor[[R, C], pl.FP32],
+    r: pl.Tensor[[1, C], pl.FP32],
+    out: pl.Out[pl.Tensor[[R, C], pl.FP32]],
+):
     with pl.at(level=pl.Level.CORE_GROUP, name_hint="col_expand"):
         out[:, :] = pl.col_expand_mul(x[:, :], r[:, :])
     return out
