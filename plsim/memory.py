@@ -232,8 +232,8 @@ class Tile:
     """
 
     __slots__ = (
-        "accumulated", "base", "created", "data", "dtype", "last_use", "location", "origin",
-        "poison", "poison_from", "scope", "stores", "used_cube", "used_vector", "valid",
+        "accumulated", "base", "created", "data", "dtype", "last_use", "level", "location",
+        "origin", "poison", "poison_from", "scope", "stores", "used_cube", "used_vector", "valid",
     )  # fmt: skip
 
     def __init__(
@@ -257,6 +257,10 @@ class Tile:
             self.used_vector = False
             self.stores = 0  # stores to GM that read this tile
             self.accumulated = False  # target of a pl.matmul_acc
+            # "tile" for values made by tile-level ops (pl.load, pl.create_tile, pl.move) and
+            # everything computed from them; "tensor" for tensor-level slices (x[a:b, :]) and
+            # their results. The compiler keeps the two apart (see memory_ops.subscript_assign).
+            self.level = "tensor"
             self.location = kernel_location()
             scope = STATE.scopes[-1] if STATE.scopes else None
             self.scope = scope

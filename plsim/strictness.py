@@ -130,8 +130,10 @@ class _Checker(ast.NodeVisitor):
             while isinstance(root, (ast.Subscript, ast.Attribute)):
                 root = root.value
             if ann is None or not (isinstance(root, ast.Name) and root.id in self.pl_names):
-                what = "has no annotation" if ann is None else (
-                    f"is annotated with '{ast.unparse(ann)}', not a literal pl type"
+                what = (
+                    "has no annotation"
+                    if ann is None
+                    else (f"is annotated with '{ast.unparse(ann)}', not a literal pl type")
                 )
                 self.fail(arg, f"parameter '{arg.arg}' {what}; the pypto parser rejects it "
                           "(\"Parameter ... missing type annotation\"); write the type out, e.g. "
@@ -303,8 +305,10 @@ class _Checker(ast.NodeVisitor):
                 ast.JoinedStr: "f-strings are not accepted",
             }
             self.fail(node, hints.get(type(node), f"{type(node).__name__} is not accepted"))
-        constant_pow = isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and (
-            self.is_constant(node)
+        constant_pow = (
+            isinstance(node, ast.BinOp)
+            and isinstance(node.op, ast.Pow)
+            and (self.is_constant(node))
         )
         if isinstance(node, ast.BinOp) and not isinstance(node.op, _BINOPS) and not constant_pow:
             self.fail(node, f"binary operator {type(node.op).__name__} (** & | ^) is not "

@@ -112,6 +112,13 @@ def operand_use(t: Tile) -> None:
 def subscript_assign(obj, key, value) -> None:
     """``obj[key] = value``: a store/assemble of the value's valid rectangle, or a pl.write."""
     what = "tensor" if isinstance(obj, GMTensor) else "tile"
+    if isinstance(obj, GMTensor) and isinstance(value, Tile) and value.base.level == "tile":
+        dsl(
+            "a tile-level value (made by pl.load / pl.create_tile / pl.move, or computed from "
+            'one) as the source of tensor[...] = value: the compiler rejects it ("Subscript-'
+            'write source must also be a tensor, got TileType"); write pl.store(value, '
+            "[row, col], tensor)"
+        )
     starts, extents, drop = parse_key(key, obj.shape, what)
     if len(drop) == len(obj.shape) and is_number(value):
         write(obj, starts, value)
@@ -586,6 +593,13 @@ def set_validshape(x, rows, cols):
     operand_use(x)
     if x.ndim != 2:
         dsl(f"pl.set_validshape needs a 2-D tile, got {list(x.shape)}")
+    for name, value in (("rows", rows), ("cols", cols)):
+        if isinstance(value, Scalar) and value.dtype not in (dt.INDEX, dt.INT64, dt.UINT64):
+            dsl(
+                f"pl.set_validshape {name} is a {value.dtype.name} scalar; the compiler takes "
+                f'INDEX / INT64 / UINT64 extents only ("valid_rows must have dtype INT64, UINT64, '
+                f'or INDEX"); write pl.cast(v, pl.INDEX)'
+            )
     r = to_int(rows, "set_validshape rows")
     c = to_int(cols, "set_validshape cols")
     if not (0 <= r <= x.shape[0] and 0 <= c <= x.shape[1]):
@@ -660,7 +674,7 @@ def move(tile, target_memory, blayout=None, slayout=None):
     poison = None if tile.poison is None else np.array(tile.poison, copy=True)
     # A tile moved towards the cube is placed by its use like a loaded operand; one moved to
     # Vec is vector data.
-    return result(
+    moved = result(
         np.array(tile.data, copy=True),
         tile.dtype,
         tile.valid,
@@ -668,6 +682,8 @@ def move(tile, target_memory, blayout=None, slayout=None):
         poison,
         tile,
     )
+    moved.level = "tile"
+    return moved
 
 
 def fillpad(x, pad_value=None):
@@ -866,6 +882,7 @@ def tile_load(
             dsl(f"pl.load(transpose=True) needs a 2-D source, got rank {tensor.ndim}")
     STATE.seq += 1
     tile = load(tensor, offsets, shapes, valid=valid_shapes)
+    tile.level = "tile"
     if transpose:
         tile.data = np.ascontiguousarray(tile.data.T)
         tile.valid = tuple(reversed(tile.valid))
@@ -910,7 +927,10 @@ def create_tile(shape, dtype=dt.FP32, target_memory=None):
             "misplaced tile op pl.create_tile: tiles exist only inside an InCore scope; use "
             "pl.create_tensor for a GM buffer in orchestration"
         )
-    return create_tensor(shape, dtype)
+    tile = create_tensor(shape, dtype)
+    if isinstance(tile, Tile):
+        tile.base.level = "tile"
+    return tile
 
 
 def tensor_dim(t, axis):

@@ -101,3 +101,28 @@ def test_accepted_as_the_compiler_does(kernel):
     plsim.run(getattr(K, kernel), x, out)
     expected = np.exp(x) if kernel == "inline_keyword_call" else x
     np.testing.assert_allclose(out, expected, rtol=1e-6, atol=0)
+
+
+def test_int8_to_fp32_cast_is_rejected_on_a2a3_only():
+    """a2a3 has no native INT8 -> FP32 conversion; the message says to go through FP16."""
+    x = np.ones((16, 64), np.int8)
+    with pytest.raises(plsim.DSLError, match=r"pl\.FP16") as info:
+        plsim.run(K.int8_to_fp32_cast, x, np.zeros((16, 64), np.float32))
+    assert marked_line(FILE, "i8_f32") in str(info.value)
+    out = np.zeros((16, 64), np.float32)
+    plsim.run(K.int8_to_fp32_cast, x, out, platform="a5")
+    assert np.array_equal(out, x.astype(np.float32))
+
+
+def test_int32_scalar_as_valid_rows_is_rejected():
+    x = _x()
+    with pytest.raises(plsim.DSLError, match=r"pl\.INDEX") as info:
+        plsim.run(K.int32_valid_rows, x, np.full(4, 10, np.int32), np.zeros_like(x))
+    assert marked_line(FILE, "valid_i32") in str(info.value)
+
+
+def test_tile_level_value_as_subscript_source_is_rejected():
+    x = _x()
+    with pytest.raises(plsim.DSLError, match=r"pl\.store") as info:
+        plsim.run(K.tile_as_subscript_source, x, np.zeros_like(x))
+    assert marked_line(FILE, "tile_src") in str(info.value)

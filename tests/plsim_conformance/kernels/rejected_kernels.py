@@ -44,6 +44,9 @@ VERDICTS = {
         "rejects the INT32 store"
     ),
     "unaligned_rows": "hardware: UB tile row of 24 bytes (pto_tile.hpp 32-byte row rule)",
+    "int8_to_fp32_cast": "rejected: no native cast path from int8 to fp32 for arch a2a3",
+    "int32_valid_rows": "rejected: valid_rows must have dtype INT64, UINT64, or INDEX",
+    "tile_as_subscript_source": "rejected: Subscript-write source must also be a tensor",
     "unroll_runtime_bound": "rejected: pl.unroll() requires compile-time constant integer bounds",
 }
 
@@ -235,3 +238,33 @@ def inline_keyword_call(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R,
 @pl.jit.inline
 def helper(t: pl.Tensor[[R, C], pl.FP32]):
     return pl.exp(t)
+
+
+@pl.jit
+def int8_to_fp32_cast(x: pl.Tensor[[R, C], pl.INT8], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="i8_f32"):
+        out[:, :] = pl.cast(x[:, :], pl.FP32)  # @i8_f32
+    return out
+
+
+@pl.jit
+def int32_valid_rows(
+    x: pl.Tensor[[R, C], pl.FP32],
+    lens: pl.Tensor[[4], pl.INT32],
+    out: pl.Out[pl.Tensor[[R, C], pl.FP32]],
+):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="valid_i32"):
+        n = pl.read(lens, [0])
+        t = pl.load(x, [0, 0], [R, C])
+        pl.store(pl.set_validshape(t, n, C), [0, 0], out)  # @valid_i32
+    return out
+
+
+@pl.jit
+def tile_as_subscript_source(
+    x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]
+):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="tile_src"):
+        t = pl.load(x, [0, 0], [R, C])
+        out[:, :] = pl.add(t, 1.0)  # @tile_src
+    return out
