@@ -110,39 +110,48 @@ def _spaces(tile, platform: Platform) -> tuple[str, ...]:
 
 def _accumulator_spaces(tile, platform: Platform) -> tuple[str, ...]:
     """Where a matmul result lives. AutoTileMatmulL0 M/N-tiles a plain ``pl.matmul`` result
-    that overflows L0C when it feeds exactly one GM store and nothing else (DirectGmPlacer), or
-    only further matmuls and fits L1 (MatScratchPlacer); matmul_acc accumulators and results
-    read by vector ops stay whole in L0C, so an overflow there is a real allocation failure."""
+    that overflows L0C when it feeds exactly one GM store and nothing else (DirectGmPlacer);
+    every other result (matmul_acc accumulators, results read by vector ops, and results
+    consumed only by further matmuls) stays whole in L0C. Measured with the real compiler
+    (hw-native-sys/pypto e2d0f78a): a [256, 256] FP32 result consumed only by a second matmul
+    is rejected with "Acc buffer usage (262144 bytes) exceeds platform limit (131072 bytes)"
+    (tests/plsim_conformance/kernels/capacity_kernels.py result_to_matmul_only)."""
     nbytes = tile.data.size * tile.dtype.itemsize
     if nbytes <= platform.acc_bytes or tile.accumulated or tile.used_vector:
         return ("Acc",)
     if tile.stores == 1 and not tile.used_cube:
         return ()
-    if tile.stores == 0 and tile.used_cube and nbytes <= platform.mat_bytes:
-        return ("Mat",)
     return ("Acc",)
 
 
 def _check_alignment(tile) -> None:
+    """HardwareError for a Vec tile whose rows (or [M, 1] column) are not whole 32-byte blocks.
+
+    The compiler accepts and emits such tiles; pto-isa's ``pto::Tile`` does not (see
+    plsim.HardwareError for the cited static_assert).
+    """
     shape = tile.data.shape
     item = tile.dtype.itemsize
+    file, line = tile.location
+    where = f"{file}:{line} [scope '{tile.scope.name}']"
     if len(shape) >= 2 and shape[-1] == 1:  # an [M, 1] column carrier (column-major)
         rows = shape[-2]
         if rows * item % 32:
-            file, line = tile.location
-            raise errors.DSLError(
-                f"{file}:{line} [scope '{tile.scope.name}']: the [{rows}, 1] "
-                f"{tile.dtype.name} column tile is {rows * item} bytes; column vectors need "
-                "M x element bytes to be a multiple of 32 (write single values with pl.write)"
+            aligned = -(-rows * item // 32) * 32 // item
+            raise errors.HardwareError(
+                f"{where}: the [{rows}, 1] {tile.dtype.name} column tile is {rows * item} bytes; "
+                "the compiler accepts it, but a column-major pto-isa tile needs M x element bytes "
+                f"to be a multiple of 32 (see plsim.HardwareError); use {aligned} rows, or write "
+                "single values with pl.write"
             )
         return
     cols = shape[-1]
     if cols * item % 32:
-        file, line = tile.location
-        raise errors.DSLError(
-            f"{file}:{line} [scope '{tile.scope.name}']: Vec tile {list(shape)} "
-            f"{tile.dtype.name} has rows of {cols * item} bytes; UB tile rows must be a "
-            "multiple of 32 bytes (pad the column count)"
+        raise errors.HardwareError(
+            f"{where}: Vec tile {list(shape)} {tile.dtype.name} has rows of {cols * item} bytes; "
+            "the compiler accepts it, but a row-major pto-isa tile needs rows that are a multiple "
+            f"of 32 bytes (see plsim.HardwareError); pad the column count to "
+            f"{-(-cols * item // 32) * 32 // item}"
         )
 
 

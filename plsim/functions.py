@@ -53,10 +53,9 @@ class InlineFunction(KernelFunction):
     kind = "inline"
 
     def __call__(self, *args, **kwargs):
-        if kwargs:
-            dsl(f"inline function {self.fn.__name__} takes positional arguments only")
+        # Keyword arguments compile (fixture strict_kernels.inline_kwargs): bind them by name.
         try:
-            value = self.impl(*args)
+            value = self.impl(*args, **kwargs)
         except TypeError as exc:
             if "positional argument" in str(exc):
                 dsl(f"call to inline function {self.fn.__name__}: {exc}")

@@ -78,7 +78,10 @@ def result(data: np.ndarray, dtype, valid, origin: str = "vector", poison=None, 
     origin_of_poison = None
     if poison is not None:
         origin_of_poison = next((s.poison_from for s in sources if s.poison is not None), None)
-    return Tile(data, dtype, valid, poison, origin=origin, poison_from=origin_of_poison)
+    out = Tile(data, dtype, valid, poison, origin=origin, poison_from=origin_of_poison)
+    if any(isinstance(s, Tile) and s.base.level == "tile" for s in sources):
+        out.level = "tile"
+    return out
 
 
 def union(shape, *masks) -> np.ndarray | None:

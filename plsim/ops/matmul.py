@@ -9,8 +9,8 @@ import numpy as np
 
 from plsim import dtypes as dt
 from plsim import numerics
-from plsim.context import STATE, dsl, where
-from plsim.errors import DSLWarning
+from plsim.context import STATE, dsl, fail, where
+from plsim.errors import DSLWarning, HardwareError
 from plsim.memory import Tile
 from plsim.ops.common import begin, operand, result, union
 
@@ -45,8 +45,14 @@ def _operands(name: str, lhs, rhs, a_trans, b_trans):
             f"pl.{name} K mismatch: lhs {list(am.shape)} (after a_trans={bool(a_trans)}) vs "
             f"rhs {list(bm.shape)} (after b_trans={bool(b_trans)})"
         )
-    if k % 16:
-        dsl(f"pl.{name} K = {k} is not a multiple of 16 (ptoas needs 16-aligned K tiles)")
+    box = 32 // a.dtype.itemsize  # elements in the 32-byte inner box of an L0A/L0B fractal
+    if k % box:
+        fail(
+            HardwareError,
+            f"pl.{name} K = {k} is not a multiple of {box} ({a.dtype.name}): the compiler accepts "
+            "it, but the L0A/L0B tiles it emits break pto-isa's 32-byte fractal box (see "
+            f"plsim.HardwareError); zero-pad K to {-(-k // box) * box} in both operands",
+        )
     if vkb < vka:
         dsl(f"pl.{name}: rhs valid K {vkb} does not cover lhs valid K {vka}")
     product, acc_dtype = numerics.matmul(am[:, :vka], bm[:vka, :], a.dtype)

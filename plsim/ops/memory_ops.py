@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import linecache
 import math
+import warnings
 
 import numpy as np
 
@@ -111,6 +112,13 @@ def operand_use(t: Tile) -> None:
 def subscript_assign(obj, key, value) -> None:
     """``obj[key] = value``: a store/assemble of the value's valid rectangle, or a pl.write."""
     what = "tensor" if isinstance(obj, GMTensor) else "tile"
+    if isinstance(obj, GMTensor) and isinstance(value, Tile) and value.base.level == "tile":
+        dsl(
+            "a tile-level value (made by pl.load / pl.create_tile / pl.move, or computed from "
+            'one) as the source of tensor[...] = value: the compiler rejects it ("Subscript-'
+            'write source must also be a tensor, got TileType"); write pl.store(value, '
+            "[row, col], tensor)"
+        )
     starts, extents, drop = parse_key(key, obj.shape, what)
     if len(drop) == len(obj.shape) and is_number(value):
         write(obj, starts, value)
@@ -272,14 +280,26 @@ def _expand_rank(src: Tile, ndim: int, drop) -> tuple[list[int], list[int]]:
     return shape, valid
 
 
+def _warn_in_write(name: str) -> None:
+    """A write into a pl.Tensor (In) parameter compiles (hw-native-sys/pypto e2d0f78a; fixture
+    checks_kernels.writes_input), so it is not an error; but whether the caller sees the write
+    depends on how the runtime copies In tensors back, which plsim does not settle: a
+    DSLWarning (plsim performs the write)."""
+    file, line = kernel_location()
+    warnings.warn(
+        f"{file}:{line}: write to input parameter '{name}' (declared pl.Tensor, In): it compiles, "
+        "but whether the caller sees the write depends on the runtime's copy-back of In "
+        "tensors; declare it pl.InOut[...] (or pl.Out[...]) if the write is meant to be seen",
+        errors.DSLWarning,
+        stacklevel=2,
+    )
+
+
 def store(dst: GMTensor, src: Tile, starts, drop=(), extents=None) -> None:
     """Store ``src``'s valid rectangle into ``dst`` at ``starts`` (tile -> GM)."""
     buf = dst.buf
     if buf.kind == "in":
-        dsl(
-            f"write to input parameter '{buf.name}': it is declared pl.Tensor (In), and the "
-            "device does not copy In tensors back; declare it pl.Out[...] or pl.InOut[...]"
-        )
+        _warn_in_write(buf.name)
     _, valid = _expand_rank(src, dst.ndim, drop)
     if extents is not None:
         for axis, (v, e) in enumerate(zip(valid, extents)):
@@ -456,11 +476,24 @@ def read(obj, idx) -> Scalar:
 
 def _scalar_value(value, dtype: dt.DType, what: str):
     if isinstance(value, Scalar):
-        if value.dtype is not dtype and not (value.dtype is dt.INDEX and dtype.is_int):
+        if value.dtype is dt.INDEX and dtype is not dt.INDEX:
+            dsl(
+                f"{what}: the value is an index scalar (a loop variable, a block index or "
+                f"arithmetic of them) and the tensor is {dtype.name}; the compiler requires equal "
+                f"dtypes; write pl.cast(v, pl.{dtype.name})"
+            )
+        if value.dtype is not dtype:
             dsl(f"{what}: value dtype {value.dtype.name} must equal the tensor dtype {dtype.name}")
         return value.value
     if not is_number(value):
         dsl(f"{what}: expected a scalar value, got {value!r}")
+    is_int = isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+    if is_int and dtype is not dt.INDEX:
+        dsl(
+            f"{what}: the value {value!r} is an int literal (an index scalar to the compiler) and "
+            f'the tensor is {dtype.name}; the compiler requires equal dtypes ("tensor.write '
+            f'requires value dtype to match"); write pl.cast({value!r}, pl.{dtype.name})'
+        )
     return value
 
 
@@ -469,10 +502,7 @@ def write(obj, idx, value) -> None:
     if isinstance(obj, GMTensor):
         buf = obj.buf
         if buf.kind == "in":
-            dsl(
-                f"pl.write to input parameter '{buf.name}' (declared pl.Tensor, not "
-                "pl.Out/pl.InOut): the device does not copy it back"
-            )
+            _warn_in_write(buf.name)
         index = _scalar_index(obj.shape, idx, "pl.write")
         one = obj.window(index, [1] * obj.ndim)
         v = _scalar_value(value, buf.dtype, "pl.write")
@@ -563,6 +593,13 @@ def set_validshape(x, rows, cols):
     operand_use(x)
     if x.ndim != 2:
         dsl(f"pl.set_validshape needs a 2-D tile, got {list(x.shape)}")
+    for name, value in (("rows", rows), ("cols", cols)):
+        if isinstance(value, Scalar) and value.dtype not in (dt.INDEX, dt.INT64, dt.UINT64):
+            dsl(
+                f"pl.set_validshape {name} is a {value.dtype.name} scalar; the compiler takes "
+                f'INDEX / INT64 / UINT64 extents only ("valid_rows must have dtype INT64, UINT64, '
+                f'or INDEX"); write pl.cast(v, pl.INDEX)'
+            )
     r = to_int(rows, "set_validshape rows")
     c = to_int(cols, "set_validshape cols")
     if not (0 <= r <= x.shape[0] and 0 <= c <= x.shape[1]):
@@ -637,7 +674,7 @@ def move(tile, target_memory, blayout=None, slayout=None):
     poison = None if tile.poison is None else np.array(tile.poison, copy=True)
     # A tile moved towards the cube is placed by its use like a loaded operand; one moved to
     # Vec is vector data.
-    return result(
+    moved = result(
         np.array(tile.data, copy=True),
         tile.dtype,
         tile.valid,
@@ -645,6 +682,8 @@ def move(tile, target_memory, blayout=None, slayout=None):
         poison,
         tile,
     )
+    moved.level = "tile"
+    return moved
 
 
 def fillpad(x, pad_value=None):
@@ -843,6 +882,7 @@ def tile_load(
             dsl(f"pl.load(transpose=True) needs a 2-D source, got rank {tensor.ndim}")
     STATE.seq += 1
     tile = load(tensor, offsets, shapes, valid=valid_shapes)
+    tile.level = "tile"
     if transpose:
         tile.data = np.ascontiguousarray(tile.data.T)
         tile.valid = tuple(reversed(tile.valid))
@@ -887,7 +927,10 @@ def create_tile(shape, dtype=dt.FP32, target_memory=None):
             "misplaced tile op pl.create_tile: tiles exist only inside an InCore scope; use "
             "pl.create_tensor for a GM buffer in orchestration"
         )
-    return create_tensor(shape, dtype)
+    tile = create_tensor(shape, dtype)
+    if isinstance(tile, Tile):
+        tile.base.level = "tile"
+    return tile
 
 
 def tensor_dim(t, axis):

@@ -28,9 +28,8 @@ PARSE_TIME = [
     ("nested_def", "nested", "nested def"),
     ("try_block", "try", "try"),
     ("assert_stmt", "assert", "static_assert"),
-    ("power_op", "pow", "Pow"),
+    ("power_of_tile", "pow_tile", "Pow"),
     ("chained_compare", "chain", "chained"),
-    ("inline_kwargs", "kwargs", "keyword arguments"),
     ("break_in_parallel", "break", "pl.parallel"),
     ("calls_python_function", "pycall", "python_helper"),
 ]
@@ -51,7 +50,6 @@ def _bf16(shape):
 
 RUN_TIME = [
     ("compute_in_orchestration", "orch", "orchestration", _args),
-    ("parallel_in_core", "par_core", "bad_parallel", _args),
     ("mixed_dtype_add", "mixed", "mixed",
      lambda: (np.ones((R, C), np.float32), _bf16((R, C)), np.zeros((R, C), np.float32))),
     ("mixed_matmul", "mixed_mm", "mixed_mm",
@@ -72,6 +70,25 @@ def test_run_time_rejections(name, tag, scope, make):
     message = str(info.value)
     assert marked_line(FILE, tag) in message, message
     assert f"'{scope}'" in message, message
+
+
+@pytest.mark.parametrize("name", ["mixed_dtype_add", "matmul_k_not_16", "row_broadcast"])
+def test_rules_stricter_than_the_compiler_are_hardware_errors(name):
+    """The compiler accepts these; the PTO assembler's tile types would not (plsim.HardwareError
+    cites why), so plsim reports them as their own class."""
+    make = {n: m for n, _, _, m in RUN_TIME}[name]
+    with pytest.raises(plsim.HardwareError, match="compiler accepts"):
+        plsim.run(getattr(K, name), *make())
+
+
+@pytest.mark.parametrize("name", ["power_op", "inline_kwargs", "parallel_in_core"])
+def test_accepted_as_the_compiler_does(name):
+    """R ** 2 of module constants, keyword arguments to an inline helper and pl.parallel inside
+    pl.at all compile with the real pypto; plsim runs them."""
+    x, out = _args()
+    plsim.run(getattr(K, name), x, out)
+    expected = {"power_op": np.zeros_like(x), "inline_kwargs": np.exp(x), "parallel_in_core": x}
+    np.testing.assert_allclose(out, expected[name], rtol=1e-6, atol=0)
 
 
 def test_explicit_col_expand_is_the_accepted_form():
