@@ -24,7 +24,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 import traceback
 from collections.abc import Iterator
@@ -101,6 +100,14 @@ def torch_to_numpy(tensor) -> np.ndarray:
     return tensor.numpy()
 
 
+def _scalar_value(spec) -> Any:
+    """A ScalarSpec's value as a Python number (older harness versions lack to_python)."""
+    if hasattr(spec, "to_python"):
+        return spec.to_python()
+    value = spec.value
+    return value.item() if hasattr(value, "item") else value
+
+
 def _platform(runtime_cfg: dict[str, Any] | None, default: str) -> str:
     name = (runtime_cfg or {}).get("platform") or default
     return name[: -len("sim")] if name.endswith("sim") else name
@@ -131,10 +138,11 @@ class PlsimHarness:
         save_data: bool = False,
     ):
         """Inputs from ``specs``, ``fn`` on plsim, ``golden_fn``, then the harness's comparison."""
+        import torch
+
         import plsim
 
         up = self.upstream
-        runner = up.runner
         name = getattr(fn, "__name__", repr(fn))
         record = CallRecord(fn=name, passed=False)
         self.calls.append(record)
@@ -147,28 +155,30 @@ class PlsimHarness:
 
         if golden_data is not None or runtime_dir is not None:
             return result(False, "plsim harness: golden_data/runtime_dir replay is not supported")
-        tensor_specs = [s for s in specs if isinstance(s, up.TensorSpec)]
-        scalar_specs = [s for s in specs if isinstance(s, up.ScalarSpec)]
-        with tempfile.TemporaryDirectory() as work:
-            tensors, scalars, snapshot = runner._prepare_inputs(
-                specs, tensor_specs, scalar_specs, None, Path(work), False,
-                need_snapshot=golden_fn is not None,
-            )  # fmt: skip
-            golden_outputs = None
-            if golden_fn is not None:
-                golden_outputs = runner._compute_golden(
-                    specs, tensor_specs, scalars, snapshot, Path(work), None, golden_fn, False
-                )
+        # Only the harness's public API (TensorSpec.create_tensor, validate_golden) is used:
+        # its private helpers differ between the snapshots of the calibration set.
+        tensors = {s.name: s.create_tensor() for s in specs if isinstance(s, up.TensorSpec)}
+        scalars = {s.name: _scalar_value(s) for s in specs if not isinstance(s, up.TensorSpec)}
+        golden_outputs = None
+        if golden_fn is not None:
+            scratch: dict[str, Any] = dict(scalars)
+            for s in specs:
+                if isinstance(s, up.TensorSpec):
+                    fresh = s.is_output and getattr(s, "init_value", None) is None
+                    scratch[s.name] = (
+                        torch.zeros(s.shape, dtype=s.dtype) if fresh else tensors[s.name].clone()
+                    )
+            golden_fn(scratch)
+            golden_outputs = {
+                s.name: scratch[s.name]
+                for s in specs
+                if isinstance(s, up.TensorSpec) and s.is_output
+            }
         if compile_only:
             return result(True)
-        for s in tensor_specs:
-            tensors[s.name] = tensors[s.name].contiguous()
-        args = [
-            torch_to_numpy(tensors[s.name])
-            if isinstance(s, up.TensorSpec)
-            else scalars[s.name].to_python()
-            for s in specs
-        ]
+        tensors = {n: t.contiguous() for n, t in tensors.items()}
+        args = [tensors[s.name] if s.name in tensors else scalars[s.name] for s in specs]
+        args = [torch_to_numpy(a) if isinstance(a, torch.Tensor) else a for a in args]
         platform = _platform(runtime_cfg, self.platform)
         print(f"[RUN]   plsim: {name} on {platform}", flush=True)
         run = plsim.run(fn, *args, platform=platform)
@@ -180,10 +190,13 @@ class PlsimHarness:
         if golden_outputs is None:
             print("[RUN] PASS (validation skipped: no golden_fn)", flush=True)
             return result(True)
+        outputs = {s.name: tensors[s.name] for s in specs if getattr(s, "is_output", False)}
+        inputs = {n: t for n, t in tensors.items() if n not in outputs} | scalars
         try:
-            runner._validate(
-                tensor_specs, tensors, golden_outputs, rtol, atol, compare_fn or {}, scalars
-            )
+            up.validate_golden(
+                outputs, golden_outputs, rtol=rtol, atol=atol, compare_fn=compare_fn or {},
+                inputs=inputs,
+            )  # fmt: skip
         except AssertionError as exc:
             print("[RUN] FAIL", flush=True)
             return result(False, str(exc))

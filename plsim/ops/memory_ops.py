@@ -272,14 +272,27 @@ def _expand_rank(src: Tile, ndim: int, drop) -> tuple[list[int], list[int]]:
     return shape, valid
 
 
+def promote_written_input(buf) -> None:
+    """A parameter declared pl.Tensor (In) that the kernel writes becomes InOut.
+
+    The compiler infers the direction from the body and promotes such a parameter to InOut
+    (tests/pyptolib/kernels/write_in_param.py compiles), and the device writes the caller's
+    memory in place; plsim does the same. A read-only caller array cannot take the write.
+    """
+    if buf.kind != "in":
+        return
+    if not buf.data.flags.writeable:
+        dsl(
+            f"write to parameter '{buf.name}' (declared pl.Tensor, promoted to InOut by the "
+            "write) but its argument is a read-only array; pass a writable array"
+        )
+    buf.kind = "inout"
+
+
 def store(dst: GMTensor, src: Tile, starts, drop=(), extents=None) -> None:
     """Store ``src``'s valid rectangle into ``dst`` at ``starts`` (tile -> GM)."""
     buf = dst.buf
-    if buf.kind == "in":
-        dsl(
-            f"write to input parameter '{buf.name}': it is declared pl.Tensor (In), and the "
-            "device does not copy In tensors back; declare it pl.Out[...] or pl.InOut[...]"
-        )
+    promote_written_input(buf)
     _, valid = _expand_rank(src, dst.ndim, drop)
     if extents is not None:
         for axis, (v, e) in enumerate(zip(valid, extents)):
@@ -374,8 +387,7 @@ def _tile_assemble(target: Tile, src: Tile, starts, drop=(), extents=None) -> No
 
 
 def _orchestration_copy(dst: GMTensor, src: GMTensor, starts, drop) -> None:
-    if dst.buf.kind == "in":
-        dsl(f"write to input parameter '{dst.buf.name}' (declared pl.Tensor, not Out/InOut)")
+    promote_written_input(dst.buf)
     region = dst.window(starts, [n for n in src.shape], ())
     _check_window(dst.shape, starts, list(src.shape), "assemble")
     if src.dtype is not dst.dtype:
@@ -468,11 +480,7 @@ def write(obj, idx, value) -> None:
     """pl.write(tensor_or_tile, [i, j, ...], value): scalar store."""
     if isinstance(obj, GMTensor):
         buf = obj.buf
-        if buf.kind == "in":
-            dsl(
-                f"pl.write to input parameter '{buf.name}' (declared pl.Tensor, not "
-                "pl.Out/pl.InOut): the device does not copy it back"
-            )
+        promote_written_input(buf)
         index = _scalar_index(obj.shape, idx, "pl.write")
         one = obj.window(index, [1] * obj.ndim)
         v = _scalar_value(value, buf.dtype, "pl.write")
