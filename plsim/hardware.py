@@ -40,8 +40,16 @@ class Platform:
     # cycle, i.e. 64 FP32 lanes; FP32 dominates the vector work of the kernels here, so one
     # FP32-lane rate is used for every dtype.
     vector_elems_per_cycle: int
-    # Fixed cost of dispatching one wave of tasks (scheduler + kernel launch), microseconds.
-    task_launch_us: float
+    # Cost model terms fitted on published device timings (docs/cost_model_calibration.md):
+    # per-core DMA bandwidth (the MTE engines of one core), bytes/s;
+    core_dma_bytes_per_s: float
+    # fixed cost of one contiguous GM segment of a transfer, in bytes of bandwidth (burst setup);
+    dma_segment_bytes: float
+    # share of min(DMA, compute) hidden by running transfers and compute at once (0..1);
+    dma_compute_overlap: float
+    # launch of one stage (scope) and dispatch of one wave of its tasks, microseconds.
+    stage_dispatch_us: float
+    task_dispatch_us: float
 
     @property
     def capacity(self) -> dict[str, int]:
@@ -62,6 +70,15 @@ class Platform:
         return self.vector_elems_per_cycle * self.clock_hz
 
 
+#: Fitted by ``python -m plsim.calibration fit`` (docs/cost_model_calibration.md).
+_FITTED = dict(
+    core_dma_bytes_per_s=128e9,
+    dma_segment_bytes=256.0,
+    dma_compute_overlap=0.5,
+    stage_dispatch_us=2.0,
+    task_dispatch_us=1.0,
+)
+
 #: Ascend 910B-class die: 24 AIC + 48 AIV, HBM ~1.6 TB/s, 4096 FP16 MAC/cycle/AIC at 1.8 GHz.
 A2A3 = Platform(
     name="a2a3",
@@ -76,7 +93,7 @@ A2A3 = Platform(
     right_bytes=64 * KIB,
     cube_fp16_macs_per_cycle=4096,
     vector_elems_per_cycle=64,
-    task_launch_us=2.0,
+    **_FITTED,
 )
 
 #: Ascend 950: 18 mix clusters of 1 AIC + 2 AIV per die (one die modelled), larger L0C and UB.
@@ -93,7 +110,7 @@ A5 = Platform(
     right_bytes=64 * KIB,
     cube_fp16_macs_per_cycle=4096,
     vector_elems_per_cycle=64,
-    task_launch_us=2.0,
+    **_FITTED,
 )
 
 PLATFORMS: dict[str, Platform] = {"a2a3": A2A3, "a5": A5}

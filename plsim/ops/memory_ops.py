@@ -11,6 +11,7 @@ import numpy as np
 
 from plsim import dtypes as dt
 from plsim import errors, numerics
+from plsim.accounting import count_transfer
 from plsim.context import STATE, dsl, fail, kernel_location
 from plsim.memory import GMBuffer, GMTensor, Tile, describe_origin, poison_value, valid_box
 from plsim.ops.common import begin, check_poison, count_vector, dtype_arg, operand, result
@@ -166,7 +167,7 @@ def load(src: GMTensor, starts, shape, valid=None, clamp=False, drop=()) -> Tile
                 f"a read of never-written elements of '{buf.name}'",
             )
     nbytes = math.prod(valid) * buf.dtype.itemsize
-    STATE.scopes[-1].stats.gm_read_bytes += nbytes
+    count_transfer(STATE.scopes[-1].stats, "read", nbytes, region)
     if buf.read_mask is not None and nbytes:
         region.of(buf.read_mask)[...] = True
     if STATE.race_trackers and nbytes:
@@ -342,7 +343,7 @@ def store(dst: GMTensor, src: Tile, starts, drop=(), extents=None) -> None:
         region.of(buf.written)[...] = True
     if buf.stored_mask is not None:
         region.of(buf.stored_mask)[...] = True
-    STATE.scopes[-1].stats.gm_write_bytes += nbytes
+    count_transfer(STATE.scopes[-1].stats, "write", nbytes, region)
     if STATE.race_trackers:
         _record_access(region, "write")
 
@@ -444,7 +445,7 @@ def read(obj, idx) -> Scalar:
             )
         value = one.of(buf.data).reshape(-1)[0]
         if STATE.scopes:
-            STATE.scopes[-1].stats.gm_read_bytes += buf.dtype.itemsize
+            count_transfer(STATE.scopes[-1].stats, "read", buf.dtype.itemsize, one)
         if buf.read_mask is not None:
             one.of(buf.read_mask)[...] = True
         if STATE.race_trackers:
@@ -490,7 +491,7 @@ def write(obj, idx, value) -> None:
         if buf.stored_mask is not None:
             one.of(buf.stored_mask)[...] = True
         if STATE.scopes:
-            STATE.scopes[-1].stats.gm_write_bytes += buf.dtype.itemsize
+            count_transfer(STATE.scopes[-1].stats, "write", buf.dtype.itemsize, one)
         if STATE.race_trackers:
             _record_access(one, "write")
         return
