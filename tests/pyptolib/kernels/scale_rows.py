@@ -22,6 +22,7 @@ if __name__ == "__main__":
     import argparse
 
     import torch
+
     from golden import TensorSpec, run_jit
 
     parser = argparse.ArgumentParser()
