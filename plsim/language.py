@@ -28,6 +28,7 @@ from plsim.language_types import (
     dynamic,
     split,
 )
+from plsim.ops import arrays as _arrays
 from plsim.ops import cast as _cast
 from plsim.ops import elementwise as _ew
 from plsim.ops import matmul as _mm
@@ -208,6 +209,7 @@ col_expand_max = _re.col_expand_op("max")
 col_expand_min = _re.col_expand_op("min")
 col_expand_expdif = _re.col_expand_op("expdif")
 row_expand = _re.row_expand
+transpose = _mem.transpose
 col_expand = _re.col_expand
 expands = _re.expands
 
@@ -257,6 +259,8 @@ tensor = types.SimpleNamespace(
     MaskPattern=GatherMaskPattern,
 )
 system = types.SimpleNamespace(task_dummy=_task_dummy)
+array = types.SimpleNamespace(create=_arrays.create)
+Array = _arrays.Array
 
 __all__ = [
     "TASK_ID", "AtomicType", "CrossCoreSlot", "GatherMaskPattern", "InOut", "Level", "Out",

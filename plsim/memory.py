@@ -234,7 +234,8 @@ class Tile:
 
     __slots__ = (
         "accumulated", "base", "created", "data", "dtype", "last_use", "location", "origin",
-        "poison", "poison_from", "scope", "stores", "used_cube", "used_vector", "valid",
+        "outlined_to", "poison", "poison_from", "scope", "stores", "used_cube", "used_vector",
+        "valid",
     )  # fmt: skip
 
     def __init__(
@@ -257,6 +258,8 @@ class Tile:
             self.used_cube = False
             self.used_vector = False
             self.stores = 0  # stores to GM that read this tile
+            # Scopes that read this tile after its own scope closed (see ops.common.operand).
+            self.outlined_to = None
             self.accumulated = False  # target of a pl.matmul_acc
             self.location = kernel_location()
             scope = STATE.scopes[-1] if STATE.scopes else None

@@ -929,3 +929,19 @@ __all__ = [
     "tile_store",
     "write",
 ]
+
+
+def transpose(x, axis1: int = 0, axis2: int = 1) -> Tile:
+    """pl.transpose(tile, axis1, axis2): the tile with two axes swapped (a vector op)."""
+    begin("transpose")
+    t = operand(x, "transpose")
+    axes = [to_int(axis1, "pl.transpose axis1"), to_int(axis2, "pl.transpose axis2")]
+    for a in axes:
+        if not 0 <= a < t.ndim:
+            dsl(f"pl.transpose axis {a} is outside a rank-{t.ndim} tile")
+    data = np.ascontiguousarray(np.swapaxes(t.data, *axes))
+    valid = list(t.valid)
+    valid[axes[0]], valid[axes[1]] = valid[axes[1]], valid[axes[0]]
+    poison = None if t.poison is None else np.ascontiguousarray(np.swapaxes(t.poison, *axes))
+    count_vector(valid)
+    return result(data, t.dtype, valid, "vector", poison, t)

@@ -1,0 +1,72 @@
+"""Constructs of the public pypto-lib kernels that plsim accepts because the compiler does:
+each fixture runs on plsim with the expected values, and compiles with the real pypto."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import plsim
+from golden.compiler import compile_kernel, compiler_available, tensor_arg
+
+KERNELS = Path(__file__).parent / "kernels"
+
+#: fixture file, entry, compile arguments
+FIXTURES = [
+    ("write_in_param.py", "write_in_param",
+     [("x", [16, 64]), ("state", [16, 64]), ("y", [16, 64])]),
+    ("cross_scope_tile.py", "xs", [("x", [16, 64]), ("y", [16, 64])]),
+    ("transpose_tile.py", "tr", [("x", [16, 32]), ("y", [32, 16])]),
+    ("task_id_array.py", "arr", [("x", [16, 64]), ("y", [16, 64])]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "entry", "args"), FIXTURES, ids=[f[0] for f in FIXTURES])
+def test_the_compiler_accepts_the_fixture(name, entry, args):
+    if not compiler_available():
+        pytest.skip("the real pypto compiler is not installed (see golden.compiler)")
+    result = compile_kernel(
+        str(KERNELS / name), entry, [tensor_arg(n, s, "float32") for n, s in args],
+        platform="a2a3",
+    )  # fmt: skip
+    assert result.compiled, f"{result.error} at {result.location}"
+
+
+def test_a_tile_from_a_closed_scope_goes_through_gm():
+    k = plsim.load(KERNELS / "cross_scope_tile.py")
+    x = np.arange(16 * 64, dtype=np.float32).reshape(16, 64)
+    y = np.zeros_like(x)
+    run = plsim.run(k.xs, x, y)
+    np.testing.assert_array_equal(y, x * 2 + 1)
+    first, second = run.stages
+    # first: reads x (4096 B), writes the outlined tile; second: reads it back, writes y
+    assert (first.gm_read_bytes, first.gm_write_bytes) == (4096, 4096)
+    assert (second.gm_read_bytes, second.gm_write_bytes) == (4096, 4096)
+
+
+def test_transpose_swaps_the_axes():
+    k = plsim.load(KERNELS / "transpose_tile.py")
+    x = np.arange(16 * 32, dtype=np.float32).reshape(16, 32)
+    y = np.zeros((32, 16), np.float32)
+    plsim.run(k.tr, x, y)
+    np.testing.assert_array_equal(y, x.T)
+
+
+def test_task_id_array_carries_handles_to_deps():
+    k = plsim.load(KERNELS / "task_id_array.py")
+    x = np.full((16, 64), 3.0, np.float32)
+    y = np.zeros_like(x)
+    plsim.run(k.arr, x, y)
+    np.testing.assert_array_equal(y, x + 1)
+
+
+def test_an_unassigned_integer_array_element_is_an_error():
+    from plsim.ops.arrays import create
+
+    a = create(2, plsim.language.INT32)
+    a[0] = 5
+    assert a[0].value == 5
+    with pytest.raises(plsim.DSLError, match="never assigned"):
+        a[1]
