@@ -77,6 +77,12 @@ def cluster():
 
 
 @contextlib.contextmanager
+def scope():
+    """pl.scope(): a runtime scope bounding GM ring-buffer lifetimes; no functional effect."""
+    yield
+
+
+@contextlib.contextmanager
 def manual_scope():
     """pl.manual_scope(): dependency hint, no functional effect."""
     yield
@@ -235,6 +241,7 @@ _OPS = {
     and not isinstance(value, type)
     and name not in ("jit", "inline", "incore", "at", "spmd", "range", "parallel", "unroll",
                      "pipeline", "yield_", "while_", "cond", "cluster", "manual_scope", "split",
+                     "scope", "prefetch_context", "async_prefetch",
                      "cross_core_slot", "dynamic", "static_assert", "const", "min", "max",
                      "scalar_min", "scalar_max", "dump_tag")
 }  # fmt: skip
@@ -260,6 +267,9 @@ tensor = types.SimpleNamespace(
 )
 system = types.SimpleNamespace(task_dummy=_task_dummy)
 array = types.SimpleNamespace(create=_arrays.create)
+prefetch = types.SimpleNamespace(
+    make_context=_mem.prefetch_context, async_prefetch=_mem.async_prefetch
+)
 Array = _arrays.Array
 
 __all__ = [

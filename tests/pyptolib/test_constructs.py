@@ -20,6 +20,7 @@ FIXTURES = [
     ("cross_scope_tile.py", "xs", [("x", [16, 64]), ("y", [16, 64])]),
     ("transpose_tile.py", "tr", [("x", [16, 32]), ("y", [32, 16])]),
     ("task_id_array.py", "arr", [("x", [16, 64]), ("y", [16, 64])]),
+    ("scope_prefetch.py", "sp", [("x", [16, 64]), ("y", [16, 64])]),
 ]  # fmt: skip
 
 
@@ -70,3 +71,25 @@ def test_an_unassigned_integer_array_element_is_an_error():
     assert a[0].value == 5
     with pytest.raises(plsim.DSLError, match="never assigned"):
         a[1]
+
+
+def test_scope_and_prefetch_run_and_prefetch_reads_the_tensor():
+    k = plsim.load(KERNELS / "scope_prefetch.py")
+    x = np.ones((16, 64), np.float32)
+    y = np.zeros_like(x)
+    run = plsim.run(k.sp, x, y)
+    np.testing.assert_array_equal(y, x + 1)
+    warm = run.stages[0]
+    assert (warm.name, warm.gm_read_bytes, warm.gm_segments) == ("warm", 4096, 1)
+
+
+def test_a_hand_placed_scope_needs_auto_scope_false():
+    path = KERNELS / "scope_without_auto_scope_false.py"
+    k = plsim.load(path)
+    x = np.ones((16, 64), np.float32)
+    with pytest.raises(plsim.DSLError, match="auto_scope=False"):
+        plsim.run(k.sp, x, np.zeros_like(x))
+    if compiler_available():  # the compiler's verdict on the same file
+        args = [tensor_arg("x", [16, 64], "float32"), tensor_arg("y", [16, 64], "float32")]
+        result = compile_kernel(str(path), "sp", args, platform="a2a3")
+        assert not result.compiled and "auto_scope=False" in result.error
