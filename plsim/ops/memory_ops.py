@@ -823,10 +823,13 @@ def concat(a, b):
 
 
 def tile_load(
-    tensor, offsets, shapes, valid_shapes=None, target_memory=None, transpose=False
-) -> Tile:
+    tensor, offsets, shapes, valid_shapes=None, target_memory=None, transpose=False,
+    *, valid_shape=None,
+) -> Tile:  # fmt: skip
     """pl.load / pl.tile.load(tensor, offsets, shapes, valid_shapes=None, target_memory=Vec,
     transpose=False): copy a GM window into a tile (valid_shapes marks the valid rectangle).
+    The compiler also takes the spelling ``valid_shape=`` (tests/pyptolib/kernels/
+    load_valid_shape.py compiles).
 
     ``target_memory`` is not modelled: plsim places each tile by how it is used when its scope
     closes. ``transpose`` (only for Mat/L1 targets) yields the [cols, rows] tile.
@@ -838,6 +841,10 @@ def tile_load(
         )
     if not isinstance(tensor, GMTensor):
         dsl(f"pl.load source must be a GM tensor, got {type(tensor).__name__}")
+    if valid_shape is not None:
+        if valid_shapes is not None:
+            dsl("pl.load got both valid_shapes= and valid_shape=; give one")
+        valid_shapes = valid_shape
     shapes = [to_int(n, "pl.load shapes") for n in shapes]
     offsets = [to_int(o, "pl.load offsets") for o in offsets]
     if len(shapes) != tensor.ndim or len(offsets) != tensor.ndim:

@@ -21,6 +21,7 @@ FIXTURES = [
     ("transpose_tile.py", "tr", [("x", [16, 32]), ("y", [32, 16])]),
     ("task_id_array.py", "arr", [("x", [16, 64]), ("y", [16, 64])]),
     ("scope_prefetch.py", "sp", [("x", [16, 64]), ("y", [16, 64])]),
+    ("load_valid_shape.py", "lv", [("x", [16, 64]), ("y", [16, 64])]),
 ]  # fmt: skip
 
 
@@ -93,3 +94,12 @@ def test_a_hand_placed_scope_needs_auto_scope_false():
         args = [tensor_arg("x", [16, 64], "float32"), tensor_arg("y", [16, 64], "float32")]
         result = compile_kernel(str(path), "sp", args, platform="a2a3")
         assert not result.compiled and "auto_scope=False" in result.error
+
+
+def test_load_takes_the_valid_shape_spelling():
+    k = plsim.load(KERNELS / "load_valid_shape.py")
+    x = np.full((16, 64), 2.0, np.float32)
+    y = np.zeros_like(x)
+    plsim.run(k.lv, x, y)
+    np.testing.assert_array_equal(y[:, :32], 3.0)
+    np.testing.assert_array_equal(y[:, 32:], 1.0)  # zero padding + 1
