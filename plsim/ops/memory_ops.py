@@ -228,11 +228,35 @@ def pl_slice(tensor, shape, offset, valid_shape=None, drop_dims=None, pad_value=
 # --- stores --------------------------------------------------------------------------------
 def assemble(target, source, offset, *, atomic=None):
     """pl.assemble(target, source, offset): write the source's valid rectangle at offset."""
-    if atomic is not None and getattr(atomic, "name", "None_") != "None_":
-        dsl("pl.assemble(atomic=...) is not supported by plsim")
+    mode = getattr(atomic, "name", "None_") if atomic is not None else "None_"
+    if mode not in ("None_", "Add"):
+        dsl(f"pl.assemble(atomic={atomic!r}): plsim knows AtomicType.Add only")
     offset = [to_int(o, "assemble offset") for o in offset]
+    if mode == "Add":
+        if not (isinstance(target, GMTensor) and STATE.scopes):
+            dsl("pl.assemble(atomic=pl.AtomicType.Add) adds a tile into a GM tensor in a scope")
+        STATE.seq += 1
+        store(target, operand(source, "assemble", store=True), offset, atomic=True)
+        return target
     _assemble(target, source, offset)
     return target
+
+
+def _atomic_add(buf, region: GMTensor, values: np.ndarray) -> np.ndarray:
+    """old + values for an atomic-add store (the DMA adds in the target dtype on the way in;
+    tests/pyptolib/kernels/atomic_add.py compiles)."""
+    if buf.dtype not in (dt.FP32, dt.INT32):
+        dsl(f"pl.assemble(atomic=Add) into a {buf.dtype.name} tensor: plsim adds FP32 or INT32")
+    if buf.written is not None and not region.of(buf.written).all():
+        fail(
+            errors.UninitializedReadError,
+            f"atomic add into '{buf.name}' where it was never written: the sum starts from "
+            "undefined data (zero the tensor first, e.g. pl.create_tensor(..., init_value=0))",
+        )
+    old = region.of(buf.data)
+    if buf.dtype is dt.INT32:
+        return (old.astype(np.int64) + values).astype(np.int32)  # wraps like the device adder
+    return (old + values).astype(np.float32)
 
 
 def _assemble(target, value, starts, drop=(), extents=None) -> None:
@@ -290,8 +314,9 @@ def promote_written_input(buf) -> None:
     buf.kind = "inout"
 
 
-def store(dst: GMTensor, src: Tile, starts, drop=(), extents=None) -> None:
-    """Store ``src``'s valid rectangle into ``dst`` at ``starts`` (tile -> GM)."""
+def store(dst: GMTensor, src: Tile, starts, drop=(), extents=None, atomic=False) -> None:
+    """Store ``src``'s valid rectangle into ``dst`` at ``starts`` (tile -> GM); with
+    ``atomic`` the values are added to what is there (pl.assemble(atomic=Add))."""
     buf = dst.buf
     promote_written_input(buf)
     _, valid = _expand_rank(src, dst.ndim, drop)
@@ -332,6 +357,10 @@ def store(dst: GMTensor, src: Tile, starts, drop=(), extents=None) -> None:
     if nbytes == 0:
         return
     region = dst.window(starts, valid)
+    if atomic:
+        if undefined is not None:
+            check_poison(src, f"atomic add into '{buf.name}'")
+        values = _atomic_add(buf, region, values.reshape(region.shape))
     region.of(buf.data)[...] = values.reshape(region.shape)
     if undefined is not None:
         undefined = undefined.reshape(region.shape)
@@ -345,7 +374,8 @@ def store(dst: GMTensor, src: Tile, starts, drop=(), extents=None) -> None:
         region.of(buf.stored_mask)[...] = True
     count_transfer(STATE.scopes[-1].stats, "write", nbytes, region)
     if STATE.race_trackers:
-        _record_access(region, "write")
+        # atomic adds from different iterations do not race with each other
+        _record_access(region, "atomic" if atomic else "write")
 
 
 def _tile_assemble(target: Tile, src: Tile, starts, drop=(), extents=None) -> None:

@@ -22,6 +22,7 @@ FIXTURES = [
     ("task_id_array.py", "arr", [("x", [16, 64]), ("y", [16, 64])]),
     ("scope_prefetch.py", "sp", [("x", [16, 64]), ("y", [16, 64])]),
     ("load_valid_shape.py", "lv", [("x", [16, 64]), ("y", [16, 64])]),
+    ("atomic_add.py", "aa", [("x", [64, 64]), ("y", [16, 64])]),
 ]  # fmt: skip
 
 
@@ -103,3 +104,11 @@ def test_load_takes_the_valid_shape_spelling():
     plsim.run(k.lv, x, y)
     np.testing.assert_array_equal(y[:, :32], 3.0)
     np.testing.assert_array_equal(y[:, 32:], 1.0)  # zero padding + 1
+
+
+def test_atomic_add_sums_the_parallel_partials_without_a_race():
+    k = plsim.load(KERNELS / "atomic_add.py")
+    x = np.arange(64 * 64, dtype=np.float32).reshape(64, 64) / 64
+    y = np.zeros((16, 64), np.float32)
+    plsim.run(k.aa, x, y, shuffle_seed=3)
+    np.testing.assert_allclose(y, 2 * x.reshape(4, 16, 64).sum(axis=0), rtol=1e-6)
