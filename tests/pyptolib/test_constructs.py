@@ -14,6 +14,7 @@ from golden.compiler import compile_kernel, compiler_available, tensor_arg
 KERNELS = Path(__file__).parent / "kernels"
 
 #: fixture file, entry, compile arguments
+_BF16 = "bfloat16"
 FIXTURES = [
     ("write_in_param.py", "write_in_param",
      [("x", [16, 64]), ("state", [16, 64]), ("y", [16, 64])]),
@@ -23,6 +24,8 @@ FIXTURES = [
     ("scope_prefetch.py", "sp", [("x", [16, 64]), ("y", [16, 64])]),
     ("load_valid_shape.py", "lv", [("x", [16, 64]), ("y", [16, 64])]),
     ("atomic_add.py", "aa", [("x", [64, 64]), ("y", [16, 64])]),
+    ("matmul_3d_operand.py", "mm3",
+     [("x", [16, 64], _BF16), ("w", [2, 32, 64], _BF16), ("y", [16, 32])]),
 ]  # fmt: skip
 
 
@@ -31,7 +34,7 @@ def test_the_compiler_accepts_the_fixture(name, entry, args):
     if not compiler_available():
         pytest.skip("the real pypto compiler is not installed (see golden.compiler)")
     result = compile_kernel(
-        str(KERNELS / name), entry, [tensor_arg(n, s, "float32") for n, s in args],
+        str(KERNELS / name), entry, [tensor_arg(a[0], a[1], a[2] if len(a) > 2 else "float32") for a in args],
         platform="a2a3",
     )  # fmt: skip
     assert result.compiled, f"{result.error} at {result.location}"
@@ -112,3 +115,16 @@ def test_atomic_add_sums_the_parallel_partials_without_a_race():
     y = np.zeros((16, 64), np.float32)
     plsim.run(k.aa, x, y, shuffle_seed=3)
     np.testing.assert_allclose(y, 2 * x.reshape(4, 16, 64).sum(axis=0), rtol=1e-6)
+
+
+def test_a_unit_leading_axis_operand_keeps_the_axis_in_the_result():
+    import ml_dtypes
+
+    k = plsim.load(KERNELS / "matmul_3d_operand.py")
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((16, 64)).astype(ml_dtypes.bfloat16)
+    w = rng.standard_normal((2, 32, 64)).astype(ml_dtypes.bfloat16)
+    y = np.zeros((16, 32), np.float32)
+    plsim.run(k.mm3, x, w, y)
+    expected = x.astype(np.float32) @ w[1].astype(np.float32).T
+    np.testing.assert_allclose(y, expected, rtol=1e-5, atol=1e-5)
