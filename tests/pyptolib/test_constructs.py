@@ -33,10 +33,8 @@ FIXTURES = [
 def test_the_compiler_accepts_the_fixture(name, entry, args):
     if not compiler_available():
         pytest.skip("the real pypto compiler is not installed (see golden.compiler)")
-    result = compile_kernel(
-        str(KERNELS / name), entry, [tensor_arg(a[0], a[1], a[2] if len(a) > 2 else "float32") for a in args],
-        platform="a2a3",
-    )  # fmt: skip
+    specs = [tensor_arg(a[0], a[1], a[2] if len(a) > 2 else "float32") for a in args]
+    result = compile_kernel(str(KERNELS / name), entry, specs, platform="a2a3")
     assert result.compiled, f"{result.error} at {result.location}"
 
 
