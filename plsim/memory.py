@@ -235,7 +235,7 @@ class Tile:
     __slots__ = (
         "accumulated", "base", "created", "data", "dtype", "last_use", "location", "origin",
         "outlined_to", "poison", "poison_from", "scope", "stores", "used_cube", "used_vector",
-        "valid",
+        "valid", "vector_view_bytes",
     )  # fmt: skip
 
     def __init__(
@@ -260,6 +260,9 @@ class Tile:
             self.stores = 0  # stores to GM that read this tile
             # Scopes that read this tile after its own scope closed (see ops.common.operand).
             self.outlined_to = None
+            # Largest view of this tile a vector op read (a cube result crosses to the AIV
+            # one consumed view at a time; checks.cross_core_rings sizes the ring slot by it).
+            self.vector_view_bytes = 0
             self.accumulated = False  # target of a pl.matmul_acc
             self.location = kernel_location()
             scope = STATE.scopes[-1] if STATE.scopes else None

@@ -64,6 +64,7 @@ def operand(x, op: str, *, cube: bool = False, store: bool = False) -> Tile:
         base.stores += 1
     else:
         base.used_vector = True
+        base.vector_view_bytes = max(base.vector_view_bytes, x.data.size * x.dtype.itemsize)
     return x
 
 

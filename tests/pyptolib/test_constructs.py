@@ -15,6 +15,7 @@ KERNELS = Path(__file__).parent / "kernels"
 
 #: fixture file, entry, compile arguments
 _BF16 = "bfloat16"
+_RING_ARGS = [("a", [128, 256], "int8"), ("b", [256, 1024], "int8"), ("y", [128, 1024])]
 FIXTURES = [
     ("write_in_param.py", "write_in_param",
      [("x", [16, 64]), ("state", [16, 64]), ("y", [16, 64])]),
@@ -26,6 +27,7 @@ FIXTURES = [
     ("atomic_add.py", "aa", [("x", [64, 64]), ("y", [16, 64])]),
     ("matmul_3d_operand.py", "mm3",
      [("x", [16, 64], _BF16), ("w", [2, 32, 64], _BF16), ("y", [16, 32])]),
+    ("ring_slot_by_view.py", "ring", _RING_ARGS),
 ]  # fmt: skip
 
 
@@ -126,3 +128,21 @@ def test_a_unit_leading_axis_operand_keeps_the_axis_in_the_result():
     plsim.run(k.mm3, x, w, y)
     expected = x.astype(np.float32) @ w[1].astype(np.float32).T
     np.testing.assert_allclose(y, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_the_ring_slot_is_the_view_the_vector_reads():
+    a = np.ones((128, 256), np.int8)
+    b = np.ones((256, 1024), np.int8)
+    k = plsim.load(KERNELS / "ring_slot_by_view.py")
+    y = np.zeros((128, 1024), np.float32)
+    plsim.run(k.ring, a, b, y)
+    np.testing.assert_array_equal(y, 128.0)  # 256 ones summed, times 0.5
+    whole = KERNELS / "ring_slot_whole.py"
+    k = plsim.load(whole)
+    with pytest.raises(plsim.CapacityError, match="262144 bytes are reserved"):
+        plsim.run(k.ring, a, b, np.zeros((128, 1024), np.float32))
+    if compiler_available():  # the compiler rejects the whole-tile read the same way
+        args = [tensor_arg(n, s, d) for n, s, d in
+                [(*x, "float32") if len(x) == 2 else x for x in _RING_ARGS]]  # fmt: skip
+        result = compile_kernel(str(whole), "ring", args, platform="a2a3")
+        assert not result.compiled and "262144 bytes" in result.error
