@@ -31,6 +31,7 @@ class StageStats:
     cube_macs: int = 0
     cube_macs_by_dtype: dict[str, int] = field(default_factory=dict)
     vector_ops: int = 0
+    pipelined: bool = False  # a pl.pipeline(stage >= 2) loop runs in its tasks
     modeled_us: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
@@ -45,6 +46,7 @@ class StageStats:
             "cube_macs": self.cube_macs,
             "cube_macs_by_dtype": dict(self.cube_macs_by_dtype),
             "vector_ops": self.vector_ops,
+            "pipelined": self.pipelined,
             "modeled_us": self.modeled_us,
         }
 
@@ -102,8 +104,10 @@ def stage_times(stats: StageStats, platform: Platform) -> dict[str, float]:
     """The model's terms for one stage, in microseconds (see plsim.hardware for the model).
 
     ``dma``: bytes plus a fixed cost per contiguous segment, over the bandwidth of the cores the
-    stage occupies (capped by HBM); ``cube``/``vector``: work over the rate of min(tasks, cores)
-    cores; ``work``: DMA and compute with the overlapped share hidden; ``dispatch``: one stage
+    stage occupies (capped by HBM), plus an issue latency per transfer spread over those cores;
+    ``cube``/``vector``: work over the rate of min(tasks, cores)
+    cores; ``work``: DMA and compute with the overlapped share hidden (a larger share in
+    stages that run a multi-buffered pl.pipeline loop); ``dispatch``: one stage
     launch plus one task dispatch per wave; ``wall``: work + dispatch.
     """
     tasks = max(stats.tasks, 1)
@@ -113,6 +117,7 @@ def stage_times(stats: StageStats, platform: Platform) -> dict[str, float]:
     bandwidth = min(platform.hbm_bytes_per_s, active * platform.core_dma_bytes_per_s)
     moved = stats.gm_read_bytes + stats.gm_write_bytes
     dma = (moved + stats.gm_segments * platform.dma_segment_bytes) / bandwidth
+    dma += stats.gm_transfers / active * platform.dma_issue_us * 1e-6
     cube = sum(
         macs / (platform.cube_macs_per_second(dtype) * min(tasks, platform.cube_cores))
         for dtype, macs in stats.cube_macs_by_dtype.items()
@@ -121,7 +126,8 @@ def stage_times(stats: StageStats, platform: Platform) -> dict[str, float]:
         platform.vector_ops_per_second() * min(tasks, platform.vector_cores)
     )
     compute = max(cube, vector)
-    work = dma + compute - platform.dma_compute_overlap * min(dma, compute)
+    overlap = platform.pipelined_overlap if stats.pipelined else platform.dma_compute_overlap
+    work = dma + compute - overlap * min(dma, compute)
     waves = math.ceil(tasks / cores)
     dispatch = platform.stage_dispatch_us + platform.task_dispatch_us * waves
     return {

@@ -11,16 +11,16 @@ keeps plsim's per-stage counts in FILE. ``fit`` searches the model's fitted term
 plsim.hardware on every claim: modeled/measured ratio per point, the direction of each
 before/after pair, and the summary over the held-out claims.
 
-Which claims fit and which are held out is fixed here, not chosen by the score: claims are
-ordered by PR number and alternate (the 1st, 3rd, ... usable claim fits; the 2nd, 4th, ... are
-held out), so both sets span the same kernels and dates.
+Which claims fit and which are held out is fixed here, not chosen by the score: the claims
+with both snapshots are ordered by PR number and alternate (the 1st, 3rd, ... fit; the 2nd,
+4th, ... are held out), so both sets span the same kernels and dates. A claim whose kernels do
+not run on plsim drops out of its set; the split of the others does not move.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
-import itertools
 import json
 import math
 import statistics
@@ -42,8 +42,11 @@ SEARCH: dict[str, tuple[float, ...]] = {
     "core_dma_bytes_per_s": (16e9, 24e9, 32e9, 48e9, 64e9, 96e9, 128e9, 192e9),
     "dma_segment_bytes": (0.0, 64.0, 128.0, 256.0, 512.0, 1024.0),
     "dma_compute_overlap": (0.0, 0.25, 0.5, 0.75, 1.0),
+    "pipelined_overlap": (0.0, 0.25, 0.5, 0.75, 1.0),
     "stage_dispatch_us": (0.0, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0),
     "task_dispatch_us": (0.0, 0.5, 1.0, 2.0, 3.0, 4.0),
+    "dma_issue_us": (0.0, 0.05, 0.1, 0.2, 0.4, 0.8),
+    "vector_elems_per_cycle": (8, 16, 32, 64),
 }
 
 
@@ -107,10 +110,12 @@ def collect(root: Path, runs_path: Path, jobs: int, timeout: float) -> dict[str,
 
 
 def _stages_of(result: dict[str, Any], entry: str | None) -> list[StageStats] | None:
+    if result.get("verdict") not in ("PASS", "FAIL"):  # an error leaves partial counts
+        return None
     calls = result.get("calls") or []
     if entry is not None:
         calls = [c for c in calls if c["fn"] == entry]
-    if len(calls) != 1:
+    if len(calls) != 1 or not calls[0]["stages"]:
         return None
     fields = {f.name for f in dataclasses.fields(StageStats)}
     return [StageStats(**{k: v for k, v in s.items() if k in fields}) for s in calls[0]["stages"]]
@@ -143,13 +148,15 @@ def modeled(stages: list[StageStats], claim: dict[str, Any], platform: Platform)
     return total
 
 
-def split(claims: list[dict[str, Any]]) -> tuple[list[dict], list[dict]]:
-    """(fit, held-out): usable claims ordered by PR (then index), alternating."""
-    ordered = sorted(claims, key=lambda c: (c["pr"], c["index"]))
-    return ordered[0::2], ordered[1::2]
+def held_out_indices(root: Path) -> set[int]:
+    """Indices of the held-out claims: the usable claims (both snapshots present) ordered by
+    PR number then index, every second one -- fixed before any kernel runs."""
+    usable_claims = [c for c in load_claims(root) if usable(root, c)]
+    ordered = sorted(usable_claims, key=lambda c: (c["pr"], c["index"]))
+    return {c["index"] for c in ordered[1::2]}
 
 
-def points(root: Path, runs: dict[str, Any], platform_of=None) -> list[dict[str, Any]]:
+def points(root: Path, runs: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per claim whose both sides ran on plsim: measured and modeled before/after."""
     rows = []
     for claim in load_claims(root):
@@ -204,16 +211,19 @@ def loss(evaluated: list[dict[str, Any]]) -> float:
     return (sum(logs) / max(len(logs), 1)) + 0.5 * wrong / max(len(evaluated), 1)
 
 
-def fit(rows: list[dict[str, Any]], base: Platform) -> tuple[dict[str, float], float]:
-    """The SEARCH grid point with the least loss on ``rows``."""
-    best, best_loss = {}, math.inf
-    names = list(SEARCH)
-    for values in itertools.product(*SEARCH.values()):
-        params = dict(zip(names, values))
-        value = loss(evaluate(rows, dataclasses.replace(base, **params)))
-        if value < best_loss:
-            best, best_loss = params, value
-    return best, best_loss
+def fit(rows: list[dict[str, Any]], base: Platform, rounds: int = 4) -> tuple[dict, float]:
+    """Coordinate descent over the SEARCH grid on ``rows``: each term in turn takes its best
+    grid value with the others fixed, for ``rounds`` passes (deterministic)."""
+    params = {name: getattr(base, name) for name in SEARCH}
+    best_loss = loss(evaluate(rows, dataclasses.replace(base, **params)))
+    for _ in range(rounds):
+        for name, values in SEARCH.items():
+            for value in values:
+                trial = dict(params, **{name: value})
+                value_loss = loss(evaluate(rows, dataclasses.replace(base, **trial)))
+                if value_loss < best_loss - 1e-12:
+                    params, best_loss = trial, value_loss
+    return params, best_loss
 
 
 def _platform_for(claim: dict[str, Any]) -> Platform:
@@ -268,8 +278,8 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"--runs: no {ns.runs}; run `python -m plsim.calibration collect` first")
     runs = json.loads(ns.runs.read_text(encoding="utf-8"))
     rows = points(ns.claims, runs)
-    fit_rows, held_rows = split(rows)
-    held = {r["claim"]["index"] for r in held_rows}
+    held = held_out_indices(ns.claims)
+    fit_rows = [r for r in rows if r["claim"]["index"] not in held]
     if ns.command == "fit":
         params, value = fit(fit_rows, PLATFORMS["a2a3"])
         print(f"fit on claims {sorted(r['claim']['index'] for r in fit_rows)}: loss {value:.3f}")

@@ -45,8 +45,12 @@ class Platform:
     core_dma_bytes_per_s: float
     # fixed cost of one contiguous GM segment of a transfer, in bytes of bandwidth (burst setup);
     dma_segment_bytes: float
-    # share of min(DMA, compute) hidden by running transfers and compute at once (0..1);
+    # issue latency of one DMA transfer (instruction + completion wait), microseconds;
+    dma_issue_us: float
+    # share of min(DMA, compute) hidden by running transfers and compute at once (0..1), in
+    # plain stages and in stages with a multi-buffered pl.pipeline(stage >= 2) loop;
     dma_compute_overlap: float
+    pipelined_overlap: float
     # launch of one stage (scope) and dispatch of one wave of its tasks, microseconds.
     stage_dispatch_us: float
     task_dispatch_us: float
@@ -74,7 +78,9 @@ class Platform:
 _FITTED = dict(
     core_dma_bytes_per_s=128e9,
     dma_segment_bytes=256.0,
+    dma_issue_us=0.1,
     dma_compute_overlap=0.5,
+    pipelined_overlap=0.9,
     stage_dispatch_us=2.0,
     task_dispatch_us=1.0,
 )

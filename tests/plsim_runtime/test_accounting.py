@@ -58,9 +58,11 @@ def test_modeled_time_follows_the_stated_model(run):
     # window is one contiguous segment.
     assert (stage.gm_transfers, stage.gm_segments) == (8, 8)
     dma_s = (69632 + 8 * p.dma_segment_bytes) / min(p.hbm_bytes_per_s, 2 * p.core_dma_bytes_per_s)
+    dma_s += 8 / 2 * p.dma_issue_us * 1e-6  # 8 transfers over the 2 cores the stage occupies
     cube_s = 262144 / (4096 * 1.8e9 * 2)  # BF16 rate, 2 tasks on 2 AIC
-    vec_s = 4096 / (64 * 1.8e9 * 2)
+    vec_s = 4096 / (p.vector_elems_per_cycle * 1.8e9 * 2)
     compute_s = max(cube_s, vec_s)
+    assert not stage.pipelined  # no pl.pipeline loop: the plain overlap share
     work_s = dma_s + compute_s - p.dma_compute_overlap * min(dma_s, compute_s)
     dispatch_us = p.stage_dispatch_us + p.task_dispatch_us * math.ceil(2 / 24)
     assert stage.modeled_us == pytest.approx(work_s * 1e6 + dispatch_us)
