@@ -1,15 +1,21 @@
 """Hardware constants for capacity checks and the cost model (a2a3 and a5), kept in one place.
 
-The time figures are a MODEL, not a measurement: per stage
+The time figures are a MODEL calibrated on published device timings of pypto-lib kernels
+(docs/cost_model_calibration.md, ``python -m plsim.calibration``). Per stage (one scope
+name_hint, all its tasks), with ``active`` = min(tasks, cores of the kind the stage uses):
 
-    modeled_us = max(gm_bytes / HBM bandwidth,
-                     cube_macs / (cube rate x min(tasks, cube cores)),
-                     vector_ops / (vector rate x min(tasks, vector cores)))
-                 + task launch overhead x waves
+    dma      = (gm_bytes + segments x dma_segment_bytes) / min(HBM, active x core DMA bandwidth)
+               + transfers / active x dma_issue_us
+    compute  = max(cube_macs / (cube rate x min(tasks, AIC)),
+                   vector_ops / (vector rate x min(tasks, AIV)))
+    work     = dma + compute - overlap x min(dma, compute)
+    wall     = work + stage_dispatch_us + task_dispatch_us x ceil(tasks / cores)
 
-where waves = ceil(tasks / cores of the kind the stage uses). It ignores pipelining between
-stages, L2 hits, DMA efficiency and bank conflicts; use it to compare kernels, not to predict
-microseconds.
+``segments`` are the contiguous GM runs the transfers touch (short rows cost a fixed
+setup each: the compiler's PH001 hint, innermost dimension below 512 B); ``overlap`` is
+``pipelined_overlap`` in a stage that runs a multi-buffered ``pl.pipeline(stage >= 2)`` loop and
+``dma_compute_overlap`` otherwise. Whole-kernel time is the sum of the stages (no overlap
+between stages). Not modelled: L2 hits, bank conflicts, cross-stage concurrency.
 """
 
 from __future__ import annotations
