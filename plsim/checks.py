@@ -181,6 +181,16 @@ def _crosses(tile) -> str | None:
     return None
 
 
+def _slot_bytes(tile, direction: str) -> int:
+    """Bytes one crossing occupies: a cube result is pushed to the AIV as the views the vector
+    ops read, so row slices of a [128, 256] INT32 accumulator read 32 rows at a time take
+    32-row slots (tests/pyptolib/kernels/ring_slot_by_view.py compiles; ring_slot_whole.py,
+    the same kernel reading all 128 rows at once, is rejected by the compiler)."""
+    if direction == "cube->vector" and tile.vector_view_bytes:
+        return tile.vector_view_bytes
+    return tile.data.size * tile.dtype.itemsize
+
+
 def cross_core_rings(scope: Scope) -> dict[str, Ring]:
     """Ring buffers the compiler reserves for a mixed scope, by memory space.
 
@@ -214,8 +224,8 @@ def cross_core_rings(scope: Scope) -> dict[str, Ring]:
     crossing = [(t, d) for t, d in crossing if d is not None]
     if not crossing:
         return {}
-    slot_tile, _ = max(crossing, key=lambda item: item[0].data.size * item[0].dtype.itemsize)
-    slot_bytes = slot_tile.data.size * slot_tile.dtype.itemsize
+    slot_tile, direction = max(crossing, key=lambda item: _slot_bytes(*item))
+    slot_bytes = _slot_bytes(slot_tile, direction)
     directions = {d for _, d in crossing}
     rings = {}
     if "cube->vector" in directions:

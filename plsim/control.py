@@ -290,6 +290,9 @@ def pipeline(*args, stage=None, init_values=None):
         dsl("pl.pipeline belongs inside an InCore scope (use pl.range in orchestration)")
     if stage is not None and (not isinstance(stage, int) or stage <= 0):
         dsl(f"pl.pipeline stage must be a positive int literal, got {stage!r}")
+    if stage is not None and stage >= 2:
+        # multi-buffered: loads of one iteration overlap compute of another (cost model)
+        STATE.scopes[-1].stats.pipelined = True
     return _carried(_bounds(args, "pl.pipeline"), init_values)
 
 

@@ -127,9 +127,15 @@ def _decorate(decorator: str, cls, fn, options: dict[str, Any]):
     """``@decorator`` or ``@decorator(**options)`` applied to ``fn``."""
     _check_options(decorator, options)
     if fn is None:
-        return lambda f: _decorate(decorator, cls, f, {})
+        return lambda f: _wrap(decorator, cls, f, options)
+    return _wrap(decorator, cls, fn, options)
+
+
+def _wrap(decorator: str, cls, fn, options: dict[str, Any]):
     if not callable(fn):
         raise errors.DSLError(f"{decorator} decorates a function, got {fn!r}")
+    # strictness reads it: a hand-placed `with pl.scope()` needs auto_scope=False
+    fn.__plsim_auto_scope__ = options.get("auto_scope", True)
     return cls(fn)
 
 

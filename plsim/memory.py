@@ -233,7 +233,8 @@ class Tile:
 
     __slots__ = (
         "accumulated", "base", "created", "data", "dtype", "last_use", "level", "location",
-        "origin", "poison", "poison_from", "scope", "stores", "used_cube", "used_vector", "valid",
+        "origin", "outlined_to", "poison", "poison_from", "scope", "stores", "used_cube",
+        "used_vector", "valid", "vector_view_bytes",
     )  # fmt: skip
 
     def __init__(
@@ -256,6 +257,11 @@ class Tile:
             self.used_cube = False
             self.used_vector = False
             self.stores = 0  # stores to GM that read this tile
+            # Scopes that read this tile after its own scope closed (see ops.common.operand).
+            self.outlined_to = None
+            # Largest view of this tile a vector op read (a cube result crosses to the AIV
+            # one consumed view at a time; checks.cross_core_rings sizes the ring slot by it).
+            self.vector_view_bytes = 0
             self.accumulated = False  # target of a pl.matmul_acc
             # "tile" for values made by tile-level ops (pl.load, pl.create_tile, pl.move) and
             # everything computed from them; "tensor" for tensor-level slices (x[a:b, :]) and

@@ -45,7 +45,7 @@ _EXPRESSIONS = (
     ast.keyword, ast.operator, ast.unaryop, ast.boolop, ast.cmpop, ast.expr_context,
 )  # fmt: skip
 _LOOP_CALLS = {"range", "parallel", "unroll", "pipeline", "spmd", "while_", "split_aiv"}
-_WITH_CALLS = {"at", "spmd", "cluster", "manual_scope"}
+_WITH_CALLS = {"at", "spmd", "cluster", "manual_scope", "scope"}
 _BREAK_LOOPS = {"range", "while"}
 _LOAD_UNSUPPORTED = {
     "valid_shapes": "load the full window and narrow it with pl.set_validshape(tile, rows, cols)",
@@ -235,10 +235,15 @@ class _Checker(ast.NodeVisitor):
             for item in stmt.items:
                 if self.pl_call_name(item.context_expr) not in _WITH_CALLS:
                     self.fail(stmt, "with-blocks must be pl.at / pl.spmd / pl.cluster / "
-                              "pl.manual_scope")  # fmt: skip
+                              "pl.manual_scope / pl.scope")  # fmt: skip
                 if self.pl_call_name(item.context_expr) == "at":
                     self.check_at(item.context_expr)
                     ats += 1
+                if self.pl_call_name(item.context_expr) == "scope" and getattr(
+                    self.fn, "__plsim_auto_scope__", True
+                ):  # the compiler's rule (tests/pyptolib/kernels/scope_prefetch.py)
+                    self.fail(stmt, "a hand-placed 'with pl.scope()' needs auto_scope=False "
+                              "on the function's decorator")  # fmt: skip
                 self.visit_expr(item.context_expr)
                 if item.optional_vars is not None:
                     self.visit_expr(item.optional_vars)

@@ -18,13 +18,23 @@ from plsim.ops.common import begin, operand, result, union
 ACCUMULATOR = {dt.INT8: dt.INT32, dt.FP16: dt.FP32, dt.BF16: dt.FP32, dt.FP32: dt.FP32}
 
 
+def _lead(t: Tile) -> int:
+    """Leading unit axes of a matmul operand: a [1, N, K] window of a 3-D weight is a [N, K]
+    matrix whose result keeps the unit axis ([1, M, N]); tests/pyptolib/kernels/
+    matmul_3d_operand.py compiles. Other batched shapes are not modelled."""
+    lead = t.ndim - 2
+    if lead < 0 or any(n != 1 for n in t.shape[:lead]):
+        dsl(f"plsim supports 2-D matmul operands (or [1, ..., rows, cols]), got {list(t.shape)}")
+    return lead
+
+
 def _oriented(t: Tile, trans: bool):
     """(data as stored-orientation [rows, cols] view, valid) after an optional transpose."""
-    if t.ndim != 2:
-        dsl(f"plsim supports 2-D matmul operands only, got {list(t.shape)}")
+    lead = _lead(t)
+    data, valid = t.data.reshape(t.shape[lead:]), tuple(t.valid[lead:])
     if trans:
-        return t.data.T, (t.valid[1], t.valid[0])
-    return t.data, t.valid
+        return data.T, (valid[1], valid[0])
+    return data, valid
 
 
 def _operands(name: str, lhs, rhs, a_trans, b_trans):
@@ -57,12 +67,16 @@ def _operands(name: str, lhs, rhs, a_trans, b_trans):
         dsl(f"pl.{name}: rhs valid K {vkb} does not cover lhs valid K {vka}")
     product, acc_dtype = numerics.matmul(am[:, :vka], bm[:vka, :], a.dtype)
     poison = _product_poison(a, b, a_trans, b_trans, vka, product.shape)
+    lead = max(_lead(a), _lead(b))
+    if lead:
+        product = product.reshape((1,) * lead + product.shape)
+        poison = None if poison is None else poison.reshape(product.shape)
     macs = am.shape[0] * bm.shape[1] * k
     stats = STATE.scopes[-1].stats
     stats.cube_macs += macs
     key = a.dtype.name
     stats.cube_macs_by_dtype[key] = stats.cube_macs_by_dtype.get(key, 0) + macs
-    return product, acc_dtype, (vm, vn), poison
+    return product, acc_dtype, (1,) * lead + (vm, vn), poison
 
 
 def _product_poison(a: Tile, b: Tile, a_trans, b_trans, k: int, shape):
@@ -71,12 +85,14 @@ def _product_poison(a: Tile, b: Tile, a_trans, b_trans, k: int, shape):
         return None
     rows = cols = None
     if a.poison is not None:
-        pa = a.poison.T if a_trans else a.poison
+        pa = a.poison.reshape(a.shape[_lead(a) :])
+        pa = pa.T if a_trans else pa
         rows = pa[:, :k].any(axis=1)[:, None]
     if b.poison is not None:
-        pb = b.poison.T if b_trans else b.poison
+        pb = b.poison.reshape(b.shape[_lead(b) :])
+        pb = pb.T if b_trans else pb
         cols = pb[:k, :].any(axis=0)[None, :]
-    return union(shape, rows, cols)
+    return union(shape[-2:], rows, cols)
 
 
 def _check_out(name: str, out_dtype, acc_dtype, operand_dtype=None) -> None:

@@ -171,12 +171,20 @@ def test_column_vectors_need_32_bytes():
            np.zeros((2, 1), np.float32))  # fmt: skip
 
 
-def test_writing_an_in_parameter_warns_inout_is_fine():
-    """It compiles (the real pypto accepts it); plsim warns and names the line."""
-    with pytest.warns(plsim.DSLWarning, match="input parameter 'x'") as record:
-        plsim.run(K.writes_input, rows(R))
-    assert marked_line(FILE, "write_in") in str(record[0].message)
+def test_writing_an_in_parameter_promotes_it_to_inout():
+    # The compiler infers InOut for a pl.Tensor parameter the body writes
+    # (tests/pyptolib/kernels/write_in_param.py compiles); the device writes in place.
+    x = rows(R)
+    expected = np.exp(x)
+    plsim.run(K.writes_input, x)
+    np.testing.assert_allclose(x, expected, rtol=1e-6)  # the device exp, not NumPy's
     x = rows(R)
     expected = x * 2
     plsim.run(K.writes_inout, x)
     assert np.array_equal(x, expected)
+    readonly = rows(R)
+    readonly.flags.writeable = False
+    with pytest.raises(plsim.DSLError, match="read-only"):
+        plsim.run(K.writes_input, readonly)
+
+
