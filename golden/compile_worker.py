@@ -30,10 +30,12 @@ _TORCH_DTYPES = {
 def _location(exc: BaseException, kernel_file: str) -> str:
     span = getattr(exc, "span", None)
     if span is not None:
+        # Parser errors carry the span as a dict; other objects as attributes.
+        get = span.get if isinstance(span, dict) else lambda key: getattr(span, key, None)
         for attr in ("filename", "file"):
-            name = getattr(span, attr, None)
+            name = get(attr)
             if name:
-                line = getattr(span, "begin_line", None) or getattr(span, "line", None)
+                line = get("begin_line") or get("line")
                 return f"{name}:{line}" if line else str(name)
     tb = traceback.extract_tb(exc.__traceback__)
     for frame in reversed(tb):

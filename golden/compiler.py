@@ -145,7 +145,9 @@ def compile_kernel(
     unknown platform. A rejected kernel is a CompileResult with ``compiled=False``.
     """
     if platform not in COMPILE_PLATFORMS:
-        raise ValueError(f"platform: got {platform!r}; expected one of {', '.join(COMPILE_PLATFORMS)}")
+        raise ValueError(
+            f"platform: got {platform!r}; expected one of {', '.join(COMPILE_PLATFORMS)}"
+        )
     require_compiler()
     with tempfile.TemporaryDirectory(prefix="pypto_compile_") as scratch:
         request = {
@@ -172,14 +174,17 @@ def compile_kernel(
                 timeout=timeout_s,
             )
         except subprocess.TimeoutExpired:
-            return CompileResult(False, timeout_s, error=f"compile exceeded {timeout_s:.0f} s",
-                                 error_type="Timeout")
+            return CompileResult(
+                False, timeout_s, error=f"compile exceeded {timeout_s:.0f} s", error_type="Timeout"
+            )
         marker = "@@COMPILE_RESULT@@"
         payload = proc.stdout.rsplit(marker, 1)
         if len(payload) != 2:
             tail = (proc.stderr or proc.stdout).strip().splitlines()[-5:]
             return CompileResult(
-                False, 0.0, error=f"compiler process exited {proc.returncode}: " + " | ".join(tail),
+                False,
+                0.0,
+                error=f"compiler process exited {proc.returncode}: " + " | ".join(tail),
                 error_type="CrashedWorker",
             )
         data = json.loads(payload[1])

@@ -14,33 +14,70 @@ class TraceError(ValueError):
     """The trace cannot be produced or written; the message names --trace and the reason."""
 
 
-def check_trace_path(path: str | os.PathLike) -> Path:
-    """Raise TraceError unless ``path`` can be written (its directory exists and is writable)."""
+def check_trace_path(path: str | os.PathLike, *, force: bool = False) -> Path:
+    """Raise TraceError unless ``path`` can be written: not a directory, not an existing file
+    unless ``force``, and its nearest existing ancestor a writable directory (missing parents
+    are created when the trace is written)."""
     target = Path(path)
     if target.is_dir():
         raise TraceError(f"--trace: {str(target)!r} is a directory; give a file name")
-    parent = target.parent if str(target.parent) else Path(".")
-    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
-        raise TraceError(f"--trace: directory {str(parent)!r} does not exist or is not writable")
+    if (target.exists() or target.is_symlink()) and not force:
+        raise TraceError(
+            f"--trace: {str(target)!r} already exists; add --force to replace it or choose "
+            "a new file"
+        )
+    ancestor = target.parent if str(target.parent) else Path(".")
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise TraceError(f"--trace: {str(ancestor)!r} is not a directory")
+    if ancestor == target.parent:
+        _probe(ancestor)
+    elif not os.access(ancestor, os.W_OK | os.X_OK):
+        raise TraceError(f"--trace: directory {str(ancestor)!r} is not writable")
     return target
 
 
-def write_trace(report: RunReport, path: str | os.PathLike) -> Path:
-    """Write the run's trace JSON to ``path`` atomically (temporary file, then rename)."""
-    target = check_trace_path(path)
+def _probe(directory: Path) -> None:
+    """Create and remove a file in ``directory``: os.access cannot see e.g. /proc's refusal."""
+    try:
+        fd, name = tempfile.mkstemp(prefix=".trace-probe-", dir=directory)
+    except OSError as exc:
+        raise TraceError(f"--trace: cannot write into {str(directory)!r}: {exc.strerror}") from None
+    os.close(fd)
+    os.unlink(name)
+
+
+def _umask_mode(mode: int) -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return mode & ~umask
+
+
+def write_trace(report: RunReport, path: str | os.PathLike, *, force: bool = False) -> Path:
+    """Write the run's trace JSON to ``path`` atomically (temporary file, then rename).
+
+    Creates missing parent directories; TraceError (one line) on any failure to write.
+    """
+    target = check_trace_path(path, force=force)
     if report.trace is None:
         raise TraceError(
             f"--trace: platform {report.platform!r} has no modeled stages to trace "
             "(only plsim does)"
         )
     trace = report.trace()
-    fd, staging = tempfile.mkstemp(prefix=f".{target.name}.tmp-", dir=target.parent or ".")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, staging = tempfile.mkstemp(prefix=f".{target.name}.tmp-", dir=target.parent)
+    except OSError as exc:
+        raise TraceError(f"--trace: cannot write {str(target)!r}: {exc.strerror}") from None
     try:
         with os.fdopen(fd, "w") as handle:
             json.dump(trace, handle)
+        os.chmod(staging, _umask_mode(0o666))  # mkstemp makes owner-only files
         os.replace(staging, target)
-    except BaseException:
+    except OSError as exc:
         if os.path.exists(staging):
             os.unlink(staging)
-        raise
+        raise TraceError(f"--trace: cannot write {str(target)!r}: {exc.strerror}") from None
     return target
