@@ -2,37 +2,46 @@
 allocates anything.
 
 A run holds every parameter tensor several times at once: the generated inputs, the golden's
-copy, the kernel's copy and the pristine copy the comparisons read (golden/runner.py), plus
-the golden's and plsim's temporaries. ``RUN_COPIES`` counts them; it was calibrated by
-measuring peak RSS against the parameters' bytes (docs/running.md gives the figures).
+copy, the kernel's copy and the pristine copy the comparisons read (golden/runner.py). On top
+of that the comparisons turn the largest output into float64 working arrays. The estimate is
+
+    BASE_BYTES + RUN_COPIES x parameter bytes + WORK_BYTES_PER_ELEMENT x largest tensor's elements
+
+calibrated against measured peak RSS (docs/running.md gives the figures).
 """
 
 from __future__ import annotations
 
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from golden.spec import ScalarSpec, TensorSpec, numpy_dtype
 
-#: Peak resident memory of a run, in multiples of its parameter tensors' bytes.
-RUN_COPIES = 6
+#: Copies of every parameter tensor alive at once during a run.
+RUN_COPIES = 4
+#: float64 working bytes per element of the largest tensor (comparison and golden temporaries).
+WORK_BYTES_PER_ELEMENT = 56
 #: Fixed overhead of the interpreter, NumPy and plsim (bytes).
 BASE_BYTES = 300 * 2**20
 
+Shapes = Mapping[str, tuple[Sequence[int], str]]
 
-def parameter_bytes(specs: Sequence[TensorSpec | ScalarSpec]) -> int:
+
+def spec_shapes(specs: Sequence[TensorSpec | ScalarSpec]) -> dict[str, tuple[tuple, str]]:
+    """``{name: (shape, dtype)}`` of the tensor parameters among ``specs``."""
+    return {s.name: (tuple(s.shape), s.dtype) for s in specs if isinstance(s, TensorSpec)}
+
+
+def parameter_bytes(shapes: Shapes) -> int:
     """Bytes of every tensor parameter (one copy)."""
-    total = 0
-    for spec in specs:
-        if isinstance(spec, TensorSpec):
-            total += math.prod(spec.shape) * numpy_dtype(spec.dtype).itemsize
-    return total
+    return sum(math.prod(shape) * numpy_dtype(dtype).itemsize for shape, dtype in shapes.values())
 
 
-def estimate_run_bytes(specs: Sequence[TensorSpec | ScalarSpec]) -> int:
-    """Estimated peak resident bytes of running a case with these parameters."""
-    return BASE_BYTES + RUN_COPIES * parameter_bytes(specs)
+def estimate_run_bytes(shapes: Shapes) -> int:
+    """Estimated peak resident bytes of running a case with these tensor parameters."""
+    largest = max((math.prod(shape) for shape, _ in shapes.values()), default=0)
+    return BASE_BYTES + RUN_COPIES * parameter_bytes(shapes) + WORK_BYTES_PER_ELEMENT * largest
 
 
 def available_bytes() -> int | None:

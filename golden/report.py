@@ -10,7 +10,10 @@ from typing import Any
 import numpy as np
 
 from golden.platforms import STAGE_KEYS, TRAFFIC_KEYS
-from golden.runner import RunReport
+from golden.runner import PHASES, RunReport
+
+#: Keys of the JSON ``wall_s`` object: every phase of the run, then the total.
+WALL_KEYS: tuple[str, ...] = (*PHASES, "total")
 
 
 def jsonable(value: Any) -> Any:
@@ -47,7 +50,7 @@ def to_json(report: RunReport) -> dict[str, Any]:
         "outputs": outputs,
         "stages": stages,
         "traffic": traffic,
-        "wall_s": {"kernel": report.wall_s.get("kernel"), "golden": report.wall_s.get("golden")},
+        "wall_s": {key: report.wall_s.get(key) for key in WALL_KEYS},
         "quality": report.quality,
         "error": report.error,
         "replayed_from": report.replayed_from,
@@ -115,6 +118,15 @@ def _distribution_line(dist: dict[str, Any]) -> str:
     )
 
 
+def _wall_part(report: RunReport, key: str) -> str:
+    seconds = report.wall_s.get(key)
+    if seconds is None:
+        if key == "golden" and report.replayed_from:
+            return "golden (saved, not rerun)"
+        return f"{key} -"
+    return f"{key} {seconds:.3f} s"
+
+
 def render_text(report: RunReport) -> str:
     """The human report: verdicts and figures per output, stage table, traffic, wall times."""
     cfg = dataclasses.asdict(report.config)
@@ -173,10 +185,7 @@ def render_text(report: RunReport) -> str:
             f"traffic: GM {_bytes(t['gm_bytes'])}, compulsory {_bytes(t['compulsory_bytes'])}, "
             f"ratio {_num(t['ratio'])}"
         )
-    kernel, golden = report.wall_s.get("kernel"), report.wall_s.get("golden")
-    golden_text = "(saved golden, not rerun)" if golden is None else f"{golden:.3f} s"
-    kernel_text = "-" if kernel is None else f"{kernel:.3f} s"
-    lines.append(f"wall: kernel {kernel_text}, golden {golden_text}")
+    lines.append("wall: " + ", ".join(_wall_part(report, key) for key in WALL_KEYS))
     if report.quality:
         lines.append(
             "quality: " + " ".join(f"{k}={_num(v)}" for k, v in jsonable(report.quality).items())

@@ -31,6 +31,7 @@ from golden.platforms import (
     run_kernel,
 )
 from golden.spec import ScalarSpec, TensorSpec, numpy_dtype
+from plsim.blas_threads import single_blas_thread
 
 
 @dataclass
@@ -91,16 +92,16 @@ class _Clock:
             notify(name)
 
 
-def check_memory(specs: Sequence[TensorSpec | ScalarSpec]) -> None:
+def check_memory(shapes: memory.Shapes) -> None:
     """ConfigError, with the estimate and the limit, if the run would not fit in memory."""
-    need = memory.estimate_run_bytes(specs)
+    need = memory.estimate_run_bytes(shapes)
     have = memory.available_bytes()
     if have is not None and need > have:
         raise ConfigError(
-            f"configuration: a run needs about {memory.gib(need)} of memory "
-            f"({memory.gib(memory.parameter_bytes(specs))} of parameters, held "
-            f"{memory.RUN_COPIES} times), this machine has {memory.gib(have)} available; "
-            "choose a smaller --batch or --max-seq-len"
+            f"configuration: this run needs about {memory.gib(need)} of memory "
+            f"({memory.gib(memory.parameter_bytes(shapes))} of parameters), more than the "
+            f"{memory.gib(have)} this machine has available; choose a smaller --batch or "
+            "--max-seq-len"
         )
 
 
@@ -242,21 +243,45 @@ def run_case(
 ) -> RunReport:
     """Run ``case`` on ``platform`` for ``config`` and compare every output with its golden.
 
-    Raises ConfigError (bad configuration or platform), PlatformUnavailable (toolchain
-    missing), DataError (save directory unusable, or an existing save without ``force``) or
-    CaseDefinitionError (an inconsistent case, or one whose input tensors hold NaN). A kernel
-    that raises while running gives a failed report with ``error`` set. ``progress`` may also
-    have a ``phase(name)`` method, called as each phase (PHASES) starts.
+    Raises ConfigError (bad configuration or platform, or a run too big for this machine's
+    memory), PlatformUnavailable (toolchain missing), DataError (save directory unusable, or
+    an existing save without ``force``) or CaseDefinitionError (an inconsistent case, or one
+    whose input tensors hold NaN). A kernel that raises while running gives a failed report
+    with ``error`` set. ``progress`` may also have a ``phase(name)`` method, called as each
+    phase (PHASES) starts. The whole run uses one BLAS thread (see _run_case).
     """
+    with single_blas_thread():
+        return _run_case(
+            case, config, platform, progress=progress, save_dir=save_dir, force=force
+        )
+
+
+def _run_case(
+    case: Case,
+    config: CaseConfig,
+    platform: str = "plsim",
+    *,
+    progress: Progress | None = None,
+    save_dir: str | os.PathLike | None = None,
+    force: bool = False,
+) -> RunReport:
+    # The goldens' and comparisons' matmuls are small to medium: split over every core, OpenBLAS
+    # busy-waits its threads, which on a shared 2-core machine cost 2-7x (measured; see
+    # docs/running.md). INT8 products sum exactly in any order; float64 sums rounded once to
+    # FP32 may differ in a last bit with the split, and one thread also makes the goldens
+    # independent of the machine's core count.
     check_platform(platform)
     resolved = _resolve(case, config)
     ensure_available(platform)
     if save_dir is not None:
         data.check_writable(save_dir, force=force)
-    specs = _specs(case, resolved)
-    check_memory(specs)
+    if case.param_shapes is not None:  # before make_specs, which may generate the data
+        check_memory(case.param_shapes(resolved))
     clock = _Clock(progress)
     clock.phase("inputs")
+    specs = _specs(case, resolved)
+    if case.param_shapes is None:
+        check_memory(memory.spec_shapes(specs))
     inputs = build_inputs(specs, resolved.seed)
     nan_message = describe_nan_input(inputs)
     if nan_message is not None:
@@ -277,6 +302,19 @@ def run_case(
 
 
 def replay_case(
+    case: Case,
+    directory: str | os.PathLike,
+    platform: str = "plsim",
+    *,
+    progress: Progress | None = None,
+    explicit: Mapping[str, Any] | None = None,
+) -> RunReport:
+    """Rerun ``case``'s kernel on the inputs saved in ``directory`` (see _replay_case)."""
+    with single_blas_thread():
+        return _replay_case(case, directory, platform, progress=progress, explicit=explicit)
+
+
+def _replay_case(
     case: Case,
     directory: str | os.PathLike,
     platform: str = "plsim",

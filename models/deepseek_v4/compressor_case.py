@@ -26,6 +26,7 @@ from models.deepseek_v4.config import (
     Preset,
     get_preset,
 )
+from models.deepseek_v4.footprint import compressor_shapes
 from models.deepseek_v4.indexer_compressor_golden import (
     compressor_float_reference,
     compressor_golden,
@@ -291,4 +292,5 @@ CASE = Case(
     golden=golden,
     comparisons=comparisons,
     quality=quality,
+    param_shapes=compressor_shapes,
 )

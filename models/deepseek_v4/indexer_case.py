@@ -33,6 +33,7 @@ from models.deepseek_v4.config import (
     Preset,
     get_preset,
 )
+from models.deepseek_v4.footprint import indexer_shapes
 from models.deepseek_v4.indexer_compressor_golden import compressor_golden, empty_state
 from models.deepseek_v4.indexer_golden import (
     float_query,
@@ -286,4 +287,5 @@ CASE = Case(
     golden=golden,
     comparisons=comparisons,
     quality=quality,
+    param_shapes=indexer_shapes,
 )

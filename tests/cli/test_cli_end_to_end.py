@@ -64,7 +64,7 @@ def test_human_report_and_save_replay(tmp_path):
     saved = tmp_path / "saved"
     proc = run_cli("toy.scale_matmul", "--seed", "3", "--save-data", str(saved))
     assert proc.returncode == 0, proc.stderr
-    for fragment in ("PASS  out", "matmul", "row_scale", "traffic: GM", "wall: kernel"):
+    for fragment in ("PASS  out", "matmul", "row_scale", "traffic: GM", "wall: inputs"):
         assert fragment in proc.stdout
     replay = run_cli("toy.scale_matmul", "--replay", str(saved), "--json")
     assert replay.returncode == 0, replay.stderr
