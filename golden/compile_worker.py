@@ -66,8 +66,16 @@ def main() -> None:
     build_dir = Path(request["build_dir"])
     build_dir.mkdir(parents=True, exist_ok=True)
     os.environ["PYPTO_PROG_BUILD_DIR"] = str(build_dir)
-    result = {"compiled": False, "seconds": 0.0, "kernels": {}, "perf_hints": [], "error": "",
-              "error_type": "", "location": "", "output_dir": ""}
+    result = {
+        "compiled": False,
+        "seconds": 0.0,
+        "kernels": {},
+        "perf_hints": [],
+        "error": "",
+        "error_type": "",
+        "location": "",
+        "output_dir": "",
+    }
     start = time.perf_counter()
     try:
         import torch

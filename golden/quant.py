@@ -25,11 +25,20 @@ def round_half_away(x: np.ndarray) -> np.ndarray:
 
 def fp32_to_int32_round(x: np.ndarray) -> np.ndarray:
     """FP32 -> INT32 with ties away from zero, saturating (NaN -> 0)."""
-    x64 = np.asarray(x, dtype=np.float64)
+    r = np.array(x, dtype=np.float64)  # a copy: the steps below work in place
     # trunc(x + copysign(0.5, x)) is round-half-away for FP32 values held in float64: the sum is
-    # exact below 2^52 (and above, x is already an integer); half the cost of floor/ceil/where.
-    r = np.clip(np.trunc(x64 + np.copysign(0.5, x64)), -(2**31), 2**31 - 1)
-    return np.nan_to_num(r, nan=0.0).astype(np.int32)
+    # exact below 2^52 (and above, x is already an integer); cheaper than floor/ceil/where.
+    r += np.copysign(0.5, r)
+    np.trunc(r, out=r)
+    np.clip(r, -(2**31), 2**31 - 1, out=r)
+    nan = np.isnan(r)
+    if nan.any():
+        r[nan] = 0.0
+    return r.astype(np.int32)
+
+
+#: Codes up to this magnitude pass FP16 and ``trunc`` unchanged (FP16 holds integers to 2^11).
+_FP16_EXACT_INT = 2048
 
 
 def quantize_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -42,8 +51,12 @@ def quantize_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     quant_scale = (INT8_MAX / amax).astype(np.float32)
     scaled = (xf * quant_scale).astype(np.float32)
     codes32 = fp32_to_int32_round(scaled)
-    codes16 = codes32.astype(np.float16)
-    codes8 = np.trunc(codes16.astype(np.float32)).astype(np.int64).astype(np.int8)
+    if codes32.size and int(np.abs(codes32, dtype=np.int64).max()) <= _FP16_EXACT_INT:
+        # INT32 -> FP16 -> trunc -> INT8 is then exactly INT32 -> INT8: skip the two passes.
+        codes8 = codes32.astype(np.int8)
+    else:
+        codes16 = codes32.astype(np.float16)
+        codes8 = np.trunc(codes16.astype(np.float32)).astype(np.int64).astype(np.int8)
     dequant_scale = (amax / INT8_MAX).astype(np.float32)
     return codes8, dequant_scale
 

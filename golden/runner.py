@@ -251,9 +251,7 @@ def run_case(
     phase (PHASES) starts. The whole run uses one BLAS thread (see _run_case).
     """
     with single_blas_thread():
-        return _run_case(
-            case, config, platform, progress=progress, save_dir=save_dir, force=force
-        )
+        return _run_case(case, config, platform, progress=progress, save_dir=save_dir, force=force)
 
 
 def _run_case(
