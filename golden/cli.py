@@ -55,8 +55,11 @@ exit status:
 
 report labels:
   tol       the output's tolerance; margin = how far the worst error stays inside it
-  outside_mismatches  elements the golden leaves untouched that the kernel changed
-  >0.001    share of elements whose error exceeds 0.001 (relative to max |golden|)
+  outside_mismatches  cells outside the compared region (e.g. scores a token may not see)
+            that differ from the golden; they must match exactly (the sentinel)
+  >0.001    share of cells whose error |a - e| / max(|e|, 1) exceeds 0.001 (absolute
+            below magnitude 1, relative above); likewise >0.01, >0.05
+  |err| pNN the NN-th percentile of |actual - golden| over the compared cells
   bound     the cost-model term that sets a stage's modeled time (docs/cost_model.md)
 
 --compile-only compiles the kernel for the case's configuration with the real pypto compiler
