@@ -233,6 +233,7 @@ def allclose(
 
         dist = error_distribution(actual, expected, mask)
         figures: dict[str, Any] = {
+            "tolerance_used": _tolerance_used(a, e, mask, atol, rtol),
             "max_abs_err": dist["max_abs_err"],
             "max_rel_err": dist["max_rel_err"],
             "mismatches": int(np.count_nonzero(bad_valid)),
@@ -273,6 +274,22 @@ def allclose(
         return CompareResult(False, figures, "; ".join(parts))
 
     return shape_checked(compare)
+
+
+def _tolerance_used(
+    a: np.ndarray, e: np.ndarray, mask: np.ndarray, atol: float, rtol: float
+) -> float | None:
+    """The largest |a - e| / (atol + rtol * |e|) over the valid, non-NaN, differing cells: 1.0
+    means the worst cell sits exactly on the tolerance (0.0 when every valid cell is equal;
+    None when a cell differs where the tolerance is 0)."""
+    with np.errstate(invalid="ignore"):
+        differs = mask & (a != e) & ~np.isnan(a) & ~np.isnan(e)
+    if not differs.any():
+        return 0.0
+    da, de = a[differs], e[differs]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.abs(da - de) / (atol + rtol * np.abs(de))
+    return _finite_or_none(ratio.max())
 
 
 def _bf16_ordered(x: np.ndarray) -> np.ndarray:

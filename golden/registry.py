@@ -16,7 +16,6 @@ from pathlib import Path
 from golden.case import Case, ConfigError
 
 
-
 def discover_case_modules() -> list[str]:
     """``golden.toy.case`` and ``models.<model>.cases`` for each model folder that has a
     ``cases.py``, models in name order."""

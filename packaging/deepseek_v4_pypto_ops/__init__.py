@@ -19,7 +19,7 @@ def _home() -> Path:
     spec = importlib.util.find_spec("deepseek_v4_pypto_ops.golden")
     if spec is None or not spec.submodule_search_locations:
         raise ImportError("deepseek_v4_pypto_ops.golden is not installed")
-    return Path(list(spec.submodule_search_locations)[0]).parent
+    return Path(next(iter(spec.submodule_search_locations))).parent
 
 
 def main() -> int:
