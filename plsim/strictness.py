@@ -1,4 +1,4 @@
-"""The parser's rules (PL_SEMANTICS §3), checked on each kernel function's source at first call.
+"""The parser's rules (docs/dsl.md §3), checked on each kernel function's source at first call.
 
 The real pypto parser accepts a small Python subset; anything it rejects is a DSLError here even
 where Python could run it. The checker also rewrites ``with pl.spmd(...) [as tid]:`` into a

@@ -67,7 +67,7 @@ STRONG_ROWS_VISIBLE = 6  # strongly matching rows among the rows every token see
 STRONG_ROWS_HIDDEN = 4  # ... and among rows no token of the step may see
 STRONG_ALIGNMENT = 2.5
 
-# --- Tolerances (ARCHITECTURE.md) ----------------------------------------------------------------
+# --- Tolerances (docs/indexer.md) ---------------------------------------------------------------
 SCORE_ATOL = 1e-4
 SCORE_RTOL = 1.0 / 128
 # The compressor state is FP32 projections accumulated over D in the kernel's chunk order, the

@@ -345,7 +345,7 @@ def test_int8_matmul_is_exact_in_int32_at_the_extremes(m, k, n, fill, seed):
 
 
 def test_reference_cast_agrees_with_hand_derived_values():
-    """Guard the reference itself with values derived by hand from PL_SEMANTICS.md §10."""
+    """Guard the reference itself with values derived by hand from docs/dsl.md §10."""
     x = np.array([2.5, -2.5, 0.5, 300.0, -129.0, np.nan, np.inf], np.float16)
     assert reference_cast(x, "FP16", "INT8", "round").tolist() == [3, -3, 1, 44, 127, 0, -1]
     assert reference_cast(x, "FP16", "INT8", "rint").tolist() == [2, -2, 0, 44, 127, 0, -1]
