@@ -36,6 +36,9 @@ _STATEMENT_HINTS = {
     ast.Import: "import inside a kernel is not accepted",
     ast.ImportFrom: "import inside a kernel is not accepted",
 }
+_AUG_OPS = {ast.Add: ("+", "add"), ast.Sub: ("-", "sub"), ast.Mult: ("*", "mul"),
+            ast.Div: ("/", "div"), ast.FloorDiv: ("//", ""), ast.Mod: ("%", ""),
+            ast.LShift: ("<<", ""), ast.RShift: (">>", "")}  # fmt: skip
 _BINOPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.LShift, ast.RShift)
 _UNARY = (ast.USub, ast.Not, ast.Invert)
 _EXPRESSIONS = (
@@ -119,6 +122,10 @@ class _Checker(ast.NodeVisitor):
     def visit_stmt(self, stmt: ast.stmt) -> None:
         if not isinstance(stmt, _STATEMENTS):
             hint = _STATEMENT_HINTS.get(type(stmt), "is not accepted by the pypto parser")
+            if isinstance(stmt, ast.AugAssign) and type(stmt.op) in _AUG_OPS:
+                sym, fn = _AUG_OPS[type(stmt.op)]  # name the operator the kernel used
+                hint = (f"augmented assignment (x {sym}= ...) is not accepted; write "
+                        f"x = x {sym} ...{f' or x = pl.{fn}(x, ...)' if fn else ''}")  # fmt: skip
             self.fail(stmt, f"{type(stmt).__name__}: {hint}")
         if isinstance(stmt, ast.For):
             kind = self.pl_call_name(stmt.iter)
