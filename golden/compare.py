@@ -479,14 +479,19 @@ def topk_tie_aware(
         shown = [[int(i) for i in np.unravel_index(r, lead_shape)] for r in bad_rows[:MAX_SHOWN]]
         figures["bad_row_positions"] = shown
         r0 = bad_rows[0]
+        # Show the rows from their first difference on (their common prefix says nothing).
+        differ = np.flatnonzero(act[r0] != exp[r0])
+        start = int(differ[0]) if differ.size else 0
+        window = slice(start, start + 8)
         return CompareResult(
             False,
             figures,
             f"{len(bad_rows)} of {act.shape[0]} top-k rows fail ({counts['bad_positions']} "
             f"non-tie swaps, {counts['pad_mismatches']} padding mismatches, "
             f"{counts['duplicates']} duplicates, {counts['out_of_range']} out of range, "
-            f"{counts['golden_invalid']} invalid golden rows); first row {shown[0]}: "
-            f"actual {act[r0][:8].tolist()}..., expected {exp[r0][:8].tolist()}...",
+            f"{counts['golden_invalid']} invalid golden rows); first row {shown[0]}, from "
+            f"slot {start} (the first that differs): actual {act[r0][window].tolist()}, "
+            f"expected {exp[r0][window].tolist()}",
         )
 
     return shape_checked(compare)

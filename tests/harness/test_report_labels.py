@@ -59,3 +59,25 @@ def test_bf16_tolerance_text():
     assert _tolerance_text({"max_ulp_allowed": 1, "max_ulp_seen": 0}) == (
         "tol: 1 BF16 ulp; worst 0 ulp (margin 1 ulp)"
     )
+
+
+def test_topk_failure_shows_the_rows_from_their_first_difference():
+    import numpy as np
+
+    expected = np.arange(20, dtype=np.int32)[None, :]
+    actual = expected.copy()
+    actual[0, 12] = 19  # a wrong index after a long common prefix
+    actual[0, 19] = 12
+    scores = np.linspace(10.0, 0.0, 20, dtype=np.float32)[None, :]  # no ties: a real error
+    compare_fn = compare.topk_tie_aware("score", offset=0, atol=0.0, rtol=0.0)
+    result = compare_fn(
+        actual,
+        expected,
+        actual_outputs={"score": scores},
+        expected_outputs={"score": scores},
+        inputs={},
+    )
+    assert not result.passed
+    assert "from slot 12 (the first that differs)" in result.message
+    assert "actual [19, 13, 14, 15, 16, 17, 18, 12]" in result.message
+    assert "expected [12, 13, 14, 15, 16, 17, 18, 19]" in result.message
