@@ -216,3 +216,49 @@ def test_progress_heartbeat_thread_reports_silent_phases():
         progress.phase("golden")
         time.sleep(0.3)  # the golden reports nothing itself
     assert "golden: " in stream.getvalue() and "s in this phase" in stream.getvalue()
+
+
+def test_trace_never_overwrites_without_force(numpy_platform, capsys, tmp_path):
+    precious = tmp_path / "README.md"
+    precious.write_text("keep me")
+    _one_line_error(
+        capsys, main(["toy.scale_matmul", "--trace", str(precious)]), "--trace", "--force"
+    )
+    assert precious.read_text() == "keep me"
+
+
+def test_trace_into_an_unwritable_place_is_refused_before_running(numpy_platform, capsys):
+    import os
+
+    if not os.path.isdir("/proc"):
+        pytest.skip("needs /proc")
+    _one_line_error(capsys, main(["toy.scale_matmul", "--trace", "/proc/t.json"]), "--trace")
+
+
+def test_save_creates_missing_parents_and_needs_force_to_replace(numpy_platform, capsys, tmp_path):
+    save = tmp_path / "out" / "idx"
+    assert main(["toy.scale_matmul", "--save-data", str(save)]) == 0
+    capsys.readouterr()
+    assert (save / "manifest.json").is_file()
+    assert main(["toy.scale_matmul", "--save-data", str(save)]) == 2  # never silently replaced
+    assert "--force" in capsys.readouterr().err
+    assert main(["toy.scale_matmul", "--save-data", str(save), "--force"]) == 0
+
+
+def test_run_too_big_for_memory_is_refused_before_any_data(monkeypatch, capsys):
+    from golden import memory, registry
+
+    case = registry.get_case("deepseek_v4.indexer")
+
+    def never(config):
+        raise AssertionError("make_specs must not run")
+
+    monkeypatch.setattr(case, "make_specs", never)
+    monkeypatch.setattr(memory, "available_bytes", lambda: 2 * 2**30)
+    line = _one_line_error(
+        capsys,
+        main(["deepseek_v4.indexer", "--preset", "PRO", "--batch", "64", "--max-seq-len",
+              "1048576"]),
+        "needs about", "GiB", "2.00 GiB this machine has available", "--max-seq-len",
+    )  # fmt: skip
+    assert "4.33 GiB of parameters" in line
