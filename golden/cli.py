@@ -98,11 +98,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, help="input generator seed, >= 0 (default 0)")
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     parser.add_argument(
-        "--save-data", metavar="DIR", help="save inputs, golden and config (parents created)"
+        "--save-data",
+        metavar="DIR",
+        help="save inputs, golden and config (a missing parent directory is created)",
     )
     parser.add_argument("--replay", metavar="DIR", help="rerun the kernel on saved data")
     parser.add_argument(
-        "--trace", metavar="FILE", help="write a Chrome/Perfetto trace (plsim; parents created)"
+        "--trace",
+        metavar="FILE",
+        help="write a Chrome/Perfetto trace (plsim; a missing parent directory is created)",
     )
     parser.add_argument(
         "--force", action="store_true", help="let --save-data / --trace replace what is there"

@@ -86,7 +86,8 @@ def _describe(key: str, array: np.ndarray, file: str) -> dict[str, Any]:
 def check_writable(directory: str | os.PathLike, *, force: bool = False) -> Path:
     """Raise DataError unless ``directory`` can be created, or replaced by a save.
 
-    Missing parent directories are fine (the save creates them). An existing non-empty
+    A missing parent directory is fine if its own parent exists (the save creates it). An
+    existing non-empty
     directory is replaced only if it is a previous save (has a manifest) and ``force`` is set,
     so neither a mistyped path nor a repeated command loses data silently.
     """
@@ -105,11 +106,15 @@ def check_writable(directory: str | os.PathLike, *, force: bool = False) -> Path
                     f"--save-data: {str(target)!r} already holds a save; add --force to "
                     "replace it or choose a new directory"
                 )
-    ancestor = target.parent if str(target.parent) else Path(".")
-    while not ancestor.exists():
-        ancestor = ancestor.parent
+    parent = target.parent if str(target.parent) else Path(".")
+    # A missing parent is created (README's out/idx in a fresh clone), one level only: a
+    # mistyped path must not grow a directory tree.
+    ancestor = parent if parent.exists() else parent.parent
     if not ancestor.is_dir():
-        raise DataError(f"--save-data: {str(ancestor)!r} exists and is not a directory")
+        raise DataError(
+            f"--save-data: directory {str(ancestor)!r} does not exist (only the last missing "
+            "directory is created)"
+        )
     if not os.access(ancestor, os.W_OK | os.X_OK):
         raise DataError(f"--save-data: directory {str(ancestor)!r} is not writable")
     return target
@@ -134,12 +139,12 @@ def save(
 ) -> Path:
     """Write inputs, golden outputs and configuration to ``directory`` atomically.
 
-    Creates missing parent directories. Raises DataError when the directory cannot be
+    Creates a missing parent directory (one level). Raises DataError when the directory cannot be
     written, or holds a save and ``force`` is not set; nothing partial is left behind.
     """
     target = check_writable(directory, force=force)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        target.parent.mkdir(exist_ok=True)
     except OSError as exc:
         raise DataError(f"--save-data: cannot create {str(target.parent)!r}: {exc}") from None
     manifest: dict[str, Any] = {

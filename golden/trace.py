@@ -16,8 +16,8 @@ class TraceError(ValueError):
 
 def check_trace_path(path: str | os.PathLike, *, force: bool = False) -> Path:
     """Raise TraceError unless ``path`` can be written: not a directory, not an existing file
-    unless ``force``, and its nearest existing ancestor a writable directory (missing parents
-    are created when the trace is written)."""
+    unless ``force``, and its directory writable, or missing with a writable parent (then it
+    is created when the trace is written)."""
     target = Path(path)
     if target.is_dir():
         raise TraceError(f"--trace: {str(target)!r} is a directory; give a file name")
@@ -26,15 +26,20 @@ def check_trace_path(path: str | os.PathLike, *, force: bool = False) -> Path:
             f"--trace: {str(target)!r} already exists; add --force to replace it or choose "
             "a new file"
         )
-    ancestor = target.parent if str(target.parent) else Path(".")
-    while not ancestor.exists():
-        ancestor = ancestor.parent
-    if not ancestor.is_dir():
-        raise TraceError(f"--trace: {str(ancestor)!r} is not a directory")
-    if ancestor == target.parent:
-        _probe(ancestor)
-    elif not os.access(ancestor, os.W_OK | os.X_OK):
-        raise TraceError(f"--trace: directory {str(ancestor)!r} is not writable")
+    parent = target.parent if str(target.parent) else Path(".")
+    if parent.exists():
+        if not parent.is_dir():
+            raise TraceError(f"--trace: {str(parent)!r} is not a directory")
+        _probe(parent)
+        return target
+    # A missing parent is created (one level only: a mistyped path must not grow a tree).
+    if not parent.parent.is_dir():
+        raise TraceError(
+            f"--trace: directory {str(parent.parent)!r} does not exist (only the last missing "
+            "directory is created)"
+        )
+    if not os.access(parent.parent, os.W_OK | os.X_OK):
+        raise TraceError(f"--trace: directory {str(parent.parent)!r} is not writable")
     return target
 
 
@@ -57,7 +62,7 @@ def _umask_mode(mode: int) -> int:
 def write_trace(report: RunReport, path: str | os.PathLike, *, force: bool = False) -> Path:
     """Write the run's trace JSON to ``path`` atomically (temporary file, then rename).
 
-    Creates missing parent directories; TraceError (one line) on any failure to write.
+    Creates a missing parent directory (one level); TraceError (one line) on any failure.
     """
     target = check_trace_path(path, force=force)
     if report.trace is None:
@@ -67,7 +72,7 @@ def write_trace(report: RunReport, path: str | os.PathLike, *, force: bool = Fal
         )
     trace = report.trace()
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        target.parent.mkdir(exist_ok=True)
         fd, staging = tempfile.mkstemp(prefix=f".{target.name}.tmp-", dir=target.parent)
     except OSError as exc:
         raise TraceError(f"--trace: cannot write {str(target)!r}: {exc.strerror}") from None

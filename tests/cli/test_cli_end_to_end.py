@@ -27,7 +27,7 @@ def run_cli(*args, cwd=None):
 
 def test_toy_passes_on_plsim_with_exact_json_schema(tmp_path):
     # Run from an unrelated directory: the script must find the repo by itself.
-    trace = tmp_path / "not_yet" / "trace.json"  # missing parents are created
+    trace = tmp_path / "not_yet" / "trace.json"  # a missing parent is created
     proc = run_cli(
         "toy.scale_matmul", "--json", "--batch", "2", "--trace", str(trace), cwd=tmp_path
     )

@@ -235,7 +235,7 @@ def test_trace_into_an_unwritable_place_is_refused_before_running(numpy_platform
     _one_line_error(capsys, main(["toy.scale_matmul", "--trace", "/proc/t.json"]), "--trace")
 
 
-def test_save_creates_missing_parents_and_needs_force_to_replace(numpy_platform, capsys, tmp_path):
+def test_save_creates_a_missing_parent_and_needs_force_to_replace(numpy_platform, capsys, tmp_path):
     save = tmp_path / "out" / "idx"
     assert main(["toy.scale_matmul", "--save-data", str(save)]) == 0
     capsys.readouterr()

@@ -77,12 +77,15 @@ def test_overwrites_a_previous_save_only_with_force(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["saved"]  # no temporaries left
 
 
-def test_creates_missing_parents_with_usual_permissions(tmp_path):
+def test_creates_a_missing_parent_with_usual_permissions(tmp_path):
     import os
     import stat
 
-    _save(tmp_path / "out" / "deeper" / "saved")
-    saved = tmp_path / "out" / "deeper" / "saved"
+    with pytest.raises(data.DataError, match="only the last missing directory"):
+        _save(tmp_path / "two" / "levels" / "saved")
+    assert not (tmp_path / "two").exists()
+    _save(tmp_path / "out" / "saved")
+    saved = tmp_path / "out" / "saved"
     assert data.load(saved).case == "some.case"
     umask = os.umask(0)
     os.umask(umask)
