@@ -58,7 +58,8 @@ MODES = ("none", "rint", "round", "floor", "ceil", "trunc", "odd")
 def _table16(name: str) -> tuple[np.ndarray, np.ndarray]:
     """(sorted finite values as float64, their raw bits) of a 16-bit float format; one zero."""
     bits = np.arange(1 << 16, dtype=np.uint16)
-    values = bits.view(NUMPY[name]).astype(np.float64)
+    with np.errstate(invalid="ignore"):  # every bit pattern, NaNs included (dropped below)
+        values = bits.view(NUMPY[name]).astype(np.float64)
     keep = np.isfinite(values) & (bits != 0x8000)  # drop -0.0: zero's sign is set separately
     values, bits = values[keep], bits[keep]
     order = np.argsort(values, kind="stable")
