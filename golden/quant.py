@@ -39,18 +39,33 @@ def fp32_to_int32_round(x: np.ndarray) -> np.ndarray:
 
 #: Codes up to this magnitude pass FP16 and ``trunc`` unchanged (FP16 holds integers to 2^11).
 _FP16_EXACT_INT = 2048
+#: FP32 values below this magnitude have a fractional part FP32 can represent exactly.
+_FP32_FRACTION_LIMIT = np.float32(2.0**23)
 
 
-def quantize_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-row INT8 codes and FP32 dequant scales of ``x`` [..., N] (reduces the last axis).
+def _round_half_away_fp32(x: np.ndarray) -> np.ndarray:
+    """fp32_to_int32_round for finite FP32 ``x`` with |x| < 2^23, computed in FP32.
 
-    Returns ``(codes int8 [..., N], dequant_scale float32 [..., 1])``.
+    Exact: trunc and ``x - trunc(x)`` are exact in FP32, so is adding the +-1 step.
     """
+    rounded = np.trunc(x)
+    step = (np.abs(x - rounded) >= np.float32(0.5)).astype(np.float32)
+    np.copysign(step, x, out=step)
+    rounded += step
+    return rounded.astype(np.int32)
+
+
+def _quantize(x: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
+    """INT8 codes and FP32 dequant scales of ``x``, one scale per slice along ``axis``."""
     xf = np.asarray(x).astype(np.float32)
-    amax = np.maximum(np.max(np.abs(xf), axis=-1, keepdims=True), AMAX_FLOOR).astype(np.float32)
+    amax = np.maximum(np.max(np.abs(xf), axis=axis, keepdims=True), AMAX_FLOOR).astype(np.float32)
     quant_scale = (INT8_MAX / amax).astype(np.float32)
     scaled = (xf * quant_scale).astype(np.float32)
-    codes32 = fp32_to_int32_round(scaled)
+    peak = np.max(np.abs(scaled)) if scaled.size else np.float32(0)
+    if np.isfinite(peak) and peak < _FP32_FRACTION_LIMIT:  # always, unless x holds inf/NaN
+        codes32 = _round_half_away_fp32(scaled)
+    else:
+        codes32 = fp32_to_int32_round(scaled)
     if codes32.size and int(np.abs(codes32, dtype=np.int64).max()) <= _FP16_EXACT_INT:
         # INT32 -> FP16 -> trunc -> INT8 is then exactly INT32 -> INT8: skip the two passes.
         codes8 = codes32.astype(np.int8)
@@ -61,13 +76,22 @@ def quantize_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return codes8, dequant_scale
 
 
+def quantize_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-row INT8 codes and FP32 dequant scales of ``x`` [..., N] (reduces the last axis).
+
+    Returns ``(codes int8 [..., N], dequant_scale float32 [..., 1])``.
+    """
+    return _quantize(x, axis=-1)
+
+
 def quantize_columns_symmetric(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per-output-channel INT8 of a weight ``w`` [K, N]: codes [K, N] and FP32 scales [N].
 
-    Same chain as :func:`quantize_rows`, over each column.
+    Same chain as :func:`quantize_rows`, over each column (computed in place along axis 0,
+    no transposed copies).
     """
-    codes_t, scale_t = quantize_rows(np.asarray(w).T)
-    return np.ascontiguousarray(codes_t.T), scale_t.reshape(-1)
+    codes, scale = _quantize(w, axis=0)
+    return codes, scale.reshape(-1)
 
 
 def to_bf16(x: np.ndarray) -> np.ndarray:

@@ -65,3 +65,34 @@ def test_int32_matmul_is_exact_and_wraps_like_the_cube():
     big_b = np.full((k, 1), -128, np.int8)
     exact = k * 128 * 128
     assert quant.int32_matmul(big_a, big_b)[0, 0] == np.int64(exact).astype(np.int32)
+
+
+def test_quantize_columns_matches_quantizing_the_transpose_by_rows():
+    rng = np.random.default_rng(3)
+    w = (rng.standard_normal((96, 40)) * rng.uniform(0.01, 50, (1, 40))).astype(np.float32)
+    w[:, 7] = 0.0  # an all-zero column takes the AMAX_FLOOR path
+    codes, scales = quant.quantize_columns_symmetric(w)
+    want_codes, want_scales = _rows_reference(w.T)
+    assert np.array_equal(codes, want_codes.T) and np.array_equal(scales, want_scales.reshape(-1))
+    assert codes.flags.c_contiguous
+
+
+@pytest.mark.parametrize("special", [np.inf, -np.inf, np.nan])
+def test_quantize_rows_with_non_finite_values_takes_the_general_path(special):
+    x = np.array([[1.0, 2.5, -3.0, 0.25], [0.5, 0.5, 0.5, 0.5]], np.float32)
+    x[0, 1] = special
+    with np.errstate(invalid="ignore"):  # inf * 0 and NaN arithmetic are the point here
+        codes, scales = quant.quantize_rows(x)
+        want_codes, want_scales = _rows_reference(x)
+    assert np.array_equal(codes, want_codes)
+    assert np.array_equal(scales, want_scales, equal_nan=True)
+
+
+def test_fp32_rounding_fast_path_matches_the_reference_on_ties_and_near_ties():
+    rng = np.random.default_rng(4)
+    halves = np.arange(-4096, 4096, dtype=np.float32) + np.float32(0.5)  # every tie
+    near = np.nextafter(halves, np.float32(0)), np.nextafter(halves, np.float32(np.inf))
+    large = rng.uniform(-(2.0**23), 2.0**23, 100_000).astype(np.float32)
+    values = np.concatenate([halves, *near, large, [0.0, -0.0, 0.49999997, -0.49999997]])
+    values = values.astype(np.float32)
+    assert np.array_equal(quant._round_half_away_fp32(values), _round_reference(values))
