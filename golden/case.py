@@ -61,6 +61,9 @@ class Case:
     - ``golden(inputs, config)``: NumPy outputs by name, computed from copies of the inputs.
     - ``comparisons(config)``: one Comparison per output name.
     - ``quality(inputs, outputs, config)``: optional case-specific figures (JSON "quality").
+    - ``param_shapes(config)``: optional ``{name: (shape, dtype)}`` of the tensor parameters,
+      computed without generating data, so the harness can refuse a run that would not fit
+      in memory before ``make_specs`` allocates anything.
     """
 
     name: str
@@ -72,3 +75,4 @@ class Case:
     golden: Callable[[Mapping[str, Any], CaseConfig], dict[str, np.ndarray]]
     comparisons: Callable[[CaseConfig], dict[str, Comparison]]
     quality: Callable[[Mapping[str, Any], Mapping[str, np.ndarray], CaseConfig], dict] | None = None
+    param_shapes: Callable[[CaseConfig], dict[str, tuple[tuple[int, ...], str]]] | None = None

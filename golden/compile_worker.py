@@ -31,17 +31,16 @@ _TORCH_DTYPES = {
 def _location(exc: BaseException, kernel_file: str) -> str:
     """file:line of a compiler error: the parser's span, a frame in the kernel, or the message."""
     span = getattr(exc, "span", None)
-    if isinstance(span, dict):
-        name = span.get("filename") or span.get("file")
-        line = span.get("begin_line") or span.get("line")
-        if name:
-            return f"{name}:{line}" if line else str(name)
-    elif span is not None:
-        name = getattr(span, "filename", None) or getattr(span, "file", None)
-        line = getattr(span, "begin_line", None) or getattr(span, "line", None)
-        if name:
-            return f"{name}:{line}" if line else str(name)
-    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+    if span is not None:
+        # Parser errors carry the span as a dict; other objects as attributes.
+        get = span.get if isinstance(span, dict) else lambda key: getattr(span, key, None)
+        for attr in ("filename", "file"):
+            name = get(attr)
+            if name:
+                line = get("begin_line") or get("line")
+                return f"{name}:{line}" if line else str(name)
+    tb = traceback.extract_tb(exc.__traceback__)
+    for frame in reversed(tb):
         if Path(frame.filename).resolve() == Path(kernel_file).resolve():
             return f"{frame.filename}:{frame.lineno}"
     match = re.search(r"(/[^\s:\[\]]+\.py):(\d+)", str(exc))

@@ -197,7 +197,7 @@ def cross_core_rings(scope: Scope) -> dict[str, Ring]:
     Rule (pypto ``ExpandMixedKernel`` + ``BuildAutomaticPipeSetup`` +
     ``AllocateMemoryAddr``; hw-native-sys/pypto docs/en/dev/passes/22-expand_mixed_kernel.md
     "Setup is derived from the split bodies" / "Overriding the slot count", and the
-    AllocateMemoryAddr capacity-check section; PL_SEMANTICS.md section 4.2 and 13.1):
+    AllocateMemoryAddr capacity-check section; docs/dsl.md sections 4.2 and 13.1):
 
     - A tile crosses cube->vector when a matmul/matmul_acc result (Acc) is read by a vector op
       (the cube ``tpush_to_aiv``s it, the AIV ``tpop_from_aic``s it), and vector->cube when a

@@ -94,7 +94,7 @@ class IncoreFunction(KernelFunction):
 #: (pypto: automatic runtime scopes around function and loop bodies, vs explicit pl.scope)
 #: only affects GM ring-buffer lifetimes on the device, so it has no functional effect;
 #: ``level`` (``@pl.jit.incore(level=...)``) picks the hierarchy level, of which plsim runs
-#: CORE_GROUP only (PL_SEMANTICS §4.1).
+#: CORE_GROUP only (docs/dsl.md §4.1).
 DECORATOR_OPTIONS = {"auto_scope": bool, "level": object}
 
 

@@ -1,4 +1,4 @@
-"""The parser's rules (PL_SEMANTICS §3), checked on each kernel function's source at first call.
+"""The parser's rules (docs/dsl.md §3), checked on each kernel function's source at first call.
 
 The real pypto parser accepts a small Python subset; anything it rejects is a DSLError here even
 where Python could run it. The checker also rewrites ``with pl.spmd(...) [as tid]:`` into a
@@ -37,6 +37,9 @@ _STATEMENT_HINTS = {
     ast.Import: "import inside a kernel is not accepted",
     ast.ImportFrom: "import inside a kernel is not accepted",
 }
+_AUG_OPS = {ast.Add: ("+", "add"), ast.Sub: ("-", "sub"), ast.Mult: ("*", "mul"),
+            ast.Div: ("/", "div"), ast.FloorDiv: ("//", ""), ast.Mod: ("%", ""),
+            ast.LShift: ("<<", ""), ast.RShift: (">>", "")}  # fmt: skip
 _BINOPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.LShift, ast.RShift)
 _UNARY = (ast.USub, ast.Not, ast.Invert)
 _EXPRESSIONS = (
@@ -187,6 +190,10 @@ class _Checker(ast.NodeVisitor):
     def visit_stmt(self, stmt: ast.stmt) -> None:
         if not isinstance(stmt, _STATEMENTS):
             hint = _STATEMENT_HINTS.get(type(stmt), "is not accepted by the pypto parser")
+            if isinstance(stmt, ast.AugAssign) and type(stmt.op) in _AUG_OPS:
+                sym, fn = _AUG_OPS[type(stmt.op)]  # name the operator the kernel used
+                hint = (f"augmented assignment (x {sym}= ...) is not accepted; write "
+                        f"x = x {sym} ...{f' or x = pl.{fn}(x, ...)' if fn else ''}")  # fmt: skip
             self.fail(stmt, f"{type(stmt).__name__}: {hint}")
         if isinstance(stmt, ast.For):
             kind = self.pl_call_name(stmt.iter)

@@ -26,6 +26,7 @@ from models.deepseek_v4.config import (
     Preset,
     get_preset,
 )
+from models.deepseek_v4.footprint import compressor_shapes
 from models.deepseek_v4.indexer_compressor_golden import (
     compressor_float_reference,
     compressor_golden,
@@ -200,7 +201,7 @@ def cache_comparison(written_rows: list[int], max_ulp: int = CACHE_MAX_ULP) -> C
     other row bit-exact.
 
     The ULP is taken at the row's largest |expected| value, not at each element. Why (a
-    widening of ARCHITECTURE.md's per-element 1 ULP): the FP32 pooled value is rounded to BF16
+    widening of docs/indexer.md's per-element 1 ULP): the FP32 pooled value is rounded to BF16
     before RMSNorm, and kernel and golden legitimately differ in the last FP32 bits (the cube
     sums the D-long dot products in its own order). When a pooled value lies within ~1e-7 of a
     BF16 rounding midpoint the two sides round it to neighbouring BF16 values, a difference of
@@ -291,4 +292,5 @@ CASE = Case(
     golden=golden,
     comparisons=comparisons,
     quality=quality,
+    param_shapes=compressor_shapes,
 )

@@ -2,7 +2,7 @@
 
 One decode step of S = 1..4 tokens per request for B requests: INT8 weights and activations, a
 BF16 compressed cache quantized to INT8 per row at run time, INT32 accumulation and explicit FP32
-dequant scales. The math and the quant policy are in ARCHITECTURE.md ("The indexer") and
+dequant scales. The math and the quant policy are in docs/indexer.md ("The indexer") and
 golden/quant.py; the golden is models/deepseek_v4/indexer_golden.py.
 
 Parameters (in this order; every shape is taken from the call, so B, S, MAX_SEQ_LEN, D, Q_LORA
@@ -27,13 +27,13 @@ and index_topk are run-time configuration; H = 64 heads of Dh = 128 are fixed):
     start_pos     INT32 scalar: position of the step's first token (token s is at start_pos + s)
     offset        INT32 scalar: added to every top-k index (the sliding window, 128)
 
-Stages (pl.at name_hints; ARCHITECTURE.md step numbers): qr_quant (1), qr_proj (2),
+Stages (pl.at name_hints; docs/indexer.md step numbers): qr_quant (1), qr_proj (2),
 qr_rope_hadamard_quant (3-5, one mixed task per token), weights_proj (6), the compressor's stages
 (7), kv_quant_score_accum_reduce (8-10, one mixed task per request and group of cache tiles:
 per-row INT8 of the cache tile, INT32 score accumulation, dequant / ReLU / head weights / head
 sum and the score store, without a GM round trip), topk (11).
 
-RoPE is passed as full per-position tables (the model interface of GUIDE.md): each token reads
+RoPE is passed as full per-position tables (model interface: docs/indexer.md): each token reads
 the row of its own position start_pos + s, the compressor the row of the window's first position.
 
 Visibility: token s sees cache rows j < (start_pos + s + 1) // 4. The compressor (stage 7) runs
@@ -60,7 +60,7 @@ from models.deepseek_v4.config import (
 )
 from models.deepseek_v4.indexer_compressor import compress_step
 
-# --- Quant policy and model constants (GUIDE.md, golden/quant.py) ----------------------------
+# --- Quant policy and model constants (docs/indexer.md, golden/quant.py) ----------------------
 AMAX_FLOOR = 1e-4  # amax = max(row_max(|x|), 1e-4)
 INT8_MAX = 127.0  # quant_scale = 127 / amax, dequant_scale = amax / 127
 # Quant scale numerator: 127 / amax is one FP32 division (golden/quant.py). The compiler's layout

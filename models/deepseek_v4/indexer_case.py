@@ -33,6 +33,7 @@ from models.deepseek_v4.config import (
     Preset,
     get_preset,
 )
+from models.deepseek_v4.footprint import indexer_shapes
 from models.deepseek_v4.indexer_compressor_golden import compressor_golden, empty_state
 from models.deepseek_v4.indexer_golden import (
     float_query,
@@ -66,7 +67,7 @@ STRONG_ROWS_VISIBLE = 6  # strongly matching rows among the rows every token see
 STRONG_ROWS_HIDDEN = 4  # ... and among rows no token of the step may see
 STRONG_ALIGNMENT = 2.5
 
-# --- Tolerances (ARCHITECTURE.md) ----------------------------------------------------------------
+# --- Tolerances (docs/indexer.md) ---------------------------------------------------------------
 SCORE_ATOL = 1e-4
 SCORE_RTOL = 1.0 / 128
 # The compressor state is FP32 projections accumulated over D in the kernel's chunk order, the
@@ -286,4 +287,5 @@ CASE = Case(
     golden=golden,
     comparisons=comparisons,
     quality=quality,
+    param_shapes=indexer_shapes,
 )

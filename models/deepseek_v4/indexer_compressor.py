@@ -29,7 +29,7 @@ Public entry points
     order; a token's cache row (pos // 4, written when (pos + 1) % 4 == 0) is in kv_cache when
     the call returns. Requires D % 128 == 0 and start_pos + S <= MAX_SEQ_LEN.
 
-Math (per token at position pos; ARCHITECTURE.md "The indexer compressor")
+Math (per token at position pos; docs/indexer.md "The indexer compressor")
 ---------------------------------------------------------------------------
 kv = x @ wkv, score = x @ wgate + ape[pos % 4] (FP32), stored in state row 4 + pos % 4. When
 (pos + 1) % 4 == 0: per feature f, a softmax over 8 rows of the gates (rows 0..3: column f,

@@ -1,6 +1,6 @@
 """NumPy golden of the DeepSeek-V4 ratio-4 overlapping indexer compressor.
 
-Written from the model's math (ARCHITECTURE.md, "The indexer compressor"), never from a kernel's
+Written from the model's math (docs/indexer.md, "The indexer compressor"), never from a kernel's
 output. It follows the dtype chain documented in ``indexer_compressor.py``:
 
 1. kv = x @ wkv, gate = x @ wgate: BF16 operands, products summed exactly and rounded once to

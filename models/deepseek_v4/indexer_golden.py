@@ -1,6 +1,6 @@
 """NumPy golden of the decode lightning indexer (W8A8C16) and its unquantized float reference.
 
-Both follow the model's math (ARCHITECTURE.md, "The indexer"), never the kernel's intermediate
+Both follow the model's math (docs/indexer.md, "The indexer"), never the kernel's intermediate
 results. The golden applies the library's INT8 policy (golden/quant.py) at the same points as the
 kernel; the float reference is the same model with no quantization (FP32 math after the BF16
 inputs), used only to report quality figures (top-k recall, score error).

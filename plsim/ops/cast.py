@@ -1,4 +1,4 @@
-"""pl.cast on tiles (any mode, PL_SEMANTICS §10) and scalars (default mode only, C conversions)."""
+"""pl.cast on tiles (any mode, docs/dsl.md §10) and scalars (default mode only, C conversions)."""
 
 from __future__ import annotations
 

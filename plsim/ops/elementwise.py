@@ -1,6 +1,6 @@
 """Elementwise ops: tile (op) tile, [M,1] column broadcast, tile (op) scalar, unary ops.
 
-Strict rules (PL_SEMANTICS §6.4, §8): both tile operands have one dtype; the only implicit
+Strict rules (docs/dsl.md §6.4, §8): both tile operands have one dtype; the only implicit
 broadcast is an [M,1] column vector against [M,N] (either side for add/sub/mul, rhs only for
 div); a scalar operand takes the tile's dtype, except a float literal on an integer tile, which
 makes the result FP32 (the documented tensor-level case).
@@ -131,7 +131,7 @@ def _tile_scalar(op: str, a: Tile, s) -> Tile:
         dsl(f"pl.div supports INT16/INT32/FP16/FP32 tiles, got {dtype.name}")
     literal_float = isinstance(s, (float, np.floating))
     if literal_float and not dtype.is_float:
-        # Tensor level promotes an integer tensor x float literal to FP32 (PL_SEMANTICS §6.2).
+        # Tensor level promotes an integer tensor x float literal to FP32 (docs/dsl.md §6.2).
         data = numerics.cast(data, dtype, dt.FP32, "round")
         dtype = dt.FP32
     value = scalar_in(s, dtype)

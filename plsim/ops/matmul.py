@@ -1,4 +1,4 @@
-"""pl.matmul / pl.matmul_acc (PL_SEMANTICS §11): same operand dtypes, exact INT8 -> INT32,
+"""pl.matmul / pl.matmul_acc (docs/dsl.md §11): same operand dtypes, exact INT8 -> INT32,
 float -> FP32 accumulation, K % 16 == 0; the value is the accumulator whatever out_dtype says."""
 
 from __future__ import annotations
@@ -96,13 +96,13 @@ def _product_poison(a: Tile, b: Tile, a_trans, b_trans, k: int, shape):
 
 
 def _check_out(name: str, out_dtype, acc_dtype, operand_dtype=None) -> None:
-    """Tensor-level matmuls accept any out_dtype (PL_SEMANTICS §11.1): the type checker makes it
+    """Tensor-level matmuls accept any out_dtype (docs/dsl.md §11.1): the type checker makes it
     the IR result type, the lowering ignores it and the value is the FP32/INT32 accumulator.
     plsim follows the §11.1 sim rule (keep the accumulator; round only on a narrower store or an
     explicit cast) and warns where the IR type and that value disagree."""
     if out_dtype is None and operand_dtype is acc_dtype:
         # FP32 x FP32: the default IR type Promote(lhs, rhs) is FP32, the accumulator dtype,
-        # so nothing is ambiguous (PL_SEMANTICS §11.1; pypto-lib examples/intermediate/gemm.py).
+        # so nothing is ambiguous (docs/dsl.md §11.1; pypto-lib examples/intermediate/gemm.py).
         return
     if out_dtype is None:
         problem = (
@@ -116,7 +116,7 @@ def _check_out(name: str, out_dtype, acc_dtype, operand_dtype=None) -> None:
         DSLWarning(
             f"{where()}: {problem}, but the value is the {acc_dtype!r} accumulator; plsim keeps "
             f"{acc_dtype!r} and rounds only on a narrower store or an explicit pl.cast "
-            f"(PL_SEMANTICS §11.1, §16.3). Pass out_dtype={acc_dtype!r} to say so."
+            f"(docs/dsl.md §11.1, §16.3). Pass out_dtype={acc_dtype!r} to say so."
         ),
         stacklevel=2,
     )

@@ -1,7 +1,7 @@
 """The compressor kernel on plsim against its NumPy golden.
 
 Tolerances are the case's own: compressor_case.STATE_ATOL / STATE_RTOL for the FP32 state; on
-the cache rows a step writes at most 1 BF16 ULP at the row's scale (widened from ARCHITECTURE.md's
+the cache rows a step writes at most 1 BF16 ULP at the row's scale (widened from docs/indexer.md's
 per-element ULP: a legitimate last-bit FP32 difference can flip the BF16 rounding of a pooled
 value, and RoPE/Hadamard spread that into smaller elements; the full reason and the observed
 case are in compressor_case.cache_comparison); every other cache row bit-exact.

@@ -81,7 +81,7 @@ def test_unroll_needs_constant_bounds():
 
 
 def test_bf16_matmul_without_out_dtype_is_legal_and_keeps_the_fp32_accumulator():
-    """The compiler accepts it (PL_SEMANTICS §11.1: IR type Promote = BF16, value the FP32
+    """The compiler accepts it (docs/dsl.md §11.1: IR type Promote = BF16, value the FP32
     accumulator); plsim runs it, warns naming the line, and stores the FP32 sums exactly."""
     # small multiples of 1/8: exact in BF16, so the kernel's cast cannot round
     x = ((np.arange(16 * 64, dtype=np.float32).reshape(16, 64) % 17) - 8) / 8

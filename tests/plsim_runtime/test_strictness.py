@@ -100,7 +100,7 @@ def test_explicit_col_expand_is_the_accepted_form():
 
 
 def test_bf16_out_dtype_matmul_keeps_the_accumulator_and_rounds_on_the_bf16_store():
-    """Tensor-level matmul accepts out_dtype=BF16 (PL_SEMANTICS §11.1); the value is the FP32
+    """Tensor-level matmul accepts out_dtype=BF16 (docs/dsl.md §11.1); the value is the FP32
     accumulator, rounded to nearest-even only by the store into the BF16 tensor (FIXPIPE)."""
     rng = np.random.default_rng(3)
     x = rng.standard_normal((R, 32)).astype(ml_dtypes.bfloat16)
