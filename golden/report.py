@@ -11,7 +11,6 @@ import numpy as np
 
 from golden.platforms import STAGE_KEYS, TRAFFIC_KEYS
 from golden.runner import PHASES, RunReport
-from plsim.hardware import A2A3, Platform
 
 #: Keys of the JSON ``wall_s`` object: every phase of the run, then the total.
 WALL_KEYS: tuple[str, ...] = (*PHASES, "total")
@@ -140,37 +139,6 @@ def _distribution_line(dist: dict[str, Any]) -> str:
     )
 
 
-def stage_bound(stage: dict[str, Any], platform: Platform = A2A3) -> tuple[str, float]:
-    """Which cost-model term sets a stage's modeled time, and the share of it that term explains.
-
-    Recomputed from the stage row with plsim's model (docs/cost_model.md): the launch cost per
-    wave and the GM and vector terms follow from the row; the cube term is what remains of the
-    work term (the row does not say the operand dtypes). Returns ("task floor" | "GM" | "cube" |
-    "vector", share of modeled_us).
-    """
-    modeled = float(stage["modeled_us"])
-    tasks = max(int(stage["tasks"]), 1)
-    cores = platform.cube_cores if stage["cube_macs"] else platform.vector_cores
-    launch = platform.task_launch_us * math.ceil(tasks / cores)
-    work = max(modeled - launch, 0.0)
-    gm = (stage["gm_read_bytes"] + stage["gm_write_bytes"]) / platform.hbm_bytes_per_s * 1e6
-    vector = (
-        stage["vector_ops"]
-        / (platform.vector_ops_per_second() * min(tasks, platform.vector_cores))
-        * 1e6
-    )
-    if modeled <= 0:
-        return "task floor", 0.0
-    if launch >= work:
-        return "task floor", launch / modeled
-    close = 1e-6 * max(work, 1e-12)
-    if abs(gm - work) <= close:
-        return "GM", work / modeled
-    if abs(vector - work) <= close:
-        return "vector", work / modeled
-    return "cube", work / modeled
-
-
 def _wall_part(report: RunReport, key: str) -> str:
     seconds = report.wall_s.get(key)
     if seconds is None:
@@ -229,7 +197,7 @@ def render_text(report: RunReport) -> str:
         )
         rows = []
         for s in report.stages:
-            bound, share = stage_bound(s)
+            bound, share = s.get("bound") or "-", float(s.get("bound_share") or 0.0)
             rows.append(
                 (
                     str(s["name"]),

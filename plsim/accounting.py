@@ -33,6 +33,10 @@ class StageStats:
     vector_ops: int = 0
     pipelined: bool = False  # a pl.pipeline(stage >= 2) loop runs in its tasks
     modeled_us: float = 0.0
+    # The model term that sets modeled_us ("task floor", "GM", "cube" or "vector") and the
+    # share of modeled_us it explains (see stage_bound).
+    bound: str = ""
+    bound_share: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict of the fields."""
@@ -48,6 +52,8 @@ class StageStats:
             "vector_ops": self.vector_ops,
             "pipelined": self.pipelined,
             "modeled_us": self.modeled_us,
+            "bound": self.bound,
+            "bound_share": self.bound_share,
         }
 
 
@@ -139,6 +145,21 @@ def stage_times(stats: StageStats, platform: Platform) -> dict[str, float]:
         "wall": work * 1e6 + dispatch,
         "waves": float(waves),
     }
+
+
+def stage_bound(stats: StageStats, platform: Platform) -> tuple[str, float]:
+    """The term that sets a stage's modeled time and the share of it that term explains.
+
+    "task floor" when the launch and dispatch cost is at least the work; otherwise the largest
+    of the DMA ("GM"), cube and vector terms, with the work's share of the modeled time.
+    """
+    times = stage_times(stats, platform)
+    if times["wall"] <= 0:
+        return "task floor", 0.0
+    if times["dispatch"] >= times["work"]:
+        return "task floor", times["dispatch"] / times["wall"]
+    terms = {"GM": times["dma"], "cube": times["cube"], "vector": times["vector"]}
+    return max(terms, key=terms.get), times["work"] / times["wall"]
 
 
 def model_stage(stats: StageStats, platform: Platform) -> float:
