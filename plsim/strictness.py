@@ -533,10 +533,7 @@ def prepare(fn, kind: str = "jit") -> types.FunctionType:
     checker = _Checker(fn, filename, pl_names, kind)
     checker.check_signature(fdef)
     checker.visit_body(fdef.body)
-    # Inline bodies are spliced into the jit function and need the same check; enabling it for
-    # kind "inline" flags the current product compressor (compress_step, blocker 1 of issue 9),
-    # so it waits for that kernel fix (branch conformance-inline-shapes has the change).
-    if kind == "jit":
+    if kind in ("jit", "inline"):  # inline bodies are spliced into the jit function
         _check_inline_shapes(checker, fdef)
     rewriter = _SpmdWith(pl_names)
     fdef = rewriter.visit(fdef)
