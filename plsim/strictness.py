@@ -464,6 +464,11 @@ def _is_shape_read(node: ast.AST) -> bool:
     return any(isinstance(n, ast.Attribute) and n.attr == "shape" for n in ast.walk(node))
 
 
+#: pl calls whose result the JIT gives a shape by scanning the source (create_tensor, slice,
+#: reshape, window); their shape arguments are what _check_inline_shapes inspects.
+_SHAPE_SCANNED_CALLS = {"create_tensor", "slice", "reshape", "window"}
+
+
 def _check_inline_shapes(checker: _Checker, fdef: ast.FunctionDef) -> None:
     """Locals passed to an @pl.jit.inline helper need shapes the JIT can infer before parsing.
 
@@ -494,7 +499,11 @@ def _check_inline_shapes(checker: _Checker, fdef: ast.FunctionDef) -> None:
     tensors: dict[str, tuple[str, int]] = {}  # local tensor -> (shape local, line)
     for a in assigns:
         used = _names_in(a.value) & set(shape_locals)
-        if used and isinstance(a.value, ast.Call) and checker.pl_call_name(a.value):
+        # Only the tensor-making calls the JIT scans for a shape (a pl.min of a shape local is
+        # a scalar, which the JIT does not need to infer).
+        if used and isinstance(a.value, ast.Call) and (
+            checker.pl_call_name(a.value) in _SHAPE_SCANNED_CALLS
+        ):
             tensors[a.targets[0].id] = (shape_locals[min(used)], a.lineno)
     for call in ast.walk(fdef):
         if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)):

@@ -138,3 +138,11 @@ def test_shape_local_passed_to_an_inline_helper_is_rejected():
     out = np.zeros_like(x)
     plsim.run(K.dim_alias_to_inline, x, out)
     np.testing.assert_allclose(out, np.exp(np.exp(x)), rtol=1e-6, atol=0)
+
+
+def test_scalar_from_a_shape_local_may_go_to_an_inline_helper():
+    """Only tensors need inferred shapes: ``pl.min(x.shape[0], R)`` passed as a scalar is fine."""
+    x = _x()
+    out = np.zeros_like(x)
+    plsim.run(K.shape_scalar_to_inline, x, out)
+    np.testing.assert_allclose(out, np.exp(x), rtol=1e-6, atol=0)

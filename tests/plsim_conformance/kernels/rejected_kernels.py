@@ -49,6 +49,7 @@ VERDICTS = {
     "tile_as_subscript_source": "rejected: Subscript-write source must also be a tensor",
     "shape_local_to_inline": "rejected: missing inferred tensor metadata for parameter 'o'",
     "dim_alias_to_inline": "compiles",
+    "shape_scalar_to_inline": "compiles",
     "unroll_runtime_bound": "rejected: pl.unroll() requires compile-time constant integer bounds",
 }
 
@@ -294,4 +295,21 @@ def dim_alias_to_inline(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R,
     tmp = pl.create_tensor([rows, C], dtype=pl.FP32)
     tmp = exp_into(x, tmp)
     out = exp_into(tmp, out)
+    return out
+
+
+@pl.jit.inline
+def exp_rows(
+    t: pl.Tensor[[R, C], pl.FP32], o: pl.Out[pl.Tensor[[R, C], pl.FP32]], n: pl.Scalar[pl.INT32]
+):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="exp_rows"):
+        o[:, :] = pl.exp(pl.slice(t, [R, C], [0, 0], valid_shape=[n, C]))
+    return o
+
+
+@pl.jit
+def shape_scalar_to_inline(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
+    rows = x.shape[0]
+    valid = pl.min(rows, R)  # a scalar from a shape local: nothing for the JIT to infer
+    out = exp_rows(x, out, valid)
     return out
