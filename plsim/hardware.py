@@ -82,13 +82,14 @@ class Platform:
 
 #: Fitted by ``python -m plsim.calibration fit`` (docs/cost_model_calibration.md).
 _FITTED = dict(
-    core_dma_bytes_per_s=128e9,
+    core_dma_bytes_per_s=64e9,
     dma_segment_bytes=256.0,
-    dma_issue_us=0.1,
-    dma_compute_overlap=0.5,
-    pipelined_overlap=0.9,
-    stage_dispatch_us=2.0,
-    task_dispatch_us=1.0,
+    dma_issue_us=0.05,
+    dma_compute_overlap=0.0,
+    pipelined_overlap=1.0,
+    stage_dispatch_us=6.0,
+    task_dispatch_us=0.0,
+    vector_elems_per_cycle=16,
 )
 
 #: Ascend 910B-class die: 24 AIC + 48 AIV, HBM ~1.6 TB/s, 4096 FP16 MAC/cycle/AIC at 1.8 GHz.
@@ -104,7 +105,6 @@ A2A3 = Platform(
     left_bytes=64 * KIB,
     right_bytes=64 * KIB,
     cube_fp16_macs_per_cycle=4096,
-    vector_elems_per_cycle=64,
     **_FITTED,
 )
 
@@ -121,7 +121,6 @@ A5 = Platform(
     left_bytes=64 * KIB,
     right_bytes=64 * KIB,
     cube_fp16_macs_per_cycle=4096,
-    vector_elems_per_cycle=64,
     **_FITTED,
 )
 

@@ -368,6 +368,7 @@ def store(dst: GMTensor, src: Tile, starts, drop=(), extents=None, atomic=False)
         if undefined is not None:
             check_poison(src, f"atomic add into '{buf.name}'")
         values = _atomic_add(buf, region, values.reshape(region.shape))
+    unchanged = STATE.race_trackers and _stores_what_is_there(buf, region, values, undefined)
     region.of(buf.data)[...] = values.reshape(region.shape)
     if undefined is not None:
         undefined = undefined.reshape(region.shape)
@@ -381,8 +382,21 @@ def store(dst: GMTensor, src: Tile, starts, drop=(), extents=None, atomic=False)
         region.of(buf.stored_mask)[...] = True
     count_transfer(STATE.scopes[-1].stats, "write", nbytes, region)
     if STATE.race_trackers:
-        # atomic adds from different iterations do not race with each other
-        _record_access(region, "atomic" if atomic else "write")
+        # Atomic adds from different iterations do not race with each other, and a store of
+        # the bytes already there (a no-op self-copy that only orders tasks, pypto-lib
+        # decode_sparse_attn) changes nothing another iteration could read: it is a read.
+        _record_access(region, "atomic" if atomic else "read" if unchanged else "write")
+
+
+def _stores_what_is_there(buf, region: GMTensor, values: np.ndarray, undefined) -> bool:
+    """True if a store writes exactly the defined bytes its target already holds."""
+    if undefined is not None:
+        return False
+    if buf.written is not None and not region.of(buf.written).all():
+        return False
+    old = region.of(buf.data)
+    new = np.asarray(values).reshape(old.shape)
+    return old.dtype == new.dtype and old.tobytes() == new.tobytes()
 
 
 def _tile_assemble(target: Tile, src: Tile, starts, drop=(), extents=None) -> None:

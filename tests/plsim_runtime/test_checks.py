@@ -186,5 +186,3 @@ def test_writing_an_in_parameter_promotes_it_to_inout():
     readonly.flags.writeable = False
     with pytest.raises(plsim.DSLError, match="read-only"):
         plsim.run(K.writes_input, readonly)
-
-

@@ -28,6 +28,7 @@ FIXTURES = [
     ("matmul_3d_operand.py", "mm3",
      [("x", [16, 64], _BF16), ("w", [2, 32, 64], _BF16), ("y", [16, 32])]),
     ("ring_slot_by_view.py", "ring", _RING_ARGS),
+    ("noop_self_copy.py", "selfcopy", [("kv", [4, 64]), ("y", [4, 64])]),
 ]  # fmt: skip
 
 
@@ -146,3 +147,13 @@ def test_the_ring_slot_is_the_view_the_vector_reads():
                 [(*x, "float32") if len(x) == 2 else x for x in _RING_ARGS]]  # fmt: skip
         result = compile_kernel(str(whole), "ring", args, platform="a2a3")
         assert not result.compiled and "262144 bytes" in result.error
+
+
+def test_a_no_op_self_copy_is_not_a_race_a_real_update_is():
+    kv = np.arange(256, dtype=np.float32).reshape(4, 64)
+    y = np.zeros_like(kv)
+    plsim.run(plsim.load(KERNELS / "noop_self_copy.py").selfcopy, kv, y, shuffle_seed=1)
+    np.testing.assert_array_equal(y, np.roll(kv, -1, axis=0) + 1)
+    k = plsim.load(KERNELS / "self_update_race.py")
+    with pytest.raises(plsim.RaceError):
+        plsim.run(k.selfcopy, kv.copy(), np.zeros_like(kv))

@@ -84,3 +84,16 @@ def test_a_write_to_an_in_parameter_is_promoted_to_inout():
     plsim.run(k.write_in_param, x, state, y)
     np.testing.assert_array_equal(state, x + 1)
     np.testing.assert_array_equal(y, x + 1)
+
+
+def test_corpus_table_counts_pass_and_fail(tmp_path, corpus):
+    good = _harnessed(tmp_path, corpus, "scale_rows.py")
+    bad = tmp_path / "sub" / "broken.py"
+    bad.parent.mkdir()
+    bad.write_text('import pypto.language as pl\n\nif __name__ == "__main__":\n    pl.nope()\n')
+    rows = pyptolib.run_corpus(tmp_path, "a2a3", timeout=120, jobs=2)
+    verdicts = {r["file"]: (r["verdict"], r["reason"]) for r in rows}
+    assert verdicts[good.name] == ("PASS", "")
+    assert verdicts["sub/broken.py"][0] == "ERROR"
+    assert "nope" in verdicts["sub/broken.py"][1]
+    assert pyptolib.corpus_table(rows).endswith("1/2 files PASS")
