@@ -9,10 +9,22 @@ positions, lengths, tables and mappings are tensor data, so the artifact depends
 from __future__ import annotations
 
 import itertools
+import json
+import sys
+import time
 
 from golden.case import CaseConfig
-from golden.compiler import CompileResult, compile_kernel, spec_args
+from golden.compiler import (
+    CompileRequest,
+    CompileResult,
+    compile_kernel,
+    compile_many,
+    scalar_arg,
+    spec_args,
+    tensor_arg,
+)
 from golden.registry import get_case
+from golden.spec import ScalarSpec
 
 PRESETS = ("DEMO", "FLASH", "PRO")
 BATCHES = (1, 5, 16, 64, 128)
@@ -45,3 +57,49 @@ def compile_config(
     )  # fmt: skip
     args = spec_args(case.make_specs(config))
     return compile_kernel(case.kernel_file, case.kernel_for(config), args, platform="a2a3")
+
+
+def _config(case, preset, batch, seq, cache_format) -> CaseConfig:
+    return case.resolve_config(
+        CaseConfig(preset=preset, batch=batch, seq=seq, mixed=True, cache_format=cache_format)
+    )
+
+
+def shape_request(case_name: str, preset: str, batch: int, seq: int, cache_format: str):
+    """A compile request built from the case's parameter shapes, without generating inputs.
+
+    ``Case.param_shapes`` equals ``make_specs``'s shapes (tests/models/test_footprint.py); the
+    scalar parameters do not depend on the shapes, so they come from the smallest config.
+    """
+    case = get_case(case_name)
+    config = _config(case, preset, batch, seq, cache_format)
+    small = _config(case, "DEMO", 1, 1, cache_format)
+    args = [tensor_arg(n, shape, dtype) for n, (shape, dtype) in case.param_shapes(config).items()]
+    args += [
+        scalar_arg(s.name, s.value) for s in case.make_specs(small) if isinstance(s, ScalarSpec)
+    ]
+    return CompileRequest(case.kernel_file, case.kernel_for(config), args, platform="a2a3")
+
+
+def main(argv: list[str]) -> int:
+    """Compile the whole matrix in one compiler process; print one JSON line per configuration."""
+    rows = full_matrix()
+    start = time.perf_counter()
+    results = compile_many([shape_request(*row) for row in rows])
+    failed = 0
+    for row, result in zip(rows, results):
+        failed += not result.compiled
+        line = dict(zip(("case", "preset", "batch", "seq", "format"), row))
+        kernels = {k: len(v) for k, v in result.kernels.items()}
+        line.update(compiled=result.compiled, kernels=kernels, hints=result.hint_counts(),
+                    seconds=round(result.seconds, 2), error=result.error[:300],
+                    location=result.location)  # fmt: skip
+        print(json.dumps(line), flush=True)
+    print(f"{len(rows) - failed} compiled, {failed} rejected, "
+          f"{time.perf_counter() - start:.0f} s", flush=True)  # fmt: skip
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[1]))
+    raise SystemExit(main(sys.argv[1:]))
