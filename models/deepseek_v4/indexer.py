@@ -527,8 +527,10 @@ def topk_stage(
                 best = partial[t * PARTS : t * PARTS + 1, :]
                 for p in pl.range(1, parts):
                     row = t * PARTS + p
-                    merged = pl.mrgsort(best, partial[row : row + 1, :])
-                    best = merged[:, 0 : 2 * TOPK]
+                    # Its own name: `merged` above is [1, 2 * TOPK + 2 * TOPK_CHUNK] and the
+                    # parser refuses a rebinding of another shape (PRO: 3072 vs 4096 columns).
+                    merged_parts = pl.mrgsort(best, partial[row : row + 1, :])
+                    best = merged_parts[:, 0 : 2 * TOPK]
                 top_idx = pl.gather(
                     best, mask_pattern=pl.tile.MaskPattern.P1010, output_dtype=pl.INT32
                 )
