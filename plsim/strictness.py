@@ -501,8 +501,10 @@ def _check_inline_shapes(checker: _Checker, fdef: ast.FunctionDef) -> None:
         used = _names_in(a.value) & set(shape_locals)
         # Only the tensor-making calls the JIT scans for a shape (a pl.min of a shape local is
         # a scalar, which the JIT does not need to infer).
-        if used and isinstance(a.value, ast.Call) and (
-            checker.pl_call_name(a.value) in _SHAPE_SCANNED_CALLS
+        if (
+            used
+            and isinstance(a.value, ast.Call)
+            and (checker.pl_call_name(a.value) in _SHAPE_SCANNED_CALLS)
         ):
             tensors[a.targets[0].id] = (shape_locals[min(used)], a.lineno)
     for call in ast.walk(fdef):
