@@ -60,6 +60,23 @@ def to_bf16(x: np.ndarray) -> np.ndarray:
     return np.asarray(x, dtype=np.float32).astype(ml_dtypes.bfloat16)
 
 
+#: Integers below this are exact in float64 (and so are their sums while they stay below it).
+_FLOAT64_EXACT = 2.0**53
+
+
 def int32_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Exact INT8 x INT8 -> INT32 matmul (int64 accumulate, then wrap to INT32 like the cube)."""
-    return (np.asarray(a, np.int64) @ np.asarray(b, np.int64)).astype(np.int32)
+    """Exact INT8 x INT8 -> INT32 matmul (exact accumulate, then wrap to INT32 like the cube).
+
+    The sum is taken in float64 (BLAS) when no partial sum can reach 2^53 (K * max|a| * max|b|
+    below it: every product and partial sum is then an exact float64 integer), else in int64;
+    both give the same exact integers, float64 about 100x faster for prefill-sized operands.
+    """
+    a_arr, b_arr = np.asarray(a), np.asarray(b)
+    k = a_arr.shape[-1]
+    a_max = float(np.abs(a_arr.astype(np.int64)).max()) if a_arr.size else 0.0
+    b_max = float(np.abs(b_arr.astype(np.int64)).max()) if b_arr.size else 0.0
+    if k * a_max * b_max < _FLOAT64_EXACT:
+        exact = (a_arr.astype(np.float64) @ b_arr.astype(np.float64)).astype(np.int64)
+    else:
+        exact = a_arr.astype(np.int64) @ b_arr.astype(np.int64)
+    return exact.astype(np.int32)
