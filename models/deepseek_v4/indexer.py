@@ -43,7 +43,8 @@ Stages (pl.at name_hints): qr_quant (1), qr_proj (2), qr_rope_hadamard_quant (3-
 task per token, at the token's own position), weights_proj (6), the compressor's stages (7,
 indexer_compressor.py), kv_quant_score_accum_reduce (c16) / kv_score_accum_reduce (c8) (8-10,
 one mixed task per request and group of cache tiles; each tile's rows come from the block the
-table names), topk (11).
+table names), topk_partial and topk_merge (11: partial top-k lists over parts of the visible
+rows in parallel, then one merge per token).
 
 Visibility: token (b, s) at position p sees logical cache rows j < (p + 1) // 4. The compressor
 runs before scoring, so a window closed by token s' is visible to tokens s >= s' only. A padded
@@ -120,6 +121,13 @@ SENTINEL_WIDTH = 512
 # Top-k chunk: sort32 + two format-1 mrgsorts fully sort 512 values (1024 pair columns =
 # 4 * 256), which format-2 mrgsort then merges into the running top-k list.
 TOPK_CHUNK = 512
+# Candidates per partial top-k task: 8 chunks (4096 cache rows, 16 KiB of scores). A token's
+# visible rows are split into parts of this many candidates, each sorted into a partial top-k
+# list by its own task; a merge task per token then merges the partial lists in index order.
+# At 131,072 positions (32,768 rows) a token's selection is 8 parallel tasks, not a serial
+# chain of 64 chunk merges.
+TOPK_PART_CHUNKS = 8
+TOPK_PART_ROWS = TOPK_PART_CHUNKS * TOPK_CHUNK
 
 
 @pl.jit.inline
@@ -479,25 +487,47 @@ def topk_stage(
     position_ids: pl.Tensor,
     offset: pl.Scalar[pl.INT32],
 ):
-    """Stage 11: per token, sort each 512-value chunk of its visible prefix and merge it into
-    the running top-k pair list (ties: smaller cache index first); k = min(index_topk, visible);
-    a padded token (visible 0) gets -1 everywhere."""
+    """Stage 11, in two steps; k = min(index_topk, visible); ties: smaller cache index first;
+    a padded token (visible 0) gets -1 everywhere.
+
+    topk_partial: one task per (token, part of TOPK_PART_ROWS visible rows): sort each 512-value
+    chunk and merge it into the part's running top-k pair list, stored to GM scratch.
+    topk_merge: one task per token: merge the parts' lists in index order (on equal scores the
+    earlier list, i.e. the smaller index, comes first), then the indices + offset.
+    """
     T = score_tokens.shape[0]
+    W = score_tokens.shape[1]
     S = position_ids.shape[1]
     TOPK = topk_tokens.shape[1]
+    PARTS = (W + TOPK_PART_ROWS - 1) // TOPK_PART_ROWS
+    partial = pl.create_tensor([T * PARTS, 2 * TOPK], dtype=pl.FP32)
     for t in pl.parallel(T):
         visible = (pl.read(position_ids, [t // S, t % S]) + 1) // COMPRESS_RATIO
-        k = pl.min(TOPK, visible)
-        with pl.at(level=pl.Level.CORE_GROUP, name_hint="topk"):
-            if visible > 0:
+        parts = (visible + TOPK_PART_ROWS - 1) // TOPK_PART_ROWS
+        for p in pl.parallel(parts):
+            part_end = pl.min(visible, (p + 1) * TOPK_PART_ROWS)
+            with pl.at(level=pl.Level.CORE_GROUP, name_hint="topk_partial"):
                 best = pl.full([1, 2 * TOPK], dtype=pl.FP32, value=FP32_LOWEST)
-                for c0 in pl.range(0, visible, TOPK_CHUNK):
+                for c0 in pl.range(p * TOPK_PART_ROWS, part_end, TOPK_CHUNK):
                     chunk = score_tokens[t : t + 1, c0 : c0 + TOPK_CHUNK]
                     chunk_idx = pl.arange(pl.cast(c0, pl.UINT32), [1, TOPK_CHUNK], dtype=pl.UINT32)
                     pairs = pl.sort32(chunk, chunk_idx)
                     pairs = pl.mrgsort(pairs, block_len=64)
                     pairs = pl.mrgsort(pairs, block_len=256)
                     merged = pl.mrgsort(best, pairs)
+                    best = merged[:, 0 : 2 * TOPK]
+                row = t * PARTS + p
+                partial[row : row + 1, :] = best
+    for t in pl.parallel(T):
+        visible = (pl.read(position_ids, [t // S, t % S]) + 1) // COMPRESS_RATIO
+        parts = (visible + TOPK_PART_ROWS - 1) // TOPK_PART_ROWS
+        k = pl.min(TOPK, visible)
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="topk_merge"):
+            if visible > 0:
+                best = partial[t * PARTS : t * PARTS + 1, :]
+                for p in pl.range(1, parts):
+                    row = t * PARTS + p
+                    merged = pl.mrgsort(best, partial[row : row + 1, :])
                     best = merged[:, 0 : 2 * TOPK]
                 top_idx = pl.gather(
                     best, mask_pattern=pl.tile.MaskPattern.P1010, output_dtype=pl.INT32

@@ -40,7 +40,7 @@ from models.deepseek_v4.serving import (
     slot_mapping_for,
 )
 
-#: Blocks and state slots beyond what the batch uses: decoys a wrong read would pick up.
+#: Blocks and state slots beyond what the batch can use: decoys a wrong read would pick up.
 SPARE_BLOCKS = 2
 SPARE_STATE_SLOTS = 2
 #: Top-k chunk of the kernels' selection: the score row is padded to a whole number of them.
@@ -224,7 +224,9 @@ def step_tensors(config: CaseConfig, rng: np.random.Generator) -> StepTensors:
     position_ids, kv_seq_lens = positions_for(starts, seq)
     max_blocks = -(-(config.max_seq_len // COMPRESS_RATIO) // block_size)
     need = [-(-int(r) // block_size) for r in rows_after_step(kv_seq_lens)]
-    num_blocks = sum(need) + SPARE_BLOCKS
+    # The pool holds every request at full context (plus spares), as a serving engine sizes it
+    # once: its shape depends on (B, max_seq_len, block_size) only, never on the positions.
+    num_blocks = batch * max_blocks + SPARE_BLOCKS
     physical = rng.permutation(num_blocks)
     table = np.full((batch, max_blocks), -1, dtype=np.int32)
     used = 0

@@ -90,3 +90,23 @@ def test_usage_errors_exit_2():
         assert proc.returncode == 2
         assert proc.stdout == ""
         assert len(proc.stderr.strip().splitlines()) == 1 and fragment in proc.stderr
+
+
+def test_serving_options_save_and_replay(tmp_path):
+    """Per-request positions, c8 and a block size round-trip through --save-data / --replay."""
+    save = tmp_path / "step"
+    flags = ["--batch", "3", "--seq", "2", "--start-pos", "5,-1,77", "--cache-format", "c8"]
+    first = run_cli(
+        "deepseek_v4.indexer_compressor", *flags, "--block-size", "16", "--json",
+        "--save-data", str(save), cwd=tmp_path,
+    )  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    config = json.loads(first.stdout)["config"]
+    assert config["start_pos"] == "5,-1,77" and config["cache_format"] == "c8"
+    assert config["block_size"] == 16 and config["mixed"] is False
+    again = run_cli(
+        "deepseek_v4.indexer_compressor", "--replay", str(save), "--start-pos", "5,-1,77",
+        "--json", cwd=tmp_path,
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["passed"] is True

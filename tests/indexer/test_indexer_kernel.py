@@ -104,7 +104,11 @@ def test_no_token_sees_a_later_tokens_cache_row():
     256x row scale) with the sign that makes the new rows every token's best match if it could
     see them (checked on the golden with visibility forced open).
     """
-    config = resolve_config(CaseConfig(batch=2, seq=4, start_pos=f"{4 * 700 + 2},{4 * 300 + 2}"))
+    # seed 1: one sign of the (shared) RMSNorm weight makes both requests' new rows their best
+    # match; the fixture check below fails loudly if the inputs ever stop doing that.
+    config = resolve_config(
+        CaseConfig(batch=2, seq=4, start_pos=f"{4 * 700 + 2},{4 * 300 + 2}", seed=1)
+    )
     base = make_inputs(config)
     for name in ("x", "qr"):
         base[name][:, 1:] = base[name][:, :1]
@@ -154,7 +158,8 @@ def test_run_reports_every_stage():
         "qr_rope_hadamard_quant",
         "weights_proj",
         "kv_quant_score_accum_reduce",
-        "topk",
+        "topk_partial",
+        "topk_merge",
     ):
         assert stage in names
     assert step.run.traffic.ratio >= 1.0
@@ -182,3 +187,33 @@ def test_one_step_at_the_full_million_position_context():
                    start_pos=1_048_574, cache_format="c8")
     )  # fmt: skip
     _assert_passes(run_step(config))
+
+
+def test_topk_split_across_parts_merges_ties_in_index_order():
+    """8,190 visible rows: each token's selection runs as two partial top-k tasks and a merge.
+    A copy of the best row placed in the second part ties with it: the merged list must hold
+    the smaller index first (the rule a single serial chain gives)."""
+    config = resolve_config(
+        CaseConfig(preset="FLASH", batch=1, seq=2, max_seq_len=32768, start_pos=32760)
+    )
+    inputs = make_inputs(config)
+    probe = run_step(config, inputs)
+    _assert_passes(probe)
+    best = int(probe.expected["topk_idxs"][0, 0, 0]) - SLIDING_WINDOW
+    twin = best + 4096 if best + 4096 < 8190 else best - 4096
+    pool = inputs["index_cache"]
+    block_size = pool.shape[1]
+    table = inputs["block_table"][0]
+    src = (table[best // block_size], best % block_size)
+    dst = (table[twin // block_size], twin % block_size)
+    pool[dst] = pool[src]
+    step = run_step(config, inputs)
+    _assert_passes(step)
+    first, second = sorted((best, twin))
+    assert step.actual["topk_idxs"][0, 0, :2].tolist() == [
+        first + SLIDING_WINDOW,
+        second + SLIDING_WINDOW,
+    ]
+    assert {"topk_partial", "topk_merge"} <= {stage.name for stage in step.run.stages}
+    partial = next(st for st in step.run.stages if st.name == "topk_partial")
+    assert partial.tasks == 4  # 2 tokens x 2 parts

@@ -70,10 +70,14 @@ def load_source(source: str, stem: str = "generated"):
 def repro_command(case: str, config, extra: str = "") -> str:
     """The exact ``scripts/run.py`` command (and save/replay variant) reproducing ``config``."""
     parts = ["python", "scripts/run.py", case]
-    for field in ("preset", "batch", "seq", "start_pos", "max_seq_len", "seed"):
-        value = getattr(config, field)
+    for field in (
+        "preset", "batch", "seq", "start_pos", "max_seq_len", "seed", "cache_format", "block_size",
+    ):  # fmt: skip
+        value = getattr(config, field, None)
         if value is not None:  # unset fields take the case's defaults
             parts += [f"--{field.replace('_', '-')}", str(value)]
+    if getattr(config, "mixed", False):
+        parts.append("--mixed")
     command = " ".join(shlex.quote(p) for p in parts)
     return (
         f"reproduce (from {REPO_ROOT}):\n  {command}{extra}\n"

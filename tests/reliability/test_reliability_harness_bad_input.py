@@ -76,8 +76,28 @@ CONFIG_ROWS = {
         ["--start-pos", str(2**40)],
         ["start_pos", str(2**40), "0..4095"],
     ),
-    "batch_zero": ({"batch": 0}, ["--batch", "0"], ["batch", "0", "1..64"]),
-    "batch_too_big": ({"batch": 65}, ["--batch", "65"], ["batch", "65", "1..64"]),
+    "batch_zero": ({"batch": 0}, ["--batch", "0"], ["batch", "0", "1..128"]),
+    "batch_too_big": ({"batch": 129}, ["--batch", "129"], ["batch", "129", "1..128"]),
+    "start_list_length": (
+        {"start_pos": "3,7", "batch": 3},
+        ["--start-pos", "3,7", "--batch", "3"],
+        ["start_pos", "2 positions", "batch 3"],
+    ),
+    "start_list_entry_past_cache": (
+        {"start_pos": "3,4095", "batch": 2, "seq": 2},
+        ["--start-pos", "3,4095", "--batch", "2", "--seq", "2"],
+        ["start_pos", "request 1", "4095"],
+    ),
+    "block_size_not_multiple_of_16": (
+        {"block_size": 40},
+        ["--block-size", "40"],
+        ["block_size", "40", "16..1024"],
+    ),
+    "mixed_with_positions": (
+        {"mixed": True, "start_pos": 5},
+        ["--mixed", "--start-pos", "5"],
+        ["start_pos", "mixed"],
+    ),
     "max_seq_len_beyond_preset": (
         {"max_seq_len": 8192},
         ["--max-seq-len", "8192"],
@@ -100,7 +120,15 @@ def test_bad_configuration_raises_config_error_from_the_harness(case_name, row):
 @pytest.mark.parametrize("case_name", CASES)
 @pytest.mark.parametrize(
     "row",
-    ["unknown_preset", "tokens_above_max", "start_past_cache", "scalar_beyond_int32"],
+    [
+        "unknown_preset",
+        "tokens_above_max",
+        "start_past_cache",
+        "scalar_beyond_int32",
+        "start_list_length",
+        "block_size_not_multiple_of_16",
+        "mixed_with_positions",
+    ],
 )
 def test_bad_configuration_exits_2_from_the_cli(case_name, row):
     _, flags, must_mention = CONFIG_ROWS[row]
@@ -114,6 +142,7 @@ def test_bad_configuration_exits_2_from_the_cli(case_name, row):
         ([COMPRESSOR, "-p", "nosuch"], ["platform", "nosuch", "plsim"]),
         ([COMPRESSOR, "--seq", "two"], ["--seq", "two", "int"]),
         ([COMPRESSOR, "--batch", "1.5"], ["--batch", "1.5", "int"]),
+        ([COMPRESSOR, "--cache-format", "c4"], ["--cache-format", "c4", "c16"]),
         ([], ["case", "--list"]),
         ([COMPRESSOR, "--save-data", "/tmp/a", "--replay", "/tmp/b"], ["--save-data", "--replay"]),
         ([COMPRESSOR, "--replay", "/nonexistent/replay"], ["--replay", "/nonexistent/replay"]),
@@ -124,6 +153,7 @@ def test_bad_configuration_exits_2_from_the_cli(case_name, row):
         "unknown_platform",
         "non_integer_seq",
         "non_integer_batch",
+        "unknown_cache_format",
         "no_case",
         "save_and_replay",
         "missing_replay_dir",

@@ -1,6 +1,8 @@
 """Metamorphic checks of the real kernels on plsim (and of the goldens) — no golden comparison.
 
-- Permuting the batch permutes every output, bit for bit (kernel and golden).
+- Permuting the batch permutes every per-request output and leaves the pools bit-identical
+  (kernel and golden); relabelling the physical blocks of the cache pool (and the table with
+  them) changes nothing but where the rows sit.
 - Scaling one visible cache row by a power of two keeps its INT8 codes, so its score column
   scales by exactly that power and every other score cell is unchanged.
 - Lowest-scored rows never change the top-k: rows past every token's visibility (a longer
@@ -27,26 +29,36 @@ from golden.inputs import copy_values
 from golden.runner import run_case
 from models.deepseek_v4 import compressor_case, indexer_case
 from models.deepseek_v4.config import FP32_LOWEST, SLIDING_WINDOW
-from models.deepseek_v4.indexer_golden import indexer_golden, topk_rows
+from models.deepseek_v4.indexer_golden import indexer_paged_golden, topk_rows
 
-INDEXER_OUTPUTS = ("kv_state", "score_state", "kv_cache", "score", "topk_idxs")
-PER_REQUEST = ("x", "qr", "kv_state", "score_state", "kv_cache", "score", "topk_idxs")
+INDEXER_OUTPUTS = ("kv_state", "score_state", "index_cache", "score", "topk_idxs")
+PER_REQUEST = (
+    "x", "qr", "position_ids", "kv_seq_lens", "block_table", "slot_mapping", "state_slots",
+    "score", "topk_idxs",
+)  # fmt: skip
+POOLS = ("kv_state", "score_state", "index_cache")
 
 
 @cache
 def indexer_kernel():
-    return plsim.load(indexer_case.KERNEL_FILE).indexer
+    return plsim.load(indexer_case.KERNEL_FILE).indexer_c16
 
 
 @cache
 def compressor_kernel():
-    return plsim.load(compressor_case.KERNEL_FILE).indexer_compressor
+    return plsim.load(compressor_case.KERNEL_FILE).indexer_compressor_c16
 
 
 def run_indexer(inputs: dict, **options) -> dict[str, np.ndarray]:
     values = copy_values(inputs)
     plsim.run(indexer_kernel(), **values, **options)  # by name: the dict is not in order
     return {name: values[name] for name in INDEXER_OUTPUTS}
+
+
+def cache_row(inputs: dict, b: int, row: int) -> tuple[int, int]:
+    """(block, offset) of logical cache row ``row`` of request b."""
+    block_size = inputs["index_cache"].shape[1]
+    return int(inputs["block_table"][b, row // block_size]), row % block_size
 
 
 def bits_equal(a: np.ndarray, b: np.ndarray) -> bool:
@@ -61,26 +73,49 @@ def indexer_inputs(**fields) -> tuple[CaseConfig, dict]:
 # ------------------------------------------------------------------ batch permutation
 @pytest.mark.slow
 def test_permuting_the_batch_permutes_indexer_outputs():
-    _, inputs = indexer_inputs(batch=3, seq=2, start_pos=2050, max_seq_len=4096, seed=11)
+    _, inputs = indexer_inputs(batch=3, seq=2, start_pos="2050,1203,-1", max_seq_len=4096, seed=11)
     order = np.array([2, 0, 1])
     permuted = dict(inputs)
     for name in PER_REQUEST:
         permuted[name] = np.ascontiguousarray(inputs[name][order])
     base, moved = run_indexer(inputs), run_indexer(permuted)
-    golden_base, golden_moved = indexer_golden(copy_values(inputs)), indexer_golden(permuted)
+    golden_base = indexer_paged_golden(copy_values(inputs))
+    golden_moved = indexer_paged_golden(permuted)
     for name in INDEXER_OUTPUTS:
-        assert bits_equal(moved[name], base[name][order]), f"kernel {name}"
-        assert bits_equal(golden_moved[name], golden_base[name][order]), f"golden {name}"
+        want = base[name] if name in POOLS else base[name][order]
+        gold = golden_base[name] if name in POOLS else golden_base[name][order]
+        assert bits_equal(moved[name], want), f"kernel {name}"
+        assert bits_equal(golden_moved[name], gold), f"golden {name}"
+
+
+@pytest.mark.slow
+def test_relabelling_physical_blocks_moves_only_the_rows():
+    _, inputs = indexer_inputs(batch=2, seq=2, mixed=True, block_size=16, seed=16)
+    blocks = inputs["index_cache"].shape[0]
+    relabel = np.random.default_rng(17).permutation(blocks)  # old block i -> new block relabel[i]
+    moved = dict(inputs)
+    moved["index_cache"] = np.empty_like(inputs["index_cache"])
+    moved["index_cache"][relabel] = inputs["index_cache"]
+    table = inputs["block_table"]
+    moved["block_table"] = np.where(table >= 0, relabel[np.maximum(table, 0)], -1).astype(np.int32)
+    slots = inputs["slot_mapping"]
+    moved["slot_mapping"] = np.where(
+        slots >= 0, relabel[np.maximum(slots, 0) // 16] * 16 + slots % 16, -1
+    ).astype(np.int32)
+    base, after = run_indexer(inputs), run_indexer(moved)
+    for name in ("score", "topk_idxs", "kv_state", "score_state"):
+        assert bits_equal(after[name], base[name]), name
+    assert bits_equal(after["index_cache"][relabel], base["index_cache"])
 
 
 def test_permuting_the_batch_permutes_compressor_outputs():
     config = compressor_case.resolve_config(
-        CaseConfig(batch=5, seq=3, start_pos=9, max_seq_len=64, seed=12)
+        CaseConfig(batch=5, seq=3, start_pos="9,2,-1,30,17", max_seq_len=64, seed=12)
     )
     inputs = compressor_case.make_inputs(config)
     order = np.array([4, 2, 0, 3, 1])
     permuted = dict(inputs)
-    for name in ("x", "kv_state", "score_state", "kv_cache"):
+    for name in ("x", "position_ids", "state_slots", "slot_mapping"):
         permuted[name] = np.ascontiguousarray(inputs[name][order])
     runs = []
     for values in (copy_values(inputs), copy_values(permuted)):
@@ -88,9 +123,9 @@ def test_permuting_the_batch_permutes_compressor_outputs():
         runs.append(values)
     golden_base = compressor_case.golden(copy_values(inputs), config)
     golden_moved = compressor_case.golden(copy_values(permuted), config)
-    for name in compressor_case.OUTPUT_NAMES:
-        assert bits_equal(runs[1][name], runs[0][name][order]), f"kernel {name}"
-        assert bits_equal(golden_moved[name], golden_base[name][order]), f"golden {name}"
+    for name in ("kv_state", "score_state", "index_cache"):  # pools: the same bits
+        assert bits_equal(runs[1][name], runs[0][name]), f"kernel {name}"
+        assert bits_equal(golden_moved[name], golden_base[name]), f"golden {name}"
 
 
 # ------------------------------------------------------------------ power-of-two cache rows
@@ -99,39 +134,37 @@ def test_permuting_the_batch_permutes_compressor_outputs():
 def test_power_of_two_cache_row_scales_only_its_score_column(power):
     _, inputs = indexer_inputs(batch=2, seq=1, start_pos=2103, max_seq_len=4096, seed=13)
     row = 37  # visible to the step, far from the row the step's compressor writes (525)
+    block, offset = cache_row(inputs, 1, row)
     scaled = dict(inputs)
-    cache_rows = np.array(inputs["kv_cache"], copy=True)
-    original = cache_rows[1, row].astype(np.float32)
-    cache_rows[1, row] = (original * np.float32(2.0**power)).astype(cache_rows.dtype)
-    assert np.array_equal(cache_rows[1, row].astype(np.float64), original * 2.0**power)  # exact
-    scaled["kv_cache"] = cache_rows
+    pool = np.array(inputs["index_cache"], copy=True)
+    original = pool[block, offset].astype(np.float32)
+    pool[block, offset] = (original * np.float32(2.0**power)).astype(pool.dtype)
+    assert np.array_equal(pool[block, offset].astype(np.float64), original * 2.0**power)  # exact
+    scaled["index_cache"] = pool
     base, changed = run_indexer(inputs), run_indexer(scaled)
     want = base["score"].copy()
     want[1, :, row] = (want[1, :, row] * np.float32(2.0**power)).astype(np.float32)
     assert bits_equal(changed["score"], want)
     for name in ("kv_state", "score_state"):
         assert bits_equal(changed[name], base[name])
-    assert bits_equal(changed["kv_cache"], _cache_after(base["kv_cache"], cache_rows, row))
-
-
-def _cache_after(base_cache: np.ndarray, scaled_input: np.ndarray, row: int) -> np.ndarray:
-    """The scaled run's expected output cache: the base run's, with row ``row`` of request 1 as
-    given in the scaled input (the step writes a different row)."""
-    out = np.array(base_cache, copy=True)
-    out[1, row] = scaled_input[1, row]
-    return out
+    expected_pool = np.array(base["index_cache"], copy=True)
+    expected_pool[block, offset] = pool[block, offset]  # the step writes a different row
+    assert bits_equal(changed["index_cache"], expected_pool)
 
 
 # ------------------------------------------------------------------ lowest-scored rows
 @pytest.mark.slow
 def test_rows_nobody_sees_never_change_topk_or_visible_scores():
-    """The same step with a cache twice as long: the extra rows are lowest-scored for every
-    token, so top-k and the visible scores are bit-identical and the extra cells are the
-    FP32_LOWEST sentinel."""
-    _, long_inputs = indexer_inputs(batch=2, seq=3, start_pos=1500, max_seq_len=4096, seed=14)
+    """The same step with a table and score row twice as long: the extra rows are lowest-scored
+    for every token, so top-k and the visible scores are bit-identical and the extra cells are
+    the FP32_LOWEST sentinel."""
+    _, long_inputs = indexer_inputs(batch=2, seq=3, start_pos="1500,700", max_seq_len=4096, seed=14)
     short_rows = 2048 // 4
+    block_size = long_inputs["index_cache"].shape[1]
     short = dict(long_inputs)
-    short["kv_cache"] = np.ascontiguousarray(long_inputs["kv_cache"][:, :short_rows])
+    short["block_table"] = np.ascontiguousarray(
+        long_inputs["block_table"][:, : short_rows // block_size]
+    )
     short["rope_cos"] = np.ascontiguousarray(long_inputs["rope_cos"][:2048])
     short["rope_sin"] = np.ascontiguousarray(long_inputs["rope_sin"][:2048])
     short["score"] = np.zeros((2, 3, short_rows), np.float32)
@@ -139,7 +172,7 @@ def test_rows_nobody_sees_never_change_topk_or_visible_scores():
     assert bits_equal(long_out["topk_idxs"], short_out["topk_idxs"])
     assert bits_equal(long_out["score"][:, :, :short_rows], short_out["score"])
     assert np.all(long_out["score"][:, :, short_rows:] == np.float32(FP32_LOWEST))
-    assert bits_equal(long_out["kv_cache"][:, :short_rows], short_out["kv_cache"])
+    assert bits_equal(long_out["index_cache"], short_out["index_cache"])
 
 
 @fuzz_settings(ci_examples=80)
@@ -155,8 +188,8 @@ def test_golden_topk_ignores_appended_lowest_scored_rows(visible, topk, added, s
     # Few distinct values, so ties (broken towards the smaller index) are common.
     score = rng.integers(-4, 5, (1, 1, visible)).astype(np.float32) * np.float32(0.25)
     grown = np.concatenate([score, np.full((1, 1, added), lowest, np.float32)], axis=2)
-    before = topk_rows(score, np.array([visible]), topk, SLIDING_WINDOW)
-    after = topk_rows(grown, np.array([visible + added]), topk, SLIDING_WINDOW)
+    before = topk_rows(score, np.array([[visible]]), topk, SLIDING_WINDOW)
+    after = topk_rows(grown, np.array([[visible + added]]), topk, SLIDING_WINDOW)
     k = min(topk, visible)
     assert np.array_equal(after[..., :k], before[..., :k])
     # Slots the old row could not fill take the added rows, in index order.
@@ -171,11 +204,11 @@ def test_golden_topk_ignores_appended_lowest_scored_rows(visible, topk, added, s
     [
         (
             "deepseek_v4.indexer",
-            CaseConfig(batch=2, seq=2, start_pos=2046, max_seq_len=4096, seed=5),
+            CaseConfig(batch=3, seq=2, mixed=True, cache_format="c8", seed=5),
         ),
         (
             "deepseek_v4.indexer_compressor",
-            CaseConfig(batch=3, seq=4, start_pos=10, max_seq_len=64, seed=5),
+            CaseConfig(batch=3, seq=4, start_pos="10,-1,33", max_seq_len=64, seed=5),
         ),
     ],
     ids=["indexer", "compressor"],
@@ -197,7 +230,7 @@ def test_same_seed_twice_gives_bit_identical_kernel_and_golden_outputs(case_name
 @pytest.mark.slow
 @pytest.mark.parametrize("shuffle_seed", [1, 2])
 def test_shuffled_parallel_order_gives_the_same_bits(shuffle_seed):
-    _, inputs = indexer_inputs(batch=3, seq=2, start_pos=2046, max_seq_len=4096, seed=15)
+    _, inputs = indexer_inputs(batch=4, seq=2, mixed=True, max_seq_len=4096, seed=15)
     base = run_indexer(inputs)
     shuffled = run_indexer(inputs, shuffle_seed=shuffle_seed)
     for name in INDEXER_OUTPUTS:

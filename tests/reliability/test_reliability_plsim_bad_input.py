@@ -170,7 +170,7 @@ def test_load_of_a_missing_file(tmp_path):
 # ---------------------------------------------------------------- the real compressor kernel
 @pytest.fixture(scope="module")
 def compressor():
-    kernel = plsim.load(compressor_case.KERNEL_FILE).indexer_compressor
+    kernel = plsim.load(compressor_case.KERNEL_FILE).indexer_compressor_c16
     config = compressor_case.resolve_config(CaseConfig(batch=2, seq=2, start_pos=6, max_seq_len=64))
     return kernel, compressor_case.make_inputs(config)
 
@@ -185,24 +185,24 @@ def _run_compressor(compressor, **changes):
 @pytest.mark.parametrize(
     "name,value",
     [
-        ("kv_state", np.zeros((3, 8, 256), np.float32)),  # batch disagrees with x
-        ("kv_state", np.zeros((2, 8, 128), np.float32)),  # half-width state
+        ("kv_state", np.zeros((1, 8, 256), np.float32)),  # pool without the requests' slots
+        ("kv_state", np.zeros((4, 8, 128), np.float32)),  # half-width state
         ("x", np.zeros((2, 2, 4096), np.float32)),  # FP32 where BF16 is required
         ("wkv", np.zeros((4096, 255), ml_dtypes.bfloat16)),  # projection one column short
-        ("kv_cache", np.zeros((2, 1, 128), ml_dtypes.bfloat16)),  # cache too short for pos 7
+        ("index_cache", np.zeros((1, 1, 128), ml_dtypes.bfloat16)),  # pool without the slot
         ("hadamard", np.zeros((64, 64), ml_dtypes.bfloat16)),  # wrong Hadamard size
         ("x", np.zeros((2, 2, 4000), ml_dtypes.bfloat16)),  # D not a multiple of 128
-        ("start_pos", -1),  # a position before the sequence
+        ("position_ids", np.array([[-5, -4], [-5, -4]], np.int32)),  # before the sequence
     ],
     ids=[
-        "state_batch",
+        "state_pool_short",
         "state_width",
         "x_dtype",
         "wkv_columns",
-        "cache_rows",
+        "cache_pool_short",
         "hadamard_size",
         "hidden_size",
-        "negative_start",
+        "negative_positions",
     ],
 )
 def test_bad_arrays_to_the_real_compressor_raise_a_located_plsim_error(compressor, name, value):
@@ -236,11 +236,13 @@ def test_more_tokens_per_step_than_supported_is_rejected_by_the_kernel(compresso
             CaseConfig(batch=1, seq=4, start_pos=1203, max_seq_len=2048, seed=1)
         )
         values = indexer_case.make_inputs(config)
-        kernel = plsim.load(indexer_case.KERNEL_FILE).indexer
+        kernel = plsim.load(indexer_case.KERNEL_FILE).indexer_c16
         values["x"] = np.zeros((1, 5, 4096), bf16)
         values["qr"] = np.zeros((1, 5, 1024), bf16)
         values["score"] = np.zeros((1, 5, 512), np.float32)
         values["topk_idxs"] = np.zeros((1, 5, 512), np.int32)
+        values["position_ids"] = np.arange(1203, 1208, dtype=np.int32)[None]
+        values["slot_mapping"] = np.full((1, 5), -1, np.int32)
     with pytest.raises(plsim.DSLError) as err:
         plsim.run(kernel, **values)
     assert "1..4" in str(err.value)
