@@ -155,3 +155,32 @@ def test_check_chunk_names_the_bad_tensor(mutate, message):
 def test_config_errors_name_the_argument(fields, message):
     with pytest.raises(ConfigError, match=message):
         indexer_prefill_case.resolve_config(CaseConfig(**fields))
+
+
+def test_scores_of_a_row_the_kernel_wrote_differently_are_the_golden_math_on_that_row():
+    """prefill_compare.kernel_row_scores: a written row that differs from the golden's gets its
+    cells rescored exactly as the golden scores the whole pool holding that row; other cells
+    and an unchanged pool keep the plain golden."""
+    from models.deepseek_v4.indexer_golden import paged_scores, quantized_query
+    from models.deepseek_v4.prefill_compare import kernel_row_scores
+    from models.deepseek_v4.prefill_golden import token_rows_as_step
+
+    world = prompt_world(13, "c16")
+    inputs = chunk_inputs(world, pools_of(world), 0, 13)
+    expected = indexer_prefill_golden(inputs)
+    same, rescored = kernel_row_scores(expected, expected, inputs)
+    assert rescored == 0 and same is expected["score"]
+    actual = {name: np.array(value, copy=True) for name, value in expected.items()}
+    slot = int(inputs["slot_mapping"][7])  # row 1, closed by position 7
+    flat = actual["index_cache"].reshape(-1, 128)
+    flat[slot] = (flat[slot].astype(np.float32) * np.float32(1.25)).astype(flat.dtype)
+    assert not np.array_equal(flat[slot], expected["index_cache"].reshape(-1, 128)[slot])
+    scores, rescored = kernel_row_scores(actual, expected, inputs)
+    assert rescored == 1
+    query = quantized_query(token_rows_as_step(inputs))
+    view = {"position_ids": inputs["position_ids"][None], "block_table": inputs["block_table"]}
+    request_query = {name: value[:, 0][None] for name, value in query.items()}
+    want = paged_scores(view, request_query, actual["index_cache"], None, scores.shape[1])[0]
+    assert np.array_equal(scores, want)
+    assert not np.array_equal(scores[7:, 1], expected["score"][7:, 1])
+    assert np.array_equal(np.delete(scores, 1, axis=1), np.delete(expected["score"], 1, axis=1))

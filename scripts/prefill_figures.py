@@ -1,0 +1,96 @@
+"""Cube MACs, modeled time and cube utilization of one prefill chunk, from plsim's stage table.
+
+Runs the prefill indexer kernel (models/deepseek_v4/indexer_prefill.py) on plsim for one chunk
+without the golden (the kernel's correctness is the case's job: scripts/run.py
+deepseek_v4.indexer_prefill), then prints per stage: tasks, cube MACs, vector ops, GM bytes,
+modeled microseconds (plsim/hardware.py's cost model, an estimate) and cube utilization =
+cube MACs / (peak MAC rate of the operand dtype x 24 AICs x modeled time).
+
+    python scripts/prefill_figures.py --preset FLASH --prompt-lens 4096 --prefix-lens 65536 \
+        --cache-format c8
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import plsim  # noqa: E402
+from golden.case import CaseConfig  # noqa: E402
+from models.deepseek_v4 import indexer_prefill_case  # noqa: E402
+from plsim.hardware import PLATFORMS  # noqa: E402
+
+
+def utilization(stage, platform) -> float:
+    """Cube MACs over what all AICs could do in the stage's modeled time."""
+    if not stage.modeled_us:
+        return 0.0
+    capacity = sum(
+        macs / platform.cube_macs_per_second(dtype)
+        for dtype, macs in stage.cube_macs_by_dtype.items()
+    )  # seconds of one AIC
+    return capacity / (platform.cube_cores * stage.modeled_us * 1e-6)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one chunk on plsim and print its stage table with cube utilization."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--preset", default="FLASH")
+    parser.add_argument("--prompt-lens", default="4096")
+    parser.add_argument("--prefix-lens", default="65536")
+    parser.add_argument("--cache-format", default="c8", choices=("c16", "c8"))
+    parser.add_argument("--block-size", type=int, default=None)
+    parser.add_argument("--platform", default="a2a3", choices=sorted(PLATFORMS))
+    args = parser.parse_args(argv)
+    config = indexer_prefill_case.resolve_config(
+        CaseConfig(
+            preset=args.preset,
+            prompt_lens=args.prompt_lens,
+            prefix_lens=args.prefix_lens,
+            cache_format=args.cache_format,
+            block_size=args.block_size,
+        )
+    )
+    values = indexer_prefill_case.make_inputs(config)
+    names = [n for n, _, _ in indexer_prefill_case.PARAMETERS if n in values]
+    kernel = getattr(
+        plsim.load(indexer_prefill_case.KERNEL_FILE), indexer_prefill_case.kernel_name(config)
+    )
+    start = time.monotonic()
+    run = plsim.run(
+        kernel, *[values[n] for n in names], values["offset"], platform=args.platform
+    )
+    wall = time.monotonic() - start
+    platform = PLATFORMS[args.platform]
+    print(f"config: {config}")
+    print(f"{'stage':<58}{'tasks':>7}{'cube MACs':>12}{'vector ops':>12}"
+          f"{'GM MiB':>9}{'model us':>10}{'cube util':>10}")  # fmt: skip
+    total_us = 0.0
+    total_seconds_of_one_aic = 0.0
+    total_macs = 0
+    for stage in run.stages:
+        total_us += stage.modeled_us
+        total_macs += stage.cube_macs
+        total_seconds_of_one_aic += sum(
+            macs / platform.cube_macs_per_second(dtype)
+            for dtype, macs in stage.cube_macs_by_dtype.items()
+        )
+        gm = (stage.gm_read_bytes + stage.gm_write_bytes) / 2**20
+        print(
+            f"{stage.name:<58}{stage.tasks:>7}{stage.cube_macs:>12.3e}{stage.vector_ops:>12.3e}"
+            f"{gm:>9.1f}{stage.modeled_us:>10.1f}{utilization(stage, platform):>10.1%}"
+        )
+    overall = total_seconds_of_one_aic / (platform.cube_cores * total_us * 1e-6)
+    print(
+        f"{'total':<58}{'':>7}{total_macs:>12.3e}{'':>12}{'':>9}{total_us:>10.1f}{overall:>10.1%}"
+    )
+    print(f"plsim wall: {wall:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
