@@ -38,7 +38,7 @@ window the chunk closes is in the cache before scoring), ``prefill_kv_quant_scor
 ``prefill_kv_score`` (c8): one mixed task per group of TOKEN_GROUP consecutive tokens of one
 request, scanning the rows its last token sees in CACHE_TILE-row tiles, each tile one INT8
 matmul [CACHE_TILE, 128] x [128, TOKEN_GROUP * H = 256] on the cube; ``padding_sentinel`` for
-the rows beyond cu_seqlens[R]; the decode indexer's ``topk``.
+the rows beyond cu_seqlens[R]; the decode indexer's top-k (topk_partial, topk_merge).
 
 Visibility: token t at position p of request r sees rows j < (p + 1) // 4 of request r, rows
 closed earlier in the same chunk included; every other score cell is the lowest FP32.
