@@ -19,10 +19,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import plsim  # noqa: E402
-from golden.case import CaseConfig  # noqa: E402
-from models.deepseek_v4 import indexer_prefill_case  # noqa: E402
-from plsim.hardware import PLATFORMS  # noqa: E402
+import plsim
+from golden.case import CaseConfig
+from models.deepseek_v4 import indexer_prefill_case
+from plsim.hardware import PLATFORMS
 
 
 def utilization(stage, platform) -> float:
