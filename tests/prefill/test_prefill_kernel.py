@@ -13,7 +13,12 @@ from prefill.prefill_support import prompt_world, serve
 import plsim
 from golden.case import CaseConfig
 from golden.runner import run_case
-from models.deepseek_v4 import compressor_prefill_case, indexer_case, indexer_prefill_case
+from models.deepseek_v4 import (
+    compressor_prefill_case,
+    indexer_case,
+    indexer_prefill_case,
+    prefill_inputs,
+)
 
 
 @functools.cache
@@ -95,3 +100,30 @@ def test_kernel_prefill_then_decode_equals_kernel_decode_token_by_token(cache_fo
     assert np.array_equal(score_a, score_b)
     for name in pools_a:
         assert np.array_equal(pools_a[name], pools_b[name]), name
+
+
+@pytest.mark.parametrize("cache_format", ["c16", "c8"])
+def test_an_empty_request_slot_reads_and_writes_nothing(cache_format):
+    """R padded with an empty request (no tokens, state slot -1, table row -1) between two
+    live ones: the kernel matches the golden, and the check accepts the chunk."""
+    config = indexer_prefill_case.resolve_config(
+        CaseConfig(prompt_lens="6,9", prefix_lens="0,30", cache_format=cache_format)
+    )
+    inputs = indexer_prefill_case.make_inputs(config)
+    cu = inputs["cu_seqlens"]
+    inputs["cu_seqlens"] = np.array([cu[0], cu[1], cu[1], cu[2]], np.int32)
+    table = inputs["block_table"]
+    inputs["block_table"] = np.concatenate([table[:1], np.full_like(table[:1], -1), table[1:]])
+    states = inputs["state_slots"]
+    inputs["state_slots"] = np.array([states[0], -1, states[1]], np.int32)
+    prefill_inputs.check_chunk_inputs(inputs, config.max_seq_len)
+    expected = indexer_prefill_case.golden(inputs, config)
+    run = _runner(indexer_prefill_case, _prefill_names(cache_format),
+                  f"indexer_prefill_{cache_format}", OUTPUTS)  # fmt: skip
+    actual = run(inputs)
+    for name, comparison in indexer_prefill_case.comparisons(config).items():
+        result = comparison(
+            actual[name], expected[name], actual_outputs=actual, expected_outputs=expected,
+            inputs=inputs,
+        )  # fmt: skip
+        assert result.passed, (name, result.message)
