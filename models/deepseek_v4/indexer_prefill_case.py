@@ -45,6 +45,7 @@ from models.deepseek_v4.prefill_compare import score_on_kernel_rows, topk_on_ker
 from models.deepseek_v4.prefill_golden import indexer_prefill_golden, indexer_prefill_quality
 from models.deepseek_v4.serving import visible_rows
 from models.deepseek_v4.serving_compare import pool_comparison
+from models.deepseek_v4.serving_inputs import to_c8
 from models.deepseek_v4.tables import hadamard, rope_cos_sin
 
 CASE_NAME = "deepseek_v4.indexer_prefill"
@@ -101,7 +102,7 @@ def make_inputs(config: CaseConfig) -> dict[str, Any]:
         "state_slots": chunk.state_slots, "kv_state": kv_pool, "score_state": score_pool,
     }  # fmt: skip
     if config.cache_format == "c8":
-        inputs["index_cache"], inputs["index_cache_scale"] = prefill_inputs_c8(pool)
+        inputs["index_cache"], inputs["index_cache_scale"] = to_c8(pool)
     else:
         inputs["index_cache"] = pool
     inputs["score"] = np.zeros((total, score_width(config.max_seq_len, chunk.block_size)),
@@ -109,13 +110,6 @@ def make_inputs(config: CaseConfig) -> dict[str, Any]:
     inputs["topk_idxs"] = np.zeros((total, topk), np.int32)
     inputs["offset"] = SLIDING_WINDOW
     return inputs
-
-
-def prefill_inputs_c8(pool: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The BF16 pool in the c8 format (serving_inputs.to_c8)."""
-    from models.deepseek_v4.serving_inputs import to_c8
-
-    return to_c8(pool)
 
 
 #: Prefill-kernel parameters in order with their dtypes (indexer_prefill.py); ``state`` marks

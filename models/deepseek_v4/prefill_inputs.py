@@ -9,13 +9,16 @@ a seeded permutation with decoy spares, as in serving_inputs.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
 from golden.case import CaseConfig, ConfigError
 from models.deepseek_v4.case_support import check_int
 from models.deepseek_v4.config import COMPRESS_RATIO, get_preset
+from models.deepseek_v4.indexer_compressor_golden import compressor_rows, empty_state
 from models.deepseek_v4.prefill import (
     MAX_CHUNK_REQUESTS,
     MAX_CHUNK_TOKENS,
@@ -29,7 +32,12 @@ from models.deepseek_v4.serving import (
     check_block_size,
     check_cache_format,
 )
-from models.deepseek_v4.serving_inputs import SPARE_BLOCKS, SPARE_STATE_SLOTS
+from models.deepseek_v4.serving_inputs import (
+    SPARE_BLOCKS,
+    SPARE_STATE_SLOTS,
+    state_pools,
+    write_rows,
+)
 
 #: Chunks are compiled for T in whole buckets of this many token rows.
 TOKEN_BUCKET = 128
@@ -161,7 +169,7 @@ def chunk_tensors(config: CaseConfig, rng: np.random.Generator) -> ChunkTensors:
     )  # fmt: skip
 
 
-def check_chunk_inputs(inputs: dict, max_positions: int) -> None:
+def check_chunk_inputs(inputs: Mapping[str, Any], max_positions: int) -> None:
     """Validate the chunk tensors of a kernel-argument dict (the harness's gate)."""
     cache = np.asarray(inputs["index_cache"])
     check_chunk(
@@ -180,19 +188,16 @@ HISTORY_WINDOWS = 2
 def warm_prefixes(
     rng: np.random.Generator,
     chunk: ChunkTensors,
-    compressor: dict,
-    tables: dict,
+    compressor: Mapping[str, np.ndarray],
+    tables: Mapping[str, np.ndarray],
     pool: np.ndarray,
-    activations,
+    activations: Callable[[np.random.Generator, tuple[int, ...]], np.ndarray],
 ) -> tuple[np.ndarray, np.ndarray]:
     """State pools [slots, 8, 256] with each request's state at its prefix: empty for a fresh
     prompt; otherwise the compressor golden run from an empty state over the prefix's last
     HISTORY_WINDOWS windows and partial window (its rows written into ``pool`` through the
     table). Spare slots hold decoys. ``activations(rng, shape)`` draws BF16 hidden states;
     ``tables`` holds rope_cos, rope_sin and hadamard."""
-    from models.deepseek_v4.indexer_compressor_golden import compressor_rows, empty_state
-    from models.deepseek_v4.serving_inputs import state_pools, write_rows
-
     kv_pool, score_pool = state_pools(rng, chunk.num_state_slots)
     dim = compressor["wkv"].shape[0]
     for r, start in enumerate(chunk.prefixes):
