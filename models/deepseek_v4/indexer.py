@@ -527,8 +527,11 @@ def topk_stage(
                 best = partial[t * PARTS : t * PARTS + 1, :]
                 for p in pl.range(1, parts):
                     row = t * PARTS + p
-                    merged = pl.mrgsort(best, partial[row : row + 1, :])
-                    best = merged[:, 0 : 2 * TOPK]
+                    # Its own name: `merged` of topk_partial is [1, 2*TOPK + 1024] in the same
+                    # function, and the parser refuses a reassignment with another shape
+                    # (index_topk 1024, PRO: [1, 3072] vs [1, 4096]).
+                    merged_lists = pl.mrgsort(best, partial[row : row + 1, :])
+                    best = merged_lists[:, 0 : 2 * TOPK]
                 top_idx = pl.gather(
                     best, mask_pattern=pl.tile.MaskPattern.P1010, output_dtype=pl.INT32
                 )
