@@ -71,6 +71,9 @@ class Case:
     - ``comparisons(config)``: one Comparison per output name.
     - ``quality(inputs, outputs, config)``: optional case-specific figures (JSON "quality").
     - ``kernel_name_for(config)``: optional per-config kernel name (see :meth:`kernel_for`).
+    - ``param_shapes(config)``: optional ``{name: (shape, dtype)}`` of the tensor parameters,
+      computed without generating data, so the harness can refuse a run that would not fit
+      in memory before ``make_specs`` allocates anything.
     """
 
     name: str
@@ -82,6 +85,7 @@ class Case:
     golden: Callable[[Mapping[str, Any], CaseConfig], dict[str, np.ndarray]]
     comparisons: Callable[[CaseConfig], dict[str, Comparison]]
     quality: Callable[[Mapping[str, Any], Mapping[str, np.ndarray], CaseConfig], dict] | None = None
+    param_shapes: Callable[[CaseConfig], dict[str, tuple[tuple[int, ...], str]]] | None = None
     #: Optional: the kernel to run for a resolved config (e.g. one per cache format); default
     #: ``kernel_name`` for every config.
     kernel_name_for: Callable[[CaseConfig], str] | None = None

@@ -111,10 +111,9 @@ def error_distribution(
     equal = a == e  # also covers equal infinities
     finite = np.isfinite(a) & np.isfinite(e)
     nonfinite = int(np.count_nonzero(~finite & ~equal))
-    keep = finite
-    a, e = a[keep], e[keep]
-    diff = np.abs(a - e)
-    cells = int(diff.size)
+    if not finite.all():  # copying is the expensive part: skip it in the common case
+        a, e = a[finite], e[finite]
+    cells = int(a.size)
     figures: dict[str, Any] = {"cells": cells, "nonfinite": nonfinite}
     if cells == 0:
         figures.update(
@@ -126,11 +125,10 @@ def error_distribution(
             abs_err_quantiles={f"p{q}": 0.0 for q in ERROR_QUANTILES},
         )
         return figures
-    nonzero = e != 0
-    rel = diff[nonzero] / np.abs(e[nonzero])
+    delta = a - e
     norm_e = float(np.linalg.norm(e))
     norm_a = float(np.linalg.norm(a))
-    norm_d = float(np.linalg.norm(a - e))
+    norm_d = float(np.linalg.norm(delta))
     if norm_e > 0:
         rel_l2: float | None = norm_d / norm_e
     else:
@@ -139,9 +137,16 @@ def error_distribution(
         cosine: float | None = float(np.dot(a, e) / (norm_a * norm_e))
     else:
         cosine = 1.0 if norm_a == norm_e else 0.0
-    scaled = diff / np.maximum(np.abs(e), 1.0)
+    # Outputs that are mostly exact (caches, state) have few differing cells: every figure but
+    # the norms is computed over those, with the equal cells' zeros accounted for exactly.
+    differs = delta != 0
+    diff = np.abs(delta[differs])
+    e_diff = e[differs]
+    nonzero = e_diff != 0
+    rel = diff[nonzero] / np.abs(e_diff[nonzero])
+    scaled = diff / np.maximum(np.abs(e_diff), 1.0)
     figures.update(
-        max_abs_err=_finite_or_none(diff.max()),
+        max_abs_err=_finite_or_none(diff.max()) if diff.size else 0.0,
         max_rel_err=_finite_or_none(rel.max()) if rel.size else 0.0,
         rel_l2=None if rel_l2 is None else _finite_or_none(rel_l2),
         cosine=None if cosine is None else _finite_or_none(cosine),
@@ -149,10 +154,37 @@ def error_distribution(
             f"{t:g}": float(np.count_nonzero(scaled > t) / cells) for t in ERROR_THRESHOLDS
         },
         abs_err_quantiles={
-            f"p{q}": _finite_or_none(np.percentile(diff, q)) for q in ERROR_QUANTILES
+            f"p{q}": _finite_or_none(value)
+            for q, value in zip(ERROR_QUANTILES, _percentiles_with_zeros(diff, cells))
         },
     )
     return figures
+
+
+def _percentiles_with_zeros(nonzero: np.ndarray, cells: int) -> list[float]:
+    """np.percentile (linear) at ERROR_QUANTILES of ``nonzero`` padded with zeros to ``cells``.
+
+    Only the order statistics the percentiles need are selected (np.partition), so a large
+    array that is mostly zeros costs as much as its non-zero part.
+    """
+    zeros = cells - nonzero.size
+    positions = []
+    for q in ERROR_QUANTILES:
+        virtual = np.true_divide(q, 100) * (cells - 1)  # as np.percentile's "linear" method
+        low = int(np.floor(virtual))
+        positions.append((low, min(low + 1, cells - 1), float(virtual - low)))
+    wanted = sorted({i - zeros for low, high, _ in positions for i in (low, high) if i >= zeros})
+    ordered = np.partition(nonzero, wanted) if wanted else nonzero
+
+    def stat(i: int) -> float:
+        return 0.0 if i < zeros else float(ordered[i - zeros])
+
+    values = []
+    for low, high, gamma in positions:
+        a, b = stat(low), stat(high)
+        # numpy's _lerp: from the nearer end, so the result is exact at gamma 0 and 1
+        values.append(b - (b - a) * (1 - gamma) if gamma >= 0.5 else a + (b - a) * gamma)
+    return values
 
 
 def allclose(
@@ -201,6 +233,7 @@ def allclose(
 
         dist = error_distribution(actual, expected, mask)
         figures: dict[str, Any] = {
+            "tolerance_used": _tolerance_used(a, e, mask, atol, rtol),
             "max_abs_err": dist["max_abs_err"],
             "max_rel_err": dist["max_rel_err"],
             "mismatches": int(np.count_nonzero(bad_valid)),
@@ -243,6 +276,22 @@ def allclose(
     return shape_checked(compare)
 
 
+def _tolerance_used(
+    a: np.ndarray, e: np.ndarray, mask: np.ndarray, atol: float, rtol: float
+) -> float | None:
+    """The largest |a - e| / (atol + rtol * |e|) over the valid, non-NaN, differing cells: 1.0
+    means the worst cell sits exactly on the tolerance (0.0 when every valid cell is equal;
+    None when a cell differs where the tolerance is 0)."""
+    with np.errstate(invalid="ignore"):
+        differs = mask & (a != e) & ~np.isnan(a) & ~np.isnan(e)
+    if not differs.any():
+        return 0.0
+    da, de = a[differs], e[differs]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.abs(da - de) / (atol + rtol * np.abs(de))
+    return _finite_or_none(ratio.max())
+
+
 def _bf16_ordered(x: np.ndarray) -> np.ndarray:
     """BF16 bit patterns mapped to integers that are monotonic in the value (+0 == -0)."""
     bits = np.ascontiguousarray(x).view(np.uint16).astype(np.int32)
@@ -270,24 +319,35 @@ def bf16_ulp(max_ulp: int = 1) -> Comparison:
     ) -> CompareResult:
         if expected.dtype != _BF16:
             return CompareResult(False, {}, f"bf16_ulp needs bfloat16 arrays, got {expected.dtype}")
-        a32 = actual.astype(np.float32)
-        e32 = expected.astype(np.float32)
+        # Only cells whose bits differ can be apart or NaN-mismatched (a NaN on both sides with
+        # the same bits is still NaN): work on those, a small part of a cache or state.
+        a_bits = np.ascontiguousarray(actual).view(np.uint16)
+        e_bits = np.ascontiguousarray(expected).view(np.uint16)
+        a_nan = (a_bits & 0x7FFF) > 0x7F80
+        e_nan = (e_bits & 0x7FFF) > 0x7F80
+        suspect = (a_bits != e_bits) | a_nan | e_nan
+        a_s, e_s = actual[suspect], expected[suspect]
+        a32, e32 = a_s.astype(np.float32), e_s.astype(np.float32)
         nan = np.isnan(a32) | np.isnan(e32)
         inf_mismatch = (np.isinf(a32) | np.isinf(e32)) & (a32 != e32)
-        ulps = np.abs(_bf16_ordered(actual) - _bf16_ordered(expected))
+        ulps = np.abs(_bf16_ordered(a_s) - _bf16_ordered(e_s))
         ulps = np.where(nan | inf_mismatch, np.iinfo(np.int32).max, ulps)
-        bad = ulps > max_ulp
         finite_ulps = ulps[~(nan | inf_mismatch)]
+        bad_count = int(np.count_nonzero(ulps > max_ulp))
         figures: dict[str, Any] = {
             "max_ulp_seen": int(finite_ulps.max()) if finite_ulps.size else 0,
             "max_ulp_allowed": int(max_ulp),
             "cells_differing": int(np.count_nonzero(ulps > 0)),
-            "mismatches": int(np.count_nonzero(bad)),
+            "mismatches": bad_count,
             "nan_cells": int(np.count_nonzero(nan)),
-            "cells": int(ulps.size),
+            "cells": int(actual.size),
         }
-        if not bad.any():
+        if not bad_count:
             return CompareResult(True, figures, f"within {max_ulp} BF16 ulp")
+        bad = np.zeros(actual.shape, bool)
+        bad[suspect] = ulps > max_ulp
+        a32 = actual.astype(np.float32)
+        e32 = expected.astype(np.float32)
         first = _positions(bad)
         figures["mismatch_positions"] = first
         idx = tuple(first[0])
@@ -419,14 +479,19 @@ def topk_tie_aware(
         shown = [[int(i) for i in np.unravel_index(r, lead_shape)] for r in bad_rows[:MAX_SHOWN]]
         figures["bad_row_positions"] = shown
         r0 = bad_rows[0]
+        # Show the rows from their first difference on (their common prefix says nothing).
+        differ = np.flatnonzero(act[r0] != exp[r0])
+        start = int(differ[0]) if differ.size else 0
+        window = slice(start, start + 8)
         return CompareResult(
             False,
             figures,
             f"{len(bad_rows)} of {act.shape[0]} top-k rows fail ({counts['bad_positions']} "
             f"non-tie swaps, {counts['pad_mismatches']} padding mismatches, "
             f"{counts['duplicates']} duplicates, {counts['out_of_range']} out of range, "
-            f"{counts['golden_invalid']} invalid golden rows); first row {shown[0]}: "
-            f"actual {act[r0][:8].tolist()}..., expected {exp[r0][:8].tolist()}...",
+            f"{counts['golden_invalid']} invalid golden rows); first row {shown[0]}, from "
+            f"slot {start} (the first that differs): actual {act[r0][window].tolist()}, "
+            f"expected {exp[r0][window].tolist()}",
         )
 
     return shape_checked(compare)

@@ -31,17 +31,16 @@ _TORCH_DTYPES = {
 def _location(exc: BaseException, kernel_file: str) -> str:
     """file:line of a compiler error: the parser's span, a frame in the kernel, or the message."""
     span = getattr(exc, "span", None)
-    if isinstance(span, dict):
-        name = span.get("filename") or span.get("file")
-        line = span.get("begin_line") or span.get("line")
-        if name:
-            return f"{name}:{line}" if line else str(name)
-    elif span is not None:
-        name = getattr(span, "filename", None) or getattr(span, "file", None)
-        line = getattr(span, "begin_line", None) or getattr(span, "line", None)
-        if name:
-            return f"{name}:{line}" if line else str(name)
-    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+    if span is not None:
+        # Parser errors carry the span as a dict; other objects as attributes.
+        get = span.get if isinstance(span, dict) else lambda key: getattr(span, key, None)
+        for attr in ("filename", "file"):
+            name = get(attr)
+            if name:
+                line = get("begin_line") or get("line")
+                return f"{name}:{line}" if line else str(name)
+    tb = traceback.extract_tb(exc.__traceback__)
+    for frame in reversed(tb):
         if Path(frame.filename).resolve() == Path(kernel_file).resolve():
             return f"{frame.filename}:{frame.lineno}"
     match = re.search(r"(/[^\s:\[\]]+\.py):(\d+)", str(exc))
@@ -60,10 +59,24 @@ def _kernels(out_dir: Path) -> dict[str, list[str]]:
     return found
 
 
-def main() -> None:
-    """Compile the requested kernel and print the marker and the JSON result."""
-    request = json.loads(sys.stdin.read())
-    sys.path.insert(0, request["root"])
+def _load_module(path: Path):
+    """Import a kernel file; as ``package.module`` when its folder is a package, so that the
+    file's relative imports work, else as a top-level module with its folder on sys.path."""
+    if (path.parent / "__init__.py").is_file():
+        sys.path.insert(0, str(path.parent.parent))
+        return importlib.import_module(f"{path.parent.name}.{path.stem}")
+    spec = importlib.util.spec_from_file_location(f"_compiled_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(path.parent))
+    spec.loader.exec_module(module)
+    return module
+
+
+def compile_one(request: dict, modules: dict[str, object] | None = None) -> dict:
+    """Compile one request (kernel_file, kernel_name, args, platform, build_dir); the result dict.
+
+    ``modules`` caches loaded kernel files across the requests of one batch.
+    """
     build_dir = Path(request["build_dir"])
     build_dir.mkdir(parents=True, exist_ok=True)
     os.environ["PYPTO_PROG_BUILD_DIR"] = str(build_dir)
@@ -85,10 +98,11 @@ def main() -> None:
         from golden.compiler import parse_perf_hints
 
         path = Path(request["kernel_file"])
-        spec = importlib.util.spec_from_file_location(f"_compiled_{path.stem}", path)
-        module = importlib.util.module_from_spec(spec)
-        sys.path.insert(0, str(path.parent))
-        spec.loader.exec_module(module)
+        module = (modules or {}).get(str(path))
+        if module is None:
+            module = _load_module(path)
+            if modules is not None:
+                modules[str(path)] = module
         kernel = getattr(module, request["kernel_name"])
         kwargs = {}
         for arg in request["args"]:
@@ -112,6 +126,26 @@ def main() -> None:
         result["error"] = str(exc).strip()
         result["error_type"] = type(exc).__name__
         result["location"] = _location(exc, request["kernel_file"])
+    return result
+
+
+def main() -> None:
+    """Compile the requested kernel(s); print the marker and each JSON result.
+
+    A request with a ``batch`` list compiles every entry in this one process (the torch and
+    pypto imports are paid once) and prints one marked result line per entry, as each ends,
+    so a crash loses only the entry that crashed.
+    """
+    request = json.loads(sys.stdin.read())
+    sys.path.insert(0, request["root"])
+    if "batch" in request:
+        modules: dict[str, object] = {}
+        for index, entry in enumerate(request["batch"]):
+            result = compile_one(entry, modules)
+            sys.stdout.write(f"\n@@BATCH_RESULT {index}@@" + json.dumps(result) + "\n")
+            sys.stdout.flush()
+        return
+    result = compile_one(request)
     sys.stdout.write("\n@@COMPILE_RESULT@@" + json.dumps(result))
     sys.stdout.flush()
 

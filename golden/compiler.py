@@ -192,6 +192,93 @@ def compile_kernel(
         return CompileResult(**data)
 
 
+@dataclass(frozen=True)
+class CompileRequest:
+    """One kernel to compile in a batch: file, kernel name, its arguments (``tensor_arg`` /
+    ``scalar_arg``) and the platform."""
+
+    kernel_file: str | Path
+    kernel_name: str
+    args: Sequence[Mapping[str, Any]]
+    platform: str = "a2a3"
+
+
+def _worker_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("PTOAS_ROOT", "/nonexistent")  # no ptoas here: stop after codegen
+    env["PYTHONPATH"] = os.pathsep.join([str(_ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    return env
+
+
+def _batch_once(entries: list[dict], timeout_s: float) -> tuple[dict[int, CompileResult], str]:
+    """Run one worker over ``entries``; the results it printed and, if it died early, why."""
+    request = {"batch": entries, "root": str(_ROOT)}
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "golden.compile_worker"],
+            input=json.dumps(request),
+            capture_output=True,
+            text=True,
+            env=_worker_env(),
+            cwd=str(_ROOT),
+            timeout=timeout_s,
+        )
+        stdout, failure = proc.stdout, ""
+        if proc.returncode != 0:
+            tail = (proc.stderr or "").strip().splitlines()[-3:]
+            failure = f"compiler process exited {proc.returncode}: " + " | ".join(tail)
+    except subprocess.TimeoutExpired as exc:
+        stdout = exc.stdout.decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")
+        failure = f"compile batch exceeded {timeout_s:.0f} s"
+    results: dict[int, CompileResult] = {}
+    for match in re.finditer(r"@@BATCH_RESULT (\d+)@@(.*)", stdout):
+        data = json.loads(match.group(2))
+        data["perf_hints"] = [PerfHint(**h) for h in data.get("perf_hints", [])]
+        results[int(match.group(1))] = CompileResult(**data)
+    return results, failure
+
+
+def compile_many(
+    requests: Sequence[CompileRequest],
+    *,
+    build_dir: str | Path | None = None,
+    timeout_s: float = COMPILE_TIMEOUT_S,
+) -> list[CompileResult]:
+    """Compile every request in ONE child process (torch and pypto are imported once).
+
+    Results come back in request order. If the worker dies on an entry (crash or timeout),
+    that entry is reported as failed (``error_type`` 'CrashedWorker' or 'Timeout') and a new
+    worker carries on with the rest. Raises CompilerUnavailable when the compiler is absent and
+    ValueError for an unknown platform. ``timeout_s`` bounds each worker process.
+    """
+    for req in requests:
+        if req.platform not in COMPILE_PLATFORMS:
+            raise ValueError(
+                f"platform: got {req.platform!r}; expected one of {', '.join(COMPILE_PLATFORMS)}"
+            )
+    require_compiler()
+    with tempfile.TemporaryDirectory(prefix="pypto_compile_") as scratch:
+        root = str(Path(build_dir).resolve()) if build_dir else scratch
+        entries = [
+            {"kernel_file": str(Path(r.kernel_file).resolve()), "kernel_name": r.kernel_name,
+             "args": list(r.args), "platform": r.platform, "build_dir": root}
+            for r in requests
+        ]  # fmt: skip
+        results: list[CompileResult | None] = [None] * len(entries)
+        start = 0
+        while start < len(entries):
+            done, failure = _batch_once(entries[start:], timeout_s)
+            for offset, result in done.items():
+                results[start + offset] = result
+            start += len(done)
+            if start < len(entries) and results[start] is None:
+                kind = "Timeout" if "exceeded" in failure else "CrashedWorker"
+                results[start] = CompileResult(False, 0.0, error=failure or "no result",
+                                               error_type=kind)  # fmt: skip
+                start += 1
+        return [r for r in results if r is not None]
+
+
 def spec_args(specs: Sequence[Any]) -> list[dict[str, Any]]:
     """Compile arguments from harness specs (golden.spec TensorSpec / ScalarSpec), in order."""
     from golden.spec import TensorSpec

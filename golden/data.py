@@ -83,27 +83,48 @@ def _describe(key: str, array: np.ndarray, file: str) -> dict[str, Any]:
     }
 
 
-def check_writable(directory: str | os.PathLike) -> Path:
-    """Raise DataError unless ``directory`` can be created or replaced by a save.
+def check_writable(directory: str | os.PathLike, *, force: bool = False) -> Path:
+    """Raise DataError unless ``directory`` can be created, or replaced by a save.
 
-    An existing directory is only replaced if it is empty or a previous save (has a manifest),
-    so a mistyped path cannot wipe unrelated files.
+    A missing parent directory is fine if its own parent exists (the save creates it). An
+    existing non-empty
+    directory is replaced only if it is a previous save (has a manifest) and ``force`` is set,
+    so neither a mistyped path nor a repeated command loses data silently.
     """
     target = Path(directory)
-    if target.exists():
+    if target.exists() or target.is_symlink():
         if not target.is_dir():
             raise DataError(f"--save-data: {str(target)!r} exists and is not a directory")
-        if any(target.iterdir()) and not (target / MANIFEST).is_file():
-            raise DataError(
-                f"--save-data: {str(target)!r} is a non-empty directory that is not a previous "
-                "save; choose a new or empty directory"
-            )
+        if any(target.iterdir()):
+            if not (target / MANIFEST).is_file():
+                raise DataError(
+                    f"--save-data: {str(target)!r} is a non-empty directory that is not a "
+                    "previous save; choose a new or empty directory"
+                )
+            if not force:
+                raise DataError(
+                    f"--save-data: {str(target)!r} already holds a save; add --force to "
+                    "replace it or choose a new directory"
+                )
     parent = target.parent if str(target.parent) else Path(".")
-    if not parent.is_dir():
-        raise DataError(f"--save-data: parent directory {str(parent)!r} does not exist")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise DataError(f"--save-data: parent directory {str(parent)!r} is not writable")
+    # A missing parent is created (README's out/idx in a fresh clone), one level only: a
+    # mistyped path must not grow a directory tree.
+    ancestor = parent if parent.exists() else parent.parent
+    if not ancestor.is_dir():
+        raise DataError(
+            f"--save-data: directory {str(ancestor)!r} does not exist (only the last missing "
+            "directory is created)"
+        )
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise DataError(f"--save-data: directory {str(ancestor)!r} is not writable")
     return target
+
+
+def _umask_mode(mode: int) -> int:
+    """``mode`` as the process umask would leave it (mkdtemp/mkstemp use owner-only modes)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return mode & ~umask
 
 
 def save(
@@ -113,12 +134,19 @@ def save(
     specs: Sequence[TensorSpec | ScalarSpec],
     inputs: Mapping[str, Any],
     golden: Mapping[str, np.ndarray],
+    *,
+    force: bool = False,
 ) -> Path:
     """Write inputs, golden outputs and configuration to ``directory`` atomically.
 
-    Raises DataError when the directory cannot be written; nothing partial is left behind.
+    Creates a missing parent directory (one level). Raises DataError when the directory cannot be
+    written, or holds a save and ``force`` is not set; nothing partial is left behind.
     """
-    target = check_writable(directory)
+    target = check_writable(directory, force=force)
+    try:
+        target.parent.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise DataError(f"--save-data: cannot create {str(target.parent)!r}: {exc}") from None
     manifest: dict[str, Any] = {
         "format": FORMAT,
         "version": VERSION,
@@ -149,6 +177,7 @@ def save(
         np.savez(staging / GOLDEN, **golden_arrays)
         (staging / CONFIG).write_text(json.dumps(dataclasses.asdict(config), indent=2) + "\n")
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+        os.chmod(staging, _umask_mode(0o777))  # readable like any other file the user makes
         if target.exists():
             # Move the old save aside first so a failure never leaves a half-replaced dir.
             retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
@@ -172,14 +201,26 @@ def _read_json(path: Path, what: str) -> Any:
         raise DataError(f"--replay: {path} is not readable JSON: {exc}") from None
 
 
-def _load_arrays(directory: Path, entries: Mapping[str, Any], file: str) -> dict[str, np.ndarray]:
-    path = directory / file
+def _open_archive(path: Path, directory: Path, file: str) -> Any:
+    """The opened .npz archive; DataError if it is missing, not a zip archive, or damaged."""
     try:
-        archive = np.load(path, allow_pickle=False)
+        with open(path, "rb") as handle:
+            magic = handle.read(4)
     except FileNotFoundError:
         raise DataError(f"--replay: {str(directory)!r} is missing {file}") from None
-    except (OSError, ValueError) as exc:
-        raise DataError(f"--replay: {path} is corrupt: {exc}") from None
+    except OSError as exc:
+        raise DataError(f"--replay: {path} cannot be read: {exc}") from None
+    if magic != b"PK\x03\x04":  # never let np.load fall back to pickle files
+        raise DataError(f"--replay: {path} is corrupt: not an .npz archive")
+    try:
+        return np.load(path, allow_pickle=False)
+    except Exception as exc:  # zipfile raises its own errors on a damaged archive
+        raise DataError(f"--replay: {path} is corrupt or truncated ({exc})") from None
+
+
+def _load_arrays(directory: Path, entries: Mapping[str, Any], file: str) -> dict[str, np.ndarray]:
+    path = directory / file
+    archive = _open_archive(path, directory, file)
     arrays: dict[str, np.ndarray] = {}
     with archive:
         for name, entry in entries.items():
@@ -187,10 +228,16 @@ def _load_arrays(directory: Path, entries: Mapping[str, Any], file: str) -> dict
                 dtype = numpy_dtype(entry["dtype"])
                 shape = tuple(int(d) for d in entry["shape"])
                 raw = archive[entry["key"]]
-            except (KeyError, ValueError, TypeError) as exc:
+            except (KeyError, TypeError) as exc:
                 raise DataError(f"--replay: {path}: entry {name!r} is unreadable: {exc}") from None
+            except ValueError:  # object arrays (pickles) and bad headers: never loaded
+                raise DataError(
+                    f"--replay: {path}: entry {name!r} is not a saved numeric array"
+                ) from None
             except Exception as exc:  # zipfile raises its own errors on a damaged archive
-                raise DataError(f"--replay: {path}: entry {name!r} is corrupt: {exc}") from None
+                raise DataError(
+                    f"--replay: {path}: entry {name!r} is corrupt or truncated: {exc}"
+                ) from None
             if raw.shape != shape or raw.dtype.itemsize != dtype.itemsize:
                 raise DataError(
                     f"--replay: {path}: {name!r} has shape {raw.shape} / {raw.dtype}, manifest "

@@ -38,6 +38,8 @@ STAGE_KEYS: tuple[str, ...] = (
     "cube_macs",
     "vector_ops",
     "modeled_us",
+    "bound",
+    "bound_share",
 )
 TRAFFIC_KEYS: tuple[str, ...] = ("gm_bytes", "compulsory_bytes", "ratio")
 

@@ -1,18 +1,35 @@
 """The named cases the harness can run, gathered from the modules listed in CASE_MODULES.
 
-A module that fails to import does not hide the others: its error is kept and reported by
-:func:`load_errors` (and mentioned when a case cannot be found).
+CASE_MODULES is found, not written down: the toy cases (``golden.toy.case``) and every
+``models/<model>/cases.py`` (docs/adding_a_case.md). A module that fails to import does not hide
+the others: its error is kept and reported by :func:`load_errors` (and mentioned when a case
+cannot be found).
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import traceback
+from pathlib import Path
 
 from golden.case import Case, ConfigError
 
+
+def discover_case_modules() -> list[str]:
+    """``golden.toy.case`` and ``models.<model>.cases`` for each model folder that has a
+    ``cases.py``, models in name order."""
+    modules = ["golden.toy.case"]
+    spec = importlib.util.find_spec("models")
+    for root in (spec.submodule_search_locations or []) if spec else []:
+        for cases_file in sorted(Path(root).glob("*/cases.py")):
+            if (cases_file.parent / "__init__.py").is_file():
+                modules.append(f"models.{cases_file.parent.name}.cases")
+    return modules
+
+
 #: Modules exposing ``CASES: list[Case]``, in listing order.
-CASE_MODULES: list[str] = ["golden.toy.case", "models.deepseek_v4.cases"]
+CASE_MODULES: list[str] = discover_case_modules()
 
 _cases: dict[str, Case] | None = None
 _errors: dict[str, str] = {}

@@ -10,7 +10,10 @@ from typing import Any
 import numpy as np
 
 from golden.platforms import STAGE_KEYS, TRAFFIC_KEYS
-from golden.runner import RunReport
+from golden.runner import PHASES, RunReport
+
+#: Keys of the JSON ``wall_s`` object: every phase of the run, then the total.
+WALL_KEYS: tuple[str, ...] = (*PHASES, "total")
 
 
 def jsonable(value: Any) -> Any:
@@ -47,7 +50,7 @@ def to_json(report: RunReport) -> dict[str, Any]:
         "outputs": outputs,
         "stages": stages,
         "traffic": traffic,
-        "wall_s": {"kernel": report.wall_s.get("kernel"), "golden": report.wall_s.get("golden")},
+        "wall_s": {key: report.wall_s.get(key) for key in WALL_KEYS},
         "quality": report.quality,
         "error": report.error,
         "replayed_from": report.replayed_from,
@@ -106,6 +109,27 @@ _HEADLINE_KEYS = (
 )
 
 
+def _tolerance_text(figs: dict[str, Any]) -> str:
+    """The output's tolerance and how much of it the worst cell uses (PASS and FAIL lines)."""
+    if "atol" in figs and "rtol" in figs:
+        text = f"tol: |a - e| <= {figs['atol']:g} + {figs['rtol']:g} * |e|"
+        used = figs.get("tolerance_used")
+        if used is None and "tolerance_used" in figs:
+            return text + "; worst cell beyond any multiple of it"
+        if used is not None:
+            text += f"; worst cell uses {100 * used:.1f}% of it (margin {100 * (1 - used):.1f}%)"
+        return text
+    if "max_ulp_allowed" in figs:
+        allowed, seen = figs["max_ulp_allowed"], figs.get("max_ulp_seen", 0)
+        return f"tol: {allowed} BF16 ulp; worst {seen} ulp (margin {allowed - seen} ulp)"
+    if "tie_swaps" in figs:
+        return (
+            "tol: an index may differ only by swapping candidates whose golden scores are "
+            "equal within the score tolerance"
+        )
+    return ""
+
+
 def _distribution_line(dist: dict[str, Any]) -> str:
     above = "  ".join(f">{t}: {100 * f:.2f}%" for t, f in dist.get("frac_err_above", {}).items())
     quant = " ".join(f"{k}={_num(v)}" for k, v in dist.get("abs_err_quantiles", {}).items())
@@ -113,6 +137,15 @@ def _distribution_line(dist: dict[str, Any]) -> str:
         f"rel_l2={_num(dist.get('rel_l2'))} cosine={_num(dist.get('cosine'))} "
         f"nonfinite={dist.get('nonfinite', 0)}  {above}  |err| {quant}"
     )
+
+
+def _wall_part(report: RunReport, key: str) -> str:
+    seconds = report.wall_s.get(key)
+    if seconds is None:
+        if key == "golden" and report.replayed_from:
+            return "golden (saved, not rerun)"
+        return f"{key} -"
+    return f"{key} {seconds:.3f} s"
 
 
 def render_text(report: RunReport) -> str:
@@ -140,31 +173,51 @@ def render_text(report: RunReport) -> str:
             headline = " ".join(f"{k}={_num(figs[k])}" for k in keys)
             status = "PASS" if verdict.passed else "FAIL"
             lines.append(f"  {status}  {name:<{width}}  {headline}")
+            tolerance = _tolerance_text(figs)
+            if tolerance:
+                lines.append(f"        {tolerance}")
             if not verdict.passed:
                 lines.append(f"        {verdict.message}")
             if "error_distribution" in figs:
                 lines.append(f"        {_distribution_line(figs['error_distribution'])}")
     if report.stages:
-        lines.append("stages (modeled on the a2a3 cost model; times are estimates):")
-        header = ("stage", "tasks", "GM read", "GM written", "cube MACs", "vector ops", "model us")
-        rows = [
-            (
-                str(s["name"]),
-                str(s["tasks"]),
-                _bytes(s["gm_read_bytes"]),
-                _bytes(s["gm_write_bytes"]),
-                _count(s["cube_macs"]),
-                _count(s["vector_ops"]),
-                f"{float(s['modeled_us']):.2f}",
+        lines.append(
+            "stages (modeled on the a2a3 cost model; times are estimates; bound: the term "
+            "that sets the time, docs/cost_model.md):"
+        )
+        header = (
+            "stage",
+            "tasks",
+            "GM read",
+            "GM written",
+            "cube MACs",
+            "vector ops",
+            "model us",
+            "bound",
+        )
+        rows = []
+        for s in report.stages:
+            bound, share = s.get("bound") or "-", float(s.get("bound_share") or 0.0)
+            rows.append(
+                (
+                    str(s["name"]),
+                    str(s["tasks"]),
+                    _bytes(s["gm_read_bytes"]),
+                    _bytes(s["gm_write_bytes"]),
+                    _count(s["cube_macs"]),
+                    _count(s["vector_ops"]),
+                    f"{float(s['modeled_us']):.2f}",
+                    f"{bound} ({100 * share:.0f}%)",
+                )
             )
-            for s in report.stages
-        ]
         total_us = sum(float(s["modeled_us"]) for s in report.stages)
-        rows.append(("total", "", "", "", "", "", f"{total_us:.2f}"))
+        rows.append(("total", "", "", "", "", "", f"{total_us:.2f}", ""))
         widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
         for row in [header, *rows]:
-            cells = [row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:], widths[1:])]
-            lines.append("  " + "  ".join(cells))
+            cells = [row[0].ljust(widths[0])]
+            cells += [c.rjust(w) for c, w in zip(row[1:-1], widths[1:-1])]
+            cells.append(row[-1].ljust(widths[-1]))
+            lines.append(("  " + "  ".join(cells)).rstrip())
     elif report.stages is None and not report.error:
         lines.append(f"stages: no per-stage model on platform {report.platform}")
     if report.traffic:
@@ -173,10 +226,7 @@ def render_text(report: RunReport) -> str:
             f"traffic: GM {_bytes(t['gm_bytes'])}, compulsory {_bytes(t['compulsory_bytes'])}, "
             f"ratio {_num(t['ratio'])}"
         )
-    kernel, golden = report.wall_s.get("kernel"), report.wall_s.get("golden")
-    golden_text = "(saved golden, not rerun)" if golden is None else f"{golden:.3f} s"
-    kernel_text = "-" if kernel is None else f"{kernel:.3f} s"
-    lines.append(f"wall: kernel {kernel_text}, golden {golden_text}")
+    lines.append("wall: " + ", ".join(_wall_part(report, key) for key in WALL_KEYS))
     if report.quality:
         lines.append(
             "quality: " + " ".join(f"{k}={_num(v)}" for k, v in jsonable(report.quality).items())

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from golden import data
+from golden import data, memory
 from golden.case import Case, CaseConfig, CompareResult, ConfigError
 from golden.compare import error_distribution, is_float_dtype
 from golden.inputs import (
@@ -31,6 +31,7 @@ from golden.platforms import (
     run_kernel,
 )
 from golden.spec import ScalarSpec, TensorSpec, numpy_dtype
+from plsim.blas_threads import single_blas_thread
 
 
 @dataclass
@@ -63,6 +64,45 @@ class RunReport:
     #: The kernel's and the golden's output arrays by name (not part of the JSON report).
     actual_outputs: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     expected_outputs: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+
+#: Phases of a run, in order; ``wall_s`` has one entry per phase plus ``total``.
+PHASES: tuple[str, ...] = ("inputs", "golden", "kernel", "compare")
+
+
+class _Clock:
+    """Times the phases of one run and tells the progress reporter when each starts."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        self.progress = progress
+        self.start = time.perf_counter()
+        self.wall: dict[str, float | None] = dict.fromkeys((*PHASES, "total"))
+        self._current: str | None = None
+        self._since = self.start
+
+    def phase(self, name: str | None) -> None:
+        """End the current phase (recording its wall time) and start ``name`` (None: stop)."""
+        now = time.perf_counter()
+        if self._current is not None:
+            self.wall[self._current] = now - self._since
+        self._current, self._since = name, now
+        self.wall["total"] = now - self.start
+        notify = getattr(self.progress, "phase", None)
+        if name is not None and callable(notify):
+            notify(name)
+
+
+def check_memory(shapes: memory.Shapes) -> None:
+    """ConfigError, with the estimate and the limit, if the run would not fit in memory."""
+    need = memory.estimate_run_bytes(shapes)
+    have = memory.available_bytes()
+    if have is not None and need > have:
+        raise ConfigError(
+            f"configuration: this run needs about {memory.gib(need)} of memory "
+            f"({memory.gib(memory.parameter_bytes(shapes))} of parameters), more than the "
+            f"{memory.gib(have)} this machine has available; choose a smaller --batch or "
+            "--max-seq-len"
+        )
 
 
 def _resolve(case: Case, config: CaseConfig) -> CaseConfig:
@@ -156,11 +196,11 @@ def _execute(
     platform: str,
     inputs: Mapping[str, Any],
     expected: dict[str, np.ndarray],
-    golden_wall: float | None,
-    progress: Progress | None,
+    clock: _Clock,
 ) -> RunReport:
     """Run the kernel on its own copies of ``inputs`` and compare against ``expected``."""
     comparisons = _comparisons(case, config, list(expected))
+    clock.phase("kernel")
     kernel_values = copy_values(dict(inputs))
     report = RunReport(
         case=case.name,
@@ -170,17 +210,18 @@ def _execute(
         outputs={},
         stages=None,
         traffic=None,
-        wall_s={"kernel": None, "golden": golden_wall},
+        wall_s=clock.wall,
         expected_outputs=dict(expected),
     )
     try:
         kernel_case = dataclasses.replace(case, kernel_name=case.kernel_for(config))
-        run: KernelRun = run_kernel(platform, kernel_case, specs, kernel_values, progress)
+        run: KernelRun = run_kernel(platform, kernel_case, specs, kernel_values, clock.progress)
     except KernelError as exc:
         report.error = str(exc)
+        clock.phase(None)
         return report
     report.stages, report.traffic, report.trace = run.stages, run.traffic, run.trace
-    report.wall_s["kernel"] = run.wall_s
+    clock.phase("compare")
     report.actual_outputs = dict(run.outputs)
     # Comparisons and quality see pristine inputs (in/out tensors at their initial values).
     pristine = copy_values(dict(inputs))
@@ -188,6 +229,7 @@ def _execute(
     report.passed = all(v.passed for v in report.outputs.values())
     if case.quality is not None:
         report.quality = dict(case.quality(pristine, run.outputs, config))
+    clock.phase(None)
     return report
 
 
@@ -198,34 +240,62 @@ def run_case(
     *,
     progress: Progress | None = None,
     save_dir: str | os.PathLike | None = None,
+    force: bool = False,
 ) -> RunReport:
     """Run ``case`` on ``platform`` for ``config`` and compare every output with its golden.
 
-    Raises ConfigError (bad configuration or platform), PlatformUnavailable (toolchain
-    missing), DataError (save directory unusable) or CaseDefinitionError (an inconsistent
-    case, or one whose input tensors hold NaN). A kernel that raises while running gives
-    a failed report with ``error`` set.
+    Raises ConfigError (bad configuration or platform, or a run too big for this machine's
+    memory), PlatformUnavailable (toolchain missing), DataError (save directory unusable, or
+    an existing save without ``force``) or CaseDefinitionError (an inconsistent case, or one
+    whose input tensors hold NaN). A kernel that raises while running gives a failed report
+    with ``error`` set. ``progress`` may also have a ``phase(name)`` method, called as each
+    phase (PHASES) starts. The whole run uses one BLAS thread (see _run_case).
     """
+    with single_blas_thread():
+        return _run_case(case, config, platform, progress=progress, save_dir=save_dir, force=force)
+
+
+def _run_case(
+    case: Case,
+    config: CaseConfig,
+    platform: str = "plsim",
+    *,
+    progress: Progress | None = None,
+    save_dir: str | os.PathLike | None = None,
+    force: bool = False,
+) -> RunReport:
+    # The goldens' and comparisons' matmuls are small to medium: split over every core, OpenBLAS
+    # busy-waits its threads, which on a shared 2-core machine cost 2-7x (measured; see
+    # docs/running.md). INT8 products sum exactly in any order; float64 sums rounded once to
+    # FP32 may differ in a last bit with the split, and one thread also makes the goldens
+    # independent of the machine's core count.
     check_platform(platform)
     resolved = _resolve(case, config)
     ensure_available(platform)
     if save_dir is not None:
-        data.check_writable(save_dir)
+        data.check_writable(save_dir, force=force)
+    if case.param_shapes is not None:  # before make_specs, which may generate the data
+        check_memory(case.param_shapes(resolved))
+    clock = _Clock(progress)
+    clock.phase("inputs")
     specs = _specs(case, resolved)
+    if case.param_shapes is None:
+        check_memory(memory.spec_shapes(specs))
     inputs = build_inputs(specs, resolved.seed)
     nan_message = describe_nan_input(inputs)
     if nan_message is not None:
         raise CaseDefinitionError(f"case {case.name!r}: {nan_message}")
     golden_inputs = copy_values(inputs)
-    start = time.perf_counter()
+    clock.phase("golden")
     expected_raw = case.golden(golden_inputs, resolved)
-    golden_wall = time.perf_counter() - start
     expected = _check_golden(case, expected_raw, _output_specs(specs))
     saved_to = None
     if save_dir is not None:
         # Saved before the kernel runs, so a kernel crash still leaves replayable data.
-        saved_to = str(data.save(save_dir, case.name, resolved, specs, inputs, expected))
-    report = _execute(case, resolved, specs, platform, inputs, expected, golden_wall, progress)
+        saved_to = str(
+            data.save(save_dir, case.name, resolved, specs, inputs, expected, force=force)
+        )
+    report = _execute(case, resolved, specs, platform, inputs, expected, clock)
     report.saved_to = saved_to
     return report
 
@@ -238,14 +308,30 @@ def replay_case(
     progress: Progress | None = None,
     explicit: Mapping[str, Any] | None = None,
 ) -> RunReport:
+    """Rerun ``case``'s kernel on the inputs saved in ``directory`` (see _replay_case)."""
+    with single_blas_thread():
+        return _replay_case(case, directory, platform, progress=progress, explicit=explicit)
+
+
+def _replay_case(
+    case: Case,
+    directory: str | os.PathLike,
+    platform: str = "plsim",
+    *,
+    progress: Progress | None = None,
+    explicit: Mapping[str, Any] | None = None,
+) -> RunReport:
     """Rerun ``case``'s kernel on the inputs saved in ``directory``; compare to the saved golden.
 
     ``explicit`` holds configuration fields the user gave alongside the replay; each must
     agree with the saved configuration (DataError otherwise); saved inputs holding NaN are
-    refused with DataError too. The golden is not recomputed, so ``wall_s["golden"]`` is None.
+    refused with DataError too. The golden is not recomputed, so ``wall_s["golden"]`` is None;
+    ``wall_s["inputs"]`` is the time to load the saved data.
     """
     check_platform(platform)
     ensure_available(platform)
+    clock = _Clock(progress)
+    clock.phase("inputs")  # loading the saved data
     saved = data.load(directory)
     if saved.case != case.name:
         raise data.DataError(
@@ -278,6 +364,6 @@ def replay_case(
     nan_message = describe_nan_input(inputs)
     if nan_message is not None:
         raise data.DataError(f"--replay: saved {nan_message}")
-    report = _execute(case, resolved, specs, platform, inputs, saved.golden, None, progress)
+    report = _execute(case, resolved, specs, platform, inputs, saved.golden, clock)
     report.replayed_from = str(Path(directory))
     return report

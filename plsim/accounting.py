@@ -1,7 +1,9 @@
 """Per-stage accounting, the modeled time, compulsory traffic, the Run result and its trace.
 
 Counting rules: GM bytes are the valid rectangles moved by loads and stores (and 1 element per
-InCore pl.read/pl.write); cube MACs are M x N x K of the physical operand tiles (the cube
+InCore pl.read/pl.write); each such DMA transfer also counts its contiguous GM segments (runs of
+consecutive addresses: a [16, 64] FP32 window of a [16, 4096] tensor is 16 segments of 256 B,
+a whole contiguous tensor is 1); cube MACs are M x N x K of the physical operand tiles (the cube
 computes padded rows too), keyed by operand dtype; vector element operations are the valid
 elements each vector op produces (a reduction counts the elements it reads). Loads and stores
 are DMA, not vector work.
@@ -24,10 +26,17 @@ class StageStats:
     tasks: int = 0
     gm_read_bytes: int = 0
     gm_write_bytes: int = 0
+    gm_transfers: int = 0
+    gm_segments: int = 0
     cube_macs: int = 0
     cube_macs_by_dtype: dict[str, int] = field(default_factory=dict)
     vector_ops: int = 0
+    pipelined: bool = False  # a pl.pipeline(stage >= 2) loop runs in its tasks
     modeled_us: float = 0.0
+    # The model term that sets modeled_us ("task floor", "GM", "cube" or "vector") and the
+    # share of modeled_us it explains (see stage_bound).
+    bound: str = ""
+    bound_share: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict of the fields."""
@@ -36,10 +45,15 @@ class StageStats:
             "tasks": self.tasks,
             "gm_read_bytes": self.gm_read_bytes,
             "gm_write_bytes": self.gm_write_bytes,
+            "gm_transfers": self.gm_transfers,
+            "gm_segments": self.gm_segments,
             "cube_macs": self.cube_macs,
             "cube_macs_by_dtype": dict(self.cube_macs_by_dtype),
             "vector_ops": self.vector_ops,
+            "pipelined": self.pipelined,
             "modeled_us": self.modeled_us,
+            "bound": self.bound,
+            "bound_share": self.bound_share,
         }
 
 
@@ -66,25 +80,91 @@ class Traffic:
         }
 
 
-def model_stage(stats: StageStats, platform: Platform) -> float:
-    """Modeled microseconds of a stage (see plsim.hardware for the model and its limits).
+def contiguous_segments(shape, strides) -> int:
+    """Number of runs of consecutive GM addresses in a strided window (element strides)."""
+    total = math.prod(shape)
+    if total == 0:
+        return 0
+    run = 1
+    for n, stride in zip(reversed(shape), reversed(strides)):
+        if n == 1:
+            continue
+        if stride != run:
+            break
+        run *= n
+    return total // run
 
-    max(bytes / HBM bandwidth, cube time, vector time) + launch overhead per wave of tasks; the
-    cube and vector times spread the work over min(tasks, cores) cores.
+
+def count_transfer(stats: StageStats, direction: str, nbytes: int, region) -> None:
+    """Account one DMA transfer of ``nbytes`` over the GM window ``region`` (a GMTensor)."""
+    if direction == "read":
+        stats.gm_read_bytes += nbytes
+    else:
+        stats.gm_write_bytes += nbytes
+    if nbytes:
+        stats.gm_transfers += 1
+        stats.gm_segments += contiguous_segments(region.shape, region.strides)
+
+
+def stage_times(stats: StageStats, platform: Platform) -> dict[str, float]:
+    """The model's terms for one stage, in microseconds (see plsim.hardware for the model).
+
+    ``dma``: bytes plus a fixed cost per contiguous segment, over the bandwidth of the cores the
+    stage occupies (capped by HBM), plus an issue latency per transfer spread over those cores;
+    ``cube``/``vector``: work over the rate of min(tasks, cores)
+    cores; ``work``: DMA and compute with the overlapped share hidden (a larger share in
+    stages that run a multi-buffered pl.pipeline loop); ``dispatch``: one stage
+    launch plus one task dispatch per wave; ``wall``: work + dispatch.
     """
     tasks = max(stats.tasks, 1)
-    gm_s = (stats.gm_read_bytes + stats.gm_write_bytes) / platform.hbm_bytes_per_s
-    cube_cores = min(tasks, platform.cube_cores)
-    cube_s = sum(
-        macs / (platform.cube_macs_per_second(dtype) * cube_cores)
+    uses_cube = stats.cube_macs > 0
+    cores = platform.cube_cores if uses_cube else platform.vector_cores
+    active = min(tasks, cores)
+    bandwidth = min(platform.hbm_bytes_per_s, active * platform.core_dma_bytes_per_s)
+    moved = stats.gm_read_bytes + stats.gm_write_bytes
+    dma = (moved + stats.gm_segments * platform.dma_segment_bytes) / bandwidth
+    dma += stats.gm_transfers / active * platform.dma_issue_us * 1e-6
+    cube = sum(
+        macs / (platform.cube_macs_per_second(dtype) * min(tasks, platform.cube_cores))
         for dtype, macs in stats.cube_macs_by_dtype.items()
     )
-    vec_s = stats.vector_ops / (
+    vector = stats.vector_ops / (
         platform.vector_ops_per_second() * min(tasks, platform.vector_cores)
     )
-    cores = platform.cube_cores if stats.cube_macs else platform.vector_cores
+    compute = max(cube, vector)
+    overlap = platform.pipelined_overlap if stats.pipelined else platform.dma_compute_overlap
+    work = dma + compute - overlap * min(dma, compute)
     waves = math.ceil(tasks / cores)
-    return max(gm_s, cube_s, vec_s) * 1e6 + platform.task_launch_us * waves
+    dispatch = platform.stage_dispatch_us + platform.task_dispatch_us * waves
+    return {
+        "dma": dma * 1e6,
+        "cube": cube * 1e6,
+        "vector": vector * 1e6,
+        "work": work * 1e6,
+        "dispatch": dispatch,
+        "wall": work * 1e6 + dispatch,
+        "waves": float(waves),
+    }
+
+
+def stage_bound(stats: StageStats, platform: Platform) -> tuple[str, float]:
+    """The term that sets a stage's modeled time and the share of it that term explains.
+
+    "task floor" when the launch and dispatch cost is at least the work; otherwise the largest
+    of the DMA ("GM"), cube and vector terms, with the work's share of the modeled time.
+    """
+    times = stage_times(stats, platform)
+    if times["wall"] <= 0:
+        return "task floor", 0.0
+    if times["dispatch"] >= times["work"]:
+        return "task floor", times["dispatch"] / times["wall"]
+    terms = {"GM": times["dma"], "cube": times["cube"], "vector": times["vector"]}
+    return max(terms, key=terms.get), times["work"] / times["wall"]
+
+
+def model_stage(stats: StageStats, platform: Platform) -> float:
+    """Modeled wall-clock microseconds of a stage (see plsim.hardware for the model)."""
+    return stage_times(stats, platform)["wall"]
 
 
 class Run:

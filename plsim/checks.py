@@ -110,39 +110,48 @@ def _spaces(tile, platform: Platform) -> tuple[str, ...]:
 
 def _accumulator_spaces(tile, platform: Platform) -> tuple[str, ...]:
     """Where a matmul result lives. AutoTileMatmulL0 M/N-tiles a plain ``pl.matmul`` result
-    that overflows L0C when it feeds exactly one GM store and nothing else (DirectGmPlacer), or
-    only further matmuls and fits L1 (MatScratchPlacer); matmul_acc accumulators and results
-    read by vector ops stay whole in L0C, so an overflow there is a real allocation failure."""
+    that overflows L0C when it feeds exactly one GM store and nothing else (DirectGmPlacer);
+    every other result (matmul_acc accumulators, results read by vector ops, and results
+    consumed only by further matmuls) stays whole in L0C. Measured with the real compiler
+    (hw-native-sys/pypto e2d0f78a): a [256, 256] FP32 result consumed only by a second matmul
+    is rejected with "Acc buffer usage (262144 bytes) exceeds platform limit (131072 bytes)"
+    (tests/plsim_conformance/kernels/capacity_kernels.py result_to_matmul_only)."""
     nbytes = tile.data.size * tile.dtype.itemsize
     if nbytes <= platform.acc_bytes or tile.accumulated or tile.used_vector:
         return ("Acc",)
     if tile.stores == 1 and not tile.used_cube:
         return ()
-    if tile.stores == 0 and tile.used_cube and nbytes <= platform.mat_bytes:
-        return ("Mat",)
     return ("Acc",)
 
 
 def _check_alignment(tile) -> None:
+    """HardwareError for a Vec tile whose rows (or [M, 1] column) are not whole 32-byte blocks.
+
+    The compiler accepts and emits such tiles; pto-isa's ``pto::Tile`` does not (see
+    plsim.HardwareError for the cited static_assert).
+    """
     shape = tile.data.shape
     item = tile.dtype.itemsize
+    file, line = tile.location
+    where = f"{file}:{line} [scope '{tile.scope.name}']"
     if len(shape) >= 2 and shape[-1] == 1:  # an [M, 1] column carrier (column-major)
         rows = shape[-2]
         if rows * item % 32:
-            file, line = tile.location
-            raise errors.DSLError(
-                f"{file}:{line} [scope '{tile.scope.name}']: the [{rows}, 1] "
-                f"{tile.dtype.name} column tile is {rows * item} bytes; column vectors need "
-                "M x element bytes to be a multiple of 32 (write single values with pl.write)"
+            aligned = -(-rows * item // 32) * 32 // item
+            raise errors.HardwareError(
+                f"{where}: the [{rows}, 1] {tile.dtype.name} column tile is {rows * item} bytes; "
+                "the compiler accepts it, but a column-major pto-isa tile needs M x element bytes "
+                f"to be a multiple of 32 (see plsim.HardwareError); use {aligned} rows, or write "
+                "single values with pl.write"
             )
         return
     cols = shape[-1]
     if cols * item % 32:
-        file, line = tile.location
-        raise errors.DSLError(
-            f"{file}:{line} [scope '{tile.scope.name}']: Vec tile {list(shape)} "
-            f"{tile.dtype.name} has rows of {cols * item} bytes; UB tile rows must be a "
-            "multiple of 32 bytes (pad the column count)"
+        raise errors.HardwareError(
+            f"{where}: Vec tile {list(shape)} {tile.dtype.name} has rows of {cols * item} bytes; "
+            "the compiler accepts it, but a row-major pto-isa tile needs rows that are a multiple "
+            f"of 32 bytes (see plsim.HardwareError); pad the column count to "
+            f"{-(-cols * item // 32) * 32 // item}"
         )
 
 
@@ -172,13 +181,23 @@ def _crosses(tile) -> str | None:
     return None
 
 
+def _slot_bytes(tile, direction: str) -> int:
+    """Bytes one crossing occupies: a cube result is pushed to the AIV as the views the vector
+    ops read, so row slices of a [128, 256] INT32 accumulator read 32 rows at a time take
+    32-row slots (tests/pyptolib/kernels/ring_slot_by_view.py compiles; ring_slot_whole.py,
+    the same kernel reading all 128 rows at once, is rejected by the compiler)."""
+    if direction == "cube->vector" and tile.vector_view_bytes:
+        return tile.vector_view_bytes
+    return tile.data.size * tile.dtype.itemsize
+
+
 def cross_core_rings(scope: Scope) -> dict[str, Ring]:
     """Ring buffers the compiler reserves for a mixed scope, by memory space.
 
     Rule (pypto ``ExpandMixedKernel`` + ``BuildAutomaticPipeSetup`` +
     ``AllocateMemoryAddr``; hw-native-sys/pypto docs/en/dev/passes/22-expand_mixed_kernel.md
     "Setup is derived from the split bodies" / "Overriding the slot count", and the
-    AllocateMemoryAddr capacity-check section; PL_SEMANTICS.md section 4.2 and 13.1):
+    AllocateMemoryAddr capacity-check section; docs/dsl.md sections 4.2 and 13.1):
 
     - A tile crosses cube->vector when a matmul/matmul_acc result (Acc) is read by a vector op
       (the cube ``tpush_to_aiv``s it, the AIV ``tpop_from_aic``s it), and vector->cube when a
@@ -205,8 +224,8 @@ def cross_core_rings(scope: Scope) -> dict[str, Ring]:
     crossing = [(t, d) for t, d in crossing if d is not None]
     if not crossing:
         return {}
-    slot_tile, _ = max(crossing, key=lambda item: item[0].data.size * item[0].dtype.itemsize)
-    slot_bytes = slot_tile.data.size * slot_tile.dtype.itemsize
+    slot_tile, direction = max(crossing, key=lambda item: _slot_bytes(*item))
+    slot_bytes = _slot_bytes(slot_tile, direction)
     directions = {d for _, d in crossing}
     rings = {}
     if "cube->vector" in directions:

@@ -9,9 +9,11 @@ order dependence. Their GM accesses go to a RaceTracker that is checked when the
 from __future__ import annotations
 
 import builtins
+import warnings
 from typing import Any
 
 from plsim import dtypes as dt
+from plsim import errors
 from plsim.checks import RaceTracker, close_scope
 from plsim.context import STATE, Scope, as_dsl_error, dsl, kernel_location
 from plsim.language_types import CrossCoreSlot, Level, SplitMode, SplitOption, TaskId
@@ -204,11 +206,20 @@ def get_block_idx() -> Scalar:
 def get_block_num() -> Scalar:
     """pl.tile.get_block_num(): the block count N of the enclosing pl.spmd(N) (INDEX).
 
-    pypto documents it as the total number of blocks of the current SPMD task; like
-    get_block_idx it is only meaningful inside a pl.spmd body.
+    pypto documents it as the total number of blocks of the current SPMD task. Outside a
+    pl.spmd body it compiles (hw-native-sys/pypto e2d0f78a; fixture
+    more_construct_kernels.block_num_outside_spmd); plsim reads such a task as one block
+    (1) and says so with a DSLWarning.
     """
     if not STATE.block_counts:
-        dsl("pl.tile.get_block_num() outside a pl.spmd body")
+        file, line = kernel_location()
+        warnings.warn(
+            f"{file}:{line}: pl.tile.get_block_num() outside a pl.spmd body compiles; plsim "
+            "takes the task as one block (1); put it inside pl.spmd(N) to mean N",
+            errors.DSLWarning,
+            stacklevel=2,
+        )
+        return Scalar(1, dt.INDEX)
     return Scalar(STATE.block_counts[-1], dt.INDEX)
 
 
@@ -279,19 +290,24 @@ def pipeline(*args, stage=None, init_values=None):
         dsl("pl.pipeline belongs inside an InCore scope (use pl.range in orchestration)")
     if stage is not None and (not isinstance(stage, int) or stage <= 0):
         dsl(f"pl.pipeline stage must be a positive int literal, got {stage!r}")
+    if stage is not None and stage >= 2:
+        # multi-buffered: loads of one iteration overlap compute of another (cost model)
+        STATE.scopes[-1].stats.pipelined = True
     return _carried(_bounds(args, "pl.pipeline"), init_values)
 
 
 def unroll(*args):
-    """pl.unroll(...): compile-time unrolled; bounds are constants, the variable a Python int."""
-    return iter(_bounds(args, "pl.unroll", constant=True))
+    """pl.unroll(...): compile-time unrolled; bounds are constants. The variable is an INDEX
+    scalar, as with the compiler (a tile-op scalar ``j`` or ``j + 1`` of a pl.unroll is
+    rejected there as "Scalar operand has dtype `index`")."""
+    return (Scalar(i, dt.INDEX) for i in _bounds(args, "pl.unroll", constant=True))
 
 
 def parallel(*args, init_values=None, **ignored):
     """pl.parallel(...): independent iterations (orchestration only), race-checked."""
     del ignored
-    if STATE.scopes:
-        dsl("pl.parallel inside an InCore scope: use pl.range (pl.parallel is orchestration-only)")
+    # pl.parallel inside a pl.at scope compiles (hw-native-sys/pypto e2d0f78a; fixture
+    # strict_kernels.parallel_in_core), so plsim accepts it and race-checks it like any other.
     if init_values is not None:
         return _parallel_carried(_bounds(args, "pl.parallel"), kernel_location(), init_values)
     return _parallel(_bounds(args, "pl.parallel"), kernel_location())

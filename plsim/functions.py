@@ -53,10 +53,9 @@ class InlineFunction(KernelFunction):
     kind = "inline"
 
     def __call__(self, *args, **kwargs):
-        if kwargs:
-            dsl(f"inline function {self.fn.__name__} takes positional arguments only")
+        # Keyword arguments compile (fixture strict_kernels.inline_kwargs): bind them by name.
         try:
-            value = self.impl(*args)
+            value = self.impl(*args, **kwargs)
         except TypeError as exc:
             if "positional argument" in str(exc):
                 dsl(f"call to inline function {self.fn.__name__}: {exc}")
@@ -95,7 +94,7 @@ class IncoreFunction(KernelFunction):
 #: (pypto: automatic runtime scopes around function and loop bodies, vs explicit pl.scope)
 #: only affects GM ring-buffer lifetimes on the device, so it has no functional effect;
 #: ``level`` (``@pl.jit.incore(level=...)``) picks the hierarchy level, of which plsim runs
-#: CORE_GROUP only (PL_SEMANTICS §4.1).
+#: CORE_GROUP only (docs/dsl.md §4.1).
 DECORATOR_OPTIONS = {"auto_scope": bool, "level": object}
 
 
@@ -128,9 +127,15 @@ def _decorate(decorator: str, cls, fn, options: dict[str, Any]):
     """``@decorator`` or ``@decorator(**options)`` applied to ``fn``."""
     _check_options(decorator, options)
     if fn is None:
-        return lambda f: _decorate(decorator, cls, f, {})
+        return lambda f: _wrap(decorator, cls, f, options)
+    return _wrap(decorator, cls, fn, options)
+
+
+def _wrap(decorator: str, cls, fn, options: dict[str, Any]):
     if not callable(fn):
         raise errors.DSLError(f"{decorator} decorates a function, got {fn!r}")
+    # strictness reads it: a hand-placed `with pl.scope()` needs auto_scope=False
+    fn.__plsim_auto_scope__ = options.get("auto_scope", True)
     return cls(fn)
 
 

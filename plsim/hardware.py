@@ -1,15 +1,21 @@
 """Hardware constants for capacity checks and the cost model (a2a3 and a5), kept in one place.
 
-The time figures are a MODEL, not a measurement: per stage
+The time figures are a MODEL calibrated on published device timings of pypto-lib kernels
+(docs/cost_model_calibration.md, ``python -m plsim.calibration``). Per stage (one scope
+name_hint, all its tasks), with ``active`` = min(tasks, cores of the kind the stage uses):
 
-    modeled_us = max(gm_bytes / HBM bandwidth,
-                     cube_macs / (cube rate x min(tasks, cube cores)),
-                     vector_ops / (vector rate x min(tasks, vector cores)))
-                 + task launch overhead x waves
+    dma      = (gm_bytes + segments x dma_segment_bytes) / min(HBM, active x core DMA bandwidth)
+               + transfers / active x dma_issue_us
+    compute  = max(cube_macs / (cube rate x min(tasks, AIC)),
+                   vector_ops / (vector rate x min(tasks, AIV)))
+    work     = dma + compute - overlap x min(dma, compute)
+    wall     = work + stage_dispatch_us + task_dispatch_us x ceil(tasks / cores)
 
-where waves = ceil(tasks / cores of the kind the stage uses). It ignores pipelining between
-stages, L2 hits, DMA efficiency and bank conflicts; use it to compare kernels, not to predict
-microseconds.
+``segments`` are the contiguous GM runs the transfers touch (short rows cost a fixed
+setup each: the compiler's PH001 hint, innermost dimension below 512 B); ``overlap`` is
+``pipelined_overlap`` in a stage that runs a multi-buffered ``pl.pipeline(stage >= 2)`` loop and
+``dma_compute_overlap`` otherwise. Whole-kernel time is the sum of the stages (no overlap
+between stages). Not modelled: L2 hits, bank conflicts, cross-stage concurrency.
 """
 
 from __future__ import annotations
@@ -40,8 +46,20 @@ class Platform:
     # cycle, i.e. 64 FP32 lanes; FP32 dominates the vector work of the kernels here, so one
     # FP32-lane rate is used for every dtype.
     vector_elems_per_cycle: int
-    # Fixed cost of dispatching one wave of tasks (scheduler + kernel launch), microseconds.
-    task_launch_us: float
+    # Cost model terms fitted on published device timings (docs/cost_model_calibration.md):
+    # per-core DMA bandwidth (the MTE engines of one core), bytes/s;
+    core_dma_bytes_per_s: float
+    # fixed cost of one contiguous GM segment of a transfer, in bytes of bandwidth (burst setup);
+    dma_segment_bytes: float
+    # issue latency of one DMA transfer (instruction + completion wait), microseconds;
+    dma_issue_us: float
+    # share of min(DMA, compute) hidden by running transfers and compute at once (0..1), in
+    # plain stages and in stages with a multi-buffered pl.pipeline(stage >= 2) loop;
+    dma_compute_overlap: float
+    pipelined_overlap: float
+    # launch of one stage (scope) and dispatch of one wave of its tasks, microseconds.
+    stage_dispatch_us: float
+    task_dispatch_us: float
 
     @property
     def capacity(self) -> dict[str, int]:
@@ -62,6 +80,17 @@ class Platform:
         return self.vector_elems_per_cycle * self.clock_hz
 
 
+#: Fitted by ``python -m plsim.calibration fit`` (docs/cost_model_calibration.md).
+_FITTED = dict(
+    core_dma_bytes_per_s=128e9,
+    dma_segment_bytes=256.0,
+    dma_issue_us=0.1,
+    dma_compute_overlap=0.5,
+    pipelined_overlap=0.9,
+    stage_dispatch_us=2.0,
+    task_dispatch_us=1.0,
+)
+
 #: Ascend 910B-class die: 24 AIC + 48 AIV, HBM ~1.6 TB/s, 4096 FP16 MAC/cycle/AIC at 1.8 GHz.
 A2A3 = Platform(
     name="a2a3",
@@ -76,7 +105,7 @@ A2A3 = Platform(
     right_bytes=64 * KIB,
     cube_fp16_macs_per_cycle=4096,
     vector_elems_per_cycle=64,
-    task_launch_us=2.0,
+    **_FITTED,
 )
 
 #: Ascend 950: 18 mix clusters of 1 AIC + 2 AIV per die (one die modelled), larger L0C and UB.
@@ -93,7 +122,7 @@ A5 = Platform(
     right_bytes=64 * KIB,
     cube_fp16_macs_per_cycle=4096,
     vector_elems_per_cycle=64,
-    task_launch_us=2.0,
+    **_FITTED,
 )
 
 PLATFORMS: dict[str, Platform] = {"a2a3": A2A3, "a5": A5}

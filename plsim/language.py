@@ -28,6 +28,7 @@ from plsim.language_types import (
     dynamic,
     split,
 )
+from plsim.ops import arrays as _arrays
 from plsim.ops import cast as _cast
 from plsim.ops import elementwise as _ew
 from plsim.ops import matmul as _mm
@@ -72,6 +73,12 @@ cond = control.cond
 @contextlib.contextmanager
 def cluster():
     """pl.cluster(): co-scheduling hint, no functional effect."""
+    yield
+
+
+@contextlib.contextmanager
+def scope():
+    """pl.scope(): a runtime scope bounding GM ring-buffer lifetimes; no functional effect."""
     yield
 
 
@@ -208,6 +215,7 @@ col_expand_max = _re.col_expand_op("max")
 col_expand_min = _re.col_expand_op("min")
 col_expand_expdif = _re.col_expand_op("expdif")
 row_expand = _re.row_expand
+transpose = _mem.transpose
 col_expand = _re.col_expand
 expands = _re.expands
 
@@ -233,6 +241,7 @@ _OPS = {
     and not isinstance(value, type)
     and name not in ("jit", "inline", "incore", "at", "spmd", "range", "parallel", "unroll",
                      "pipeline", "yield_", "while_", "cond", "cluster", "manual_scope", "split",
+                     "scope", "prefetch_context", "async_prefetch",
                      "cross_core_slot", "dynamic", "static_assert", "const", "min", "max",
                      "scalar_min", "scalar_max", "dump_tag")
 }  # fmt: skip
@@ -257,6 +266,11 @@ tensor = types.SimpleNamespace(
     MaskPattern=GatherMaskPattern,
 )
 system = types.SimpleNamespace(task_dummy=_task_dummy)
+array = types.SimpleNamespace(create=_arrays.create)
+prefetch = types.SimpleNamespace(
+    make_context=_mem.prefetch_context, async_prefetch=_mem.async_prefetch
+)
+Array = _arrays.Array
 
 __all__ = [
     "TASK_ID", "AtomicType", "CrossCoreSlot", "GatherMaskPattern", "InOut", "Level", "Out",

@@ -9,10 +9,13 @@ pypto, if installed, is untouched, and sibling modules are not cached under bare
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import itertools
+import runpy
 import sys
 import types
+from collections.abc import Iterator
 from pathlib import Path
 
 from plsim import errors, language
@@ -32,9 +35,44 @@ def _package_of(path: Path) -> tuple[Path, str]:
 
 def load(path) -> types.ModuleType:
     """Import the kernel file at ``path`` with pypto.language bound to plsim; return the module."""
+    path = _kernel_path(path)
+    with bound_pypto(path) as module_name:
+        spec = importlib.util.spec_from_file_location(module_name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
+        spec.loader.exec_module(module)
+    return module
+
+
+def run_main(path, argv: list[str]) -> dict:
+    """Run the kernel file's ``__main__`` block with pypto.language bound to plsim.
+
+    ``sys.argv`` is ``[path, *argv]`` during the run; returns the file's globals. A SystemExit
+    raised by the file propagates to the caller.
+    """
+    path = _kernel_path(path)
+    saved_argv = list(sys.argv)
+    sys.argv[:] = [str(path), *argv]
+    try:
+        with bound_pypto(path):
+            return runpy.run_path(str(path), run_name="__main__")
+    finally:
+        sys.argv[:] = saved_argv
+
+
+def _kernel_path(path) -> Path:
     path = Path(path).resolve()
     if not path.is_file():
         raise errors.ArgumentError(f"path: no kernel file at {str(path)!r}")
+    return path
+
+
+@contextlib.contextmanager
+def bound_pypto(path: Path) -> Iterator[str]:
+    """While active, ``import pypto.language`` means plsim and the kernel's siblings import.
+
+    Yields the module name to import the kernel under; restores sys.modules and sys.path.
+    """
     kernel_dir = path.parent
     root, package = _package_of(path)
     module_name = f"{package}.{path.stem}" if package else f"_plsim_kernel_{next(_COUNTER)}"
@@ -60,16 +98,15 @@ def load(path) -> types.ModuleType:
             del sys.modules[key]
     sys.modules["pypto"] = fake
     sys.modules["pypto.language"] = language
+    for name, module in _extra_modules().items():
+        sys.modules[name] = module
     sys.path.insert(0, str(kernel_dir))
     if package:
         sys.path.insert(0, str(root))
     try:
         if package:
             importlib.import_module(package)
-        spec = importlib.util.spec_from_file_location(module_name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[module_name] = module
-        spec.loader.exec_module(module)
+        yield module_name
     finally:
         sys.path[:] = saved_path
         for key in set(sys.modules) - before:
@@ -77,10 +114,14 @@ def load(path) -> types.ModuleType:
             bare_sibling = "." not in key and mod is not None and _inside(mod, kernel_dir)
             if key.startswith("pypto") or key == module_name or bare_sibling or _binds_pl(mod):
                 del sys.modules[key]
-        for key in ("pypto", "pypto.language"):
+        for key in ("pypto", "pypto.language", *_extra_modules()):
             sys.modules.pop(key, None)
         sys.modules.update(saved_modules)
-    return module
+
+
+def _extra_modules() -> dict[str, types.ModuleType]:
+    """Submodules of pypto.language that kernels import by dotted name (none yet)."""
+    return {}
 
 
 def _binds_pl(module) -> bool:

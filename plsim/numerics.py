@@ -1,7 +1,7 @@
 """Bit-level numeric semantics of pl ops on plain NumPy arrays (no shapes rules, no tiles).
 
 Every function takes and returns NumPy arrays stored in the DSL dtype's NumPy type (see
-plsim.dtypes), computes with the rules of PL_SEMANTICS.md and rounds its result to the result
+plsim.dtypes), computes with the rules of docs/dsl.md and rounds its result to the result
 dtype. The op layer (plsim.ops) checks shapes/dtypes, valid
 regions and accounting, then calls these. Contract violations raise ValueError.
 
@@ -35,7 +35,7 @@ __all__ = [
 
 
 def cast(x: np.ndarray, src: DType, dst: DType, mode: str = "round") -> np.ndarray:
-    """Convert ``x`` (stored as ``src``) to ``dst`` with rounding ``mode`` (PL_SEMANTICS §10).
+    """Convert ``x`` (stored as ``src``) to ``dst`` with rounding ``mode`` (docs/dsl.md §10).
 
     Applies the a2a3 legalised chain for non-native pairs with the same mode at every hop,
     saturating or wrapping per pair as §10 says. Same src and dst is the caller's error.
@@ -93,7 +93,7 @@ def mrgsort_lists(*lists: np.ndarray) -> np.ndarray:
 
 
 def gather_mask(x: np.ndarray, pattern: int, output: DType | None) -> np.ndarray:
-    """Keep the column pattern ``pattern`` (1..7, PL_SEMANTICS §12.4) of every row.
+    """Keep the column pattern ``pattern`` (1..7, docs/dsl.md §12.4) of every row.
 
     With ``output`` of the same bit width the bits are reinterpreted.
     """

@@ -1,6 +1,6 @@
 """Elementwise, reduction and matmul arithmetic of pl ops, rounded to the result dtype.
 
-Rules (PL_SEMANTICS.md §8, §9, §11):
+Rules (docs/dsl.md §8, §9, §11):
 
 - FP32 add/sub/mul/div/max/min are IEEE single-precision operations (NumPy float32), so they
   are correctly rounded to nearest even; overflow gives ±inf, 0/0 NaN.

@@ -1,6 +1,6 @@
 """``pl.cast`` at the bit level: rounding modes, saturation/wrap, a2a3 legalised chains.
 
-PL_SEMANTICS.md §10 is the specification. Choices made where the sources leave room:
+docs/dsl.md §10 is the specification. Choices made where the sources leave room:
 
 - **Native pairs** are the a2a3 ``pto.tcvt`` set below (``A2A3_NATIVE_CASTS``); any other pair
   is legalised like PyPTO's LegalizeTileCast pass: the shortest chain of native hops (BFS),
@@ -39,7 +39,7 @@ CAST_MODES = ("none", "rint", "round", "floor", "ceil", "trunc", "odd")
 #: When True, float narrowing clamps overflow to the largest finite value instead of ±inf.
 SATURATE_FLOAT_NARROWING = False
 
-#: a2a3 single-instruction conversions (source -> destinations): the pairs PL_SEMANTICS §10
+#: a2a3 single-instruction conversions (source -> destinations): the pairs docs/dsl.md §10
 #: names as native plus the usual a2a3 vconv set (FP32/FP16/BF16 <-> integers). Not checked
 #: against PyPTO's 910B adjacency table, which was not available; extend here if it differs.
 A2A3_NATIVE_CASTS: dict[str, tuple[str, ...]] = {
@@ -347,7 +347,7 @@ def normalize_mode(mode: str | int) -> str:
 
 
 def cast(x: np.ndarray, src: DType, dst: DType, mode: str | int = "round") -> np.ndarray:
-    """Convert ``x`` (stored as ``src``) to ``dst`` per PL_SEMANTICS §10 (see module doc)."""
+    """Convert ``x`` (stored as ``src``) to ``dst`` per docs/dsl.md §10 (see module doc)."""
     mode = normalize_mode(mode)
     chain = cast_chain(src, dst)
     x = np.asarray(x)

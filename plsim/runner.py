@@ -9,7 +9,7 @@ import numpy as np
 
 from plsim import dtypes as dt
 from plsim import errors
-from plsim.accounting import Run, Traffic, model_stage
+from plsim.accounting import Run, Traffic, model_stage, stage_bound
 from plsim.blas_threads import single_blas_thread
 from plsim.context import STATE, as_dsl_error
 from plsim.control import Recorder
@@ -246,6 +246,7 @@ def run(kernel, *args, progress=None, shuffle_seed=None, platform="a2a3", **kwar
     stages = list(recorder.stages.values())
     for s in stages:
         s.modeled_us = model_stage(s, plat)
+        s.bound, s.bound_share = stage_bound(s, plat)
     gm = sum(s.gm_read_bytes + s.gm_write_bytes for s in stages)
     compulsory = 0
     for t in tensors.values():

@@ -3,7 +3,7 @@
 Python ints/floats that reach a kernel (module constants, scalar parameters) stay plain Python
 numbers and fold with Python semantics, as the real parser folds constants at parse time. A
 ``Scalar`` is a *runtime* value: ``//`` and ``%`` truncate toward zero like the C code they
-lower to (PL_SEMANTICS §6.3).
+lower to (docs/dsl.md §6.3).
 """
 
 from __future__ import annotations

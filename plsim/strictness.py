@@ -1,4 +1,4 @@
-"""The parser's rules (PL_SEMANTICS §3), checked on each kernel function's source at first call.
+"""The parser's rules (docs/dsl.md §3), checked on each kernel function's source at first call.
 
 The real pypto parser accepts a small Python subset; anything it rejects is a DSLError here even
 where Python could run it. The checker also rewrites ``with pl.spmd(...) [as tid]:`` into a
@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import builtins
 import inspect
+import keyword
 import textwrap
 import types
 from typing import Any
@@ -36,6 +37,9 @@ _STATEMENT_HINTS = {
     ast.Import: "import inside a kernel is not accepted",
     ast.ImportFrom: "import inside a kernel is not accepted",
 }
+_AUG_OPS = {ast.Add: ("+", "add"), ast.Sub: ("-", "sub"), ast.Mult: ("*", "mul"),
+            ast.Div: ("/", "div"), ast.FloorDiv: ("//", ""), ast.Mod: ("%", ""),
+            ast.LShift: ("<<", ""), ast.RShift: (">>", "")}  # fmt: skip
 _BINOPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.LShift, ast.RShift)
 _UNARY = (ast.USub, ast.Not, ast.Invert)
 _EXPRESSIONS = (
@@ -44,8 +48,12 @@ _EXPRESSIONS = (
     ast.keyword, ast.operator, ast.unaryop, ast.boolop, ast.cmpop, ast.expr_context,
 )  # fmt: skip
 _LOOP_CALLS = {"range", "parallel", "unroll", "pipeline", "spmd", "while_", "split_aiv"}
-_WITH_CALLS = {"at", "spmd", "cluster", "manual_scope"}
+_WITH_CALLS = {"at", "spmd", "cluster", "manual_scope", "scope"}
 _BREAK_LOOPS = {"range", "while"}
+_LOAD_UNSUPPORTED = {
+    "valid_shapes": "load the full window and narrow it with pl.set_validshape(tile, rows, cols)",
+    "transpose": "load the tile as stored and pass a_trans/b_trans to pl.matmul",
+}
 
 
 class _Checker(ast.NodeVisitor):
@@ -57,6 +65,7 @@ class _Checker(ast.NodeVisitor):
         self.loops: list[str] = []
         self.in_deps = 0
         self.scopes: list[str] = []  # name_hints of the enclosing pl.at / pl.spmd scopes
+        self.at_depth = 0  # enclosing pl.at scopes
 
     def fail(self, node: ast.AST, message: str) -> None:
         scope = self.scopes[-1] if self.scopes else "orchestration"
@@ -91,6 +100,68 @@ class _Checker(ast.NodeVisitor):
             return g[name]
         return getattr(builtins, name, None)
 
+    def is_constant(self, node: ast.AST) -> bool:
+        """True for int/float literals, module-level numbers and arithmetic of them (the
+        parser folds these, e.g. ``R ** 2``)."""
+        if isinstance(node, ast.Constant):
+            return isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
+        if isinstance(node, ast.Name):
+            value = self.fn.__globals__.get(node.id)
+            return isinstance(value, (int, float)) and not isinstance(value, bool)
+        if isinstance(node, ast.BinOp):
+            return self.is_constant(node.left) and self.is_constant(node.right)
+        if isinstance(node, ast.UnaryOp):
+            return self.is_constant(node.operand)
+        return False
+
+    def is_pl_attribute(self, node: ast.AST, *path: str) -> bool:
+        """True for the literal spelling ``pl.<path[0]>.<path[1]>...`` (pl under any name)."""
+        for name in reversed(path):
+            if not (isinstance(node, ast.Attribute) and (name == "*" or node.attr == name)):
+                return False
+            node = node.value
+        return isinstance(node, ast.Name) and node.id in self.pl_names
+
+    def check_signature(self, fdef: ast.FunctionDef) -> None:
+        """Every parameter is annotated, with a literal ``pl.*`` type (the parser reads the
+        annotation's source: a module-level alias such as ``T = pl.Tensor[...]`` is rejected
+        as "missing type annotation", and so is an unannotated inline-helper parameter)."""
+        args = fdef.args
+        for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs]:
+            ann = arg.annotation
+            root = ann
+            while isinstance(root, (ast.Subscript, ast.Attribute)):
+                root = root.value
+            if ann is None or not (isinstance(root, ast.Name) and root.id in self.pl_names):
+                what = (
+                    "has no annotation"
+                    if ann is None
+                    else (f"is annotated with '{ast.unparse(ann)}', not a literal pl type")
+                )
+                self.fail(arg, f"parameter '{arg.arg}' {what}; the pypto parser rejects it "
+                          "(\"Parameter ... missing type annotation\"); write the type out, e.g. "
+                          "pl.Tensor[[R, C], pl.FP32] or pl.Out[pl.Tensor[[R, C], pl.FP32]], "
+                          "not a module-level alias")  # fmt: skip
+
+    def check_at(self, call: ast.Call) -> None:
+        """pl.at(...): a literal pl.Level.<NAME> level, an identifier name_hint, no nesting."""
+        for kw in call.keywords:
+            if kw.arg == "level" and not self.is_pl_attribute(kw.value, "Level", "*"):
+                self.fail(call, f"pl.at(level={ast.unparse(kw.value)}): the parser needs the "
+                          "literal pl.Level.<NAME> (\"Expected pl.Level.<name>\"); write "
+                          "level=pl.Level.CORE_GROUP, not a module-level alias")  # fmt: skip
+            if kw.arg == "name_hint" and isinstance(kw.value, ast.Constant):
+                hint = kw.value.value
+                if isinstance(hint, str) and (not hint.isidentifier() or keyword.iskeyword(hint)):
+                    self.fail(call, f"pl.at name_hint {hint!r} is not a valid non-keyword "
+                              f"identifier; the parser rejects it; use e.g. '{hint}_scope' "
+                              "with letters, digits and underscores")  # fmt: skip
+        if self.at_depth:
+            self.fail(call, "pl.at nested inside another pl.at: the compiler has no code "
+                      "generation for an inner scope (\"No codegen registered for operation\"); "
+                      "close the outer scope first and put the two scopes one after the "
+                      "other")  # fmt: skip
+
     # --- statements ------------------------------------------------------------------
     def visit_body(self, stmts) -> None:
         for stmt in stmts:
@@ -119,6 +190,10 @@ class _Checker(ast.NodeVisitor):
     def visit_stmt(self, stmt: ast.stmt) -> None:
         if not isinstance(stmt, _STATEMENTS):
             hint = _STATEMENT_HINTS.get(type(stmt), "is not accepted by the pypto parser")
+            if isinstance(stmt, ast.AugAssign) and type(stmt.op) in _AUG_OPS:
+                sym, fn = _AUG_OPS[type(stmt.op)]  # name the operator the kernel used
+                hint = (f"augmented assignment (x {sym}= ...) is not accepted; write "
+                        f"x = x {sym} ...{f' or x = pl.{fn}(x, ...)' if fn else ''}")  # fmt: skip
             self.fail(stmt, f"{type(stmt).__name__}: {hint}")
         if isinstance(stmt, ast.For):
             kind = self.pl_call_name(stmt.iter)
@@ -163,21 +238,52 @@ class _Checker(ast.NodeVisitor):
             self.visit_body(stmt.orelse)
             return
         if isinstance(stmt, ast.With):
+            ats = 0
             for item in stmt.items:
                 if self.pl_call_name(item.context_expr) not in _WITH_CALLS:
                     self.fail(stmt, "with-blocks must be pl.at / pl.spmd / pl.cluster / "
-                              "pl.manual_scope")  # fmt: skip
+                              "pl.manual_scope / pl.scope")  # fmt: skip
+                if self.pl_call_name(item.context_expr) == "at":
+                    self.check_at(item.context_expr)
+                    ats += 1
+                if self.pl_call_name(item.context_expr) == "scope" and getattr(
+                    self.fn, "__plsim_auto_scope__", True
+                ):  # the compiler's rule (tests/pyptolib/kernels/scope_prefetch.py)
+                    self.fail(stmt, "a hand-placed 'with pl.scope()' needs auto_scope=False "
+                              "on the function's decorator")  # fmt: skip
                 self.visit_expr(item.context_expr)
                 if item.optional_vars is not None:
                     self.visit_expr(item.optional_vars)
             names = [n for n in (self.scope_name(i.context_expr) for i in stmt.items) if n]
             self.scopes.extend(names)
+            self.at_depth += ats
             self.visit_body(stmt.body)
+            self.at_depth -= ats
             del self.scopes[len(self.scopes) - len(names) :]
             return
+        if isinstance(stmt, ast.Assign) and self.at_depth:
+            self.check_subscript_source(stmt)
         for child in ast.iter_child_nodes(stmt):
             if isinstance(child, ast.expr):
                 self.visit_expr(child)
+
+    def check_subscript_source(self, stmt: ast.Assign) -> None:
+        """``t[...] = helper(...)`` inside pl.at: the compiler keeps the inline call as an op it
+        cannot generate code for; ``y = helper(...)`` then ``t[...] = y`` compiles."""
+        from plsim.functions import KernelFunction
+
+        call = stmt.value
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)):
+            return
+        target = self.resolve(call.func.id)
+        if not (isinstance(target, KernelFunction) and target.kind == "inline"):
+            return
+        if any(isinstance(t, ast.Subscript) for t in stmt.targets):
+            name = call.func.id
+            self.fail(stmt, f"the result of inline function '{name}' written straight into a "
+                      "subscript inside pl.at: the compiler has no code generation for it "
+                      f"(\"No codegen registered for operation: {name}\"); bind it first: "
+                      f"y = {name}(...), then t[...] = y")  # fmt: skip
 
     def check_while(self, stmt: ast.For) -> None:
         """``for (a, b) in pl.while_(init_values=...)``: pl.cond(...) first, no bare yield."""
@@ -211,8 +317,15 @@ class _Checker(ast.NodeVisitor):
                 ast.JoinedStr: "f-strings are not accepted",
             }
             self.fail(node, hints.get(type(node), f"{type(node).__name__} is not accepted"))
-        if isinstance(node, ast.BinOp) and not isinstance(node.op, _BINOPS):
-            self.fail(node, f"binary operator {type(node.op).__name__} (** & | ^) is not accepted")
+        constant_pow = (
+            isinstance(node, ast.BinOp)
+            and isinstance(node.op, ast.Pow)
+            and (self.is_constant(node))
+        )
+        if isinstance(node, ast.BinOp) and not isinstance(node.op, _BINOPS) and not constant_pow:
+            self.fail(node, f"binary operator {type(node.op).__name__} (** & | ^) is not "
+                      "accepted (** only between compile-time constants, e.g. R ** 2); write "
+                      "pl.mul(t, t) for a square")  # fmt: skip
         if isinstance(node, ast.UnaryOp) and not isinstance(node.op, _UNARY):
             self.fail(node, f"unary operator {type(node.op).__name__} is not accepted")
         if isinstance(node, ast.Compare) and len(node.ops) > 1:
@@ -227,14 +340,17 @@ class _Checker(ast.NodeVisitor):
     def check_call(self, node: ast.Call) -> None:
         from plsim.functions import KernelFunction
 
+        if self.pl_call_name(node) == "load":
+            for kw in node.keywords:
+                if kw.arg in _LOAD_UNSUPPORTED:
+                    self.fail(node, f"pl.load(..., {kw.arg}=...): this pypto build has no such "
+                              f"keyword (\"load() got an unexpected keyword argument\"); "
+                              f"{_LOAD_UNSUPPORTED[kw.arg]}")  # fmt: skip
         func = node.func
         if isinstance(func, ast.Name):
             target = self.resolve(func.id)
             if isinstance(target, KernelFunction):
-                if node.keywords and target.kind == "inline":
-                    self.fail(node, f"keyword arguments in a call to inline function "
-                              f"'{func.id}' are not accepted (positional only)")  # fmt: skip
-                return
+                return  # keyword arguments to inline helpers compile too
             if str(getattr(target, "__module__", "")).startswith("plsim"):
                 return  # a pl op imported by name
             if target is not None and getattr(builtins, func.id, None) is target:
@@ -357,6 +473,7 @@ def prepare(fn, kind: str = "jit") -> types.FunctionType:
         raise errors.DSLError(f"{filename}: kernel {fn.__name__} is not a plain def")
     pl_names = {k for k, v in fn.__globals__.items() if v is language}
     checker = _Checker(fn, filename, pl_names, kind)
+    checker.check_signature(fdef)
     checker.visit_body(fdef.body)
     rewriter = _SpmdWith(pl_names)
     fdef = rewriter.visit(fdef)

@@ -1,9 +1,26 @@
 """Fixture-kernel helpers shared by the plsim test folders: load a kernel file, find a tagged
-source line (``# @tag``) to check that an error names it."""
+source line (``# @tag``) to check that an error names it, read the verdicts a fixture file states.
+
+Every fixture file states, in a module-level dict ``VERDICTS`` (kernel name -> string), what the
+real pypto compiler does with each of its ``@pl.jit`` kernels, as ``"kind: detail"``:
+
+- ``"compiles"``: plsim accepts it and the compiler compiles it.
+- ``"rejected: <fragment>"``: plsim raises a compile-visible error (DSLError, CapacityError or
+  a static OutOfBoundsError) and the compiler rejects it with a message containing
+  ``<fragment>`` (case-insensitive), so the fixture is known to fail for the reason it tests.
+- ``"hardware: <reason>"``: plsim raises HardwareError (the compiler emits it, the PTO
+  assembler or the chip would not take it; the reason is cited in plsim/errors.py).
+- ``"runtime: <finding>"``: a runtime-only finding (race, read of undefined data, data-driven
+  out-of-bounds); plsim's own value, excluded from the compiler comparison.
+- ``"gap: <reason>"``: a known disagreement plsim does not model yet; the compiler test marks
+  it xfail(strict), so fixing it shows up as an unexpected pass.
+"""
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
@@ -28,3 +45,50 @@ def fixture_helpers(
         raise AssertionError(f"no line tagged @{tag} in {name}")
 
     return load, marked_line
+
+
+VERDICT_KINDS = ("compiles", "rejected", "hardware", "runtime", "gap")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The stated expectation for one fixture kernel (see the module docstring)."""
+
+    kind: str
+    detail: str = ""
+
+
+def parse_verdict(text: str) -> Verdict:
+    """``"kind: detail"`` -> Verdict; ValueError naming the allowed kinds otherwise."""
+    kind, _, detail = text.partition(":")
+    kind, detail = kind.strip(), detail.strip()
+    if kind not in VERDICT_KINDS:
+        raise ValueError(f"verdict {text!r}: kind must be one of {', '.join(VERDICT_KINDS)}")
+    if kind != "compiles" and not detail:
+        raise ValueError(f"verdict {text!r}: '{kind}' needs a detail after the colon")
+    return Verdict(kind, detail)
+
+
+def stated_verdicts(path: Path) -> dict[str, Verdict]:
+    """The ``VERDICTS`` dict of fixture file ``path``, read from its source (not imported)."""
+    tree = ast.parse(path.read_text())
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "VERDICTS" for t in node.targets
+        ):
+            table = ast.literal_eval(node.value)
+            return {name: parse_verdict(text) for name, text in table.items()}
+    return {}
+
+
+def jit_kernel_names(path: Path) -> list[str]:
+    """Names of the module-level ``@pl.jit`` / ``@pl.jit(...)`` functions of a fixture file."""
+    names = []
+    for node in ast.parse(path.read_text()).body:
+        if not isinstance(node, ast.FunctionDef):
+            continue
+        for deco in node.decorator_list:
+            target = deco.func if isinstance(deco, ast.Call) else deco
+            if isinstance(target, ast.Attribute) and target.attr == "jit":
+                names.append(node.name)
+    return names

@@ -25,4 +25,6 @@ STAGE_KEYS = {
     "cube_macs",
     "vector_ops",
     "modeled_us",
+    "bound",
+    "bound_share",
 }

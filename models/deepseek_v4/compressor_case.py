@@ -29,6 +29,7 @@ from models.deepseek_v4.config import (
     Preset,
     get_preset,
 )
+from models.deepseek_v4.footprint import compressor_shapes
 from models.deepseek_v4.indexer_compressor_golden import (
     compressor_float_reference,
     compressor_paged_golden,
@@ -270,4 +271,5 @@ CASE = Case(
     comparisons=comparisons,
     quality=quality,
     kernel_name_for=kernel_name,
+    param_shapes=compressor_shapes,
 )

@@ -37,6 +37,7 @@ from models.deepseek_v4.config import (
     Preset,
     get_preset,
 )
+from models.deepseek_v4.footprint import indexer_shapes
 from models.deepseek_v4.indexer_compressor_golden import (
     compressor_rows,
     empty_state,
@@ -369,4 +370,5 @@ CASE = Case(
     comparisons=comparisons,
     quality=quality,
     kernel_name_for=kernel_name,
+    param_shapes=indexer_shapes,
 )

@@ -1,4 +1,4 @@
-"""pl.cast on tiles (any mode, PL_SEMANTICS §10) and scalars (default mode only, C conversions)."""
+"""pl.cast on tiles (any mode, docs/dsl.md §10) and scalars (default mode only, C conversions)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import math
 
 from plsim import dtypes as dt
 from plsim import numerics
-from plsim.context import dsl
+from plsim.context import STATE, dsl
 from plsim.ops.common import begin, count_vector, dtype_arg, operand, result, union
 from plsim.scalars import Scalar, is_number, literal_dtype
 
@@ -36,6 +36,13 @@ def cast(x, target_type=None, mode="round"):
     name = _mode_name(mode)
     if a.dtype is target:
         dsl(f"pl.cast of a {a.dtype.name} tile to {target.name}: same-dtype casts are rejected")
+    platform = STATE.recorder.platform.name if STATE.recorder is not None else ""
+    if (a.dtype, target) == (dt.INT8, dt.FP32) and platform == "a2a3":
+        dsl(
+            "pl.cast of an INT8 tile to FP32: a2a3 has no native INT8 -> FP32 conversion (the "
+            "compiler's LegalizeTileCast rejects it: \"pto.tcvt does not support this "
+            'conversion"); write pl.cast(pl.cast(t, pl.FP16), pl.FP32) (exact: INT8 fits FP16)'
+        )
     data = numerics.cast(a.data, a.dtype, target, name)
     count_vector(a.valid)
     return result(data, target, a.valid, "vector", union(data.shape, a.poison), a)
@@ -46,6 +53,14 @@ def _cast_scalar(x, target: dt.DType, mode) -> Scalar:
         dsl("pl.cast of a scalar accepts only the default mode")
     src = x.dtype if isinstance(x, Scalar) else literal_dtype(x)
     value = x.value if isinstance(x, Scalar) else x
+    if src is dt.INDEX and target.is_float:
+        dsl(
+            f"pl.cast of an index scalar ({value!r}: an int literal, a specialized int scalar "
+            f"parameter, a loop variable, a block index or arithmetic of them) to {target.name}: "
+            'the compiler has no index -> float cast ("Cast between float and index types is '
+            f'not supported"); write pl.cast(pl.cast(v, pl.INT32), pl.{target.name}), or a float '
+            "literal"
+        )
     if target.is_float:
         return Scalar(float(value), target)
     if target is dt.BOOL:

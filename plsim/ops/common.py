@@ -56,10 +56,7 @@ def operand(x, op: str, *, cube: bool = False, store: bool = False) -> Tile:
     base = x.base
     scope = base.scope
     if scope is not None and scope is not STATE.scopes[-1] and scope not in STATE.scopes:
-        dsl(
-            f"pl.{op} uses a tile made in another scope/task ({base.location[0]}:"
-            f"{base.location[1]}); pass data between scopes through a GM tensor"
-        )
+        _outline(base)
     base.last_use = STATE.seq
     if cube:
         base.used_cube = True
@@ -67,7 +64,34 @@ def operand(x, op: str, *, cube: bool = False, store: bool = False) -> Tile:
         base.stores += 1
     else:
         base.used_vector = True
+        base.vector_view_bytes = max(base.vector_view_bytes, x.data.size * x.dtype.itemsize)
     return x
+
+
+class _Dense:
+    """Shape and C-order element strides of a dense array (for count_transfer)."""
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        self.shape = shape
+        self.strides = tuple(int(np.prod(shape[i + 1 :])) for i in range(len(shape)))
+
+
+def _outline(base: Tile) -> None:
+    """A tile made in a scope that has closed, used in a later one: the compiler outlines it
+    as a GM output of its scope and an input of the user (tests/pyptolib/kernels/
+    cross_scope_tile.py compiles), so the bytes go to GM once and are read back once per user
+    task. The valid rectangle is what moves."""
+    from plsim.accounting import count_transfer
+
+    nbytes = int(np.prod(base.valid)) * base.dtype.itemsize
+    region = _Dense(tuple(base.valid))  # the outlined tensor is dense: one segment
+    user = STATE.scopes[-1]
+    if base.outlined_to is None:
+        base.outlined_to = set()
+        count_transfer(base.scope.stats, "write", nbytes, region)
+    if id(user) not in base.outlined_to:
+        base.outlined_to.add(id(user))
+        count_transfer(user.stats, "read", nbytes, region)
 
 
 def result(data: np.ndarray, dtype, valid, origin: str = "vector", poison=None, *sources) -> Tile:
@@ -78,7 +102,10 @@ def result(data: np.ndarray, dtype, valid, origin: str = "vector", poison=None, 
     origin_of_poison = None
     if poison is not None:
         origin_of_poison = next((s.poison_from for s in sources if s.poison is not None), None)
-    return Tile(data, dtype, valid, poison, origin=origin, poison_from=origin_of_poison)
+    out = Tile(data, dtype, valid, poison, origin=origin, poison_from=origin_of_poison)
+    if any(isinstance(s, Tile) and s.base.level == "tile" for s in sources):
+        out.level = "tile"
+    return out
 
 
 def union(shape, *masks) -> np.ndarray | None:

@@ -1,6 +1,6 @@
 """Elementwise ops: tile (op) tile, [M,1] column broadcast, tile (op) scalar, unary ops.
 
-Strict rules (PL_SEMANTICS §6.4, §8): both tile operands have one dtype; the only implicit
+Strict rules (docs/dsl.md §6.4, §8): both tile operands have one dtype; the only implicit
 broadcast is an [M,1] column vector against [M,N] (either side for add/sub/mul, rhs only for
 div); a scalar operand takes the tile's dtype, except a float literal on an integer tile, which
 makes the result FP32 (the documented tensor-level case).
@@ -11,8 +11,9 @@ from __future__ import annotations
 import numpy as np
 
 from plsim import dtypes as dt
-from plsim import numerics
-from plsim.context import dsl
+from plsim import errors, numerics
+from plsim.context import dsl, fail
+from plsim.errors import HardwareError
 from plsim.memory import Tile, valid_box
 from plsim.ops.common import begin, count_vector, operand, result, union
 from plsim.scalars import Scalar, is_number
@@ -54,9 +55,12 @@ def binary(op: str, lhs, rhs) -> Tile:
         return _tile_scalar(op, a, rhs)
     b = operand(rhs, op)
     if a.dtype is not b.dtype:
-        dsl(
-            f"pl.{op} of {a.dtype.name} and {b.dtype.name} tiles: operand dtypes must match "
-            "(pl.cast one of them first)"
+        fail(
+            HardwareError,
+            f"pl.{op} of {a.dtype.name} and {b.dtype.name} tiles: the compiler accepts it, but "
+            "the vector instruction takes one tile type for both operands (see "
+            "plsim.HardwareError); write pl.cast(<one operand>, target_type=<the other's dtype>) "
+            "first",
         )
     dtype = a.dtype
     if op == "div" and dtype not in _DIV_DTYPES:
@@ -83,16 +87,28 @@ def binary(op: str, lhs, rhs) -> Tile:
             gap = np.zeros(b.shape, bool)
             gap[a.valid[0] : valid[0], : valid[1]] = True
     else:
-        dsl(
+        kind = HardwareError if _is_row_of(b, a) or _is_row_of(a, b) else errors.DSLError
+        fail(
+            kind,
             f"pl.{op} of shapes {list(a.shape)} and {list(b.shape)}: only equal shapes or an "
-            "[M,1] column against [M,N] broadcast implicitly; use pl.col_expand_* / "
-            "pl.row_expand_* for other forms"
+            "[M,1] column against [M,N] broadcast implicitly"
+            + (
+                " (the compiler accepts a [1,N] row, but emits one instruction over two tile "
+                "types, see plsim.HardwareError)"
+                if kind is HardwareError
+                else ""
+            )
+            + "; use pl.col_expand_* / pl.row_expand_* for other forms",
         )
     count_vector(valid)
     # Undefined cells propagate (garbage stays garbage); they are an error only if they reach
     # an output or a scalar. Cells the operand's valid region does not cover are undefined too.
     poison = union(data.shape, a.poison, b.poison, gap)
     return result(data, dtype, valid, "vector", poison, a, b)
+
+
+def _is_row_of(row: Tile, full: Tile) -> bool:
+    return row.ndim == 2 and full.ndim == 2 and row.shape[0] == 1 and row.shape[1] == full.shape[1]
 
 
 def _is_column_of(col: Tile, full: Tile) -> bool:
@@ -103,13 +119,19 @@ def _is_column_of(col: Tile, full: Tile) -> bool:
 
 
 def _tile_scalar(op: str, a: Tile, s) -> Tile:
+    if isinstance(s, Scalar) and s.dtype is dt.INDEX:
+        dsl(
+            f"pl.{op} of a tile and an index scalar (a loop variable, a block index or arithmetic "
+            'of them): the compiler rejects it ("Scalar operand has dtype `index`"); write '
+            "pl.cast(v, pl.INT32) (and cast that to the tile's float type if needed)"
+        )
     dtype = a.dtype
     data = a.data
     if op == "div" and dtype not in (*_DIV_DTYPES, dt.BF16):
         dsl(f"pl.div supports INT16/INT32/FP16/FP32 tiles, got {dtype.name}")
     literal_float = isinstance(s, (float, np.floating))
     if literal_float and not dtype.is_float:
-        # Tensor level promotes an integer tensor x float literal to FP32 (PL_SEMANTICS §6.2).
+        # Tensor level promotes an integer tensor x float literal to FP32 (docs/dsl.md §6.2).
         data = numerics.cast(data, dtype, dt.FP32, "round")
         dtype = dt.FP32
     value = scalar_in(s, dtype)

@@ -1,4 +1,4 @@
-"""pl.matmul / pl.matmul_acc (PL_SEMANTICS §11): same operand dtypes, exact INT8 -> INT32,
+"""pl.matmul / pl.matmul_acc (docs/dsl.md §11): same operand dtypes, exact INT8 -> INT32,
 float -> FP32 accumulation, K % 16 == 0; the value is the accumulator whatever out_dtype says."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import numpy as np
 
 from plsim import dtypes as dt
 from plsim import numerics
-from plsim.context import STATE, dsl, where
-from plsim.errors import DSLWarning
+from plsim.context import STATE, dsl, fail, where
+from plsim.errors import DSLWarning, HardwareError
 from plsim.memory import Tile
 from plsim.ops.common import begin, operand, result, union
 
@@ -18,13 +18,23 @@ from plsim.ops.common import begin, operand, result, union
 ACCUMULATOR = {dt.INT8: dt.INT32, dt.FP16: dt.FP32, dt.BF16: dt.FP32, dt.FP32: dt.FP32}
 
 
+def _lead(t: Tile) -> int:
+    """Leading unit axes of a matmul operand: a [1, N, K] window of a 3-D weight is a [N, K]
+    matrix whose result keeps the unit axis ([1, M, N]); tests/pyptolib/kernels/
+    matmul_3d_operand.py compiles. Other batched shapes are not modelled."""
+    lead = t.ndim - 2
+    if lead < 0 or any(n != 1 for n in t.shape[:lead]):
+        dsl(f"plsim supports 2-D matmul operands (or [1, ..., rows, cols]), got {list(t.shape)}")
+    return lead
+
+
 def _oriented(t: Tile, trans: bool):
     """(data as stored-orientation [rows, cols] view, valid) after an optional transpose."""
-    if t.ndim != 2:
-        dsl(f"plsim supports 2-D matmul operands only, got {list(t.shape)}")
+    lead = _lead(t)
+    data, valid = t.data.reshape(t.shape[lead:]), tuple(t.valid[lead:])
     if trans:
-        return t.data.T, (t.valid[1], t.valid[0])
-    return t.data, t.valid
+        return data.T, (valid[1], valid[0])
+    return data, valid
 
 
 def _operands(name: str, lhs, rhs, a_trans, b_trans):
@@ -45,18 +55,28 @@ def _operands(name: str, lhs, rhs, a_trans, b_trans):
             f"pl.{name} K mismatch: lhs {list(am.shape)} (after a_trans={bool(a_trans)}) vs "
             f"rhs {list(bm.shape)} (after b_trans={bool(b_trans)})"
         )
-    if k % 16:
-        dsl(f"pl.{name} K = {k} is not a multiple of 16 (ptoas needs 16-aligned K tiles)")
+    box = 32 // a.dtype.itemsize  # elements in the 32-byte inner box of an L0A/L0B fractal
+    if k % box:
+        fail(
+            HardwareError,
+            f"pl.{name} K = {k} is not a multiple of {box} ({a.dtype.name}): the compiler accepts "
+            "it, but the L0A/L0B tiles it emits break pto-isa's 32-byte fractal box (see "
+            f"plsim.HardwareError); zero-pad K to {-(-k // box) * box} in both operands",
+        )
     if vkb < vka:
         dsl(f"pl.{name}: rhs valid K {vkb} does not cover lhs valid K {vka}")
     product, acc_dtype = numerics.matmul(am[:, :vka], bm[:vka, :], a.dtype)
     poison = _product_poison(a, b, a_trans, b_trans, vka, product.shape)
+    lead = max(_lead(a), _lead(b))
+    if lead:
+        product = product.reshape((1,) * lead + product.shape)
+        poison = None if poison is None else poison.reshape(product.shape)
     macs = am.shape[0] * bm.shape[1] * k
     stats = STATE.scopes[-1].stats
     stats.cube_macs += macs
     key = a.dtype.name
     stats.cube_macs_by_dtype[key] = stats.cube_macs_by_dtype.get(key, 0) + macs
-    return product, acc_dtype, (vm, vn), poison
+    return product, acc_dtype, (1,) * lead + (vm, vn), poison
 
 
 def _product_poison(a: Tile, b: Tile, a_trans, b_trans, k: int, shape):
@@ -65,22 +85,24 @@ def _product_poison(a: Tile, b: Tile, a_trans, b_trans, k: int, shape):
         return None
     rows = cols = None
     if a.poison is not None:
-        pa = a.poison.T if a_trans else a.poison
+        pa = a.poison.reshape(a.shape[_lead(a) :])
+        pa = pa.T if a_trans else pa
         rows = pa[:, :k].any(axis=1)[:, None]
     if b.poison is not None:
-        pb = b.poison.T if b_trans else b.poison
+        pb = b.poison.reshape(b.shape[_lead(b) :])
+        pb = pb.T if b_trans else pb
         cols = pb[:k, :].any(axis=0)[None, :]
-    return union(shape, rows, cols)
+    return union(shape[-2:], rows, cols)
 
 
 def _check_out(name: str, out_dtype, acc_dtype, operand_dtype=None) -> None:
-    """Tensor-level matmuls accept any out_dtype (PL_SEMANTICS §11.1): the type checker makes it
+    """Tensor-level matmuls accept any out_dtype (docs/dsl.md §11.1): the type checker makes it
     the IR result type, the lowering ignores it and the value is the FP32/INT32 accumulator.
     plsim follows the §11.1 sim rule (keep the accumulator; round only on a narrower store or an
     explicit cast) and warns where the IR type and that value disagree."""
     if out_dtype is None and operand_dtype is acc_dtype:
         # FP32 x FP32: the default IR type Promote(lhs, rhs) is FP32, the accumulator dtype,
-        # so nothing is ambiguous (PL_SEMANTICS §11.1; pypto-lib examples/intermediate/gemm.py).
+        # so nothing is ambiguous (docs/dsl.md §11.1; pypto-lib examples/intermediate/gemm.py).
         return
     if out_dtype is None:
         problem = (
@@ -94,7 +116,7 @@ def _check_out(name: str, out_dtype, acc_dtype, operand_dtype=None) -> None:
         DSLWarning(
             f"{where()}: {problem}, but the value is the {acc_dtype!r} accumulator; plsim keeps "
             f"{acc_dtype!r} and rounds only on a narrower store or an explicit pl.cast "
-            f"(PL_SEMANTICS §11.1, §16.3). Pass out_dtype={acc_dtype!r} to say so."
+            f"(docs/dsl.md §11.1, §16.3). Pass out_dtype={acc_dtype!r} to say so."
         ),
         stacklevel=2,
     )

@@ -11,6 +11,7 @@ import numpy as np
 
 from plsim import dtypes as dt
 from plsim import errors, numerics
+from plsim.accounting import count_transfer
 from plsim.context import STATE, dsl, fail, kernel_location
 from plsim.memory import GMBuffer, GMTensor, Tile, describe_origin, poison_value, valid_box
 from plsim.ops.common import begin, check_poison, count_vector, dtype_arg, operand, result
@@ -111,6 +112,13 @@ def operand_use(t: Tile) -> None:
 def subscript_assign(obj, key, value) -> None:
     """``obj[key] = value``: a store/assemble of the value's valid rectangle, or a pl.write."""
     what = "tensor" if isinstance(obj, GMTensor) else "tile"
+    if isinstance(obj, GMTensor) and isinstance(value, Tile) and value.base.level == "tile":
+        dsl(
+            "a tile-level value (made by pl.load / pl.create_tile / pl.move, or computed from "
+            'one) as the source of tensor[...] = value: the compiler rejects it ("Subscript-'
+            'write source must also be a tensor, got TileType"); write pl.store(value, '
+            "[row, col], tensor)"
+        )
     starts, extents, drop = parse_key(key, obj.shape, what)
     if len(drop) == len(obj.shape) and is_number(value):
         write(obj, starts, value)
@@ -166,7 +174,7 @@ def load(src: GMTensor, starts, shape, valid=None, clamp=False, drop=()) -> Tile
                 f"a read of never-written elements of '{buf.name}'",
             )
     nbytes = math.prod(valid) * buf.dtype.itemsize
-    STATE.scopes[-1].stats.gm_read_bytes += nbytes
+    count_transfer(STATE.scopes[-1].stats, "read", nbytes, region)
     if buf.read_mask is not None and nbytes:
         region.of(buf.read_mask)[...] = True
     if STATE.race_trackers and nbytes:
@@ -227,11 +235,35 @@ def pl_slice(tensor, shape, offset, valid_shape=None, drop_dims=None, pad_value=
 # --- stores --------------------------------------------------------------------------------
 def assemble(target, source, offset, *, atomic=None):
     """pl.assemble(target, source, offset): write the source's valid rectangle at offset."""
-    if atomic is not None and getattr(atomic, "name", "None_") != "None_":
-        dsl("pl.assemble(atomic=...) is not supported by plsim")
+    mode = getattr(atomic, "name", "None_") if atomic is not None else "None_"
+    if mode not in ("None_", "Add"):
+        dsl(f"pl.assemble(atomic={atomic!r}): plsim knows AtomicType.Add only")
     offset = [to_int(o, "assemble offset") for o in offset]
+    if mode == "Add":
+        if not (isinstance(target, GMTensor) and STATE.scopes):
+            dsl("pl.assemble(atomic=pl.AtomicType.Add) adds a tile into a GM tensor in a scope")
+        STATE.seq += 1
+        store(target, operand(source, "assemble", store=True), offset, atomic=True)
+        return target
     _assemble(target, source, offset)
     return target
+
+
+def _atomic_add(buf, region: GMTensor, values: np.ndarray) -> np.ndarray:
+    """old + values for an atomic-add store (the DMA adds in the target dtype on the way in;
+    tests/pyptolib/kernels/atomic_add.py compiles)."""
+    if buf.dtype not in (dt.FP32, dt.INT32):
+        dsl(f"pl.assemble(atomic=Add) into a {buf.dtype.name} tensor: plsim adds FP32 or INT32")
+    if buf.written is not None and not region.of(buf.written).all():
+        fail(
+            errors.UninitializedReadError,
+            f"atomic add into '{buf.name}' where it was never written: the sum starts from "
+            "undefined data (zero the tensor first, e.g. pl.create_tensor(..., init_value=0))",
+        )
+    old = region.of(buf.data)
+    if buf.dtype is dt.INT32:
+        return (old.astype(np.int64) + values).astype(np.int32)  # wraps like the device adder
+    return (old + values).astype(np.float32)
 
 
 def _assemble(target, value, starts, drop=(), extents=None) -> None:
@@ -272,14 +304,28 @@ def _expand_rank(src: Tile, ndim: int, drop) -> tuple[list[int], list[int]]:
     return shape, valid
 
 
-def store(dst: GMTensor, src: Tile, starts, drop=(), extents=None) -> None:
-    """Store ``src``'s valid rectangle into ``dst`` at ``starts`` (tile -> GM)."""
-    buf = dst.buf
-    if buf.kind == "in":
+def promote_written_input(buf) -> None:
+    """A parameter declared pl.Tensor (In) that the kernel writes becomes InOut.
+
+    The compiler infers the direction from the body and promotes such a parameter to InOut
+    (tests/pyptolib/kernels/write_in_param.py compiles), and the device writes the caller's
+    memory in place; plsim does the same. A read-only caller array cannot take the write.
+    """
+    if buf.kind != "in":
+        return
+    if not buf.data.flags.writeable:
         dsl(
-            f"write to input parameter '{buf.name}': it is declared pl.Tensor (In), and the "
-            "device does not copy In tensors back; declare it pl.Out[...] or pl.InOut[...]"
+            f"write to parameter '{buf.name}' (declared pl.Tensor, promoted to InOut by the "
+            "write) but its argument is a read-only array; pass a writable array"
         )
+    buf.kind = "inout"
+
+
+def store(dst: GMTensor, src: Tile, starts, drop=(), extents=None, atomic=False) -> None:
+    """Store ``src``'s valid rectangle into ``dst`` at ``starts`` (tile -> GM); with
+    ``atomic`` the values are added to what is there (pl.assemble(atomic=Add))."""
+    buf = dst.buf
+    promote_written_input(buf)
     _, valid = _expand_rank(src, dst.ndim, drop)
     if extents is not None:
         for axis, (v, e) in enumerate(zip(valid, extents)):
@@ -318,6 +364,10 @@ def store(dst: GMTensor, src: Tile, starts, drop=(), extents=None) -> None:
     if nbytes == 0:
         return
     region = dst.window(starts, valid)
+    if atomic:
+        if undefined is not None:
+            check_poison(src, f"atomic add into '{buf.name}'")
+        values = _atomic_add(buf, region, values.reshape(region.shape))
     region.of(buf.data)[...] = values.reshape(region.shape)
     if undefined is not None:
         undefined = undefined.reshape(region.shape)
@@ -329,9 +379,10 @@ def store(dst: GMTensor, src: Tile, starts, drop=(), extents=None) -> None:
         region.of(buf.written)[...] = True
     if buf.stored_mask is not None:
         region.of(buf.stored_mask)[...] = True
-    STATE.scopes[-1].stats.gm_write_bytes += nbytes
+    count_transfer(STATE.scopes[-1].stats, "write", nbytes, region)
     if STATE.race_trackers:
-        _record_access(region, "write")
+        # atomic adds from different iterations do not race with each other
+        _record_access(region, "atomic" if atomic else "write")
 
 
 def _tile_assemble(target: Tile, src: Tile, starts, drop=(), extents=None) -> None:
@@ -374,8 +425,7 @@ def _tile_assemble(target: Tile, src: Tile, starts, drop=(), extents=None) -> No
 
 
 def _orchestration_copy(dst: GMTensor, src: GMTensor, starts, drop) -> None:
-    if dst.buf.kind == "in":
-        dsl(f"write to input parameter '{dst.buf.name}' (declared pl.Tensor, not Out/InOut)")
+    promote_written_input(dst.buf)
     region = dst.window(starts, [n for n in src.shape], ())
     _check_window(dst.shape, starts, list(src.shape), "assemble")
     if src.dtype is not dst.dtype:
@@ -432,7 +482,7 @@ def read(obj, idx) -> Scalar:
             )
         value = one.of(buf.data).reshape(-1)[0]
         if STATE.scopes:
-            STATE.scopes[-1].stats.gm_read_bytes += buf.dtype.itemsize
+            count_transfer(STATE.scopes[-1].stats, "read", buf.dtype.itemsize, one)
         if buf.read_mask is not None:
             one.of(buf.read_mask)[...] = True
         if STATE.race_trackers:
@@ -456,11 +506,24 @@ def read(obj, idx) -> Scalar:
 
 def _scalar_value(value, dtype: dt.DType, what: str):
     if isinstance(value, Scalar):
-        if value.dtype is not dtype and not (value.dtype is dt.INDEX and dtype.is_int):
+        if value.dtype is dt.INDEX and dtype is not dt.INDEX:
+            dsl(
+                f"{what}: the value is an index scalar (a loop variable, a block index or "
+                f"arithmetic of them) and the tensor is {dtype.name}; the compiler requires equal "
+                f"dtypes; write pl.cast(v, pl.{dtype.name})"
+            )
+        if value.dtype is not dtype:
             dsl(f"{what}: value dtype {value.dtype.name} must equal the tensor dtype {dtype.name}")
         return value.value
     if not is_number(value):
         dsl(f"{what}: expected a scalar value, got {value!r}")
+    is_int = isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+    if is_int and dtype is not dt.INDEX:
+        dsl(
+            f"{what}: the value {value!r} is an int literal (an index scalar to the compiler) and "
+            f'the tensor is {dtype.name}; the compiler requires equal dtypes ("tensor.write '
+            f'requires value dtype to match"); write pl.cast({value!r}, pl.{dtype.name})'
+        )
     return value
 
 
@@ -468,11 +531,7 @@ def write(obj, idx, value) -> None:
     """pl.write(tensor_or_tile, [i, j, ...], value): scalar store."""
     if isinstance(obj, GMTensor):
         buf = obj.buf
-        if buf.kind == "in":
-            dsl(
-                f"pl.write to input parameter '{buf.name}' (declared pl.Tensor, not "
-                "pl.Out/pl.InOut): the device does not copy it back"
-            )
+        promote_written_input(buf)
         index = _scalar_index(obj.shape, idx, "pl.write")
         one = obj.window(index, [1] * obj.ndim)
         v = _scalar_value(value, buf.dtype, "pl.write")
@@ -482,7 +541,7 @@ def write(obj, idx, value) -> None:
         if buf.stored_mask is not None:
             one.of(buf.stored_mask)[...] = True
         if STATE.scopes:
-            STATE.scopes[-1].stats.gm_write_bytes += buf.dtype.itemsize
+            count_transfer(STATE.scopes[-1].stats, "write", buf.dtype.itemsize, one)
         if STATE.race_trackers:
             _record_access(one, "write")
         return
@@ -563,6 +622,13 @@ def set_validshape(x, rows, cols):
     operand_use(x)
     if x.ndim != 2:
         dsl(f"pl.set_validshape needs a 2-D tile, got {list(x.shape)}")
+    for name, value in (("rows", rows), ("cols", cols)):
+        if isinstance(value, Scalar) and value.dtype not in (dt.INDEX, dt.INT64, dt.UINT64):
+            dsl(
+                f"pl.set_validshape {name} is a {value.dtype.name} scalar; the compiler takes "
+                f'INDEX / INT64 / UINT64 extents only ("valid_rows must have dtype INT64, UINT64, '
+                f'or INDEX"); write pl.cast(v, pl.INDEX)'
+            )
     r = to_int(rows, "set_validshape rows")
     c = to_int(cols, "set_validshape cols")
     if not (0 <= r <= x.shape[0] and 0 <= c <= x.shape[1]):
@@ -637,7 +703,7 @@ def move(tile, target_memory, blayout=None, slayout=None):
     poison = None if tile.poison is None else np.array(tile.poison, copy=True)
     # A tile moved towards the cube is placed by its use like a loaded operand; one moved to
     # Vec is vector data.
-    return result(
+    moved = result(
         np.array(tile.data, copy=True),
         tile.dtype,
         tile.valid,
@@ -645,6 +711,8 @@ def move(tile, target_memory, blayout=None, slayout=None):
         poison,
         tile,
     )
+    moved.level = "tile"
+    return moved
 
 
 def fillpad(x, pad_value=None):
@@ -814,10 +882,13 @@ def concat(a, b):
 
 
 def tile_load(
-    tensor, offsets, shapes, valid_shapes=None, target_memory=None, transpose=False
-) -> Tile:
+    tensor, offsets, shapes, valid_shapes=None, target_memory=None, transpose=False,
+    *, valid_shape=None,
+) -> Tile:  # fmt: skip
     """pl.load / pl.tile.load(tensor, offsets, shapes, valid_shapes=None, target_memory=Vec,
     transpose=False): copy a GM window into a tile (valid_shapes marks the valid rectangle).
+    The compiler also takes the spelling ``valid_shape=`` (tests/pyptolib/kernels/
+    load_valid_shape.py compiles).
 
     ``target_memory`` is not modelled: plsim places each tile by how it is used when its scope
     closes. ``transpose`` (only for Mat/L1 targets) yields the [cols, rows] tile.
@@ -829,6 +900,10 @@ def tile_load(
         )
     if not isinstance(tensor, GMTensor):
         dsl(f"pl.load source must be a GM tensor, got {type(tensor).__name__}")
+    if valid_shape is not None:
+        if valid_shapes is not None:
+            dsl("pl.load got both valid_shapes= and valid_shape=; give one")
+        valid_shapes = valid_shape
     shapes = [to_int(n, "pl.load shapes") for n in shapes]
     offsets = [to_int(o, "pl.load offsets") for o in offsets]
     if len(shapes) != tensor.ndim or len(offsets) != tensor.ndim:
@@ -843,6 +918,7 @@ def tile_load(
             dsl(f"pl.load(transpose=True) needs a 2-D source, got rank {tensor.ndim}")
     STATE.seq += 1
     tile = load(tensor, offsets, shapes, valid=valid_shapes)
+    tile.level = "tile"
     if transpose:
         tile.data = np.ascontiguousarray(tile.data.T)
         tile.valid = tuple(reversed(tile.valid))
@@ -887,7 +963,10 @@ def create_tile(shape, dtype=dt.FP32, target_memory=None):
             "misplaced tile op pl.create_tile: tiles exist only inside an InCore scope; use "
             "pl.create_tensor for a GM buffer in orchestration"
         )
-    return create_tensor(shape, dtype)
+    tile = create_tensor(shape, dtype)
+    if isinstance(tile, Tile):
+        tile.base.level = "tile"
+    return tile
 
 
 def tensor_dim(t, axis):
@@ -920,3 +999,44 @@ __all__ = [
     "tile_store",
     "write",
 ]
+
+
+def transpose(x, axis1: int = 0, axis2: int = 1) -> Tile:
+    """pl.transpose(tile, axis1, axis2): the tile with two axes swapped (a vector op)."""
+    begin("transpose")
+    t = operand(x, "transpose")
+    axes = [to_int(axis1, "pl.transpose axis1"), to_int(axis2, "pl.transpose axis2")]
+    for a in axes:
+        if not 0 <= a < t.ndim:
+            dsl(f"pl.transpose axis {a} is outside a rank-{t.ndim} tile")
+    data = np.ascontiguousarray(np.swapaxes(t.data, *axes))
+    valid = list(t.valid)
+    valid[axes[0]], valid[axes[1]] = valid[axes[1]], valid[axes[0]]
+    poison = None if t.poison is None else np.ascontiguousarray(np.swapaxes(t.poison, *axes))
+    count_vector(valid)
+    return result(data, t.dtype, valid, "vector", poison, t)
+
+
+class PrefetchContext:
+    """The handle of pl.prefetch.make_context(): groups the prefetches of one task."""
+
+
+def prefetch_context() -> PrefetchContext:
+    """pl.prefetch.make_context() (inside an InCore scope)."""
+    begin("prefetch.make_context")
+    return PrefetchContext()
+
+
+def async_prefetch(tensor, ctx) -> None:
+    """pl.prefetch.async_prefetch(tensor, ctx): warm the L2 cache with a GM tensor.
+
+    No functional effect; the bytes are read from HBM by this task, so they are counted as a
+    transfer of the whole tensor.
+    """
+    begin("prefetch.async_prefetch")
+    if not isinstance(tensor, GMTensor):
+        dsl(f"pl.prefetch.async_prefetch takes a GM tensor, got {type(tensor).__name__}")
+    if not isinstance(ctx, PrefetchContext):
+        dsl("pl.prefetch.async_prefetch needs the context of pl.prefetch.make_context()")
+    nbytes = math.prod(tensor.shape) * tensor.buf.dtype.itemsize
+    count_transfer(STATE.scopes[-1].stats, "read", nbytes, tensor)

@@ -1,4 +1,4 @@
-"""Row/column reductions and the row/col expand (broadcast) family (PL_SEMANTICS §9)."""
+"""Row/column reductions and the row/col expand (broadcast) family (docs/dsl.md §9)."""
 
 from __future__ import annotations
 

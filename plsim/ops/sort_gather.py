@@ -1,4 +1,4 @@
-"""pl.sort32, pl.mrgsort (both formats) and pl.gather (mask and index forms), PL_SEMANTICS §12."""
+"""pl.sort32, pl.mrgsort (both formats) and pl.gather (mask and index forms), docs/dsl.md §12."""
 
 from __future__ import annotations
 

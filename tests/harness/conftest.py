@@ -50,6 +50,8 @@ def numpy_platform(monkeypatch):
                 "cube_macs": 30,
                 "vector_ops": 40,
                 "modeled_us": 1.5,
+                "bound": "task floor",
+                "bound_share": 1.0,
             }
         ]
         traffic = {"gm_bytes": 30, "compulsory_bytes": 15, "ratio": 2.0}

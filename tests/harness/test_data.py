@@ -43,9 +43,9 @@ def _payload():
 CONFIG = CaseConfig(preset="DEMO", batch=2, seq=1, start_pos=5, max_seq_len=None, seed=9)
 
 
-def _save(path):
+def _save(path, force=False):
     inputs, golden = _payload()
-    data.save(path, "some.case", CONFIG, SPECS, inputs, golden)
+    data.save(path, "some.case", CONFIG, SPECS, inputs, golden, force=force)
     return inputs, golden
 
 
@@ -67,10 +67,56 @@ def test_round_trip_is_bit_identical(tmp_path):
     assert len(manifest["golden"]["idx"]["sha256"]) == 64
 
 
-def test_overwrites_a_previous_save_and_leaves_no_temporaries(tmp_path):
+def test_overwrites_a_previous_save_only_with_force(tmp_path):
     _save(tmp_path / "saved")
+    before = (tmp_path / "saved" / "manifest.json").read_bytes()
+    with pytest.raises(data.DataError, match="already holds a save; add --force"):
+        _save(tmp_path / "saved")
+    assert (tmp_path / "saved" / "manifest.json").read_bytes() == before
+    _save(tmp_path / "saved", force=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["saved"]  # no temporaries left
+
+
+def test_creates_a_missing_parent_with_usual_permissions(tmp_path):
+    import os
+    import stat
+
+    with pytest.raises(data.DataError, match="only the last missing directory"):
+        _save(tmp_path / "two" / "levels" / "saved")
+    assert not (tmp_path / "two").exists()
+    _save(tmp_path / "out" / "saved")
+    saved = tmp_path / "out" / "saved"
+    assert data.load(saved).case == "some.case"
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o777 & ~umask
+
+
+@pytest.mark.parametrize(
+    "content, fragment",
+    [(b"not a zip", "not an .npz archive"), (None, "corrupt or truncated")],
+)
+def test_damaged_archive_is_one_data_error(tmp_path, content, fragment):
     _save(tmp_path / "saved")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["saved"]
+    archive = tmp_path / "saved" / "inputs.npz"
+    whole = archive.read_bytes()
+    archive.write_bytes(content if content is not None else whole[: len(whole) // 2])
+    with pytest.raises(data.DataError, match=fragment) as info:
+        data.load(tmp_path / "saved")
+    assert "\n" not in str(info.value) and "allow_pickle" not in str(info.value)
+
+
+def test_object_array_in_archive_is_refused_without_mentioning_pickle(tmp_path):
+    _save(tmp_path / "saved")
+    archive = tmp_path / "saved" / "golden.npz"
+    import json
+
+    manifest = json.loads((tmp_path / "saved" / "manifest.json").read_text())
+    keys = {entry["key"] for entry in manifest["golden"].values()}
+    np.savez(archive, **{key: np.array([object()], dtype=object) for key in keys})
+    with pytest.raises(data.DataError, match="not a saved numeric array") as info:
+        data.load(tmp_path / "saved")
+    assert "allow_pickle" not in str(info.value)
 
 
 def test_refuses_unrelated_nonempty_directory(tmp_path):

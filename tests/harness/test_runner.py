@@ -30,10 +30,13 @@ def test_pass_report_and_json(numpy_platform):
         assert "error_distribution" in verdict  # every float output gets one
     assert [set(s) for s in obj["stages"]] == [STAGE_KEYS]
     assert set(obj["traffic"]) == {"gm_bytes", "compulsory_bytes", "ratio"}
-    assert set(obj["wall_s"]) == {"kernel", "golden"}
+    assert list(obj["wall_s"]) == ["inputs", "golden", "kernel", "compare", "total"]
+    phases = [obj["wall_s"][k] for k in ("inputs", "golden", "kernel", "compare")]
+    assert all(t is not None and t >= 0 for t in phases)
+    assert sum(phases) <= obj["wall_s"]["total"] + 1e-6
     assert obj["quality"]["rel_l2_vs_float64"] < 1e-6
     text = render_text(report)
-    for fragment in ("PASS  out", "fake_stage", "traffic: GM", "wall: kernel", "RESULT: PASS"):
+    for fragment in ("PASS  out", "fake_stage", "traffic: GM", "wall: inputs", "RESULT: PASS"):
         assert fragment in text
 
 

@@ -102,21 +102,3 @@ def test_quantize_columns_is_per_output_channel():
     np.testing.assert_array_equal(codes, [[127, -127], [-64, 64]])
     np.testing.assert_array_equal(scale, np.float32([1.0, 4.0]) / np.float32(127.0))
 
-
-def test_int32_matmul_is_exact_on_both_paths_and_wraps_like_the_cube():
-    """The float64 (BLAS) path and the int64 path give the same exact integers; a sum beyond
-    INT32 wraps as the cube's INT32 accumulator does."""
-    from golden.quant import int32_matmul
-
-    rng = np.random.default_rng(3)
-    a = rng.integers(-127, 128, (37, 4096)).astype(np.int8)
-    b = rng.integers(-127, 128, (4096, 19)).astype(np.int8)
-    want = (a.astype(np.int64) @ b.astype(np.int64)).astype(np.int32)
-    assert np.array_equal(int32_matmul(a, b), want)
-    # Beyond the float64-exact bound (int64 path): (2^40 + 1)(2^20 + 1) + 15 keeps its low bits
-    # (float64 would drop them) and wraps to its low 32 bits, 2^20 + 16.
-    big_a = np.array([[2**40 + 1, 3]], np.int64)
-    big_b = np.array([[2**20 + 1], [5]], np.int64)
-    assert int32_matmul(big_a, big_b)[0, 0] == 2**20 + 16
-    wrapped = int32_matmul(np.array([[127] * 2], np.int8), np.array([[127], [127]], np.int8))
-    assert wrapped[0, 0] == 2 * 127 * 127

@@ -1,5 +1,5 @@
 """Conformance: casts, literal typing, creation ops, reductions, expands and loops on plsim,
-against expectations computed here with NumPy from the documented rules (PL_SEMANTICS)."""
+against expectations computed here with NumPy from the documented rules (docs/dsl.md)."""
 
 from __future__ import annotations
 

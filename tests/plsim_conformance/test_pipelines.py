@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import ml_dtypes
 import numpy as np
-from conformance_support import load
+import pytest
+from conformance_support import load, marked_line
 
 import plsim
 
-K = load("pipeline_kernels.py")
+FILE = "pipeline_kernels.py"
+K = load(FILE)
 BF16 = ml_dtypes.bfloat16
 LOWEST = np.float32(-3.4028234663852886e38)
 
@@ -37,15 +39,12 @@ def test_spmd_with_form_reads_the_block_index():
     assert [(s.name, s.tasks) for s in run.stages] == [("blocks", 4)]
 
 
-def test_nested_pl_at_scopes_are_their_own_stages():
-    x = np.linspace(-2, 2, 16 * 64, dtype=np.float32).reshape(16, 64)
-    out = np.zeros_like(x)
-    run = plsim.run(K.nested_scopes, x, out)
-    expected = (np.exp(x.astype(np.float64)).astype(np.float32) * np.float32(0.5)).astype(
-        np.float32
-    )
-    assert np.array_equal(out, expected)
-    assert [s.name for s in run.stages] == ["outer", "inner_exp", "inner_scale"]
+def test_nested_pl_at_scopes_are_rejected_as_the_compiler_does():
+    """The compiler has no code generation for a pl.at inside a pl.at."""
+    x = np.ones((16, 64), np.float32)
+    with pytest.raises(plsim.DSLError, match=r"nested inside another pl\.at") as info:
+        plsim.run(K.nested_scopes, x, np.zeros_like(x))
+    assert marked_line(FILE, "nested_at") in str(info.value)
 
 
 def test_fillpad_min_then_maximum_lowest_and_row_max_over_valid_lengths():

@@ -26,14 +26,13 @@ def test_inline_helper_without_return_writes_through_its_parameter():
     assert np.array_equal(out, x * np.float32(2.0))
 
 
-@pytest.mark.parametrize("rows", [8, 13, 3])
-def test_partial_last_block_loads_and_stores_only_valid_rows(rows):
-    x = _x(rows, seed=rows)
-    out = np.zeros_like(x)
-    run = plsim.run(K.row_sums_with_tail, x, out)
-    expected = x / x.sum(axis=1, keepdims=True, dtype=np.float32)
-    np.testing.assert_allclose(out, expected, rtol=2e-6, atol=0)
-    assert [(s.name, s.tasks) for s in run.stages] == [("tail_rows", (rows + 7) // 8)]
+def test_load_with_valid_shapes_is_rejected_as_the_compiler_does():
+    """pl.load(..., valid_shapes=...) is not a keyword of the compiler build (e2d0f78a)."""
+    x = _x(13)
+    with pytest.raises(plsim.DSLError, match="valid_shapes") as info:
+        plsim.run(K.row_sums_with_tail, x, np.zeros_like(x))
+    assert marked_line(FILE, "valid_shapes") in str(info.value)
+    assert "set_validshape" in str(info.value)
 
 
 def test_tile_namespace_store_with_partition_shape():
@@ -57,11 +56,11 @@ def test_create_tile_outside_an_incore_scope_is_rejected():
     assert marked_line(FILE, "orch_tile") in str(info.value)
 
 
-def test_bind_dynamic_on_a_missing_axis_is_rejected():
+def test_bind_dynamic_past_the_rank_is_accepted_as_the_compiler_does():
     x = _x(8)
-    with pytest.raises(plsim.DSLError, match="bind_dynamic axis") as info:
-        plsim.run(K.bad_bind_dynamic, x, np.zeros_like(x))
-    assert marked_line(FILE, "bad_axis") in str(info.value)
+    out = np.zeros_like(x)
+    plsim.run(K.bad_bind_dynamic, x, out)
+    assert np.array_equal(out, x)
 
 
 def test_fp32_matmul_without_out_dtype_is_the_fp32_product():
@@ -74,10 +73,9 @@ def test_fp32_matmul_without_out_dtype_is_the_fp32_product():
     assert np.array_equal(out, a @ b)
 
 
-def test_transposed_mat_load():
-    rng = np.random.default_rng(6)
-    w = rng.integers(-4, 5, size=(32, 16)).astype(np.float32)
-    x = rng.integers(-4, 5, size=(16, 32)).astype(np.float32)
-    out = np.zeros((16, 16), np.float32)
-    plsim.run(K.transposed_load, w, x, out)
-    assert np.array_equal(out, w.T @ x.T)
+def test_load_with_transpose_is_rejected_as_the_compiler_does():
+    w = np.ones((32, 16), np.float32)
+    x = np.ones((16, 32), np.float32)
+    with pytest.raises(plsim.DSLError, match="transpose") as info:
+        plsim.run(K.transposed_load, w, x, np.zeros((16, 16), np.float32))
+    assert marked_line(FILE, "transpose") in str(info.value)

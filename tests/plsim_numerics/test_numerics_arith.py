@@ -1,4 +1,4 @@
-"""Elementwise ops, reductions and matmul numerics (PL_SEMANTICS §8, §9, §11)."""
+"""Elementwise ops, reductions and matmul numerics (docs/dsl.md §8, §9, §11)."""
 
 from __future__ import annotations
 

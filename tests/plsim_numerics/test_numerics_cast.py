@@ -1,4 +1,4 @@
-"""pl.cast bit-level semantics (PL_SEMANTICS §10); every expectation is derived by hand."""
+"""pl.cast bit-level semantics (docs/dsl.md §10); every expectation is derived by hand."""
 
 from __future__ import annotations
 

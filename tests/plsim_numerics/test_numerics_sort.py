@@ -1,4 +1,4 @@
-"""sort32 / mrgsort / gather on interleaved (value, index-bits) rows (PL_SEMANTICS §12)."""
+"""sort32 / mrgsort / gather on interleaved (value, index-bits) rows (docs/dsl.md §12)."""
 
 from __future__ import annotations
 

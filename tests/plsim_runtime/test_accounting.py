@@ -10,6 +10,7 @@ import pytest
 from support import load
 
 import plsim
+import plsim.hardware
 
 K = load("semantics_kernels.py")
 
@@ -52,11 +53,19 @@ def test_traffic(run):
 def test_modeled_time_follows_the_stated_model(run):
     result, _ = run
     (stage,) = result.stages
-    gm_us = 69632 / 1.6e12 * 1e6
-    cube_us = 262144 / (4096 * 1.8e9 * 2) * 1e6  # BF16 rate, 2 tasks on 2 AIC
-    vec_us = 4096 / (64 * 1.8e9 * 2) * 1e6
-    launch_us = 2.0 * math.ceil(2 / 24)
-    assert stage.modeled_us == pytest.approx(max(gm_us, cube_us, vec_us) + launch_us)
+    p = plsim.hardware.A2A3
+    # 2 tasks x (a rows, all of b, bias rows, out rows): 8 transfers of whole rows, so each
+    # window is one contiguous segment.
+    assert (stage.gm_transfers, stage.gm_segments) == (8, 8)
+    dma_s = (69632 + 8 * p.dma_segment_bytes) / min(p.hbm_bytes_per_s, 2 * p.core_dma_bytes_per_s)
+    dma_s += 8 / 2 * p.dma_issue_us * 1e-6  # 8 transfers over the 2 cores the stage occupies
+    cube_s = 262144 / (4096 * 1.8e9 * 2)  # BF16 rate, 2 tasks on 2 AIC
+    vec_s = 4096 / (p.vector_elems_per_cycle * 1.8e9 * 2)
+    compute_s = max(cube_s, vec_s)
+    assert not stage.pipelined  # no pl.pipeline loop: the plain overlap share
+    work_s = dma_s + compute_s - p.dma_compute_overlap * min(dma_s, compute_s)
+    dispatch_us = p.stage_dispatch_us + p.task_dispatch_us * math.ceil(2 / 24)
+    assert stage.modeled_us == pytest.approx(work_s * 1e6 + dispatch_us)
 
 
 def test_trace_lays_out_stages_on_both_tracks(run):

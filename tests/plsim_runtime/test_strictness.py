@@ -28,9 +28,8 @@ PARSE_TIME = [
     ("nested_def", "nested", "nested def"),
     ("try_block", "try", "try"),
     ("assert_stmt", "assert", "static_assert"),
-    ("power_op", "pow", "Pow"),
+    ("power_of_tile", "pow_tile", "Pow"),
     ("chained_compare", "chain", "chained"),
-    ("inline_kwargs", "kwargs", "keyword arguments"),
     ("break_in_parallel", "break", "pl.parallel"),
     ("calls_python_function", "pycall", "python_helper"),
 ]
@@ -51,7 +50,6 @@ def _bf16(shape):
 
 RUN_TIME = [
     ("compute_in_orchestration", "orch", "orchestration", _args),
-    ("parallel_in_core", "par_core", "bad_parallel", _args),
     ("mixed_dtype_add", "mixed", "mixed",
      lambda: (np.ones((R, C), np.float32), _bf16((R, C)), np.zeros((R, C), np.float32))),
     ("mixed_matmul", "mixed_mm", "mixed_mm",
@@ -74,6 +72,25 @@ def test_run_time_rejections(name, tag, scope, make):
     assert f"'{scope}'" in message, message
 
 
+@pytest.mark.parametrize("name", ["mixed_dtype_add", "matmul_k_not_16", "row_broadcast"])
+def test_rules_stricter_than_the_compiler_are_hardware_errors(name):
+    """The compiler accepts these; the PTO assembler's tile types would not (plsim.HardwareError
+    cites why), so plsim reports them as their own class."""
+    make = {n: m for n, _, _, m in RUN_TIME}[name]
+    with pytest.raises(plsim.HardwareError, match="compiler accepts"):
+        plsim.run(getattr(K, name), *make())
+
+
+@pytest.mark.parametrize("name", ["power_op", "inline_kwargs", "parallel_in_core"])
+def test_accepted_as_the_compiler_does(name):
+    """R ** 2 of module constants, keyword arguments to an inline helper and pl.parallel inside
+    pl.at all compile with the real pypto; plsim runs them."""
+    x, out = _args()
+    plsim.run(getattr(K, name), x, out)
+    expected = {"power_op": np.zeros_like(x), "inline_kwargs": np.exp(x), "parallel_in_core": x}
+    np.testing.assert_allclose(out, expected[name], rtol=1e-6, atol=0)
+
+
 def test_explicit_col_expand_is_the_accepted_form():
     x = np.arange(R * C, dtype=np.float32).reshape(R, C)
     r = np.linspace(-1, 1, C, dtype=np.float32).reshape(1, C)
@@ -83,7 +100,7 @@ def test_explicit_col_expand_is_the_accepted_form():
 
 
 def test_bf16_out_dtype_matmul_keeps_the_accumulator_and_rounds_on_the_bf16_store():
-    """Tensor-level matmul accepts out_dtype=BF16 (PL_SEMANTICS §11.1); the value is the FP32
+    """Tensor-level matmul accepts out_dtype=BF16 (docs/dsl.md §11.1); the value is the FP32
     accumulator, rounded to nearest-even only by the store into the BF16 tensor (FIXPIPE)."""
     rng = np.random.default_rng(3)
     x = rng.standard_normal((R, 32)).astype(ml_dtypes.bfloat16)

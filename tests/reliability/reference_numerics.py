@@ -1,9 +1,9 @@
-"""Independent NumPy/Python references for plsim's casts and arithmetic (PL_SEMANTICS.md §8-§10).
+"""Independent NumPy/Python references for plsim's casts and arithmetic (docs/dsl.md §8-§10).
 
 Written from the specification, not from plsim's code: 16-bit float rounding looks the value up
 in a sorted table of every finite value of the target format; integer -> FP32 rounding uses
 exact Python integers; float -> integer rounding uses float64 (which holds every FP32 value
-exactly). Chains follow the a2a3 hops listed in PL_SEMANTICS.md §10 with the same mode per hop.
+exactly). Chains follow the a2a3 hops listed in docs/dsl.md §10 with the same mode per hop.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ FLOATS = ("FP32", "FP16", "BF16")
 #: float -> integer pairs that wrap (saturate to INT32, keep the low bits) instead of saturating.
 WRAPPING = {("FP16", "INT8"), ("FP16", "UINT8"), ("FP16", "INT16"), ("FP32", "INT16")}
 
-#: Pairs under test and their a2a3 hops (PL_SEMANTICS.md §10 "Native pairs vs legalised chains").
+#: Pairs under test and their a2a3 hops (docs/dsl.md §10 "Native pairs vs legalised chains").
 CAST_CHAINS: dict[tuple[str, str], tuple[str, ...]] = {
     ("FP32", "FP16"): ("FP16",),
     ("FP32", "BF16"): ("BF16",),
@@ -58,7 +58,8 @@ MODES = ("none", "rint", "round", "floor", "ceil", "trunc", "odd")
 def _table16(name: str) -> tuple[np.ndarray, np.ndarray]:
     """(sorted finite values as float64, their raw bits) of a 16-bit float format; one zero."""
     bits = np.arange(1 << 16, dtype=np.uint16)
-    values = bits.view(NUMPY[name]).astype(np.float64)
+    with np.errstate(invalid="ignore"):  # every bit pattern, NaNs included (dropped below)
+        values = bits.view(NUMPY[name]).astype(np.float64)
     keep = np.isfinite(values) & (bits != 0x8000)  # drop -0.0: zero's sign is set separately
     values, bits = values[keep], bits[keep]
     order = np.argsort(values, kind="stable")
@@ -197,7 +198,7 @@ def _hop(values: list, src: str, dst: str, mode: str) -> list:
 
 
 def reference_cast(x: np.ndarray, src: str, dst: str, mode: str) -> np.ndarray:
-    """``pl.cast(x, dst, mode)`` of an array stored as ``src``, per PL_SEMANTICS.md §10."""
+    """``pl.cast(x, dst, mode)`` of an array stored as ``src``, per docs/dsl.md §10."""
     values = [
         float(v) if src in FLOATS else int(v)
         for v in x.astype(np.float64 if src in FLOATS else np.int64).ravel()

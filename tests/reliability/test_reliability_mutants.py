@@ -102,7 +102,7 @@ def test_every_detector_has_a_mutant_of_a_real_kernel():
 @pytest.mark.parametrize("fixture", FIXTURES, ids=lambda p: p.stem)
 def test_mutant_is_caught_at_the_mutated_line(fixture, tmp_path, request):
     spec = load_spec(fixture)
-    if spec.get("xfail"):  # only while a REQUESTS.md entry to the plsim owner is open
+    if spec.get("xfail"):  # only while an issue to the plsim owner is open
         request.applymarker(pytest.mark.xfail(strict=True, reason=f"waiting on {spec['xfail']}"))
     case_module, kernel_name, _ = KERNELS[spec["kernel"]]
     source = Path(case_module.KERNEL_FILE).read_text()

@@ -213,7 +213,7 @@ def test_bad_arrays_to_the_real_compressor_raise_a_located_plsim_error(compresso
 
 
 def test_nan_in_weights_is_a_value_plsim_propagates_not_rejects(compressor):
-    """Decision (REQUESTS.md, 'to harness — reject NaN in a case's input tensors'): plsim runs
+    """Decision (reject NaN in a case's input tensors in the harness, not in plsim): plsim runs
     NaN like the hardware would (it propagates into the state); rejecting NaN input data is
     the harness's job, tested in test_reliability_harness_bad_input.py."""
     kernel, inputs = compressor

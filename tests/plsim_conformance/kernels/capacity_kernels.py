@@ -5,7 +5,18 @@ import pypto.language as pl
 
 M = 256
 KD = 64
-LEVEL = pl.Level.CORE_GROUP
+
+
+#: What the real pypto compiler does with each kernel (kinds: tests/plsim_fixtures.py);
+#: checked by tests/plsim_conformance/test_compiler_agreement.py.
+VERDICTS = {
+    "accumulated_over_l0c": "rejected: Acc buffer usage",
+    "result_to_matmul_only": "rejected: Acc buffer usage",
+    "result_to_one_store": "compiles",
+    "softmax_feeds_matmul": "compiles",
+    "vector_reads_result": "rejected: Acc buffer usage",
+    "whole_tensor_operand_over_l1": "rejected: Mat buffer usage",
+}
 
 
 @pl.jit
@@ -14,7 +25,7 @@ def result_to_one_store(
     out: pl.Out[pl.Tensor[[M, M], pl.FP32]],
 ):  # fmt: skip
     """Legal: the compiler M/N-tiles a result whose only consumer is one GM store."""
-    with pl.at(level=LEVEL, name_hint="direct_store"):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="direct_store"):
         out[:, :] = pl.matmul(a[:, :], b[:, :], out_dtype=pl.FP32)
     return out
 
@@ -24,8 +35,8 @@ def result_to_matmul_only(
     a: pl.Tensor[[M, KD], pl.FP32], b: pl.Tensor[[KD, M], pl.FP32],
     c: pl.Tensor[[M, 32], pl.FP32], out: pl.Out[pl.Tensor[[M, 32], pl.FP32]],
 ):  # fmt: skip
-    """Legal: a result consumed only as a matmul operand is staged in L1 (it fits 512 KiB)."""
-    with pl.at(level=LEVEL, name_hint="mat_scratch"):
+    """Rejected: a result consumed only as a matmul operand still lives whole in L0C."""
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="mat_scratch"):
         ab = pl.matmul(a[:, :], b[:, :], out_dtype=pl.FP32)
         out[:, :] = pl.matmul(ab, c[:, :], out_dtype=pl.FP32)
     return out
@@ -37,7 +48,7 @@ def accumulated_over_l0c(
     out: pl.Out[pl.Tensor[[M, M], pl.FP32]],
 ):  # fmt: skip
     """Illegal: a matmul_acc accumulator stays whole in L0C."""
-    with pl.at(level=LEVEL, name_hint="acc_chain"):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="acc_chain"):
         acc = pl.matmul(a[:, :], b[:, :], out_dtype=pl.FP32)  # @acc_over
         acc = pl.matmul_acc(acc, a[:, :], b[:, :])
         out[:, :] = acc
@@ -50,7 +61,7 @@ def vector_reads_result(
     out: pl.Out[pl.Tensor[[M, M], pl.FP32]], head: pl.Out[pl.Tensor[[16, M], pl.FP32]],
 ):  # fmt: skip
     """Illegal: a result stored and also read by a vector op stays whole in L0C."""
-    with pl.at(level=LEVEL, name_hint="mixed_use"):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="mixed_use"):
         ab = pl.matmul(a[:, :], b[:, :], out_dtype=pl.FP32)  # @vector_over
         out[:, :] = ab
         head[:, :] = pl.exp(ab[0:16, :])
@@ -63,7 +74,7 @@ def softmax_feeds_matmul(
     out: pl.Out[pl.Tensor[[16, 32], pl.FP32]],
 ):  # fmt: skip
     """Legal: a vector-produced (softmax) tile is the LEFT matmul operand (staged to L1)."""
-    with pl.at(level=LEVEL, name_hint="softmax_matmul"):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="softmax_matmul"):
         t = s[:, :]
         e = pl.row_expand_expdif(t, pl.row_max(t))
         p = pl.row_expand_div(e, pl.row_sum(e))
@@ -78,6 +89,6 @@ def whole_tensor_operand_over_l1(
 ):  # fmt: skip
     """Illegal: a GM tensor passed whole as a matmul operand is loaded to L1 like a slice;
     512 KiB of w plus 32 KiB of x overflow the 512 KiB L1."""
-    with pl.at(level=LEVEL, name_hint="whole_operand"):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="whole_operand"):
         out[:, :] = pl.matmul(x[:, :], w, out_dtype=pl.FP32)  # @whole_operand
     return out

@@ -7,12 +7,53 @@ import pypto.language as pl
 
 R = 16
 C = 64
-LEVEL = pl.Level.CORE_GROUP
+
+
+#: What the real pypto compiler does with each kernel (kinds: tests/plsim_fixtures.py);
+#: checked by tests/plsim_conformance/test_compiler_agreement.py.
+VERDICTS = {
+    "assertion": "rejected: Unsupported statement type: Assert",
+    "augmented_assignment": "rejected: Unsupported statement type: AugAssign",
+    "bad_cast_target": "rejected: Unsupported constant type: <class 'str'>",
+    "bad_full_value": "rejected: 'full': __init__(): incompatible function arguments",
+    "bad_keyword": "rejected: unexpected keyword argument 'fast'",
+    "comprehension": "rejected: Unsupported expression type: ListComp",
+    "compute_in_orchestration": (
+        "rejected: Misplaced tensor op 'tensor.exp' in Orchestration function"
+    ),
+    "conditional_expression": "rejected: Unsupported expression type: IfExp",
+    "inline_keyword_call": "compiles",
+    "matmul_default_dtype": "compiles",
+    "matmul_k_not_16": (
+        "hardware: K = 40 BF16 breaks the 16-element L0A/L0B fractal box (pto_tile.hpp)"
+    ),
+    "matmul_mixed_dtypes": "rejected: requires identical lhs and rhs data types",
+    "missing_argument": "rejected: missing 1 required positional argument: 'rhs'",
+    "over_ub": "rejected: Vec buffer usage",
+    "parallel_in_core": "compiles",
+    "plain_range": "rejected: For loop must use pl.range()",
+    "python_builtin": "rejected: Unsupported function call: min(16, 8)",
+    "row_vector_broadcast": (
+        "hardware: one tile type for [M,N] and [1,N] operands (docs/isa/TADD.md form)"
+    ),
+    "same_dtype_cast": "rejected: same-dtype cast is not a valid operation",
+    "slice_step": "rejected: Slice step is not supported in tensor subscript",
+    "store_dtype_mismatch": (
+        "gap: the compiler keeps INT32 for pl.mul(INT32 tile, 0.5) (tmuls converts the "
+        "scalar to the tile type, pto-isa docs/isa/TMULS.md); plsim promotes to FP32 and "
+        "rejects the INT32 store"
+    ),
+    "unaligned_rows": "hardware: UB tile row of 24 bytes (pto_tile.hpp 32-byte row rule)",
+    "int8_to_fp32_cast": "rejected: no native cast path from int8 to fp32 for arch a2a3",
+    "int32_valid_rows": "rejected: valid_rows must have dtype INT64, UINT64, or INDEX",
+    "tile_as_subscript_source": "rejected: Subscript-write source must also be a tensor",
+    "unroll_runtime_bound": "rejected: pl.unroll() requires compile-time constant integer bounds",
+}
 
 
 @pl.jit
 def augmented_assignment(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
-    with pl.at(level=LEVEL, name_hint="aug"):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="aug"):
         t = x[:, :]
         t += 1.0  # @aug
         out[:, :] = t
@@ -22,14 +63,14 @@ def augmented_assignment(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R
 @pl.jit
 def plain_range(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
     for _i in range(2):  # @plain_range
-        with pl.at(level=LEVEL, name_hint="loop"):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="loop"):
             out[:, :] = x[:, :]
     return out
 
 
 @pl.jit
 def conditional_expression(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
-    with pl.at(level=LEVEL, name_hint="ifexp"):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="ifexp"):
         t = x[:, :]
         out[:, :] = pl.exp(t) if R > 8 else t  # @ifexp
     return out
@@ -37,7 +78,7 @@ def conditional_expression(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[
 
 @pl.jit
 def python_builtin(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
-    with pl.at(level=LEVEL, name_hint="builtin"):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="builtin"):
         n = min(R, 8)  # @builtin
         out[0:n, :] = x[0:n, :]
     return out
@@ -45,7 +86,7 @@ def python_builtin(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], 
 
 @pl.jit
 def comprehension(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
-    with pl.at(level=LEVEL, name_hint="comp"):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="comp"):
         offsets = [i * 4 for i in pl.range(4)]  # @comp
         out[:, :] = x[:, :]
     return offsets
@@ -53,7 +94,7 @@ def comprehension(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], p
 
 @pl.jit
 def assertion(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
-    with pl.at(level=LEVEL, name_hint="assert"):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="assert_stmt"):
         assert R == 16  # @assert
         out[:, :] = x[:, :]
     return out
@@ -64,14 +105,14 @@ def compute_in_orchestration(
     x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]
 ):
     y = pl.exp(x)  # @orchestration
-    with pl.at(level=LEVEL, name_hint="copy"):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="copy"):
         out[:, :] = y[:, :]
     return out
 
 
 @pl.jit
 def parallel_in_core(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
-    with pl.at(level=LEVEL, name_hint="par"):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="par"):
         for i in pl.parallel(2):  # @parallel_in_core
             out[i * 8 : i * 8 + 8, :] = x[i * 8 : i * 8 + 8, :]
     return out
@@ -79,7 +120,7 @@ def parallel_in_core(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C]
 
 @pl.jit
 def slice_step(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
-    with pl.at(level=LEVEL, name_hint="step"):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="step"):
         out[0:8, :] = x[0:16:2, :]  # @step
     return out
 
@@ -87,7 +128,7 @@ def slice_step(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.F
 # Legal (accepted with a DSLWarning): kept here because the rejection tests share its fixture.
 @pl.jit
 def matmul_default_dtype(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, R], pl.FP32]]):
-    with pl.at(level=LEVEL, name_hint="mm_default"):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="mm_default"):
         a = pl.cast(x[:, :], pl.BF16)
         out[:, :] = pl.matmul(a, a, b_trans=True)  # @no_out_dtype
     return out
@@ -95,7 +136,7 @@ def matmul_default_dtype(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R
 
 @pl.jit
 def matmul_k_not_16(x: pl.Tensor[[R, 40], pl.BF16], out: pl.Out[pl.Tensor[[R, R], pl.FP32]]):
-    with pl.at(level=LEVEL, name_hint="mm_k"):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="mm_k"):
         a = x[:, :]
         out[:, :] = pl.matmul(a, a, out_dtype=pl.FP32, b_trans=True)  # @k16
     return out
@@ -103,7 +144,7 @@ def matmul_k_not_16(x: pl.Tensor[[R, 40], pl.BF16], out: pl.Out[pl.Tensor[[R, R]
 
 @pl.jit
 def matmul_mixed_dtypes(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, R], pl.FP32]]):
-    with pl.at(level=LEVEL, name_hint="mm_mixed"):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="mm_mixed"):
         a = pl.cast(x[:, :], pl.BF16)
         b = pl.cast(x[:, :], pl.FP16)
         out[:, :] = pl.matmul(a, b, out_dtype=pl.FP32, b_trans=True)  # @mixed
@@ -112,28 +153,28 @@ def matmul_mixed_dtypes(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R,
 
 @pl.jit
 def unaligned_rows(x: pl.Tensor[[R, 6], pl.FP32], out: pl.Out[pl.Tensor[[R, 6], pl.FP32]]):
-    with pl.at(level=LEVEL, name_hint="unaligned"):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="unaligned"):
         out[:, :] = pl.exp(x[:, :])  # @unaligned
     return out
 
 
 @pl.jit
 def over_ub(x: pl.Tensor[[256, 256], pl.FP32], out: pl.Out[pl.Tensor[[256, 256], pl.FP32]]):
-    with pl.at(level=LEVEL, name_hint="big"):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="big"):
         out[:, :] = pl.exp(x[:, :])  # @over_ub
     return out
 
 
 @pl.jit
 def same_dtype_cast(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
-    with pl.at(level=LEVEL, name_hint="cast"):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="cast"):
         out[:, :] = pl.cast(x[:, :], pl.FP32)  # @same_cast
     return out
 
 
 @pl.jit
 def row_vector_broadcast(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
-    with pl.at(level=LEVEL, name_hint="bcast"):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="bcast"):
         t = x[:, :]
         out[:, :] = pl.add(t, t[0:1, :])  # @row_bcast
     return out
@@ -146,53 +187,84 @@ def unroll_runtime_bound(
 ):  # fmt: skip
     count = pl.read(n, [0])
     for _i in pl.unroll(count):  # @unroll_runtime
-        with pl.at(level=LEVEL, name_hint="unroll"):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="unroll"):
             out[:, :] = x[:, :]
     return out
 
 
 @pl.jit
 def missing_argument(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
-    with pl.at(level=LEVEL, name_hint="args"):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="args"):
         out[:, :] = pl.add(x[:, :])  # @missing_arg
     return out
 
 
 @pl.jit
 def bad_keyword(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
-    with pl.at(level=LEVEL, name_hint="kw"):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="kw"):
         out[:, :] = pl.exp(x[:, :], fast=True)  # @bad_kw
     return out
 
 
 @pl.jit
 def bad_cast_target(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
-    with pl.at(level=LEVEL, name_hint="cast_target"):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="cast_target"):
         out[:, :] = pl.cast(x[:, :], "bf16")  # @bad_target
     return out
 
 
 @pl.jit
 def bad_full_value(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
-    with pl.at(level=LEVEL, name_hint="full"):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="full"):
         out[:, :] = pl.full([R, C], dtype=pl.FP32, value="zero")  # @bad_full
     return out
 
 
 @pl.jit
 def store_dtype_mismatch(x: pl.Tensor[[R, C], pl.INT32], out: pl.Out[pl.Tensor[[R, C], pl.INT32]]):
-    with pl.at(level=LEVEL, name_hint="promote"):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="promote"):
         out[:, :] = pl.mul(x[:, :], 0.5)  # @float_literal_store
     return out
 
 
 @pl.jit
 def inline_keyword_call(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
-    with pl.at(level=LEVEL, name_hint="inline_kw"):
-        out[:, :] = helper(t=x[:, :])  # @inline_kw
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="inline_kw"):
+        y = helper(t=x)  # @inline_kw
+        out[:, :] = y
     return out
 
 
 @pl.jit.inline
-def helper(t):
+def helper(t: pl.Tensor[[R, C], pl.FP32]):
     return pl.exp(t)
+
+
+@pl.jit
+def int8_to_fp32_cast(x: pl.Tensor[[R, C], pl.INT8], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="i8_f32"):
+        out[:, :] = pl.cast(x[:, :], pl.FP32)  # @i8_f32
+    return out
+
+
+@pl.jit
+def int32_valid_rows(
+    x: pl.Tensor[[R, C], pl.FP32],
+    lens: pl.Tensor[[4], pl.INT32],
+    out: pl.Out[pl.Tensor[[R, C], pl.FP32]],
+):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="valid_i32"):
+        n = pl.read(lens, [0])
+        t = pl.load(x, [0, 0], [R, C])
+        pl.store(pl.set_validshape(t, n, C), [0, 0], out)  # @valid_i32
+    return out
+
+
+@pl.jit
+def tile_as_subscript_source(
+    x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]
+):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="tile_src"):
+        t = pl.load(x, [0, 0], [R, C])
+        out[:, :] = pl.add(t, 1.0)  # @tile_src
+    return out

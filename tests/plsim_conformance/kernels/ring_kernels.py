@@ -18,9 +18,23 @@ operand_ring_*: a vector-made [64, 1024] BF16 tile (128 KiB) is the LEFT operand
 
 import pypto.language as pl
 
-LEVEL = pl.Level.CORE_GROUP
 KD = 64
 N = 512
+
+
+#: What the real pypto compiler does with each kernel (kinds: tests/plsim_fixtures.py);
+#: checked by tests/plsim_conformance/test_compiler_agreement.py.
+VERDICTS = {
+    "dequant_16_rows": "compiles",
+    "dequant_32_rows": "rejected: Vec buffer usage",
+    "dequant_32_rows_one_slot": "compiles",
+    "dequant_32_rows_split_one_slot": "compiles",
+    "dequant_48_rows_split": "rejected: Vec buffer usage",
+    "dequant_64_rows": "rejected: Vec buffer usage",
+    "operand_ring_three_slots": "rejected: Mat buffer usage",
+    "operand_ring_two_slots": "compiles",
+    "zero_slots": "rejected: pl.cross_core_slot(slot_num=...) must be positive, got 0",
+}
 
 
 @pl.jit
@@ -29,7 +43,7 @@ def dequant_64_rows(
     scale: pl.Tensor[[64, 1], pl.FP32], out: pl.Out[pl.Tensor[[64, N], pl.FP32]],
 ):  # fmt: skip
     """Over UB: the default two-slot ring of the 128 KiB INT32 result alone overflows UB."""
-    with pl.at(level=LEVEL, name_hint="dequant_wide"):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="dequant_wide"):
         acc = pl.matmul(a[:, :], b[:, :], out_dtype=pl.INT32)  # @slot_64
         wide = pl.cast(acc, target_type=pl.FP32, mode="rint")
         out[:, :] = pl.row_expand_mul(wide, scale[:, :])
@@ -42,7 +56,7 @@ def dequant_32_rows(
     scale: pl.Tensor[[32, 1], pl.FP32], out: pl.Out[pl.Tensor[[32, N], pl.FP32]],
 ):  # fmt: skip
     """Over UB: the ring fits, the ring plus the FP32 copy does not."""
-    with pl.at(level=LEVEL, name_hint="dequant_mid"):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="dequant_mid"):
         acc = pl.matmul(a[:, :], b[:, :], out_dtype=pl.INT32)  # @slot_32
         wide = pl.cast(acc, target_type=pl.FP32, mode="rint")  # @copy_32
         out[:, :] = pl.row_expand_mul(wide, scale[:, :])
@@ -55,7 +69,7 @@ def dequant_16_rows(
     scale: pl.Tensor[[16, 1], pl.FP32], out: pl.Out[pl.Tensor[[16, N], pl.FP32]],
 ):  # fmt: skip
     """Fits: the same computation on half the rows."""
-    with pl.at(level=LEVEL, name_hint="dequant_small"):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="dequant_small"):
         acc = pl.matmul(a[:, :], b[:, :], out_dtype=pl.INT32)
         wide = pl.cast(acc, target_type=pl.FP32, mode="rint")
         out[:, :] = pl.row_expand_mul(wide, scale[:, :])
@@ -68,7 +82,7 @@ def dequant_32_rows_one_slot(
     scale: pl.Tensor[[32, 1], pl.FP32], out: pl.Out[pl.Tensor[[32, N], pl.FP32]],
 ):  # fmt: skip
     """Fits: dequant_32_rows with a one-slot ring."""
-    with pl.at(level=LEVEL, name_hint="dequant_one_slot",
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="dequant_one_slot",
                optimizations=[pl.cross_core_slot(slot_num=1)]):  # fmt: skip
         acc = pl.matmul(a[:, :], b[:, :], out_dtype=pl.INT32)
         wide = pl.cast(acc, target_type=pl.FP32, mode="rint")
@@ -82,7 +96,7 @@ def dequant_32_rows_split_one_slot(
     scale: pl.Tensor[[32, 1], pl.FP32], out: pl.Out[pl.Tensor[[32, N], pl.FP32]],
 ):  # fmt: skip
     """Fits: the deprecated pl.split(mode, slot_num=N) spelling of the ring depth."""
-    with pl.at(level=LEVEL, name_hint="dequant_split_slot",
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="dequant_split_slot",
                optimizations=[pl.split(pl.SplitMode.NONE, slot_num=1)]):  # fmt: skip
         acc = pl.matmul(a[:, :], b[:, :], out_dtype=pl.INT32)
         wide = pl.cast(acc, target_type=pl.FP32, mode="rint")
@@ -96,7 +110,7 @@ def dequant_48_rows_split(
     scale: pl.Tensor[[48, 1], pl.FP32], out: pl.Out[pl.Tensor[[48, N], pl.FP32]],
 ):  # fmt: skip
     """Over UB: splitting the vector work halves the copy but not the ring slots."""
-    with pl.at(level=LEVEL, name_hint="dequant_split",
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="dequant_split",
                optimizations=[pl.split(pl.SplitMode.UP_DOWN)]):  # fmt: skip
         acc = pl.matmul(a[:, :], b[:, :], out_dtype=pl.INT32)  # @slot_48
         wide = pl.cast(acc, target_type=pl.FP32, mode="rint")
@@ -110,7 +124,7 @@ def operand_ring_two_slots(
     out: pl.Out[pl.Tensor[[64, 128], pl.FP32]],
 ):  # fmt: skip
     """Fits: 2 x 128 KiB ring + 256 KiB right operand = 512 KiB of L1."""
-    with pl.at(level=LEVEL, name_hint="operand_two_slots"):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="operand_two_slots"):
         doubled = pl.mul(x[:, :], 2.0)
         out[:, :] = pl.matmul(doubled, w[:, :], out_dtype=pl.FP32)
     return out
@@ -122,7 +136,7 @@ def operand_ring_three_slots(
     out: pl.Out[pl.Tensor[[64, 128], pl.FP32]],
 ):  # fmt: skip
     """Over L1: 3 x 128 KiB ring + 256 KiB right operand = 640 KiB."""
-    with pl.at(level=LEVEL, name_hint="operand_three_slots",
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="operand_three_slots",
                optimizations=[pl.cross_core_slot(slot_num=3)]):  # fmt: skip
         doubled = pl.mul(x[:, :], 2.0)  # @operand_slot
         out[:, :] = pl.matmul(doubled, w[:, :], out_dtype=pl.FP32)  # @operand_use
@@ -135,7 +149,7 @@ def zero_slots(
     scale: pl.Tensor[[16, 1], pl.FP32], out: pl.Out[pl.Tensor[[16, N], pl.FP32]],
 ):  # fmt: skip
     """Rejected: a ring needs at least one slot."""
-    with pl.at(level=LEVEL, name_hint="no_slots",
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="no_slots",
                optimizations=[pl.cross_core_slot(slot_num=0)]):  # fmt: skip
         acc = pl.matmul(a[:, :], b[:, :], out_dtype=pl.INT32)
         wide = pl.cast(acc, target_type=pl.FP32, mode="rint")

@@ -10,6 +10,37 @@ C = 64
 
 
 # --- out-of-bounds -------------------------------------------------------------------------
+#: What the real pypto compiler does with each kernel (kinds: tests/plsim_fixtures.py);
+#: checked by tests/plsim_conformance/test_compiler_agreement.py.
+VERDICTS = {
+    "acc_fits": "compiles",
+    "acc_too_big": "rejected: Acc buffer usage",
+    "aligned_rows": "compiles",
+    "load_oob": "rejected: tensor.slice reads past the end of dimension 0",
+    "load_tail_ok": "compiles",
+    "narrow_rows": "hardware: UB tile row of 16 bytes (pto_tile.hpp 32-byte row rule)",
+    "out_partial_then_masked": "compiles",
+    "parallel_disjoint": "compiles",
+    "parallel_overlap": "runtime: race between iterations/blocks",
+    "parallel_overlap_in_scratch": "runtime: race between iterations/blocks",
+    "relay_defined": "compiles",
+    "relay_partly_never_written": "runtime: read of undefined data",
+    "relay_then_orchestration_copy": "runtime: read of undefined data",
+    "relay_undefined": "runtime: read of undefined data",
+    "relay_undefined_scalar": "runtime: read of undefined data",
+    "scratch_unwritten": "runtime: read of undefined data",
+    "scratch_written": "compiles",
+    "short_column": "hardware: [2,1] FP32 column of 8 bytes (pto_tile.hpp 32-byte column rule)",
+    "spmd_reads_neighbour": "runtime: race between iterations/blocks",
+    "store_ok": "compiles",
+    "store_oob": "rejected: tensor.assemble writes past the end of dimension 0",
+    "ub_at_limit": "compiles",
+    "ub_over_limit": "rejected: Vec buffer usage",
+    "writes_inout": "compiles",
+    "writes_input": "compiles",
+}
+
+
 @pl.jit
 def load_oob(x: pl.Tensor[[12, C], pl.FP32], out: pl.Out[pl.Tensor[[12, C], pl.FP32]]):
     with pl.at(level=pl.Level.CORE_GROUP, name_hint="oob_load"):

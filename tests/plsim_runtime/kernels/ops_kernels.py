@@ -6,6 +6,18 @@ M = 16
 N = 32
 
 
+#: What the real pypto compiler does with each kernel (kinds: tests/plsim_fixtures.py);
+#: checked by tests/plsim_conformance/test_compiler_agreement.py.
+VERDICTS = {
+    "concat_gather": "compiles",
+    "expands": "compiles",
+    "fillpad_min": "compiles",
+    "gather_out_of_range": "runtime: data-driven out-of-bounds (gather index values)",
+    "quant_chain": "compiles",
+    "transposed_matmul": "compiles",
+}
+
+
 @pl.jit
 def expands(
     x: pl.Tensor[[M, N], pl.FP32],

@@ -6,6 +6,13 @@ M = 8
 N = 32
 
 
+#: What the real pypto compiler does with each kernel (kinds: tests/plsim_fixtures.py);
+#: checked by tests/plsim_conformance/test_compiler_agreement.py.
+VERDICTS = {
+    "scale_rows": "compiles",
+}
+
+
 @pl.jit
 def scale_rows(
     x: pl.Tensor[[M, N], pl.FP32],

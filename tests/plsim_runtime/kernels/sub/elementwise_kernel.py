@@ -3,6 +3,12 @@
 import pypto.language as pl
 from config import COLS, ROWS
 
+#: What the real pypto compiler does with each kernel (kinds: tests/plsim_fixtures.py);
+#: checked by tests/plsim_conformance/test_compiler_agreement.py.
+VERDICTS = {
+    "scale_add": "compiles",
+}
+
 
 @pl.jit
 def scale_add(

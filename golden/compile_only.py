@@ -1,0 +1,91 @@
+"""``run.py --compile-only``: compile a case's kernel with the real pypto and report the verdict.
+
+The kernel is compiled for the case's resolved configuration (the same parameter shapes and
+scalars a run would pass) in a child process (``golden.compiler``), so the real ``pypto`` never
+enters this interpreter. Nothing is run: there is no golden, no comparison and no input data.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from golden import compiler
+from golden.case import Case, CaseConfig
+
+#: Harness platform -> compiler target. plsim and the CPU simulators compile for the chip
+#: they model; plsim models a2a3.
+COMPILE_TARGETS: dict[str, str] = {
+    "plsim": "a2a3",
+    "a2a3sim": "a2a3",
+    "a2a3": "a2a3",
+    "a5sim": "a5",
+    "a5": "a5",
+}
+#: Kernel kinds in report order, with their display names.
+KERNEL_KINDS: tuple[tuple[str, str], ...] = (("aic", "AIC"), ("aiv", "AIV"), ("mixed", "mixed"))
+
+
+def compile_target(platform: str) -> str:
+    """The compiler target (a2a3 or a5) for a harness platform name."""
+    return COMPILE_TARGETS[platform]
+
+
+def compile_case(case: Case, config: CaseConfig, platform: str) -> compiler.CompileResult:
+    """Compile ``case``'s kernel for the resolved ``config``; CompilerUnavailable if absent."""
+    compiler.require_compiler()  # before building specs: the absent path must be instant
+    args = compiler.spec_args(case.make_specs(config))
+    return compiler.compile_kernel(
+        case.kernel_file, case.kernel_for(config), args, platform=compile_target(platform)
+    )
+
+
+def to_json(
+    case: Case, config: CaseConfig, platform: str, result: compiler.CompileResult
+) -> dict[str, Any]:
+    """The ``--compile-only --json`` object."""
+    return {
+        "case": case.name,
+        "platform": platform,
+        "target": compile_target(platform),
+        "config": dataclasses.asdict(config),
+        "compiled": result.compiled,
+        "seconds": result.seconds,
+        "kernels": {kind: list(result.kernels.get(kind, [])) for kind, _ in KERNEL_KINDS},
+        "hint_counts": result.hint_counts(),
+        "perf_hints": [dataclasses.asdict(h) for h in result.perf_hints],
+        "error": result.error or None,
+        "error_type": result.error_type or None,
+        "location": result.location or None,
+    }
+
+
+def render_text(
+    case: Case, config: CaseConfig, platform: str, result: compiler.CompileResult
+) -> str:
+    """The human ``--compile-only`` report: verdict, time, kernels, perf hints or the error."""
+    cfg = " ".join(f"{k}={'-' if v is None else v}" for k, v in dataclasses.asdict(config).items())
+    lines = [f"compile {case.name} for {compile_target(platform)}  ({cfg})"]
+    verdict = "COMPILED" if result.compiled else "REJECTED"
+    lines.append(f"verdict: {verdict} in {result.seconds:.2f} s")
+    if result.compiled:
+        counts = ", ".join(
+            f"{label} {len(result.kernels.get(kind, []))}" for kind, label in KERNEL_KINDS
+        )
+        lines.append(f"kernels: {counts}")
+        for kind, label in KERNEL_KINDS:
+            names = result.kernels.get(kind, [])
+            if names:
+                lines.append(f"  {label}: {', '.join(names)}")
+        counts_by_code = result.hint_counts()
+        summary = ", ".join(f"{code} x{n}" for code, n in counts_by_code.items()) or "none"
+        lines.append(f"perf hints: {summary}")
+        for hint in result.perf_hints:
+            where = hint.location or "(no source line)"
+            lines.append(f"  {hint.code} {where}: {hint.message}")
+    else:
+        where = result.location or "(the compiler gave no source line)"
+        kind = f"{result.error_type}: " if result.error_type else ""
+        lines.append(f"error at {where}: {kind}{' '.join(result.error.split())}")
+    lines.append(f"RESULT: {verdict}")
+    return "\n".join(lines)

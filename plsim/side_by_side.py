@@ -1,0 +1,109 @@
+"""Our decode indexer and the public pypto-lib one, through the same cost model.
+
+    python -m plsim.side_by_side [--preset FLASH] [--batch 4] [--seq 2] [--upstream FILE]
+
+Runs our ``deepseek_v4.indexer`` case on plsim for the configuration given, and the pypto-lib
+flash_mtp ``decode_indexer.py`` (its own ``__main__``, through ``python -m plsim.pyptolib`` in a
+child process; it is fixed at B = 4, S = 2 with its own start positions), then prints the stage
+tables, the modeled times, the GM traffic and the ratios of the two under the calibrated model
+(plsim.hardware, docs/cost_model_calibration.md). Both kernels must pass their own goldens.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from plsim.accounting import StageStats, stage_times
+from plsim.hardware import PLATFORMS
+from plsim.pyptolib import RESULT_MARK, stage_table
+
+DEFAULT_UPSTREAM = Path(
+    "/work/shared/corpus/pypto-lib/models/deepseek_v4_flash_mtp/decode_indexer.py"
+)
+
+
+def ours(preset: str, batch: int, seq: int, seed: int = 0) -> list[StageStats]:
+    """Stage counts of our indexer case on plsim; its golden must pass (golden.runner.run_case,
+    then one more plsim run of the same inputs for the full counts)."""
+    import plsim
+    from golden.case import CaseConfig
+    from golden.inputs import build_inputs
+    from golden.registry import get_case
+    from golden.runner import run_case
+
+    case = get_case("deepseek_v4.indexer")
+    config = CaseConfig(preset=preset, batch=batch, seq=seq, seed=seed)
+    report = run_case(case, config, "plsim")
+    failed = [v.name for v in report.outputs.values() if not v.passed] if report.outputs else []
+    if report.error or failed:
+        raise RuntimeError(f"our indexer does not pass its golden: {report.error or failed}")
+    resolved = case.resolve_config(config)
+    specs = list(case.make_specs(resolved))
+    values = build_inputs(specs, seed)
+    kernel = getattr(plsim.load(str(case.kernel_file)), case.kernel_name)
+    return list(plsim.run(kernel, *[values[s.name] for s in specs]).stages)
+
+
+def theirs(path: Path, timeout: float = 900.0) -> list[StageStats]:
+    """Stage counts of a pypto-lib file's run_jit call on plsim (its golden must pass)."""
+    cmd = [sys.executable, "-m", "plsim.pyptolib", "--quiet", str(path)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    for line in reversed(proc.stdout.splitlines()):
+        if line.startswith(RESULT_MARK):
+            row = json.loads(line[len(RESULT_MARK) :])
+            break
+    else:
+        raise RuntimeError(f"{path}: no result ({proc.stderr.strip().splitlines()[-1:]})")
+    if row["verdict"] != "PASS" or len(row["calls"]) != 1:
+        raise RuntimeError(f"{path}: {row['verdict']} {row['reason']}")
+    names = {f.name for f in dataclasses.fields(StageStats)}
+    return [
+        StageStats(**{k: v for k, v in s.items() if k in names}) for s in row["calls"][0]["stages"]
+    ]
+
+
+def summary(stages: list[StageStats], platform) -> dict[str, float]:
+    """Modeled wall time (us) and GM bytes moved of a kernel."""
+    for s in stages:
+        s.modeled_us = stage_times(s, platform)["wall"]
+    return {
+        "modeled_us": sum(s.modeled_us for s in stages),
+        "gm_bytes": sum(s.gm_read_bytes + s.gm_write_bytes for s in stages),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI entry; returns the exit code."""
+    p = argparse.ArgumentParser(
+        prog="python -m plsim.side_by_side", description=__doc__.split("\n")[0]
+    )
+    p.add_argument("--preset", default="FLASH")
+    p.add_argument("--batch", type=int, default=4)
+    p.add_argument("--seq", type=int, default=2)
+    p.add_argument("--upstream", type=Path, default=DEFAULT_UPSTREAM, help="pypto-lib file")
+    ns = p.parse_args(argv)
+    if not ns.upstream.is_file():
+        p.error(f"--upstream: no file at {ns.upstream}")
+    platform = PLATFORMS["a2a3"]
+    mine = ours(ns.preset, ns.batch, ns.seq)
+    other = theirs(ns.upstream)
+    a, b = summary(mine, platform), summary(other, platform)
+    print(f"ours: deepseek_v4.indexer {ns.preset} B={ns.batch} S={ns.seq}")
+    print(stage_table(mine))
+    print(f"\npypto-lib: {ns.upstream.name} (its __main__: B=4, S=2)")
+    print(stage_table(other))
+    print(f"\n{'':<10}{'modeled us':>12}{'GM MB':>10}")
+    print(f"{'ours':<10}{a['modeled_us']:>12.1f}{a['gm_bytes'] / 1e6:>10.2f}")
+    print(f"{'pypto-lib':<10}{b['modeled_us']:>12.1f}{b['gm_bytes'] / 1e6:>10.2f}")
+    print(f"ratio ours / pypto-lib: time {a['modeled_us'] / b['modeled_us']:.2f}, "
+          f"traffic {a['gm_bytes'] / b['gm_bytes']:.2f}")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

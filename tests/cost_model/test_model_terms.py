@@ -1,0 +1,54 @@
+"""The cost model's terms, computed by hand from the stated formula (plsim.hardware)."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import pytest
+
+from plsim.accounting import StageStats, contiguous_segments, stage_times
+from plsim.hardware import A2A3
+
+
+def test_contiguous_segments_of_windows():
+    assert contiguous_segments((16, 4096), (4096, 1)) == 1  # whole rows of a [*, 4096] tensor
+    assert contiguous_segments((16, 64), (4096, 1)) == 16  # a column band: one run per row
+    assert contiguous_segments((1, 1, 64), (8192, 64, 1)) == 1
+    assert contiguous_segments((4, 8, 64), (512, 64, 1)) == 1  # dense 3-D
+    assert contiguous_segments((4, 8, 32), (512, 64, 1)) == 32
+    assert contiguous_segments((0, 64), (64, 1)) == 0
+
+
+PLATFORM = dataclasses.replace(
+    A2A3, core_dma_bytes_per_s=100e9, dma_segment_bytes=100.0, dma_issue_us=0.5,
+    dma_compute_overlap=0.25, pipelined_overlap=1.0, stage_dispatch_us=3.0,
+    task_dispatch_us=2.0, vector_elems_per_cycle=50,
+)  # fmt: skip
+
+
+def test_a_vector_stage_by_hand():
+    s = StageStats("v", tasks=100, gm_read_bytes=6_000_000, gm_write_bytes=4_000_000,
+                   gm_transfers=200, gm_segments=10_000, vector_ops=90_000_000)  # fmt: skip
+    t = stage_times(s, PLATFORM)
+    active = 48  # min(100 tasks, 48 AIV)
+    dma_us = (10_000_000 + 10_000 * 100) / min(1.6e12, active * 100e9) * 1e6
+    dma_us += 200 / active * 0.5
+    vec_us = 90_000_000 / (50 * 1.8e9 * 48) * 1e6
+    work = dma_us + vec_us - 0.25 * min(dma_us, vec_us)
+    assert t["dma"] == pytest.approx(dma_us)
+    assert t["vector"] == pytest.approx(vec_us)
+    assert t["work"] == pytest.approx(work)
+    assert t["wall"] == pytest.approx(work + 3.0 + 2.0 * math.ceil(100 / 48))
+
+
+def test_a_pipelined_stage_hides_the_smaller_term():
+    s = StageStats("c", tasks=4, gm_read_bytes=4_000_000, gm_transfers=8, gm_segments=8,
+                   cube_macs=1 << 30, cube_macs_by_dtype={"BF16": 1 << 30})  # fmt: skip
+    plain = stage_times(s, PLATFORM)
+    s.pipelined = True
+    piped = stage_times(s, PLATFORM)
+    longer = max(plain["dma"], plain["cube"])
+    assert piped["work"] == pytest.approx(longer)
+    assert plain["work"] == pytest.approx(longer + 0.75 * min(plain["dma"], plain["cube"]))
+    assert piped["wall"] == pytest.approx(longer + 3.0 + 2.0)  # 4 tasks: one wave on 24 AIC

@@ -1,0 +1,86 @@
+"""plsim.pyptolib: a pypto-lib file's __main__ runs unchanged, with the upstream harness."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+import plsim
+from plsim import pyptolib
+
+KERNELS = Path(__file__).parent / "kernels"
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _harnessed(tmp_path: Path, corpus: Path, name: str) -> Path:
+    """Our fixture file in a folder beside a link to the upstream golden/ package."""
+    (tmp_path / "golden").symlink_to(corpus / "golden", target_is_directory=True)
+    target = tmp_path / name
+    target.write_text((KERNELS / name).read_text())
+    return target
+
+
+def test_upstream_hello_world_passes_with_its_own_golden(corpus):
+    calls, code, error = pyptolib.run_file(corpus / "examples/beginner/hello_world.py", [])
+    assert (code, error) == (0, "")
+    assert [c.fn for c in calls] == ["hello_world"] and calls[0].passed
+    assert calls[0].stages[0]["name"] == "add_scalar"
+    assert pyptolib.verdict(calls, code, error) == ("PASS", "")
+
+
+def test_a_wrong_golden_fails(tmp_path, corpus):
+    path = _harnessed(tmp_path, corpus, "scale_rows.py")
+    calls, code, error = pyptolib.run_file(path, ["--wrong-golden"])
+    assert code == 1 and not calls[0].passed
+    status, reason = pyptolib.verdict(calls, code, error)
+    assert status == "FAIL" and reason.startswith("scale_rows:")
+    calls, code, error = pyptolib.run_file(path, [])
+    assert pyptolib.verdict(calls, code, error) == ("PASS", "")
+
+
+def test_our_golden_package_is_restored(corpus):
+    import golden as ours
+
+    pyptolib.run_file(corpus / "examples/beginner/hello_world.py", [])
+    import golden as after
+
+    assert after is ours and Path(after.__file__).resolve().is_relative_to(REPO)
+    assert "golden.validation" not in sys.modules  # the upstream submodules are gone
+
+
+def test_corpus_files_skip_the_harness_package(corpus):
+    files = pyptolib.corpus_files(corpus)
+    assert corpus / "examples/beginner/hello_world.py" in files
+    assert not any(f.relative_to(corpus).parts[0] == "golden" for f in files)
+
+
+def test_cli_prints_the_stage_table_and_verdict(tmp_path, corpus):
+    path = _harnessed(tmp_path, corpus, "scale_rows.py")
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    proc = subprocess.run([sys.executable, "-m", "plsim.pyptolib", str(path)],
+                          capture_output=True, text=True, env=env, cwd=REPO)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "scale " in proc.stdout and "model us" in proc.stdout
+    assert "'y' PASS" in proc.stdout and ": PASS" in proc.stdout
+
+
+def test_cli_rejects_a_missing_file():
+    proc = subprocess.run([sys.executable, "-m", "plsim.pyptolib", "/nonexistent.py"],
+                          capture_output=True, text=True, cwd=REPO)  # fmt: skip
+    assert proc.returncode == 2 and "FILE" in proc.stderr
+
+
+def test_a_write_to_an_in_parameter_is_promoted_to_inout():
+    # The compiler accepts this file (it promotes `state` to InOut); the device writes the
+    # caller's memory, so plsim updates the caller's array.
+    k = plsim.load(KERNELS / "write_in_param.py")
+    x = np.arange(16 * 64, dtype=np.float32).reshape(16, 64)
+    state = np.ones((16, 64), np.float32)
+    y = np.zeros((16, 64), np.float32)
+    plsim.run(k.write_in_param, x, state, y)
+    np.testing.assert_array_equal(state, x + 1)
+    np.testing.assert_array_equal(y, x + 1)
