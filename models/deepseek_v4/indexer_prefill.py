@@ -111,7 +111,10 @@ def prefill_score_c16(
         for g in pl.parallel(groups):
             t0 = first + g * TOKEN_GROUP
             n = pl.min(TOKEN_GROUP, count - g * TOKEN_GROUP)
-            seen = (pl.read(position_ids, [t0 + n - 1]) + 1) // COMPRESS_RATIO
+            # A request's positions are consecutive (prefill.check_chunk): token t0 + s is at
+            # first_pos + s, so no position is read inside the tile loop.
+            first_pos = pl.read(position_ids, [t0])
+            seen = (first_pos + n) // COMPRESS_RATIO
             tiles = (seen + tile - 1) // tile
             tail_start = tiles * tile
             wide_start = (tail_start + SENTINEL_WIDTH - 1) // SENTINEL_WIDTH * SENTINEL_WIDTH
@@ -144,7 +147,7 @@ def prefill_score_c16(
                     acc = pl.matmul(kv_codes, q_rows, out_dtype=pl.INT32, b_trans=True)
                     for s in pl.range(n):
                         t = t0 + s
-                        visible = (pl.read(position_ids, [t]) + 1) // COMPRESS_RATIO
+                        visible = (first_pos + s + 1) // COMPRESS_RATIO
                         if j0 < visible:
                             acc_s = pl.slice(acc, [tile, INDEX_N_HEADS], [0, s * INDEX_N_HEADS])
                             acc_f32 = pl.cast(acc_s, target_type=pl.FP32, mode="rint")
@@ -205,7 +208,10 @@ def prefill_score_c8(
         for g in pl.parallel(groups):
             t0 = first + g * TOKEN_GROUP
             n = pl.min(TOKEN_GROUP, count - g * TOKEN_GROUP)
-            seen = (pl.read(position_ids, [t0 + n - 1]) + 1) // COMPRESS_RATIO
+            # A request's positions are consecutive (prefill.check_chunk): token t0 + s is at
+            # first_pos + s, so no position is read inside the tile loop.
+            first_pos = pl.read(position_ids, [t0])
+            seen = (first_pos + n) // COMPRESS_RATIO
             tiles = (seen + tile - 1) // tile
             tail_start = tiles * tile
             wide_start = (tail_start + SENTINEL_WIDTH - 1) // SENTINEL_WIDTH * SENTINEL_WIDTH
@@ -230,7 +236,7 @@ def prefill_score_c8(
                     acc = pl.matmul(kv_codes, q_rows, out_dtype=pl.INT32, b_trans=True)
                     for s in pl.range(n):
                         t = t0 + s
-                        visible = (pl.read(position_ids, [t]) + 1) // COMPRESS_RATIO
+                        visible = (first_pos + s + 1) // COMPRESS_RATIO
                         if j0 < visible:
                             acc_s = pl.slice(acc, [tile, INDEX_N_HEADS], [0, s * INDEX_N_HEADS])
                             acc_f32 = pl.cast(acc_s, target_type=pl.FP32, mode="rint")
