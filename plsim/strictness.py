@@ -455,6 +455,73 @@ class _SpmdWith(ast.NodeTransformer):
         return ast.copy_location(loop, node)
 
 
+def _names_in(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+
+def _is_shape_read(node: ast.AST) -> bool:
+    """``t.shape[i]`` (or ``t.shape``) anywhere in ``node``."""
+    return any(isinstance(n, ast.Attribute) and n.attr == "shape" for n in ast.walk(node))
+
+
+#: pl calls whose result the JIT gives a shape by scanning the source (create_tensor, slice,
+#: reshape, window); their shape arguments are what _check_inline_shapes inspects.
+_SHAPE_SCANNED_CALLS = {"create_tensor", "slice", "reshape", "window"}
+
+
+def _check_inline_shapes(checker: _Checker, fdef: ast.FunctionDef) -> None:
+    """Locals passed to an @pl.jit.inline helper need shapes the JIT can infer before parsing.
+
+    The JIT scans the source for the shape of each local tensor handed to an inline helper; a
+    shape element must be an int literal, a module-level int, a specialized scalar parameter
+    or a ``pl.tensor.dim`` alias. A local such as ``B = x.shape[0]`` is not followed: measured
+    with hw-native-sys/pypto e2d0f78a, "missing inferred tensor metadata for parameter ...".
+    """
+    from plsim.functions import KernelFunction
+
+    assigns = [
+        n
+        for n in ast.walk(fdef)
+        if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)
+    ]
+    shape_locals: dict[str, str] = {}  # name -> the shape local it comes from
+    changed = True
+    while changed:
+        changed = False
+        for a in assigns:
+            name = a.targets[0].id
+            if name in shape_locals or any(isinstance(n, ast.Call) for n in ast.walk(a.value)):
+                continue
+            used = _names_in(a.value) & set(shape_locals)
+            if _is_shape_read(a.value) or used:
+                shape_locals[name] = shape_locals[min(used)] if used else name
+                changed = True
+    tensors: dict[str, tuple[str, int]] = {}  # local tensor -> (shape local, line)
+    for a in assigns:
+        used = _names_in(a.value) & set(shape_locals)
+        # Only the tensor-making calls the JIT scans for a shape (a pl.min of a shape local is
+        # a scalar, which the JIT does not need to infer).
+        if used and isinstance(a.value, ast.Call) and (
+            checker.pl_call_name(a.value) in _SHAPE_SCANNED_CALLS
+        ):
+            tensors[a.targets[0].id] = (shape_locals[min(used)], a.lineno)
+    for call in ast.walk(fdef):
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)):
+            continue
+        target = checker.resolve(call.func.id)
+        if not (isinstance(target, KernelFunction) and target.kind == "inline"):
+            continue
+        for arg in [*call.args, *(k.value for k in call.keywords)]:
+            if isinstance(arg, ast.Name) and arg.id in tensors:
+                origin, line = tensors[arg.id]
+                checker.fail(call, f"local tensor '{arg.id}' (line {line}) is passed to inline "
+                             f"function '{call.func.id}', but its shape uses '{origin}', read "
+                             "from a .shape; the JIT's shape inference does not follow it "
+                             "(\"missing inferred tensor metadata\"); write "
+                             f"{origin} = pl.tensor.dim(<tensor>, <axis>), or use a module "
+                             "constant or a scalar parameter")  # fmt: skip
+
+
 def prepare(fn, kind: str = "jit") -> types.FunctionType:
     """Check ``fn``'s source against the parser rules; return the function to execute."""
     from plsim import language
@@ -475,6 +542,8 @@ def prepare(fn, kind: str = "jit") -> types.FunctionType:
     checker = _Checker(fn, filename, pl_names, kind)
     checker.check_signature(fdef)
     checker.visit_body(fdef.body)
+    if kind in ("jit", "inline"):  # inline bodies are spliced into the jit function
+        _check_inline_shapes(checker, fdef)
     rewriter = _SpmdWith(pl_names)
     fdef = rewriter.visit(fdef)
     if not rewriter.changed:

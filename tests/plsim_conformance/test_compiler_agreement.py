@@ -9,7 +9,7 @@ kinds are documented in tests/plsim_fixtures.py). The arguments of each kernel c
   shapes (ones), accepts "compiles", raises a compile-visible error for "rejected" and
   HardwareError for "hardware".
 - ``test_compiler_gives_the_stated_verdict``: the real compiler (``platform="a2a3"``), ALL
-  fixtures compiled in one child process by ``golden.compiler.compile_many`` (about 8 s here),
+  fixtures compiled in one child process by ``golden.compiler.compile_many`` (about 10 s here),
   compiles "compiles" and "hardware" kernels and rejects "rejected" ones with the stated
   message; "gap" entries are known disagreements, xfail(strict) until plsim models them.
   Skipped, with the reason, where the compiler is not installed. The full set runs by default:

@@ -126,3 +126,23 @@ def test_tile_level_value_as_subscript_source_is_rejected():
     with pytest.raises(plsim.DSLError, match=r"pl\.store") as info:
         plsim.run(K.tile_as_subscript_source, x, np.zeros_like(x))
     assert marked_line(FILE, "tile_src") in str(info.value)
+
+
+def test_shape_local_passed_to_an_inline_helper_is_rejected():
+    """``rows = x.shape[0]`` is not followed by the JIT's shape inference; a pl.tensor.dim
+    alias is."""
+    x = _x()
+    with pytest.raises(plsim.DSLError, match=r"pl\.tensor\.dim") as info:
+        plsim.run(K.shape_local_to_inline, x, np.zeros_like(x))
+    assert marked_line(FILE, "shape_local") in str(info.value)
+    out = np.zeros_like(x)
+    plsim.run(K.dim_alias_to_inline, x, out)
+    np.testing.assert_allclose(out, np.exp(np.exp(x)), rtol=1e-6, atol=0)
+
+
+def test_scalar_from_a_shape_local_may_go_to_an_inline_helper():
+    """Only tensors need inferred shapes: ``pl.min(x.shape[0], R)`` passed as a scalar is fine."""
+    x = _x()
+    out = np.zeros_like(x)
+    plsim.run(K.shape_scalar_to_inline, x, out)
+    np.testing.assert_allclose(out, np.exp(x), rtol=1e-6, atol=0)

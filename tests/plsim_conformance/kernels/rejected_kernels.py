@@ -47,6 +47,9 @@ VERDICTS = {
     "int8_to_fp32_cast": "rejected: no native cast path from int8 to fp32 for arch a2a3",
     "int32_valid_rows": "rejected: valid_rows must have dtype INT64, UINT64, or INDEX",
     "tile_as_subscript_source": "rejected: Subscript-write source must also be a tensor",
+    "shape_local_to_inline": "rejected: missing inferred tensor metadata for parameter 'o'",
+    "dim_alias_to_inline": "compiles",
+    "shape_scalar_to_inline": "compiles",
     "unroll_runtime_bound": "rejected: pl.unroll() requires compile-time constant integer bounds",
 }
 
@@ -267,4 +270,46 @@ def tile_as_subscript_source(
     with pl.at(level=pl.Level.CORE_GROUP, name_hint="tile_src"):
         t = pl.load(x, [0, 0], [R, C])
         out[:, :] = pl.add(t, 1.0)  # @tile_src
+    return out
+
+
+@pl.jit.inline
+def exp_into(t: pl.Tensor[[R, C], pl.FP32], o: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="exp_into"):
+        o[:, :] = pl.exp(t[:, :])
+    return o
+
+
+@pl.jit
+def shape_local_to_inline(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
+    rows = x.shape[0]
+    tmp = pl.create_tensor([rows, C], dtype=pl.FP32)
+    tmp = exp_into(x, tmp)  # @shape_local
+    out = exp_into(tmp, out)
+    return out
+
+
+@pl.jit
+def dim_alias_to_inline(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
+    rows = pl.tensor.dim(x, 0)
+    tmp = pl.create_tensor([rows, C], dtype=pl.FP32)
+    tmp = exp_into(x, tmp)
+    out = exp_into(tmp, out)
+    return out
+
+
+@pl.jit.inline
+def exp_rows(
+    t: pl.Tensor[[R, C], pl.FP32], o: pl.Out[pl.Tensor[[R, C], pl.FP32]], n: pl.Scalar[pl.INT32]
+):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="exp_rows"):
+        o[:, :] = pl.exp(pl.slice(t, [R, C], [0, 0], valid_shape=[n, C]))
+    return o
+
+
+@pl.jit
+def shape_scalar_to_inline(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
+    rows = x.shape[0]
+    valid = pl.min(rows, R)  # a scalar from a shape local: nothing for the JIT to infer
+    out = exp_rows(x, out, valid)
     return out
