@@ -31,6 +31,10 @@ class CaseConfig:
     cache_format: str | None = None
     block_size: int | None = None
     mixed: bool = False
+    #: Prefill cases: tokens of each request in the chunk, and each request's cached prefix
+    #: (its first position), as comma lists.
+    prompt_lens: str | None = None
+    prefix_lens: str | None = None
 
 
 @dataclass

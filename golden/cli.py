@@ -42,6 +42,8 @@ CONFIG_OPTIONS: tuple[str, ...] = (
     "cache_format",
     "block_size",
     "mixed",
+    "prompt_lens",
+    "prefix_lens",
 )
 
 
@@ -55,6 +57,17 @@ def start_positions(text: str) -> int | str:
             f"expected an integer or a comma list of integers, got {text!r}"
         ) from None
     return values[0] if len(values) == 1 else ",".join(str(v) for v in values)
+
+
+def int_list(text: str) -> str:
+    """``--prompt-lens`` / ``--prefix-lens``: a comma list of integers, kept as text."""
+    parts = [p.strip() for p in text.split(",")]
+    try:
+        return ",".join(str(int(p)) for p in parts)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a comma list of integers, got {text!r}"
+        ) from None
 
 
 class UsageError(Exception):
@@ -130,6 +143,16 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_const",
         const=True,
         help="mixed batch: empty, short, block-boundary and long requests",
+    )
+    parser.add_argument(
+        "--prompt-lens",
+        type=int_list,
+        help="prefill cases: tokens of each request in the chunk, e.g. 1,7,128,3000",
+    )
+    parser.add_argument(
+        "--prefix-lens",
+        type=int_list,
+        help="prefill cases: cached tokens before each request's chunk (one, or one per request)",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     parser.add_argument(

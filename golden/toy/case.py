@@ -67,6 +67,8 @@ def resolve_config(config: CaseConfig) -> CaseConfig:
         ("--cache-format", config.cache_format),
         ("--block-size", config.block_size),
         ("--mixed", config.mixed or None),
+        ("--prompt-lens", config.prompt_lens),
+        ("--prefix-lens", config.prefix_lens),
     ):
         if value is not None:
             raise ConfigError(

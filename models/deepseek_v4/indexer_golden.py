@@ -224,19 +224,18 @@ def indexer_paged_golden(inputs: Mapping[str, Any]) -> dict[str, np.ndarray]:
     }
 
 
-def indexer_paged_float_reference(inputs: Mapping[str, Any]) -> dict[str, np.ndarray]:
-    """The serving step with no quantization: FP32 query against the FP32 value of each row.
-
-    c16 rows are the BF16 rows; c8 rows are codes * scale (the stored row's value). Returns
-    ``score`` and ``topk_idxs`` under the same top-k rule.
-    """
-    q, weights = float_query(inputs)
+def float_paged_scores(
+    inputs: Mapping[str, Any],
+    q: np.ndarray,
+    weights: np.ndarray,
+    cache: np.ndarray,
+    scale: np.ndarray | None,
+    width: int,
+) -> np.ndarray:
+    """Unquantized stages 8-10 on the paged cache: score [B, S, width] of the FP32 query ``q``
+    [B, S, H, Dh] and head ``weights`` [B, S, H] against each row's FP32 value (c16: the BF16
+    row; c8: codes * scale); sentinel outside each token's visible prefix."""
     batch, seq = q.shape[:2]
-    topk = np.asarray(inputs["topk_idxs"]).shape[2]
-    width = np.asarray(inputs["score"]).shape[2]
-    compressed = compressor_paged_golden(dict(inputs))
-    cache = compressed["index_cache"]
-    scale = compressed.get("index_cache_scale")
     visible = visible_rows(inputs["position_ids"])
     score = np.full((batch, seq, width), SCORE_SENTINEL, dtype=np.float32)
     for b in range(batch):
@@ -254,6 +253,23 @@ def indexer_paged_float_reference(inputs: Mapping[str, Any]) -> dict[str, np.nda
             dots = q[b, s].astype(np.float64) @ rows[:vis].T
             weighted = np.maximum(dots, 0.0) * weights[b, s][:, None].astype(np.float64)
             score[b, s, :vis] = weighted.sum(axis=0).astype(np.float32)
+    return score
+
+
+def indexer_paged_float_reference(inputs: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """The serving step with no quantization: FP32 query against the FP32 value of each row.
+
+    c16 rows are the BF16 rows; c8 rows are codes * scale (the stored row's value). Returns
+    ``score`` and ``topk_idxs`` under the same top-k rule.
+    """
+    q, weights = float_query(inputs)
+    topk = np.asarray(inputs["topk_idxs"]).shape[2]
+    width = np.asarray(inputs["score"]).shape[2]
+    compressed = compressor_paged_golden(dict(inputs))
+    cache = compressed["index_cache"]
+    scale = compressed.get("index_cache_scale")
+    score = float_paged_scores(inputs, q, weights, cache, scale, width)
+    visible = visible_rows(inputs["position_ids"])
     return {"score": score, "topk_idxs": topk_rows(score, visible, topk, int(inputs["offset"]))}
 
 

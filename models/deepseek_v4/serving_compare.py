@@ -17,9 +17,10 @@ from models.deepseek_v4.serving import visible_rows
 
 #: c8 rows: the kernel's BF16 row may differ from the golden's by 1 ULP at the row's scale
 #: (compressor_case.cache_comparison says why); its INT8 codes then differ by at most 1 and the
-#: per-row scale (amax / 127 of a BF16 amax) by at most one BF16 ULP, 2^-8 relative.
+#: per-row scale (amax / 127 of a BF16 amax) by at most one BF16 ULP of amax: with 7 stored
+#: mantissa bits that is 2^-8 relative for a mantissa near 2 and up to 2^-7 for one near 1.
 C8_CODE_MAX_DIFF = 1
-C8_SCALE_RTOL = 2.0**-8
+C8_SCALE_RTOL = 2.0**-7
 
 
 def written_slots(inputs: Mapping[str, Any]) -> np.ndarray:

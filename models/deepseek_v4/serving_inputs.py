@@ -130,6 +130,12 @@ def resolve_serving_config(
         preset = get_preset(config.preset)
     except ValueError as err:
         raise ConfigError(str(err)) from None
+    if config.prompt_lens is not None or config.prefix_lens is not None:
+        raise ConfigError(
+            "prompt_lens/prefix_lens: prefill options; a decode step takes batch, seq and "
+            "start_pos (the prefill cases are deepseek_v4.indexer_prefill and "
+            "deepseek_v4.indexer_compressor_prefill)"
+        )
     batch = check_int("batch", config.batch)
     if not 1 <= batch <= MAX_SERVING_BATCH:
         raise ConfigError(f"batch: got {batch}; allowed 1..{MAX_SERVING_BATCH}")

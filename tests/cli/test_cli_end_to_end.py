@@ -45,6 +45,8 @@ def test_toy_passes_on_plsim_with_exact_json_schema(tmp_path):
         "cache_format",
         "block_size",
         "mixed",
+        "prompt_lens",
+        "prefix_lens",
     }
     assert set(obj["outputs"]) == {"out", "out_bf16"}
     for verdict in obj["outputs"].values():

@@ -101,3 +101,4 @@ def test_quantize_columns_is_per_output_channel():
     codes, scale = quantize_columns_symmetric(w)
     np.testing.assert_array_equal(codes, [[127, -127], [-64, 64]])
     np.testing.assert_array_equal(scale, np.float32([1.0, 4.0]) / np.float32(127.0))
+

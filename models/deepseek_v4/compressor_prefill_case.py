@@ -1,0 +1,141 @@
+"""The registered case ``deepseek_v4.indexer_compressor_prefill``: the ratio-4 compressor over a
+packed prefill chunk (models/deepseek_v4/prefill.py) against compressor_prefill_golden.
+
+Inputs as the indexer prefill case (indexer_prefill_case.py): the same chunk tensors, pools and
+prefix warm-up; the comparisons are the decode compressor case's (compressor_case.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from golden import compare
+from golden.case import Case, CaseConfig, Comparison
+from golden.quant import to_bf16
+from golden.spec import ScalarSpec, TensorSpec
+from models.deepseek_v4 import prefill_inputs
+from models.deepseek_v4.case_support import compressor_weights
+from models.deepseek_v4.compressor_case import CACHE_MAX_ULP, STATE_ATOL, STATE_RTOL
+from models.deepseek_v4.config import COMPRESS_RATIO, INDEX_HEAD_DIM, get_preset
+from models.deepseek_v4.indexer_prefill_case import activations, specs_from, unit_rows
+from models.deepseek_v4.prefill_golden import compressor_prefill_golden
+from models.deepseek_v4.serving_compare import pool_comparison
+from models.deepseek_v4.serving_inputs import to_c8
+from models.deepseek_v4.tables import hadamard, rope_cos_sin
+
+CASE_NAME = "deepseek_v4.indexer_compressor_prefill"
+KERNEL_FILE = Path(__file__).with_name("indexer_compressor_prefill.py")
+#: Kernel parameters in order (indexer_compressor_prefill.py); ``state`` marks InOut pools.
+PARAMETERS: tuple[tuple[str, str, str], ...] = (
+    ("x", "bfloat16", "in"),
+    ("wkv", "bfloat16", "in"),
+    ("wgate", "bfloat16", "in"),
+    ("ape", "float32", "in"),
+    ("norm_weight", "bfloat16", "in"),
+    ("rope_cos", "float32", "in"),
+    ("rope_sin", "float32", "in"),
+    ("hadamard", "bfloat16", "in"),
+    ("position_ids", "int32", "in"),
+    ("cu_seqlens", "int32", "in"),
+    ("state_slots", "int32", "in"),
+    ("slot_mapping", "int32", "in"),
+    ("kv_state", "float32", "state"),
+    ("score_state", "float32", "state"),
+    ("index_cache", "cache", "state"),
+    ("index_cache_scale", "float32", "state"),  # c8 only
+)
+
+
+def resolve_config(config: CaseConfig) -> CaseConfig:
+    """prefill_inputs.resolve_prefill_config; max_seq_len in whole windows (a multiple of 4)."""
+    return prefill_inputs.resolve_prefill_config(config, seq_len_multiple=COMPRESS_RATIO)
+
+
+def make_inputs(config: CaseConfig) -> dict[str, Any]:
+    """Every compressor-prefill argument by name (deterministic in seed)."""
+    preset = get_preset(config.preset)
+    dim = preset.hidden_size
+    rng = np.random.default_rng(config.seed)
+    chunk = prefill_inputs.chunk_tensors(config, rng)
+    x = activations(rng, (chunk.total_tokens, dim))
+    compressor = compressor_weights(rng, dim, weight_std=dim**-0.5)
+    rope_cos, rope_sin = rope_cos_sin(np.arange(config.max_seq_len), preset)
+    tables = {
+        "rope_cos": rope_cos,
+        "rope_sin": rope_sin,
+        "hadamard": to_bf16(hadamard(INDEX_HEAD_DIM)),
+    }
+    pool = unit_rows(rng, (chunk.num_blocks, chunk.block_size, INDEX_HEAD_DIM))
+    kv_pool, score_pool = prefill_inputs.warm_prefixes(
+        rng, chunk, compressor, tables, pool, activations
+    )
+    inputs: dict[str, Any] = {
+        "x": x,
+        **compressor,
+        **tables,
+        "position_ids": chunk.position_ids,
+        "cu_seqlens": chunk.cu_seqlens,
+        "state_slots": chunk.state_slots,
+        "slot_mapping": chunk.slot_mapping,
+        "kv_state": kv_pool,
+        "score_state": score_pool,
+        "block_table": chunk.block_table,  # validation only; not a kernel parameter
+    }
+    if config.cache_format == "c8":
+        inputs["index_cache"], inputs["index_cache_scale"] = to_c8(pool)
+    else:
+        inputs["index_cache"] = pool
+    return inputs
+
+
+def make_specs(config: CaseConfig) -> list[TensorSpec | ScalarSpec]:
+    """The compressor-prefill kernel's parameters in order."""
+    values = make_inputs(config)
+    prefill_inputs.check_chunk_inputs(values, config.max_seq_len)
+    return specs_from(values, PARAMETERS, config.cache_format)
+
+
+def golden(inputs: Mapping[str, Any], config: CaseConfig) -> dict[str, np.ndarray]:
+    """Expected state pools and cache pool(s) (compressor_prefill_golden)."""
+    return compressor_prefill_golden(inputs)
+
+
+def _finite(expected: np.ndarray, inputs: Mapping[str, Any]) -> np.ndarray:
+    return np.isfinite(expected)
+
+
+def comparisons(config: CaseConfig) -> dict[str, Comparison]:
+    """The decode compressor case's: states close (-inf cells exact), written cache rows within
+    one BF16 ULP (c16) or one code / one scale ULP (c8), every other row bit-exact."""
+    state = compare.allclose(STATE_ATOL, STATE_RTOL, valid=_finite)
+    out: dict[str, Comparison] = {
+        "kv_state": state,
+        "score_state": state,
+        "index_cache": pool_comparison(CACHE_MAX_ULP, c8_codes=config.cache_format == "c8"),
+    }
+    if config.cache_format == "c8":
+        out["index_cache_scale"] = pool_comparison(CACHE_MAX_ULP)
+    return out
+
+
+def kernel_name(config: CaseConfig) -> str:
+    """The kernel of the config's cache format."""
+    return f"indexer_compressor_prefill_{config.cache_format}"
+
+
+CASE = Case(
+    name=CASE_NAME,
+    description="DeepSeek-V4 ratio-4 indexer compressor over a packed varlen prefill chunk "
+    "(cu_seqlens, per-request saved state) into the paged C16/C8 cache",
+    kernel_file=KERNEL_FILE,
+    kernel_name="indexer_compressor_prefill_c16",
+    resolve_config=resolve_config,
+    make_specs=make_specs,
+    golden=golden,
+    comparisons=comparisons,
+    kernel_name_for=kernel_name,
+)

@@ -1,0 +1,240 @@
+"""The registered case ``deepseek_v4.indexer_prefill``: a packed prefill chunk of the indexer
+(models/deepseek_v4/prefill.py) against its golden (prefill_golden.py).
+
+Inputs: signed BF16 hidden states and low-rank queries with a few outlier channels, wq_b
+quantized per output channel from a BF16 weight, the real Hadamard and YaRN rope tables;
+every pool row starts as a unit-RMS signed BF16 row (synthetic history for a prefix's older
+rows, decoys elsewhere); a request continuing a prefix gets its state and latest rows from the
+compressor golden (prefill_inputs.warm_prefixes). The c8 pool is the BF16 pool quantized per row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from golden import compare
+from golden.case import Case, CaseConfig, Comparison
+from golden.quant import quantize_columns_symmetric, to_bf16
+from golden.spec import ScalarSpec, TensorSpec
+from models.deepseek_v4 import prefill_inputs
+from models.deepseek_v4.case_support import compressor_weights
+from models.deepseek_v4.config import (
+    FP32_LOWEST,
+    INDEX_HEAD_DIM,
+    INDEX_N_HEADS,
+    SLIDING_WINDOW,
+    get_preset,
+)
+from models.deepseek_v4.indexer_case import (
+    CACHE_MAX_ULP,
+    COMPRESSOR_WEIGHT_STD,
+    SCORE_ATOL,
+    SCORE_RTOL,
+    SEQ_LEN_MULTIPLE,
+    STATE_ATOL,
+    STATE_RTOL,
+    WEIGHTS_PROJ_STD,
+    WQ_CHANNEL_GAIN_STD,
+    score_width,
+)
+from models.deepseek_v4.prefill_compare import score_on_kernel_rows, topk_on_kernel_rows
+from models.deepseek_v4.prefill_golden import indexer_prefill_golden, indexer_prefill_quality
+from models.deepseek_v4.serving import visible_rows
+from models.deepseek_v4.serving_compare import pool_comparison
+from models.deepseek_v4.serving_inputs import to_c8
+from models.deepseek_v4.tables import hadamard, rope_cos_sin
+
+CASE_NAME = "deepseek_v4.indexer_prefill"
+KERNEL_FILE = Path(__file__).with_name("indexer_prefill.py")
+OUTLIER_CHANNELS = 8
+OUTLIER_SCALE = 6.0
+
+
+def activations(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Signed unit-scale BF16 activations with a few outlier channels."""
+    values = rng.standard_normal(shape)
+    outliers = rng.choice(shape[-1], size=OUTLIER_CHANNELS, replace=False)
+    values[..., outliers] *= OUTLIER_SCALE
+    return to_bf16(values)
+
+
+def unit_rows(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """BF16 rows of unit RMS (as rows after RMSNorm and the rotation)."""
+    rows = rng.standard_normal(shape)
+    return to_bf16(rows / np.sqrt(np.mean(rows**2, axis=-1, keepdims=True)))
+
+
+def resolve_config(config: CaseConfig) -> CaseConfig:
+    """prefill_inputs.resolve_prefill_config with max_seq_len in whole 2048-position multiples
+    (whole 512-row top-k chunks of the compressed cache, as the decode indexer)."""
+    return prefill_inputs.resolve_prefill_config(config, seq_len_multiple=SEQ_LEN_MULTIPLE)
+
+
+def make_inputs(config: CaseConfig) -> dict[str, Any]:
+    """Every prefill-kernel argument by name for a resolved ``config`` (deterministic in seed)."""
+    preset = get_preset(config.preset)
+    dim, q_lora, topk = preset.hidden_size, preset.q_lora_rank, preset.index_topk
+    rng = np.random.default_rng(config.seed)
+    chunk = prefill_inputs.chunk_tensors(config, rng)
+    total = chunk.total_tokens
+    x = activations(rng, (total, dim))
+    qr = activations(rng, (total, q_lora))
+    gain = np.exp(rng.normal(0.0, WQ_CHANNEL_GAIN_STD, (1, preset.q_proj_width)))
+    wq_bf16 = to_bf16(rng.standard_normal((q_lora, preset.q_proj_width)) * q_lora**-0.5 * gain)
+    wq_b, wq_b_scale = quantize_columns_symmetric(wq_bf16)
+    weights_proj = to_bf16(rng.standard_normal((dim, INDEX_N_HEADS)) * WEIGHTS_PROJ_STD)
+    rope_cos, rope_sin = rope_cos_sin(np.arange(config.max_seq_len), preset)
+    tables = {"rope_cos": rope_cos, "rope_sin": rope_sin, "hadamard": to_bf16(hadamard(128))}
+    compressor = compressor_weights(rng, dim, weight_std=COMPRESSOR_WEIGHT_STD)
+    pool = unit_rows(rng, (chunk.num_blocks, chunk.block_size, INDEX_HEAD_DIM))
+    kv_pool, score_pool = prefill_inputs.warm_prefixes(
+        rng, chunk, compressor, tables, pool, activations
+    )
+    inputs: dict[str, Any] = {
+        "x": x, "qr": qr, "wq_b": wq_b, "wq_b_scale": wq_b_scale,
+        "weights_proj": weights_proj, **tables, **compressor,
+        "position_ids": chunk.position_ids, "cu_seqlens": chunk.cu_seqlens,
+        "block_table": chunk.block_table, "slot_mapping": chunk.slot_mapping,
+        "state_slots": chunk.state_slots, "kv_state": kv_pool, "score_state": score_pool,
+    }  # fmt: skip
+    if config.cache_format == "c8":
+        inputs["index_cache"], inputs["index_cache_scale"] = to_c8(pool)
+    else:
+        inputs["index_cache"] = pool
+    inputs["score"] = np.zeros((total, score_width(config.max_seq_len, chunk.block_size)),
+                               np.float32)  # fmt: skip
+    inputs["topk_idxs"] = np.zeros((total, topk), np.int32)
+    inputs["offset"] = SLIDING_WINDOW
+    return inputs
+
+
+#: Prefill-kernel parameters in order with their dtypes (indexer_prefill.py); ``state`` marks
+#: InOut pools, ``out`` outputs.
+PARAMETERS: tuple[tuple[str, str, str], ...] = (
+    ("x", "bfloat16", "in"),
+    ("qr", "bfloat16", "in"),
+    ("wq_b", "int8", "in"),
+    ("wq_b_scale", "float32", "in"),
+    ("weights_proj", "bfloat16", "in"),
+    ("rope_cos", "float32", "in"),
+    ("rope_sin", "float32", "in"),
+    ("hadamard", "bfloat16", "in"),
+    ("wkv", "bfloat16", "in"),
+    ("wgate", "bfloat16", "in"),
+    ("ape", "float32", "in"),
+    ("norm_weight", "bfloat16", "in"),
+    ("position_ids", "int32", "in"),
+    ("cu_seqlens", "int32", "in"),
+    ("block_table", "int32", "in"),
+    ("slot_mapping", "int32", "in"),
+    ("state_slots", "int32", "in"),
+    ("kv_state", "float32", "state"),
+    ("score_state", "float32", "state"),
+    ("index_cache", "cache", "state"),
+    ("index_cache_scale", "float32", "state"),  # c8 only
+    ("score", "float32", "out"),
+    ("topk_idxs", "int32", "out"),
+)
+
+
+def specs_from(
+    values: Mapping[str, Any], parameters: tuple[tuple[str, str, str], ...], cache_format: str
+) -> list[TensorSpec | ScalarSpec]:
+    """TensorSpecs of ``values`` in ``parameters`` order (absent names skipped), offset last
+    when present."""
+    specs: list[TensorSpec | ScalarSpec] = []
+    for name, dtype, role in parameters:
+        if name not in values:
+            continue
+        if dtype == "cache":
+            dtype = "int8" if cache_format == "c8" else "bfloat16"
+        array = values[name]
+        specs.append(
+            TensorSpec(
+                name,
+                tuple(array.shape),
+                dtype,
+                init=None if role == "out" else array,
+                is_output=role != "in",
+            )
+        )
+    if "offset" in values:
+        specs.append(ScalarSpec("offset", "int32", values["offset"]))
+    return specs
+
+
+def make_specs(config: CaseConfig) -> list[TensorSpec | ScalarSpec]:
+    """The prefill kernel's parameters in order, inputs built from the seed."""
+    values = make_inputs(config)
+    prefill_inputs.check_chunk_inputs(values, config.max_seq_len)
+    return specs_from(values, PARAMETERS, config.cache_format)
+
+
+def score_visible(expected: np.ndarray, inputs: Mapping[str, Any]) -> np.ndarray:
+    """[T, W] mask of the cells each token row may see, from position_ids (not the golden)."""
+    visible = visible_rows(inputs["position_ids"])
+    return np.arange(expected.shape[1])[None, :] < visible[:, None]
+
+
+def _finite(expected: np.ndarray, inputs: Mapping[str, Any]) -> np.ndarray:
+    return np.isfinite(expected)
+
+
+def comparisons(config: CaseConfig) -> dict[str, Comparison]:
+    """The decode indexer's tolerances: scores on visible cells (sentinel elsewhere), tie-aware
+    top-k, written pool rows within one BF16 ULP / one code and the rest bit-exact, states
+    close. Score and top-k cells of a row the kernel wrote differently from the golden (within
+    the cache tolerance) are checked against the golden's math on the kernel's row
+    (prefill_compare.py says why)."""
+    state = compare.allclose(STATE_ATOL, STATE_RTOL, valid=_finite)
+    out: dict[str, Comparison] = {
+        "score": score_on_kernel_rows(
+            compare.allclose(SCORE_ATOL, SCORE_RTOL, valid=score_visible, sentinel=FP32_LOWEST)
+        ),
+        "topk_idxs": topk_on_kernel_rows(
+            compare.topk_tie_aware("score", offset=SLIDING_WINDOW, atol=SCORE_ATOL, rtol=SCORE_RTOL)
+        ),
+        "index_cache": pool_comparison(CACHE_MAX_ULP, c8_codes=config.cache_format == "c8"),
+        "kv_state": state,
+        "score_state": state,
+    }
+    if config.cache_format == "c8":
+        out["index_cache_scale"] = pool_comparison(CACHE_MAX_ULP)
+    return out
+
+
+def golden(inputs: Mapping[str, Any], config: CaseConfig) -> dict[str, np.ndarray]:
+    """The prefill golden's outputs by name (inputs validated first)."""
+    prefill_inputs.check_chunk_inputs(dict(inputs), config.max_seq_len)
+    return indexer_prefill_golden(inputs)
+
+
+def quality(
+    inputs: Mapping[str, Any], outputs: Mapping[str, np.ndarray], config: CaseConfig
+) -> dict:
+    """topk_recall_vs_float and score_rel_l2_vs_float of the chunk."""
+    return indexer_prefill_quality(inputs, outputs)
+
+
+def kernel_name(config: CaseConfig) -> str:
+    """The kernel of the config's cache format."""
+    return f"indexer_prefill_{config.cache_format}"
+
+
+CASE = Case(
+    name=CASE_NAME,
+    description="DeepSeek-V4 lightning indexer, packed varlen prefill chunk (cu_seqlens, "
+    "per-request prefixes) into the paged C16/C8 cache: compressor, W8A8 scores, top-k",
+    kernel_file=KERNEL_FILE,
+    kernel_name="indexer_prefill_c16",
+    resolve_config=resolve_config,
+    make_specs=make_specs,
+    golden=golden,
+    comparisons=comparisons,
+    quality=quality,
+    kernel_name_for=kernel_name,
+)

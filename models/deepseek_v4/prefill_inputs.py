@@ -1,0 +1,220 @@
+"""Configuration and serving tensors of the prefill cases (models/deepseek_v4/prefill.py).
+
+A chunk is given by ``prompt_lens`` (tokens of each request in the chunk, a comma list) and
+``prefix_lens`` (each request's cached tokens before the chunk: one value for every request or
+one per request; default 0, a fresh prompt). The chunk's T is the token total rounded up to the
+T bucket (TOKEN_BUCKET rows; padding rows have position -1). Physical blocks and state slots are
+a seeded permutation with decoy spares, as in serving_inputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from golden.case import CaseConfig, ConfigError
+from models.deepseek_v4.case_support import check_int
+from models.deepseek_v4.config import COMPRESS_RATIO, get_preset
+from models.deepseek_v4.indexer_compressor_golden import compressor_rows, empty_state
+from models.deepseek_v4.prefill import (
+    MAX_CHUNK_REQUESTS,
+    MAX_CHUNK_TOKENS,
+    check_chunk,
+    chunk_slot_mapping,
+    packed_positions,
+)
+from models.deepseek_v4.serving import (
+    DEFAULT_BLOCK_SIZE,
+    DEFAULT_CACHE_FORMAT,
+    check_block_size,
+    check_cache_format,
+)
+from models.deepseek_v4.serving_inputs import (
+    SPARE_BLOCKS,
+    SPARE_STATE_SLOTS,
+    state_pools,
+    write_rows,
+)
+
+#: Chunks are compiled for T in whole buckets of this many token rows.
+TOKEN_BUCKET = 128
+DEFAULT_PROMPT_LENS = "1,7,128,300"
+
+
+def _int_list(name: str, value: object) -> list[int]:
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return [int(value)]
+    if not isinstance(value, str):
+        raise ConfigError(f"{name}: expected a comma list of integers, got {value!r}")
+    try:
+        return [int(v) for v in value.split(",")]
+    except ValueError:
+        raise ConfigError(f"{name}: expected a comma list of integers, got {value!r}") from None
+
+
+def resolve_prefill_config(config: CaseConfig, *, seq_len_multiple: int) -> CaseConfig:
+    """Fill defaults and validate a prefill chunk's config (ConfigError names the argument).
+
+    prompt_lens 1..64 requests of >= 1 token, 8192 tokens in all (default 1,7,128,300);
+    prefix_lens >= 0, one value or one per request (default 0); max_seq_len a multiple of
+    ``seq_len_multiple`` covering every request's prefix + prompt (default the smallest);
+    cache_format c16|c8; block_size a multiple of 16 in 16..1024. batch, seq, start_pos and
+    mixed are decode options and are refused.
+    """
+    try:
+        preset = get_preset(config.preset)
+    except ValueError as err:
+        raise ConfigError(str(err)) from None
+    if config.start_pos is not None or config.mixed or config.batch != 1 or config.seq != 1:
+        raise ConfigError(
+            "start_pos/mixed/batch/seq: decode options; a prefill chunk takes prompt_lens and "
+            "prefix_lens"
+        )
+    prompts = _int_list("prompt_lens", DEFAULT_PROMPT_LENS if config.prompt_lens is None
+                        else config.prompt_lens)  # fmt: skip
+    if not 1 <= len(prompts) <= MAX_CHUNK_REQUESTS or min(prompts) < 1:
+        raise ConfigError(
+            f"prompt_lens: got {prompts}; allowed 1..{MAX_CHUNK_REQUESTS} requests of >= 1 token"
+        )
+    if sum(prompts) > MAX_CHUNK_TOKENS:
+        raise ConfigError(f"prompt_lens: {sum(prompts)} tokens; allowed <= {MAX_CHUNK_TOKENS}")
+    prefixes = _int_list("prefix_lens", 0 if config.prefix_lens is None else config.prefix_lens)
+    if len(prefixes) == 1:
+        prefixes = prefixes * len(prompts)
+    if len(prefixes) != len(prompts) or min(prefixes) < 0:
+        raise ConfigError(
+            f"prefix_lens: got {prefixes}; expected values >= 0, one or one per request "
+            f"({len(prompts)})"
+        )
+    need = max(p + q for p, q in zip(prefixes, prompts))
+    limit = preset.max_position_embeddings
+    if config.max_seq_len is None:
+        max_seq_len = -(-need // seq_len_multiple) * seq_len_multiple
+    else:
+        max_seq_len = check_int("max_seq_len", config.max_seq_len)
+        if max_seq_len % seq_len_multiple or not need <= max_seq_len:
+            raise ConfigError(
+                f"max_seq_len: got {max_seq_len}; allowed a multiple of {seq_len_multiple} "
+                f">= the longest prefix + prompt ({need})"
+            )
+    if max_seq_len > limit:
+        raise ConfigError(
+            f"prefix_lens/prompt_lens: {need} positions exceed preset {preset.name}'s {limit}"
+        )
+    return replace(
+        config,
+        preset=preset.name,
+        max_seq_len=max_seq_len,
+        seed=check_int("seed", config.seed),
+        cache_format=check_cache_format(config.cache_format or DEFAULT_CACHE_FORMAT),
+        block_size=check_block_size(
+            DEFAULT_BLOCK_SIZE if config.block_size is None else config.block_size
+        ),
+        prompt_lens=",".join(map(str, prompts)),
+        prefix_lens=",".join(map(str, prefixes)),
+    )
+
+
+@dataclass
+class ChunkTensors:
+    """One chunk's serving tensors (INT32) and its pool sizes."""
+
+    prefixes: np.ndarray
+    prompts: np.ndarray
+    position_ids: np.ndarray
+    cu_seqlens: np.ndarray
+    block_table: np.ndarray
+    slot_mapping: np.ndarray
+    state_slots: np.ndarray
+    num_blocks: int
+    num_state_slots: int
+    block_size: int
+
+    @property
+    def total_tokens(self) -> int:
+        """T: the chunk's token rows (padding included)."""
+        return int(self.position_ids.shape[0])
+
+
+def chunk_tensors(config: CaseConfig, rng: np.random.Generator) -> ChunkTensors:
+    """Positions, cu_seqlens, a shuffled block table, the slot mapping and shuffled state slots
+    of a resolved prefill config."""
+    prompts = np.asarray(_int_list("prompt_lens", config.prompt_lens), np.int64)
+    prefixes = np.asarray(_int_list("prefix_lens", config.prefix_lens), np.int64)
+    block_size = config.block_size
+    total = -(-int(prompts.sum()) // TOKEN_BUCKET) * TOKEN_BUCKET
+    position_ids, cu = packed_positions(prefixes, prompts, total)
+    max_blocks = -(-(config.max_seq_len // COMPRESS_RATIO) // block_size)
+    need = [-(-int((p + q) // COMPRESS_RATIO) // block_size) for p, q in zip(prefixes, prompts)]
+    num_blocks = sum(need) + SPARE_BLOCKS
+    physical = rng.permutation(num_blocks)
+    table = np.full((prompts.size, max_blocks), -1, dtype=np.int32)
+    used = 0
+    for r, count in enumerate(need):
+        table[r, :count] = physical[used : used + count]
+        used += count
+    num_state_slots = prompts.size + SPARE_STATE_SLOTS
+    state_slots = rng.permutation(num_state_slots)[: prompts.size].astype(np.int32)
+    slots = chunk_slot_mapping(position_ids, cu, np.maximum(table, 0), block_size)
+    check_chunk(
+        position_ids, cu, table, slots, state_slots, num_blocks=num_blocks,
+        block_size=block_size, num_state_slots=num_state_slots, max_positions=config.max_seq_len,
+    )  # fmt: skip
+    return ChunkTensors(
+        prefixes, prompts, position_ids, cu, table, slots, state_slots,
+        num_blocks, num_state_slots, block_size,
+    )  # fmt: skip
+
+
+def check_chunk_inputs(inputs: Mapping[str, Any], max_positions: int) -> None:
+    """Validate the chunk tensors of a kernel-argument dict (the harness's gate)."""
+    cache = np.asarray(inputs["index_cache"])
+    check_chunk(
+        inputs["position_ids"], inputs["cu_seqlens"], inputs["block_table"],
+        inputs["slot_mapping"], inputs["state_slots"], num_blocks=cache.shape[0],
+        block_size=cache.shape[1], num_state_slots=np.asarray(inputs["kv_state"]).shape[0],
+        max_positions=max_positions,
+    )  # fmt: skip
+
+
+#: Whole windows before a request's prefix replayed through the compressor golden to warm its
+#: state and write its latest rows (older prefix rows are synthetic history).
+HISTORY_WINDOWS = 2
+
+
+def warm_prefixes(
+    rng: np.random.Generator,
+    chunk: ChunkTensors,
+    compressor: Mapping[str, np.ndarray],
+    tables: Mapping[str, np.ndarray],
+    pool: np.ndarray,
+    activations: Callable[[np.random.Generator, tuple[int, ...]], np.ndarray],
+) -> tuple[np.ndarray, np.ndarray]:
+    """State pools [slots, 8, 256] with each request's state at its prefix: empty for a fresh
+    prompt; otherwise the compressor golden run from an empty state over the prefix's last
+    HISTORY_WINDOWS windows and partial window (its rows written into ``pool`` through the
+    table). Spare slots hold decoys. ``activations(rng, shape)`` draws BF16 hidden states;
+    ``tables`` holds rope_cos, rope_sin and hadamard."""
+    kv_pool, score_pool = state_pools(rng, chunk.num_state_slots)
+    dim = compressor["wkv"].shape[0]
+    for r, start in enumerate(chunk.prefixes):
+        start = int(start)
+        history_start = max(0, (start // COMPRESS_RATIO - HISTORY_WINDOWS) * COMPRESS_RATIO)
+        kv_state, score_state = empty_state(1)
+        if start > history_start:
+            history = activations(rng, (1, start - history_start, dim))
+            kv_state, score_state, written = compressor_rows(
+                history, compressor["wkv"], compressor["wgate"], compressor["ape"],
+                compressor["norm_weight"], tables["rope_cos"], tables["rope_sin"],
+                tables["hadamard"], kv_state, score_state,
+                np.arange(history_start, start)[None, :],
+            )  # fmt: skip
+            for (_, s), row in written.items():
+                write_rows(pool, chunk.block_table[r], (history_start + s) // COMPRESS_RATIO,
+                           row[None])  # fmt: skip
+        slot = int(chunk.state_slots[r])
+        kv_pool[slot], score_pool[slot] = kv_state[0], score_state[0]
+    return kv_pool, score_pool

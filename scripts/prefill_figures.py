@@ -1,0 +1,152 @@
+"""Cube MACs, modeled time and cube utilization of one prefill chunk, from plsim's stage table.
+
+Runs the prefill indexer kernel (models/deepseek_v4/indexer_prefill.py) on plsim for one chunk
+without the golden (the kernel's correctness is the case's job: scripts/run.py
+deepseek_v4.indexer_prefill), then prints per stage: tasks, cube MACs, vector ops, GM bytes,
+modeled microseconds (plsim/hardware.py's cost model, an estimate) and cube utilization =
+cube MACs / (peak MAC rate of the operand dtype x 24 AICs x modeled time).
+
+    python scripts/prefill_figures.py --preset FLASH --prompt-lens 4096 --prefix-lens 65536 \
+        --cache-format c8
+    python scripts/prefill_figures.py --prompt-lens 512 --prefix-lens 65536 --project-tokens 4096
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import plsim
+from golden.case import CaseConfig
+from models.deepseek_v4 import indexer_prefill_case
+from plsim.accounting import model_stage
+from plsim.hardware import PLATFORMS
+
+
+def utilization(stage, platform) -> float:
+    """Cube MACs over what all AICs could do in the stage's modeled time."""
+    if not stage.modeled_us:
+        return 0.0
+    capacity = sum(
+        macs / platform.cube_macs_per_second(dtype)
+        for dtype, macs in stage.cube_macs_by_dtype.items()
+    )  # seconds of one AIC
+    return capacity / (platform.cube_cores * stage.modeled_us * 1e-6)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one chunk on plsim and print its stage table with cube utilization."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--preset", default="FLASH")
+    parser.add_argument("--prompt-lens", default="4096")
+    parser.add_argument("--prefix-lens", default="65536")
+    parser.add_argument("--cache-format", default="c8", choices=("c16", "c8"))
+    parser.add_argument("--block-size", type=int, default=None)
+    parser.add_argument("--platform", default="a2a3", choices=sorted(PLATFORMS))
+    parser.add_argument(
+        "--project-tokens",
+        type=int,
+        default=None,
+        help="also print a PROJECTION to a one-request chunk of this many tokens: every counter "
+        "of the measured stages scaled (score and top-k stages by tokens x visible rows, the "
+        "rest by tokens) and modeled again; an extrapolation, not a plsim run",
+    )
+    args = parser.parse_args(argv)
+    config = indexer_prefill_case.resolve_config(
+        CaseConfig(
+            preset=args.preset,
+            prompt_lens=args.prompt_lens,
+            prefix_lens=args.prefix_lens,
+            cache_format=args.cache_format,
+            block_size=args.block_size,
+        )
+    )
+    values = indexer_prefill_case.make_inputs(config)
+    names = [n for n, _, _ in indexer_prefill_case.PARAMETERS if n in values]
+    kernel = getattr(
+        plsim.load(indexer_prefill_case.KERNEL_FILE), indexer_prefill_case.kernel_name(config)
+    )
+    start = time.monotonic()
+    run = plsim.run(kernel, *[values[n] for n in names], values["offset"], platform=args.platform)
+    wall = time.monotonic() - start
+    platform = PLATFORMS[args.platform]
+    print(f"config: {config}")
+    print(f"{'stage':<58}{'tasks':>7}{'cube MACs':>12}{'vector ops':>12}"
+          f"{'GM MiB':>9}{'model us':>10}{'cube util':>10}")  # fmt: skip
+    total_us = 0.0
+    total_seconds_of_one_aic = 0.0
+    total_macs = 0
+    for stage in run.stages:
+        total_us += stage.modeled_us
+        total_macs += stage.cube_macs
+        total_seconds_of_one_aic += sum(
+            macs / platform.cube_macs_per_second(dtype)
+            for dtype, macs in stage.cube_macs_by_dtype.items()
+        )
+        gm = (stage.gm_read_bytes + stage.gm_write_bytes) / 2**20
+        print(
+            f"{stage.name:<58}{stage.tasks:>7}{stage.cube_macs:>12.3e}{stage.vector_ops:>12.3e}"
+            f"{gm:>9.1f}{stage.modeled_us:>10.1f}{utilization(stage, platform):>10.1%}"
+        )
+    overall = total_seconds_of_one_aic / (platform.cube_cores * total_us * 1e-6)
+    print(
+        f"{'total':<58}{'':>7}{total_macs:>12.3e}{'':>12}{'':>9}{total_us:>10.1f}{overall:>10.1%}"
+    )
+    print(f"plsim wall: {wall:.1f} s")
+    if args.project_tokens:
+        print_projection(run.stages, config, args.project_tokens, platform)
+    return 0
+
+
+#: Stages whose work grows with tokens x visible rows (the rest grow with tokens).
+ROW_STAGES = ("prefill_kv_quant_score", "prefill_kv_score", "topk_partial")
+
+
+def print_projection(stages, config, tokens: int, platform) -> None:
+    """The measured stage counters scaled to a one-request chunk of ``tokens`` tokens and
+    modeled again (plsim.accounting.model_stage)."""
+    measured = int(config.prompt_lens.split(",")[0])
+    prefix = int(config.prefix_lens.split(",")[0])
+    token_scale = tokens / measured
+    # Mean rows a token sees: (prefix + mean position offset) / 4.
+    row_scale = token_scale * (prefix + tokens / 2) / (prefix + measured / 2)
+    print(f"PROJECTION to {tokens} tokens (x{token_scale:.2f} tokens, x{row_scale:.2f} "
+          f"token-rows), not a plsim run:")  # fmt: skip
+    total_us = total_aic = total_macs = 0.0
+    for stage in stages:
+        f = row_scale if stage.name in ROW_STAGES else token_scale
+        scaled = dataclasses.replace(
+            stage,
+            tasks=max(1, round(stage.tasks * f)),
+            gm_read_bytes=round(stage.gm_read_bytes * f),
+            gm_write_bytes=round(stage.gm_write_bytes * f),
+            gm_transfers=round(stage.gm_transfers * f),
+            gm_segments=round(stage.gm_segments * f),
+            cube_macs=round(stage.cube_macs * f),
+            cube_macs_by_dtype={k: round(v * f) for k, v in stage.cube_macs_by_dtype.items()},
+            vector_ops=round(stage.vector_ops * f),
+        )
+        if stage.name in ROW_STAGES and stage.name != "topk_partial":
+            scaled.tasks = max(1, round(stage.tasks * token_scale))  # one task per 4 tokens
+        scaled.modeled_us = model_stage(scaled, platform)
+        total_us += scaled.modeled_us
+        total_macs += scaled.cube_macs
+        total_aic += sum(
+            macs / platform.cube_macs_per_second(dtype)
+            for dtype, macs in scaled.cube_macs_by_dtype.items()
+        )
+        print(f"{stage.name:<58}{scaled.tasks:>7}{scaled.cube_macs:>12.3e}"
+              f"{scaled.vector_ops:>12.3e}{'':>9}{scaled.modeled_us:>10.1f}"
+              f"{utilization(scaled, platform):>10.1%}")  # fmt: skip
+    overall = total_aic / (platform.cube_cores * total_us * 1e-6)
+    print(f"{'projected total':<58}{'':>7}{total_macs:>12.3e}{'':>21}{total_us:>10.1f}"
+          f"{overall:>10.1%}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
