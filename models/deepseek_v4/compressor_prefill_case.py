@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 
-from golden import compare
 from golden.case import Case, CaseConfig, Comparison
 from golden.quant import to_bf16
 from golden.spec import ScalarSpec, TensorSpec
@@ -23,7 +22,7 @@ from models.deepseek_v4.compressor_case import CACHE_MAX_ULP, STATE_ATOL, STATE_
 from models.deepseek_v4.config import COMPRESS_RATIO, INDEX_HEAD_DIM, get_preset
 from models.deepseek_v4.indexer_prefill_case import activations, specs_from, unit_rows
 from models.deepseek_v4.prefill_golden import compressor_prefill_golden
-from models.deepseek_v4.serving_compare import pool_comparison
+from models.deepseek_v4.serving_compare import pool_comparisons
 from models.deepseek_v4.serving_inputs import to_c8
 from models.deepseek_v4.tables import hadamard, rope_cos_sin
 
@@ -104,22 +103,15 @@ def golden(inputs: Mapping[str, Any], config: CaseConfig) -> dict[str, np.ndarra
     return compressor_prefill_golden(inputs)
 
 
-def _finite(expected: np.ndarray, inputs: Mapping[str, Any]) -> np.ndarray:
-    return np.isfinite(expected)
-
-
 def comparisons(config: CaseConfig) -> dict[str, Comparison]:
     """The decode compressor case's: states close (-inf cells exact), written cache rows within
     one BF16 ULP (c16) or one code / one scale ULP (c8), every other row bit-exact."""
-    state = compare.allclose(STATE_ATOL, STATE_RTOL, valid=_finite)
-    out: dict[str, Comparison] = {
-        "kv_state": state,
-        "score_state": state,
-        "index_cache": pool_comparison(CACHE_MAX_ULP, c8_codes=config.cache_format == "c8"),
-    }
-    if config.cache_format == "c8":
-        out["index_cache_scale"] = pool_comparison(CACHE_MAX_ULP)
-    return out
+    return pool_comparisons(
+        config.cache_format,
+        state_atol=STATE_ATOL,
+        state_rtol=STATE_RTOL,
+        cache_max_ulp=CACHE_MAX_ULP,
+    )
 
 
 def kernel_name(config: CaseConfig) -> str:

@@ -48,7 +48,7 @@ from models.deepseek_v4.indexer_golden import (
     indexer_paged_quality,
 )
 from models.deepseek_v4.serving import rows_after_step, visible_rows
-from models.deepseek_v4.serving_compare import pool_comparison, score_visible
+from models.deepseek_v4.serving_compare import pool_comparisons, score_visible
 from models.deepseek_v4.tables import hadamard, rope_cos_sin
 
 CASE_NAME = "deepseek_v4.indexer"
@@ -315,28 +315,23 @@ def make_specs(config: CaseConfig) -> list[TensorSpec | ScalarSpec]:
     return specs
 
 
-def _finite(expected: np.ndarray, inputs: Mapping[str, Any]) -> np.ndarray:
-    return np.isfinite(expected)
-
-
 def comparisons(config: CaseConfig) -> dict[str, Comparison]:
     """Score allclose on visible cells (sentinel elsewhere), tie-aware top-k, the pools'
     written rows within tolerance and every other row bit-exact, the state pools close."""
-    state = compare.allclose(STATE_ATOL, STATE_RTOL, valid=_finite)
-    out: dict[str, Comparison] = {
+    return {
         "score": compare.allclose(
             SCORE_ATOL, SCORE_RTOL, valid=score_visible, sentinel=FP32_LOWEST
         ),
         "topk_idxs": compare.topk_tie_aware(
             "score", offset=SLIDING_WINDOW, atol=SCORE_ATOL, rtol=SCORE_RTOL
         ),
-        "index_cache": pool_comparison(CACHE_MAX_ULP, c8_codes=config.cache_format == "c8"),
-        "kv_state": state,
-        "score_state": state,
+        **pool_comparisons(
+            config.cache_format,
+            state_atol=STATE_ATOL,
+            state_rtol=STATE_RTOL,
+            cache_max_ulp=CACHE_MAX_ULP,
+        ),
     }
-    if config.cache_format == "c8":
-        out["index_cache_scale"] = pool_comparison(CACHE_MAX_ULP)
-    return out
 
 
 def golden(inputs: Mapping[str, Any], config: CaseConfig) -> dict[str, np.ndarray]:

@@ -44,7 +44,7 @@ from models.deepseek_v4.indexer_case import (
 from models.deepseek_v4.prefill_compare import score_on_kernel_rows, topk_on_kernel_rows
 from models.deepseek_v4.prefill_golden import indexer_prefill_golden, indexer_prefill_quality
 from models.deepseek_v4.serving import visible_rows
-from models.deepseek_v4.serving_compare import pool_comparison
+from models.deepseek_v4.serving_compare import pool_comparisons
 from models.deepseek_v4.serving_inputs import to_c8
 from models.deepseek_v4.tables import hadamard, rope_cos_sin
 
@@ -180,31 +180,26 @@ def score_visible(expected: np.ndarray, inputs: Mapping[str, Any]) -> np.ndarray
     return np.arange(expected.shape[1])[None, :] < visible[:, None]
 
 
-def _finite(expected: np.ndarray, inputs: Mapping[str, Any]) -> np.ndarray:
-    return np.isfinite(expected)
-
-
 def comparisons(config: CaseConfig) -> dict[str, Comparison]:
     """The decode indexer's tolerances: scores on visible cells (sentinel elsewhere), tie-aware
     top-k, written pool rows within one BF16 ULP / one code and the rest bit-exact, states
     close. Score and top-k cells of a row the kernel wrote differently from the golden (within
     the cache tolerance) are checked against the golden's math on the kernel's row
     (prefill_compare.py says why)."""
-    state = compare.allclose(STATE_ATOL, STATE_RTOL, valid=_finite)
-    out: dict[str, Comparison] = {
+    return {
         "score": score_on_kernel_rows(
             compare.allclose(SCORE_ATOL, SCORE_RTOL, valid=score_visible, sentinel=FP32_LOWEST)
         ),
         "topk_idxs": topk_on_kernel_rows(
             compare.topk_tie_aware("score", offset=SLIDING_WINDOW, atol=SCORE_ATOL, rtol=SCORE_RTOL)
         ),
-        "index_cache": pool_comparison(CACHE_MAX_ULP, c8_codes=config.cache_format == "c8"),
-        "kv_state": state,
-        "score_state": state,
+        **pool_comparisons(
+            config.cache_format,
+            state_atol=STATE_ATOL,
+            state_rtol=STATE_RTOL,
+            cache_max_ulp=CACHE_MAX_ULP,
+        ),
     }
-    if config.cache_format == "c8":
-        out["index_cache_scale"] = pool_comparison(CACHE_MAX_ULP)
-    return out
 
 
 def golden(inputs: Mapping[str, Any], config: CaseConfig) -> dict[str, np.ndarray]:

@@ -98,3 +98,26 @@ def pool_comparison(max_ulp: int, c8_codes: bool = False) -> Comparison:
         return CompareResult(passed, figures, "; ".join(messages) or "pool rows ok")
 
     return compare.shape_checked(compare_pool)
+
+
+def finite_cells(expected: np.ndarray, inputs: Mapping[str, Any]) -> np.ndarray:
+    """Valid mask of the state pools: empty state rows hold -inf scores, which must then match
+    exactly (they are outside the allclose set and compared as-is)."""
+    return np.isfinite(expected)
+
+
+def pool_comparisons(
+    cache_format: str, *, state_atol: float, state_rtol: float, cache_max_ulp: int
+) -> dict[str, Comparison]:
+    """The comparisons of the pools every serving case writes: both state pools close (finite
+    cells; -inf cells exact), the cache pool's written rows within ``cache_max_ulp`` BF16 ULP
+    (c16) or one code (c8) and every other row bit-exact, and in c8 the scale pool likewise."""
+    state = compare.allclose(state_atol, state_rtol, valid=finite_cells)
+    out: dict[str, Comparison] = {
+        "kv_state": state,
+        "score_state": state,
+        "index_cache": pool_comparison(cache_max_ulp, c8_codes=cache_format == "c8"),
+    }
+    if cache_format == "c8":
+        out["index_cache_scale"] = pool_comparison(cache_max_ulp)
+    return out
