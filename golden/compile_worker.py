@@ -1,7 +1,8 @@
-"""Child-process side of golden.compiler: compile one kernel with the real pypto, print JSON.
+"""Child-process side of golden.compiler: compile kernels with the real pypto, print JSON.
 
-Reads one request (JSON) on stdin; prints ``@@COMPILE_RESULT@@`` and the result as JSON on
-stdout. Never imported by plsim or the harness: it loads the real ``pypto.language``.
+Reads one request (JSON, a ``batch`` of entries) on stdin; prints ``@@BATCH_RESULT i@@`` and
+entry i's result as JSON on stdout as each compile ends. Never imported by plsim or the
+harness: it loads the real ``pypto.language``.
 """
 
 from __future__ import annotations
@@ -130,24 +131,16 @@ def compile_one(request: dict, modules: dict[str, object] | None = None) -> dict
 
 
 def main() -> None:
-    """Compile the requested kernel(s); print the marker and each JSON result.
-
-    A request with a ``batch`` list compiles every entry in this one process (the torch and
-    pypto imports are paid once) and prints one marked result line per entry, as each ends,
-    so a crash loses only the entry that crashed.
-    """
+    """Compile every entry of the request's ``batch`` list in this one process (the torch and
+    pypto imports are paid once); print one marked JSON result line per entry as each ends, so
+    a crash loses only the entry that crashed."""
     request = json.loads(sys.stdin.read())
     sys.path.insert(0, request["root"])
-    if "batch" in request:
-        modules: dict[str, object] = {}
-        for index, entry in enumerate(request["batch"]):
-            result = compile_one(entry, modules)
-            sys.stdout.write(f"\n@@BATCH_RESULT {index}@@" + json.dumps(result) + "\n")
-            sys.stdout.flush()
-        return
-    result = compile_one(request)
-    sys.stdout.write("\n@@COMPILE_RESULT@@" + json.dumps(result))
-    sys.stdout.flush()
+    modules: dict[str, object] = {}
+    for index, entry in enumerate(request["batch"]):
+        result = compile_one(entry, modules)
+        sys.stdout.write(f"\n@@BATCH_RESULT {index}@@" + json.dumps(result) + "\n")
+        sys.stdout.flush()
 
 
 if __name__ == "__main__":

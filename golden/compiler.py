@@ -1,8 +1,9 @@
 """The real pypto compiler, driven from a child process: compile a kernel, report what it made.
 
 The compiler (hw-native-sys/pypto) and plsim both answer to ``pypto.language``; they are never
-loaded into one interpreter. ``compile_kernel`` sends one request to ``golden.compile_worker``
-in a fresh Python process and reads back a ``CompileResult``: verdict, compile time, the
+loaded into one interpreter. ``compile_many`` sends a batch of requests to
+``golden.compile_worker`` in a fresh Python process (``compile_kernel`` is a batch of one) and
+reads back one ``CompileResult`` per request: verdict, compile time, the
 generated kernels (AIC / AIV / mixed), the perf hints by code with their source lines, and the
 error with the kernel's file:line when the compiler rejects the kernel.
 
@@ -144,52 +145,8 @@ def compile_kernel(
     child process; raises CompilerUnavailable when the compiler is absent and ValueError for an
     unknown platform. A rejected kernel is a CompileResult with ``compiled=False``.
     """
-    if platform not in COMPILE_PLATFORMS:
-        raise ValueError(
-            f"platform: got {platform!r}; expected one of {', '.join(COMPILE_PLATFORMS)}"
-        )
-    require_compiler()
-    with tempfile.TemporaryDirectory(prefix="pypto_compile_") as scratch:
-        request = {
-            "kernel_file": str(Path(kernel_file).resolve()),
-            "kernel_name": kernel_name,
-            "args": list(args),
-            "platform": platform,
-            "build_dir": str(Path(build_dir).resolve()) if build_dir else scratch,
-            "root": str(_ROOT),
-        }
-        env = dict(os.environ)
-        env.setdefault("PTOAS_ROOT", "/nonexistent")  # no ptoas here: stop after codegen
-        env["PYTHONPATH"] = os.pathsep.join([str(_ROOT), env.get("PYTHONPATH", "")]).rstrip(
-            os.pathsep
-        )
-        try:
-            proc = subprocess.run(
-                [sys.executable, "-m", "golden.compile_worker"],
-                input=json.dumps(request),
-                capture_output=True,
-                text=True,
-                env=env,
-                cwd=str(_ROOT),
-                timeout=timeout_s,
-            )
-        except subprocess.TimeoutExpired:
-            return CompileResult(
-                False, timeout_s, error=f"compile exceeded {timeout_s:.0f} s", error_type="Timeout"
-            )
-        marker = "@@COMPILE_RESULT@@"
-        payload = proc.stdout.rsplit(marker, 1)
-        if len(payload) != 2:
-            tail = (proc.stderr or proc.stdout).strip().splitlines()[-5:]
-            return CompileResult(
-                False,
-                0.0,
-                error=f"compiler process exited {proc.returncode}: " + " | ".join(tail),
-                error_type="CrashedWorker",
-            )
-        data = json.loads(payload[1])
-        data["perf_hints"] = [PerfHint(**h) for h in data.get("perf_hints", [])]
-        return CompileResult(**data)
+    request = CompileRequest(kernel_file, kernel_name, args, platform)
+    return compile_many([request], build_dir=build_dir, timeout_s=timeout_s)[0]
 
 
 @dataclass(frozen=True)
