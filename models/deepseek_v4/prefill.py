@@ -24,7 +24,13 @@ import numpy as np
 
 from golden.case import ConfigError
 from models.deepseek_v4.config import COMPRESS_RATIO
-from models.deepseek_v4.serving import PAD_POSITION, check_block_size, slot_mapping_for
+from models.deepseek_v4.serving import (
+    PAD_POSITION,
+    check_block_size,
+    claim_blocks,
+    claim_state_slot,
+    slot_mapping_for,
+)
 
 #: Sizes the contract serves: tokens per chunk and requests per chunk.
 MAX_CHUNK_TOKENS = 8192
@@ -142,22 +148,8 @@ def check_chunk(
         if blocks_needed > table.shape[1]:
             _fail("block_table", f"request {r} needs {blocks_needed} blocks, the table has "
                   f"{table.shape[1]}")  # fmt: skip
-        for i in range(blocks_needed):
-            block = int(table[r, i])
-            if not 0 <= block < num_blocks or block in used_blocks:
-                _fail(
-                    "block_table",
-                    f"request {r}, entry {i}: block {block} outside 0..{num_blocks - 1} or "
-                    f"shared with request {used_blocks.get(block)}",
-                )
-            used_blocks[block] = r
-        state = int(states[r])
-        if not 0 <= state < num_state_slots or state in used_states:
-            _fail(
-                "state_slots",
-                f"request {r}: slot {state} outside 0..{num_state_slots - 1} or shared",
-            )
-        used_states[state] = r
+        claim_blocks(table[r], r, blocks_needed, num_blocks, used_blocks)
+        claim_state_slot(int(states[r]), r, num_state_slots, used_states)
     expected = chunk_slot_mapping(
         pos.astype(np.int32), cu.astype(np.int32), np.maximum(table, 0), block_size
     )

@@ -144,6 +144,36 @@ def _as_int32(name: str, value: object, shape: tuple[int, ...]) -> np.ndarray:
     return array.astype(np.int64)
 
 
+def claim_blocks(
+    table_row: np.ndarray, request: int, blocks_needed: int, num_blocks: int, used: dict[int, int]
+) -> None:
+    """Check the first ``blocks_needed`` entries of a request's block table row: each inside the
+    pool and held by no other request (``used`` maps block -> request and is updated)."""
+    for i in range(blocks_needed):
+        block = int(table_row[i])
+        if not 0 <= block < num_blocks:
+            _fail(
+                "block_table",
+                f"request {request}, entry {i}: block {block} outside 0..{num_blocks - 1}",
+            )
+        if block in used:
+            _fail(
+                "block_table",
+                f"block {block} is used twice (request {used[block]} "
+                f"and request {request}, entry {i})",
+            )
+        used[block] = request
+
+
+def claim_state_slot(state: int, request: int, num_state_slots: int, used: dict[int, int]) -> None:
+    """Check a live request's state-pool slot: inside the pool and given to no other request."""
+    if not 0 <= state < num_state_slots:
+        _fail("state_slots", f"request {request}: slot {state} outside 0..{num_state_slots - 1}")
+    if state in used:
+        _fail("state_slots", f"slot {state} is given to requests {used[state]} and {request}")
+    used[state] = request
+
+
 def check_step(
     position_ids: np.ndarray,
     kv_seq_lens: np.ndarray,
@@ -225,26 +255,8 @@ def check_step(
                 f"request {b} holds {rows} cache rows after the step: "
                 f"{blocks_needed} blocks of {block_size}, the table has {max_blocks}",
             )
-        for i in range(blocks_needed):
-            block = int(table[b, i])
-            if not 0 <= block < num_blocks:
-                _fail(
-                    "block_table",
-                    f"request {b}, entry {i}: block {block} outside 0..{num_blocks - 1}",
-                )
-            if block in used_blocks:
-                _fail(
-                    "block_table",
-                    f"block {block} is used twice (request {used_blocks[block]} "
-                    f"and request {b}, entry {i})",
-                )
-            used_blocks[block] = b
-        state = int(states[b])
-        if not 0 <= state < num_state_slots:
-            _fail("state_slots", f"request {b}: slot {state} outside 0..{num_state_slots - 1}")
-        if state in used_states:
-            _fail("state_slots", f"slot {state} is given to requests {used_states[state]} and {b}")
-        used_states[state] = b
+        claim_blocks(table[b], b, blocks_needed, num_blocks, used_blocks)
+        claim_state_slot(int(states[b]), b, num_state_slots, used_states)
     expected_slots = slot_mapping_for(
         pos.astype(np.int32), np.where(table < 0, 0, table), block_size
     )
