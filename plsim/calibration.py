@@ -83,7 +83,8 @@ def run_key(side: dict[str, Any]) -> str:
 
 def _collect_one(root: Path, side: dict[str, Any], timeout: float) -> dict[str, Any]:
     path = side_file(root, side)
-    cmd = [sys.executable, "-m", "plsim.pyptolib", "--quiet", str(path), *(side.get("args") or [])]
+    cmd = [sys.executable, "-m", "plsim.pyptolib", "--quiet", "--out-keeps-data", str(path)]
+    cmd += side.get("args") or []
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:

@@ -116,8 +116,13 @@ def _platform(runtime_cfg: dict[str, Any] | None, default: str) -> str:
 class PlsimHarness:
     """The upstream ``run_jit`` contract served by plsim; keeps a record of every call."""
 
-    def __init__(self, platform: str = "a2a3", show_stages: bool = True) -> None:
+    def __init__(
+        self, platform: str = "a2a3", show_stages: bool = True, out_keeps_data: bool = False
+    ) -> None:
         self.platform = platform
+        # Bind pl.Out parameters whose spec gives initial data (the harness's "inout" specs)
+        # with that data, as the device runtime does, instead of as write-only buffers.
+        self.out_keeps_data = out_keeps_data
         self.show_stages = show_stages
         self.calls: list[CallRecord] = []
         self.upstream = None  # the upstream golden package, set while a file runs
@@ -181,7 +186,11 @@ class PlsimHarness:
         args = [torch_to_numpy(a) if isinstance(a, torch.Tensor) else a for a in args]
         platform = _platform(runtime_cfg, self.platform)
         print(f"[RUN]   plsim: {name} on {platform}", flush=True)
-        run = plsim.run(fn, *args, platform=platform)
+        keep = ()
+        if self.out_keeps_data:
+            keep = [s.name for s in specs if isinstance(s, up.TensorSpec) and s.is_output
+                    and getattr(s, "init_value", None) is not None]  # fmt: skip
+        run = plsim.run(fn, *args, platform=platform, out_keeps_data=keep)
         record.stages = [s.to_dict() for s in run.stages]
         record.modeled_us = sum(s.modeled_us for s in run.stages)
         record.gm_bytes = run.traffic.gm_bytes
@@ -219,11 +228,17 @@ def stage_table(stages) -> str:
     )
 
 
-def run_file(path: Path, argv: list[str], platform: str = "a2a3", show_stages: bool = True):
+def run_file(
+    path: Path,
+    argv: list[str],
+    platform: str = "a2a3",
+    show_stages: bool = True,
+    out_keeps_data: bool = False,
+):
     """Run one pypto-lib file's ``__main__`` on plsim; returns (calls, exit code, error text)."""
     from plsim.loader import run_main
 
-    harness = PlsimHarness(platform, show_stages)
+    harness = PlsimHarness(platform, show_stages, out_keeps_data)
     root = find_harness_root(path)
     code, error = 0, ""
     with upstream_golden(root, harness.run_jit) as upstream:
@@ -318,6 +333,12 @@ def _parser() -> argparse.ArgumentParser:
         help="platform when the file's runtime_cfg names none (a2a3sim means a2a3)",
     )
     p.add_argument("--quiet", action="store_true", help="no stage table")
+    p.add_argument(
+        "--out-keeps-data",
+        action="store_true",
+        help="a pl.Out parameter whose spec has an init_value holds that data at entry, as on "
+        "the device (default: pl.Out is write-only and reading it unwritten is an error)",
+    )
     p.add_argument("--corpus", type=Path, help="run every file with a __main__ under this folder")
     p.add_argument("--timeout", type=float, default=600.0, help="seconds per file (--corpus)")
     p.add_argument("--jobs", type=int, default=1, help="files run at once (--corpus)")
@@ -352,7 +373,7 @@ def main(argv: list[str] | None = None) -> int:
     except FileNotFoundError as exc:
         parser.error(str(exc))
     del root
-    calls, code, error = run_file(ns.file, ns.args, ns.platform, not ns.quiet)
+    calls, code, error = run_file(ns.file, ns.args, ns.platform, not ns.quiet, ns.out_keeps_data)
     status, reason = verdict(calls, code, error)
     print(f"[plsim.pyptolib] {ns.file}: {status}{' - ' + reason if reason else ''}")
     row = {"file": str(ns.file.resolve()), "verdict": status, "reason": reason,

@@ -42,7 +42,9 @@ def _describe(value) -> str:
     return f"{type(value).__name__} {text}"
 
 
-def _bind_tensor(name: str, value, ann: TensorType, dims: dict[str, tuple[int, str]]) -> GMTensor:
+def _bind_tensor(
+    name: str, value, ann: TensorType, dims: dict[str, tuple[int, str]], keeps_data: bool = False
+) -> GMTensor:
     kind = DIRECTION_SPELLINGS[ann.direction]
     if not isinstance(value, np.ndarray):
         raise errors.ArgumentError(
@@ -92,7 +94,10 @@ def _bind_tensor(name: str, value, ann: TensorType, dims: dict[str, tuple[int, s
             f"argument '{name}': got a read-only array, but a {kind} parameter is written in "
             "place; pass a writable array (e.g. a copy)"
         )
-    if ann.direction == "out":
+    if ann.direction == "out" and keeps_data:
+        # The caller's data is there at entry (see run's ``out_keeps_data``): an InOut buffer.
+        buf = GMBuffer(value, dtype, name, "inout")
+    elif ann.direction == "out":
         data = np.full(value.shape, poison_value(dtype), dtype=dtype.numpy)
         buf = GMBuffer(data, dtype, name, "out", written=np.zeros(value.shape, dtype=bool))
     else:
@@ -139,7 +144,7 @@ def _bind_scalar(name: str, value, ann: ScalarType):
     return value
 
 
-def _bind(kernel: JitFunction, args, kwargs) -> tuple[list, dict[str, GMTensor]]:
+def _bind(kernel: JitFunction, args, kwargs, out_keeps_data=()) -> tuple[list, dict[str, GMTensor]]:
     sig = inspect.signature(kernel.fn)
     try:
         bound = sig.bind(*args, **kwargs)
@@ -158,7 +163,7 @@ def _bind(kernel: JitFunction, args, kwargs) -> tuple[list, dict[str, GMTensor]]
         if ann is not None and isinstance(ann, type) and getattr(ann, "kind", "") == "tensor":
             ann = TensorType()
         if isinstance(ann, TensorType):
-            t = _bind_tensor(name, value, ann, dims)
+            t = _bind_tensor(name, value, ann, dims, name in out_keeps_data)
             tensors[name] = t
             values.append(t)
         elif isinstance(ann, ScalarType):
@@ -189,10 +194,16 @@ def _user_array(t: GMTensor, users: dict[int, np.ndarray]) -> np.ndarray:
     return np.array(t.data(), copy=True)
 
 
-def run(kernel, *args, progress=None, shuffle_seed=None, platform="a2a3", **kwargs) -> Run:
+def run(
+    kernel, *args, progress=None, shuffle_seed=None, platform="a2a3", out_keeps_data=(), **kwargs
+) -> Run:
     """Run a @pl.jit kernel on NumPy arrays; returns a Run (returns, stages, traffic, trace).
 
     ``pl.Out``/``pl.InOut`` arrays are updated in place (only elements the kernel wrote).
+    ``out_keeps_data`` names ``pl.Out`` parameters whose caller arrays hold defined data at
+    entry, as on the device (the runtime hands every tensor argument's memory to the kernel,
+    whatever its direction): reading them is then no undefined read. By default a ``pl.Out``
+    is write-only and reading a cell the kernel has not written is an error.
     ``progress(stage_name, task_index)`` is called at each scope entry. ``shuffle_seed`` runs
     pl.parallel iterations and pl.spmd blocks in a seeded random order.
     """
@@ -205,7 +216,12 @@ def run(kernel, *args, progress=None, shuffle_seed=None, platform="a2a3", **kwar
     if progress is not None and not callable(progress):
         raise errors.ArgumentError(f"progress: expected a callable, got {progress!r}")
     impl = kernel.impl
-    values, tensors = _bind(kernel, args, kwargs)
+    unknown = set(out_keeps_data) - set(inspect.signature(kernel.fn).parameters)
+    if unknown:
+        raise errors.ArgumentError(
+            f"out_keeps_data: {sorted(unknown)} are not parameters of {kernel.fn.__name__}"
+        )
+    values, tensors = _bind(kernel, args, kwargs, frozenset(out_keeps_data))
     bound_users = inspect.signature(kernel.fn).bind(*args, **kwargs).arguments
     users = {id(t.buf): bound_users[name] for name, t in tensors.items()}
     STATE.reset()

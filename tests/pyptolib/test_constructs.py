@@ -29,6 +29,7 @@ FIXTURES = [
      [("x", [16, 64], _BF16), ("w", [2, 32, 64], _BF16), ("y", [16, 32])]),
     ("ring_slot_by_view.py", "ring", _RING_ARGS),
     ("noop_self_copy.py", "selfcopy", [("kv", [4, 64]), ("y", [4, 64])]),
+    ("read_out_param.py", "read_out", [("x", [16, 64]), ("cache", [16, 64])]),
 ]  # fmt: skip
 
 
@@ -157,3 +158,15 @@ def test_a_no_op_self_copy_is_not_a_race_a_real_update_is():
     k = plsim.load(KERNELS / "self_update_race.py")
     with pytest.raises(plsim.RaceError):
         plsim.run(k.selfcopy, kv.copy(), np.zeros_like(kv))
+
+
+def test_a_read_of_an_out_parameter_needs_its_data_declared():
+    k = plsim.load(KERNELS / "read_out_param.py")
+    x = np.full((16, 64), 2.0, np.float32)
+    cache = np.full((16, 64), 5.0, np.float32)
+    with pytest.raises(plsim.UninitializedReadError, match="cache"):
+        plsim.run(k.read_out, x, cache.copy())
+    plsim.run(k.read_out, x, cache, out_keeps_data=["cache"])
+    np.testing.assert_array_equal(cache, 7.0)
+    with pytest.raises(plsim.ArgumentError, match="out_keeps_data"):
+        plsim.run(k.read_out, x, cache, out_keeps_data=["nope"])
