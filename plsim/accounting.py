@@ -32,6 +32,10 @@ class StageStats:
     cube_macs_by_dtype: dict[str, int] = field(default_factory=dict)
     vector_ops: int = 0
     pipelined: bool = False  # a pl.pipeline(stage >= 2) loop runs in its tasks
+    # GM buffers (opaque keys) the stage's transfers read and write: the data dependences
+    # between stages that kernel_time schedules by.
+    reads: set = field(default_factory=set)
+    writes: set = field(default_factory=set)
     modeled_us: float = 0.0
     # The model term that sets modeled_us ("task floor", "GM", "cube" or "vector") and the
     # share of modeled_us it explains (see stage_bound).
@@ -51,6 +55,8 @@ class StageStats:
             "cube_macs_by_dtype": dict(self.cube_macs_by_dtype),
             "vector_ops": self.vector_ops,
             "pipelined": self.pipelined,
+            "reads": sorted(self.reads),
+            "writes": sorted(self.writes),
             "modeled_us": self.modeled_us,
             "bound": self.bound,
             "bound_share": self.bound_share,
@@ -95,12 +101,17 @@ def contiguous_segments(shape, strides) -> int:
     return total // run
 
 
-def count_transfer(stats: StageStats, direction: str, nbytes: int, region) -> None:
-    """Account one DMA transfer of ``nbytes`` over the GM window ``region`` (a GMTensor)."""
+def count_transfer(stats: StageStats, direction: str, nbytes: int, region, key=None) -> None:
+    """Account one DMA transfer of ``nbytes`` over the GM window ``region`` (a GMTensor);
+    ``key`` names the GM buffer for the dependence sets (default: the region's buffer)."""
+    if key is None:
+        key = id(getattr(region, "buf", region))
     if direction == "read":
         stats.gm_read_bytes += nbytes
+        stats.reads.add(key)
     else:
         stats.gm_write_bytes += nbytes
+        stats.writes.add(key)
     if nbytes:
         stats.gm_transfers += 1
         stats.gm_segments += contiguous_segments(region.shape, region.strides)
