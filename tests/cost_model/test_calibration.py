@@ -35,6 +35,7 @@ def test_measure_kind_follows_the_stated_scope():
 
 def test_modeled_figure_per_kind():
     stages = [_stage("a", 8, 8_000_000), _stage("b", 2, 1000)]
+    stages[0].writes, stages[1].reads = {"t"}, {"t"}  # b reads what a writes: one after another
     wall = cal.modeled(stages, _claim(0, 1, "total", 1, 1), A2A3)
     assert wall == pytest.approx(sum(cal.stage_times(s, A2A3)["wall"] for s in stages))
     work_a = cal.stage_times(stages[0], A2A3)["work"]

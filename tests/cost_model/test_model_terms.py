@@ -7,7 +7,13 @@ import math
 
 import pytest
 
-from plsim.accounting import StageStats, contiguous_segments, stage_times
+from plsim.accounting import (
+    StageStats,
+    contiguous_segments,
+    kernel_schedule,
+    kernel_time,
+    stage_times,
+)
 from plsim.hardware import A2A3
 
 
@@ -52,3 +58,45 @@ def test_a_pipelined_stage_hides_the_smaller_term():
     assert piped["work"] == pytest.approx(longer)
     assert plain["work"] == pytest.approx(longer + 0.75 * min(plain["dma"], plain["cube"]))
     assert piped["wall"] == pytest.approx(longer + 3.0 + 2.0)  # 4 tasks: one wave on 24 AIC
+
+
+def _vector_stage(name, nbytes, reads=(), writes=()):
+    return StageStats(name, tasks=1, gm_read_bytes=nbytes, gm_transfers=1, gm_segments=1,
+                      reads=set(reads), writes=set(writes))  # fmt: skip
+
+
+def test_independent_stages_overlap_and_dependent_ones_wait():
+    a = _vector_stage("a", 1_000_000, reads={"x"}, writes={"t"})
+    b = _vector_stage("b", 2_000_000, reads={"x"}, writes={"u"})  # independent of a
+    c = _vector_stage("c", 500_000, reads={"t", "u"}, writes={"y"})  # needs a and b
+    wall = {s.name: stage_times(s, PLATFORM)["wall"] for s in (a, b, c)}
+    (sa, fa), (sb, fb), (sc, fc) = kernel_schedule([a, b, c], PLATFORM)
+    assert (sa, fa) == (0.0, pytest.approx(wall["a"]))
+    assert sb == pytest.approx(3.0)  # one stage launch after a, not after a finishes
+    assert fb == pytest.approx(3.0 + wall["b"])
+    assert sc == pytest.approx(max(fa, fb)) and fc == pytest.approx(sc + wall["c"])
+    assert kernel_time([a, b, c], PLATFORM) == pytest.approx(fc)
+    assert fc < sum(wall.values())
+
+
+def test_write_after_read_and_write_after_write_order_stages():
+    reader = _vector_stage("r", 1_000_000, reads={"buf"})
+    writer = _vector_stage("w", 1_000, writes={"buf"})
+    rewriter = _vector_stage("w2", 1_000, writes={"buf"})
+    (_, f0), (s1, f1), (s2, _) = kernel_schedule([reader, writer, rewriter], PLATFORM)
+    assert s1 == pytest.approx(f0)  # WAR: the writer waits for the reader
+    assert s2 == pytest.approx(f1)  # WAW
+
+
+def test_the_kernel_takes_at_least_the_cores_and_hbm_time_for_all_the_work():
+    # 60 independent one-task stages on 48 AIV: the schedule alone would overlap them all.
+    platform = dataclasses.replace(PLATFORM, stage_dispatch_us=0.0)
+    stages = [_vector_stage(f"s{i}", 4_000_000, reads={"x"}, writes={f"y{i}"}) for i in range(60)]
+    work = stage_times(stages[0], platform)["work"]
+    span = max(f for _, f in kernel_schedule(stages, platform))
+    assert span == pytest.approx(stage_times(stages[0], platform)["wall"])
+    cores_us, hbm_us = 60 * work / 48, 60 * 4_000_000 / 1.6e12 * 1e6
+    assert span < cores_us < hbm_us  # 240 MB through one HBM: the bandwidth bounds the kernel
+    assert kernel_time(stages, platform) == pytest.approx(hbm_us)
+    few = stages[:12]  # 48 MB: now the 12 one-core stages' own time is the longest
+    assert kernel_time(few, platform) == pytest.approx(span)
