@@ -51,7 +51,9 @@ def create_l1(shape, dtype, transpose: bool = False) -> Tile:
         )
     data = np.full(shape, poison_value(dtype), dtype=dtype.numpy)
     del transpose  # the ZN layout of a transposed fill; no effect on values
-    return Tile(data, dtype, tuple(shape), np.ones(shape, dtype=bool), origin="create")
+    # Filled by DMA straight from GM and read by the cube: placed like a loaded matmul operand
+    # (Mat/L1 when only the cube reads it), never through UB or a vector->cube ring.
+    return Tile(data, dtype, tuple(shape), np.ones(shape, dtype=bool), origin="load")
 
 
 def _static(values, what: str) -> list[int]:

@@ -60,3 +60,15 @@ def test_the_compiler_rejections_are_rejected():
         plsim.run(K.gather_in_orchestration, q, pool, rows, out)
     with pytest.raises(plsim.DSLError, match="compile-time constants"):
         plsim.run(K.gather_runtime_shape, q, pool, rows, out)
+
+
+def test_an_l1_operand_larger_than_ub_fits():
+    # [512, 256] BF16 is 256 KiB: more than UB (184 KiB), within L1 (512 KiB).
+    rng = np.random.default_rng(3)
+    q = rng.standard_normal((M, 256)).astype(ml_dtypes.bfloat16)
+    pool = rng.standard_normal((512, 256)).astype(ml_dtypes.bfloat16)
+    rows = rng.permutation(512).astype(np.int32)
+    out = np.zeros((M, 512), np.float32)
+    plsim.run(K.gather_large_operand, q, pool, rows, out)
+    expected = q.astype(np.float32) @ pool[rows].astype(np.float32).T
+    np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-3)

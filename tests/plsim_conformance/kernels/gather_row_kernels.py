@@ -7,6 +7,8 @@ M = 16
 K_ROWS = 16
 D = 64
 POOL = 64
+BIG_ROWS = 512
+BIG_D = 256
 
 #: What the real pypto compiler does with each kernel (kinds: tests/plsim_fixtures.py);
 #: checked by tests/plsim_conformance/test_compiler_agreement.py.
@@ -14,6 +16,7 @@ VERDICTS = {
     "gather_qk": "compiles",
     "gather_pv_transposed": "compiles",
     "gather_partial_rows": "compiles",
+    "gather_large_operand": "compiles",
     "gather_leaves_a_slot": "runtime: the unfilled L1 row reaches the stored product",
     "gather_in_orchestration": "rejected: requires dst to be a TileType",
     "gather_runtime_shape": "rejected: to be a compile-time constant",
@@ -119,4 +122,21 @@ def gather_leaves_a_slot(
             src = pl.cast(pl.read(rows, [r]), pl.INDEX)
             kv = pl.gather_row(kv, pool, [r, 0], [src, 0], [1, D])
         out[:, :] = pl.matmul(q[:, :], kv, b_trans=True, out_dtype=pl.FP32)  # @gap_store
+    return out
+
+
+@pl.jit
+def gather_large_operand(
+    q: pl.Tensor[[M, BIG_D], pl.BF16],
+    pool: pl.Tensor[[BIG_ROWS, BIG_D], pl.BF16],
+    rows: pl.Tensor[[BIG_ROWS], pl.INT32],
+    out: pl.Out[pl.Tensor[[M, BIG_ROWS], pl.FP32]],
+):
+    """A 256 KiB gathered operand: larger than UB, within L1."""
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="qk_big"):
+        kv = pl.create_l1([BIG_ROWS, BIG_D], pl.BF16)
+        for r in pl.range(BIG_ROWS):
+            src = pl.cast(pl.read(rows, [r]), pl.INDEX)
+            kv = pl.gather_row(kv, pool, [r, 0], [src, 0], [1, BIG_D])
+        out[:, :] = pl.matmul(q[:, :], kv, b_trans=True, out_dtype=pl.FP32)
     return out
