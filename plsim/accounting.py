@@ -122,10 +122,12 @@ def stage_times(stats: StageStats, platform: Platform) -> dict[str, float]:
 
     ``dma``: bytes plus a fixed cost per contiguous segment, over the bandwidth of the cores the
     stage occupies (capped by HBM), plus an issue latency per transfer spread over those cores;
-    ``cube``/``vector``: work over the rate of min(tasks, cores)
-    cores; ``work``: DMA and compute with the overlapped share hidden (a larger share in
-    stages that run a multi-buffered pl.pipeline loop); ``dispatch``: one stage
-    launch plus one task dispatch per wave; ``wall``: work + dispatch.
+    ``cube``/``vector``: work over the rate of min(tasks, cores) cores; ``work``: DMA and
+    compute with the overlapped share hidden (a larger share in stages that run a
+    multi-buffered pl.pipeline loop); ``dispatch``: the scheduler handing the stage's tasks to
+    cores one after another (``task_dispatch_us`` each); ``span``: work + dispatch, the stage
+    running; ``launch``: the orchestration submitting the stage (``stage_dispatch_us``);
+    ``wall``: span + launch, the stage on its own.
     """
     tasks = max(stats.tasks, 1)
     uses_cube = stats.cube_macs > 0
@@ -144,17 +146,18 @@ def stage_times(stats: StageStats, platform: Platform) -> dict[str, float]:
     )
     compute = max(cube, vector)
     overlap = platform.pipelined_overlap if stats.pipelined else platform.dma_compute_overlap
-    work = dma + compute - overlap * min(dma, compute)
-    waves = math.ceil(tasks / cores)
-    dispatch = platform.stage_dispatch_us + platform.task_dispatch_us * waves
+    work = (dma + compute - overlap * min(dma, compute)) * 1e6
+    dispatch = platform.task_dispatch_us * tasks
+    launch = platform.stage_dispatch_us
     return {
         "dma": dma * 1e6,
         "cube": cube * 1e6,
         "vector": vector * 1e6,
-        "work": work * 1e6,
+        "work": work,
         "dispatch": dispatch,
-        "wall": work * 1e6 + dispatch,
-        "waves": float(waves),
+        "span": work + dispatch,
+        "launch": launch,
+        "wall": work + dispatch + launch,
     }
 
 
@@ -169,43 +172,48 @@ def _depends(later: StageStats, earlier: StageStats) -> bool:
 def kernel_schedule(stages: list[StageStats], platform: Platform) -> list[tuple[float, float]]:
     """(start, finish) of each stage, in microseconds, as the runtime runs them.
 
-    The runtime builds its task graph from the tensors the tasks touch and starts a stage as
-    soon as the stages it depends on (``_depends``) have finished; the orchestration issues
-    stages in program order, one stage launch (``stage_dispatch_us``) after another. A stage
-    lasts its ``stage_times`` wall. Independent stages overlap: the core budget they share is
-    bounded separately in ``kernel_time``.
+    The orchestration submits the stages in program order, one ``stage_dispatch_us`` each,
+    without waiting for them to run; the runtime orders tasks by the tensors they touch, so a
+    submitted stage starts once the earlier stages it depends on (``_depends``: RAW, WAR, WAW on
+    a GM buffer) have finished, and runs for its ``span``. Independent stages overlap; the
+    cores, HBM and scheduler they share are bounded in ``kernel_time``.
     """
     out: list[tuple[float, float]] = []
-    issue = -platform.stage_dispatch_us
+    submitted = 0.0
     for i, stats in enumerate(stages):
-        start = issue + platform.stage_dispatch_us
+        t = stage_times(stats, platform)
+        submitted += t["launch"]
+        start = submitted
         for j in range(i):
             if _depends(stats, stages[j]):
                 start = max(start, out[j][1])
-        out.append((start, start + stage_times(stats, platform)["wall"]))
-        issue = start
+        out.append((start, start + t["span"]))
     return out
 
 
 def kernel_time(stages: list[StageStats], platform: Platform) -> float:
     """Modeled wall time of a whole kernel, in microseconds: the end of ``kernel_schedule``,
-    and at least the time the cores and HBM need for all stages' work together (the busy
-    core-time of each core kind over its core count; all GM bytes over HBM bandwidth)."""
+    and at least what the shared resources need for all stages together: each core kind's busy
+    time over its core count, all GM bytes over HBM bandwidth, and every task's dispatch on the
+    one scheduler."""
     if not stages:
         return 0.0
     span = max(finish for _, finish in kernel_schedule(stages, platform))
     busy = {"cube": 0.0, "vector": 0.0}
     moved = 0
+    dispatch = 0.0
     for stats in stages:
         t = stage_times(stats, platform)
         kind = "cube" if stats.cube_macs else "vector"
         cores = platform.cube_cores if kind == "cube" else platform.vector_cores
         busy[kind] += t["work"] * min(max(stats.tasks, 1), cores)
         moved += stats.gm_read_bytes + stats.gm_write_bytes
+        dispatch += t["dispatch"]
     floor = max(
         busy["cube"] / platform.cube_cores,
         busy["vector"] / platform.vector_cores,
         moved / platform.hbm_bytes_per_s * 1e6,
+        dispatch + stage_times(stages[0], platform)["launch"],
     )
     return max(span, floor)
 
@@ -219,8 +227,9 @@ def stage_bound(stats: StageStats, platform: Platform) -> tuple[str, float]:
     times = stage_times(stats, platform)
     if times["wall"] <= 0:
         return "task floor", 0.0
-    if times["dispatch"] >= times["work"]:
-        return "task floor", times["dispatch"] / times["wall"]
+    overhead = times["launch"] + times["dispatch"]
+    if overhead >= times["work"]:
+        return "task floor", overhead / times["wall"]
     terms = {"GM": times["dma"], "cube": times["cube"], "vector": times["vector"]}
     return max(terms, key=terms.get), times["work"] / times["wall"]
 

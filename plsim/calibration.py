@@ -46,8 +46,8 @@ SEARCH: dict[str, tuple[float, ...]] = {
     "dma_segment_bytes": (0.0, 64.0, 128.0, 256.0, 512.0, 1024.0),
     "dma_compute_overlap": (0.0, 0.25, 0.5, 0.75, 1.0),
     "pipelined_overlap": (0.0, 0.25, 0.5, 0.75, 1.0),
-    "stage_dispatch_us": (0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0),
-    "task_dispatch_us": (0.0, 0.25, 0.5, 1.0, 2.0),
+    "stage_dispatch_us": (0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0),
+    "task_dispatch_us": (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75),
     "dma_issue_us": (0.0, 0.05, 0.1, 0.2, 0.3, 0.5),
     "vector_elems_per_cycle": (8, 16, 32, 64),
 }
@@ -162,7 +162,8 @@ def modeled(stages: list[StageStats], claim: dict[str, Any], platform: Platform)
         tasks = max(s.tasks, 1)
         cores = platform.cube_cores if s.cube_macs else platform.vector_cores
         per_task = t["work"] * min(tasks, cores) / tasks
-        total += {"wall": t["wall"], "task": per_task, "core_sum": per_task * tasks}[kind]
+        # a stage's measured span runs from its first task's start to its last task's end
+        total += {"wall": t["span"], "task": per_task, "core_sum": per_task * tasks}[kind]
     return total
 
 

@@ -9,13 +9,17 @@ name_hint, all its tasks), with ``active`` = min(tasks, cores of the kind the st
     compute  = max(cube_macs / (cube rate x min(tasks, AIC)),
                    vector_ops / (vector rate x min(tasks, AIV)))
     work     = dma + compute - overlap x min(dma, compute)
-    wall     = work + stage_dispatch_us + task_dispatch_us x ceil(tasks / cores)
+    span     = work + task_dispatch_us x tasks          (the stage running)
+    wall     = span + stage_dispatch_us                 (the stage on its own)
 
 ``segments`` are the contiguous GM runs the transfers touch (short rows cost a fixed
 setup each: the compiler's PH001 hint, innermost dimension below 512 B); ``overlap`` is
 ``pipelined_overlap`` in a stage that runs a multi-buffered ``pl.pipeline(stage >= 2)`` loop and
-``dma_compute_overlap`` otherwise. Whole-kernel time is the sum of the stages (no overlap
-between stages). Not modelled: L2 hits, bank conflicts, cross-stage concurrency.
+``dma_compute_overlap`` otherwise. A whole kernel (plsim.accounting.kernel_time) is the end of a
+schedule in which the orchestration submits the stages in program order (``stage_dispatch_us``
+each) and a stage starts once the earlier stages whose GM buffers it reads or overwrites have
+finished; it is at least the cores', HBM's and the scheduler's time for all stages together.
+Not modelled: L2 hits, bank conflicts, contention between concurrent stages beyond those bounds.
 """
 
 from __future__ import annotations
@@ -57,7 +61,8 @@ class Platform:
     # plain stages and in stages with a multi-buffered pl.pipeline(stage >= 2) loop;
     dma_compute_overlap: float
     pipelined_overlap: float
-    # launch of one stage (scope) and dispatch of one wave of its tasks, microseconds.
+    # submission of one stage (scope) by the orchestration, and the scheduler's hand-out of
+    # one task to a core (serial: a stage of n tasks spends n of them), microseconds.
     stage_dispatch_us: float
     task_dispatch_us: float
 

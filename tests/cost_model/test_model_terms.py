@@ -45,7 +45,9 @@ def test_a_vector_stage_by_hand():
     assert t["dma"] == pytest.approx(dma_us)
     assert t["vector"] == pytest.approx(vec_us)
     assert t["work"] == pytest.approx(work)
-    assert t["wall"] == pytest.approx(work + 3.0 + 2.0 * math.ceil(100 / 48))
+    assert t["dispatch"] == pytest.approx(2.0 * 100)  # the scheduler hands out 100 tasks
+    assert t["span"] == pytest.approx(work + 200.0)
+    assert t["wall"] == pytest.approx(work + 200.0 + 3.0)
 
 
 def test_a_pipelined_stage_hides_the_smaller_term():
@@ -57,7 +59,7 @@ def test_a_pipelined_stage_hides_the_smaller_term():
     longer = max(plain["dma"], plain["cube"])
     assert piped["work"] == pytest.approx(longer)
     assert plain["work"] == pytest.approx(longer + 0.75 * min(plain["dma"], plain["cube"]))
-    assert piped["wall"] == pytest.approx(longer + 3.0 + 2.0)  # 4 tasks: one wave on 24 AIC
+    assert piped["wall"] == pytest.approx(longer + 3.0 + 4 * 2.0)  # launch + 4 task dispatches
 
 
 def _vector_stage(name, nbytes, reads=(), writes=()):
@@ -69,14 +71,14 @@ def test_independent_stages_overlap_and_dependent_ones_wait():
     a = _vector_stage("a", 1_000_000, reads={"x"}, writes={"t"})
     b = _vector_stage("b", 2_000_000, reads={"x"}, writes={"u"})  # independent of a
     c = _vector_stage("c", 500_000, reads={"t", "u"}, writes={"y"})  # needs a and b
-    wall = {s.name: stage_times(s, PLATFORM)["wall"] for s in (a, b, c)}
+    span = {s.name: stage_times(s, PLATFORM)["span"] for s in (a, b, c)}
     (sa, fa), (sb, fb), (sc, fc) = kernel_schedule([a, b, c], PLATFORM)
-    assert (sa, fa) == (0.0, pytest.approx(wall["a"]))
-    assert sb == pytest.approx(3.0)  # one stage launch after a, not after a finishes
-    assert fb == pytest.approx(3.0 + wall["b"])
-    assert sc == pytest.approx(max(fa, fb)) and fc == pytest.approx(sc + wall["c"])
+    assert (sa, fa) == (3.0, pytest.approx(3.0 + span["a"]))  # submitted after one launch
+    assert sb == pytest.approx(6.0)  # submitted one launch after a, runs before a finishes
+    assert fb == pytest.approx(6.0 + span["b"])
+    assert sc == pytest.approx(max(fa, fb)) and fc == pytest.approx(sc + span["c"])
     assert kernel_time([a, b, c], PLATFORM) == pytest.approx(fc)
-    assert fc < sum(wall.values())
+    assert fc < sum(stage_times(s, PLATFORM)["wall"] for s in (a, b, c))
 
 
 def test_write_after_read_and_write_after_write_order_stages():
@@ -94,9 +96,11 @@ def test_the_kernel_takes_at_least_the_cores_and_hbm_time_for_all_the_work():
     stages = [_vector_stage(f"s{i}", 4_000_000, reads={"x"}, writes={f"y{i}"}) for i in range(60)]
     work = stage_times(stages[0], platform)["work"]
     span = max(f for _, f in kernel_schedule(stages, platform))
-    assert span == pytest.approx(stage_times(stages[0], platform)["wall"])
+    assert span == pytest.approx(stage_times(stages[0], platform)["span"])
     cores_us, hbm_us = 60 * work / 48, 60 * 4_000_000 / 1.6e12 * 1e6
     assert span < cores_us < hbm_us  # 240 MB through one HBM: the bandwidth bounds the kernel
     assert kernel_time(stages, platform) == pytest.approx(hbm_us)
     few = stages[:12]  # 48 MB: now the 12 one-core stages' own time is the longest
     assert kernel_time(few, platform) == pytest.approx(span)
+    many = [_vector_stage(f"s{i}", 1000, reads={"x"}, writes={f"y{i}"}) for i in range(60)]
+    assert kernel_time(many, platform) == pytest.approx(60 * 2.0)  # one scheduler: 60 tasks
