@@ -120,7 +120,7 @@ def count_transfer(stats: StageStats, direction: str, nbytes: int, region, key=N
 def stage_times(stats: StageStats, platform: Platform) -> dict[str, float]:
     """The model's terms for one stage, in microseconds (see plsim.hardware for the model).
 
-    ``dma``: bytes plus a fixed cost per contiguous segment, over the bandwidth of the cores the
+    ``dma``: bytes (at least one burst per contiguous segment), over the bandwidth of the cores the
     stage occupies (capped by HBM), plus an issue latency per transfer spread over those cores;
     ``cube``/``vector``: work over the rate of min(tasks, cores) cores; ``work``: DMA and
     compute with the overlapped share hidden (a larger share in stages that run a
@@ -135,7 +135,10 @@ def stage_times(stats: StageStats, platform: Platform) -> dict[str, float]:
     active = min(tasks, cores)
     bandwidth = min(platform.hbm_bytes_per_s, active * platform.core_dma_bytes_per_s)
     moved = stats.gm_read_bytes + stats.gm_write_bytes
-    dma = (moved + stats.gm_segments * platform.dma_segment_bytes) / bandwidth
+    # A contiguous segment costs at least one DMA burst: rows shorter than dma_burst_bytes move
+    # at the cost of a whole burst (the compiler's PH001 hint). Segments are taken as equally
+    # long within a stage (its counts are totals).
+    dma = max(moved, stats.gm_segments * platform.dma_burst_bytes) / bandwidth
     dma += stats.gm_transfers / active * platform.dma_issue_us * 1e-6
     cube = sum(
         macs / (platform.cube_macs_per_second(dtype) * min(tasks, platform.cube_cores))
@@ -254,8 +257,9 @@ class Run:
         return kernel_time(self.stages, self.platform)
 
     def trace(self) -> dict[str, Any]:
-        """Chrome/Perfetto trace-event JSON of the modeled stages, each at its start in
-        kernel_schedule (independent stages overlap).
+        """Chrome/Perfetto trace-event JSON of the modeled stages, each running from its start to
+        its finish in kernel_schedule (the kernel begins at 0 with the first stage's submission;
+        independent stages overlap).
 
         Two tracks: "AIC (cube)" for stages with cube work, "AIV (vector)" for stages with
         vector work or data movement (a mixed stage appears on both).
@@ -267,7 +271,7 @@ class Run:
              "args": {"name": "AIV (vector)"}},
         ]  # fmt: skip
         schedule = kernel_schedule(self.stages, self.platform)
-        for s, (t, _) in zip(self.stages, schedule):
+        for s, (t, finish) in zip(self.stages, schedule):
             args = s.to_dict()
             tracks = []
             if s.cube_macs:
@@ -277,7 +281,7 @@ class Run:
             for tid in tracks:
                 events.append(
                     {"name": s.name, "cat": "stage", "ph": "X", "pid": 1, "tid": tid,
-                     "ts": t, "dur": s.modeled_us, "args": args}
+                     "ts": t, "dur": finish - t, "args": args}
                 )  # fmt: skip
         return {"traceEvents": events, "displayTimeUnit": "ns"}
 

@@ -43,7 +43,7 @@ DEFAULT_RUNS = Path("build/calibration/runs.json")
 #: reasons in docs/cost_model_calibration.md ("Fitted terms").
 SEARCH: dict[str, tuple[float, ...]] = {
     "core_dma_bytes_per_s": (16e9, 24e9, 32e9, 48e9, 64e9, 96e9, 128e9),
-    "dma_segment_bytes": (0.0, 64.0, 128.0, 256.0, 512.0, 1024.0),
+    "dma_burst_bytes": (32.0, 64.0, 128.0, 256.0, 512.0, 1024.0),
     "dma_compute_overlap": (0.0, 0.25, 0.5, 0.75, 1.0),
     "pipelined_overlap": (0.0, 0.25, 0.5, 0.75, 1.0),
     "stage_dispatch_us": (0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0),

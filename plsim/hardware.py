@@ -4,7 +4,7 @@ The time figures are a MODEL calibrated on published device timings of pypto-lib
 (docs/cost_model_calibration.md, ``python -m plsim.calibration``). Per stage (one scope
 name_hint, all its tasks), with ``active`` = min(tasks, cores of the kind the stage uses):
 
-    dma      = (gm_bytes + segments x dma_segment_bytes) / min(HBM, active x core DMA bandwidth)
+    dma      = max(gm_bytes, segments x dma_burst_bytes) / min(HBM, active x core DMA bandwidth)
                + transfers / active x dma_issue_us
     compute  = max(cube_macs / (cube rate x min(tasks, AIC)),
                    vector_ops / (vector rate x min(tasks, AIV)))
@@ -12,8 +12,9 @@ name_hint, all its tasks), with ``active`` = min(tasks, cores of the kind the st
     span     = work + task_dispatch_us x tasks          (the stage running)
     wall     = span + stage_dispatch_us                 (the stage on its own)
 
-``segments`` are the contiguous GM runs the transfers touch (short rows cost a fixed
-setup each: the compiler's PH001 hint, innermost dimension below 512 B); ``overlap`` is
+``segments`` are the contiguous GM runs the transfers touch: a run shorter than one DMA burst
+costs a whole burst (the compiler's PH001 hint: innermost dimension below 512 B is inefficient);
+``overlap`` is
 ``pipelined_overlap`` in a stage that runs a multi-buffered ``pl.pipeline(stage >= 2)`` loop and
 ``dma_compute_overlap`` otherwise. A whole kernel (plsim.accounting.kernel_time) is the end of a
 schedule in which the orchestration submits the stages in program order (``stage_dispatch_us``
@@ -53,8 +54,8 @@ class Platform:
     # Cost model terms fitted on published device timings (docs/cost_model_calibration.md):
     # per-core DMA bandwidth (the MTE engines of one core), bytes/s;
     core_dma_bytes_per_s: float
-    # fixed cost of one contiguous GM segment of a transfer, in bytes of bandwidth (burst setup);
-    dma_segment_bytes: float
+    # bytes of bandwidth the shortest contiguous GM segment costs (one DMA burst);
+    dma_burst_bytes: float
     # issue latency of one DMA transfer (instruction + completion wait), microseconds;
     dma_issue_us: float
     # share of min(DMA, compute) hidden by running transfers and compute at once (0..1), in
@@ -88,7 +89,7 @@ class Platform:
 #: Fitted by ``python -m plsim.calibration fit`` (docs/cost_model_calibration.md).
 _FITTED = dict(
     core_dma_bytes_per_s=64e9,
-    dma_segment_bytes=256.0,
+    dma_burst_bytes=256.0,
     dma_issue_us=0.05,
     dma_compute_overlap=0.0,
     pipelined_overlap=1.0,

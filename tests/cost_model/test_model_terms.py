@@ -26,7 +26,7 @@ def test_contiguous_segments_of_windows():
 
 
 PLATFORM = dataclasses.replace(
-    A2A3, core_dma_bytes_per_s=100e9, dma_segment_bytes=100.0, dma_issue_us=0.5,
+    A2A3, core_dma_bytes_per_s=100e9, dma_burst_bytes=256.0, dma_issue_us=0.5,
     dma_compute_overlap=0.25, pipelined_overlap=1.0, stage_dispatch_us=3.0,
     task_dispatch_us=2.0, vector_elems_per_cycle=50,
 )  # fmt: skip
@@ -37,7 +37,7 @@ def test_a_vector_stage_by_hand():
                    gm_transfers=200, gm_segments=10_000, vector_ops=90_000_000)  # fmt: skip
     t = stage_times(s, PLATFORM)
     active = 48  # min(100 tasks, 48 AIV)
-    dma_us = (10_000_000 + 10_000 * 100) / min(1.6e12, active * 100e9) * 1e6
+    dma_us = 10_000_000 / min(1.6e12, active * 100e9) * 1e6  # 1000-byte rows: over one burst
     dma_us += 200 / active * 0.5
     vec_us = 90_000_000 / (50 * 1.8e9 * 48) * 1e6
     work = dma_us + vec_us - 0.25 * min(dma_us, vec_us)
@@ -103,3 +103,12 @@ def test_the_kernel_takes_at_least_the_cores_and_hbm_time_for_all_the_work():
     assert kernel_time(few, platform) == pytest.approx(span)
     many = [_vector_stage(f"s{i}", 1000, reads={"x"}, writes={f"y{i}"}) for i in range(60)]
     assert kernel_time(many, platform) == pytest.approx(60 * 2.0)  # one scheduler: 60 tasks
+
+
+def test_rows_shorter_than_a_burst_cost_a_whole_burst():
+    long_rows = StageStats("l", tasks=1, gm_read_bytes=1_024_000, gm_transfers=1, gm_segments=1000)
+    short_rows = StageStats("s", tasks=1, gm_read_bytes=64_000, gm_transfers=1, gm_segments=1000)
+    per_byte = 1e6 / 100e9  # us per byte on one core
+    assert stage_times(long_rows, PLATFORM)["dma"] == pytest.approx(1_024_000 * per_byte + 0.5)
+    # 64-byte rows move at the cost of 256-byte bursts
+    assert stage_times(short_rows, PLATFORM)["dma"] == pytest.approx(256_000 * per_byte + 0.5)
