@@ -89,12 +89,12 @@ class Platform:
 #: Fitted by ``python -m plsim.calibration fit`` (docs/cost_model_calibration.md).
 _FITTED = dict(
     core_dma_bytes_per_s=64e9,
-    dma_burst_bytes=256.0,
+    dma_burst_bytes=512.0,
     dma_issue_us=0.05,
     dma_compute_overlap=0.0,
     pipelined_overlap=1.0,
-    stage_dispatch_us=6.0,
-    task_dispatch_us=0.0,
+    stage_dispatch_us=0.25,
+    task_dispatch_us=0.75,
     vector_elems_per_cycle=16,
 )
 
