@@ -50,7 +50,8 @@ def ours(
     resolved = case.resolve_config(config)
     specs = list(case.make_specs(resolved))
     values = build_inputs(specs, seed)
-    kernel = getattr(plsim.load(str(case.kernel_file)), case.kernel_name)
+    # the kernel of the config's cache format (indexer_c16 / indexer_c8)
+    kernel = getattr(plsim.load(str(case.kernel_file)), case.kernel_for(resolved))
     return list(plsim.run(kernel, *[values[s.name] for s in specs]).stages)
 
 
