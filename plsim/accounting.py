@@ -36,6 +36,9 @@ class StageStats:
     # between stages that kernel_time schedules by.
     reads: set = field(default_factory=set)
     writes: set = field(default_factory=set)
+    # The buffers behind those keys, held while the kernel runs so that no key (an id) is
+    # reused by a later buffer; plsim.run empties it when the run ends.
+    held: list = field(default_factory=list, repr=False, compare=False)
     modeled_us: float = 0.0
     # The model term that sets modeled_us ("task floor", "GM", "cube" or "vector") and the
     # share of modeled_us it explains (see stage_bound).
@@ -101,17 +104,20 @@ def contiguous_segments(shape, strides) -> int:
     return total // run
 
 
-def count_transfer(stats: StageStats, direction: str, nbytes: int, region, key=None) -> None:
+def count_transfer(stats: StageStats, direction: str, nbytes: int, region, owner=None) -> None:
     """Account one DMA transfer of ``nbytes`` over the GM window ``region`` (a GMTensor);
-    ``key`` names the GM buffer for the dependence sets (default: the region's buffer)."""
-    if key is None:
-        key = id(getattr(region, "buf", region))
+    ``owner`` is the GM buffer the dependence sets name (default: the region's buffer)."""
+    if owner is None:
+        owner = getattr(region, "buf", region)
+    key = id(owner)
+    seen = stats.reads if direction == "read" else stats.writes
+    if key not in seen:
+        seen.add(key)
+        stats.held.append(owner)
     if direction == "read":
         stats.gm_read_bytes += nbytes
-        stats.reads.add(key)
     else:
         stats.gm_write_bytes += nbytes
-        stats.writes.add(key)
     if nbytes:
         stats.gm_transfers += 1
         stats.gm_segments += contiguous_segments(region.shape, region.strides)

@@ -261,6 +261,7 @@ def run(
             returns.append(r)
     stages = list(recorder.stages.values())
     for s in stages:
+        s.held.clear()  # the run is over: dependence keys can no longer be reused
         s.modeled_us = model_stage(s, plat)
         s.bound, s.bound_share = stage_bound(s, plat)
     gm = sum(s.gm_read_bytes + s.gm_write_bytes for s in stages)

@@ -88,10 +88,10 @@ def _outline(base: Tile) -> None:
     user = STATE.scopes[-1]
     if base.outlined_to is None:
         base.outlined_to = set()
-        count_transfer(base.scope.stats, "write", nbytes, region, key=id(base))
+        count_transfer(base.scope.stats, "write", nbytes, region, owner=base)
     if id(user) not in base.outlined_to:
         base.outlined_to.add(id(user))
-        count_transfer(user.stats, "read", nbytes, region, key=id(base))
+        count_transfer(user.stats, "read", nbytes, region, owner=base)
 
 
 def result(data: np.ndarray, dtype, valid, origin: str = "vector", poison=None, *sources) -> Tile:

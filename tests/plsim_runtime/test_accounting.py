@@ -81,3 +81,11 @@ def test_trace_lays_out_stages_on_both_tracks(run):
     stage_dict = result.stages[0].to_dict()
     assert set(stage_dict) >= {"name", "tasks", "gm_read_bytes", "gm_write_bytes", "cube_macs",
                                "vector_ops", "modeled_us"}  # fmt: skip
+
+
+def test_stages_name_the_buffers_they_touch_and_release_them(run):
+    result, _ = run
+    (stage,) = result.stages
+    assert stage.reads and stage.writes and not stage.reads & stage.writes
+    assert stage.held == []  # the buffers are only held while the kernel runs
+    assert stage.to_dict()["reads"] == sorted(stage.reads)
