@@ -247,8 +247,9 @@ def make_inputs(config: CaseConfig) -> dict[str, Any]:
         inputs["index_cache"], inputs["index_cache_scale"] = serving_inputs.to_c8(pool)
     else:
         inputs["index_cache"] = pool
-    width = score_width(max_seq_len, block_size)
-    inputs["score"] = np.zeros((batch, seq, width), np.float32)
+    if not config.topk_only:  # the top-k-only entry point has no score output
+        width = score_width(max_seq_len, block_size)
+        inputs["score"] = np.zeros((batch, seq, width), np.float32)
     inputs["topk_idxs"] = np.zeros((batch, seq, topk), np.int32)
     inputs["offset"] = SLIDING_WINDOW
     return inputs
@@ -283,11 +284,14 @@ SERVING_PARAMETERS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def parameter_names(cache_format: str) -> list[str]:
-    """The kernel's parameter names in order for a cache format (offset last)."""
+def parameter_names(cache_format: str, topk_only: bool = False) -> list[str]:
+    """The kernel's parameter names in order for a cache format (offset last); without
+    ``score`` for the top-k-only entry point."""
     names = [n for n, _, _ in SERVING_PARAMETERS]
     if cache_format != "c8":
         names.remove("index_cache_scale")
+    if topk_only:
+        names.remove("score")
     return [*names, "offset"]
 
 
@@ -318,10 +322,13 @@ def make_specs(config: CaseConfig) -> list[TensorSpec | ScalarSpec]:
 def comparisons(config: CaseConfig) -> dict[str, Comparison]:
     """Score allclose on visible cells (sentinel elsewhere), tie-aware top-k, the pools'
     written rows within tolerance and every other row bit-exact, the state pools close."""
-    return {
+    scores = {} if config.topk_only else {
         "score": compare.allclose(
             SCORE_ATOL, SCORE_RTOL, valid=score_visible, sentinel=FP32_LOWEST
         ),
+    }  # fmt: skip
+    return {
+        **scores,
         "topk_idxs": compare.topk_tie_aware(
             "score", offset=SLIDING_WINDOW, atol=SCORE_ATOL, rtol=SCORE_RTOL
         ),
@@ -348,8 +355,13 @@ def quality(
 
 
 def kernel_name(config: CaseConfig) -> str:
-    """The kernel of the config's cache format."""
-    return f"indexer_{config.cache_format}"
+    """The kernel of the config's cache format; the serving (top-k-only) one with topk_only."""
+    return f"indexer_{'topk_' if config.topk_only else ''}{config.cache_format}"
+
+
+def reference_outputs(config: CaseConfig) -> tuple[str, ...]:
+    """A top-k-only run has the golden's scores for the tie-aware top-k check only."""
+    return ("score",) if config.topk_only else ()
 
 
 CASE = Case(
@@ -365,5 +377,6 @@ CASE = Case(
     comparisons=comparisons,
     quality=quality,
     kernel_name_for=kernel_name,
+    reference_outputs=reference_outputs,
     param_shapes=indexer_shapes,
 )
