@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import ml_dtypes
 import numpy as np
@@ -18,12 +19,13 @@ class DType:
     is_float: bool
     is_signed: bool
 
-    @property
+    # Cached: a per-op hot path (the fields are frozen, so the value never changes).
+    @cached_property
     def itemsize(self) -> int:
         """Bytes per element as stored in GM and on chip (BOOL is one byte)."""
         return max(1, self.bits // 8)
 
-    @property
+    @cached_property
     def is_int(self) -> bool:
         """True for integer types (BOOL excluded)."""
         return not self.is_float and self.name != "BOOL"

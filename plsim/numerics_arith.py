@@ -68,6 +68,16 @@ def scalar_to_dtype(value: int | float | bool, dtype: DType, what: str = "scalar
     return np.asarray(wide).astype(dtype.numpy)
 
 
+_FLOAT_UFUNCS = {
+    "add": np.add,
+    "sub": np.subtract,
+    "mul": np.multiply,
+    "div": np.divide,
+    "maximum": np.maximum,
+    "minimum": np.minimum,
+}
+
+
 def _compute_dtype(dtype: DType) -> np.dtype:
     return np.dtype(np.float32) if dtype.name in _FLOAT16_TYPES else dtype.numpy
 
@@ -84,17 +94,11 @@ def binary(op: str, a: np.ndarray, b: np.ndarray | int | float, dtype: DType) ->
         b = scalar_to_dtype(b, dtype, f"binary {op} scalar")
     if dtype.is_float:
         work = _compute_dtype(dtype)
-        fa, fb = a.astype(work), b.astype(work)
+        # copy=False: FP32 operands are used as they are (the ufunc writes a new array).
+        fa, fb = a.astype(work, copy=False), b.astype(work, copy=False)
         with np.errstate(all="ignore"):
-            out = {
-                "add": np.add,
-                "sub": np.subtract,
-                "mul": np.multiply,
-                "div": np.divide,
-                "maximum": np.maximum,
-                "minimum": np.minimum,
-            }[op](fa, fb)
-        return np.asarray(out.astype(dtype.numpy))
+            out = _FLOAT_UFUNCS[op](fa, fb)
+        return np.asarray(out.astype(dtype.numpy, copy=False))
     # Integers: NumPy fixed-width integer arithmetic wraps (two's complement).
     with np.errstate(all="ignore"):
         if op == "add":
@@ -109,7 +113,7 @@ def binary(op: str, a: np.ndarray, b: np.ndarray | int | float, dtype: DType) ->
             out = np.minimum(a, b)
         else:
             out = _truncating_div(a, b, dtype)
-    return np.asarray(out).astype(dtype.numpy)
+    return np.asarray(out).astype(dtype.numpy, copy=False)
 
 
 def _truncating_div(a: np.ndarray, b: np.ndarray, dtype: DType) -> np.ndarray:
@@ -195,7 +199,8 @@ def reduce(op: str, x: np.ndarray, axis: int, dtype: DType) -> np.ndarray:
         raise ValueError(f"reduce {op}: axis={axis} out of range for a {x.ndim}-D array")
     if x.shape[axis] == 0:
         raise ValueError(f"reduce {op}: axis {axis} is empty (shape {x.shape})")
-    moved = np.moveaxis(x, axis, -1)
+    last = axis in (-1, x.ndim - 1)  # the common case: no axis moves (a per-op hot path)
+    moved = x if last else np.moveaxis(x, axis, -1)
     if op in ("max", "min"):
         func = np.max if op == "max" else np.min
         work = moved.astype(np.float32) if dtype.is_float else moved
@@ -210,7 +215,8 @@ def reduce(op: str, x: np.ndarray, axis: int, dtype: DType) -> np.ndarray:
         with np.errstate(all="ignore"):
             func = np.sum if op == "sum" else np.prod
             out = func(moved, axis=-1, keepdims=True, dtype=moved.dtype)
-    return np.ascontiguousarray(np.moveaxis(np.asarray(out).astype(dtype.numpy), -1, axis))
+    out = np.asarray(out).astype(dtype.numpy)
+    return np.ascontiguousarray(out if last else np.moveaxis(out, -1, axis))
 
 
 def matmul(a: np.ndarray, b: np.ndarray, operand: DType) -> tuple[np.ndarray, DType]:

@@ -9,6 +9,7 @@ lower to (docs/dsl.md §6.3).
 from __future__ import annotations
 
 import math
+import operator
 
 import numpy as np
 
@@ -30,6 +31,12 @@ def _wrap_int(value: int, dtype: dt.DType) -> int:
 
 def _round_float(value: float, dtype: dt.DType) -> float:
     return float(np.asarray(value, dtype=np.float64).astype(dtype.numpy))
+
+
+_COMPARISONS = {
+    "eq": operator.eq, "ne": operator.ne, "lt": operator.lt,
+    "le": operator.le, "gt": operator.gt, "ge": operator.ge,
+}  # fmt: skip
 
 
 def literal_dtype(value) -> dt.DType:
@@ -97,12 +104,9 @@ class Scalar:
         a_dt, a, b_dt, b = self.dtype, self.value, odt, ov
         if reverse:
             a_dt, a, b_dt, b = b_dt, b, a_dt, a
-        if op in ("eq", "ne", "lt", "le", "gt", "ge"):
-            result = {
-                "eq": a == b, "ne": a != b, "lt": a < b,
-                "le": a <= b, "gt": a > b, "ge": a >= b,
-            }[op]  # fmt: skip
-            return Scalar(result, dt.BOOL)
+        compare = _COMPARISONS.get(op)
+        if compare is not None:
+            return Scalar(compare(a, b), dt.BOOL)
         if op in ("and", "or"):
             return Scalar((a and b) if op == "and" else (a or b), dt.BOOL)
         if dt.BOOL in (a_dt, b_dt):
