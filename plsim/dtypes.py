@@ -37,6 +37,19 @@ class DType:
     def __repr__(self) -> str:
         return f"pl.{self.name}"
 
+    def __eq__(self, other) -> bool:
+        # The dataclass comparison (all fields in order), with the two common outcomes first:
+        # the same singleton, or different names (dtype checks run on every op).
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        if self is other:
+            return True
+        if self.name != other.name:
+            return False
+        return (self.numpy, self.bits, self.is_float, self.is_signed) == (
+            other.numpy, other.bits, other.is_float, other.is_signed,
+        )  # fmt: skip
+
 
 BOOL = DType("BOOL", np.dtype(np.bool_), 8, False, False)
 INT8 = DType("INT8", np.dtype(np.int8), 8, False, True)

@@ -180,6 +180,8 @@ class GMTensor:
         off = self.offset
         for o, s in zip(offsets, self.strides):
             off += o * s
+        if not drop:  # the common case (a per-op hot path)
+            return GMTensor(self.buf, off, tuple(shape), self.strides)
         new_shape = tuple(n for i, n in enumerate(shape) if i not in drop)
         new_strides = tuple(s for i, s in enumerate(self.strides) if i not in drop)
         return GMTensor(self.buf, off, new_shape, new_strides)

@@ -24,10 +24,42 @@ Rules (docs/dsl.md §8, §9, §11):
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import numpy as np
 
 from plsim import dtypes as dt
 from plsim.dtypes import DType
+
+
+class _FloatingPoint:
+    """Whether every NumPy floating-point warning is already ignored (inside plsim.run)."""
+
+    ignored = False
+
+
+_FP = _FloatingPoint()
+_NO_CONTEXT = contextlib.nullcontext()
+
+
+@contextlib.contextmanager
+def floating_point_ignored() -> Iterator[None]:
+    """``np.errstate(all="ignore")`` for a whole run, so each op can skip entering its own
+    errstate (about as costly as the op itself on a small tile)."""
+    previous = _FP.ignored
+    with np.errstate(all="ignore"):
+        _FP.ignored = True
+        try:
+            yield
+        finally:
+            _FP.ignored = previous
+
+
+def quiet(**kinds: str):
+    """``np.errstate(**kinds)``, or nothing when floating_point_ignored already covers it."""
+    return _NO_CONTEXT if _FP.ignored else np.errstate(**kinds)
+
 
 BINARY_OPS = ("add", "sub", "mul", "div", "maximum", "minimum")
 UNARY_OPS = ("neg", "abs", "exp", "sqrt", "rsqrt", "recip", "log", "relu")
@@ -53,7 +85,7 @@ def scalar_to_dtype(value: int | float | bool, dtype: DType, what: str = "scalar
     """A Python scalar converted to ``dtype`` (floats RNE, integers wrap); 0-d array."""
     if dtype.is_float:
         # A float literal is FP32 in the DSL (§6.2); the tile op then narrows it (RNE).
-        with np.errstate(over="ignore"):
+        with quiet(over="ignore"):
             return np.asarray(np.float32(value)).astype(dtype.numpy)
     if isinstance(value, (float, np.floating)):
         if not float(value).is_integer():
@@ -86,21 +118,26 @@ def binary(op: str, a: np.ndarray, b: np.ndarray | int | float, dtype: DType) ->
     """Elementwise ``op`` of ``a`` and ``b`` in ``dtype`` (see module doc for rounding)."""
     if op not in BINARY_OPS:
         raise ValueError(f"binary: op={op!r} is not one of {BINARY_OPS}")
-    _check_numeric(dtype, f"binary {op}")
-    a = _check_array(a, dtype, f"binary {op} lhs")
+    if not dtype.is_float:
+        _check_numeric(dtype, f"binary {op}")
+    # The messages are formatted only on a mismatch (a per-op hot path).
+    a = np.asarray(a)
+    if a.dtype != dtype.numpy:
+        _check_array(a, dtype, f"binary {op} lhs")
     if isinstance(b, np.ndarray):
-        b = _check_array(b, dtype, f"binary {op} rhs")
+        if b.dtype != dtype.numpy:
+            _check_array(b, dtype, f"binary {op} rhs")
     else:
         b = scalar_to_dtype(b, dtype, f"binary {op} scalar")
     if dtype.is_float:
         work = _compute_dtype(dtype)
         # copy=False: FP32 operands are used as they are (the ufunc writes a new array).
         fa, fb = a.astype(work, copy=False), b.astype(work, copy=False)
-        with np.errstate(all="ignore"):
+        with quiet(all="ignore"):
             out = _FLOAT_UFUNCS[op](fa, fb)
         return np.asarray(out.astype(dtype.numpy, copy=False))
     # Integers: NumPy fixed-width integer arithmetic wraps (two's complement).
-    with np.errstate(all="ignore"):
+    with quiet(all="ignore"):
         if op == "add":
             out = np.add(a, b)
         elif op == "sub":
@@ -141,7 +178,7 @@ def unary(op: str, x: np.ndarray, dtype: DType) -> np.ndarray:
     _check_numeric(dtype, f"unary {op}")
     x = _check_array(x, dtype, f"unary {op}")
     if dtype.is_int:
-        with np.errstate(all="ignore"):
+        with quiet(all="ignore"):
             if op == "neg":
                 return np.negative(x).astype(dtype.numpy)
             if op == "abs":
@@ -159,7 +196,7 @@ def unary(op: str, x: np.ndarray, dtype: DType) -> np.ndarray:
             out = np.maximum(fx, np.float32(0))
         return out.astype(dtype.numpy)
     x64 = x.astype(np.float64)
-    with np.errstate(all="ignore"):
+    with quiet(all="ignore"):
         if op == "exp":
             r = np.exp(x64)
         elif op == "log":
@@ -180,7 +217,7 @@ def _tree_reduce(x: np.ndarray, ufunc: np.ufunc, identity: float) -> np.ndarray:
     if size != n:
         pad = np.full((*x.shape[:-1], size - n), identity, x.dtype)
         x = np.concatenate([x, pad], axis=-1)
-    with np.errstate(all="ignore"):
+    with quiet(all="ignore"):
         while x.shape[-1] > 1:
             half = x.shape[-1] // 2
             x = ufunc(x[..., :half], x[..., half:])
@@ -212,7 +249,7 @@ def reduce(op: str, x: np.ndarray, axis: int, dtype: DType) -> np.ndarray:
         else:
             out = _tree_reduce(work, np.multiply, 1.0)
     else:
-        with np.errstate(all="ignore"):
+        with quiet(all="ignore"):
             func = np.sum if op == "sum" else np.prod
             out = func(moved, axis=-1, keepdims=True, dtype=moved.dtype)
     out = np.asarray(out).astype(dtype.numpy)

@@ -33,6 +33,7 @@ import numpy as np
 
 from plsim import dtypes as dt
 from plsim.dtypes import DType
+from plsim.numerics_arith import quiet
 
 CAST_MODES = ("none", "rint", "round", "floor", "ceil", "trunc", "odd")
 
@@ -204,13 +205,13 @@ def _round_to_float(
         out = nearest
     else:
         bits = nearest.view(_bits_dtype(dst))
-        with np.errstate(invalid="ignore", over="ignore"):
+        with quiet(invalid="ignore", over="ignore"):
             near64 = nearest.astype(np.float64)
             side = np.where(np.isnan(near64), np.int8(0), compare(near64))
         if not side.any():
             out = nearest
         else:
-            with np.errstate(invalid="ignore", over="ignore"):
+            with quiet(invalid="ignore", over="ignore"):
                 out = _directed(nearest, bits, side, positive, compare, dst, mode)
     return np.asarray(out, dtype=dst.numpy)
 
@@ -263,7 +264,7 @@ def _round_to_integer_values(x64: np.ndarray, mode: str) -> np.ndarray:
         return np.ceil(x64)
     if mode == "round":
         whole = np.trunc(x64)
-        with np.errstate(invalid="ignore"):
+        with quiet(invalid="ignore"):
             frac = x64 - whole  # exact (NaN for ±inf, which keeps ``whole``)
         return whole + np.where(np.abs(frac) >= 0.5, np.sign(x64), 0.0)
     return np.trunc(x64)  # trunc, none (hardware default for float->int), odd (-> none)
@@ -346,16 +347,21 @@ def normalize_mode(mode: str | int) -> str:
     raise ValueError(f"cast: mode={mode!r} is not a rounding mode; expected one of {CAST_MODES}")
 
 
+_CHAINS: dict[tuple[DType, DType], tuple[DType, ...]] = {}
+
+
 def cast(x: np.ndarray, src: DType, dst: DType, mode: str | int = "round") -> np.ndarray:
     """Convert ``x`` (stored as ``src``) to ``dst`` per docs/dsl.md §10 (see module doc)."""
     mode = normalize_mode(mode)
-    chain = cast_chain(src, dst)
+    chain = _CHAINS.get((src, dst))
+    if chain is None:  # found once per dtype pair (a per-op hot path)
+        chain = _CHAINS[(src, dst)] = tuple(cast_chain(src, dst))
     x = np.asarray(x)
     if x.dtype != src.numpy:
         raise ValueError(f"cast: input array dtype {x.dtype} does not store {src!r}")
     cur, cur_dtype = x, src
     for hop in chain:
-        with np.errstate(over="ignore", invalid="ignore"):  # overflow to ±inf is intended
+        with quiet(over="ignore", invalid="ignore"):  # overflow to ±inf is intended
             cur = _convert(cur, cur_dtype, hop, mode)
         cur_dtype = hop
     return np.asarray(cur, dtype=dst.numpy)

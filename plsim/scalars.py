@@ -109,7 +109,7 @@ class Scalar:
             return Scalar(compare(a, b), dt.BOOL)
         if op in ("and", "or"):
             return Scalar((a and b) if op == "and" else (a or b), dt.BOOL)
-        if dt.BOOL in (a_dt, b_dt):
+        if a_dt is dt.BOOL or b_dt is dt.BOOL:
             dsl(f"scalar '{op}' on a BOOL operand is not allowed")
         if a_dt.is_float != b_dt.is_float:
             dsl(
