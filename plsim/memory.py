@@ -131,7 +131,7 @@ def _c_strides(shape: tuple[int, ...]) -> tuple[int, ...]:
 class GMTensor:
     """A view of a GM buffer: element offset, shape and element strides."""
 
-    __slots__ = ("buf", "offset", "shape", "strides")
+    __slots__ = ("_box", "buf", "offset", "shape", "strides")
 
     def __init__(
         self, buf: GMBuffer, offset: int, shape: tuple[int, ...], strides: tuple[int, ...]
@@ -140,6 +140,7 @@ class GMTensor:
         self.offset = offset
         self.shape = shape
         self.strides = strides
+        self._box = None  # see _slices
 
     @classmethod
     def whole(cls, buf: GMBuffer) -> GMTensor:
@@ -159,6 +160,11 @@ class GMTensor:
 
     def of(self, base: np.ndarray) -> np.ndarray:
         """This window applied to ``base`` (an array shaped like the buffer)."""
+        box = self._box
+        if box is None:
+            box = self._box = self._slices()
+        if box and base.shape == self.buf.data.shape:
+            return base[box]  # basic slicing: the same view, a tenth of the cost (hot path)
         flat = base.reshape(-1)
         if not self.shape:
             return flat[self.offset : self.offset + 1].reshape(())
@@ -170,6 +176,23 @@ class GMTensor:
             offset=self.offset * item,
             strides=tuple(s * item for s in self.strides),
         )
+
+    def _slices(self) -> tuple[slice, ...] | bool:
+        """The window as one slice per buffer axis when it is a plain box of the buffer (same
+        rank, the buffer's C strides, inside its bounds); False otherwise."""
+        buf_shape = self.buf.data.shape
+        if not self.shape or len(self.shape) != len(buf_shape):
+            return False
+        if self.strides != _c_strides(buf_shape):
+            return False
+        box = []
+        rest = self.offset
+        for n, stride, size in zip(self.shape, self.strides, buf_shape):
+            start, rest = divmod(rest, stride)
+            if start + n > size:
+                return False
+            box.append(slice(start, start + n))
+        return tuple(box)
 
     def data(self) -> np.ndarray:
         """The data of this view (a NumPy view, never a copy)."""
