@@ -263,7 +263,15 @@ class Tile:
     )  # fmt: skip
 
     def __init__(
-        self, data, dtype, valid, poison=None, base=None, origin="vector", poison_from=None
+        self,
+        data,
+        dtype,
+        valid,
+        poison=None,
+        base=None,
+        origin="vector",
+        poison_from=None,
+        location=None,
     ):
         self.data = data
         self.dtype = dtype
@@ -292,7 +300,9 @@ class Tile:
             # everything computed from them; "tensor" for tensor-level slices (x[a:b, :]) and
             # their results. The compiler keeps the two apart (see memory_ops.subscript_assign).
             self.level = "tensor"
-            self.location = kernel_location()
+            # ``location``: the caller's kernel_location() when it already has it (one frame
+            # walk per op instead of two).
+            self.location = kernel_location() if location is None else location
             scope = STATE.scopes[-1] if STATE.scopes else None
             self.scope = scope
             if scope is not None:

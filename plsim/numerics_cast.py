@@ -273,6 +273,9 @@ def _round_to_integer_values(x64: np.ndarray, mode: str) -> np.ndarray:
 def _saturate_to_int(r: np.ndarray, dst_np: np.dtype) -> np.ndarray:
     """Clamp integral float64 values (NaN -> 0) to ``dst_np``'s range and convert exactly."""
     info = np.iinfo(dst_np)
+    if r.size and float(info.min) < r.min() and r.max() < float(info.max):
+        # Every value in range (NaN fails both tests): the clamps below change nothing.
+        return r.astype(dst_np)
     r = np.where(np.isnan(r), 0.0, r)
     high = r >= float(info.max)  # float(max) may round up (2^63): compare before converting
     low = r <= float(info.min)

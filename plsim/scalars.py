@@ -39,6 +39,10 @@ _COMPARISONS = {
 }  # fmt: skip
 
 
+#: Integer ops whose C and Python semantics agree (floordiv/mod truncate in C: general path).
+_INT_OPS = {"add": operator.add, "sub": operator.sub, "mul": operator.mul}
+
+
 def literal_dtype(value) -> dt.DType:
     """DSL type of a Python literal: bool -> BOOL, int -> INDEX, float -> FP32."""
     if isinstance(value, (bool, np.bool_)):
@@ -95,6 +99,15 @@ class Scalar:
 
     # --- arithmetic ---------------------------------------------------------------------
     def _binary(self, other, op: str, reverse: bool = False):
+        # Fast path (loop-variable arithmetic on every kernel line): an integer Scalar with a
+        # plain int or an INDEX Scalar. Same result as the general path below.
+        fast = _INT_OPS.get(op)
+        if fast is not None and self.dtype is dt.INDEX:
+            cls = other.__class__
+            if cls is int or (cls is Scalar and other.dtype is dt.INDEX):
+                b = other if cls is int else other.value
+                a = self.value
+                return Scalar(fast(b, a) if reverse else fast(a, b), dt.INDEX)
         if isinstance(other, Scalar):
             odt, ov = other.dtype, other.value
         elif isinstance(other, (bool, int, float, np.integer, np.floating, np.bool_)):

@@ -161,6 +161,7 @@ def load(src: GMTensor, starts, shape, valid=None, clamp=False, drop=()) -> Tile
         data[valid_box(valid)] = region.of(buf.data)
     poison = None
     poison_from = None
+    here = kernel_location()  # the load's kernel line, shared by everything below
     if buf.written is not None:
         written = region.of(buf.written)
         if not written.all():
@@ -170,7 +171,7 @@ def load(src: GMTensor, starts, shape, valid=None, clamp=False, drop=()) -> Tile
             # Undefined data stored earlier keeps its origin; never-written cells are first
             # read here, so this load is their origin.
             poison_from = buf.undefined_origin(region, unwritten) or (
-                *kernel_location(),
+                *here,
                 f"a read of never-written elements of '{buf.name}'",
             )
     nbytes = math.prod(valid) * buf.dtype.itemsize
@@ -178,7 +179,7 @@ def load(src: GMTensor, starts, shape, valid=None, clamp=False, drop=()) -> Tile
     if buf.read_mask is not None and nbytes:
         region.of(buf.read_mask)[...] = True
     if STATE.race_trackers and nbytes:
-        _record_access(region, "read")
+        _record_access(region, "read", here)
     if drop:
         keep = [i for i in range(len(shape)) if i not in drop]
         data = data.reshape([shape[i] for i in keep])
@@ -190,11 +191,14 @@ def load(src: GMTensor, starts, shape, valid=None, clamp=False, drop=()) -> Tile
         valid = [1 if valid[0] else 0, valid[0]]
         if poison is not None:
             poison = poison.reshape(data.shape)
-    return Tile(data, buf.dtype, tuple(valid), poison, origin="load", poison_from=poison_from)
+    return Tile(
+        data, buf.dtype, tuple(valid), poison, origin="load", poison_from=poison_from,
+        location=here,
+    )  # fmt: skip
 
 
-def _record_access(region: GMTensor, kind: str) -> None:
-    location = (*kernel_location(), STATE.scope_name)
+def _record_access(region: GMTensor, kind: str, here: tuple[str, int] | None = None) -> None:
+    location = (*(kernel_location() if here is None else here), STATE.scope_name)
     for tracker in STATE.race_trackers:
         tracker.record(region, kind, location)
 
