@@ -219,6 +219,9 @@ def make_inputs(config: CaseConfig) -> dict[str, Any]:
     pool = decoys[0].reshape(step.num_blocks, block_size, INDEX_HEAD_DIM)
     kv_pool, score_pool = serving_inputs.state_pools(rng, step.num_state_slots)
     visible = visible_rows(step.position_ids)
+    # The compressor weights in float64 once (fp32_matmul would convert them per request; the
+    # values it multiplies are the same).
+    wkv64, wgate64 = (np.asarray(compressor[k], np.float64) for k in ("wkv", "wgate"))
     for b in step.live:
         start = int(step.starts[b])
         rows = _synthetic_cache(
@@ -233,7 +236,7 @@ def make_inputs(config: CaseConfig) -> dict[str, Any]:
             history = _activations(rng, (1, start - history_start, dim))
             positions = np.arange(history_start, start)[None, :]
             kv_state, score_state, written = compressor_rows(
-                history, compressor["wkv"], compressor["wgate"], compressor["ape"],
+                history, wkv64, wgate64, compressor["ape"],
                 compressor["norm_weight"], rope_cos, rope_sin, hadamard_bf16,
                 kv_state, score_state, positions,
             )  # fmt: skip
