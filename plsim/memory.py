@@ -258,8 +258,8 @@ class Tile:
 
     __slots__ = (
         "accumulated", "base", "created", "data", "dtype", "last_use", "level", "location",
-        "origin", "outlined_to", "poison", "poison_from", "scope", "stores", "used_cube",
-        "used_vector", "valid", "vector_view_bytes",
+        "origin", "outlined_to", "poison", "poison_from", "read_from", "scope", "stores",
+        "used_cube", "used_vector", "valid", "vector_view_bytes",
     )  # fmt: skip
 
     def __init__(
@@ -300,6 +300,9 @@ class Tile:
             # everything computed from them; "tensor" for tensor-level slices (x[a:b, :]) and
             # their results. The compiler keeps the two apart (see memory_ops.subscript_assign).
             self.level = "tensor"
+            # The GM read this value's data comes from (a ReadSite), for messages about a tile
+            # too long for where it is stored: set by loads, inherited by op results.
+            self.read_from = None
             # ``location``: the caller's kernel_location() when it already has it (one frame
             # walk per op instead of two).
             self.location = kernel_location() if location is None else location
@@ -362,6 +365,34 @@ class Tile:
         from plsim.ops import memory_ops
 
         memory_ops.subscript_assign(self, key, value)
+
+
+class ReadSite:
+    """Where a tile's data was read from GM: the kernel line, its scope and the window (kept as
+    numbers; the text is built only for an error message)."""
+
+    __slots__ = ("location", "name", "scope", "shape", "source_shape", "starts", "valid")
+
+    def __init__(self, location, scope, name, source_shape, starts, shape, valid) -> None:
+        self.location = location
+        self.scope = scope
+        self.name = name
+        self.source_shape = source_shape
+        self.starts = starts
+        self.shape = shape
+        self.valid = valid
+
+    def describe(self) -> str:
+        """'x[0:24, 0:64] (x is [32, 64])', with the valid shape when it differs."""
+        window = ", ".join(f"{s}:{s + n}" for s, n in zip(self.starts, self.shape))
+        text = f"{self.name}[{window}]"
+        if list(self.valid) != list(self.shape):
+            text += f" with valid shape {list(self.valid)}"
+        return f"{text} ({self.name} is {list(self.source_shape)})"
+
+    def made(self, tile) -> bool:
+        """True if ``tile`` has the shape or valid shape this read gave (not a cut or reshape)."""
+        return list(tile.shape) == list(self.shape) or list(tile.valid) == list(self.valid)
 
 
 def valid_box(valid: tuple[int, ...]) -> tuple[slice, ...]:
