@@ -109,7 +109,10 @@ def _span_owner(records) -> tuple[int, np.ndarray]:
     extents = [_extent(rec[0]) for rec in records]
     lo = min(e[0] for e in extents)
     hi = max(e[1] for e in extents)
-    return lo, np.full(max(hi - lo, 1), -1, dtype=np.int64)
+    # The narrowest integer type that holds every iteration number (and -1): less to fill.
+    last = max(rec[2] for rec in records)
+    dtype = np.int8 if last < 2**7 else np.int16 if last < 2**15 else np.int64
+    return lo, np.full(max(hi - lo, 1), -1, dtype=dtype)
 
 
 def _shifted(region: GMTensor, lo: int) -> GMTensor:

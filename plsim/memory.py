@@ -119,6 +119,10 @@ class GMBuffer:
         return _ORIGIN_SITES[first] if first else None
 
 
+#: C strides by buffer shape (GMTensor._slices asks once per window).
+_C_STRIDES: dict[tuple[int, ...], tuple[int, ...]] = {}
+
+
 def _c_strides(shape: tuple[int, ...]) -> tuple[int, ...]:
     strides = []
     acc = 1
@@ -183,7 +187,10 @@ class GMTensor:
         buf_shape = self.buf.data.shape
         if not self.shape or len(self.shape) != len(buf_shape):
             return False
-        if self.strides != _c_strides(buf_shape):
+        c_strides = _C_STRIDES.get(buf_shape)
+        if c_strides is None:
+            c_strides = _C_STRIDES[buf_shape] = _c_strides(buf_shape)
+        if self.strides != c_strides:
             return False
         box = []
         rest = self.offset

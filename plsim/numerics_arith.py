@@ -116,7 +116,8 @@ def _compute_dtype(dtype: DType) -> np.dtype:
 
 def binary(op: str, a: np.ndarray, b: np.ndarray | int | float, dtype: DType) -> np.ndarray:
     """Elementwise ``op`` of ``a`` and ``b`` in ``dtype`` (see module doc for rounding)."""
-    if op not in BINARY_OPS:
+    ufunc = _FLOAT_UFUNCS.get(op)
+    if ufunc is None:
         raise ValueError(f"binary: op={op!r} is not one of {BINARY_OPS}")
     if not dtype.is_float:
         _check_numeric(dtype, f"binary {op}")
@@ -127,14 +128,20 @@ def binary(op: str, a: np.ndarray, b: np.ndarray | int | float, dtype: DType) ->
     if isinstance(b, np.ndarray):
         if b.dtype != dtype.numpy:
             _check_array(b, dtype, f"binary {op} rhs")
+    elif dtype is dt.FP32 and b.__class__ is np.float32:
+        pass  # already the FP32 value scalar_to_dtype would make (the elementwise ops' case)
     else:
         b = scalar_to_dtype(b, dtype, f"binary {op} scalar")
+    if dtype is dt.FP32:  # the common case: no widening, no narrowing
+        if _FP.ignored:
+            return np.asarray(ufunc(a, b))
+        with np.errstate(all="ignore"):
+            return np.asarray(ufunc(a, b))
     if dtype.is_float:
         work = _compute_dtype(dtype)
-        # copy=False: FP32 operands are used as they are (the ufunc writes a new array).
         fa, fb = a.astype(work, copy=False), b.astype(work, copy=False)
         with quiet(all="ignore"):
-            out = _FLOAT_UFUNCS[op](fa, fb)
+            out = ufunc(fa, fb)
         return np.asarray(out.astype(dtype.numpy, copy=False))
     # Integers: NumPy fixed-width integer arithmetic wraps (two's complement).
     with quiet(all="ignore"):
