@@ -291,11 +291,11 @@ def _convert(x: np.ndarray, src: DType, dst: DType, mode: str) -> np.ndarray:
     """One native conversion ``src`` -> ``dst`` with ``mode``."""
     wraps = (src.name, dst.name) in WRAPPING_PAIRS
     if src.is_float and dst.is_float:
-        x64 = x.astype(np.float64)
         if _FLOAT_FORMAT[dst.name][0] >= _FLOAT_FORMAT[src.name][0] and (
             _FLOAT_FORMAT[dst.name][1] >= _FLOAT_FORMAT[src.name][1]
         ):
             return x.astype(dst.numpy)  # widening is exact
+        x64 = x.astype(np.float64)
         if mode == "odd" and not (src.name == "FP32" and dst.name == "FP16"):
             mode = "none"
         nearest = x.astype(dst.numpy)  # numpy / ml_dtypes: correctly rounded, ties to even
@@ -310,6 +310,10 @@ def _convert(x: np.ndarray, src: DType, dst: DType, mode: str) -> np.ndarray:
         if src.bits <= 32:
             x64 = x.astype(np.float64)  # exact
             nearest = x64.astype(dst.numpy)  # correctly rounded from the exact value
+            if not SATURATE_FLOAT_NARROWING and (mode in ("none", "rint") or _exact_in(x, dst)):
+                # Round-to-nearest-even is the answer, or every value converts exactly (then
+                # every mode agrees): what _narrow_float returns, without its comparisons.
+                return nearest
             return _narrow_float(nearest, x64 > 0, _sign_against_float(x64), dst, mode, x64)
         nearest = x.astype(dst.numpy)  # int64 -> float: the C conversion rounds to nearest even
         return _narrow_float(nearest, x > 0, _sign_against_int64(x), dst, mode, None)
@@ -319,6 +323,12 @@ def _convert(x: np.ndarray, src: DType, dst: DType, mode: str) -> np.ndarray:
     info = np.iinfo(dst.numpy)
     clipped = np.clip(x.astype(np.int64), max(info.min, -(2**63)), min(info.max, 2**63 - 1))
     return clipped.astype(dst.numpy)
+
+
+def _exact_in(x: np.ndarray, dst: DType) -> bool:
+    """True if every integer in ``x`` is exactly representable in float ``dst`` (|v| <= 2^p)."""
+    limit = 2 ** _FLOAT_FORMAT[dst.name][0]
+    return x.size == 0 or (int(x.min()) >= -limit and int(x.max()) <= limit)
 
 
 def _narrow_float(
