@@ -247,10 +247,10 @@ def reduce(op: str, x: np.ndarray, axis: int, dtype: DType) -> np.ndarray:
     moved = x if last else np.moveaxis(x, axis, -1)
     if op in ("max", "min"):
         func = np.max if op == "max" else np.min
-        work = moved.astype(np.float32) if dtype.is_float else moved
+        work = moved.astype(np.float32, copy=False) if dtype.is_float else moved
         out = func(work, axis=-1, keepdims=True)
     elif dtype.is_float:
-        work = moved.astype(np.float32)
+        work = moved.astype(np.float32, copy=False)
         if op == "sum":
             out = _tree_reduce(work, np.add, -0.0)
         else:
@@ -259,7 +259,7 @@ def reduce(op: str, x: np.ndarray, axis: int, dtype: DType) -> np.ndarray:
         with quiet(all="ignore"):
             func = np.sum if op == "sum" else np.prod
             out = func(moved, axis=-1, keepdims=True, dtype=moved.dtype)
-    out = np.asarray(out).astype(dtype.numpy)
+    out = np.asarray(out).astype(dtype.numpy)  # a fresh array, never a view of x
     return np.ascontiguousarray(out if last else np.moveaxis(out, -1, axis))
 
 
