@@ -255,18 +255,21 @@ def _max_finite(d: DType) -> float:
 
 
 def _round_to_integer_values(x64: np.ndarray, mode: str) -> np.ndarray:
-    """Round float64 values to integral float64 values with ``mode`` (float->int rule)."""
+    """Round float64 values to integral float64 values with ``mode`` (float->int rule).
+
+    ``x64`` holds FP32/FP16/BF16 values (at most 24 significant bits); the caller converts the
+    result to an integer type, so the sign of a zero does not matter.
+    """
     if mode == "rint":
         return np.rint(x64)
     if mode == "floor":
         return np.floor(x64)
     if mode == "ceil":
         return np.ceil(x64)
-    if mode == "round":
-        whole = np.trunc(x64)
-        with quiet(invalid="ignore"):
-            frac = x64 - whole  # exact (NaN for ±inf, which keeps ``whole``)
-        return whole + np.where(np.abs(frac) >= 0.5, np.sign(x64), 0.0)
+    if mode == "round":  # nearest, ties away from zero
+        # x + 0.5 (away from zero) is exact in float64 for |x| < 2^52 (x has <= 24 significant
+        # bits); above, x is an even integer and the sum rounds back to x. ±inf and NaN pass.
+        return np.trunc(x64 + np.copysign(0.5, x64))
     return np.trunc(x64)  # trunc, none (hardware default for float->int), odd (-> none)
 
 
