@@ -41,6 +41,7 @@ _COMPARISONS = {
 
 #: Integer ops whose C and Python semantics agree (floordiv/mod truncate in C: general path).
 _INT_OPS = {"add": operator.add, "sub": operator.sub, "mul": operator.mul}
+_DIVISIONS = ("floordiv", "truediv", "mod")
 
 
 def literal_dtype(value) -> dt.DType:
@@ -99,15 +100,29 @@ class Scalar:
 
     # --- arithmetic ---------------------------------------------------------------------
     def _binary(self, other, op: str, reverse: bool = False):
-        # Fast path (loop-variable arithmetic on every kernel line): an integer Scalar with a
-        # plain int or an INDEX Scalar. Same result as the general path below.
-        fast = _INT_OPS.get(op)
-        if fast is not None and self.dtype is dt.INDEX:
+        # Fast path (index arithmetic on every kernel line): an integer Scalar with a plain
+        # int or another integer Scalar. Same results as the general path below.
+        if self.dtype.is_int:
             cls = other.__class__
-            if cls is int or (cls is Scalar and other.dtype is dt.INDEX):
-                b = other if cls is int else other.value
-                a = self.value
-                return Scalar(fast(b, a) if reverse else fast(a, b), dt.INDEX)
+            if cls is int:
+                odt, ov = dt.INDEX, other
+            elif cls is Scalar and other.dtype.is_int:
+                odt, ov = other.dtype, other.value
+            else:
+                odt = None
+            if odt is not None:
+                a_dt, a, b_dt, b = self.dtype, self.value, odt, ov
+                if reverse:
+                    a_dt, a, b_dt, b = b_dt, b, a_dt, a
+                compare = _COMPARISONS.get(op)
+                if compare is not None:
+                    return Scalar(compare(a, b), dt.BOOL)
+                result_dt = a_dt if a_dt.bits >= b_dt.bits else b_dt
+                fast = _INT_OPS.get(op)
+                if fast is not None:
+                    return Scalar(fast(a, b), result_dt)
+                if op in _DIVISIONS and a >= 0 and b > 0:  # C truncation = floor here
+                    return Scalar(a % b if op == "mod" else a // b, result_dt)
         if isinstance(other, Scalar):
             odt, ov = other.dtype, other.value
         elif isinstance(other, (bool, int, float, np.integer, np.floating, np.bool_)):
@@ -242,6 +257,14 @@ def _minmax(a, b, which: str):
         dsl(f"pl.{which} takes two scalars (use pl.minimum/pl.maximum for tiles)")
     if not isinstance(a, Scalar) and not isinstance(b, Scalar):
         return min(a, b) if which == "min" else max(a, b)
+    if a.__class__ is Scalar and b.__class__ is int and a.dtype.is_int:
+        # The common pl.min(runtime index, literal): as below, without wrapping the literal.
+        rdt = a.dtype if a.dtype.bits >= 64 else dt.INDEX
+        b = _wrap_int(b, dt.INDEX)
+        return Scalar(min(a.value, b) if which == "min" else max(a.value, b), rdt)
+    if a.__class__ is int and b.__class__ is Scalar and b.dtype.is_int:
+        a = _wrap_int(a, dt.INDEX)  # the literal's INDEX has 64 bits: it wins the tie
+        return Scalar(min(a, b.value) if which == "min" else max(a, b.value), dt.INDEX)
     sa = a if isinstance(a, Scalar) else Scalar(a, literal_dtype(a))
     sb = b if isinstance(b, Scalar) else Scalar(b, literal_dtype(b))
     if sa.dtype.is_float != sb.dtype.is_float:
