@@ -291,20 +291,27 @@ def close_scope(scope: Scope, platform: Platform) -> None:
             _capacity_error(scope, space, limit, reserved, ring.slot_tile, [], ring)
         if not tiles:
             continue
-        sizes = np.array([t.data.size * t.dtype.itemsize for t in tiles], dtype=np.int64)
+        nbytes, created, last_used = [], [], []  # one pass over the tiles (a hot path)
+        for t in tiles:
+            nbytes.append(t.data.size * t.dtype.itemsize)
+            created.append(t.created)
+            last_used.append(t.last_use)
+        sizes = np.array(nbytes, dtype=np.int64)
         if space == "Vec" and scope.vector_split:
             sizes = (sizes + 1) // 2
         big = np.flatnonzero(sizes > limit)
         if big.size:
             t = tiles[int(big[0])]
             _capacity_error(scope, space, limit, int(sizes[big[0]]), t, [t])
-        starts = np.array([t.created for t in tiles], dtype=np.float64)
+        starts = np.array(created, dtype=np.float64)
         # A tile's buffer is released just before the op of its last use writes its result.
-        ends = np.array([max(t.last_use, t.created) for t in tiles], dtype=np.float64) - 0.25
+        ends = np.maximum(np.array(last_used, dtype=np.float64), starts) - 0.25
         ends = np.maximum(ends, starts + 0.1)
-        times = np.concatenate([starts, ends])
-        deltas = np.concatenate([sizes, -sizes])
-        order = np.lexsort((deltas, times))  # at equal times, releases first
+        # Releases first in the arrays, and a stable sort by time: at equal times releases come
+        # first (the order within releases or within acquisitions does not change the peak).
+        times = np.concatenate([ends, starts])
+        deltas = np.concatenate([-sizes, sizes])
+        order = np.argsort(times, kind="stable")
         running = np.cumsum(deltas[order])
         peak_at = int(np.argmax(running))
         peak = int(running[peak_at])
