@@ -17,6 +17,7 @@ from plsim.functions import JitFunction
 from plsim.hardware import PLATFORMS
 from plsim.language_types import DIRECTION_SPELLINGS, DynamicDim, ScalarType, TensorType
 from plsim.memory import GMBuffer, GMTensor, Tile, poison_value
+from plsim.numerics_arith import floating_point_ignored
 from plsim.scalars import Scalar
 
 
@@ -231,7 +232,7 @@ def run(
     if shuffle_seed is not None:
         STATE.shuffle_rng = np.random.default_rng(shuffle_seed)
     try:
-        with np.errstate(all="ignore"), single_blas_thread():
+        with floating_point_ignored(), single_blas_thread():
             ret = impl(*values)
     except Exception as exc:
         converted = as_dsl_error(exc, STATE.scope_name)
