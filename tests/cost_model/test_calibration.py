@@ -90,3 +90,11 @@ def test_the_held_out_split_depends_on_the_claims_only():
     assert held == {c["index"] for c in ordered[1::2]}
     assert len(held) == len(usable) // 2
     json.dumps(sorted(held))
+
+
+def test_the_fitted_terms_lie_in_their_stated_ranges():
+    # docs/cost_model_calibration.md states a physical range per fitted term; the fit searches
+    # only inside it, so the values in plsim.hardware must be inside it too.
+    for name, values in cal.SEARCH.items():
+        value = getattr(A2A3, name)
+        assert min(values) <= value <= max(values), (name, value, min(values), max(values))
