@@ -71,6 +71,8 @@ class KernelRun:
     stages: list[dict[str, Any]] | None = None
     traffic: dict[str, Any] | None = None
     trace: Callable[[], dict] | None = field(default=None, repr=False)
+    #: The cost model's time of the whole kernel (stages overlap by their dependences).
+    modeled_us: float | None = None
 
 
 def check_platform(name: str) -> str:
@@ -245,6 +247,7 @@ def run_plsim(
         stages=[_stage_row(s) for s in run.stages],
         traffic=_traffic_row(run.traffic),
         trace=run.trace,
+        modeled_us=run.modeled_us,
     )
 
 

@@ -35,8 +35,9 @@ def jsonable(value: Any) -> Any:
 
 
 def to_json(report: RunReport) -> dict[str, Any]:
-    """The CLI's JSON object: case, platform, config, passed, outputs, stages, traffic,
-    wall_s, quality (plus error, replayed_from and saved_to, null when not applicable)."""
+    """The CLI's JSON object: case, platform, config, passed, outputs, stages, modeled_us (the
+    whole kernel's modeled time), traffic, wall_s, quality (plus error, replayed_from and
+    saved_to, null when not applicable)."""
     outputs = {}
     for name, verdict in report.outputs.items():
         outputs[name] = {"passed": verdict.passed, **verdict.figures, "message": verdict.message}
@@ -49,6 +50,7 @@ def to_json(report: RunReport) -> dict[str, Any]:
         "passed": report.passed,
         "outputs": outputs,
         "stages": stages,
+        "modeled_us": report.modeled_us,
         "traffic": traffic,
         "wall_s": {key: report.wall_s.get(key) for key in WALL_KEYS},
         "quality": report.quality,
@@ -211,7 +213,10 @@ def render_text(report: RunReport) -> str:
                 )
             )
         total_us = sum(float(s["modeled_us"]) for s in report.stages)
-        rows.append(("total", "", "", "", "", "", f"{total_us:.2f}", ""))
+        rows.append(("sum of stages", "", "", "", "", "", f"{total_us:.2f}", ""))
+        if report.modeled_us is not None:
+            rows.append(("kernel", "", "", "", "", "", f"{report.modeled_us:.2f}",
+                         "stages overlap by their dependences"))  # fmt: skip
         widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
         for row in [header, *rows]:
             cells = [row[0].ljust(widths[0])]

@@ -56,6 +56,8 @@ class RunReport:
     stages: list[dict[str, Any]] | None
     traffic: dict[str, Any] | None
     wall_s: dict[str, float | None]
+    #: The cost model's time of the whole kernel; None where no model runs.
+    modeled_us: float | None = None
     quality: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
     replayed_from: str | None = None
@@ -226,6 +228,7 @@ def _execute(
         clock.phase(None)
         return report
     report.stages, report.traffic, report.trace = run.stages, run.traffic, run.trace
+    report.modeled_us = run.modeled_us
     clock.phase("compare")
     report.actual_outputs = dict(run.outputs)
     # Comparisons and quality see pristine inputs (in/out tensors at their initial values):

@@ -10,6 +10,7 @@ TOP_KEYS = {
     "passed",
     "outputs",
     "stages",
+    "modeled_us",
     "traffic",
     "wall_s",
     "quality",
