@@ -113,6 +113,14 @@ def _platform(runtime_cfg: dict[str, Any] | None, default: str) -> str:
     return name[: -len("sim")] if name.endswith("sim") else name
 
 
+def _world_size(compile_cfg: dict[str, Any] | None) -> int | None:
+    """The rank count of a distributed run: len(distributed_config.device_ids), else None."""
+    config = (compile_cfg or {}).get("distributed_config")
+    if config is None:
+        return None
+    return len(config.device_ids)
+
+
 class PlsimHarness:
     """The upstream ``run_jit`` contract served by plsim; keeps a record of every call."""
 
@@ -180,8 +188,10 @@ class PlsimHarness:
         args = [tensors[s.name] if s.name in tensors else scalars[s.name] for s in specs]
         args = [torch_to_numpy(a) if isinstance(a, torch.Tensor) else a for a in args]
         platform = _platform(runtime_cfg, self.platform)
-        print(f"[RUN]   plsim: {name} on {platform}", flush=True)
-        run = plsim.run(fn, *args, platform=platform)
+        world = _world_size(compile_cfg)
+        ranks = f", {world} ranks" if world is not None else ""
+        print(f"[RUN]   plsim: {name} on {platform}{ranks}", flush=True)
+        run = plsim.run(fn, *args, platform=platform, world_size=world)
         record.stages = [s.to_dict() for s in run.stages]
         record.modeled_us = sum(s.modeled_us for s in run.stages)
         record.gm_bytes = run.traffic.gm_bytes
