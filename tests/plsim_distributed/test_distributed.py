@@ -80,6 +80,13 @@ def test_run_time_row_past_the_window_is_caught_and_a_valid_row_reads_zeros(kern
     assert not ys.any()  # window buffers start zero-filled and no rank wrote row 1
 
 
+def test_notify_outside_a_scope_is_rejected_like_the_compiler(kernels):
+    xs, ys = _inputs()
+    with pytest.raises(plsim.DSLError, match="references undefined function") as info:
+        plsim.run(kernels.notify_in_orchestration, xs, ys, world_size=2)
+    assert marked_line("window_kernels.py", "orch") in str(info.value)
+
+
 def test_host_function_needs_a_rank_count(kernels):
     xs, ys = _inputs()
     with pytest.raises(plsim.ArgumentError, match="world_size"):

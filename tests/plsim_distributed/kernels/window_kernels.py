@@ -15,6 +15,7 @@ VERDICTS = {
     "ring_store": "compiles",
     "never_notified": "runtime: DeadlockError, each rank waits for a notify no rank sends",
     "remote_load_past_end": "rejected: pld.tile.remote_load reads past the end of dimension 0",
+    "notify_in_orchestration": "rejected: Verification failed after 'GenerateOrchestration",
     "remote_load_row_past_end": "runtime: OutOfBoundsError, a row offset given at run time "
     "reads past the window",
 }
@@ -203,3 +204,29 @@ def remote_load_row_past_end(
     for r in pl.range(pld.world_size()):
         rows = pld.window(rows_buf, [RANKS, N], dtype=pl.FP32)
         load_row_chip(ys[r], rows, row_of[r], (r + 1) % RANKS, device=r)
+
+
+# --- notify_in_orchestration: notify and wait outside any InCore scope.
+@pl.jit
+def orch_notify_chip(
+    x: pl.Tensor[[1, N], pl.FP32],
+    y: pl.Out[pl.Tensor[[1, N], pl.FP32]],
+    flags: pld.DistributedTensor[[RANKS, 1], pl.INT32],
+    me: pl.Scalar[pl.INT32],
+):
+    pld.system.notify(flags, peer=1 - me, offsets=[me, 0], value=1, op=pld.NotifyOp.Set)  # @orch
+    pld.system.wait(signal=flags, offsets=[1 - me, 0], expected=1, cmp=pld.WaitCmp.Ge)
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="copy_out"):
+        y = pl.store(pl.load(x, [0, 0], [1, N]), [0, 0], y)
+    return y
+
+
+@pl.jit.host
+def notify_in_orchestration(
+    xs: pl.Tensor[[RANKS, 1, N], pl.FP32],
+    ys: pl.Out[pl.Tensor[[RANKS, 1, N], pl.FP32]],
+):
+    flags_buf = pld.alloc_window_buffer([RANKS, 1], dtype=pl.INT32)
+    for r in pl.range(pld.world_size()):
+        flags = pld.window(flags_buf, [RANKS, 1], dtype=pl.INT32)
+        orch_notify_chip(xs[r], ys[r], flags, r, device=r)
