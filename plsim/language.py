@@ -144,6 +144,8 @@ concat = _mem.concat
 load = _mem.tile_load
 store = _mem.tile_store
 create_tile = _mem.create_tile
+create_l1 = _mem.create_l1
+gather_row = _mem.gather_row
 
 # --- compute -------------------------------------------------------------------------------
 cast = _cast.cast

@@ -983,6 +983,47 @@ def create_tile(shape, dtype=dt.FP32, target_memory=None):
     return tile
 
 
+def create_l1(shape, dtype, transpose: bool = False):
+    """pl.create_l1(shape, dtype, transpose=False): an uninitialised on-chip (L1) matmul operand
+    that pl.gather_row fills; InCore only. ``transpose`` picks the Mat layout the compiler
+    allocates for transposing gathers; the shape given is the operand's shape either way."""
+    if not STATE.scopes:
+        dsl("misplaced op pl.create_l1: on-chip accumulators exist only inside an InCore scope")
+    if not isinstance(transpose, bool):
+        dsl(f"pl.create_l1 transpose must be True or False, got {transpose!r}")
+    return create_tensor([to_int(n, "pl.create_l1 shape") for n in shape], dtype)
+
+
+def gather_row(acc, src, dst_offset, src_offset, shapes, transpose: bool = False, *,
+               valid_shape=None):  # fmt: skip
+    """pl.gather_row(acc, src, dst_offset, src_offset, shapes, transpose=False, valid_shape=):
+    copy the valid part of the GM window ``src[src_offset : +shapes]`` into ``acc`` at
+    ``dst_offset`` (as columns with ``transpose``); returns ``acc``, written in place."""
+    if not STATE.scopes:
+        dsl("misplaced op pl.gather_row: it fills an on-chip accumulator inside an InCore scope")
+    if not isinstance(acc, Tile):
+        dsl(f"pl.gather_row accumulates into a pl.create_l1 tile, got {type(acc).__name__}")
+    if not isinstance(src, GMTensor):
+        dsl(f"pl.gather_row reads a GM tensor, got {type(src).__name__}")
+    if transpose and valid_shape is not None:
+        dsl("pl.gather_row: valid_shape is not supported together with transpose=True")
+    shape = [to_int(n, "pl.gather_row shapes") for n in shapes]
+    starts = [to_int(o, "pl.gather_row src_offset") for o in src_offset]
+    dst = [to_int(o, "pl.gather_row dst_offset") for o in dst_offset]
+    if len(shape) != src.ndim or len(starts) != src.ndim or len(dst) != acc.ndim:
+        dsl(f"pl.gather_row needs one offset and extent per axis (src rank {src.ndim}, acc "
+            f"rank {acc.ndim}), got shapes {shape}, src_offset {starts}, "
+            f"dst_offset {dst}")  # fmt: skip
+    STATE.seq += 1
+    row = load(src, starts, shape, valid=valid_shape)
+    if transpose:
+        row = Tile(np.ascontiguousarray(row.data.T), row.dtype, tuple(reversed(row.valid)),
+                   None if row.poison is None else np.ascontiguousarray(row.poison.T),
+                   origin="load", poison_from=row.poison_from)  # fmt: skip
+    _tile_assemble(acc, row, dst)
+    return acc
+
+
 def tensor_dim(t, axis):
     """pl.tensor.dim(t, axis): an INDEX scalar."""
     axis = to_int(axis, "pl.tensor.dim axis")

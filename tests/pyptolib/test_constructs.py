@@ -29,10 +29,15 @@ FIXTURES = [
      [("x", [16, 64], _BF16), ("w", [2, 32, 64], _BF16), ("y", [16, 32])]),
     ("ring_slot_by_view.py", "ring", _RING_ARGS),
     ("noop_self_copy.py", "selfcopy", [("kv", [4, 64]), ("y", [4, 64])]),
+    *[("gather_row_l1.py", entry, [("q", [16, 64], _BF16), ("pool", [32, 64], _BF16),
+                                   ("idx", [16], "int32"), ("y", [16, 16])])
+      for entry in ("gather_rows_mm", "gather_run_mm")],
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("name", "entry", "args"), FIXTURES, ids=[f[0] for f in FIXTURES])
+@pytest.mark.parametrize(
+    ("name", "entry", "args"), FIXTURES, ids=[f"{f[0]}:{f[1]}" for f in FIXTURES]
+)
 def test_the_compiler_accepts_the_fixture(name, entry, args):
     if not compiler_available():
         pytest.skip("the real pypto compiler is not installed (see golden.compiler)")
@@ -157,3 +162,22 @@ def test_a_no_op_self_copy_is_not_a_race_a_real_update_is():
     k = plsim.load(KERNELS / "self_update_race.py")
     with pytest.raises(plsim.RaceError):
         plsim.run(k.selfcopy, kv.copy(), np.zeros_like(kv))
+
+
+def test_gather_row_fills_an_l1_operand_row_by_row_and_by_runs():
+    import ml_dtypes
+
+    k = plsim.load(KERNELS / "gather_row_l1.py")
+    rng = np.random.default_rng(0)
+    q = rng.standard_normal((16, 64)).astype(ml_dtypes.bfloat16)
+    pool = rng.standard_normal((32, 64)).astype(ml_dtypes.bfloat16)
+    idx = rng.integers(0, 32, 16).astype(np.int32)
+    y = np.zeros((16, 16), np.float32)
+    plsim.run(k.gather_rows_mm, q, pool, idx, y)
+    ref = q.astype(np.float64) @ pool[idx].astype(np.float64).T
+    np.testing.assert_allclose(y, ref, rtol=1e-5, atol=1e-5)  # FP32 accumulation of BF16
+    idx[:2] = [5, 6]  # a run of 6 rows from pool row 5, then pool row 0 for the other 10
+    plsim.run(k.gather_run_mm, q, pool, idx, y)
+    rows = np.concatenate([pool[5:11], np.repeat(pool[:1], 10, axis=0)])
+    np.testing.assert_allclose(y, q.astype(np.float64) @ rows.astype(np.float64).T,
+                               rtol=1e-5, atol=1e-5)  # fmt: skip
