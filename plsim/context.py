@@ -68,6 +68,8 @@ class State:
         # the rank whose chip orchestration is executing (None in single-device runs).
         self.host: Any = None
         self.rank: int | None = None
+        # Enclosing pl.split_aiv regions: (mode, lane, lanes) of each, innermost last.
+        self.aiv_regions: list[tuple[Any, int, int]] = []
 
     @property
     def in_core(self) -> bool:

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from plsim import errors
-from plsim.context import STATE, as_dsl_error
+from plsim.context import STATE, State, as_dsl_error
 
 
 class RankAborted(BaseException):
@@ -182,12 +182,10 @@ def run_ranks(launches: list[Launch], execute: Callable[[Launch], None]) -> None
     if not ranks:
         return
     sched = Scheduler(ranks)
-    template = dict(vars(STATE))
     for rank in ranks:
-        state = dict(template)
-        state.update(scopes=[], block_indices=[], block_counts=[], race_trackers=[],
-                     loop_carries=[], host=None, rank=rank)  # fmt: skip
-        sched.states[rank] = state
+        fresh = State()  # every rank has its own scope stack, trackers and loop state
+        fresh.rank = rank
+        sched.states[rank] = dict(vars(fresh))
     saved = dict(vars(STATE))
 
     def body(rank: int) -> None:

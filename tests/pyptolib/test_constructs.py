@@ -32,6 +32,9 @@ FIXTURES = [
     *[("gather_row_l1.py", entry, [("q", [16, 64], _BF16), ("pool", [32, 64], _BF16),
                                    ("idx", [16], "int32"), ("y", [16, 16])])
       for entry in ("gather_rows_mm", "gather_run_mm")],
+    *[("split_aiv_lanes.py", entry, [("a", [32, 64], _BF16), ("b", [64, 64], _BF16),
+                                     ("y", [32, 64])])
+      for entry in ("shard_rows", "lanes_whole")],
 ]  # fmt: skip
 
 
@@ -181,3 +184,19 @@ def test_gather_row_fills_an_l1_operand_row_by_row_and_by_runs():
     rows = np.concatenate([pool[5:11], np.repeat(pool[:1], 10, axis=0)])
     np.testing.assert_allclose(y, q.astype(np.float64) @ rows.astype(np.float64).T,
                                rtol=1e-5, atol=1e-5)  # fmt: skip
+
+
+def test_split_aiv_lanes_take_their_half_or_disjoint_work():
+    import ml_dtypes
+
+    k = plsim.load(KERNELS / "split_aiv_lanes.py")
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((32, 64)).astype(ml_dtypes.bfloat16)
+    b = rng.standard_normal((64, 64)).astype(ml_dtypes.bfloat16)
+    ref = a.astype(np.float64) @ b.astype(np.float64)
+    y = np.full((32, 64), np.nan, np.float32)
+    plsim.run(k.shard_rows, a, b, y)  # lane l of block m writes rows m*16 + l*8 .. + 8
+    np.testing.assert_allclose(y, 2 * ref, rtol=1e-5, atol=1e-4)
+    y[:] = np.nan
+    plsim.run(k.lanes_whole, a, b, y)  # lane l writes column block l of the whole result
+    np.testing.assert_allclose(y, ref + 1, rtol=1e-5, atol=1e-4)
