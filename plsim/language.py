@@ -158,6 +158,7 @@ mul = _ew.mul
 div = _ew.div
 maximum = _ew.maximum
 minimum = _ew.minimum
+cmp = _ew.cmp
 neg = _ew.neg
 abs = _ew.abs_
 exp = _ew.exp

@@ -35,6 +35,8 @@ FIXTURES = [
     *[("split_aiv_lanes.py", entry, [("a", [32, 64], _BF16), ("b", [64, 64], _BF16),
                                      ("y", [32, 64])])
       for entry in ("shard_rows", "lanes_whole")],
+    ("cmp_mask.py", "cmp_select",
+     [("a", [16, 64]), ("b", [16, 64]), ("gt", [16, 64], "int32"), ("eq", [16, 64])]),
 ]  # fmt: skip
 
 
@@ -200,3 +202,17 @@ def test_split_aiv_lanes_take_their_half_or_disjoint_work():
     y[:] = np.nan
     plsim.run(k.lanes_whole, a, b, y)  # lane l writes column block l of the whole result
     np.testing.assert_allclose(y, ref + 1, rtol=1e-5, atol=1e-4)
+
+
+def test_cmp_gives_zero_one_in_the_lhs_dtype():
+    k = plsim.load(KERNELS / "cmp_mask.py")
+    rng = np.random.default_rng(2)
+    a = rng.standard_normal((16, 64)).astype(np.float32)
+    b = rng.standard_normal((16, 64)).astype(np.float32)
+    a[3, 5] = a[0, 0]  # two cells equal to a[0, 0]
+    gt = np.full((16, 64), -1, np.int32)
+    eq = np.full((16, 64), -1, np.float32)
+    plsim.run(k.cmp_select, a, b, gt, eq)
+    np.testing.assert_array_equal(gt, (a > b).astype(np.int32))
+    np.testing.assert_array_equal(eq, (a == a[0, 0]).astype(np.float32))
+    assert eq.sum() == 2
