@@ -47,9 +47,27 @@ def launch(kernel, device, args: tuple, kwargs: dict[str, Any]) -> None:
         dsl(f"device={rank}: the run has ranks 0..{host.world_size - 1} (world_size "
             f"{host.world_size})")  # fmt: skip
     file, line = kernel_location()
-    regions = [a for a in (*args, *kwargs.values()) if isinstance(a, GMTensor)]
     host.launches.append(Launch(len(host.launches), rank, kernel, tuple(args), dict(kwargs),
-                                f"{file}:{line}", regions))  # fmt: skip
+                                f"{file}:{line}", _host_regions(kernel, args, kwargs)))  # fmt: skip
+
+
+def _host_regions(kernel, args: tuple, kwargs: dict[str, Any]) -> list[tuple[GMTensor, bool]]:
+    """The host tensors a launch receives, each with whether the kernel may write it (its
+    parameter is pl.Out / pl.InOut)."""
+    from plsim.runner import _annotations
+
+    try:
+        bound = inspect.signature(kernel.fn).bind(*args, **kwargs).arguments
+    except TypeError:
+        return []  # reported when the launch runs
+    anns = _annotations(kernel.fn)
+    regions = []
+    for name, value in bound.items():
+        if isinstance(value, GMTensor):
+            ann = anns.get(name)
+            written = isinstance(ann, TensorType) and ann.direction != "in"
+            regions.append((value, written))
+    return regions
 
 
 def _check_tensor(launch: Launch, name: str, t: GMTensor, ann: TensorType) -> None:

@@ -43,7 +43,8 @@ class Launch:
     args: tuple
     kwargs: dict[str, Any]
     where: str
-    host_regions: list[Any] = field(default_factory=list)  # GMTensor arguments (host memory)
+    # GMTensor arguments (host memory), each with whether the kernel may write it
+    host_regions: list[tuple[Any, bool]] = field(default_factory=list)
     deps: list[Launch] = field(default_factory=list)
     done: bool = False
 
@@ -161,12 +162,18 @@ def overlaps(a, b) -> bool:
 
 
 def link_dependences(launches: list[Launch]) -> None:
-    """Each launch depends on the earlier launches of other ranks sharing host memory."""
+    """Each launch depends on the earlier launches of other ranks that write host memory it
+    reads or writes, or read host memory it writes. Inputs that every rank only reads (shared
+    weights) order nothing."""
     for i, launch in enumerate(launches):
         for earlier in launches[:i]:
             if earlier.rank == launch.rank:
                 continue
-            if any(overlaps(a, b) for a in launch.host_regions for b in earlier.host_regions):
+            if any(
+                (wa or wb) and overlaps(a, b)
+                for a, wa in launch.host_regions
+                for b, wb in earlier.host_regions
+            ):
                 launch.deps.append(earlier)
 
 

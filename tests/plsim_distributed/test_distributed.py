@@ -80,6 +80,24 @@ def test_run_time_row_past_the_window_is_caught_and_a_valid_row_reads_zeros(kern
     assert not ys.any()  # window buffers start zero-filled and no rank wrote row 1
 
 
+def test_a_weight_every_rank_reads_does_not_order_the_ranks(kernels):
+    # If shared inputs ordered launches, rank 1 would wait for rank 0, which waits for rank 1.
+    xs, ys = _inputs(3)
+    w = np.random.default_rng(4).standard_normal((1, N)).astype(np.float32)
+    plsim.run(kernels.gather_scaled, xs, w, ys, world_size=2)
+    expected = (xs[0, 0] + xs[1, 0]) * w[0]
+    assert np.array_equal(ys[0, 0], expected) and np.array_equal(ys[1, 0], expected)
+
+
+def test_a_launch_waits_for_the_other_rank_that_writes_its_input(kernels):
+    xs, ys = _inputs(5)
+    mids = np.zeros_like(xs)
+    plsim.run(kernels.two_phase, xs, mids, ys, world_size=2)
+    np.testing.assert_array_equal(mids, xs * 2)
+    np.testing.assert_array_equal(ys[0], xs[1] * 2 + 1)  # rank 0 read rank 1's phase-1 row
+    np.testing.assert_array_equal(ys[1], xs[0] * 2 + 1)
+
+
 def test_notify_outside_a_scope_is_rejected_like_the_compiler(kernels):
     xs, ys = _inputs()
     with pytest.raises(plsim.DSLError, match="references undefined function") as info:

@@ -11,6 +11,10 @@ N = 64  # elements per rank
 RANKS = 2
 
 VERDICTS = {
+    "gather_scaled": "compiles",
+    "two_phase": "compiles",
+    "double_chip": "compiles",
+    "copy_chip": "compiles",
     "gather_sum": "compiles",
     "ring_store": "compiles",
     "never_notified": "runtime: DeadlockError, each rank waits for a notify no rank sends",
@@ -230,3 +234,78 @@ def notify_in_orchestration(
     for r in pl.range(pld.world_size()):
         flags = pld.window(flags_buf, [RANKS, 1], dtype=pl.INT32)
         orch_notify_chip(xs[r], ys[r], flags, r, device=r)
+
+
+# --- gather_scaled: gather_sum with a weight every rank reads whole (shared input).
+@pl.jit.incore
+def gather_scaled_step(
+    x: pl.Tensor[[1, N], pl.FP32],
+    w: pl.Tensor[[1, N], pl.FP32],
+    y: pl.Out[pl.Tensor[[1, N], pl.FP32]],
+    rows: pld.DistributedTensor[[RANKS, N], pl.FP32],
+    flags: pld.DistributedTensor[[RANKS, 1], pl.INT32],
+    me: pl.Scalar[pl.INT32],
+):
+    for p in pl.range(RANKS):
+        pld.tensor.put(rows, p, x, [me, 0], [0, 0], [1, N])
+        pld.system.notify(flags, peer=p, offsets=[me, 0], value=1, op=pld.NotifyOp.AtomicAdd)
+    for p in pl.range(RANKS):
+        pld.system.wait(signal=flags, offsets=[p, 0], expected=1, cmp=pld.WaitCmp.Ge)
+    acc = pl.load(rows, [0, 0], [1, N])
+    for p in pl.range(1, RANKS):
+        acc = pl.add(acc, pl.load(rows, [p, 0], [1, N]))
+    return pl.store(pl.mul(acc, pl.load(w, [0, 0], [1, N])), [0, 0], y)
+
+
+@pl.jit
+def gather_scaled_chip(
+    x: pl.Tensor[[1, N], pl.FP32],
+    w: pl.Tensor[[1, N], pl.FP32],
+    y: pl.Out[pl.Tensor[[1, N], pl.FP32]],
+    rows: pld.DistributedTensor[[RANKS, N], pl.FP32],
+    flags: pld.DistributedTensor[[RANKS, 1], pl.INT32],
+    me: pl.Scalar[pl.INT32],
+):
+    return gather_scaled_step(x, w, y, rows, flags, me)
+
+
+@pl.jit.host
+def gather_scaled(
+    xs: pl.Tensor[[RANKS, 1, N], pl.FP32],
+    w: pl.Tensor[[1, N], pl.FP32],
+    ys: pl.Out[pl.Tensor[[RANKS, 1, N], pl.FP32]],
+):
+    rows_buf = pld.alloc_window_buffer([RANKS, N], dtype=pl.FP32)
+    flags_buf = pld.alloc_window_buffer([RANKS, 1], dtype=pl.INT32)
+    for r in pl.range(pld.world_size()):
+        rows = pld.window(rows_buf, [RANKS, N], dtype=pl.FP32)
+        flags = pld.window(flags_buf, [RANKS, 1], dtype=pl.INT32)
+        gather_scaled_chip(xs[r], w, ys[r], rows, flags, r, device=r)
+
+
+# --- two_phase: phase 1 writes mid[r] on rank r; phase 2 on rank r reads the other rank's
+# mid row, so it must wait for that rank's phase 1.
+@pl.jit
+def double_chip(x: pl.Tensor[[1, N], pl.FP32], mid: pl.Out[pl.Tensor[[1, N], pl.FP32]]):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="double"):
+        mid = pl.store(pl.mul(pl.load(x, [0, 0], [1, N]), 2.0), [0, 0], mid)
+    return mid
+
+
+@pl.jit
+def copy_chip(mid: pl.Tensor[[1, N], pl.FP32], y: pl.Out[pl.Tensor[[1, N], pl.FP32]]):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="copy"):
+        y = pl.store(pl.add(pl.load(mid, [0, 0], [1, N]), 1.0), [0, 0], y)
+    return y
+
+
+@pl.jit.host
+def two_phase(
+    xs: pl.Tensor[[RANKS, 1, N], pl.FP32],
+    mids: pl.Out[pl.Tensor[[RANKS, 1, N], pl.FP32]],
+    ys: pl.Out[pl.Tensor[[RANKS, 1, N], pl.FP32]],
+):
+    for r in pl.range(pld.world_size()):
+        double_chip(xs[r], mids[r], device=r)
+    for r in pl.range(pld.world_size()):
+        copy_chip(mids[(r + 1) % RANKS], ys[r], device=r)
