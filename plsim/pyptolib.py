@@ -185,13 +185,18 @@ class PlsimHarness:
         if compile_only:
             return result(True)
         tensors = {n: t.contiguous() for n, t in tensors.items()}
-        args = [tensors[s.name] if s.name in tensors else scalars[s.name] for s in specs]
-        args = [torch_to_numpy(a) if isinstance(a, torch.Tensor) else a for a in args]
+        values = {s.name: tensors[s.name] if s.name in tensors else scalars[s.name] for s in specs}
+        values = {n: torch_to_numpy(a) if isinstance(a, torch.Tensor) else a
+                  for n, a in values.items()}  # fmt: skip
         platform = _platform(runtime_cfg, self.platform)
         world = _world_size(compile_cfg)
         ranks = f", {world} ranks" if world is not None else ""
         print(f"[RUN]   plsim: {name} on {platform}{ranks}", flush=True)
-        run = plsim.run(fn, *args, platform=platform, world_size=world)
+        if world is None:  # the harness passes a chip program its specs in spec order
+            run = plsim.run(fn, *values.values(), platform=platform)
+        else:  # and an L3 program by parameter name (upstream golden/runner.py
+            # _l3_ordered_args), so a spec list in another order still binds
+            run = plsim.run(fn, platform=platform, world_size=world, **values)
         record.stages = [s.to_dict() for s in run.stages]
         record.modeled_us = sum(s.modeled_us for s in run.stages)
         record.gm_bytes = run.traffic.gm_bytes
