@@ -114,3 +114,10 @@ def test_upstream_allreduce_with_one_device_fails_its_own_check(corpus):
     calls, code, error = pyptolib.run_file(corpus / "examples/advanced/allreduce.py", ["-d", "0"])
     assert code == 1
     assert calls == [] and "need exactly 2 devices" in error
+
+
+def test_an_l3_file_binds_its_specs_by_name(tmp_path, corpus):
+    path = _harnessed(tmp_path, corpus, "l3_spec_order.py")
+    calls, code, error = pyptolib.run_file(path, [])
+    assert pyptolib.verdict(calls, code, error) == ("PASS", "")
+    assert sorted(s["name"] for s in calls[0].stages) == ["r0.add_w", "r1.add_w"]
