@@ -251,6 +251,7 @@ def remote_load(target, peer, offsets, shape, valid_shape=None) -> Tile:
     from plsim.ops.memory_ops import tile_load
 
     op = "pld.tile.remote_load"
+    _in_scope(op)
     binding = _bound(target, op, "target")
     p = _peer(peer, op, binding)
     offs = _offsets(offsets, target, op)
