@@ -182,6 +182,9 @@ class PlsimHarness:
                 for s in specs
                 if isinstance(s, up.TensorSpec) and s.is_output
             }
+            # The golden's copies of the inputs are not needed any more; on the model files
+            # (weights of every rank) they would double the memory the kernel run needs.
+            del scratch
         if compile_only:
             return result(True)
         tensors = {n: t.contiguous() for n, t in tensors.items()}
