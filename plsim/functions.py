@@ -29,6 +29,13 @@ class KernelFunction:
             self._impl = prepare(self.fn, self.kind)
         return self._impl
 
+    def _param_names(self) -> list[str]:
+        """The parameter names in order, like pypto's JITFunction._param_names (pypto-lib's
+        decode_fwd_mtp.py orders its specs with it)."""
+        import inspect
+
+        return [p for p in inspect.signature(self.fn).parameters if p != "self"]
+
     def __repr__(self) -> str:
         return f"<pl.jit{'' if self.kind == 'jit' else '.' + self.kind} {self.fn.__name__}>"
 

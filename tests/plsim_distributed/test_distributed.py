@@ -125,3 +125,8 @@ def test_distributed_config_stand_in_checks_device_ids():
     for bad in ([], [0, 0], [-1]):
         with pytest.raises(ValueError, match="device_ids"):
             DistributedConfig(device_ids=bad)
+
+
+def test_kernels_list_their_parameter_names_like_pypto(kernels):
+    assert kernels.gather_sum._param_names() == ["xs", "ys"]
+    assert kernels.gather_sum_chip._param_names() == ["x", "y", "rows", "flags", "me"]
