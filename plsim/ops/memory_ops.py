@@ -991,7 +991,12 @@ def create_l1(shape, dtype, transpose: bool = False):
         dsl("misplaced op pl.create_l1: on-chip accumulators exist only inside an InCore scope")
     if not isinstance(transpose, bool):
         dsl(f"pl.create_l1 transpose must be True or False, got {transpose!r}")
-    return create_tensor([to_int(n, "pl.create_l1 shape") for n in shape], dtype)
+    acc = create_tensor([to_int(n, "pl.create_l1 shape") for n in shape], dtype)
+    # pl.gather_row DMAs GM rows straight into it (GM -> L1, no vector core on the way), so
+    # for placement it is loaded data: a cube-only operand lives in Mat and crosses no
+    # cube/vector ring (checks.cross_core_rings).
+    acc.base.origin = "load"
+    return acc
 
 
 def gather_row(acc, src, dst_offset, src_offset, shapes, transpose: bool = False, *,

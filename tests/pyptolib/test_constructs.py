@@ -32,6 +32,8 @@ FIXTURES = [
     *[("gather_row_l1.py", entry, [("q", [16, 64], _BF16), ("pool", [32, 64], _BF16),
                                    ("idx", [16], "int32"), ("y", [16, 16])])
       for entry in ("gather_rows_mm", "gather_run_mm")],
+    ("gather_row_l1.py", "gather_wide_mm",
+     [("q", [16, 512], _BF16), ("pool", [256, 512], _BF16), ("y", [16, 128])]),
     *[("split_aiv_lanes.py", entry, [("a", [32, 64], _BF16), ("b", [64, 64], _BF16),
                                      ("y", [32, 64])])
       for entry in ("shard_rows", "lanes_whole")],
@@ -216,3 +218,18 @@ def test_cmp_gives_zero_one_in_the_lhs_dtype():
     np.testing.assert_array_equal(gt, (a > b).astype(np.int32))
     np.testing.assert_array_equal(eq, (a == a[0, 0]).astype(np.float32))
     assert eq.sum() == 2
+
+
+def test_a_gathered_l1_operand_takes_no_cube_vector_ring_slot():
+    # [128, 512] BF16 is 128 KiB: as a vector-made operand its two ring slots (256 KiB) would
+    # not fit UB (188 KiB); filled by DMA it lives in L1 and the kernel runs.
+    import ml_dtypes
+
+    k = plsim.load(KERNELS / "gather_row_l1.py")
+    rng = np.random.default_rng(3)
+    q = rng.standard_normal((16, 512)).astype(ml_dtypes.bfloat16)
+    pool = rng.standard_normal((256, 512)).astype(ml_dtypes.bfloat16)
+    y = np.zeros((16, 128), np.float32)
+    plsim.run(k.gather_wide_mm, q, pool, y)
+    ref = q.astype(np.float64) @ pool[64:192].astype(np.float64).T
+    np.testing.assert_allclose(y, ref, rtol=1e-5, atol=1e-4)

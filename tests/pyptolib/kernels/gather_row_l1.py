@@ -3,7 +3,7 @@ from a GM pool into an L1 matmul operand, one row at a time and as a multi-row r
 
 import pypto.language as pl
 
-VERDICTS = {"gather_rows_mm": "compiles", "gather_run_mm": "compiles"}
+VERDICTS = {"gather_rows_mm": "compiles", "gather_run_mm": "compiles", "gather_wide_mm": "compiles"}
 
 
 @pl.jit
@@ -39,4 +39,19 @@ def gather_run_mm(
             kv = pl.gather_row(kv, pool, [r, 0], [0, 0], [1, 64])
         s = pl.matmul(q[0:16, 0:64], kv, b_trans=True, out_dtype=pl.FP32)
         y[0:16, 0:16] = s
+    return y
+
+
+@pl.jit
+def gather_wide_mm(
+    q: pl.Tensor[[16, 512], pl.BF16],
+    pool: pl.Tensor[[256, 512], pl.BF16],
+    y: pl.Out[pl.Tensor[[16, 128], pl.FP32]],
+):
+    # a 128 KiB L1 operand: filled by DMA, it takes no cube/vector ring slot in UB
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="gather_wide"):
+        kv = pl.create_l1([128, 512], pl.BF16)
+        kv = pl.gather_row(kv, pool, [0, 0], [64, 0], [128, 512])
+        s = pl.matmul(q[0:16, 0:512], kv, b_trans=True, out_dtype=pl.FP32)
+        y[0:16, 0:128] = s
     return y
