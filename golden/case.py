@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -35,6 +35,9 @@ class CaseConfig:
     #: (its first position), as comma lists.
     prompt_lens: str | None = None
     prefix_lens: str | None = None
+    #: Decode indexer: run the serving entry point, which returns top-k only and writes no
+    #: score row (the score comparison then has only the golden's scores, for tie checks).
+    topk_only: bool = False
 
 
 @dataclass
@@ -74,6 +77,9 @@ class Case:
     - ``param_shapes(config)``: optional ``{name: (shape, dtype)}`` of the tensor parameters,
       computed without generating data, so the harness can refuse a run that would not fit
       in memory before ``make_specs`` allocates anything.
+    - ``reference_outputs(config)``: optional names of golden outputs the kernel does not
+      produce for this config (e.g. the scores of a top-k-only run): the golden returns them,
+      comparisons of the kernel's outputs may read them, nothing compares them.
     """
 
     name: str
@@ -89,7 +95,12 @@ class Case:
     #: Optional: the kernel to run for a resolved config (e.g. one per cache format); default
     #: ``kernel_name`` for every config.
     kernel_name_for: Callable[[CaseConfig], str] | None = None
+    reference_outputs: Callable[[CaseConfig], Sequence[str]] | None = None
 
     def kernel_for(self, config: CaseConfig) -> str:
         """The ``@pl.jit`` function to run for a resolved ``config``."""
         return self.kernel_name if self.kernel_name_for is None else self.kernel_name_for(config)
+
+    def references_for(self, config: CaseConfig) -> tuple[str, ...]:
+        """Golden-only output names for a resolved ``config`` (see ``reference_outputs``)."""
+        return () if self.reference_outputs is None else tuple(self.reference_outputs(config))

@@ -44,6 +44,7 @@ CONFIG_OPTIONS: tuple[str, ...] = (
     "mixed",
     "prompt_lens",
     "prefix_lens",
+    "topk_only",
 )
 
 
@@ -143,6 +144,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_const",
         const=True,
         help="mixed batch: empty, short, block-boundary and long requests",
+    )
+    parser.add_argument(
+        "--topk-only",
+        action="store_const",
+        const=True,
+        help="deepseek_v4.indexer: run the serving entry point, which returns top-k only and "
+        "writes no score row to GM (default: scores too, so the harness can compare them)",
     )
     parser.add_argument(
         "--prompt-lens",

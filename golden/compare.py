@@ -108,10 +108,12 @@ def error_distribution(
         a, e = a[m], e[m]
     else:
         a, e = a.ravel(), e.ravel()
-    equal = a == e  # also covers equal infinities
-    finite = np.isfinite(a) & np.isfinite(e)
-    nonfinite = int(np.count_nonzero(~finite & ~equal))
+    finite = np.isfinite(a)
+    finite &= np.isfinite(e)
+    nonfinite = 0
     if not finite.all():  # copying is the expensive part: skip it in the common case
+        equal = a == e  # also covers equal infinities
+        nonfinite = int(np.count_nonzero(~finite & ~equal))
         a, e = a[finite], e[finite]
     cells = int(a.size)
     figures: dict[str, Any] = {"cells": cells, "nonfinite": nonfinite}
@@ -125,18 +127,20 @@ def error_distribution(
             abs_err_quantiles={f"p{q}": 0.0 for q in ERROR_QUANTILES},
         )
         return figures
-    delta = a - e
     norm_e = float(np.linalg.norm(e))
     norm_a = float(np.linalg.norm(a))
+    if norm_a > 0 and norm_e > 0:
+        cosine: float | None = float(np.dot(a, e) / (norm_a * norm_e))
+    else:
+        cosine = 1.0 if norm_a == norm_e else 0.0
+    # ``a`` is this function's own float64 copy and is not needed past this point: the
+    # difference goes into its buffer (a large output would otherwise allocate one more copy).
+    delta = np.subtract(a, e, out=a)
     norm_d = float(np.linalg.norm(delta))
     if norm_e > 0:
         rel_l2: float | None = norm_d / norm_e
     else:
         rel_l2 = 0.0 if norm_d == 0 else None
-    if norm_a > 0 and norm_e > 0:
-        cosine: float | None = float(np.dot(a, e) / (norm_a * norm_e))
-    else:
-        cosine = 1.0 if norm_a == norm_e else 0.0
     # Outputs that are mostly exact (caches, state) have few differing cells: every figure but
     # the norms is computed over those, with the equal cells' zeros accounted for exactly.
     differs = delta != 0

@@ -35,6 +35,13 @@ class StageStats:
     remote_read_bytes: int = 0
     remote_write_bytes: int = 0
     pipelined: bool = False  # a pl.pipeline(stage >= 2) loop runs in its tasks
+    # GM buffers (opaque keys) the stage's transfers read and write: the data dependences
+    # between stages that kernel_time schedules by.
+    reads: set = field(default_factory=set)
+    writes: set = field(default_factory=set)
+    # The buffers behind those keys, held while the kernel runs so that no key (an id) is
+    # reused by a later buffer; plsim.run empties it when the run ends.
+    held: list = field(default_factory=list, repr=False, compare=False)
     modeled_us: float = 0.0
     # The model term that sets modeled_us ("task floor", "GM", "cube" or "vector") and the
     # share of modeled_us it explains (see stage_bound).
@@ -56,6 +63,8 @@ class StageStats:
             "remote_read_bytes": self.remote_read_bytes,
             "remote_write_bytes": self.remote_write_bytes,
             "pipelined": self.pipelined,
+            "reads": sorted(self.reads),
+            "writes": sorted(self.writes),
             "modeled_us": self.modeled_us,
             "bound": self.bound,
             "bound_share": self.bound_share,
@@ -100,8 +109,16 @@ def contiguous_segments(shape, strides) -> int:
     return total // run
 
 
-def count_transfer(stats: StageStats, direction: str, nbytes: int, region) -> None:
-    """Account one DMA transfer of ``nbytes`` over the GM window ``region`` (a GMTensor)."""
+def count_transfer(stats: StageStats, direction: str, nbytes: int, region, owner=None) -> None:
+    """Account one DMA transfer of ``nbytes`` over the GM window ``region`` (a GMTensor);
+    ``owner`` is the GM buffer the dependence sets name (default: the region's buffer)."""
+    if owner is None:
+        owner = getattr(region, "buf", region)
+    key = id(owner)
+    seen = stats.reads if direction == "read" else stats.writes
+    if key not in seen:
+        seen.add(key)
+        stats.held.append(owner)
     if direction == "read":
         stats.gm_read_bytes += nbytes
     else:
@@ -114,12 +131,14 @@ def count_transfer(stats: StageStats, direction: str, nbytes: int, region) -> No
 def stage_times(stats: StageStats, platform: Platform) -> dict[str, float]:
     """The model's terms for one stage, in microseconds (see plsim.hardware for the model).
 
-    ``dma``: bytes plus a fixed cost per contiguous segment, over the bandwidth of the cores the
+    ``dma``: bytes (at least one burst per contiguous segment), over the bandwidth of the cores the
     stage occupies (capped by HBM), plus an issue latency per transfer spread over those cores;
-    ``cube``/``vector``: work over the rate of min(tasks, cores)
-    cores; ``work``: DMA and compute with the overlapped share hidden (a larger share in
-    stages that run a multi-buffered pl.pipeline loop); ``dispatch``: one stage
-    launch plus one task dispatch per wave; ``wall``: work + dispatch.
+    ``cube``/``vector``: work over the rate of min(tasks, cores) cores; ``work``: DMA and
+    compute with the overlapped share hidden (a larger share in stages that run a
+    multi-buffered pl.pipeline loop); ``dispatch``: the scheduler handing the stage's tasks to
+    cores one after another (``task_dispatch_us`` each); ``span``: work + dispatch, the stage
+    running; ``launch``: the orchestration submitting the stage (``stage_dispatch_us``);
+    ``wall``: span + launch, the stage on its own.
     """
     tasks = max(stats.tasks, 1)
     uses_cube = stats.cube_macs > 0
@@ -127,7 +146,10 @@ def stage_times(stats: StageStats, platform: Platform) -> dict[str, float]:
     active = min(tasks, cores)
     bandwidth = min(platform.hbm_bytes_per_s, active * platform.core_dma_bytes_per_s)
     moved = stats.gm_read_bytes + stats.gm_write_bytes
-    dma = (moved + stats.gm_segments * platform.dma_segment_bytes) / bandwidth
+    # A contiguous segment costs at least one DMA burst: rows shorter than dma_burst_bytes move
+    # at the cost of a whole burst (the compiler's PH001 hint). Segments are taken as equally
+    # long within a stage (its counts are totals).
+    dma = max(moved, stats.gm_segments * platform.dma_burst_bytes) / bandwidth
     dma += stats.gm_transfers / active * platform.dma_issue_us * 1e-6
     cube = sum(
         macs / (platform.cube_macs_per_second(dtype) * min(tasks, platform.cube_cores))
@@ -138,18 +160,76 @@ def stage_times(stats: StageStats, platform: Platform) -> dict[str, float]:
     )
     compute = max(cube, vector)
     overlap = platform.pipelined_overlap if stats.pipelined else platform.dma_compute_overlap
-    work = dma + compute - overlap * min(dma, compute)
-    waves = math.ceil(tasks / cores)
-    dispatch = platform.stage_dispatch_us + platform.task_dispatch_us * waves
+    work = (dma + compute - overlap * min(dma, compute)) * 1e6
+    dispatch = platform.task_dispatch_us * tasks
+    launch = platform.stage_dispatch_us
     return {
         "dma": dma * 1e6,
         "cube": cube * 1e6,
         "vector": vector * 1e6,
-        "work": work * 1e6,
+        "work": work,
         "dispatch": dispatch,
-        "wall": work * 1e6 + dispatch,
-        "waves": float(waves),
+        "span": work + dispatch,
+        "launch": launch,
+        "wall": work + dispatch + launch,
     }
+
+
+def _depends(later: StageStats, earlier: StageStats) -> bool:
+    """True if ``later`` must wait for ``earlier``: it reads what ``earlier`` writes (RAW),
+    or writes what ``earlier`` reads or writes (WAR, WAW)."""
+    reads, writes = set(later.reads), set(later.writes)
+    before_reads, before_writes = set(earlier.reads), set(earlier.writes)
+    return bool(reads & before_writes or writes & (before_reads | before_writes))
+
+
+def kernel_schedule(stages: list[StageStats], platform: Platform) -> list[tuple[float, float]]:
+    """(start, finish) of each stage, in microseconds, as the runtime runs them.
+
+    The orchestration submits the stages in program order, one ``stage_dispatch_us`` each,
+    without waiting for them to run; the runtime orders tasks by the tensors they touch, so a
+    submitted stage starts once the earlier stages it depends on (``_depends``: RAW, WAR, WAW on
+    a GM buffer) have finished, and runs for its ``span``. Independent stages overlap; the
+    cores, HBM and scheduler they share are bounded in ``kernel_time``.
+    """
+    out: list[tuple[float, float]] = []
+    submitted = 0.0
+    for i, stats in enumerate(stages):
+        t = stage_times(stats, platform)
+        submitted += t["launch"]
+        start = submitted
+        for j in range(i):
+            if _depends(stats, stages[j]):
+                start = max(start, out[j][1])
+        out.append((start, start + t["span"]))
+    return out
+
+
+def kernel_time(stages: list[StageStats], platform: Platform) -> float:
+    """Modeled wall time of a whole kernel, in microseconds: the end of ``kernel_schedule``,
+    and at least what the shared resources need for all stages together: each core kind's busy
+    time over its core count, all GM bytes over HBM bandwidth, and every task's dispatch on the
+    one scheduler."""
+    if not stages:
+        return 0.0
+    span = max(finish for _, finish in kernel_schedule(stages, platform))
+    busy = {"cube": 0.0, "vector": 0.0}
+    moved = 0
+    dispatch = 0.0
+    for stats in stages:
+        t = stage_times(stats, platform)
+        kind = "cube" if stats.cube_macs else "vector"
+        cores = platform.cube_cores if kind == "cube" else platform.vector_cores
+        busy[kind] += t["work"] * min(max(stats.tasks, 1), cores)
+        moved += stats.gm_read_bytes + stats.gm_write_bytes
+        dispatch += t["dispatch"]
+    floor = max(
+        busy["cube"] / platform.cube_cores,
+        busy["vector"] / platform.vector_cores,
+        moved / platform.hbm_bytes_per_s * 1e6,
+        dispatch + stage_times(stages[0], platform)["launch"],
+    )
+    return max(span, floor)
 
 
 def stage_bound(stats: StageStats, platform: Platform) -> tuple[str, float]:
@@ -161,8 +241,9 @@ def stage_bound(stats: StageStats, platform: Platform) -> tuple[str, float]:
     times = stage_times(stats, platform)
     if times["wall"] <= 0:
         return "task floor", 0.0
-    if times["dispatch"] >= times["work"]:
-        return "task floor", times["dispatch"] / times["wall"]
+    overhead = times["launch"] + times["dispatch"]
+    if overhead >= times["work"]:
+        return "task floor", overhead / times["wall"]
     terms = {"GM": times["dma"], "cube": times["cube"], "vector": times["vector"]}
     return max(terms, key=terms.get), times["work"] / times["wall"]
 
@@ -181,8 +262,15 @@ class Run:
         self.traffic = traffic
         self.platform = platform
 
+    @property
+    def modeled_us(self) -> float:
+        """The kernel's modeled wall time (stages overlap by their dependences: kernel_time)."""
+        return kernel_time(self.stages, self.platform)
+
     def trace(self) -> dict[str, Any]:
-        """Chrome/Perfetto trace-event JSON of the modeled stages, laid out in program order.
+        """Chrome/Perfetto trace-event JSON of the modeled stages, each running from its start to
+        its finish in kernel_schedule (the kernel begins at 0 with the first stage's submission;
+        independent stages overlap).
 
         Two tracks: "AIC (cube)" for stages with cube work, "AIV (vector)" for stages with
         vector work or data movement (a mixed stage appears on both).
@@ -193,8 +281,8 @@ class Run:
             {"name": "thread_name", "ph": "M", "pid": 1, "tid": 2,
              "args": {"name": "AIV (vector)"}},
         ]  # fmt: skip
-        t = 0.0
-        for s in self.stages:
+        schedule = kernel_schedule(self.stages, self.platform)
+        for s, (t, finish) in zip(self.stages, schedule):
             args = s.to_dict()
             tracks = []
             if s.cube_macs:
@@ -204,9 +292,8 @@ class Run:
             for tid in tracks:
                 events.append(
                     {"name": s.name, "cat": "stage", "ph": "X", "pid": 1, "tid": tid,
-                     "ts": t, "dur": s.modeled_us, "args": args}
+                     "ts": t, "dur": finish - t, "args": args}
                 )  # fmt: skip
-            t += s.modeled_us
         return {"traceEvents": events, "displayTimeUnit": "ns"}
 
     def __repr__(self) -> str:

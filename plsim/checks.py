@@ -64,10 +64,12 @@ class RaceTracker:
             if not writes:
                 continue
             buf = recs[0][0].buf
-            owner = np.full(buf.data.shape, -1, dtype=np.int64)
+            # The owner map covers only the span of elements the loop touched (a loop writing
+            # a few rows of a large cache must not allocate and fill an int64 per element).
+            lo, owner = _span_owner(recs)
             first_write: dict[int, tuple[str, int, str]] = {}
             for region, _, it, loc in writes:
-                view = region.of(owner)
+                view = _shifted(region, lo).of(owner)
                 clash = (view != -1) & (view != it)
                 if clash.any():
                     self._fail(buf.name, "writes", it, int(view[clash].flat[0]), loc, first_write)
@@ -76,7 +78,7 @@ class RaceTracker:
             for region, access, it, loc in recs:
                 if access != "read":
                     continue
-                view = region.of(owner)
+                view = _shifted(region, lo).of(owner)
                 clash = (view != -1) & (view != it)
                 if clash.any():
                     self._fail(buf.name, "reads", it, int(view[clash].flat[0]), loc, first_write)
@@ -90,6 +92,32 @@ class RaceTracker:
             f"{other_loc[1]}); iterations of a {self.kind} loop must be independent "
             f"(loop at {self.location[0]}:{self.location[1]})"
         )
+
+
+def _extent(region: GMTensor) -> tuple[int, int]:
+    """First and one-past-last flat element a window touches (strides are non-negative)."""
+    last = region.offset
+    for n, stride in zip(region.shape, region.strides):
+        if n == 0:
+            return region.offset, region.offset
+        last += (n - 1) * stride
+    return region.offset, last + 1
+
+
+def _span_owner(records) -> tuple[int, np.ndarray]:
+    """(first flat element, owner map of -1s) spanning every record's window."""
+    extents = [_extent(rec[0]) for rec in records]
+    lo = min(e[0] for e in extents)
+    hi = max(e[1] for e in extents)
+    # The narrowest integer type that holds every iteration number (and -1): less to fill.
+    last = max(rec[2] for rec in records)
+    dtype = np.int8 if last < 2**7 else np.int16 if last < 2**15 else np.int64
+    return lo, np.full(max(hi - lo, 1), -1, dtype=dtype)
+
+
+def _shifted(region: GMTensor, lo: int) -> GMTensor:
+    """``region`` as a window of an owner map that starts at flat element ``lo``."""
+    return GMTensor(region.buf, region.offset - lo, region.shape, region.strides)
 
 
 def _spaces(tile, platform: Platform) -> tuple[str, ...]:
@@ -124,6 +152,10 @@ def _accumulator_spaces(tile, platform: Platform) -> tuple[str, ...]:
     return ("Acc",)
 
 
+#: (shape, element bytes) pairs that passed _check_alignment.
+_ALIGNED: set[tuple[tuple[int, ...], int]] = set()
+
+
 def _check_alignment(tile) -> None:
     """HardwareError for a Vec tile whose rows (or [M, 1] column) are not whole 32-byte blocks.
 
@@ -132,6 +164,8 @@ def _check_alignment(tile) -> None:
     """
     shape = tile.data.shape
     item = tile.dtype.itemsize
+    if (shape, item) in _ALIGNED:  # a static fact: checked once per shape and element size
+        return
     file, line = tile.location
     where = f"{file}:{line} [scope '{tile.scope.name}']"
     if len(shape) >= 2 and shape[-1] == 1:  # an [M, 1] column carrier (column-major)
@@ -144,6 +178,7 @@ def _check_alignment(tile) -> None:
                 f"to be a multiple of 32 (see plsim.HardwareError); use {aligned} rows, or write "
                 "single values with pl.write"
             )
+        _ALIGNED.add((shape, item))
         return
     cols = shape[-1]
     if cols * item % 32:
@@ -153,6 +188,7 @@ def _check_alignment(tile) -> None:
             f"of 32 bytes (see plsim.HardwareError); pad the column count to "
             f"{-(-cols * item // 32) * 32 // item}"
         )
+    _ALIGNED.add((shape, item))
 
 
 @dataclass(frozen=True)
@@ -255,20 +291,27 @@ def close_scope(scope: Scope, platform: Platform) -> None:
             _capacity_error(scope, space, limit, reserved, ring.slot_tile, [], ring)
         if not tiles:
             continue
-        sizes = np.array([t.data.size * t.dtype.itemsize for t in tiles], dtype=np.int64)
+        nbytes, created, last_used = [], [], []  # one pass over the tiles (a hot path)
+        for t in tiles:
+            nbytes.append(t.data.size * t.dtype.itemsize)
+            created.append(t.created)
+            last_used.append(t.last_use)
+        sizes = np.array(nbytes, dtype=np.int64)
         if space == "Vec" and scope.vector_split:
             sizes = (sizes + 1) // 2
         big = np.flatnonzero(sizes > limit)
         if big.size:
             t = tiles[int(big[0])]
             _capacity_error(scope, space, limit, int(sizes[big[0]]), t, [t])
-        starts = np.array([t.created for t in tiles], dtype=np.float64)
+        starts = np.array(created, dtype=np.float64)
         # A tile's buffer is released just before the op of its last use writes its result.
-        ends = np.array([max(t.last_use, t.created) for t in tiles], dtype=np.float64) - 0.25
+        ends = np.maximum(np.array(last_used, dtype=np.float64), starts) - 0.25
         ends = np.maximum(ends, starts + 0.1)
-        times = np.concatenate([starts, ends])
-        deltas = np.concatenate([sizes, -sizes])
-        order = np.lexsort((deltas, times))  # at equal times, releases first
+        # Releases first in the arrays, and a stable sort by time: at equal times releases come
+        # first (the order within releases or within acquisitions does not change the peak).
+        times = np.concatenate([ends, starts])
+        deltas = np.concatenate([-sizes, sizes])
+        order = np.argsort(times, kind="stable")
         running = np.cumsum(deltas[order])
         peak_at = int(np.argmax(running))
         peak = int(running[peak_at])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import ml_dtypes
 import numpy as np
@@ -18,12 +19,13 @@ class DType:
     is_float: bool
     is_signed: bool
 
-    @property
+    # Cached: a per-op hot path (the fields are frozen, so the value never changes).
+    @cached_property
     def itemsize(self) -> int:
         """Bytes per element as stored in GM and on chip (BOOL is one byte)."""
         return max(1, self.bits // 8)
 
-    @property
+    @cached_property
     def is_int(self) -> bool:
         """True for integer types (BOOL excluded)."""
         return not self.is_float and self.name != "BOOL"
@@ -34,6 +36,19 @@ class DType:
 
     def __repr__(self) -> str:
         return f"pl.{self.name}"
+
+    def __eq__(self, other) -> bool:
+        # The dataclass comparison (all fields in order), with the two common outcomes first:
+        # the same singleton, or different names (dtype checks run on every op).
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        if self is other:
+            return True
+        if self.name != other.name:
+            return False
+        return (self.numpy, self.bits, self.is_float, self.is_signed) == (
+            other.numpy, other.bits, other.is_float, other.is_signed,
+        )  # fmt: skip
 
 
 BOOL = DType("BOOL", np.dtype(np.bool_), 8, False, False)

@@ -17,6 +17,9 @@ class KernelFunction:
 
     def __init__(self, fn) -> None:
         self.fn = fn
+        # The compiler's decorated kernels expose the undecorated function as ``_func``; older
+        # pypto-lib files pass it to pl.inline (``pl.inline(expert_routed._func)``).
+        self._func = fn
         self._impl = None
         functools.update_wrapper(self, fn)
 

@@ -4,18 +4,23 @@ The time figures are a MODEL calibrated on published device timings of pypto-lib
 (docs/cost_model_calibration.md, ``python -m plsim.calibration``). Per stage (one scope
 name_hint, all its tasks), with ``active`` = min(tasks, cores of the kind the stage uses):
 
-    dma      = (gm_bytes + segments x dma_segment_bytes) / min(HBM, active x core DMA bandwidth)
+    dma      = max(gm_bytes, segments x dma_burst_bytes) / min(HBM, active x core DMA bandwidth)
                + transfers / active x dma_issue_us
     compute  = max(cube_macs / (cube rate x min(tasks, AIC)),
                    vector_ops / (vector rate x min(tasks, AIV)))
     work     = dma + compute - overlap x min(dma, compute)
-    wall     = work + stage_dispatch_us + task_dispatch_us x ceil(tasks / cores)
+    span     = work + task_dispatch_us x tasks          (the stage running)
+    wall     = span + stage_dispatch_us                 (the stage on its own)
 
-``segments`` are the contiguous GM runs the transfers touch (short rows cost a fixed
-setup each: the compiler's PH001 hint, innermost dimension below 512 B); ``overlap`` is
+``segments`` are the contiguous GM runs the transfers touch: a run shorter than one DMA burst
+costs a whole burst (the compiler's PH001 hint: innermost dimension below 512 B is inefficient);
+``overlap`` is
 ``pipelined_overlap`` in a stage that runs a multi-buffered ``pl.pipeline(stage >= 2)`` loop and
-``dma_compute_overlap`` otherwise. Whole-kernel time is the sum of the stages (no overlap
-between stages). Not modelled: L2 hits, bank conflicts, cross-stage concurrency.
+``dma_compute_overlap`` otherwise. A whole kernel (plsim.accounting.kernel_time) is the end of a
+schedule in which the orchestration submits the stages in program order (``stage_dispatch_us``
+each) and a stage starts once the earlier stages whose GM buffers it reads or overwrites have
+finished; it is at least the cores', HBM's and the scheduler's time for all stages together.
+Not modelled: L2 hits, bank conflicts, contention between concurrent stages beyond those bounds.
 """
 
 from __future__ import annotations
@@ -49,15 +54,16 @@ class Platform:
     # Cost model terms fitted on published device timings (docs/cost_model_calibration.md):
     # per-core DMA bandwidth (the MTE engines of one core), bytes/s;
     core_dma_bytes_per_s: float
-    # fixed cost of one contiguous GM segment of a transfer, in bytes of bandwidth (burst setup);
-    dma_segment_bytes: float
+    # bytes of bandwidth the shortest contiguous GM segment costs (one DMA burst);
+    dma_burst_bytes: float
     # issue latency of one DMA transfer (instruction + completion wait), microseconds;
     dma_issue_us: float
     # share of min(DMA, compute) hidden by running transfers and compute at once (0..1), in
     # plain stages and in stages with a multi-buffered pl.pipeline(stage >= 2) loop;
     dma_compute_overlap: float
     pipelined_overlap: float
-    # launch of one stage (scope) and dispatch of one wave of its tasks, microseconds.
+    # submission of one stage (scope) by the orchestration, and the scheduler's hand-out of
+    # one task to a core (serial: a stage of n tasks spends n of them), microseconds.
     stage_dispatch_us: float
     task_dispatch_us: float
 
@@ -83,12 +89,12 @@ class Platform:
 #: Fitted by ``python -m plsim.calibration fit`` (docs/cost_model_calibration.md).
 _FITTED = dict(
     core_dma_bytes_per_s=64e9,
-    dma_segment_bytes=256.0,
+    dma_burst_bytes=512.0,
     dma_issue_us=0.05,
     dma_compute_overlap=0.0,
     pipelined_overlap=1.0,
-    stage_dispatch_us=6.0,
-    task_dispatch_us=0.0,
+    stage_dispatch_us=0.25,
+    task_dispatch_us=0.75,
     vector_elems_per_cycle=16,
 )
 

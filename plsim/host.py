@@ -24,6 +24,7 @@ from plsim.control import Recorder
 from plsim.distributed import WindowView
 from plsim.language_types import DynamicDim, ScalarType, TensorType
 from plsim.memory import GMTensor
+from plsim.numerics_arith import floating_point_ignored
 from plsim.ranks import Launch, run_ranks
 from plsim.scalars import Scalar, to_int
 
@@ -148,7 +149,7 @@ def run_host(kernel, args, kwargs, plat, world_size, progress=None, shuffle_seed
     STATE.recorder = host_recorder
     STATE.host = HostRun(world_size)
     try:
-        with np.errstate(all="ignore"), single_blas_thread():
+        with floating_point_ignored(), single_blas_thread():
             ret = impl(*values)
             launches = STATE.host.launches
             STATE.host = None

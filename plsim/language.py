@@ -31,6 +31,7 @@ from plsim.language_types import (
 from plsim.ops import arrays as _arrays
 from plsim.ops import cast as _cast
 from plsim.ops import elementwise as _ew
+from plsim.ops import gather_row as _gr
 from plsim.ops import matmul as _mm
 from plsim.ops import memory_ops as _mem
 from plsim.ops import reduce_expand as _re
@@ -147,8 +148,8 @@ concat = _mem.concat
 load = _mem.tile_load
 store = _mem.tile_store
 create_tile = _mem.create_tile
-create_l1 = _mem.create_l1
-gather_row = _mem.gather_row
+create_l1 = _gr.create_l1
+gather_row = _gr.gather_row
 
 # --- compute -------------------------------------------------------------------------------
 cast = _cast.cast

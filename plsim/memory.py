@@ -120,6 +120,10 @@ class GMBuffer:
         return _ORIGIN_SITES[first] if first else None
 
 
+#: C strides by buffer shape (GMTensor._slices asks once per window).
+_C_STRIDES: dict[tuple[int, ...], tuple[int, ...]] = {}
+
+
 def _c_strides(shape: tuple[int, ...]) -> tuple[int, ...]:
     strides = []
     acc = 1
@@ -132,7 +136,7 @@ def _c_strides(shape: tuple[int, ...]) -> tuple[int, ...]:
 class GMTensor:
     """A view of a GM buffer: element offset, shape and element strides."""
 
-    __slots__ = ("buf", "offset", "shape", "strides")
+    __slots__ = ("_box", "buf", "offset", "shape", "strides")
 
     def __init__(
         self, buf: GMBuffer, offset: int, shape: tuple[int, ...], strides: tuple[int, ...]
@@ -141,6 +145,7 @@ class GMTensor:
         self.offset = offset
         self.shape = shape
         self.strides = strides
+        self._box = None  # see _slices
 
     @classmethod
     def whole(cls, buf: GMBuffer) -> GMTensor:
@@ -160,6 +165,11 @@ class GMTensor:
 
     def of(self, base: np.ndarray) -> np.ndarray:
         """This window applied to ``base`` (an array shaped like the buffer)."""
+        box = self._box
+        if box is None:
+            box = self._box = self._slices()
+        if box and base.shape == self.buf.data.shape:
+            return base[box]  # basic slicing: the same view, a tenth of the cost (hot path)
         flat = base.reshape(-1)
         if not self.shape:
             return flat[self.offset : self.offset + 1].reshape(())
@@ -172,6 +182,26 @@ class GMTensor:
             strides=tuple(s * item for s in self.strides),
         )
 
+    def _slices(self) -> tuple[slice, ...] | bool:
+        """The window as one slice per buffer axis when it is a plain box of the buffer (same
+        rank, the buffer's C strides, inside its bounds); False otherwise."""
+        buf_shape = self.buf.data.shape
+        if not self.shape or len(self.shape) != len(buf_shape):
+            return False
+        c_strides = _C_STRIDES.get(buf_shape)
+        if c_strides is None:
+            c_strides = _C_STRIDES[buf_shape] = _c_strides(buf_shape)
+        if self.strides != c_strides:
+            return False
+        box = []
+        rest = self.offset
+        for n, stride, size in zip(self.shape, self.strides, buf_shape):
+            start, rest = divmod(rest, stride)
+            if start + n > size:
+                return False
+            box.append(slice(start, start + n))
+        return tuple(box)
+
     def data(self) -> np.ndarray:
         """The data of this view (a NumPy view, never a copy)."""
         return self.of(self.buf.data)
@@ -181,6 +211,8 @@ class GMTensor:
         off = self.offset
         for o, s in zip(offsets, self.strides):
             off += o * s
+        if not drop:  # the common case (a per-op hot path)
+            return GMTensor(self.buf, off, tuple(shape), self.strides)
         new_shape = tuple(n for i, n in enumerate(shape) if i not in drop)
         new_strides = tuple(s for i, s in enumerate(self.strides) if i not in drop)
         return GMTensor(self.buf, off, new_shape, new_strides)
@@ -234,12 +266,20 @@ class Tile:
 
     __slots__ = (
         "accumulated", "base", "created", "data", "dtype", "last_use", "level", "location",
-        "origin", "outlined_to", "poison", "poison_from", "scope", "stores", "used_cube",
-        "used_vector", "valid", "vector_view_bytes",
+        "origin", "outlined_to", "poison", "poison_from", "read_from", "scope", "stores",
+        "used_cube", "used_vector", "valid", "vector_view_bytes",
     )  # fmt: skip
 
     def __init__(
-        self, data, dtype, valid, poison=None, base=None, origin="vector", poison_from=None
+        self,
+        data,
+        dtype,
+        valid,
+        poison=None,
+        base=None,
+        origin="vector",
+        poison_from=None,
+        location=None,
     ):
         self.data = data
         self.dtype = dtype
@@ -268,7 +308,12 @@ class Tile:
             # everything computed from them; "tensor" for tensor-level slices (x[a:b, :]) and
             # their results. The compiler keeps the two apart (see memory_ops.subscript_assign).
             self.level = "tensor"
-            self.location = kernel_location()
+            # The GM read this value's data comes from (a ReadSite), for messages about a tile
+            # too long for where it is stored: set by loads, inherited by op results.
+            self.read_from = None
+            # ``location``: the caller's kernel_location() when it already has it (one frame
+            # walk per op instead of two).
+            self.location = kernel_location() if location is None else location
             scope = STATE.scopes[-1] if STATE.scopes else None
             self.scope = scope
             if scope is not None:
@@ -328,6 +373,34 @@ class Tile:
         from plsim.ops import memory_ops
 
         memory_ops.subscript_assign(self, key, value)
+
+
+class ReadSite:
+    """Where a tile's data was read from GM: the kernel line, its scope and the window (kept as
+    numbers; the text is built only for an error message)."""
+
+    __slots__ = ("location", "name", "scope", "shape", "source_shape", "starts", "valid")
+
+    def __init__(self, location, scope, name, source_shape, starts, shape, valid) -> None:
+        self.location = location
+        self.scope = scope
+        self.name = name
+        self.source_shape = source_shape
+        self.starts = starts
+        self.shape = shape
+        self.valid = valid
+
+    def describe(self) -> str:
+        """'x[0:24, 0:64] (x is [32, 64])', with the valid shape when it differs."""
+        window = ", ".join(f"{s}:{s + n}" for s, n in zip(self.starts, self.shape))
+        text = f"{self.name}[{window}]"
+        if list(self.valid) != list(self.shape):
+            text += f" with valid shape {list(self.valid)}"
+        return f"{text} ({self.name} is {list(self.source_shape)})"
+
+    def made(self, tile) -> bool:
+        """True if ``tile`` has the shape or valid shape this read gave (not a cut or reshape)."""
+        return list(tile.shape) == list(self.shape) or list(tile.valid) == list(self.valid)
 
 
 def valid_box(valid: tuple[int, ...]) -> tuple[slice, ...]:

@@ -24,10 +24,42 @@ Rules (docs/dsl.md §8, §9, §11):
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import numpy as np
 
 from plsim import dtypes as dt
 from plsim.dtypes import DType
+
+
+class _FloatingPoint:
+    """Whether every NumPy floating-point warning is already ignored (inside plsim.run)."""
+
+    ignored = False
+
+
+_FP = _FloatingPoint()
+_NO_CONTEXT = contextlib.nullcontext()
+
+
+@contextlib.contextmanager
+def floating_point_ignored() -> Iterator[None]:
+    """``np.errstate(all="ignore")`` for a whole run, so each op can skip entering its own
+    errstate (about as costly as the op itself on a small tile)."""
+    previous = _FP.ignored
+    with np.errstate(all="ignore"):
+        _FP.ignored = True
+        try:
+            yield
+        finally:
+            _FP.ignored = previous
+
+
+def quiet(**kinds: str):
+    """``np.errstate(**kinds)``, or nothing when floating_point_ignored already covers it."""
+    return _NO_CONTEXT if _FP.ignored else np.errstate(**kinds)
+
 
 BINARY_OPS = ("add", "sub", "mul", "div", "maximum", "minimum")
 UNARY_OPS = ("neg", "abs", "exp", "sqrt", "rsqrt", "recip", "log", "relu")
@@ -53,7 +85,7 @@ def scalar_to_dtype(value: int | float | bool, dtype: DType, what: str = "scalar
     """A Python scalar converted to ``dtype`` (floats RNE, integers wrap); 0-d array."""
     if dtype.is_float:
         # A float literal is FP32 in the DSL (§6.2); the tile op then narrows it (RNE).
-        with np.errstate(over="ignore"):
+        with quiet(over="ignore"):
             return np.asarray(np.float32(value)).astype(dtype.numpy)
     if isinstance(value, (float, np.floating)):
         if not float(value).is_integer():
@@ -68,35 +100,51 @@ def scalar_to_dtype(value: int | float | bool, dtype: DType, what: str = "scalar
     return np.asarray(wide).astype(dtype.numpy)
 
 
+_FLOAT_UFUNCS = {
+    "add": np.add,
+    "sub": np.subtract,
+    "mul": np.multiply,
+    "div": np.divide,
+    "maximum": np.maximum,
+    "minimum": np.minimum,
+}
+
+
 def _compute_dtype(dtype: DType) -> np.dtype:
     return np.dtype(np.float32) if dtype.name in _FLOAT16_TYPES else dtype.numpy
 
 
 def binary(op: str, a: np.ndarray, b: np.ndarray | int | float, dtype: DType) -> np.ndarray:
     """Elementwise ``op`` of ``a`` and ``b`` in ``dtype`` (see module doc for rounding)."""
-    if op not in BINARY_OPS:
+    ufunc = _FLOAT_UFUNCS.get(op)
+    if ufunc is None:
         raise ValueError(f"binary: op={op!r} is not one of {BINARY_OPS}")
-    _check_numeric(dtype, f"binary {op}")
-    a = _check_array(a, dtype, f"binary {op} lhs")
+    if not dtype.is_float:
+        _check_numeric(dtype, f"binary {op}")
+    # The messages are formatted only on a mismatch (a per-op hot path).
+    a = np.asarray(a)
+    if a.dtype != dtype.numpy:
+        _check_array(a, dtype, f"binary {op} lhs")
     if isinstance(b, np.ndarray):
-        b = _check_array(b, dtype, f"binary {op} rhs")
+        if b.dtype != dtype.numpy:
+            _check_array(b, dtype, f"binary {op} rhs")
+    elif dtype is dt.FP32 and b.__class__ is np.float32:
+        pass  # already the FP32 value scalar_to_dtype would make (the elementwise ops' case)
     else:
         b = scalar_to_dtype(b, dtype, f"binary {op} scalar")
+    if dtype is dt.FP32:  # the common case: no widening, no narrowing
+        if _FP.ignored:
+            return np.asarray(ufunc(a, b))
+        with np.errstate(all="ignore"):
+            return np.asarray(ufunc(a, b))
     if dtype.is_float:
         work = _compute_dtype(dtype)
-        fa, fb = a.astype(work), b.astype(work)
-        with np.errstate(all="ignore"):
-            out = {
-                "add": np.add,
-                "sub": np.subtract,
-                "mul": np.multiply,
-                "div": np.divide,
-                "maximum": np.maximum,
-                "minimum": np.minimum,
-            }[op](fa, fb)
-        return np.asarray(out.astype(dtype.numpy))
+        fa, fb = a.astype(work, copy=False), b.astype(work, copy=False)
+        with quiet(all="ignore"):
+            out = ufunc(fa, fb)
+        return np.asarray(out.astype(dtype.numpy, copy=False))
     # Integers: NumPy fixed-width integer arithmetic wraps (two's complement).
-    with np.errstate(all="ignore"):
+    with quiet(all="ignore"):
         if op == "add":
             out = np.add(a, b)
         elif op == "sub":
@@ -109,7 +157,7 @@ def binary(op: str, a: np.ndarray, b: np.ndarray | int | float, dtype: DType) ->
             out = np.minimum(a, b)
         else:
             out = _truncating_div(a, b, dtype)
-    return np.asarray(out).astype(dtype.numpy)
+    return np.asarray(out).astype(dtype.numpy, copy=False)
 
 
 def _truncating_div(a: np.ndarray, b: np.ndarray, dtype: DType) -> np.ndarray:
@@ -137,7 +185,7 @@ def unary(op: str, x: np.ndarray, dtype: DType) -> np.ndarray:
     _check_numeric(dtype, f"unary {op}")
     x = _check_array(x, dtype, f"unary {op}")
     if dtype.is_int:
-        with np.errstate(all="ignore"):
+        with quiet(all="ignore"):
             if op == "neg":
                 return np.negative(x).astype(dtype.numpy)
             if op == "abs":
@@ -155,7 +203,7 @@ def unary(op: str, x: np.ndarray, dtype: DType) -> np.ndarray:
             out = np.maximum(fx, np.float32(0))
         return out.astype(dtype.numpy)
     x64 = x.astype(np.float64)
-    with np.errstate(all="ignore"):
+    with quiet(all="ignore"):
         if op == "exp":
             r = np.exp(x64)
         elif op == "log":
@@ -176,7 +224,7 @@ def _tree_reduce(x: np.ndarray, ufunc: np.ufunc, identity: float) -> np.ndarray:
     if size != n:
         pad = np.full((*x.shape[:-1], size - n), identity, x.dtype)
         x = np.concatenate([x, pad], axis=-1)
-    with np.errstate(all="ignore"):
+    with quiet(all="ignore"):
         while x.shape[-1] > 1:
             half = x.shape[-1] // 2
             x = ufunc(x[..., :half], x[..., half:])
@@ -195,22 +243,24 @@ def reduce(op: str, x: np.ndarray, axis: int, dtype: DType) -> np.ndarray:
         raise ValueError(f"reduce {op}: axis={axis} out of range for a {x.ndim}-D array")
     if x.shape[axis] == 0:
         raise ValueError(f"reduce {op}: axis {axis} is empty (shape {x.shape})")
-    moved = np.moveaxis(x, axis, -1)
+    last = axis in (-1, x.ndim - 1)  # the common case: no axis moves (a per-op hot path)
+    moved = x if last else np.moveaxis(x, axis, -1)
     if op in ("max", "min"):
         func = np.max if op == "max" else np.min
-        work = moved.astype(np.float32) if dtype.is_float else moved
+        work = moved.astype(np.float32, copy=False) if dtype.is_float else moved
         out = func(work, axis=-1, keepdims=True)
     elif dtype.is_float:
-        work = moved.astype(np.float32)
+        work = moved.astype(np.float32, copy=False)
         if op == "sum":
             out = _tree_reduce(work, np.add, -0.0)
         else:
             out = _tree_reduce(work, np.multiply, 1.0)
     else:
-        with np.errstate(all="ignore"):
+        with quiet(all="ignore"):
             func = np.sum if op == "sum" else np.prod
             out = func(moved, axis=-1, keepdims=True, dtype=moved.dtype)
-    return np.ascontiguousarray(np.moveaxis(np.asarray(out).astype(dtype.numpy), -1, axis))
+    out = np.asarray(out).astype(dtype.numpy)  # a fresh array, never a view of x
+    return np.ascontiguousarray(out if last else np.moveaxis(out, -1, axis))
 
 
 def matmul(a: np.ndarray, b: np.ndarray, operand: DType) -> tuple[np.ndarray, DType]:
@@ -230,8 +280,11 @@ def matmul(a: np.ndarray, b: np.ndarray, operand: DType) -> tuple[np.ndarray, DT
     if a.shape[1] != b.shape[0]:
         raise ValueError(f"matmul: K mismatch, lhs {a.shape} @ rhs {b.shape}")
     # Every partial sum of int8 products is an integer below 2^53 in magnitude for K < 2^39,
-    # so the float64 product is exact whatever order the BLAS library adds in.
-    exact = a.astype(np.float64) @ b.astype(np.float64)
+    # so the float64 product is exact whatever order the BLAS library adds in; for K <= 1024
+    # every partial sum is below 2^24 (|product| <= 2^14), so FP32 is exact too, and faster.
     if operand.name == "INT8":
+        wide = np.float32 if a.shape[1] <= 1024 else np.float64
+        exact = a.astype(wide) @ b.astype(wide)
         return exact.astype(np.int64).astype(np.int32), dt.INT32
+    exact = a.astype(np.float64) @ b.astype(np.float64)
     return exact.astype(np.float32), dt.FP32

@@ -33,6 +33,7 @@ import numpy as np
 
 from plsim import dtypes as dt
 from plsim.dtypes import DType
+from plsim.numerics_arith import quiet
 
 CAST_MODES = ("none", "rint", "round", "floor", "ceil", "trunc", "odd")
 
@@ -204,13 +205,13 @@ def _round_to_float(
         out = nearest
     else:
         bits = nearest.view(_bits_dtype(dst))
-        with np.errstate(invalid="ignore", over="ignore"):
+        with quiet(invalid="ignore", over="ignore"):
             near64 = nearest.astype(np.float64)
             side = np.where(np.isnan(near64), np.int8(0), compare(near64))
         if not side.any():
             out = nearest
         else:
-            with np.errstate(invalid="ignore", over="ignore"):
+            with quiet(invalid="ignore", over="ignore"):
                 out = _directed(nearest, bits, side, positive, compare, dst, mode)
     return np.asarray(out, dtype=dst.numpy)
 
@@ -254,24 +255,30 @@ def _max_finite(d: DType) -> float:
 
 
 def _round_to_integer_values(x64: np.ndarray, mode: str) -> np.ndarray:
-    """Round float64 values to integral float64 values with ``mode`` (float->int rule)."""
+    """Round float64 values to integral float64 values with ``mode`` (float->int rule).
+
+    ``x64`` holds FP32/FP16/BF16 values (at most 24 significant bits); the caller converts the
+    result to an integer type, so the sign of a zero does not matter.
+    """
     if mode == "rint":
         return np.rint(x64)
     if mode == "floor":
         return np.floor(x64)
     if mode == "ceil":
         return np.ceil(x64)
-    if mode == "round":
-        whole = np.trunc(x64)
-        with np.errstate(invalid="ignore"):
-            frac = x64 - whole  # exact (NaN for ±inf, which keeps ``whole``)
-        return whole + np.where(np.abs(frac) >= 0.5, np.sign(x64), 0.0)
+    if mode == "round":  # nearest, ties away from zero
+        # x + 0.5 (away from zero) is exact in float64 for |x| < 2^52 (x has <= 24 significant
+        # bits); above, x is an even integer and the sum rounds back to x. ±inf and NaN pass.
+        return np.trunc(x64 + np.copysign(0.5, x64))
     return np.trunc(x64)  # trunc, none (hardware default for float->int), odd (-> none)
 
 
 def _saturate_to_int(r: np.ndarray, dst_np: np.dtype) -> np.ndarray:
     """Clamp integral float64 values (NaN -> 0) to ``dst_np``'s range and convert exactly."""
     info = np.iinfo(dst_np)
+    if r.size and float(info.min) < r.min() and r.max() < float(info.max):
+        # Every value in range (NaN fails both tests): the clamps below change nothing.
+        return r.astype(dst_np)
     r = np.where(np.isnan(r), 0.0, r)
     high = r >= float(info.max)  # float(max) may round up (2^63): compare before converting
     low = r <= float(info.min)
@@ -287,11 +294,11 @@ def _convert(x: np.ndarray, src: DType, dst: DType, mode: str) -> np.ndarray:
     """One native conversion ``src`` -> ``dst`` with ``mode``."""
     wraps = (src.name, dst.name) in WRAPPING_PAIRS
     if src.is_float and dst.is_float:
-        x64 = x.astype(np.float64)
         if _FLOAT_FORMAT[dst.name][0] >= _FLOAT_FORMAT[src.name][0] and (
             _FLOAT_FORMAT[dst.name][1] >= _FLOAT_FORMAT[src.name][1]
         ):
             return x.astype(dst.numpy)  # widening is exact
+        x64 = x.astype(np.float64)
         if mode == "odd" and not (src.name == "FP32" and dst.name == "FP16"):
             mode = "none"
         nearest = x.astype(dst.numpy)  # numpy / ml_dtypes: correctly rounded, ties to even
@@ -306,6 +313,10 @@ def _convert(x: np.ndarray, src: DType, dst: DType, mode: str) -> np.ndarray:
         if src.bits <= 32:
             x64 = x.astype(np.float64)  # exact
             nearest = x64.astype(dst.numpy)  # correctly rounded from the exact value
+            if not SATURATE_FLOAT_NARROWING and (mode in ("none", "rint") or _exact_in(x, dst)):
+                # Round-to-nearest-even is the answer, or every value converts exactly (then
+                # every mode agrees): what _narrow_float returns, without its comparisons.
+                return nearest
             return _narrow_float(nearest, x64 > 0, _sign_against_float(x64), dst, mode, x64)
         nearest = x.astype(dst.numpy)  # int64 -> float: the C conversion rounds to nearest even
         return _narrow_float(nearest, x > 0, _sign_against_int64(x), dst, mode, None)
@@ -315,6 +326,12 @@ def _convert(x: np.ndarray, src: DType, dst: DType, mode: str) -> np.ndarray:
     info = np.iinfo(dst.numpy)
     clipped = np.clip(x.astype(np.int64), max(info.min, -(2**63)), min(info.max, 2**63 - 1))
     return clipped.astype(dst.numpy)
+
+
+def _exact_in(x: np.ndarray, dst: DType) -> bool:
+    """True if every integer in ``x`` is exactly representable in float ``dst`` (|v| <= 2^p)."""
+    limit = 2 ** _FLOAT_FORMAT[dst.name][0]
+    return x.size == 0 or (int(x.min()) >= -limit and int(x.max()) <= limit)
 
 
 def _narrow_float(
@@ -346,16 +363,21 @@ def normalize_mode(mode: str | int) -> str:
     raise ValueError(f"cast: mode={mode!r} is not a rounding mode; expected one of {CAST_MODES}")
 
 
+_CHAINS: dict[tuple[DType, DType], tuple[DType, ...]] = {}
+
+
 def cast(x: np.ndarray, src: DType, dst: DType, mode: str | int = "round") -> np.ndarray:
     """Convert ``x`` (stored as ``src``) to ``dst`` per docs/dsl.md §10 (see module doc)."""
     mode = normalize_mode(mode)
-    chain = cast_chain(src, dst)
+    chain = _CHAINS.get((src, dst))
+    if chain is None:  # found once per dtype pair (a per-op hot path)
+        chain = _CHAINS[(src, dst)] = tuple(cast_chain(src, dst))
     x = np.asarray(x)
     if x.dtype != src.numpy:
         raise ValueError(f"cast: input array dtype {x.dtype} does not store {src!r}")
     cur, cur_dtype = x, src
     for hop in chain:
-        with np.errstate(over="ignore", invalid="ignore"):  # overflow to ±inf is intended
+        with quiet(over="ignore", invalid="ignore"):  # overflow to ±inf is intended
             cur = _convert(cur, cur_dtype, hop, mode)
         cur_dtype = hop
     return np.asarray(cur, dtype=dst.numpy)

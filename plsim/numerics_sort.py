@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from plsim.dtypes import DType
+from plsim.numerics_arith import quiet
 
 GATHER_PATTERNS = {1: (2, 0), 2: (2, 1), 3: (4, 0), 4: (4, 1), 5: (4, 2), 6: (4, 3), 7: (1, 0)}
 _GATHER_DTYPES = (np.float16, np.float32, np.int16, np.int32, np.uint16, np.uint32)
@@ -37,7 +38,7 @@ def _merge_order(values: np.ndarray, run_len: int) -> np.ndarray:
     """
     groups, count = values.shape
     runs = values.reshape(groups, count // run_len, run_len)
-    with np.errstate(invalid="ignore"):
+    with quiet(invalid="ignore"):
         keys = np.minimum.accumulate(runs, axis=-1).reshape(groups, count)
     position = np.broadcast_to(np.arange(count), (groups, count))
     # lexsort: last key is primary. -key puts larger first; NaN (-NaN) sorts last.
@@ -111,7 +112,7 @@ def mrgsort_lists(*lists: np.ndarray) -> np.ndarray:
     if len(ranks) != 1:
         raise ValueError(f"mrgsort: lists differ in rank: {[x.shape for x in checked]}")
     values = np.concatenate([_values(x).reshape(-1) for x in checked])
-    with np.errstate(invalid="ignore"):
+    with quiet(invalid="ignore"):
         keys = np.concatenate([np.minimum.accumulate(_values(x).reshape(-1)) for x in checked])
     pairs = np.concatenate([_pairs(x).reshape(-1) for x in checked])
     order = np.lexsort((np.arange(values.size), -keys))

@@ -124,8 +124,13 @@ def _world_size(compile_cfg: dict[str, Any] | None) -> int | None:
 class PlsimHarness:
     """The upstream ``run_jit`` contract served by plsim; keeps a record of every call."""
 
-    def __init__(self, platform: str = "a2a3", show_stages: bool = True) -> None:
+    def __init__(
+        self, platform: str = "a2a3", show_stages: bool = True, out_keeps_data: bool = False
+    ) -> None:
         self.platform = platform
+        # Bind pl.Out parameters whose spec gives initial data (the harness's "inout" specs)
+        # with that data, as the device runtime does, instead of as write-only buffers.
+        self.out_keeps_data = out_keeps_data
         self.show_stages = show_stages
         self.calls: list[CallRecord] = []
         self.upstream = None  # the upstream golden package, set while a file runs
@@ -195,16 +200,20 @@ class PlsimHarness:
         world = _world_size(compile_cfg)
         ranks = f", {world} ranks" if world is not None else ""
         print(f"[RUN]   plsim: {name} on {platform}{ranks}", flush=True)
+        keep = ()
+        if self.out_keeps_data:
+            keep = [s.name for s in specs if isinstance(s, up.TensorSpec) and s.is_output
+                    and getattr(s, "init_value", None) is not None]  # fmt: skip
         if world is None:  # the harness passes a chip program its specs in spec order
-            run = plsim.run(fn, *values.values(), platform=platform)
+            run = plsim.run(fn, *values.values(), platform=platform, out_keeps_data=keep)
         else:  # and an L3 program by parameter name (upstream golden/runner.py
             # _l3_ordered_args), so a spec list in another order still binds
             run = plsim.run(fn, platform=platform, world_size=world, **values)
         record.stages = [s.to_dict() for s in run.stages]
-        record.modeled_us = sum(s.modeled_us for s in run.stages)
+        record.modeled_us = run.modeled_us
         record.gm_bytes = run.traffic.gm_bytes
         if self.show_stages:
-            print(stage_table(run.stages), flush=True)
+            print(stage_table(run.stages, run.modeled_us), flush=True)
         if golden_outputs is None:
             print("[RUN] PASS (validation skipped: no golden_fn)", flush=True)
             return result(True)
@@ -222,14 +231,15 @@ class PlsimHarness:
         return result(True)
 
 
-def stage_table(stages) -> str:
-    """plsim's per-stage accounting as a fixed-width text table."""
+def stage_table(stages, total_us: float | None = None) -> str:
+    """plsim's per-stage accounting as a fixed-width text table; the last row is ``total_us``
+    (the kernel's modeled time, where stages overlap) or else the sum of the stages."""
     rows = [("stage", "tasks", "GM read B", "GM write B", "cube MACs", "vector ops", "model us")]
     for s in stages:
         rows.append((s.name, str(s.tasks), str(s.gm_read_bytes), str(s.gm_write_bytes),
                      str(s.cube_macs), str(s.vector_ops), f"{s.modeled_us:.2f}"))  # fmt: skip
-    total = sum(s.modeled_us for s in stages)
-    rows.append(("total", "", "", "", "", "", f"{total:.2f}"))
+    total = sum(s.modeled_us for s in stages) if total_us is None else total_us
+    rows.append(("kernel" if total_us is not None else "total", "", "", "", "", "", f"{total:.2f}"))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return "\n".join(
         "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
@@ -237,11 +247,17 @@ def stage_table(stages) -> str:
     )
 
 
-def run_file(path: Path, argv: list[str], platform: str = "a2a3", show_stages: bool = True):
+def run_file(
+    path: Path,
+    argv: list[str],
+    platform: str = "a2a3",
+    show_stages: bool = True,
+    out_keeps_data: bool = False,
+):
     """Run one pypto-lib file's ``__main__`` on plsim; returns (calls, exit code, error text)."""
     from plsim.loader import run_main
 
-    harness = PlsimHarness(platform, show_stages)
+    harness = PlsimHarness(platform, show_stages, out_keeps_data)
     root = find_harness_root(path)
     code, error = 0, ""
     with upstream_golden(root, harness.run_jit) as upstream:
@@ -336,6 +352,12 @@ def _parser() -> argparse.ArgumentParser:
         help="platform when the file's runtime_cfg names none (a2a3sim means a2a3)",
     )
     p.add_argument("--quiet", action="store_true", help="no stage table")
+    p.add_argument(
+        "--out-keeps-data",
+        action="store_true",
+        help="a pl.Out parameter whose spec has an init_value holds that data at entry, as on "
+        "the device (default: pl.Out is write-only and reading it unwritten is an error)",
+    )
     p.add_argument("--corpus", type=Path, help="run every file with a __main__ under this folder")
     p.add_argument("--timeout", type=float, default=600.0, help="seconds per file (--corpus)")
     p.add_argument("--jobs", type=int, default=1, help="files run at once (--corpus)")
@@ -370,7 +392,7 @@ def main(argv: list[str] | None = None) -> int:
     except FileNotFoundError as exc:
         parser.error(str(exc))
     del root
-    calls, code, error = run_file(ns.file, ns.args, ns.platform, not ns.quiet)
+    calls, code, error = run_file(ns.file, ns.args, ns.platform, not ns.quiet, ns.out_keeps_data)
     status, reason = verdict(calls, code, error)
     print(f"[plsim.pyptolib] {ns.file}: {status}{' - ' + reason if reason else ''}")
     row = {"file": str(ns.file.resolve()), "verdict": status, "reason": reason,

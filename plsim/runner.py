@@ -17,6 +17,7 @@ from plsim.functions import JitFunction
 from plsim.hardware import PLATFORMS
 from plsim.language_types import DIRECTION_SPELLINGS, DynamicDim, ScalarType, TensorType
 from plsim.memory import GMBuffer, GMTensor, Tile, poison_value
+from plsim.numerics_arith import floating_point_ignored
 from plsim.scalars import Scalar
 
 
@@ -42,7 +43,9 @@ def _describe(value) -> str:
     return f"{type(value).__name__} {text}"
 
 
-def _bind_tensor(name: str, value, ann: TensorType, dims: dict[str, tuple[int, str]]) -> GMTensor:
+def _bind_tensor(
+    name: str, value, ann: TensorType, dims: dict[str, tuple[int, str]], keeps_data: bool = False
+) -> GMTensor:
     kind = DIRECTION_SPELLINGS[ann.direction]
     if not isinstance(value, np.ndarray):
         raise errors.ArgumentError(
@@ -92,7 +95,10 @@ def _bind_tensor(name: str, value, ann: TensorType, dims: dict[str, tuple[int, s
             f"argument '{name}': got a read-only array, but a {kind} parameter is written in "
             "place; pass a writable array (e.g. a copy)"
         )
-    if ann.direction == "out":
+    if ann.direction == "out" and keeps_data:
+        # The caller's data is there at entry (see run's ``out_keeps_data``): an InOut buffer.
+        buf = GMBuffer(value, dtype, name, "inout")
+    elif ann.direction == "out":
         data = np.full(value.shape, poison_value(dtype), dtype=dtype.numpy)
         buf = GMBuffer(data, dtype, name, "out", written=np.zeros(value.shape, dtype=bool))
     else:
@@ -139,7 +145,7 @@ def _bind_scalar(name: str, value, ann: ScalarType):
     return value
 
 
-def _bind(kernel: JitFunction, args, kwargs) -> tuple[list, dict[str, GMTensor]]:
+def _bind(kernel: JitFunction, args, kwargs, out_keeps_data=()) -> tuple[list, dict[str, GMTensor]]:
     sig = inspect.signature(kernel.fn)
     try:
         bound = sig.bind(*args, **kwargs)
@@ -163,7 +169,7 @@ def _bind(kernel: JitFunction, args, kwargs) -> tuple[list, dict[str, GMTensor]]
                 "buffer; launch the kernel from a @pl.jit.host function with device=rank"
             )
         if isinstance(ann, TensorType):
-            t = _bind_tensor(name, value, ann, dims)
+            t = _bind_tensor(name, value, ann, dims, name in out_keeps_data)
             tensors[name] = t
             values.append(t)
         elif isinstance(ann, ScalarType):
@@ -194,11 +200,17 @@ def _user_array(t: GMTensor, users: dict[int, np.ndarray]) -> np.ndarray:
     return np.array(t.data(), copy=True)
 
 
-def run(kernel, *args, progress=None, shuffle_seed=None, platform="a2a3", world_size=None,
-        **kwargs) -> Run:  # fmt: skip
+def run(
+    kernel, *args, progress=None, shuffle_seed=None, platform="a2a3", out_keeps_data=(),
+    world_size=None, **kwargs,
+) -> Run:  # fmt: skip
     """Run a @pl.jit kernel on NumPy arrays; returns a Run (returns, stages, traffic, trace).
 
     ``pl.Out``/``pl.InOut`` arrays are updated in place (only elements the kernel wrote).
+    ``out_keeps_data`` names ``pl.Out`` parameters whose caller arrays hold defined data at
+    entry, as on the device (the runtime hands every tensor argument's memory to the kernel,
+    whatever its direction): reading them is then no undefined read. By default a ``pl.Out``
+    is write-only and reading a cell the kernel has not written is an error.
     ``progress(stage_name, task_index)`` is called at each scope entry. ``shuffle_seed`` runs
     pl.parallel iterations and pl.spmd blocks in a seeded random order. A ``@pl.jit.host``
     kernel runs its launches on ``world_size`` simulated ranks (plsim.host).
@@ -224,7 +236,12 @@ def run(kernel, *args, progress=None, shuffle_seed=None, platform="a2a3", world_
             f"kernel: expected a @pl.jit function, got {type(kernel).__name__} {kernel!r}"
         )
     impl = kernel.impl
-    values, tensors = _bind(kernel, args, kwargs)
+    unknown = set(out_keeps_data) - set(inspect.signature(kernel.fn).parameters)
+    if unknown:
+        raise errors.ArgumentError(
+            f"out_keeps_data: {sorted(unknown)} are not parameters of {kernel.fn.__name__}"
+        )
+    values, tensors = _bind(kernel, args, kwargs, frozenset(out_keeps_data))
     users = user_arrays(kernel, args, kwargs, tensors)
     STATE.reset()
     plat = PLATFORMS[platform]
@@ -233,7 +250,7 @@ def run(kernel, *args, progress=None, shuffle_seed=None, platform="a2a3", world_
     if shuffle_seed is not None:
         STATE.shuffle_rng = np.random.default_rng(shuffle_seed)
     try:
-        with np.errstate(all="ignore"), single_blas_thread():
+        with floating_point_ignored(), single_blas_thread():
             ret = impl(*values)
     except Exception as exc:
         converted = as_dsl_error(exc, STATE.scope_name)
@@ -284,6 +301,7 @@ def returned_values(kernel, ret, users: dict[int, np.ndarray]) -> tuple:
 def make_run(returns: tuple, stages: list, tensors: dict[str, GMTensor], plat) -> Run:
     """The Run: stages with their modeled times, traffic against the compulsory minimum."""
     for s in stages:
+        s.held.clear()  # the run is over: dependence keys can no longer be reused
         s.modeled_us = model_stage(s, plat)
         s.bound, s.bound_share = stage_bound(s, plat)
     gm = sum(s.gm_read_bytes + s.gm_write_bytes for s in stages)

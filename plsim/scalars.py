@@ -9,6 +9,7 @@ lower to (docs/dsl.md §6.3).
 from __future__ import annotations
 
 import math
+import operator
 
 import numpy as np
 
@@ -30,6 +31,17 @@ def _wrap_int(value: int, dtype: dt.DType) -> int:
 
 def _round_float(value: float, dtype: dt.DType) -> float:
     return float(np.asarray(value, dtype=np.float64).astype(dtype.numpy))
+
+
+_COMPARISONS = {
+    "eq": operator.eq, "ne": operator.ne, "lt": operator.lt,
+    "le": operator.le, "gt": operator.gt, "ge": operator.ge,
+}  # fmt: skip
+
+
+#: Integer ops whose C and Python semantics agree (floordiv/mod truncate in C: general path).
+_INT_OPS = {"add": operator.add, "sub": operator.sub, "mul": operator.mul}
+_DIVISIONS = ("floordiv", "truediv", "mod")
 
 
 def literal_dtype(value) -> dt.DType:
@@ -88,6 +100,29 @@ class Scalar:
 
     # --- arithmetic ---------------------------------------------------------------------
     def _binary(self, other, op: str, reverse: bool = False):
+        # Fast path (index arithmetic on every kernel line): an integer Scalar with a plain
+        # int or another integer Scalar. Same results as the general path below.
+        if self.dtype.is_int:
+            cls = other.__class__
+            if cls is int:
+                odt, ov = dt.INDEX, other
+            elif cls is Scalar and other.dtype.is_int:
+                odt, ov = other.dtype, other.value
+            else:
+                odt = None
+            if odt is not None:
+                a_dt, a, b_dt, b = self.dtype, self.value, odt, ov
+                if reverse:
+                    a_dt, a, b_dt, b = b_dt, b, a_dt, a
+                compare = _COMPARISONS.get(op)
+                if compare is not None:
+                    return Scalar(compare(a, b), dt.BOOL)
+                result_dt = a_dt if a_dt.bits >= b_dt.bits else b_dt
+                fast = _INT_OPS.get(op)
+                if fast is not None:
+                    return Scalar(fast(a, b), result_dt)
+                if op in _DIVISIONS and a >= 0 and b > 0:  # C truncation = floor here
+                    return Scalar(a % b if op == "mod" else a // b, result_dt)
         if isinstance(other, Scalar):
             odt, ov = other.dtype, other.value
         elif isinstance(other, (bool, int, float, np.integer, np.floating, np.bool_)):
@@ -97,15 +132,12 @@ class Scalar:
         a_dt, a, b_dt, b = self.dtype, self.value, odt, ov
         if reverse:
             a_dt, a, b_dt, b = b_dt, b, a_dt, a
-        if op in ("eq", "ne", "lt", "le", "gt", "ge"):
-            result = {
-                "eq": a == b, "ne": a != b, "lt": a < b,
-                "le": a <= b, "gt": a > b, "ge": a >= b,
-            }[op]  # fmt: skip
-            return Scalar(result, dt.BOOL)
+        compare = _COMPARISONS.get(op)
+        if compare is not None:
+            return Scalar(compare(a, b), dt.BOOL)
         if op in ("and", "or"):
             return Scalar((a and b) if op == "and" else (a or b), dt.BOOL)
-        if dt.BOOL in (a_dt, b_dt):
+        if a_dt is dt.BOOL or b_dt is dt.BOOL:
             dsl(f"scalar '{op}' on a BOOL operand is not allowed")
         if a_dt.is_float != b_dt.is_float:
             dsl(
@@ -225,6 +257,14 @@ def _minmax(a, b, which: str):
         dsl(f"pl.{which} takes two scalars (use pl.minimum/pl.maximum for tiles)")
     if not isinstance(a, Scalar) and not isinstance(b, Scalar):
         return min(a, b) if which == "min" else max(a, b)
+    if a.__class__ is Scalar and b.__class__ is int and a.dtype.is_int:
+        # The common pl.min(runtime index, literal): as below, without wrapping the literal.
+        rdt = a.dtype if a.dtype.bits >= 64 else dt.INDEX
+        b = _wrap_int(b, dt.INDEX)
+        return Scalar(min(a.value, b) if which == "min" else max(a.value, b), rdt)
+    if a.__class__ is int and b.__class__ is Scalar and b.dtype.is_int:
+        a = _wrap_int(a, dt.INDEX)  # the literal's INDEX has 64 bits: it wins the tie
+        return Scalar(min(a, b.value) if which == "min" else max(a, b.value), dt.INDEX)
     sa = a if isinstance(a, Scalar) else Scalar(a, literal_dtype(a))
     sb = b if isinstance(b, Scalar) else Scalar(b, literal_dtype(b))
     if sa.dtype.is_float != sb.dtype.is_float:

@@ -1,10 +1,13 @@
 """Our decode indexer and the public pypto-lib one, through the same cost model.
 
-    python -m plsim.side_by_side [--preset FLASH] [--batch 4] [--seq 2] [--upstream FILE]
+    python -m plsim.side_by_side [--preset FLASH] [--batch 4] [--seq 2] [--cache-format c8]
+                                 [--upstream FILE]
 
 Runs our ``deepseek_v4.indexer`` case on plsim for the configuration given, and the pypto-lib
 flash_mtp ``decode_indexer.py`` (its own ``__main__``, through ``python -m plsim.pyptolib`` in a
-child process; it is fixed at B = 4, S = 2 with its own start positions), then prints the stage
+child process; it is fixed at B = 4, S = 2 with its own start positions and its C8 indexer cache:
+INT8 keys with one FP32 scale per position; ours runs with the same cache format by default),
+then prints the stage
 tables, the modeled times, the GM traffic and the ratios of the two under the calibrated model
 (plsim.hardware, docs/cost_model_calibration.md). Both kernels must pass their own goldens.
 """
@@ -18,7 +21,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from plsim.accounting import StageStats, stage_times
+from plsim.accounting import StageStats, kernel_time, stage_times
 from plsim.hardware import PLATFORMS
 from plsim.pyptolib import RESULT_MARK, stage_table
 
@@ -27,7 +30,9 @@ DEFAULT_UPSTREAM = Path(
 )
 
 
-def ours(preset: str, batch: int, seq: int, seed: int = 0) -> list[StageStats]:
+def ours(
+    preset: str, batch: int, seq: int, seed: int = 0, cache_format: str = "c8"
+) -> list[StageStats]:
     """Stage counts of our indexer case on plsim; its golden must pass (golden.runner.run_case,
     then one more plsim run of the same inputs for the full counts)."""
     import plsim
@@ -37,7 +42,7 @@ def ours(preset: str, batch: int, seq: int, seed: int = 0) -> list[StageStats]:
     from golden.runner import run_case
 
     case = get_case("deepseek_v4.indexer")
-    config = CaseConfig(preset=preset, batch=batch, seq=seq, seed=seed)
+    config = CaseConfig(preset=preset, batch=batch, seq=seq, seed=seed, cache_format=cache_format)
     report = run_case(case, config, "plsim")
     failed = [v.name for v in report.outputs.values() if not v.passed] if report.outputs else []
     if report.error or failed:
@@ -45,7 +50,8 @@ def ours(preset: str, batch: int, seq: int, seed: int = 0) -> list[StageStats]:
     resolved = case.resolve_config(config)
     specs = list(case.make_specs(resolved))
     values = build_inputs(specs, seed)
-    kernel = getattr(plsim.load(str(case.kernel_file)), case.kernel_name)
+    # the kernel of the config's cache format (indexer_c16 / indexer_c8)
+    kernel = getattr(plsim.load(str(case.kernel_file)), case.kernel_for(resolved))
     return list(plsim.run(kernel, *[values[s.name] for s in specs]).stages)
 
 
@@ -68,11 +74,12 @@ def theirs(path: Path, timeout: float = 900.0) -> list[StageStats]:
 
 
 def summary(stages: list[StageStats], platform) -> dict[str, float]:
-    """Modeled wall time (us) and GM bytes moved of a kernel."""
+    """Modeled wall time (us; stages overlap by their dependences, plsim.accounting.kernel_time)
+    and GM bytes moved of a kernel."""
     for s in stages:
         s.modeled_us = stage_times(s, platform)["wall"]
     return {
-        "modeled_us": sum(s.modeled_us for s in stages),
+        "modeled_us": kernel_time(stages, platform),
         "gm_bytes": sum(s.gm_read_bytes + s.gm_write_bytes for s in stages),
     }
 
@@ -85,18 +92,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--preset", default="FLASH")
     p.add_argument("--batch", type=int, default=4)
     p.add_argument("--seq", type=int, default=2)
+    p.add_argument(
+        "--cache-format", default="c8", choices=("c16", "c8"), help="our indexer's cache format"
+    )
     p.add_argument("--upstream", type=Path, default=DEFAULT_UPSTREAM, help="pypto-lib file")
     ns = p.parse_args(argv)
     if not ns.upstream.is_file():
         p.error(f"--upstream: no file at {ns.upstream}")
     platform = PLATFORMS["a2a3"]
-    mine = ours(ns.preset, ns.batch, ns.seq)
+    mine = ours(ns.preset, ns.batch, ns.seq, cache_format=ns.cache_format)
     other = theirs(ns.upstream)
     a, b = summary(mine, platform), summary(other, platform)
-    print(f"ours: deepseek_v4.indexer {ns.preset} B={ns.batch} S={ns.seq}")
-    print(stage_table(mine))
+    print(f"ours: deepseek_v4.indexer {ns.preset} B={ns.batch} S={ns.seq} {ns.cache_format}")
+    print(stage_table(mine, a["modeled_us"]))
     print(f"\npypto-lib: {ns.upstream.name} (its __main__: B=4, S=2)")
-    print(stage_table(other))
+    print(stage_table(other, b["modeled_us"]))
     print(f"\n{'':<10}{'modeled us':>12}{'GM MB':>10}")
     print(f"{'ours':<10}{a['modeled_us']:>12.1f}{a['gm_bytes'] / 1e6:>10.2f}")
     print(f"{'pypto-lib':<10}{b['modeled_us']:>12.1f}{b['gm_bytes'] / 1e6:>10.2f}")

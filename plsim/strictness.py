@@ -473,13 +473,38 @@ def _is_shape_read(node: ast.AST) -> bool:
 _SHAPE_SCANNED_CALLS = {"create_tensor", "slice", "reshape", "window"}
 
 
+def _is_dim_call(checker: _Checker, node: ast.AST) -> bool:
+    """``pl.tensor.dim(...)`` (pl under any bound name)."""
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "dim"
+        and isinstance(node.func.value, ast.Attribute)
+        and node.func.value.attr == "tensor"
+        and isinstance(node.func.value.value, ast.Name)
+        and node.func.value.value.id in checker.pl_names
+    )
+
+
+def _is_dim_expression(checker: _Checker, node: ast.AST) -> bool:
+    """Arithmetic whose only calls are ``pl.tensor.dim`` (at least one), not a bare alias."""
+    calls = [n for n in ast.walk(node) if isinstance(n, ast.Call)]
+    return (
+        not _is_dim_call(checker, node)
+        and bool(calls)
+        and all(_is_dim_call(checker, c) for c in calls)
+    )
+
+
 def _check_inline_shapes(checker: _Checker, fdef: ast.FunctionDef) -> None:
     """Locals passed to an @pl.jit.inline helper need shapes the JIT can infer before parsing.
 
     The JIT scans the source for the shape of each local tensor handed to an inline helper; a
-    shape element must be an int literal, a module-level int, a specialized scalar parameter
-    or a ``pl.tensor.dim`` alias. A local such as ``B = x.shape[0]`` is not followed: measured
-    with hw-native-sys/pypto e2d0f78a, "missing inferred tensor metadata for parameter ...".
+    shape element must be an int literal, a module-level int, a specialized scalar parameter,
+    a ``pl.tensor.dim`` alias (``rows = pl.tensor.dim(x, 0)``) or arithmetic of those written
+    in the shape list itself. A local such as ``B = x.shape[0]``, or one holding arithmetic of
+    dims (``T = pl.tensor.dim(x, 0) * pl.tensor.dim(x, 1)``), is not followed: measured with
+    hw-native-sys/pypto e2d0f78a, "missing inferred tensor metadata for parameter ...".
     """
     from plsim.functions import KernelFunction
 
@@ -489,6 +514,11 @@ def _check_inline_shapes(checker: _Checker, fdef: ast.FunctionDef) -> None:
         if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)
     ]
     shape_locals: dict[str, str] = {}  # name -> the shape local it comes from
+    dim_expressions = set()  # shape locals holding arithmetic of pl.tensor.dim calls
+    for a in assigns:
+        if _is_dim_expression(checker, a.value):
+            shape_locals[a.targets[0].id] = a.targets[0].id
+            dim_expressions.add(a.targets[0].id)
     changed = True
     while changed:
         changed = False
@@ -520,6 +550,14 @@ def _check_inline_shapes(checker: _Checker, fdef: ast.FunctionDef) -> None:
         for arg in [*call.args, *(k.value for k in call.keywords)]:
             if isinstance(arg, ast.Name) and arg.id in tensors:
                 origin, line = tensors[arg.id]
+                if origin in dim_expressions:
+                    checker.fail(call, f"local tensor '{arg.id}' (line {line}) is passed to "
+                                 f"inline function '{call.func.id}', but its shape uses "
+                                 f"'{origin}', a local holding arithmetic of pl.tensor.dim "
+                                 "calls; the JIT's shape inference follows only a bare alias "
+                                 "(\"missing inferred tensor metadata\"); write the arithmetic "
+                                 "in the shape list itself, e.g. [rows * cols, C] with "
+                                 "rows = pl.tensor.dim(x, 0)")  # fmt: skip
                 checker.fail(call, f"local tensor '{arg.id}' (line {line}) is passed to inline "
                              f"function '{call.func.id}', but its shape uses '{origin}', read "
                              "from a .shape; the JIT's shape inference does not follow it "

@@ -69,6 +69,7 @@ def resolve_config(config: CaseConfig) -> CaseConfig:
         ("--mixed", config.mixed or None),
         ("--prompt-lens", config.prompt_lens),
         ("--prefix-lens", config.prefix_lens),
+        ("--topk-only", config.topk_only or None),
     ):
         if value is not None:
             raise ConfigError(

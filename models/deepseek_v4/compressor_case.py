@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from golden.case import Case, CaseConfig, Comparison
+from golden.case import Case, CaseConfig, Comparison, ConfigError
 from golden.spec import ScalarSpec, TensorSpec
 from models.deepseek_v4 import serving_inputs
 from models.deepseek_v4.case_support import compressor_weights
@@ -71,8 +71,13 @@ def resolve_config(config: CaseConfig) -> CaseConfig:
     at the preset); start_pos an int or a comma list (one per request, -1 padded) with
     start_pos + seq <= max_seq_len (default: the step whose last token closes the window ending
     at position 1023, or the last window of a shorter context), or ``mixed``; cache_format
-    c16|c8; block_size a multiple of 16 in 16..1024 (default 32).
+    c16|c8; block_size a multiple of 16 in 16..1024 (default 32). topk_only is refused.
     """
+    if config.topk_only:
+        raise ConfigError(
+            "topk_only: the compressor returns no scores or top-k; it applies to "
+            "deepseek_v4.indexer only"
+        )
     return serving_inputs.resolve_serving_config(
         config,
         seq_len_multiple=COMPRESS_RATIO,

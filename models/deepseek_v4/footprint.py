@@ -87,6 +87,7 @@ def indexer_shapes(config: CaseConfig) -> Shapes:
     shapes.update(_compressor_shapes(config))
     shapes["kv_seq_lens"] = ((batch,), "int32")
     shapes["block_table"] = ((batch, max_blocks(config)), "int32")
-    shapes["score"] = ((batch, seq, width), "float32")
+    if not config.topk_only:  # the top-k-only entry point has no score output
+        shapes["score"] = ((batch, seq, width), "float32")
     shapes["topk_idxs"] = ((batch, seq, preset.index_topk), "int32")
     return shapes

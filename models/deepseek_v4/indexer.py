@@ -7,8 +7,11 @@ INT8 per row at score time; c8: INT8 rows with an FP32 per-row dequant scale, qu
 the compressor), INT32 accumulation and explicit FP32 dequant scales. The quant policy is
 golden/quant.py; the golden is ``indexer_paged_golden`` in models/deepseek_v4/indexer_golden.py.
 
-Entry points: ``indexer_c16`` and ``indexer_c8``; parameters in this order (every shape is
-taken from the call; H = 64 heads of Dh = 128 are fixed):
+Entry points: ``indexer_c16`` and ``indexer_c8`` (scores requested: they also return the score
+rows, which the harness compares) and the serving ones ``indexer_topk_c16`` and
+``indexer_topk_c8`` (the same parameters without ``score``; top-k only, no score row written to
+GM). Parameters in this order (every shape is taken from the call; H = 64 heads of Dh = 128 are
+fixed):
 
     x             [B, S, D]                  BF16   the step's hidden states
     qr            [B, S, Q_LORA]             BF16   low-rank query (before wq_b)
@@ -30,8 +33,9 @@ taken from the call; H = 64 heads of Dh = 128 are fixed):
     score_state   [NS, 8, 256]               FP32   InOut compressor state pool
     index_cache   [NB, BS, 128]              BF16 (c16) / INT8 (c8)  InOut block pool
     index_cache_scale [NB, BS]               FP32   InOut, c8 only: per-row dequant scale
-    score         [B, S, W]                  FP32   Out, logical row order, W >= MAX_BLOCKS * BS
-                                                    a multiple of 512 (lowest FP32 where unseen)
+    score         [B, S, W]                  FP32   Out (indexer_c16/_c8 only), logical row order,
+                                                    W >= MAX_BLOCKS * BS a multiple of 512
+                                                    (lowest FP32 where unseen)
     topk_idxs     [B, S, index_topk]         INT32  Out (cache index + offset; -1 where unused)
     offset        INT32 scalar: added to every top-k index (the sliding window, 128; constant
                   across steps, so it does not multiply artifacts)
@@ -41,10 +45,11 @@ tensor data read with pl.read: one compiled artifact per (B, S, shapes, format).
 
 Stages (pl.at name_hints): qr_quant (1), qr_proj (2), qr_rope_hadamard_quant (3-5, one mixed
 task per token, at the token's own position), weights_proj (6), the compressor's stages (7,
-indexer_compressor.py), kv_quant_score_accum_reduce (c16) / kv_score_accum_reduce (c8) (8-10,
-one mixed task per request and group of cache tiles; each tile's rows come from the block the
-table names), topk_partial and topk_merge (11: partial top-k lists over parts of the visible
-rows in parallel, then one merge per token).
+indexer_compressor.py), kv_quant_score_topk (c16) / kv_score_topk (c8) (8-11a, one mixed task
+per request and group of 512-row cache chunks: scores kept on chip and sorted into the group's
+partial top-k lists; each tile's rows come from the block the table names) and topk_merge (11b,
+one merge per token), in models/deepseek_v4/indexer_score.py. ``topk_stage`` below is the
+score-row top-k the prefill kernels use.
 
 Visibility: token (b, s) at position p sees logical cache rows j < (p + 1) // 4. The compressor
 runs before scoring, so a window closed by token s' is visible to tokens s >= s' only. A padded
@@ -61,19 +66,26 @@ multiple of 8.
 import pypto.language as pl
 
 from models.deepseek_v4.config import (
+    AMAX_FLOOR,
     COMPRESS_RATIO,
     FP32_LOWEST,
     INDEX_HEAD_DIM,
     INDEX_N_HEADS,
+    INT8_MAX,
     MAX_TOKENS_PER_STEP,
     NOPE_DIM,
     ROPE_DIM,
 )
 from models.deepseek_v4.indexer_compressor import compress_step_c8, compress_step_c16
+from models.deepseek_v4.indexer_score import (
+    SCORE_TASKS,
+    TOPK_CHUNK,
+    score_topk_stage_c8,
+    score_topk_stage_c16,
+    topk_merge_stage,
+)
 
-# --- Quant policy and model constants (golden/quant.py) -------------------------------------
-AMAX_FLOOR = 1e-4  # amax = max(row_max(|x|), 1e-4)
-INT8_MAX = 127.0  # quant_scale = 127 / amax, dequant_scale = amax / 127
+# --- Quant policy (config.py, the same numbers as golden/quant.py) --------------------------
 # Quant scale numerator: 127 / amax is one FP32 division (golden/quant.py). The compiler's layout
 # pass rejects a pl.full([N, 1]) numerator against a row_max result (a column vector in another
 # layout), so the numerator is derived from amax itself: amax * 0 + 127 is exactly 127 for every
@@ -104,28 +116,11 @@ QPROJ_ACC_ELEMS = 8192
 ACC_INT32_ROW_ALIGN = 32  # a2a3 L0C stores INT32 accumulators in 32-row blocks
 # weights_proj K tile: [64, 256] BF16 (32 KiB) in L0A and [256, 64] BF16 (32 KiB) in L0B.
 WEIGHTS_K_TILE = 256
-# Cache rows per score tile: 32, or 16 for a block size that is an odd multiple of 16 (a tile
-# never straddles two blocks). The cube->vector ring holds 2 slots of the [32, S*H <= 256] INT32
-# accumulator (2 x 32 KiB of UB); with the per-row quant chain of [32, 128] FP32 tiles (16 KiB
-# each, ~64 KiB peak) and the per-token [32, 64] dequant tiles the task stays near 150 KiB of
-# the 184 KiB UB. 32 rows are also the INT32 L0C row alignment of a2a3.
-CACHE_TILE = 32
-# Score tasks to aim for: 2 per AIC (24 on a2a3), so the vector work of the fused score stage
-# spreads over all 48 AIVs; a request's seen tiles are split into about SCORE_TASKS / B groups.
-SCORE_TASKS = 48
-# Fewest cache tiles per score task (64 rows): a smaller task does less work than its launch.
-MIN_GROUP_TILES = 2
-# Sentinel fill width beyond the seen tiles: 512 FP32 = 2 KiB per store (score rows are a
-# multiple of 512), so a long empty tail costs few stores.
-SENTINEL_WIDTH = 512
-# Top-k chunk: sort32 + two format-1 mrgsorts fully sort 512 values (1024 pair columns =
-# 4 * 256), which format-2 mrgsort then merges into the running top-k list.
-TOPK_CHUNK = 512
-# Candidates per partial top-k task: 8 chunks (4096 cache rows, 16 KiB of scores). A token's
-# visible rows are split into parts of this many candidates, each sorted into a partial top-k
-# list by its own task; a merge task per token then merges the partial lists in index order.
-# At 131,072 positions (32,768 rows) a token's selection is 8 parallel tasks, not a serial
-# chain of 64 chunk merges.
+# Score-row top-k (topk_stage, the prefill kernels): candidates per partial top-k task, 8
+# chunks (4096 cache rows, 16 KiB of scores). A token's visible rows are split into parts of
+# this many candidates, each sorted into a partial top-k list by its own task; a merge task per
+# token then merges the partial lists in index order. The decode entry points fuse the top-k
+# into scoring instead (indexer_score.py).
 TOPK_PART_CHUNKS = 8
 TOPK_PART_ROWS = TOPK_PART_CHUNKS * TOPK_CHUNK
 
@@ -280,207 +275,6 @@ def query_stages(
 
 
 @pl.jit.inline
-def sentinel_tail(
-    score_tokens: pl.Tensor,
-    b: pl.Scalar[pl.INT32],
-    S: pl.Scalar[pl.INT32],
-    tail_start: pl.Scalar[pl.INT32],
-    W: pl.Scalar[pl.INT32],
-    tile: pl.Scalar[pl.INT32],
-    last: pl.Scalar[pl.INT32],
-):
-    """Lowest FP32 in score columns [tail_start, W) of request b's S tokens when ``last`` is
-    1, nothing when it is 0 (inside a scope)."""
-    wide_start = (tail_start + SENTINEL_WIDTH - 1) // SENTINEL_WIDTH * SENTINEL_WIDTH
-    narrow_end = tail_start + (wide_start - tail_start) * last
-    wide_end = wide_start + (W - wide_start) * last
-    for s in pl.range(S):
-        t = b * S + s
-        narrow = pl.full([1, tile], dtype=pl.FP32, value=FP32_LOWEST)
-        for j1 in pl.range(tail_start, narrow_end, tile):
-            score_tokens[t : t + 1, j1 : j1 + tile] = narrow
-        wide = pl.full([1, SENTINEL_WIDTH], dtype=pl.FP32, value=FP32_LOWEST)
-        for j1 in pl.range(wide_start, wide_end, SENTINEL_WIDTH):
-            score_tokens[t : t + 1, j1 : j1 + SENTINEL_WIDTH] = wide
-
-
-@pl.jit.inline
-def score_stage_c16(
-    q_codes: pl.Tensor,
-    q_dequant_by_token: pl.Tensor,
-    head_weights: pl.Tensor,
-    index_cache: pl.Tensor,
-    block_table: pl.Tensor,
-    position_ids: pl.Tensor,
-    kv_seq_lens: pl.Tensor,
-    score_tokens: pl.Tensor,
-):
-    """Stages 8-10, c16: each tile's BF16 rows quantized per row to INT8 on chip (+ their scales).
-
-    One mixed task per (request, group of cache tiles): each request's seen rows (kv_seq_lens
-    // 4) are split into about SCORE_TASKS / B groups of at least MIN_GROUP_TILES tiles (at
-    least one group, so a padded request still writes its sentinels); the last group also fills
-    the sentinel tail. A tile's rows come from block block_table[b, j0 // BS].
-    """
-    B = position_ids.shape[0]
-    S = position_ids.shape[1]
-    BS = index_cache.shape[1]
-    POOL_ROWS = index_cache.shape[0] * BS
-    W = score_tokens.shape[1]
-    tile = CACHE_TILE - BS % CACHE_TILE  # 32, or 16 when BS is an odd multiple of 16
-    STEP_HEADS = S * INDEX_N_HEADS
-    cache_flat = pl.reshape(index_cache, [POOL_ROWS, INDEX_HEAD_DIM])
-    splits = (SCORE_TASKS + B - 1) // B
-    for b in pl.parallel(B):
-        seen = pl.read(kv_seq_lens, [b]) // COMPRESS_RATIO
-        tiles = (seen + tile - 1) // tile
-        group_tiles = pl.max((tiles + splits - 1) // splits, MIN_GROUP_TILES)
-        groups = pl.max((tiles + group_tiles - 1) // group_tiles, 1)
-        group_rows = group_tiles * tile
-        for g in pl.parallel(groups):
-            group_end = pl.min(seen, (g + 1) * group_rows)
-            with pl.at(level=pl.Level.CORE_GROUP, name_hint="kv_quant_score_accum_reduce"):
-                q_rows = q_codes[b * STEP_HEADS : b * STEP_HEADS + STEP_HEADS, :]
-                for j0 in pl.range(g * group_rows, group_end, tile):
-                    rows = pl.min(tile, seen - j0)
-                    block = pl.read(block_table, [b, j0 // BS])
-                    physical = block * BS + j0 % BS
-                    kv_tile = pl.slice(
-                        cache_flat,
-                        [tile, INDEX_HEAD_DIM],
-                        [physical, 0],
-                        valid_shape=[rows, INDEX_HEAD_DIM],
-                    )
-                    kv_f32 = pl.cast(kv_tile, target_type=pl.FP32)
-                    kv_amax = pl.maximum(pl.row_max(pl.abs(kv_f32)), AMAX_FLOOR)
-                    kv_scaled = pl.row_expand_mul(
-                        kv_f32, pl.div(pl.add(pl.mul(kv_amax, 0.0), INT8_MAX), kv_amax)
-                    )
-                    kv_i32 = pl.cast(kv_scaled, target_type=pl.INT32, mode="round")
-                    kv_f16 = pl.cast(kv_i32, target_type=pl.FP16, mode="round")
-                    kv_codes = pl.cast(kv_f16, target_type=pl.INT8, mode="trunc")
-                    kv_scale = pl.div(kv_amax, INT8_MAX)
-                    acc = pl.matmul(kv_codes, q_rows, out_dtype=pl.INT32, b_trans=True)
-                    # 10: per token, sum_h relu(acc * q_scale * kv_scale) * weights over its
-                    # visible rows of the tile; lowest FP32 on rows it may not see.
-                    for s in pl.range(S):
-                        t = b * S + s
-                        visible = (pl.read(position_ids, [b, s]) + 1) // COMPRESS_RATIO
-                        if j0 < visible:
-                            acc_s = pl.slice(acc, [tile, INDEX_N_HEADS], [0, s * INDEX_N_HEADS])
-                            acc_f32 = pl.cast(acc_s, target_type=pl.FP32, mode="rint")
-                            q_scale_row = q_dequant_by_token[t : t + 1, :]
-                            weights_row = head_weights[t : t + 1, :]
-                            dequant = pl.row_expand_mul(
-                                pl.col_expand_mul(acc_f32, q_scale_row), kv_scale
-                            )
-                            weighted = pl.col_expand_mul(pl.maximum(dequant, 0.0), weights_row)
-                            row_sums = pl.reshape(pl.row_sum(weighted), [1, tile])
-                            token_rows = pl.min(tile, visible - j0)
-                            padded = pl.fillpad(
-                                pl.set_validshape(row_sums, 1, token_rows),
-                                pad_value=pl.PadValue.min,
-                            )
-                            score_tokens[t : t + 1, j0 : j0 + tile] = pl.maximum(
-                                padded, FP32_LOWEST
-                            )
-                        else:
-                            score_tokens[t : t + 1, j0 : j0 + tile] = pl.full(
-                                [1, tile], dtype=pl.FP32, value=FP32_LOWEST
-                            )
-                # The last group also fills the sentinel tail; in the other groups its loops run
-                # empty (last = 0) instead of sitting under `if g == groups - 1`: the compiler's
-                # orchestration codegen cannot map a scope's output written under such an `if`.
-                last = (g + 1) // groups
-                sentinel_tail(score_tokens, b, S, tiles * tile, W, tile, last)
-
-
-@pl.jit.inline
-def score_stage_c8(
-    q_codes: pl.Tensor,
-    q_dequant_by_token: pl.Tensor,
-    head_weights: pl.Tensor,
-    index_cache: pl.Tensor,
-    index_cache_scale: pl.Tensor,
-    block_table: pl.Tensor,
-    position_ids: pl.Tensor,
-    kv_seq_lens: pl.Tensor,
-    score_tokens: pl.Tensor,
-):
-    """Stages 8-10, c8: each tile's stored INT8 codes and FP32 scales, read as they are.
-
-    One mixed task per (request, group of cache tiles): each request's seen rows (kv_seq_lens
-    // 4) are split into about SCORE_TASKS / B groups of at least MIN_GROUP_TILES tiles (at
-    least one group, so a padded request still writes its sentinels); the last group also fills
-    the sentinel tail. A tile's rows come from block block_table[b, j0 // BS].
-    """
-    B = position_ids.shape[0]
-    S = position_ids.shape[1]
-    BS = index_cache.shape[1]
-    POOL_ROWS = index_cache.shape[0] * BS
-    W = score_tokens.shape[1]
-    tile = CACHE_TILE - BS % CACHE_TILE  # 32, or 16 when BS is an odd multiple of 16
-    STEP_HEADS = S * INDEX_N_HEADS
-    cache_flat = pl.reshape(index_cache, [POOL_ROWS, INDEX_HEAD_DIM])
-    scale_flat = pl.reshape(index_cache_scale, [POOL_ROWS, 1])
-    splits = (SCORE_TASKS + B - 1) // B
-    for b in pl.parallel(B):
-        seen = pl.read(kv_seq_lens, [b]) // COMPRESS_RATIO
-        tiles = (seen + tile - 1) // tile
-        group_tiles = pl.max((tiles + splits - 1) // splits, MIN_GROUP_TILES)
-        groups = pl.max((tiles + group_tiles - 1) // group_tiles, 1)
-        group_rows = group_tiles * tile
-        for g in pl.parallel(groups):
-            group_end = pl.min(seen, (g + 1) * group_rows)
-            with pl.at(level=pl.Level.CORE_GROUP, name_hint="kv_score_accum_reduce"):
-                q_rows = q_codes[b * STEP_HEADS : b * STEP_HEADS + STEP_HEADS, :]
-                for j0 in pl.range(g * group_rows, group_end, tile):
-                    rows = pl.min(tile, seen - j0)
-                    block = pl.read(block_table, [b, j0 // BS])
-                    physical = block * BS + j0 % BS
-                    kv_codes = pl.slice(
-                        cache_flat,
-                        [tile, INDEX_HEAD_DIM],
-                        [physical, 0],
-                        valid_shape=[rows, INDEX_HEAD_DIM],
-                    )
-                    kv_scale = pl.slice(scale_flat, [tile, 1], [physical, 0], valid_shape=[rows, 1])
-                    acc = pl.matmul(kv_codes, q_rows, out_dtype=pl.INT32, b_trans=True)
-                    # 10: per token, sum_h relu(acc * q_scale * kv_scale) * weights over its
-                    # visible rows of the tile; lowest FP32 on rows it may not see.
-                    for s in pl.range(S):
-                        t = b * S + s
-                        visible = (pl.read(position_ids, [b, s]) + 1) // COMPRESS_RATIO
-                        if j0 < visible:
-                            acc_s = pl.slice(acc, [tile, INDEX_N_HEADS], [0, s * INDEX_N_HEADS])
-                            acc_f32 = pl.cast(acc_s, target_type=pl.FP32, mode="rint")
-                            q_scale_row = q_dequant_by_token[t : t + 1, :]
-                            weights_row = head_weights[t : t + 1, :]
-                            dequant = pl.row_expand_mul(
-                                pl.col_expand_mul(acc_f32, q_scale_row), kv_scale
-                            )
-                            weighted = pl.col_expand_mul(pl.maximum(dequant, 0.0), weights_row)
-                            row_sums = pl.reshape(pl.row_sum(weighted), [1, tile])
-                            token_rows = pl.min(tile, visible - j0)
-                            padded = pl.fillpad(
-                                pl.set_validshape(row_sums, 1, token_rows),
-                                pad_value=pl.PadValue.min,
-                            )
-                            score_tokens[t : t + 1, j0 : j0 + tile] = pl.maximum(
-                                padded, FP32_LOWEST
-                            )
-                        else:
-                            score_tokens[t : t + 1, j0 : j0 + tile] = pl.full(
-                                [1, tile], dtype=pl.FP32, value=FP32_LOWEST
-                            )
-                # The last group also fills the sentinel tail; in the other groups its loops run
-                # empty (last = 0) instead of sitting under `if g == groups - 1`: the compiler's
-                # orchestration codegen cannot map a scope's output written under such an `if`.
-                last = (g + 1) // groups
-                sentinel_tail(score_tokens, b, S, tiles * tile, W, tile, last)
-
-
-@pl.jit.inline
 def topk_stage(
     score_tokens: pl.Tensor,
     topk_tokens: pl.Tensor,
@@ -544,6 +338,63 @@ def topk_stage(
                 topk_tokens[t : t + 1, :] = pl.full([1, TOPK], dtype=pl.INT32, value=-1)
 
 
+@pl.jit.inline
+def decode_step_c16(
+    x: pl.Tensor,
+    qr: pl.Tensor,
+    wq_b: pl.Tensor,
+    wq_b_scale: pl.Tensor,
+    weights_proj: pl.Tensor,
+    rope_cos: pl.Tensor,
+    rope_sin: pl.Tensor,
+    hadamard: pl.Tensor,
+    wkv: pl.Tensor,
+    wgate: pl.Tensor,
+    ape: pl.Tensor,
+    norm_weight: pl.Tensor,
+    position_ids: pl.Tensor,
+    kv_seq_lens: pl.Tensor,
+    block_table: pl.Tensor,
+    slot_mapping: pl.Tensor,
+    state_slots: pl.Tensor,
+    kv_state: pl.Tensor,
+    score_state: pl.Tensor,
+    index_cache: pl.Tensor,
+    score_tokens: pl.Tensor,
+    topk_tokens: pl.Tensor,
+    offset: pl.Scalar[pl.INT32],
+    keep_scores: pl.Scalar[pl.INT32],
+):
+    """Stages 1-11 of one c16 step; score rows into ``score_tokens`` only when keep_scores."""
+    # Extents as pl.tensor.dim aliases for the shapes of locals passed to inline helpers (the JIT
+    # infers those shapes before parsing and does not follow x.shape[i] locals).
+    batch_dim = pl.tensor.dim(x, 0)
+    seq_dim = pl.tensor.dim(x, 1)
+    topk_dim = pl.tensor.dim(topk_tokens, 1)
+    q_codes = pl.create_tensor([batch_dim * seq_dim * INDEX_N_HEADS, INDEX_HEAD_DIM], dtype=pl.INT8)
+    q_dequant = pl.create_tensor([batch_dim * seq_dim * INDEX_N_HEADS, 1], dtype=pl.FP32)
+    q_dequant_by_token = pl.reshape(q_dequant, [batch_dim * seq_dim, INDEX_N_HEADS])
+    head_weights = pl.create_tensor([batch_dim * seq_dim, INDEX_N_HEADS], dtype=pl.FP32)
+    # Partial top-k lists: row (b * splits + g) * S + s for request b's group g (at most splits
+    # = ceil(SCORE_TASKS / B) groups, and B * splits < B + SCORE_TASKS).
+    partial = pl.create_tensor([(batch_dim + SCORE_TASKS) * seq_dim, 2 * topk_dim], dtype=pl.FP32)
+
+    query_stages(
+        x, qr, wq_b, wq_b_scale, weights_proj, rope_cos, rope_sin, hadamard, position_ids,
+        q_codes, q_dequant, head_weights,
+    )  # fmt: skip
+    # 7 compressor: a closing window's row is in the cache before any score stage reads it.
+    index_cache = compress_step_c16(
+        x, wkv, wgate, ape, norm_weight, rope_cos, rope_sin, hadamard, position_ids,
+        state_slots, slot_mapping, kv_state, score_state, index_cache,
+    )  # fmt: skip
+    score_topk_stage_c16(
+        q_codes, q_dequant_by_token, head_weights, index_cache, block_table,
+        position_ids, kv_seq_lens, partial, score_tokens, keep_scores,
+    )  # fmt: skip
+    topk_merge_stage(partial, topk_tokens, position_ids, kv_seq_lens, offset)
+
+
 @pl.jit
 def indexer_c16(
     x: pl.Tensor,
@@ -570,44 +421,129 @@ def indexer_c16(
     topk_idxs: pl.Out[pl.Tensor],
     offset: pl.Scalar[pl.INT32],
 ):
-    """One serving decode step of the lightning indexer, c16 cache; returns (score, topk_idxs)."""
-    S = x.shape[1]
-    W = score.shape[2]
+    """One decode step, c16 cache, scores requested; returns (score, topk_idxs)."""
     pl.static_assert(
-        S <= MAX_TOKENS_PER_STEP,
+        x.shape[1] <= MAX_TOKENS_PER_STEP,
         "tokens per step S (x.shape[1]) must be 1..4 (MAX_TOKENS_PER_STEP)",
     )
     pl.static_assert(
-        W % TOPK_CHUNK == 0, "score row length (score.shape[2]) must be a multiple of 512"
+        score.shape[2] % TOPK_CHUNK == 0,
+        "score row length (score.shape[2]) must be a multiple of 512",
     )
-    # Extents as pl.tensor.dim aliases for the shapes of locals passed to inline helpers (the JIT
-    # infers those shapes before parsing and does not follow x.shape[i] locals).
     batch_dim = pl.tensor.dim(x, 0)
     seq_dim = pl.tensor.dim(x, 1)
     width_dim = pl.tensor.dim(score, 2)
     topk_dim = pl.tensor.dim(topk_idxs, 2)
+    score_tokens = pl.reshape(score, [batch_dim * seq_dim, width_dim])
+    topk_tokens = pl.reshape(topk_idxs, [batch_dim * seq_dim, topk_dim])
+    decode_step_c16(
+        x, qr, wq_b, wq_b_scale, weights_proj, rope_cos, rope_sin, hadamard, wkv, wgate, ape,
+        norm_weight, position_ids, kv_seq_lens, block_table, slot_mapping, state_slots,
+        kv_state, score_state, index_cache, score_tokens, topk_tokens, offset, 1,
+    )  # fmt: skip
+    return score, topk_idxs
+
+
+@pl.jit
+def indexer_topk_c16(
+    x: pl.Tensor,
+    qr: pl.Tensor,
+    wq_b: pl.Tensor,
+    wq_b_scale: pl.Tensor,
+    weights_proj: pl.Tensor,
+    rope_cos: pl.Tensor,
+    rope_sin: pl.Tensor,
+    hadamard: pl.Tensor,
+    wkv: pl.Tensor,
+    wgate: pl.Tensor,
+    ape: pl.Tensor,
+    norm_weight: pl.Tensor,
+    position_ids: pl.Tensor,
+    kv_seq_lens: pl.Tensor,
+    block_table: pl.Tensor,
+    slot_mapping: pl.Tensor,
+    state_slots: pl.Tensor,
+    kv_state: pl.InOut[pl.Tensor],
+    score_state: pl.InOut[pl.Tensor],
+    index_cache: pl.InOut[pl.Tensor],
+    topk_idxs: pl.Out[pl.Tensor],
+    offset: pl.Scalar[pl.INT32],
+):
+    """One serving decode step, c16 cache: top-k only, no score row in GM; returns topk_idxs."""
+    pl.static_assert(
+        x.shape[1] <= MAX_TOKENS_PER_STEP,
+        "tokens per step S (x.shape[1]) must be 1..4 (MAX_TOKENS_PER_STEP)",
+    )
+    batch_dim = pl.tensor.dim(x, 0)
+    seq_dim = pl.tensor.dim(x, 1)
+    topk_dim = pl.tensor.dim(topk_idxs, 2)
+    topk_tokens = pl.reshape(topk_idxs, [batch_dim * seq_dim, topk_dim])
+    # Never written (keep_scores = 0): the score stage's store target when scores are kept.
+    no_scores = pl.create_tensor([1, TOPK_CHUNK], dtype=pl.FP32)
+    decode_step_c16(
+        x, qr, wq_b, wq_b_scale, weights_proj, rope_cos, rope_sin, hadamard, wkv, wgate, ape,
+        norm_weight, position_ids, kv_seq_lens, block_table, slot_mapping, state_slots,
+        kv_state, score_state, index_cache, no_scores, topk_tokens, offset, 0,
+    )  # fmt: skip
+    return topk_idxs
+
+
+@pl.jit.inline
+def decode_step_c8(
+    x: pl.Tensor,
+    qr: pl.Tensor,
+    wq_b: pl.Tensor,
+    wq_b_scale: pl.Tensor,
+    weights_proj: pl.Tensor,
+    rope_cos: pl.Tensor,
+    rope_sin: pl.Tensor,
+    hadamard: pl.Tensor,
+    wkv: pl.Tensor,
+    wgate: pl.Tensor,
+    ape: pl.Tensor,
+    norm_weight: pl.Tensor,
+    position_ids: pl.Tensor,
+    kv_seq_lens: pl.Tensor,
+    block_table: pl.Tensor,
+    slot_mapping: pl.Tensor,
+    state_slots: pl.Tensor,
+    kv_state: pl.Tensor,
+    score_state: pl.Tensor,
+    index_cache: pl.Tensor,
+    index_cache_scale: pl.Tensor,
+    score_tokens: pl.Tensor,
+    topk_tokens: pl.Tensor,
+    offset: pl.Scalar[pl.INT32],
+    keep_scores: pl.Scalar[pl.INT32],
+):
+    """Stages 1-11 of one c8 step; score rows into ``score_tokens`` only when keep_scores."""
+    # Extents as pl.tensor.dim aliases for the shapes of locals passed to inline helpers (the JIT
+    # infers those shapes before parsing and does not follow x.shape[i] locals).
+    batch_dim = pl.tensor.dim(x, 0)
+    seq_dim = pl.tensor.dim(x, 1)
+    topk_dim = pl.tensor.dim(topk_tokens, 1)
     q_codes = pl.create_tensor([batch_dim * seq_dim * INDEX_N_HEADS, INDEX_HEAD_DIM], dtype=pl.INT8)
     q_dequant = pl.create_tensor([batch_dim * seq_dim * INDEX_N_HEADS, 1], dtype=pl.FP32)
     q_dequant_by_token = pl.reshape(q_dequant, [batch_dim * seq_dim, INDEX_N_HEADS])
     head_weights = pl.create_tensor([batch_dim * seq_dim, INDEX_N_HEADS], dtype=pl.FP32)
-    score_tokens = pl.reshape(score, [batch_dim * seq_dim, width_dim])
-    topk_tokens = pl.reshape(topk_idxs, [batch_dim * seq_dim, topk_dim])
+    # Partial top-k lists: row (b * splits + g) * S + s for request b's group g (at most splits
+    # = ceil(SCORE_TASKS / B) groups, and B * splits < B + SCORE_TASKS).
+    partial = pl.create_tensor([(batch_dim + SCORE_TASKS) * seq_dim, 2 * topk_dim], dtype=pl.FP32)
 
     query_stages(
         x, qr, wq_b, wq_b_scale, weights_proj, rope_cos, rope_sin, hadamard, position_ids,
         q_codes, q_dequant, head_weights,
     )  # fmt: skip
     # 7 compressor: a closing window's row is in the cache before any score stage reads it.
-    index_cache = compress_step_c16(
+    index_cache = compress_step_c8(
         x, wkv, wgate, ape, norm_weight, rope_cos, rope_sin, hadamard, position_ids,
-        state_slots, slot_mapping, kv_state, score_state, index_cache,
+        state_slots, slot_mapping, kv_state, score_state, index_cache, index_cache_scale,
     )  # fmt: skip
-    score_stage_c16(
-        q_codes, q_dequant_by_token, head_weights, index_cache, block_table,
-        position_ids, kv_seq_lens, score_tokens,
+    score_topk_stage_c8(
+        q_codes, q_dequant_by_token, head_weights, index_cache, index_cache_scale, block_table,
+        position_ids, kv_seq_lens, partial, score_tokens, keep_scores,
     )  # fmt: skip
-    topk_stage(score_tokens, topk_tokens, position_ids, offset)
-    return score, topk_idxs
+    topk_merge_stage(partial, topk_tokens, position_ids, kv_seq_lens, offset)
 
 
 @pl.jit
@@ -637,41 +573,69 @@ def indexer_c8(
     topk_idxs: pl.Out[pl.Tensor],
     offset: pl.Scalar[pl.INT32],
 ):
-    """One serving decode step of the lightning indexer, c8 cache; returns (score, topk_idxs)."""
-    S = x.shape[1]
-    W = score.shape[2]
+    """One decode step, c8 cache, scores requested; returns (score, topk_idxs)."""
     pl.static_assert(
-        S <= MAX_TOKENS_PER_STEP,
+        x.shape[1] <= MAX_TOKENS_PER_STEP,
         "tokens per step S (x.shape[1]) must be 1..4 (MAX_TOKENS_PER_STEP)",
     )
     pl.static_assert(
-        W % TOPK_CHUNK == 0, "score row length (score.shape[2]) must be a multiple of 512"
+        score.shape[2] % TOPK_CHUNK == 0,
+        "score row length (score.shape[2]) must be a multiple of 512",
     )
-    # Extents as pl.tensor.dim aliases for the shapes of locals passed to inline helpers (the JIT
-    # infers those shapes before parsing and does not follow x.shape[i] locals).
     batch_dim = pl.tensor.dim(x, 0)
     seq_dim = pl.tensor.dim(x, 1)
     width_dim = pl.tensor.dim(score, 2)
     topk_dim = pl.tensor.dim(topk_idxs, 2)
-    q_codes = pl.create_tensor([batch_dim * seq_dim * INDEX_N_HEADS, INDEX_HEAD_DIM], dtype=pl.INT8)
-    q_dequant = pl.create_tensor([batch_dim * seq_dim * INDEX_N_HEADS, 1], dtype=pl.FP32)
-    q_dequant_by_token = pl.reshape(q_dequant, [batch_dim * seq_dim, INDEX_N_HEADS])
-    head_weights = pl.create_tensor([batch_dim * seq_dim, INDEX_N_HEADS], dtype=pl.FP32)
     score_tokens = pl.reshape(score, [batch_dim * seq_dim, width_dim])
     topk_tokens = pl.reshape(topk_idxs, [batch_dim * seq_dim, topk_dim])
-
-    query_stages(
-        x, qr, wq_b, wq_b_scale, weights_proj, rope_cos, rope_sin, hadamard, position_ids,
-        q_codes, q_dequant, head_weights,
+    decode_step_c8(
+        x, qr, wq_b, wq_b_scale, weights_proj, rope_cos, rope_sin, hadamard, wkv, wgate, ape,
+        norm_weight, position_ids, kv_seq_lens, block_table, slot_mapping, state_slots,
+        kv_state, score_state, index_cache, index_cache_scale, score_tokens, topk_tokens, offset, 1,
     )  # fmt: skip
-    # 7 compressor: a closing window's row is in the cache before any score stage reads it.
-    index_cache = compress_step_c8(
-        x, wkv, wgate, ape, norm_weight, rope_cos, rope_sin, hadamard, position_ids,
-        state_slots, slot_mapping, kv_state, score_state, index_cache, index_cache_scale,
-    )  # fmt: skip
-    score_stage_c8(
-        q_codes, q_dequant_by_token, head_weights, index_cache, index_cache_scale, block_table,
-        position_ids, kv_seq_lens, score_tokens,
-    )  # fmt: skip
-    topk_stage(score_tokens, topk_tokens, position_ids, offset)
     return score, topk_idxs
+
+
+@pl.jit
+def indexer_topk_c8(
+    x: pl.Tensor,
+    qr: pl.Tensor,
+    wq_b: pl.Tensor,
+    wq_b_scale: pl.Tensor,
+    weights_proj: pl.Tensor,
+    rope_cos: pl.Tensor,
+    rope_sin: pl.Tensor,
+    hadamard: pl.Tensor,
+    wkv: pl.Tensor,
+    wgate: pl.Tensor,
+    ape: pl.Tensor,
+    norm_weight: pl.Tensor,
+    position_ids: pl.Tensor,
+    kv_seq_lens: pl.Tensor,
+    block_table: pl.Tensor,
+    slot_mapping: pl.Tensor,
+    state_slots: pl.Tensor,
+    kv_state: pl.InOut[pl.Tensor],
+    score_state: pl.InOut[pl.Tensor],
+    index_cache: pl.InOut[pl.Tensor],
+    index_cache_scale: pl.InOut[pl.Tensor],
+    topk_idxs: pl.Out[pl.Tensor],
+    offset: pl.Scalar[pl.INT32],
+):
+    """One serving decode step, c8 cache: top-k only, no score row in GM; returns topk_idxs."""
+    pl.static_assert(
+        x.shape[1] <= MAX_TOKENS_PER_STEP,
+        "tokens per step S (x.shape[1]) must be 1..4 (MAX_TOKENS_PER_STEP)",
+    )
+    batch_dim = pl.tensor.dim(x, 0)
+    seq_dim = pl.tensor.dim(x, 1)
+    topk_dim = pl.tensor.dim(topk_idxs, 2)
+    topk_tokens = pl.reshape(topk_idxs, [batch_dim * seq_dim, topk_dim])
+    # Never written (keep_scores = 0): the score stage's store target when scores are kept.
+    no_scores = pl.create_tensor([1, TOPK_CHUNK], dtype=pl.FP32)
+    decode_step_c8(
+        x, qr, wq_b, wq_b_scale, weights_proj, rope_cos, rope_sin, hadamard, wkv, wgate, ape,
+        norm_weight, position_ids, kv_seq_lens, block_table, slot_mapping, state_slots,
+        kv_state, score_state, index_cache, index_cache_scale, no_scores, topk_tokens, offset, 0,
+    )  # fmt: skip
+    return topk_idxs

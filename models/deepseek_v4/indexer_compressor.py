@@ -62,10 +62,12 @@ Dtype chain
 import pypto.language as pl
 
 from models.deepseek_v4.config import (
+    AMAX_FLOOR,
     COMPRESS_RATIO,
     COMPRESS_STATE_ROWS,
     COMPRESS_STATE_WIDTH,
     INDEX_HEAD_DIM,
+    INT8_MAX,
     MAX_TOKENS_PER_STEP,
     NOPE_DIM,
     RMS_NORM_EPS,
@@ -101,9 +103,6 @@ PROJ_MAX_ROWS = 128
 # and their states in arbitrary pool slots), in 8-row tiles because the row reductions' [M, 1]
 # FP32 column results need M * 4 bytes to be a multiple of 32.
 BATCH_TILE = 8
-# c8 quant policy (golden/quant.py): amax floor and the INT8 range.
-AMAX_FLOOR = 1e-4
-INT8_MAX = 127.0
 
 
 @pl.jit.inline

@@ -31,13 +31,13 @@ token, the tokens of a request in order from its saved state, requests in parall
 import pypto.language as pl
 
 from models.deepseek_v4.config import (
+    AMAX_FLOOR,
     COMPRESS_RATIO,
     COMPRESS_STATE_WIDTH,
     INDEX_HEAD_DIM,
+    INT8_MAX,
 )
 from models.deepseek_v4.indexer_compressor import (
-    AMAX_FLOOR,
-    INT8_MAX,
     K_CHUNK,
     K_SPLIT,
     PROJ_N_TILE,

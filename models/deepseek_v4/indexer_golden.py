@@ -33,6 +33,7 @@ from models.deepseek_v4.config import (
 )
 from models.deepseek_v4.indexer_compressor_golden import compressor_paged_golden
 from models.deepseek_v4.serving import physical_rows, visible_rows
+from models.deepseek_v4.serving_inputs import SCORE_ROW_MULTIPLE
 from models.deepseek_v4.tables import apply_rope_interleaved
 
 #: Scale of the head-weights projection, Dh^-0.5 * H^-0.5, as the FP32 the kernel multiplies by.
@@ -203,6 +204,15 @@ def paged_scores(
     return score
 
 
+def score_row_width(inputs: Mapping[str, Any]) -> int:
+    """Score row length W: the ``score`` buffer's when the step has one, else (a top-k-only
+    step) the block table's addressable rows rounded up to whole 512-row top-k chunks."""
+    if "score" in inputs:
+        return int(np.asarray(inputs["score"]).shape[2])
+    rows = np.asarray(inputs["block_table"]).shape[1] * np.asarray(inputs["index_cache"]).shape[1]
+    return -(-rows // SCORE_ROW_MULTIPLE) * SCORE_ROW_MULTIPLE
+
+
 def indexer_paged_golden(inputs: Mapping[str, Any]) -> dict[str, np.ndarray]:
     """The indexer step on the serving contract: score, topk_idxs, the cache (and its scale in
     c8) after the compressor's writes, and the state pools.
@@ -211,7 +221,7 @@ def indexer_paged_golden(inputs: Mapping[str, Any]) -> dict[str, np.ndarray]:
     step is one whose inputs carry ``index_cache_scale``. Nothing in ``inputs`` is modified.
     """
     topk = np.asarray(inputs["topk_idxs"]).shape[2]
-    width = np.asarray(inputs["score"]).shape[2]
+    width = score_row_width(inputs)
     query = quantized_query(inputs)
     compressed = compressor_paged_golden(dict(inputs))  # runs first: closed windows are visible
     scale = compressed.get("index_cache_scale")
@@ -264,7 +274,7 @@ def indexer_paged_float_reference(inputs: Mapping[str, Any]) -> dict[str, np.nda
     """
     q, weights = float_query(inputs)
     topk = np.asarray(inputs["topk_idxs"]).shape[2]
-    width = np.asarray(inputs["score"]).shape[2]
+    width = score_row_width(inputs)
     compressed = compressor_paged_golden(dict(inputs))
     cache = compressed["index_cache"]
     scale = compressed.get("index_cache_scale")
@@ -276,14 +286,15 @@ def indexer_paged_float_reference(inputs: Mapping[str, Any]) -> dict[str, np.nda
 def indexer_paged_quality(
     inputs: Mapping[str, Any], outputs: Mapping[str, np.ndarray]
 ) -> dict[str, float | None]:
-    """topk_recall_vs_float and score_rel_l2_vs_float of a serving step's outputs."""
+    """topk_recall_vs_float and score_rel_l2_vs_float of a serving step's outputs (the latter
+    None for a top-k-only step, which returns no scores)."""
     reference = indexer_paged_float_reference(inputs)
     visible = visible_rows(inputs["position_ids"])
-    score = np.asarray(outputs["score"], np.float64)
     ref_score = reference["score"].astype(np.float64)
-    mask = np.arange(score.shape[2])[None, None, :] < visible[:, :, None]
     rel_l2 = None
-    if mask.any():
+    score = np.asarray(outputs.get("score", ref_score), np.float64)
+    mask = np.arange(score.shape[2])[None, None, :] < visible[:, :, None]
+    if "score" in outputs and mask.any():
         norm = float(np.linalg.norm(ref_score[mask]))
         diff = float(np.linalg.norm(score[mask] - ref_score[mask]))
         rel_l2 = diff / norm if norm > 0 else None

@@ -46,17 +46,17 @@ closed earlier in the same chunk included; every other score cell is the lowest 
 
 import pypto.language as pl
 
-from models.deepseek_v4.config import COMPRESS_RATIO, FP32_LOWEST, INDEX_HEAD_DIM, INDEX_N_HEADS
-from models.deepseek_v4.indexer import (
+from models.deepseek_v4.config import (
     AMAX_FLOOR,
-    CACHE_TILE,
+    COMPRESS_RATIO,
+    FP32_LOWEST,
+    INDEX_HEAD_DIM,
+    INDEX_N_HEADS,
     INT8_MAX,
-    SENTINEL_WIDTH,
-    TOPK_CHUNK,
-    query_stages,
-    topk_stage,
 )
+from models.deepseek_v4.indexer import query_stages, topk_stage
 from models.deepseek_v4.indexer_compressor_prefill import compress_chunk_c8, compress_chunk_c16
+from models.deepseek_v4.indexer_score import CACHE_TILE, SENTINEL_WIDTH, TOPK_CHUNK
 
 # Tokens per score task: their 4 * 64 = 256 head rows are the cube's N side, so each cache tile
 # is read once for 4 tokens; the [32, 256] INT32 accumulator (32 KiB) and its 2 ring slots in UB

@@ -68,6 +68,11 @@ def resolve_prefill_config(config: CaseConfig, *, seq_len_multiple: int) -> Case
         preset = get_preset(config.preset)
     except ValueError as err:
         raise ConfigError(str(err)) from None
+    if config.topk_only:
+        raise ConfigError(
+            "topk_only: the prefill kernels return scores and top-k; it applies to "
+            "deepseek_v4.indexer only"
+        )
     if config.start_pos is not None or config.mixed or config.batch != 1 or config.seq != 1:
         raise ConfigError(
             "start_pos/mixed/batch/seq: decode options; a prefill chunk takes prompt_lens and "

@@ -27,6 +27,8 @@ def main() -> int:
     home = str(_home())
     if home not in sys.path:
         sys.path.insert(0, home)
+    from golden.allocator import keep_freed_memory
     from golden.cli import main as cli_main
 
+    keep_freed_memory()  # a whole run per process: reuse freed memory (golden/allocator.py)
     return cli_main()

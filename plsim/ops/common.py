@@ -88,10 +88,10 @@ def _outline(base: Tile) -> None:
     user = STATE.scopes[-1]
     if base.outlined_to is None:
         base.outlined_to = set()
-        count_transfer(base.scope.stats, "write", nbytes, region)
+        count_transfer(base.scope.stats, "write", nbytes, region, owner=base)
     if id(user) not in base.outlined_to:
         base.outlined_to.add(id(user))
-        count_transfer(user.stats, "read", nbytes, region)
+        count_transfer(user.stats, "read", nbytes, region, owner=base)
 
 
 def result(data: np.ndarray, dtype, valid, origin: str = "vector", poison=None, *sources) -> Tile:
@@ -103,8 +103,15 @@ def result(data: np.ndarray, dtype, valid, origin: str = "vector", poison=None, 
     if poison is not None:
         origin_of_poison = next((s.poison_from for s in sources if s.poison is not None), None)
     out = Tile(data, dtype, valid, poison, origin=origin, poison_from=origin_of_poison)
-    if any(isinstance(s, Tile) and s.base.level == "tile" for s in sources):
-        out.level = "tile"
+    for s in sources:  # a plain loop: this runs once per op
+        if isinstance(s, Tile):
+            base = s.base
+            if base.level == "tile":
+                out.level = "tile"
+            if out.read_from is None and s.data.shape == data.shape:
+                # An operand of the result's shape (elementwise, cast, expand): its read names
+                # where the result's extent comes from.
+                out.read_from = base.read_from
     return out
 
 

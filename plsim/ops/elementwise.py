@@ -98,13 +98,28 @@ def binary(op: str, lhs, rhs) -> Tile:
                 if kind is HardwareError
                 else ""
             )
-            + "; use pl.col_expand_* / pl.row_expand_* for other forms",
+            + "; use pl.col_expand_* / pl.row_expand_* for other forms"
+            + read_notes(a, b),
         )
     count_vector(valid)
     # Undefined cells propagate (garbage stays garbage); they are an error only if they reach
     # an output or a scalar. Cells the operand's valid region does not cover are undefined too.
     poison = union(data.shape, a.poison, b.poison, gap)
     return result(data, dtype, valid, "vector", poison, a, b)
+
+
+def read_notes(*tiles: Tile) -> str:
+    """'; the [24, 64] operand was read as x[0:24, 0:64] of x[32, 64] at f.py:11' per operand
+    whose data comes from a GM read (a too-long read shows up first at the op that mixes it)."""
+    notes = []
+    for t in tiles:
+        site = t.base.read_from
+        if site is not None and site.made(t):
+            file, line = site.location
+            notes.append(
+                f"the {list(t.shape)} operand was read as {site.describe()} at {file}:{line}"
+            )
+    return "".join(f"; {n}" for n in notes)
 
 
 def _is_row_of(row: Tile, full: Tile) -> bool:

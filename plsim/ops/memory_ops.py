@@ -13,7 +13,15 @@ from plsim import dtypes as dt
 from plsim import errors, numerics
 from plsim.accounting import count_transfer
 from plsim.context import STATE, dsl, fail, kernel_location
-from plsim.memory import GMBuffer, GMTensor, Tile, describe_origin, poison_value, valid_box
+from plsim.memory import (
+    GMBuffer,
+    GMTensor,
+    ReadSite,
+    Tile,
+    describe_origin,
+    poison_value,
+    valid_box,
+)
 from plsim.ops.common import begin, check_poison, count_vector, dtype_arg, operand, result
 from plsim.scalars import Scalar, is_number, to_int
 
@@ -161,6 +169,7 @@ def load(src: GMTensor, starts, shape, valid=None, clamp=False, drop=()) -> Tile
         data[valid_box(valid)] = region.of(buf.data)
     poison = None
     poison_from = None
+    here = kernel_location()  # the load's kernel line, shared by everything below
     if buf.written is not None:
         written = region.of(buf.written)
         if not written.all():
@@ -170,7 +179,7 @@ def load(src: GMTensor, starts, shape, valid=None, clamp=False, drop=()) -> Tile
             # Undefined data stored earlier keeps its origin; never-written cells are first
             # read here, so this load is their origin.
             poison_from = buf.undefined_origin(region, unwritten) or (
-                *kernel_location(),
+                *here,
                 f"a read of never-written elements of '{buf.name}'",
             )
     nbytes = math.prod(valid) * buf.dtype.itemsize
@@ -178,7 +187,8 @@ def load(src: GMTensor, starts, shape, valid=None, clamp=False, drop=()) -> Tile
     if buf.read_mask is not None and nbytes:
         region.of(buf.read_mask)[...] = True
     if STATE.race_trackers and nbytes:
-        _record_access(region, "read")
+        _record_access(region, "read", here)
+    site = ReadSite(here, STATE.scope_name, buf.name, src.shape, starts, shape, valid)
     if drop:
         keep = [i for i in range(len(shape)) if i not in drop]
         data = data.reshape([shape[i] for i in keep])
@@ -190,11 +200,16 @@ def load(src: GMTensor, starts, shape, valid=None, clamp=False, drop=()) -> Tile
         valid = [1 if valid[0] else 0, valid[0]]
         if poison is not None:
             poison = poison.reshape(data.shape)
-    return Tile(data, buf.dtype, tuple(valid), poison, origin="load", poison_from=poison_from)
+    tile = Tile(
+        data, buf.dtype, tuple(valid), poison, origin="load", poison_from=poison_from,
+        location=here,
+    )  # fmt: skip
+    tile.read_from = site
+    return tile
 
 
-def _record_access(region: GMTensor, kind: str) -> None:
-    location = (*kernel_location(), STATE.scope_name)
+def _record_access(region: GMTensor, kind: str, here: tuple[str, int] | None = None) -> None:
+    location = (*(kernel_location() if here is None else here), STATE.scope_name)
     for tracker in STATE.race_trackers:
         tracker.record(region, kind, location)
 
@@ -330,17 +345,23 @@ def store(dst: GMTensor, src: Tile, starts, drop=(), extents=None, atomic=False)
     if extents is not None:
         for axis, (v, e) in enumerate(zip(valid, extents)):
             if v > e:
-                dsl(
+                too_long(
+                    errors.DSLError,
+                    src,
+                    axis,
+                    v,
                     f"the stored tile's valid extent {v} exceeds the subscript extent {e} on "
-                    f"axis {axis}"
+                    f"axis {axis}",
                 )
     for axis, (s, v, n) in enumerate(zip(starts, valid, dst.shape)):
         if s < 0 or s + v > n:
-            fail(
-                errors.OutOfBoundsError,
+            detail = (
                 f"store into {buf.name}{list(dst.shape)} writes past dimension {axis}: offset "
-                f"{s} + valid {v} > {n}",
+                f"{s} + valid {v} > {n}"
             )
+            if v > n:  # no offset fits: the tile itself is too long
+                too_long(errors.OutOfBoundsError, src, axis, v, detail)
+            fail(errors.OutOfBoundsError, detail + read_note(src, axis, v))
     values = src.data[valid_box(src.valid)]
     undefined = None
     if src.poison is not None:
@@ -388,6 +409,43 @@ def store(dst: GMTensor, src: Tile, starts, drop=(), extents=None, atomic=False)
         _record_access(region, "atomic" if atomic else "read" if unchanged else "write")
 
 
+def too_long(cls: type[errors.SimError], src: Tile, axis: int, extent: int, detail: str) -> None:
+    """Raise ``cls`` for a tile whose ``extent`` on ``axis`` does not fit where it goes.
+
+    When that extent is the one a GM read gave the tile's data (the read's window or valid
+    shape, same rank), the read is the line to fix: the error names it first, with its slice
+    and the source's bounds, and the line where the tile did not fit. Otherwise the error is
+    at the current line, noting where the data was read.
+    """
+    site = src.base.read_from
+    here = kernel_location()
+    if site is None:
+        fail(cls, detail, here)
+    rank_matches = len(site.shape) == len(src.shape) and axis < len(site.shape)
+    if rank_matches and extent in (site.shape[axis], site.valid[axis]):
+        file, line = site.location
+        raise cls(
+            f"{file}:{line} [scope '{site.scope}']: the read {site.describe()} gives a tile "
+            f"{extent} long on axis {axis}, too long for where it goes at {here[0]}:{here[1]}: "
+            f"{detail}; shorten the read here (or cut the tile with pl.slice / valid_shape), "
+            "or widen the destination"
+        )
+    file, line = site.location
+    fail(cls, f"{detail} (the tile's data was read as {site.describe()} at {file}:{line})", here)
+
+
+def read_note(src: Tile, axis: int, extent: int) -> str:
+    """' (the tile's data was read as x[a:b, ...] (x is [..]) at f.py:N)' when a GM read gave
+    ``src`` its ``extent`` on ``axis`` (the read may be the line to fix), else ''."""
+    site = src.base.read_from
+    if site is None or len(site.shape) != len(src.shape) or axis >= len(site.shape):
+        return ""
+    if extent not in (site.shape[axis], site.valid[axis]):
+        return ""
+    file, line = site.location
+    return f" (the tile's data was read as {site.describe()} at {file}:{line})"
+
+
 def _stores_what_is_there(buf, region: GMTensor, values: np.ndarray, undefined) -> bool:
     """True if a store writes exactly the defined bytes its target already holds."""
     if undefined is not None:
@@ -405,11 +463,13 @@ def _tile_assemble(target: Tile, src: Tile, starts, drop=(), extents=None) -> No
     _, valid = _expand_rank(src, target.ndim, drop)
     for axis, (s, v, n) in enumerate(zip(starts, valid, target.shape)):
         if s < 0 or s + v > n:
-            fail(
-                errors.OutOfBoundsError,
+            detail = (
                 f"assemble into a {list(target.shape)} tile writes past dimension {axis}: "
-                f"offset {s} + valid {v} > {n}",
+                f"offset {s} + valid {v} > {n}"
             )
+            if v > n:  # no offset fits: the tile itself is too long
+                too_long(errors.OutOfBoundsError, src, axis, v, detail)
+            fail(errors.OutOfBoundsError, detail + read_note(src, axis, v))
     box = tuple(slice(s, s + v) for s, v in zip(starts, valid))
     target.data[box] = src.data[valid_box(src.valid)].reshape([v for v in valid])
     target.base.last_use = STATE.seq
@@ -981,52 +1041,6 @@ def create_tile(shape, dtype=dt.FP32, target_memory=None):
     if isinstance(tile, Tile):
         tile.base.level = "tile"
     return tile
-
-
-def create_l1(shape, dtype, transpose: bool = False):
-    """pl.create_l1(shape, dtype, transpose=False): an uninitialised on-chip (L1) matmul operand
-    that pl.gather_row fills; InCore only. ``transpose`` picks the Mat layout the compiler
-    allocates for transposing gathers; the shape given is the operand's shape either way."""
-    if not STATE.scopes:
-        dsl("misplaced op pl.create_l1: on-chip accumulators exist only inside an InCore scope")
-    if not isinstance(transpose, bool):
-        dsl(f"pl.create_l1 transpose must be True or False, got {transpose!r}")
-    acc = create_tensor([to_int(n, "pl.create_l1 shape") for n in shape], dtype)
-    # pl.gather_row DMAs GM rows straight into it (GM -> L1, no vector core on the way), so
-    # for placement it is loaded data: a cube-only operand lives in Mat and crosses no
-    # cube/vector ring (checks.cross_core_rings).
-    acc.base.origin = "load"
-    return acc
-
-
-def gather_row(acc, src, dst_offset, src_offset, shapes, transpose: bool = False, *,
-               valid_shape=None):  # fmt: skip
-    """pl.gather_row(acc, src, dst_offset, src_offset, shapes, transpose=False, valid_shape=):
-    copy the valid part of the GM window ``src[src_offset : +shapes]`` into ``acc`` at
-    ``dst_offset`` (as columns with ``transpose``); returns ``acc``, written in place."""
-    if not STATE.scopes:
-        dsl("misplaced op pl.gather_row: it fills an on-chip accumulator inside an InCore scope")
-    if not isinstance(acc, Tile):
-        dsl(f"pl.gather_row accumulates into a pl.create_l1 tile, got {type(acc).__name__}")
-    if not isinstance(src, GMTensor):
-        dsl(f"pl.gather_row reads a GM tensor, got {type(src).__name__}")
-    if transpose and valid_shape is not None:
-        dsl("pl.gather_row: valid_shape is not supported together with transpose=True")
-    shape = [to_int(n, "pl.gather_row shapes") for n in shapes]
-    starts = [to_int(o, "pl.gather_row src_offset") for o in src_offset]
-    dst = [to_int(o, "pl.gather_row dst_offset") for o in dst_offset]
-    if len(shape) != src.ndim or len(starts) != src.ndim or len(dst) != acc.ndim:
-        dsl(f"pl.gather_row needs one offset and extent per axis (src rank {src.ndim}, acc "
-            f"rank {acc.ndim}), got shapes {shape}, src_offset {starts}, "
-            f"dst_offset {dst}")  # fmt: skip
-    STATE.seq += 1
-    row = load(src, starts, shape, valid=valid_shape)
-    if transpose:
-        row = Tile(np.ascontiguousarray(row.data.T), row.dtype, tuple(reversed(row.valid)),
-                   None if row.poison is None else np.ascontiguousarray(row.poison.T),
-                   origin="load", poison_from=row.poison_from)  # fmt: skip
-    _tile_assemble(acc, row, dst)
-    return acc
 
 
 def tensor_dim(t, axis):

@@ -75,7 +75,9 @@ def _expand(kind: str, op: str, x, v) -> Tile:
         dsl(f"pl.{name}: the vector must be [{m}, 1] for a [{m}, {n}] tile, got {list(b.shape)}")
     if kind == "col" and b.shape != (1, n):
         dsl(f"pl.{name}: the vector must be [1, {n}] for a [{m}, {n}] tile, got {list(b.shape)}")
-    vec = np.broadcast_to(b.data, a.shape)
+    # [M,1] / [1,N] against [M,N]: the ufunc broadcasts (same values as an explicit
+    # np.broadcast_to, which costs as much as the op on a small tile).
+    vec = b.data
     if op == "expdif":
         diff = numerics.binary("sub", a.data, vec, a.dtype)
         data = numerics.unary("exp", diff, a.dtype)

@@ -47,6 +47,7 @@ def test_toy_passes_on_plsim_with_exact_json_schema(tmp_path):
         "mixed",
         "prompt_lens",
         "prefix_lens",
+        "topk_only",
     }
     assert set(obj["outputs"]) == {"out", "out_bf16"}
     for verdict in obj["outputs"].values():

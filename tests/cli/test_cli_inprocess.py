@@ -65,6 +65,12 @@ def test_mismatch_exit_1(numpy_platform, capsys):
         (["toy.scale_matmul", "--start-pos", "4"], ["--start-pos"]),
         (["toy.scale_matmul", "--cache-format", "c8"], ["--cache-format"]),
         (["toy.scale_matmul", "--mixed"], ["--mixed"]),
+        (["toy.scale_matmul", "--topk-only"], ["--topk-only"]),
+        (["deepseek_v4.indexer_compressor", "--topk-only"], ["topk_only", "indexer only"]),
+        (
+            ["deepseek_v4.indexer_prefill", "--topk-only"],
+            ["topk_only", "indexer only"],
+        ),
         (["toy.scale_matmul", "--cache-format", "c4"], ["--cache-format", "c4"]),
         (["toy.scale_matmul", "--start-pos", "1,x"], ["--start-pos", "1,x"]),
         (["toy.scale_matmul", "--seed", "-3"], ["--seed", "-3"]),
@@ -269,3 +275,18 @@ def test_run_too_big_for_memory_is_refused_before_any_data(monkeypatch, capsys):
         "needs about", "GiB", "2.00 GiB this machine has available", "--max-seq-len",
     )  # fmt: skip
     assert "4.34 GiB of parameters" in line  # + block table (2 MiB), spare blocks and slots
+
+
+def test_topk_only_run_saves_and_replays_without_a_score_output(capsys, tmp_path):
+    """--topk-only runs the serving entry point on plsim: no score output is compared or
+    reported, the golden's scores are kept (for the tie-aware top-k check) and replayed."""
+    save = tmp_path / "step"
+    argv = ["deepseek_v4.indexer", "--topk-only", "--batch", "2", "--mixed", "--json"]
+    assert main([*argv, "--save-data", str(save)]) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert first["config"]["topk_only"] is True
+    assert "score" not in first["outputs"] and first["outputs"]["topk_idxs"]["passed"]
+    assert first["quality"]["score_rel_l2_vs_float"] is None
+    assert main(["deepseek_v4.indexer", "--replay", str(save), "--json"]) == 0
+    replayed = json.loads(capsys.readouterr().out)
+    assert set(replayed["outputs"]) == set(first["outputs"])

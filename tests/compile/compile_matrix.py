@@ -30,12 +30,23 @@ PRESETS = ("DEMO", "FLASH", "PRO")
 BATCHES = (1, 5, 16, 64, 128)
 SEQS = (1, 2, 3, 4)
 FORMATS = ("c16", "c8")
-KERNEL_CASES = ("deepseek_v4.indexer", "deepseek_v4.indexer_compressor")
+#: (case, topk_only): the indexer's scores-requested and serving (top-k only) entry points.
+KERNELS = (
+    ("deepseek_v4.indexer", False),
+    ("deepseek_v4.indexer", True),
+    ("deepseek_v4.indexer_compressor", False),
+)
+MATRIX_FIELDS = ("case", "preset", "batch", "seq", "format", "topk_only")
 
 
-def full_matrix() -> list[tuple[str, str, int, int, str]]:
-    """Every (case, preset, batch, seq, cache format)."""
-    return list(itertools.product(KERNEL_CASES, PRESETS, BATCHES, SEQS, FORMATS))
+def full_matrix() -> list[tuple[str, str, int, int, str, bool]]:
+    """Every (case, preset, batch, seq, cache format, topk_only)."""
+    return [
+        (case, preset, batch, seq, cache_format, topk_only)
+        for (case, topk_only), preset, batch, seq, cache_format in itertools.product(
+            KERNELS, PRESETS, BATCHES, SEQS, FORMATS
+        )
+    ]
 
 
 def compile_config(
@@ -44,6 +55,7 @@ def compile_config(
     batch: int,
     seq: int,
     cache_format: str = "c16",
+    topk_only: bool = False,
     max_seq_len: int | None = None,
     block_size: int | None = None,
 ) -> CompileResult:
@@ -52,28 +64,33 @@ def compile_config(
     config = case.resolve_config(
         CaseConfig(
             preset=preset, batch=batch, seq=seq, max_seq_len=max_seq_len, mixed=True,
-            cache_format=cache_format, block_size=block_size,
+            cache_format=cache_format, block_size=block_size, topk_only=topk_only,
         )
     )  # fmt: skip
     args = spec_args(case.make_specs(config))
     return compile_kernel(case.kernel_file, case.kernel_for(config), args, platform="a2a3")
 
 
-def _config(case, preset, batch, seq, cache_format) -> CaseConfig:
+def _config(case, preset, batch, seq, cache_format, topk_only=False) -> CaseConfig:
     return case.resolve_config(
-        CaseConfig(preset=preset, batch=batch, seq=seq, mixed=True, cache_format=cache_format)
-    )
+        CaseConfig(
+            preset=preset, batch=batch, seq=seq, mixed=True, cache_format=cache_format,
+            topk_only=topk_only,
+        )
+    )  # fmt: skip
 
 
-def shape_request(case_name: str, preset: str, batch: int, seq: int, cache_format: str):
+def shape_request(
+    case_name: str, preset: str, batch: int, seq: int, cache_format: str, topk_only: bool = False
+):
     """A compile request built from the case's parameter shapes, without generating inputs.
 
     ``Case.param_shapes`` equals ``make_specs``'s shapes (tests/models/test_footprint.py); the
     scalar parameters do not depend on the shapes, so they come from the smallest config.
     """
     case = get_case(case_name)
-    config = _config(case, preset, batch, seq, cache_format)
-    small = _config(case, "DEMO", 1, 1, cache_format)
+    config = _config(case, preset, batch, seq, cache_format, topk_only)
+    small = _config(case, "DEMO", 1, 1, cache_format, topk_only)
     args = [tensor_arg(n, shape, dtype) for n, (shape, dtype) in case.param_shapes(config).items()]
     args += [
         scalar_arg(s.name, s.value) for s in case.make_specs(small) if isinstance(s, ScalarSpec)
@@ -89,7 +106,7 @@ def main(argv: list[str]) -> int:
     failed = 0
     for row, result in zip(rows, results):
         failed += not result.compiled
-        line = dict(zip(("case", "preset", "batch", "seq", "format"), row))
+        line = dict(zip(MATRIX_FIELDS, row))
         kernels = {k: len(v) for k, v in result.kernels.items()}
         line.update(compiled=result.compiled, kernels=kernels, hints=result.hint_counts(),
                     seconds=round(result.seconds, 2), error=result.error[:300],

@@ -3,7 +3,8 @@
 Skips where the compiler is absent (a fresh user's machine: README's commands work without it).
 The default run compiles a spread of configurations of both product kernels (mixed serving
 batches, c16 and c8), the toy kernel and README's example; ``PYPTO_COMPILE_MATRIX=full`` compiles
-the whole matrix (both kernels x DEMO/FLASH/PRO x batch 1/5/16/64/128 x seq 1..4 x c16/c8).
+the whole matrix (the indexer with and without scores and the compressor x DEMO/FLASH/PRO x
+batch 1/5/16/64/128 x seq 1..4 x c16/c8).
 """
 
 from __future__ import annotations
@@ -22,13 +23,15 @@ pytestmark = pytest.mark.skipif(
 )
 
 SPREAD = [
-    ("deepseek_v4.indexer", "DEMO", 1, 1, "c16"),
-    ("deepseek_v4.indexer", "FLASH", 16, 2, "c8"),
-    ("deepseek_v4.indexer", "FLASH", 16, 2, "c16"),
-    ("deepseek_v4.indexer", "DEMO", 128, 4, "c8"),
-    ("deepseek_v4.indexer_compressor", "DEMO", 1, 1, "c8"),
-    ("deepseek_v4.indexer_compressor", "PRO", 16, 4, "c16"),
-    ("deepseek_v4.indexer_compressor", "FLASH", 128, 2, "c8"),
+    ("deepseek_v4.indexer", "DEMO", 1, 1, "c16", False),
+    ("deepseek_v4.indexer", "FLASH", 16, 2, "c8", False),
+    ("deepseek_v4.indexer", "FLASH", 16, 2, "c16", False),
+    ("deepseek_v4.indexer", "DEMO", 128, 4, "c8", False),
+    ("deepseek_v4.indexer", "FLASH", 16, 2, "c8", True),
+    ("deepseek_v4.indexer", "PRO", 5, 4, "c16", True),
+    ("deepseek_v4.indexer_compressor", "DEMO", 1, 1, "c8", False),
+    ("deepseek_v4.indexer_compressor", "PRO", 16, 4, "c16", False),
+    ("deepseek_v4.indexer_compressor", "FLASH", 128, 2, "c8", False),
 ]
 MATRIX = full_matrix() if os.environ.get("PYPTO_COMPILE_MATRIX") == "full" else SPREAD
 
@@ -37,9 +40,9 @@ def _describe(result) -> str:
     return f"{result.error_type}: {result.error[:800]} at {result.location}"
 
 
-@pytest.mark.parametrize(("case", "preset", "batch", "seq", "cache_format"), MATRIX)
-def test_product_kernel_compiles(case, preset, batch, seq, cache_format):
-    result = compile_config(case, preset, batch, seq, cache_format)
+@pytest.mark.parametrize(("case", "preset", "batch", "seq", "cache_format", "topk_only"), MATRIX)
+def test_product_kernel_compiles(case, preset, batch, seq, cache_format, topk_only):
+    result = compile_config(case, preset, batch, seq, cache_format, topk_only)
     assert result.compiled, _describe(result)
     assert result.kernels["aic"] and result.kernels["aiv"], result.kernels
 

@@ -21,9 +21,10 @@ def kernel(name: str):
     return getattr(plsim.load(CASE.kernel_file), name)
 
 
-def output_names(cache_format: str) -> tuple[str, ...]:
-    """The kernel's outputs for a cache format."""
-    names = ("score", "topk_idxs", "index_cache", "kv_state", "score_state")
+def output_names(cache_format: str, topk_only: bool = False) -> tuple[str, ...]:
+    """The kernel's outputs for a cache format (no score for the top-k-only entry point)."""
+    names = ("topk_idxs", "index_cache", "kv_state", "score_state")
+    names = names if topk_only else ("score", *names)
     return (*names, "index_cache_scale") if cache_format == "c8" else names
 
 
@@ -50,9 +51,9 @@ def run_step(config: CaseConfig, inputs: Mapping[str, Any] | None = None) -> Ste
     inputs = copies(inputs)
     expected = indexer_paged_golden(inputs)
     args = copies(inputs)
-    names = parameter_names(config.cache_format)
+    names = parameter_names(config.cache_format, config.topk_only)
     run = plsim.run(kernel(CASE.kernel_for(config)), *[args[name] for name in names])
-    outputs = output_names(config.cache_format)
+    outputs = output_names(config.cache_format, config.topk_only)
     actual = {name: args[name] for name in outputs}
     comparisons = CASE.comparisons(config)
     results = {

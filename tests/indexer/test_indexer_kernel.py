@@ -157,8 +157,7 @@ def test_run_reports_every_stage():
         "qr_proj",
         "qr_rope_hadamard_quant",
         "weights_proj",
-        "kv_quant_score_accum_reduce",
-        "topk_partial",
+        "kv_quant_score_topk",
         "topk_merge",
     ):
         assert stage in names
@@ -189,10 +188,11 @@ def test_one_step_at_the_full_million_position_context():
     _assert_passes(run_step(config))
 
 
-def test_topk_split_across_parts_merges_ties_in_index_order():
-    """8,190 visible rows: each token's selection runs as two partial top-k tasks and a merge.
-    A copy of the best row placed in the second part ties with it: the merged list must hold
-    the smaller index first (the rule a single serial chain gives)."""
+def test_topk_split_across_groups_merges_ties_in_index_order():
+    """8,190 visible rows at B = 1: the score stage splits them into 16 groups of one 512-row
+    chunk, each sorted into its own partial lists, and a merge per token. A copy of the best
+    row placed 4096 rows away (another group) ties with it: the merged list must hold the
+    smaller index first (the rule a single serial chain gives)."""
     config = resolve_config(
         CaseConfig(preset="FLASH", batch=1, seq=2, max_seq_len=32768, start_pos=32760)
     )
@@ -214,6 +214,29 @@ def test_topk_split_across_parts_merges_ties_in_index_order():
         first + SLIDING_WINDOW,
         second + SLIDING_WINDOW,
     ]
-    assert {"topk_partial", "topk_merge"} <= {stage.name for stage in step.run.stages}
-    partial = next(st for st in step.run.stages if st.name == "topk_partial")
-    assert partial.tasks == 4  # 2 tokens x 2 parts
+    tasks = {stage.name: stage.tasks for stage in step.run.stages}
+    assert tasks["kv_quant_score_topk"] == 16  # 8190 rows = 16 chunks, one group each at B = 1
+    assert tasks["topk_merge"] == 2  # one per token
+
+
+@pytest.mark.parametrize("cache_format", ["c16", "c8"])
+def test_topk_only_entry_point_writes_no_score_row(cache_format):
+    """The serving entry point (indexer_topk_*) returns the same top-k bit for bit as the
+    scores-requested one, and the only GM writes it saves are the B x S x W score rows."""
+    config = resolve_config(CaseConfig(batch=3, seq=2, mixed=True, cache_format=cache_format))
+    serving_config = resolve_config(
+        CaseConfig(batch=3, seq=2, mixed=True, cache_format=cache_format, topk_only=True)
+    )
+    assert CASE.kernel_for(serving_config) == f"indexer_topk_{cache_format}"
+    inputs = make_inputs(config)
+    with_scores = run_step(config, inputs)
+    serving = run_step(serving_config, {k: v for k, v in inputs.items() if k != "score"})
+    _assert_passes(with_scores)
+    _assert_passes(serving)
+    for name, value in serving.actual.items():
+        assert value.tobytes() == with_scores.actual[name].tobytes(), name
+    written = {
+        run_name: sum(stage.gm_write_bytes for stage in step.run.stages)
+        for run_name, step in (("scores", with_scores), ("serving", serving))
+    }
+    assert written["scores"] - written["serving"] == inputs["score"].nbytes

@@ -146,3 +146,15 @@ def test_scalar_from_a_shape_local_may_go_to_an_inline_helper():
     out = np.zeros_like(x)
     plsim.run(K.shape_scalar_to_inline, x, out)
     np.testing.assert_allclose(out, np.exp(x), rtol=1e-6, atol=0)
+
+
+def test_a_local_holding_arithmetic_of_dims_is_not_an_alias():
+    """``rows = pl.tensor.dim(x, 0) * ...`` in a local is not followed by the JIT's shape
+    inference; the same arithmetic written in the shape list is."""
+    x = _x()
+    with pytest.raises(plsim.DSLError, match=r"shape list itself") as info:
+        plsim.run(K.dim_product_local_to_inline, x, np.zeros_like(x))
+    assert marked_line(FILE, "dim_product") in str(info.value)
+    out = np.zeros_like(x)
+    plsim.run(K.dim_product_in_shape_to_inline, x, out)
+    np.testing.assert_allclose(out, np.exp(x), rtol=1e-6, atol=0)

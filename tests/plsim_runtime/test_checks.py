@@ -48,6 +48,73 @@ def test_out_of_bounds_store_and_fix():
     assert np.array_equal(out[0:8], x[0:8]) and np.array_equal(out[8:16], x[0:8])
 
 
+def _located_at(message: str, tag: str) -> bool:
+    """True if the error's leading file:line (before its scope) is the line tagged ``tag``."""
+    return message.split(" [scope ")[0].endswith(marked_line(FILE, tag))
+
+
+# (kernel, tag of the read, tag of the line the tile does not fit, error, the slice as
+# reported, the destination's bound as reported)
+LONG_READS = [
+    ("long_read_subscript_store", "long_subscript", "long_subscript_store", plsim.DSLError,
+     "x[0:24, 0:64] (x is [32, 64])", "subscript extent 16"),
+    ("long_read_pl_store", "long_load", "long_load_store", plsim.OutOfBoundsError,
+     "x[8:32, 0:64] (x is [32, 64])", "valid 24 > 16"),
+    ("long_valid_read_store", "long_valid", None, plsim.DSLError,
+     "x[0:32, 0:64] with valid shape [24, 64] (x is [32, 64])", "subscript extent 16"),
+    ("long_read_assembled", "long_assemble", None, plsim.OutOfBoundsError,
+     "x[0:24, 0:64] (x is [32, 64])", "valid 24 > 16"),
+    ("long_read_in_helper", "long_helper", None, plsim.OutOfBoundsError,
+     "x[0:24, 0:64] (x is [32, 64])", "valid 24 > 16"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("kernel,read_tag,use_tag,error,window,bound", LONG_READS)
+def test_an_over_long_read_is_reported_at_the_read(kernel, read_tag, use_tag, error, window, bound):
+    """Issue 11 item 10: a read that is longer than where its tile is stored (a few ops later,
+    in an inline helper, through valid_shape) is named first, with its slice and the bound."""
+    with pytest.raises(error) as info:
+        plsim.run(getattr(K, kernel), rows(32), np.zeros((R, C), np.float32))
+    message = str(info.value)
+    assert _located_at(message, read_tag), message
+    assert f"the read {window} gives a tile 24 long on axis 0" in message, message
+    assert bound in message, message
+    if use_tag is not None:
+        assert f"too long for where it goes at {marked_line(FILE, use_tag)}" in message.replace(
+            str(KERNELS) + "/", ""
+        ), message
+
+
+def test_the_read_of_the_right_length_runs():
+    x = rows(32)
+    out = np.zeros((R, C), np.float32)
+    plsim.run(K.long_read_fixed, x, out)
+    assert np.array_equal(out, (x[:R] + 1) * 2 - 1)
+
+
+def test_a_long_read_in_a_loop_is_named_beside_the_store_that_overflows():
+    """The loop's store overflows at a later offset (an offset or a length mistake): the error
+    stays at the store and names the read with its slice."""
+    with pytest.raises(plsim.OutOfBoundsError) as info:
+        plsim.run(K.long_read_in_loop, rows(32), np.zeros((32, C), np.float32))
+    message = str(info.value)
+    assert _located_at(message, "long_loop_store"), message
+    assert "offset 16 + valid 24 > 32" in message, message
+    assert f"read as x[8:32, 0:64] (x is [32, 64]) at {KERNELS / FILE}:" in message, message
+    assert message.endswith(f"{marked_line(FILE, 'long_loop').split(':')[1]})"), message
+
+
+def test_an_op_mixing_a_long_read_names_where_it_was_read():
+    with pytest.raises(plsim.DSLError) as info:
+        plsim.run(K.long_read_meets_short, rows(32), np.zeros((R, C), np.float32))
+    message = str(info.value)
+    assert _located_at(message, "long_mixed_add"), message
+    assert (
+        f"the [24, 64] operand was read as x[0:24, 0:64] (x is [32, 64]) at "
+        f"{KERNELS / FILE}:{marked_line(FILE, 'long_mixed').split(':')[1]}"
+    ) in message, message
+
+
 def test_uninitialized_scratch_read_and_fix():
     expect(plsim.UninitializedReadError, K.scratch_unwritten, "uninit", "consume", rows(R),
            np.zeros((R, C), np.float32))  # fmt: skip

@@ -39,6 +39,7 @@ FIXTURES = [
       for entry in ("shard_rows", "lanes_whole")],
     ("cmp_mask.py", "cmp_select",
      [("a", [16, 64]), ("b", [16, 64]), ("gt", [16, 64], "int32"), ("eq", [16, 64])]),
+    ("read_out_param.py", "read_out", [("x", [16, 64]), ("cache", [16, 64])]),
 ]  # fmt: skip
 
 
@@ -233,3 +234,15 @@ def test_a_gathered_l1_operand_takes_no_cube_vector_ring_slot():
     plsim.run(k.gather_wide_mm, q, pool, y)
     ref = q.astype(np.float64) @ pool[64:192].astype(np.float64).T
     np.testing.assert_allclose(y, ref, rtol=1e-5, atol=1e-4)
+
+
+def test_a_read_of_an_out_parameter_needs_its_data_declared():
+    k = plsim.load(KERNELS / "read_out_param.py")
+    x = np.full((16, 64), 2.0, np.float32)
+    cache = np.full((16, 64), 5.0, np.float32)
+    with pytest.raises(plsim.UninitializedReadError, match="cache"):
+        plsim.run(k.read_out, x, cache.copy())
+    plsim.run(k.read_out, x, cache, out_keeps_data=["cache"])
+    np.testing.assert_array_equal(cache, 7.0)
+    with pytest.raises(plsim.ArgumentError, match="out_keeps_data"):
+        plsim.run(k.read_out, x, cache, out_keeps_data=["nope"])

@@ -12,8 +12,10 @@ from __future__ import annotations
 import ast
 import json
 import re
+import sys
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -99,17 +101,35 @@ def test_every_detector_has_a_mutant_of_a_real_kernel():
     assert {load_spec(p)["kernel"] for p in FIXTURES} == set(KERNELS)
 
 
+def load_mutant(
+    spec: dict, fixture: str, tmp_path: Path, monkeypatch
+) -> tuple[Any, Path, str, int]:
+    """The mutant's kernel function, the mutated file's path, its text and the mutated line.
+
+    The mutation goes into the kernel file, or into ``spec["file"]``, a module of the kernel's
+    package it imports (e.g. indexer_score for the indexer): that module is loaded from the
+    mutated copy and stands in for the original while the kernel file is loaded.
+    """
+    case_module, kernel_name, _ = KERNELS[spec["kernel"]]
+    kernel_file = Path(case_module.KERNEL_FILE)
+    target = spec.get("file", spec["kernel"])
+    source = kernel_file.with_name(f"{target}.py").read_text()
+    mutated, line = mutate(source, spec, fixture)
+    path = tmp_path / f"{target}.py"
+    path.write_text(mutated)
+    if target == spec["kernel"]:
+        return getattr(plsim.load(path), kernel_name), path, mutated, line
+    package = case_module.__name__.rsplit(".", 1)[0]
+    monkeypatch.setitem(sys.modules, f"{package}.{target}", plsim.load(path))
+    return getattr(plsim.load(kernel_file), kernel_name), path, mutated, line
+
+
 @pytest.mark.parametrize("fixture", FIXTURES, ids=lambda p: p.stem)
-def test_mutant_is_caught_at_the_mutated_line(fixture, tmp_path, request):
+def test_mutant_is_caught_at_the_mutated_line(fixture, tmp_path, request, monkeypatch):
     spec = load_spec(fixture)
     if spec.get("xfail"):  # only while an issue to the plsim owner is open
         request.applymarker(pytest.mark.xfail(strict=True, reason=f"waiting on {spec['xfail']}"))
-    case_module, kernel_name, _ = KERNELS[spec["kernel"]]
-    source = Path(case_module.KERNEL_FILE).read_text()
-    mutated, line = mutate(source, spec, fixture.name)
-    path = tmp_path / f"{spec['kernel']}.py"
-    path.write_text(mutated)
-    kernel = getattr(plsim.load(path), kernel_name)
+    kernel, path, mutated, line = load_mutant(spec, fixture.name, tmp_path, monkeypatch)
     _, inputs = case_inputs(spec["kernel"], tuple(sorted(spec["config"].items())))
     with pytest.raises(plsim.SimError) as err:
         plsim.run(kernel, **copy_values(inputs))

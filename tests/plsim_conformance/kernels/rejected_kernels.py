@@ -49,6 +49,8 @@ VERDICTS = {
     "tile_as_subscript_source": "rejected: Subscript-write source must also be a tensor",
     "shape_local_to_inline": "rejected: missing inferred tensor metadata for parameter 'o'",
     "dim_alias_to_inline": "compiles",
+    "dim_product_local_to_inline": "rejected: missing inferred tensor metadata for parameter 't'",
+    "dim_product_in_shape_to_inline": "compiles",
     "shape_scalar_to_inline": "compiles",
     "rebind_in_loop_other_shape": (
         "gap: the parser keeps a name bound inside a pl.range loop at one type; a later "
@@ -301,6 +303,27 @@ def dim_alias_to_inline(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R,
     tmp = pl.create_tensor([rows, C], dtype=pl.FP32)
     tmp = exp_into(x, tmp)
     out = exp_into(tmp, out)
+    return out
+
+
+@pl.jit
+def dim_product_local_to_inline(
+    x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]
+):
+    rows = pl.tensor.dim(x, 0) * pl.tensor.dim(x, 1) // C  # an expression, not an alias
+    flat = pl.reshape(x, [rows, C])
+    out = exp_into(flat, out)  # @dim_product
+    return out
+
+
+@pl.jit
+def dim_product_in_shape_to_inline(
+    x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]
+):
+    rows = pl.tensor.dim(x, 0)
+    cols = pl.tensor.dim(x, 1)
+    flat = pl.reshape(x, [rows * cols // C, C])  # arithmetic of aliases inside the shape
+    out = exp_into(flat, out)
     return out
 
 

@@ -17,6 +17,14 @@ VERDICTS = {
     "acc_too_big": "rejected: Acc buffer usage",
     "aligned_rows": "compiles",
     "load_oob": "rejected: tensor.slice reads past the end of dimension 0",
+    "long_read_assembled": "rejected: tensor.assemble writes past the end of dimension 0",
+    "long_read_fixed": "compiles",
+    "long_read_in_helper": "rejected: tile.store writes past the end of dimension 0",
+    "long_read_in_loop": "runtime: data-driven out-of-bounds store",
+    "long_read_meets_short": "rejected: requires compatible shapes",
+    "long_read_pl_store": "rejected: tile.store writes past the end of dimension 0",
+    "long_read_subscript_store": "rejected: Subscript-write shape mismatch on source axis 0",
+    "long_valid_read_store": "rejected: Subscript-write shape mismatch on source axis 0",
     "load_tail_ok": "compiles",
     "narrow_rows": "hardware: UB tile row of 16 bytes (pto_tile.hpp 32-byte row rule)",
     "out_partial_then_masked": "compiles",
@@ -71,6 +79,99 @@ def store_ok(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP3
         t = x[0:8, :]
         out[8:16, :] = t
         out[0:8, :] = t
+    return out
+
+
+# --- an over-long read, found where its tile is stored (or mixed) a few lines later ---------
+# LONG rows read where the destination takes R: the error names the read line (tag @long_*).
+LONG = 24
+XR = 32
+
+
+@pl.jit
+def long_read_subscript_store(
+    x: pl.Tensor[[XR, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]
+):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="long_read"):
+        t = x[0:LONG, :]  # @long_subscript
+        u = pl.add(t, 1.0)
+        v = pl.mul(u, 2.0)
+        w = pl.sub(v, 1.0)
+        out[0:R, :] = w  # @long_subscript_store
+    return out
+
+
+@pl.jit
+def long_read_fixed(x: pl.Tensor[[XR, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="long_read"):
+        t = x[0:R, :]
+        u = pl.add(t, 1.0)
+        v = pl.mul(u, 2.0)
+        w = pl.sub(v, 1.0)
+        out[0:R, :] = w
+    return out
+
+
+@pl.jit
+def long_read_pl_store(x: pl.Tensor[[XR, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="long_load"):
+        t = pl.load(x, [8, 0], [LONG, C])  # @long_load
+        u = pl.add(t, 1.0)
+        v = pl.mul(u, 2.0)
+        pl.store(v, [0, 0], out)  # @long_load_store
+    return out
+
+
+@pl.jit
+def long_valid_read_store(x: pl.Tensor[[XR, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="long_valid"):
+        t = pl.slice(x, [XR, C], [0, 0], valid_shape=[LONG, C])  # @long_valid
+        u = pl.add(t, 1.0)
+        out[0:R, :] = u
+    return out
+
+
+@pl.jit
+def long_read_assembled(x: pl.Tensor[[XR, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="long_assemble"):
+        t = x[0:LONG, :]  # @long_assemble
+        u = pl.add(t, 1.0)
+        out = pl.assemble(out, u, [0, 0])
+    return out
+
+
+@pl.jit.inline
+def _read_and_store(x: pl.Tensor[[XR, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="long_helper"):
+        t = pl.load(x, [0, 0], [LONG, C])  # @long_helper
+        u = pl.add(t, 1.0)
+        pl.store(u, [0, 0], out)
+    return out
+
+
+@pl.jit
+def long_read_in_helper(x: pl.Tensor[[XR, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
+    out = _read_and_store(x, out)
+    return out
+
+
+@pl.jit
+def long_read_in_loop(x: pl.Tensor[[XR, C], pl.FP32], out: pl.Out[pl.Tensor[[XR, C], pl.FP32]]):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="long_loop"):
+        for r in pl.range(0, XR, R):
+            t = pl.load(x, [r // 2, 0], [LONG, C])  # @long_loop
+            u = pl.add(t, 1.0)
+            pl.store(u, [r, 0], out)  # @long_loop_store
+    return out
+
+
+@pl.jit
+def long_read_meets_short(x: pl.Tensor[[XR, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="long_mixed"):
+        t = x[0:LONG, :]  # @long_mixed
+        s = x[0:R, :]
+        u = pl.add(t, s)  # @long_mixed_add
+        out[0:R, :] = u
     return out
 
 

@@ -1,0 +1,142 @@
+"""Conformance kernels for pl.create_l1 / pl.gather_row (a matmul operand gathered row by row
+from a GM pool into L1, as the pypto-lib sparse-attention kernels do)."""
+
+import pypto.language as pl
+
+M = 16
+K_ROWS = 16
+D = 64
+POOL = 64
+BIG_ROWS = 512
+BIG_D = 256
+
+#: What the real pypto compiler does with each kernel (kinds: tests/plsim_fixtures.py);
+#: checked by tests/plsim_conformance/test_compiler_agreement.py.
+VERDICTS = {
+    "gather_qk": "compiles",
+    "gather_pv_transposed": "compiles",
+    "gather_partial_rows": "compiles",
+    "gather_large_operand": "compiles",
+    "gather_leaves_a_slot": "runtime: the unfilled L1 row reaches the stored product",
+    "gather_in_orchestration": "rejected: requires dst to be a TileType",
+    "gather_runtime_shape": "rejected: to be a compile-time constant",
+}
+
+
+@pl.jit
+def gather_qk(
+    q: pl.Tensor[[M, D], pl.BF16],
+    pool: pl.Tensor[[POOL, D], pl.BF16],
+    rows: pl.Tensor[[K_ROWS], pl.INT32],
+    out: pl.Out[pl.Tensor[[M, K_ROWS], pl.FP32]],
+):
+    """q @ pool[rows].T with the gathered rows built in L1 (no GM round-trip)."""
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="qk"):
+        kv = pl.create_l1([K_ROWS, D], pl.BF16)
+        for r in pl.range(K_ROWS):
+            src = pl.cast(pl.read(rows, [r]), pl.INDEX)
+            kv = pl.gather_row(kv, pool, [r, 0], [src, 0], [1, D])
+        out[:, :] = pl.matmul(q[:, :], kv, b_trans=True, out_dtype=pl.FP32)
+    return out
+
+
+@pl.jit
+def gather_pv_transposed(
+    q: pl.Tensor[[M, D], pl.BF16],
+    pool: pl.Tensor[[POOL, D], pl.BF16],
+    rows: pl.Tensor[[K_ROWS], pl.INT32],
+    out: pl.Out[pl.Tensor[[M, K_ROWS], pl.FP32]],
+):
+    """The same product with each gathered row placed as a column of a [D, K_ROWS] operand."""
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="qk_t"):
+        kv_t = pl.create_l1([D, K_ROWS], pl.BF16, transpose=True)
+        for r in pl.range(K_ROWS):
+            src = pl.cast(pl.read(rows, [r]), pl.INDEX)
+            kv_t = pl.gather_row(kv_t, pool, [0, r], [src, 0], [1, D], transpose=True)
+        out[:, :] = pl.matmul(q[:, :], kv_t, out_dtype=pl.FP32)
+    return out
+
+
+@pl.jit
+def gather_partial_rows(
+    q: pl.Tensor[[M, D], pl.BF16],
+    pool: pl.Tensor[[POOL, D], pl.BF16],
+    rows: pl.Tensor[[K_ROWS], pl.INT32],
+    out: pl.Out[pl.Tensor[[M, K_ROWS], pl.FP32]],
+):
+    """The same gather with the transferred part given explicitly by valid_shape."""
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="qk_valid"):
+        kv = pl.create_l1([K_ROWS, D], pl.BF16)
+        for r in pl.range(K_ROWS):
+            src = pl.cast(pl.read(rows, [r]), pl.INDEX)
+            kv = pl.gather_row(kv, pool, [r, 0], [src, 0], [1, D], valid_shape=[1, D])
+        out[:, :] = pl.matmul(q[:, :], kv, b_trans=True, out_dtype=pl.FP32)
+    return out
+
+
+@pl.jit
+def gather_in_orchestration(
+    q: pl.Tensor[[M, D], pl.BF16],
+    pool: pl.Tensor[[POOL, D], pl.BF16],
+    rows: pl.Tensor[[K_ROWS], pl.INT32],
+    out: pl.Out[pl.Tensor[[M, K_ROWS], pl.FP32]],
+):
+    """pl.create_l1 outside any InCore scope."""
+    kv = pl.create_l1([K_ROWS, D], pl.BF16)
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="qk_orch"):
+        for r in pl.range(K_ROWS):
+            src = pl.cast(pl.read(rows, [r]), pl.INDEX)
+            kv = pl.gather_row(kv, pool, [r, 0], [src, 0], [1, D])
+        out[:, :] = pl.matmul(q[:, :], kv, b_trans=True, out_dtype=pl.FP32)
+    return out
+
+
+@pl.jit
+def gather_runtime_shape(
+    q: pl.Tensor[[M, D], pl.BF16],
+    pool: pl.Tensor[[POOL, D], pl.BF16],
+    rows: pl.Tensor[[K_ROWS], pl.INT32],
+    out: pl.Out[pl.Tensor[[M, K_ROWS], pl.FP32]],
+):
+    """A gather window whose shape is a runtime value (shapes must be constants)."""
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="qk_dyn"):
+        kv = pl.create_l1([K_ROWS, D], pl.BF16)
+        for r in pl.range(K_ROWS):
+            n = pl.cast(pl.read(rows, [r]), pl.INDEX)
+            kv = pl.gather_row(kv, pool, [r, 0], [0, 0], [n - n + 1, D])
+        out[:, :] = pl.matmul(q[:, :], kv, b_trans=True, out_dtype=pl.FP32)
+    return out
+
+
+@pl.jit
+def gather_leaves_a_slot(
+    q: pl.Tensor[[M, D], pl.BF16],
+    pool: pl.Tensor[[POOL, D], pl.BF16],
+    rows: pl.Tensor[[K_ROWS], pl.INT32],
+    out: pl.Out[pl.Tensor[[M, K_ROWS], pl.FP32]],
+):
+    """The last row slot of the L1 operand is never gathered."""
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="qk_gap"):
+        kv = pl.create_l1([K_ROWS, D], pl.BF16)
+        for r in pl.range(K_ROWS - 1):
+            src = pl.cast(pl.read(rows, [r]), pl.INDEX)
+            kv = pl.gather_row(kv, pool, [r, 0], [src, 0], [1, D])
+        out[:, :] = pl.matmul(q[:, :], kv, b_trans=True, out_dtype=pl.FP32)  # @gap_store
+    return out
+
+
+@pl.jit
+def gather_large_operand(
+    q: pl.Tensor[[M, BIG_D], pl.BF16],
+    pool: pl.Tensor[[BIG_ROWS, BIG_D], pl.BF16],
+    rows: pl.Tensor[[BIG_ROWS], pl.INT32],
+    out: pl.Out[pl.Tensor[[M, BIG_ROWS], pl.FP32]],
+):
+    """A 256 KiB gathered operand: larger than UB, within L1."""
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="qk_big"):
+        kv = pl.create_l1([BIG_ROWS, BIG_D], pl.BF16)
+        for r in pl.range(BIG_ROWS):
+            src = pl.cast(pl.read(rows, [r]), pl.INDEX)
+            kv = pl.gather_row(kv, pool, [r, 0], [src, 0], [1, BIG_D])
+        out[:, :] = pl.matmul(q[:, :], kv, b_trans=True, out_dtype=pl.FP32)
+    return out
