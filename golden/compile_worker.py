@@ -113,7 +113,13 @@ def compile_one(request: dict, modules: dict[str, object] | None = None) -> dict
             else:
                 kwargs[arg["name"]] = arg["value"]
         start = time.perf_counter()
-        compiled = kernel.compile(**kwargs, config=RunConfig(platform=request["platform"]))
+        config = {"platform": request["platform"]}
+        if request.get("world_size"):  # a @pl.jit.host kernel: one rank per device id
+            from pypto.ir.distributed_compiled_program import DistributedConfig
+
+            ids = list(range(request["world_size"]))
+            config["distributed_config"] = DistributedConfig(device_ids=ids)
+        compiled = kernel.compile(**kwargs, config=RunConfig(**config))
         result["seconds"] = time.perf_counter() - start
         out_dir = Path(str(compiled.output_dir))
         result["compiled"] = True

@@ -158,6 +158,8 @@ class CompileRequest:
     kernel_name: str
     args: Sequence[Mapping[str, Any]]
     platform: str = "a2a3"
+    # A @pl.jit.host kernel compiles for this many ranks (DistributedConfig device_ids 0..N-1).
+    world_size: int | None = None
 
 
 def _worker_env() -> dict[str, str]:
@@ -218,7 +220,8 @@ def compile_many(
         root = str(Path(build_dir).resolve()) if build_dir else scratch
         entries = [
             {"kernel_file": str(Path(r.kernel_file).resolve()), "kernel_name": r.kernel_name,
-             "args": list(r.args), "platform": r.platform, "build_dir": root}
+             "args": list(r.args), "platform": r.platform, "build_dir": root,
+             "world_size": r.world_size}
             for r in requests
         ]  # fmt: skip
         results: list[CompileResult | None] = [None] * len(entries)

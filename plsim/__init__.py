@@ -9,6 +9,7 @@ from plsim.accounting import Run, StageStats, Traffic
 from plsim.errors import (
     ArgumentError,
     CapacityError,
+    DeadlockError,
     DSLError,
     DSLWarning,
     HardwareError,
@@ -25,6 +26,7 @@ __all__ = [
     "CapacityError",
     "DSLError",
     "DSLWarning",
+    "DeadlockError",
     "HardwareError",
     "OutOfBoundsError",
     "RaceError",

@@ -31,6 +31,9 @@ class StageStats:
     cube_macs: int = 0
     cube_macs_by_dtype: dict[str, int] = field(default_factory=dict)
     vector_ops: int = 0
+    # Bytes moved to (write) or from (read) another rank's window; also counted in gm_*_bytes.
+    remote_read_bytes: int = 0
+    remote_write_bytes: int = 0
     pipelined: bool = False  # a pl.pipeline(stage >= 2) loop runs in its tasks
     # GM buffers (opaque keys) the stage's transfers read and write: the data dependences
     # between stages that kernel_time schedules by.
@@ -57,6 +60,8 @@ class StageStats:
             "cube_macs": self.cube_macs,
             "cube_macs_by_dtype": dict(self.cube_macs_by_dtype),
             "vector_ops": self.vector_ops,
+            "remote_read_bytes": self.remote_read_bytes,
+            "remote_write_bytes": self.remote_write_bytes,
             "pipelined": self.pipelined,
             "reads": sorted(self.reads),
             "writes": sorted(self.writes),

@@ -64,6 +64,12 @@ class State:
         self.loop_carries: list[Any] = []
         self.seq = 0
         self.shuffle_rng: Any = None
+        # Distributed runs (plsim.ranks): the host run while a @pl.jit.host body executes, and
+        # the rank whose chip orchestration is executing (None in single-device runs).
+        self.host: Any = None
+        self.rank: int | None = None
+        # Enclosing pl.split_aiv regions: (mode, lane, lanes) of each, innermost last.
+        self.aiv_regions: list[tuple[Any, int, int]] = []
 
     @property
     def in_core(self) -> bool:
@@ -87,7 +93,8 @@ STATE = State()
 def where(location: tuple[str, int] | None = None) -> str:
     """Message prefix ``file:line [scope 'name']`` for the current kernel position."""
     file, line = location if location is not None else kernel_location()
-    return f"{file}:{line} [scope '{STATE.scope_name}']"
+    rank = "" if STATE.rank is None else f"rank {STATE.rank}, "
+    return f"{file}:{line} [{rank}scope '{STATE.scope_name}']"
 
 
 def fail(cls: type[errors.SimError], message: str, location: tuple[str, int] | None = None):

@@ -231,6 +231,8 @@ def get_subblock_idx() -> Scalar:
     scope with pl.split(UP_DOWN/LEFT_RIGHT) the compiler halves the tiles per lane; a kernel
     indexing by lane there cannot be run faithfully as one lane, so it is rejected.
     """
+    if STATE.aiv_regions:  # inside `for aiv_id in pl.split_aiv(...)`: the lane running
+        return Scalar(STATE.aiv_regions[-1][1], dt.INDEX)
     if not STATE.scopes:
         dsl("pl.tile.get_subblock_idx() outside an InCore scope")
     scope = STATE.scopes[-1]
@@ -389,3 +391,85 @@ def cond(condition) -> bool:
     if isinstance(condition, Scalar) and condition.dtype is not dt.BOOL:
         dsl(f"pl.cond needs a BOOL condition, got a {condition.dtype.name} scalar")
     return bool(condition)
+
+
+#: AIV lanes per core group on the platforms plsim models (a2a3: 1 cube + 2 vector cores).
+AIV_LANES = 2
+
+
+def split_aiv(n, *, mode):
+    """``for aiv_id in pl.split_aiv(2, mode=pl.SplitMode.X)``: the body runs once per AIV lane,
+    lane 0 then lane 1, with ``aiv_id`` (= ``pl.tile.get_subblock_idx()``) the lane.
+
+    The only op the mode changes is the cube-to-vector crossing ``pl.aiv_shard``: UP_DOWN /
+    LEFT_RIGHT give each lane its half of the operand's rows / columns, NONE the whole operand
+    (pypto dsl_api.split_aiv and tile_ops.aiv_shard). Outside an InCore scope the region is its
+    own task, as the compiler wraps it. plsim does not check the AivSplitValid placement rules
+    (vector ops outside regions, matmuls inside them) nor races between the lanes.
+    """
+    lanes = to_int(n, "pl.split_aiv lane count")
+    if lanes != AIV_LANES:
+        dsl(f"pl.split_aiv({lanes}): a core group has {AIV_LANES} AIV lanes; plsim simulates "
+            f"pl.split_aiv({AIV_LANES}) only")  # fmt: skip
+    if not isinstance(mode, SplitMode):
+        dsl(f"pl.split_aiv(mode={mode!r}): expected pl.SplitMode.NONE, UP_DOWN or LEFT_RIGHT")
+    return _split_aiv(lanes, mode)
+
+
+def _split_aiv(lanes: int, mode):
+    opened = None
+    if not STATE.scopes:
+        file, line = kernel_location()
+        opened = open_scope(f"split_aiv@{file.rsplit('/', 1)[-1]}:{line}")
+    try:
+        for lane in builtins.range(lanes):
+            STATE.aiv_regions.append((mode, lane, lanes))
+            try:
+                yield Scalar(lane, dt.INDEX)
+            finally:
+                STATE.aiv_regions.pop()
+    finally:
+        if opened is not None:
+            pop_scope(opened)
+            finish_scope(opened)
+
+
+def aiv_shard(x):
+    """pl.aiv_shard(x): the cube-produced ``x`` on this AIV lane: the lane's half of the rows
+    (UP_DOWN) or columns (LEFT_RIGHT), or all of ``x`` (NONE)."""
+    from plsim.memory import Tile
+    from plsim.ops.memory_ops import tile_view
+
+    if not STATE.aiv_regions:
+        dsl("pl.aiv_shard must be used inside a 'for aiv_id in pl.split_aiv(...)' loop, which "
+            "supplies the split mode")  # fmt: skip
+    if not isinstance(x, Tile) or x.ndim != 2:
+        dsl(f"pl.aiv_shard takes a 2-D on-chip value, got {type(x).__name__}")
+    mode, lane, lanes = STATE.aiv_regions[-1]
+    if mode is SplitMode.NONE:
+        return x
+    axis = 0 if mode is SplitMode.UP_DOWN else 1
+    extent = x.shape[axis]
+    if extent % lanes:
+        dsl(f"pl.aiv_shard in a {mode.name} region halves axis {axis} of {list(x.shape)}; "
+            f"{extent} is not divisible by {lanes}")  # fmt: skip
+    part = extent // lanes
+    starts = [0, 0]
+    extents = list(x.shape)
+    starts[axis] = lane * part
+    extents[axis] = part
+    STATE.seq += 1
+    return tile_view(x, starts, extents)
+
+
+def aic_gather(x):
+    """pl.aic_gather(x): a vector value handed back to the cube. In a NONE region both lanes
+    must hold the same value and it crosses unchanged; rejoining the halves of a data-parallel
+    region is not simulated."""
+    if not STATE.aiv_regions:
+        dsl("pl.aic_gather must be used inside a 'for aiv_id in pl.split_aiv(...)' loop")
+    mode = STATE.aiv_regions[-1][0]
+    if mode is not SplitMode.NONE:
+        dsl(f"pl.aic_gather in a {mode.name} region (rejoining the lanes' halves) is not "
+            "simulated by plsim")  # fmt: skip
+    return x

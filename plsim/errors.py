@@ -23,6 +23,10 @@ class CapacityError(SimError):
     """The live on-chip tiles of a scope exceed a buffer's capacity."""
 
 
+class DeadlockError(SimError):
+    """Every live rank of a distributed run waits on a signal no running rank can still set."""
+
+
 class DSLError(SimError):
     """A shape, dtype, syntax or usage rule of pypto.language is broken."""
 

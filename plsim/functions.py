@@ -32,6 +32,13 @@ class KernelFunction:
             self._impl = prepare(self.fn, self.kind)
         return self._impl
 
+    def _param_names(self) -> list[str]:
+        """The parameter names in order, like pypto's JITFunction._param_names (pypto-lib's
+        decode_fwd_mtp.py orders its specs with it)."""
+        import inspect
+
+        return [p for p in inspect.signature(self.fn).parameters if p != "self"]
+
     def __repr__(self) -> str:
         return f"<pl.jit{'' if self.kind == 'jit' else '.' + self.kind} {self.fn.__name__}>"
 
@@ -42,12 +49,35 @@ class JitFunction(KernelFunction):
     kind = "jit"
 
     def __call__(self, *args, **kwargs):
+        if "device" in kwargs:  # a per-rank dispatch from a @pl.jit.host body
+            from plsim.host import launch
+
+            device = kwargs.pop("device")
+            return launch(self, device, args, kwargs)
         if STATE.recorder is not None:  # a jit function called from a kernel: inline it
             return self.impl(*args, **kwargs)
         from plsim.runner import run
 
         returns = run(self, *args, **kwargs).returns
         return returns[0] if len(returns) == 1 else returns
+
+
+class HostFunction(KernelFunction):
+    """@pl.jit.host: the HOST-level orchestrator of a distributed run (plsim.host)."""
+
+    kind = "host"
+
+    def __call__(self, *args, world_size: int | None = None, **kwargs):
+        if STATE.recorder is not None:
+            dsl(f"@pl.jit.host function {self.fn.__name__} called from a kernel; it is an entry")
+        if world_size is None:
+            raise errors.ArgumentError(
+                f"{self.fn.__name__}: a @pl.jit.host function needs world_size=N (the rank "
+                "count; pypto takes it from DistributedConfig.device_ids)"
+            )
+        from plsim.runner import run
+
+        run(self, *args, world_size=world_size, **kwargs)
 
 
 class InlineFunction(KernelFunction):
@@ -157,6 +187,11 @@ class Jit:
     def incore(fn=None, **options: Any):
         """@pl.jit.incore."""
         return _decorate("@pl.jit.incore", IncoreFunction, fn, options)
+
+    @staticmethod
+    def host(fn=None, **options: Any):
+        """@pl.jit.host: the HOST orchestrator dispatching chip kernels with device=rank."""
+        return _decorate("@pl.jit.host", HostFunction, fn, options)
 
     @staticmethod
     def opaque(fn=None, **options: Any):

@@ -69,6 +69,9 @@ pipeline = control.pipeline
 yield_ = control.yield_
 while_ = control.while_
 cond = control.cond
+split_aiv = control.split_aiv
+aiv_shard = control.aiv_shard
+aic_gather = control.aic_gather
 
 
 @contextlib.contextmanager
@@ -156,6 +159,7 @@ mul = _ew.mul
 div = _ew.div
 maximum = _ew.maximum
 minimum = _ew.minimum
+cmp = _ew.cmp
 neg = _ew.neg
 abs = _ew.abs_
 exp = _ew.exp
@@ -246,7 +250,7 @@ _OPS = {
                      "pipeline", "yield_", "while_", "cond", "cluster", "manual_scope", "split",
                      "scope", "prefetch_context", "async_prefetch",
                      "cross_core_slot", "dynamic", "static_assert", "const", "min", "max",
-                     "scalar_min", "scalar_max", "dump_tag")
+                     "scalar_min", "scalar_max", "dump_tag", "split_aiv")
 }  # fmt: skip
 tile = types.SimpleNamespace(
     **_OPS,

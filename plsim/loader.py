@@ -100,6 +100,8 @@ def bound_pypto(path: Path) -> Iterator[str]:
     sys.modules["pypto.language"] = language
     for name, module in _extra_modules().items():
         sys.modules[name] = module
+    # `import pypto.language.distributed as pld` reads the attribute of the parent module.
+    language.distributed = sys.modules["pypto.language.distributed"]
     sys.path.insert(0, str(kernel_dir))
     if package:
         sys.path.insert(0, str(root))
@@ -120,13 +122,28 @@ def bound_pypto(path: Path) -> Iterator[str]:
 
 
 def _extra_modules() -> dict[str, types.ModuleType]:
-    """Submodules of pypto.language that kernels import by dotted name (none yet)."""
-    return {}
+    """Modules under ``pypto`` that kernels import by dotted name: the distributed namespace
+    and the ``pypto.ir.distributed_compiled_program`` module pypto-lib takes
+    ``DistributedConfig`` from."""
+    from plsim import distributed, distributed_config
+
+    ir = types.ModuleType("pypto.ir")
+    ir.__path__ = []  # a package, so `from pypto.ir.distributed_compiled_program import` works
+    ir.distributed_compiled_program = distributed_config
+    return {
+        "pypto.language.distributed": distributed,
+        "pypto.ir": ir,
+        "pypto.ir.distributed_compiled_program": distributed_config,
+    }
 
 
 def _binds_pl(module) -> bool:
     """True if the module captured plsim's pl (it must not be reused with a real pypto)."""
-    return any(v is language for v in vars(module).values()) if module is not None else False
+    from plsim import distributed
+
+    if module is None:
+        return False
+    return any(v is language or v is distributed for v in vars(module).values())
 
 
 def _inside(module: types.ModuleType, directory: Path) -> bool:

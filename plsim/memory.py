@@ -66,7 +66,7 @@ class GMBuffer:
 
     __slots__ = (
         "data", "dtype", "flat", "kind", "name", "read_mask", "stored_mask", "undefined_from",
-        "written",
+        "window", "written",
     )  # fmt: skip
 
     def __init__(self, data: np.ndarray, dtype: dt.DType, name: str, kind: str, written=None):
@@ -77,6 +77,7 @@ class GMBuffer:
         self.kind = kind
         self.written = written
         self.undefined_from = None
+        self.window = None  # a plsim.distributed.WindowBinding for window-bound buffers
         self.read_mask = None
         self.stored_mask = None
         if kind != "scratch":

@@ -163,6 +163,11 @@ def _bind(kernel: JitFunction, args, kwargs, out_keeps_data=()) -> tuple[list, d
         ann = anns.get(name)
         if ann is not None and isinstance(ann, type) and getattr(ann, "kind", "") == "tensor":
             ann = TensorType()
+        if isinstance(ann, TensorType) and ann.kind == "distributed":
+            raise errors.ArgumentError(
+                f"argument '{name}': a pld.DistributedTensor parameter is bound to a window "
+                "buffer; launch the kernel from a @pl.jit.host function with device=rank"
+            )
         if isinstance(ann, TensorType):
             t = _bind_tensor(name, value, ann, dims, name in out_keeps_data)
             tensors[name] = t
@@ -196,8 +201,9 @@ def _user_array(t: GMTensor, users: dict[int, np.ndarray]) -> np.ndarray:
 
 
 def run(
-    kernel, *args, progress=None, shuffle_seed=None, platform="a2a3", out_keeps_data=(), **kwargs
-) -> Run:
+    kernel, *args, progress=None, shuffle_seed=None, platform="a2a3", out_keeps_data=(),
+    world_size=None, **kwargs,
+) -> Run:  # fmt: skip
     """Run a @pl.jit kernel on NumPy arrays; returns a Run (returns, stages, traffic, trace).
 
     ``pl.Out``/``pl.InOut`` arrays are updated in place (only elements the kernel wrote).
@@ -206,16 +212,29 @@ def run(
     whatever its direction): reading them is then no undefined read. By default a ``pl.Out``
     is write-only and reading a cell the kernel has not written is an error.
     ``progress(stage_name, task_index)`` is called at each scope entry. ``shuffle_seed`` runs
-    pl.parallel iterations and pl.spmd blocks in a seeded random order.
+    pl.parallel iterations and pl.spmd blocks in a seeded random order. A ``@pl.jit.host``
+    kernel runs its launches on ``world_size`` simulated ranks (plsim.host).
     """
-    if not isinstance(kernel, JitFunction):
-        raise errors.ArgumentError(
-            f"kernel: expected a @pl.jit function, got {type(kernel).__name__} {kernel!r}"
-        )
+    from plsim.functions import HostFunction
+
     if platform not in PLATFORMS:
         raise errors.ArgumentError(f"platform: {platform!r}; expected one of {sorted(PLATFORMS)}")
     if progress is not None and not callable(progress):
         raise errors.ArgumentError(f"progress: expected a callable, got {progress!r}")
+    if isinstance(kernel, HostFunction):
+        from plsim.host import run_host
+
+        return run_host(kernel, args, kwargs, PLATFORMS[platform], world_size, progress,
+                        shuffle_seed)  # fmt: skip
+    if world_size is not None:
+        raise errors.ArgumentError(
+            f"world_size: only a @pl.jit.host kernel runs on ranks; got {world_size!r} for "
+            f"{getattr(kernel, '__name__', kernel)!r}"
+        )
+    if not isinstance(kernel, JitFunction):
+        raise errors.ArgumentError(
+            f"kernel: expected a @pl.jit function, got {type(kernel).__name__} {kernel!r}"
+        )
     impl = kernel.impl
     unknown = set(out_keeps_data) - set(inspect.signature(kernel.fn).parameters)
     if unknown:
@@ -223,8 +242,7 @@ def run(
             f"out_keeps_data: {sorted(unknown)} are not parameters of {kernel.fn.__name__}"
         )
     values, tensors = _bind(kernel, args, kwargs, frozenset(out_keeps_data))
-    bound_users = inspect.signature(kernel.fn).bind(*args, **kwargs).arguments
-    users = {id(t.buf): bound_users[name] for name, t in tensors.items()}
+    users = user_arrays(kernel, args, kwargs, tensors)
     STATE.reset()
     plat = PLATFORMS[platform]
     recorder = Recorder(plat, progress)
@@ -241,11 +259,28 @@ def run(
         raise
     finally:
         STATE.reset()
+    copy_back(tensors, users)
+    returns = returned_values(kernel, ret, users)
+    return make_run(returns, list(recorder.stages.values()), tensors, plat)
+
+
+def user_arrays(kernel, args, kwargs, tensors: dict[str, GMTensor]) -> dict[int, np.ndarray]:
+    """id(GM buffer) -> the caller's array bound to it."""
+    bound_users = inspect.signature(kernel.fn).bind(*args, **kwargs).arguments
+    return {id(t.buf): bound_users[name] for name, t in tensors.items()}
+
+
+def copy_back(tensors: dict[str, GMTensor], users: dict[int, np.ndarray]) -> None:
+    """Copy the written elements of pl.Out parameters into the caller's arrays."""
     for t in tensors.values():
         buf = t.buf
         if buf.kind == "out":
             user = users[id(buf)]
             user[buf.written] = buf.data[buf.written]
+
+
+def returned_values(kernel, ret, users: dict[int, np.ndarray]) -> tuple:
+    """The kernel's return value(s) as NumPy arrays / Python numbers."""
     if ret is None:
         ret = ()
     elif not isinstance(ret, tuple):
@@ -260,7 +295,11 @@ def run(
             raise errors.DSLError(f"{kernel.fn.__name__} returns an on-chip tile; return tensors")
         else:
             returns.append(r)
-    stages = list(recorder.stages.values())
+    return tuple(returns)
+
+
+def make_run(returns: tuple, stages: list, tensors: dict[str, GMTensor], plat) -> Run:
+    """The Run: stages with their modeled times, traffic against the compulsory minimum."""
     for s in stages:
         s.held.clear()  # the run is over: dependence keys can no longer be reused
         s.modeled_us = model_stage(s, plat)
@@ -270,4 +309,4 @@ def run(
     for t in tensors.values():
         buf = t.buf
         compulsory += int(buf.read_mask.sum() + buf.stored_mask.sum()) * buf.dtype.itemsize
-    return Run(tuple(returns), stages, Traffic(gm, compulsory), plat)
+    return Run(returns, stages, Traffic(gm, compulsory), plat)

@@ -57,8 +57,10 @@ _LOAD_UNSUPPORTED = {
 
 
 class _Checker(ast.NodeVisitor):
-    def __init__(self, fn, filename: str, pl_names: set[str], kind: str = "jit") -> None:
+    def __init__(self, fn, filename: str, pl_names: set[str], kind: str = "jit",
+                 pld_names: set[str] = frozenset()) -> None:  # fmt: skip
         self.fn = fn
+        self.pld_names = pld_names  # names bound to pypto.language.distributed
         self.kind = kind
         self.filename = filename
         self.pl_names = pl_names
@@ -132,7 +134,8 @@ class _Checker(ast.NodeVisitor):
             root = ann
             while isinstance(root, (ast.Subscript, ast.Attribute)):
                 root = root.value
-            if ann is None or not (isinstance(root, ast.Name) and root.id in self.pl_names):
+            roots = self.pl_names | self.pld_names  # pld.DistributedTensor[...] is a literal type
+            if ann is None or not (isinstance(root, ast.Name) and root.id in roots):
                 what = (
                     "has no annotation"
                     if ann is None
@@ -362,7 +365,8 @@ class _Checker(ast.NodeVisitor):
             root = func
             while isinstance(root, ast.Attribute):
                 root = root.value
-            if isinstance(root, ast.Name) and root.id not in self.pl_names:
+            roots = self.pl_names | self.pld_names
+            if isinstance(root, ast.Name) and root.id not in roots:
                 target = self.resolve(root.id)
                 if isinstance(target, types.ModuleType):
                     self.fail(node, f"call to {root.id}.{func.attr}(): only pl.* ops can be "
@@ -578,8 +582,11 @@ def prepare(fn, kind: str = "jit") -> types.FunctionType:
     fdef = tree.body[0]
     if not isinstance(fdef, ast.FunctionDef):
         raise errors.DSLError(f"{filename}: kernel {fn.__name__} is not a plain def")
+    from plsim import distributed
+
     pl_names = {k for k, v in fn.__globals__.items() if v is language}
-    checker = _Checker(fn, filename, pl_names, kind)
+    pld_names = {k for k, v in fn.__globals__.items() if v is distributed}
+    checker = _Checker(fn, filename, pl_names, kind, pld_names)
     checker.check_signature(fdef)
     checker.visit_body(fdef.body)
     if kind in ("jit", "inline"):  # inline bodies are spliced into the jit function

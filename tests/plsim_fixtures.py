@@ -82,13 +82,27 @@ def stated_verdicts(path: Path) -> dict[str, Verdict]:
 
 
 def jit_kernel_names(path: Path) -> list[str]:
-    """Names of the module-level ``@pl.jit`` / ``@pl.jit(...)`` functions of a fixture file."""
+    """Names of the module-level ``@pl.jit`` / ``@pl.jit(...)`` / ``@pl.jit.host`` functions of
+    a fixture file. A ``@pl.jit`` chip kernel with a ``pld.DistributedTensor`` parameter is
+    left out: it is launched (and compiled) only as part of the host function dispatching it."""
     names = []
     for node in ast.parse(path.read_text()).body:
         if not isinstance(node, ast.FunctionDef):
             continue
         for deco in node.decorator_list:
             target = deco.func if isinstance(deco, ast.Call) else deco
-            if isinstance(target, ast.Attribute) and target.attr == "jit":
+            if not isinstance(target, ast.Attribute):
+                continue
+            is_host = target.attr == "host" and ast.unparse(target.value).endswith(".jit")
+            if is_host or (target.attr == "jit" and not _takes_window(node)):
                 names.append(node.name)
     return names
+
+
+def _takes_window(node: ast.FunctionDef) -> bool:
+    """True if a parameter is annotated ``pld.DistributedTensor[...]`` (any module alias)."""
+    args = node.args
+    return any(
+        a.annotation is not None and "DistributedTensor" in ast.unparse(a.annotation)
+        for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]
+    )

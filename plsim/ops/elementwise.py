@@ -239,3 +239,38 @@ def log(x):
 def relu(x):
     """pl.relu(x)."""
     return unary("relu", x)
+
+
+#: pl.cmp cmp_type codes (pypto tensor_ops.cmp: 0=eq, 1=ne, 2=lt, 3=le, 4=gt, 5=ge).
+_CMP = (np.equal, np.not_equal, np.less, np.less_equal, np.greater, np.greater_equal)
+
+
+def cmp(lhs, rhs, cmp_type: int = 0) -> Tile:
+    """pl.cmp(lhs, rhs, cmp_type=0) on a tensor-level value: 1 where the comparison holds,
+    else 0, in lhs's dtype and shape (pypto tensor_ops.cmp). The tile-level form yields a packed
+    predicate mask, which plsim does not simulate."""
+    begin("cmp")
+    if isinstance(cmp_type, bool) or not isinstance(cmp_type, int) or not 0 <= cmp_type < 6:
+        dsl(f"pl.cmp cmp_type must be an int 0..5 (eq, ne, lt, le, gt, ge), got {cmp_type!r}")
+    a = operand(lhs, "cmp")
+    if a.base.level == "tile":
+        dsl("pl.cmp of a tile-level value (made by pl.load / pl.create_tile / pl.move) gives a "
+            "packed predicate mask, which plsim does not simulate; compare tensor-level "
+            "slices")  # fmt: skip
+    compare = _CMP[cmp_type]
+    if is_number(rhs):
+        if isinstance(rhs, Scalar) and rhs.dtype is dt.INDEX:
+            dsl("pl.cmp of a tile and an index scalar: write pl.cast(v, pl.INT32) first")
+        hit = compare(a.data, scalar_in(rhs, a.dtype))
+        poison = union(a.data.shape, a.poison)
+        sources = (a,)
+    else:
+        b = operand(rhs, "cmp")
+        if a.dtype is not b.dtype or a.shape != b.shape:
+            dsl(f"pl.cmp of {a.dtype.name}{list(a.shape)} and {b.dtype.name}{list(b.shape)}: "
+                "the operands need one dtype and one shape")  # fmt: skip
+        hit = compare(a.data, b.data)
+        poison = union(a.data.shape, a.poison, b.poison, _poison_outside(b, a.valid))
+        sources = (a, b)
+    count_vector(a.valid)
+    return result(hit.astype(a.dtype.numpy), a.dtype, a.valid, "vector", poison, *sources)

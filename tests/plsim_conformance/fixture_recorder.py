@@ -45,7 +45,8 @@ def _describe_args(kernel, args, kwargs) -> list[dict] | None:
 
 def _recording(original):
     def run(kernel, *args, **kwargs):
-        extra = {k: kwargs.pop(k) for k in ("progress", "shuffle_seed", "platform") if k in kwargs}
+        extra = {k: kwargs.pop(k) for k in ("progress", "shuffle_seed", "platform", "world_size")
+                 if k in kwargs}  # fmt: skip
         try:
             result = original(kernel, *args, **kwargs, **extra)
         except plsim.ArgumentError:
@@ -71,6 +72,8 @@ def _note(kernel, args, kwargs, extra, verdict: str, message: str) -> None:
         return  # only test fixtures; product kernels are compiled by their own cases
     key = f"{path.as_posix()}::{kernel.fn.__name__}"
     entry = {"file": path.as_posix(), "kernel": kernel.fn.__name__, "args": described}
+    if extra.get("world_size"):  # a @pl.jit.host kernel, compiled for this many ranks
+        entry["world_size"] = extra["world_size"]
     _calls.setdefault(key, {**entry, "plsim": verdict, "message": message[:300]})
 
 

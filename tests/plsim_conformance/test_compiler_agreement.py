@@ -64,6 +64,11 @@ def _array(arg: dict) -> np.ndarray:
     return np.ones(arg["shape"], dtype)
 
 
+def _ranks(call: dict) -> dict:
+    """``world_size=N`` for a recorded @pl.jit.host call, else nothing."""
+    return {"world_size": call["world_size"]} if call.get("world_size") else {}
+
+
 def _plsim_verdict(key: str) -> tuple[str, str]:
     call = CALLS[key]
     kernel = getattr(plsim.load(ROOT / call["file"]), call["kernel"])
@@ -71,7 +76,7 @@ def _plsim_verdict(key: str) -> tuple[str, str]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            plsim.run(kernel, *args)
+            plsim.run(kernel, *args, **_ranks(call))
     except plsim.HardwareError as exc:
         return "hardware", str(exc)
     except _COMPILE_VISIBLE as exc:
@@ -95,7 +100,13 @@ def compiled():
             f"the real pypto compiler is not installed; to run this test install {COMPILER_INSTALL}"
         )
     requests = [
-        CompileRequest(ROOT / CALLS[k]["file"], CALLS[k]["kernel"], CALLS[k]["args"], "a2a3")
+        CompileRequest(
+            ROOT / CALLS[k]["file"],
+            CALLS[k]["kernel"],
+            CALLS[k]["args"],
+            "a2a3",
+            CALLS[k].get("world_size"),
+        )
         for k in COMPARED
     ]
     return dict(zip(COMPARED, compile_many(requests)))

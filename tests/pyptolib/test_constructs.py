@@ -29,11 +29,23 @@ FIXTURES = [
      [("x", [16, 64], _BF16), ("w", [2, 32, 64], _BF16), ("y", [16, 32])]),
     ("ring_slot_by_view.py", "ring", _RING_ARGS),
     ("noop_self_copy.py", "selfcopy", [("kv", [4, 64]), ("y", [4, 64])]),
+    *[("gather_row_l1.py", entry, [("q", [16, 64], _BF16), ("pool", [32, 64], _BF16),
+                                   ("idx", [16], "int32"), ("y", [16, 16])])
+      for entry in ("gather_rows_mm", "gather_run_mm")],
+    ("gather_row_l1.py", "gather_wide_mm",
+     [("q", [16, 512], _BF16), ("pool", [256, 512], _BF16), ("y", [16, 128])]),
+    *[("split_aiv_lanes.py", entry, [("a", [32, 64], _BF16), ("b", [64, 64], _BF16),
+                                     ("y", [32, 64])])
+      for entry in ("shard_rows", "lanes_whole")],
+    ("cmp_mask.py", "cmp_select",
+     [("a", [16, 64]), ("b", [16, 64]), ("gt", [16, 64], "int32"), ("eq", [16, 64])]),
     ("read_out_param.py", "read_out", [("x", [16, 64]), ("cache", [16, 64])]),
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("name", "entry", "args"), FIXTURES, ids=[f[0] for f in FIXTURES])
+@pytest.mark.parametrize(
+    ("name", "entry", "args"), FIXTURES, ids=[f"{f[0]}:{f[1]}" for f in FIXTURES]
+)
 def test_the_compiler_accepts_the_fixture(name, entry, args):
     if not compiler_available():
         pytest.skip("the real pypto compiler is not installed (see golden.compiler)")
@@ -158,6 +170,70 @@ def test_a_no_op_self_copy_is_not_a_race_a_real_update_is():
     k = plsim.load(KERNELS / "self_update_race.py")
     with pytest.raises(plsim.RaceError):
         plsim.run(k.selfcopy, kv.copy(), np.zeros_like(kv))
+
+
+def test_gather_row_fills_an_l1_operand_row_by_row_and_by_runs():
+    import ml_dtypes
+
+    k = plsim.load(KERNELS / "gather_row_l1.py")
+    rng = np.random.default_rng(0)
+    q = rng.standard_normal((16, 64)).astype(ml_dtypes.bfloat16)
+    pool = rng.standard_normal((32, 64)).astype(ml_dtypes.bfloat16)
+    idx = rng.integers(0, 32, 16).astype(np.int32)
+    y = np.zeros((16, 16), np.float32)
+    plsim.run(k.gather_rows_mm, q, pool, idx, y)
+    ref = q.astype(np.float64) @ pool[idx].astype(np.float64).T
+    np.testing.assert_allclose(y, ref, rtol=1e-5, atol=1e-5)  # FP32 accumulation of BF16
+    idx[:2] = [5, 6]  # a run of 6 rows from pool row 5, then pool row 0 for the other 10
+    plsim.run(k.gather_run_mm, q, pool, idx, y)
+    rows = np.concatenate([pool[5:11], np.repeat(pool[:1], 10, axis=0)])
+    np.testing.assert_allclose(y, q.astype(np.float64) @ rows.astype(np.float64).T,
+                               rtol=1e-5, atol=1e-5)  # fmt: skip
+
+
+def test_split_aiv_lanes_take_their_half_or_disjoint_work():
+    import ml_dtypes
+
+    k = plsim.load(KERNELS / "split_aiv_lanes.py")
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((32, 64)).astype(ml_dtypes.bfloat16)
+    b = rng.standard_normal((64, 64)).astype(ml_dtypes.bfloat16)
+    ref = a.astype(np.float64) @ b.astype(np.float64)
+    y = np.full((32, 64), np.nan, np.float32)
+    plsim.run(k.shard_rows, a, b, y)  # lane l of block m writes rows m*16 + l*8 .. + 8
+    np.testing.assert_allclose(y, 2 * ref, rtol=1e-5, atol=1e-4)
+    y[:] = np.nan
+    plsim.run(k.lanes_whole, a, b, y)  # lane l writes column block l of the whole result
+    np.testing.assert_allclose(y, ref + 1, rtol=1e-5, atol=1e-4)
+
+
+def test_cmp_gives_zero_one_in_the_lhs_dtype():
+    k = plsim.load(KERNELS / "cmp_mask.py")
+    rng = np.random.default_rng(2)
+    a = rng.standard_normal((16, 64)).astype(np.float32)
+    b = rng.standard_normal((16, 64)).astype(np.float32)
+    a[3, 5] = a[0, 0]  # two cells equal to a[0, 0]
+    gt = np.full((16, 64), -1, np.int32)
+    eq = np.full((16, 64), -1, np.float32)
+    plsim.run(k.cmp_select, a, b, gt, eq)
+    np.testing.assert_array_equal(gt, (a > b).astype(np.int32))
+    np.testing.assert_array_equal(eq, (a == a[0, 0]).astype(np.float32))
+    assert eq.sum() == 2
+
+
+def test_a_gathered_l1_operand_takes_no_cube_vector_ring_slot():
+    # [128, 512] BF16 is 128 KiB: as a vector-made operand its two ring slots (256 KiB) would
+    # not fit UB (188 KiB); filled by DMA it lives in L1 and the kernel runs.
+    import ml_dtypes
+
+    k = plsim.load(KERNELS / "gather_row_l1.py")
+    rng = np.random.default_rng(3)
+    q = rng.standard_normal((16, 512)).astype(ml_dtypes.bfloat16)
+    pool = rng.standard_normal((256, 512)).astype(ml_dtypes.bfloat16)
+    y = np.zeros((16, 128), np.float32)
+    plsim.run(k.gather_wide_mm, q, pool, y)
+    ref = q.astype(np.float64) @ pool[64:192].astype(np.float64).T
+    np.testing.assert_allclose(y, ref, rtol=1e-5, atol=1e-4)
 
 
 def test_a_read_of_an_out_parameter_needs_its_data_declared():

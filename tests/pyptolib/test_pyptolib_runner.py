@@ -97,3 +97,27 @@ def test_corpus_table_counts_pass_and_fail(tmp_path, corpus):
     assert verdicts["sub/broken.py"][0] == "ERROR"
     assert "nope" in verdicts["sub/broken.py"][1]
     assert pyptolib.corpus_table(rows).endswith("1/2 files PASS")
+
+
+def test_upstream_allreduce_runs_on_two_simulated_ranks(corpus):
+    """examples/advanced/allreduce.py: @pl.jit.host, window buffers, notify/wait, remote_load;
+    the rank count comes from its DistributedConfig(device_ids=[0, 1])."""
+    calls, code, error = pyptolib.run_file(corpus / "examples/advanced/allreduce.py", [])
+    assert pyptolib.verdict(calls, code, error) == ("PASS", "")
+    stages = {s["name"]: s for s in calls[0].stages}
+    assert sorted(stages) == ["r0.reduce_step", "r1.reduce_step"]
+    for s in stages.values():  # one [1, 256] FP32 row loaded from the other rank
+        assert s["remote_read_bytes"] == 256 * 4 and s["remote_write_bytes"] == 0
+
+
+def test_upstream_allreduce_with_one_device_fails_its_own_check(corpus):
+    calls, code, error = pyptolib.run_file(corpus / "examples/advanced/allreduce.py", ["-d", "0"])
+    assert code == 1
+    assert calls == [] and "need exactly 2 devices" in error
+
+
+def test_an_l3_file_binds_its_specs_by_name(tmp_path, corpus):
+    path = _harnessed(tmp_path, corpus, "l3_spec_order.py")
+    calls, code, error = pyptolib.run_file(path, [])
+    assert pyptolib.verdict(calls, code, error) == ("PASS", "")
+    assert sorted(s["name"] for s in calls[0].stages) == ["r0.add_w", "r1.add_w"]
