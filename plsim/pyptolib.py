@@ -323,11 +323,19 @@ def _run_child(path: Path, platform: str, timeout: float) -> dict[str, Any]:
 def run_corpus(root: Path, platform: str, timeout: float, jobs: int) -> list[dict[str, Any]]:
     """Run every file with a ``__main__`` under ``root`` in a child process; one row per file."""
     files = corpus_files(root)
+
+    def run_one(path: Path) -> dict[str, Any]:
+        row = _run_child(path, platform, timeout)
+        # Named by the path launched: a child may report the file's resolved path (a symlink).
+        row["file"] = str(path.relative_to(root))
+        # One line per file as it ends (stderr), so a long corpus run shows where it is and a
+        # crash of this process loses no finished row.
+        print(f"[corpus] {row['verdict']:7s} {row['seconds']:6.1f} s  {row['file']}",
+              file=sys.stderr, flush=True)  # fmt: skip
+        return row
+
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        rows = list(pool.map(lambda p: _run_child(p, platform, timeout), files))
-    for row in rows:
-        row["file"] = str(Path(row["file"]).relative_to(root))
-    return rows
+        return list(pool.map(run_one, files))
 
 
 def corpus_table(rows: list[dict[str, Any]]) -> str:
