@@ -20,9 +20,9 @@ from models.deepseek_v4.config import (
     get_preset,
 )
 from models.deepseek_v4.serving_inputs import (
-    SCORE_ROW_MULTIPLE,
     SPARE_BLOCKS,
     SPARE_STATE_SLOTS,
+    score_width_for_rows,
 )
 
 Shapes = dict[str, tuple[tuple[int, ...], str]]
@@ -75,8 +75,7 @@ def indexer_shapes(config: CaseConfig) -> Shapes:
     """Tensor parameters of deepseek_v4.indexer for a resolved ``config``."""
     preset = get_preset(config.preset)
     batch, seq = config.batch, config.seq
-    rows = max_blocks(config) * int(config.block_size)
-    width = -(-rows // SCORE_ROW_MULTIPLE) * SCORE_ROW_MULTIPLE
+    width = score_width_for_rows(max_blocks(config) * int(config.block_size))
     shapes = {
         "x": ((batch, seq, preset.hidden_size), "bfloat16"),
         "qr": ((batch, seq, preset.q_lora_rank), "bfloat16"),

@@ -183,8 +183,7 @@ def resolve_config(config: CaseConfig) -> CaseConfig:
 def score_width(max_seq_len: int, block_size: int) -> int:
     """Score row length: the table's addressable rows, rounded up to whole top-k chunks."""
     rows = -(-(max_seq_len // COMPRESS_RATIO) // block_size) * block_size
-    multiple = serving_inputs.SCORE_ROW_MULTIPLE
-    return -(-rows // multiple) * multiple
+    return serving_inputs.score_width_for_rows(rows)
 
 
 def make_inputs(config: CaseConfig) -> dict[str, Any]:

@@ -33,7 +33,7 @@ from models.deepseek_v4.config import (
 )
 from models.deepseek_v4.indexer_compressor_golden import compressor_paged_golden
 from models.deepseek_v4.serving import physical_rows, visible_rows
-from models.deepseek_v4.serving_inputs import SCORE_ROW_MULTIPLE
+from models.deepseek_v4.serving_inputs import score_width_for_rows
 from models.deepseek_v4.tables import apply_rope_interleaved
 
 #: Scale of the head-weights projection, Dh^-0.5 * H^-0.5, as the FP32 the kernel multiplies by.
@@ -210,7 +210,7 @@ def score_row_width(inputs: Mapping[str, Any]) -> int:
     if "score" in inputs:
         return int(np.asarray(inputs["score"]).shape[2])
     rows = np.asarray(inputs["block_table"]).shape[1] * np.asarray(inputs["index_cache"]).shape[1]
-    return -(-rows // SCORE_ROW_MULTIPLE) * SCORE_ROW_MULTIPLE
+    return score_width_for_rows(rows)
 
 
 def indexer_paged_golden(inputs: Mapping[str, Any]) -> dict[str, np.ndarray]:
@@ -290,14 +290,15 @@ def indexer_paged_quality(
     None for a top-k-only step, which returns no scores)."""
     reference = indexer_paged_float_reference(inputs)
     visible = visible_rows(inputs["position_ids"])
-    ref_score = reference["score"].astype(np.float64)
     rel_l2 = None
-    score = np.asarray(outputs.get("score", ref_score), np.float64)
-    mask = np.arange(score.shape[2])[None, None, :] < visible[:, :, None]
-    if "score" in outputs and mask.any():
-        norm = float(np.linalg.norm(ref_score[mask]))
-        diff = float(np.linalg.norm(score[mask] - ref_score[mask]))
-        rel_l2 = diff / norm if norm > 0 else None
+    if "score" in outputs:  # a top-k-only step returns no scores
+        score = np.asarray(outputs["score"], np.float64)
+        ref_score = reference["score"].astype(np.float64)
+        mask = np.arange(score.shape[2])[None, None, :] < visible[:, :, None]
+        if mask.any():
+            norm = float(np.linalg.norm(ref_score[mask]))
+            diff = float(np.linalg.norm(score[mask] - ref_score[mask]))
+            rel_l2 = diff / norm if norm > 0 else None
     return {
         "topk_recall_vs_float": topk_recall(
             np.asarray(outputs["topk_idxs"]), reference["topk_idxs"], visible

@@ -45,6 +45,14 @@ SPARE_BLOCKS = 2
 SPARE_STATE_SLOTS = 2
 #: Top-k chunk of the kernels' selection: the score row is padded to a whole number of them.
 SCORE_ROW_MULTIPLE = 512
+
+
+def score_width_for_rows(table_rows: int) -> int:
+    """Score row length W for a block table addressing ``table_rows`` cache rows: rounded up
+    to whole SCORE_ROW_MULTIPLE-row top-k chunks."""
+    return -(-int(table_rows) // SCORE_ROW_MULTIPLE) * SCORE_ROW_MULTIPLE
+
+
 #: Mixed batches: short requests start below this position.
 SHORT_LIMIT = 64
 MIXED_KINDS = ("long", "boundary", "short", "empty")
