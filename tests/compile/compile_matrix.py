@@ -61,21 +61,20 @@ def compile_config(
 ) -> CompileResult:
     """Compile a case's kernel for one mixed-batch configuration (a2a3); the compiler's verdict."""
     case = get_case(case_name)
-    config = case.resolve_config(
-        CaseConfig(
-            preset=preset, batch=batch, seq=seq, max_seq_len=max_seq_len, mixed=True,
-            cache_format=cache_format, block_size=block_size, topk_only=topk_only,
-        )
+    config = _config(
+        case, preset, batch, seq, cache_format, topk_only,
+        max_seq_len=max_seq_len, block_size=block_size,
     )  # fmt: skip
     args = spec_args(case.make_specs(config))
     return compile_kernel(case.kernel_file, case.kernel_for(config), args, platform="a2a3")
 
 
-def _config(case, preset, batch, seq, cache_format, topk_only=False) -> CaseConfig:
+def _config(case, preset, batch, seq, cache_format, topk_only=False, **extra) -> CaseConfig:
+    """The resolved mixed-batch CaseConfig (``extra``: further CaseConfig fields)."""
     return case.resolve_config(
         CaseConfig(
             preset=preset, batch=batch, seq=seq, mixed=True, cache_format=cache_format,
-            topk_only=topk_only,
+            topk_only=topk_only, **extra,
         )
     )  # fmt: skip
 
