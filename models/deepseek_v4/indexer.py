@@ -78,6 +78,7 @@ from models.deepseek_v4.config import (
 )
 from models.deepseek_v4.indexer_compressor import compress_step_c8, compress_step_c16
 from models.deepseek_v4.indexer_score import (
+    HEAD_COLS,
     SCORE_TASKS,
     TOPK_CHUNK,
     score_topk_stage_c8,
@@ -309,7 +310,11 @@ def topk_stage(
                     pairs = pl.mrgsort(pairs, block_len=64)
                     pairs = pl.mrgsort(pairs, block_len=256)
                     merged = pl.mrgsort(best, pairs)
-                    best = merged[:, 0 : 2 * TOPK]
+                    # The list's head through a row view (indexer_score.HEAD_COLS).
+                    merged_rows = pl.reshape(
+                        merged, [(2 * TOPK + 2 * TOPK_CHUNK) // HEAD_COLS, HEAD_COLS]
+                    )
+                    best = pl.reshape(merged_rows[0 : 2 * TOPK // HEAD_COLS, :], [1, 2 * TOPK])
                 row = t * PARTS + p
                 partial[row : row + 1, :] = best
     for t in pl.parallel(T):
@@ -324,7 +329,8 @@ def topk_stage(
                     # Its own name: `merged` above is [1, 2 * TOPK + 2 * TOPK_CHUNK] and the
                     # parser refuses a rebinding of another shape (PRO: 3072 vs 4096 columns).
                     merged_parts = pl.mrgsort(best, partial[row : row + 1, :])
-                    best = merged_parts[:, 0 : 2 * TOPK]
+                    parts_rows = pl.reshape(merged_parts, [4 * TOPK // HEAD_COLS, HEAD_COLS])
+                    best = pl.reshape(parts_rows[0 : 2 * TOPK // HEAD_COLS, :], [1, 2 * TOPK])
                 top_idx = pl.gather(
                     best, mask_pattern=pl.tile.MaskPattern.P1010, output_dtype=pl.INT32
                 )
@@ -368,16 +374,21 @@ def decode_step_c16(
     """Stages 1-11 of one c16 step; score rows into ``score_tokens`` only when keep_scores."""
     # Extents as pl.tensor.dim aliases for the shapes of locals passed to inline helpers (the JIT
     # infers those shapes before parsing and does not follow x.shape[i] locals).
-    batch_dim = pl.tensor.dim(x, 0)
-    seq_dim = pl.tensor.dim(x, 1)
+    # The token count T = B * S as one scalar of its own (the rows of topk_tokens): every
+    # scratch tensor is sized by it alone, so each kernel that takes one can recover T from its
+    # shape (pypto's kernel wrapper inverts `var` and `var * const`, not `B * S`).
+    tokens_dim = pl.tensor.dim(topk_tokens, 0)
     topk_dim = pl.tensor.dim(topk_tokens, 1)
-    q_codes = pl.create_tensor([batch_dim * seq_dim * INDEX_N_HEADS, INDEX_HEAD_DIM], dtype=pl.INT8)
-    q_dequant = pl.create_tensor([batch_dim * seq_dim * INDEX_N_HEADS, 1], dtype=pl.FP32)
-    q_dequant_by_token = pl.reshape(q_dequant, [batch_dim * seq_dim, INDEX_N_HEADS])
-    head_weights = pl.create_tensor([batch_dim * seq_dim, INDEX_N_HEADS], dtype=pl.FP32)
+    q_codes = pl.create_tensor([tokens_dim * INDEX_N_HEADS, INDEX_HEAD_DIM], dtype=pl.INT8)
+    q_dequant = pl.create_tensor([tokens_dim * INDEX_N_HEADS, 1], dtype=pl.FP32)
+    q_dequant_by_token = pl.reshape(q_dequant, [tokens_dim, INDEX_N_HEADS])
+    head_weights = pl.create_tensor([tokens_dim, INDEX_N_HEADS], dtype=pl.FP32)
     # Partial top-k lists: row (b * splits + g) * S + s for request b's group g (at most splits
-    # = ceil(SCORE_TASKS / B) groups, and B * splits < B + SCORE_TASKS).
-    partial = pl.create_tensor([(batch_dim + SCORE_TASKS) * seq_dim, 2 * topk_dim], dtype=pl.FP32)
+    # = ceil(SCORE_TASKS / B) groups, and B * splits < B + SCORE_TASKS, so the rows stay under
+    # (B + SCORE_TASKS) * S <= T + SCORE_TASKS * MAX_TOKENS_PER_STEP).
+    partial = pl.create_tensor(
+        [tokens_dim + SCORE_TASKS * MAX_TOKENS_PER_STEP, 2 * topk_dim], dtype=pl.FP32
+    )
 
     query_stages(
         x, qr, wq_b, wq_b_scale, weights_proj, rope_cos, rope_sin, hadamard, position_ids,
@@ -430,12 +441,16 @@ def indexer_c16(
         score.shape[2] % TOPK_CHUNK == 0,
         "score row length (score.shape[2]) must be a multiple of 512",
     )
-    batch_dim = pl.tensor.dim(x, 0)
-    seq_dim = pl.tensor.dim(x, 1)
+    # T = B * S as one scalar (tensor.dim of a [T, 1] view): the kernels that take the
+    # token-major views recover T from their shapes (the wrapper cannot invert B * S).
+    batch_dim = pl.tensor.dim(position_ids, 0)
+    seq_dim = pl.tensor.dim(position_ids, 1)
+    token_positions = pl.reshape(position_ids, [batch_dim * seq_dim, 1])
+    tokens_dim = pl.tensor.dim(token_positions, 0)
     width_dim = pl.tensor.dim(score, 2)
     topk_dim = pl.tensor.dim(topk_idxs, 2)
-    score_tokens = pl.reshape(score, [batch_dim * seq_dim, width_dim])
-    topk_tokens = pl.reshape(topk_idxs, [batch_dim * seq_dim, topk_dim])
+    score_tokens = pl.reshape(score, [tokens_dim, width_dim])
+    topk_tokens = pl.reshape(topk_idxs, [tokens_dim, topk_dim])
     decode_step_c16(
         x, qr, wq_b, wq_b_scale, weights_proj, rope_cos, rope_sin, hadamard, wkv, wgate, ape,
         norm_weight, position_ids, kv_seq_lens, block_table, slot_mapping, state_slots,
@@ -474,10 +489,14 @@ def indexer_topk_c16(
         x.shape[1] <= MAX_TOKENS_PER_STEP,
         "tokens per step S (x.shape[1]) must be 1..4 (MAX_TOKENS_PER_STEP)",
     )
-    batch_dim = pl.tensor.dim(x, 0)
-    seq_dim = pl.tensor.dim(x, 1)
+    # T = B * S as one scalar (tensor.dim of a [T, 1] view): the kernels that take the
+    # token-major views recover T from their shapes (the wrapper cannot invert B * S).
+    batch_dim = pl.tensor.dim(position_ids, 0)
+    seq_dim = pl.tensor.dim(position_ids, 1)
+    token_positions = pl.reshape(position_ids, [batch_dim * seq_dim, 1])
+    tokens_dim = pl.tensor.dim(token_positions, 0)
     topk_dim = pl.tensor.dim(topk_idxs, 2)
-    topk_tokens = pl.reshape(topk_idxs, [batch_dim * seq_dim, topk_dim])
+    topk_tokens = pl.reshape(topk_idxs, [tokens_dim, topk_dim])
     # Never written (keep_scores = 0): the score stage's store target when scores are kept.
     no_scores = pl.create_tensor([1, TOPK_CHUNK], dtype=pl.FP32)
     decode_step_c16(
@@ -519,16 +538,21 @@ def decode_step_c8(
     """Stages 1-11 of one c8 step; score rows into ``score_tokens`` only when keep_scores."""
     # Extents as pl.tensor.dim aliases for the shapes of locals passed to inline helpers (the JIT
     # infers those shapes before parsing and does not follow x.shape[i] locals).
-    batch_dim = pl.tensor.dim(x, 0)
-    seq_dim = pl.tensor.dim(x, 1)
+    # The token count T = B * S as one scalar of its own (the rows of topk_tokens): every
+    # scratch tensor is sized by it alone, so each kernel that takes one can recover T from its
+    # shape (pypto's kernel wrapper inverts `var` and `var * const`, not `B * S`).
+    tokens_dim = pl.tensor.dim(topk_tokens, 0)
     topk_dim = pl.tensor.dim(topk_tokens, 1)
-    q_codes = pl.create_tensor([batch_dim * seq_dim * INDEX_N_HEADS, INDEX_HEAD_DIM], dtype=pl.INT8)
-    q_dequant = pl.create_tensor([batch_dim * seq_dim * INDEX_N_HEADS, 1], dtype=pl.FP32)
-    q_dequant_by_token = pl.reshape(q_dequant, [batch_dim * seq_dim, INDEX_N_HEADS])
-    head_weights = pl.create_tensor([batch_dim * seq_dim, INDEX_N_HEADS], dtype=pl.FP32)
+    q_codes = pl.create_tensor([tokens_dim * INDEX_N_HEADS, INDEX_HEAD_DIM], dtype=pl.INT8)
+    q_dequant = pl.create_tensor([tokens_dim * INDEX_N_HEADS, 1], dtype=pl.FP32)
+    q_dequant_by_token = pl.reshape(q_dequant, [tokens_dim, INDEX_N_HEADS])
+    head_weights = pl.create_tensor([tokens_dim, INDEX_N_HEADS], dtype=pl.FP32)
     # Partial top-k lists: row (b * splits + g) * S + s for request b's group g (at most splits
-    # = ceil(SCORE_TASKS / B) groups, and B * splits < B + SCORE_TASKS).
-    partial = pl.create_tensor([(batch_dim + SCORE_TASKS) * seq_dim, 2 * topk_dim], dtype=pl.FP32)
+    # = ceil(SCORE_TASKS / B) groups, and B * splits < B + SCORE_TASKS, so the rows stay under
+    # (B + SCORE_TASKS) * S <= T + SCORE_TASKS * MAX_TOKENS_PER_STEP).
+    partial = pl.create_tensor(
+        [tokens_dim + SCORE_TASKS * MAX_TOKENS_PER_STEP, 2 * topk_dim], dtype=pl.FP32
+    )
 
     query_stages(
         x, qr, wq_b, wq_b_scale, weights_proj, rope_cos, rope_sin, hadamard, position_ids,
@@ -582,12 +606,16 @@ def indexer_c8(
         score.shape[2] % TOPK_CHUNK == 0,
         "score row length (score.shape[2]) must be a multiple of 512",
     )
-    batch_dim = pl.tensor.dim(x, 0)
-    seq_dim = pl.tensor.dim(x, 1)
+    # T = B * S as one scalar (tensor.dim of a [T, 1] view): the kernels that take the
+    # token-major views recover T from their shapes (the wrapper cannot invert B * S).
+    batch_dim = pl.tensor.dim(position_ids, 0)
+    seq_dim = pl.tensor.dim(position_ids, 1)
+    token_positions = pl.reshape(position_ids, [batch_dim * seq_dim, 1])
+    tokens_dim = pl.tensor.dim(token_positions, 0)
     width_dim = pl.tensor.dim(score, 2)
     topk_dim = pl.tensor.dim(topk_idxs, 2)
-    score_tokens = pl.reshape(score, [batch_dim * seq_dim, width_dim])
-    topk_tokens = pl.reshape(topk_idxs, [batch_dim * seq_dim, topk_dim])
+    score_tokens = pl.reshape(score, [tokens_dim, width_dim])
+    topk_tokens = pl.reshape(topk_idxs, [tokens_dim, topk_dim])
     decode_step_c8(
         x, qr, wq_b, wq_b_scale, weights_proj, rope_cos, rope_sin, hadamard, wkv, wgate, ape,
         norm_weight, position_ids, kv_seq_lens, block_table, slot_mapping, state_slots,
@@ -627,10 +655,14 @@ def indexer_topk_c8(
         x.shape[1] <= MAX_TOKENS_PER_STEP,
         "tokens per step S (x.shape[1]) must be 1..4 (MAX_TOKENS_PER_STEP)",
     )
-    batch_dim = pl.tensor.dim(x, 0)
-    seq_dim = pl.tensor.dim(x, 1)
+    # T = B * S as one scalar (tensor.dim of a [T, 1] view): the kernels that take the
+    # token-major views recover T from their shapes (the wrapper cannot invert B * S).
+    batch_dim = pl.tensor.dim(position_ids, 0)
+    seq_dim = pl.tensor.dim(position_ids, 1)
+    token_positions = pl.reshape(position_ids, [batch_dim * seq_dim, 1])
+    tokens_dim = pl.tensor.dim(token_positions, 0)
     topk_dim = pl.tensor.dim(topk_idxs, 2)
-    topk_tokens = pl.reshape(topk_idxs, [batch_dim * seq_dim, topk_dim])
+    topk_tokens = pl.reshape(topk_idxs, [tokens_dim, topk_dim])
     # Never written (keep_scores = 0): the score stage's store target when scores are kept.
     no_scores = pl.create_tensor([1, TOPK_CHUNK], dtype=pl.FP32)
     decode_step_c8(

@@ -80,6 +80,7 @@ ROPE_PAIRS = ROPE_DIM // 2  # interleaved (even, odd) pairs of the rotary dims =
 STATE_FLAT_WIDTH = COMPRESS_STATE_ROWS * COMPRESS_STATE_WIDTH  # one request's state as one row
 CURRENT_WINDOW_COLUMN = COMPRESS_RATIO * COMPRESS_STATE_WIDTH  # rows 4..7 in the flat view
 PROJ_WIDTH = 2 * COMPRESS_STATE_WIDTH  # [wkv | wgate] output columns of one token
+NOPE_DIM_FP32 = NOPE_DIM * 1.0  # first rope column, as an FP32 tile operand
 INV_HEAD_DIM = 1.0 / INDEX_HEAD_DIM  # mean of squares = sum * 1/128 (exact power of two)
 
 # --- Tiling ---------------------------------------------------------------------------------
@@ -102,7 +103,7 @@ PROJ_MAX_ROWS = 128
 # Rows of the per-request vector tiles: one valid row (requests sit at independent positions
 # and their states in arbitrary pool slots), in 8-row tiles because the row reductions' [M, 1]
 # FP32 column results need M * 4 bytes to be a multiple of 32.
-BATCH_TILE = 8
+BATCH_TILE = 16
 
 
 @pl.jit.inline
@@ -169,7 +170,7 @@ def compress_window(
     rope_cos: pl.Tensor,
     rope_sin: pl.Tensor,
     b0: pl.Scalar[pl.INT32],
-    rows: pl.Scalar[pl.INT32],
+    rows: pl.Scalar[pl.INDEX],
     window_start: pl.Scalar[pl.INT32],
 ):
     """Pool one closing window of BATCH_TILE requests, shift their state, RMSNorm and RoPE the
@@ -259,13 +260,37 @@ def compress_window(
     sin_row = pl.slice(rope_sin, [1, ROPE_PAIRS], [window_start, 0])
     cos_wide = pl.gather(cos_row, dim=-1, index=pair_index)
     sin_wide = pl.mul(pl.gather(sin_row, dim=-1, index=pair_index), sin_sign)
-    rope_part = pl.cast(normed[:, NOPE_DIM:INDEX_HEAD_DIM], pl.FP32)
+    # The two halves of the row come out through gathers, not column slices: ptoas refuses a
+    # column slice of a row-major tile as a cast or move operand on A2/A3 (it keeps its parent's
+    # row stride). Gathering FP32 values is exact, and so is the BF16 -> FP32 -> BF16 round trip.
+    normed_f32 = pl.cast(normed, pl.FP32)
+    nope_index = pl.cast(
+        pl.col_expand_add(pl.full([BATCH_TILE, NOPE_DIM], dtype=pl.FP32, value=0.0), column_index),
+        pl.INT32,
+    )
+    rope_index = pl.cast(
+        pl.col_expand_add(
+            pl.full([BATCH_TILE, ROPE_DIM], dtype=pl.FP32, value=0.0),
+            pl.add(column_index, NOPE_DIM_FP32),
+        ),
+        pl.INT32,
+    )
+    # A gather's result is valid where its index is: only the window's `rows` rows.
+    rope_part = pl.gather(normed_f32, dim=-1, index=pl.set_validshape(rope_index, rows, ROPE_DIM))
+    nope_part = pl.cast(
+        pl.gather(normed_f32, dim=-1, index=pl.set_validshape(nope_index, rows, NOPE_DIM)),
+        pl.BF16,
+        mode="rint",
+    )
     swapped = pl.gather(rope_part, dim=-1, index=partner_index)
     rotated = pl.add(
         pl.col_expand_mul(rope_part, cos_wide),
         pl.col_expand_mul(swapped, sin_wide),
     )
-    return pl.concat(normed[:, 0:NOPE_DIM], pl.cast(rotated, pl.BF16, mode="rint"))
+    # pypto types a concat as valid over its whole shape; re-assert the window's rows so the
+    # Hadamard product and the cache store cover those rows only.
+    row = pl.concat(nope_part, pl.cast(rotated, pl.BF16, mode="rint"))
+    return pl.set_validshape(row, rows, INDEX_HEAD_DIM)
 
 
 @pl.jit.inline
@@ -301,12 +326,16 @@ def compress_step_c16(
     batch_dim = pl.tensor.dim(x, 0)
     seq_dim = pl.tensor.dim(x, 1)
     hidden_dim = pl.tensor.dim(x, 2)
+    # T = B * S as one scalar (tensor.dim of a [T, 1] view): the projection kernel recovers T
+    # from its token-major shapes (pypto's kernel wrapper inverts `var * const`, not `B * S`).
+    token_positions = pl.reshape(position_ids, [batch_dim * seq_dim, 1])
+    tokens_dim = pl.tensor.dim(token_positions, 0)
     slots_dim = pl.tensor.dim(kv_state, 0)
     pool_rows_dim = pl.tensor.dim(index_cache, 0) * pl.tensor.dim(index_cache, 1)
 
     # Orchestration views (no copies): token rows t = b * S + s; one pool slot's state as one
     # row; the block pool as rows of 128 (slot = block * block_size + offset).
-    x_tokens = pl.reshape(x, [batch_dim * seq_dim, hidden_dim])
+    x_tokens = pl.reshape(x, [tokens_dim, hidden_dim])
     kv_state_flat = pl.reshape(kv_state, [slots_dim, STATE_FLAT_WIDTH])
     score_state_flat = pl.reshape(score_state, [slots_dim, STATE_FLAT_WIDTH])
     cache_flat = pl.reshape(index_cache, [pool_rows_dim, INDEX_HEAD_DIM])
@@ -315,7 +344,7 @@ def compress_step_c16(
     # GM scratch: K_SPLIT partial projections of every token (FP32), part p in rows p*T..;
     # columns 0..255 kv, 256..511 gate. Viewed per request: row p * B + b, token s at column
     # s * 512.
-    proj_partial = pl.create_tensor([K_SPLIT * batch_dim * seq_dim, PROJ_WIDTH], dtype=pl.FP32)
+    proj_partial = pl.create_tensor([K_SPLIT * tokens_dim, PROJ_WIDTH], dtype=pl.FP32)
     partial_by_request = pl.reshape(proj_partial, [K_SPLIT * batch_dim, seq_dim * PROJ_WIDTH])
 
     # Stage 1: kv and gate projections of all tokens at once (they do not depend on state).
@@ -416,12 +445,16 @@ def compress_step_c8(
     batch_dim = pl.tensor.dim(x, 0)
     seq_dim = pl.tensor.dim(x, 1)
     hidden_dim = pl.tensor.dim(x, 2)
+    # T = B * S as one scalar (tensor.dim of a [T, 1] view): the projection kernel recovers T
+    # from its token-major shapes (pypto's kernel wrapper inverts `var * const`, not `B * S`).
+    token_positions = pl.reshape(position_ids, [batch_dim * seq_dim, 1])
+    tokens_dim = pl.tensor.dim(token_positions, 0)
     slots_dim = pl.tensor.dim(kv_state, 0)
     pool_rows_dim = pl.tensor.dim(index_cache, 0) * pl.tensor.dim(index_cache, 1)
 
     # Orchestration views (no copies): token rows t = b * S + s; one pool slot's state as one
     # row; the block pool as rows of 128 (slot = block * block_size + offset).
-    x_tokens = pl.reshape(x, [batch_dim * seq_dim, hidden_dim])
+    x_tokens = pl.reshape(x, [tokens_dim, hidden_dim])
     kv_state_flat = pl.reshape(kv_state, [slots_dim, STATE_FLAT_WIDTH])
     score_state_flat = pl.reshape(score_state, [slots_dim, STATE_FLAT_WIDTH])
     cache_flat = pl.reshape(index_cache, [pool_rows_dim, INDEX_HEAD_DIM])
@@ -431,7 +464,7 @@ def compress_step_c8(
     # GM scratch: K_SPLIT partial projections of every token (FP32), part p in rows p*T..;
     # columns 0..255 kv, 256..511 gate. Viewed per request: row p * B + b, token s at column
     # s * 512.
-    proj_partial = pl.create_tensor([K_SPLIT * batch_dim * seq_dim, PROJ_WIDTH], dtype=pl.FP32)
+    proj_partial = pl.create_tensor([K_SPLIT * tokens_dim, PROJ_WIDTH], dtype=pl.FP32)
     partial_by_request = pl.reshape(proj_partial, [K_SPLIT * batch_dim, seq_dim * PROJ_WIDTH])
 
     # Stage 1: kv and gate projections of all tokens at once (they do not depend on state).

@@ -125,6 +125,13 @@ def prefill_score_c16(
                     [t0 * INDEX_N_HEADS, 0],
                     valid_shape=[n * INDEX_N_HEADS, INDEX_HEAD_DIM],
                 )
+                head_columns = pl.cast(
+                    pl.col_expand_add(
+                        pl.full([tile, INDEX_N_HEADS], dtype=pl.FP32, value=0.0),
+                        pl.cast(pl.arange(0, [1, INDEX_N_HEADS], dtype=pl.INT32), pl.FP32),
+                    ),
+                    pl.INT32,
+                )
                 for j0 in pl.range(0, seen, tile):
                     rows = pl.min(tile, seen - j0)
                     block = pl.read(block_table, [r, j0 // BS])
@@ -145,12 +152,17 @@ def prefill_score_c16(
                     kv_codes = pl.cast(kv_f16, target_type=pl.INT8, mode="trunc")
                     kv_scale = pl.div(kv_amax, INT8_MAX)
                     acc = pl.matmul(kv_codes, q_rows, out_dtype=pl.INT32, b_trans=True)
+                    acc_all = pl.cast(acc, target_type=pl.FP32, mode="rint")
                     for s in pl.range(n):
                         t = t0 + s
                         visible = (first_pos + s + 1) // COMPRESS_RATIO
                         if j0 < visible:
-                            acc_s = pl.slice(acc, [tile, INDEX_N_HEADS], [0, s * INDEX_N_HEADS])
-                            acc_f32 = pl.cast(acc_s, target_type=pl.FP32, mode="rint")
+                            # Token s's head columns, gathered (not a column slice of the
+                            # accumulator, which ptoas refuses; decode does the same).
+                            token_columns = pl.add(
+                                head_columns, pl.cast(s * INDEX_N_HEADS, pl.INT32)
+                            )
+                            acc_f32 = pl.gather(acc_all, dim=-1, index=token_columns)
                             dequant = pl.row_expand_mul(
                                 pl.col_expand_mul(acc_f32, q_dequant_by_token[t : t + 1, :]),
                                 kv_scale,
@@ -222,6 +234,13 @@ def prefill_score_c8(
                     [t0 * INDEX_N_HEADS, 0],
                     valid_shape=[n * INDEX_N_HEADS, INDEX_HEAD_DIM],
                 )
+                head_columns = pl.cast(
+                    pl.col_expand_add(
+                        pl.full([tile, INDEX_N_HEADS], dtype=pl.FP32, value=0.0),
+                        pl.cast(pl.arange(0, [1, INDEX_N_HEADS], dtype=pl.INT32), pl.FP32),
+                    ),
+                    pl.INT32,
+                )
                 for j0 in pl.range(0, seen, tile):
                     rows = pl.min(tile, seen - j0)
                     block = pl.read(block_table, [r, j0 // BS])
@@ -234,12 +253,17 @@ def prefill_score_c8(
                     )
                     kv_scale = pl.slice(scale_flat, [tile, 1], [physical, 0], valid_shape=[rows, 1])
                     acc = pl.matmul(kv_codes, q_rows, out_dtype=pl.INT32, b_trans=True)
+                    acc_all = pl.cast(acc, target_type=pl.FP32, mode="rint")
                     for s in pl.range(n):
                         t = t0 + s
                         visible = (first_pos + s + 1) // COMPRESS_RATIO
                         if j0 < visible:
-                            acc_s = pl.slice(acc, [tile, INDEX_N_HEADS], [0, s * INDEX_N_HEADS])
-                            acc_f32 = pl.cast(acc_s, target_type=pl.FP32, mode="rint")
+                            # Token s's head columns, gathered (not a column slice of the
+                            # accumulator, which ptoas refuses; decode does the same).
+                            token_columns = pl.add(
+                                head_columns, pl.cast(s * INDEX_N_HEADS, pl.INT32)
+                            )
+                            acc_f32 = pl.gather(acc_all, dim=-1, index=token_columns)
                             dequant = pl.row_expand_mul(
                                 pl.col_expand_mul(acc_f32, q_dequant_by_token[t : t + 1, :]),
                                 kv_scale,

@@ -50,6 +50,14 @@ TOPK_CHUNK = 512
 # Sentinel fill width beyond the seen chunks (scores requested only): 512 FP32 = 2 KiB per
 # store (score rows are a multiple of 512).
 SENTINEL_WIDTH = TOPK_CHUNK
+# Head of a merged list: mrgsort's output is wider than the running list, and its first TOPK2
+# columns are taken through a row view ([width / 16, 16], the leading rows, back to one row).
+# A column slice of a row-major tile keeps the parent's row stride, and ptoas refuses to move
+# it into a narrower tile ("A2/A3 non-mat tmov ... matching src/dst shapes"; pypto issue #2717);
+# leading rows of a row-major tile are contiguous, so the row view is the same bytes. 16 FP32
+# columns (64 B rows, 32-byte aligned) divide every list width: 2 * index_topk (a multiple of
+# 16, index_topk being a multiple of 8) and the 1024 pair columns of a sorted chunk.
+HEAD_COLS = 16
 
 
 @pl.jit.inline
@@ -108,6 +116,9 @@ def score_topk_stage_c16(
     POOL_ROWS = index_cache.shape[0] * BS
     TOPK2 = partial.shape[1]
     tile = CACHE_TILE - BS % CACHE_TILE  # 32, or 16 when BS is an odd multiple of 16
+    # A token's chunk of scores is held as chunk_tiles rows of `tile` (one row per cache tile,
+    # so each tile's sums fill a whole row; its 512 values are those rows read as one row).
+    chunk_tiles = TOPK_CHUNK // tile
     STEP_HEADS = S * INDEX_N_HEADS
     cache_flat = pl.reshape(index_cache, [POOL_ROWS, INDEX_HEAD_DIM])
     splits = (SCORE_TASKS + B - 1) // B
@@ -117,12 +128,20 @@ def score_topk_stage_c16(
             group_end = pl.min(seen, (g + 1) * group_rows)
             with pl.at(level=pl.Level.CORE_GROUP, name_hint="kv_quant_score_topk"):
                 q_rows = q_codes[b * STEP_HEADS : b * STEP_HEADS + STEP_HEADS, :]
+                # Column c of every row: token s's head columns are head_columns + s * 64.
+                head_columns = pl.cast(
+                    pl.col_expand_add(
+                        pl.full([tile, INDEX_N_HEADS], dtype=pl.FP32, value=0.0),
+                        pl.cast(pl.arange(0, [1, INDEX_N_HEADS], dtype=pl.INT32), pl.FP32),
+                    ),
+                    pl.INT32,
+                )
                 best = pl.full([S, TOPK2], dtype=pl.FP32, value=FP32_LOWEST)
                 # Each chunk starts all sentinel, so the rows its tiles do not reach (beyond
                 # seen, or beyond what a token may see) sort last. Reset at the end of each
                 # chunk, not redefined at its start: the compiler's codegen loses a tile that is
                 # redefined in an outer loop and assembled in an inner one ("no MLIR mapping").
-                chunk = pl.full([S, TOPK_CHUNK], dtype=pl.FP32, value=FP32_LOWEST)
+                chunk = pl.full([S * chunk_tiles, tile], dtype=pl.FP32, value=FP32_LOWEST)
                 for c0 in pl.range(g * group_rows, group_end, TOPK_CHUNK):
                     for j0 in pl.range(c0, pl.min(group_end, c0 + TOPK_CHUNK), tile):
                         rows = pl.min(tile, seen - j0)
@@ -145,13 +164,16 @@ def score_topk_stage_c16(
                         kv_codes = pl.cast(kv_f16, target_type=pl.INT8, mode="trunc")
                         kv_scale = pl.div(kv_amax, INT8_MAX)
                         acc = pl.matmul(kv_codes, q_rows, out_dtype=pl.INT32, b_trans=True)
+                        acc_all = pl.cast(acc, target_type=pl.FP32, mode="rint")
                         # 10: per token, sum_h relu(acc * q_scale * kv_scale) * weights on the
                         # rows it may see (the rest of its chunk row keeps the sentinel).
                         for s in pl.range(S):
                             t = b * S + s
                             visible = (pl.read(position_ids, [b, s]) + 1) // COMPRESS_RATIO
-                            acc_s = pl.slice(acc, [tile, INDEX_N_HEADS], [0, s * INDEX_N_HEADS])
-                            acc_f32 = pl.cast(acc_s, target_type=pl.FP32, mode="rint")
+                            token_columns = pl.add(
+                                head_columns, pl.cast(s * INDEX_N_HEADS, pl.INT32)
+                            )
+                            acc_f32 = pl.gather(acc_all, dim=-1, index=token_columns)
                             dequant = pl.row_expand_mul(
                                 pl.col_expand_mul(acc_f32, q_dequant_by_token[t : t + 1, :]),
                                 kv_scale,
@@ -162,12 +184,14 @@ def score_topk_stage_c16(
                             row_sums = pl.reshape(pl.row_sum(weighted), [1, tile])
                             token_rows = pl.max(pl.min(rows, visible - j0), 0)
                             chunk = pl.assemble(
-                                chunk, pl.set_validshape(row_sums, 1, token_rows), [s, j0 - c0]
+                                chunk,
+                                pl.set_validshape(row_sums, 1, token_rows),
+                                [s * chunk_tiles + (j0 - c0) // tile, 0],
                             )
                     # 11a: each token's chunk row sorted and merged into its running list.
                     for s in pl.range(S):
                         t = b * S + s
-                        row = pl.slice(chunk, [1, TOPK_CHUNK], [s, 0])
+                        row = pl.slice(pl.reshape(chunk, [S, TOPK_CHUNK]), [1, TOPK_CHUNK], [s, 0])
                         for _keep in pl.range(keep_scores):
                             score_tokens[t : t + 1, c0 : c0 + TOPK_CHUNK] = row
                         row_idx = pl.arange(
@@ -177,9 +201,15 @@ def score_topk_stage_c16(
                         pairs = pl.mrgsort(pairs, block_len=64)
                         pairs = pl.mrgsort(pairs, block_len=256)
                         merged = pl.mrgsort(pl.slice(best, [1, TOPK2], [s, 0]), pairs)
-                        best = pl.assemble(best, merged[:, 0:TOPK2], [s, 0])
+                        merged_rows = pl.reshape(
+                            merged, [(TOPK2 + 2 * TOPK_CHUNK) // HEAD_COLS, HEAD_COLS]
+                        )
+                        head = pl.reshape(merged_rows[0 : TOPK2 // HEAD_COLS, :], [1, TOPK2])
+                        best = pl.assemble(best, head, [s, 0])
                     chunk = pl.assemble(
-                        chunk, pl.full([S, TOPK_CHUNK], dtype=pl.FP32, value=FP32_LOWEST), [0, 0]
+                        chunk,
+                        pl.full([S * chunk_tiles, tile], dtype=pl.FP32, value=FP32_LOWEST),
+                        [0, 0],
                     )
                 for s in pl.range(S):
                     list_row = (b * splits + g) * S + s
@@ -214,6 +244,9 @@ def score_topk_stage_c8(
     POOL_ROWS = index_cache.shape[0] * BS
     TOPK2 = partial.shape[1]
     tile = CACHE_TILE - BS % CACHE_TILE  # 32, or 16 when BS is an odd multiple of 16
+    # A token's chunk of scores is held as chunk_tiles rows of `tile` (one row per cache tile,
+    # so each tile's sums fill a whole row; its 512 values are those rows read as one row).
+    chunk_tiles = TOPK_CHUNK // tile
     STEP_HEADS = S * INDEX_N_HEADS
     cache_flat = pl.reshape(index_cache, [POOL_ROWS, INDEX_HEAD_DIM])
     scale_flat = pl.reshape(index_cache_scale, [POOL_ROWS, 1])
@@ -224,12 +257,20 @@ def score_topk_stage_c8(
             group_end = pl.min(seen, (g + 1) * group_rows)
             with pl.at(level=pl.Level.CORE_GROUP, name_hint="kv_score_topk"):
                 q_rows = q_codes[b * STEP_HEADS : b * STEP_HEADS + STEP_HEADS, :]
+                # Column c of every row: token s's head columns are head_columns + s * 64.
+                head_columns = pl.cast(
+                    pl.col_expand_add(
+                        pl.full([tile, INDEX_N_HEADS], dtype=pl.FP32, value=0.0),
+                        pl.cast(pl.arange(0, [1, INDEX_N_HEADS], dtype=pl.INT32), pl.FP32),
+                    ),
+                    pl.INT32,
+                )
                 best = pl.full([S, TOPK2], dtype=pl.FP32, value=FP32_LOWEST)
                 # Each chunk starts all sentinel, so the rows its tiles do not reach (beyond
                 # seen, or beyond what a token may see) sort last. Reset at the end of each
                 # chunk, not redefined at its start: the compiler's codegen loses a tile that is
                 # redefined in an outer loop and assembled in an inner one ("no MLIR mapping").
-                chunk = pl.full([S, TOPK_CHUNK], dtype=pl.FP32, value=FP32_LOWEST)
+                chunk = pl.full([S * chunk_tiles, tile], dtype=pl.FP32, value=FP32_LOWEST)
                 for c0 in pl.range(g * group_rows, group_end, TOPK_CHUNK):
                     for j0 in pl.range(c0, pl.min(group_end, c0 + TOPK_CHUNK), tile):
                         rows = pl.min(tile, seen - j0)
@@ -245,13 +286,16 @@ def score_topk_stage_c8(
                             scale_flat, [tile, 1], [physical, 0], valid_shape=[rows, 1]
                         )
                         acc = pl.matmul(kv_codes, q_rows, out_dtype=pl.INT32, b_trans=True)
+                        acc_all = pl.cast(acc, target_type=pl.FP32, mode="rint")
                         # 10: per token, sum_h relu(acc * q_scale * kv_scale) * weights on the
                         # rows it may see (the rest of its chunk row keeps the sentinel).
                         for s in pl.range(S):
                             t = b * S + s
                             visible = (pl.read(position_ids, [b, s]) + 1) // COMPRESS_RATIO
-                            acc_s = pl.slice(acc, [tile, INDEX_N_HEADS], [0, s * INDEX_N_HEADS])
-                            acc_f32 = pl.cast(acc_s, target_type=pl.FP32, mode="rint")
+                            token_columns = pl.add(
+                                head_columns, pl.cast(s * INDEX_N_HEADS, pl.INT32)
+                            )
+                            acc_f32 = pl.gather(acc_all, dim=-1, index=token_columns)
                             dequant = pl.row_expand_mul(
                                 pl.col_expand_mul(acc_f32, q_dequant_by_token[t : t + 1, :]),
                                 kv_scale,
@@ -262,12 +306,14 @@ def score_topk_stage_c8(
                             row_sums = pl.reshape(pl.row_sum(weighted), [1, tile])
                             token_rows = pl.max(pl.min(rows, visible - j0), 0)
                             chunk = pl.assemble(
-                                chunk, pl.set_validshape(row_sums, 1, token_rows), [s, j0 - c0]
+                                chunk,
+                                pl.set_validshape(row_sums, 1, token_rows),
+                                [s * chunk_tiles + (j0 - c0) // tile, 0],
                             )
                     # 11a: each token's chunk row sorted and merged into its running list.
                     for s in pl.range(S):
                         t = b * S + s
-                        row = pl.slice(chunk, [1, TOPK_CHUNK], [s, 0])
+                        row = pl.slice(pl.reshape(chunk, [S, TOPK_CHUNK]), [1, TOPK_CHUNK], [s, 0])
                         for _keep in pl.range(keep_scores):
                             score_tokens[t : t + 1, c0 : c0 + TOPK_CHUNK] = row
                         row_idx = pl.arange(
@@ -277,9 +323,15 @@ def score_topk_stage_c8(
                         pairs = pl.mrgsort(pairs, block_len=64)
                         pairs = pl.mrgsort(pairs, block_len=256)
                         merged = pl.mrgsort(pl.slice(best, [1, TOPK2], [s, 0]), pairs)
-                        best = pl.assemble(best, merged[:, 0:TOPK2], [s, 0])
+                        merged_rows = pl.reshape(
+                            merged, [(TOPK2 + 2 * TOPK_CHUNK) // HEAD_COLS, HEAD_COLS]
+                        )
+                        head = pl.reshape(merged_rows[0 : TOPK2 // HEAD_COLS, :], [1, TOPK2])
+                        best = pl.assemble(best, head, [s, 0])
                     chunk = pl.assemble(
-                        chunk, pl.full([S, TOPK_CHUNK], dtype=pl.FP32, value=FP32_LOWEST), [0, 0]
+                        chunk,
+                        pl.full([S * chunk_tiles, tile], dtype=pl.FP32, value=FP32_LOWEST),
+                        [0, 0],
                     )
                 for s in pl.range(S):
                     list_row = (b * splits + g) * S + s
@@ -324,7 +376,12 @@ def topk_merge_stage(
                     for g in pl.range(1, used):
                         list_row = first + g * S
                         merged_groups = pl.mrgsort(token_best, partial[list_row : list_row + 1, :])
-                        token_best = merged_groups[:, 0:TOPK2]
+                        group_rows_view = pl.reshape(
+                            merged_groups, [2 * TOPK2 // HEAD_COLS, HEAD_COLS]
+                        )
+                        token_best = pl.reshape(
+                            group_rows_view[0 : TOPK2 // HEAD_COLS, :], [1, TOPK2]
+                        )
                     top_idx = pl.gather(
                         token_best, mask_pattern=pl.tile.MaskPattern.P1010, output_dtype=pl.INT32
                     )
