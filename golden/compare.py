@@ -197,14 +197,19 @@ def allclose(
     *,
     valid: Callable[[np.ndarray, Mapping[str, Any]], np.ndarray] | None = None,
     sentinel: float | None = None,
+    slack: str | None = None,
 ) -> Comparison:
     """Allclose on the valid cells; every other cell must equal the golden bit for bit.
 
-    A valid cell passes when ``actual == expected`` or ``|a - e| <= atol + rtol * |e|``;
-    NaN never passes. ``valid(expected, inputs)`` gives a boolean mask (broadcastable to the
-    output). With ``sentinel`` and no ``valid``, the valid cells are those where the golden is
-    not the sentinel; outside the valid cells both the golden and the kernel must hold exactly
-    the sentinel's bit pattern (in the output dtype). Without either, every cell is valid.
+    A valid cell passes when ``actual == expected`` or ``|a - e| <= atol + rtol * |e| +
+    slack[cell]``; NaN never passes. ``slack`` names a golden-only output (the case's
+    ``reference_outputs``) of per-cell allowances the case derives and documents; a save made
+    before it existed has none, and the allowance is then 0.
+
+    ``valid(expected, inputs)`` gives a boolean mask (broadcastable to the output). With
+    ``sentinel`` and no ``valid``, the valid cells are those where the golden is not the
+    sentinel; outside the valid cells both the golden and the kernel must hold exactly the
+    sentinel's bit pattern (in the output dtype). Without either, every cell is valid.
     """
     if atol < 0 or rtol < 0:
         raise ValueError(f"allclose: atol and rtol must be >= 0, got atol={atol}, rtol={rtol}")
@@ -226,8 +231,9 @@ def allclose(
 
         a = actual.astype(np.float64)
         e = expected.astype(np.float64)
+        extra = _slack(context, slack, expected.shape)
         with np.errstate(invalid="ignore"):
-            close = (a == e) | (np.abs(a - e) <= atol + rtol * np.abs(e))
+            close = (a == e) | (np.abs(a - e) <= atol + rtol * np.abs(e) + extra)
         bad_valid = mask & ~close  # NaN compares false, so NaN cells land here
         outside = ~mask
         bad_outside = outside & (_bits(actual) != _bits(expected))
@@ -237,7 +243,7 @@ def allclose(
 
         dist = error_distribution(actual, expected, mask)
         figures: dict[str, Any] = {
-            "tolerance_used": _tolerance_used(a, e, mask, atol, rtol),
+            "tolerance_used": _tolerance_used(a, e, mask, atol, rtol, extra),
             "max_abs_err": dist["max_abs_err"],
             "max_rel_err": dist["max_rel_err"],
             "mismatches": int(np.count_nonzero(bad_valid)),
@@ -248,6 +254,9 @@ def allclose(
             "rtol": float(rtol),
             "error_distribution": dist,
         }
+        if slack is not None:
+            figures["slack"] = slack
+            figures["max_slack"] = float(np.max(extra)) if np.ndim(extra) else float(extra)
         if sentinel_bits is not None:
             figures["golden_outside_not_sentinel"] = int(np.count_nonzero(golden_not_sentinel))
         passed = not (bad_valid.any() or bad_outside.any() or golden_not_sentinel.any())
@@ -259,7 +268,8 @@ def allclose(
             idx = tuple(first[0])
             parts.append(
                 f"{figures['mismatches']} of {figures['valid_cells']} valid cells outside "
-                f"atol={atol:g} + rtol={rtol:g}*|expected| (first at {list(idx)}: "
+                f"atol={atol:g} + rtol={rtol:g}*|expected|{' + ' + slack if slack else ''} "
+                f"(first at {list(idx)}: "
                 f"actual {float(a[idx]):.9g}, expected {float(e[idx]):.9g}); positions {first}"
             )
             figures["mismatch_positions"] = first
@@ -280,19 +290,33 @@ def allclose(
     return shape_checked(compare)
 
 
+def _slack(context: ComparisonContext, name: str | None, shape: tuple) -> np.ndarray | float:
+    """The per-cell allowance named ``name`` from the golden-only outputs (0 without one)."""
+    outputs = context.expected_outputs or {}
+    if name is None or name not in outputs:
+        return 0.0
+    return np.broadcast_to(np.asarray(outputs[name], dtype=np.float64), shape)
+
+
 def _tolerance_used(
-    a: np.ndarray, e: np.ndarray, mask: np.ndarray, atol: float, rtol: float
+    a: np.ndarray,
+    e: np.ndarray,
+    mask: np.ndarray,
+    atol: float,
+    rtol: float,
+    extra: np.ndarray | float = 0.0,
 ) -> float | None:
-    """The largest |a - e| / (atol + rtol * |e|) over the valid, non-NaN, differing cells: 1.0
-    means the worst cell sits exactly on the tolerance (0.0 when every valid cell is equal;
-    None when a cell differs where the tolerance is 0)."""
+    """The largest |a - e| / (atol + rtol * |e| + extra) over the valid, non-NaN, differing
+    cells: 1.0 means the worst cell sits exactly on the tolerance (0.0 when every valid cell is
+    equal; None when a cell differs where the tolerance is 0)."""
     with np.errstate(invalid="ignore"):
         differs = mask & (a != e) & ~np.isnan(a) & ~np.isnan(e)
     if not differs.any():
         return 0.0
     da, de = a[differs], e[differs]
+    dx = extra[differs] if np.ndim(extra) else extra
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.abs(da - de) / (atol + rtol * np.abs(de))
+        ratio = np.abs(da - de) / (atol + rtol * np.abs(de) + dx)
     return _finite_or_none(ratio.max())
 
 
@@ -393,7 +417,13 @@ def exact() -> Comparison:
 
 
 def topk_tie_aware(
-    score_output: str, *, offset: int, atol: float, rtol: float, pad: int = -1
+    score_output: str,
+    *,
+    offset: int,
+    atol: float,
+    rtol: float,
+    pad: int = -1,
+    slack: str | None = None,
 ) -> Comparison:
     """Top-k index rows [..., K] that may differ from the golden only by legal tie swaps.
 
@@ -401,7 +431,8 @@ def topk_tie_aware(
     ``expected_outputs[score_output]`` [..., N]. Per row: the padding positions (value ``pad``)
     must be the same on both sides; the non-pad indices of each side must be unique and in
     ``[offset, offset + N)``; and wherever the kernel's index differs from the golden's, the
-    golden scores of the two candidates must agree within ``atol + rtol * |golden score|``.
+    golden scores of the two candidates must agree within ``atol + rtol * |golden score|``
+    (plus the larger of the two cells' ``slack`` allowance, as in :func:`allclose`).
     Checking rank by rank means the kernel's score sequence follows the golden's sorted one,
     so a set that drops a strictly better candidate fails.
     """
@@ -427,6 +458,9 @@ def topk_tie_aware(
         act = actual.reshape(-1, k).astype(np.int64)
         exp = expected.reshape(-1, k).astype(np.int64)
         score_rows = scores.reshape(-1, n_cols)
+        slack_rows = _slack(context, slack, scores.shape)
+        if np.ndim(slack_rows):
+            slack_rows = np.asarray(slack_rows).reshape(-1, n_cols)
 
         counts = dict.fromkeys(
             (
@@ -466,8 +500,13 @@ def topk_tie_aware(
             se = np.full(cols_e.shape, np.nan)
             sa[ok_cols] = score_rows[r, cols_a[ok_cols]]
             se[ok_cols] = score_rows[r, cols_e[ok_cols]]
+            allow = np.zeros(cols_a.shape)
+            if np.ndim(slack_rows):
+                allow[ok_cols] = np.maximum(
+                    slack_rows[r, cols_a[ok_cols]], slack_rows[r, cols_e[ok_cols]]
+                )
             with np.errstate(invalid="ignore"):
-                tie = (sa == se) | (np.abs(sa - se) <= atol + rtol * np.abs(se))
+                tie = (sa == se) | (np.abs(sa - se) <= atol + rtol * np.abs(se) + allow)
             counts["tie_swaps"] += int(np.count_nonzero(tie))
             counts["bad_positions"] += int(np.count_nonzero(~tie))
             if not tie.all():

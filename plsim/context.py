@@ -46,6 +46,7 @@ class Scope:
     # deprecated pl.split(mode, slot_num=N); see checks.cross_core_rings.
     slot_num: int = DEFAULT_CROSS_CORE_SLOT_NUM
     tiles: list[Any] = field(default_factory=list)  # base tiles created in this task
+    spmd_block: bool = False  # a block of `for i in pl.spmd(N)`: its body is the InCore kernel
 
 
 class State:

@@ -107,6 +107,15 @@ class At:
         del ignored  # deps, no_dep_args, dumps, allow_early_resolve, windowize: scheduling only
         if level != Level.CORE_GROUP:
             dsl(f"pl.at(level={level!r}): plsim simulates only Level.CORE_GROUP (InCore) scopes")
+        if STATE.scopes and STATE.scopes[-1].spmd_block:
+            # hw-native-sys/pypto e2d0f78a outlines a for-form pl.spmd body as the kernel and
+            # then has no codegen for a pl.at inside it ("No codegen registered for operation:
+            # <name_hint>"); the with-form takes a sole pl.at as its carrier (pl.spmd docs).
+            dsl(
+                "pl.at inside a `for i in pl.spmd(N)` body: the compiler cannot generate it; "
+                "write `with pl.spmd(N):` with the pl.at as its only statement and read "
+                "pl.tile.get_block_idx() inside"
+            )
         self.name = str(name_hint) or _default_name("at")
         self.optimizations = optimizations
         self.scope: Scope | None = None
@@ -156,9 +165,14 @@ class Spmd:
     def __iter__(self):
         return self._blocks(with_form=False)
 
-    def _with_form(self):
-        """Iteration used by ``with pl.spmd(...) as tid`` after plsim rewrites it as a loop."""
-        return self._blocks(with_form=True)
+    def _with_form(self, carrier: bool = False):
+        """Iteration used by ``with pl.spmd(...) as tid`` after plsim rewrites it as a loop.
+
+        ``carrier``: the body is one ``with pl.at(...)``, which is then each block's InCore task
+        (named by its name_hint) instead of a task of its own around it (pl.spmd docs: "an
+        explicit with pl.at(<CORE_GROUP level>, ...): as the sole body statement is the InCore
+        carrier and is not wrapped again")."""
+        return self._blocks(with_form=True, carrier=carrier)
 
     def __enter__(self):
         dsl("with pl.spmd(...) must appear in a @pl.jit function parsed by plsim")
@@ -166,13 +180,17 @@ class Spmd:
     def __exit__(self, *exc):
         return False
 
-    def _blocks(self, with_form: bool):
+    def _blocks(self, with_form: bool, carrier: bool = False):
         tracker = RaceTracker("pl.spmd", self.location)
         STATE.race_trackers.append(tracker)
         try:
             for i in _order(self.count):
                 tracker.iteration = i
+                if carrier:
+                    yield from self._carried_block(i)
+                    continue
                 scope = open_scope(self.name, self.optimizations)
+                scope.spmd_block = not with_form
                 STATE.block_indices.append(i)
                 STATE.block_counts.append(self.count)
                 try:
@@ -189,6 +207,17 @@ class Spmd:
             if tracker in STATE.race_trackers:
                 STATE.race_trackers.remove(tracker)
         tracker.check()
+
+
+    def _carried_block(self, i: int):
+        """Block ``i`` of a with-form whose sole pl.at is the task: only the block index."""
+        depth = len(STATE.block_indices)
+        STATE.block_indices.append(i)
+        STATE.block_counts.append(self.count)
+        try:
+            yield TaskId()
+        finally:
+            del STATE.block_indices[depth:], STATE.block_counts[depth:]
 
 
 def spmd(core_num, **kwargs) -> Spmd:

@@ -450,9 +450,16 @@ class _SpmdWith(ast.NodeTransformer):
             return node
         self.changed = True
         target = node.items[0].optional_vars or ast.Name("_plsim_spmd_task", ast.Store())
+        # A sole `with pl.at(...)` body is each block's task (Spmd._with_form says why).
+        sole = node.body[0] if len(node.body) == 1 else None
+        carrier = (
+            isinstance(sole, ast.With) and len(sole.items) == 1
+            and self._is_pl_call(sole.items[0].context_expr, "at")
+        )  # fmt: skip
+        keywords = [ast.keyword("carrier", ast.Constant(True))] if carrier else []
         loop = ast.For(
             target=target,
-            iter=ast.Call(ast.Attribute(call, "_with_form", ast.Load()), [], []),
+            iter=ast.Call(ast.Attribute(call, "_with_form", ast.Load()), [], keywords),
             body=node.body,
             orelse=[],
         )

@@ -160,10 +160,14 @@ def query_stages(
     q_proj = pl.create_tensor([T, Q_WIDTH], dtype=pl.BF16)
     q_heads = pl.reshape(q_proj, [T * INDEX_N_HEADS, INDEX_HEAD_DIM])
 
+    # Each stage is one SPMD dispatch (one runtime task of many blocks): the runtime tracks
+    # dependencies per whole tensor, so a stage of N tasks reading a tensor that M tasks wrote
+    # costs N * M dependency entries (a pool of 16384 by default); a dispatch costs one.
     # 1 qr_quant: per-row INT8 of qr with its FP32 dequant scale.
-    for r0 in pl.parallel(0, T, QR_QUANT_ROWS):
-        rows = pl.min(QR_QUANT_ROWS, T - r0)
+    with pl.spmd((T + QR_QUANT_ROWS - 1) // QR_QUANT_ROWS):
         with pl.at(level=pl.Level.CORE_GROUP, name_hint="qr_quant"):
+            r0 = pl.tile.get_block_idx() * QR_QUANT_ROWS
+            rows = pl.min(QR_QUANT_ROWS, T - r0)
             qr_tile = pl.slice(
                 qr_tokens, [QR_QUANT_ROWS, Q_LORA], [r0, 0], valid_shape=[rows, Q_LORA]
             )
@@ -179,33 +183,35 @@ def query_stages(
             qr_dequant[r0 : r0 + QR_QUANT_ROWS, :] = pl.div(qr_amax, INT8_MAX)
 
     # 2 qr_proj: INT8 x INT8 -> INT32 over Q_LORA, then (acc * row scale) * channel scale -> BF16.
-    for r0 in pl.parallel(0, T, proj_rows):
-        rows = pl.min(proj_rows, T - r0)
-        for n0 in pl.parallel(0, Q_WIDTH, qproj_n):
-            with pl.at(level=pl.Level.CORE_GROUP, name_hint="qr_proj"):
-                codes0 = pl.slice(
-                    qr_codes, [proj_rows, QPROJ_K_TILE], [r0, 0], valid_shape=[rows, QPROJ_K_TILE]
+    qproj_blocks = Q_WIDTH // qproj_n
+    with pl.spmd(proj_tiles * qproj_blocks):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="qr_proj"):
+            r0 = pl.tile.get_block_idx() // qproj_blocks * proj_rows
+            n0 = pl.tile.get_block_idx() % qproj_blocks * qproj_n
+            rows = pl.min(proj_rows, T - r0)
+            codes0 = pl.slice(
+                qr_codes, [proj_rows, QPROJ_K_TILE], [r0, 0], valid_shape=[rows, QPROJ_K_TILE]
+            )
+            proj_acc = pl.matmul(
+                codes0, wq_b[0:QPROJ_K_TILE, n0 : n0 + qproj_n], out_dtype=pl.INT32
+            )
+            for k0 in pl.range(QPROJ_K_TILE, Q_LORA, QPROJ_K_TILE):
+                codes = pl.slice(
+                    qr_codes,
+                    [proj_rows, QPROJ_K_TILE],
+                    [r0, k0],
+                    valid_shape=[rows, QPROJ_K_TILE],
                 )
-                proj_acc = pl.matmul(
-                    codes0, wq_b[0:QPROJ_K_TILE, n0 : n0 + qproj_n], out_dtype=pl.INT32
+                proj_acc = pl.matmul_acc(
+                    proj_acc, codes, wq_b[k0 : k0 + QPROJ_K_TILE, n0 : n0 + qproj_n]
                 )
-                for k0 in pl.range(QPROJ_K_TILE, Q_LORA, QPROJ_K_TILE):
-                    codes = pl.slice(
-                        qr_codes,
-                        [proj_rows, QPROJ_K_TILE],
-                        [r0, k0],
-                        valid_shape=[rows, QPROJ_K_TILE],
-                    )
-                    proj_acc = pl.matmul_acc(
-                        proj_acc, codes, wq_b[k0 : k0 + QPROJ_K_TILE, n0 : n0 + qproj_n]
-                    )
-                row_scale = pl.slice(qr_dequant, [proj_rows, 1], [r0, 0], valid_shape=[rows, 1])
-                proj_f32 = pl.cast(proj_acc, target_type=pl.FP32, mode="rint")
-                proj_scaled = pl.row_expand_mul(proj_f32, row_scale)
-                proj_deq = pl.col_expand_mul(proj_scaled, wq_scale_row[0:1, n0 : n0 + qproj_n])
-                q_proj[r0 : r0 + proj_rows, n0 : n0 + qproj_n] = pl.cast(
-                    proj_deq, target_type=pl.BF16, mode="rint"
-                )
+            row_scale = pl.slice(qr_dequant, [proj_rows, 1], [r0, 0], valid_shape=[rows, 1])
+            proj_f32 = pl.cast(proj_acc, target_type=pl.FP32, mode="rint")
+            proj_scaled = pl.row_expand_mul(proj_f32, row_scale)
+            proj_deq = pl.col_expand_mul(proj_scaled, wq_scale_row[0:1, n0 : n0 + qproj_n])
+            q_proj[r0 : r0 + proj_rows, n0 : n0 + qproj_n] = pl.cast(
+                proj_deq, target_type=pl.BF16, mode="rint"
+            )
 
     # 3-5 qr_rope_hadamard_quant: one mixed task per token (its H head rows share one RoPE
     # position); the rotated head rows stay on chip between the steps.
@@ -213,10 +219,11 @@ def query_stages(
     #           of the token's own position -> BF16;
     #   cube:   q @ Hadamard (BF16, FP32 accumulation; [64, 128] FP32 = 32 KiB of L0C) -> BF16;
     #   vector: per (token, head) row INT8 of the rotated q, with its dequant scale.
-    for t in pl.parallel(T):
-        # a padded token (position -1) reads row 0 of the tables: its q feeds no output.
-        pos = pl.max(pl.read(position_ids, [t // S, t % S]), 0)
+    with pl.spmd(T):
         with pl.at(level=pl.Level.CORE_GROUP, name_hint="qr_rope_hadamard_quant"):
+            t = pl.tile.get_block_idx()
+            # a padded token (position -1) reads row 0 of the tables: its q feeds no output.
+            pos = pl.max(pl.read(position_ids, [t // S, t % S]), 0)
             h0 = t * INDEX_N_HEADS
             cos_row = rope_cos[pos : pos + 1, 0:ROPE_PAIRS]
             sin_row = rope_sin[pos : pos + 1, 0:ROPE_PAIRS]
@@ -257,9 +264,10 @@ def query_stages(
             q_dequant[h0 : h0 + INDEX_N_HEADS, :] = pl.div(qh_amax, INT8_MAX)
 
     # 6 weights_proj: (x @ weights_proj) * Dh^-0.5 * H^-0.5 in FP32 ([64, 64] FP32 accumulator).
-    for r0 in pl.parallel(0, T, proj_rows):
-        rows = pl.min(proj_rows, T - r0)
+    with pl.spmd(proj_tiles):
         with pl.at(level=pl.Level.CORE_GROUP, name_hint="weights_proj"):
+            r0 = pl.tile.get_block_idx() * proj_rows
+            rows = pl.min(proj_rows, T - r0)
             x0 = pl.slice(
                 x_tokens, [proj_rows, WEIGHTS_K_TILE], [r0, 0], valid_shape=[rows, WEIGHTS_K_TILE]
             )
@@ -296,12 +304,15 @@ def topk_stage(
     TOPK = topk_tokens.shape[1]
     PARTS = (W + TOPK_PART_ROWS - 1) // TOPK_PART_ROWS
     partial = pl.create_tensor([T * PARTS, 2 * TOPK], dtype=pl.FP32)
-    for t in pl.parallel(T):
-        visible = (pl.read(position_ids, [t // S, t % S]) + 1) // COMPRESS_RATIO
-        parts = (visible + TOPK_PART_ROWS - 1) // TOPK_PART_ROWS
-        for p in pl.parallel(parts):
+    # One SPMD dispatch per step, block (t, p); a part past the token's visible rows does
+    # nothing (the merge reads only the parts that exist).
+    with pl.spmd(T * PARTS):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="topk_partial"):
+            t = pl.tile.get_block_idx() // PARTS
+            p = pl.tile.get_block_idx() % PARTS
+            visible = (pl.read(position_ids, [t // S, t % S]) + 1) // COMPRESS_RATIO
             part_end = pl.min(visible, (p + 1) * TOPK_PART_ROWS)
-            with pl.at(level=pl.Level.CORE_GROUP, name_hint="topk_partial"):
+            if p * TOPK_PART_ROWS < visible:
                 best = pl.full([1, 2 * TOPK], dtype=pl.FP32, value=FP32_LOWEST)
                 for c0 in pl.range(p * TOPK_PART_ROWS, part_end, TOPK_CHUNK):
                     chunk = score_tokens[t : t + 1, c0 : c0 + TOPK_CHUNK]
@@ -317,11 +328,12 @@ def topk_stage(
                     best = pl.reshape(merged_rows[0 : 2 * TOPK // HEAD_COLS, :], [1, 2 * TOPK])
                 row = t * PARTS + p
                 partial[row : row + 1, :] = best
-    for t in pl.parallel(T):
-        visible = (pl.read(position_ids, [t // S, t % S]) + 1) // COMPRESS_RATIO
-        parts = (visible + TOPK_PART_ROWS - 1) // TOPK_PART_ROWS
-        k = pl.min(TOPK, visible)
+    with pl.spmd(T):
         with pl.at(level=pl.Level.CORE_GROUP, name_hint="topk_merge"):
+            t = pl.tile.get_block_idx()
+            visible = (pl.read(position_ids, [t // S, t % S]) + 1) // COMPRESS_RATIO
+            parts = (visible + TOPK_PART_ROWS - 1) // TOPK_PART_ROWS
+            k = pl.min(TOPK, visible)
             if visible > 0:
                 best = partial[t * PARTS : t * PARTS + 1, :]
                 for p in pl.range(1, parts):

@@ -1,5 +1,6 @@
 """DeepSeek-V4 indexer compressor (ratio 4, overlapping windows) as pypto kernels, on the
-serving contract of models/deepseek_v4/serving.py.
+serving contract of models/deepseek_v4/serving.py (decode) and models/deepseek_v4/prefill.py
+(packed prefill chunks).
 
 Public entry points
 -------------------
@@ -26,6 +27,8 @@ from the call; B, S, D, the pools and the rope tables are run-time sizes):
     Positions, slots and mappings are tensor data read with pl.read (run-time scalars), so one
     compiled artifact serves every step of a given shape. A padded request (state slot -1)
     reads and writes nothing. Call from orchestration before any stage that reads the cache.
+    The prefill kernels (indexer_compressor_prefill.py) run the same stages over a packed chunk
+    (``compress_tokens_c16`` / ``_c8``, requests given by cu_seqlens).
 
 Math (per token at position pos; indexer_compressor_golden.py follows it step by step)
 -------------------------------------------------------------------------------------
@@ -38,15 +41,30 @@ and lands in cache slot slot_mapping[b, s]: as BF16 (c16) or as per-row INT8 cod
 FP32 dequant scale (c8; the quant chain of golden/quant.py, the one the c16 indexer applies at
 score time, so both formats give the same codes for the same row).
 
-Stages (pl.at name_hints)
-------------------------
-``kv_gate_projection``  cube: x @ [wkv | wgate], 16 tasks (4 column blocks x 4 K parts).
-``ape_add_state_scatter``  vector, per live (request, token): sum of the 4 K parts (fixed
-                           order), + ape, into the request's state row 4 + pos % 4.
-``pooling_shift_rmsnorm_rope_hadamard_cache_write`` (c8: ``..._quant_cache_write``), per
-                           closing token: the pooled row stays on chip up to the cache store.
-Tokens of one request run in order (each reads the state the previous one wrote); requests
-run in parallel.
+Parallel windows
+----------------
+The golden walks each request's tokens in order through its state; the kernels compute every
+window at once, which gives the same rows and the same final state. Row i of the window that
+closes at position c is position q = c - 7 + i: a token of this step (or chunk) when q is at or
+after the request's first position p0, else one of the 8 rows saved in its state slot (row
+q - w0 + 4, w0 = p0 - p0 % 4: rows 0..3 hold the window before w0, rows 4..7 the one from w0).
+So every row a window reads is in ``sources`` [T + 1024, 512]: rows 0..T-1 each token's
+[kv | gate + ape] (the state row it would have written), rows T + 8 r .. each request's saved
+state. The state written back is what the sequential walk leaves: rows 0..3 the last window
+closed in the step (or as saved), row 4 + k the latest token at a position = k (mod 4) (or as
+saved; rows are never cleared).
+
+Stages (pl.at name_hints; each one SPMD dispatch, one runtime task)
+------------------------------------------------------------------
+``kv_gate_projection``  cube: x @ [wkv | wgate] in 4 column blocks x 4 K parts per group of up
+                        to 512 token rows.
+``token_rows``          vector, per token: the sum of the 4 K parts (fixed order), + ape on the
+                        gate half, into ``sources``.
+``saved_state_rows``    per request: its 8 saved state rows into ``sources``.
+``window_pool_rmsnorm_rope_hadamard``  mixed, per closing token: pooling, RMSNorm, RoPE
+                        (vector), Hadamard (cube); c16 writes the cache row, c8 a BF16 row
+                        for ``window_quant_cache_write`` (vector: INT8 codes + scale).
+``state_write_back``    per request: the 8 state rows the sequential walk leaves.
 
 Dtype chain
 -----------
@@ -77,9 +95,8 @@ from models.deepseek_v4.config import (
 # --- Derived sizes --------------------------------------------------------------------------
 HALF_WIDTH = INDEX_HEAD_DIM  # one half of a state row: front (previous window) or back (current)
 ROPE_PAIRS = ROPE_DIM // 2  # interleaved (even, odd) pairs of the rotary dims = cos/sin columns
-STATE_FLAT_WIDTH = COMPRESS_STATE_ROWS * COMPRESS_STATE_WIDTH  # one request's state as one row
-CURRENT_WINDOW_COLUMN = COMPRESS_RATIO * COMPRESS_STATE_WIDTH  # rows 4..7 in the flat view
 PROJ_WIDTH = 2 * COMPRESS_STATE_WIDTH  # [wkv | wgate] output columns of one token
+GATE_COLUMN = COMPRESS_STATE_WIDTH  # a sources row is [kv (256) | gate + ape (256)]
 NOPE_DIM_FP32 = NOPE_DIM * 1.0  # first rope column, as an FP32 tile operand
 INV_HEAD_DIM = 1.0 / INDEX_HEAD_DIM  # mean of squares = sum * 1/128 (exact power of two)
 
@@ -100,10 +117,22 @@ CUBE_M = 16
 # Most token rows per projection tile: the [128, 128] FP32 accumulator is 64 KiB (half of the
 # 128 KiB L0C) and the [128, 128] BF16 token chunk 32 KiB of L1.
 PROJ_MAX_ROWS = 128
-# Rows of the per-request vector tiles: one valid row (requests sit at independent positions
-# and their states in arbitrary pool slots), in 8-row tiles because the row reductions' [M, 1]
-# FP32 column results need M * 4 bytes to be a multiple of 32.
+# Rows of the window tiles: one valid row (each window has its own sources and cache slot) in
+# 16-row tiles: the Hadamard matmul's left operand needs M a multiple of the 16-row cube
+# fractal (ptoas: "boxed tile rows ... multiple of innerRows (16)"), and the row reductions'
+# [M, 1] FP32 column results need M * 4 bytes to be a multiple of 32.
 BATCH_TILE = 16
+# Token rows per block of a projection group: the group's weight blocks are read once for up
+# to 512 token rows (4 tiles of 128); a decode step (T <= 512) is one group, 16 blocks.
+PROJ_GROUP_ROWS = 4 * PROJ_MAX_ROWS
+# Tokens per block of the per-token dispatches (token rows, windows): at most 4 windows close
+# in 16 consecutive tokens of one request.
+TOKEN_GROUP = 16
+# Requests whose saved state rows fit in ``sources`` after the token rows: the most of a decode
+# step (128) and of a prefill chunk (64). A fixed count keeps the scratch's row count T + 1024,
+# which pypto's kernel wrapper can invert (T + 8 * R, two run-time extents, it cannot).
+MAX_REQUESTS = 128
+SAVED_ROWS = COMPRESS_STATE_ROWS * MAX_REQUESTS
 
 
 @pl.jit.inline
@@ -163,76 +192,93 @@ def sum_parts(
 
 
 @pl.jit.inline
-def compress_window(
-    kv_state_flat: pl.Tensor,
-    score_state_flat: pl.Tensor,
+def source_row(
+    q: pl.Scalar[pl.INT32],
+    p0: pl.Scalar[pl.INT32],
+    first: pl.Scalar[pl.INT32],
+    w0: pl.Scalar[pl.INT32],
+    base: pl.Scalar[pl.INT32],
+):
+    """The ``sources`` row of position q of a request whose step starts at position p0 (token
+    row ``first``): its token row when q >= p0, else its saved state row base + 4 + (q - w0)
+    (q in the two windows around w0 = p0 - p0 % 4).
+
+    A branch, not arithmetic on a 0/1 flag: pypto's simplifier folds min/max and %, // of
+    index expressions as if they could not go negative (q - p0 does here), and its truncating
+    codegen then disagrees with the folded form (docs/dsl.md, scalar arithmetic)."""
+    # Both branches cast to INDEX: the compiler requires one type for a name assigned in both.
+    if q >= p0:
+        row = pl.cast(first + (q - p0), pl.INDEX)
+    else:
+        row = pl.cast(base + COMPRESS_RATIO + (q - w0), pl.INDEX)
+    return row
+
+
+@pl.jit.inline
+def request_of(
+    cu_seqlens: pl.Tensor,
+    t: pl.Scalar[pl.INT32],
+):
+    """The request owning token row t: the last r with cu_seqlens[r] <= t (empty requests own
+    no row, so a tie goes to the later one)."""
+    R = cu_seqlens.shape[0] - 1
+    r = 0
+    for k in pl.range(1, R):
+        r = r + pl.min(pl.max(t - pl.read(cu_seqlens, [k]) + 1, 0), 1)
+    return r
+
+
+@pl.jit.inline
+def pool_window(
+    sources: pl.Tensor,
     norm_weight_row: pl.Tensor,
     rope_cos: pl.Tensor,
     rope_sin: pl.Tensor,
-    b0: pl.Scalar[pl.INT32],
-    rows: pl.Scalar[pl.INDEX],
-    window_start: pl.Scalar[pl.INT32],
+    pos: pl.Scalar[pl.INT32],
+    p0: pl.Scalar[pl.INT32],
+    first: pl.Scalar[pl.INT32],
+    w0: pl.Scalar[pl.INT32],
+    base: pl.Scalar[pl.INT32],
 ):
-    """Pool one closing window of BATCH_TILE requests, shift their state, RMSNorm and RoPE the
-    pooled row; returns the BF16 [BATCH_TILE, 128] row tile (call inside a vector scope)."""
-    # pooling: state row r, half h sits at column r * 256 + h * 128 of the flat view: rows
-    # 0..3 contribute their front half, rows 4..7 their back half.
+    """Pool the window closing at ``pos`` from its 8 ``sources`` rows, RMSNorm and RoPE the
+    pooled row; returns the BF16 [BATCH_TILE, 128] tile, row 0 valid (call in a vector scope).
+    Row i (position pos - 7 + i) contributes its front half for i < 4, its back half after."""
+    q0 = pos - (COMPRESS_STATE_ROWS - 1)
+    src = source_row(q0, p0, first, w0, base)
     gate_max = pl.slice(
-        score_state_flat, [BATCH_TILE, HALF_WIDTH], [b0, 0], valid_shape=[rows, HALF_WIDTH]
+        sources, [BATCH_TILE, HALF_WIDTH], [src, GATE_COLUMN], valid_shape=[1, HALF_WIDTH]
     )
-    for r in pl.range(1, COMPRESS_STATE_ROWS):
-        column = r * COMPRESS_STATE_WIDTH + (r // COMPRESS_RATIO) * HALF_WIDTH
+    for i in pl.range(1, COMPRESS_STATE_ROWS):
+        src = source_row(q0 + i, p0, first, w0, base)
+        column = GATE_COLUMN + (i // COMPRESS_RATIO) * HALF_WIDTH
         gate = pl.slice(
-            score_state_flat,
-            [BATCH_TILE, HALF_WIDTH],
-            [b0, column],
-            valid_shape=[rows, HALF_WIDTH],
+            sources, [BATCH_TILE, HALF_WIDTH], [src, column], valid_shape=[1, HALF_WIDTH]
         )
         gate_max = pl.maximum(gate_max, gate)
+    src = source_row(q0, p0, first, w0, base)
     gate = pl.slice(
-        score_state_flat, [BATCH_TILE, HALF_WIDTH], [b0, 0], valid_shape=[rows, HALF_WIDTH]
+        sources, [BATCH_TILE, HALF_WIDTH], [src, GATE_COLUMN], valid_shape=[1, HALF_WIDTH]
     )
-    kv_part = pl.slice(
-        kv_state_flat, [BATCH_TILE, HALF_WIDTH], [b0, 0], valid_shape=[rows, HALF_WIDTH]
-    )
+    kv_part = pl.slice(sources, [BATCH_TILE, HALF_WIDTH], [src, 0], valid_shape=[1, HALF_WIDTH])
     weight = pl.exp(pl.sub(gate, gate_max))  # empty rows: exp(-inf) = 0
     weight_sum = weight
     weighted_kv = pl.mul(weight, kv_part)
-    for r in pl.range(1, COMPRESS_STATE_ROWS):
-        column = r * COMPRESS_STATE_WIDTH + (r // COMPRESS_RATIO) * HALF_WIDTH
+    for i in pl.range(1, COMPRESS_STATE_ROWS):
+        src = source_row(q0 + i, p0, first, w0, base)
+        half = (i // COMPRESS_RATIO) * HALF_WIDTH
         gate = pl.slice(
-            score_state_flat,
+            sources,
             [BATCH_TILE, HALF_WIDTH],
-            [b0, column],
-            valid_shape=[rows, HALF_WIDTH],
+            [src, GATE_COLUMN + half],
+            valid_shape=[1, HALF_WIDTH],
         )
         kv_part = pl.slice(
-            kv_state_flat,
-            [BATCH_TILE, HALF_WIDTH],
-            [b0, column],
-            valid_shape=[rows, HALF_WIDTH],
+            sources, [BATCH_TILE, HALF_WIDTH], [src, half], valid_shape=[1, HALF_WIDTH]
         )
         weight = pl.exp(pl.sub(gate, gate_max))
         weight_sum = pl.add(weight_sum, weight)
         weighted_kv = pl.add(weighted_kv, pl.mul(weight, kv_part))
     pooled = pl.cast(pl.div(weighted_kv, weight_sum), pl.BF16, mode="rint")
-
-    # state shift, after every pooling read: rows 4..7 -> rows 0..3; rows 4..7 keep their
-    # values (overwritten by the next window's tokens before the next pooling reads them).
-    current_kv = pl.slice(
-        kv_state_flat,
-        [BATCH_TILE, CURRENT_WINDOW_COLUMN],
-        [b0, CURRENT_WINDOW_COLUMN],
-        valid_shape=[rows, CURRENT_WINDOW_COLUMN],
-    )
-    kv_state_flat = pl.assemble(kv_state_flat, current_kv, [b0, 0])
-    current_score = pl.slice(
-        score_state_flat,
-        [BATCH_TILE, CURRENT_WINDOW_COLUMN],
-        [b0, CURRENT_WINDOW_COLUMN],
-        valid_shape=[rows, CURRENT_WINDOW_COLUMN],
-    )
-    score_state_flat = pl.assemble(score_state_flat, current_score, [b0, 0])
 
     # rmsnorm on the BF16-rounded pooled value.
     values = pl.cast(pooled, pl.FP32)
@@ -247,6 +293,7 @@ def compress_window(
     # pl.gather(index) on FP32: with k the column, out[k] = x[k] * cos[k // 2] + x[k ^ 1] *
     # (+-sin[k // 2]) (minus on even k). The index rows are built from pl.arange with exact FP32
     # arithmetic; a pair-swap permutation matmul would need a constant matrix input instead.
+    window_start = pos - (COMPRESS_RATIO - 1)
     column_index = pl.cast(pl.arange(0, [1, ROPE_DIM], dtype=pl.INT32), pl.FP32)
     pair_index = pl.cast(pl.mul(column_index, 0.5), pl.INT32, mode="floor")
     parity = pl.sub(column_index, pl.mul(pl.cast(pair_index, pl.FP32), 2.0))
@@ -275,10 +322,10 @@ def compress_window(
         ),
         pl.INT32,
     )
-    # A gather's result is valid where its index is: only the window's `rows` rows.
-    rope_part = pl.gather(normed_f32, dim=-1, index=pl.set_validshape(rope_index, rows, ROPE_DIM))
+    # A gather's result is valid where its index is: row 0 only.
+    rope_part = pl.gather(normed_f32, dim=-1, index=pl.set_validshape(rope_index, 1, ROPE_DIM))
     nope_part = pl.cast(
-        pl.gather(normed_f32, dim=-1, index=pl.set_validshape(nope_index, rows, NOPE_DIM)),
+        pl.gather(normed_f32, dim=-1, index=pl.set_validshape(nope_index, 1, NOPE_DIM)),
         pl.BF16,
         mode="rint",
     )
@@ -287,10 +334,337 @@ def compress_window(
         pl.col_expand_mul(rope_part, cos_wide),
         pl.col_expand_mul(swapped, sin_wide),
     )
-    # pypto types a concat as valid over its whole shape; re-assert the window's rows so the
-    # Hadamard product and the cache store cover those rows only.
+    # pypto types a concat as valid over its whole shape; re-assert the window's row so the
+    # Hadamard product and the cache store cover that row only.
     row = pl.concat(nope_part, pl.cast(rotated, pl.BF16, mode="rint"))
-    return pl.set_validshape(row, rows, INDEX_HEAD_DIM)
+    return pl.set_validshape(row, 1, INDEX_HEAD_DIM)
+
+
+@pl.jit.inline
+def project_tokens(
+    x_tokens: pl.Tensor,
+    wkv: pl.Tensor,
+    wgate: pl.Tensor,
+    proj_partial: pl.Tensor,
+):
+    """``kv_gate_projection``: the K_SPLIT partial products [x @ wkv | x @ wgate] of every token
+    row into proj_partial [K_SPLIT * T, 512] (part p in rows p * T ..), one block per (group of
+    up to PROJ_GROUP_ROWS token rows, 128-column block, K part)."""
+    T = x_tokens.shape[0]
+    D = x_tokens.shape[1]
+    pl.static_assert(D % K_CHUNK == 0, "hidden size D must be a multiple of 128 (K_CHUNK)")
+    pl.static_assert(D >= K_SPLIT * K_CHUNK, "hidden size D must be at least 512 (K parts)")
+    chunks = D // K_CHUNK
+    token_tiles = (T + PROJ_MAX_ROWS - 1) // PROJ_MAX_ROWS
+    token_tile = ((T + token_tiles - 1) // token_tiles + CUBE_M - 1) // CUBE_M * CUBE_M
+    group_rows = PROJ_GROUP_ROWS // PROJ_MAX_ROWS * token_tile
+    column_blocks = PROJ_WIDTH // PROJ_N_TILE
+    groups = (T + group_rows - 1) // group_rows
+    with pl.spmd(K_SPLIT * column_blocks * groups):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="kv_gate_projection"):
+            part = pl.tile.get_block_idx() % K_SPLIT
+            n0 = pl.tile.get_block_idx() // K_SPLIT % column_blocks * PROJ_N_TILE
+            g0 = pl.tile.get_block_idx() // (K_SPLIT * column_blocks) * group_rows
+            k_begin = part * chunks // K_SPLIT * K_CHUNK
+            k_end = (part + 1) * chunks // K_SPLIT * K_CHUNK
+            for t0 in pl.range(g0, pl.min(T, g0 + group_rows), token_tile):
+                token_rows = pl.min(token_tile, T - t0)
+                # Each branch stores its own accumulator: an L0C tile may not be the value of
+                # an if/else (the compiler's MemoryReuse pass rejects it).
+                if n0 < COMPRESS_STATE_WIDTH:
+                    kv_acc = project_tile(
+                        x_tokens, wkv, n0, t0, token_rows, k_begin, k_end, token_tile
+                    )
+                    proj_partial = pl.assemble(proj_partial, kv_acc, [part * T + t0, n0])
+                else:
+                    gate_acc = project_tile(
+                        x_tokens, wgate, n0 - COMPRESS_STATE_WIDTH,
+                        t0, token_rows, k_begin, k_end, token_tile,
+                    )  # fmt: skip
+                    proj_partial = pl.assemble(proj_partial, gate_acc, [part * T + t0, n0])
+
+
+@pl.jit.inline
+def gather_sources(
+    positions: pl.Tensor,
+    cu_seqlens: pl.Tensor,
+    state_slots: pl.Tensor,
+    ape: pl.Tensor,
+    kv_state: pl.Tensor,
+    score_state: pl.Tensor,
+    proj_partial: pl.Tensor,
+    sources: pl.Tensor,
+):
+    """``token_rows`` and ``saved_state_rows``: every live token's [kv | gate + ape] row (the
+    state row the sequential walk would write) and every live request's 8 saved state rows into
+    ``sources`` (module docstring)."""
+    T = positions.shape[0]
+    R = state_slots.shape[0]
+    state_rows = kv_state.shape[0] * COMPRESS_STATE_ROWS
+    kv_rows = pl.reshape(kv_state, [state_rows, COMPRESS_STATE_WIDTH])
+    score_rows = pl.reshape(score_state, [state_rows, COMPRESS_STATE_WIDTH])
+    with pl.spmd((T + TOKEN_GROUP - 1) // TOKEN_GROUP):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="token_rows"):
+            t0 = pl.tile.get_block_idx() * TOKEN_GROUP
+            for t in pl.range(t0, pl.min(T, t0 + TOKEN_GROUP)):
+                pos = pl.read(positions, [t])
+                if pos >= 0:
+                    # Inline helpers are called as whole statements: the compiler inlines
+                    # `x = helper(...)`, not a call nested in an expression ("No codegen
+                    # registered for operation: sum_parts").
+                    gate = sum_parts(proj_partial, T, t, 1, GATE_COLUMN)
+                    ape_row = pl.slice(ape, [1, COMPRESS_STATE_WIDTH], [pos % COMPRESS_RATIO, 0])
+                    sources = pl.assemble(
+                        sources, pl.col_expand_add(gate, ape_row), [t, GATE_COLUMN]
+                    )
+                    kv = sum_parts(proj_partial, T, t, 1, 0)
+                    sources = pl.assemble(sources, kv, [t, 0])
+    with pl.spmd(R):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="saved_state_rows"):
+            r = pl.tile.get_block_idx()
+            slot = pl.read(state_slots, [r])
+            if slot >= 0:
+                base = T + COMPRESS_STATE_ROWS * r
+                row0 = slot * COMPRESS_STATE_ROWS
+                sources = pl.assemble(
+                    sources, kv_rows[row0 : row0 + COMPRESS_STATE_ROWS, :], [base, 0]
+                )
+                sources = pl.assemble(
+                    sources, score_rows[row0 : row0 + COMPRESS_STATE_ROWS, :], [base, GATE_COLUMN]
+                )
+
+
+@pl.jit.inline
+def pool_windows(
+    positions: pl.Tensor,
+    cu_seqlens: pl.Tensor,
+    slot_mapping: pl.Tensor,
+    norm_weight: pl.Tensor,
+    rope_cos: pl.Tensor,
+    rope_sin: pl.Tensor,
+    hadamard: pl.Tensor,
+    sources: pl.Tensor,
+    rows_out: pl.Tensor,
+    by_slot: pl.Scalar[pl.INT32],
+):
+    """``window_pool_rmsnorm_rope_hadamard``: every window the step closes (a token with a
+    cache slot), pooled from its ``sources`` rows, normed, roped and rotated; its BF16 row goes
+    to row (cache slot) of rows_out [N, BS, 128] read as rows (by_slot = 1: the c16 cache) or to
+    row (token row) (by_slot = 0: c8's [T, 1, 128] staging rows)."""
+    T = positions.shape[0]
+    out_rows = pl.reshape(rows_out, [rows_out.shape[0] * rows_out.shape[1], INDEX_HEAD_DIM])
+    norm_weight_row = pl.reshape(norm_weight, [1, INDEX_HEAD_DIM])
+    with pl.spmd((T + TOKEN_GROUP - 1) // TOKEN_GROUP):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="window_pool_rmsnorm_rope_hadamard"):
+            t0 = pl.tile.get_block_idx() * TOKEN_GROUP
+            for t in pl.range(t0, pl.min(T, t0 + TOKEN_GROUP)):
+                cache_slot = pl.read(slot_mapping, [t])
+                if cache_slot >= 0:
+                    pos = pl.read(positions, [t])
+                    r = request_of(cu_seqlens, t)
+                    first = pl.read(cu_seqlens, [r])
+                    p0 = pl.read(positions, [first])
+                    pooled = pool_window(
+                        sources, norm_weight_row, rope_cos, rope_sin, pos, p0, first,
+                        p0 - p0 % COMPRESS_RATIO, T + COMPRESS_STATE_ROWS * r,
+                    )  # fmt: skip
+                    matrix = pl.slice(hadamard, [INDEX_HEAD_DIM, INDEX_HEAD_DIM], [0, 0])
+                    product = pl.matmul(pooled, matrix, out_dtype=pl.FP32)
+                    # The product's row 0 only (a matmul result is typed valid over its M rows).
+                    row = pl.set_validshape(
+                        pl.cast(product, pl.BF16, mode="rint"), 1, INDEX_HEAD_DIM
+                    )
+                    target = by_slot * cache_slot + (1 - by_slot) * t
+                    out_rows = pl.assemble(out_rows, row, [target, 0])
+
+
+@pl.jit.inline
+def quant_cache_rows(
+    slot_mapping: pl.Tensor,
+    window_rows: pl.Tensor,
+    index_cache: pl.Tensor,
+    index_cache_scale: pl.Tensor,
+):
+    """``window_quant_cache_write`` (c8): each closed window's BF16 row (window_rows [T, 128])
+    as per-row INT8 codes and their FP32 dequant scale in its cache slot (golden/quant.py's
+    chain)."""
+    T = slot_mapping.shape[0]
+    pool_rows = index_cache.shape[0] * index_cache.shape[1]
+    cache_flat = pl.reshape(index_cache, [pool_rows, INDEX_HEAD_DIM])
+    scale_flat = pl.reshape(index_cache_scale, [pool_rows, 1])
+    with pl.spmd((T + TOKEN_GROUP - 1) // TOKEN_GROUP):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="window_quant_cache_write"):
+            t0 = pl.tile.get_block_idx() * TOKEN_GROUP
+            for t in pl.range(t0, pl.min(T, t0 + TOKEN_GROUP)):
+                cache_slot = pl.read(slot_mapping, [t])
+                if cache_slot >= 0:
+                    row = pl.slice(
+                        window_rows,
+                        [BATCH_TILE, INDEX_HEAD_DIM],
+                        [t, 0],
+                        valid_shape=[1, INDEX_HEAD_DIM],
+                    )
+                    row_f32 = pl.cast(row, pl.FP32)
+                    amax = pl.maximum(pl.row_max(pl.abs(row_f32)), AMAX_FLOOR)
+                    # numerator 127 derived from amax (the compiler's layout pass rejects a
+                    # pl.full column against a row_max result); exact for amax >= 1e-4.
+                    scaled = pl.row_expand_mul(
+                        row_f32, pl.div(pl.add(pl.mul(amax, 0.0), INT8_MAX), amax)
+                    )
+                    codes_i32 = pl.cast(scaled, pl.INT32, mode="round")
+                    codes_f16 = pl.cast(codes_i32, pl.FP16, mode="round")
+                    codes = pl.cast(codes_f16, pl.INT8, mode="trunc")
+                    cache_flat = pl.assemble(cache_flat, codes, [cache_slot, 0])
+                    scale_flat = pl.assemble(scale_flat, pl.div(amax, INT8_MAX), [cache_slot, 0])
+
+
+@pl.jit.inline
+def write_back_state(
+    positions: pl.Tensor,
+    cu_seqlens: pl.Tensor,
+    state_slots: pl.Tensor,
+    sources: pl.Tensor,
+    kv_state: pl.Tensor,
+    score_state: pl.Tensor,
+):
+    """``state_write_back``: per live request with tokens this step, the state rows the
+    sequential walk changes: row 4 + q % 4 for each of the step's last (up to 4) positions q,
+    and, when a window closed in the step, rows 0..3 from the last one (positions c_last - 3
+    .. c_last). Every other row keeps its saved value. All scalar arithmetic stays
+    non-negative (source_row says why)."""
+    T = positions.shape[0]
+    R = state_slots.shape[0]
+    state_rows = kv_state.shape[0] * COMPRESS_STATE_ROWS
+    kv_rows = pl.reshape(kv_state, [state_rows, COMPRESS_STATE_WIDTH])
+    score_rows = pl.reshape(score_state, [state_rows, COMPRESS_STATE_WIDTH])
+    with pl.spmd(R):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="state_write_back"):
+            r = pl.tile.get_block_idx()
+            slot = pl.read(state_slots, [r])
+            first = pl.read(cu_seqlens, [r])
+            count = pl.read(cu_seqlens, [r + 1]) - first
+            if slot >= 0:
+                row0 = slot * COMPRESS_STATE_ROWS
+                p0 = pl.read(positions, [first])
+                # rows 4..7: the step's last min(count, 4) tokens, each its own slot.
+                for i in pl.range(COMPRESS_RATIO):
+                    if i < count:
+                        token = first + count - 1 - i
+                        back = row0 + COMPRESS_RATIO + (p0 + count - 1 - i) % COMPRESS_RATIO
+                        kv_rows[back : back + 1, :] = sources[
+                            token : token + 1, 0:COMPRESS_STATE_WIDTH
+                        ]
+                        score_rows[back : back + 1, :] = sources[
+                            token : token + 1, GATE_COLUMN : GATE_COLUMN + COMPRESS_STATE_WIDTH
+                        ]
+                # rows 0..3: the last closed window (the last position c with c % 4 == 3 is
+                # pe - (pe + 1) % 4; it is in the step when (pe + 1) % 4 < count).
+                pe = p0 + count - 1
+                if (pe + 1) % COMPRESS_RATIO < count:
+                    window = pe - (pe + 1) % COMPRESS_RATIO - (COMPRESS_RATIO - 1)
+                    w0 = p0 - p0 % COMPRESS_RATIO
+                    base = T + COMPRESS_STATE_ROWS * r
+                    for k in pl.range(COMPRESS_RATIO):
+                        src = source_row(window + k, p0, first, w0, base)
+                        kv_rows[row0 + k : row0 + k + 1, :] = sources[
+                            src : src + 1, 0:COMPRESS_STATE_WIDTH
+                        ]
+                        score_rows[row0 + k : row0 + k + 1, :] = sources[
+                            src : src + 1, GATE_COLUMN : GATE_COLUMN + COMPRESS_STATE_WIDTH
+                        ]
+
+
+@pl.jit.inline
+def request_starts(
+    starts: pl.Tensor,
+    tokens_per_request: pl.Scalar[pl.INT32],
+):
+    """``request_starts``: starts[r] = r * S, a decode step's requests as packed spans (the
+    cu_seqlens of a chunk of B requests of S tokens each)."""
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="request_starts"):
+        for r in pl.range(starts.shape[0]):
+            pl.write(starts, [r], pl.cast(r * tokens_per_request, pl.INT32))
+
+
+@pl.jit.inline
+def compress_tokens_c16(
+    x_tokens: pl.Tensor,
+    wkv: pl.Tensor,
+    wgate: pl.Tensor,
+    ape: pl.Tensor,
+    norm_weight: pl.Tensor,
+    rope_cos: pl.Tensor,
+    rope_sin: pl.Tensor,
+    hadamard: pl.Tensor,
+    positions: pl.Tensor,
+    cu_seqlens: pl.Tensor,
+    state_slots: pl.Tensor,
+    slot_mapping: pl.Tensor,
+    kv_state: pl.Tensor,
+    score_state: pl.Tensor,
+    index_cache: pl.Tensor,
+):
+    """The compressor over T packed token rows [T, D] of R requests (request r owns rows
+    cu_seqlens[r] .. cu_seqlens[r + 1] - 1; positions and slot_mapping [T]), BF16 cache rows;
+    returns index_cache."""
+    pl.static_assert(
+        state_slots.shape[0] <= MAX_REQUESTS, "at most 128 requests (MAX_REQUESTS) per call"
+    )
+    tokens_dim = pl.tensor.dim(x_tokens, 0)
+    proj_partial = pl.create_tensor([K_SPLIT * tokens_dim, PROJ_WIDTH], dtype=pl.FP32)
+    sources = pl.create_tensor([tokens_dim + SAVED_ROWS, PROJ_WIDTH], dtype=pl.FP32)
+    project_tokens(x_tokens, wkv, wgate, proj_partial)
+    gather_sources(
+        positions, cu_seqlens, state_slots, ape, kv_state, score_state, proj_partial, sources
+    )
+    pool_windows(
+        positions, cu_seqlens, slot_mapping, norm_weight, rope_cos, rope_sin, hadamard,
+        sources, index_cache, 1,
+    )  # fmt: skip
+    write_back_state(positions, cu_seqlens, state_slots, sources, kv_state, score_state)
+    return index_cache
+
+
+@pl.jit.inline
+def compress_tokens_c8(
+    x_tokens: pl.Tensor,
+    wkv: pl.Tensor,
+    wgate: pl.Tensor,
+    ape: pl.Tensor,
+    norm_weight: pl.Tensor,
+    rope_cos: pl.Tensor,
+    rope_sin: pl.Tensor,
+    hadamard: pl.Tensor,
+    positions: pl.Tensor,
+    cu_seqlens: pl.Tensor,
+    state_slots: pl.Tensor,
+    slot_mapping: pl.Tensor,
+    kv_state: pl.Tensor,
+    score_state: pl.Tensor,
+    index_cache: pl.Tensor,
+    index_cache_scale: pl.Tensor,
+):
+    """compress_tokens_c16's stages with INT8 rows + FP32 row scale (c8): the windows' BF16
+    rows staged by token row, then quantized into their cache slots; returns index_cache."""
+    pl.static_assert(
+        state_slots.shape[0] <= MAX_REQUESTS, "at most 128 requests (MAX_REQUESTS) per call"
+    )
+    tokens_dim = pl.tensor.dim(x_tokens, 0)
+    proj_partial = pl.create_tensor([K_SPLIT * tokens_dim, PROJ_WIDTH], dtype=pl.FP32)
+    sources = pl.create_tensor([tokens_dim + SAVED_ROWS, PROJ_WIDTH], dtype=pl.FP32)
+    window_rows = pl.create_tensor([tokens_dim, 1, INDEX_HEAD_DIM], dtype=pl.BF16)
+    window_rows_flat = pl.reshape(window_rows, [tokens_dim, INDEX_HEAD_DIM])
+    project_tokens(x_tokens, wkv, wgate, proj_partial)
+    gather_sources(
+        positions, cu_seqlens, state_slots, ape, kv_state, score_state, proj_partial, sources
+    )
+    pool_windows(
+        positions, cu_seqlens, slot_mapping, norm_weight, rope_cos, rope_sin, hadamard,
+        sources, window_rows, 0,
+    )  # fmt: skip
+    quant_cache_rows(slot_mapping, window_rows_flat, index_cache, index_cache_scale)
+    write_back_state(positions, cu_seqlens, state_slots, sources, kv_state, score_state)
+    return index_cache
 
 
 @pl.jit.inline
@@ -310,104 +684,29 @@ def compress_step_c16(
     score_state: pl.Tensor,
     index_cache: pl.Tensor,
 ):
-    """One serving step of the compressor, BF16 cache rows (c16); returns index_cache."""
-    B = x.shape[0]
-    S = x.shape[1]
-    D = x.shape[2]
-    T = B * S
-    pl.static_assert(D % K_CHUNK == 0, "hidden size D must be a multiple of 128 (K_CHUNK)")
-    pl.static_assert(D >= K_SPLIT * K_CHUNK, "hidden size D must be at least 512 (K parts)")
+    """One serving step of the compressor, BF16 cache rows (c16): the step's B * S tokens as
+    packed spans of S (compress_tokens_c16); returns index_cache."""
     pl.static_assert(
-        S <= MAX_TOKENS_PER_STEP,
+        x.shape[1] <= MAX_TOKENS_PER_STEP,
         "tokens per step S (x.shape[1]) must be 1..4 (MAX_TOKENS_PER_STEP)",
     )
-    # Extents as pl.tensor.dim aliases for the shapes of locals passed to inline helpers (the
-    # JIT infers those shapes before parsing and does not follow x.shape[i] locals).
+    # T = B * S as one scalar (tensor.dim of a [T, 1] view): the kernels recover T from their
+    # token-major shapes (pypto's kernel wrapper inverts `var * const`, not `B * S`).
     batch_dim = pl.tensor.dim(x, 0)
     seq_dim = pl.tensor.dim(x, 1)
     hidden_dim = pl.tensor.dim(x, 2)
-    # T = B * S as one scalar (tensor.dim of a [T, 1] view): the projection kernel recovers T
-    # from its token-major shapes (pypto's kernel wrapper inverts `var * const`, not `B * S`).
     token_positions = pl.reshape(position_ids, [batch_dim * seq_dim, 1])
     tokens_dim = pl.tensor.dim(token_positions, 0)
-    slots_dim = pl.tensor.dim(kv_state, 0)
-    pool_rows_dim = pl.tensor.dim(index_cache, 0) * pl.tensor.dim(index_cache, 1)
-
-    # Orchestration views (no copies): token rows t = b * S + s; one pool slot's state as one
-    # row; the block pool as rows of 128 (slot = block * block_size + offset).
+    requests_dim = pl.tensor.dim(state_slots, 0)
     x_tokens = pl.reshape(x, [tokens_dim, hidden_dim])
-    kv_state_flat = pl.reshape(kv_state, [slots_dim, STATE_FLAT_WIDTH])
-    score_state_flat = pl.reshape(score_state, [slots_dim, STATE_FLAT_WIDTH])
-    cache_flat = pl.reshape(index_cache, [pool_rows_dim, INDEX_HEAD_DIM])
-    norm_weight_row = pl.reshape(norm_weight, [1, INDEX_HEAD_DIM])
-
-    # GM scratch: K_SPLIT partial projections of every token (FP32), part p in rows p*T..;
-    # columns 0..255 kv, 256..511 gate. Viewed per request: row p * B + b, token s at column
-    # s * 512.
-    proj_partial = pl.create_tensor([K_SPLIT * tokens_dim, PROJ_WIDTH], dtype=pl.FP32)
-    partial_by_request = pl.reshape(proj_partial, [K_SPLIT * batch_dim, seq_dim * PROJ_WIDTH])
-
-    # Stage 1: kv and gate projections of all tokens at once (they do not depend on state).
-    chunks = D // K_CHUNK
-    token_tiles = (T + PROJ_MAX_ROWS - 1) // PROJ_MAX_ROWS
-    token_tile = ((T + token_tiles - 1) // token_tiles + CUBE_M - 1) // CUBE_M * CUBE_M
-    for part in pl.parallel(K_SPLIT):
-        k_begin = part * chunks // K_SPLIT * K_CHUNK
-        k_end = (part + 1) * chunks // K_SPLIT * K_CHUNK
-        for n0 in pl.parallel(0, PROJ_WIDTH, PROJ_N_TILE):
-            with pl.at(level=pl.Level.CORE_GROUP, name_hint="kv_gate_projection"):
-                for t0 in pl.range(0, T, token_tile):
-                    token_rows = pl.min(token_tile, T - t0)
-                    # Each branch stores its own accumulator: an L0C tile may not be the
-                    # value of an if/else (the compiler's MemoryReuse pass rejects it).
-                    if n0 < COMPRESS_STATE_WIDTH:
-                        kv_acc = project_tile(
-                            x_tokens, wkv, n0, t0, token_rows, k_begin, k_end, token_tile
-                        )
-                        proj_partial = pl.assemble(proj_partial, kv_acc, [part * T + t0, n0])
-                    else:
-                        gate_acc = project_tile(
-                            x_tokens, wgate, n0 - COMPRESS_STATE_WIDTH,
-                            t0, token_rows, k_begin, k_end, token_tile,
-                        )  # fmt: skip
-                        proj_partial = pl.assemble(proj_partial, gate_acc, [part * T + t0, n0])
-
-    # Stages 2..: requests in parallel (each its own state slot and positions), the tokens of a
-    # request in order. A padded request (state slot -1) is skipped.
-    for b in pl.parallel(B):
-        state = pl.read(state_slots, [b])
-        if state >= 0:
-            for s in pl.range(S):
-                pos = pl.read(position_ids, [b, s])
-                slot = pos % COMPRESS_RATIO
-                kv_column = s * PROJ_WIDTH
-                gate_column = kv_column + COMPRESS_STATE_WIDTH
-                state_column = (COMPRESS_RATIO + slot) * COMPRESS_STATE_WIDTH
-                with pl.at(level=pl.Level.CORE_GROUP, name_hint="ape_add_state_scatter"):
-                    gate = sum_parts(partial_by_request, B, b, 1, gate_column)
-                    ape_row = pl.slice(ape, [1, COMPRESS_STATE_WIDTH], [slot, 0])
-                    score_state_flat = pl.assemble(
-                        score_state_flat, pl.col_expand_add(gate, ape_row), [state, state_column]
-                    )
-                    kv_row = sum_parts(partial_by_request, B, b, 1, kv_column)
-                    kv_state_flat = pl.assemble(kv_state_flat, kv_row, [state, state_column])
-                if (pos + 1) % COMPRESS_RATIO == 0:
-                    # The closing window goes from state to cache slot in one task, the pooled
-                    # row on chip: pooling, state shift, rmsnorm, rope (vector), Hadamard (cube).
-                    cache_slot = pl.read(slot_mapping, [b, s])
-                    window_start = pos - (COMPRESS_RATIO - 1)
-                    with pl.at(
-                        level=pl.Level.CORE_GROUP,
-                        name_hint="pooling_shift_rmsnorm_rope_hadamard_cache_write",
-                    ):
-                        pooled = compress_window(
-                            kv_state_flat, score_state_flat, norm_weight_row, rope_cos,
-                            rope_sin, state, 1, window_start,
-                        )  # fmt: skip
-                        matrix = pl.slice(hadamard, [INDEX_HEAD_DIM, INDEX_HEAD_DIM], [0, 0])
-                        product = pl.matmul(pooled, matrix, out_dtype=pl.FP32)
-                        row = pl.cast(product, pl.BF16, mode="rint")
-                        cache_flat = pl.assemble(cache_flat, row, [cache_slot, 0])
+    positions = pl.reshape(position_ids, [tokens_dim])
+    token_slots = pl.reshape(slot_mapping, [tokens_dim])
+    starts = pl.create_tensor([requests_dim + 1], dtype=pl.INT32)
+    request_starts(starts, x.shape[1])
+    index_cache = compress_tokens_c16(
+        x_tokens, wkv, wgate, ape, norm_weight, rope_cos, rope_sin, hadamard, positions,
+        starts, state_slots, token_slots, kv_state, score_state, index_cache,
+    )  # fmt: skip
     return index_cache
 
 
@@ -429,118 +728,29 @@ def compress_step_c8(
     index_cache: pl.Tensor,
     index_cache_scale: pl.Tensor,
 ):
-    """One serving step of the compressor, INT8 rows + FP32 row scale (c8); returns index_cache."""
-    B = x.shape[0]
-    S = x.shape[1]
-    D = x.shape[2]
-    T = B * S
-    pl.static_assert(D % K_CHUNK == 0, "hidden size D must be a multiple of 128 (K_CHUNK)")
-    pl.static_assert(D >= K_SPLIT * K_CHUNK, "hidden size D must be at least 512 (K parts)")
+    """One serving step of the compressor, INT8 rows + FP32 row scale (c8): the step's B * S
+    tokens as packed spans of S (compress_tokens_c8); returns index_cache."""
     pl.static_assert(
-        S <= MAX_TOKENS_PER_STEP,
+        x.shape[1] <= MAX_TOKENS_PER_STEP,
         "tokens per step S (x.shape[1]) must be 1..4 (MAX_TOKENS_PER_STEP)",
     )
-    # Extents as pl.tensor.dim aliases for the shapes of locals passed to inline helpers (the
-    # JIT infers those shapes before parsing and does not follow x.shape[i] locals).
+    # T = B * S as one scalar (tensor.dim of a [T, 1] view): the kernels recover T from their
+    # token-major shapes (pypto's kernel wrapper inverts `var * const`, not `B * S`).
     batch_dim = pl.tensor.dim(x, 0)
     seq_dim = pl.tensor.dim(x, 1)
     hidden_dim = pl.tensor.dim(x, 2)
-    # T = B * S as one scalar (tensor.dim of a [T, 1] view): the projection kernel recovers T
-    # from its token-major shapes (pypto's kernel wrapper inverts `var * const`, not `B * S`).
     token_positions = pl.reshape(position_ids, [batch_dim * seq_dim, 1])
     tokens_dim = pl.tensor.dim(token_positions, 0)
-    slots_dim = pl.tensor.dim(kv_state, 0)
-    pool_rows_dim = pl.tensor.dim(index_cache, 0) * pl.tensor.dim(index_cache, 1)
-
-    # Orchestration views (no copies): token rows t = b * S + s; one pool slot's state as one
-    # row; the block pool as rows of 128 (slot = block * block_size + offset).
+    requests_dim = pl.tensor.dim(state_slots, 0)
     x_tokens = pl.reshape(x, [tokens_dim, hidden_dim])
-    kv_state_flat = pl.reshape(kv_state, [slots_dim, STATE_FLAT_WIDTH])
-    score_state_flat = pl.reshape(score_state, [slots_dim, STATE_FLAT_WIDTH])
-    cache_flat = pl.reshape(index_cache, [pool_rows_dim, INDEX_HEAD_DIM])
-    scale_flat = pl.reshape(index_cache_scale, [pool_rows_dim, 1])
-    norm_weight_row = pl.reshape(norm_weight, [1, INDEX_HEAD_DIM])
-
-    # GM scratch: K_SPLIT partial projections of every token (FP32), part p in rows p*T..;
-    # columns 0..255 kv, 256..511 gate. Viewed per request: row p * B + b, token s at column
-    # s * 512.
-    proj_partial = pl.create_tensor([K_SPLIT * tokens_dim, PROJ_WIDTH], dtype=pl.FP32)
-    partial_by_request = pl.reshape(proj_partial, [K_SPLIT * batch_dim, seq_dim * PROJ_WIDTH])
-
-    # Stage 1: kv and gate projections of all tokens at once (they do not depend on state).
-    chunks = D // K_CHUNK
-    token_tiles = (T + PROJ_MAX_ROWS - 1) // PROJ_MAX_ROWS
-    token_tile = ((T + token_tiles - 1) // token_tiles + CUBE_M - 1) // CUBE_M * CUBE_M
-    for part in pl.parallel(K_SPLIT):
-        k_begin = part * chunks // K_SPLIT * K_CHUNK
-        k_end = (part + 1) * chunks // K_SPLIT * K_CHUNK
-        for n0 in pl.parallel(0, PROJ_WIDTH, PROJ_N_TILE):
-            with pl.at(level=pl.Level.CORE_GROUP, name_hint="kv_gate_projection"):
-                for t0 in pl.range(0, T, token_tile):
-                    token_rows = pl.min(token_tile, T - t0)
-                    # Each branch stores its own accumulator: an L0C tile may not be the
-                    # value of an if/else (the compiler's MemoryReuse pass rejects it).
-                    if n0 < COMPRESS_STATE_WIDTH:
-                        kv_acc = project_tile(
-                            x_tokens, wkv, n0, t0, token_rows, k_begin, k_end, token_tile
-                        )
-                        proj_partial = pl.assemble(proj_partial, kv_acc, [part * T + t0, n0])
-                    else:
-                        gate_acc = project_tile(
-                            x_tokens, wgate, n0 - COMPRESS_STATE_WIDTH,
-                            t0, token_rows, k_begin, k_end, token_tile,
-                        )  # fmt: skip
-                        proj_partial = pl.assemble(proj_partial, gate_acc, [part * T + t0, n0])
-
-    # Stages 2..: requests in parallel (each its own state slot and positions), the tokens of a
-    # request in order. A padded request (state slot -1) is skipped.
-    for b in pl.parallel(B):
-        state = pl.read(state_slots, [b])
-        if state >= 0:
-            for s in pl.range(S):
-                pos = pl.read(position_ids, [b, s])
-                slot = pos % COMPRESS_RATIO
-                kv_column = s * PROJ_WIDTH
-                gate_column = kv_column + COMPRESS_STATE_WIDTH
-                state_column = (COMPRESS_RATIO + slot) * COMPRESS_STATE_WIDTH
-                with pl.at(level=pl.Level.CORE_GROUP, name_hint="ape_add_state_scatter"):
-                    gate = sum_parts(partial_by_request, B, b, 1, gate_column)
-                    ape_row = pl.slice(ape, [1, COMPRESS_STATE_WIDTH], [slot, 0])
-                    score_state_flat = pl.assemble(
-                        score_state_flat, pl.col_expand_add(gate, ape_row), [state, state_column]
-                    )
-                    kv_row = sum_parts(partial_by_request, B, b, 1, kv_column)
-                    kv_state_flat = pl.assemble(kv_state_flat, kv_row, [state, state_column])
-                if (pos + 1) % COMPRESS_RATIO == 0:
-                    # The closing window goes from state to cache slot in one task, the pooled
-                    # row on chip: pooling, state shift, rmsnorm, rope (vector), Hadamard (cube).
-                    cache_slot = pl.read(slot_mapping, [b, s])
-                    window_start = pos - (COMPRESS_RATIO - 1)
-                    with pl.at(
-                        level=pl.Level.CORE_GROUP,
-                        name_hint="pooling_shift_rmsnorm_rope_hadamard_quant_cache_write",
-                    ):
-                        pooled = compress_window(
-                            kv_state_flat, score_state_flat, norm_weight_row, rope_cos,
-                            rope_sin, state, 1, window_start,
-                        )  # fmt: skip
-                        matrix = pl.slice(hadamard, [INDEX_HEAD_DIM, INDEX_HEAD_DIM], [0, 0])
-                        product = pl.matmul(pooled, matrix, out_dtype=pl.FP32)
-                        row = pl.cast(product, pl.BF16, mode="rint")
-                        row_f32 = pl.cast(row, pl.FP32)
-                        amax = pl.maximum(pl.row_max(pl.abs(row_f32)), AMAX_FLOOR)
-                        # numerator 127 derived from amax (the compiler's layout pass rejects
-                        # a pl.full column against a row_max result); exact for amax >= 1e-4.
-                        scaled = pl.row_expand_mul(
-                            row_f32, pl.div(pl.add(pl.mul(amax, 0.0), INT8_MAX), amax)
-                        )
-                        codes_i32 = pl.cast(scaled, pl.INT32, mode="round")
-                        codes_f16 = pl.cast(codes_i32, pl.FP16, mode="round")
-                        codes = pl.cast(codes_f16, pl.INT8, mode="trunc")
-                        cache_flat = pl.assemble(cache_flat, codes, [cache_slot, 0])
-                        scale_flat = pl.assemble(
-                            scale_flat, pl.div(amax, INT8_MAX), [cache_slot, 0]
-                        )
+    positions = pl.reshape(position_ids, [tokens_dim])
+    token_slots = pl.reshape(slot_mapping, [tokens_dim])
+    starts = pl.create_tensor([requests_dim + 1], dtype=pl.INT32)
+    request_starts(starts, x.shape[1])
+    index_cache = compress_tokens_c8(
+        x_tokens, wkv, wgate, ape, norm_weight, rope_cos, rope_sin, hadamard, positions,
+        starts, state_slots, token_slots, kv_state, score_state, index_cache, index_cache_scale,
+    )  # fmt: skip
     return index_cache
 
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from golden.quant import int32_matmul, quantize_rows, to_bf16
+from golden.quant import INT8_MAX, int32_matmul, quantize_rows, to_bf16
 from models.deepseek_v4.config import (
     FP32_LOWEST,
     INDEX_HEAD_DIM,
@@ -204,6 +204,41 @@ def paged_scores(
     return score
 
 
+def paged_score_step(
+    inputs: Mapping[str, Any],
+    query: Mapping[str, np.ndarray],
+    cache: np.ndarray,
+    scale: np.ndarray | None,
+    width: int,
+) -> np.ndarray:
+    """The score change of one INT8 step of q, per cell [B, S, width] (0 where not visible):
+    max_h |w_h| * q_scale_h times the cache row's largest value (kv_scale * 127).
+
+    Why the score comparison allows it: the query's Hadamard product is a BF16 dot product
+    accumulated in FP32 in an order the hardware defines (the golden sums exactly, pto-isa's
+    CPU backend in sequence, the cube its own way). Where the FP32 sum sits next to a BF16
+    rounding boundary the BF16 value moves one step, and its INT8 code (or the row's scale)
+    can follow; one code of head h moves cell j by |w_h| * q_scale_h * kv_scale_j * |kv_code|,
+    at most this step. Scores are about 256 steps on the test inputs, so the allowance is
+    about 2^-8 of a typical score; in cancelling cells it dwarfs the relative tolerance.
+    """
+    q_scale, weights = query["q_scale"], query["weights"]
+    batch, seq = q_scale.shape[:2]
+    visible = visible_rows(inputs["position_ids"])
+    step = np.zeros((batch, seq, width), dtype=np.float32)
+    for b in range(batch):
+        seen = int(visible[b].max())
+        if seen == 0:
+            continue
+        _, kv_scale = request_codes(inputs, cache, scale, b, seen)
+        row_max = kv_scale[:, 0].astype(np.float64) * float(INT8_MAX)
+        for s in range(seq):
+            vis = int(visible[b, s])
+            head_step = float(np.max(np.abs(weights[b, s]).astype(np.float64) * q_scale[b, s]))
+            step[b, s, :vis] = (head_step * row_max[:vis]).astype(np.float32)
+    return step
+
+
 def score_row_width(inputs: Mapping[str, Any]) -> int:
     """Score row length W: the ``score`` buffer's when the step has one, else (a top-k-only
     step) the block table's addressable rows rounded up to whole 512-row top-k chunks."""
@@ -230,6 +265,7 @@ def indexer_paged_golden(inputs: Mapping[str, Any]) -> dict[str, np.ndarray]:
     return {
         "score": score,
         "topk_idxs": topk_rows(score, visible, topk, int(inputs["offset"])),
+        "score_step": paged_score_step(inputs, query, compressed["index_cache"], scale, width),
         **compressed,
     }
 

@@ -55,7 +55,7 @@ from models.deepseek_v4.config import (
     INT8_MAX,
 )
 from models.deepseek_v4.indexer import query_stages, topk_stage
-from models.deepseek_v4.indexer_compressor_prefill import compress_chunk_c8, compress_chunk_c16
+from models.deepseek_v4.indexer_compressor import compress_tokens_c8, compress_tokens_c16
 from models.deepseek_v4.indexer_score import CACHE_TILE, SENTINEL_WIDTH, TOPK_CHUNK
 
 # Tokens per score task: their 4 * 64 = 256 head rows are the cube's N side, so each cache tile
@@ -63,6 +63,32 @@ from models.deepseek_v4.indexer_score import CACHE_TILE, SENTINEL_WIDTH, TOPK_CH
 # are the decode indexer's S = 4 budget (indexer.py, CACHE_TILE).
 TOKEN_GROUP = 4
 GROUP_HEADS = TOKEN_GROUP * INDEX_N_HEADS
+
+
+@pl.jit.inline
+def group_of(
+    cu_seqlens: pl.Tensor,
+    block: pl.Scalar[pl.INDEX],
+):
+    """(request r, group g, found) of score block ``block``: the blocks number each request's
+    groups of TOKEN_GROUP tokens in request order; found is 0 past the last group."""
+    R = cu_seqlens.shape[0] - 1
+    r = 0
+    g = 0
+    found = 0
+    groups_before = 0
+    for k in pl.range(R):
+        count = pl.read(cu_seqlens, [k + 1]) - pl.read(cu_seqlens, [k])
+        groups = (count + TOKEN_GROUP - 1) // TOKEN_GROUP
+        # 1 when groups_before <= block < groups_before + groups
+        inside = pl.min(pl.max(block - groups_before + 1, 0), 1) * pl.min(
+            pl.max(groups_before + groups - block, 0), 1
+        )
+        r = r + inside * k
+        g = g + inside * (block - groups_before)
+        found = found + inside
+        groups_before = groups_before + groups
+    return r, g, found
 
 
 @pl.jit.inline
@@ -74,12 +100,10 @@ def padding_sentinel(
     T = score_tokens.shape[0]
     W = score_tokens.shape[1]
     R = cu_seqlens.shape[0] - 1
-    pad_first = pl.read(cu_seqlens, [R])
-    pad_groups = (T - pad_first + TOKEN_GROUP - 1) // TOKEN_GROUP
-    for g in pl.parallel(pad_groups):
-        t0 = pad_first + g * TOKEN_GROUP
-        t_end = pl.min(T, t0 + TOKEN_GROUP)
+    with pl.spmd((T + TOKEN_GROUP - 1) // TOKEN_GROUP):
         with pl.at(level=pl.Level.CORE_GROUP, name_hint="padding_sentinel"):
+            t0 = pl.read(cu_seqlens, [R]) + pl.tile.get_block_idx() * TOKEN_GROUP
+            t_end = pl.min(T, t0 + TOKEN_GROUP)
             wide = pl.full([1, SENTINEL_WIDTH], dtype=pl.FP32, value=FP32_LOWEST)
             for t in pl.range(t0, t_end):
                 for j1 in pl.range(0, W, SENTINEL_WIDTH):
@@ -99,26 +123,29 @@ def prefill_score_c16(
 ):
     """Scores, c16: each tile's BF16 rows quantized per row to INT8 on chip (+ their scales)."""
     R = block_table.shape[0]
+    T = score_tokens.shape[0]
     BS = index_cache.shape[1]
     POOL_ROWS = index_cache.shape[0] * BS
     W = score_tokens.shape[1]
     tile = CACHE_TILE - BS % CACHE_TILE  # 32, or 16 when BS is an odd multiple of 16
     cache_flat = pl.reshape(index_cache, [POOL_ROWS, INDEX_HEAD_DIM])
-    for r in pl.parallel(R):
-        first = pl.read(cu_seqlens, [r])
-        count = pl.read(cu_seqlens, [r + 1]) - first
-        groups = (count + TOKEN_GROUP - 1) // TOKEN_GROUP
-        for g in pl.parallel(groups):
-            t0 = first + g * TOKEN_GROUP
-            n = pl.min(TOKEN_GROUP, count - g * TOKEN_GROUP)
-            # A request's positions are consecutive (prefill.check_chunk): token t0 + s is at
-            # first_pos + s, so no position is read inside the tile loop.
-            first_pos = pl.read(position_ids, [t0])
-            seen = (first_pos + n) // COMPRESS_RATIO
-            tiles = (seen + tile - 1) // tile
-            tail_start = tiles * tile
-            wide_start = (tail_start + SENTINEL_WIDTH - 1) // SENTINEL_WIDTH * SENTINEL_WIDTH
-            with pl.at(level=pl.Level.CORE_GROUP, name_hint="prefill_kv_quant_score"):
+    # One SPMD dispatch: block i is the i-th (request, group of TOKEN_GROUP tokens) in request
+    # order; blocks past the chunk's groups do nothing.
+    with pl.spmd((T + TOKEN_GROUP - 1) // TOKEN_GROUP + R):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="prefill_kv_quant_score"):
+            r, g, found = group_of(cu_seqlens, pl.tile.get_block_idx())
+            if found > 0:
+                first = pl.read(cu_seqlens, [r])
+                count = pl.read(cu_seqlens, [r + 1]) - first
+                t0 = first + g * TOKEN_GROUP
+                n = pl.min(TOKEN_GROUP, count - g * TOKEN_GROUP)
+                # A request's positions are consecutive (prefill.check_chunk): token t0 + s is
+                # at first_pos + s, so no position is read inside the tile loop.
+                first_pos = pl.read(position_ids, [t0])
+                seen = (first_pos + n) // COMPRESS_RATIO
+                tiles = (seen + tile - 1) // tile
+                tail_start = tiles * tile
+                wide_start = (tail_start + SENTINEL_WIDTH - 1) // SENTINEL_WIDTH * SENTINEL_WIDTH
                 q_rows = pl.slice(
                     q_codes,
                     [GROUP_HEADS, INDEX_HEAD_DIM],
@@ -207,27 +234,30 @@ def prefill_score_c8(
 ):
     """Scores, c8: each tile's stored INT8 codes and FP32 scales, read as they are."""
     R = block_table.shape[0]
+    T = score_tokens.shape[0]
     BS = index_cache.shape[1]
     POOL_ROWS = index_cache.shape[0] * BS
     W = score_tokens.shape[1]
     tile = CACHE_TILE - BS % CACHE_TILE
     cache_flat = pl.reshape(index_cache, [POOL_ROWS, INDEX_HEAD_DIM])
     scale_flat = pl.reshape(index_cache_scale, [POOL_ROWS, 1])
-    for r in pl.parallel(R):
-        first = pl.read(cu_seqlens, [r])
-        count = pl.read(cu_seqlens, [r + 1]) - first
-        groups = (count + TOKEN_GROUP - 1) // TOKEN_GROUP
-        for g in pl.parallel(groups):
-            t0 = first + g * TOKEN_GROUP
-            n = pl.min(TOKEN_GROUP, count - g * TOKEN_GROUP)
-            # A request's positions are consecutive (prefill.check_chunk): token t0 + s is at
-            # first_pos + s, so no position is read inside the tile loop.
-            first_pos = pl.read(position_ids, [t0])
-            seen = (first_pos + n) // COMPRESS_RATIO
-            tiles = (seen + tile - 1) // tile
-            tail_start = tiles * tile
-            wide_start = (tail_start + SENTINEL_WIDTH - 1) // SENTINEL_WIDTH * SENTINEL_WIDTH
-            with pl.at(level=pl.Level.CORE_GROUP, name_hint="prefill_kv_score"):
+    # One SPMD dispatch: block i is the i-th (request, group of TOKEN_GROUP tokens) in request
+    # order; blocks past the chunk's groups do nothing.
+    with pl.spmd((T + TOKEN_GROUP - 1) // TOKEN_GROUP + R):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="prefill_kv_score"):
+            r, g, found = group_of(cu_seqlens, pl.tile.get_block_idx())
+            if found > 0:
+                first = pl.read(cu_seqlens, [r])
+                count = pl.read(cu_seqlens, [r + 1]) - first
+                t0 = first + g * TOKEN_GROUP
+                n = pl.min(TOKEN_GROUP, count - g * TOKEN_GROUP)
+                # A request's positions are consecutive (prefill.check_chunk): token t0 + s is
+                # at first_pos + s, so no position is read inside the tile loop.
+                first_pos = pl.read(position_ids, [t0])
+                seen = (first_pos + n) // COMPRESS_RATIO
+                tiles = (seen + tile - 1) // tile
+                tail_start = tiles * tile
+                wide_start = (tail_start + SENTINEL_WIDTH - 1) // SENTINEL_WIDTH * SENTINEL_WIDTH
                 q_rows = pl.slice(
                     q_codes,
                     [GROUP_HEADS, INDEX_HEAD_DIM],
@@ -340,7 +370,7 @@ def indexer_prefill_c16(
         positions, q_codes, q_dequant, head_weights,
     )  # fmt: skip
     # The chunk's windows are in the cache before any score task reads it.
-    index_cache = compress_chunk_c16(
+    index_cache = compress_tokens_c16(
         x, wkv, wgate, ape, norm_weight, rope_cos, rope_sin, hadamard, position_ids,
         cu_seqlens, state_slots, slot_mapping, kv_state, score_state, index_cache,
     )  # fmt: skip
@@ -400,7 +430,7 @@ def indexer_prefill_c8(
         x_steps, qr_steps, wq_b, wq_b_scale, weights_proj, rope_cos, rope_sin, hadamard,
         positions, q_codes, q_dequant, head_weights,
     )  # fmt: skip
-    index_cache = compress_chunk_c8(
+    index_cache = compress_tokens_c8(
         x, wkv, wgate, ape, norm_weight, rope_cos, rope_sin, hadamard, position_ids,
         cu_seqlens, state_slots, slot_mapping, kv_state, score_state, index_cache,
         index_cache_scale,

@@ -122,11 +122,15 @@ def score_topk_stage_c16(
     STEP_HEADS = S * INDEX_N_HEADS
     cache_flat = pl.reshape(index_cache, [POOL_ROWS, INDEX_HEAD_DIM])
     splits = (SCORE_TASKS + B - 1) // B
-    for b in pl.parallel(B):
-        seen, chunks, groups, group_rows = score_groups(kv_seq_lens, b, splits)
-        for g in pl.parallel(groups):
+    # One SPMD dispatch of B * splits blocks, block (b, g) for request b's group g; a block past
+    # its request's groups does nothing (the merge reads only the groups that exist).
+    with pl.spmd(B * splits):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="kv_quant_score_topk"):
+            b = pl.tile.get_block_idx() // splits
+            g = pl.tile.get_block_idx() % splits
+            seen, chunks, groups, group_rows = score_groups(kv_seq_lens, b, splits)
             group_end = pl.min(seen, (g + 1) * group_rows)
-            with pl.at(level=pl.Level.CORE_GROUP, name_hint="kv_quant_score_topk"):
+            if g < groups:
                 q_rows = q_codes[b * STEP_HEADS : b * STEP_HEADS + STEP_HEADS, :]
                 # Column c of every row: token s's head columns are head_columns + s * 64.
                 head_columns = pl.cast(
@@ -215,11 +219,9 @@ def score_topk_stage_c16(
                     list_row = (b * splits + g) * S + s
                     partial[list_row : list_row + 1, :] = pl.slice(best, [1, TOPK2], [s, 0])
                 # The last group also fills the sentinel tail when scores are kept; elsewhere its
-                # loops run empty instead of sitting under `if g == groups - 1` (the compiler's
-                # orchestration codegen cannot map a scope output written under such an `if`).
-                sentinel_tail(
-                    score_tokens, b, S, chunks * TOPK_CHUNK, (g + 1) // groups * keep_scores
-                )
+                # loops run empty.
+                last_group = (g + 1) // groups  # 1 for g == groups - 1 (g < groups here)
+                sentinel_tail(score_tokens, b, S, chunks * TOPK_CHUNK, last_group * keep_scores)
 
 
 @pl.jit.inline
@@ -251,11 +253,15 @@ def score_topk_stage_c8(
     cache_flat = pl.reshape(index_cache, [POOL_ROWS, INDEX_HEAD_DIM])
     scale_flat = pl.reshape(index_cache_scale, [POOL_ROWS, 1])
     splits = (SCORE_TASKS + B - 1) // B
-    for b in pl.parallel(B):
-        seen, chunks, groups, group_rows = score_groups(kv_seq_lens, b, splits)
-        for g in pl.parallel(groups):
+    # One SPMD dispatch of B * splits blocks, block (b, g) for request b's group g; a block past
+    # its request's groups does nothing (the merge reads only the groups that exist).
+    with pl.spmd(B * splits):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="kv_score_topk"):
+            b = pl.tile.get_block_idx() // splits
+            g = pl.tile.get_block_idx() % splits
+            seen, chunks, groups, group_rows = score_groups(kv_seq_lens, b, splits)
             group_end = pl.min(seen, (g + 1) * group_rows)
-            with pl.at(level=pl.Level.CORE_GROUP, name_hint="kv_score_topk"):
+            if g < groups:
                 q_rows = q_codes[b * STEP_HEADS : b * STEP_HEADS + STEP_HEADS, :]
                 # Column c of every row: token s's head columns are head_columns + s * 64.
                 head_columns = pl.cast(
@@ -337,11 +343,9 @@ def score_topk_stage_c8(
                     list_row = (b * splits + g) * S + s
                     partial[list_row : list_row + 1, :] = pl.slice(best, [1, TOPK2], [s, 0])
                 # The last group also fills the sentinel tail when scores are kept; elsewhere its
-                # loops run empty instead of sitting under `if g == groups - 1` (the compiler's
-                # orchestration codegen cannot map a scope output written under such an `if`).
-                sentinel_tail(
-                    score_tokens, b, S, chunks * TOPK_CHUNK, (g + 1) // groups * keep_scores
-                )
+                # loops run empty.
+                last_group = (g + 1) // groups  # 1 for g == groups - 1 (g < groups here)
+                sentinel_tail(score_tokens, b, S, chunks * TOPK_CHUNK, last_group * keep_scores)
 
 
 @pl.jit.inline
@@ -360,36 +364,33 @@ def topk_merge_stage(
     TOPK = topk_tokens.shape[1]
     TOPK2 = partial.shape[1]
     splits = (SCORE_TASKS + B - 1) // B
-    for b in pl.parallel(B):
-        _seen_rows, _chunk_count, groups, group_rows = score_groups(kv_seq_lens, b, splits)
-        for s in pl.parallel(S):
-            t = b * S + s
+    with pl.spmd(B * S):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="topk_merge"):
+            t = pl.tile.get_block_idx()
+            b = t // S
+            s = t % S
+            _seen_rows, _chunk_count, groups, group_rows = score_groups(kv_seq_lens, b, splits)
             visible = (pl.read(position_ids, [b, s]) + 1) // COMPRESS_RATIO
             used = pl.min(groups, (visible + group_rows - 1) // group_rows)
             k = pl.min(TOPK, visible)
             first = b * splits * S + s
-            with pl.at(level=pl.Level.CORE_GROUP, name_hint="topk_merge"):
-                if visible > 0:
-                    # Names of their own: the score stage's `best`/`merged` have other shapes and
-                    # the parser refuses rebinding a name with another shape in one function.
-                    token_best = partial[first : first + 1, :]
-                    for g in pl.range(1, used):
-                        list_row = first + g * S
-                        merged_groups = pl.mrgsort(token_best, partial[list_row : list_row + 1, :])
-                        group_rows_view = pl.reshape(
-                            merged_groups, [2 * TOPK2 // HEAD_COLS, HEAD_COLS]
-                        )
-                        token_best = pl.reshape(
-                            group_rows_view[0 : TOPK2 // HEAD_COLS, :], [1, TOPK2]
-                        )
-                    top_idx = pl.gather(
-                        token_best, mask_pattern=pl.tile.MaskPattern.P1010, output_dtype=pl.INT32
-                    )
-                    # valid slots: index + offset; the rest: 0 after fillpad, -1 after the shift.
-                    shifted = pl.add(pl.add(top_idx, offset), 1)
-                    padded_idx = pl.fillpad(
-                        pl.set_validshape(shifted, 1, k), pad_value=pl.PadValue.zero
-                    )
-                    topk_tokens[t : t + 1, :] = pl.sub(padded_idx, 1)
-                else:
-                    topk_tokens[t : t + 1, :] = pl.full([1, TOPK], dtype=pl.INT32, value=-1)
+            if visible > 0:
+                # Names of their own: the score stage's `best`/`merged` have other shapes and
+                # the parser refuses rebinding a name with another shape in one function.
+                token_best = partial[first : first + 1, :]
+                for g in pl.range(1, used):
+                    list_row = first + g * S
+                    merged_groups = pl.mrgsort(token_best, partial[list_row : list_row + 1, :])
+                    group_rows_view = pl.reshape(merged_groups, [2 * TOPK2 // HEAD_COLS, HEAD_COLS])
+                    token_best = pl.reshape(group_rows_view[0 : TOPK2 // HEAD_COLS, :], [1, TOPK2])
+                top_idx = pl.gather(
+                    token_best, mask_pattern=pl.tile.MaskPattern.P1010, output_dtype=pl.INT32
+                )
+                # valid slots: index + offset; the rest: 0 after fillpad, -1 after the shift.
+                shifted = pl.add(pl.add(top_idx, offset), 1)
+                padded_idx = pl.fillpad(
+                    pl.set_validshape(shifted, 1, k), pad_value=pl.PadValue.zero
+                )
+                topk_tokens[t : t + 1, :] = pl.sub(padded_idx, 1)
+            else:
+                topk_tokens[t : t + 1, :] = pl.full([1, TOPK], dtype=pl.INT32, value=-1)

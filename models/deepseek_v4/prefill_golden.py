@@ -28,6 +28,7 @@ from models.deepseek_v4.indexer_golden import (
     SCORE_SENTINEL,
     float_paged_scores,
     float_query,
+    paged_score_step,
     paged_scores,
     quantized_query,
     topk_recall,
@@ -100,11 +101,13 @@ def indexer_prefill_golden(inputs: Mapping[str, Any]) -> dict[str, np.ndarray]:
     compressed = compressor_prefill_golden(inputs)  # first: rows closed in the chunk are visible
     cache, scale = compressed["index_cache"], compressed.get("index_cache_scale")
     score = np.full((np.asarray(inputs["x"]).shape[0], width), SCORE_SENTINEL, np.float32)
+    step = np.zeros(score.shape, np.float32)
     for r, first, end in request_spans(inputs):
         request_query = {name: value[first:end, 0][None] for name, value in query.items()}
         view = _request_view(inputs, r, first, end)
         score[first:end] = paged_scores(view, request_query, cache, scale, width)[0]
-    return {"score": score, "topk_idxs": _topk(inputs, score), **compressed}
+        step[first:end] = paged_score_step(view, request_query, cache, scale, width)[0]
+    return {"score": score, "topk_idxs": _topk(inputs, score), "score_step": step, **compressed}
 
 
 def indexer_prefill_float_reference(inputs: Mapping[str, Any]) -> dict[str, np.ndarray]:

@@ -168,30 +168,42 @@ def test_fourteen_consecutive_steps_from_an_empty_state():
     assert written[:, :3].all() and not written[:, 3:].any()
 
 
-def stage_names(inputs: dict[str, Any], config: CaseConfig) -> list[str]:
+def stage_writes(inputs: dict[str, Any], config: CaseConfig) -> dict[str, int]:
+    """GM bytes each stage wrote in a plsim run of the case's kernel on ``inputs``."""
     args = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in inputs.items()}
     run = plsim.run(kernel(cc.kernel_name(config)), *args.values())
-    return [stage.name for stage in run.stages]
+    return {stage.name: stage.gm_write_bytes for stage in run.stages}
 
 
-def test_only_closing_steps_run_the_compression_stages():
-    update = ["kv_gate_projection", "ape_add_state_scatter"]
-    compress = "pooling_shift_rmsnorm_rope_hadamard"
+WINDOW_STAGE = "window_pool_rmsnorm_rope_hadamard"
+CACHE_ROW_BYTES = 128 * 2  # one BF16 cache row
+STATE_ROW_BYTES = 2 * 256 * 4  # one kv_state row and one score_state row, FP32
+
+
+def test_only_closing_steps_write_cache_rows_and_shift_the_state():
     config = cc.resolve_config(CaseConfig(batch=1, seq=1, start_pos=42, max_seq_len=64))
-    assert stage_names(cc.make_inputs(config), config) == update
+    writes = stage_writes(cc.make_inputs(config), config)
+    assert writes[WINDOW_STAGE] == 0  # position 42 closes no window
+    assert writes["state_write_back"] == STATE_ROW_BYTES  # its own row 4 + 42 % 4 only
     config = cc.resolve_config(CaseConfig(batch=1, seq=1, start_pos=43, max_seq_len=64))
-    assert stage_names(cc.make_inputs(config), config) == [*update, f"{compress}_cache_write"]
+    writes = stage_writes(cc.make_inputs(config), config)
+    assert writes[WINDOW_STAGE] == CACHE_ROW_BYTES  # the window 40..43, one row
+    assert writes["state_write_back"] == 5 * STATE_ROW_BYTES  # row 7, then rows 0..3
     config = cc.resolve_config(
         CaseConfig(batch=1, seq=1, start_pos=43, max_seq_len=64, cache_format="c8")
     )
-    closing = stage_names(cc.make_inputs(config), config)
-    assert closing == [*update, f"{compress}_quant_cache_write"]
+    writes = stage_writes(cc.make_inputs(config), config)
+    assert writes[WINDOW_STAGE] == CACHE_ROW_BYTES  # the BF16 row, staged
+    assert writes["window_quant_cache_write"] == 128 + 4  # its INT8 codes and FP32 scale
 
 
-def test_a_padded_request_runs_nothing():
+def test_a_padded_request_writes_nothing():
     config = cc.resolve_config(CaseConfig(batch=2, seq=1, start_pos="-1,43", max_seq_len=64))
-    names = stage_names(cc.make_inputs(config), config)
-    assert names.count("ape_add_state_scatter") == 1  # the live request's token only
+    writes = stage_writes(cc.make_inputs(config), config)
+    assert writes["token_rows"] == 2 * 256 * 4  # the live request's token row only
+    assert writes["saved_state_rows"] == 8 * 2 * 256 * 4  # the live request's 8 saved rows
+    assert writes["state_write_back"] == 5 * STATE_ROW_BYTES
+    assert writes[WINDOW_STAGE] == CACHE_ROW_BYTES
 
 
 def test_hidden_size_must_be_a_multiple_of_the_k_chunk():

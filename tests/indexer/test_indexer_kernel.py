@@ -215,7 +215,9 @@ def test_topk_split_across_groups_merges_ties_in_index_order():
         second + SLIDING_WINDOW,
     ]
     tasks = {stage.name: stage.tasks for stage in step.run.stages}
-    assert tasks["kv_quant_score_topk"] == 16  # 8190 rows = 16 chunks, one group each at B = 1
+    # One dispatch of B * ceil(48 / B) = 48 blocks at B = 1: 8190 rows = 16 chunks, one group
+    # (block) each, so the two candidates, 8 chunks apart, are in different groups.
+    assert tasks["kv_quant_score_topk"] == 48
     assert tasks["topk_merge"] == 2  # one per token
 
 
