@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import re
 import sys
 import threading
 import time
@@ -71,6 +72,29 @@ def int_list(text: str) -> str:
         ) from None
 
 
+#: Options whose value may be a comma list starting with a negative number (-1 = a padded slot).
+LIST_OPTIONS: tuple[str, ...] = ("--start-pos", "--prompt-lens", "--prefix-lens")
+_NEGATIVE_LIST = re.compile(r"-\d+(\s*,\s*-?\d+)+")
+
+
+def join_list_values(argv: Sequence[str]) -> list[str]:
+    """``argv`` with ``--start-pos -1,4000`` written as ``--start-pos=-1,4000``.
+
+    argparse takes a value that starts with '-' and is not a plain negative number for an
+    option, so the documented padded form failed with "expected one argument"."""
+    out: list[str] = []
+    args = list(argv)
+    i = 0
+    while i < len(args):
+        if args[i] in LIST_OPTIONS and i + 1 < len(args) and _NEGATIVE_LIST.fullmatch(args[i + 1]):
+            out.append(f"{args[i]}={args[i + 1]}")
+            i += 2
+            continue
+        out.append(args[i])
+        i += 1
+    return out
+
+
 class UsageError(Exception):
     """Bad command-line usage; becomes exit status 2 with a one-line message."""
 
@@ -125,7 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--start-pos",
         type=start_positions,
         help="position of the step's first token, 0..max-seq-len - seq (default: the case's); "
-        "or a comma list with one per request (-1 = padded slot)",
+        "or a comma list with one per request, e.g. -1,4000 (-1 = a padded slot; -1 alone pads "
+        "every request)",
     )
     parser.add_argument(
         "--max-seq-len",
@@ -364,7 +389,9 @@ def _run(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI with ``argv`` (default sys.argv[1:]); returns the exit status."""
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser().parse_args(
+            join_list_values(sys.argv[1:] if argv is None else argv)
+        )
         return _run(args)
     except (
         UsageError,

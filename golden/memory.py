@@ -62,3 +62,10 @@ def available_bytes() -> int | None:
 def gib(n: float) -> str:
     """``n`` bytes as GiB with two decimals."""
     return f"{n / 2**30:.2f} GiB"
+
+
+def smaller(size_options: Sequence[str]) -> str:
+    """The advice of a memory refusal: the case's options that make a run smaller."""
+    if not size_options:
+        return "choose a smaller configuration"
+    return "choose a smaller " + " or ".join(size_options)

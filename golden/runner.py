@@ -66,6 +66,8 @@ class RunReport:
     #: The kernel's and the golden's output arrays by name (not part of the JSON report).
     actual_outputs: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     expected_outputs: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    #: The configuration fields the case takes, for the text report's header (None: all).
+    shown_config: dict[str, Any] | None = field(default=None, repr=False)
 
 
 #: Phases of a run, in order; ``wall_s`` has one entry per phase plus ``total``.
@@ -94,16 +96,16 @@ class _Clock:
             notify(name)
 
 
-def check_memory(shapes: memory.Shapes) -> None:
-    """ConfigError, with the estimate and the limit, if the run would not fit in memory."""
+def check_memory(shapes: memory.Shapes, size_options: Sequence[str] = ()) -> None:
+    """ConfigError, with the estimate and the limit, if the run would not fit in memory;
+    ``size_options`` are the options of the case that make it smaller (named in the message)."""
     need = memory.estimate_run_bytes(shapes)
     have = memory.available_bytes()
     if have is not None and need > have:
         raise ConfigError(
             f"configuration: this run needs about {memory.gib(need)} of memory "
             f"({memory.gib(memory.parameter_bytes(shapes))} of parameters), more than the "
-            f"{memory.gib(have)} this machine has available; choose a smaller --batch or "
-            "--max-seq-len"
+            f"{memory.gib(have)} this machine has available; {memory.smaller(size_options)}"
         )
 
 
@@ -219,6 +221,7 @@ def _execute(
         traffic=None,
         wall_s=clock.wall,
         expected_outputs=dict(expected),
+        shown_config=case.shown_config(config),
     )
     try:
         kernel_case = dataclasses.replace(case, kernel_name=case.kernel_for(config))
@@ -285,12 +288,12 @@ def _run_case(
     if save_dir is not None:
         data.check_writable(save_dir, force=force)
     if case.param_shapes is not None:  # before make_specs, which may generate the data
-        check_memory(case.param_shapes(resolved))
+        check_memory(case.param_shapes(resolved), case.size_options)
     clock = _Clock(progress)
     clock.phase("inputs")
     specs = _specs(case, resolved)
     if case.param_shapes is None:
-        check_memory(memory.spec_shapes(specs))
+        check_memory(memory.spec_shapes(specs), case.size_options)
     inputs = build_inputs(specs, resolved.seed)
     nan_message = describe_nan_input(inputs)
     if nan_message is not None:

@@ -57,53 +57,53 @@ def assert_usage_error(result: subprocess.CompletedProcess, *must_mention: str) 
 # ------------------------------------------------------------------ configuration rows
 # (CaseConfig fields, CLI flags, text the message must contain: argument, value, allowed)
 CONFIG_ROWS = {
-    "unknown_preset": ({"preset": "NANO"}, ["--preset", "NANO"], ["preset", "NANO", "DEMO"]),
-    "tokens_above_max": ({"seq": 5}, ["--seq", "5"], ["seq", "5", "1..4"]),
-    "tokens_zero": ({"seq": 0}, ["--seq", "0"], ["seq", "0", "1..4"]),
+    "unknown_preset": ({"preset": "NANO"}, ["--preset", "NANO"], ["--preset", "NANO", "DEMO"]),
+    "tokens_above_max": ({"seq": 5}, ["--seq", "5"], ["--seq", "5", "1..4"]),
+    "tokens_zero": ({"seq": 0}, ["--seq", "0"], ["--seq", "0", "1..4"]),
     "start_past_cache": (
         {"start_pos": 4096},
         ["--start-pos", "4096"],
-        ["start_pos", "4096", "0..4095"],
+        ["--start-pos", "4096", "0..4095"],
     ),
     "start_past_cache_multi_token": (
         {"start_pos": 4095, "seq": 2},
         ["--start-pos", "4095", "--seq", "2"],
-        ["start_pos", "4095", "0..4094"],
+        ["--start-pos", "4095", "0..4094"],
     ),
-    "negative_start": ({"start_pos": -1}, ["--start-pos", "-1"], ["start_pos", "-1", "0..4095"]),
+    "negative_start": ({"start_pos": -2}, ["--start-pos", "-2"], ["--start-pos", "-2", "0..4095"]),
     "scalar_beyond_int32": (
         {"start_pos": 2**40},
         ["--start-pos", str(2**40)],
-        ["start_pos", str(2**40), "0..4095"],
+        ["--start-pos", str(2**40), "0..4095"],
     ),
-    "batch_zero": ({"batch": 0}, ["--batch", "0"], ["batch", "0", "1..128"]),
-    "batch_too_big": ({"batch": 129}, ["--batch", "129"], ["batch", "129", "1..128"]),
+    "batch_zero": ({"batch": 0}, ["--batch", "0"], ["--batch", "0", "1..128"]),
+    "batch_too_big": ({"batch": 129}, ["--batch", "129"], ["--batch", "129", "1..128"]),
     "start_list_length": (
         {"start_pos": "3,7", "batch": 3},
         ["--start-pos", "3,7", "--batch", "3"],
-        ["start_pos", "2 positions", "batch 3"],
+        ["--start-pos", "2 positions", "batch 3"],
     ),
     "start_list_entry_past_cache": (
         {"start_pos": "3,4095", "batch": 2, "seq": 2},
         ["--start-pos", "3,4095", "--batch", "2", "--seq", "2"],
-        ["start_pos", "request 1", "4095"],
+        ["--start-pos", "request 1", "4095"],
     ),
     "block_size_not_multiple_of_16": (
         {"block_size": 40},
         ["--block-size", "40"],
-        ["block_size", "40", "16..1024"],
+        ["--block-size", "40", "16..1024"],
     ),
     "mixed_with_positions": (
         {"mixed": True, "start_pos": 5},
         ["--mixed", "--start-pos", "5"],
-        ["start_pos", "mixed"],
+        ["--start-pos", "mixed"],
     ),
     "max_seq_len_beyond_preset": (
         {"max_seq_len": 8192},
         ["--max-seq-len", "8192"],
-        ["max_seq_len", "8192", "4096"],
+        ["--max-seq-len", "8192", "4096"],
     ),
-    "negative_seed": ({"seed": -3}, ["--seed", "-3"], ["seed", "-3", ">= 0"]),
+    "negative_seed": ({"seed": -3}, ["--seed", "-3"], ["--seed", "-3", ">= 0"]),
 }
 
 
