@@ -20,11 +20,12 @@ from typing import Any, NoReturn, TextIO
 
 from golden import compile_only, compiler, registry
 from golden.case import CaseConfig, ConfigError
+from golden.compile_progress import CompileProgress
 from golden.data import DataError, check_writable
 from golden.inputs import CaseDefinitionError
 from golden.platforms import PLATFORMS, PlatformUnavailable, check_platform
 from golden.report import dumps, render_text
-from golden.runner import replay_case, run_case
+from golden.runner import replay_case, resolve, run_case
 from golden.trace import TraceError, check_trace_path, write_trace
 
 EXIT_PASS = 0
@@ -344,10 +345,23 @@ def _check_options(args: argparse.Namespace) -> None:
             raise TraceError(f"--trace: only platform 'plsim' models stages, got {args.platform!r}")
 
 
+class CompileSetupError(Exception):
+    """The compiler process failed before it compiled the kernel: exit 2, not a verdict."""
+
+
 def _compile(args: argparse.Namespace) -> int:
     case = registry.get_case(args.case)
-    config = case.resolve_config(CaseConfig(**_explicit_config(args)))
-    result = compile_only.compile_case(case, config, args.platform)
+    config = resolve(case, CaseConfig(**_explicit_config(args)))
+    name = case.kernel_for(config)
+    progress = None if args.json else CompileProgress(sys.stderr, [name])
+    with progress or contextlib.nullcontext():
+        result = compile_only.compile_case(case, config, args.platform, on_event=progress)
+    if not result.compiled and not result.rejected:
+        first = (result.error.strip().splitlines() or ["no message"])[-1]
+        raise CompileSetupError(
+            f"--compile-only: the compiler process failed before compiling {name} "
+            f"({result.error_type or 'error'}: {first})"
+        )
     if args.json:
         print(json.dumps(compile_only.to_json(case, config, args.platform, result)))
     else:
@@ -401,6 +415,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         TraceError,
         CaseDefinitionError,
         compiler.CompilerUnavailable,
+        CompileSetupError,
     ) as exc:
         reason = " ".join(str(exc).split())  # exactly one line
         print(f"{PROG}: error: {reason}", file=sys.stderr)

@@ -109,7 +109,9 @@ def check_memory(shapes: memory.Shapes, size_options: Sequence[str] = ()) -> Non
         )
 
 
-def _resolve(case: Case, config: CaseConfig) -> CaseConfig:
+def resolve(case: Case, config: CaseConfig) -> CaseConfig:
+    """``case.resolve_config(config)`` after the harness's own checks (the seed); ConfigError
+    or CaseDefinitionError."""
     seed = config.seed
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise ConfigError(f"--seed: must be an integer >= 0, got {seed!r}")
@@ -283,7 +285,7 @@ def _run_case(
     # FP32 may differ in a last bit with the split, and one thread also makes the goldens
     # independent of the machine's core count.
     check_platform(platform)
-    resolved = _resolve(case, config)
+    resolved = resolve(case, config)
     ensure_available(platform)
     if save_dir is not None:
         data.check_writable(save_dir, force=force)
@@ -359,7 +361,7 @@ def _replay_case(
                 f"configuration ({key}={getattr(saved.config, key)!r}); drop it or use a new save"
             )
     try:
-        resolved = _resolve(case, saved.config)
+        resolved = resolve(case, saved.config)
     except ConfigError as exc:
         raise data.DataError(f"--replay: saved configuration is not valid: {exc}") from None
     if resolved != saved.config:
