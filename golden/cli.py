@@ -23,6 +23,7 @@ from golden.case import CaseConfig, ConfigError
 from golden.compile_progress import CompileProgress
 from golden.data import DataError, check_writable
 from golden.inputs import CaseDefinitionError
+from golden.output_paths import OutputPathError, check_distinct
 from golden.platforms import PLATFORMS, PlatformUnavailable, check_platform
 from golden.report import dumps, render_text
 from golden.runner import replay_case, resolve, run_case
@@ -337,12 +338,14 @@ def _check_options(args: argparse.Namespace) -> None:
                 name = "--" + option.replace("_", "-")
                 raise UsageError(f"{name} cannot be combined with --compile-only (nothing runs)")
         return
+    # Every output target is checked before the run: found after it, the run's work is lost.
     if args.save_data is not None:
         check_writable(args.save_data, force=args.force)
     if args.trace is not None:
         check_trace_path(args.trace, force=args.force)
         if args.platform != "plsim":
             raise TraceError(f"--trace: only platform 'plsim' models stages, got {args.platform!r}")
+        check_distinct(args.save_data, args.trace)
 
 
 class CompileSetupError(Exception):
@@ -394,9 +397,11 @@ def _run(args: argparse.Namespace) -> int:
             )
         if progress is not None:
             progress.phase("report")
+    # The report first: a trace that fails to write (the disk filled up during the run) must
+    # not take the report with it.
+    print(dumps(report) if args.json else render_text(report), flush=True)
     if args.trace is not None and report.trace is not None:
         write_trace(report, args.trace, force=args.force)
-    print(dumps(report) if args.json else render_text(report))
     return EXIT_PASS if report.passed else EXIT_MISMATCH
 
 
@@ -416,6 +421,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         CaseDefinitionError,
         compiler.CompilerUnavailable,
         CompileSetupError,
+        OutputPathError,
     ) as exc:
         reason = " ".join(str(exc).split())  # exactly one line
         print(f"{PROG}: error: {reason}", file=sys.stderr)

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from golden.case import CaseConfig
+from golden.output_paths import OutputPathError, same_or_inside, writable_parent
 from golden.spec import ScalarSpec, TensorSpec, numpy_dtype
 
 FORMAT = "golden-case-data"
@@ -86,12 +87,18 @@ def _describe(key: str, array: np.ndarray, file: str) -> dict[str, Any]:
 def check_writable(directory: str | os.PathLike, *, force: bool = False) -> Path:
     """Raise DataError unless ``directory`` can be created, or replaced by a save.
 
-    A missing parent directory is fine if its own parent exists (the save creates it). An
-    existing non-empty
-    directory is replaced only if it is a previous save (has a manifest) and ``force`` is set,
-    so neither a mistyped path nor a repeated command loses data silently.
+    A missing parent directory is fine if its own parent exists (the save creates it); the
+    place it goes is tried for writing. An existing non-empty directory is replaced only if it
+    is a previous save (has a manifest) and ``force`` is set, so neither a mistyped path nor a
+    repeated command loses data silently. The current directory and its ancestors are never a
+    target: a save replaces its directory by renaming, which they cannot be.
     """
     target = Path(directory)
+    if target.name in ("", ".", "..") or same_or_inside(Path.cwd(), target):
+        raise DataError(
+            f"--save-data: {str(target)!r} is the current directory or one of its parents, "
+            "which a save cannot replace; name a new directory (e.g. out/idx)"
+        )
     if target.exists() or target.is_symlink():
         if not target.is_dir():
             raise DataError(f"--save-data: {str(target)!r} exists and is not a directory")
@@ -106,17 +113,10 @@ def check_writable(directory: str | os.PathLike, *, force: bool = False) -> Path
                     f"--save-data: {str(target)!r} already holds a save; add --force to "
                     "replace it or choose a new directory"
                 )
-    parent = target.parent if str(target.parent) else Path(".")
-    # A missing parent is created (README's out/idx in a fresh clone), one level only: a
-    # mistyped path must not grow a directory tree.
-    ancestor = parent if parent.exists() else parent.parent
-    if not ancestor.is_dir():
-        raise DataError(
-            f"--save-data: directory {str(ancestor)!r} does not exist (only the last missing "
-            "directory is created)"
-        )
-    if not os.access(ancestor, os.W_OK | os.X_OK):
-        raise DataError(f"--save-data: directory {str(ancestor)!r} is not writable")
+    try:
+        writable_parent("--save-data", target)
+    except OutputPathError as exc:
+        raise DataError(str(exc)) from None
     return target
 
 
@@ -253,8 +253,10 @@ def _load_arrays(directory: Path, entries: Mapping[str, Any], file: str) -> dict
 def load(directory: str | os.PathLike) -> SavedData:
     """Read a directory written by :func:`save`; DataError says what is missing or corrupt."""
     root = Path(directory)
+    if not root.exists():
+        raise DataError(f"--replay: {str(root)!r} does not exist")
     if not root.is_dir():
-        raise DataError(f"--replay: {str(root)!r} is not a directory")
+        raise DataError(f"--replay: {str(root)!r} is a file, not a save directory")
     manifest = _read_json(root / MANIFEST, "manifest")
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise DataError(f"--replay: {root / MANIFEST} is not a {FORMAT} manifest")

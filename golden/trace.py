@@ -7,6 +7,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from golden.output_paths import OutputPathError, writable_parent
 from golden.runner import RunReport
 
 
@@ -26,31 +27,11 @@ def check_trace_path(path: str | os.PathLike, *, force: bool = False) -> Path:
             f"--trace: {str(target)!r} already exists; add --force to replace it or choose "
             "a new file"
         )
-    parent = target.parent if str(target.parent) else Path(".")
-    if parent.exists():
-        if not parent.is_dir():
-            raise TraceError(f"--trace: {str(parent)!r} is not a directory")
-        _probe(parent)
-        return target
-    # A missing parent is created (one level only: a mistyped path must not grow a tree).
-    if not parent.parent.is_dir():
-        raise TraceError(
-            f"--trace: directory {str(parent.parent)!r} does not exist (only the last missing "
-            "directory is created)"
-        )
-    if not os.access(parent.parent, os.W_OK | os.X_OK):
-        raise TraceError(f"--trace: directory {str(parent.parent)!r} is not writable")
-    return target
-
-
-def _probe(directory: Path) -> None:
-    """Create and remove a file in ``directory``: os.access cannot see e.g. /proc's refusal."""
     try:
-        fd, name = tempfile.mkstemp(prefix=".trace-probe-", dir=directory)
-    except OSError as exc:
-        raise TraceError(f"--trace: cannot write into {str(directory)!r}: {exc.strerror}") from None
-    os.close(fd)
-    os.unlink(name)
+        writable_parent("--trace", target)
+    except OutputPathError as exc:
+        raise TraceError(str(exc)) from None
+    return target
 
 
 def _umask_mode(mode: int) -> int:

@@ -134,7 +134,7 @@ def test_failure_before_the_compiler_runs_is_exit_2_not_a_rejection(monkeypatch,
         return [compiler.tensor_arg("x", [16, 64], "complex128")]  # no torch sample for it
 
     monkeypatch.setattr(compile_only, "compile_args", unbuildable)
-    status = main(["toy.scale_matmul", "--compile-only"])
+    status = main(["toy.scale_matmul", "--compile-only", "--json"])  # --json: no progress lines
     captured = capsys.readouterr()
     assert status == 2 and captured.out == ""
     lines = captured.err.strip().splitlines()
