@@ -2,8 +2,9 @@
 
 Exit status: 0 every output passed (``--compile-only``: compiled); 1 a mismatch, or the kernel
 raised while running (``--compile-only``: the compiler rejected the kernel); 2 bad usage, bad
-configuration, unusable file or directory, a run too big for this machine's memory, or a missing
-toolchain, with a one-line reason on stderr.
+configuration, unusable file or directory, a damaged save, a run too big for this machine's
+memory, or a missing toolchain, with a one-line reason on stderr; 130 / 143 interrupted by
+SIGINT / SIGTERM.
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ import argparse
 import contextlib
 import json
 import re
+import signal
 import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn, TextIO
 
-from golden import compile_only, compiler, registry
+from golden import compile_only, compiler, interrupts, registry
 from golden.case import CaseConfig, ConfigError
 from golden.compile_progress import CompileProgress
 from golden.data import DataError, check_writable
@@ -112,8 +114,9 @@ EPILOG = """\
 exit status:
   0  every output matches its golden (--compile-only: the kernel compiled)
   1  an output mismatches, or the kernel failed a plsim check (--compile-only: rejected)
-  2  bad usage or configuration, an unusable file or directory, a run that would not fit
-     in this machine's memory, or a missing toolchain (one line on stderr)
+  2  bad usage or configuration, an unusable file or directory, a damaged save, a run that
+     would not fit in this machine's memory, or a missing toolchain (one line on stderr)
+  130, 143  interrupted by Ctrl-C or SIGTERM (one line; nothing half-written is left)
 
 report labels:
   tol       the output's tolerance; margin = how far the worst error stays inside it
@@ -406,7 +409,20 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI with ``argv`` (default sys.argv[1:]); returns the exit status."""
+    """Run the CLI with ``argv`` (default sys.argv[1:]); returns the exit status (128 + the
+    signal's number after Ctrl-C or SIGTERM, with one line on stderr)."""
+    try:
+        with interrupts.signals_raise():
+            return _main(argv)
+    except (interrupts.Interrupted, KeyboardInterrupt) as exc:
+        signum = exc.signum if isinstance(exc, interrupts.Interrupted) else signal.SIGINT
+        interrupted = interrupts.Interrupted(signum)
+        print(f"{PROG}: interrupted by {interrupted.name}; nothing half-written was left",
+              file=sys.stderr)  # fmt: skip
+        return interrupted.exit_status
+
+
+def _main(argv: Sequence[str] | None) -> int:
     try:
         args = build_parser().parse_args(
             join_list_values(sys.argv[1:] if argv is None else argv)

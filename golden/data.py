@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from golden import interrupts
 from golden.case import CaseConfig
 from golden.output_paths import OutputPathError, same_or_inside, writable_parent
 from golden.spec import ScalarSpec, TensorSpec, numpy_dtype
@@ -178,18 +179,35 @@ def save(
         (staging / CONFIG).write_text(json.dumps(dataclasses.asdict(config), indent=2) + "\n")
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
         os.chmod(staging, _umask_mode(0o777))  # readable like any other file the user makes
-        if target.exists():
-            # Move the old save aside first so a failure never leaves a half-replaced dir.
-            retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-            os.rename(target, retired / "data")
-            os.rename(staging, target)
-            shutil.rmtree(retired, ignore_errors=True)
-        else:
-            os.rename(staging, target)
+        with interrupts.deferred():  # the old save and the new one: one of them, always whole
+            _move_into_place(staging, target)
     except OSError as exc:
-        shutil.rmtree(staging, ignore_errors=True)
+        with interrupts.deferred():
+            shutil.rmtree(staging, ignore_errors=True)
         raise DataError(f"--save-data: cannot write {str(target)!r}: {exc}") from None
+    except BaseException:  # Ctrl-C, SIGTERM (golden.interrupts): no half-written folder left
+        with interrupts.deferred():
+            shutil.rmtree(staging, ignore_errors=True)
+        raise
     return target
+
+
+def _move_into_place(staging: Path, target: Path) -> None:
+    """Rename ``staging`` to ``target``; an existing save is moved aside first and removed
+    after, so a failure never leaves a half-replaced directory."""
+    if not target.exists():
+        os.rename(staging, target)
+        return
+    retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+    try:
+        os.rename(target, retired / "data")
+        os.rename(staging, target)
+    except OSError:
+        if not target.exists() and (retired / "data").exists():
+            os.rename(retired / "data", target)  # put the old save back
+        raise
+    finally:
+        shutil.rmtree(retired, ignore_errors=True)
 
 
 def _read_json(path: Path, what: str) -> Any:

@@ -7,6 +7,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from golden import interrupts
 from golden.output_paths import OutputPathError, writable_parent
 from golden.runner import RunReport
 
@@ -62,8 +63,11 @@ def write_trace(report: RunReport, path: str | os.PathLike, *, force: bool = Fal
             json.dump(trace, handle)
         os.chmod(staging, _umask_mode(0o666))  # mkstemp makes owner-only files
         os.replace(staging, target)
-    except OSError as exc:
-        if os.path.exists(staging):
-            os.unlink(staging)
-        raise TraceError(f"--trace: cannot write {str(target)!r}: {exc.strerror}") from None
+    except BaseException as exc:  # OSError, or Ctrl-C / SIGTERM: no half-written file left
+        with interrupts.deferred():
+            if os.path.exists(staging):
+                os.unlink(staging)
+        if isinstance(exc, OSError):
+            raise TraceError(f"--trace: cannot write {str(target)!r}: {exc.strerror}") from None
+        raise
     return target

@@ -181,7 +181,7 @@ def test_missing_file(tmp_path, missing):
 
 
 def test_not_a_directory_and_wrong_format(tmp_path):
-    with pytest.raises(data.DataError, match="'.*nothing' does not exist"):
+    with pytest.raises(data.DataError, match=r"'.*nothing' does not exist"):
         data.load(tmp_path / "nothing")
     (tmp_path / "file").write_text("x")
     with pytest.raises(data.DataError, match="is a file, not a save directory"):
