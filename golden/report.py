@@ -160,6 +160,7 @@ def render_text(report: RunReport) -> str:
     ]
     if report.replayed_from:
         lines.append(f"replaying saved data from {report.replayed_from}")
+    lines.extend(f"note: {note}" for note in report.notes)
     if report.saved_to:
         lines.append(f"inputs and golden saved to {report.saved_to}")
     if report.error:

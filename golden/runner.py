@@ -68,6 +68,8 @@ class RunReport:
     expected_outputs: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     #: The configuration fields the case takes, for the text report's header (None: all).
     shown_config: dict[str, Any] | None = field(default=None, repr=False)
+    #: Lines the text report adds under its header (e.g. what a replay could not verify).
+    notes: list[str] = field(default_factory=list)
 
 
 #: Phases of a run, in order; ``wall_s`` has one entry per phase plus ``total``.
@@ -383,4 +385,9 @@ def _replay_case(
         raise data.DataError(f"--replay: saved {nan_message}")
     report = _execute(case, resolved, specs, platform, inputs, saved.golden, clock)
     report.replayed_from = str(Path(directory))
+    if not saved.checksummed:
+        report.notes.append(
+            "a version-1 save (before field checksums): its arrays and scalars were checked, "
+            "its configuration could not be"
+        )
     return report
