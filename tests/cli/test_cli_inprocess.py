@@ -174,7 +174,7 @@ class FakeClock:
 def test_progress_quiet_for_short_runs():
     import io
 
-    from golden.cli import StderrProgress
+    from golden.run_progress import StderrProgress
 
     stream, clock = io.StringIO(), FakeClock()
     progress = StderrProgress(stream, grace_s=3, interval_s=1, clock=clock)
@@ -190,7 +190,7 @@ def test_progress_quiet_for_short_runs():
 def test_progress_covers_every_phase_after_the_grace_period():
     import io
 
-    from golden.cli import StderrProgress
+    from golden.run_progress import StderrProgress
 
     stream, clock = io.StringIO(), FakeClock()
     progress = StderrProgress(stream, grace_s=3, interval_s=2, clock=clock)
@@ -219,7 +219,7 @@ def test_progress_heartbeat_thread_reports_silent_phases():
     import io
     import time
 
-    from golden.cli import StderrProgress
+    from golden.run_progress import StderrProgress
 
     stream = io.StringIO()
     with StderrProgress(stream, grace_s=0, interval_s=0.05) as progress:
