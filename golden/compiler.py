@@ -28,11 +28,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-#: Where the compiler comes from, for the one-line "not installed" message.
+#: What to install and where it comes from, for the one-line "not installed" message.
 COMPILER_INSTALL = (
-    "the real pypto compiler (hw-native-sys/pypto; here: pip install "
-    "../shared/toolchain/pypto/*.whl torch==2.13.0); the PyPI package named 'pypto' is a "
-    "different project"
+    "the real pypto compiler: hw-native-sys/pypto (https://github.com/hw-native-sys/pypto) "
+    "built from source into a wheel, then pip install that wheel and torch==2.13.0; the PyPI "
+    "package named 'pypto' is a different project"
 )
 #: Platforms whose code generation the compiler can run without a device.
 COMPILE_PLATFORMS: tuple[str, ...] = ("a2a3", "a5")
