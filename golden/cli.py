@@ -33,6 +33,8 @@ from golden.trace import TraceError, check_trace_path, write_trace
 EXIT_PASS = 0
 EXIT_MISMATCH = 1
 EXIT_USAGE = 2
+#: The command's name in usage and messages: scripts/run.py in a checkout; the installed console
+#: command passes its own (deepseek-v4-run).
 PROG = "run.py"
 
 #: CLI options that map one-to-one onto CaseConfig fields.
@@ -125,18 +127,20 @@ report labels:
   >0.001    share of cells whose error |a - e| / max(|e|, 1) exceeds 0.001 (absolute
             below magnitude 1, relative above); likewise >0.01, >0.05
   |err| pNN the NN-th percentile of |actual - golden| over the compared cells
-  bound     the cost-model term that sets a stage's modeled time (docs/cost_model.md)
+  bound     the cost-model term that sets a stage's modeled time: GM (DMA), cube, vector,
+            or task floor (launch and dispatch at least the work); a model, not a measurement
 
 --compile-only compiles the kernel for the case's configuration with the real pypto compiler
 (parse, passes, code generation; nothing runs) for -p a2a3 or a5; -p plsim (the default) and
-a2a3sim compile for a2a3, a5sim for a5. docs/running.md has the details.
+a2a3sim compile for a2a3, a5sim for a5. It compiles from the case's shapes (no inputs are
+generated) and needs hw-native-sys/pypto built from source (not the PyPI package 'pypto').
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of the CLI contract."""
+def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
+    """The argument parser of the CLI contract, for a command called ``prog``."""
     parser = _Parser(
-        prog=PROG,
+        prog=prog,
         description="Run a named case's kernel on a platform and check it against its golden.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -216,7 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _list_cases(as_json: bool) -> int:
+def _list_cases(as_json: bool, prog: str = PROG) -> int:
     cases = registry.all_cases()
     errors = registry.load_errors()
     if as_json:
@@ -233,7 +237,7 @@ def _list_cases(as_json: bool) -> int:
         for case in cases:
             print(f"{case.name:<{width}}  {case.description}")
     for module, reason in errors.items():
-        print(f"{PROG}: warning: case module {module} failed to load: {reason}", file=sys.stderr)
+        print(f"{prog}: warning: case module {module} failed to load: {reason}", file=sys.stderr)
     return EXIT_PASS
 
 
@@ -294,9 +298,9 @@ def _compile(args: argparse.Namespace) -> int:
     return EXIT_PASS if result.compiled else EXIT_MISMATCH
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace, prog: str = PROG) -> int:
     if args.list:
-        return _list_cases(args.json)
+        return _list_cases(args.json, prog)
     _check_options(args)
     if args.compile_only:
         return _compile(args)
@@ -327,26 +331,26 @@ def _run(args: argparse.Namespace) -> int:
     return EXIT_PASS if report.passed else EXIT_MISMATCH
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI with ``argv`` (default sys.argv[1:]); returns the exit status (128 + the
-    signal's number after Ctrl-C or SIGTERM, with one line on stderr)."""
+def main(argv: Sequence[str] | None = None, prog: str = PROG) -> int:
+    """Run the CLI with ``argv`` (default sys.argv[1:]) as the command ``prog``; returns the
+    exit status (128 + the signal's number after Ctrl-C or SIGTERM, with one line on stderr)."""
     try:
         with interrupts.signals_raise():
-            return _main(argv)
+            return _main(argv, prog)
     except (interrupts.Interrupted, KeyboardInterrupt) as exc:
         signum = exc.signum if isinstance(exc, interrupts.Interrupted) else signal.SIGINT
         interrupted = interrupts.Interrupted(signum)
-        print(f"{PROG}: interrupted by {interrupted.name}; nothing half-written was left",
+        print(f"{prog}: interrupted by {interrupted.name}; nothing half-written was left",
               file=sys.stderr)  # fmt: skip
         return interrupted.exit_status
 
 
-def _main(argv: Sequence[str] | None) -> int:
+def _main(argv: Sequence[str] | None, prog: str) -> int:
     try:
-        args = build_parser().parse_args(
+        args = build_parser(prog).parse_args(
             join_list_values(sys.argv[1:] if argv is None else argv)
         )
-        return _run(args)
+        return _run(args, prog)
     except (
         UsageError,
         ConfigError,
@@ -359,5 +363,5 @@ def _main(argv: Sequence[str] | None) -> int:
         OutputPathError,
     ) as exc:
         reason = " ".join(str(exc).split())  # exactly one line
-        print(f"{PROG}: error: {reason}", file=sys.stderr)
+        print(f"{prog}: error: {reason}", file=sys.stderr)
         return EXIT_USAGE
