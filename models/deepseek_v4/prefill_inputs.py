@@ -104,14 +104,13 @@ def resolve_prefill_config(
         raise ConfigError(
             f"--prompt-lens: {sum(prompts)} tokens in all; allowed <= {MAX_CHUNK_TOKENS}"
         )
-    prefixes = _int_list("prefix_lens", 0 if config.prefix_lens is None else config.prefix_lens)
-    if len(prefixes) == 1:
-        prefixes = prefixes * len(prompts)
-    if len(prefixes) != len(prompts) or min(prefixes) < 0:
+    given = _int_list("prefix_lens", 0 if config.prefix_lens is None else config.prefix_lens)
+    if len(given) not in (1, len(prompts)) or min(given) < 0:
         raise ConfigError(
-            f"--prefix-lens: got {_short(prefixes)}; expected values >= 0, one or one per "
+            f"--prefix-lens: got {_short(given)}; expected values >= 0, one or one per "
             f"request ({len(prompts)})"
         )
+    prefixes = given * len(prompts) if len(given) == 1 else given
     limit = preset.max_position_embeddings
     if config.max_seq_len is None:
         max_seq_len, source = min(default_max_seq_len, limit), "the default"
