@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +15,12 @@ from golden.spec import ScalarSpec, TensorSpec
 
 class ConfigError(ValueError):
     """A configuration the case cannot take; the message names the argument and what is allowed."""
+
+
+def option_name(field: str) -> str:
+    """The command-line option of a CaseConfig field (``max_seq_len`` -> ``--max-seq-len``):
+    every ConfigError message names its argument this way, whoever raised it."""
+    return "--" + field.replace("_", "-")
 
 
 @dataclass(frozen=True)
@@ -77,6 +84,12 @@ class Case:
     - ``param_shapes(config)``: optional ``{name: (shape, dtype)}`` of the tensor parameters,
       computed without generating data, so the harness can refuse a run that would not fit
       in memory before ``make_specs`` allocates anything.
+    - ``scalar_specs(config)``: optional scalar parameters (ScalarSpec), computed without
+      generating data; with ``param_shapes`` they are everything ``--compile-only`` needs.
+    - ``size_options``: the options that make a run of this case smaller (``--batch``, ...),
+      named when a run is refused for its memory.
+    - ``config_fields``: the CaseConfig fields this case takes, shown in the report's header
+      (default: every field).
     - ``reference_outputs(config)``: optional names of golden outputs the kernel does not
       produce for this config (e.g. the scores of a top-k-only run): the golden returns them,
       comparisons of the kernel's outputs may read them, nothing compares them.
@@ -96,10 +109,18 @@ class Case:
     #: ``kernel_name`` for every config.
     kernel_name_for: Callable[[CaseConfig], str] | None = None
     reference_outputs: Callable[[CaseConfig], Sequence[str]] | None = None
+    scalar_specs: Callable[[CaseConfig], list[ScalarSpec]] | None = None
+    size_options: tuple[str, ...] = ()
+    config_fields: tuple[str, ...] | None = None
 
     def kernel_for(self, config: CaseConfig) -> str:
         """The ``@pl.jit`` function to run for a resolved ``config``."""
         return self.kernel_name if self.kernel_name_for is None else self.kernel_name_for(config)
+
+    def shown_config(self, config: CaseConfig) -> dict[str, Any]:
+        """The fields of ``config`` this case takes (``config_fields``), for a report header."""
+        values = dataclasses.asdict(config)
+        return values if self.config_fields is None else {f: values[f] for f in self.config_fields}
 
     def references_for(self, config: CaseConfig) -> tuple[str, ...]:
         """Golden-only output names for a resolved ``config`` (see ``reference_outputs``)."""

@@ -2,8 +2,9 @@
 
 Exit status: 0 every output passed (``--compile-only``: compiled); 1 a mismatch, or the kernel
 raised while running (``--compile-only``: the compiler rejected the kernel); 2 bad usage, bad
-configuration, unusable file or directory, a run too big for this machine's memory, or a missing
-toolchain, with a one-line reason on stderr.
+configuration, unusable file or directory, a damaged save, a run too big for this machine's
+memory, or a missing toolchain, with a one-line reason on stderr; 130 / 143 interrupted by
+SIGINT / SIGTERM.
 """
 
 from __future__ import annotations
@@ -11,24 +12,29 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import re
+import signal
 import sys
-import threading
-import time
-from collections.abc import Callable, Sequence
-from typing import Any, NoReturn, TextIO
+from collections.abc import Sequence
+from typing import Any, NoReturn
 
-from golden import compile_only, compiler, registry
+from golden import compile_only, compiler, interrupts, registry
 from golden.case import CaseConfig, ConfigError
+from golden.compile_progress import CompileProgress
 from golden.data import DataError, check_writable
 from golden.inputs import CaseDefinitionError
+from golden.output_paths import OutputPathError, check_distinct
 from golden.platforms import PLATFORMS, PlatformUnavailable, check_platform
 from golden.report import dumps, render_text
-from golden.runner import replay_case, run_case
+from golden.run_progress import StderrProgress
+from golden.runner import replay_case, resolve, run_case
 from golden.trace import TraceError, check_trace_path, write_trace
 
 EXIT_PASS = 0
 EXIT_MISMATCH = 1
 EXIT_USAGE = 2
+#: The command's name in usage and messages: scripts/run.py in a checkout; the installed console
+#: command passes its own (deepseek-v4-run).
 PROG = "run.py"
 
 #: CLI options that map one-to-one onto CaseConfig fields.
@@ -71,6 +77,29 @@ def int_list(text: str) -> str:
         ) from None
 
 
+#: Options whose value may be a comma list starting with a negative number (-1 = a padded slot).
+LIST_OPTIONS: tuple[str, ...] = ("--start-pos", "--prompt-lens", "--prefix-lens")
+_NEGATIVE_LIST = re.compile(r"-\d+(\s*,\s*-?\d+)+")
+
+
+def join_list_values(argv: Sequence[str]) -> list[str]:
+    """``argv`` with ``--start-pos -1,4000`` written as ``--start-pos=-1,4000``.
+
+    argparse takes a value that starts with '-' and is not a plain negative number for an
+    option, so the documented padded form failed with "expected one argument"."""
+    out: list[str] = []
+    args = list(argv)
+    i = 0
+    while i < len(args):
+        if args[i] in LIST_OPTIONS and i + 1 < len(args) and _NEGATIVE_LIST.fullmatch(args[i + 1]):
+            out.append(f"{args[i]}={args[i + 1]}")
+            i += 2
+            continue
+        out.append(args[i])
+        i += 1
+    return out
+
+
 class UsageError(Exception):
     """Bad command-line usage; becomes exit status 2 with a one-line message."""
 
@@ -79,15 +108,17 @@ class _Parser(argparse.ArgumentParser):
     """argparse that reports a usage error as one line and exit status 2."""
 
     def error(self, message: str) -> NoReturn:
-        raise UsageError(message)
+        # argparse says "argument --seq: ..."; every other message says "--seq: ...".
+        raise UsageError(message.removeprefix("argument "))
 
 
 EPILOG = """\
 exit status:
   0  every output matches its golden (--compile-only: the kernel compiled)
   1  an output mismatches, or the kernel failed a plsim check (--compile-only: rejected)
-  2  bad usage or configuration, an unusable file or directory, a run that would not fit
-     in this machine's memory, or a missing toolchain (one line on stderr)
+  2  bad usage or configuration, an unusable file or directory, a damaged save, a run that
+     would not fit in this machine's memory, or a missing toolchain (one line on stderr)
+  130, 143  interrupted by Ctrl-C or SIGTERM (one line; nothing half-written is left)
 
 report labels:
   tol       the output's tolerance; margin = how far the worst error stays inside it
@@ -96,18 +127,20 @@ report labels:
   >0.001    share of cells whose error |a - e| / max(|e|, 1) exceeds 0.001 (absolute
             below magnitude 1, relative above); likewise >0.01, >0.05
   |err| pNN the NN-th percentile of |actual - golden| over the compared cells
-  bound     the cost-model term that sets a stage's modeled time (docs/cost_model.md)
+  bound     the cost-model term that sets a stage's modeled time: GM (DMA), cube, vector,
+            or task floor (launch and dispatch at least the work); a model, not a measurement
 
 --compile-only compiles the kernel for the case's configuration with the real pypto compiler
 (parse, passes, code generation; nothing runs) for -p a2a3 or a5; -p plsim (the default) and
-a2a3sim compile for a2a3, a5sim for a5. docs/running.md has the details.
+a2a3sim compile for a2a3, a5sim for a5. It compiles from the case's shapes (no inputs are
+generated) and needs hw-native-sys/pypto built from source (not the PyPI package 'pypto').
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of the CLI contract."""
+def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
+    """The argument parser of the CLI contract, for a command called ``prog``."""
     parser = _Parser(
-        prog=PROG,
+        prog=prog,
         description="Run a named case's kernel on a platform and check it against its golden.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -125,7 +158,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--start-pos",
         type=start_positions,
         help="position of the step's first token, 0..max-seq-len - seq (default: the case's); "
-        "or a comma list with one per request (-1 = padded slot)",
+        "or a comma list with one per request, e.g. -1,4000 (-1 = a padded slot; -1 alone pads "
+        "every request)",
     )
     parser.add_argument(
         "--max-seq-len",
@@ -186,88 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-class StderrProgress:
-    """Progress on stderr over the whole run (inputs, golden, kernel, compare).
-
-    Quiet for runs shorter than ``grace_s``; after that one line at each phase change and at
-    most one per ``interval_s`` within a phase (a heartbeat thread covers phases, like the
-    golden, that report nothing themselves). Kernel lines name the stage, its task index and
-    the tasks run so far.
-    """
-
-    def __init__(
-        self,
-        stream: TextIO,
-        grace_s: float = 3.0,
-        interval_s: float = 2.0,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.stream = stream
-        self.grace_s = grace_s
-        self.interval_s = interval_s
-        self.clock = clock
-        self.start = clock()
-        self.last_print: float | None = None
-        self.current = "start"
-        self.phase_start = self.start
-        self.tasks = 0
-        self.stage = ""
-        self.task_index = 0
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def _emit(self, now: float, text: str) -> None:
-        self.last_print = now
-        print(f"[{now - self.start:6.1f}s] {text}", file=self.stream, flush=True)
-
-    def _due(self, now: float) -> bool:
-        if now - self.start < self.grace_s:
-            return False
-        return self.last_print is None or now - self.last_print >= self.interval_s
-
-    def _status(self, now: float) -> str:
-        text = f"{self.current}: {now - self.phase_start:.1f} s in this phase"
-        if self.current == "kernel" and self.tasks:
-            text += f", stage {self.stage} task {self.task_index} ({self.tasks} tasks run so far)"
-        return text
-
-    def phase(self, name: str) -> None:
-        """A new phase of the run starts."""
-        with self._lock:
-            now = self.clock()
-            if now - self.start >= self.grace_s:
-                self._emit(now, f"{self.current} done in {now - self.phase_start:.1f} s; {name}")
-            self.current, self.phase_start = name, now
-
-    def __call__(self, stage: str, task_index: int) -> None:
-        """A kernel task starts (plsim's progress callback)."""
-        with self._lock:
-            self.tasks += 1
-            self.stage, self.task_index = stage, task_index
-            now = self.clock()
-            if self._due(now):
-                self._emit(now, self._status(now))
-
-    def _beat(self) -> None:
-        while not self._stop.wait(self.interval_s / 2):
-            with self._lock:
-                now = self.clock()
-                if self._due(now):
-                    self._emit(now, self._status(now))
-
-    def __enter__(self) -> StderrProgress:
-        self._thread = threading.Thread(target=self._beat, daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-
-
-def _list_cases(as_json: bool) -> int:
+def _list_cases(as_json: bool, prog: str = PROG) -> int:
     cases = registry.all_cases()
     errors = registry.load_errors()
     if as_json:
@@ -284,7 +237,7 @@ def _list_cases(as_json: bool) -> int:
         for case in cases:
             print(f"{case.name:<{width}}  {case.description}")
     for module, reason in errors.items():
-        print(f"{PROG}: warning: case module {module} failed to load: {reason}", file=sys.stderr)
+        print(f"{prog}: warning: case module {module} failed to load: {reason}", file=sys.stderr)
     return EXIT_PASS
 
 
@@ -311,18 +264,33 @@ def _check_options(args: argparse.Namespace) -> None:
                 name = "--" + option.replace("_", "-")
                 raise UsageError(f"{name} cannot be combined with --compile-only (nothing runs)")
         return
+    # Every output target is checked before the run: found after it, the run's work is lost.
     if args.save_data is not None:
         check_writable(args.save_data, force=args.force)
     if args.trace is not None:
         check_trace_path(args.trace, force=args.force)
         if args.platform != "plsim":
             raise TraceError(f"--trace: only platform 'plsim' models stages, got {args.platform!r}")
+        check_distinct(args.save_data, args.trace)
+
+
+class CompileSetupError(Exception):
+    """The compiler process failed before it compiled the kernel: exit 2, not a verdict."""
 
 
 def _compile(args: argparse.Namespace) -> int:
     case = registry.get_case(args.case)
-    config = case.resolve_config(CaseConfig(**_explicit_config(args)))
-    result = compile_only.compile_case(case, config, args.platform)
+    config = resolve(case, CaseConfig(**_explicit_config(args)))
+    name = case.kernel_for(config)
+    progress = None if args.json else CompileProgress(sys.stderr, [name])
+    with progress or contextlib.nullcontext():
+        result = compile_only.compile_case(case, config, args.platform, on_event=progress)
+    if not result.compiled and not result.rejected:
+        first = (result.error.strip().splitlines() or ["no message"])[-1]
+        raise CompileSetupError(
+            f"--compile-only: the compiler process failed before compiling {name} "
+            f"({result.error_type or 'error'}: {first})"
+        )
     if args.json:
         print(json.dumps(compile_only.to_json(case, config, args.platform, result)))
     else:
@@ -330,9 +298,9 @@ def _compile(args: argparse.Namespace) -> int:
     return EXIT_PASS if result.compiled else EXIT_MISMATCH
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace, prog: str = PROG) -> int:
     if args.list:
-        return _list_cases(args.json)
+        return _list_cases(args.json, prog)
     _check_options(args)
     if args.compile_only:
         return _compile(args)
@@ -355,17 +323,34 @@ def _run(args: argparse.Namespace) -> int:
             )
         if progress is not None:
             progress.phase("report")
+    # The report first: a trace that fails to write (the disk filled up during the run) must
+    # not take the report with it.
+    print(dumps(report) if args.json else render_text(report), flush=True)
     if args.trace is not None and report.trace is not None:
         write_trace(report, args.trace, force=args.force)
-    print(dumps(report) if args.json else render_text(report))
     return EXIT_PASS if report.passed else EXIT_MISMATCH
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI with ``argv`` (default sys.argv[1:]); returns the exit status."""
+def main(argv: Sequence[str] | None = None, prog: str = PROG) -> int:
+    """Run the CLI with ``argv`` (default sys.argv[1:]) as the command ``prog``; returns the
+    exit status (128 + the signal's number after Ctrl-C or SIGTERM, with one line on stderr)."""
     try:
-        args = build_parser().parse_args(argv)
-        return _run(args)
+        with interrupts.signals_raise():
+            return _main(argv, prog)
+    except (interrupts.Interrupted, KeyboardInterrupt) as exc:
+        signum = exc.signum if isinstance(exc, interrupts.Interrupted) else signal.SIGINT
+        interrupted = interrupts.Interrupted(signum)
+        print(f"{prog}: interrupted by {interrupted.name}; nothing half-written was left",
+              file=sys.stderr)  # fmt: skip
+        return interrupted.exit_status
+
+
+def _main(argv: Sequence[str] | None, prog: str) -> int:
+    try:
+        args = build_parser(prog).parse_args(
+            join_list_values(sys.argv[1:] if argv is None else argv)
+        )
+        return _run(args, prog)
     except (
         UsageError,
         ConfigError,
@@ -374,7 +359,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         TraceError,
         CaseDefinitionError,
         compiler.CompilerUnavailable,
+        CompileSetupError,
+        OutputPathError,
     ) as exc:
         reason = " ".join(str(exc).split())  # exactly one line
-        print(f"{PROG}: error: {reason}", file=sys.stderr)
+        print(f"{prog}: error: {reason}", file=sys.stderr)
         return EXIT_USAGE

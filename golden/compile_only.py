@@ -2,7 +2,9 @@
 
 The kernel is compiled for the case's resolved configuration (the same parameter shapes and
 scalars a run would pass) in a child process (``golden.compiler``), so the real ``pypto`` never
-enters this interpreter. Nothing is run: there is no golden, no comparison and no input data.
+enters this interpreter. Nothing is run: there is no golden, no comparison and no input data;
+the arguments come from the case's ``param_shapes`` and ``scalar_specs``, and the compiler
+process gets untouched tensors of those shapes, so a compile's memory does not grow with them.
 """
 
 from __future__ import annotations
@@ -10,8 +12,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from golden import compiler
-from golden.case import Case, CaseConfig
+from golden import compiler, memory
+from golden.case import Case, CaseConfig, ConfigError
 
 #: Harness platform -> compiler target. plsim and the CPU simulators compile for the chip
 #: they model; plsim models a2a3.
@@ -31,13 +33,54 @@ def compile_target(platform: str) -> str:
     return COMPILE_TARGETS[platform]
 
 
-def compile_case(case: Case, config: CaseConfig, platform: str) -> compiler.CompileResult:
-    """Compile ``case``'s kernel for the resolved ``config``; CompilerUnavailable if absent."""
-    compiler.require_compiler()  # before building specs: the absent path must be instant
-    args = compiler.spec_args(case.make_specs(config))
-    return compiler.compile_kernel(
-        case.kernel_file, case.kernel_for(config), args, platform=compile_target(platform)
-    )
+def compile_args(case: Case, config: CaseConfig) -> list[dict[str, Any]]:
+    """The kernel's arguments for a resolved ``config``: tensors from ``param_shapes``, scalars
+    from ``scalar_specs``, no data generated. A case without them falls back to its
+    ``make_specs`` (which generates its inputs). ConfigError if the parameters cannot even be
+    allocated in this process's address space, or the compiler would not fit in memory."""
+    if case.param_shapes is None or case.scalar_specs is None:
+        return compiler.spec_args(case.make_specs(config))
+    shapes = case.param_shapes(config)
+    check_compile_memory(shapes, case.size_options)
+    args = [compiler.tensor_arg(n, shape, dtype) for n, (shape, dtype) in shapes.items()]
+    return args + [compiler.scalar_arg(s.name, s.value) for s in case.scalar_specs(config)]
+
+
+def check_compile_memory(shapes: memory.Shapes, size_options: tuple[str, ...] = ()) -> None:
+    """ConfigError if the compiler process cannot hold these parameters: their shape samples
+    must be allocatable (untouched), and the compiler's resident memory must be available."""
+    space = memory.COMPILE_RESIDENT_BYTES + memory.parameter_bytes(shapes)
+    limit = memory.allocatable_bytes()
+    if limit is not None and space > limit:
+        raise ConfigError(
+            f"configuration: compiling needs {memory.gib(space)} of address space (the "
+            f"kernel's parameters, {memory.gib(memory.parameter_bytes(shapes))}, allocated "
+            f"as untouched shape samples), more than the {memory.gib(limit)} this process may "
+            f"allocate; {memory.smaller(size_options)}"
+        )
+    have = memory.available_bytes()
+    if have is not None and have < memory.COMPILE_RESIDENT_BYTES:
+        raise ConfigError(
+            f"configuration: the compiler needs about {memory.gib(memory.COMPILE_RESIDENT_BYTES)}"
+            f" of memory, more than the {memory.gib(have)} this machine has available"
+        )
+
+
+def compile_case(
+    case: Case,
+    config: CaseConfig,
+    platform: str,
+    on_event: compiler.CompileEvent | None = None,
+) -> compiler.CompileResult:
+    """Compile ``case``'s kernel for the resolved ``config``; CompilerUnavailable if absent,
+    ConfigError if it cannot fit (see compile_args). ``on_event`` hears of the compile's
+    progress (golden.compiler.CompileEvent)."""
+    compiler.require_compiler()  # before anything else: the absent path must be instant
+    request = compiler.CompileRequest(
+        case.kernel_file, case.kernel_for(config), compile_args(case, config),
+        compile_target(platform),
+    )  # fmt: skip
+    return compiler.compile_many([request], on_event=on_event)[0]
 
 
 def to_json(
@@ -57,6 +100,7 @@ def to_json(
         "error": result.error or None,
         "error_type": result.error_type or None,
         "location": result.location or None,
+        "phase": result.phase,
     }
 
 
@@ -64,7 +108,7 @@ def render_text(
     case: Case, config: CaseConfig, platform: str, result: compiler.CompileResult
 ) -> str:
     """The human ``--compile-only`` report: verdict, time, kernels, perf hints or the error."""
-    cfg = " ".join(f"{k}={'-' if v is None else v}" for k, v in dataclasses.asdict(config).items())
+    cfg = " ".join(f"{k}={'-' if v is None else v}" for k, v in case.shown_config(config).items())
     lines = [f"compile {case.name} for {compile_target(platform)}  ({cfg})"]
     verdict = "COMPILED" if result.compiled else "REJECTED"
     lines.append(f"verdict: {verdict} in {result.seconds:.2f} s")

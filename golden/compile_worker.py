@@ -73,10 +73,13 @@ def _load_module(path: Path):
     return module
 
 
-def compile_one(request: dict, modules: dict[str, object] | None = None) -> dict:
+def compile_one(request: dict, modules: dict[str, object] | None = None, index: int = 0) -> dict:
     """Compile one request (kernel_file, kernel_name, args, platform, build_dir); the result dict.
 
-    ``modules`` caches loaded kernel files across the requests of one batch.
+    ``modules`` caches loaded kernel files across the requests of one batch. The result's
+    ``phase`` says how far it got: "setup" (the compiler's imports and the sample tensors) or
+    "compile" (loading the kernel file and compiling it); a line ``@@BATCH_PHASE i@@compile``
+    marks the start of the compile on stdout, so the parent knows even if this process dies.
     """
     build_dir = Path(request["build_dir"])
     build_dir.mkdir(parents=True, exist_ok=True)
@@ -90,6 +93,7 @@ def compile_one(request: dict, modules: dict[str, object] | None = None) -> dict
         "error_type": "",
         "location": "",
         "output_dir": "",
+        "phase": "setup",
     }
     start = time.perf_counter()
     try:
@@ -98,6 +102,25 @@ def compile_one(request: dict, modules: dict[str, object] | None = None) -> dict
 
         from golden.compiler import parse_perf_hints
 
+        kwargs = {}
+        for arg in request["args"]:
+            if arg["kind"] == "tensor":
+                dtype = getattr(torch, _TORCH_DTYPES[arg["dtype"]])
+                # Shape samples only: the compiler never reads them, and untouched memory
+                # costs nothing (zeros made a 1M-context pool resident, gigabytes).
+                kwargs[arg["name"]] = torch.empty(arg["shape"], dtype=dtype)
+            else:
+                kwargs[arg["name"]] = arg["value"]
+        config = {"platform": request["platform"]}
+        if request.get("world_size"):  # a @pl.jit.host kernel: one rank per device id
+            from pypto.ir.distributed_compiled_program import DistributedConfig
+
+            ids = list(range(request["world_size"]))
+            config["distributed_config"] = DistributedConfig(device_ids=ids)
+        result["phase"] = "compile"
+        sys.stdout.write(f"\n@@BATCH_PHASE {index}@@compile\n")
+        sys.stdout.flush()
+        start = time.perf_counter()
         path = Path(request["kernel_file"])
         module = (modules or {}).get(str(path))
         if module is None:
@@ -105,20 +128,6 @@ def compile_one(request: dict, modules: dict[str, object] | None = None) -> dict
             if modules is not None:
                 modules[str(path)] = module
         kernel = getattr(module, request["kernel_name"])
-        kwargs = {}
-        for arg in request["args"]:
-            if arg["kind"] == "tensor":
-                dtype = getattr(torch, _TORCH_DTYPES[arg["dtype"]])
-                kwargs[arg["name"]] = torch.zeros(arg["shape"], dtype=dtype)
-            else:
-                kwargs[arg["name"]] = arg["value"]
-        start = time.perf_counter()
-        config = {"platform": request["platform"]}
-        if request.get("world_size"):  # a @pl.jit.host kernel: one rank per device id
-            from pypto.ir.distributed_compiled_program import DistributedConfig
-
-            ids = list(range(request["world_size"]))
-            config["distributed_config"] = DistributedConfig(device_ids=ids)
         compiled = kernel.compile(**kwargs, config=RunConfig(**config))
         result["seconds"] = time.perf_counter() - start
         out_dir = Path(str(compiled.output_dir))
@@ -144,7 +153,7 @@ def main() -> None:
     sys.path.insert(0, request["root"])
     modules: dict[str, object] = {}
     for index, entry in enumerate(request["batch"]):
-        result = compile_one(entry, modules)
+        result = compile_one(entry, modules, index)
         sys.stdout.write(f"\n@@BATCH_RESULT {index}@@" + json.dumps(result) + "\n")
         sys.stdout.flush()
 

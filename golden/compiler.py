@@ -16,20 +16,23 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import os
+import queue
 import re
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping, Sequence
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-#: Where the compiler comes from, for the one-line "not installed" message.
+#: What to install and where it comes from, for the one-line "not installed" message.
 COMPILER_INSTALL = (
-    "the real pypto compiler (hw-native-sys/pypto; here: pip install "
-    "../shared/toolchain/pypto/*.whl torch==2.13.0); the PyPI package named 'pypto' is a "
-    "different project"
+    "the real pypto compiler: hw-native-sys/pypto (https://github.com/hw-native-sys/pypto) "
+    "built from source into a wheel, then pip install that wheel and torch==2.13.0; the PyPI "
+    "package named 'pypto' is a different project"
 )
 #: Platforms whose code generation the compiler can run without a device.
 COMPILE_PLATFORMS: tuple[str, ...] = ("a2a3", "a5")
@@ -65,6 +68,15 @@ class CompileResult:
     error_type: str = ""
     location: str = ""
     output_dir: str = ""
+    #: How far the compile got: "setup" (the compiler's imports, the sample tensors) or
+    #: "compile" (the kernel file loaded and compiled). Only a failure in "compile" is the
+    #: compiler's verdict on the kernel.
+    phase: str = "compile"
+
+    @property
+    def rejected(self) -> bool:
+        """True if the compiler ran on the kernel and did not compile it."""
+        return not self.compiled and self.phase == "compile"
 
     def hint_counts(self) -> dict[str, int]:
         """Perf hints counted by code (e.g. {'PH001': 31})."""
@@ -169,31 +181,77 @@ def _worker_env() -> dict[str, str]:
     return env
 
 
-def _batch_once(entries: list[dict], timeout_s: float) -> tuple[dict[int, CompileResult], str]:
-    """Run one worker over ``entries``; the results it printed and, if it died early, why."""
+#: Called as a batch goes: (index of the request, event, its result or None). Events: "setup"
+#: (a compiler process starts on the batch from this index), "compile" (the request's compile
+#: starts), "done" (its result is in).
+CompileEvent = Callable[[int, str, "CompileResult | None"], None]
+_LINE = re.compile(r"@@BATCH_(RESULT|PHASE) (\d+)@@(.*)")
+
+
+def _read_lines(stream: Any, lines: queue.Queue) -> None:
+    for line in stream:
+        lines.put(line)
+    lines.put(None)
+
+
+def _batch_once(
+    entries: list[dict], timeout_s: float, first: int = 0, on_event: CompileEvent | None = None
+) -> tuple[dict[int, CompileResult], str]:
+    """Run one worker over ``entries``; the results it printed and, if it died early, why.
+
+    The worker's stdout is read as it comes, so ``on_event`` hears of every compile as it
+    starts and ends (indices offset by ``first``). The worker is killed if this process is
+    interrupted or ``timeout_s`` passes."""
     request = {"batch": entries, "root": str(_ROOT)}
-    try:
-        proc = subprocess.run(
-            [sys.executable, "-m", "golden.compile_worker"],
-            input=json.dumps(request),
-            capture_output=True,
-            text=True,
-            env=_worker_env(),
-            cwd=str(_ROOT),
-            timeout=timeout_s,
-        )
-        stdout, failure = proc.stdout, ""
-        if proc.returncode != 0:
-            tail = (proc.stderr or "").strip().splitlines()[-3:]
-            failure = f"compiler process exited {proc.returncode}: " + " | ".join(tail)
-    except subprocess.TimeoutExpired as exc:
-        stdout = exc.stdout.decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")
-        failure = f"compile batch exceeded {timeout_s:.0f} s"
+    notify = on_event or (lambda index, event, result: None)
+    notify(first, "setup", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "golden.compile_worker"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, env=_worker_env(), cwd=str(_ROOT),
+    )  # fmt: skip
     results: dict[int, CompileResult] = {}
-    for match in re.finditer(r"@@BATCH_RESULT (\d+)@@(.*)", stdout):
-        data = json.loads(match.group(2))
-        data["perf_hints"] = [PerfHint(**h) for h in data.get("perf_hints", [])]
-        results[int(match.group(1))] = CompileResult(**data)
+    errors: list[str] = []
+    lines: queue.Queue = queue.Queue()
+    readers = [
+        threading.Thread(target=_read_lines, args=(proc.stdout, lines), daemon=True),
+        threading.Thread(target=lambda: errors.extend(proc.stderr), daemon=True),
+    ]
+    failure = ""
+    try:
+        for reader in readers:
+            reader.start()
+        proc.stdin.write(json.dumps(request))
+        proc.stdin.close()
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                failure = f"compile batch exceeded {timeout_s:.0f} s"
+                break
+            if line is None:
+                break
+            match = _LINE.search(line)
+            if match is None:
+                continue
+            kind, index = match.group(1), int(match.group(2))
+            if kind == "PHASE":
+                notify(first + index, "compile", None)
+                continue
+            data = json.loads(match.group(3))
+            data["perf_hints"] = [PerfHint(**h) for h in data.get("perf_hints", [])]
+            results[index] = CompileResult(**data)
+            notify(first + index, "done", results[index])
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        for reader in readers:
+            reader.join(timeout=5)
+    if not failure and proc.returncode != 0:
+        tail = "".join(errors).strip().splitlines()[-3:]
+        failure = f"compiler process exited {proc.returncode}: " + " | ".join(tail)
     return results, failure
 
 
@@ -202,13 +260,15 @@ def compile_many(
     *,
     build_dir: str | Path | None = None,
     timeout_s: float = COMPILE_TIMEOUT_S,
+    on_event: CompileEvent | None = None,
 ) -> list[CompileResult]:
     """Compile every request in ONE child process (torch and pypto are imported once).
 
     Results come back in request order. If the worker dies on an entry (crash or timeout),
-    that entry is reported as failed (``error_type`` 'CrashedWorker' or 'Timeout') and a new
-    worker carries on with the rest. Raises CompilerUnavailable when the compiler is absent and
-    ValueError for an unknown platform. ``timeout_s`` bounds each worker process.
+    that entry is reported as failed (``error_type`` 'CrashedWorker' or 'Timeout', ``phase``
+    how far it got) and a new worker carries on with the rest. Raises CompilerUnavailable when
+    the compiler is absent and ValueError for an unknown platform. ``timeout_s`` bounds each
+    worker process; ``on_event`` hears of each compile as it starts and ends (CompileEvent).
     """
     for req in requests:
         if req.platform not in COMPILE_PLATFORMS:
@@ -225,16 +285,27 @@ def compile_many(
             for r in requests
         ]  # fmt: skip
         results: list[CompileResult | None] = [None] * len(entries)
+        compiling: set[int] = set()  # requests whose compile started (a crash is then a verdict)
+
+        def track(index: int, event: str, result: CompileResult | None) -> None:
+            if event == "compile":
+                compiling.add(index)
+            if on_event is not None:
+                on_event(index, event, result)
+
         start = 0
         while start < len(entries):
-            done, failure = _batch_once(entries[start:], timeout_s)
+            done, failure = _batch_once(entries[start:], timeout_s, start, track)
             for offset, result in done.items():
                 results[start + offset] = result
             start += len(done)
             if start < len(entries) and results[start] is None:
                 kind = "Timeout" if "exceeded" in failure else "CrashedWorker"
+                phase = "compile" if start in compiling else "setup"
                 results[start] = CompileResult(False, 0.0, error=failure or "no result",
-                                               error_type=kind)  # fmt: skip
+                                               error_type=kind, phase=phase)  # fmt: skip
+                if on_event is not None:
+                    on_event(start, "done", results[start])
                 start += 1
         return [r for r in results if r is not None]
 

@@ -3,7 +3,10 @@
 Directory layout (written atomically: a temporary sibling directory renamed into place):
 
 - ``manifest.json``: format tag and version, case name, and per array its file, key, shape,
-  dtype name and sha256 of the raw bytes; scalars with dtype and value.
+  dtype name and sha256 of the raw bytes; scalars with dtype and value; and (version 2) a
+  checksum of every field a replay uses, config.json's included (golden/save_checksums.py), so
+  an edited field is refused by name as a damaged save. Version 1 saves (before checksums)
+  still replay: their arrays are checked by sha256 and their scalars against the case.
 - ``config.json``: the resolved CaseConfig.
 - ``inputs.npz``: every tensor parameter's initial value (in/out state included).
 - ``golden.npz``: the golden value of every output.
@@ -27,11 +30,15 @@ from typing import Any
 
 import numpy as np
 
+from golden import interrupts, save_checksums
 from golden.case import CaseConfig
+from golden.output_paths import OutputPathError, same_or_inside, writable_parent
 from golden.spec import ScalarSpec, TensorSpec, numpy_dtype
 
 FORMAT = "golden-case-data"
-VERSION = 1
+VERSION = 2
+#: Versions a replay reads: 1 (no field checksums) and 2.
+READABLE_VERSIONS = (1, 2)
 MANIFEST = "manifest.json"
 CONFIG = "config.json"
 INPUTS = "inputs.npz"
@@ -50,6 +57,8 @@ class SavedData:
     config: CaseConfig
     inputs: dict[str, Any]
     golden: dict[str, np.ndarray]
+    #: False for a version-1 save: its configuration and scalars carry no checksum.
+    checksummed: bool = True
 
 
 def _dtype_name(dtype: np.dtype) -> str:
@@ -86,12 +95,18 @@ def _describe(key: str, array: np.ndarray, file: str) -> dict[str, Any]:
 def check_writable(directory: str | os.PathLike, *, force: bool = False) -> Path:
     """Raise DataError unless ``directory`` can be created, or replaced by a save.
 
-    A missing parent directory is fine if its own parent exists (the save creates it). An
-    existing non-empty
-    directory is replaced only if it is a previous save (has a manifest) and ``force`` is set,
-    so neither a mistyped path nor a repeated command loses data silently.
+    A missing parent directory is fine if its own parent exists (the save creates it); the
+    place it goes is tried for writing. An existing non-empty directory is replaced only if it
+    is a previous save (has a manifest) and ``force`` is set, so neither a mistyped path nor a
+    repeated command loses data silently. The current directory and its ancestors are never a
+    target: a save replaces its directory by renaming, which they cannot be.
     """
     target = Path(directory)
+    if target.name in ("", ".", "..") or same_or_inside(Path.cwd(), target):
+        raise DataError(
+            f"--save-data: {str(target)!r} is the current directory or one of its parents, "
+            "which a save cannot replace; name a new directory (e.g. out/idx)"
+        )
     if target.exists() or target.is_symlink():
         if not target.is_dir():
             raise DataError(f"--save-data: {str(target)!r} exists and is not a directory")
@@ -106,17 +121,10 @@ def check_writable(directory: str | os.PathLike, *, force: bool = False) -> Path
                     f"--save-data: {str(target)!r} already holds a save; add --force to "
                     "replace it or choose a new directory"
                 )
-    parent = target.parent if str(target.parent) else Path(".")
-    # A missing parent is created (README's out/idx in a fresh clone), one level only: a
-    # mistyped path must not grow a directory tree.
-    ancestor = parent if parent.exists() else parent.parent
-    if not ancestor.is_dir():
-        raise DataError(
-            f"--save-data: directory {str(ancestor)!r} does not exist (only the last missing "
-            "directory is created)"
-        )
-    if not os.access(ancestor, os.W_OK | os.X_OK):
-        raise DataError(f"--save-data: directory {str(ancestor)!r} is not writable")
+    try:
+        writable_parent("--save-data", target)
+    except OutputPathError as exc:
+        raise DataError(str(exc)) from None
     return target
 
 
@@ -167,6 +175,8 @@ def save(
     for name, value in golden.items():
         manifest["golden"][name] = _describe(name, value, GOLDEN)
         golden_arrays[name] = _raw(value)
+    config_fields = dataclasses.asdict(config)
+    manifest["checksums"] = save_checksums.checksums(manifest, config_fields)
 
     try:
         staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
@@ -175,21 +185,38 @@ def save(
     try:
         np.savez(staging / INPUTS, **input_arrays)
         np.savez(staging / GOLDEN, **golden_arrays)
-        (staging / CONFIG).write_text(json.dumps(dataclasses.asdict(config), indent=2) + "\n")
+        (staging / CONFIG).write_text(json.dumps(config_fields, indent=2) + "\n")
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
         os.chmod(staging, _umask_mode(0o777))  # readable like any other file the user makes
-        if target.exists():
-            # Move the old save aside first so a failure never leaves a half-replaced dir.
-            retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-            os.rename(target, retired / "data")
-            os.rename(staging, target)
-            shutil.rmtree(retired, ignore_errors=True)
-        else:
-            os.rename(staging, target)
+        with interrupts.deferred():  # the old save and the new one: one of them, always whole
+            _move_into_place(staging, target)
     except OSError as exc:
-        shutil.rmtree(staging, ignore_errors=True)
+        with interrupts.deferred():
+            shutil.rmtree(staging, ignore_errors=True)
         raise DataError(f"--save-data: cannot write {str(target)!r}: {exc}") from None
+    except BaseException:  # Ctrl-C, SIGTERM (golden.interrupts): no half-written folder left
+        with interrupts.deferred():
+            shutil.rmtree(staging, ignore_errors=True)
+        raise
     return target
+
+
+def _move_into_place(staging: Path, target: Path) -> None:
+    """Rename ``staging`` to ``target``; an existing save is moved aside first and removed
+    after, so a failure never leaves a half-replaced directory."""
+    if not target.exists():
+        os.rename(staging, target)
+        return
+    retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+    try:
+        os.rename(target, retired / "data")
+        os.rename(staging, target)
+    except OSError:
+        if not target.exists() and (retired / "data").exists():
+            os.rename(retired / "data", target)  # put the old save back
+        raise
+    finally:
+        shutil.rmtree(retired, ignore_errors=True)
 
 
 def _read_json(path: Path, what: str) -> Any:
@@ -250,33 +277,65 @@ def _load_arrays(directory: Path, entries: Mapping[str, Any], file: str) -> dict
     return arrays
 
 
+def _damaged(root: Path, reason: str) -> DataError:
+    return DataError(f"--replay: damaged save {str(root)!r}: {reason}; make a new save")
+
+
+def _check_structure(root: Path, manifest: dict, raw_config: Any) -> None:
+    """DataError naming the field of a manifest or config.json that has the wrong shape."""
+    if not isinstance(raw_config, dict):
+        raise _damaged(root, f"config.json is a {type(raw_config).__name__}, not an object")
+    if not isinstance(manifest.get("case"), str):
+        raise _damaged(root, "manifest.json field 'case' is missing or not a string")
+    for section in save_checksums.SECTIONS:
+        entries = manifest.get(section)
+        if not isinstance(entries, dict):
+            kind = "missing" if entries is None else f"a {type(entries).__name__}"
+            raise _damaged(root, f"manifest.json field {section!r} is {kind}, not an object")
+        for name, entry in entries.items():
+            needs = ("value",) if section == "scalars" else ("key", "shape", "dtype", "sha256")
+            if not isinstance(entry, dict) or any(k not in entry for k in needs):
+                raise _damaged(
+                    root, f"manifest.json field '{section}.{name}' lacks one of {list(needs)}"
+                )
+
+
 def load(directory: str | os.PathLike) -> SavedData:
-    """Read a directory written by :func:`save`; DataError says what is missing or corrupt."""
+    """Read a directory written by :func:`save`; DataError says what is missing or corrupt,
+    and names the field of a damaged save (one whose field does not match its checksum)."""
     root = Path(directory)
+    if not root.exists():
+        raise DataError(f"--replay: {str(root)!r} does not exist")
     if not root.is_dir():
-        raise DataError(f"--replay: {str(root)!r} is not a directory")
+        raise DataError(f"--replay: {str(root)!r} is a file, not a save directory")
     manifest = _read_json(root / MANIFEST, "manifest")
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise DataError(f"--replay: {root / MANIFEST} is not a {FORMAT} manifest")
-    if manifest.get("version") != VERSION:
+    version = manifest.get("version")
+    if version not in READABLE_VERSIONS:
         raise DataError(
-            f"--replay: {root} has format version {manifest.get('version')!r}, "
-            f"this harness reads version {VERSION}"
+            f"--replay: {root} has format version {version!r}, this harness reads versions "
+            f"{', '.join(map(str, READABLE_VERSIONS))}"
         )
     raw_config = _read_json(root / CONFIG, "configuration")
+    _check_structure(root, manifest, raw_config)
+    if version >= 2:
+        try:
+            save_checksums.verify(manifest, raw_config)
+        except save_checksums.DamagedSave as exc:
+            raise _damaged(root, str(exc)) from None
     try:
         config = CaseConfig(**raw_config)
     except TypeError as exc:
         raise DataError(f"--replay: {root / CONFIG} is not a case configuration: {exc}") from None
-    try:
-        inputs: dict[str, Any] = _load_arrays(root, manifest["inputs"], INPUTS)
-        golden = _load_arrays(root, manifest["golden"], GOLDEN)
-        for name, entry in manifest["scalars"].items():
-            inputs[name] = entry["value"]
-        case_name = str(manifest["case"])
-    except (KeyError, TypeError, AttributeError) as exc:
-        raise DataError(f"--replay: {root / MANIFEST} is incomplete: missing {exc}") from None
-    return SavedData(case=case_name, config=config, inputs=inputs, golden=golden)
+    inputs: dict[str, Any] = _load_arrays(root, manifest["inputs"], INPUTS)
+    golden = _load_arrays(root, manifest["golden"], GOLDEN)
+    for name, entry in manifest["scalars"].items():
+        inputs[name] = entry["value"]
+    return SavedData(
+        case=manifest["case"], config=config, inputs=inputs, golden=golden,
+        checksummed=version >= 2,
+    )  # fmt: skip
 
 
 def check_matches(
@@ -301,6 +360,14 @@ def check_matches(
                 raise DataError(f"--replay: saved data has no golden for output {spec.name!r}")
         elif isinstance(value, np.ndarray):
             raise DataError(f"--replay: saved {spec.name!r} is a tensor, the case has a scalar")
+        elif value != spec.value:
+            # The kernel would run with the saved value against a golden of the case's: a
+            # damaged (version 1 saves have no checksum) or outdated save.
+            raise DataError(
+                f"--replay: saved scalar {spec.name!r} is {value!r}, the case gives "
+                f"{spec.value!r} for the saved configuration (a damaged or outdated save); "
+                "make a new save"
+            )
     extra = set(saved.inputs) - {s.name for s in specs}
     if extra:
         raise DataError(f"--replay: saved data has parameters the case lacks: {sorted(extra)}")

@@ -152,7 +152,7 @@ def _wall_part(report: RunReport, key: str) -> str:
 
 def render_text(report: RunReport) -> str:
     """The human report: verdicts and figures per output, stage table, traffic, wall times."""
-    cfg = dataclasses.asdict(report.config)
+    cfg = dataclasses.asdict(report.config) if report.shown_config is None else report.shown_config
     lines = [
         f"case {report.case} on {report.platform}  ("
         + " ".join(f"{k}={'-' if v is None else v}" for k, v in cfg.items())
@@ -160,6 +160,7 @@ def render_text(report: RunReport) -> str:
     ]
     if report.replayed_from:
         lines.append(f"replaying saved data from {report.replayed_from}")
+    lines.extend(f"note: {note}" for note in report.notes)
     if report.saved_to:
         lines.append(f"inputs and golden saved to {report.saved_to}")
     if report.error:

@@ -66,6 +66,10 @@ class RunReport:
     #: The kernel's and the golden's output arrays by name (not part of the JSON report).
     actual_outputs: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     expected_outputs: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    #: The configuration fields the case takes, for the text report's header (None: all).
+    shown_config: dict[str, Any] | None = field(default=None, repr=False)
+    #: Lines the text report adds under its header (e.g. what a replay could not verify).
+    notes: list[str] = field(default_factory=list)
 
 
 #: Phases of a run, in order; ``wall_s`` has one entry per phase plus ``total``.
@@ -94,20 +98,22 @@ class _Clock:
             notify(name)
 
 
-def check_memory(shapes: memory.Shapes) -> None:
-    """ConfigError, with the estimate and the limit, if the run would not fit in memory."""
+def check_memory(shapes: memory.Shapes, size_options: Sequence[str] = ()) -> None:
+    """ConfigError, with the estimate and the limit, if the run would not fit in memory;
+    ``size_options`` are the options of the case that make it smaller (named in the message)."""
     need = memory.estimate_run_bytes(shapes)
     have = memory.available_bytes()
     if have is not None and need > have:
         raise ConfigError(
             f"configuration: this run needs about {memory.gib(need)} of memory "
             f"({memory.gib(memory.parameter_bytes(shapes))} of parameters), more than the "
-            f"{memory.gib(have)} this machine has available; choose a smaller --batch or "
-            "--max-seq-len"
+            f"{memory.gib(have)} this machine has available; {memory.smaller(size_options)}"
         )
 
 
-def _resolve(case: Case, config: CaseConfig) -> CaseConfig:
+def resolve(case: Case, config: CaseConfig) -> CaseConfig:
+    """``case.resolve_config(config)`` after the harness's own checks (the seed); ConfigError
+    or CaseDefinitionError."""
     seed = config.seed
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise ConfigError(f"--seed: must be an integer >= 0, got {seed!r}")
@@ -219,6 +225,7 @@ def _execute(
         traffic=None,
         wall_s=clock.wall,
         expected_outputs=dict(expected),
+        shown_config=case.shown_config(config),
     )
     try:
         kernel_case = dataclasses.replace(case, kernel_name=case.kernel_for(config))
@@ -280,17 +287,17 @@ def _run_case(
     # FP32 may differ in a last bit with the split, and one thread also makes the goldens
     # independent of the machine's core count.
     check_platform(platform)
-    resolved = _resolve(case, config)
+    resolved = resolve(case, config)
     ensure_available(platform)
     if save_dir is not None:
         data.check_writable(save_dir, force=force)
     if case.param_shapes is not None:  # before make_specs, which may generate the data
-        check_memory(case.param_shapes(resolved))
+        check_memory(case.param_shapes(resolved), case.size_options)
     clock = _Clock(progress)
     clock.phase("inputs")
     specs = _specs(case, resolved)
     if case.param_shapes is None:
-        check_memory(memory.spec_shapes(specs))
+        check_memory(memory.spec_shapes(specs), case.size_options)
     inputs = build_inputs(specs, resolved.seed)
     nan_message = describe_nan_input(inputs)
     if nan_message is not None:
@@ -356,7 +363,7 @@ def _replay_case(
                 f"configuration ({key}={getattr(saved.config, key)!r}); drop it or use a new save"
             )
     try:
-        resolved = _resolve(case, saved.config)
+        resolved = resolve(case, saved.config)
     except ConfigError as exc:
         raise data.DataError(f"--replay: saved configuration is not valid: {exc}") from None
     if resolved != saved.config:
@@ -381,4 +388,9 @@ def _replay_case(
         raise data.DataError(f"--replay: saved {nan_message}")
     report = _execute(case, resolved, specs, platform, inputs, saved.golden, clock)
     report.replayed_from = str(Path(directory))
+    if not saved.checksummed:
+        report.notes.append(
+            "a version-1 save (before field checksums): its arrays and scalars were checked, "
+            "its configuration could not be"
+        )
     return report

@@ -7,6 +7,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from golden import interrupts
+from golden.output_paths import OutputPathError, writable_parent
 from golden.runner import RunReport
 
 
@@ -26,31 +28,11 @@ def check_trace_path(path: str | os.PathLike, *, force: bool = False) -> Path:
             f"--trace: {str(target)!r} already exists; add --force to replace it or choose "
             "a new file"
         )
-    parent = target.parent if str(target.parent) else Path(".")
-    if parent.exists():
-        if not parent.is_dir():
-            raise TraceError(f"--trace: {str(parent)!r} is not a directory")
-        _probe(parent)
-        return target
-    # A missing parent is created (one level only: a mistyped path must not grow a tree).
-    if not parent.parent.is_dir():
-        raise TraceError(
-            f"--trace: directory {str(parent.parent)!r} does not exist (only the last missing "
-            "directory is created)"
-        )
-    if not os.access(parent.parent, os.W_OK | os.X_OK):
-        raise TraceError(f"--trace: directory {str(parent.parent)!r} is not writable")
-    return target
-
-
-def _probe(directory: Path) -> None:
-    """Create and remove a file in ``directory``: os.access cannot see e.g. /proc's refusal."""
     try:
-        fd, name = tempfile.mkstemp(prefix=".trace-probe-", dir=directory)
-    except OSError as exc:
-        raise TraceError(f"--trace: cannot write into {str(directory)!r}: {exc.strerror}") from None
-    os.close(fd)
-    os.unlink(name)
+        writable_parent("--trace", target)
+    except OutputPathError as exc:
+        raise TraceError(str(exc)) from None
+    return target
 
 
 def _umask_mode(mode: int) -> int:
@@ -81,8 +63,11 @@ def write_trace(report: RunReport, path: str | os.PathLike, *, force: bool = Fal
             json.dump(trace, handle)
         os.chmod(staging, _umask_mode(0o666))  # mkstemp makes owner-only files
         os.replace(staging, target)
-    except OSError as exc:
-        if os.path.exists(staging):
-            os.unlink(staging)
-        raise TraceError(f"--trace: cannot write {str(target)!r}: {exc.strerror}") from None
+    except BaseException as exc:  # OSError, or Ctrl-C / SIGTERM: no half-written file left
+        with interrupts.deferred():
+            if os.path.exists(staging):
+                os.unlink(staging)
+        if isinstance(exc, OSError):
+            raise TraceError(f"--trace: cannot write {str(target)!r}: {exc.strerror}") from None
+        raise
     return target

@@ -1,6 +1,7 @@
 """Calibrate plsim's cost model on published device timings of pypto-lib kernels.
 
     python -m plsim.calibration collect [--claims DIR] [--runs FILE] [--jobs N]
+        (--claims defaults to $PLSIM_CALIBRATION_DIR)
     python -m plsim.calibration fit     [--runs FILE]
     python -m plsim.calibration table   [--runs FILE] [--markdown FILE]
 
@@ -33,10 +34,10 @@ from pathlib import Path
 from typing import Any
 
 from plsim.accounting import StageStats, kernel_time, stage_times
+from plsim.corpus_paths import CALIBRATION_ENV, CorpusMissing, claims_dir
 from plsim.hardware import PLATFORMS, Platform
 from plsim.pyptolib import RESULT_MARK
 
-DEFAULT_CLAIMS = Path("/work/shared/corpus/calibration")
 DEFAULT_RUNS = Path("build/calibration/runs.json")
 
 #: The fitted terms and the values searched: physically plausible ranges, stated with their
@@ -291,7 +292,10 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m plsim.calibration", description=__doc__.split("\n")[0]
     )
     p.add_argument("command", choices=["collect", "fit", "table"])
-    p.add_argument("--claims", type=Path, default=DEFAULT_CLAIMS, help="calibration folder")
+    p.add_argument(
+        "--claims", type=Path, default=None,
+        help=f"calibration folder (default: ${CALIBRATION_ENV})",
+    )  # fmt: skip
     p.add_argument("--runs", type=Path, default=DEFAULT_RUNS, help="plsim runs (JSON cache)")
     p.add_argument("--jobs", type=int, default=1, help="kernels run at once (collect)")
     p.add_argument("--timeout", type=float, default=900.0, help="seconds per kernel (collect)")
@@ -299,6 +303,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--resume", action="store_true", help="keep runs already in --runs (collect)")
     p.add_argument("--only", help="run only the kernels whose key contains this (collect)")
     ns = p.parse_args(argv)
+    try:
+        ns.claims = claims_dir(ns.claims)
+    except CorpusMissing as exc:
+        p.error(str(exc))
     if not (ns.claims / "claims.json").is_file():
         p.error(f"--claims: no claims.json in {ns.claims}")
     if ns.command == "collect":

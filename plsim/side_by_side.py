@@ -1,7 +1,7 @@
 """Our decode indexer and the public pypto-lib one, through the same cost model.
 
     python -m plsim.side_by_side [--preset FLASH] [--batch 4] [--seq 2] [--cache-format c8]
-                                 [--upstream FILE]
+                                 [--upstream FILE]    (or PYPTO_LIB_DIR=<pypto-lib checkout>)
 
 Runs our ``deepseek_v4.indexer`` case on plsim for the configuration given, and the pypto-lib
 flash_mtp ``decode_indexer.py`` (its own ``__main__``, through ``python -m plsim.pyptolib`` in a
@@ -22,12 +22,9 @@ import sys
 from pathlib import Path
 
 from plsim.accounting import StageStats, kernel_time, stage_times
+from plsim.corpus_paths import PYPTO_LIB_ENV, UPSTREAM_INDEXER, CorpusMissing, upstream_indexer
 from plsim.hardware import PLATFORMS
 from plsim.pyptolib import RESULT_MARK, stage_table
-
-DEFAULT_UPSTREAM = Path(
-    "/work/shared/corpus/pypto-lib/models/deepseek_v4_flash_mtp/decode_indexer.py"
-)
 
 
 def ours(
@@ -95,8 +92,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--cache-format", default="c8", choices=("c16", "c8"), help="our indexer's cache format"
     )
-    p.add_argument("--upstream", type=Path, default=DEFAULT_UPSTREAM, help="pypto-lib file")
+    p.add_argument(
+        "--upstream",
+        type=Path,
+        default=None,
+        help=f"pypto-lib's {UPSTREAM_INDEXER} (default: in the checkout named by {PYPTO_LIB_ENV})",
+    )
     ns = p.parse_args(argv)
+    try:
+        ns.upstream = upstream_indexer(ns.upstream)
+    except CorpusMissing as exc:
+        p.error(str(exc))
     if not ns.upstream.is_file():
         p.error(f"--upstream: no file at {ns.upstream}")
     platform = PLATFORMS["a2a3"]

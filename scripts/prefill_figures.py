@@ -4,7 +4,9 @@ Runs the prefill indexer kernel (models/deepseek_v4/indexer_prefill.py) on plsim
 without the golden (the kernel's correctness is the case's job: scripts/run.py
 deepseek_v4.indexer_prefill), then prints per stage: tasks, cube MACs, vector ops, GM bytes,
 modeled microseconds (plsim/hardware.py's cost model, an estimate) and cube utilization =
-cube MACs / (peak MAC rate of the operand dtype x 24 AICs x modeled time).
+cube MACs / (peak MAC rate of the operand dtype x 24 AICs x modeled time). Bad input is one
+line on stderr and exit status 2, before any work; a run longer than 3 s prints progress on
+stderr (the kernel's stage and task).
 
     python scripts/prefill_figures.py --preset FLASH --prompt-lens 4096 --prefix-lens 65536 \
         --cache-format c8
@@ -18,14 +20,21 @@ import dataclasses
 import sys
 import time
 from pathlib import Path
+from typing import NoReturn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import plsim
-from golden.case import CaseConfig
+from golden.case import CaseConfig, ConfigError
+from golden.cli import join_list_values
+from golden.run_progress import StderrProgress
+from golden.runner import check_memory
 from models.deepseek_v4 import indexer_prefill_case
+from models.deepseek_v4.config import get_preset
 from plsim.accounting import kernel_time, model_stage
 from plsim.hardware import PLATFORMS
+
+PROG = "prefill_figures.py"
 
 
 def utilization(stage, platform) -> float:
@@ -39,43 +48,119 @@ def utilization(stage, platform) -> float:
     return capacity / (platform.cube_cores * stage.modeled_us * 1e-6)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run one chunk on plsim and print its stage table with cube utilization."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--preset", default="FLASH")
-    parser.add_argument("--prompt-lens", default="4096")
-    parser.add_argument("--prefix-lens", default="65536")
+class _Parser(argparse.ArgumentParser):
+    """argparse whose usage errors are one line and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        # argparse says "argument --seq: ..."; every other message says "--seq: ...".
+        raise ConfigError(message.removeprefix("argument "))
+
+
+def positive_int(text: str) -> int:
+    """An integer >= 1 (argparse type)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The options: the chunk (as the prefill case takes it), the platform, a projection."""
+    parser = _Parser(prog=PROG, description=__doc__.splitlines()[0])
+    parser.add_argument("--preset", default="FLASH", help="DEMO, FLASH (default) or PRO")
+    parser.add_argument("--prompt-lens", default="4096", help="tokens per request (comma list)")
+    parser.add_argument(
+        "--prefix-lens", default="65536", help="cached tokens before each request's chunk"
+    )
     parser.add_argument("--cache-format", default="c8", choices=("c16", "c8"))
-    parser.add_argument("--block-size", type=int, default=None)
+    parser.add_argument("--block-size", type=positive_int, default=None)
+    parser.add_argument(
+        "--max-seq-len",
+        type=positive_int,
+        default=None,
+        help="the context the pools are sized for (default: the smallest that holds the chunk)",
+    )
     parser.add_argument("--platform", default="a2a3", choices=sorted(PLATFORMS))
     parser.add_argument(
         "--project-tokens",
-        type=int,
+        type=positive_int,
         default=None,
         help="also print a PROJECTION to a one-request chunk of this many tokens: every counter "
         "of the measured stages scaled (score and top-k stages by tokens x visible rows, the "
         "rest by tokens) and modeled again; an extrapolation, not a plsim run",
     )
-    args = parser.parse_args(argv)
-    config = indexer_prefill_case.resolve_config(
+    return parser
+
+
+def chunk_config(args: argparse.Namespace) -> CaseConfig:
+    """The resolved chunk (ConfigError names the option). Its context is the smallest that
+    holds it unless --max-seq-len is given: the figures are of one chunk, not of a serving
+    engine's pools (the case's default)."""
+    max_seq_len = args.max_seq_len
+    if max_seq_len is None:
+        max_seq_len = smallest_context(args.preset, args.prompt_lens, args.prefix_lens)
+    return indexer_prefill_case.resolve_config(
         CaseConfig(
-            preset=args.preset,
-            prompt_lens=args.prompt_lens,
-            prefix_lens=args.prefix_lens,
-            cache_format=args.cache_format,
-            block_size=args.block_size,
+            preset=args.preset, prompt_lens=args.prompt_lens, prefix_lens=args.prefix_lens,
+            cache_format=args.cache_format, block_size=args.block_size, max_seq_len=max_seq_len,
         )
-    )
-    values = indexer_prefill_case.make_inputs(config)
-    names = [n for n, _, _ in indexer_prefill_case.PARAMETERS if n in values]
-    kernel = getattr(
-        plsim.load(indexer_prefill_case.KERNEL_FILE), indexer_prefill_case.kernel_name(config)
-    )
-    start = time.monotonic()
-    run = plsim.run(kernel, *[values[n] for n in names], values["offset"], platform=args.platform)
-    wall = time.monotonic() - start
-    platform = PLATFORMS[args.platform]
-    print(f"config: {config}")
+    )  # fmt: skip
+
+
+def smallest_context(preset: str, prompt_lens: str, prefix_lens: str) -> int | None:
+    """The smallest valid max_seq_len that holds every request's prefix + prompt; None when the
+    lists do not parse or it would pass the preset's maximum (resolve_config then says why)."""
+    try:
+        prompts = [int(v) for v in prompt_lens.split(",")]
+        prefixes = [int(v) for v in prefix_lens.split(",")]
+        limit = get_preset(preset).max_position_embeddings
+    except ValueError:
+        return None
+    if len(prefixes) == 1:
+        prefixes *= len(prompts)
+    step = indexer_prefill_case.SEQ_LEN_MULTIPLE
+    need = max(p + q for p, q in zip(prefixes, prompts))
+    fit = max(step, -(-need // step) * step)
+    return fit if fit <= limit else None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one chunk on plsim and print its stage table with cube utilization; bad input is
+    one line on stderr and exit status 2, before any work."""
+    try:
+        args = build_parser().parse_args(join_list_values(sys.argv[1:] if argv is None else argv))
+        config = chunk_config(args)
+        case = indexer_prefill_case.CASE
+        check_memory(case.param_shapes(config), case.size_options)
+    except ConfigError as exc:
+        print(f"{PROG}: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 2
+    with StderrProgress(sys.stderr) as progress:
+        progress.phase("inputs")
+        values = indexer_prefill_case.make_inputs(config)
+        names = [n for n, _, _ in indexer_prefill_case.PARAMETERS if n in values]
+        kernel = getattr(
+            plsim.load(indexer_prefill_case.KERNEL_FILE), indexer_prefill_case.kernel_name(config)
+        )
+        progress.phase("kernel")
+        start = time.monotonic()
+        run = plsim.run(kernel, *[values[n] for n in names], values["offset"],
+                        platform=args.platform, progress=progress)  # fmt: skip
+        wall = time.monotonic() - start
+        progress.phase("report")
+    print_table(run, config, PLATFORMS[args.platform], wall)
+    if args.project_tokens:
+        print_projection(run.stages, config, args.project_tokens, PLATFORMS[args.platform])
+    return 0
+
+
+def print_table(run, config: CaseConfig, platform, wall: float) -> None:
+    """The measured stage table: tasks, cube MACs, vector ops, GM MiB, modeled us, cube util."""
+    shown = indexer_prefill_case.CASE.shown_config(config)
+    print("config: " + " ".join(f"{k}={v}" for k, v in shown.items()))
     print(f"{'stage':<58}{'tasks':>7}{'cube MACs':>12}{'vector ops':>12}"
           f"{'GM MiB':>9}{'model us':>10}{'cube util':>10}")  # fmt: skip
     total_us = run.modeled_us  # the kernel: stages overlap by dependences (kernel_time)
@@ -97,9 +182,6 @@ def main(argv: list[str] | None = None) -> int:
         f"{'total':<58}{'':>7}{total_macs:>12.3e}{'':>12}{'':>9}{total_us:>10.1f}{overall:>10.1%}"
     )
     print(f"plsim wall: {wall:.1f} s")
-    if args.project_tokens:
-        print_projection(run.stages, config, args.project_tokens, platform)
-    return 0
 
 
 #: Stages whose work grows with tokens x visible rows (the rest grow with tokens).

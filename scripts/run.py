@@ -5,7 +5,8 @@ python scripts/run.py CASE [-p PLATFORM] [--preset NAME] [--batch N] [--seq N] [
     [--max-seq-len N] [--seed N] [--json] [--save-data DIR] [--replay DIR] [--trace FILE]
 python scripts/run.py --list
 
-Exit status: 0 all outputs pass, 1 a mismatch, 2 bad usage / configuration / missing toolchain.
+Exit status: 0 all outputs pass, 1 a mismatch, 2 bad usage / configuration / missing toolchain,
+130 / 143 interrupted (python scripts/run.py --help has them all).
 """
 
 import sys

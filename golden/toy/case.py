@@ -28,6 +28,7 @@ N_DIM = 32  # must equal toy_kernel.N_DIM
 MAX_BATCH = 8
 MAX_SEQ = 4
 PRESETS = ("DEMO",)
+SIZE_OPTIONS = ("--batch", "--seq")
 
 # FP32 sums of K_DIM = 64 exact BF16 products in a different order than the golden's single
 # rounding: error <= 64 * 2^-24 * sum|terms| ~ 4e-6 * sum|terms| worst case; with w scaled by
@@ -104,8 +105,24 @@ def make_specs(config: CaseConfig) -> list[TensorSpec | ScalarSpec]:
         TensorSpec("w", (K_DIM, N_DIM), "bfloat16", init=_weights),
         TensorSpec("out", (rows, N_DIM), "float32", is_output=True),
         TensorSpec("out_bf16", (rows, N_DIM), "bfloat16", is_output=True),
-        ScalarSpec("row_tiles", "int32", rows // ROW_TILE),
+        *scalar_specs(config),
     ]
+
+
+def param_shapes(config: CaseConfig) -> dict[str, tuple[tuple[int, ...], str]]:
+    """The tensor parameters' shapes and dtypes (make_specs's, without drawing data)."""
+    rows = _rows(config)
+    return {
+        "x": ((rows, K_DIM), "bfloat16"),
+        "w": ((K_DIM, N_DIM), "bfloat16"),
+        "out": ((rows, N_DIM), "float32"),
+        "out_bf16": ((rows, N_DIM), "bfloat16"),
+    }
+
+
+def scalar_specs(config: CaseConfig) -> list[ScalarSpec]:
+    """The scalar parameter: row tiles of x."""
+    return [ScalarSpec("row_tiles", "int32", _rows(config) // ROW_TILE)]
 
 
 def golden(inputs: Mapping[str, Any], config: CaseConfig) -> dict[str, np.ndarray]:
@@ -147,6 +164,9 @@ SCALE_MATMUL = Case(
     golden=golden,
     comparisons=comparisons,
     quality=quality,
+    param_shapes=param_shapes,
+    scalar_specs=scalar_specs,
+    size_options=SIZE_OPTIONS,
 )
 
 SCALE_MATMUL_WRONG_GOLDEN = Case(
@@ -158,6 +178,9 @@ SCALE_MATMUL_WRONG_GOLDEN = Case(
     make_specs=make_specs,
     golden=wrong_golden,
     comparisons=comparisons,
+    param_shapes=param_shapes,
+    scalar_specs=scalar_specs,
+    size_options=SIZE_OPTIONS,
 )
 
 CASES: list[Case] = [SCALE_MATMUL, SCALE_MATMUL_WRONG_GOLDEN]

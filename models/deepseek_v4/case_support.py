@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from golden.case import ConfigError
+from golden.case import ConfigError, option_name
 from golden.quant import to_bf16
 from models.deepseek_v4.config import (
     COMPRESS_RATIO,
@@ -23,9 +23,10 @@ NORM_WEIGHT_STD = 0.25
 
 
 def check_int(name: str, value: Any) -> int:
-    """``value`` as an int; ConfigError naming ``name`` for a bool or a non-integer."""
+    """``value`` as an int; ConfigError naming the option of field ``name`` for a bool or a
+    non-integer."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ConfigError(f"{name}: expected an integer, got {value!r}")
+        raise ConfigError(f"{option_name(name)}: expected an integer, got {value!r}")
     return int(value)
 
 

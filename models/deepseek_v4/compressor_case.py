@@ -20,7 +20,7 @@ import numpy as np
 
 from golden.case import Case, CaseConfig, Comparison, ConfigError
 from golden.spec import ScalarSpec, TensorSpec
-from models.deepseek_v4 import serving_inputs
+from models.deepseek_v4 import pool_draws, serving_inputs
 from models.deepseek_v4.case_support import compressor_weights
 from models.deepseek_v4.config import (
     COMPRESS_RATIO,
@@ -75,7 +75,7 @@ def resolve_config(config: CaseConfig) -> CaseConfig:
     """
     if config.topk_only:
         raise ConfigError(
-            "topk_only: the compressor returns no scores or top-k; it applies to "
+            "--topk-only: the compressor returns no scores or top-k; it applies to "
             "deepseek_v4.indexer only"
         )
     return serving_inputs.resolve_serving_config(
@@ -116,7 +116,7 @@ def make_inputs(config: CaseConfig) -> dict[str, Any]:
     wkv, wgate, ape, norm_weight = (weights[k] for k in ("wkv", "wgate", "ape", "norm_weight"))
     rope_cos, rope_sin = rope_cos_sin(np.arange(max_seq_len), preset)
     hadamard_bf16 = to_bf16(hadamard(INDEX_HEAD_DIM))
-    pool = to_bf16(rng.standard_normal((step.num_blocks, step.block_size, INDEX_HEAD_DIM)))
+    pool = pool_draws.normal_bf16(rng, (step.num_blocks, step.block_size, INDEX_HEAD_DIM))
     kv_pool, score_pool = serving_inputs.state_pools(rng, step.num_state_slots)
     for b in step.live:
         start = int(step.starts[b])
@@ -268,4 +268,6 @@ CASE = Case(
     quality=quality,
     kernel_name_for=kernel_name,
     param_shapes=compressor_shapes,
+    scalar_specs=lambda config: [],  # no scalar parameters
+    size_options=serving_inputs.SIZE_OPTIONS,
 )

@@ -18,9 +18,20 @@ from golden.quant import to_bf16
 from golden.spec import ScalarSpec, TensorSpec
 from models.deepseek_v4 import prefill_inputs
 from models.deepseek_v4.case_support import compressor_weights
-from models.deepseek_v4.compressor_case import CACHE_MAX_ULP, STATE_ATOL, STATE_RTOL
+from models.deepseek_v4.compressor_case import (
+    CACHE_MAX_ULP,
+    DEFAULT_MAX_SEQ_LEN,
+    STATE_ATOL,
+    STATE_RTOL,
+)
 from models.deepseek_v4.config import COMPRESS_RATIO, INDEX_HEAD_DIM, get_preset
-from models.deepseek_v4.indexer_prefill_case import activations, specs_from, unit_rows
+from models.deepseek_v4.footprint import compressor_prefill_shapes
+from models.deepseek_v4.indexer_prefill_case import (
+    PREFILL_SIZE_OPTIONS,
+    activations,
+    specs_from,
+    unit_rows,
+)
 from models.deepseek_v4.prefill_golden import compressor_prefill_golden
 from models.deepseek_v4.serving_compare import pool_comparisons
 from models.deepseek_v4.serving_inputs import to_c8
@@ -50,8 +61,11 @@ PARAMETERS: tuple[tuple[str, str, str], ...] = (
 
 
 def resolve_config(config: CaseConfig) -> CaseConfig:
-    """prefill_inputs.resolve_prefill_config; max_seq_len in whole windows (a multiple of 4)."""
-    return prefill_inputs.resolve_prefill_config(config, seq_len_multiple=COMPRESS_RATIO)
+    """prefill_inputs.resolve_prefill_config; max_seq_len in whole windows (a multiple of 4),
+    by default the decode compressor's context."""
+    return prefill_inputs.resolve_prefill_config(
+        config, seq_len_multiple=COMPRESS_RATIO, default_max_seq_len=DEFAULT_MAX_SEQ_LEN
+    )
 
 
 def make_inputs(config: CaseConfig) -> dict[str, Any]:
@@ -130,4 +144,8 @@ CASE = Case(
     golden=golden,
     comparisons=comparisons,
     kernel_name_for=kernel_name,
+    param_shapes=compressor_prefill_shapes,
+    scalar_specs=lambda config: [],  # no scalar parameters
+    size_options=PREFILL_SIZE_OPTIONS,
+    config_fields=prefill_inputs.CONFIG_FIELDS,
 )

@@ -108,5 +108,5 @@ def get_preset(name: str) -> Preset:
     """Return the preset called ``name`` (case-insensitive); ValueError names the choices."""
     key = str(name).upper()
     if key not in PRESETS:
-        raise ValueError(f"preset: unknown preset {name!r}; expected one of {sorted(PRESETS)}")
+        raise ValueError(f"--preset: unknown preset {name!r}; expected one of {sorted(PRESETS)}")
     return PRESETS[key]

@@ -268,8 +268,13 @@ def make_inputs(config: CaseConfig) -> dict[str, Any]:
         width = score_width(max_seq_len, block_size)
         inputs["score"] = np.zeros((batch, seq, width), np.float32)
     inputs["topk_idxs"] = np.zeros((batch, seq, topk), np.int32)
-    inputs["offset"] = SLIDING_WINDOW
+    inputs.update((spec.name, spec.value) for spec in scalar_specs(config))
     return inputs
+
+
+def scalar_specs(config: CaseConfig) -> list[ScalarSpec]:
+    """The scalar parameter: the top-k index offset."""
+    return [ScalarSpec("offset", "int32", SLIDING_WINDOW)]
 
 
 #: Serving-kernel parameters in order with their dtypes; ``out`` marks outputs, ``state``
@@ -397,4 +402,6 @@ CASE = Case(
     kernel_name_for=kernel_name,
     reference_outputs=reference_outputs,
     param_shapes=indexer_shapes,
+    scalar_specs=scalar_specs,
+    size_options=serving_inputs.SIZE_OPTIONS,
 )

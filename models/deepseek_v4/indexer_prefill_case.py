@@ -20,7 +20,7 @@ from golden import compare
 from golden.case import Case, CaseConfig, Comparison
 from golden.quant import quantize_columns_symmetric, to_bf16
 from golden.spec import ScalarSpec, TensorSpec
-from models.deepseek_v4 import prefill_inputs
+from models.deepseek_v4 import pool_draws, prefill_inputs
 from models.deepseek_v4.case_support import compressor_weights
 from models.deepseek_v4.config import (
     FP32_LOWEST,
@@ -29,9 +29,11 @@ from models.deepseek_v4.config import (
     SLIDING_WINDOW,
     get_preset,
 )
+from models.deepseek_v4.footprint import indexer_prefill_shapes
 from models.deepseek_v4.indexer_case import (
     CACHE_MAX_ULP,
     COMPRESSOR_WEIGHT_STD,
+    LARGE_PRESET_DEFAULT_SEQ_LEN,
     SCORE_ATOL,
     SCORE_RTOL,
     SCORE_SLACK,
@@ -50,6 +52,8 @@ from models.deepseek_v4.serving_inputs import to_c8
 from models.deepseek_v4.tables import hadamard, rope_cos_sin
 
 CASE_NAME = "deepseek_v4.indexer_prefill"
+#: What shrinks a chunk's run: fewer requests or tokens, a shorter context (smaller pools).
+PREFILL_SIZE_OPTIONS = ("--prompt-lens", "--max-seq-len")
 KERNEL_FILE = Path(__file__).with_name("indexer_prefill.py")
 OUTLIER_CHANNELS = 8
 OUTLIER_SCALE = 6.0
@@ -64,15 +68,25 @@ def activations(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
 
 
 def unit_rows(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-    """BF16 rows of unit RMS (as rows after RMSNorm and the rotation)."""
-    rows = rng.standard_normal(shape)
-    return to_bf16(rows / np.sqrt(np.mean(rows**2, axis=-1, keepdims=True)))
+    """BF16 rows of unit RMS (as rows after RMSNorm and the rotation), drawn a block of rows at
+    a time (a pool can be gigabytes)."""
+    return pool_draws.unit_rms_bf16(rng, shape)
 
 
 def resolve_config(config: CaseConfig) -> CaseConfig:
     """prefill_inputs.resolve_prefill_config with max_seq_len in whole 2048-position multiples
-    (whole 512-row top-k chunks of the compressed cache, as the decode indexer)."""
-    return prefill_inputs.resolve_prefill_config(config, seq_len_multiple=SEQ_LEN_MULTIPLE)
+    (whole 512-row top-k chunks of the compressed cache) and the decode indexer's default
+    context: the pools a serving engine shares between prefill and decode."""
+    return prefill_inputs.resolve_prefill_config(
+        config,
+        seq_len_multiple=SEQ_LEN_MULTIPLE,
+        default_max_seq_len=LARGE_PRESET_DEFAULT_SEQ_LEN,
+    )
+
+
+def scalar_specs(config: CaseConfig) -> list[ScalarSpec]:
+    """The scalar parameter: the top-k index offset."""
+    return [ScalarSpec("offset", "int32", SLIDING_WINDOW)]
 
 
 def make_inputs(config: CaseConfig) -> dict[str, Any]:
@@ -109,7 +123,7 @@ def make_inputs(config: CaseConfig) -> dict[str, Any]:
     inputs["score"] = np.zeros((total, score_width(config.max_seq_len, chunk.block_size)),
                                np.float32)  # fmt: skip
     inputs["topk_idxs"] = np.zeros((total, topk), np.int32)
-    inputs["offset"] = SLIDING_WINDOW
+    inputs.update((spec.name, spec.value) for spec in scalar_specs(config))
     return inputs
 
 
@@ -243,4 +257,8 @@ CASE = Case(
     quality=quality,
     kernel_name_for=kernel_name,
     reference_outputs=reference_outputs,
+    param_shapes=indexer_prefill_shapes,
+    scalar_specs=scalar_specs,
+    size_options=PREFILL_SIZE_OPTIONS,
+    config_fields=prefill_inputs.CONFIG_FIELDS,
 )

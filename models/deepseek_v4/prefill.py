@@ -46,7 +46,7 @@ def packed_positions(
     lengths = np.asarray(lengths, np.int64)
     cu = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
     if cu[-1] > total_tokens:
-        raise ConfigError(f"prompt_lens: {int(cu[-1])} tokens exceed the chunk's {total_tokens}")
+        raise ConfigError(f"--prompt-lens: {int(cu[-1])} tokens exceed the chunk's {total_tokens}")
     pos = np.full(total_tokens, PAD_POSITION, np.int64)
     for r, (start, length) in enumerate(zip(starts, lengths)):
         pos[cu[r] : cu[r + 1]] = int(start) + np.arange(int(length))

@@ -3,8 +3,11 @@
 A chunk is given by ``prompt_lens`` (tokens of each request in the chunk, a comma list) and
 ``prefix_lens`` (each request's cached tokens before the chunk: one value for every request or
 one per request; default 0, a fresh prompt). The chunk's T is the token total rounded up to the
-T bucket (TOKEN_BUCKET rows; padding rows have position -1). Physical blocks and state slots are
-a seeded permutation with decoy spares, as in serving_inputs.
+T bucket (TOKEN_BUCKET rows; padding rows have position -1). The pools are sized once, from
+max_seq_len and the request count, as a serving engine sizes them: the prefixes never change a
+tensor's shape, so one artifact serves every chunk of one (T bucket, requests, pool) shape.
+Physical blocks and state slots are a seeded permutation with decoy spares, as in
+serving_inputs.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from golden.case import CaseConfig, ConfigError
+from golden.case import CaseConfig, ConfigError, option_name
 from models.deepseek_v4.case_support import check_int
 from models.deepseek_v4.config import COMPRESS_RATIO, get_preset
 from models.deepseek_v4.indexer_compressor_golden import compressor_rows, empty_state
@@ -48,66 +51,86 @@ def _int_list(name: str, value: object) -> list[int]:
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         return [int(value)]
     if not isinstance(value, str):
-        raise ConfigError(f"{name}: expected a comma list of integers, got {value!r}")
+        raise ConfigError(f"{option_name(name)}: expected a comma list of integers, got {value!r}")
     try:
         return [int(v) for v in value.split(",")]
     except ValueError:
-        raise ConfigError(f"{name}: expected a comma list of integers, got {value!r}") from None
+        raise ConfigError(
+            f"{option_name(name)}: expected a comma list of integers, got {value!r}"
+        ) from None
 
 
-def resolve_prefill_config(config: CaseConfig, *, seq_len_multiple: int) -> CaseConfig:
-    """Fill defaults and validate a prefill chunk's config (ConfigError names the argument).
+#: The CaseConfig fields a prefill chunk takes (the report's header shows these).
+CONFIG_FIELDS = (
+    "preset", "prompt_lens", "prefix_lens", "max_seq_len", "seed", "cache_format", "block_size",
+)  # fmt: skip
+#: CaseConfig fields of a decode step, refused by the prefill cases (with their unset values).
+DECODE_FIELDS: dict[str, object] = {
+    "batch": 1, "seq": 1, "start_pos": None, "mixed": False, "topk_only": False,
+}  # fmt: skip
+
+
+def resolve_prefill_config(
+    config: CaseConfig, *, seq_len_multiple: int, default_max_seq_len: int
+) -> CaseConfig:
+    """Fill defaults and validate a prefill chunk's config (ConfigError names the option).
 
     prompt_lens 1..64 requests of >= 1 token, 8192 tokens in all (default 1,7,128,300);
-    prefix_lens >= 0, one value or one per request (default 0); max_seq_len a multiple of
-    ``seq_len_multiple`` covering every request's prefix + prompt (default the smallest);
-    cache_format c16|c8; block_size a multiple of 16 in 16..1024. batch, seq, start_pos and
-    mixed are decode options and are refused.
+    prefix_lens >= 0, one value or one per request (default 0); max_seq_len, the context the
+    pools are sized for, a multiple of ``seq_len_multiple`` up to the preset's maximum (default
+    ``default_max_seq_len`` capped at the preset's): as a serving engine sizes its pools once,
+    it does not follow the chunk, and every request's prefix + prompt must fit in it;
+    cache_format c16|c8; block_size a multiple of 16 in 16..1024. The decode options (batch,
+    seq, start_pos, mixed, topk_only) are refused.
     """
     try:
         preset = get_preset(config.preset)
     except ValueError as err:
         raise ConfigError(str(err)) from None
-    if config.topk_only:
+    given = [f for f, unset in DECODE_FIELDS.items() if getattr(config, f) != unset]
+    if given:
         raise ConfigError(
-            "topk_only: the prefill kernels return scores and top-k; it applies to "
-            "deepseek_v4.indexer only"
-        )
-    if config.start_pos is not None or config.mixed or config.batch != 1 or config.seq != 1:
-        raise ConfigError(
-            "start_pos/mixed/batch/seq: decode options; a prefill chunk takes prompt_lens and "
-            "prefix_lens"
+            f"{'/'.join(map(option_name, given))}: a decode option; a prefill chunk takes "
+            "--prompt-lens (tokens of each request) and --prefix-lens (tokens cached before it)"
         )
     prompts = _int_list("prompt_lens", DEFAULT_PROMPT_LENS if config.prompt_lens is None
                         else config.prompt_lens)  # fmt: skip
     if not 1 <= len(prompts) <= MAX_CHUNK_REQUESTS or min(prompts) < 1:
         raise ConfigError(
-            f"prompt_lens: got {prompts}; allowed 1..{MAX_CHUNK_REQUESTS} requests of >= 1 token"
+            f"--prompt-lens: got {_short(prompts)}; allowed 1..{MAX_CHUNK_REQUESTS} requests of "
+            ">= 1 token"
         )
     if sum(prompts) > MAX_CHUNK_TOKENS:
-        raise ConfigError(f"prompt_lens: {sum(prompts)} tokens; allowed <= {MAX_CHUNK_TOKENS}")
-    prefixes = _int_list("prefix_lens", 0 if config.prefix_lens is None else config.prefix_lens)
-    if len(prefixes) == 1:
-        prefixes = prefixes * len(prompts)
-    if len(prefixes) != len(prompts) or min(prefixes) < 0:
         raise ConfigError(
-            f"prefix_lens: got {prefixes}; expected values >= 0, one or one per request "
-            f"({len(prompts)})"
+            f"--prompt-lens: {sum(prompts)} tokens in all; allowed <= {MAX_CHUNK_TOKENS}"
         )
-    need = max(p + q for p, q in zip(prefixes, prompts))
+    given = _int_list("prefix_lens", 0 if config.prefix_lens is None else config.prefix_lens)
+    if len(given) not in (1, len(prompts)) or min(given) < 0:
+        raise ConfigError(
+            f"--prefix-lens: got {_short(given)}; expected values >= 0, one or one per "
+            f"request ({len(prompts)})"
+        )
+    prefixes = given * len(prompts) if len(given) == 1 else given
     limit = preset.max_position_embeddings
     if config.max_seq_len is None:
-        max_seq_len = -(-need // seq_len_multiple) * seq_len_multiple
+        max_seq_len, source = min(default_max_seq_len, limit), "the default"
     else:
-        max_seq_len = check_int("max_seq_len", config.max_seq_len)
-        if max_seq_len % seq_len_multiple or not need <= max_seq_len:
+        max_seq_len, source = check_int("max_seq_len", config.max_seq_len), "given"
+        if max_seq_len % seq_len_multiple or not seq_len_multiple <= max_seq_len <= limit:
             raise ConfigError(
-                f"max_seq_len: got {max_seq_len}; allowed a multiple of {seq_len_multiple} "
-                f">= the longest prefix + prompt ({need})"
+                f"--max-seq-len: got {max_seq_len}; allowed a multiple of {seq_len_multiple} in "
+                f"[{seq_len_multiple}, {limit}] for preset {preset.name}"
             )
-    if max_seq_len > limit:
+    need = max(p + q for p, q in zip(prefixes, prompts))
+    if need > max_seq_len:
+        r = [p + q for p, q in zip(prefixes, prompts)].index(need)
+        fit = -(-need // seq_len_multiple) * seq_len_multiple
+        hint = (f"give --max-seq-len {fit} or more (a multiple of {seq_len_multiple})"
+                if fit <= limit else f"preset {preset.name} has {limit} positions")  # fmt: skip
         raise ConfigError(
-            f"prefix_lens/prompt_lens: {need} positions exceed preset {preset.name}'s {limit}"
+            f"--prefix-lens/--prompt-lens: request {r} reaches {need} positions, more than "
+            f"--max-seq-len {max_seq_len} ({source}), the context the pools are sized for; "
+            + hint
         )
     return replace(
         config,
@@ -120,6 +143,35 @@ def resolve_prefill_config(config: CaseConfig, *, seq_len_multiple: int) -> Case
         ),
         prompt_lens=",".join(map(str, prompts)),
         prefix_lens=",".join(map(str, prefixes)),
+    )
+
+
+def _short(values: list[int], keep: int = 8) -> str:
+    """A list for a one-line message: at most ``keep`` values, then how many more."""
+    head = ",".join(map(str, values[:keep]))
+    return head if len(values) <= keep else f"{head},... ({len(values)} values)"
+
+
+def token_bucket(prompts: list[int] | np.ndarray) -> int:
+    """T: the chunk's token rows, the prompt total rounded up to whole TOKEN_BUCKETs."""
+    return -(-int(np.sum(prompts)) // TOKEN_BUCKET) * TOKEN_BUCKET
+
+
+def max_blocks(max_seq_len: int, block_size: int) -> int:
+    """Block-table width: blocks of one request at full context."""
+    return -(-(int(max_seq_len) // COMPRESS_RATIO) // int(block_size))
+
+
+def pool_blocks(requests: int, max_seq_len: int, block_size: int) -> int:
+    """Blocks of the cache pool: every request at full context plus the decoy spares. It
+    depends on (requests, max_seq_len, block_size) only, never on the prefixes."""
+    return requests * max_blocks(max_seq_len, block_size) + SPARE_BLOCKS
+
+
+def requests_of(config: CaseConfig) -> tuple[list[int], list[int]]:
+    """Prompt and prefix lengths of a resolved config."""
+    return _int_list("prompt_lens", config.prompt_lens), _int_list(
+        "prefix_lens", config.prefix_lens
     )
 
 
@@ -146,17 +198,19 @@ class ChunkTensors:
 
 def chunk_tensors(config: CaseConfig, rng: np.random.Generator) -> ChunkTensors:
     """Positions, cu_seqlens, a shuffled block table, the slot mapping and shuffled state slots
-    of a resolved prefill config."""
-    prompts = np.asarray(_int_list("prompt_lens", config.prompt_lens), np.int64)
-    prefixes = np.asarray(_int_list("prefix_lens", config.prefix_lens), np.int64)
+    of a resolved prefill config. The pools are sized as a serving engine sizes them, once
+    (pool_blocks); the requests' blocks are a seeded draw from it, the rest are decoys."""
+    prompt_list, prefix_list = requests_of(config)
+    prompts = np.asarray(prompt_list, np.int64)
+    prefixes = np.asarray(prefix_list, np.int64)
     block_size = config.block_size
-    total = -(-int(prompts.sum()) // TOKEN_BUCKET) * TOKEN_BUCKET
+    total = token_bucket(prompts)
     position_ids, cu = packed_positions(prefixes, prompts, total)
-    max_blocks = -(-(config.max_seq_len // COMPRESS_RATIO) // block_size)
+    width = max_blocks(config.max_seq_len, block_size)
     need = [-(-int((p + q) // COMPRESS_RATIO) // block_size) for p, q in zip(prefixes, prompts)]
-    num_blocks = sum(need) + SPARE_BLOCKS
+    num_blocks = pool_blocks(prompts.size, config.max_seq_len, block_size)
     physical = rng.permutation(num_blocks)
-    table = np.full((prompts.size, max_blocks), -1, dtype=np.int32)
+    table = np.full((prompts.size, width), -1, dtype=np.int32)
     used = 0
     for r, count in enumerate(need):
         table[r, :count] = physical[used : used + count]

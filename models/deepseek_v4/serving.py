@@ -52,7 +52,7 @@ def check_cache_format(value: str) -> str:
     """``value`` if it names a cache format; ConfigError otherwise."""
     if value not in CACHE_FORMATS:
         raise ConfigError(
-            f"cache_format: got {value!r}; expected one of {', '.join(CACHE_FORMATS)}"
+            f"--cache-format: got {value!r}; expected one of {', '.join(CACHE_FORMATS)}"
         )
     return value
 
@@ -66,7 +66,7 @@ def check_block_size(value: int) -> int:
         or not MIN_BLOCK_SIZE <= value <= MAX_BLOCK_SIZE
     ):
         raise ConfigError(
-            f"block_size: got {value!r}; allowed a multiple of {BLOCK_SIZE_MULTIPLE} in "
+            f"--block-size: got {value!r}; allowed a multiple of {BLOCK_SIZE_MULTIPLE} in "
             f"{MIN_BLOCK_SIZE}..{MAX_BLOCK_SIZE}"
         )
     return int(value)

@@ -16,8 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from golden.case import CaseConfig, ConfigError
-from golden.quant import quantize_rows
+from golden.case import CaseConfig, ConfigError, option_name
 from models.deepseek_v4.case_support import check_int
 from models.deepseek_v4.config import (
     COMPRESS_RATIO,
@@ -27,6 +26,7 @@ from models.deepseek_v4.config import (
     Preset,
     get_preset,
 )
+from models.deepseek_v4.pool_draws import quantize_rows_blocked
 from models.deepseek_v4.serving import (
     DEFAULT_BLOCK_SIZE,
     DEFAULT_CACHE_FORMAT,
@@ -40,6 +40,8 @@ from models.deepseek_v4.serving import (
     slot_mapping_for,
 )
 
+#: What shrinks a decode step's run (named when a run is refused for its memory).
+SIZE_OPTIONS = ("--batch", "--max-seq-len")
 #: Blocks and state slots beyond what the batch can use: decoys a wrong read would pick up.
 SPARE_BLOCKS = 2
 SPARE_STATE_SLOTS = 2
@@ -59,30 +61,26 @@ MIXED_KINDS = ("long", "boundary", "short", "empty")
 
 
 def parse_starts(value: Any, batch: int, seq: int, max_seq_len: int) -> np.ndarray:
-    """Per-request first positions [B] from ``start_pos`` (int or comma list; -1 = padded)."""
+    """Per-request first positions [B] from ``start_pos``: one int for every request (-1: every
+    request a padded slot) or a comma list with one per request (-1 = padded)."""
     if isinstance(value, str):
         try:
             starts = [int(v) for v in value.split(",")]
         except ValueError:
             raise ConfigError(
-                f"start_pos: got {value!r}; expected an integer or a comma list of integers"
+                f"--start-pos: got {value!r}; expected an integer or a comma list of integers"
             ) from None
         if len(starts) != batch:
             raise ConfigError(
-                f"start_pos: {len(starts)} positions for batch {batch}; give one per request"
+                f"--start-pos: {len(starts)} positions for --batch {batch}; give one per request"
             )
     else:
-        start = check_int("start_pos", value)
-        if start < 0:  # -1 marks one padded request in a list, never a whole batch
-            raise ConfigError(
-                f"start_pos: got {start}; allowed 0..{max_seq_len - seq} "
-                f"(start_pos + seq <= max_seq_len = {max_seq_len})"
-            )
-        starts = [start] * batch
+        starts = [check_int("start_pos", value)] * batch
     for b, start in enumerate(starts):
         if start != PAD_POSITION and not 0 <= start <= max_seq_len - seq:
+            which = f"request {b} got {start}" if isinstance(value, str) else f"got {start}"
             raise ConfigError(
-                f"start_pos: request {b} got {start}; allowed -1 (padded) or 0..{max_seq_len - seq}"
+                f"--start-pos: {which}; allowed -1 (padded) or 0..{max_seq_len - seq}"
                 f" (start_pos + seq <= max_seq_len = {max_seq_len})"
             )
     return np.asarray(starts, dtype=np.int64)
@@ -138,18 +136,19 @@ def resolve_serving_config(
         preset = get_preset(config.preset)
     except ValueError as err:
         raise ConfigError(str(err)) from None
-    if config.prompt_lens is not None or config.prefix_lens is not None:
+    given = [f for f in ("prompt_lens", "prefix_lens") if getattr(config, f) is not None]
+    if given:
         raise ConfigError(
-            "prompt_lens/prefix_lens: prefill options; a decode step takes batch, seq and "
-            "start_pos (the prefill cases are deepseek_v4.indexer_prefill and "
-            "deepseek_v4.indexer_compressor_prefill)"
+            f"{'/'.join(map(option_name, given))}: a prefill option; a decode step takes "
+            "--batch, --seq and --start-pos (the prefill cases are deepseek_v4.indexer_prefill "
+            "and deepseek_v4.indexer_compressor_prefill)"
         )
     batch = check_int("batch", config.batch)
     if not 1 <= batch <= MAX_SERVING_BATCH:
-        raise ConfigError(f"batch: got {batch}; allowed 1..{MAX_SERVING_BATCH}")
+        raise ConfigError(f"--batch: got {batch}; allowed 1..{MAX_SERVING_BATCH}")
     seq = check_int("seq", config.seq)
     if not 1 <= seq <= MAX_TOKENS_PER_STEP:
-        raise ConfigError(f"seq: got {seq}; allowed 1..{MAX_TOKENS_PER_STEP} tokens per step")
+        raise ConfigError(f"--seq: got {seq}; allowed 1..{MAX_TOKENS_PER_STEP} tokens per step")
     limit = preset.max_position_embeddings
     if config.max_seq_len is None:
         max_seq_len = min(default_max_seq_len, limit)
@@ -157,7 +156,7 @@ def resolve_serving_config(
         max_seq_len = check_int("max_seq_len", config.max_seq_len)
         if max_seq_len % seq_len_multiple or not seq_len_multiple <= max_seq_len <= limit:
             raise ConfigError(
-                f"max_seq_len: got {max_seq_len}; allowed a multiple of {seq_len_multiple}"
+                f"--max-seq-len: got {max_seq_len}; allowed a multiple of {seq_len_multiple}"
                 f"{seq_len_reason} in [{seq_len_multiple}, {limit}] for preset {preset.name}"
             )
     cache_format = check_cache_format(
@@ -170,7 +169,7 @@ def resolve_serving_config(
     start_pos: int | str | None
     if mixed:
         if config.start_pos is not None:
-            raise ConfigError("start_pos: cannot be combined with mixed (positions are drawn)")
+            raise ConfigError("--start-pos: cannot be combined with --mixed (positions are drawn)")
         start_pos = None
     elif config.start_pos is None:
         start_pos = default_start_pos(preset, seq, max_seq_len)
@@ -183,7 +182,7 @@ def resolve_serving_config(
             try:
                 value = int(value)
             except ValueError:
-                raise ConfigError(f"start_pos: got {value!r}; expected an integer") from None
+                raise ConfigError(f"--start-pos: got {value!r}; expected an integer") from None
         parse_starts(value, batch, seq, max_seq_len)
         start_pos = int(value)
     return replace(
@@ -309,6 +308,6 @@ def write_rows(pool: np.ndarray, table_row: np.ndarray, first: int, rows: np.nda
 
 
 def to_c8(pool: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """A BF16 pool as the c8 format: per-row INT8 codes and FP32 dequant scales (quant.py)."""
-    codes, scale = quantize_rows(pool)
-    return codes, scale[..., 0].astype(np.float32)
+    """A BF16 pool as the c8 format: per-row INT8 codes and FP32 dequant scales (quant.py),
+    quantized a block of rows at a time (pool_draws)."""
+    return quantize_rows_blocked(pool)

@@ -66,11 +66,8 @@ def test_mismatch_exit_1(numpy_platform, capsys):
         (["toy.scale_matmul", "--cache-format", "c8"], ["--cache-format"]),
         (["toy.scale_matmul", "--mixed"], ["--mixed"]),
         (["toy.scale_matmul", "--topk-only"], ["--topk-only"]),
-        (["deepseek_v4.indexer_compressor", "--topk-only"], ["topk_only", "indexer only"]),
-        (
-            ["deepseek_v4.indexer_prefill", "--topk-only"],
-            ["topk_only", "indexer only"],
-        ),
+        (["deepseek_v4.indexer_compressor", "--topk-only"], ["--topk-only:", "indexer only"]),
+        (["deepseek_v4.indexer_prefill", "--topk-only"], ["--topk-only: a decode option"]),
         (["toy.scale_matmul", "--cache-format", "c4"], ["--cache-format", "c4"]),
         (["toy.scale_matmul", "--start-pos", "1,x"], ["--start-pos", "1,x"]),
         (["toy.scale_matmul", "--seed", "-3"], ["--seed", "-3"]),
@@ -177,7 +174,7 @@ class FakeClock:
 def test_progress_quiet_for_short_runs():
     import io
 
-    from golden.cli import StderrProgress
+    from golden.run_progress import StderrProgress
 
     stream, clock = io.StringIO(), FakeClock()
     progress = StderrProgress(stream, grace_s=3, interval_s=1, clock=clock)
@@ -193,7 +190,7 @@ def test_progress_quiet_for_short_runs():
 def test_progress_covers_every_phase_after_the_grace_period():
     import io
 
-    from golden.cli import StderrProgress
+    from golden.run_progress import StderrProgress
 
     stream, clock = io.StringIO(), FakeClock()
     progress = StderrProgress(stream, grace_s=3, interval_s=2, clock=clock)
@@ -222,7 +219,7 @@ def test_progress_heartbeat_thread_reports_silent_phases():
     import io
     import time
 
-    from golden.cli import StderrProgress
+    from golden.run_progress import StderrProgress
 
     stream = io.StringIO()
     with StderrProgress(stream, grace_s=0, interval_s=0.05) as progress:
@@ -275,6 +272,41 @@ def test_run_too_big_for_memory_is_refused_before_any_data(monkeypatch, capsys):
         "needs about", "GiB", "2.00 GiB this machine has available", "--max-seq-len",
     )  # fmt: skip
     assert "4.34 GiB of parameters" in line  # + block table (2 MiB), spare blocks and slots
+
+
+def test_prefill_too_big_for_memory_is_refused_before_any_data(monkeypatch, capsys):
+    """The prefill cases size memory from their shapes too, and name their own options."""
+    from golden import memory, registry
+
+    case = registry.get_case("deepseek_v4.indexer_prefill")
+
+    def never(config):
+        raise AssertionError("make_specs must not run")
+
+    monkeypatch.setattr(case, "make_specs", never)
+    monkeypatch.setattr(memory, "available_bytes", lambda: 2 * 2**30)
+    line = _one_line_error(
+        capsys,
+        main(["deepseek_v4.indexer_prefill", "--preset", "PRO", "--prompt-lens", "8192",
+              "--prefix-lens", "1000000", "--max-seq-len", "1009664"]),
+        "needs about", "2.00 GiB this machine has available",
+        "choose a smaller --prompt-lens or --max-seq-len",
+    )  # fmt: skip
+    assert "--batch" not in line
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--batch", "2", "--start-pos", "-1,4000"],  # a list led by the padded value
+        ["--start-pos", "-1"],  # every request padded
+        ["--batch", "3", "--start-pos", "0,-1,4000"],  # README's form
+    ],
+)
+def test_padded_start_positions_work_as_documented(capsys, argv):
+    assert main(["deepseek_v4.indexer_compressor", "--json", *argv]) == 0
+    config = json.loads(capsys.readouterr().out)["config"]
+    assert str(config["start_pos"]).split(",")[0] == argv[-1].split(",")[0]
 
 
 def test_topk_only_run_saves_and_replays_without_a_score_output(capsys, tmp_path):

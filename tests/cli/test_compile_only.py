@@ -89,3 +89,54 @@ def test_rejected_kernel_exits_1_with_file_and_line(monkeypatch, capsys):
         "aiv": [],
         "mixed": [],
     }
+
+
+def _never(*args, **kwargs):
+    raise AssertionError("must not be called")
+
+
+def test_oversized_compile_is_refused_from_shapes_before_any_data(monkeypatch, capsys):
+    """--compile-only sizes the compile from the case's shapes: an address space the
+    parameters cannot get is refused (exit 2, one line, the case's own options) before the
+    compiler or any input generation runs."""
+    from golden import memory
+
+    case = registry.get_case("deepseek_v4.indexer_compressor")
+    monkeypatch.setattr(compiler, "_missing_reason", lambda: None)
+    monkeypatch.setattr(case, "make_specs", _never)
+    monkeypatch.setattr(compiler, "compile_many", _never)
+    monkeypatch.setattr(memory, "allocatable_bytes", lambda: 4 * 2**30)
+    status = main(["deepseek_v4.indexer_compressor", "--compile-only", "--preset", "FLASH",
+                   "--batch", "127", "--block-size", "16", "--max-seq-len", "1048576"])  # fmt: skip
+    captured = capsys.readouterr()
+    assert status == 2 and captured.out == ""
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1, captured.err
+    assert "4.00 GiB this process may allocate" in lines[0]
+    assert "choose a smaller --batch or --max-seq-len" in lines[0]
+
+
+@needs_compiler
+def test_compile_uses_shapes_not_generated_inputs(monkeypatch, capsys):
+    case = registry.get_case("deepseek_v4.indexer_compressor")
+    monkeypatch.setattr(case, "make_specs", _never)
+    assert main(["deepseek_v4.indexer_compressor", "--compile-only", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["compiled"] is True
+
+
+@needs_compiler
+def test_failure_before_the_compiler_runs_is_exit_2_not_a_rejection(monkeypatch, capsys):
+    """A compiler process that fails while it builds the kernel's sample tensors never asked
+    the compiler anything: exit 2 with one line, not exit 1 ("rejected")."""
+    from golden import compile_only
+
+    def unbuildable(case, config):
+        return [compiler.tensor_arg("x", [16, 64], "complex128")]  # no torch sample for it
+
+    monkeypatch.setattr(compile_only, "compile_args", unbuildable)
+    status = main(["toy.scale_matmul", "--compile-only", "--json"])  # --json: no progress lines
+    captured = capsys.readouterr()
+    assert status == 2 and captured.out == ""
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1, captured.err
+    assert "failed before compiling scale_matmul" in lines[0] and "KeyError" in lines[0]

@@ -14,17 +14,10 @@ import sys
 import time
 
 from golden.case import CaseConfig
-from golden.compiler import (
-    CompileRequest,
-    CompileResult,
-    compile_kernel,
-    compile_many,
-    scalar_arg,
-    spec_args,
-    tensor_arg,
-)
+from golden.compile_only import compile_args
+from golden.compile_progress import CompileProgress
+from golden.compiler import CompileRequest, CompileResult, compile_kernel, compile_many
 from golden.registry import get_case
-from golden.spec import ScalarSpec
 
 PRESETS = ("DEMO", "FLASH", "PRO")
 BATCHES = (1, 5, 16, 64, 128)
@@ -65,7 +58,7 @@ def compile_config(
         case, preset, batch, seq, cache_format, topk_only,
         max_seq_len=max_seq_len, block_size=block_size,
     )  # fmt: skip
-    args = spec_args(case.make_specs(config))
+    args = compile_args(case, config)
     return compile_kernel(case.kernel_file, case.kernel_for(config), args, platform="a2a3")
 
 
@@ -82,35 +75,39 @@ def _config(case, preset, batch, seq, cache_format, topk_only=False, **extra) ->
 def shape_request(
     case_name: str, preset: str, batch: int, seq: int, cache_format: str, topk_only: bool = False
 ):
-    """A compile request built from the case's parameter shapes, without generating inputs.
-
-    ``Case.param_shapes`` equals ``make_specs``'s shapes (tests/models/test_footprint.py); the
-    scalar parameters do not depend on the shapes, so they come from the smallest config.
-    """
+    """A compile request built from the case's parameter shapes and scalars, without
+    generating inputs (golden.compile_only.compile_args; ``Case.param_shapes`` and
+    ``scalar_specs`` equal ``make_specs``'s, tests/models/test_footprint.py)."""
     case = get_case(case_name)
     config = _config(case, preset, batch, seq, cache_format, topk_only)
-    small = _config(case, "DEMO", 1, 1, cache_format, topk_only)
-    args = [tensor_arg(n, shape, dtype) for n, (shape, dtype) in case.param_shapes(config).items()]
-    args += [
-        scalar_arg(s.name, s.value) for s in case.make_specs(small) if isinstance(s, ScalarSpec)
-    ]
+    args = compile_args(case, config)
     return CompileRequest(case.kernel_file, case.kernel_for(config), args, platform="a2a3")
 
 
+def _json_line(row: tuple, result: CompileResult) -> str:
+    line = dict(zip(MATRIX_FIELDS, row))
+    kernels = {k: len(v) for k, v in result.kernels.items()}
+    line.update(compiled=result.compiled, kernels=kernels, hints=result.hint_counts(),
+                seconds=round(result.seconds, 2), error=result.error[:300],
+                location=result.location)  # fmt: skip
+    return json.dumps(line)
+
+
 def main(argv: list[str]) -> int:
-    """Compile the whole matrix in one compiler process; print one JSON line per configuration."""
+    """Compile the whole matrix in one compiler process; print one JSON line per configuration
+    as it finishes, and progress with an estimate of the time left on stderr."""
     rows = full_matrix()
     start = time.perf_counter()
-    results = compile_many([shape_request(*row) for row in rows])
-    failed = 0
-    for row, result in zip(rows, results):
-        failed += not result.compiled
-        line = dict(zip(MATRIX_FIELDS, row))
-        kernels = {k: len(v) for k, v in result.kernels.items()}
-        line.update(compiled=result.compiled, kernels=kernels, hints=result.hint_counts(),
-                    seconds=round(result.seconds, 2), error=result.error[:300],
-                    location=result.location)  # fmt: skip
-        print(json.dumps(line), flush=True)
+    progress = CompileProgress(sys.stderr, [" ".join(map(str, row)) for row in rows])
+
+    def on_event(index: int, event: str, result: CompileResult | None) -> None:
+        progress(index, event, result)
+        if event == "done" and result is not None:
+            print(_json_line(rows[index], result), flush=True)
+
+    with progress:
+        results = compile_many([shape_request(*row) for row in rows], on_event=on_event)
+    failed = sum(not r.compiled for r in results)
     print(f"{len(rows) - failed} compiled, {failed} rejected, "
           f"{time.perf_counter() - start:.0f} s", flush=True)  # fmt: skip
     return 1 if failed else 0

@@ -14,12 +14,17 @@ import os
 import pytest
 from compile.compile_matrix import compile_config, full_matrix
 
-from golden.compiler import compile_kernel, compiler_available, scalar_arg, tensor_arg
+from golden.compiler import (
+    COMPILER_INSTALL,
+    compile_kernel,
+    compiler_available,
+    scalar_arg,
+    tensor_arg,
+)
 
 pytestmark = pytest.mark.skipif(
     not compiler_available(),
-    reason="the real pypto compiler is not installed (pip install "
-    "../shared/toolchain/pypto/*.whl torch==2.13.0)",
+    reason=f"the real pypto compiler is not installed; install {COMPILER_INSTALL}",
 )
 
 SPREAD = [

@@ -40,7 +40,7 @@ def test_defaults_are_a_late_closing_demo_step():
         ({"max_seq_len": 4098}, "max_seq_len"),
         ({"max_seq_len": 8192}, "max_seq_len"),
         ({"max_seq_len": 0}, "max_seq_len"),
-        ({"start_pos": -1}, "start_pos"),
+        ({"start_pos": -2}, "start_pos"),
         ({"start_pos": 4095, "seq": 2}, "start_pos"),
         ({"start_pos": "3,4", "batch": 3}, "start_pos"),
         ({"start_pos": "3,4094", "batch": 2, "seq": 4}, "start_pos"),
@@ -51,7 +51,8 @@ def test_defaults_are_a_late_closing_demo_step():
     ],
 )
 def test_bad_configuration_names_the_argument(kwargs, argument):
-    with pytest.raises(ConfigError, match=f"^{argument}:"):
+    # Every message names its option as the command line spells it (--max-seq-len).
+    with pytest.raises(ConfigError, match=f"^--{argument.replace('_', '-')}:"):
         resolve(**kwargs)
 
 

@@ -9,10 +9,12 @@ from pathlib import Path
 import pytest
 
 from plsim import calibration as cal
+from plsim import corpus_paths
 from plsim.accounting import StageStats
 from plsim.hardware import A2A3
 
-CLAIMS = Path("/work/shared/corpus/calibration")
+#: The calibration set, named by PLSIM_CALIBRATION_DIR (plsim/corpus_paths.py).
+CLAIMS = corpus_paths.calibration_dir() or Path("calibration-set-not-given")
 
 
 def _claim(index, pr, compared, before, after, scope="kernel"):
@@ -83,7 +85,7 @@ def test_the_fit_recovers_a_dispatch_cost():
 
 def test_the_held_out_split_depends_on_the_claims_only():
     if not (CLAIMS / "claims.json").is_file():
-        pytest.skip(f"the calibration set is not at {CLAIMS}")
+        pytest.skip(f"no calibration set: set {corpus_paths.CALIBRATION_ENV} to one")
     held = cal.held_out_indices(CLAIMS)
     usable = [c for c in cal.load_claims(CLAIMS) if cal.usable(CLAIMS, c)]
     ordered = sorted(usable, key=lambda c: (c["pr"], c["index"]))

@@ -181,8 +181,11 @@ def test_missing_file(tmp_path, missing):
 
 
 def test_not_a_directory_and_wrong_format(tmp_path):
-    with pytest.raises(data.DataError, match="not a directory"):
+    with pytest.raises(data.DataError, match=r"'.*nothing' does not exist"):
         data.load(tmp_path / "nothing")
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(data.DataError, match="is a file, not a save directory"):
+        data.load(tmp_path / "file")
     _save(tmp_path / "saved")
     (tmp_path / "saved" / data.MANIFEST).write_text('{"format": "other"}')
     with pytest.raises(data.DataError, match="manifest"):

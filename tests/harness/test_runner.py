@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from report_contract import STAGE_KEYS, TOP_KEYS
 
-from golden import data, runner
+from golden import data, runner, save_checksums
 from golden.case import CaseConfig, ConfigError
 from golden.inputs import CaseDefinitionError
 from golden.report import dumps, render_text, to_json
@@ -169,6 +169,9 @@ def test_replay_refuses_saved_inputs_holding_nan(numpy_platform, tmp_path):
     inputs[entry["key"]] = raw
     entry["sha256"] = hashlib.sha256(raw.tobytes()).hexdigest()
     np.savez(tmp_path / "d" / data.INPUTS, **inputs)
+    # Re-signed, as a tool rewriting the data would: the NaN check, not the checksum, must see it.
+    config = json.loads((tmp_path / "d" / data.CONFIG).read_text())
+    manifest["checksums"] = save_checksums.checksums(manifest, config)
     (tmp_path / "d" / data.MANIFEST).write_text(json.dumps(manifest))
     calls_before = len(numpy_platform["calls"])
     with pytest.raises(data.DataError) as err:

@@ -196,7 +196,7 @@ def test_default_config_covers_topk_and_a_closing_window():
         ("max_seq_len", 3000, "max_seq_len"),
         ("max_seq_len", 8192, "max_seq_len"),  # beyond DEMO's 4096 positions
         ("start_pos", 4096, "start_pos"),
-        ("start_pos", -1, "start_pos"),
+        ("start_pos", -2, "start_pos"),
         ("start_pos", "0,1", "start_pos"),  # two positions for batch 1
         ("start_pos", "x", "start_pos"),
         ("preset", "nope", "preset"),
@@ -206,12 +206,12 @@ def test_default_config_covers_topk_and_a_closing_window():
     ],
 )
 def test_bad_config_names_the_argument(field, value, message):
-    with pytest.raises(ConfigError, match=message):
+    with pytest.raises(ConfigError, match=f"^--{message.replace('_', '-')}:"):
         CASE.resolve_config(CaseConfig(**{field: value}))
 
 
 def test_mixed_cannot_take_positions():
-    with pytest.raises(ConfigError, match="start_pos"):
+    with pytest.raises(ConfigError, match="--start-pos: cannot be combined with --mixed"):
         CASE.resolve_config(CaseConfig(batch=2, mixed=True, start_pos=5))
 
 

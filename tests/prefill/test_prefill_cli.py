@@ -30,11 +30,11 @@ def test_save_replay_and_trace_round_trip(tmp_path, capsys):
     ("argv", "fragment"),
     [
         ([COMPRESSOR, "--prompt-lens", "3,x"], "--prompt-lens"),
-        ([COMPRESSOR, "--prompt-lens", "0"], "prompt_lens"),
-        ([COMPRESSOR, "--prompt-lens", "4", "--batch", "2"], "decode options"),
+        ([COMPRESSOR, "--prompt-lens", "0"], "--prompt-lens: got 0"),
+        ([COMPRESSOR, "--prompt-lens", "4", "--batch", "2"], "--batch: a decode option"),
         (["deepseek_v4.indexer_prefill", "--prefix-lens", "1,2", "--prompt-lens", "4"],
-         "prefix_lens"),
-        (["deepseek_v4.indexer", "--prompt-lens", "4"], "prefill options"),
+         "--prefix-lens: got 1,2"),
+        (["deepseek_v4.indexer", "--prompt-lens", "4"], "--prompt-lens: a prefill option"),
         (["toy.scale_matmul", "--prefix-lens", "4"], "--prefix-lens"),
     ],
 )  # fmt: skip

@@ -142,14 +142,16 @@ def test_check_chunk_names_the_bad_tensor(mutate, message):
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"prompt_lens": "0,4"}, "prompt_lens"),
-        ({"prompt_lens": "5000,4000"}, "prompt_lens"),
-        ({"prompt_lens": ",".join(["1"] * 65)}, "prompt_lens"),
-        ({"prompt_lens": "4,4", "prefix_lens": "1,2,3"}, "prefix_lens"),
-        ({"prompt_lens": "4", "prefix_lens": "-4"}, "prefix_lens"),
-        ({"prompt_lens": "4", "start_pos": 3}, "decode options"),
-        ({"prompt_lens": "4", "max_seq_len": 1000}, "max_seq_len"),
-        ({"prompt_lens": "4", "prefix_lens": "5000"}, "exceed"),
+        ({"prompt_lens": "0,4"}, "--prompt-lens: got 0,4"),
+        ({"prompt_lens": "5000,4000"}, "--prompt-lens: 9000 tokens"),
+        ({"prompt_lens": ",".join(["1"] * 65)}, r"--prompt-lens: got 1,.*\(65 values\)"),
+        ({"prompt_lens": "4,4", "prefix_lens": "1,2,3"}, "--prefix-lens: got 1,2,3"),
+        ({"prompt_lens": "4", "prefix_lens": "-4"}, "--prefix-lens: got -4"),
+        ({"prompt_lens": "4", "start_pos": 3}, "--start-pos: a decode option"),
+        ({"prompt_lens": "4", "max_seq_len": 1000}, "--max-seq-len: got 1000"),
+        ({"prompt_lens": "4", "prefix_lens": "5000"}, "reaches 5004 positions.*4096 positions"),
+        ({"prompt_lens": "4", "prefix_lens": "3000", "max_seq_len": 2048},
+         "reaches 3004 positions.*--max-seq-len 2048 \\(given\\).*give --max-seq-len 4096"),
     ],
 )
 def test_config_errors_name_the_argument(fields, message):

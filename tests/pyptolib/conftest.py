@@ -6,14 +6,20 @@ from pathlib import Path
 
 import pytest
 
-#: The public pypto-lib kernels (third-party, CANN licence), read in place, never copied.
-CORPUS = Path("/work/shared/corpus/pypto-lib")
+from plsim import corpus_paths
+
+#: The public pypto-lib kernels (third-party, CANN licence), read in place, never copied: a
+#: checkout named by PYPTO_LIB_DIR (plsim/corpus_paths.py).
+CORPUS = corpus_paths.pypto_lib_dir()
 
 
 @pytest.fixture
 def corpus() -> Path:
     """The corpus folder; the test is skipped when it (or torch) is absent."""
-    if not (CORPUS / "golden" / "validation.py").is_file():
-        pytest.skip(f"the public pypto-lib corpus is not at {CORPUS}")
+    if CORPUS is None or not (CORPUS / "golden" / "validation.py").is_file():
+        pytest.skip(
+            f"no pypto-lib checkout: set {corpus_paths.PYPTO_LIB_ENV} to one "
+            f"(now {str(CORPUS) if CORPUS else 'unset'})"
+        )
     pytest.importorskip("torch", reason="the upstream harness needs torch (optional extra)")
     return CORPUS

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from reliability_support import REPO_ROOT
 
-from golden import registry
+from golden import registry, save_checksums
 from golden.case import CaseConfig, ConfigError
 from golden.data import DataError
 from golden.inputs import CaseDefinitionError, build_inputs
@@ -57,53 +57,53 @@ def assert_usage_error(result: subprocess.CompletedProcess, *must_mention: str) 
 # ------------------------------------------------------------------ configuration rows
 # (CaseConfig fields, CLI flags, text the message must contain: argument, value, allowed)
 CONFIG_ROWS = {
-    "unknown_preset": ({"preset": "NANO"}, ["--preset", "NANO"], ["preset", "NANO", "DEMO"]),
-    "tokens_above_max": ({"seq": 5}, ["--seq", "5"], ["seq", "5", "1..4"]),
-    "tokens_zero": ({"seq": 0}, ["--seq", "0"], ["seq", "0", "1..4"]),
+    "unknown_preset": ({"preset": "NANO"}, ["--preset", "NANO"], ["--preset", "NANO", "DEMO"]),
+    "tokens_above_max": ({"seq": 5}, ["--seq", "5"], ["--seq", "5", "1..4"]),
+    "tokens_zero": ({"seq": 0}, ["--seq", "0"], ["--seq", "0", "1..4"]),
     "start_past_cache": (
         {"start_pos": 4096},
         ["--start-pos", "4096"],
-        ["start_pos", "4096", "0..4095"],
+        ["--start-pos", "4096", "0..4095"],
     ),
     "start_past_cache_multi_token": (
         {"start_pos": 4095, "seq": 2},
         ["--start-pos", "4095", "--seq", "2"],
-        ["start_pos", "4095", "0..4094"],
+        ["--start-pos", "4095", "0..4094"],
     ),
-    "negative_start": ({"start_pos": -1}, ["--start-pos", "-1"], ["start_pos", "-1", "0..4095"]),
+    "negative_start": ({"start_pos": -2}, ["--start-pos", "-2"], ["--start-pos", "-2", "0..4095"]),
     "scalar_beyond_int32": (
         {"start_pos": 2**40},
         ["--start-pos", str(2**40)],
-        ["start_pos", str(2**40), "0..4095"],
+        ["--start-pos", str(2**40), "0..4095"],
     ),
-    "batch_zero": ({"batch": 0}, ["--batch", "0"], ["batch", "0", "1..128"]),
-    "batch_too_big": ({"batch": 129}, ["--batch", "129"], ["batch", "129", "1..128"]),
+    "batch_zero": ({"batch": 0}, ["--batch", "0"], ["--batch", "0", "1..128"]),
+    "batch_too_big": ({"batch": 129}, ["--batch", "129"], ["--batch", "129", "1..128"]),
     "start_list_length": (
         {"start_pos": "3,7", "batch": 3},
         ["--start-pos", "3,7", "--batch", "3"],
-        ["start_pos", "2 positions", "batch 3"],
+        ["--start-pos", "2 positions", "batch 3"],
     ),
     "start_list_entry_past_cache": (
         {"start_pos": "3,4095", "batch": 2, "seq": 2},
         ["--start-pos", "3,4095", "--batch", "2", "--seq", "2"],
-        ["start_pos", "request 1", "4095"],
+        ["--start-pos", "request 1", "4095"],
     ),
     "block_size_not_multiple_of_16": (
         {"block_size": 40},
         ["--block-size", "40"],
-        ["block_size", "40", "16..1024"],
+        ["--block-size", "40", "16..1024"],
     ),
     "mixed_with_positions": (
         {"mixed": True, "start_pos": 5},
         ["--mixed", "--start-pos", "5"],
-        ["start_pos", "mixed"],
+        ["--start-pos", "mixed"],
     ),
     "max_seq_len_beyond_preset": (
         {"max_seq_len": 8192},
         ["--max-seq-len", "8192"],
-        ["max_seq_len", "8192", "4096"],
+        ["--max-seq-len", "8192", "4096"],
     ),
-    "negative_seed": ({"seed": -3}, ["--seed", "-3"], ["seed", "-3", ">= 0"]),
+    "negative_seed": ({"seed": -3}, ["--seed", "-3"], ["--seed", "-3", ">= 0"]),
 }
 
 
@@ -190,7 +190,8 @@ def saved(tmp_path_factory) -> Path:
 
 def _tampered_copy(saved: Path, tmp_path: Path, name: str, change) -> Path:
     """Copy of ``saved`` whose input ``name`` is rewritten by ``change(array, entry)``, with a
-    consistent manifest (sha256, shape, dtype), as a user editing the data would produce."""
+    consistent manifest (sha256, shape, dtype, field checksums), as a tool rewriting the data
+    would produce: what the replay's own checks (not the checksums) must catch."""
     target = tmp_path / "tampered"
     target.mkdir()
     for item in saved.iterdir():
@@ -203,6 +204,8 @@ def _tampered_copy(saved: Path, tmp_path: Path, name: str, change) -> Path:
     np.savez(target / "inputs.npz", **arrays)
     entry["shape"] = list(raw.shape)
     entry["sha256"] = hashlib.sha256(np.ascontiguousarray(raw).tobytes()).hexdigest()
+    config = json.loads((target / "config.json").read_text())
+    manifest["checksums"] = save_checksums.checksums(manifest, config)
     (target / "manifest.json").write_text(json.dumps(manifest))
     return target
 
@@ -245,6 +248,86 @@ def test_replay_rejects_a_scalar_out_of_range(saved, tmp_path):
         replay_case(registry.get_case(COMPRESSOR), data)
     assert "start_pos" in str(err.value) and str(2**40) in str(err.value)
     assert_usage_error(cli(COMPRESSOR, "--replay", str(data)), "start_pos", str(2**40))
+
+
+def _copy(saved: Path, target: Path) -> Path:
+    target.mkdir()
+    for item in saved.iterdir():
+        (target / item.name).write_bytes(item.read_bytes())
+    return target
+
+
+def _edit_json(path: Path, edit) -> None:
+    value = json.loads(path.read_text())
+    edit(value)
+    path.write_text(json.dumps(value))
+
+
+def _set(mapping_path, value):
+    def edit(obj):
+        for key in mapping_path[:-1]:
+            obj = obj[key]
+        obj[mapping_path[-1]] = value
+
+    return edit
+
+
+# A hand-edited save (no checksum recomputed): one class of failure, refused by name.
+DAMAGE = {
+    "scalar_value": ("manifest.json", _set(["scalars", "offset", "value"], 64),
+                     "manifest.json field 'scalars.offset' (now"),
+    "array_entry": ("manifest.json", _set(["inputs", "wkv", "sha256"], "0" * 64),
+                    "manifest.json field 'inputs.wkv' does not match"),
+    "config_field": ("config.json", _set(["cache_format"], "c8"),
+                     "config.json field 'cache_format' (now \"c8\")"),
+    "case_name": ("manifest.json", _set(["case"], "deepseek_v4.indexer_compressor"),
+                  "manifest.json field 'case'"),
+    "section_type": ("manifest.json", _set(["scalars"], []),
+                     "manifest.json field 'scalars' is a list, not an object"),
+    "removed_scalar": ("manifest.json", _set(["scalars"], {}),
+                       "manifest.json field 'scalars.offset' is missing"),
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def saved_with_scalar(tmp_path_factory) -> Path:
+    """An indexer save (it has a scalar parameter, offset) of a small step."""
+    directory = tmp_path_factory.mktemp("replay_idx") / "save"
+    config = CaseConfig(batch=1, start_pos=64, max_seq_len=2048)
+    report = run_case(registry.get_case("deepseek_v4.indexer"), config, save_dir=directory)
+    assert report.passed
+    return directory
+
+
+@pytest.mark.parametrize("row", sorted(DAMAGE))
+def test_a_hand_edited_save_is_refused_as_damaged_naming_the_field(saved_with_scalar, tmp_path,
+                                                                   row):  # fmt: skip
+    file, edit, fragment = DAMAGE[row]
+    data = _copy(saved_with_scalar, tmp_path / "edited")
+    _edit_json(data / file, edit)
+    with pytest.raises(DataError) as err:
+        replay_case(registry.get_case("deepseek_v4.indexer"), data)
+    assert "--replay: damaged save" in str(err.value) and fragment in str(err.value)
+    if row == "scalar_value":  # and through the command line: exit 2, one line
+        assert_usage_error(
+            cli("deepseek_v4.indexer", "--replay", str(data)), "damaged save", fragment
+        )
+
+
+FIXTURES = Path(__file__).resolve().parents[1] / "harness" / "fixtures"
+
+
+def test_a_save_from_before_the_checksums_still_replays_and_its_scalars_are_checked(tmp_path):
+    """save_v1_toy was written by the harness before field checksums (format version 1)."""
+    result = cli("toy.scale_matmul", "--replay", str(FIXTURES / "save_v1_toy"))
+    assert result.returncode == 0, result.stderr
+    assert "note: a version-1 save" in result.stdout
+    data = _copy(FIXTURES / "save_v1_toy", tmp_path / "old")
+    _edit_json(data / "manifest.json", _set(["scalars", "row_tiles", "value"], 3))
+    assert_usage_error(
+        cli("toy.scale_matmul", "--replay", str(data)), "saved scalar 'row_tiles' is 3",
+        "the case gives 2",
+    )  # fmt: skip
 
 
 def _with_nan(raw, entry):

@@ -1,0 +1,48 @@
+"""Ctrl-C or SIGTERM in the middle of a save: one line on stderr, exit 128 + the signal, no
+traceback and no half-written folder left behind (golden/interrupts.py, golden/data.py)."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+# A save of about 150 MB, written after some 3 s of inputs and golden: long enough to be caught
+# (--json: no progress lines on stderr, whatever the machine's speed).
+ARGS = ["deepseek_v4.indexer_compressor", "--preset", "FLASH", "--batch", "16",
+        "--max-seq-len", "65536", "--json"]  # fmt: skip
+
+
+def _interrupt_during_save(tmp_path: Path, signum: int) -> subprocess.CompletedProcess:
+    target = tmp_path / "save"
+    proc = subprocess.Popen(
+        [sys.executable, str(REPO / "scripts" / "run.py"), *ARGS, "--save-data", str(target)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while proc.poll() is None and time.monotonic() < deadline:
+        if any(p.name.startswith(".save.tmp-") for p in tmp_path.iterdir()):
+            # Freeze it mid-write, so the signal lands inside the save whatever the timing.
+            proc.send_signal(signal.SIGSTOP)
+            proc.send_signal(signum)
+            proc.send_signal(signal.SIGCONT)
+            break
+        time.sleep(0.002)
+    out, err = proc.communicate(timeout=120)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+@pytest.mark.parametrize(("signum", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_during_a_save_cleans_up_and_exits_with_one_line(tmp_path, signum, status):
+    result = _interrupt_during_save(tmp_path, signum)
+    assert result.returncode == status, result.stderr
+    name = signal.Signals(signum).name
+    assert result.stderr.strip().splitlines() == [
+        f"run.py: interrupted by {name}; nothing half-written was left"
+    ]
+    assert list(tmp_path.iterdir()) == []  # no save, no .save.tmp-* folder
