@@ -13,13 +13,19 @@ Rules (docs/dsl.md §8, §9, §11):
 - Integers wrap (two's complement); integer div truncates toward zero (C semantics); integer
   division by zero (undefined on the device) saturates like float division followed by a
   saturating cast: x/0 -> the dtype's max for x > 0, min for x < 0, 0 for 0/0.
-- Float reductions accumulate in FP32 in a fixed pairwise tree: the reduced axis is padded to a
-  power of two with the identity (-0.0 for sum, 1.0 for prod) and element i is combined with
-  element i + n/2 until one remains. Integer sum/prod wrap (order-independent).
+- Float sums and products accumulate in FP32 in pto-isa's order, the one its CPU backend
+  (a2a3sim / a5sim) runs: element 0, 1, ... in sequence from 0 (sum) or 1 (product), one
+  rounding per step (``TRowSum`` / ``TColSum`` in pto-isa's include/pto/cpu: ``sum = 0; sum +=
+  src[...]``). Integer sum/prod wrap (order-independent).
 - matmul: INT8 x INT8 products are summed exactly (float64 sums of int8 products are exact for
-  K < 2^39) and wrapped to INT32; BF16/FP16/FP32 operands are multiplied and summed in float64
-  and rounded once to FP32 (closer to the exact sum than any FP32 order; differs from the
-  cube's blocked FP32 accumulation in the last bits).
+  K < 2^39) and wrapped to INT32; BF16/FP16/FP32 products are accumulated in FP32 in pto-isa's
+  order, the one its CPU backend (a2a3sim / a5sim) runs: per output element, k = 0 .. K-1 in
+  sequence, each step one fused multiply-add (``TMatmulNzZn`` in pto-isa's
+  include/pto/cpu/TMatmul.hpp: ``mul_acc = std::fma(a, b, mul_acc)``); a ``matmul_acc`` adds
+  that sum to the accumulator afterwards (``acc + mul_acc``). BF16 and FP16 products are exact
+  in FP32, so each step is one FP32 addition; FP32 products are formed in float64 (exact) and
+  each step rounded to FP32. The cube's own blocked order differs in the last bits; the
+  goldens sum exactly and their tolerances cover both.
 """
 
 from __future__ import annotations
@@ -217,18 +223,17 @@ def unary(op: str, x: np.ndarray, dtype: DType) -> np.ndarray:
         return r.astype(np.float32).astype(dtype.numpy)
 
 
-def _tree_reduce(x: np.ndarray, ufunc: np.ufunc, identity: float) -> np.ndarray:
-    """Pairwise-halving reduction over the last axis in x's dtype (keepdims)."""
-    n = x.shape[-1]
-    size = 1 << max(0, (n - 1).bit_length())
-    if size != n:
-        pad = np.full((*x.shape[:-1], size - n), identity, x.dtype)
-        x = np.concatenate([x, pad], axis=-1)
+def _sequential_reduce(x: np.ndarray, ufunc: np.ufunc) -> np.ndarray:
+    """``ufunc`` over the last axis in x's dtype, element by element in order (keepdims).
+
+    pto-isa starts a sum at +0.0: the only difference that makes to a chain that starts at
+    element 0 is an all-(-0.0) row, which sums to +0.0 there; any zero sum is therefore +0.0.
+    A product starts at 1, which changes nothing."""
     with quiet(all="ignore"):
-        while x.shape[-1] > 1:
-            half = x.shape[-1] // 2
-            x = ufunc(x[..., :half], x[..., half:])
-    return x
+        out = ufunc.accumulate(x, axis=-1, dtype=x.dtype)[..., -1:]
+    if ufunc is np.add:
+        out = np.where(out == 0, np.zeros((), x.dtype), out)
+    return out
 
 
 def reduce(op: str, x: np.ndarray, axis: int, dtype: DType) -> np.ndarray:
@@ -251,10 +256,7 @@ def reduce(op: str, x: np.ndarray, axis: int, dtype: DType) -> np.ndarray:
         out = func(work, axis=-1, keepdims=True)
     elif dtype.is_float:
         work = moved.astype(np.float32, copy=False)
-        if op == "sum":
-            out = _tree_reduce(work, np.add, -0.0)
-        else:
-            out = _tree_reduce(work, np.multiply, 1.0)
+        out = _sequential_reduce(work, np.add if op == "sum" else np.multiply)
     else:
         with quiet(all="ignore"):
             func = np.sum if op == "sum" else np.prod
@@ -286,5 +288,38 @@ def matmul(a: np.ndarray, b: np.ndarray, operand: DType) -> tuple[np.ndarray, DT
         wide = np.float32 if a.shape[1] <= 1024 else np.float64
         exact = a.astype(wide) @ b.astype(wide)
         return exact.astype(np.int64).astype(np.int32), dt.INT32
-    exact = a.astype(np.float64) @ b.astype(np.float64)
-    return exact.astype(np.float32), dt.FP32
+    return _sequential_fma(a, b), dt.FP32
+
+
+#: Elements of one [rows, K, N] product block (64 MiB of FP32) in _sequential_fma.
+_PRODUCT_BLOCK = 1 << 24
+
+
+def _sequential_fma(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """FP32 ``a @ b`` summed k = 0 .. K-1 in sequence with one rounding per step (a fused
+    multiply-add per step, as pto-isa's CPU backend computes TMATMUL)."""
+    m, k = a.shape
+    n = b.shape[1]
+    out = np.empty((m, n), np.float32)
+    if k == 0:
+        out[...] = 0.0
+        return out
+    if a.dtype == np.float32:
+        # FP32 x FP32 is exact in float64 (48 significant bits); add, then round each step.
+        a64, b64 = a.astype(np.float64), b.astype(np.float64)
+        acc = np.zeros((m, n), np.float32)
+        with np.errstate(all="ignore"):
+            for i in range(k):
+                acc = (acc.astype(np.float64) + a64[:, i : i + 1] * b64[i : i + 1, :]).astype(
+                    np.float32
+                )
+        return acc
+    # BF16 / FP16 products are exact in FP32 (at most 22 significant bits), so an FP32
+    # running sum in k order is the fused multiply-add chain; np.add.accumulate runs in order.
+    a32, b32 = a.astype(np.float32), b.astype(np.float32)
+    rows = max(1, _PRODUCT_BLOCK // max(1, k * n))
+    with np.errstate(all="ignore"):
+        for r0 in range(0, m, rows):
+            products = a32[r0 : r0 + rows, :, None] * b32[None, :, :]
+            out[r0 : r0 + rows] = np.add.accumulate(products, axis=1, dtype=np.float32)[:, -1]
+    return out

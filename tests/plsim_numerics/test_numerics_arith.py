@@ -130,17 +130,23 @@ def test_relu_keeps_nan():
 
 
 # ---------------------------------------------------------------- reductions
-def test_sum_uses_the_documented_pairwise_tree():
-    # Tree: [1e8 + -1e8, 1 + 1] = [0, 2] -> 2. A left-to-right FP32 sum would give 1
-    # (1e8 + 1 rounds back to 1e8).
-    x = np.array([[1e8, 1.0, -1e8, 1.0]], np.float32)
-    assert reduce("sum", x, 1, D.FP32).tolist() == [[2.0]]
+def test_sum_runs_in_element_order_like_pto_isa():
+    # pto-isa's CPU TRowSum: sum = 0; sum += x[j] for j in order. Measured on a2a3sim (row_sum
+    # of an [8, 8] FP32 tile): [1e8, 1, -1e8, 1] -> 1 (1e8 + 1 rounds back to 1e8);
+    # [1e8, 1 x 7] -> 1e8; [1 x 7, 1e8] -> 100000008; a row of -0.0 -> +0.0.
+    x = np.array([[1e8, 1.0, -1e8, 1.0, 0, 0, 0, 0]], np.float32)
+    assert reduce("sum", x, 1, D.FP32).tolist() == [[1.0]]
+    ones = np.ones(7, np.float32)
+    assert reduce("sum", np.array([[1e8, *ones]], np.float32), 1, D.FP32).tolist() == [[1e8]]
+    assert reduce("sum", np.array([[*ones, 1e8]], np.float32), 1, D.FP32).tolist() == [
+        [100000008.0]
+    ]
 
 
-def test_sum_pads_with_identity_and_keeps_negative_zero():
+def test_sum_of_negative_zeros_is_positive_zero():
     assert reduce("sum", np.array([[1.0, 2.0, 3.0]], np.float32), -1, D.FP32).tolist() == [[6.0]]
     z = reduce("sum", np.array([[-0.0, -0.0, -0.0]], np.float32), 1, D.FP32)
-    assert z.tolist() == [[0.0]] and np.signbit(z[0, 0])
+    assert z.tolist() == [[0.0]] and not np.signbit(z[0, 0])
 
 
 def test_bf16_sum_accumulates_in_fp32():
@@ -213,12 +219,22 @@ def test_bf16_products_accumulate_in_fp32():
     assert out.tolist() == [[16 * (1 + 2**-6 + 2**-14)]]
 
 
-def test_float_matmul_rounds_the_exact_sum_once():
-    # Exact sum 2^24 + 2 is an FP32 value; a left-to-right FP32 sum would lose both ones.
+def test_float_matmul_accumulates_in_k_order_like_pto_isa():
+    # pto-isa's CPU TMATMUL: mul_acc = fma(a[k], b[k], mul_acc) for k = 0 .. K-1. The exact sum
+    # 2^24 + 2 is an FP32 value, but in k order each + 1 lands on 2^24 and rounds away.
     a = np.array([[2.0**24, 1.0, 1.0, 0.0]], np.float32)
     b = np.ones((4, 1), np.float32)
     out, _ = matmul(a, b, D.FP32)
+    assert out.tolist() == [[2.0**24]]
+    # In the other order the two ones add first and survive.
+    out, _ = matmul(a[:, ::-1].copy(), b, D.FP32)
     assert out.tolist() == [[2.0**24 + 2]]
+    # BF16 operands: the same order (2^8 * 2^8 = 2^16 then sixteen 2^-8 * 1 steps of 2^-8,
+    # each below half an FP32 ulp of 2^16 and rounded away).
+    c = np.array([[2.0**8] + [2.0**-8] * 16 + [0.0] * 15], BF16)
+    d = np.concatenate([[[2.0**8]], np.ones((31, 1))]).astype(BF16)
+    out, _ = matmul(c, d, D.BF16)
+    assert out.tolist() == [[2.0**16]]
 
 
 def test_matmul_rejects_mixed_and_unsupported_dtypes():

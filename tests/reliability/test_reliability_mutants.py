@@ -111,6 +111,8 @@ def load_mutant(
     mutated copy and stands in for the original while the kernel file is loaded.
     """
     case_module, kernel_name, _ = KERNELS[spec["kernel"]]
+    if spec["config"].get("cache_format", "c16") != "c16":  # the config's entry point
+        kernel_name = kernel_name.replace("_c16", f"_{spec['config']['cache_format']}")
     kernel_file = Path(case_module.KERNEL_FILE)
     target = spec.get("file", spec["kernel"])
     source = kernel_file.with_name(f"{target}.py").read_text()
