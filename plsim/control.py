@@ -105,17 +105,23 @@ class At:
 
     def __init__(self, level=Level.CORE_GROUP, *, name_hint="", optimizations=None, **ignored):
         del ignored  # deps, no_dep_args, dumps, allow_early_resolve, windowize: scheduling only
-        if level != Level.CORE_GROUP:
-            dsl(f"pl.at(level={level!r}): plsim simulates only Level.CORE_GROUP (InCore) scopes")
+        # Only CORE_GROUP opens an InCore scope. The compiler parses other levels (HOST, CHIP,
+        # AIV, ...) as a grouping whose body stays orchestration: a pl.at(CORE_GROUP) inside
+        # compiles, a compute op directly inside is "Misplaced tensor op ... in Orchestration
+        # function" (fixtures inline_call_kernels.at_host_around_core / at_chip_compute).
+        self.incore = level == Level.CORE_GROUP
         self.name = str(name_hint) or _default_name("at")
         self.optimizations = optimizations
         self.scope: Scope | None = None
 
     def __enter__(self) -> TaskId:
-        self.scope = open_scope(self.name, self.optimizations)
+        if self.incore:
+            self.scope = open_scope(self.name, self.optimizations)
         return TaskId()
 
     def __exit__(self, exc_type, exc, tb) -> bool:
+        if self.scope is None:
+            return False
         pop_scope(self.scope)
         if exc_type is None:
             finish_scope(self.scope)
