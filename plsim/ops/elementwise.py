@@ -248,7 +248,12 @@ _CMP = (np.equal, np.not_equal, np.less, np.less_equal, np.greater, np.greater_e
 def cmp(lhs, rhs, cmp_type: int = 0) -> Tile:
     """pl.cmp(lhs, rhs, cmp_type=0) on a tensor-level value: 1 where the comparison holds,
     else 0, in lhs's dtype and shape (pypto tensor_ops.cmp). The tile-level form yields a packed
-    predicate mask, which plsim does not simulate."""
+    predicate mask, which plsim does not simulate.
+
+    The result is valid over its whole shape whatever the operands' valid regions (pypto's
+    alloc_tile for the result: static full valid_row/valid_col; fixture
+    valid_shape_kernels.cmp_partial): cells outside lhs's valid region compare undefined data.
+    """
     begin("cmp")
     if isinstance(cmp_type, bool) or not isinstance(cmp_type, int) or not 0 <= cmp_type < 6:
         dsl(f"pl.cmp cmp_type must be an int 0..5 (eq, ne, lt, le, gt, ge), got {cmp_type!r}")
@@ -272,5 +277,10 @@ def cmp(lhs, rhs, cmp_type: int = 0) -> Tile:
         hit = compare(a.data, b.data)
         poison = union(a.data.shape, a.poison, b.poison, _poison_outside(b, a.valid))
         sources = (a, b)
-    count_vector(a.valid)
-    return result(hit.astype(a.dtype.numpy), a.dtype, a.valid, "vector", poison, *sources)
+    outside = np.ones(a.shape, bool)
+    outside[valid_box(a.valid)] = False
+    poison = union(a.shape, poison, outside)
+    count_vector(a.shape)
+    out = result(hit.astype(a.dtype.numpy), a.dtype, a.shape, "vector", poison, *sources)
+    out.runtime_valid = None  # typed with a static full valid region
+    return out

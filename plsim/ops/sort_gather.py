@@ -7,6 +7,7 @@ import numpy as np
 from plsim import dtypes as dt
 from plsim import errors, numerics, numerics_sort
 from plsim.context import dsl, fail
+from plsim.memory import valid_box
 from plsim.ops.common import begin, count_vector, operand, result, union
 from plsim.scalars import is_number, to_int
 
@@ -151,9 +152,17 @@ def gather(x, dim=None, index=None, *, mask_pattern=None, output_dtype=None, **c
     poison = None
     if a.poison is not None:
         poison = np.take_along_axis(a.poison[: i.shape[0]], safe.astype(np.int64), axis=-1)
-    poison = union(data.shape, poison, i.poison)
-    count_vector(i.valid)
-    return result(data, a.dtype, i.valid, "vector", poison, a, i)
+    # The result is valid over the index's whole shape (pypto's alloc_tile: static full
+    # valid_row/valid_col; fixture valid_shape_kernels.gather_partial_index): cells whose
+    # index lies outside the index's valid region gather from undefined indices.
+    outside = np.ones(i.shape, bool)
+    outside[valid_box(i.valid)] = False
+    outside[a.valid[0] :, :] = True  # rows the source's valid region does not cover
+    poison = union(data.shape, poison, i.poison, outside)
+    count_vector(i.shape)
+    out = result(data, a.dtype, i.shape, "vector", poison, a, i)
+    out.runtime_valid = None  # typed with a static full valid region
+    return out
 
 
 def scatter(x, dim=None, index=None, src=None, *, mask_pattern=None, dst=None):
