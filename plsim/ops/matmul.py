@@ -156,7 +156,16 @@ def matmul_acc(acc, lhs, rhs, a_trans=False, b_trans=False, init_cond=None):
     else:
         acc = operand(acc, "matmul_acc", cube=True)
     acc.base.accumulated = True
-    product, acc_dtype, _, poison = _operands("matmul_acc", lhs, rhs, a_trans, b_trans)
+    product, acc_dtype, valid, poison = _operands("matmul_acc", lhs, rhs, a_trans, b_trans)
+    if valid[-2] > acc.valid[-2]:
+        # pypto: "tile.matmul_acc requires acc valid M to cover lhs valid M" (fixture
+        # operand_rule_kernels.matmul_acc_rows)
+        dsl(
+            f"pl.matmul_acc: the lhs has {valid[-2]} valid rows, the accumulator "
+            f"{acc.valid[-2]}; the compiler requires the accumulator's valid M to cover the "
+            "lhs's (\"requires acc valid M to cover lhs valid M\"); give the first matmul's "
+            "lhs the same valid rows"
+        )
     if acc.dtype is not acc_dtype:
         dsl(f"pl.matmul_acc accumulator is {acc.dtype.name}, operands need {acc_dtype.name}")
     if acc.shape != product.shape:

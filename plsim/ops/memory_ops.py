@@ -524,7 +524,42 @@ def _tile_assemble(target: Tile, src: Tile, starts, drop=(), extents=None) -> No
         )
         if others_cover and starts[axis] <= target.valid[axis]:
             new_valid[axis] = max(new_valid[axis], starts[axis] + valid[axis])
+    runtime_axes = target.runtime_valid or ()
+    unprovable = any(
+        dynamic and (starts[axis] > 0 or starts[axis] + valid[axis] > target.valid[axis])
+        for axis, dynamic in enumerate(runtime_axes)
+    )
+    if unprovable or tuple(new_valid) != tuple(target.valid):
+        _refuse_growing_assemble(target, new_valid)
     target.valid = tuple(new_valid)
+
+
+def _refuse_growing_assemble(target: Tile, grown) -> None:
+    """An assemble into a tile that extends the tile's valid region.
+
+    With constant extents pypto types the result as grown, but the tile buffer keeps its old
+    valid rows, and a2a3sim stores only those (fixture operand_rule_kernels.assemble_grows_valid:
+    4 of 8 rows); with runtime extents the compiler refuses it ("tensor.assemble leaves a gap
+    ... not provably at or before the target valid extent").
+    """
+    text = (
+        f"pl.assemble into a tile with valid region {list(target.valid)} that would extend it "
+        f"to {list(grown)}"
+    )
+    if target.runtime_valid is not None:
+        dsl(
+            f"pl.assemble into a tile whose valid extent is a runtime value (now "
+            f"{list(target.valid)}), writing where the compiler cannot prove it inside or "
+            "adjacent: the compiler refuses it "
+            "(\"tensor.assemble leaves a gap ... not provably at or before the target valid "
+            "extent\"); assemble into a tile that is valid over its whole shape (pl.full)"
+        )
+    fail(
+        errors.MiscompileError,
+        f"{text}: pypto types the result as grown, but the tile buffer keeps its old valid "
+        "rows and a2a3sim stores only those; assemble into a tile that is valid over its whole "
+        "shape (pl.full / pl.create_tile), or pl.set_validshape the result",
+    )
 
 
 def _orchestration_copy(dst: GMTensor, src: GMTensor, starts, drop) -> None:

@@ -72,12 +72,15 @@ def creation_ops(
     cat: pl.Out[pl.Tensor[[8, 64], pl.FP32]],
     filled: pl.Out[pl.Tensor[[8, 32], pl.FP32]],
 ):
-    """pl.arange UINT32, pl.concat (b after a's valid columns), pl.full and pl.expands."""
+    """pl.arange UINT32, pl.concat (b after a's valid columns) and pl.full (pl.expands has no
+    code generation in the compiler: operand_rule_kernels.expands_tile)."""
     with pl.at(level=pl.Level.CORE_GROUP, name_hint="create"):
         ar[:, :] = pl.arange(3, [1, 64], dtype=pl.UINT32)
         t = x[:, :]
         cat[:, :] = pl.concat(t, pl.neg(t))
-        filled[:, :] = pl.add(pl.expands(t, 1.5), pl.full([8, 32], dtype=pl.FP32, value=0.25))
+        filled[:, :] = pl.add(
+            pl.full([8, 32], dtype=pl.FP32, value=1.5), pl.full([8, 32], dtype=pl.FP32, value=0.25)
+        )
     return ar, cat, filled
 
 
