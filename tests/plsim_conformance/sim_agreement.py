@@ -38,8 +38,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 MANIFEST = Path(__file__).with_name("fixture_calls.json")
 SIM_KINDS = ("pass", "fail", "ran", "not run")
-#: Seconds one batch of builds and runs may take.
-BATCH_TIMEOUT_S = 3600
+#: Seconds one fixture's build and run may take before it counts as hung.
+ENTRY_TIMEOUT_S = 180
 #: How to get the toolchain, for the one-line skip.
 TOOLCHAIN_INSTALL = (
     "the real pypto compiler and the rest of its chain: ptoas (PTOAS_ROOT pointing at the "
@@ -154,8 +154,13 @@ def run_plsim(call: dict, inputs: dict) -> PlsimOutcome:
     return outcome
 
 
-def run_on_a2a3sim(entries: list[tuple[dict, dict]], workdir: Path) -> list[dict]:
-    """Build and run ``(call, inputs)`` pairs on a2a3sim in one child process (sim_worker.py)."""
+def run_on_a2a3sim(entries: list[tuple[dict, dict]], workdir: Path, on_result=None) -> list[dict]:
+    """Build and run ``(call, inputs)`` pairs on a2a3sim in a child process (sim_worker.py).
+
+    A fixture that gives no result within ENTRY_TIMEOUT_S (a2a3sim hangs) is reported as
+    ``timed_out``; a new worker goes on with the rest. ``on_result(index, result)`` is called
+    as each result arrives.
+    """
     batch = []
     for index, (call, inputs) in enumerate(entries):
         folder = workdir / f"{index}"
@@ -172,20 +177,57 @@ def run_on_a2a3sim(entries: list[tuple[dict, dict]], workdir: Path) -> list[dict
                 args.append(arg)
         batch.append({"file": str(ROOT / call["file"]), "kernel": call["kernel"], "args": args,
                       "out_dir": str(folder)})  # fmt: skip
+    results: list[dict] = []
+    while len(results) < len(batch):
+        start = len(results)
+        for offset, result in _worker(batch[start:], workdir):
+            results.append(result)
+            if on_result is not None:
+                on_result(start + offset, result)
+    return results
+
+
+def _worker(batch: list[dict], workdir: Path):
+    """Yield (index, result) from one worker until the batch ends, the worker dies or an entry
+    hangs (then that entry's result says so and the worker is killed)."""
+    import selectors
+    import time
+
     request = {"root": str(ROOT), "build_dir": str(workdir / "build"), "batch": batch}
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    proc = subprocess.run(
+    log = open(workdir / "worker.log", "a")  # noqa: SIM115 (kept open for the worker's life)
+    proc = subprocess.Popen(
         [sys.executable, str(Path(__file__).with_name("sim_worker.py"))],
-        input=json.dumps(request), capture_output=True, text=True, env=env, cwd=str(workdir),
-        timeout=BATCH_TIMEOUT_S,
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True, env=env,
+        cwd=str(workdir),
     )  # fmt: skip
-    results: dict[int, dict] = {}
-    for match in re.finditer(r"@@SIM_RESULT (\d+)@@(.*)", proc.stdout):
-        results[int(match.group(1))] = json.loads(match.group(2))
-    tail = " | ".join((proc.stderr or "").strip().splitlines()[-2:])
-    return [results.get(i, {"status": "run_failed", "error": f"worker died: {tail}"})
-            for i in range(len(entries))]  # fmt: skip
+    proc.stdin.write(json.dumps(request))
+    proc.stdin.close()
+    selector = selectors.DefaultSelector()
+    selector.register(proc.stdout, selectors.EVENT_READ)
+    done = 0
+    deadline = time.monotonic() + ENTRY_TIMEOUT_S
+    try:
+        while done < len(batch):
+            if not selector.select(timeout=max(0.0, deadline - time.monotonic())):
+                yield done, {"status": "timed_out",
+                             "error": f"no result within {ENTRY_TIMEOUT_S} s (a2a3sim hangs)"}
+                return
+            line = proc.stdout.readline()
+            if not line:
+                yield done, {"status": "run_failed", "error": "the worker died (see worker.log)"}
+                return
+            match = re.match(r"@@SIM_RESULT (\d+)@@(.*)", line)
+            if match:
+                yield done, json.loads(match.group(2))
+                done += 1
+                deadline = time.monotonic() + ENTRY_TIMEOUT_S
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        log.close()
 
 
 def _tolerance(dtype: str) -> float:
@@ -204,6 +246,8 @@ def judge(call: dict, plsim_run: PlsimOutcome, sim: dict) -> str:
     """The A2A3SIM verdict string for one fixture from both runs."""
     if sim["status"] == "build_failed":
         return f"not run: {_short(sim['error'])}"
+    if sim["status"] == "timed_out":
+        return f"fail: {sim['error']}"
     if sim["status"] == "run_failed":
         return f"fail: a2a3sim run failed: {_short(sim['error'])}"
     if plsim_run.error:
@@ -231,8 +275,9 @@ def not_run_reason(call: dict) -> str | None:
     return None
 
 
-def sim_column(keys: list[str], workdir: Path | None = None) -> dict[str, str]:
-    """The A2A3SIM verdict of each ``file::kernel`` key, measured now."""
+def sim_column(keys: list[str], workdir: Path | None = None, report=None) -> dict[str, str]:
+    """The A2A3SIM verdict of each ``file::kernel`` key, measured now; ``report(key, verdict)``
+    is called as each verdict is known."""
     table = calls()
     verdicts: dict[str, str] = {}
     entries, pending = [], []
@@ -242,15 +287,21 @@ def sim_column(keys: list[str], workdir: Path | None = None) -> dict[str, str]:
         reason = not_run_reason(call)
         if reason:
             verdicts[key] = reason
+            if report is not None:
+                report(key, reason)
             continue
         inputs = make_inputs(call)
         outcomes[key] = run_plsim(call, inputs)
         entries.append((call, inputs))
         pending.append(key)
+    def arrived(index: int, sim: dict) -> None:
+        key = pending[index]
+        verdicts[key] = judge(entries[index][0], outcomes[key], sim)
+        if report is not None:
+            report(key, verdicts[key])
+
     with tempfile.TemporaryDirectory(prefix="a2a3sim_fixtures_") as scratch:
-        results = run_on_a2a3sim(entries, Path(workdir or scratch))
-        for key, (call, _), sim in zip(pending, entries, results):
-            verdicts[key] = judge(call, outcomes[key], sim)
+        run_on_a2a3sim(entries, Path(workdir or scratch), arrived)
     return verdicts
 
 
@@ -261,8 +312,7 @@ def main() -> None:
         sys.exit(f"{missing}; install {TOOLCHAIN_INSTALL}")
     wanted = sys.argv[1:]
     keys = sorted(k for k in calls() if not wanted or any(w in k for w in wanted))
-    for key, verdict in sim_column(keys).items():
-        print(f"{key}\t{verdict}", flush=True)
+    sim_column(keys, report=lambda key, verdict: print(f"{key}\t{verdict}", flush=True))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Operand rules of pypto's tile ops that plsim used to accept (measured with hw-native-sys/pypto
 e2d0f78a; the a2a3sim column from the toolchain's simulator); each bad line is tagged
-``# @name``. Found by the valid-shape audit (docs/dsl.md §8.1).
+``# @name``. Found by the valid-shape audit (docs/dsl.md §7.3, §14).
 """
 
 import pypto.language as pl
