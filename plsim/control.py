@@ -9,11 +9,12 @@ order dependence. Their GM accesses go to a RaceTracker that is checked when the
 from __future__ import annotations
 
 import builtins
+import sys
 import warnings
 from typing import Any
 
 from plsim import dtypes as dt
-from plsim import errors
+from plsim import errors, loop_carry
 from plsim.checks import RaceTracker, close_scope
 from plsim.context import STATE, Scope, as_dsl_error, dsl, kernel_location
 from plsim.language_types import CrossCoreSlot, Level, SplitMode, SplitOption, TaskId
@@ -274,8 +275,11 @@ class _Carry:
 
 def _carried(r, init_values):
     if init_values is None:
+        # The kernel frame running the `for` (this generator's caller at its first step).
+        watch = loop_carry.Watch(sys._getframe(1))
         for i in r:
             yield Scalar(i, dt.INDEX)
+            watch.check()
         return
     carry = _Carry(tuple(init_values))
     STATE.loop_carries.append(carry)

@@ -15,7 +15,7 @@ import textwrap
 import types
 from typing import Any
 
-from plsim import errors
+from plsim import errors, loop_carry
 from plsim.context import KERNEL_CODES
 
 _STATEMENTS = (
@@ -600,6 +600,7 @@ def prepare(fn, kind: str = "jit") -> types.FunctionType:
     checker.visit_body(fdef.body)
     if kind in ("jit", "inline"):  # inline bodies are spliced into the jit function
         _check_inline_shapes(checker, fdef)
+    loop_carry.register(filename, fdef, pl_names)
     rewriter = _SpmdWith(pl_names)
     fdef = rewriter.visit(fdef)
     if not rewriter.changed:

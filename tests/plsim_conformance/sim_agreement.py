@@ -238,6 +238,8 @@ def _short(error: str) -> str:
     """The telling line of a build error (ptoas's 'error:' line, else the first line)."""
     flat = re.sub(r"\s*\n\s*\|?\s*", " ", error)  # pypto's error tables wrap lines in '|'
     found = re.search(r"(?<![A-Za-z])error: (.*?)(?:\s+-{4,}|\s+Full details|$)", flat)
+    if found is None:  # pypto's "Function | Error" table: the first error cell
+        found = re.search(r"Function\s+\|\s+Error\s+-[-+]+\s+\S+\s+\|\s+(.*?)(?:\s+-{4,}|$)", flat)
     text = found.group(1) if found else error.strip().splitlines()[0]
     return text.strip()[:200]
 

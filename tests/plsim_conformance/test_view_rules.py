@@ -58,6 +58,8 @@ REFUSED = [
      "n8", plsim.HardwareError, "[K, N] = [64, 8] with 8 columns"),
     ("matmul_fp32_k24", lambda: [_f32(16, 24), _f32(24, 16), np.zeros((16, 16), np.float32)],
      "k24", plsim.HardwareError, "[K, N] = [24, 16] with 24 rows"),
+    ("column_window_carried", lambda: [_f32(2, 64), np.zeros((1, 64), np.float32)],
+     "carried_window", plsim.HardwareError, "pl.reshape(merged, [2, W])[0:1, :]"),
     ("reshape_runtime_rows",
      lambda: [_f32(16, 64), np.array([4], np.int32), np.zeros((32, 32), np.float32)],
      "reshape_rows", plsim.DSLError, "runtime number of rows"),
@@ -139,3 +141,9 @@ def test_fp32_k24_with_b_trans_fits_the_fractal():
     a, b, out = _f32(16, 24), _f32(16, 24), np.zeros((16, 16), np.float32)
     plsim.run(K.matmul_fp32_k24_b_trans, a, b, out)
     np.testing.assert_allclose(out, a @ b.T, rtol=1e-5, atol=1e-5)
+
+
+def test_a_row_view_carried_across_iterations_holds_the_last_row():
+    x, out = _f32(2, 64), np.zeros((1, 64), np.float32)
+    plsim.run(K.row_view_carried, x, out)
+    np.testing.assert_array_equal(out[0], x[1] + 1)

@@ -34,6 +34,8 @@ VERDICTS = {
     "matmul_fp32_k24": "hardware: FP32 rhs [24, 16] in L1 (ptoas alloc_tile innerRows 16)",
     "matmul_fp32_k24_b_trans": "compiles",
     "reshape_runtime_rows": "rejected: because its real data extends a runtime number of rows",
+    "column_window_carried": "hardware: ptoas 'pto.tmov' into the loop-carried tile",
+    "row_view_carried": "compiles",
 }
 
 LOW = -3.4028234663852886e38
@@ -289,4 +291,29 @@ def reshape_runtime_rows(
         rows = pl.cast(pl.read(n, [0]), pl.INDEX)
         v = pl.slice(x, [16, 64], [0, 0], valid_shape=[rows, 64])
         out[0:32, 0:32] = pl.add(pl.reshape(v, [32, 32]), 0.0)  # @reshape_rows
+    return out
+
+
+@pl.jit
+def column_window_carried(
+    x: pl.Tensor[[2, 64], pl.FP32], out: pl.InOut[pl.Tensor[[1, 64], pl.FP32]]
+):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="window_carried"):
+        best = pl.full([1, 64], dtype=pl.FP32, value=0.0)
+        for i in pl.range(2):  # @carried_window
+            merged = pl.concat(best, pl.add(x[i : i + 1, 0:64], 1.0))
+            best = merged[:, 64:128]
+        out[0:1, 0:64] = best
+    return out
+
+
+@pl.jit
+def row_view_carried(x: pl.Tensor[[2, 64], pl.FP32], out: pl.InOut[pl.Tensor[[1, 64], pl.FP32]]):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="row_view_carried"):
+        best = pl.full([1, 64], dtype=pl.FP32, value=0.0)
+        for i in pl.range(2):
+            merged = pl.concat(best, pl.add(x[i : i + 1, 0:64], 1.0))
+            rows = pl.reshape(merged, [2, 64])
+            best = rows[1:2, :]
+        out[0:1, 0:64] = best
     return out
