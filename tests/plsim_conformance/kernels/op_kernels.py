@@ -31,6 +31,31 @@ VERDICTS = {
     "reductions_and_expands": "compiles",
 }
 
+#: What a2a3sim does with each kernel on the recorded shapes (kinds: tests/plsim_conformance/
+#: sim_agreement.py); re-measured by tests/plsim_conformance/test_a2a3sim_agreement.py.
+A2A3SIM = {
+    "creation_ops": "not run: uint32 arguments (pypto's torch argument path has none)",
+    "literal_typing": "fail: scaled: 64 of 64 cells differ (max 0.5)",
+    "loops": (
+        "fail: a2a3sim run failed: \u2018total_out\u2019 was not declared in this scope 43 |"
+        "                   set_tensor_data<int32_t>(ext_counts, 1, indices_counts, "
+        "static_cast<int32_t>((total_out + i_out))); ^~~~~~~~~ <build>"
+    ),
+    "namespaced_spellings": (
+        "not run: InvalidOperationError: pl.tile operation 'gather_mask': The operator "
+        "tile.gather_mask requires first argument to be a TileType, but got TensorType"
+    ),
+    "padding_garbage_escapes": "ran: plsim refuses it (UninitializedReadError)",
+    "padding_garbage_is_fine": "pass",
+    "quant_chain": (
+        "not run: ValueError: The operator tile.div requires src0, src1, and dst to have "
+        "the same physical shape, but dimension 0 differs; got src0 shape [16, 1] and "
+        "src1 shape [1, 16]"
+    ),
+    "range_carry": "pass",
+    "reductions_and_expands": "pass",
+}
+
 
 @pl.jit
 def quant_chain(

@@ -26,6 +26,46 @@ VERDICTS = {
     "sort32_partial": "runtime: pl.sort32 sorts the cells outside the valid region too",
 }
 
+#: What a2a3sim does with each kernel on the recorded shapes (kinds: tests/plsim_conformance/
+#: sim_agreement.py); re-measured by tests/plsim_conformance/test_a2a3sim_agreement.py.
+A2A3SIM = {
+    "div_valid_shapes": (
+        "not run: ValueError: The operator tile.div requires src0, src1, and dst to have "
+        "the same valid_shape, but dimension 0 differs; got src0 valid_shape [4, 32] and "
+        "src1 valid_shape [16, 64]"
+    ),
+    "column_add_rows": (
+        "not run: ValueError: The operator tile.row_expand_add requires src1 valid row "
+        "extent to match src0/dst, but got src0 valid_shape [4, 32] and src1 valid_shape "
+        "[16, 1]"
+    ),
+    "row_expand_add_rows": (
+        "not run: ValueError: The operator tile.row_expand_add requires src1 valid row "
+        "extent to match src0/dst, but got src0 valid_shape [4, 32] and src1 valid_shape "
+        "[16, 1]"
+    ),
+    "row_expand_mul_rows": "pass",
+    "relu_of_tensor_slice": (
+        "not run: InvalidOperationError: pl operation 'relu': The operator tile.relu "
+        "requires argument to be a TileType, but got TensorType"
+    ),
+    "expands_tile": "not run: No codegen registered for operation: tile.expands",
+    "fillpad_inplace_top_level": (
+        "not run: InvalidOperationError: Unknown operation 'pl.fillpad_inplace'"
+    ),
+    "matmul_acc_rows": (
+        "not run: ValueError: The operator tile.matmul_acc requires acc valid M to cover "
+        "lhs valid M, but got acc M=4 and lhs M=16"
+    ),
+    "assemble_grows_valid": "ran: plsim refuses it (MiscompileError)",
+    "assemble_grows_runtime_valid": (
+        "not run: InvalidOperationError: pl operation 'assemble': tensor.assemble leaves "
+        "a gap in dimension 0: the write starts at 4, which is not provably at or before "
+        "the target valid extent rows. A valid shape names"
+    ),
+    "sort32_partial": "ran: plsim refuses it (UninitializedReadError)",
+}
+
 
 @pl.jit
 def div_valid_shapes(

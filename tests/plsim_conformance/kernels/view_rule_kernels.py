@@ -38,6 +38,56 @@ VERDICTS = {
     "row_view_carried": "compiles",
 }
 
+#: What a2a3sim does with each kernel on the recorded shapes (kinds: tests/plsim_conformance/
+#: sim_agreement.py); re-measured by tests/plsim_conformance/test_a2a3sim_agreement.py.
+A2A3SIM = {
+    "concat_store_all_rows": "ran: plsim refuses it (UninitializedReadError)",
+    "concat_rows_reasserted": "pass",
+    "transpose_partial": "ran: plsim refuses it (UninitializedReadError)",
+    "gather_partial_index": "ran: plsim refuses it (UninitializedReadError)",
+    "reshape_of_runtime_row_window": "ran: plsim refuses it (MiscompileError)",
+    "reshape_whole_then_row": "pass",
+    "b_trans_tile_window": "ran: plsim refuses it (MiscompileError)",
+    "b_trans_gm_window": "pass",
+    "subview_runtime_rows": (
+        "not run: 'pto.subview' op expects result valid_shape[0] to match "
+        "inferred/explicit valid_row"
+    ),
+    "accumulator_subview_partial": (
+        "not run: 'pto.set_validshape' op expects source tile_buf to have dynamic "
+        "validShape (?, ?)"
+    ),
+    "accumulator_subview_whole": "pass",
+    "cast_column_window": "not run: 'pto.tcvt' op expects src and dst to have compatible shapes",
+    "assemble_column_window": (
+        "not run: 'pto.tmov' op expects A2/A3 non-mat tmov to use matching src/dst shapes"
+    ),
+    "assemble_whole_rows": "pass",
+    "column_window_vector_ops": "pass",
+    "matmul_m8": (
+        "not run: 'pto.alloc_tile' op expects result boxed tile rows to be a multiple of "
+        "innerRows (16), but got 8"
+    ),
+    "matmul_n8": (
+        "not run: 'pto.alloc_tile' op expects result boxed tile cols to be a multiple of "
+        "innerCols (16), but got 8"
+    ),
+    "matmul_fp32_k24": (
+        "not run: 'pto.alloc_tile' op expects result boxed tile rows to be a multiple of "
+        "innerRows (16), but got 24"
+    ),
+    "matmul_fp32_k24_b_trans": "pass",
+    "reshape_runtime_rows": (
+        "not run: InvalidOperationError: pl operation 'reshape': tensor.reshape: cannot "
+        "reshape [16, 64] to [32, 32] because its real data extends a runtime number of "
+        "rows (rows) and no dimension of [32, 32] has the ma"
+    ),
+    "column_window_carried": (
+        "not run: 'pto.tmov' op expects A2/A3 non-mat tmov to use matching src/dst shapes"
+    ),
+    "row_view_carried": "pass",
+}
+
 LOW = -3.4028234663852886e38
 
 
