@@ -9,11 +9,12 @@ order dependence. Their GM accesses go to a RaceTracker that is checked when the
 from __future__ import annotations
 
 import builtins
+import sys
 import warnings
 from typing import Any
 
 from plsim import dtypes as dt
-from plsim import errors
+from plsim import errors, loop_carry
 from plsim.checks import RaceTracker, close_scope
 from plsim.context import STATE, Scope, as_dsl_error, dsl, kernel_location
 from plsim.language_types import CrossCoreSlot, Level, SplitMode, SplitOption, TaskId
@@ -105,9 +106,12 @@ class At:
 
     def __init__(self, level=Level.CORE_GROUP, *, name_hint="", optimizations=None, **ignored):
         del ignored  # deps, no_dep_args, dumps, allow_early_resolve, windowize: scheduling only
-        if level != Level.CORE_GROUP:
-            dsl(f"pl.at(level={level!r}): plsim simulates only Level.CORE_GROUP (InCore) scopes")
-        if STATE.scopes and STATE.scopes[-1].spmd_block:
+        # Only CORE_GROUP opens an InCore scope. The compiler parses other levels (HOST, CHIP,
+        # AIV, ...) as a grouping whose body stays orchestration: a pl.at(CORE_GROUP) inside
+        # compiles, a compute op directly inside is "Misplaced tensor op ... in Orchestration
+        # function" (fixtures inline_call_kernels.at_host_around_core / at_chip_compute).
+        self.incore = level == Level.CORE_GROUP
+        if self.incore and STATE.scopes and STATE.scopes[-1].spmd_block:
             # hw-native-sys/pypto e2d0f78a outlines a for-form pl.spmd body as the kernel and
             # then has no codegen for a pl.at inside it ("No codegen registered for operation:
             # <name_hint>"); the with-form takes a sole pl.at as its carrier (pl.spmd docs).
@@ -121,10 +125,13 @@ class At:
         self.scope: Scope | None = None
 
     def __enter__(self) -> TaskId:
-        self.scope = open_scope(self.name, self.optimizations)
+        if self.incore:
+            self.scope = open_scope(self.name, self.optimizations)
         return TaskId()
 
     def __exit__(self, exc_type, exc, tb) -> bool:
+        if self.scope is None:
+            return False
         pop_scope(self.scope)
         if exc_type is None:
             finish_scope(self.scope)
@@ -297,8 +304,11 @@ class _Carry:
 
 def _carried(r, init_values):
     if init_values is None:
+        # The kernel frame running the `for` (this generator's caller at its first step).
+        watch = loop_carry.Watch(sys._getframe(1))
         for i in r:
             yield Scalar(i, dt.INDEX)
+            watch.check()
         return
     carry = _Carry(tuple(init_values))
     STATE.loop_carries.append(carry)

@@ -58,6 +58,15 @@ class HardwareError(DSLError):
     """
 
 
+class MiscompileError(HardwareError):
+    """The compiler and ptoas accept this kernel, but what they build computes something else.
+
+    Measured on a2a3sim with the same inputs (each case has a fixture whose a2a3sim verdict is
+    "fail"); plsim refuses the form and names one that runs as written. A subclass of
+    HardwareError: the compiler comparison counts it as a "hardware" verdict.
+    """
+
+
 class ArgumentError(SimError, ValueError):
     """A bad argument to plsim.run (wrong count, shape, dtype, layout or scalar value)."""
 

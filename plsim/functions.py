@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import sys
 import warnings
 from typing import Any
 
@@ -84,9 +85,17 @@ class InlineFunction(KernelFunction):
     """@pl.jit.inline: spliced into the caller; parameters alias the caller's tensors."""
 
     kind = "inline"
+    #: Bind arguments by the compiler's inline-call rules (plsim.inline_calls); opaque
+    #: functions, simulated like inline calls, are not spliced and keep Python's binding.
+    compiler_binding = True
 
     def __call__(self, *args, **kwargs):
-        # Keyword arguments compile (fixture strict_kernels.inline_kwargs): bind them by name.
+        # Keyword arguments compile (fixture strict_kernels.inline_kwargs): bind them by name,
+        # as the compiler binds them (no defaults, tensors by name, typed scalar literals).
+        from plsim.inline_calls import bind
+
+        if self.compiler_binding:
+            args, kwargs = bind(self.fn, args, kwargs, sys._getframe(1))
         try:
             value = self.impl(*args, **kwargs)
         except TypeError as exc:
@@ -97,6 +106,12 @@ class InlineFunction(KernelFunction):
         # writes through aliased parameters (pypto-lib's rmsnorm.py _rms_norm_full_tile does
         # this and compiles); the specializer splices the body and there is no value to bind.
         return value
+
+
+class OpaqueFunction(InlineFunction):
+    """@pl.jit.opaque: orchestration with its own scopes, simulated like an inline call."""
+
+    compiler_binding = False
 
 
 class IncoreFunction(KernelFunction):
@@ -196,7 +211,7 @@ class Jit:
     @staticmethod
     def opaque(fn=None, **options: Any):
         """@pl.jit.opaque: orchestration with its own scopes; simulated like an inline call."""
-        return _decorate("@pl.jit.opaque", InlineFunction, fn, options)
+        return _decorate("@pl.jit.opaque", OpaqueFunction, fn, options)
 
 
 jit = Jit()

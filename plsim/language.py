@@ -141,7 +141,6 @@ reshape = _mem.reshape
 read = _mem.read
 write = _mem.write
 fillpad = _mem.fillpad
-fillpad_inplace = _mem.fillpad_inplace
 move = _mem.move
 set_validshape = _mem.set_validshape
 concat = _mem.concat
@@ -272,6 +271,19 @@ tensor = types.SimpleNamespace(
     get_subblock_idx=control.get_subblock_idx,
     MaskPattern=GatherMaskPattern,
 )
+# pypto spells it pl.tile.fillpad_inplace only ("Unknown operation 'pl.fillpad_inplace'",
+# fixture operand_rule_kernels.fillpad_inplace_top_level).
+tile.fillpad_inplace = _mem.fillpad_inplace
+
+
+def fillpad_inplace(*args, **kwargs):
+    """pl.fillpad_inplace: not an op of the pl namespace (pl.tile.fillpad_inplace is)."""
+    _dsl(
+        "pl.fillpad_inplace is not an operation of the pl namespace (the compiler: \"Unknown "
+        "operation 'pl.fillpad_inplace'\"); write pl.tile.fillpad_inplace(tile, pad_value=...)"
+    )
+
+
 system = types.SimpleNamespace(task_dummy=_task_dummy)
 array = types.SimpleNamespace(create=_arrays.create)
 prefetch = types.SimpleNamespace(

@@ -266,8 +266,9 @@ class Tile:
 
     __slots__ = (
         "accumulated", "base", "created", "data", "dtype", "last_use", "level", "location",
-        "origin", "outlined_to", "poison", "poison_from", "read_from", "scope", "stores",
-        "used_cube", "used_vector", "valid", "vector_view_bytes",
+        "origin", "outlined_to", "phys_cols", "poison", "poison_from", "read_from",
+        "runtime_offset", "runtime_valid", "scope", "stores", "used_cube", "used_vector", "valid",
+        "vector_view_bytes",
     )  # fmt: skip
 
     def __init__(
@@ -285,6 +286,16 @@ class Tile:
         self.dtype = dtype
         self.valid = valid
         self.poison = poison
+        # Per axis: the valid extent is a runtime value (a Scalar: loop variable, pl.read,
+        # pl.min of them), not a constant; pypto then types it dynamic ('?') and ptoas checks
+        # views of it differently (plsim.ops.view_rules). None: every extent is a constant.
+        self.runtime_valid = None
+        # A view at a runtime offset (set by tile subviews; plsim.ops.view_rules).
+        self.runtime_offset = False
+        # Elements per physical row of the buffer this value lies in: a column window of a
+        # row-major tile keeps its parent's row length (ptoas types a subview with the
+        # parent's shape), a reshape has its own.
+        self.phys_cols = data.shape[-1] if getattr(data, "ndim", 0) else 1
         # Where the undefined cells in ``poison`` first came from, for messages: (file, line) or
         # (file, line, what happened there); see describe_origin.
         self.poison_from = poison_from

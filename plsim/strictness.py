@@ -15,7 +15,7 @@ import textwrap
 import types
 from typing import Any
 
-from plsim import errors
+from plsim import errors, loop_carry
 from plsim.context import KERNEL_CODES
 
 _STATEMENTS = (
@@ -165,6 +165,15 @@ class _Checker(ast.NodeVisitor):
                       "close the outer scope first and put the two scopes one after the "
                       "other")  # fmt: skip
 
+    def opens_incore(self, call: ast.Call) -> bool:
+        """True for a pl.at at the CORE_GROUP level (the default); other levels open none."""
+        for kw in call.keywords:
+            if kw.arg == "level":
+                return self.is_pl_attribute(kw.value, "Level", "CORE_GROUP")
+        if call.args:
+            return self.is_pl_attribute(call.args[0], "Level", "CORE_GROUP")
+        return True
+
     # --- statements ------------------------------------------------------------------
     def visit_body(self, stmts) -> None:
         for stmt in stmts:
@@ -248,7 +257,7 @@ class _Checker(ast.NodeVisitor):
                               "pl.manual_scope / pl.scope")  # fmt: skip
                 if self.pl_call_name(item.context_expr) == "at":
                     self.check_at(item.context_expr)
-                    ats += 1
+                    ats += self.opens_incore(item.context_expr)
                 if self.pl_call_name(item.context_expr) == "scope" and getattr(
                     self.fn, "__plsim_auto_scope__", True
                 ):  # the compiler's rule (tests/pyptolib/kernels/scope_prefetch.py)
@@ -598,6 +607,7 @@ def prepare(fn, kind: str = "jit") -> types.FunctionType:
     checker.visit_body(fdef.body)
     if kind in ("jit", "inline"):  # inline bodies are spliced into the jit function
         _check_inline_shapes(checker, fdef)
+    loop_carry.register(filename, fdef, pl_names)
     rewriter = _SpmdWith(pl_names)
     fdef = rewriter.visit(fdef)
     if not rewriter.changed:

@@ -7,6 +7,7 @@ import math
 from plsim import dtypes as dt
 from plsim import numerics
 from plsim.context import STATE, dsl
+from plsim.ops import view_rules
 from plsim.ops.common import begin, count_vector, dtype_arg, operand, result, union
 from plsim.scalars import Scalar, is_number, literal_dtype
 
@@ -33,6 +34,7 @@ def cast(x, target_type=None, mode="round"):
         return _cast_scalar(x, target, mode)
     begin("cast")
     a = operand(x, "cast")
+    view_rules.check_cast_source(a)
     name = _mode_name(mode)
     if a.dtype is target:
         dsl(f"pl.cast of a {a.dtype.name} tile to {target.name}: same-dtype casts are rejected")

@@ -103,6 +103,10 @@ def result(data: np.ndarray, dtype, valid, origin: str = "vector", poison=None, 
     if poison is not None:
         origin_of_poison = next((s.poison_from for s in sources if s.poison is not None), None)
     out = Tile(data, dtype, valid, poison, origin=origin, poison_from=origin_of_poison)
+    if any(isinstance(s, Tile) and s.runtime_valid is not None for s in sources):
+        from plsim.ops.view_rules import propagate
+
+        propagate(out, sources)
     for s in sources:  # a plain loop: this runs once per op
         if isinstance(s, Tile):
             base = s.base

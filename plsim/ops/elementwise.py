@@ -67,12 +67,22 @@ def binary(op: str, lhs, rhs) -> Tile:
         dsl(f"pl.div supports INT16/INT32/FP16/FP32 tiles, got {dtype.name}")
     gap = None
     if a.shape == b.shape:
+        if op == "div" and a.valid != b.valid:
+            # pypto checks tile.div's operands (fixture operand_rule_kernels.div_valid_shapes)
+            dsl(
+                f"pl.div of tiles with valid regions {list(a.valid)} and {list(b.valid)}: the "
+                "compiler requires one valid shape for both operands (\"tile.div requires src0, "
+                "src1, and dst to have the same valid_shape\"); give both the same valid_shape= "
+                "(or pl.set_validshape one of them)"
+            )
         valid = a.valid
         data = numerics.binary(op, a.data, b.data, dtype)
         gap = _poison_outside(b, valid)
     elif _is_column_of(b, a):
         if op not in ("add", "sub", "mul", "div"):
             dsl(f"pl.{op} does not broadcast an [M,1] column; use pl.row_expand_{op[:3]}")
+        if op == "add":
+            check_row_expand_add_rows(a, b, "add")
         if op == "div" and dtype not in (dt.FP16, dt.FP32):
             dsl(f"pl.div with an [M,1] rhs supports FP16/FP32, got {dtype.name}")
         valid = a.valid
@@ -106,6 +116,18 @@ def binary(op: str, lhs, rhs) -> Tile:
     # an output or a scalar. Cells the operand's valid region does not cover are undefined too.
     poison = union(data.shape, a.poison, b.poison, gap)
     return result(data, dtype, valid, "vector", poison, a, b)
+
+
+def check_row_expand_add_rows(x: Tile, vector: Tile, op: str) -> None:
+    """pypto's tile.row_expand_add wants the [M, 1] vector's valid rows equal to the tile's
+    (the other row_expand ops do not check; fixture operand_rule_kernels.row_expand_add_rows)."""
+    if vector.valid[0] != x.valid[0]:
+        dsl(
+            f"pl.{op} of a tile with {x.valid[0]} valid rows and an [M, 1] column with "
+            f"{vector.valid[0]}: the compiler lowers it to tile.row_expand_add, which requires "
+            "equal valid rows (\"requires src1 valid row extent to match src0/dst\"); give the "
+            "column the tile's valid rows (valid_shape= or pl.set_validshape)"
+        )
 
 
 def read_notes(*tiles: Tile) -> str:
@@ -159,6 +181,14 @@ def unary(op: str, x) -> Tile:
     """pl.neg/abs/exp/sqrt/rsqrt/recip/log/relu."""
     begin(op)
     a = operand(x, op)
+    if op == "relu" and a.base.level != "tile":
+        # pypto has no tensor-level relu (fixture operand_rule_kernels.relu_of_tensor_slice)
+        dsl(
+            "pl.relu of a tensor-level value (a slice or a result computed from one): the "
+            "compiler has only the tile form (\"The operator tile.relu requires argument to be a "
+            "TileType, but got TensorType\"); write pl.maximum(x, pl.mul(x, 0.0)), or pl.relu of a "
+            "tile from pl.load"
+        )
     if op in ("exp", "sqrt", "rsqrt", "recip", "log") and not a.dtype.is_float:
         dsl(f"pl.{op} needs a float tile, got {a.dtype.name}")
     if op == "log" and a.dtype not in (dt.FP16, dt.FP32):
@@ -248,7 +278,12 @@ _CMP = (np.equal, np.not_equal, np.less, np.less_equal, np.greater, np.greater_e
 def cmp(lhs, rhs, cmp_type: int = 0) -> Tile:
     """pl.cmp(lhs, rhs, cmp_type=0) on a tensor-level value: 1 where the comparison holds,
     else 0, in lhs's dtype and shape (pypto tensor_ops.cmp). The tile-level form yields a packed
-    predicate mask, which plsim does not simulate."""
+    predicate mask, which plsim does not simulate.
+
+    The result is valid over its whole shape whatever the operands' valid regions (pypto's
+    alloc_tile for the result: static full valid_row/valid_col; fixture
+    valid_shape_kernels.cmp_partial): cells outside lhs's valid region compare undefined data.
+    """
     begin("cmp")
     if isinstance(cmp_type, bool) or not isinstance(cmp_type, int) or not 0 <= cmp_type < 6:
         dsl(f"pl.cmp cmp_type must be an int 0..5 (eq, ne, lt, le, gt, ge), got {cmp_type!r}")
@@ -272,5 +307,10 @@ def cmp(lhs, rhs, cmp_type: int = 0) -> Tile:
         hit = compare(a.data, b.data)
         poison = union(a.data.shape, a.poison, b.poison, _poison_outside(b, a.valid))
         sources = (a, b)
-    count_vector(a.valid)
-    return result(hit.astype(a.dtype.numpy), a.dtype, a.valid, "vector", poison, *sources)
+    outside = np.ones(a.shape, bool)
+    outside[valid_box(a.valid)] = False
+    poison = union(a.shape, poison, outside)
+    count_vector(a.shape)
+    out = result(hit.astype(a.dtype.numpy), a.dtype, a.shape, "vector", poison, *sources)
+    out.runtime_valid = None  # typed with a static full valid region
+    return out

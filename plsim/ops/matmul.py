@@ -12,6 +12,7 @@ from plsim import numerics
 from plsim.context import STATE, dsl, fail, where
 from plsim.errors import DSLWarning, HardwareError
 from plsim.memory import Tile
+from plsim.ops import view_rules
 from plsim.ops.common import begin, operand, result, union
 
 #: a2a3 TMATMUL (C, A, B) triples: operand dtype -> accumulator dtype.
@@ -49,6 +50,8 @@ def _operands(name: str, lhs, rhs, a_trans, b_trans):
         dsl(f"pl.{name} operand dtype {a.dtype.name} is not supported by the cube")
     am, (vm, vka) = _oriented(a, bool(a_trans))
     bm, (vkb, vn) = _oriented(b, bool(b_trans))
+    if b_trans:
+        view_rules.check_b_trans_operand(b, name)
     k = am.shape[1]
     if bm.shape[0] != k:
         dsl(
@@ -63,6 +66,7 @@ def _operands(name: str, lhs, rhs, a_trans, b_trans):
             "it, but the L0A/L0B tiles it emits break pto-isa's 32-byte fractal box (see "
             f"plsim.HardwareError); zero-pad K to {-(-k // box) * box} in both operands",
         )
+    view_rules.check_cube_shapes(name, a, b, a_trans, b_trans, am.shape[0], bm.shape[1])
     if vkb < vka:
         dsl(f"pl.{name}: rhs valid K {vkb} does not cover lhs valid K {vka}")
     product, acc_dtype = numerics.matmul(am[:, :vka], bm[:vka, :], a.dtype)
@@ -152,7 +156,16 @@ def matmul_acc(acc, lhs, rhs, a_trans=False, b_trans=False, init_cond=None):
     else:
         acc = operand(acc, "matmul_acc", cube=True)
     acc.base.accumulated = True
-    product, acc_dtype, _, poison = _operands("matmul_acc", lhs, rhs, a_trans, b_trans)
+    product, acc_dtype, valid, poison = _operands("matmul_acc", lhs, rhs, a_trans, b_trans)
+    if valid[-2] > acc.valid[-2]:
+        # pypto: "tile.matmul_acc requires acc valid M to cover lhs valid M" (fixture
+        # operand_rule_kernels.matmul_acc_rows)
+        dsl(
+            f"pl.matmul_acc: the lhs has {valid[-2]} valid rows, the accumulator "
+            f"{acc.valid[-2]}; the compiler requires the accumulator's valid M to cover the "
+            "lhs's (\"requires acc valid M to cover lhs valid M\"); give the first matmul's "
+            "lhs the same valid rows"
+        )
     if acc.dtype is not acc_dtype:
         dsl(f"pl.matmul_acc accumulator is {acc.dtype.name}, operands need {acc_dtype.name}")
     if acc.shape != product.shape:

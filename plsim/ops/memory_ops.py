@@ -22,6 +22,7 @@ from plsim.memory import (
     poison_value,
     valid_box,
 )
+from plsim.ops import view_rules
 from plsim.ops.common import begin, check_poison, count_vector, dtype_arg, operand, result
 from plsim.scalars import Scalar, is_number, to_int
 
@@ -90,14 +91,26 @@ def subscript(obj, key):
         if len(drop) == obj.ndim:
             return read(obj, starts)
         STATE.seq += 1
-        return tile_view(obj, starts, extents, drop)
+        return tile_view(obj, starts, extents, drop, runtime=_runtime_starts(key))
     dsl(f"cannot subscript {type(obj).__name__}")
     return None
 
 
-def tile_view(t: Tile, starts, extents, drop=()) -> Tile:
-    """Zero-copy subview of a tile; the valid region is the parent's, cut by the window."""
+def _runtime_starts(key) -> bool:
+    """True if a subscript's start on some axis is a runtime Scalar (not a constant)."""
+    items = key if isinstance(key, tuple) else (key,)
+    return any(
+        isinstance(k.start if isinstance(k, slice) else k, Scalar) for k in items
+    )
+
+
+def tile_view(t: Tile, starts, extents, drop=(), runtime: bool = False) -> Tile:
+    """Zero-copy subview of a tile; the valid region is the parent's, cut by the window.
+
+    ``runtime``: some start is a runtime value (plsim.ops.view_rules.check_reshape_source).
+    """
     _check_window(t.shape, starts, extents, "tile subview")
+    view_rules.check_subview(t)
     operand_use(t)
     box = tuple(slice(s, s + e) for s, e in zip(starts, extents))
     data = t.data[box]
@@ -109,7 +122,13 @@ def tile_view(t: Tile, starts, extents, drop=()) -> Tile:
         valid = [valid[i] for i in keep]
         if poison is not None:
             poison = poison.reshape(data.shape)
-    return Tile(data, t.dtype, tuple(valid), poison, base=t.base, poison_from=t.poison_from)
+    view = Tile(data, t.dtype, tuple(valid), poison, base=t.base, poison_from=t.poison_from)
+    view.runtime_offset = runtime or t.runtime_offset
+    if t.runtime_valid is not None and not drop:
+        view.runtime_valid = t.runtime_valid
+    if not drop or t.ndim - 1 not in drop:
+        view.phys_cols = t.phys_cols  # a window keeps its parent's row length
+    return view
 
 
 def operand_use(t: Tile) -> None:
@@ -138,9 +157,11 @@ def subscript_assign(obj, key, value) -> None:
 def load(src: GMTensor, starts, shape, valid=None, clamp=False, drop=()) -> Tile:
     """Copy a GM window into a new tile; only the valid rectangle is transferred."""
     shape = [int(n) for n in shape]
+    runtime_valid = None
     if valid is None:
         valid = list(shape)
     else:
+        runtime_valid = view_rules.runtime_flags(valid)
         valid = [to_int(v, "valid_shape") for v in valid]
         for axis, (v, n) in enumerate(zip(valid, shape)):
             if v < 0 or v > n:
@@ -205,6 +226,8 @@ def load(src: GMTensor, starts, shape, valid=None, clamp=False, drop=()) -> Tile
         location=here,
     )  # fmt: skip
     tile.read_from = site
+    if runtime_valid is not None and len(runtime_valid) == tile.ndim:
+        tile.runtime_valid = runtime_valid
     return tile
 
 
@@ -217,6 +240,7 @@ def _record_access(region: GMTensor, kind: str, here: tuple[str, int] | None = N
 def pl_slice(tensor, shape, offset, valid_shape=None, drop_dims=None, pad_value=None, clamp=False):
     """pl.slice(input, shape, offset, valid_shape=None, drop_dims=None, pad_value=None, clamp)."""
     shape = [to_int(n, "slice shape") for n in shape]
+    raw_offset = list(offset)
     offset = [to_int(o, "slice offset") for o in offset]
     if len(shape) != len(tensor.shape) or len(offset) != len(tensor.shape):
         dsl(f"pl.slice needs full-rank shape and offset for a rank-{len(tensor.shape)} input")
@@ -236,12 +260,15 @@ def pl_slice(tensor, shape, offset, valid_shape=None, drop_dims=None, pad_value=
         if clamp:
             dsl("clamp=True is only accepted for tensor slices")
         STATE.seq += 1
-        view = tile_view(tensor, offset, shape, drop)
+        runtime = any(isinstance(o, Scalar) for o in raw_offset)
+        view = tile_view(tensor, offset, shape, drop, runtime=runtime)
         if valid_shape is not None:
+            flags = view_rules.runtime_flags(valid_shape)
             valid = [to_int(v, "valid_shape") for v in valid_shape]
             if drop:
                 valid = [v for i, v in enumerate(valid) if i not in drop]
-            view = _with_valid(view, [min(a, b) for a, b in zip(view.valid, valid)])
+                flags = flags and tuple(f for i, f in enumerate(flags) if i not in drop)
+            view = _with_valid(view, [min(a, b) for a, b in zip(view.valid, valid)], flags)
         return view
     dsl(f"pl.slice of {type(tensor).__name__}")
     return None
@@ -295,6 +322,8 @@ def _assemble(target, value, starts, drop=(), extents=None) -> None:
     if isinstance(target, Tile):
         begin("assemble")
         src = operand(value, "assemble")
+        if isinstance(value, Tile):  # a GM source is a DMA into the window, not a tile move
+            view_rules.check_tile_move(src, target)
         _tile_assemble(target, src, starts, drop, extents)
         return
     dsl(f"cannot assemble into {type(target).__name__}")
@@ -495,7 +524,42 @@ def _tile_assemble(target: Tile, src: Tile, starts, drop=(), extents=None) -> No
         )
         if others_cover and starts[axis] <= target.valid[axis]:
             new_valid[axis] = max(new_valid[axis], starts[axis] + valid[axis])
+    runtime_axes = target.runtime_valid or ()
+    unprovable = any(
+        dynamic and (starts[axis] > 0 or starts[axis] + valid[axis] > target.valid[axis])
+        for axis, dynamic in enumerate(runtime_axes)
+    )
+    if unprovable or tuple(new_valid) != tuple(target.valid):
+        _refuse_growing_assemble(target, new_valid)
     target.valid = tuple(new_valid)
+
+
+def _refuse_growing_assemble(target: Tile, grown) -> None:
+    """An assemble into a tile that extends the tile's valid region.
+
+    With constant extents pypto types the result as grown, but the tile buffer keeps its old
+    valid rows, and a2a3sim stores only those (fixture operand_rule_kernels.assemble_grows_valid:
+    4 of 8 rows); with runtime extents the compiler refuses it ("tensor.assemble leaves a gap
+    ... not provably at or before the target valid extent").
+    """
+    text = (
+        f"pl.assemble into a tile with valid region {list(target.valid)} that would extend it "
+        f"to {list(grown)}"
+    )
+    if target.runtime_valid is not None:
+        dsl(
+            f"pl.assemble into a tile whose valid extent is a runtime value (now "
+            f"{list(target.valid)}), writing where the compiler cannot prove it inside or "
+            "adjacent: the compiler refuses it "
+            "(\"tensor.assemble leaves a gap ... not provably at or before the target valid "
+            "extent\"); assemble into a tile that is valid over its whole shape (pl.full)"
+        )
+    fail(
+        errors.MiscompileError,
+        f"{text}: pypto types the result as grown, but the tile buffer keeps its old valid "
+        "rows and a2a3sim stores only those; assemble into a tile that is valid over its whole "
+        "shape (pl.full / pl.create_tile), or pl.set_validshape the result",
+    )
 
 
 def _orchestration_copy(dst: GMTensor, src: GMTensor, starts, drop) -> None:
@@ -643,6 +707,8 @@ def reshape(x, shape):
         return view
     if isinstance(x, Tile):
         STATE.seq += 1
+        view_rules.check_reshape_source(x)
+        _check_runtime_rows_reshape(x, shape)
         operand_use(x)
         try:
             data = np.reshape(x.data, shape, copy=False)
@@ -650,9 +716,27 @@ def reshape(x, shape):
             dsl(f"pl.reshape of a strided {list(x.shape)} tile subview to {list(shape)}")
         valid = _reshape_valid(x, shape)
         poison = x.poison.reshape(shape) if x.poison is not None else None
-        return Tile(data, x.dtype, valid, poison, base=x.base, poison_from=x.poison_from)
+        view = Tile(data, x.dtype, valid, poison, base=x.base, poison_from=x.poison_from)
+        if x.runtime_valid is not None and x.runtime_valid[0] and shape[-1] == x.shape[-1]:
+            view.runtime_valid = (True,) + (False,) * (len(shape) - 1)
+        return view
     dsl(f"pl.reshape of {type(x).__name__}")
     return None
+
+
+def _check_runtime_rows_reshape(x: Tile, shape) -> None:
+    """The compiler's rule for a tile whose valid rows are a runtime value: some axis of the
+    new shape must be the old row length (fixture valid_shape_kernels.reshape_runtime_rows)."""
+    if x.runtime_valid is None or not x.runtime_valid[0] or x.ndim != 2:
+        return
+    if x.shape[-1] not in shape:
+        dsl(
+            f"pl.reshape of a {list(x.shape)} tile whose valid rows are a runtime value to "
+            f"{list(shape)}: the compiler rejects it (\"cannot reshape ... because its real "
+            "data extends a runtime number of rows ... and no dimension ... has the matching row "
+            f"size of {x.shape[-1]} elements\"); keep a {x.shape[-1]}-element axis, or reshape "
+            "a tile whose valid rows are constant"
+        )
 
 
 def _reshape_valid(x: Tile, shape) -> tuple[int, ...]:
@@ -674,8 +758,9 @@ def _reshape_valid(x: Tile, shape) -> tuple[int, ...]:
     return tuple(int(h) for h in hi)
 
 
-def _with_valid(t: Tile, valid) -> Tile:
-    """A view of ``t`` with a new valid region; cells newly exposed are undefined."""
+def _with_valid(t: Tile, valid, runtime=None) -> Tile:
+    """A view of ``t`` with a new valid region; cells newly exposed are undefined.
+    ``runtime``: per axis, the new extent is a runtime value (view_rules.runtime_flags)."""
     valid = tuple(int(v) for v in valid)
     poison, origin = t.poison, t.poison_from
     grows = any(n > o for n, o in zip(valid, t.valid))
@@ -686,7 +771,11 @@ def _with_valid(t: Tile, valid) -> Tile:
             poison, origin = outside, kernel_location()
         else:
             poison = poison | outside
-    return Tile(t.data, t.dtype, valid, poison, base=t.base, poison_from=origin)
+    view = Tile(t.data, t.dtype, valid, poison, base=t.base, poison_from=origin)
+    view.runtime_valid = runtime
+    view.runtime_offset = t.runtime_offset
+    view.phys_cols = t.phys_cols
+    return view
 
 
 def set_validshape(x, rows, cols):
@@ -703,6 +792,7 @@ def set_validshape(x, rows, cols):
                 f'INDEX / INT64 / UINT64 extents only ("valid_rows must have dtype INT64, UINT64, '
                 f'or INDEX"); write pl.cast(v, pl.INDEX)'
             )
+    flags = view_rules.runtime_flags([rows, cols])
     r = to_int(rows, "set_validshape rows")
     c = to_int(cols, "set_validshape cols")
     if not (0 <= r <= x.shape[0] and 0 <= c <= x.shape[1]):
@@ -710,7 +800,7 @@ def set_validshape(x, rows, cols):
             errors.OutOfBoundsError,
             f"pl.set_validshape({r}, {c}) outside the tile shape {list(x.shape)}",
         )
-    return _with_valid(x, (r, c))
+    return _with_valid(x, (r, c), flags)
 
 
 def _pad_kind(pad_value, op: str) -> str:
@@ -804,7 +894,9 @@ def fillpad(x, pad_value=None):
         poison = np.array(x.poison, copy=True)
         poison[outside] = False
     count_vector(x.shape)
-    return result(data, x.dtype, x.shape, "vector", poison, x)
+    out = result(data, x.dtype, x.shape, "vector", poison, x)
+    out.runtime_valid = None  # typed with a static full valid region
+    return out
 
 
 def _pad_constant(kind: str, dtype: dt.DType):
@@ -928,7 +1020,13 @@ def arange(start, shape, dtype=dt.INT32, descending=False):
 
 
 def concat(a, b):
-    """pl.concat(a, b): 2-D, same dtype and rows; b placed after a's valid columns."""
+    """pl.concat(a, b): 2-D, same dtype and rows; b placed after a's valid columns.
+
+    The result is valid over its whole shape: pypto types ``tile.concat`` with a static full
+    valid_row/valid_col whatever its operands' valid regions (the .pto's alloc_tile; a store of
+    the result writes every row on a2a3sim, fixture valid_shape_kernels.concat_partial_rows).
+    Cells no operand's valid region fills hold whatever was in the buffer: undefined.
+    """
     begin("concat")
     a = operand(a, "concat")
     b = operand(b, "concat")
@@ -943,16 +1041,15 @@ def concat(a, b):
     va, vb = a.valid[1], b.valid[1]
     data[:, :va] = a.data[:, :va]
     data[:, va : va + vb] = b.data[:, :vb]
-    valid = (min(a.valid[0], b.valid[0]), va + vb)
-    poison = None
-    if a.poison is not None or b.poison is not None:
-        poison = np.zeros(data.shape, bool)
-        if a.poison is not None:
-            poison[:, :va] = a.poison[:, :va]
-        if b.poison is not None:
-            poison[:, va : va + vb] = b.poison[:, :vb]
-    count_vector(valid)
-    return result(data, a.dtype, valid, "vector", poison, a, b)
+    poison = np.ones(data.shape, bool)
+    poison[: a.valid[0], :va] = False if a.poison is None else a.poison[: a.valid[0], :va]
+    poison[: b.valid[0], va : va + vb] = (
+        False if b.poison is None else b.poison[: b.valid[0], :vb]
+    )
+    count_vector(data.shape)
+    out = result(data, a.dtype, data.shape, "vector", poison, a, b)
+    out.runtime_valid = None  # typed with a static full valid region
+    return out
 
 
 def tile_load(
@@ -1076,7 +1173,13 @@ __all__ = [
 
 
 def transpose(x, axis1: int = 0, axis2: int = 1) -> Tile:
-    """pl.transpose(tile, axis1, axis2): the tile with two axes swapped (a vector op)."""
+    """pl.transpose(tile, axis1, axis2): the tile with two axes swapped (a vector op).
+
+    The result is valid over its whole shape (pypto's alloc_tile for ``tile.transpose`` has a
+    static full valid region; a2a3sim stores every row, fixture
+    valid_shape_kernels.transpose_partial): cells outside the swapped valid region are
+    undefined.
+    """
     begin("transpose")
     t = operand(x, "transpose")
     axes = [to_int(axis1, "pl.transpose axis1"), to_int(axis2, "pl.transpose axis2")]
@@ -1084,11 +1187,18 @@ def transpose(x, axis1: int = 0, axis2: int = 1) -> Tile:
         if not 0 <= a < t.ndim:
             dsl(f"pl.transpose axis {a} is outside a rank-{t.ndim} tile")
     data = np.ascontiguousarray(np.swapaxes(t.data, *axes))
-    valid = list(t.valid)
-    valid[axes[0]], valid[axes[1]] = valid[axes[1]], valid[axes[0]]
-    poison = None if t.poison is None else np.ascontiguousarray(np.swapaxes(t.poison, *axes))
-    count_vector(valid)
-    return result(data, t.dtype, valid, "vector", poison, t)
+    swapped = list(t.valid)
+    swapped[axes[0]], swapped[axes[1]] = swapped[axes[1]], swapped[axes[0]]
+    poison = np.ones(data.shape, bool)
+    if t.poison is None:
+        poison[valid_box(swapped)] = False
+    else:
+        inside = np.ascontiguousarray(np.swapaxes(t.poison, *axes))
+        poison[valid_box(swapped)] = inside[valid_box(swapped)]
+    count_vector(data.shape)
+    out = result(data, t.dtype, data.shape, "vector", poison, t)
+    out.runtime_valid = None  # typed with a static full valid region
+    return out
 
 
 class PrefetchContext:

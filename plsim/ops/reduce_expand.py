@@ -75,6 +75,10 @@ def _expand(kind: str, op: str, x, v) -> Tile:
         dsl(f"pl.{name}: the vector must be [{m}, 1] for a [{m}, {n}] tile, got {list(b.shape)}")
     if kind == "col" and b.shape != (1, n):
         dsl(f"pl.{name}: the vector must be [1, {n}] for a [{m}, {n}] tile, got {list(b.shape)}")
+    if kind == "row" and op == "add":
+        from plsim.ops.elementwise import check_row_expand_add_rows
+
+        check_row_expand_add_rows(a, b, name)
     # [M,1] / [1,N] against [M,N]: the ufunc broadcasts (same values as an explicit
     # np.broadcast_to, which costs as much as the op on a small tile).
     vec = b.data
@@ -151,8 +155,16 @@ def col_expand(x, r):
 
 
 def expands(x, s):
-    """pl.expands(x, s): x's shape filled with scalar s (in x's dtype)."""
+    """pl.expands(x, s): x's shape filled with scalar s (in x's dtype).
+
+    The compiler parses it but has no code generation for it ("No codegen registered for
+    operation: tile.expands", fixture operand_rule_kernels.expands_tile), so plsim refuses it.
+    """
     begin("expands")
+    dsl(
+        "pl.expands: the compiler has no code generation for it (\"No codegen registered for "
+        "operation: tile.expands\"); write pl.full(shape, dtype=..., value=s)"
+    )
     a = operand(x, "expands")
     if not is_number(s):
         dsl("pl.expands(x, s) needs a scalar s")

@@ -7,6 +7,7 @@ import numpy as np
 from plsim import dtypes as dt
 from plsim import errors, numerics, numerics_sort
 from plsim.context import dsl, fail
+from plsim.memory import valid_box
 from plsim.ops.common import begin, count_vector, operand, result, union
 from plsim.scalars import is_number, to_int
 
@@ -27,12 +28,11 @@ def sort32(src, idx):
         dsl(f"pl.sort32 src {list(v.shape)} and idx {list(i.shape)} must be equal 2-D shapes")
     if v.shape[1] % 32:
         dsl(f"pl.sort32 last dim {v.shape[1]} is not a multiple of 32")
-    _require_full(v, "sort32")
-    _require_full(i, "sort32")
     data = numerics.sort32(v.data, i.data)
     count_vector(data.shape)
-    # An undefined value or index scrambles its whole 32-element block.
-    poison = _group_poison(union(v.shape, v.poison, i.poison), 32, 2)
+    # An undefined value or index scrambles its whole 32-element block; cells outside a valid
+    # region are sorted too (pypto sorts the whole tile: fixture audit s_sort32).
+    poison = _group_poison(union(v.shape, _undefined(v), _undefined(i)), 32, 2)
     return result(data, dt.FP32, data.shape, "vector", poison, v, i)
 
 
@@ -43,6 +43,17 @@ def _group_poison(mask, group: int, widen: int):
     rows, cols = mask.shape
     blocks = mask.reshape(rows, cols // group, group).any(axis=-1, keepdims=True)
     return np.broadcast_to(blocks, (rows, cols // group, group * widen)).reshape(rows, -1).copy()
+
+
+def _undefined(t):
+    """Undefined cells of ``t`` over its whole shape: its poison and every cell outside its
+    valid region. pypto accepts a partial tile for sort32 / mrgsort / the mask gather and works
+    on the whole tile (their results are valid over the whole shape), so those cells enter."""
+    if t.valid == t.shape:
+        return t.poison
+    outside = np.ones(t.shape, bool)
+    outside[tuple(slice(0, v) for v in t.valid)] = False
+    return outside if t.poison is None else (outside | t.poison)
 
 
 def _require_full(t, op: str) -> None:
@@ -66,7 +77,6 @@ def mrgsort(*srcs, block_len=None, exhausted=False, tmp=None):
             dsl(f"pl.mrgsort takes FP32 pair rows, got {t.dtype.name}")
         if t.ndim != 2 or t.shape[0] != 1:
             dsl(f"pl.mrgsort takes one-row [1, C] tiles, got {list(t.shape)}")
-        _require_full(t, "mrgsort")
     if block_len is not None:
         if len(tiles) != 1:
             dsl("pl.mrgsort format 1 (block_len=) takes exactly one source")
@@ -79,13 +89,13 @@ def mrgsort(*srcs, block_len=None, exhausted=False, tmp=None):
         if cols // (4 * length) > 255:
             dsl(f"pl.mrgsort: {cols // (4 * length)} merge groups exceed 255")
         data = numerics.mrgsort_runs(tiles[0].data, length)
-        poison = _group_poison(tiles[0].poison, 4 * length, 1)
+        poison = _group_poison(_undefined(tiles[0]), 4 * length, 1)
     else:
         if not 2 <= len(tiles) <= 4:
             dsl(f"pl.mrgsort format 2 merges 2 to 4 lists, got {len(tiles)}")
         data = numerics.mrgsort_lists(*[t.data for t in tiles])
         poison = None
-        if any(t.poison is not None for t in tiles):
+        if any(_undefined(t) is not None for t in tiles):
             poison = np.ones(data.shape, bool)
     count_vector(data.shape)
     return result(data, dt.FP32, data.shape, "vector", poison, *tiles)
@@ -120,13 +130,13 @@ def gather(x, dim=None, index=None, *, mask_pattern=None, output_dtype=None, **c
             if output_dtype.bits != a.dtype.bits:
                 dsl(f"pl.gather output_dtype {output_dtype.name} must be {a.dtype.bits}-bit")
             out_dtype = output_dtype
-        _require_full(a, "gather")
         data = numerics.gather_mask(a.data, pattern, output_dtype)
         count_vector(data.shape)
         poison = None
-        if a.poison is not None:
+        undefined = _undefined(a)
+        if undefined is not None:
             step, first = numerics_sort.GATHER_PATTERNS[pattern]
-            poison = np.ascontiguousarray(a.poison[:, first::step])
+            poison = np.ascontiguousarray(undefined[:, first::step])
         return result(data, out_dtype, data.shape, "vector", poison, a)
     if index is None:
         dsl("pl.gather needs mask_pattern= or index=")
@@ -151,9 +161,17 @@ def gather(x, dim=None, index=None, *, mask_pattern=None, output_dtype=None, **c
     poison = None
     if a.poison is not None:
         poison = np.take_along_axis(a.poison[: i.shape[0]], safe.astype(np.int64), axis=-1)
-    poison = union(data.shape, poison, i.poison)
-    count_vector(i.valid)
-    return result(data, a.dtype, i.valid, "vector", poison, a, i)
+    # The result is valid over the index's whole shape (pypto's alloc_tile: static full
+    # valid_row/valid_col; fixture valid_shape_kernels.gather_partial_index): cells whose
+    # index lies outside the index's valid region gather from undefined indices.
+    outside = np.ones(i.shape, bool)
+    outside[valid_box(i.valid)] = False
+    outside[a.valid[0] :, :] = True  # rows the source's valid region does not cover
+    poison = union(data.shape, poison, i.poison, outside)
+    count_vector(i.shape)
+    out = result(data, a.dtype, i.shape, "vector", poison, a, i)
+    out.runtime_valid = None  # typed with a static full valid region
+    return out
 
 
 def scatter(x, dim=None, index=None, src=None, *, mask_pattern=None, dst=None):

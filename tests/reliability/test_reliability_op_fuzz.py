@@ -325,7 +325,8 @@ def test_row_sum_within_fp32_bound_and_ieee_specials(x, specials):
 # -------------------------------------------------------------------------------- matmul
 @fuzz_settings(ci_examples=10)
 @given(
-    m=st.integers(1, 40),
+    # M on the 16-row cube fractal (plsim.ops.view_rules.check_cube_shapes; ptoas refuses others)
+    m=st.sampled_from([16, 32, 48]),
     k=st.sampled_from([32, 64, 128, 256]),
     n=st.sampled_from([32, 64]),
     fill=st.sampled_from(["random", "extremes", "min_times_min"]),

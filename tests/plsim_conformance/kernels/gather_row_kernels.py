@@ -22,6 +22,25 @@ VERDICTS = {
     "gather_runtime_shape": "rejected: to be a compile-time constant",
 }
 
+#: What a2a3sim does with each kernel on the recorded shapes (kinds: tests/plsim_conformance/
+#: sim_agreement.py); re-measured by tests/plsim_conformance/test_a2a3sim_agreement.py.
+A2A3SIM = {
+    "gather_qk": "fail: out: 240 of 256 cells differ (max 52.8)",
+    "gather_pv_transposed": "fail: out: 240 of 256 cells differ (max 52.8)",
+    "gather_partial_rows": "fail: out: 240 of 256 cells differ (max 52.8)",
+    "gather_large_operand": "fail: out: 8176 of 8192 cells differ (max 253)",
+    "gather_leaves_a_slot": "ran: plsim refuses it (UninitializedReadError)",
+    "gather_in_orchestration": (
+        "not run: ValueError: The operator tile.gather_row requires dst to be a TileType,"
+        " but got TensorType"
+    ),
+    "gather_runtime_shape": (
+        "not run: InvalidOperationError: pl operation 'gather_row': The operator "
+        "tensor.gather_row requires shapes[0] to be a compile-time constant (it sizes "
+        "pto.subview, whose sizes is a static attribute), but got a r"
+    ),
+}
+
 
 @pl.jit
 def gather_qk(

@@ -35,6 +35,35 @@ VERDICTS = {
     "tagged_scale": "compiles",
 }
 
+#: What a2a3sim does with each kernel on the recorded shapes (kinds: tests/plsim_conformance/
+#: sim_agreement.py); re-measured by tests/plsim_conformance/test_a2a3sim_agreement.py.
+A2A3SIM = {
+    "block_num_outside_spmd": "pass",
+    "block_numbers": "pass",
+    "dump_tag_in_incore": (
+        "not run: ParserSyntaxError: pl.dump_tag() is only valid inside an Orchestration "
+        "or Inline function"
+    ),
+    "dump_tag_subscript": (
+        "not run: ParserSyntaxError: pl.dump_tag() argument must be a bare variable name"
+    ),
+    "dump_tag_two_args": (
+        "not run: ParserSyntaxError: pl.dump_tag() takes exactly one positional argument "
+        "(no keywords)"
+    ),
+    "fillpad_in_place": "pass",
+    "fillpad_inplace_on_tensor": (
+        "not run: InvalidOperationError: pl.tile operation 'fillpad_inplace': The "
+        "operator tile.fillpad_inplace requires first argument to be a TileType, but got "
+        "TensorType"
+    ),
+    "move_to_gm": "not run: No codegen registered for operation: tensor.alloc",
+    "moved_copy": "pass",
+    "subblock_in_split_scope": "ran: plsim refuses it (DSLError)",
+    "subblock_lane": "pass",
+    "tagged_scale": "pass",
+}
+
 
 @pl.jit.inline(auto_scope=False)
 def _scaled(src: pl.Tensor, dst: pl.Tensor):

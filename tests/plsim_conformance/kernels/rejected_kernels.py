@@ -61,6 +61,112 @@ VERDICTS = {
     "unroll_runtime_bound": "rejected: pl.unroll() requires compile-time constant integer bounds",
 }
 
+#: What a2a3sim does with each kernel on the recorded shapes (kinds: tests/plsim_conformance/
+#: sim_agreement.py); re-measured by tests/plsim_conformance/test_a2a3sim_agreement.py.
+A2A3SIM = {
+    "assertion": "not run: UnsupportedFeatureError: Unsupported statement type: Assert",
+    "augmented_assignment": (
+        "not run: UnsupportedFeatureError: Unsupported statement type: AugAssign"
+    ),
+    "bad_cast_target": "not run: ParserTypeError: Unsupported constant type: <class 'str'>",
+    "bad_full_value": (
+        "not run: InvalidOperationError: pl operation 'full': __init__(): incompatible "
+        "function arguments. The following argument types are supported:"
+    ),
+    "bad_keyword": (
+        "not run: InvalidOperationError: pl operation 'exp': exp() got an unexpected "
+        "keyword argument 'fast'"
+    ),
+    "comprehension": "not run: UnsupportedFeatureError: Unsupported expression type: ListComp",
+    "compute_in_orchestration": (
+        "not run: Misplaced tensor op 'tensor.exp' in Orchestration function (should be "
+        "inside InCore block)"
+    ),
+    "conditional_expression": (
+        "not run: UnsupportedFeatureError: Unsupported expression type: IfExp"
+    ),
+    "inline_keyword_call": "pass",
+    "matmul_default_dtype": "pass",
+    "matmul_k_not_16": (
+        "not run: 'pto.alloc_tile' op expects result boxed tile cols to be a multiple of "
+        "innerCols (16), but got 40"
+    ),
+    "matmul_mixed_dtypes": (
+        "not run: ValueError: The operator tile.matmul requires identical lhs and rhs "
+        "data types, but got bfloat16 and fp16"
+    ),
+    "missing_argument": (
+        "not run: InvalidOperationError: pl operation 'add': add() missing 1 required "
+        "positional argument: 'rhs'"
+    ),
+    "over_ub": (
+        "not run: ValueError: Vec buffer usage (262144 bytes) exceeds platform limit "
+        "(188416 bytes)"
+    ),
+    "parallel_in_core": "pass",
+    "plain_range": (
+        "not run: ParserSyntaxError: For loop must use pl.range(), pl.parallel(), "
+        "pl.unroll(), pl.pipeline(), pl.while_(), pl.spmd(), or pl.split_aiv()"
+    ),
+    "python_builtin": "not run: UnsupportedFeatureError: Unsupported function call: min(16, 8)",
+    "row_vector_broadcast": (
+        "not run: no matching function for call to 'TADD_IMPL' 182 |     "
+        "MAP_INSTR_IMPL(TADD, dst, src0, src1); ^~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~ "
+        "build/pto-isa/include/pto/common/pto_instr.hpp:48:9: note: expanded"
+    ),
+    "same_dtype_cast": (
+        "not run: InvalidOperationError: pl operation 'cast': tensor.cast: target_type "
+        "fp32 equals input dtype; same-dtype cast is not a valid operation. Remove the "
+        "cast or use a different target_type."
+    ),
+    "slice_step": (
+        "not run: UnsupportedFeatureError: Slice step is not supported in tensor "
+        "subscript"
+    ),
+    "store_dtype_mismatch": "ran: plsim refuses it (DSLError)",
+    "unaligned_rows": (
+        "not run: 'pto.alloc_tile' op expects result row-major none_box tile row byte "
+        "size (cols * sizeof(dtype)) to be 32-byte aligned, but got 24 bytes"
+    ),
+    "int8_to_fp32_cast": (
+        "not run: ValueError: LegalizeTileCast: no native cast path from int8 to fp32 for"
+        " arch a2a3; pto.tcvt does not support this conversion"
+    ),
+    "int32_valid_rows": (
+        "not run: InvalidOperationError: pl operation 'set_validshape': "
+        "tile.set_validshape valid_rows must have dtype INT64, UINT64, or INDEX, but got "
+        "int32"
+    ),
+    "tile_as_subscript_source": (
+        "not run: ParserTypeError: Subscript-write source must also be a tensor, got "
+        "TileType"
+    ),
+    "shape_local_to_inline": (
+        "not run: ValueError: @pl.jit: missing inferred tensor metadata for parameter "
+        "'o'. This usually means the tensor's shape/dtype could not be statically "
+        "determined. Pass the tensor directly as a function argument"
+    ),
+    "dim_alias_to_inline": "pass",
+    "dim_product_local_to_inline": (
+        "not run: ValueError: @pl.jit: missing inferred tensor metadata for parameter "
+        "'t'. This usually means the tensor's shape/dtype could not be statically "
+        "determined. Pass the tensor directly as a function argument"
+    ),
+    "dim_product_in_shape_to_inline": (
+        "not run: Cannot recover dynamic dimension 'rows__ssa_v0' for kernel wrapper "
+        "codegen: it only appears inside non-invertible shape expressions"
+    ),
+    "shape_scalar_to_inline": "pass",
+    "rebind_in_loop_other_shape": (
+        "not run: ParserTypeError: Cannot reassign 't' with a different type: was "
+        "pl.Tensor[[16, 64], pl.FP32], got pl.Tensor[[16, 1], pl.FP32]"
+    ),
+    "unroll_runtime_bound": (
+        "not run: ParserSyntaxError: pl.unroll() requires compile-time constant integer "
+        "bounds"
+    ),
+}
+
 
 @pl.jit
 def augmented_assignment(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):

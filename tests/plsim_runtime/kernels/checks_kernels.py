@@ -48,6 +48,85 @@ VERDICTS = {
     "writes_input": "compiles",
 }
 
+#: What a2a3sim does with each kernel on the recorded shapes (kinds: tests/plsim_conformance/
+#: sim_agreement.py); re-measured by tests/plsim_conformance/test_a2a3sim_agreement.py.
+A2A3SIM = {
+    "acc_fits": "pass",
+    "acc_too_big": (
+        "not run: ValueError: Acc buffer usage (262144 bytes) exceeds platform limit "
+        "(131072 bytes)"
+    ),
+    "aligned_rows": "pass",
+    "load_oob": (
+        "not run: ParserSyntaxError: Failed to parse function 'load_oob': tensor.slice "
+        "reads past the end of dimension 0: offset 0 + extent 16 exceeds the source "
+        "extent 12. Pass clamp=True -- pl.slice(x, shape, offset,"
+    ),
+    "long_read_assembled": (
+        "not run: InvalidOperationError: pl operation 'assemble': tensor.assemble writes "
+        "past the end of dimension 0: offset 0 + extent 24 exceeds the target extent 16. "
+        "tensor.assemble transfers only the source's effec"
+    ),
+    "long_read_fixed": "pass",
+    "long_read_in_helper": (
+        "not run: InvalidOperationError: pl operation 'store': tile.store writes past the"
+        " end of dimension 0: offset 0 + extent 24 exceeds the target extent 16. A store "
+        "performs no layout conversion (RFC #1300 P7): the"
+    ),
+    "long_read_in_loop": "fail: a2a3sim run failed: the worker died (see worker.log)",
+    "long_read_meets_short": (
+        "not run: InvalidOperationError: pl operation 'add': The operator tensor.add "
+        "requires compatible shapes, but got [24, 64] and [16, 64]"
+    ),
+    "long_read_pl_store": (
+        "not run: InvalidOperationError: pl operation 'store': tile.store writes past the"
+        " end of dimension 0: offset 0 + extent 24 exceeds the target extent 16. A store "
+        "performs no layout conversion (RFC #1300 P7): the"
+    ),
+    "long_read_subscript_store": (
+        "not run: ParserTypeError: Subscript-write shape mismatch on source axis 0: "
+        "window expects 16 elements, source has 24"
+    ),
+    "long_valid_read_store": (
+        "not run: ParserTypeError: Subscript-write shape mismatch on source axis 0: "
+        "window expects 16 elements, source has 32"
+    ),
+    "load_tail_ok": "pass",
+    "narrow_rows": (
+        "not run: 'pto.alloc_tile' op expects result row-major none_box tile row byte "
+        "size (cols * sizeof(dtype)) to be 32-byte aligned, but got 16 bytes"
+    ),
+    "out_partial_then_masked": "pass",
+    "parallel_disjoint": "pass",
+    "parallel_overlap": "ran: plsim refuses it (RaceError)",
+    "parallel_overlap_in_scratch": "ran: plsim refuses it (RaceError)",
+    "relay_defined": "pass",
+    "relay_partly_never_written": "ran: plsim refuses it (UninitializedReadError)",
+    "relay_then_orchestration_copy": "ran: plsim refuses it (UninitializedReadError)",
+    "relay_undefined": "ran: plsim refuses it (UninitializedReadError)",
+    "relay_undefined_scalar": "ran: plsim refuses it (UninitializedReadError)",
+    "scratch_unwritten": "ran: plsim refuses it (UninitializedReadError)",
+    "scratch_written": "pass",
+    "short_column": (
+        "not run: 'pto.alloc_tile' op expects result col-major none_box tile column byte "
+        "size (rows * sizeof(dtype)) to be 32-byte aligned, but got 8 bytes"
+    ),
+    "spmd_reads_neighbour": "ran: plsim refuses it (RaceError)",
+    "store_ok": "pass",
+    "store_oob": (
+        "not run: ParserSyntaxError: Failed to parse function 'store_oob': "
+        "tensor.assemble writes past the end of dimension 0: offset 12 + extent 8 exceeds"
+        " the target extent 16. tensor.assemble transfers only the sourc"
+    ),
+    "ub_at_limit": "pass",
+    "ub_over_limit": (
+        "not run: ValueError: Vec buffer usage (189888 bytes) exceeds platform limit "
+        "(188416 bytes)"
+    ),
+    "writes_inout": "pass",
+    "writes_input": "pass",
+}
+
 
 @pl.jit
 def load_oob(x: pl.Tensor[[12, C], pl.FP32], out: pl.Out[pl.Tensor[[12, C], pl.FP32]]):

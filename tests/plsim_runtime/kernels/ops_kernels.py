@@ -17,6 +17,17 @@ VERDICTS = {
     "transposed_matmul": "compiles",
 }
 
+#: What a2a3sim does with each kernel on the recorded shapes (kinds: tests/plsim_conformance/
+#: sim_agreement.py); re-measured by tests/plsim_conformance/test_a2a3sim_agreement.py.
+A2A3SIM = {
+    "concat_gather": "pass",
+    "expands": "pass",
+    "fillpad_min": "pass",
+    "gather_out_of_range": "pass",
+    "quant_chain": "pass",
+    "transposed_matmul": "pass",
+}
+
 
 @pl.jit
 def expands(

@@ -44,6 +44,53 @@ VERDICTS = {
     "try_block": "rejected: Unsupported statement type: Try",
 }
 
+#: What a2a3sim does with each kernel on the recorded shapes (kinds: tests/plsim_conformance/
+#: sim_agreement.py); re-measured by tests/plsim_conformance/test_a2a3sim_agreement.py.
+A2A3SIM = {
+    "assert_stmt": "not run: UnsupportedFeatureError: Unsupported statement type: Assert",
+    "aug_assign": "not run: UnsupportedFeatureError: Unsupported statement type: AugAssign",
+    "break_in_parallel": "not run: InvalidOperationError: 'break' not supported in parallel loops",
+    "builtin_min": "not run: UnsupportedFeatureError: Unsupported function call: min(16, 64)",
+    "calls_python_function": (
+        "not run: UnsupportedFeatureError: Unsupported function call: python_helper(3)"
+    ),
+    "chained_compare": "not run: ParserSyntaxError: Only simple comparisons supported",
+    "comprehension": "not run: UnsupportedFeatureError: Unsupported expression type: ListComp",
+    "compute_in_orchestration": (
+        "not run: Misplaced tensor op 'tensor.exp' in Orchestration function (should be "
+        "inside InCore block)"
+    ),
+    "cond_expr": "not run: UnsupportedFeatureError: Unsupported expression type: IfExp",
+    "inline_kwargs": "pass",
+    "lambda_use": "not run: UnsupportedFeatureError: Unsupported expression type: Lambda",
+    "matmul_k_not_16": (
+        "not run: 'pto.alloc_tile' op expects result boxed tile cols to be a multiple of "
+        "innerCols (16), but got 40"
+    ),
+    "matmul_wrong_out": "pass",
+    "mixed_dtype_add": "not run: 'pto.tadd' op expects src0 and src1 to have the same element type",
+    "mixed_matmul": (
+        "not run: ValueError: The operator tile.matmul requires identical lhs and rhs "
+        "data types, but got bfloat16 and fp16"
+    ),
+    "nested_def": "not run: UnsupportedFeatureError: Unsupported statement type: FunctionDef",
+    "parallel_in_core": "pass",
+    "plain_range": (
+        "not run: ParserSyntaxError: For loop must use pl.range(), pl.parallel(), "
+        "pl.unroll(), pl.pipeline(), pl.while_(), pl.spmd(), or pl.split_aiv()"
+    ),
+    "power_of_tile": "fail: no result within 180 s (a2a3sim hangs)",
+    "power_op": "fail: no result within 180 s (a2a3sim hangs)",
+    "row_broadcast": "ran: plsim refuses it (HardwareError)",
+    "row_broadcast_explicit": "pass",
+    "same_dtype_cast": (
+        "not run: InvalidOperationError: pl operation 'cast': tensor.cast: target_type "
+        "fp32 equals input dtype; same-dtype cast is not a valid operation. Remove the "
+        "cast or use a different target_type."
+    ),
+    "try_block": "not run: UnsupportedFeatureError: Unsupported statement type: Try",
+}
+
 
 @pl.jit.inline
 def helper(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):

@@ -9,6 +9,12 @@ VERDICTS = {
     "scale_add": "compiles",
 }
 
+#: What a2a3sim does with each kernel on the recorded shapes (kinds: tests/plsim_conformance/
+#: sim_agreement.py); re-measured by tests/plsim_conformance/test_a2a3sim_agreement.py.
+A2A3SIM = {
+    "scale_add": "pass",
+}
+
 
 @pl.jit
 def scale_add(

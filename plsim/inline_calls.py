@@ -1,0 +1,139 @@
+"""How the compiler binds the arguments of an ``@pl.jit.inline`` helper call, as plsim's rules.
+
+The JIT splices an inline helper into its caller after inferring, from the caller's source, the
+type of every argument (measured with hw-native-sys/pypto e2d0f78a; fixtures in
+tests/plsim_conformance/kernels/inline_call_kernels.py):
+
+- every parameter needs an argument: the parser ignores Python defaults ("Function 'f' expects 3
+  argument(s), got 2");
+- a tensor argument must be a name (a parameter or a local): a subscript or an op call written
+  as the argument leaves the JIT without the parameter's type ("missing inferred tensor
+  metadata for parameter 't'", reported without a line);
+- a Python literal bound to a ``pl.Scalar[DTYPE]`` parameter is a DTYPE scalar inside the
+  helper (``pl.set_validshape(t, rows, ...)`` then fails on an INT32 ``rows``).
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import linecache
+from types import FrameType
+from typing import Any
+
+from plsim.context import dsl
+from plsim.language_types import ScalarType
+from plsim.memory import GMTensor, Tile
+from plsim.scalars import Scalar, is_number
+
+
+def bind(fn, args: tuple, kwargs: dict, caller: FrameType | None) -> tuple[tuple, dict]:
+    """The arguments of a call to inline helper ``fn`` as the compiler binds them.
+
+    DSLError (at the call's line) for a missing argument or a tensor argument that is not a
+    name; literals bound to ``pl.Scalar[DTYPE]`` parameters become DTYPE scalars.
+    """
+    signature = inspect.signature(fn)
+    try:
+        bound = signature.bind(*args, **kwargs)
+    except TypeError as exc:
+        dsl(f"call to inline function {fn.__name__}: {exc}")
+    missing = [name for name in signature.parameters if name not in bound.arguments]
+    if missing:
+        dsl(
+            f"call to inline function {fn.__name__} leaves {', '.join(missing)} to the Python "
+            f"default: the compiler binds no defaults (\"Function '{fn.__name__}' expects "
+            f"{len(signature.parameters)} argument(s), got {len(bound.arguments)}\"); pass "
+            "every argument"
+        )
+    _check_tensor_arguments(fn, bound, caller)
+    hints = _annotations(fn)
+    for name, value in bound.arguments.items():
+        hint = hints.get(name)
+        if isinstance(hint, ScalarType) and hint.dtype is not None and _is_literal(value):
+            bound.arguments[name] = Scalar(value, hint.dtype)
+    return bound.args, bound.kwargs
+
+
+def _is_literal(value: Any) -> bool:
+    return is_number(value) and not isinstance(value, Scalar)
+
+
+def _annotations(fn) -> dict[str, Any]:
+    """Parameter annotations of ``fn``, evaluated when the file defers them (strings)."""
+    hints = {}
+    for name, hint in getattr(fn, "__annotations__", {}).items():
+        if isinstance(hint, str):
+            try:
+                hint = eval(hint, fn.__globals__)  # the kernel file's own annotation text
+            except Exception:  # an annotation plsim cannot evaluate types nothing here
+                continue
+        hints[name] = hint
+    return hints
+
+
+def _check_tensor_arguments(fn, bound: inspect.BoundArguments, caller: FrameType | None) -> None:
+    """DSLError for a tensor or tile argument written as an expression, not a name."""
+    tensors = {n for n, v in bound.arguments.items() if isinstance(v, (GMTensor, Tile))}
+    if not tensors or caller is None:
+        return
+    call = _call_node(caller)
+    if call is None:
+        return
+    try:
+        written = inspect.signature(fn).bind(*call.args, **{
+            k.arg: k.value for k in call.keywords if k.arg is not None
+        }).arguments  # fmt: skip
+    except TypeError:  # *args / **kwargs at the call site: nothing to compare
+        return
+    for name in sorted(tensors):
+        node = written.get(name)
+        if node is not None and not isinstance(node, ast.Name):
+            dsl(
+                f"inline function {fn.__name__} gets '{ast.unparse(node)}' as tensor parameter "
+                f"'{name}': the JIT infers a helper's tensor types from names only (\"missing "
+                f"inferred tensor metadata for parameter '{name}'\", reported without a line); "
+                f"assign it first, e.g. {name} = {ast.unparse(node)}, and pass {name}"
+            )
+
+
+def _call_node(frame: FrameType) -> ast.Call | None:
+    """The ``ast.Call`` the frame is executing, found by the instruction's source position."""
+    code = frame.f_code
+    positions = list(code.co_positions()) if hasattr(code, "co_positions") else []
+    index = frame.f_lasti // 2
+    if not 0 <= index < len(positions):
+        return None
+    line, end_line, col, end_col = positions[index]
+    if line is None or col is None:
+        return None
+    tree = _parsed(code.co_filename)
+    if tree is None:
+        return None
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and node.lineno == line
+            and node.col_offset == col
+            and node.end_lineno == end_line
+            and node.end_col_offset == end_col
+        ):
+            return node
+    return None
+
+
+_TREES: dict[str, tuple[list[str], ast.AST | None]] = {}
+
+
+def _parsed(filename: str) -> ast.AST | None:
+    """The module AST of ``filename`` (cached while the file's lines are unchanged)."""
+    lines = linecache.getlines(filename)
+    cached = _TREES.get(filename)
+    if cached is not None and cached[0] == lines:
+        return cached[1]
+    try:
+        tree = ast.parse("".join(lines)) if lines else None
+    except SyntaxError:
+        tree = None
+    _TREES[filename] = (lines, tree)
+    return tree

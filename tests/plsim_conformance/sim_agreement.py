@@ -1,0 +1,321 @@
+"""plsim against a2a3sim on the fixture kernels: the ``A2A3SIM`` column of each fixture file.
+
+Every fixture file states, beside ``VERDICTS``, what the toolchain's CPU simulator does with each
+kernel, in a dict ``A2A3SIM`` (kernel name -> string):
+
+- ``"pass"``: pypto, ptoas and the kernel wrapper build it, a2a3sim runs it, and every cell plsim
+  writes holds the same value on both (floats within a few ULPs of the dtype, integers exact);
+- ``"fail: <what>"``: it builds and runs, and some written cell differs;
+- ``"ran: <why plsim refuses>"``: a2a3sim runs it, plsim raises (a HardwareError such as a
+  MiscompileError, or a runtime finding), so there is nothing to compare;
+- ``"not run: <reason>"``: the build stops (the reason names the stage's message, matched
+  case-insensitively like a "rejected" verdict), or the kernel is not run here (distributed,
+  uint32 arguments: the reason says which).
+
+Inputs are the shapes and dtypes recorded in fixture_calls.json, filled from a fixed seed: float
+tensors uniform in [0.5, 1.5), integer tensors ones (indices and lengths stay in range). plsim and
+a2a3sim get the same arrays. ``python -m plsim_conformance.sim_agreement`` (from tests/, with
+the toolchain installed) prints the column for every fixture file.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.metadata
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import ml_dtypes
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[2]
+MANIFEST = Path(__file__).with_name("fixture_calls.json")
+SIM_KINDS = ("pass", "fail", "ran", "not run")
+#: Seconds one fixture's build and run may take before it counts as hung.
+ENTRY_TIMEOUT_S = 180
+#: How to get the toolchain, for the one-line skip.
+TOOLCHAIN_INSTALL = (
+    "the real pypto compiler and the rest of its chain: ptoas (PTOAS_ROOT pointing at the "
+    "directory holding it) and simpler's a2a3sim runtime, built from the public PTOAS / "
+    "pto-isa / simpler sources (docs/running.md)"
+)
+
+
+@dataclass(frozen=True)
+class SimVerdict:
+    """One stated A2A3SIM entry."""
+
+    kind: str
+    detail: str = ""
+
+
+def parse_sim_verdict(text: str) -> SimVerdict:
+    """``"kind: detail"`` -> SimVerdict; ValueError naming the kinds otherwise."""
+    kind, _, detail = text.partition(":")
+    kind, detail = kind.strip(), detail.strip()
+    if kind not in SIM_KINDS:
+        raise ValueError(f"A2A3SIM {text!r}: kind must be one of {', '.join(SIM_KINDS)}")
+    if kind != "pass" and not detail:
+        raise ValueError(f"A2A3SIM {text!r}: '{kind}' needs a detail after the colon")
+    return SimVerdict(kind, detail)
+
+
+def stated_sim_verdicts(path: Path) -> dict[str, SimVerdict]:
+    """The ``A2A3SIM`` dict of fixture file ``path``, read from its source (not imported)."""
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "A2A3SIM" for t in node.targets
+        ):
+            return {k: parse_sim_verdict(v) for k, v in ast.literal_eval(node.value).items()}
+    return {}
+
+
+def toolchain_missing() -> str | None:
+    """Why the whole chain cannot run here, or None when it can."""
+    from golden.compiler import compiler_available
+
+    if not compiler_available():
+        return "the real pypto compiler is not installed"
+    ptoas = Path(os.environ.get("PTOAS_ROOT", "/nonexistent")) / "ptoas"
+    if not os.access(ptoas, os.X_OK):
+        return "no ptoas at $PTOAS_ROOT"
+    try:
+        importlib.metadata.distribution("simpler")
+    except importlib.metadata.PackageNotFoundError:
+        return "simpler (the a2a3sim runtime) is not installed"
+    return None
+
+
+def calls() -> dict[str, dict]:
+    """The recorded fixture calls by ``file::kernel``."""
+    return {f"{c['file']}::{c['kernel']}": c for c in json.loads(MANIFEST.read_text())}
+
+
+def make_inputs(call: dict, seed: int = 0) -> dict[str, np.ndarray | int | float | bool]:
+    """The arguments of one call: seeded floats in [0.5, 1.5), integer tensors of ones."""
+    rng = np.random.default_rng(seed)
+    values: dict = {}
+    for arg in call["args"]:
+        if arg["kind"] != "tensor":
+            values[arg["name"]] = arg["value"]
+            continue
+        dtype = ml_dtypes.bfloat16 if arg["dtype"] == "bfloat16" else np.dtype(arg["dtype"])
+        if np.issubdtype(np.dtype(dtype), np.floating) or arg["dtype"] == "bfloat16":
+            values[arg["name"]] = rng.uniform(0.5, 1.5, arg["shape"]).astype(dtype)
+        else:
+            values[arg["name"]] = np.ones(arg["shape"], dtype)
+    return values
+
+
+@dataclass
+class PlsimOutcome:
+    """plsim's run: the tensors afterwards and the cells it stored, or the error it raised."""
+
+    tensors: dict[str, np.ndarray] = field(default_factory=dict)
+    stored: dict[str, np.ndarray] = field(default_factory=dict)
+    error: str = ""
+
+
+def run_plsim(call: dict, inputs: dict) -> PlsimOutcome:
+    """Run the fixture on plsim with copies of ``inputs``; record each parameter's stored cells."""
+    import plsim
+    import plsim.runner
+
+    values = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in inputs.items()}
+    buffers = []
+    original = plsim.runner.GMBuffer
+
+    def recording(*args, **kwargs):
+        buf = original(*args, **kwargs)
+        buffers.append(buf)
+        return buf
+
+    plsim.runner.GMBuffer = recording
+    try:
+        kernel = getattr(plsim.load(ROOT / call["file"]), call["kernel"])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            plsim.run(kernel, **values)
+    except plsim.SimError as exc:
+        return PlsimOutcome(error=f"{type(exc).__name__}: {exc}")
+    finally:
+        plsim.runner.GMBuffer = original
+    outcome = PlsimOutcome(tensors={k: v for k, v in values.items() if isinstance(v, np.ndarray)})
+    for buf in buffers:
+        if buf.stored_mask is not None and buf.name in outcome.tensors and buf.stored_mask.any():
+            outcome.stored[buf.name] = np.array(buf.stored_mask)
+    return outcome
+
+
+def run_on_a2a3sim(entries: list[tuple[dict, dict]], workdir: Path, on_result=None) -> list[dict]:
+    """Build and run ``(call, inputs)`` pairs on a2a3sim in a child process (sim_worker.py).
+
+    A fixture that gives no result within ENTRY_TIMEOUT_S (a2a3sim hangs) is reported as
+    ``timed_out``; a new worker goes on with the rest. ``on_result(index, result)`` is called
+    as each result arrives.
+    """
+    batch = []
+    for index, (call, inputs) in enumerate(entries):
+        folder = workdir / f"{index}"
+        folder.mkdir(parents=True, exist_ok=True)
+        args = []
+        for arg in call["args"]:
+            value = inputs[arg["name"]]
+            if arg["kind"] == "tensor":
+                path = folder / f"in_{arg['name']}.npy"
+                saved = value.astype(np.float32) if arg["dtype"] == "bfloat16" else value
+                np.save(path, saved)
+                args.append({**arg, "path": str(path)})
+            else:
+                args.append(arg)
+        batch.append({"file": str(ROOT / call["file"]), "kernel": call["kernel"], "args": args,
+                      "out_dir": str(folder)})  # fmt: skip
+    results: list[dict] = []
+    while len(results) < len(batch):
+        start = len(results)
+        for offset, result in _worker(batch[start:], workdir):
+            results.append(result)
+            if on_result is not None:
+                on_result(start + offset, result)
+    return results
+
+
+def _worker(batch: list[dict], workdir: Path):
+    """Yield (index, result) from one worker until the batch ends, the worker dies or an entry
+    hangs (then that entry's result says so and the worker is killed)."""
+    import selectors
+    import time
+
+    request = {"root": str(ROOT), "build_dir": str(workdir / "build"), "batch": batch}
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    log = open(workdir / "worker.log", "a")  # noqa: SIM115 (kept open for the worker's life)
+    proc = subprocess.Popen(
+        [sys.executable, str(Path(__file__).with_name("sim_worker.py"))],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True, env=env,
+        cwd=str(workdir),
+    )  # fmt: skip
+    proc.stdin.write(json.dumps(request))
+    proc.stdin.close()
+    selector = selectors.DefaultSelector()
+    selector.register(proc.stdout, selectors.EVENT_READ)
+    done = 0
+    deadline = time.monotonic() + ENTRY_TIMEOUT_S
+    try:
+        while done < len(batch):
+            if not selector.select(timeout=max(0.0, deadline - time.monotonic())):
+                yield done, {"status": "timed_out",
+                             "error": f"no result within {ENTRY_TIMEOUT_S} s (a2a3sim hangs)"}
+                return
+            line = proc.stdout.readline()
+            if not line:
+                yield done, {"status": "run_failed", "error": "the worker died (see worker.log)"}
+                return
+            match = re.match(r"@@SIM_RESULT (\d+)@@(.*)", line)
+            if match:
+                yield done, json.loads(match.group(2))
+                done += 1
+                deadline = time.monotonic() + ENTRY_TIMEOUT_S
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        log.close()
+
+
+def _tolerance(dtype: str) -> float:
+    return {"bfloat16": 2.0**-7, "float16": 2.0**-10, "float32": 1e-5}.get(dtype, 0.0)
+
+
+def _short(error: str) -> str:
+    """The telling line of a build error (ptoas's 'error:' line, else the first line)."""
+    flat = re.sub(r"\s*\n\s*\|?\s*", " ", error)  # pypto's error tables wrap lines in '|'
+    found = re.search(r"(?<![A-Za-z])error: (.*?)(?:\s+-{4,}|\s+Full details|$)", flat)
+    if found is None:  # pypto's "Function | Error" table: the first error cell
+        found = re.search(r"Function\s+\|\s+Error\s+-[-+]+\s+\S+\s+\|\s+(.*?)(?:\s+-{4,}|$)", flat)
+    text = found.group(1) if found else error.strip().splitlines()[0]
+    return text.strip()[:200]
+
+
+def judge(call: dict, plsim_run: PlsimOutcome, sim: dict) -> str:
+    """The A2A3SIM verdict string for one fixture from both runs."""
+    if sim["status"] == "build_failed":
+        return f"not run: {_short(sim['error'])}"
+    if sim["status"] == "timed_out":
+        return f"fail: {sim['error']}"
+    if sim["status"] == "run_failed":
+        return f"fail: a2a3sim run failed: {_short(sim['error'])}"
+    if plsim_run.error:
+        return f"ran: plsim refuses it ({plsim_run.error.split(':', 1)[0]})"
+    differences = []
+    dtypes = {a["name"]: a["dtype"] for a in call["args"] if a["kind"] == "tensor"}
+    for name, mask in plsim_run.stored.items():
+        mine = plsim_run.tensors[name].astype(np.float64)[mask]
+        theirs = np.load(sim["outputs"][name]).astype(np.float64)[mask]
+        tol = _tolerance(dtypes[name])
+        close = np.isclose(theirs, mine, rtol=tol, atol=tol * 1e-3, equal_nan=True)
+        if not close.all():
+            worst = float(np.nanmax(np.abs(theirs - mine)))
+            differences.append(f"{name}: {int((~close).sum())} of {close.size} cells differ "
+                               f"(max {worst:.3g})")  # fmt: skip
+    return "fail: " + "; ".join(differences) if differences else "pass"
+
+
+def not_run_reason(call: dict) -> str | None:
+    """Why a fixture is not run on a2a3sim here at all, or None."""
+    if call.get("world_size"):
+        return "not run: a distributed @pl.jit.host kernel (a2a3sim here runs one chip)"
+    if any(a.get("dtype") == "uint32" for a in call["args"]):
+        return "not run: uint32 arguments (pypto's torch argument path has none)"
+    return None
+
+
+def sim_column(keys: list[str], workdir: Path | None = None, report=None) -> dict[str, str]:
+    """The A2A3SIM verdict of each ``file::kernel`` key, measured now; ``report(key, verdict)``
+    is called as each verdict is known."""
+    table = calls()
+    verdicts: dict[str, str] = {}
+    entries, pending = [], []
+    outcomes = {}
+    for key in keys:
+        call = table[key]
+        reason = not_run_reason(call)
+        if reason:
+            verdicts[key] = reason
+            if report is not None:
+                report(key, reason)
+            continue
+        inputs = make_inputs(call)
+        outcomes[key] = run_plsim(call, inputs)
+        entries.append((call, inputs))
+        pending.append(key)
+    def arrived(index: int, sim: dict) -> None:
+        key = pending[index]
+        verdicts[key] = judge(entries[index][0], outcomes[key], sim)
+        if report is not None:
+            report(key, verdicts[key])
+
+    with tempfile.TemporaryDirectory(prefix="a2a3sim_fixtures_") as scratch:
+        run_on_a2a3sim(entries, Path(workdir or scratch), arrived)
+    return verdicts
+
+
+def main() -> None:
+    """Print the measured A2A3SIM column of every (or each named) fixture file."""
+    missing = toolchain_missing()
+    if missing:
+        sys.exit(f"{missing}; install {TOOLCHAIN_INSTALL}")
+    wanted = sys.argv[1:]
+    keys = sorted(k for k in calls() if not wanted or any(w in k for w in wanted))
+    sim_column(keys, report=lambda key, verdict: print(f"{key}\t{verdict}", flush=True))
+
+
+if __name__ == "__main__":
+    main()
