@@ -19,6 +19,7 @@ from deepseek_v4_pypto_ops.ops._platform import current as current_platform
 from deepseek_v4_pypto_ops.ops._platform import set_platform
 from deepseek_v4_pypto_ops.ops._runner import artifacts
 from deepseek_v4_pypto_ops.ops.decode import compressor_decode, indexer_decode
+from deepseek_v4_pypto_ops.ops.lightning import lightning_indexer
 from deepseek_v4_pypto_ops.ops.prefill import compressor_prefill, indexer_prefill
 from deepseek_v4_pypto_ops.ops.weights import IndexerWeights
 
@@ -30,5 +31,6 @@ __all__ = [
     "current_platform",
     "indexer_decode",
     "indexer_prefill",
+    "lightning_indexer",
     "set_platform",
 ]

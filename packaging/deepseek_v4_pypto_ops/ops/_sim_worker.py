@@ -5,16 +5,25 @@ output positions), compiles the kernel for the arguments' shapes unless this pro
 did, runs it, writes the outputs as ``out<i>.npy`` in the working folder and answers one JSON
 line. Its stdout carries only those answers: native code printing to stdout lands on stderr.
 Never imported by plsim or the parent: it loads the real ``pypto.language``.
+
+Artifacts persist across processes in ``$DEEPSEEK_V4_OPS_CACHE_DIR`` (default
+``~/.cache/deepseek_v4_pypto_ops``; ``off`` keeps them for this process only): one folder per
+(kernel, argument shapes and dtypes, scalars, platform, kernel sources, pypto version), reloaded
+with ``CompiledProgram.from_dir`` and its C++ binaries reused.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import importlib.metadata
 import json
 import os
+import shutil
 import sys
 import time
 import traceback
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -42,6 +51,56 @@ def _raw(torch: Any, tensor: Any) -> np.ndarray:
     return tensor.numpy()
 
 
+CACHE_ENV = "DEEPSEEK_V4_OPS_CACHE_DIR"
+
+
+def cache_root() -> Path | None:
+    """Where artifacts persist, or None (``$DEEPSEEK_V4_OPS_CACHE_DIR=off``)."""
+    value = os.environ.get(CACHE_ENV)
+    if value == "off":
+        return None
+    if value:
+        return Path(value)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "deepseek_v4_pypto_ops"
+
+
+def artifact_dir(root: Path, module: Any, key: tuple) -> Path:
+    """The folder of one artifact: a hash of the key, the sources of the kernel's modules (its
+    file and every module it imported from its package) and pypto's version, so an edited
+    kernel or another pypto never reuses an old build."""
+    digest = hashlib.sha256(repr(key).encode())
+    digest.update(importlib.metadata.version("pypto").encode())
+    package = Path(module.__file__).parent
+    sources = {
+        Path(m.__file__) for m in list(sys.modules.values())
+        if getattr(m, "__file__", None) and Path(m.__file__).parent == package
+    }  # fmt: skip
+    for source in sorted(sources):
+        digest.update(source.name.encode() + source.read_bytes())
+    return root / key[2] / digest.hexdigest()[:24]
+
+
+def build(entry: Any, module: Any, args: list, key: tuple, config: Any) -> Any:
+    """The compiled program of ``key``: reloaded from the persistent cache, or compiled (and
+    stored there) and loaded."""
+    from pypto.ir.compiled_program import CompiledProgram
+
+    root = cache_root()
+    folder = artifact_dir(root, module, key) if root is not None else None
+    if folder is not None and (folder / "compiled_meta.json").is_file():
+        program = CompiledProgram.from_dir(folder, platform=key[2])
+    else:
+        program = entry.compile(*args, config=config)
+        if folder is not None:
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            shutil.rmtree(folder, ignore_errors=True)
+            shutil.move(str(program.output_dir), folder)
+            program = CompiledProgram.from_dir(folder, platform=key[2])
+    program.load()  # the simulator's C++ build (reused from the folder's cache when there)
+    return program
+
+
 def serve(answers: Any) -> None:
     import torch
     from pypto.runtime import RunConfig
@@ -61,10 +120,8 @@ def serve(answers: Any) -> None:
             compiled = key not in programs
             start = time.perf_counter()
             if compiled:
-                entry = getattr(importlib.import_module(request["module"]), request["name"])
-                program = entry.compile(*args, config=config)
-                program.load()  # the simulator's C++ build, timed as compile
-                programs[key] = program
+                module = importlib.import_module(request["module"])
+                programs[key] = build(getattr(module, request["name"]), module, args, key, config)
             compile_s = time.perf_counter() - start
             start = time.perf_counter()
             programs[key](*args, config=config)

@@ -8,6 +8,13 @@ from deepseek_v4_pypto_ops.ops.reference.api import (
     compressor_prefill,
     indexer_decode,
     indexer_prefill,
+    lightning_indexer,
 )
 
-__all__ = ["compressor_decode", "compressor_prefill", "indexer_decode", "indexer_prefill"]
+__all__ = [
+    "compressor_decode",
+    "compressor_prefill",
+    "indexer_decode",
+    "indexer_prefill",
+    "lightning_indexer",
+]

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import torch
 
-from deepseek_v4_pypto_ops.ops import _serving_args
+from deepseek_v4_pypto_ops.ops import _serving_args, lightning
 from deepseek_v4_pypto_ops.ops.decode import check_compressor_step_args, check_indexer_step
 from deepseek_v4_pypto_ops.ops.prefill import check_compressor_chunk, check_indexer_chunk
 from deepseek_v4_pypto_ops.ops.reference import scoring
 from deepseek_v4_pypto_ops.ops.reference.compressor import Tokens, compress
+from deepseek_v4_pypto_ops.ops.reference.quant import quantize_rows
 from deepseek_v4_pypto_ops.ops.reference.query import quantized_query
 from deepseek_v4_pypto_ops.ops.weights import IndexerWeights
-from models.deepseek_v4.config import COMPRESS_RATIO
+from models.deepseek_v4.config import COMPRESS_RATIO, INDEX_N_HEADS
 
 
 def visible_rows(positions: torch.Tensor) -> torch.Tensor:
@@ -182,3 +183,41 @@ def compressor_prefill(
     )  # fmt: skip
     compress(_chunk_tokens(x, position_ids, cu_seqlens, slot_mapping, state_slots), weights,
              kv_state, score_state, index_cache, index_cache_scale)  # fmt: skip
+
+
+def lightning_indexer(
+    query: torch.Tensor,
+    key: torch.Tensor,
+    weights: torch.Tensor,
+    actual_seq_lengths_query: torch.Tensor | None = None,
+    actual_seq_lengths_key: torch.Tensor | None = None,
+    block_table: torch.Tensor | None = None,
+    layout_query: str = "BSND",
+    layout_key: str = "PA_BSND",
+    sparse_count: int = 2048,
+    sparse_mode: int = 3,
+    *,
+    key_dequant_scale: torch.Tensor | None = None,
+    return_value: bool = False,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`deepseek_v4_pypto_ops.ops.lightning_indexer` in PyTorch."""
+    call = lightning.check(
+        query, key, weights, actual_seq_lengths_query, actual_seq_lengths_key, block_table,
+        layout_query, layout_key, sparse_count, sparse_mode, key_dequant_scale, return_value,
+        query.device,
+    )  # fmt: skip
+    batch, seq = call.position_ids.shape
+    q_codes, q_scale = quantize_rows(call.query)
+    q_codes = q_codes.reshape(batch * seq, INDEX_N_HEADS, -1)
+    q_scale = q_scale.reshape(batch * seq, INDEX_N_HEADS)
+    visible = visible_rows(call.position_ids)
+    width = call.block_table.shape[1] * call.cache.shape[1]
+    score = torch.full((batch * seq, width), scoring.SENTINEL, dtype=torch.float32)
+    for b in range(batch):
+        rows = slice(b * seq, (b + 1) * seq)
+        score[rows] = scoring.paged_scores(
+            q_codes[rows], q_scale[rows], call.weights[rows], visible[b], call.block_table[b],
+            call.cache, call.scale, width,
+        )  # fmt: skip
+    idx = scoring.topk(score, visible.reshape(-1), call.width, 0)[:, : call.out_shape[-1]]
+    return idx.reshape(call.out_shape), torch.empty(0, dtype=query.dtype)
