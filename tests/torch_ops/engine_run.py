@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import deepseek_v4_pypto_ops.ops as ops
 import numpy as np
+from deepseek_v4_pypto_ops.ops.weights import as_numpy, as_tensor
 from torch_ops.serving_loop import Engine, decode_config, prefill_config
 
-import deepseek_v4_pypto_ops.ops as ops
-from deepseek_v4_pypto_ops.ops.weights import as_numpy, as_tensor
 from models.deepseek_v4 import indexer_case, indexer_prefill_case
 from models.deepseek_v4.indexer_golden import indexer_paged_golden
 from models.deepseek_v4.prefill_golden import indexer_prefill_golden

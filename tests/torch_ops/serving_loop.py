@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 import torch
-
 from deepseek_v4_pypto_ops.ops import IndexerWeights
 from deepseek_v4_pypto_ops.ops.weights import as_numpy, as_tensor
+
 from golden.case import CaseConfig
 from models.deepseek_v4 import indexer_case, indexer_prefill_case
 from models.deepseek_v4.config import COMPRESS_RATIO, SLIDING_WINDOW
@@ -170,8 +170,9 @@ class Engine:
             "position_ids": positions,
             "cu_seqlens": cu_seqlens,
             "block_table": block_table,
-            "slot_mapping": chunk_slot_mapping(positions, cu_seqlens, np.maximum(
-                block_table, 0), self.block_size),  # fmt: skip
+            "slot_mapping": chunk_slot_mapping(
+                positions, cu_seqlens, np.maximum(block_table, 0), self.block_size
+            ),
             "state_slots": np.array(states, np.int32),
         }
 

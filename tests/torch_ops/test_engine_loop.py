@@ -7,9 +7,8 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="the torch API needs torch (a CPU build will do)")
 
-from torch_ops.engine_run import drive  # noqa: E402
-
 import deepseek_v4_pypto_ops.ops as ops  # noqa: E402
+from torch_ops.engine_run import drive  # noqa: E402
 
 
 @pytest.fixture
