@@ -21,6 +21,7 @@ from deepseek_v4_pypto_ops.ops.reference.quant import int_matmul  # noqa: E402
 from deepseek_v4_pypto_ops.ops.reference.quant import quantize_rows as torch_quantize  # noqa: E402
 from deepseek_v4_pypto_ops.ops.reference.query import quantized_query as torch_query  # noqa: E402
 from deepseek_v4_pypto_ops.ops.weights import as_numpy, as_tensor  # noqa: E402
+
 from golden.case import CaseConfig  # noqa: E402
 from golden.quant import int32_matmul, quantize_rows  # noqa: E402
 from models.deepseek_v4 import compressor_case, indexer_case, indexer_prefill_case  # noqa: E402

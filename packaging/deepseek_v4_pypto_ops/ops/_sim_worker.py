@@ -82,23 +82,24 @@ def artifact_dir(root: Path, module: Any, key: tuple) -> Path:
 
 
 def build(entry: Any, module: Any, args: list, key: tuple, config: Any) -> Any:
-    """The compiled program of ``key``: reloaded from the persistent cache, or compiled (and
-    stored there) and loaded."""
+    """The compiled program of ``key`` and whether it came from the persistent cache (else it
+    was compiled, and stored there)."""
     from pypto.ir.compiled_program import CompiledProgram
 
     root = cache_root()
     folder = artifact_dir(root, module, key) if root is not None else None
     if folder is not None and (folder / "compiled_meta.json").is_file():
         program = CompiledProgram.from_dir(folder, platform=key[2])
-    else:
-        program = entry.compile(*args, config=config)
-        if folder is not None:
-            folder.parent.mkdir(parents=True, exist_ok=True)
-            shutil.rmtree(folder, ignore_errors=True)
-            shutil.move(str(program.output_dir), folder)
-            program = CompiledProgram.from_dir(folder, platform=key[2])
-    program.load()  # the simulator's C++ build (reused from the folder's cache when there)
-    return program
+        program.load()
+        return program, True
+    program = entry.compile(*args, config=config)
+    if folder is not None:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(folder, ignore_errors=True)
+        shutil.move(str(program.output_dir), folder)
+        program = CompiledProgram.from_dir(folder, platform=key[2])
+    program.load()  # the simulator's C++ build
+    return program, False
 
 
 def serve(answers: Any) -> None:
@@ -118,17 +119,21 @@ def serve(answers: Any) -> None:
             ))  # fmt: skip
             config = RunConfig(platform=request["platform"])
             compiled = key not in programs
+            cached = False
             start = time.perf_counter()
             if compiled:
                 module = importlib.import_module(request["module"])
-                programs[key] = build(getattr(module, request["name"]), module, args, key, config)
+                programs[key], cached = build(
+                    getattr(module, request["name"]), module, args, key, config
+                )
             compile_s = time.perf_counter() - start
             start = time.perf_counter()
             programs[key](*args, config=config)
             run_s = time.perf_counter() - start
             for i in request["outputs"]:
                 np.save(f"out{i}.npy", _raw(torch, args[i]))
-            answer = {"ok": True, "compiled": compiled, "compile_s": compile_s, "run_s": run_s}
+            answer = {"ok": True, "compiled": compiled and not cached, "from_disk": cached,
+                      "compile_s": compile_s, "run_s": run_s}  # fmt: skip
         except Exception as exc:
             traceback.print_exc()
             message = " ".join(str(exc).split())[:2000]
