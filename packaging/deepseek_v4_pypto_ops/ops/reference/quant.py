@@ -19,15 +19,15 @@ def quantize_rows(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     amax = max(max|x|, 1e-4); codes = round-half-away(x * (127 / amax)) (|codes| <= 127, so the
     kernels' INT32 -> FP16 -> INT8 trunc chain is the identity); scale = amax / 127.
     """
-    xf = x.to(torch.float32)
+    xf = x.to(torch.float32, copy=True)  # worked on in place below
     floor = torch.tensor(AMAX_FLOOR, dtype=torch.float32)
-    amax = torch.maximum(xf.abs().amax(dim=-1, keepdim=True), floor)
-    scaled = xf * (torch.tensor(INT8_MAX, dtype=torch.float32) / amax)
+    amax = torch.maximum(torch.linalg.vector_norm(xf, float("inf"), dim=-1, keepdim=True), floor)
+    scaled = xf.mul_(torch.tensor(INT8_MAX, dtype=torch.float32) / amax)
     # Round half away from zero, exactly in FP32 (|scaled| <= 127: trunc and the fraction are
     # exact), as golden/quant.py's fast path.
     rounded = torch.trunc(scaled)
-    step = ((scaled - rounded).abs() >= 0.5).to(torch.float32).copysign(scaled)
-    codes = (rounded + step).to(torch.int8)
+    away = scaled.sub_(rounded).abs_().ge_(0.5).copysign_(rounded)  # trunc keeps the sign
+    codes = rounded.add_(away).to(torch.int8)
     return codes, amax / torch.tensor(INT8_MAX, dtype=torch.float32)
 
 
