@@ -17,12 +17,6 @@ from models.deepseek_v4.config import FP32_LOWEST, INDEX_HEAD_DIM
 SENTINEL = FP32_LOWEST
 
 
-def physical_rows(table_row: torch.Tensor, rows: int, block_size: int) -> torch.Tensor:
-    """Flat pool row of logical rows 0..rows-1 of one request."""
-    j = torch.arange(rows)
-    return table_row.to(torch.int64)[j // block_size] * block_size + j % block_size
-
-
 def request_codes(
     index_cache: torch.Tensor,
     index_cache_scale: torch.Tensor | None,
@@ -30,12 +24,13 @@ def request_codes(
     rows: int,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """INT8 codes [rows, 128] and float32 scales [rows] of one request's logical rows."""
-    flat = physical_rows(table_row, rows, index_cache.shape[1])
-    pool = index_cache.reshape(-1, INDEX_HEAD_DIM)[flat]
+    block_size = index_cache.shape[1]
+    blocks = table_row[: -(-rows // block_size)].to(torch.int64)  # whole blocks: fast copies
+    pool = index_cache[blocks].reshape(-1, INDEX_HEAD_DIM)[:rows]
     if index_cache_scale is None:
         codes, scale = quantize_rows(pool)
         return codes, scale[:, 0]
-    return pool, index_cache_scale.reshape(-1)[flat]
+    return pool, index_cache_scale[blocks].reshape(-1)[:rows]
 
 
 def scores(
@@ -49,8 +44,8 @@ def scores(
     rows (codes [rows, Dh], scales [rows])."""
     n, heads, dim = q_codes.shape
     acc = int_matmul(q_codes.reshape(n * heads, dim), kv_codes.T).reshape(n, heads, -1)
-    deq = (acc * q_scale[:, :, None]) * kv_scale[None, None, :]
-    weighted = torch.relu(deq) * head_weights[:, :, None]
+    # In place, in the golden's order: (acc * q_scale) * kv_scale, relu, * weight.
+    weighted = acc.mul_(q_scale[:, :, None]).mul_(kv_scale).relu_().mul_(head_weights[:, :, None])
     total = weighted[:, 0].to(torch.float64)
     for h in range(1, heads):
         total += weighted[:, h]
