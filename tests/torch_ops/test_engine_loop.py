@@ -20,7 +20,13 @@ def on_plsim():
 
 @pytest.mark.parametrize("cache_format", ["c16", "c8"])
 def test_ten_decode_steps_and_a_prefill_chunk_match_the_golden(on_plsim, cache_format):
+    before = ops.artifacts("plsim")
     figures = drive(cache_format)
     # Not vacuous: some token chose index_topk rows among more than index_topk.
     assert figures["max_visible"] > figures["topk"]
     assert figures["chunk_tokens"] == 75
+    # One artifact per shape: the top-k step's served the nine unscored steps.
+    used = {k: n - before.get(k, 0) for k, n in ops.artifacts("plsim").items()}
+    used = {key[1]: n for key, n in used.items() if n}
+    fmt = cache_format
+    assert used == {f"indexer_topk_{fmt}": 9, f"indexer_{fmt}": 1, f"indexer_prefill_{fmt}": 1}

@@ -10,6 +10,7 @@ import torch
 
 from deepseek_v4_pypto_ops.ops import _checks
 from models.deepseek_v4.config import COMPRESS_STATE_ROWS, COMPRESS_STATE_WIDTH, INDEX_HEAD_DIM
+from models.deepseek_v4.serving_inputs import SCORE_ROW_MULTIPLE, score_width_for_rows
 
 #: index_topk: the kernels sort in lists of pairs whose width must be a multiple of 16.
 TOPK_MULTIPLE = 8
@@ -87,3 +88,18 @@ def topk_width(value: object) -> int:
 def offset(value: object) -> int:
     """The top-k offset (compile-time: each value is its own artifact)."""
     return _checks.integer("offset", value, 0, MAX_OFFSET)
+
+
+def score_width(value: object, rows: int) -> int:
+    """The score row length: ``value``, a multiple of 512 covering the ``rows`` the block
+    table addresses, or (None) the smallest such."""
+    if value is None:
+        return score_width_for_rows(rows)
+    if isinstance(value, bool) or not isinstance(value, int) or value < rows or (
+        value % SCORE_ROW_MULTIPLE
+    ):  # fmt: skip
+        raise ValueError(
+            f"score_width: expected a multiple of {SCORE_ROW_MULTIPLE} >= {rows} (the rows "
+            f"block_table addresses), got {value!r}"
+        )
+    return value

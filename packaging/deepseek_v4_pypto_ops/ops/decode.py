@@ -16,7 +16,6 @@ from models.deepseek_v4.serving import (
     check_compressor_step,
     check_step,
 )
-from models.deepseek_v4.serving_inputs import SCORE_ROW_MULTIPLE, score_width_for_rows
 
 INDEXER = "models.deepseek_v4.indexer"
 COMPRESSOR = "models.deepseek_v4.indexer_compressor"
@@ -73,15 +72,7 @@ def check_indexer_step(
     topk = _serving_args.topk_width(index_topk)
     shift = _serving_args.offset(offset)
     rows = int(block_table.shape[1]) * pools.block_size
-    width = score_width_for_rows(rows) if score_width is None else score_width
-    if return_scores and (
-        isinstance(width, bool) or not isinstance(width, int) or width < rows
-        or width % SCORE_ROW_MULTIPLE
-    ):  # fmt: skip
-        raise ValueError(
-            f"score_width: expected a multiple of {SCORE_ROW_MULTIPLE} >= {rows} (the rows "
-            f"block_table addresses), got {width!r}"
-        )
+    width = _serving_args.score_width(score_width if return_scores else None, rows)
     if check:
         check_step(
             position_ids.cpu().numpy(), kv_seq_lens.cpu().numpy(), block_table.cpu().numpy(),

@@ -15,7 +15,6 @@ from models.deepseek_v4.config import COMPRESS_RATIO
 from models.deepseek_v4.prefill import MAX_CHUNK_REQUESTS, MAX_CHUNK_TOKENS, check_chunk
 from models.deepseek_v4.prefill_inputs import TOKEN_BUCKET
 from models.deepseek_v4.serving import PAD_POSITION
-from models.deepseek_v4.serving_inputs import SCORE_ROW_MULTIPLE, score_width_for_rows
 
 INDEXER = "models.deepseek_v4.indexer_prefill"
 COMPRESSOR = "models.deepseek_v4.indexer_compressor_prefill"
@@ -97,15 +96,7 @@ def check_indexer_chunk(
     pools = _serving_args.pools(kv_state, score_state, index_cache, index_cache_scale, device)
     topk = _serving_args.topk_width(index_topk)
     shift = _serving_args.offset(offset)
-    rows = int(block_table.shape[1]) * pools.block_size
-    width = score_width_for_rows(rows) if score_width is None else score_width
-    if isinstance(width, bool) or not isinstance(width, int) or width < rows or (
-        width % SCORE_ROW_MULTIPLE
-    ):  # fmt: skip
-        raise ValueError(
-            f"score_width: expected a multiple of {SCORE_ROW_MULTIPLE} >= {rows} (the rows "
-            f"block_table addresses), got {width!r}"
-        )
+    width = _serving_args.score_width(score_width, int(block_table.shape[1]) * pools.block_size)
     if check:
         _check_contents(position_ids, cu_seqlens, block_table, slot_mapping, state_slots,
                         pools, weights.positions)  # fmt: skip
@@ -155,10 +146,10 @@ def indexer_prefill(
         weights.weights_proj, weights.rope_cos, weights.rope_sin, weights.hadamard,
         weights.wkv, weights.wgate, weights.ape, weights.norm_weight,
         _padded(position_ids, bucket, PAD_POSITION), cu_seqlens, block_table,
-        _padded(slot_mapping, bucket, -1), state_slots, *pools.tensors(), score, topk_idxs,
-        shift,
+        _padded(slot_mapping, bucket, -1), state_slots,
     ]  # fmt: skip
-    first_pool = 17
+    first_pool = len(args)
+    args += [*pools.tensors(), score, topk_idxs, shift]
     name = f"indexer_prefill_{pools.cache_format}"
     _runner.run(Kernel(INDEXER, name), args, range(first_pool, len(args) - 1))
     if return_scores:
@@ -217,9 +208,10 @@ def compressor_prefill(
         _padded(x, bucket, 0), weights.wkv, weights.wgate, weights.ape, weights.norm_weight,
         weights.rope_cos, weights.rope_sin, weights.hadamard,
         _padded(position_ids, bucket, PAD_POSITION), cu_seqlens, state_slots,
-        _padded(slot_mapping, bucket, -1), *pools.tensors(),
+        _padded(slot_mapping, bucket, -1),
     ]  # fmt: skip
-    first_pool = 12
+    first_pool = len(args)
+    args += pools.tensors()
     name = f"indexer_compressor_prefill_{pools.cache_format}"
     _runner.run(Kernel(COMPRESSOR, name), args, range(first_pool, len(args)))
 
