@@ -13,10 +13,9 @@ import deepseek_v4_pypto_ops.ops as ops  # noqa: E402
 from deepseek_v4_pypto_ops.ops import _platform, _runner  # noqa: E402
 
 _MISSING = _platform.simulator_missing()
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(_MISSING is not None, reason=f"needs pypto's a2a3sim: {_MISSING}"),
-]
+if _MISSING is not None:
+    pytest.skip(f"needs pypto's a2a3sim: {_MISSING}", allow_module_level=True)
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
