@@ -15,6 +15,14 @@ dependency of the project: ``pip install "deepseek-v4-pypto-ops[torch]"``.
 
 from __future__ import annotations
 
+import importlib.util
+
+if importlib.util.find_spec("torch") is None:  # one clear line instead of a deep traceback
+    raise ImportError(
+        "deepseek_v4_pypto_ops.ops needs torch: install a CPU build of torch (docs/torch_ops.md), "
+        "or torch and torch_npu on an Ascend machine"
+    )
+
 from deepseek_v4_pypto_ops.ops._platform import current as current_platform
 from deepseek_v4_pypto_ops.ops._platform import set_platform
 from deepseek_v4_pypto_ops.ops._runner import artifacts
