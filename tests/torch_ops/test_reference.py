@@ -21,6 +21,7 @@ from deepseek_v4_pypto_ops.ops.reference.quant import int_matmul  # noqa: E402
 from deepseek_v4_pypto_ops.ops.reference.quant import quantize_rows as torch_quantize  # noqa: E402
 from deepseek_v4_pypto_ops.ops.reference.query import quantized_query as torch_query  # noqa: E402
 from deepseek_v4_pypto_ops.ops.weights import as_numpy, as_tensor  # noqa: E402
+from torch_ops.weights_support import compressor_weights  # noqa: E402
 
 from golden.case import CaseConfig  # noqa: E402
 from golden.quant import int32_matmul, quantize_rows  # noqa: E402
@@ -161,8 +162,7 @@ def test_compressor_alone_matches_the_golden(cache_format):
     inputs = compressor_case.make_inputs(config)
     expected = compressor_paged_golden(dict(inputs))
     args = _torch_args(inputs, ("position_ids", "slot_mapping", "state_slots"))
-    reference.compressor_decode(as_tensor(inputs["x"]), IndexerWeights.from_arrays(
-        {**inputs, **_no_query_weights(inputs)}), **args)  # fmt: skip
+    reference.compressor_decode(as_tensor(inputs["x"]), compressor_weights(inputs), **args)
     actual = {n: as_numpy(args[n]) for n in POOLS if n in args}
     _pools_match(cache_format, actual, expected, inputs)
     assert (np.asarray(inputs["slot_mapping"]) >= 0).sum() >= 4  # windows were written
@@ -179,13 +179,3 @@ def test_compressor_prefill_matches_the_golden():
                                  **args)  # fmt: skip
     actual = {n: as_numpy(args[n]) for n in POOLS if n in args}
     _pools_match("c8", actual, expected, inputs)
-
-
-def _no_query_weights(inputs: dict) -> dict:
-    """Placeholder query weights for a compressor case (the compressor never reads them)."""
-    dim = inputs["wkv"].shape[0]
-    return {
-        "wq_b": np.zeros((128, 64 * 128), np.int8),
-        "wq_b_scale": np.zeros(64 * 128, np.float32),
-        "weights_proj": np.zeros((dim, 64), inputs["wkv"].dtype),
-    }
