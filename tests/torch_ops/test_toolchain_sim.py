@@ -25,18 +25,19 @@ def on_a2a3sim():
     ops.set_platform(None)
 
 
-def test_ten_decode_steps_and_a_prefill_chunk_on_a2a3sim(on_a2a3sim):
+@pytest.mark.parametrize("cache_format", ["c16", "c8"])
+def test_ten_decode_steps_and_a_prefill_chunk_on_a2a3sim(on_a2a3sim, cache_format):
     from torch_ops.engine_run import DECODE_STEPS, drive
 
-    figures = drive("c16")
+    before = _runner.artifacts("a2a3sim")
+    figures = drive(cache_format)
     assert figures["max_visible"] > figures["topk"]
-    calls = _runner.artifacts("a2a3sim")
-    # One artifact per shape: the top-k step, the scored step and the chunk; the top-k step's
-    # artifact served every step but the scored one.
-    names = sorted(key[1] for key in calls)
-    assert names == ["indexer_c16", "indexer_prefill_c16", "indexer_topk_c16"]
-    topk_key = next(key for key in calls if key[1] == "indexer_topk_c16")
-    assert calls[topk_key] == DECODE_STEPS - 1
+    # One artifact per shape: the top-k step's served every step but the scored one.
+    used = {k: n - before.get(k, 0) for k, n in _runner.artifacts("a2a3sim").items()}
+    used = {key[1]: n for key, n in used.items() if n}
+    fmt = cache_format
+    assert used == {f"indexer_topk_{fmt}": DECODE_STEPS - 1, f"indexer_{fmt}": 1,
+                    f"indexer_prefill_{fmt}": 1}  # fmt: skip
 
 
 def test_lightning_indexer_on_a2a3sim(on_a2a3sim):

@@ -10,6 +10,7 @@ pypto runs here (plsim is then never imported). Each backend keeps one compiled 
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -46,7 +47,10 @@ def _backend(platform: str) -> Backend:
 
 def device_type() -> str:
     """The device the tensors must be on for the current platform: npu or cpu."""
-    return "npu" if _platform.current() in _platform.DEVICE_PLATFORMS else "cpu"
+    if _platform.current() in _platform.DEVICE_PLATFORMS:
+        importlib.import_module("torch_npu")  # registers the "npu" device with torch
+        return "npu"
+    return "cpu"
 
 
 def run(kernel: Kernel, args: Sequence[Arg], outputs: Sequence[int]) -> None:
