@@ -17,14 +17,14 @@ import pytest
 torch = pytest.importorskip("torch", reason="the torch API needs torch (a CPU build will do)")
 
 from deepseek_v4_pypto_ops.ops import IndexerWeights, reference  # noqa: E402
-from deepseek_v4_pypto_ops.ops.reference.quant import int_matmul  # noqa: E402
+from deepseek_v4_pypto_ops.ops.reference.quant import int_matmul, round_half_away_  # noqa: E402
 from deepseek_v4_pypto_ops.ops.reference.quant import quantize_rows as torch_quantize  # noqa: E402
 from deepseek_v4_pypto_ops.ops.reference.query import quantized_query as torch_query  # noqa: E402
 from deepseek_v4_pypto_ops.ops.weights import as_numpy, as_tensor  # noqa: E402
 from torch_ops.weights_support import compressor_weights  # noqa: E402
 
 from golden.case import CaseConfig  # noqa: E402
-from golden.quant import int32_matmul, quantize_rows  # noqa: E402
+from golden.quant import fp32_to_int32_round, int32_matmul, quantize_rows  # noqa: E402
 from models.deepseek_v4 import compressor_case, indexer_case, indexer_prefill_case  # noqa: E402
 from models.deepseek_v4.indexer_compressor_golden import compressor_paged_golden  # noqa: E402
 from models.deepseek_v4.indexer_golden import paged_scores, quantized_query, topk_rows  # noqa: E402
@@ -75,6 +75,21 @@ def test_quant_chain_is_the_goldens_bit_for_bit():
     np.testing.assert_array_equal(got_codes.numpy(), codes)
     np.testing.assert_array_equal(got_scale.numpy(), scale)
     assert (np.abs(codes) == 127).any() and (codes == 0).any()
+
+
+def test_rounding_is_the_goldens_near_every_tie():
+    values = []
+    for n in range(128):  # 64 float32 neighbours on each side of every n + 0.5, and n itself
+        for toward in (-1.0, 200.0):
+            v = np.float32(n + 0.5)
+            for _ in range(64):
+                values.append(v)
+                v = np.nextafter(v, np.float32(toward))
+    values += list(np.linspace(0.0, 1.0, 100_001, dtype=np.float32))
+    x = np.array(values, np.float32)
+    x = np.concatenate([x, -x])
+    got = round_half_away_(torch.from_numpy(x.copy()))
+    np.testing.assert_array_equal(got.numpy(), fp32_to_int32_round(x).astype(np.float32))
 
 
 @pytest.mark.parametrize("k", [128, 1024, 1536])  # FP32-exact sums, and the float64 path
