@@ -9,7 +9,7 @@ warmed compressor states); later steps draw fresh activations from the same gene
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -25,7 +25,7 @@ from models.deepseek_v4.prefill import chunk_slot_mapping
 from models.deepseek_v4.serving import slot_mapping_for
 
 POOLS = ("kv_state", "score_state", "index_cache", "index_cache_scale")
-WEIGHT_NAMES = tuple(f.name for f in IndexerWeights.__dataclass_fields__.values())
+WEIGHT_NAMES = tuple(f.name for f in fields(IndexerWeights))
 
 #: The mixed batch: a fresh request, a padded slot (a request joins it at JOIN_STEP), a short
 #: one, one that crosses a 16-row block boundary during the steps, one near the context end.
@@ -65,7 +65,6 @@ class Engine:
     free_states: list[int]
     rng: np.random.Generator
     steps_done: int = 0
-    log: list[str] = field(default_factory=list)
 
     @classmethod
     def start(cls, cache_format: str) -> Engine:
