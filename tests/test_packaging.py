@@ -37,7 +37,7 @@ def test_every_package_folder_is_installed():
     expected = set(_package_folders("plsim"))
     expected |= {f"{NAMESPACE}.{name}" for name in _package_folders("golden")}
     expected |= {f"{NAMESPACE}.{name}" for name in _package_folders("models")}
-    expected.add(NAMESPACE)
+    expected |= {name.removeprefix("packaging.") for name in _package_folders("packaging")}
     assert packages == expected
 
 
