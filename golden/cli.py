@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn, TextIO
 
-from golden import compile_only, compiler, registry
+from golden import builds, compile_only, compiler, registry
 from golden.case import CaseConfig, ConfigError
 from golden.data import DataError, check_writable
 from golden.inputs import CaseDefinitionError
@@ -98,9 +98,11 @@ report labels:
   |err| pNN the NN-th percentile of |actual - golden| over the compared cells
   bound     the cost-model term that sets a stage's modeled time (docs/cost_model.md)
 
---compile-only compiles the kernel for the case's configuration with the real pypto compiler
-(parse, passes, code generation; nothing runs) for -p a2a3 or a5; -p plsim (the default) and
-a2a3sim compile for a2a3, a5sim for a5. docs/running.md has the details.
+--compile-only builds the kernel for the case's configuration with the real pypto toolchain
+(pypto's parse, passes and code generation; with ptoas installed also ptoas and the kernel
+wrapper; with --sim-compile also the simulator's C++ compile; nothing runs) for -p a2a3 or a5;
+-p plsim (the default) and a2a3sim build for a2a3, a5sim for a5. A rejection names its stage
+and, where the message has one, the kernel's file:line. docs/running.md has the details.
 """
 
 
@@ -182,6 +184,17 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="compile with the real pypto compiler instead of running (see below)",
     )
+    parser.add_argument(
+        "--sim-compile",
+        action="store_true",
+        help="with --compile-only: also compile the kernels' C++ for the CPU simulator (slower)",
+    )
+    parser.add_argument(
+        "--build-dir",
+        metavar="DIR",
+        help="keep pypto's build folders in DIR, one new folder per build (default: a "
+        "temporary directory, removed afterwards)",
+    )
     parser.add_argument("--list", action="store_true", help="list the cases and exit")
     return parser
 
@@ -230,7 +243,14 @@ class StderrProgress:
         text = f"{self.current}: {now - self.phase_start:.1f} s in this phase"
         if self.current == "kernel" and self.tasks:
             text += f", stage {self.stage} task {self.task_index} ({self.tasks} tasks run so far)"
+        elif self.current == "kernel" and self.stage:
+            text += f", {self.stage}"
         return text
+
+    def step(self, name: str) -> None:
+        """A step of a pypto platform's kernel phase starts (build, C++ compile, run)."""
+        with self._lock:
+            self.stage = name
 
     def phase(self, name: str) -> None:
         """A new phase of the run starts."""
@@ -305,6 +325,10 @@ def _check_options(args: argparse.Namespace) -> None:
     if args.save_data and args.replay:
         raise UsageError("--save-data and --replay cannot be combined")
     _check_platform(args.platform)
+    if args.sim_compile and not args.compile_only:
+        raise UsageError("--sim-compile needs --compile-only (a run on a simulator compiles)")
+    if args.build_dir is not None and args.platform == "plsim" and not args.compile_only:
+        raise UsageError("--build-dir: platform 'plsim' builds nothing; use -p a2a3sim or a5sim")
     if args.compile_only:
         for option in ("save_data", "replay", "trace"):
             if getattr(args, option) is not None:
@@ -322,7 +346,8 @@ def _check_options(args: argparse.Namespace) -> None:
 def _compile(args: argparse.Namespace) -> int:
     case = registry.get_case(args.case)
     config = case.resolve_config(CaseConfig(**_explicit_config(args)))
-    result = compile_only.compile_case(case, config, args.platform)
+    with builds.kept_in(args.build_dir), compiler.simulator_compile(args.sim_compile):
+        result = compile_only.compile_case(case, config, args.platform)
     if args.json:
         print(json.dumps(compile_only.to_json(case, config, args.platform, result)))
     else:
@@ -339,7 +364,7 @@ def _run(args: argparse.Namespace) -> int:
     case = registry.get_case(args.case)
     progress = None if args.json else StderrProgress(sys.stderr)
     explicit = _explicit_config(args)
-    with progress or contextlib.nullcontext():
+    with progress or contextlib.nullcontext(), builds.kept_in(args.build_dir):
         if args.replay:
             report = replay_case(
                 case, args.replay, args.platform, progress=progress, explicit=explicit

@@ -6,13 +6,12 @@ from __future__ import annotations
 import pytest
 
 from golden.case import CaseConfig
-from golden.compiler import compile_kernel, compiler_available, spec_args
+from golden.compiler import COMPILER_INSTALL, compile_kernel, compiler_available, spec_args
 from golden.registry import get_case
 
 pytestmark = pytest.mark.skipif(
     not compiler_available(),
-    reason="the real pypto compiler is not installed (pip install "
-    "../shared/toolchain/pypto/*.whl torch==2.13.0)",
+    reason=f"the real pypto compiler is not installed; install {COMPILER_INSTALL}",
 )
 
 
