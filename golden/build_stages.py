@@ -22,6 +22,9 @@ _MLIR_LOC = re.compile(r'loc\("([^"]+)":(\d+):\d+\)')
 _PY_LINE = re.compile(r"(/[^\s:\[\]\"']+\.py):(\d+)")
 _CXX_ERROR = re.compile(r"^(\S+?):(\d+):\d+: (?:fatal )?error: (.*)$", re.M)
 _CXX_KERNEL = re.compile(r"kernels/(?:aic/|aiv/)?(\w+)\.cpp")
+_CXX_SITE = re.compile(
+    r"(\S*kernels/\S+\.cpp):(\d+):\d+: note: in instantiation[^\n]*\n\s*\d+ \|\s*([^\n]*)"
+)
 #: Functions of pypto's backend whose presence in a traceback names the stage that raised.
 _STAGE_FRAMES = (("_run_ptoas", PTOAS), ("_generate_kernel_wrapper", WRAPPER))
 
@@ -57,13 +60,17 @@ def ptoas_summary(text: str) -> tuple[str, str]:
 def cxx_summary(text: str) -> tuple[str, str]:
     """(the compiler's first error, the generated kernel it was compiling) from a C++ failure.
 
-    The generated C++ carries no kernel source lines, so the place is the generated file's
-    kernel name (e.g. ``bcast`` for ``kernels/aiv/bcast.cpp``).
+    The generated C++ carries no kernel source lines; the message adds the line of the
+    generated kernel that instantiated the failing template (e.g. ``bcast.cpp:73: TADD(...)``),
+    whose op the kernel's ``.pto`` (kept with --build-dir) ties to a source line.
     """
     first = _CXX_ERROR.search(text)
     kernel = _CXX_KERNEL.search(text)
     where = f"{Path(first.group(1)).name}:{first.group(2)}: " if first else ""
     message = f"{where}{first.group(3)}" if first else " ".join(text.split())[:400]
+    site = _CXX_SITE.search(text)
+    if site:
+        message += f" (instantiated at {Path(site.group(1)).name}:{site.group(2)}: {site.group(3)})"
     return message, kernel.group(1) if kernel else ""
 
 

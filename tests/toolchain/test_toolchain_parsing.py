@@ -20,6 +20,7 @@ CXX_TEXT = "\n".join([
     "  182 |     MAP_INSTR_IMPL(TADD, dst, src0, src1);",
     "/tmp/b/_jit_row_bcast_1/kernels/aiv/bcast.cpp:73:3: note: in instantiation of function "
     "template specialization 'pto::TADD<...>' requested here",
+    "   73 |   TADD(v15, v8, v13);",
     "1 warning and 1 error generated.",
 ])  # fmt: skip
 RUNTIME_LOG = "\n".join([
@@ -44,7 +45,10 @@ def test_ptoas_message_and_kernel_line():
 
 def test_cxx_message_names_the_error_and_the_generated_kernel():
     message, kernel = build_stages.cxx_summary(CXX_TEXT)
-    assert message == "pto_instr.hpp:182: no matching function for call to 'TADD_IMPL'"
+    assert message == (
+        "pto_instr.hpp:182: no matching function for call to 'TADD_IMPL' "
+        "(instantiated at bcast.cpp:73: TADD(v15, v8, v13);)"
+    )
     assert kernel == "bcast"
 
 
