@@ -224,8 +224,8 @@ def run_plsim(
     )
 
 
-#: Seconds a pypto build and run may take before the child is stopped (the a2a3sim C++
-#: compile of a product kernel takes 20-75 s on a shared 2-core machine).
+#: Seconds a pypto build and run may take before the child is stopped (a product kernel's
+#: build and run on a2a3sim took 50-175 s on the loaded 2-core machine, docs/running.md).
 RUN_TIMEOUT_S = 1800
 #: Runtime log lines that carry the reason of a failed run, most specific first.
 _RUNTIME_DETAIL = (re.compile(r"error detail: (.*)"), re.compile(r"\[ERROR\][^\]]*\]?\s*(.*)"))
@@ -266,7 +266,7 @@ def run_pypto(
             raise KernelError(f"{platform}: {failure or 'the pypto process wrote no result'}"
                               f"{_log_hint(log_path, kept)}")  # fmt: skip
         result = json.loads(result_file.read_text())
-        if result["outputs"] != request["outputs"]:
+        if result["stage"] or result["outputs"] != request["outputs"]:  # rejected or failed
             raise KernelError(f"{platform}: {_describe_failure(result, log_path)}"
                               f"{_log_hint(log_path, kept)}")  # fmt: skip
         outputs = exchange.read_arrays(Path(tmp), "out")
@@ -294,7 +294,8 @@ def _run_child(directory: Path, build_dir: Path, log_path: Path, progress: Progr
             stderr=log, text=True, env=worker_env(True), cwd=str(build_dir),
             start_new_session=True,
         )  # fmt: skip
-        timer = threading.Timer(RUN_TIMEOUT_S, _kill_group, (proc,))
+        expired = threading.Event()
+        timer = threading.Timer(RUN_TIMEOUT_S, lambda: (expired.set(), _kill_group(proc)))
         timer.start()
         try:
             for line in proc.stdout:
@@ -309,7 +310,7 @@ def _run_child(directory: Path, build_dir: Path, log_path: Path, progress: Progr
             timer.cancel()
     if code == 0:
         return ""
-    if code == -signal.SIGKILL and not timer.is_alive():
+    if expired.is_set():
         return f"the pypto build and run exceeded {RUN_TIMEOUT_S} s and was stopped"
     return f"the pypto process died (exit status {code}): {_runtime_detail(log_path)}"
 
