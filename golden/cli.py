@@ -85,7 +85,8 @@ class _Parser(argparse.ArgumentParser):
 EPILOG = """\
 exit status:
   0  every output matches its golden (--compile-only: the kernel compiled)
-  1  an output mismatches, or the kernel failed a plsim check (--compile-only: rejected)
+  1  an output mismatches, the kernel failed a plsim check, or the toolchain rejected it or
+     its run failed (--compile-only: a stage of the build rejected it)
   2  bad usage or configuration, an unusable file or directory, a run that would not fit
      in this machine's memory, or a missing toolchain (one line on stderr)
 

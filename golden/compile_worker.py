@@ -219,12 +219,17 @@ def main() -> None:
     a crash loses only the entry that crashed."""
     request = json.loads(sys.stdin.read())
     sys.path.insert(0, request["root"])
+    # Results go to a private copy of stdout; fd 1 then points at stderr, so whatever native
+    # code prints (ptoas's and the runtime's loggers) cannot split a result line.
+    results = os.fdopen(os.dup(1), "w")
+    sys.stdout.flush()
+    os.dup2(2, 1)
     quiet_runtime_logs()
     modules: dict[str, object] = {}
     for index, entry in enumerate(request["batch"]):
         result = compile_one(entry, modules)
-        sys.stdout.write(f"\n@@BATCH_RESULT {index}@@" + json.dumps(result) + "\n")
-        sys.stdout.flush()
+        results.write(f"\n@@BATCH_RESULT {index}@@" + json.dumps(result) + "\n")
+        results.flush()
 
 
 if __name__ == "__main__":
