@@ -79,7 +79,7 @@ def test_rejected_kernel_exits_1_with_file_and_line(monkeypatch, capsys):
     out = capsys.readouterr().out
     assert status == 1
     # The fixture's plain `range` loop is on line 21.
-    assert f"error at {FIXTURE}:21: ParserSyntaxError" in out
+    assert f"error at {FIXTURE}:21 [pypto]: ParserSyntaxError" in out
     assert "RESULT: REJECTED" in out
     status = main(["fixture.rejected", "--compile-only", "--json"])
     obj = json.loads(capsys.readouterr().out)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 
 import pytest
@@ -101,6 +102,7 @@ def test_device_needs_torch_npu(fake_site, ptoas, monkeypatch):
     _real_pypto(fake_site)
     _package(fake_site, "torch")
     _hide(monkeypatch, "torch_npu")
+    monkeypatch.setattr(platforms.toolchain, "simulator_missing_reason", lambda: None)
     ensure_available("a2a3sim")  # the CPU simulator needs no torch_npu
     with pytest.raises(PlatformUnavailable, match="torch_npu") as info:
         ensure_available("a2a3")
@@ -111,14 +113,8 @@ def test_detection_never_imports_pypto(fake_site, ptoas):
     _real_pypto(fake_site)
     _package(fake_site, "torch")
     before = set(sys.modules)
-    ensure_available("a5sim")
+    with contextlib.suppress(PlatformUnavailable):  # the simulator's parts may be absent here
+        ensure_available("a5sim")
     imported = set(sys.modules) - before
-    assert not any(name.split(".")[0] in {"pypto", "torch"} for name in imported)
-
-
-def test_plsim_standing_in_for_pypto_is_not_the_real_toolchain():
-    import types
-
-    impostor = types.ModuleType("plsim.language")
-    impostor.__file__ = "/somewhere/plsim/language.py"
-    assert platforms._is_plsim_module(impostor)
+    toolchain = {"pypto", "torch", "simpler", "simpler_setup"}
+    assert not any(name.split(".")[0] in toolchain for name in imported)
