@@ -136,7 +136,7 @@ report labels:
 wrapper; with --sim-compile also the simulator's C++ compile; nothing runs) for -p a2a3 or a5;
 -p plsim (the default) and a2a3sim build for a2a3, a5sim for a5. It builds from the case's
 shapes (no inputs are generated). A rejection names its stage and, where the message has one,
-the kernel's file:line. docs/running.md has the details.
+the kernel's file:line.
 """
 
 

@@ -139,4 +139,4 @@ def test_failure_before_the_compiler_runs_is_exit_2_not_a_rejection(monkeypatch,
     assert status == 2 and captured.out == ""
     lines = captured.err.strip().splitlines()
     assert len(lines) == 1, captured.err
-    assert "failed before compiling scale_matmul" in lines[0] and "KeyError" in lines[0]
+    assert "failed before building scale_matmul" in lines[0] and "complex128" in lines[0]

@@ -14,12 +14,18 @@ from golden.platforms import PlatformUnavailable, ensure_available
 
 @pytest.fixture
 def fake_site(tmp_path, monkeypatch):
-    """A directory on sys.path for fake packages; forgets imported pypto/torch afterwards."""
+    """A directory on sys.path for fake packages; afterwards the pypto/torch modules are what
+    they were before. Only modules the test imported are forgotten: a real torch loaded earlier
+    in the session must stay (importing torch a second time in one process corrupts its native
+    state; a later torch test then crashed with "SystemError: bad call flags")."""
+    roots = {"pypto", "torch", "torch_npu"}
+    before = {k: v for k, v in sys.modules.items() if k.split(".")[0] in roots}
     monkeypatch.syspath_prepend(str(tmp_path))
     yield tmp_path
     for name in list(sys.modules):
-        if name.split(".")[0] in {"pypto", "torch", "torch_npu"}:
+        if name.split(".")[0] in roots and name not in before:
             del sys.modules[name]
+    sys.modules.update(before)
 
 
 def _package(root, dotted, body=""):
