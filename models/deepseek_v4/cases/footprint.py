@@ -3,7 +3,7 @@
 The harness sizes a run's memory from these before any input is generated (golden/memory.py),
 so a configuration that cannot fit is refused instead of allocated. tests/models/
 test_footprint.py checks them against the cases' own make_specs. The pools follow
-models/deepseek_v4/serving_inputs.py (decode) and prefill_inputs.py (prefill): a block pool that
+cases/decode_inputs.py (decode) and prefill_inputs.py (prefill): a block pool that
 holds every request at full context plus spare blocks, and one state slot per request plus
 spare slots.
 """
@@ -11,7 +11,8 @@ spare slots.
 from __future__ import annotations
 
 from golden.case import CaseConfig
-from models.deepseek_v4 import prefill_inputs
+from models.deepseek_v4.cases import prefill_inputs
+from models.deepseek_v4.cases.decode_inputs import SPARE_BLOCKS, SPARE_STATE_SLOTS
 from models.deepseek_v4.config import (
     COMPRESS_RATIO,
     COMPRESS_STATE_ROWS,
@@ -21,11 +22,7 @@ from models.deepseek_v4.config import (
     ROPE_DIM,
     get_preset,
 )
-from models.deepseek_v4.serving_inputs import (
-    SPARE_BLOCKS,
-    SPARE_STATE_SLOTS,
-    score_width_for_rows,
-)
+from models.deepseek_v4.contract.decode import score_width_for_rows
 
 Shapes = dict[str, tuple[tuple[int, ...], str]]
 

@@ -1,6 +1,6 @@
-"""DeepSeek-V4 lightning indexer over a packed varlen prefill chunk (models/deepseek_v4/prefill.py),
+"""DeepSeek-V4 lightning indexer over a packed varlen prefill chunk (contract/prefill.py),
 W8A8 with a C16 or C8 paged cache, as pypto kernels. The golden is ``indexer_prefill_golden`` in
-models/deepseek_v4/prefill_golden.py; the math is the decode indexer's (indexer.py), whose query
+reference/prefill.py; the math is the decode indexer's (indexer.py), whose query
 and top-k stages this file calls on the chunk's token rows.
 
 Entry points ``indexer_prefill_c16`` and ``indexer_prefill_c8``; parameters in this order:
@@ -54,9 +54,9 @@ from models.deepseek_v4.config import (
     INDEX_N_HEADS,
     INT8_MAX,
 )
-from models.deepseek_v4.indexer import query_stages, topk_stage
-from models.deepseek_v4.indexer_compressor import compress_tokens_c8, compress_tokens_c16
-from models.deepseek_v4.indexer_score import CACHE_TILE, SENTINEL_WIDTH, TOPK_CHUNK
+from models.deepseek_v4.kernels.decode_compressor import compress_tokens_c8, compress_tokens_c16
+from models.deepseek_v4.kernels.decode_indexer import query_stages, topk_stage
+from models.deepseek_v4.kernels.score import CACHE_TILE, SENTINEL_WIDTH, TOPK_CHUNK
 
 # Tokens per score task: their 4 * 64 = 256 head rows are the cube's N side, so each cache tile
 # is read once for 4 tokens; the [32, 256] INT32 accumulator (32 KiB) and its 2 ring slots in UB

@@ -1,9 +1,9 @@
 """The registered case ``deepseek_v4.indexer``: configuration, structured inputs, comparisons.
 
-The step follows the serving contract (models/deepseek_v4/serving.py): per-request positions,
+The step follows the serving contract (contract/decode.py): per-request positions,
 a paged cache in the c16 or c8 format behind a shuffled block table, a compressor state pool.
 Inputs have the structure of a running model: signed hidden states and low-rank queries with a
-few outlier channels; wq_b quantized per output channel (golden.quant) from a BF16 weight of
+few outlier channels; wq_b quantized per output channel (reference.quant) from a BF16 weight of
 trained-layer scale; the real normalized Sylvester Hadamard; the compressed layers' YaRN rope
 tables at every position; per request, a compressor state warmed up by running the compressor
 golden over the previous positions of its current windows, and a synthetic cache history of
@@ -25,10 +25,28 @@ import numpy as np
 
 from golden import compare
 from golden.case import Case, CaseConfig, Comparison
-from golden.quant import quantize_columns_symmetric, to_bf16
 from golden.spec import ScalarSpec, TensorSpec
-from models.deepseek_v4 import serving_inputs
-from models.deepseek_v4.case_support import compressor_weights
+from models.deepseek_v4.cases import decode_inputs
+from models.deepseek_v4.cases.decode_compare import pool_comparisons, score_visible
+from models.deepseek_v4.cases.footprint import indexer_shapes
+from models.deepseek_v4.cases.support import (
+    COMPRESSOR_WEIGHT_STD,
+    LARGE_PRESET_DEFAULT_SEQ_LEN,
+    SEQ_LEN_MULTIPLE,
+    WEIGHTS_PROJ_STD,
+    WQ_CHANNEL_GAIN_STD,
+    activations,
+    compressor_weights,
+    score_width,
+)
+from models.deepseek_v4.cases.tolerances import (
+    CACHE_MAX_ULP,
+    SCORE_ATOL,
+    SCORE_RTOL,
+    SCORE_SLACK,
+    STATE_ATOL,
+    STATE_RTOL,
+)
 from models.deepseek_v4.config import (
     COMPRESS_RATIO,
     FP32_LOWEST,
@@ -38,55 +56,32 @@ from models.deepseek_v4.config import (
     Preset,
     get_preset,
 )
-from models.deepseek_v4.footprint import indexer_shapes
-from models.deepseek_v4.indexer_compressor_golden import (
+from models.deepseek_v4.contract.decode import rows_after_step, visible_rows
+from models.deepseek_v4.reference.decode_compressor import (
     compressor_rows,
     empty_state,
 )
-from models.deepseek_v4.indexer_golden import (
+from models.deepseek_v4.reference.decode_indexer import (
     float_query,
     indexer_paged_golden,
     indexer_paged_quality,
 )
-from models.deepseek_v4.serving import rows_after_step, visible_rows
-from models.deepseek_v4.serving_compare import pool_comparisons, score_visible
-from models.deepseek_v4.tables import hadamard, rope_cos_sin
+from models.deepseek_v4.reference.quant import quantize_columns_symmetric, to_bf16
+from models.deepseek_v4.reference.tables import hadamard, rope_cos_sin
 
 CASE_NAME = "deepseek_v4.indexer"
-KERNEL_FILE = Path(__file__).with_name("indexer.py")
-#: max_seq_len must be a multiple of this: cache rows (max_seq_len / 4) come in whole 512-value
-#: top-k chunks (indexer.py TOPK_CHUNK), which also makes them whole 64-row score tiles.
-SEQ_LEN_MULTIPLE = 2048
-#: FLASH / PRO default context (their 1M-position maximum is opt-in: huge caches and tables).
-LARGE_PRESET_DEFAULT_SEQ_LEN = 16384
+KERNEL_FILE = Path(__file__).parents[1] / "kernels" / "decode_indexer.py"
 #: Default step: its first token sees index_topk + DEFAULT_EXTRA_ROWS rows (about twice top-k,
 #: so the selection is a real choice; not a multiple of the 64-row cache tile) and a window
 #: closes inside the step. DEMO: 1005 visible rows at start_pos 4023 (S = 1).
 DEFAULT_EXTRA_ROWS = 493
 
 # --- Input statistics (trained-layer scales) ----------------------------------------------------
-OUTLIER_CHANNELS = 8  # activation channels with a larger scale, as in real hidden states
-OUTLIER_SCALE = 6.0
-WQ_CHANNEL_GAIN_STD = 0.3  # log-normal spread of wq_b's output-channel norms
-WEIGHTS_PROJ_STD = 0.02  # head weights of O(0.1..1) after the Dh^-0.5 * H^-0.5 scale
-COMPRESSOR_WEIGHT_STD = 0.02
 CACHE_ROW_GAIN_STD = 0.35  # log-normal row-norm spread: the long tail of the cache
 CACHE_ALIGNMENT_STD = 0.3  # weak alignment of every cache row with the step's query direction
 STRONG_ROWS_VISIBLE = 6  # strongly matching rows among the rows every token sees
 STRONG_ROWS_HIDDEN = 4  # ... and among rows no token of the step may see
 STRONG_ALIGNMENT = 2.5
-
-# --- Tolerances --------------------------------------------------------------------------------
-SCORE_ATOL = 1e-4
-SCORE_RTOL = 1.0 / 128
-# Plus, per cell, one INT8 step of q (indexer_golden.paged_score_step says why): the golden's
-# golden-only output of that name.
-SCORE_SLACK = "score_step"
-# The compressor state is FP32 projections accumulated over D in the kernel's chunk order, the
-# golden rounds the exact sum once: a few FP32 ulps of O(1) values; 1e-5 is ~10x that.
-STATE_ATOL = 1e-5
-STATE_RTOL = 1e-5
-CACHE_MAX_ULP = 1
 
 
 def default_start_pos(index_topk: int, seq: int, max_seq_len: int) -> int:
@@ -105,14 +100,6 @@ def default_start_pos(index_topk: int, seq: int, max_seq_len: int) -> int:
 
 def _preset_default_start_pos(preset: Preset, seq: int, max_seq_len: int) -> int:
     return default_start_pos(preset.index_topk, seq, max_seq_len)
-
-
-def _activations(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-    """Signed unit-scale BF16 activations with a few outlier channels."""
-    values = rng.standard_normal(shape)
-    outliers = rng.choice(shape[-1], size=OUTLIER_CHANNELS, replace=False)
-    values[..., outliers] *= OUTLIER_SCALE
-    return to_bf16(values)
 
 
 def _synthetic_cache(
@@ -164,7 +151,7 @@ def _synthetic_cache(
 _SYNTHETIC_BLOCK_ROWS = 4096
 
 
-# --- The serving contract (models/deepseek_v4/serving.py) ---------------------------------------
+# --- The serving contract (contract/decode.py) ---------------------------------------
 
 
 def resolve_config(config: CaseConfig) -> CaseConfig:
@@ -174,19 +161,13 @@ def resolve_config(config: CaseConfig) -> CaseConfig:
     cache_format c16|c8; block_size a multiple of 16 in 16..1024 (default 32); start_pos an
     int, a comma list (one per request, -1 padded) or absent with mixed.
     """
-    return serving_inputs.resolve_serving_config(
+    return decode_inputs.resolve_serving_config(
         config,
         seq_len_multiple=SEQ_LEN_MULTIPLE,
         seq_len_reason=f" (whole 512-row top-k chunks of the {COMPRESS_RATIO}x compressed cache)",
         default_max_seq_len=LARGE_PRESET_DEFAULT_SEQ_LEN,
         default_start_pos=_preset_default_start_pos,
     )
-
-
-def score_width(max_seq_len: int, block_size: int) -> int:
-    """Score row length: the table's addressable rows, rounded up to whole top-k chunks."""
-    rows = -(-(max_seq_len // COMPRESS_RATIO) // block_size) * block_size
-    return serving_inputs.score_width_for_rows(rows)
 
 
 def make_inputs(config: CaseConfig) -> dict[str, Any]:
@@ -200,10 +181,10 @@ def make_inputs(config: CaseConfig) -> dict[str, Any]:
     batch, seq, max_seq_len = config.batch, config.seq, config.max_seq_len
     dim, q_lora, topk = preset.hidden_size, preset.q_lora_rank, preset.index_topk
     rng = np.random.default_rng(config.seed)
-    step = serving_inputs.step_tensors(config, rng)
+    step = decode_inputs.step_tensors(config, rng)
 
-    x = _activations(rng, (batch, seq, dim))
-    qr = _activations(rng, (batch, seq, q_lora))
+    x = activations(rng, (batch, seq, dim))
+    qr = activations(rng, (batch, seq, q_lora))
     gain = np.exp(rng.normal(0.0, WQ_CHANNEL_GAIN_STD, (1, preset.q_proj_width)))
     wq_bf16 = to_bf16(rng.standard_normal((q_lora, preset.q_proj_width)) * q_lora**-0.5 * gain)
     wq_b, wq_b_scale = quantize_columns_symmetric(wq_bf16)
@@ -231,7 +212,7 @@ def make_inputs(config: CaseConfig) -> dict[str, Any]:
     block_size = step.block_size
     decoys = _synthetic_cache(rng, query[:1], weights[:1], step.num_blocks * block_size, 0, 0)
     pool = decoys[0].reshape(step.num_blocks, block_size, INDEX_HEAD_DIM)
-    kv_pool, score_pool = serving_inputs.state_pools(rng, step.num_state_slots)
+    kv_pool, score_pool = decode_inputs.state_pools(rng, step.num_state_slots)
     visible = visible_rows(step.position_ids)
     # The compressor weights in float64 once (fp32_matmul would convert them per request; the
     # values it multiplies are the same).
@@ -242,12 +223,12 @@ def make_inputs(config: CaseConfig) -> dict[str, Any]:
             rng, query[b : b + 1], weights[b : b + 1], step.blocks_used(b) * block_size,
             int(visible[b, 0]), int(rows_after_step(step.kv_seq_lens)[b]),
         )[0]  # fmt: skip
-        serving_inputs.write_rows(pool, step.block_table[b], 0, rows)
+        decode_inputs.write_rows(pool, step.block_table[b], 0, rows)
         # Warm the state up: the previous window and the current window's earlier tokens.
         history_start = max(0, (start // COMPRESS_RATIO - 1) * COMPRESS_RATIO)
         kv_state, score_state = empty_state(1)
         if start > history_start:
-            history = _activations(rng, (1, start - history_start, dim))
+            history = activations(rng, (1, start - history_start, dim))
             positions = np.arange(history_start, start)[None, :]
             kv_state, score_state, written = compressor_rows(
                 history, wkv64, wgate64, compressor["ape"],
@@ -256,12 +237,12 @@ def make_inputs(config: CaseConfig) -> dict[str, Any]:
             )  # fmt: skip
             for (_, s), row in written.items():
                 row_index = (history_start + s) // COMPRESS_RATIO
-                serving_inputs.write_rows(pool, step.block_table[b], row_index, row[None])
+                decode_inputs.write_rows(pool, step.block_table[b], row_index, row[None])
         slot = int(step.state_slots[b])
         kv_pool[slot], score_pool[slot] = kv_state[0], score_state[0]
     inputs.update(kv_state=kv_pool, score_state=score_pool)
     if config.cache_format == "c8":
-        inputs["index_cache"], inputs["index_cache_scale"] = serving_inputs.to_c8(pool)
+        inputs["index_cache"], inputs["index_cache_scale"] = decode_inputs.to_c8(pool)
     else:
         inputs["index_cache"] = pool
     if not config.topk_only:  # the top-k-only entry point has no score output
@@ -320,7 +301,7 @@ def parameter_names(cache_format: str, topk_only: bool = False) -> list[str]:
 def make_specs(config: CaseConfig) -> list[TensorSpec | ScalarSpec]:
     """The serving kernel's parameters in order (indexer.py), inputs built from the seed."""
     values = make_inputs(config)
-    serving_inputs.check_inputs(values, config.max_seq_len)
+    decode_inputs.check_inputs(values, config.max_seq_len)
     specs: list[TensorSpec | ScalarSpec] = []
     for name, dtype, role in SERVING_PARAMETERS:
         if name not in values:
@@ -365,7 +346,7 @@ def comparisons(config: CaseConfig) -> dict[str, Comparison]:
 
 def golden(inputs: Mapping[str, Any], config: CaseConfig) -> dict[str, np.ndarray]:
     """The serving golden's outputs by name (inputs validated first)."""
-    serving_inputs.check_inputs(dict(inputs), config.max_seq_len)
+    decode_inputs.check_inputs(dict(inputs), config.max_seq_len)
     return indexer_paged_golden(inputs)
 
 
@@ -403,5 +384,5 @@ CASE = Case(
     reference_outputs=reference_outputs,
     param_shapes=indexer_shapes,
     scalar_specs=scalar_specs,
-    size_options=serving_inputs.SIZE_OPTIONS,
+    size_options=decode_inputs.SIZE_OPTIONS,
 )

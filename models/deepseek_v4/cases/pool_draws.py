@@ -13,7 +13,7 @@ import math
 import ml_dtypes
 import numpy as np
 
-from golden.quant import quantize_rows, to_bf16
+from models.deepseek_v4.reference.quant import quantize_rows, to_bf16
 
 #: float64 values per block of a draw (16 MiB).
 BLOCK_VALUES = 2**21
@@ -45,7 +45,7 @@ def unit_rms_bf16(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarra
 
 
 def quantize_rows_blocked(pool: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``golden.quant.quantize_rows`` of ``pool`` a block of rows at a time (INT8 codes and the
+    """``reference.quant.quantize_rows`` of ``pool`` a block of rows at a time (INT8 codes and the
     FP32 dequant scale without the trailing axis): the per-row policy does not look across
     rows, so the result is the same, with float32 temporaries of one block."""
     codes = np.empty(pool.shape, np.int8)

@@ -13,7 +13,7 @@ import numpy as np
 
 from golden import compare
 from golden.case import CompareResult, Comparison
-from models.deepseek_v4.serving import visible_rows
+from models.deepseek_v4.contract.decode import visible_rows
 
 #: c8 rows: the kernel's BF16 row may differ from the golden's by 1 ULP at the row's scale
 #: (compressor_case.cache_comparison says why); its INT8 codes then differ by at most 1 and the

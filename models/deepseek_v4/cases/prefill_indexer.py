@@ -1,5 +1,5 @@
 """The registered case ``deepseek_v4.indexer_prefill``: a packed prefill chunk of the indexer
-(models/deepseek_v4/prefill.py) against its golden (prefill_golden.py).
+(contract/prefill.py) against its golden (prefill_golden.py).
 
 Inputs: signed BF16 hidden states and low-rank queries with a few outlier channels, wq_b
 quantized per output channel from a BF16 weight, the real Hadamard and YaRN rope tables;
@@ -18,10 +18,33 @@ import numpy as np
 
 from golden import compare
 from golden.case import Case, CaseConfig, Comparison
-from golden.quant import quantize_columns_symmetric, to_bf16
 from golden.spec import ScalarSpec, TensorSpec
-from models.deepseek_v4 import pool_draws, prefill_inputs
-from models.deepseek_v4.case_support import compressor_weights
+from models.deepseek_v4.cases import prefill_inputs
+from models.deepseek_v4.cases.decode_compare import pool_comparisons
+from models.deepseek_v4.cases.decode_inputs import to_c8
+from models.deepseek_v4.cases.footprint import indexer_prefill_shapes
+from models.deepseek_v4.cases.prefill_compare import score_on_kernel_rows, topk_on_kernel_rows
+from models.deepseek_v4.cases.support import (
+    COMPRESSOR_WEIGHT_STD,
+    LARGE_PRESET_DEFAULT_SEQ_LEN,
+    PREFILL_SIZE_OPTIONS,
+    SEQ_LEN_MULTIPLE,
+    WEIGHTS_PROJ_STD,
+    WQ_CHANNEL_GAIN_STD,
+    activations,
+    compressor_weights,
+    score_width,
+    specs_from,
+    unit_rows,
+)
+from models.deepseek_v4.cases.tolerances import (
+    CACHE_MAX_ULP,
+    SCORE_ATOL,
+    SCORE_RTOL,
+    SCORE_SLACK,
+    STATE_ATOL,
+    STATE_RTOL,
+)
 from models.deepseek_v4.config import (
     FP32_LOWEST,
     INDEX_HEAD_DIM,
@@ -29,48 +52,13 @@ from models.deepseek_v4.config import (
     SLIDING_WINDOW,
     get_preset,
 )
-from models.deepseek_v4.footprint import indexer_prefill_shapes
-from models.deepseek_v4.indexer_case import (
-    CACHE_MAX_ULP,
-    COMPRESSOR_WEIGHT_STD,
-    LARGE_PRESET_DEFAULT_SEQ_LEN,
-    SCORE_ATOL,
-    SCORE_RTOL,
-    SCORE_SLACK,
-    SEQ_LEN_MULTIPLE,
-    STATE_ATOL,
-    STATE_RTOL,
-    WEIGHTS_PROJ_STD,
-    WQ_CHANNEL_GAIN_STD,
-    score_width,
-)
-from models.deepseek_v4.prefill_compare import score_on_kernel_rows, topk_on_kernel_rows
-from models.deepseek_v4.prefill_golden import indexer_prefill_golden, indexer_prefill_quality
-from models.deepseek_v4.serving import visible_rows
-from models.deepseek_v4.serving_compare import pool_comparisons
-from models.deepseek_v4.serving_inputs import to_c8
-from models.deepseek_v4.tables import hadamard, rope_cos_sin
+from models.deepseek_v4.contract.decode import visible_rows
+from models.deepseek_v4.reference.prefill import indexer_prefill_golden, indexer_prefill_quality
+from models.deepseek_v4.reference.quant import quantize_columns_symmetric, to_bf16
+from models.deepseek_v4.reference.tables import hadamard, rope_cos_sin
 
 CASE_NAME = "deepseek_v4.indexer_prefill"
-#: What shrinks a chunk's run: fewer requests or tokens, a shorter context (smaller pools).
-PREFILL_SIZE_OPTIONS = ("--prompt-lens", "--max-seq-len")
-KERNEL_FILE = Path(__file__).with_name("indexer_prefill.py")
-OUTLIER_CHANNELS = 8
-OUTLIER_SCALE = 6.0
-
-
-def activations(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-    """Signed unit-scale BF16 activations with a few outlier channels."""
-    values = rng.standard_normal(shape)
-    outliers = rng.choice(shape[-1], size=OUTLIER_CHANNELS, replace=False)
-    values[..., outliers] *= OUTLIER_SCALE
-    return to_bf16(values)
-
-
-def unit_rows(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-    """BF16 rows of unit RMS (as rows after RMSNorm and the rotation), drawn a block of rows at
-    a time (a pool can be gigabytes)."""
-    return pool_draws.unit_rms_bf16(rng, shape)
+KERNEL_FILE = Path(__file__).parents[1] / "kernels" / "prefill_indexer.py"
 
 
 def resolve_config(config: CaseConfig) -> CaseConfig:
@@ -154,32 +142,6 @@ PARAMETERS: tuple[tuple[str, str, str], ...] = (
     ("score", "float32", "out"),
     ("topk_idxs", "int32", "out"),
 )
-
-
-def specs_from(
-    values: Mapping[str, Any], parameters: tuple[tuple[str, str, str], ...], cache_format: str
-) -> list[TensorSpec | ScalarSpec]:
-    """TensorSpecs of ``values`` in ``parameters`` order (absent names skipped), offset last
-    when present."""
-    specs: list[TensorSpec | ScalarSpec] = []
-    for name, dtype, role in parameters:
-        if name not in values:
-            continue
-        if dtype == "cache":
-            dtype = "int8" if cache_format == "c8" else "bfloat16"
-        array = values[name]
-        specs.append(
-            TensorSpec(
-                name,
-                tuple(array.shape),
-                dtype,
-                init=None if role == "out" else array,
-                is_output=role != "in",
-            )
-        )
-    if "offset" in values:
-        specs.append(ScalarSpec("offset", "int32", values["offset"]))
-    return specs
 
 
 def make_specs(config: CaseConfig) -> list[TensorSpec | ScalarSpec]:

@@ -1,4 +1,4 @@
-"""Configuration and serving tensors of the prefill cases (models/deepseek_v4/prefill.py).
+"""Configuration and serving tensors of the prefill cases (contract/prefill.py).
 
 A chunk is given by ``prompt_lens`` (tokens of each request in the chunk, a comma list) and
 ``prefix_lens`` (each request's cached tokens before the chunk: one value for every request or
@@ -19,28 +19,28 @@ from typing import Any
 import numpy as np
 
 from golden.case import CaseConfig, ConfigError, option_name
-from models.deepseek_v4.case_support import check_int
+from models.deepseek_v4.cases.decode_inputs import (
+    SPARE_BLOCKS,
+    SPARE_STATE_SLOTS,
+    state_pools,
+    write_rows,
+)
+from models.deepseek_v4.cases.support import check_int
 from models.deepseek_v4.config import COMPRESS_RATIO, get_preset
-from models.deepseek_v4.indexer_compressor_golden import compressor_rows, empty_state
-from models.deepseek_v4.prefill import (
+from models.deepseek_v4.contract.decode import (
+    DEFAULT_BLOCK_SIZE,
+    DEFAULT_CACHE_FORMAT,
+    check_block_size,
+    check_cache_format,
+)
+from models.deepseek_v4.contract.prefill import (
     MAX_CHUNK_REQUESTS,
     MAX_CHUNK_TOKENS,
     check_chunk,
     chunk_slot_mapping,
     packed_positions,
 )
-from models.deepseek_v4.serving import (
-    DEFAULT_BLOCK_SIZE,
-    DEFAULT_CACHE_FORMAT,
-    check_block_size,
-    check_cache_format,
-)
-from models.deepseek_v4.serving_inputs import (
-    SPARE_BLOCKS,
-    SPARE_STATE_SLOTS,
-    state_pools,
-    write_rows,
-)
+from models.deepseek_v4.reference.decode_compressor import compressor_rows, empty_state
 
 #: Chunks are compiled for T in whole buckets of this many token rows.
 TOKEN_BUCKET = 128

@@ -1,5 +1,5 @@
 """The registered case ``deepseek_v4.indexer_compressor_prefill``: the ratio-4 compressor over a
-packed prefill chunk (models/deepseek_v4/prefill.py) against compressor_prefill_golden.
+packed prefill chunk (contract/prefill.py) against compressor_prefill_golden.
 
 Inputs as the indexer prefill case (indexer_prefill_case.py): the same chunk tensors, pools and
 prefix warm-up; the comparisons are the decode compressor case's (compressor_case.py).
@@ -14,31 +14,27 @@ from typing import Any
 import numpy as np
 
 from golden.case import Case, CaseConfig, Comparison
-from golden.quant import to_bf16
 from golden.spec import ScalarSpec, TensorSpec
-from models.deepseek_v4 import prefill_inputs
-from models.deepseek_v4.case_support import compressor_weights
-from models.deepseek_v4.compressor_case import (
-    CACHE_MAX_ULP,
-    DEFAULT_MAX_SEQ_LEN,
-    STATE_ATOL,
-    STATE_RTOL,
-)
-from models.deepseek_v4.config import COMPRESS_RATIO, INDEX_HEAD_DIM, get_preset
-from models.deepseek_v4.footprint import compressor_prefill_shapes
-from models.deepseek_v4.indexer_prefill_case import (
+from models.deepseek_v4.cases import prefill_inputs
+from models.deepseek_v4.cases.decode_compare import pool_comparisons
+from models.deepseek_v4.cases.decode_inputs import to_c8
+from models.deepseek_v4.cases.footprint import compressor_prefill_shapes
+from models.deepseek_v4.cases.support import (
+    COMPRESSOR_DEFAULT_MAX_SEQ_LEN,
     PREFILL_SIZE_OPTIONS,
     activations,
+    compressor_weights,
     specs_from,
     unit_rows,
 )
-from models.deepseek_v4.prefill_golden import compressor_prefill_golden
-from models.deepseek_v4.serving_compare import pool_comparisons
-from models.deepseek_v4.serving_inputs import to_c8
-from models.deepseek_v4.tables import hadamard, rope_cos_sin
+from models.deepseek_v4.cases.tolerances import CACHE_MAX_ULP, STATE_ATOL, STATE_RTOL
+from models.deepseek_v4.config import COMPRESS_RATIO, INDEX_HEAD_DIM, get_preset
+from models.deepseek_v4.reference.prefill import compressor_prefill_golden
+from models.deepseek_v4.reference.quant import to_bf16
+from models.deepseek_v4.reference.tables import hadamard, rope_cos_sin
 
 CASE_NAME = "deepseek_v4.indexer_compressor_prefill"
-KERNEL_FILE = Path(__file__).with_name("indexer_compressor_prefill.py")
+KERNEL_FILE = Path(__file__).parents[1] / "kernels" / "prefill_compressor.py"
 #: Kernel parameters in order (indexer_compressor_prefill.py); ``state`` marks InOut pools.
 PARAMETERS: tuple[tuple[str, str, str], ...] = (
     ("x", "bfloat16", "in"),
@@ -64,7 +60,7 @@ def resolve_config(config: CaseConfig) -> CaseConfig:
     """prefill_inputs.resolve_prefill_config; max_seq_len in whole windows (a multiple of 4),
     by default the decode compressor's context."""
     return prefill_inputs.resolve_prefill_config(
-        config, seq_len_multiple=COMPRESS_RATIO, default_max_seq_len=DEFAULT_MAX_SEQ_LEN
+        config, seq_len_multiple=COMPRESS_RATIO, default_max_seq_len=COMPRESSOR_DEFAULT_MAX_SEQ_LEN
     )
 
 

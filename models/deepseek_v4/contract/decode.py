@@ -332,3 +332,13 @@ def check_compressor_step(
                 )
             if slot >= 0:
                 used_slots.add(slot)
+
+
+#: Top-k chunk of the kernels' selection: the score row is padded to a whole number of them.
+SCORE_ROW_MULTIPLE = 512
+
+
+def score_width_for_rows(table_rows: int) -> int:
+    """Score row length W for a block table addressing ``table_rows`` cache rows: rounded up
+    to whole SCORE_ROW_MULTIPLE-row top-k chunks."""
+    return -(-int(table_rows) // SCORE_ROW_MULTIPLE) * SCORE_ROW_MULTIPLE

@@ -24,7 +24,6 @@ from __future__ import annotations
 import ml_dtypes
 import numpy as np
 
-from golden.quant import quantize_rows
 from models.deepseek_v4.config import (
     COMPRESS_RATIO,
     COMPRESS_STATE_ROWS,
@@ -33,7 +32,8 @@ from models.deepseek_v4.config import (
     NOPE_DIM,
     RMS_NORM_EPS,
 )
-from models.deepseek_v4.tables import apply_rope_interleaved
+from models.deepseek_v4.reference.quant import quantize_rows
+from models.deepseek_v4.reference.tables import apply_rope_interleaved
 
 BF16 = ml_dtypes.bfloat16
 F32 = np.float32
@@ -267,13 +267,13 @@ def compressor_rows(
 
 
 def compressor_paged_golden(inputs: dict) -> dict[str, np.ndarray]:
-    """The compressor step on the serving contract (models/deepseek_v4/serving.py).
+    """The compressor step on the serving contract (contract/decode.py).
 
     ``inputs`` holds the kernel's parameters by name: x, wkv, wgate, ape, norm_weight, rope_cos,
     rope_sin, hadamard, position_ids, state_slots, slot_mapping, kv_state, score_state,
     index_cache and, for the c8 format, index_cache_scale. Returns updated copies of the state
     pools and the cache (and its scale): a closing token's row lands in its slot_mapping slot,
-    as BF16 (c16) or as its per-row INT8 codes and FP32 dequant scale (c8, golden/quant.py).
+    as BF16 (c16) or as its per-row INT8 codes and FP32 dequant scale (c8, reference/quant.py).
     Padded requests (state slot -1) and every other pool slot stay untouched.
     """
     states = np.asarray(inputs["state_slots"], np.int64)

@@ -1,7 +1,7 @@
 """The decode indexer's stages 8-11 with top-k fused into scoring: per request and group of
 cache chunks, score the chunk's rows for the step's tokens on chip and sort them straight into
 the group's partial top-k lists; then one merge per token. ``@pl.jit.inline`` functions called
-by the entry points in models/deepseek_v4/indexer.py (parameter meanings there).
+by the entry points in kernels/decode_indexer.py (parameter meanings there).
 
 Why fused: the top-k needs a token's scores, not a score row in GM. Each score task keeps a
 [S, 512] chunk of scores and [S, 2 * index_topk] running (score, index) lists in UB, so a

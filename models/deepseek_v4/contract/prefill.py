@@ -1,7 +1,7 @@
 """The packed prefill contract of the indexer and its compressor (NumPy side).
 
 One prefill call carries T token rows of R requests back to back (a ``TND``-style packed batch)
-on the same paged pools as a decode step (models/deepseek_v4/serving.py):
+on the same paged pools as a decode step (contract/decode.py):
 
 - ``cu_seqlens [R + 1]`` INT32: request r owns token rows ``cu_seqlens[r] .. cu_seqlens[r+1]-1``
   (cu_seqlens[0] = 0, non-decreasing). Rows ``cu_seqlens[R] .. T - 1`` are padding of the T
@@ -24,7 +24,7 @@ import numpy as np
 
 from golden.case import ConfigError
 from models.deepseek_v4.config import COMPRESS_RATIO
-from models.deepseek_v4.serving import (
+from models.deepseek_v4.contract.decode import (
     PAD_POSITION,
     check_block_size,
     claim_blocks,

@@ -1,15 +1,15 @@
 """NumPy golden of the decode lightning indexer (W8A8 with a C16 or C8 cache) on the serving
-contract (models/deepseek_v4/serving.py), and its unquantized float reference.
+contract (contract/decode.py), and its unquantized float reference.
 
 Both follow the model's math (DeepSeek-V4's indexer: q = RoPE'd, Hadamard-rotated wq_b(qr);
 score = sum_h relu(q_h . k_j) * w_h over the compressed cache), never the kernel's intermediate
-results. The golden applies the library's INT8 policy (golden/quant.py) at the same points as
+results. The golden applies the library's INT8 policy (reference/quant.py) at the same points as
 the kernel: c16 quantizes each BF16 cache row at score time, c8 stores the codes and scale the
 compressor computed with the same chain, so both formats give the same codes, scores and top-k.
 The float reference is the same model with no quantization (FP32 math after the BF16 inputs),
 used only to report quality figures (top-k recall, score error).
 
-Inputs are the kernel's parameters by name (models/deepseek_v4/indexer.py lists them); a c8
+Inputs are the kernel's parameters by name (kernels/decode_indexer.py lists them); a c8
 step is one whose inputs carry ``index_cache_scale``.
 
 Top-k rule (shared with the kernel): the k = min(index_topk, visible) cache rows with the highest
@@ -24,17 +24,16 @@ from typing import Any
 
 import numpy as np
 
-from golden.quant import INT8_MAX, int32_matmul, quantize_rows, to_bf16
 from models.deepseek_v4.config import (
     FP32_LOWEST,
     INDEX_HEAD_DIM,
     INDEX_N_HEADS,
     NOPE_DIM,
 )
-from models.deepseek_v4.indexer_compressor_golden import compressor_paged_golden
-from models.deepseek_v4.serving import physical_rows, visible_rows
-from models.deepseek_v4.serving_inputs import score_width_for_rows
-from models.deepseek_v4.tables import apply_rope_interleaved
+from models.deepseek_v4.contract.decode import physical_rows, score_width_for_rows, visible_rows
+from models.deepseek_v4.reference.decode_compressor import compressor_paged_golden
+from models.deepseek_v4.reference.quant import INT8_MAX, int32_matmul, quantize_rows, to_bf16
+from models.deepseek_v4.reference.tables import apply_rope_interleaved
 
 #: Scale of the head-weights projection, Dh^-0.5 * H^-0.5, as the FP32 the kernel multiplies by.
 WEIGHTS_SCALE = np.float32(INDEX_HEAD_DIM**-0.5 * INDEX_N_HEADS**-0.5)
@@ -42,11 +41,6 @@ WEIGHTS_SCALE = np.float32(INDEX_HEAD_DIM**-0.5 * INDEX_N_HEADS**-0.5)
 SCORE_SENTINEL = np.float32(FP32_LOWEST)
 #: Padding of unused top-k slots.
 TOPK_PAD = -1
-
-
-def token_positions(start_pos: int, seq: int) -> np.ndarray:
-    """Position of each of the step's ``seq`` tokens: start_pos + s."""
-    return int(start_pos) + np.arange(seq, dtype=np.int64)
 
 
 def query_positions(inputs: Mapping[str, Any]) -> np.ndarray:
@@ -164,7 +158,7 @@ def request_codes(
 ) -> tuple[np.ndarray, np.ndarray]:
     """INT8 codes [rows, 128] and FP32 dequant scales [rows, 1] of request b's logical rows.
 
-    c16 (``scale`` None): the BF16 rows quantized per row now (golden/quant.py); c8: the codes
+    c16 (``scale`` None): the BF16 rows quantized per row now (reference/quant.py); c8: the codes
     and scales stored in the pool. Both go through the block table.
     """
     block_size = cache.shape[1]
@@ -252,7 +246,7 @@ def indexer_paged_golden(inputs: Mapping[str, Any]) -> dict[str, np.ndarray]:
     """The indexer step on the serving contract: score, topk_idxs, the cache (and its scale in
     c8) after the compressor's writes, and the state pools.
 
-    ``inputs`` holds the kernel's parameters by name (models/deepseek_v4/indexer.py); a c8
+    ``inputs`` holds the kernel's parameters by name (kernels/decode_indexer.py); a c8
     step is one whose inputs carry ``index_cache_scale``. Nothing in ``inputs`` is modified.
     """
     topk = np.asarray(inputs["topk_idxs"]).shape[2]

@@ -1,6 +1,6 @@
 """The registered case ``deepseek_v4.indexer_compressor``: configuration, inputs, comparisons.
 
-The step follows the serving contract (models/deepseek_v4/serving.py): per-request positions,
+The step follows the serving contract (contract/decode.py): per-request positions,
 a paged cache in the c16 or c8 format written through ``slot_mapping``, and a state pool
 addressed by ``state_slots``. Inputs have the structure of a running model: trained-layer-scale
 BF16 weights, signed hidden states with a few outlier channels, a small learned ``ape``, the
@@ -20,42 +20,37 @@ import numpy as np
 
 from golden.case import Case, CaseConfig, Comparison, ConfigError
 from golden.spec import ScalarSpec, TensorSpec
-from models.deepseek_v4 import pool_draws, serving_inputs
-from models.deepseek_v4.case_support import compressor_weights
+from models.deepseek_v4.cases import decode_inputs, pool_draws
+from models.deepseek_v4.cases.decode_compare import pool_comparisons, written_slots
+from models.deepseek_v4.cases.footprint import compressor_shapes
+from models.deepseek_v4.cases.support import (
+    COMPRESSOR_DEFAULT_MAX_SEQ_LEN,
+    OUTLIER_CHANNELS,
+    OUTLIER_SCALE,
+    compressor_weights,
+)
+from models.deepseek_v4.cases.tolerances import CACHE_MAX_ULP, STATE_ATOL, STATE_RTOL
 from models.deepseek_v4.config import (
     COMPRESS_RATIO,
     INDEX_HEAD_DIM,
     Preset,
     get_preset,
 )
-from models.deepseek_v4.footprint import compressor_shapes
-from models.deepseek_v4.indexer_compressor_golden import (
+from models.deepseek_v4.contract.decode import check_compressor_step
+from models.deepseek_v4.reference.decode_compressor import (
     compressor_float_reference,
     compressor_paged_golden,
     compressor_rows,
     empty_state,
     to_bf16,
 )
-from models.deepseek_v4.serving import check_compressor_step
-from models.deepseek_v4.serving_compare import pool_comparisons, written_slots
-from models.deepseek_v4.tables import hadamard, rope_cos_sin
+from models.deepseek_v4.reference.tables import hadamard, rope_cos_sin
 
 CASE_NAME = "deepseek_v4.indexer_compressor"
-KERNEL_FILE = Path(__file__).with_name("indexer_compressor.py")
-DEFAULT_MAX_SEQ_LEN = 4096  # DEMO's whole context; FLASH/PRO contexts are opt-in (huge caches)
+KERNEL_FILE = Path(__file__).parents[1] / "kernels" / "decode_compressor.py"
 DEFAULT_LAST_POSITION = 1023  # the default step ends by closing the window at this position
 HISTORY_WINDOWS = 3  # whole windows replayed through the golden before the step
-OUTLIER_CHANNELS = 8  # hidden-state channels with a larger scale, as in real activations
-OUTLIER_SCALE = 6.0
 ROTATE = True  # the indexer's compressor always rotates (same Hadamard as q)
-
-# kv_state / score_state: the kernel accumulates D = 4096..7168 BF16 products in FP32 in 128-wide
-# chunks, the golden rounds the exact sum once; for the O(1) projections this differs by a few
-# FP32 ulps (~1e-6). atol = rtol = 1e-5 is ~10x that, and 1e4x below the smallest real defect
-# (a missing or misplaced ape row is ~0.1; a wrong slot or shift moves O(1) values).
-STATE_ATOL = 1e-5
-STATE_RTOL = 1e-5
-CACHE_MAX_ULP = 1  # BF16 cache rows: 1 ULP, at the row's scale (see cache_comparison)
 
 
 def _default_start_pos(preset: Preset, seq: int, max_seq_len: int) -> int:
@@ -78,11 +73,11 @@ def resolve_config(config: CaseConfig) -> CaseConfig:
             "--topk-only: the compressor returns no scores or top-k; it applies to "
             "deepseek_v4.indexer only"
         )
-    return serving_inputs.resolve_serving_config(
+    return decode_inputs.resolve_serving_config(
         config,
         seq_len_multiple=COMPRESS_RATIO,
         seq_len_reason="",
-        default_max_seq_len=DEFAULT_MAX_SEQ_LEN,
+        default_max_seq_len=COMPRESSOR_DEFAULT_MAX_SEQ_LEN,
         default_start_pos=_default_start_pos,
     )
 
@@ -104,20 +99,20 @@ def make_inputs(config: CaseConfig) -> dict[str, Any]:
     Per live request, the state and the cache rows of the last ``HISTORY_WINDOWS`` windows
     (plus the current window's earlier tokens) come from running the golden from an empty
     state; every other pool row is a synthetic unit-RMS BF16 decoy, spare state slots hold
-    random values. The c8 pool is the BF16 pool quantized per row (golden/quant.py).
+    random values. The c8 pool is the BF16 pool quantized per row (reference/quant.py).
     """
     preset = get_preset(config.preset)
     batch, seq, max_seq_len = config.batch, config.seq, config.max_seq_len
     dim = preset.hidden_size
     rng = np.random.default_rng(config.seed)
-    step = serving_inputs.step_tensors(config, rng)
+    step = decode_inputs.step_tensors(config, rng)
     outliers = rng.choice(dim, size=OUTLIER_CHANNELS, replace=False)
     weights = compressor_weights(rng, dim, weight_std=dim**-0.5)
     wkv, wgate, ape, norm_weight = (weights[k] for k in ("wkv", "wgate", "ape", "norm_weight"))
     rope_cos, rope_sin = rope_cos_sin(np.arange(max_seq_len), preset)
     hadamard_bf16 = to_bf16(hadamard(INDEX_HEAD_DIM))
     pool = pool_draws.normal_bf16(rng, (step.num_blocks, step.block_size, INDEX_HEAD_DIM))
-    kv_pool, score_pool = serving_inputs.state_pools(rng, step.num_state_slots)
+    kv_pool, score_pool = decode_inputs.state_pools(rng, step.num_state_slots)
     for b in step.live:
         start = int(step.starts[b])
         history_start = max(0, (start // COMPRESS_RATIO - HISTORY_WINDOWS) * COMPRESS_RATIO)
@@ -131,7 +126,7 @@ def make_inputs(config: CaseConfig) -> dict[str, Any]:
             )  # fmt: skip
             for (_, s), row in written.items():
                 row_index = (history_start + s) // COMPRESS_RATIO
-                serving_inputs.write_rows(pool, step.block_table[b], row_index, row[None])
+                decode_inputs.write_rows(pool, step.block_table[b], row_index, row[None])
         slot = int(step.state_slots[b])
         kv_pool[slot], score_pool[slot] = kv_state[0], score_state[0]
     x = _hidden_states(rng, (batch, seq, dim), outliers)
@@ -151,7 +146,7 @@ def make_inputs(config: CaseConfig) -> dict[str, Any]:
         "score_state": score_pool,
     }
     if config.cache_format == "c8":
-        inputs["index_cache"], inputs["index_cache_scale"] = serving_inputs.to_c8(pool)
+        inputs["index_cache"], inputs["index_cache_scale"] = decode_inputs.to_c8(pool)
     else:
         inputs["index_cache"] = pool
     return inputs
@@ -269,5 +264,5 @@ CASE = Case(
     kernel_name_for=kernel_name,
     param_shapes=compressor_shapes,
     scalar_specs=lambda config: [],  # no scalar parameters
-    size_options=serving_inputs.SIZE_OPTIONS,
+    size_options=decode_inputs.SIZE_OPTIONS,
 )

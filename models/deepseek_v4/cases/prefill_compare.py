@@ -20,10 +20,10 @@ import numpy as np
 
 from golden.case import CompareResult, Comparison
 from models.deepseek_v4.config import COMPRESS_RATIO, INDEX_HEAD_DIM
-from models.deepseek_v4.indexer_golden import paged_scores, quantized_query, topk_rows
-from models.deepseek_v4.prefill import request_of_tokens
-from models.deepseek_v4.prefill_golden import token_rows_as_step
-from models.deepseek_v4.serving import visible_rows
+from models.deepseek_v4.contract.decode import visible_rows
+from models.deepseek_v4.contract.prefill import request_of_tokens
+from models.deepseek_v4.reference.decode_indexer import paged_scores, quantized_query, topk_rows
+from models.deepseek_v4.reference.prefill import token_rows_as_step
 
 #: Block size of the one-row pool a rescored row is put in (the smallest allowed).
 MINI_BLOCK = 16

@@ -1,4 +1,4 @@
-"""NumPy golden and float reference of the packed prefill (models/deepseek_v4/prefill.py).
+"""NumPy golden and float reference of the packed prefill (contract/prefill.py).
 
 No math of its own: a prefill chunk is run through the decode golden's functions
 (indexer_compressor_golden.compressor_paged_golden, indexer_golden.quantized_query /
@@ -12,7 +12,7 @@ packed tensors:
 - the query stages see the T token rows as a step of T requests of one token;
 - scoring sees request r as a step of one request with its tokens and its block-table row.
 
-Inputs are the prefill kernel's parameters by name (models/deepseek_v4/indexer_prefill.py); a c8
+Inputs are the prefill kernel's parameters by name (kernels/prefill_indexer.py); a c8
 chunk is one whose inputs carry ``index_cache_scale``.
 """
 
@@ -23,8 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from models.deepseek_v4.indexer_compressor_golden import compressor_paged_golden
-from models.deepseek_v4.indexer_golden import (
+from models.deepseek_v4.contract.decode import visible_rows
+from models.deepseek_v4.reference.decode_compressor import compressor_paged_golden
+from models.deepseek_v4.reference.decode_indexer import (
     SCORE_SENTINEL,
     float_paged_scores,
     float_query,
@@ -34,7 +35,6 @@ from models.deepseek_v4.indexer_golden import (
     topk_recall,
     topk_rows,
 )
-from models.deepseek_v4.serving import visible_rows
 
 #: Parameters the compressor golden takes as they are (weights and tables).
 COMPRESSOR_CONSTANTS = (

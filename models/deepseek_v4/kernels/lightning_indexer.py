@@ -3,7 +3,7 @@ Hadamard-transformed (what ``torch_npu.npu_lightning_indexer`` takes), W8A8 on a
 C8 cache: the decode indexer's stages 5 and 8-11 (indexer.py, indexer_score.py) without the
 query projection and the compressor. The torch call is ``ops.lightning_indexer``
 (docs/torch_ops.md); its golden is indexer_golden's ``paged_scores`` and ``topk_rows`` on the
-query's per-row INT8 codes (golden/quant.py).
+query's per-row INT8 codes (reference/quant.py).
 
 Entry points ``lightning_indexer_c16`` / ``lightning_indexer_c8``; parameters in this order:
 
@@ -18,7 +18,7 @@ Entry points ``lightning_indexer_c16`` / ``lightning_indexer_c8``; parameters in
     offset        INT32 scalar (compile-time)
 
 Stages: ``query_quant`` (one task per token: its 64 head rows quantized per row, the chain of
-golden/quant.py), then the decode indexer's ``kv_quant_score_topk`` / ``kv_score_topk`` and
+reference/quant.py), then the decode indexer's ``kv_quant_score_topk`` / ``kv_score_topk`` and
 ``topk_merge``. Scores stay on chip (no score row is written).
 """
 
@@ -31,7 +31,7 @@ from models.deepseek_v4.config import (
     INT8_MAX,
     MAX_TOKENS_PER_STEP,
 )
-from models.deepseek_v4.indexer_score import (
+from models.deepseek_v4.kernels.score import (
     SCORE_TASKS,
     TOPK_CHUNK,
     score_topk_stage_c8,

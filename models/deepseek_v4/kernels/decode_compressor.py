@@ -1,5 +1,5 @@
 """DeepSeek-V4 indexer compressor (ratio 4, overlapping windows) as pypto kernels, on the
-serving contract of models/deepseek_v4/serving.py (decode) and models/deepseek_v4/prefill.py
+serving contract of contract/decode.py (decode) and contract/prefill.py
 (packed prefill chunks).
 
 Public entry points
@@ -38,7 +38,7 @@ request's slot. When (pos + 1) % 4 == 0: per feature f, a softmax over 8 rows of
 kv values; the state shifts (rows 4..7 copied to rows 0..3); the pooled row goes through
 RMSNorm, RoPE on the trailing 64 dims at the window's first position pos - 3 and the Hadamard,
 and lands in cache slot slot_mapping[b, s]: as BF16 (c16) or as per-row INT8 codes plus its
-FP32 dequant scale (c8; the quant chain of golden/quant.py, the one the c16 indexer applies at
+FP32 dequant scale (c8; the quant chain of reference/quant.py, the one the c16 indexer applies at
 score time, so both formats give the same codes for the same row).
 
 Parallel windows
@@ -486,7 +486,7 @@ def quant_cache_rows(
     index_cache_scale: pl.Tensor,
 ):
     """``window_quant_cache_write`` (c8): each closed window's BF16 row (window_rows [T, 128])
-    as per-row INT8 codes and their FP32 dequant scale in its cache slot (golden/quant.py's
+    as per-row INT8 codes and their FP32 dequant scale in its cache slot (reference/quant.py's
     chain)."""
     T = slot_mapping.shape[0]
     pool_rows = index_cache.shape[0] * index_cache.shape[1]

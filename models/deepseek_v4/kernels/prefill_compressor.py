@@ -1,7 +1,7 @@
-"""DeepSeek-V4 indexer compressor over a packed prefill chunk (models/deepseek_v4/prefill.py),
+"""DeepSeek-V4 indexer compressor over a packed prefill chunk (contract/prefill.py),
 as pypto kernels: the decode compressor's stages (``compress_tokens_c16`` / ``_c8`` in
 indexer_compressor.py) over the chunk's token rows, requests given by cu_seqlens; the golden is
-``compressor_prefill_golden`` in models/deepseek_v4/prefill_golden.py.
+``compressor_prefill_golden`` in reference/prefill.py.
 
 Entry points ``indexer_compressor_prefill_c16`` / ``_c8`` (the prefill indexer calls
 ``compress_tokens_c16`` / ``_c8`` itself). Parameters:
@@ -28,7 +28,7 @@ request's saved state (indexer_compressor.py, "Parallel windows"); the stages ar
 
 import pypto.language as pl
 
-from models.deepseek_v4.indexer_compressor import compress_tokens_c8, compress_tokens_c16
+from models.deepseek_v4.kernels.decode_compressor import compress_tokens_c8, compress_tokens_c16
 
 
 @pl.jit

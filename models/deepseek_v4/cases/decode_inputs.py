@@ -1,5 +1,5 @@
 """Serving-contract inputs shared by the indexer and compressor cases: request positions, block
-tables, slot mappings and the paged compressor state (models/deepseek_v4/serving.py).
+tables, slot mappings and the paged compressor state (contract/decode.py).
 
 Request first positions come from ``start_pos`` (one int for every request, or a comma list
 ``"0,17,4023"`` with one entry per request, -1 = a padded slot) or from the ``mixed`` generator
@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 
 from golden.case import CaseConfig, ConfigError, option_name
-from models.deepseek_v4.case_support import check_int
+from models.deepseek_v4.cases.pool_draws import quantize_rows_blocked
+from models.deepseek_v4.cases.support import check_int
 from models.deepseek_v4.config import (
     COMPRESS_RATIO,
     COMPRESS_STATE_ROWS,
@@ -26,8 +27,7 @@ from models.deepseek_v4.config import (
     Preset,
     get_preset,
 )
-from models.deepseek_v4.pool_draws import quantize_rows_blocked
-from models.deepseek_v4.serving import (
+from models.deepseek_v4.contract.decode import (
     DEFAULT_BLOCK_SIZE,
     DEFAULT_CACHE_FORMAT,
     MAX_SERVING_BATCH,
@@ -45,16 +45,6 @@ SIZE_OPTIONS = ("--batch", "--max-seq-len")
 #: Blocks and state slots beyond what the batch can use: decoys a wrong read would pick up.
 SPARE_BLOCKS = 2
 SPARE_STATE_SLOTS = 2
-#: Top-k chunk of the kernels' selection: the score row is padded to a whole number of them.
-SCORE_ROW_MULTIPLE = 512
-
-
-def score_width_for_rows(table_rows: int) -> int:
-    """Score row length W for a block table addressing ``table_rows`` cache rows: rounded up
-    to whole SCORE_ROW_MULTIPLE-row top-k chunks."""
-    return -(-int(table_rows) // SCORE_ROW_MULTIPLE) * SCORE_ROW_MULTIPLE
-
-
 #: Mixed batches: short requests start below this position.
 SHORT_LIMIT = 64
 MIXED_KINDS = ("long", "boundary", "short", "empty")
@@ -259,7 +249,7 @@ def step_tensors(config: CaseConfig, rng: np.random.Generator) -> StepTensors:
 
 
 def check_tensors(tensors: StepTensors, max_positions: int) -> None:
-    """:func:`models.deepseek_v4.serving.check_step` on a StepTensors."""
+    """:func:`models.deepseek_v4.contract.decode.check_step` on a StepTensors."""
     check_step(
         tensors.position_ids,
         tensors.kv_seq_lens,

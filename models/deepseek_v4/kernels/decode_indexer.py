@@ -1,11 +1,11 @@
 """DeepSeek-V4 decode lightning indexer, W8A8 with a C16 or C8 cache, as pypto kernels on the
-serving contract of models/deepseek_v4/serving.py.
+serving contract of contract/decode.py.
 
 One decode step of S = 1..4 tokens per request for B = 1..128 requests at independent
 positions: INT8 weights and activations, a paged compressed cache (c16: BF16 rows quantized to
 INT8 per row at score time; c8: INT8 rows with an FP32 per-row dequant scale, quantized once by
 the compressor), INT32 accumulation and explicit FP32 dequant scales. The quant policy is
-golden/quant.py; the golden is ``indexer_paged_golden`` in models/deepseek_v4/indexer_golden.py.
+reference/quant.py; the golden is ``indexer_paged_golden`` in reference/decode_indexer.py.
 
 Entry points: ``indexer_c16`` and ``indexer_c8`` (scores requested: they also return the score
 rows, which the harness compares) and the serving ones ``indexer_topk_c16`` and
@@ -48,7 +48,7 @@ task per token, at the token's own position), weights_proj (6), the compressor's
 indexer_compressor.py), kv_quant_score_topk (c16) / kv_score_topk (c8) (8-11a, one mixed task
 per request and group of 512-row cache chunks: scores kept on chip and sorted into the group's
 partial top-k lists; each tile's rows come from the block the table names) and topk_merge (11b,
-one merge per token), in models/deepseek_v4/indexer_score.py. ``topk_stage`` below is the
+one merge per token), in kernels/score.py. ``topk_stage`` below is the
 score-row top-k the prefill kernels use.
 
 Visibility: token (b, s) at position p sees logical cache rows j < (p + 1) // 4. The compressor
@@ -76,8 +76,8 @@ from models.deepseek_v4.config import (
     NOPE_DIM,
     ROPE_DIM,
 )
-from models.deepseek_v4.indexer_compressor import compress_step_c8, compress_step_c16
-from models.deepseek_v4.indexer_score import (
+from models.deepseek_v4.kernels.decode_compressor import compress_step_c8, compress_step_c16
+from models.deepseek_v4.kernels.score import (
     HEAD_COLS,
     SCORE_TASKS,
     TOPK_CHUNK,
@@ -86,8 +86,8 @@ from models.deepseek_v4.indexer_score import (
     topk_merge_stage,
 )
 
-# --- Quant policy (config.py, the same numbers as golden/quant.py) --------------------------
-# Quant scale numerator: 127 / amax is one FP32 division (golden/quant.py). The compiler's layout
+# --- Quant policy (config.py, the same numbers as reference/quant.py) --------------------------
+# Quant scale numerator: 127 / amax is one FP32 division (reference/quant.py). The compiler's layout
 # pass rejects a pl.full([N, 1]) numerator against a row_max result (a column vector in another
 # layout), so the numerator is derived from amax itself: amax * 0 + 127 is exactly 127 for every
 # finite amax >= AMAX_FLOOR.
