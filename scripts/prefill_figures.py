@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     with StderrProgress(sys.stderr) as progress:
         progress.phase("inputs")
         values = indexer_prefill_case.make_inputs(config)
-        names = [n for n, _, _ in indexer_prefill_case.PARAMETERS if n in values]
+        names = [p.name for p in indexer_prefill_case.indexer_signature(config)]
         kernel = getattr(
             plsim.load(indexer_prefill_case.KERNEL_FILE), indexer_prefill_case.kernel_name(config)
         )

@@ -30,7 +30,9 @@ def kernel(name: str):
 
 
 def outputs_of(inputs: dict[str, Any]) -> list[str]:
-    return [name for name in cc.OUTPUT_NAMES if name in inputs]
+    """The in/out pools the kernel writes (the signature's non-input roles)."""
+    outputs = ("kv_state", "score_state", "index_cache", "index_cache_scale")
+    return [name for name in outputs if name in inputs]
 
 
 def run_kernel(inputs: dict[str, Any], config: CaseConfig) -> dict[str, np.ndarray]:

@@ -35,10 +35,8 @@ def _runner(case_module, names: list[str], kernel_name: str, outputs: tuple[str,
 
 
 def _prefill_names(cache_format: str) -> list[str]:
-    names = [n for n, _, _ in indexer_prefill_case.PARAMETERS]
-    if cache_format != "c8":
-        names.remove("index_cache_scale")
-    return [*names, "offset"]
+    config = indexer_prefill_case.resolve_config(CaseConfig(cache_format=cache_format))
+    return [p.name for p in indexer_prefill_case.indexer_signature(config)]
 
 
 OUTPUTS = ("score", "topk_idxs", "kv_state", "score_state", "index_cache", "index_cache_scale")

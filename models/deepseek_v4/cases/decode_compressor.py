@@ -19,10 +19,9 @@ from typing import Any
 import numpy as np
 
 from golden.case import Case, CaseConfig, Comparison, ConfigError
-from golden.spec import ScalarSpec, TensorSpec
 from models.deepseek_v4.cases import decode_inputs, pool_draws
 from models.deepseek_v4.cases.decode_compare import pool_comparisons, written_slots
-from models.deepseek_v4.cases.footprint import compressor_shapes
+from models.deepseek_v4.cases.decode_signatures import compressor_signature
 from models.deepseek_v4.cases.support import (
     COMPRESSOR_DEFAULT_MAX_SEQ_LEN,
     OUTLIER_CHANNELS,
@@ -152,42 +151,9 @@ def make_inputs(config: CaseConfig) -> dict[str, Any]:
     return inputs
 
 
-OUTPUT_NAMES = ("kv_state", "score_state", "index_cache", "index_cache_scale")
-TENSOR_DTYPES = {
-    "x": "bfloat16",
-    "wkv": "bfloat16",
-    "wgate": "bfloat16",
-    "ape": "float32",
-    "norm_weight": "bfloat16",
-    "rope_cos": "float32",
-    "rope_sin": "float32",
-    "hadamard": "bfloat16",
-    "position_ids": "int32",
-    "state_slots": "int32",
-    "slot_mapping": "int32",
-    "kv_state": "float32",
-    "score_state": "float32",
-    "index_cache_scale": "float32",
-}
-
-
 def kernel_name(config: CaseConfig) -> str:
     """The kernel of the config's cache format."""
     return f"indexer_compressor_{config.cache_format}"
-
-
-def make_specs(config: CaseConfig) -> list[TensorSpec | ScalarSpec]:
-    """The kernel's parameters in order, with inputs from :func:`make_inputs`."""
-    inputs = make_inputs(config)
-    specs: list[TensorSpec | ScalarSpec] = []
-    for name, value in inputs.items():
-        dtype = TENSOR_DTYPES.get(name)
-        if name == "index_cache":
-            dtype = "int8" if config.cache_format == "c8" else "bfloat16"
-        specs.append(
-            TensorSpec(name, tuple(value.shape), dtype, init=value, is_output=name in OUTPUT_NAMES)
-        )
-    return specs
 
 
 def golden(inputs: Mapping[str, Any], config: CaseConfig) -> dict[str, np.ndarray]:
@@ -257,12 +223,14 @@ CASE = Case(
     kernel_file=KERNEL_FILE,
     kernel_name="indexer_compressor_c16",
     resolve_config=resolve_config,
-    make_specs=make_specs,
+    signature=compressor_signature,
+    make_inputs=make_inputs,
     golden=golden,
     comparisons=comparisons,
     quality=quality,
     kernel_name_for=kernel_name,
-    param_shapes=compressor_shapes,
-    scalar_specs=lambda config: [],  # no scalar parameters
     size_options=decode_inputs.SIZE_OPTIONS,
 )
+
+#: The kernel's parameters with their inputs (the signature bound to make_inputs).
+make_specs = CASE.make_specs

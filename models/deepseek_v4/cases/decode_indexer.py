@@ -25,10 +25,9 @@ import numpy as np
 
 from golden import compare
 from golden.case import Case, CaseConfig, Comparison
-from golden.spec import ScalarSpec, TensorSpec
 from models.deepseek_v4.cases import decode_inputs
 from models.deepseek_v4.cases.decode_compare import pool_comparisons, score_visible
-from models.deepseek_v4.cases.footprint import indexer_shapes
+from models.deepseek_v4.cases.decode_signatures import OFFSET, indexer_signature
 from models.deepseek_v4.cases.support import (
     COMPRESSOR_WEIGHT_STD,
     LARGE_PRESET_DEFAULT_SEQ_LEN,
@@ -249,77 +248,21 @@ def make_inputs(config: CaseConfig) -> dict[str, Any]:
         width = score_width(max_seq_len, block_size)
         inputs["score"] = np.zeros((batch, seq, width), np.float32)
     inputs["topk_idxs"] = np.zeros((batch, seq, topk), np.int32)
-    inputs.update((spec.name, spec.value) for spec in scalar_specs(config))
+    inputs[OFFSET.name] = OFFSET.value
     return inputs
 
 
-def scalar_specs(config: CaseConfig) -> list[ScalarSpec]:
-    """The scalar parameter: the top-k index offset."""
-    return [ScalarSpec("offset", "int32", SLIDING_WINDOW)]
-
-
-#: Serving-kernel parameters in order with their dtypes; ``out`` marks outputs, ``state``
-#: outputs whose initial value is an input (InOut).
-SERVING_PARAMETERS: tuple[tuple[str, str, str], ...] = (
-    ("x", "bfloat16", "in"),
-    ("qr", "bfloat16", "in"),
-    ("wq_b", "int8", "in"),
-    ("wq_b_scale", "float32", "in"),
-    ("weights_proj", "bfloat16", "in"),
-    ("rope_cos", "float32", "in"),
-    ("rope_sin", "float32", "in"),
-    ("hadamard", "bfloat16", "in"),
-    ("wkv", "bfloat16", "in"),
-    ("wgate", "bfloat16", "in"),
-    ("ape", "float32", "in"),
-    ("norm_weight", "bfloat16", "in"),
-    ("position_ids", "int32", "in"),
-    ("kv_seq_lens", "int32", "in"),
-    ("block_table", "int32", "in"),
-    ("slot_mapping", "int32", "in"),
-    ("state_slots", "int32", "in"),
-    ("kv_state", "float32", "state"),
-    ("score_state", "float32", "state"),
-    ("index_cache", "cache", "state"),
-    ("index_cache_scale", "float32", "state"),  # c8 only
-    ("score", "float32", "out"),
-    ("topk_idxs", "int32", "out"),
-)
+def kernel_inputs(config: CaseConfig) -> dict[str, Any]:
+    """:func:`make_inputs`, checked against the serving contract (decode_inputs.check_inputs)."""
+    values = make_inputs(config)
+    decode_inputs.check_inputs(values, config.max_seq_len)
+    return values
 
 
 def parameter_names(cache_format: str, topk_only: bool = False) -> list[str]:
-    """The kernel's parameter names in order for a cache format (offset last); without
-    ``score`` for the top-k-only entry point."""
-    names = [n for n, _, _ in SERVING_PARAMETERS]
-    if cache_format != "c8":
-        names.remove("index_cache_scale")
-    if topk_only:
-        names.remove("score")
-    return [*names, "offset"]
-
-
-def make_specs(config: CaseConfig) -> list[TensorSpec | ScalarSpec]:
-    """The serving kernel's parameters in order (indexer.py), inputs built from the seed."""
-    values = make_inputs(config)
-    decode_inputs.check_inputs(values, config.max_seq_len)
-    specs: list[TensorSpec | ScalarSpec] = []
-    for name, dtype, role in SERVING_PARAMETERS:
-        if name not in values:
-            continue
-        if dtype == "cache":
-            dtype = "int8" if config.cache_format == "c8" else "bfloat16"
-        array = values[name]
-        specs.append(
-            TensorSpec(
-                name,
-                tuple(array.shape),
-                dtype,
-                init=None if role == "out" else array,
-                is_output=role != "in",
-            )
-        )
-    specs.append(ScalarSpec("offset", "int32", values["offset"]))
-    return specs
+    """The kernel's parameter names in order for a cache format (from its signature)."""
+    config = resolve_config(CaseConfig(cache_format=cache_format, topk_only=topk_only))
+    return [p.name for p in indexer_signature(config)]
 
 
 def comparisons(config: CaseConfig) -> dict[str, Comparison]:
@@ -376,13 +319,15 @@ CASE = Case(
     kernel_file=KERNEL_FILE,
     kernel_name="indexer_c16",
     resolve_config=resolve_config,
-    make_specs=make_specs,
+    signature=indexer_signature,
+    make_inputs=kernel_inputs,
     golden=golden,
     comparisons=comparisons,
     quality=quality,
     kernel_name_for=kernel_name,
     reference_outputs=reference_outputs,
-    param_shapes=indexer_shapes,
-    scalar_specs=scalar_specs,
     size_options=decode_inputs.SIZE_OPTIONS,
 )
+
+#: The kernel's parameters with their inputs (the signature bound to kernel_inputs).
+make_specs = CASE.make_specs

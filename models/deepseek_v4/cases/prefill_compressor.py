@@ -14,17 +14,15 @@ from typing import Any
 import numpy as np
 
 from golden.case import Case, CaseConfig, Comparison
-from golden.spec import ScalarSpec, TensorSpec
 from models.deepseek_v4.cases import prefill_inputs
 from models.deepseek_v4.cases.decode_compare import pool_comparisons
 from models.deepseek_v4.cases.decode_inputs import to_c8
-from models.deepseek_v4.cases.footprint import compressor_prefill_shapes
+from models.deepseek_v4.cases.prefill_signatures import compressor_signature
 from models.deepseek_v4.cases.support import (
     COMPRESSOR_DEFAULT_MAX_SEQ_LEN,
     PREFILL_SIZE_OPTIONS,
     activations,
     compressor_weights,
-    specs_from,
     unit_rows,
 )
 from models.deepseek_v4.cases.tolerances import CACHE_MAX_ULP, STATE_ATOL, STATE_RTOL
@@ -35,27 +33,6 @@ from models.deepseek_v4.reference.tables import hadamard, rope_cos_sin
 
 CASE_NAME = "deepseek_v4.indexer_compressor_prefill"
 KERNEL_FILE = Path(__file__).parents[1] / "kernels" / "prefill_compressor.py"
-#: Kernel parameters in order (indexer_compressor_prefill.py); ``state`` marks InOut pools.
-PARAMETERS: tuple[tuple[str, str, str], ...] = (
-    ("x", "bfloat16", "in"),
-    ("wkv", "bfloat16", "in"),
-    ("wgate", "bfloat16", "in"),
-    ("ape", "float32", "in"),
-    ("norm_weight", "bfloat16", "in"),
-    ("rope_cos", "float32", "in"),
-    ("rope_sin", "float32", "in"),
-    ("hadamard", "bfloat16", "in"),
-    ("position_ids", "int32", "in"),
-    ("cu_seqlens", "int32", "in"),
-    ("state_slots", "int32", "in"),
-    ("slot_mapping", "int32", "in"),
-    ("kv_state", "float32", "state"),
-    ("score_state", "float32", "state"),
-    ("index_cache", "cache", "state"),
-    ("index_cache_scale", "float32", "state"),  # c8 only
-)
-
-
 def resolve_config(config: CaseConfig) -> CaseConfig:
     """prefill_inputs.resolve_prefill_config; max_seq_len in whole windows (a multiple of 4),
     by default the decode compressor's context."""
@@ -101,11 +78,12 @@ def make_inputs(config: CaseConfig) -> dict[str, Any]:
     return inputs
 
 
-def make_specs(config: CaseConfig) -> list[TensorSpec | ScalarSpec]:
-    """The compressor-prefill kernel's parameters in order."""
+def kernel_inputs(config: CaseConfig) -> dict[str, Any]:
+    """:func:`make_inputs` checked against the prefill contract, without ``block_table`` (which
+    only that check reads: the compressor kernel takes none)."""
     values = make_inputs(config)
     prefill_inputs.check_chunk_inputs(values, config.max_seq_len)
-    return specs_from(values, PARAMETERS, config.cache_format)
+    return {k: v for k, v in values.items() if k != "block_table"}
 
 
 def golden(inputs: Mapping[str, Any], config: CaseConfig) -> dict[str, np.ndarray]:
@@ -136,12 +114,14 @@ CASE = Case(
     kernel_file=KERNEL_FILE,
     kernel_name="indexer_compressor_prefill_c16",
     resolve_config=resolve_config,
-    make_specs=make_specs,
+    signature=compressor_signature,
+    make_inputs=kernel_inputs,
     golden=golden,
     comparisons=comparisons,
     kernel_name_for=kernel_name,
-    param_shapes=compressor_prefill_shapes,
-    scalar_specs=lambda config: [],  # no scalar parameters
     size_options=PREFILL_SIZE_OPTIONS,
     config_fields=prefill_inputs.CONFIG_FIELDS,
 )
+
+#: The kernel's parameters with their inputs (the signature bound to kernel_inputs).
+make_specs = CASE.make_specs

@@ -18,12 +18,12 @@ import numpy as np
 
 from golden import compare
 from golden.case import Case, CaseConfig, Comparison
-from golden.spec import ScalarSpec, TensorSpec
 from models.deepseek_v4.cases import prefill_inputs
 from models.deepseek_v4.cases.decode_compare import pool_comparisons
 from models.deepseek_v4.cases.decode_inputs import to_c8
-from models.deepseek_v4.cases.footprint import indexer_prefill_shapes
+from models.deepseek_v4.cases.decode_signatures import OFFSET
 from models.deepseek_v4.cases.prefill_compare import score_on_kernel_rows, topk_on_kernel_rows
+from models.deepseek_v4.cases.prefill_signatures import indexer_signature
 from models.deepseek_v4.cases.support import (
     COMPRESSOR_WEIGHT_STD,
     LARGE_PRESET_DEFAULT_SEQ_LEN,
@@ -34,7 +34,6 @@ from models.deepseek_v4.cases.support import (
     activations,
     compressor_weights,
     score_width,
-    specs_from,
     unit_rows,
 )
 from models.deepseek_v4.cases.tolerances import (
@@ -72,11 +71,6 @@ def resolve_config(config: CaseConfig) -> CaseConfig:
     )
 
 
-def scalar_specs(config: CaseConfig) -> list[ScalarSpec]:
-    """The scalar parameter: the top-k index offset."""
-    return [ScalarSpec("offset", "int32", SLIDING_WINDOW)]
-
-
 def make_inputs(config: CaseConfig) -> dict[str, Any]:
     """Every prefill-kernel argument by name for a resolved ``config`` (deterministic in seed)."""
     preset = get_preset(config.preset)
@@ -111,44 +105,15 @@ def make_inputs(config: CaseConfig) -> dict[str, Any]:
     inputs["score"] = np.zeros((total, score_width(config.max_seq_len, chunk.block_size)),
                                np.float32)  # fmt: skip
     inputs["topk_idxs"] = np.zeros((total, topk), np.int32)
-    inputs.update((spec.name, spec.value) for spec in scalar_specs(config))
+    inputs[OFFSET.name] = OFFSET.value
     return inputs
 
 
-#: Prefill-kernel parameters in order with their dtypes (indexer_prefill.py); ``state`` marks
-#: InOut pools, ``out`` outputs.
-PARAMETERS: tuple[tuple[str, str, str], ...] = (
-    ("x", "bfloat16", "in"),
-    ("qr", "bfloat16", "in"),
-    ("wq_b", "int8", "in"),
-    ("wq_b_scale", "float32", "in"),
-    ("weights_proj", "bfloat16", "in"),
-    ("rope_cos", "float32", "in"),
-    ("rope_sin", "float32", "in"),
-    ("hadamard", "bfloat16", "in"),
-    ("wkv", "bfloat16", "in"),
-    ("wgate", "bfloat16", "in"),
-    ("ape", "float32", "in"),
-    ("norm_weight", "bfloat16", "in"),
-    ("position_ids", "int32", "in"),
-    ("cu_seqlens", "int32", "in"),
-    ("block_table", "int32", "in"),
-    ("slot_mapping", "int32", "in"),
-    ("state_slots", "int32", "in"),
-    ("kv_state", "float32", "state"),
-    ("score_state", "float32", "state"),
-    ("index_cache", "cache", "state"),
-    ("index_cache_scale", "float32", "state"),  # c8 only
-    ("score", "float32", "out"),
-    ("topk_idxs", "int32", "out"),
-)
-
-
-def make_specs(config: CaseConfig) -> list[TensorSpec | ScalarSpec]:
-    """The prefill kernel's parameters in order, inputs built from the seed."""
+def kernel_inputs(config: CaseConfig) -> dict[str, Any]:
+    """:func:`make_inputs`, checked against the prefill contract (check_chunk_inputs)."""
     values = make_inputs(config)
     prefill_inputs.check_chunk_inputs(values, config.max_seq_len)
-    return specs_from(values, PARAMETERS, config.cache_format)
+    return values
 
 
 def score_visible(expected: np.ndarray, inputs: Mapping[str, Any]) -> np.ndarray:
@@ -213,14 +178,16 @@ CASE = Case(
     kernel_file=KERNEL_FILE,
     kernel_name="indexer_prefill_c16",
     resolve_config=resolve_config,
-    make_specs=make_specs,
+    signature=indexer_signature,
+    make_inputs=kernel_inputs,
     golden=golden,
     comparisons=comparisons,
     quality=quality,
     kernel_name_for=kernel_name,
     reference_outputs=reference_outputs,
-    param_shapes=indexer_prefill_shapes,
-    scalar_specs=scalar_specs,
     size_options=PREFILL_SIZE_OPTIONS,
     config_fields=prefill_inputs.CONFIG_FIELDS,
 )
+
+#: The kernel's parameters with their inputs (the signature bound to kernel_inputs).
+make_specs = CASE.make_specs

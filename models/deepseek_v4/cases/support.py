@@ -7,13 +7,11 @@ the prefill chunk's in prefill_inputs.py.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from golden.case import ConfigError, option_name
-from golden.spec import ScalarSpec, TensorSpec
 from models.deepseek_v4.cases import pool_draws
 from models.deepseek_v4.config import (
     COMPRESS_RATIO,
@@ -85,28 +83,3 @@ def compressor_weights(rng: np.random.Generator, dim: int, weight_std: float) ->
     norm_weight = to_bf16(1.0 + rng.standard_normal(INDEX_HEAD_DIM) * NORM_WEIGHT_STD)
     return {"wkv": wkv, "wgate": wgate, "ape": ape, "norm_weight": norm_weight}
 
-
-def specs_from(
-    values: Mapping[str, Any], parameters: tuple[tuple[str, str, str], ...], cache_format: str
-) -> list[TensorSpec | ScalarSpec]:
-    """TensorSpecs of ``values`` in ``parameters`` order (absent names skipped), offset last
-    when present."""
-    specs: list[TensorSpec | ScalarSpec] = []
-    for name, dtype, role in parameters:
-        if name not in values:
-            continue
-        if dtype == "cache":
-            dtype = "int8" if cache_format == "c8" else "bfloat16"
-        array = values[name]
-        specs.append(
-            TensorSpec(
-                name,
-                tuple(array.shape),
-                dtype,
-                init=None if role == "out" else array,
-                is_output=role != "in",
-            )
-        )
-    if "offset" in values:
-        specs.append(ScalarSpec("offset", "int32", values["offset"]))
-    return specs
