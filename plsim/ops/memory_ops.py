@@ -3,8 +3,6 @@ pl.read / pl.write, pl.create_tensor, pl.full, pl.arange, pl.fillpad, pl.set_val
 
 from __future__ import annotations
 
-import ast
-import linecache
 import math
 
 import numpy as np
@@ -25,6 +23,7 @@ from plsim.ops import view_rules
 from plsim.ops.common import begin, check_poison, count_vector, dtype_arg, operand, result
 from plsim.ops.loads import load, record_access
 from plsim.scalars import Scalar, is_number, to_int
+from plsim.source_names import assigned_names
 
 
 # --- subscripts ----------------------------------------------------------------------------
@@ -869,39 +868,6 @@ def _scratch_name() -> str:
     where = f"pl.create_tensor at {file.rsplit('/', 1)[-1]}:{line}"
     variable = assigned_names(file).get(line)
     return f"{variable} ({where})" if variable else where
-
-
-_ASSIGNED_NAMES: dict[str, tuple[list[str], dict[int, str]]] = {}
-
-
-def assigned_names(file: str) -> dict[int, str]:
-    """Line -> variable for each ``name = <call>`` statement of ``file`` (every line of the call).
-
-    Read from the kernel's source (cached while the file is unchanged) so messages can name a
-    buffer by the variable the kernel author wrote rather than by the op that made it.
-    """
-    linecache.checkcache(file)
-    lines = linecache.getlines(file)
-    cached = _ASSIGNED_NAMES.get(file)
-    if cached is not None and cached[0] == lines:
-        return cached[1]
-    names: dict[int, str] = {}
-    try:
-        tree = ast.parse("".join(lines))
-    except (SyntaxError, ValueError):
-        tree = None
-    for node in ast.walk(tree) if tree is not None else ():
-        if isinstance(node, ast.Assign) and len(node.targets) == 1:
-            target = node.targets[0]
-        elif isinstance(node, ast.AnnAssign) and node.value is not None:
-            target = node.target
-        else:
-            continue
-        if isinstance(target, ast.Name) and isinstance(node.value, ast.Call):
-            for number in range(node.value.lineno, (node.value.end_lineno or 0) + 1):
-                names[number] = target.id
-    _ASSIGNED_NAMES[file] = (lines, names)
-    return names
 
 
 def full(shape, dtype=dt.FP32, value=0):
