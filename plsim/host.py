@@ -2,10 +2,11 @@
 
 A host function's parameters are bound like a ``@pl.jit`` kernel's (NumPy arrays); its body
 allocates window buffers (plsim.distributed) and calls chip kernels with ``device=r``, which
-records a launch instead of running it. Each launch later binds its arguments for its rank:
-host tensors (usually per-rank slices ``x[r]``) pass as GM views, ``pld.window`` views become
-that rank's slice of the window buffer, scalars are checked against their annotations. Every
-rank keeps its own stage accounting; the Run lists rank r's stages as ``r<r>.<name_hint>``.
+records a launch instead of running it. Each launch later binds its arguments for its rank
+(plsim.binding.launch_values): host tensors (usually per-rank slices ``x[r]``) pass as GM
+views, ``pld.window`` views become that rank's slice of the window buffer, scalars are checked
+against their annotations. Every rank keeps its own stage accounting; the Run lists rank r's
+stages as ``r<r>.<name_hint>``.
 """
 
 from __future__ import annotations
