@@ -2,10 +2,11 @@
 command line or by an environment variable, never a path of the machine the project grew on.
 
 - ``PYPTO_LIB_DIR``: a checkout of hw-native-sys/pypto-lib (its ``golden/`` harness package,
-  ``examples/`` and ``models/``), for ``plsim.pyptolib`` and ``plsim.side_by_side``.
+  ``examples/`` and ``models/``), for ``plsim_tools.pyptolib`` and
+  ``plsim_tools.side_by_side``.
 - ``PLSIM_CALIBRATION_DIR``: a calibration set, ``claims.json`` (device timings that pypto-lib
-  commit messages publish) with ``snapshots/<commit>/<kernel file>``, for ``plsim.calibration``
-  (docs/cost_model_calibration.md).
+  commit messages publish) with ``snapshots/<commit>/<kernel file>``, for
+  ``plsim_tools.calibration`` (docs/cost_model_calibration.md).
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from pathlib import Path
 
 PYPTO_LIB_ENV = "PYPTO_LIB_DIR"
 CALIBRATION_ENV = "PLSIM_CALIBRATION_DIR"
-#: The pypto-lib file plsim.side_by_side compares our indexer with, inside a pypto-lib checkout.
+#: The pypto-lib file plsim_tools.side_by_side compares our indexer with, inside a pypto-lib
+#: checkout.
 UPSTREAM_INDEXER = Path("models/deepseek_v4_flash_mtp/decode_indexer.py")
 
 

@@ -1,30 +1,43 @@
 """Our decode indexer and the public pypto-lib one, through the same cost model.
 
-    python -m plsim.side_by_side [--preset FLASH] [--batch 4] [--seq 2] [--cache-format c8]
-                                 [--upstream FILE]    (or PYPTO_LIB_DIR=<pypto-lib checkout>)
+    python -m plsim_tools.side_by_side [--preset FLASH] [--batch 4] [--seq 2] [--cache-format c8]
+                                       [--upstream FILE]    (or PYPTO_LIB_DIR=<pypto-lib checkout>)
 
 Runs our ``deepseek_v4.indexer`` case on plsim for the configuration given, and the pypto-lib
-flash_mtp ``decode_indexer.py`` (its own ``__main__``, through ``python -m plsim.pyptolib`` in a
-child process; it is fixed at B = 4, S = 2 with its own start positions and its C8 indexer cache:
-INT8 keys with one FP32 scale per position; ours runs with the same cache format by default),
-then prints the stage
-tables, the modeled times, the GM traffic and the ratios of the two under the calibrated model
-(plsim.hardware, docs/cost_model_calibration.md). Both kernels must pass their own goldens.
+flash_mtp ``decode_indexer.py`` (its own ``__main__``, through ``python -m plsim_tools.pyptolib``
+in a child process; it is fixed at B = 4, S = 2 with its own start positions and its C8 indexer
+cache: INT8 keys with one FP32 scale per position; ours runs with the same cache format by
+default), then prints the stage tables, the modeled times, the GM traffic and the ratios of the
+two under the calibrated model (plsim.hardware, docs/cost_model_calibration.md). Both kernels
+must pass their own goldens.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib.util
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 from plsim.accounting import StageStats, kernel_time, stage_times
-from plsim.corpus_paths import PYPTO_LIB_ENV, UPSTREAM_INDEXER, CorpusMissing, upstream_indexer
 from plsim.hardware import PLATFORMS
-from plsim.pyptolib import RESULT_MARK, stage_table
+from plsim_tools.corpus_paths import (
+    PYPTO_LIB_ENV,
+    UPSTREAM_INDEXER,
+    CorpusMissing,
+    upstream_indexer,
+)
+from plsim_tools.pyptolib import RESULT_MARK, stage_table
+
+
+def import_harness() -> None:
+    """Make our harness importable as ``golden``: a checkout has it at the top level; an
+    installed copy keeps it under deepseek_v4_pypto_ops, whose import finder serves the name."""
+    if importlib.util.find_spec("golden") is None:
+        import deepseek_v4_pypto_ops  # noqa: F401 (installs the finder)
 
 
 def ours(
@@ -33,6 +46,8 @@ def ours(
     """Stage counts of our indexer case on plsim; its golden must pass (golden.runner.run_case,
     then one more plsim run of the same inputs for the full counts)."""
     import plsim
+
+    import_harness()
     from golden.case import CaseConfig
     from golden.inputs import build_inputs
     from golden.registry import get_case
@@ -54,7 +69,7 @@ def ours(
 
 def theirs(path: Path, timeout: float = 900.0) -> list[StageStats]:
     """Stage counts of a pypto-lib file's run_jit call on plsim (its golden must pass)."""
-    cmd = [sys.executable, "-m", "plsim.pyptolib", "--quiet", str(path)]
+    cmd = [sys.executable, "-m", "plsim_tools.pyptolib", "--quiet", str(path)]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     for line in reversed(proc.stdout.splitlines()):
         if line.startswith(RESULT_MARK):
@@ -84,7 +99,7 @@ def summary(stages: list[StageStats], platform) -> dict[str, float]:
 def main(argv: list[str] | None = None) -> int:
     """CLI entry; returns the exit code."""
     p = argparse.ArgumentParser(
-        prog="python -m plsim.side_by_side", description=__doc__.split("\n")[0]
+        prog="python -m plsim_tools.side_by_side", description=__doc__.split("\n")[0]
     )
     p.add_argument("--preset", default="FLASH")
     p.add_argument("--batch", type=int, default=4)

@@ -1,12 +1,12 @@
 """Calibrate plsim's cost model on published device timings of pypto-lib kernels.
 
-    python -m plsim.calibration collect [--claims DIR] [--runs FILE] [--jobs N]
+    python -m plsim_tools.calibration collect [--claims DIR] [--runs FILE] [--jobs N]
         (--claims defaults to $PLSIM_CALIBRATION_DIR)
-    python -m plsim.calibration fit     [--runs FILE]
-    python -m plsim.calibration table   [--runs FILE] [--markdown FILE]
+    python -m plsim_tools.calibration fit     [--runs FILE]
+    python -m plsim_tools.calibration table   [--runs FILE] [--markdown FILE]
 
 ``collect`` runs the before and after kernel of every claim whose snapshots are present (each
-file's own ``__main__`` through ``python -m plsim.pyptolib``, with the claim's arguments) and
+file's own ``__main__`` through ``python -m plsim_tools.pyptolib``, with the claim's arguments) and
 keeps plsim's per-stage counts in FILE. ``fit`` searches the model's fitted terms (plsim.hardware
 ``_FITTED``) on the FIT claims only and prints them; ``table`` scores the model as it stands in
 plsim.hardware on every claim: modeled/measured ratio per point, the direction of each
@@ -34,9 +34,9 @@ from pathlib import Path
 from typing import Any
 
 from plsim.accounting import StageStats, kernel_time, stage_times
-from plsim.corpus_paths import CALIBRATION_ENV, CorpusMissing, claims_dir
 from plsim.hardware import PLATFORMS, Platform
-from plsim.pyptolib import RESULT_MARK
+from plsim_tools.corpus_paths import CALIBRATION_ENV, CorpusMissing, claims_dir
+from plsim_tools.pyptolib import RESULT_MARK
 
 DEFAULT_RUNS = Path("build/calibration/runs.json")
 
@@ -85,7 +85,7 @@ def run_key(side: dict[str, Any]) -> str:
 
 def _collect_one(root: Path, side: dict[str, Any], timeout: float) -> dict[str, Any]:
     path = side_file(root, side)
-    cmd = [sys.executable, "-m", "plsim.pyptolib", "--quiet", "--out-keeps-data", str(path)]
+    cmd = [sys.executable, "-m", "plsim_tools.pyptolib", "--quiet", "--out-keeps-data", str(path)]
     cmd += side.get("args") or []
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
@@ -289,7 +289,7 @@ def table_text(evaluated: list[dict[str, Any]], held: set[int], markdown: bool) 
 def main(argv: list[str] | None = None) -> int:
     """CLI entry; returns the exit code."""
     p = argparse.ArgumentParser(
-        prog="python -m plsim.calibration", description=__doc__.split("\n")[0]
+        prog="python -m plsim_tools.calibration", description=__doc__.split("\n")[0]
     )
     p.add_argument("command", choices=["collect", "fit", "table"])
     p.add_argument(
@@ -317,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{r['verdict']:<7} {key}  {r.get('reason', '')}")
         return 0
     if not ns.runs.is_file():
-        p.error(f"--runs: no {ns.runs}; run `python -m plsim.calibration collect` first")
+        p.error(f"--runs: no {ns.runs}; run `python -m plsim_tools.calibration collect` first")
     runs = json.loads(ns.runs.read_text(encoding="utf-8"))
     rows = points(ns.claims, runs)
     held = held_out_indices(ns.claims)

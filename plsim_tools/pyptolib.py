@@ -1,7 +1,7 @@
 """Run a public pypto-lib kernel file unchanged on plsim, or a whole folder of them.
 
-    python -m plsim.pyptolib [--platform P] FILE [the file's own options]
-    python -m plsim.pyptolib --corpus DIR [--timeout S] [--jobs N] [--json OUT]
+    python -m plsim_tools.pyptolib [--platform P] FILE [the file's own options]
+    python -m plsim_tools.pyptolib --corpus DIR [--timeout S] [--jobs N] [--json OUT]
 
 The file's ``__main__`` block runs as written, with ``import pypto.language`` bound to plsim and
 ``from golden import run_jit`` bound to the upstream harness package found beside the file (the
@@ -303,7 +303,8 @@ def corpus_files(root: Path) -> list[Path]:
 
 
 def _run_child(path: Path, platform: str, timeout: float) -> dict[str, Any]:
-    cmd = [sys.executable, "-m", "plsim.pyptolib", "--platform", platform, "--quiet", str(path)]
+    cmd = [sys.executable, "-m", "plsim_tools.pyptolib", "--platform", platform, "--quiet",
+           str(path)]  # fmt: skip
     start = time.time()
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
@@ -352,7 +353,9 @@ def corpus_table(rows: list[dict[str, Any]]) -> str:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m plsim.pyptolib", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(
+        prog="python -m plsim_tools.pyptolib", description=__doc__.split("\n")[0]
+    )
     p.add_argument(
         "--platform",
         default="a2a3",
@@ -402,7 +405,7 @@ def main(argv: list[str] | None = None) -> int:
     del root
     calls, code, error = run_file(ns.file, ns.args, ns.platform, not ns.quiet, ns.out_keeps_data)
     status, reason = verdict(calls, code, error)
-    print(f"[plsim.pyptolib] {ns.file}: {status}{' - ' + reason if reason else ''}")
+    print(f"[plsim_tools.pyptolib] {ns.file}: {status}{' - ' + reason if reason else ''}")
     row = {"file": str(ns.file.resolve()), "verdict": status, "reason": reason,
            "calls": [c.__dict__ for c in calls]}  # fmt: skip
     print(RESULT_MARK + json.dumps(row, default=str), flush=True)
