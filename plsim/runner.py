@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from plsim import checks, errors
 from plsim import dtypes as dt
-from plsim import errors
 from plsim.accounting import Run, Traffic, model_stage, stage_bound
 from plsim.blas_threads import single_blas_thread
 from plsim.context import STATE, as_dsl_error
@@ -252,6 +252,7 @@ def run(
     try:
         with floating_point_ignored(), single_blas_thread():
             ret = impl(*values)
+        checks.check_submits_a_task(recorder.stages.values(), kernel.fn)
     except Exception as exc:
         converted = as_dsl_error(exc, STATE.scope_name)
         if converted is not None:
