@@ -7,7 +7,7 @@ import inspect
 
 import numpy as np
 
-from plsim import errors, functions
+from plsim import checks, errors, functions
 from plsim.accounting import Run, Traffic, model_stage, stage_bound
 from plsim.binding import bind_arguments, copy_back, returned_values, user_arrays
 from plsim.blas_threads import single_blas_thread
@@ -70,6 +70,7 @@ def run(
     try:
         with floating_point_ignored(), single_blas_thread():
             ret = impl(*values)
+        checks.check_submits_a_task(recorder.stages.values(), kernel.fn)
     except Exception as exc:
         converted = as_dsl_error(exc, STATE.scope_name)
         if converted is not None:
