@@ -254,33 +254,49 @@ def _batch_once(
             stdout=subprocess.PIPE, stderr=errors, text=True, env=env, cwd=str(_ROOT),
             start_new_session=True,
         )  # fmt: skip
-        lines = _line_reader(proc.stdout)
-        proc.stdin.write(request)
-        proc.stdin.close()
-        failure = ""
-        while True:
-            try:
-                line = lines.get(timeout=timeout_s)
-            except queue.Empty:
-                _kill_group(proc)
-                failure = f"one compile exceeded {timeout_s:.0f} s"
-                break
-            if line is None:
-                break
-            match = _LINE.search(line)
-            if match is None:
-                continue
-            kind, index = match.group(1), int(match.group(2))
-            if kind == "PHASE":
-                notify(index, "compile", None)
-                continue
-            results[index] = _result(json.loads(match.group(3)))
-            notify(index, "done", results[index])
+        try:
+            failure = _collect(proc, request, timeout_s, results, notify)
+        except BaseException:
+            # Interrupted (Ctrl-C, SIGTERM): the worker and the compilers it started go now,
+            # before the caller removes the build root, so none writes a build folder after.
+            _kill_group(proc)
+            raise
         if proc.wait() != 0 and not failure:
             errors.seek(0)
             tail = errors.read().strip().splitlines()[-3:]
             failure = f"compiler process exited {proc.returncode}: " + " | ".join(tail)
     return results, failure
+
+
+def _collect(
+    proc: subprocess.Popen,
+    request: str,
+    timeout_s: float,
+    results: dict[int, CompileResult],
+    notify: CompileEvent,
+) -> str:
+    """Feed ``request`` to the worker and read its result lines into ``results``; "" when it
+    ended by itself, else why it was stopped."""
+    lines = _line_reader(proc.stdout)
+    proc.stdin.write(request)
+    proc.stdin.close()
+    while True:
+        try:
+            line = lines.get(timeout=timeout_s)
+        except queue.Empty:
+            _kill_group(proc)
+            return f"one compile exceeded {timeout_s:.0f} s"
+        if line is None:
+            return ""
+        match = _LINE.search(line)
+        if match is None:
+            continue
+        kind, index = match.group(1), int(match.group(2))
+        if kind == "PHASE":
+            notify(index, "compile", None)
+            continue
+        results[index] = _result(json.loads(match.group(3)))
+        notify(index, "done", results[index])
 
 
 def _line_reader(stream: Any) -> queue.Queue:
