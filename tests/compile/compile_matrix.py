@@ -176,4 +176,13 @@ def main(argv: list[str]) -> int:
 
 if __name__ == "__main__":
     sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[1]))
-    raise SystemExit(main(sys.argv[1:]))
+    from golden.interrupts import Interrupted, signals_raise
+
+    try:
+        # SIGTERM as an exception too, so the worker is stopped and the build root removed.
+        with signals_raise():
+            status = main(sys.argv[1:])
+    except Interrupted as stop:
+        print(f"compile_matrix: interrupted by {stop.name}", file=sys.stderr)
+        status = stop.exit_status
+    raise SystemExit(status)
