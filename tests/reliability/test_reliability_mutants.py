@@ -28,6 +28,7 @@ from models.deepseek_v4.cases import decode_compressor as compressor_case
 from models.deepseek_v4.cases import decode_indexer as indexer_case
 
 MUTANTS = Path(__file__).parent / "mutants"
+ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = sorted(MUTANTS.glob("*.json"))
 KERNELS = {
     "indexer": (indexer_case, "indexer_c16", "deepseek_v4.indexer"),
@@ -45,7 +46,7 @@ DETECTORS = {
 }
 
 
-def mutate(source: str, spec: dict, fixture: str) -> tuple[str, int]:
+def mutate(source: str, spec: dict, fixture: str, target: str) -> tuple[str, int]:
     """``source`` with the fixture's one-line mutation applied, and the mutated line number."""
     lines = source.splitlines(keepends=True)
     pattern = re.compile(spec["find"])
@@ -54,13 +55,13 @@ def mutate(source: str, spec: dict, fixture: str) -> tuple[str, int]:
     if occurrence is None and len(hits) != 1:
         pytest.fail(
             f"mutant {fixture}: 'find' {spec['find']!r} matches {len(hits)} lines of the current "
-            f"{spec['kernel']}.py (lines {[h + 1 for h in hits]}); it must match exactly one. "
+            f"{target}.py (lines {[h + 1 for h in hits]}); it must match exactly one. "
             "Update the fixture to the same bug in the current kernel."
         )
     if occurrence is not None and not 1 <= occurrence <= len(hits):
         pytest.fail(
             f"mutant {fixture}: occurrence {occurrence} of {spec['find']!r} requested, the "
-            f"current {spec['kernel']}.py has {len(hits)}. Update the fixture."
+            f"current {target}.py has {len(hits)}. Update the fixture."
         )
     index = hits[(occurrence or 1) - 1]
     body = lines[index].rstrip("\n")
@@ -115,14 +116,16 @@ def load_mutant(
     if spec["config"].get("cache_format", "c16") != "c16":  # the config's entry point
         kernel_name = kernel_name.replace("_c16", f"_{spec['config']['cache_format']}")
     kernel_file = Path(case_module.KERNEL_FILE)
-    target = spec.get("file", spec["kernel"])
+    target = spec.get("file", kernel_file.stem)
     source = kernel_file.with_name(f"{target}.py").read_text()
-    mutated, line = mutate(source, spec, fixture)
+    mutated, line = mutate(source, spec, fixture, target)
     path = tmp_path / f"{target}.py"
     path.write_text(mutated)
-    if target == spec["kernel"]:
+    if target == kernel_file.stem:
         return getattr(plsim.load(path), kernel_name), path, mutated, line
-    package = case_module.__name__.rsplit(".", 1)[0]
+    # The kernel imports its sibling by the kernels package's dotted name.
+    package = "models.deepseek_v4.kernels"
+    assert (ROOT / package.replace(".", "/") / f"{target}.py").is_file(), target
     monkeypatch.setitem(sys.modules, f"{package}.{target}", plsim.load(path))
     return getattr(plsim.load(kernel_file), kernel_name), path, mutated, line
 
