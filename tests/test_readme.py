@@ -28,8 +28,8 @@ def test_readme_plsim_example_runs(monkeypatch, capsys):
 
 def test_ci_script_runs_readme_commands():
     ci = (ROOT / ".ci" / "run").read_text()
-    commands = ('python -m pip install -e ".[test]"', "ruff check .", "python -m pytest",
-                "python -m pytest -m a2a3sim")  # fmt: skip
+    commands = ('python -m pip install -e ".[test]"', "ruff check .", "python -m pytest -n auto",
+                'python -m pytest -n auto -m "a2a3sim and not slow"')  # fmt: skip
     for command in commands:
         assert command in README and command in ci
 
@@ -98,8 +98,9 @@ def test_readme_install_commands_work_as_printed(fresh):
     proc = _bash(install_run, fresh)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "RESULT: PASS" in proc.stdout
-    assert install_test.endswith("&& python -m pytest")
-    one_test = "python -m pytest tests/test_readme.py -k plsim_example"
-    proc = _bash(install_test.removesuffix("python -m pytest") + one_test, fresh)
+    assert install_test.endswith("&& python -m pytest -n auto")
+    # -n 1: one xdist worker, which proves the install brought pytest-xdist.
+    one_test = "python -m pytest -n 1 tests/test_readme.py -k plsim_example"
+    proc = _bash(install_test.removesuffix("python -m pytest -n auto") + one_test, fresh)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "1 passed" in proc.stdout  # the summary line is printed (no doubled -q)
