@@ -128,18 +128,18 @@ class PlsimOutcome:
 def run_plsim(call: dict, inputs: dict) -> PlsimOutcome:
     """Run the fixture on plsim with copies of ``inputs``; record each parameter's stored cells."""
     import plsim
-    import plsim.runner
+    import plsim.binding
 
     values = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in inputs.items()}
     buffers = []
-    original = plsim.runner.GMBuffer
+    original = plsim.binding.GMBuffer  # where a run binds its arguments
 
     def recording(*args, **kwargs):
         buf = original(*args, **kwargs)
         buffers.append(buf)
         return buf
 
-    plsim.runner.GMBuffer = recording
+    plsim.binding.GMBuffer = recording
     try:
         kernel = getattr(plsim.load(ROOT / call["file"]), call["kernel"])
         with warnings.catch_warnings():
@@ -148,7 +148,7 @@ def run_plsim(call: dict, inputs: dict) -> PlsimOutcome:
     except plsim.SimError as exc:
         return PlsimOutcome(error=f"{type(exc).__name__}: {exc}")
     finally:
-        plsim.runner.GMBuffer = original
+        plsim.binding.GMBuffer = original
     outcome = PlsimOutcome(tensors={k: v for k, v in values.items() if isinstance(v, np.ndarray)})
     for buf in buffers:
         if buf.stored_mask is not None and buf.name in outcome.tensors and buf.stored_mask.any():

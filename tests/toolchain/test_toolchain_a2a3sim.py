@@ -39,9 +39,10 @@ pytestmark = [
 DECODE = {"mixed": True, "batch": 5, "seq": 4, "block_size": 48}
 #: A packed prefill chunk: a fresh 5-token prompt and a 40-token one after a 1001-token prefix.
 PREFILL = {"prompt_lens": "5,40", "prefix_lens": "0,1001"}
-#: The indexer's prefill chunk: three requests, two with a prefix. (With a 1001-token prefix,
-#: as above, a2a3sim's scores of a few cells were outside the golden's tolerance at da05d2a;
-#: docs/running.md.)
+#: The indexer's prefill chunk: three requests, two with a prefix (c16); c8 takes PREFILL's
+#: 1001-token prefix (at da05d2a a2a3sim's scores of a few cells there were outside the
+#: golden's tolerance: q-code flips from the FP32 accumulation order, which the score
+#: comparison's one-step slack now covers; docs/indexer.md).
 INDEXER_PREFILL = {"prompt_lens": "1,7,13", "prefix_lens": "0,5,40"}
 
 #: (entry point, case, configuration): every product kernel the cases can run.
@@ -53,8 +54,7 @@ ENTRY_POINTS = [
     ("indexer_compressor_c16", "deepseek_v4.indexer_compressor", DECODE),
     ("indexer_compressor_c8", "deepseek_v4.indexer_compressor", {**DECODE, "cache_format": "c8"}),
     ("indexer_prefill_c16", "deepseek_v4.indexer_prefill", INDEXER_PREFILL),
-    ("indexer_prefill_c8", "deepseek_v4.indexer_prefill",
-     {**INDEXER_PREFILL, "cache_format": "c8"}),
+    ("indexer_prefill_c8", "deepseek_v4.indexer_prefill", {**PREFILL, "cache_format": "c8"}),
     ("indexer_compressor_prefill_c16", "deepseek_v4.indexer_compressor_prefill", PREFILL),
     ("indexer_compressor_prefill_c8", "deepseek_v4.indexer_compressor_prefill",
      {**PREFILL, "cache_format": "c8"}),
