@@ -66,6 +66,14 @@ class Platform:
     # one task to a core (serial: a stage of n tasks spends n of them), microseconds.
     stage_dispatch_us: float
     task_dispatch_us: float
+    # each block of a pl.spmd launch after the first, fanned out by the runtime from the one
+    # dispatch (plsim.scheduling "spmd_bundle"), microseconds.
+    block_dispatch_us: float
+    # the scheduling terms in force (plsim.scheduling.TERMS); all of them unless a calibration
+    # measures one on its own.
+    terms: frozenset[str] = frozenset(
+        ("spmd_bundle", "placement", "pipeline_depth", "early_resolve")
+    )
 
     @property
     def capacity(self) -> dict[str, int]:
@@ -95,6 +103,7 @@ _FITTED = dict(
     pipelined_overlap=1.0,
     stage_dispatch_us=0.25,
     task_dispatch_us=0.75,
+    block_dispatch_us=0.05,
     vector_elems_per_cycle=16,
 )
 
