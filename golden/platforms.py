@@ -33,8 +33,11 @@ DEVICE_PLATFORMS: frozenset[str] = frozenset({"a2a3", "a5"})
 STAGE_KEYS: tuple[str, ...] = (
     "name",
     "tasks",
+    "launches",
     "gm_read_bytes",
     "gm_write_bytes",
+    "gm_transfers",
+    "gm_segments",
     "cube_macs",
     "vector_ops",
     "modeled_us",
@@ -42,6 +45,10 @@ STAGE_KEYS: tuple[str, ...] = (
     "bound_share",
 )
 TRAFFIC_KEYS: tuple[str, ...] = ("gm_bytes", "compulsory_bytes", "ratio")
+#: The kernel's floor on the chip (plsim.accounting.kernel_floor) and modeled time over it.
+FLOOR_KEYS: tuple[str, ...] = (
+    "floor_us", "gm_floor_us", "cube_floor_us", "bound", "modeled_over_floor",
+)  # fmt: skip
 
 Progress = Callable[[str, int], None]
 
@@ -73,6 +80,8 @@ class KernelRun:
     trace: Callable[[], dict] | None = field(default=None, repr=False)
     #: The cost model's time of the whole kernel (stages overlap by their dependences).
     modeled_us: float | None = None
+    #: The kernel's floor (FLOOR_KEYS); None where no model runs.
+    floor: dict[str, Any] | None = None
 
 
 def check_platform(name: str) -> str:
@@ -248,6 +257,7 @@ def run_plsim(
         traffic=_traffic_row(run.traffic),
         trace=run.trace,
         modeled_us=run.modeled_us,
+        floor={key: run.floor[key] for key in FLOOR_KEYS},
     )
 
 

@@ -254,6 +254,29 @@ def kernel_time(stages: list[StageStats], platform: Platform) -> float:
     return max(span, floor)
 
 
+def kernel_floor(stages: list[StageStats], traffic: Traffic, platform: Platform) -> dict[str, Any]:
+    """The chip's floor for this kernel, in microseconds: its compulsory GM bytes over HBM
+    bandwidth and its cube MACs over the whole chip's peak rate for their operand dtype (a2a3:
+    24 AIC x 8192 INT8 MAC/cycle x 1.8 GHz = 353.9 T MAC/s, i.e. 707.8 TOPS), whichever is
+    larger. Only documented constants enter it, none of the fitted ones; the MACs are the
+    counted ones (padded tile rows included: the cube computes them)."""
+    gm_us = traffic.compulsory_bytes / platform.hbm_bytes_per_s * 1e6
+    macs: dict[str, int] = {}
+    for s in stages:
+        for dtype, n in s.cube_macs_by_dtype.items():
+            macs[dtype] = macs.get(dtype, 0) + n
+    cube_us = sum(
+        n / (platform.cube_macs_per_second(dtype) * platform.cube_cores) for dtype, n in macs.items()
+    ) * 1e6
+    floor = max(gm_us, cube_us)
+    return {
+        "floor_us": floor,
+        "gm_floor_us": gm_us,
+        "cube_floor_us": cube_us,
+        "bound": "GM" if gm_us >= cube_us else "cube",
+    }
+
+
 def stage_bound(stats: StageStats, platform: Platform) -> tuple[str, float]:
     """The term that sets a stage's modeled time and the share of it that term explains.
 
@@ -288,6 +311,13 @@ class Run:
     def modeled_us(self) -> float:
         """The kernel's modeled wall time (stages overlap by their dependences: kernel_time)."""
         return kernel_time(self.stages, self.platform)
+
+    @property
+    def floor(self) -> dict[str, Any]:
+        """The chip's floor for the kernel and the modeled time over it (kernel_floor)."""
+        out = kernel_floor(self.stages, self.traffic, self.platform)
+        out["modeled_over_floor"] = self.modeled_us / out["floor_us"] if out["floor_us"] else None
+        return out
 
     def trace(self) -> dict[str, Any]:
         """Chrome/Perfetto trace-event JSON of the modeled stages, each running from its start to
