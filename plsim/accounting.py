@@ -265,9 +265,8 @@ def kernel_floor(stages: list[StageStats], traffic: Traffic, platform: Platform)
     for s in stages:
         for dtype, n in s.cube_macs_by_dtype.items():
             macs[dtype] = macs.get(dtype, 0) + n
-    cube_us = sum(
-        n / (platform.cube_macs_per_second(dtype) * platform.cube_cores) for dtype, n in macs.items()
-    ) * 1e6
+    chip = platform.cube_cores
+    cube_us = sum(n / (platform.cube_macs_per_second(d) * chip) for d, n in macs.items()) * 1e6
     floor = max(gm_us, cube_us)
     return {
         "floor_us": floor,

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from report_contract import FLOOR_KEYS, STAGE_KEYS, TOP_KEYS
 
 from golden import compiler

@@ -141,7 +141,7 @@ def test_a_consumer_of_flagged_producers_skips_its_pickup():
         a = _stage("a", "x", "t", flags[0])
         b = _stage("b", "x", "u", flags[1])  # submitted at 2 us, finishes at 2 + span
         c = _stage("c", "tu", "y")  # waits for both
-        (_, fa), (_, fb), (sc, _) = kernel_schedule([a, b, c], P)
+        _, (_, fb), (sc, _) = kernel_schedule([a, b, c], P)
         assert fb == pytest.approx(2.0 + span)
         assert sc == pytest.approx(max(start + 1.0, 3.0))  # b finishes 1 us after a
         (_, _), (_, _), (sc_off, _) = kernel_schedule([a, b, c], OFF)
