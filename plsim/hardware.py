@@ -6,11 +6,16 @@ name_hint, all its tasks), with ``active`` = min(tasks, cores of the kind the st
 
     dma      = max(gm_bytes, segments x dma_burst_bytes) / min(HBM, active x core DMA bandwidth)
                + transfers / active x dma_issue_us
-    compute  = max(cube_macs / (cube rate x min(tasks, AIC)),
-                   vector_ops / (vector rate x min(tasks, AIV)))
+    compute  = max(cube_macs / (cube rate x active AIC),
+                   vector_ops / (vector rate x active AIV))
     work     = dma + compute - overlap x min(dma, compute)
-    span     = work + task_dispatch_us x tasks          (the stage running)
+    span     = work + task_dispatch_us x dispatches + block_dispatch_us x (tasks - dispatches)
     wall     = span + stage_dispatch_us                 (the stage on its own)
+
+The scheduling terms (plsim.scheduling, switched by ``Platform.terms``) set the active cores
+(a mixed stage on core groups, SPMD waves), the dispatches (one per SPMD launch), the
+pipelined overlap (by pl.pipeline depth and trip count) and the pickup an early-resolve
+producer hides from its consumer.
 
 ``segments`` are the contiguous GM runs the transfers touch: a run shorter than one DMA burst
 costs a whole burst (the compiler's PH001 hint: innermost dimension below 512 B is inefficient);
