@@ -102,7 +102,7 @@ class Platform:
 #: Fitted by ``python -m plsim.calibration fit`` (docs/cost_model_calibration.md).
 _FITTED = dict(
     core_dma_bytes_per_s=64e9,
-    dma_burst_bytes=512.0,
+    dma_burst_bytes=1024.0,
     dma_issue_us=0.05,
     dma_compute_overlap=0.0,
     pipelined_overlap=1.0,
