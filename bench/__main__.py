@@ -24,8 +24,8 @@ from bench.upstream import Upstream, run_upstream
 from plsim.corpus_paths import CorpusMissing, upstream_indexer
 
 HEAD = ("config", "cache", "modeled us", "floor us", "modeled/floor", "traffic", "tasks",
-        "dispatches", "transfers", "segments", "pypto-lib us", "ours/pypto-lib",
-        "run s")  # fmt: skip
+        "dispatches", "transfers", "segments", "slowest stage", "pypto-lib us",
+        "ours/pypto-lib", "run s")  # fmt: skip
 
 
 def row(m: Measured, up: Upstream | None) -> list[str]:
@@ -41,7 +41,7 @@ def row(m: Measured, up: Upstream | None) -> list[str]:
     return [c.name + verdict, c.cache_format, f"{m.modeled_us:.1f}",
             f"{m.floor_us:.1f} ({m.floor_bound})", f"{m.over_floor:.2f}",
             f"{m.traffic_ratio:.2f}", str(m.tasks), str(m.dispatches), str(m.transfers),
-            str(m.segments), theirs, ratio, f"{m.wall_s:.0f}"]  # fmt: skip
+            str(m.segments), m.slowest, theirs, ratio, f"{m.wall_s:.0f}"]  # fmt: skip
 
 
 def markdown(rows: list[list[str]]) -> str:

@@ -28,6 +28,7 @@ class Measured:
     dispatches: int
     transfers: int
     segments: int
+    slowest: str  # the stage with the largest modeled time, its time and its bound
     wall_s: float
 
     @property
@@ -47,6 +48,8 @@ def measure(config: BenchConfig) -> Measured:
     if report.error or not report.stages:
         raise RuntimeError(f"{config.name} {config.cache_format}: {report.error}")
     stages = report.stages
+    top = max(stages, key=lambda s: s["modeled_us"])
+    slowest = f"{top['name']} {top['modeled_us']:.0f} us, {top['bound']}"
     return Measured(
         config=config,
         passed=report.passed,
@@ -59,5 +62,6 @@ def measure(config: BenchConfig) -> Measured:
         dispatches=sum(s["launches"] for s in stages),
         transfers=sum(s["gm_transfers"] for s in stages),
         segments=sum(s["gm_segments"] for s in stages),
+        slowest=slowest,
         wall_s=time.perf_counter() - start,
     )
