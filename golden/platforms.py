@@ -249,6 +249,7 @@ def run_plsim(
         raise KernelError(f"{type(exc).__name__}: {exc}") from exc
     wall = time.perf_counter() - start
     outputs = {name: values[name] for name in _output_names(specs)}
+    floor = run.floor
     return KernelRun(
         outputs=outputs,
         wall_s=wall,
@@ -257,7 +258,7 @@ def run_plsim(
         traffic=_traffic_row(run.traffic),
         trace=run.trace,
         modeled_us=run.modeled_us,
-        floor={key: run.floor[key] for key in FLOOR_KEYS},
+        floor={key: floor[key] for key in FLOOR_KEYS},
     )
 
 
