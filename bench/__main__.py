@@ -21,7 +21,7 @@ from pathlib import Path
 from bench.configs import CONFIGS
 from bench.measure import Measured, measure
 from bench.upstream import Upstream, run_upstream
-from plsim.corpus_paths import CorpusMissing, upstream_indexer
+from plsim_tools.corpus_paths import CorpusMissing, upstream_indexer
 
 HEAD = ("config", "cache", "modeled us", "floor us", "modeled/floor", "traffic", "tasks",
         "dispatches", "transfers", "segments", "slowest stage", "pypto-lib us",

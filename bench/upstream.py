@@ -1,5 +1,5 @@
 """pypto-lib's decode indexer (deepseek_v4_flash_mtp/decode_indexer.py) at a benchmark
-configuration, run unchanged through ``python -m plsim.pyptolib`` in a child process.
+configuration, run unchanged through ``python -m plsim_tools.pyptolib`` in a child process.
 
 The file is written for one shape: its config module fixes B = 4 requests of S = 2 tokens and
 sizes its pools for 16384 positions; its ``__main__`` takes only ``--start-pos``. So it runs
@@ -20,7 +20,7 @@ from pathlib import Path
 from bench.configs import BenchConfig
 from plsim.accounting import StageStats, kernel_time
 from plsim.hardware import A2A3
-from plsim.pyptolib import RESULT_MARK
+from plsim_tools.pyptolib import RESULT_MARK
 
 #: The shape pypto-lib's file is written for (its config.py: DECODE_BATCH, DECODE_SEQ,
 #: FLASH.max_position_embeddings).
@@ -53,7 +53,7 @@ def run_upstream(path: Path, config: BenchConfig, timeout: float = 900.0) -> Ups
     reason = comparable(config)
     if reason:
         return Upstream(None, None, reason)
-    cmd = [sys.executable, "-m", "plsim.pyptolib", "--quiet", str(path),
+    cmd = [sys.executable, "-m", "plsim_tools.pyptolib", "--quiet", str(path),
            "--start-pos", str(config.context - config.seq)]  # fmt: skip
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     row = None

@@ -1,40 +1,53 @@
-"""The model-agnostic harness: specs, cases, comparisons, platforms, runs, reports, save/replay."""
+"""The model-agnostic harness: specs, cases, comparisons, platforms, runs, reports, save/replay.
 
-from golden.case import Case, CaseConfig, CompareResult, Comparison, ConfigError
-from golden.compare import allclose, bf16_ulp, error_distribution, exact, topk_tie_aware
-from golden.data import DataError
-from golden.inputs import CaseDefinitionError, build_inputs
-from golden.platforms import PLATFORMS, KernelError, PlatformUnavailable
-from golden.registry import case_names, get_case
-from golden.report import render_text, to_json
-from golden.runner import OutputVerdict, RunReport, replay_case, run_case
-from golden.spec import ScalarSpec, TensorSpec
+The names below load on first use (PEP 562), so that importing one submodule does not import
+the rest: the child processes that run the real pypto (golden.compile_worker,
+golden.run_worker) import a few harness modules and must never load plsim, which the runner
+and the platforms import.
+"""
 
-__all__ = [
-    "PLATFORMS",
-    "Case",
-    "CaseConfig",
-    "CaseDefinitionError",
-    "CompareResult",
-    "Comparison",
-    "ConfigError",
-    "DataError",
-    "KernelError",
-    "OutputVerdict",
-    "PlatformUnavailable",
-    "RunReport",
-    "ScalarSpec",
-    "TensorSpec",
-    "allclose",
-    "bf16_ulp",
-    "build_inputs",
-    "case_names",
-    "error_distribution",
-    "exact",
-    "get_case",
-    "render_text",
-    "replay_case",
-    "run_case",
-    "to_json",
-    "topk_tie_aware",
-]
+import importlib
+from typing import Any
+
+_EXPORTS: dict[str, str] = {
+    "PLATFORMS": "golden.platforms",
+    "Case": "golden.case",
+    "CaseConfig": "golden.case",
+    "CaseDefinitionError": "golden.inputs",
+    "CompareResult": "golden.case",
+    "Comparison": "golden.case",
+    "ConfigError": "golden.case",
+    "DataError": "golden.data",
+    "KernelError": "golden.platforms",
+    "OutputVerdict": "golden.runner",
+    "PlatformUnavailable": "golden.platforms",
+    "RunReport": "golden.runner",
+    "ScalarSpec": "golden.spec",
+    "TensorSpec": "golden.spec",
+    "allclose": "golden.compare",
+    "bf16_ulp": "golden.compare",
+    "build_inputs": "golden.inputs",
+    "case_names": "golden.registry",
+    "error_distribution": "golden.compare",
+    "exact": "golden.compare",
+    "get_case": "golden.registry",
+    "render_text": "golden.report",
+    "replay_case": "golden.runner",
+    "run_case": "golden.runner",
+    "to_json": "golden.report",
+    "topk_tie_aware": "golden.compare",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'golden' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

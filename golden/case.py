@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from golden import signature as signatures
 from golden.spec import ScalarSpec, TensorSpec
 
 
@@ -70,12 +71,26 @@ class Comparison(Protocol):
     ) -> CompareResult: ...
 
 
-@dataclass
+class _FromSignature:
+    """A Case function derived from its signature (told apart from one the case gave)."""
+
+    def __init__(self, function: Callable[[CaseConfig], Any]) -> None:
+        self.function = function
+
+    def __call__(self, config: CaseConfig) -> Any:
+        return self.function(config)
+
+
+@dataclass(kw_only=True)
 class Case:
     """A named, runnable pairing of a pl kernel with its NumPy golden.
 
     - ``kernel_file`` / ``kernel_name``: the kernel source file and its ``@pl.jit`` function.
     - ``resolve_config(config)``: fills defaults and validates; raises ConfigError.
+    - ``signature(config)`` and ``make_inputs(config)``: the kernel's parameter table without
+      data (golden/signature.py) and, separately, every input by name built from
+      ``config.seed``. Given them, ``make_specs``, ``param_shapes`` and ``scalar_specs`` are
+      derived, and a replay or ``--compile-only`` generates nothing. Otherwise:
     - ``make_specs(config)``: the kernel's parameters in order, inputs built from ``config.seed``.
     - ``golden(inputs, config)``: NumPy outputs by name, computed from copies of the inputs.
     - ``comparisons(config)``: one Comparison per output name.
@@ -100,7 +115,9 @@ class Case:
     kernel_file: Path
     kernel_name: str
     resolve_config: Callable[[CaseConfig], CaseConfig]
-    make_specs: Callable[[CaseConfig], list[TensorSpec | ScalarSpec]]
+    make_specs: Callable[[CaseConfig], list[TensorSpec | ScalarSpec]] | None = None
+    signature: Callable[[CaseConfig], signatures.Signature] | None = None
+    make_inputs: Callable[[CaseConfig], Mapping[str, Any]] | None = None
     golden: Callable[[Mapping[str, Any], CaseConfig], dict[str, np.ndarray]]
     comparisons: Callable[[CaseConfig], dict[str, Comparison]]
     quality: Callable[[Mapping[str, Any], Mapping[str, np.ndarray], CaseConfig], dict] | None = None
@@ -112,6 +129,35 @@ class Case:
     scalar_specs: Callable[[CaseConfig], list[ScalarSpec]] | None = None
     size_options: tuple[str, ...] = ()
     config_fields: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        # dataclasses.replace passes the derived functions back in: derive them again.
+        for name in ("make_specs", "param_shapes", "scalar_specs"):
+            if isinstance(getattr(self, name), _FromSignature):
+                setattr(self, name, None)
+        if self.signature is None:
+            if self.make_specs is None:
+                raise TypeError(f"case {self.name!r}: give make_specs, or a signature and inputs")
+            return
+        signature, make_inputs = self.signature, self.make_inputs
+        if self.make_specs is None:  # a given one (a test's substitute) is kept
+            if make_inputs is None:
+                raise TypeError(f"case {self.name!r}: a signature needs make_inputs")
+            self.make_specs = _FromSignature(
+                lambda config: signatures.bind(signature(config), make_inputs(config))
+            )
+        if self.param_shapes is None:
+            self.param_shapes = _FromSignature(
+                lambda config: signatures.tensor_shapes(signature(config))
+            )
+        if self.scalar_specs is None:
+            self.scalar_specs = _FromSignature(
+                lambda config: signatures.scalars(signature(config))
+            )
+
+    def unbound_specs(self, config: CaseConfig) -> list[TensorSpec | ScalarSpec] | None:
+        """The parameters of a resolved ``config`` without data (None without a signature)."""
+        return None if self.signature is None else signatures.unbound(self.signature(config))
 
     def kernel_for(self, config: CaseConfig) -> str:
         """The ``@pl.jit`` function to run for a resolved ``config``."""

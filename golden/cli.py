@@ -18,7 +18,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from golden import compile_only, compiler, interrupts, registry
+from golden import builds, compile_only, compiler, interrupts, registry
 from golden.case import CaseConfig, ConfigError
 from golden.compile_progress import CompileProgress
 from golden.data import DataError, check_writable
@@ -115,7 +115,8 @@ class _Parser(argparse.ArgumentParser):
 EPILOG = """\
 exit status:
   0  every output matches its golden (--compile-only: the kernel compiled)
-  1  an output mismatches, or the kernel failed a plsim check (--compile-only: rejected)
+  1  an output mismatches, the kernel failed a plsim check, or the toolchain rejected it or
+     its run failed (--compile-only: a stage of the build rejected it)
   2  bad usage or configuration, an unusable file or directory, a damaged save, a run that
      would not fit in this machine's memory, or a missing toolchain (one line on stderr)
   130, 143  interrupted by Ctrl-C or SIGTERM (one line; nothing half-written is left)
@@ -130,10 +131,12 @@ report labels:
   bound     the cost-model term that sets a stage's modeled time: GM (DMA), cube, vector,
             or task floor (launch and dispatch at least the work); a model, not a measurement
 
---compile-only compiles the kernel for the case's configuration with the real pypto compiler
-(parse, passes, code generation; nothing runs) for -p a2a3 or a5; -p plsim (the default) and
-a2a3sim compile for a2a3, a5sim for a5. It compiles from the case's shapes (no inputs are
-generated) and needs hw-native-sys/pypto built from source (not the PyPI package 'pypto').
+--compile-only builds the kernel for the case's configuration with the real pypto toolchain
+(pypto's parse, passes and code generation; with ptoas installed also ptoas and the kernel
+wrapper; with --sim-compile also the simulator's C++ compile; nothing runs) for -p a2a3 or a5;
+-p plsim (the default) and a2a3sim build for a2a3, a5sim for a5. It builds from the case's
+shapes (no inputs are generated). A rejection names its stage and, where the message has one,
+the kernel's file:line.
 """
 
 
@@ -216,6 +219,17 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
         action="store_true",
         help="compile with the real pypto compiler instead of running (see below)",
     )
+    parser.add_argument(
+        "--sim-compile",
+        action="store_true",
+        help="with --compile-only: also compile the kernels' C++ for the CPU simulator (slower)",
+    )
+    parser.add_argument(
+        "--build-dir",
+        metavar="DIR",
+        help="keep pypto's build folders in DIR, one new folder per build (default: a "
+        "temporary directory, removed afterwards)",
+    )
     parser.add_argument("--list", action="store_true", help="list the cases and exit")
     return parser
 
@@ -258,6 +272,10 @@ def _check_options(args: argparse.Namespace) -> None:
     if args.save_data and args.replay:
         raise UsageError("--save-data and --replay cannot be combined")
     _check_platform(args.platform)
+    if args.sim_compile and not args.compile_only:
+        raise UsageError("--sim-compile needs --compile-only (a run on a simulator compiles)")
+    if args.build_dir is not None and args.platform == "plsim" and not args.compile_only:
+        raise UsageError("--build-dir: platform 'plsim' builds nothing; use -p a2a3sim or a5sim")
     if args.compile_only:
         for option in ("save_data", "replay", "trace"):
             if getattr(args, option) is not None:
@@ -283,12 +301,16 @@ def _compile(args: argparse.Namespace) -> int:
     config = resolve(case, CaseConfig(**_explicit_config(args)))
     name = case.kernel_for(config)
     progress = None if args.json else CompileProgress(sys.stderr, [name])
-    with progress or contextlib.nullcontext():
+    with (
+        progress or contextlib.nullcontext(),
+        builds.kept_in(args.build_dir),
+        compiler.simulator_compile(args.sim_compile),
+    ):
         result = compile_only.compile_case(case, config, args.platform, on_event=progress)
     if not result.compiled and not result.rejected:
         first = (result.error.strip().splitlines() or ["no message"])[-1]
         raise CompileSetupError(
-            f"--compile-only: the compiler process failed before compiling {name} "
+            f"--compile-only: the toolchain's process failed before building {name} "
             f"({result.error_type or 'error'}: {first})"
         )
     if args.json:
@@ -307,7 +329,7 @@ def _run(args: argparse.Namespace, prog: str = PROG) -> int:
     case = registry.get_case(args.case)
     progress = None if args.json else StderrProgress(sys.stderr)
     explicit = _explicit_config(args)
-    with progress or contextlib.nullcontext():
+    with progress or contextlib.nullcontext(), builds.kept_in(args.build_dir):
         if args.replay:
             report = replay_case(
                 case, args.replay, args.platform, progress=progress, explicit=explicit

@@ -101,6 +101,11 @@ def to_json(
         "error_type": result.error_type or None,
         "location": result.location or None,
         "phase": result.phase,
+        "stages": list(result.stages),
+        "stage": result.stage or None,
+        "failures": [dataclasses.asdict(f) for f in result.failures],
+        "ptoas_skipped": result.skipped or None,
+        "build_dir": result.output_dir or None,
     }
 
 
@@ -110,8 +115,13 @@ def render_text(
     """The human ``--compile-only`` report: verdict, time, kernels, perf hints or the error."""
     cfg = " ".join(f"{k}={'-' if v is None else v}" for k, v in case.shown_config(config).items())
     lines = [f"compile {case.name} for {compile_target(platform)}  ({cfg})"]
+    stages = ", ".join(result.stages) or "none"
+    if result.skipped:
+        stages += f" (ptoas and the kernel wrapper not run: {result.skipped}; docs/running.md)"
+    lines.append(f"stages: {stages}")
     verdict = "COMPILED" if result.compiled else "REJECTED"
-    lines.append(f"verdict: {verdict} in {result.seconds:.2f} s")
+    by = f" by {result.stage}" if result.stage else ""
+    lines.append(f"verdict: {verdict}{by} in {result.seconds:.2f} s")
     if result.compiled:
         counts = ", ".join(
             f"{label} {len(result.kernels.get(kind, []))}" for kind, label in KERNEL_KINDS
@@ -128,8 +138,26 @@ def render_text(
             where = hint.location or "(no source line)"
             lines.append(f"  {hint.code} {where}: {hint.message}")
     else:
-        where = result.location or "(the compiler gave no source line)"
-        kind = f"{result.error_type}: " if result.error_type else ""
-        lines.append(f"error at {where}: {kind}{' '.join(result.error.split())}")
+        lines.extend(_failure_lines(result))
+    if result.output_dir:
+        lines.append(f"build kept in: {result.output_dir}")
     lines.append(f"RESULT: {verdict}")
     return "\n".join(lines)
+
+
+def _failure_lines(result: compiler.CompileResult) -> list[str]:
+    """One ``error at FILE:LINE [stage, function]: message`` line per failure."""
+    failures = result.failures or [
+        compiler.StageFailure(result.stage, "", result.error, result.error_type, result.location)
+    ]
+    lines = []
+    for failure in failures:
+        where = failure.location or "(no source line)"
+        tag = ", ".join(t for t in (failure.stage, failure.function) if t)
+        # pypto's exception type says what it checked (ParserSyntaxError, ValueError, ...);
+        # the later stages' types are all RuntimeError, so their message alone is shown.
+        typed = failure.error_type and failure.stage in ("", "pypto")
+        kind = f"{failure.error_type}: " if typed else ""
+        lines.append(f"error at {where}{f' [{tag}]' if tag else ''}: {kind}"
+                     f"{' '.join(failure.error.split())}")  # fmt: skip
+    return lines

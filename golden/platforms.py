@@ -8,20 +8,26 @@ install; nothing ever falls back to another platform.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
+import json
 import os
-import shutil
+import re
+import signal
+import subprocess
 import sys
+import tempfile
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import ml_dtypes
 import numpy as np
 
+from golden import builds, exchange, toolchain
 from golden.case import Case, ConfigError
 from golden.spec import ScalarSpec, TensorSpec
 
@@ -96,7 +102,7 @@ def ensure_available(name: str) -> None:
 
     Detection reads the installed files only: the real pypto is never imported here, since the
     harness process also runs plsim (which stands in for ``pypto.language``) and the two must
-    not share an interpreter. The import happens in ``run_pypto``, on a real toolchain.
+    not share an interpreter. The real pypto runs in ``run_pypto``'s child process.
     """
     check_platform(name)
     if name == "plsim":
@@ -144,63 +150,30 @@ def _check_pypto_files(platform: str) -> None:
 
 def _check_ptoas(platform: str) -> None:
     """The PTO assembler ``ptoas`` that pypto needs to build kernels for any platform."""
-    ptoas_root = os.environ.get("PTOAS_ROOT")
-    if ptoas_root:
-        found = any(
-            os.access(Path(ptoas_root) / rel, os.X_OK) for rel in ("ptoas", "ptoas.sh", "bin/ptoas")
-        )
-    else:
-        found = shutil.which("ptoas") is not None
-    if not found:
+    missing = toolchain.ptoas_missing_reason()
+    if missing is not None:
         raise PlatformUnavailable(
-            f"platform {platform!r} needs the PTO assembler 'ptoas' (on PATH or under "
-            f"$PTOAS_ROOT): {_PYPTO_INSTALL}; to check that a kernel compiles without it, "
-            "use --compile-only"
+            f"platform {platform!r} needs the PTO assembler 'ptoas' ({missing}): install "
+            f"{toolchain.TOOLCHAIN_INSTALL}; to check that a kernel compiles without it, use "
+            "--compile-only"
         )
 
 
 def _check_device_stack(platform: str) -> None:
-    """torch (and torch_npu with CANN on a device platform), found without importing them."""
+    """torch, the simulator's runtime on a2a3sim/a5sim, torch_npu with CANN on a device;
+    found without importing them."""
     if importlib.util.find_spec("torch") is None:
         raise PlatformUnavailable(
             f"platform {platform!r} needs torch (the pypto JIT takes torch tensors)"
         )
+    if platform not in DEVICE_PLATFORMS:
+        missing = toolchain.simulator_missing_reason()
+        if missing is not None:
+            raise PlatformUnavailable(
+                f"platform {platform!r}: {missing}; install {toolchain.TOOLCHAIN_INSTALL}"
+            )
     if platform in DEVICE_PLATFORMS and importlib.util.find_spec("torch_npu") is None:
         raise PlatformUnavailable(f"platform {platform!r} needs {_DEVICE_INSTALL}")
-
-
-def _is_plsim_module(module: Any) -> bool:
-    """True if ``module`` is plsim standing in for pypto.language (plsim.load may alias it)."""
-    origin = str(getattr(module, "__file__", "") or "")
-    return "plsim" in Path(origin).parts or getattr(module, "__name__", "").startswith("plsim")
-
-
-def _import_pypto(platform: str) -> tuple[Any, Any]:
-    """The real ``pypto.language`` and ``pypto.runtime.RunConfig`` (after ensure_available)."""
-    language = importlib.import_module("pypto.language")
-    if _is_plsim_module(language):
-        raise PlatformUnavailable(
-            f"platform {platform!r}: pypto.language resolves to plsim, not the real toolchain; "
-            f"{_PYPTO_INSTALL}"
-        )
-    return language, importlib.import_module("pypto.runtime").RunConfig
-
-
-def _import_device_stack(platform: str) -> Any:
-    """torch (plus torch_npu on a device platform), or PlatformUnavailable."""
-    try:
-        import torch
-    except ImportError:
-        needs = _DEVICE_INSTALL if platform in DEVICE_PLATFORMS else "torch (pip install torch)"
-        raise PlatformUnavailable(f"platform {platform!r} needs torch: install {needs}") from None
-    if platform in DEVICE_PLATFORMS:
-        try:
-            importlib.import_module("torch_npu")
-        except ImportError as exc:
-            raise PlatformUnavailable(
-                f"platform {platform!r} needs torch_npu ({exc}): install {_DEVICE_INSTALL}"
-            ) from None
-    return torch
 
 
 def _stage_row(stage: Any) -> dict[str, Any]:
@@ -262,37 +235,11 @@ def run_plsim(
     )
 
 
-def _import_kernel_file(path: Path) -> Any:
-    """Import a kernel file with the real pypto; its directory goes on sys.path for siblings."""
-    path = Path(path).resolve()
-    module_name = f"_golden_kernel_{path.stem}"
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    if spec is None or spec.loader is None:
-        raise ConfigError(f"kernel file {path} cannot be imported")
-    module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(path.parent))
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(path.parent))
-    return module
-
-
-def _to_torch(torch: Any, value: Any) -> Any:
-    """A NumPy array as a CPU torch tensor of the same dtype (BF16 via its raw bits)."""
-    if not isinstance(value, np.ndarray):
-        return value
-    if value.dtype == np.dtype(ml_dtypes.bfloat16):
-        return torch.from_numpy(value.view(np.int16).copy()).view(torch.bfloat16)
-    return torch.from_numpy(value.copy())
-
-
-def _from_torch(torch: Any, tensor: Any, dtype: np.dtype) -> np.ndarray:
-    """A torch tensor back as a NumPy array of ``dtype``."""
-    tensor = tensor.detach().cpu().contiguous()
-    if dtype == np.dtype(ml_dtypes.bfloat16):
-        return tensor.view(torch.int16).numpy().view(ml_dtypes.bfloat16).copy()
-    return tensor.numpy().astype(dtype, copy=True)
+#: Seconds a pypto build and run may take before the child is stopped (a product kernel's
+#: build and run on a2a3sim took 50-175 s on the loaded 2-core machine, docs/running.md).
+RUN_TIMEOUT_S = 1800
+#: Runtime log lines that carry the reason of a failed run, most specific first.
+_RUNTIME_DETAIL = (re.compile(r"error detail: (.*)"), re.compile(r"\[ERROR\][^\]]*\]?\s*(.*)"))
 
 
 def run_pypto(
@@ -302,40 +249,118 @@ def run_pypto(
     platform: str,
     progress: Progress | None = None,
 ) -> KernelRun:
-    """Run the case's kernel through the real pypto JIT on ``platform``.
+    """Build and run the case's kernel with the real pypto on ``platform``, in a child process.
 
-    Follows pypto's documented flow: ``kernel.compile(*args, config=RunConfig(platform=...))``
-    specializes and compiles for the platform (scalars are baked in as compile-time constants),
-    then calling the CompiledProgram dispatches it; host torch tensors are copied to the
-    device and back, so ``pl.Out`` / ``pl.InOut`` tensors hold the results afterwards.
-    No per-stage model exists on these platforms: stages and traffic are None.
+    The child (golden.run_worker) gets the inputs as files, builds the kernel (pypto, ptoas,
+    kernel wrapper, C++ compile) in a new folder of its own (golden.builds), runs it and
+    writes the outputs back; the real ``pypto`` never enters this process, which runs plsim.
+    Whatever the compiler and the runtime print goes to a log (kept with the build under
+    ``--build-dir``), never to stdout. A rejection or a failed run is a KernelError naming the
+    stage. No per-stage model exists on these platforms: stages and traffic are None.
     """
-    _, run_config = _import_pypto(platform)
-    torch = _import_device_stack(platform)
-    module = _import_kernel_file(case.kernel_file)
-    kernel = getattr(module, case.kernel_name, None)
-    if kernel is None:
-        raise ConfigError(
-            f"case {case.name!r}: kernel file {case.kernel_file} has no {case.kernel_name!r}"
-        )
-    config_fields: dict[str, Any] = {"platform": platform}
+    ordered = {spec.name: values[spec.name] for spec in specs}
+    request = {
+        "kernel_file": str(Path(case.kernel_file).resolve()),
+        "kernel_name": case.kernel_name,
+        "platform": platform,
+        "outputs": _output_names(specs),
+        "device_id": _device_id(platform),
+    }
+    with builds.build_root() as root, tempfile.TemporaryDirectory(prefix="pypto_run_") as tmp:
+        build_dir = builds.new_build_dir(root, case.kernel_name)
+        kept = builds.kept_dir() is not None
+        log_path = (build_dir if kept else Path(tmp)) / "pypto_run.log"
+        exchange.write_request(Path(tmp), {**request, "build_dir": str(build_dir)}, ordered)
+        failure = _run_child(Path(tmp), build_dir, log_path, progress)
+        result_file = Path(tmp) / "result.json"
+        if failure or not result_file.is_file():
+            raise KernelError(f"{platform}: {failure or 'the pypto process wrote no result'}"
+                              f"{_log_hint(log_path, kept)}")  # fmt: skip
+        result = json.loads(result_file.read_text())
+        if result["stage"] or result["outputs"] != request["outputs"]:  # rejected or failed
+            raise KernelError(f"{platform}: {_describe_failure(result, log_path)}"
+                              f"{_log_hint(log_path, kept)}")  # fmt: skip
+        outputs = exchange.read_arrays(Path(tmp), "out")
+    return KernelRun(outputs=outputs, wall_s=result["run_seconds"])
+
+
+def _device_id(platform: str) -> int | None:
     device_id = os.environ.get("GOLDEN_DEVICE_ID")
-    if device_id is not None and platform in DEVICE_PLATFORMS:
-        config_fields["device_id"] = int(device_id)
-    torch_args = [_to_torch(torch, values[spec.name]) for spec in specs]
-    if progress:
-        progress("pypto compile", 0)
-    compiled = kernel.compile(*torch_args, config=run_config(**config_fields))
-    if progress:
-        progress("pypto run", 0)
-    start = time.perf_counter()
-    compiled(*torch_args)
-    wall = time.perf_counter() - start
-    outputs = {}
-    for spec, arg in zip(specs, torch_args):
-        if isinstance(spec, TensorSpec) and spec.is_output:
-            outputs[spec.name] = _from_torch(torch, arg, values[spec.name].dtype)
-    return KernelRun(outputs=outputs, wall_s=wall)
+    return int(device_id) if device_id is not None and platform in DEVICE_PLATFORMS else None
+
+
+def _run_child(directory: Path, build_dir: Path, log_path: Path, progress: Progress | None) -> str:
+    """Run golden.run_worker on ``directory``; "" when it finished, else why it did not.
+
+    Its stdout carries only ``@@STEP`` lines (shown as progress); its stderr, where the
+    compiler's and the runtime's output go, is ``log_path``. It runs in ``build_dir``, so
+    nothing it writes by a relative path lands in the user's working directory.
+    """
+    from golden.compiler import worker_env
+
+    step = getattr(progress, "step", None)
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "golden.run_worker", str(directory)], stdout=subprocess.PIPE,
+            stderr=log, text=True, env=worker_env(True), cwd=str(build_dir),
+            start_new_session=True,
+        )  # fmt: skip
+        expired = threading.Event()
+        timer = threading.Timer(RUN_TIMEOUT_S, lambda: (expired.set(), _kill_group(proc)))
+        timer.start()
+        try:
+            for line in proc.stdout:
+                if line.startswith("@@STEP ") and progress is not None:
+                    name = line.removeprefix("@@STEP ").strip()
+                    step(name) if callable(step) else progress(name, 0)
+            code = proc.wait()
+        except BaseException:  # interrupted: the child and its compilers go too
+            _kill_group(proc)
+            raise
+        finally:
+            timer.cancel()
+    if code == 0:
+        return ""
+    if expired.is_set():
+        return f"the pypto build and run exceeded {RUN_TIMEOUT_S} s and was stopped"
+    return f"the pypto process died (exit status {code}): {_runtime_detail(log_path)}"
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    """Stop a child started with start_new_session=True and everything it started."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _runtime_detail(log_path: Path) -> str:
+    """The runtime's own reason for a failure, from its log ("" if it gave none)."""
+    try:
+        lines = log_path.read_text(errors="replace").splitlines()
+    except OSError:
+        return ""
+    for pattern in _RUNTIME_DETAIL:
+        for line in lines:
+            match = pattern.search(line)
+            if match and match.group(1).strip():
+                return match.group(1).strip()
+    return " | ".join(lines[-3:])
+
+
+def _describe_failure(result: Mapping[str, Any], log_path: Path) -> str:
+    """One line: the stage that rejected the kernel (or the run that failed), where, why."""
+    stage = result.get("stage") or "pypto"
+    where = f" at {result['location']}" if result.get("location") else ""
+    message = " ".join(str(result.get("error", "")).split())
+    if stage == "run":
+        detail = _runtime_detail(log_path)
+        return f"the run failed: {message}" + (f"; runtime: {detail}" if detail else "")
+    return f"rejected by {stage}{where}: {message}"
+
+
+def _log_hint(log_path: Path, kept: bool) -> str:
+    if kept:
+        return f" (log: {log_path})"
+    return " (run with --build-dir DIR to keep the build and its log)"
 
 
 def run_kernel(

@@ -53,7 +53,14 @@ class StderrProgress:
         text = f"{self.current}: {now - self.phase_start:.1f} s in this phase"
         if self.current == "kernel" and self.tasks:
             text += f", stage {self.stage} task {self.task_index} ({self.tasks} tasks run so far)"
+        elif self.current == "kernel" and self.stage:
+            text += f", {self.stage}"
         return text
+
+    def step(self, name: str) -> None:
+        """A step of a pypto platform's kernel phase starts (build, C++ compile, run)."""
+        with self._lock:
+            self.stage = name
 
     def phase(self, name: str) -> None:
         """A new phase of the run starts."""

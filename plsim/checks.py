@@ -364,3 +364,28 @@ def _capacity_error(scope, space, limit, used, tile, live, ring: Ring | None = N
             "the pl.at, or shrink the tile that crosses the cube/vector boundary"
         )
     raise errors.CapacityError(message)
+
+
+def check_submits_a_task(stages, kernel) -> None:
+    """A run must submit at least one task, or the runtime never finishes it.
+
+    simpler's scheduler (hw-native-sys/simpler 93adc386, pypto's ``runtime/``;
+    src/a2a3/runtime/tensormap_and_ringbuffer/runtime/scheduler/scheduler_cold_path.cpp, the
+    check after ``orchestrator_done_``) latches the end of a run only on
+    ``task_count > 0 && completed_tasks_ >= task_count``: an orchestration that submits no
+    task (scalar ``pl.read``/``pl.write`` only, or a ``pl.at`` in a loop of zero trips) leaves
+    its scheduler threads polling forever. Measured: ``strict_kernels.power_op`` and
+    ``pipeline_kernels.runtime_scalars`` hang on a2a3sim. The scheduler code is the device's
+    AICPU scheduler too, so this is not a simulator artefact.
+    """
+    if any(s.tasks for s in stages):
+        return
+    code = getattr(kernel, "__code__", None)
+    where = f"{code.co_filename}:{code.co_firstlineno}" if code is not None else "the kernel"
+    raise errors.HardwareError(
+        f"{where}: {getattr(kernel, '__name__', 'the kernel')} runs no task (no pl.at / "
+        "pl.spmd scope was entered): the runtime's scheduler only ends a run when "
+        "task_count > 0 and every task completed (simpler runtime/scheduler/"
+        "scheduler_cold_path.cpp), so the run never returns on a2a3sim or the device; "
+        "do the work inside a pl.at scope"
+    )

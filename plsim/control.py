@@ -16,7 +16,7 @@ from typing import Any
 from plsim import dtypes as dt
 from plsim import errors, loop_carry
 from plsim.checks import RaceTracker, close_scope
-from plsim.context import STATE, Scope, as_dsl_error, dsl, kernel_location
+from plsim.context import STATE, Scope, as_dsl_error, dsl, fail, kernel_location
 from plsim.language_types import CrossCoreSlot, Level, SplitMode, SplitOption, TaskId
 from plsim.scalars import Scalar, to_int
 
@@ -447,6 +447,16 @@ def while_(*args, init_values=None):
             "the first statement of the body")  # fmt: skip
     if init_values is None:
         dsl("pl.while_ requires init_values=(...) (the loop-carried values)")
+    if not STATE.in_core:
+        # pypto e2d0f78a's orchestration codegen (src/codegen/orchestration/
+        # orchestration_codegen.cpp) visits ForStmt and IfStmt but has no WhileStmt case: the
+        # loop is dropped and the C++ uses its undeclared results (op_kernels.loops on a2a3sim:
+        # "'total_out' was not declared in this scope").
+        fail(errors.HardwareError,
+             "pl.while_ outside a pl.at scope: pypto's orchestration code generation emits no "
+             "while loop (orchestration_codegen.cpp has no WhileStmt case), so the generated "
+             "C++ names its results undeclared and does not compile; compute the count in "
+             "closed form or with pl.range")  # fmt: skip
     return _while(tuple(init_values))
 
 

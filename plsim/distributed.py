@@ -24,10 +24,11 @@ import numpy as np
 
 from plsim import dtypes as dt
 from plsim import errors
-from plsim.context import STATE, dsl, fail
+from plsim.context import STATE, dsl, fail, kernel_location
 from plsim.language_types import AtomicType, TensorType
 from plsim.memory import GMBuffer, GMTensor, Tile
 from plsim.scalars import Scalar, to_int
+from plsim.source_names import assigned_names
 
 
 class NotifyOp(enum.Enum):
@@ -161,9 +162,6 @@ def alloc_window_buffer(size, *, dtype: dt.DType | None = None, name: str = "") 
         nbytes = to_int(size, "pld.alloc_window_buffer size")
         if nbytes <= 0:
             dsl(f"pld.alloc_window_buffer size {nbytes}: must be a positive number of bytes")
-    from plsim.context import kernel_location
-    from plsim.ops.memory_ops import assigned_names
-
     file, line = kernel_location()
     label = assigned_names(file).get(line) or f"window@{file.rsplit('/', 1)[-1]}:{line}"
     return WindowBuffer(label, nbytes, host.world_size)

@@ -3,12 +3,42 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import sys
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 from plsim import errors
 from plsim.context import STATE, as_dsl_error, dsl
+from plsim.control import finish_scope, open_scope, pop_scope
+from plsim.host import launch
+from plsim.inline_calls import bind
+from plsim.strictness import prepare
+
+#: plsim.runner.run, handed down by plsim.runner when it is imported (the package's
+#: __init__ imports it). Calling a @pl.jit function from Python runs it; the runner sits above
+#: this module (it binds and executes kernel functions), so it registers itself here rather
+#: than this module importing upward.
+_runner: Callable[..., Any] | None = None
+
+
+def set_runner(run: Callable[..., Any]) -> None:
+    """Make ``run`` (plsim.runner.run) what calling a @pl.jit / @pl.jit.host function does."""
+    global _runner
+    _runner = run
+
+
+def _run(kernel, *args, **kwargs):
+    if _runner is None:  # only if plsim.functions were loaded without the plsim package
+        raise RuntimeError("plsim.runner is not loaded; import plsim first")
+    return _runner(kernel, *args, **kwargs)
+
+
+def kernel_kind(obj: Any) -> str | None:
+    """``obj``'s decorator kind (jit, inline, incore, host) if it is a kernel function, else
+    None; plsim.strictness asks it about the names a kernel calls."""
+    return obj.kind if isinstance(obj, KernelFunction) else None
 
 
 class KernelFunction:
@@ -28,16 +58,12 @@ class KernelFunction:
     def impl(self):
         """The checked function to execute."""
         if self._impl is None:
-            from plsim.strictness import prepare
-
-            self._impl = prepare(self.fn, self.kind)
+            self._impl = prepare(self.fn, self.kind, kernel_kind)
         return self._impl
 
     def _param_names(self) -> list[str]:
         """The parameter names in order, like pypto's JITFunction._param_names (pypto-lib's
         decode_fwd_mtp.py orders its specs with it)."""
-        import inspect
-
         return [p for p in inspect.signature(self.fn).parameters if p != "self"]
 
     def __repr__(self) -> str:
@@ -51,15 +77,11 @@ class JitFunction(KernelFunction):
 
     def __call__(self, *args, **kwargs):
         if "device" in kwargs:  # a per-rank dispatch from a @pl.jit.host body
-            from plsim.host import launch
-
             device = kwargs.pop("device")
             return launch(self, device, args, kwargs)
         if STATE.recorder is not None:  # a jit function called from a kernel: inline it
             return self.impl(*args, **kwargs)
-        from plsim.runner import run
-
-        returns = run(self, *args, **kwargs).returns
+        returns = _run(self, *args, **kwargs).returns
         return returns[0] if len(returns) == 1 else returns
 
 
@@ -76,9 +98,7 @@ class HostFunction(KernelFunction):
                 f"{self.fn.__name__}: a @pl.jit.host function needs world_size=N (the rank "
                 "count; pypto takes it from DistributedConfig.device_ids)"
             )
-        from plsim.runner import run
-
-        run(self, *args, world_size=world_size, **kwargs)
+        _run(self, *args, world_size=world_size, **kwargs)
 
 
 class InlineFunction(KernelFunction):
@@ -92,8 +112,6 @@ class InlineFunction(KernelFunction):
     def __call__(self, *args, **kwargs):
         # Keyword arguments compile (fixture strict_kernels.inline_kwargs): bind them by name,
         # as the compiler binds them (no defaults, tensors by name, typed scalar literals).
-        from plsim.inline_calls import bind
-
         if self.compiler_binding:
             args, kwargs = bind(self.fn, args, kwargs, sys._getframe(1))
         try:
@@ -120,8 +138,6 @@ class IncoreFunction(KernelFunction):
     kind = "incore"
 
     def __call__(self, *args, **kwargs):
-        from plsim.control import finish_scope, open_scope, pop_scope
-
         if STATE.scopes:
             dsl(f"@pl.jit.incore function {self.fn.__name__} called inside an InCore scope")
         scope = open_scope(self.fn.__name__)

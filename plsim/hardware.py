@@ -1,7 +1,7 @@
 """Hardware constants for capacity checks and the cost model (a2a3 and a5), kept in one place.
 
 The time figures are a MODEL calibrated on published device timings of pypto-lib kernels
-(docs/cost_model_calibration.md, ``python -m plsim.calibration``). Per stage (one scope
+(docs/cost_model_calibration.md, ``python -m plsim_tools.calibration``). Per stage (one scope
 name_hint, all its tasks), with ``active`` = min(tasks, cores of the kind the stage uses):
 
     dma      = max(gm_bytes, segments x dma_burst_bytes) / min(HBM, active x core DMA bandwidth)
@@ -99,7 +99,7 @@ class Platform:
         return self.vector_elems_per_cycle * self.clock_hz
 
 
-#: Fitted by ``python -m plsim.calibration fit`` (docs/cost_model_calibration.md).
+#: Fitted by ``python -m plsim_tools.calibration fit`` (docs/cost_model_calibration.md).
 _FITTED = dict(
     core_dma_bytes_per_s=64e9,
     dma_burst_bytes=1024.0,

@@ -349,42 +349,6 @@ class Tile:
     def __repr__(self) -> str:
         return f"Tile(shape={list(self.shape)}, valid={list(self.valid)}, {self.dtype!r})"
 
-    # Operator sugar on tiles maps to the pl ops (resolved lazily to avoid import cycles).
-    def __add__(self, o):
-        from plsim.ops import elementwise
-
-        return elementwise.add(self, o)
-
-    def __sub__(self, o):
-        from plsim.ops import elementwise
-
-        return elementwise.sub(self, o)
-
-    def __mul__(self, o):
-        from plsim.ops import elementwise
-
-        return elementwise.mul(self, o)
-
-    def __truediv__(self, o):
-        from plsim.ops import elementwise
-
-        return elementwise.div(self, o)
-
-    def __neg__(self):
-        from plsim.ops import elementwise
-
-        return elementwise.neg(self)
-
-    def __getitem__(self, key):
-        from plsim.ops import memory_ops
-
-        return memory_ops.subscript(self, key)
-
-    def __setitem__(self, key, value):
-        from plsim.ops import memory_ops
-
-        memory_ops.subscript_assign(self, key, value)
-
 
 class ReadSite:
     """Where a tile's data was read from GM: the kernel line, its scope and the window (kept as
@@ -422,19 +386,3 @@ def valid_box(valid: tuple[int, ...]) -> tuple[slice, ...]:
 def is_full(tile: Tile) -> bool:
     """True if the valid region covers the whole physical tile."""
     return tile.valid == tile.data.shape
-
-
-def _gm_getitem(self, key):
-    from plsim.ops import memory_ops
-
-    return memory_ops.subscript(self, key)
-
-
-def _gm_setitem(self, key, value):
-    from plsim.ops import memory_ops
-
-    memory_ops.subscript_assign(self, key, value)
-
-
-GMTensor.__getitem__ = _gm_getitem
-GMTensor.__setitem__ = _gm_setitem

@@ -2,7 +2,7 @@
 
 Each term reads exact counts that plsim records per stage (plsim.accounting.StageStats) and
 is switched by name in ``Platform.terms`` so that its effect can be measured on its own
-(``python -m plsim.calibration terms``, docs/cost_model_calibration.md):
+(``python -m plsim_tools.calibration_terms``, docs/cost_model_calibration.md):
 
 - ``spmd_bundle``: a ``pl.spmd(N)`` launch is one dispatch that the runtime fans out to its N
   blocks ("N blocks cost one dispatch instead of N", pypto docs/en/user/performance/
@@ -29,11 +29,23 @@ is switched by name in ``Platform.terms`` so that its effect can be measured on 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-if TYPE_CHECKING:  # typing only: plsim.accounting imports this module
-    from plsim.accounting import StageStats
-    from plsim.hardware import Platform
+from plsim.hardware import Platform
+
+
+class StageStats(Protocol):
+    """The counts of a stage the terms read (plsim.accounting.StageStats has them; named here,
+    not imported, because plsim.accounting imports this module)."""
+
+    tasks: int
+    launches: int
+    cube_macs: int
+    vector_split: bool
+    pipeline_depth: int
+    pipeline_loops: int
+    pipeline_iterations: int
+    early_resolve: bool
 
 #: Every scheduling term, by the name Platform.terms switches it with.
 TERMS: tuple[str, ...] = ("spmd_bundle", "placement", "pipeline_depth", "early_resolve")

@@ -13,10 +13,20 @@ import inspect
 import keyword
 import textwrap
 import types
+from collections.abc import Callable
 from typing import Any
 
-from plsim import errors, loop_carry
+from plsim import distributed, errors, loop_carry
 from plsim.context import KERNEL_CODES
+
+#: The module a kernel's ``pl`` is (``import pypto.language as pl``, bound to plsim by
+#: plsim.loader). Known by name: plsim.language imports the jit decorators, which check their
+#: functions with this module, so importing it here would be a cycle.
+PL_MODULE = "plsim.language"
+
+#: What a name a kernel calls is: its decorator kind ("jit", "inline", "incore", "host") if it
+#: is a kernel function, else None (plsim.functions.kernel_kind).
+KindOf = Callable[[Any], "str | None"]
 
 _STATEMENTS = (
     ast.Assign, ast.AnnAssign, ast.For, ast.While, ast.If, ast.With, ast.Return, ast.Expr,
@@ -57,9 +67,10 @@ _LOAD_UNSUPPORTED = {
 
 
 class _Checker(ast.NodeVisitor):
-    def __init__(self, fn, filename: str, pl_names: set[str], kind: str = "jit",
-                 pld_names: set[str] = frozenset()) -> None:  # fmt: skip
+    def __init__(self, fn, filename: str, pl_names: set[str], kind: str,
+                 pld_names: set[str], kind_of: KindOf) -> None:  # fmt: skip
         self.fn = fn
+        self.kind_of = kind_of
         self.pld_names = pld_names  # names bound to pypto.language.distributed
         self.kind = kind
         self.filename = filename
@@ -282,13 +293,11 @@ class _Checker(ast.NodeVisitor):
     def check_subscript_source(self, stmt: ast.Assign) -> None:
         """``t[...] = helper(...)`` inside pl.at: the compiler keeps the inline call as an op it
         cannot generate code for; ``y = helper(...)`` then ``t[...] = y`` compiles."""
-        from plsim.functions import KernelFunction
-
         call = stmt.value
         if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)):
             return
         target = self.resolve(call.func.id)
-        if not (isinstance(target, KernelFunction) and target.kind == "inline"):
+        if self.kind_of(target) != "inline":
             return
         if any(isinstance(t, ast.Subscript) for t in stmt.targets):
             name = call.func.id
@@ -350,8 +359,6 @@ class _Checker(ast.NodeVisitor):
             self.visit_expr(child)
 
     def check_call(self, node: ast.Call) -> None:
-        from plsim.functions import KernelFunction
-
         if self.pl_call_name(node) == "load":
             for kw in node.keywords:
                 if kw.arg in _LOAD_UNSUPPORTED:
@@ -361,7 +368,7 @@ class _Checker(ast.NodeVisitor):
         func = node.func
         if isinstance(func, ast.Name):
             target = self.resolve(func.id)
-            if isinstance(target, KernelFunction):
+            if self.kind_of(target) is not None:
                 return  # keyword arguments to inline helpers compile too
             if str(getattr(target, "__module__", "")).startswith("plsim"):
                 return  # a pl op imported by name
@@ -522,8 +529,6 @@ def _check_inline_shapes(checker: _Checker, fdef: ast.FunctionDef) -> None:
     dims (``T = pl.tensor.dim(x, 0) * pl.tensor.dim(x, 1)``), is not followed: measured with
     hw-native-sys/pypto e2d0f78a, "missing inferred tensor metadata for parameter ...".
     """
-    from plsim.functions import KernelFunction
-
     assigns = [
         n
         for n in ast.walk(fdef)
@@ -561,7 +566,7 @@ def _check_inline_shapes(checker: _Checker, fdef: ast.FunctionDef) -> None:
         if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)):
             continue
         target = checker.resolve(call.func.id)
-        if not (isinstance(target, KernelFunction) and target.kind == "inline"):
+        if checker.kind_of(target) != "inline":
             continue
         for arg in [*call.args, *(k.value for k in call.keywords)]:
             if isinstance(arg, ast.Name) and arg.id in tensors:
@@ -582,10 +587,11 @@ def _check_inline_shapes(checker: _Checker, fdef: ast.FunctionDef) -> None:
                              "constant or a scalar parameter")  # fmt: skip
 
 
-def prepare(fn, kind: str = "jit") -> types.FunctionType:
-    """Check ``fn``'s source against the parser rules; return the function to execute."""
-    from plsim import language
+def prepare(fn, kind: str, kind_of: KindOf) -> types.FunctionType:
+    """Check ``fn``'s source against the parser rules; return the function to execute.
 
+    ``kind_of`` tells the kernel functions among the names ``fn`` calls (inline helpers have
+    rules of their own); plsim.functions passes its own, being the module above this one."""
     try:
         source = inspect.getsource(fn)
     except (OSError, TypeError) as exc:
@@ -598,11 +604,13 @@ def prepare(fn, kind: str = "jit") -> types.FunctionType:
     fdef = tree.body[0]
     if not isinstance(fdef, ast.FunctionDef):
         raise errors.DSLError(f"{filename}: kernel {fn.__name__} is not a plain def")
-    from plsim import distributed
-
-    pl_names = {k for k, v in fn.__globals__.items() if v is language}
+    pl_names = {
+        k
+        for k, v in fn.__globals__.items()
+        if isinstance(v, types.ModuleType) and v.__name__ == PL_MODULE
+    }
     pld_names = {k for k, v in fn.__globals__.items() if v is distributed}
-    checker = _Checker(fn, filename, pl_names, kind, pld_names)
+    checker = _Checker(fn, filename, pl_names, kind, pld_names, kind_of)
     checker.check_signature(fdef)
     checker.visit_body(fdef.body)
     if kind in ("jit", "inline"):  # inline bodies are spliced into the jit function

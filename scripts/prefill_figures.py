@@ -1,7 +1,7 @@
 """Cube MACs, modeled time and cube utilization of one prefill chunk, from plsim's stage table.
 
-Runs the prefill indexer kernel (models/deepseek_v4/indexer_prefill.py) on plsim for one chunk
-without the golden (the kernel's correctness is the case's job: scripts/run.py
+Runs the prefill indexer kernel (models/deepseek_v4/kernels/prefill_indexer.py) on plsim for one
+chunk without the golden (the kernel's correctness is the case's job: scripts/run.py
 deepseek_v4.indexer_prefill), then prints per stage: tasks, cube MACs, vector ops, GM bytes,
 modeled microseconds (plsim/hardware.py's cost model, an estimate) and cube utilization =
 cube MACs / (peak MAC rate of the operand dtype x 24 AICs x modeled time). Bad input is one
@@ -29,7 +29,7 @@ from golden.case import CaseConfig, ConfigError
 from golden.cli import join_list_values
 from golden.run_progress import StderrProgress
 from golden.runner import check_memory
-from models.deepseek_v4 import indexer_prefill_case
+from models.deepseek_v4.cases import prefill_indexer as indexer_prefill_case
 from models.deepseek_v4.config import get_preset
 from plsim.accounting import kernel_time, model_stage
 from plsim.hardware import PLATFORMS
@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     with StderrProgress(sys.stderr) as progress:
         progress.phase("inputs")
         values = indexer_prefill_case.make_inputs(config)
-        names = [n for n, _, _ in indexer_prefill_case.PARAMETERS if n in values]
+        names = [p.name for p in indexer_prefill_case.indexer_signature(config)]
         kernel = getattr(
             plsim.load(indexer_prefill_case.KERNEL_FILE), indexer_prefill_case.kernel_name(config)
         )

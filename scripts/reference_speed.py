@@ -16,8 +16,8 @@ import torch
 from deepseek_v4_pypto_ops.ops import IndexerWeights, reference
 
 from models.deepseek_v4.config import get_preset
-from models.deepseek_v4.serving import slot_mapping_for
-from models.deepseek_v4.tables import hadamard, rope_cos_sin
+from models.deepseek_v4.contract.decode import slot_mapping_for
+from models.deepseek_v4.reference.tables import hadamard, rope_cos_sin
 
 
 def world(batch: int, seq: int, context: int, block_size: int, cache_format: str) -> dict:

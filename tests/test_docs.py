@@ -56,3 +56,24 @@ def test_docs_links_resolve():
             if "://" not in target and not (page.parent / target).exists():
                 broken.append(f"{page.name} -> {target}")
     assert broken == []
+
+
+#: The project's own top-level packages: a `python -m` command naming one of them must name a
+#: module that exists (a moved module leaves no stale command behind in the docs).
+OWN_PACKAGES = ("plsim", "plsim_tools", "golden", "models", "deepseek_v4_pypto_ops")
+
+
+def test_every_cited_python_m_command_names_an_existing_module():
+    missing = []
+    for path in _tracked_text_files():
+        # a whole dotted name; a template such as plsim_tools.{tool} is not one
+        for match in re.finditer(r"python3? -m ([\w.]*\w)(?![\w.{<])", path.read_text()):
+            name = match.group(1)
+            if name.split(".")[0] not in OWN_PACKAGES:
+                continue
+            parts = name.split(".")
+            module = ROOT.joinpath(*parts).with_suffix(".py")
+            package = ROOT.joinpath(*parts, "__main__.py")
+            if not (module.is_file() or package.is_file()):
+                missing.append(f"{path.relative_to(ROOT)}: python -m {name}")
+    assert missing == []

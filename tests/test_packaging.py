@@ -34,7 +34,7 @@ def _package_folders(top: str) -> list[str]:
 
 def test_every_package_folder_is_installed():
     packages = set(_setuptools()["packages"])
-    expected = set(_package_folders("plsim"))
+    expected = set(_package_folders("plsim")) | set(_package_folders("plsim_tools"))
     expected |= {f"{NAMESPACE}.{name}" for name in _package_folders("golden")}
     expected |= {f"{NAMESPACE}.{name}" for name in _package_folders("models")}
     expected |= {name.removeprefix("packaging.") for name in _package_folders("packaging")}
@@ -43,7 +43,7 @@ def test_every_package_folder_is_installed():
 
 def test_only_distinctive_top_level_names():
     tops = {name.split(".")[0] for name in _setuptools()["packages"]}
-    assert tops == {"plsim", NAMESPACE}
+    assert tops == {"plsim", "plsim_tools", NAMESPACE}
     dirs = _setuptools()["package-dir"]
     assert dirs[f"{NAMESPACE}.golden"] == "golden" and dirs[f"{NAMESPACE}.models"] == "models"
 
@@ -57,11 +57,13 @@ def test_metadata_is_complete():
 
 
 def _installed_layout(root: Path) -> Path:
-    """The wheel's layout, as pyproject's package-dir maps it: plsim at the top, golden and
-    models under the namespace package (copied, without the checkout on the path)."""
+    """The wheel's layout, as pyproject's package-dir maps it: plsim and plsim_tools at the
+    top, golden and models under the namespace package (copied, without the checkout on the
+    path)."""
     site = root / "site"
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    shutil.copytree(ROOT / "plsim", site / "plsim", ignore=ignore)
+    for name in ("plsim", "plsim_tools"):
+        shutil.copytree(ROOT / name, site / name, ignore=ignore)
     shutil.copytree(ROOT / "packaging" / NAMESPACE, site / NAMESPACE, ignore=ignore)
     for name in ("golden", "models"):
         shutil.copytree(ROOT / name, site / NAMESPACE / name, ignore=ignore)
@@ -108,3 +110,29 @@ def test_the_installed_command_calls_itself_by_its_name_and_cites_no_missing_doc
     )  # fmt: skip
     assert error.returncode == 2
     assert error.stderr.startswith("deepseek-v4-run: error: --batch")
+
+
+TOOLS_USE = """
+import sys
+from plsim_tools import side_by_side
+side_by_side.import_harness()  # an installed copy: golden comes from deepseek_v4_pypto_ops
+import golden.registry
+assert golden.registry.__file__.startswith(sys.argv[1]), golden.registry.__file__
+"""
+
+
+def test_the_installed_tools_run_beside_the_simulator(tmp_path):
+    site = _installed_layout(tmp_path)
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    for tool in ("pyptolib", "side_by_side", "calibration"):
+        shown = subprocess.run(
+            [sys.executable, "-m", f"plsim_tools.{tool}", "--help"], cwd=tmp_path, env=env,
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert shown.returncode == 0, shown.stderr
+        assert shown.stdout.startswith(f"usage: python -m plsim_tools.{tool}"), shown.stdout
+    used = subprocess.run(
+        [sys.executable, "-c", TOOLS_USE, str(site)], cwd=tmp_path, env=env,
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert used.returncode == 0, used.stderr

@@ -28,7 +28,9 @@ def test_readme_plsim_example_runs(monkeypatch, capsys):
 
 def test_ci_script_runs_readme_commands():
     ci = (ROOT / ".ci" / "run").read_text()
-    for command in ('python -m pip install -e ".[test]"', "ruff check .", "python -m pytest"):
+    commands = ('python -m pip install -e ".[test]"', "ruff check .", "python -m pytest",
+                "python -m pytest -m a2a3sim")  # fmt: skip
+    for command in commands:
         assert command in README and command in ci
 
 

@@ -26,7 +26,8 @@ MAX_TOKENS_PER_STEP = 4  # S: 1 for plain decode, 2..4 for multi-token (MTP) dec
 RMS_NORM_EPS = 1e-6
 FP32_LOWEST = -3.4028234663852886e38  # score of a cache row a token may not see
 
-# --- Kernel quant policy (the same numbers as golden/quant.py) ----------------------------------
+# --- Kernel quant policy (the same numbers as reference/quant.py)
+# ----------------------------------
 AMAX_FLOOR = 1e-4  # amax = max(row_max(|x|), 1e-4)
 INT8_MAX = 127.0  # quant_scale = 127 / amax, dequant_scale = amax / 127
 

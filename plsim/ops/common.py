@@ -7,6 +7,8 @@ import numpy as np
 from plsim import errors
 from plsim.context import STATE, dsl, fail
 from plsim.memory import GMTensor, Tile, describe_origin, valid_box
+from plsim.ops.loads import load
+from plsim.ops.view_rules import propagate
 
 
 def begin(op: str) -> None:
@@ -45,8 +47,6 @@ def check_poison(x: Tile, op: str) -> None:
 def operand(x, op: str, *, cube: bool = False, store: bool = False) -> Tile:
     """Turn an op argument into a Tile (GM tensors are loaded whole), record its use."""
     if isinstance(x, GMTensor):
-        from plsim.ops.memory_ops import load
-
         x = load(x, [0] * x.ndim, list(x.shape))
         # The implicit load runs just before this op (same op sequence number): start its
         # liveness half a step earlier so it counts as used, not as dead code.
@@ -104,8 +104,6 @@ def result(data: np.ndarray, dtype, valid, origin: str = "vector", poison=None, 
         origin_of_poison = next((s.poison_from for s in sources if s.poison is not None), None)
     out = Tile(data, dtype, valid, poison, origin=origin, poison_from=origin_of_poison)
     if any(isinstance(s, Tile) and s.runtime_valid is not None for s in sources):
-        from plsim.ops.view_rules import propagate
-
         propagate(out, sources)
     for s in sources:  # a plain loop: this runs once per op
         if isinstance(s, Tile):

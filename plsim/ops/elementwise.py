@@ -2,8 +2,8 @@
 
 Strict rules (docs/dsl.md §6.4, §8): both tile operands have one dtype; the only implicit
 broadcast is an [M,1] column vector against [M,N] (either side for add/sub/mul, rhs only for
-div); a scalar operand takes the tile's dtype, except a float literal on an integer tile, which
-makes the result FP32 (the documented tensor-level case).
+div); a scalar operand takes the tile's dtype; a float literal on an integer tile is refused
+(MiscompileError: the compiler types it FP32 but emits the integer tile op).
 """
 
 from __future__ import annotations
@@ -168,9 +168,22 @@ def _tile_scalar(op: str, a: Tile, s) -> Tile:
         dsl(f"pl.div supports INT16/INT32/FP16/FP32 tiles, got {dtype.name}")
     literal_float = isinstance(s, (float, np.floating))
     if literal_float and not dtype.is_float:
-        # Tensor level promotes an integer tensor x float literal to FP32 (docs/dsl.md §6.2).
-        data = numerics.cast(data, dtype, dt.FP32, "round")
-        dtype = dt.FP32
+        # pypto types tensor.<op>s of an integer tensor and an FP32 literal as FP32
+        # (src/ir/op/tensor_ops/elementwise.cpp, DeduceTensorOpElementwiseScalarType promotes),
+        # but lowers it to pto.t<op>s on the integer tile, whose scalar parameter has the tile's
+        # type (pto-isa TMULS_IMPL(TileDst&, TileSrc&, typename TileSrc::DType scalar)): the
+        # literal truncates (2.5 -> 2) and the result stays integer; a store of it into an FP32
+        # tensor then copies integer bits (tstore_common.hpp checks only the element size).
+        # Measured: op_kernels.literal_typing, INT32 ones * 2.5 -> 2.0 on a2a3sim.
+        fail(
+            errors.MiscompileError,
+            f"pl.{op} of an {dtype.name} tile and the float literal {s!r}: the compiler types "
+            f"the result FP32 but emits pto.t{op}s on the {dtype.name} tile, whose scalar "
+            f"operand has the tile's type ({s!r} becomes {int(s)}) and whose result stays "
+            f"{dtype.name} (pto-isa T{op.upper()}S_IMPL takes 'typename TileSrc::DType "
+            f"scalar'); cast the tile first, pl.{op}(pl.cast(t, pl.FP32), {s!r}), or write an "
+            "int literal",
+        )
     value = scalar_in(s, dtype)
     out = numerics.binary(op, data, value, dtype)
     count_vector(a.valid)

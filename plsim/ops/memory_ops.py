@@ -3,8 +3,6 @@ pl.read / pl.write, pl.create_tensor, pl.full, pl.arange, pl.fillpad, pl.set_val
 
 from __future__ import annotations
 
-import ast
-import linecache
 import math
 
 import numpy as np
@@ -16,7 +14,6 @@ from plsim.context import STATE, dsl, fail, kernel_location
 from plsim.memory import (
     GMBuffer,
     GMTensor,
-    ReadSite,
     Tile,
     describe_origin,
     poison_value,
@@ -24,7 +21,9 @@ from plsim.memory import (
 )
 from plsim.ops import view_rules
 from plsim.ops.common import begin, check_poison, count_vector, dtype_arg, operand, result
+from plsim.ops.loads import load, record_access
 from plsim.scalars import Scalar, is_number, to_int
+from plsim.source_names import assigned_names
 
 
 # --- subscripts ----------------------------------------------------------------------------
@@ -151,90 +150,6 @@ def subscript_assign(obj, key, value) -> None:
         write(obj, starts, value)
         return
     _assemble(obj, value, starts, drop=drop, extents=extents)
-
-
-# --- loads ---------------------------------------------------------------------------------
-def load(src: GMTensor, starts, shape, valid=None, clamp=False, drop=()) -> Tile:
-    """Copy a GM window into a new tile; only the valid rectangle is transferred."""
-    shape = [int(n) for n in shape]
-    runtime_valid = None
-    if valid is None:
-        valid = list(shape)
-    else:
-        runtime_valid = view_rules.runtime_flags(valid)
-        valid = [to_int(v, "valid_shape") for v in valid]
-        for axis, (v, n) in enumerate(zip(valid, shape)):
-            if v < 0 or v > n:
-                dsl(f"valid_shape {valid} exceeds the slice shape {shape} on axis {axis}")
-    for axis, s in enumerate(starts):
-        if s < 0:
-            fail(errors.OutOfBoundsError, f"negative offset {s} on axis {axis} of a load")
-    if clamp:
-        valid = [max(0, min(v, n - s)) for v, n, s in zip(valid, src.shape, starts)]
-    else:
-        for axis, (s, v, n) in enumerate(zip(starts, valid, src.shape)):
-            if s + v > n:
-                fail(
-                    errors.OutOfBoundsError,
-                    f"load of {src.buf.name}{list(src.shape)} reads past the end of dimension "
-                    f"{axis}: offset {s} + valid {v} > {n} (window {shape} at {list(starts)}); "
-                    "give valid_shape= for a partial tile or pass clamp=True",
-                )
-    buf = src.buf
-    region = src.window(starts, valid)
-    full = valid == shape
-    if full:
-        data = np.array(region.of(buf.data), copy=True)
-    else:
-        data = np.full(shape, poison_value(buf.dtype), dtype=buf.dtype.numpy)
-        data[valid_box(valid)] = region.of(buf.data)
-    poison = None
-    poison_from = None
-    here = kernel_location()  # the load's kernel line, shared by everything below
-    if buf.written is not None:
-        written = region.of(buf.written)
-        if not written.all():
-            unwritten = ~written
-            poison = np.zeros(shape, dtype=bool)
-            poison[valid_box(valid)] = unwritten
-            # Undefined data stored earlier keeps its origin; never-written cells are first
-            # read here, so this load is their origin.
-            poison_from = buf.undefined_origin(region, unwritten) or (
-                *here,
-                f"a read of never-written elements of '{buf.name}'",
-            )
-    nbytes = math.prod(valid) * buf.dtype.itemsize
-    count_transfer(STATE.scopes[-1].stats, "read", nbytes, region)
-    if buf.read_mask is not None and nbytes:
-        region.of(buf.read_mask)[...] = True
-    if STATE.race_trackers and nbytes:
-        _record_access(region, "read", here)
-    site = ReadSite(here, STATE.scope_name, buf.name, src.shape, starts, shape, valid)
-    if drop:
-        keep = [i for i in range(len(shape)) if i not in drop]
-        data = data.reshape([shape[i] for i in keep])
-        valid = [valid[i] for i in keep]
-        if poison is not None:
-            poison = poison.reshape(data.shape)
-    if data.ndim == 1:  # tiles are at least 2-D: a 1-D window becomes one row
-        data = data.reshape(1, -1)
-        valid = [1 if valid[0] else 0, valid[0]]
-        if poison is not None:
-            poison = poison.reshape(data.shape)
-    tile = Tile(
-        data, buf.dtype, tuple(valid), poison, origin="load", poison_from=poison_from,
-        location=here,
-    )  # fmt: skip
-    tile.read_from = site
-    if runtime_valid is not None and len(runtime_valid) == tile.ndim:
-        tile.runtime_valid = runtime_valid
-    return tile
-
-
-def _record_access(region: GMTensor, kind: str, here: tuple[str, int] | None = None) -> None:
-    location = (*(kernel_location() if here is None else here), STATE.scope_name)
-    for tracker in STATE.race_trackers:
-        tracker.record(region, kind, location)
 
 
 def pl_slice(tensor, shape, offset, valid_shape=None, drop_dims=None, pad_value=None, clamp=False):
@@ -435,7 +350,7 @@ def store(dst: GMTensor, src: Tile, starts, drop=(), extents=None, atomic=False)
         # Atomic adds from different iterations do not race with each other, and a store of
         # the bytes already there (a no-op self-copy that only orders tasks, pypto-lib
         # decode_sparse_attn) changes nothing another iteration could read: it is a read.
-        _record_access(region, "atomic" if atomic else "read" if unchanged else "write")
+        record_access(region, "atomic" if atomic else "read" if unchanged else "write")
 
 
 def too_long(cls: type[errors.SimError], src: Tile, axis: int, extent: int, detail: str) -> None:
@@ -624,7 +539,7 @@ def read(obj, idx) -> Scalar:
         if buf.read_mask is not None:
             one.of(buf.read_mask)[...] = True
         if STATE.race_trackers:
-            _record_access(one, "read")
+            record_access(one, "read")
         return Scalar(value.item(), buf.dtype)
     if isinstance(obj, Tile):
         index = _scalar_index(obj.shape, idx, "pl.read")
@@ -681,7 +596,7 @@ def write(obj, idx, value) -> None:
         if STATE.scopes:
             count_transfer(STATE.scopes[-1].stats, "write", buf.dtype.itemsize, one)
         if STATE.race_trackers:
-            _record_access(one, "write")
+            record_access(one, "write")
         return
     if isinstance(obj, Tile):
         index = _scalar_index(obj.shape, idx, "pl.write")
@@ -953,39 +868,6 @@ def _scratch_name() -> str:
     where = f"pl.create_tensor at {file.rsplit('/', 1)[-1]}:{line}"
     variable = assigned_names(file).get(line)
     return f"{variable} ({where})" if variable else where
-
-
-_ASSIGNED_NAMES: dict[str, tuple[list[str], dict[int, str]]] = {}
-
-
-def assigned_names(file: str) -> dict[int, str]:
-    """Line -> variable for each ``name = <call>`` statement of ``file`` (every line of the call).
-
-    Read from the kernel's source (cached while the file is unchanged) so messages can name a
-    buffer by the variable the kernel author wrote rather than by the op that made it.
-    """
-    linecache.checkcache(file)
-    lines = linecache.getlines(file)
-    cached = _ASSIGNED_NAMES.get(file)
-    if cached is not None and cached[0] == lines:
-        return cached[1]
-    names: dict[int, str] = {}
-    try:
-        tree = ast.parse("".join(lines))
-    except (SyntaxError, ValueError):
-        tree = None
-    for node in ast.walk(tree) if tree is not None else ():
-        if isinstance(node, ast.Assign) and len(node.targets) == 1:
-            target = node.targets[0]
-        elif isinstance(node, ast.AnnAssign) and node.value is not None:
-            target = node.target
-        else:
-            continue
-        if isinstance(target, ast.Name) and isinstance(node.value, ast.Call):
-            for number in range(node.value.lineno, (node.value.end_lineno or 0) + 1):
-                names[number] = target.id
-    _ASSIGNED_NAMES[file] = (lines, names)
-    return names
 
 
 def full(shape, dtype=dt.FP32, value=0):

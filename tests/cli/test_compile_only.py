@@ -79,7 +79,7 @@ def test_rejected_kernel_exits_1_with_file_and_line(monkeypatch, capsys):
     out = capsys.readouterr().out
     assert status == 1
     # The fixture's plain `range` loop is on line 21.
-    assert f"error at {FIXTURE}:21: ParserSyntaxError" in out
+    assert f"error at {FIXTURE}:21 [pypto]: ParserSyntaxError" in out
     assert "RESULT: REJECTED" in out
     status = main(["fixture.rejected", "--compile-only", "--json"])
     obj = json.loads(capsys.readouterr().out)
@@ -139,4 +139,4 @@ def test_failure_before_the_compiler_runs_is_exit_2_not_a_rejection(monkeypatch,
     assert status == 2 and captured.out == ""
     lines = captured.err.strip().splitlines()
     assert len(lines) == 1, captured.err
-    assert "failed before compiling scale_matmul" in lines[0] and "KeyError" in lines[0]
+    assert "failed before building scale_matmul" in lines[0] and "complex128" in lines[0]

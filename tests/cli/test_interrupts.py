@@ -3,6 +3,7 @@ traceback and no half-written folder left behind (golden/interrupts.py, golden/d
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -46,3 +47,31 @@ def test_a_signal_during_a_save_cleans_up_and_exits_with_one_line(tmp_path, sign
         f"run.py: interrupted by {name}; nothing half-written was left"
     ]
     assert list(tmp_path.iterdir()) == []  # no save, no .save.tmp-* folder
+
+
+def test_a_signal_during_a_build_stops_the_worker_and_leaves_no_build_folder(tmp_path):
+    """--compile-only interrupted while the toolchain's child builds: the child goes with the
+    command, and the temporary build root (under $TMPDIR) is gone once the command exits."""
+    from golden.compiler import COMPILER_INSTALL, compiler_available
+
+    if not compiler_available():
+        pytest.skip(f"needs the real pypto compiler; install {COMPILER_INSTALL}")
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    proc = subprocess.Popen(
+        [sys.executable, str(REPO / "scripts" / "run.py"), "toy.scale_matmul", "--compile-only",
+         "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "TMPDIR": str(scratch)},
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    # The build root and the kernel's folder in it appear before the worker starts; pypto
+    # writes into the folder once the build runs: the signal lands inside the build.
+    while proc.poll() is None and time.monotonic() < deadline:
+        if any(True for root in scratch.glob("pypto_build_*") for _ in root.glob("*/*")):
+            proc.send_signal(signal.SIGINT)
+            break
+        time.sleep(0.005)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    time.sleep(8)  # a worker left running would write its build folder within seconds
+    assert [p.name for p in scratch.iterdir() if p.name.startswith("pypto_build_")] == []

@@ -9,7 +9,7 @@ import pytest
 
 from golden.case import CaseConfig, ConfigError
 from golden.spec import TensorSpec
-from models.deepseek_v4 import compressor_case as cc
+from models.deepseek_v4.cases import decode_compressor as cc
 
 BF16 = ml_dtypes.bfloat16
 

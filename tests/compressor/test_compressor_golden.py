@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from models.deepseek_v4.config import DEMO
-from models.deepseek_v4.indexer_compressor_golden import (
+from models.deepseek_v4.reference.decode_compressor import (
     compress_row,
     compressor_float_reference,
     compressor_golden,
@@ -20,7 +20,7 @@ from models.deepseek_v4.indexer_compressor_golden import (
     rms_norm,
     to_bf16,
 )
-from models.deepseek_v4.tables import apply_rope_interleaved, hadamard, rope_cos_sin
+from models.deepseek_v4.reference.tables import apply_rope_interleaved, hadamard, rope_cos_sin
 
 BF16 = ml_dtypes.bfloat16
 HEAD = 128

@@ -3,7 +3,7 @@ contract.
 
 Tolerances are the case's own: compressor_case.STATE_ATOL / STATE_RTOL for the FP32 state pools;
 on the pool rows a step writes at most 1 BF16 ULP at the row's scale (c16) or one INT8 code and
-one BF16 ULP of scale (c8) (models/deepseek_v4/serving_compare.py says why); every other pool
+one BF16 ULP of scale (c8) (models/deepseek_v4/cases/decode_compare.py says why); every other pool
 row and every other state slot bit-exact.
 """
 
@@ -17,9 +17,9 @@ import pytest
 
 import plsim
 from golden.case import CaseConfig
-from models.deepseek_v4 import compressor_case as cc
-from models.deepseek_v4.indexer_compressor_golden import empty_state, to_bf16
-from models.deepseek_v4.serving import slot_mapping_for
+from models.deepseek_v4.cases import decode_compressor as cc
+from models.deepseek_v4.contract.decode import slot_mapping_for
+from models.deepseek_v4.reference.decode_compressor import empty_state, to_bf16
 
 SHORT_CONTEXT = 256  # enough positions for every test below; small rope tables and cache
 
@@ -30,7 +30,9 @@ def kernel(name: str):
 
 
 def outputs_of(inputs: dict[str, Any]) -> list[str]:
-    return [name for name in cc.OUTPUT_NAMES if name in inputs]
+    """The in/out pools the kernel writes (the signature's non-input roles)."""
+    outputs = ("kv_state", "score_state", "index_cache", "index_cache_scale")
+    return [name for name in outputs if name in inputs]
 
 
 def run_kernel(inputs: dict[str, Any], config: CaseConfig) -> dict[str, np.ndarray]:
@@ -226,7 +228,7 @@ def test_more_than_four_tokens_per_step_is_refused_before_any_write():
         plsim.run(kernel("indexer_compressor_c16"), *args.values())
     message = str(err.value)
     assert "1..4" in message and "MAX_TOKENS_PER_STEP" in message
-    assert "indexer_compressor.py" in message
+    assert "kernels/decode_compressor.py" in message
     for name in outputs_of(inputs):  # the static assertion fires before any stage runs
         assert args[name].tobytes() == inputs[name].tobytes()
 

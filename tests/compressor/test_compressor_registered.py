@@ -7,7 +7,7 @@ import pytest
 from golden.case import CaseConfig
 from golden.registry import get_case
 from golden.runner import run_case
-from models.deepseek_v4.compressor_case import CASE
+from models.deepseek_v4.cases.decode_compressor import CASE
 
 
 def test_case_is_registered_under_its_name():

@@ -1,4 +1,4 @@
-"""plsim.calibration on a synthetic claim set: what is modeled for what was measured, the
+"""plsim_tools.calibration on a synthetic claim set: what is modeled for what was measured, the
 direction of pairs, the fixed held-out split and the fit."""
 
 from __future__ import annotations
@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from plsim import calibration as cal
-from plsim import corpus_paths
 from plsim.accounting import StageStats
 from plsim.hardware import A2A3
+from plsim_tools import calibration as cal
+from plsim_tools import corpus_paths
 
-#: The calibration set, named by PLSIM_CALIBRATION_DIR (plsim/corpus_paths.py).
+#: The calibration set, named by PLSIM_CALIBRATION_DIR (plsim_tools/corpus_paths.py).
 CLAIMS = corpus_paths.calibration_dir() or Path("calibration-set-not-given")
 
 

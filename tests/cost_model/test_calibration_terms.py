@@ -1,10 +1,10 @@
-"""plsim.calibration_terms scores a pair by what each scheduling term lets the model see."""
+"""plsim_tools.calibration_terms scores a pair by what each scheduling term lets the model see."""
 
 from __future__ import annotations
 
 from plsim.accounting import StageStats
-from plsim.calibration_terms import BEFORE, score
 from plsim.scheduling import TERMS
+from plsim_tools.calibration_terms import BEFORE, score
 
 
 def _claim(before_us, after_us):

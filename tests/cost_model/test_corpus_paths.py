@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from plsim import calibration, corpus_paths, side_by_side
+from plsim_tools import calibration, corpus_paths, side_by_side
 
 
 @pytest.fixture

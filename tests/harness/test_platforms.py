@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 
 import pytest
@@ -13,12 +14,18 @@ from golden.platforms import PlatformUnavailable, ensure_available
 
 @pytest.fixture
 def fake_site(tmp_path, monkeypatch):
-    """A directory on sys.path for fake packages; forgets imported pypto/torch afterwards."""
+    """A directory on sys.path for fake packages; afterwards the pypto/torch modules are what
+    they were before. Only modules the test imported are forgotten: a real torch loaded earlier
+    in the session must stay (importing torch a second time in one process corrupts its native
+    state; a later torch test then crashed with "SystemError: bad call flags")."""
+    roots = {"pypto", "torch", "torch_npu"}
+    before = {k: v for k, v in sys.modules.items() if k.split(".")[0] in roots}
     monkeypatch.syspath_prepend(str(tmp_path))
     yield tmp_path
     for name in list(sys.modules):
-        if name.split(".")[0] in {"pypto", "torch", "torch_npu"}:
+        if name.split(".")[0] in roots and name not in before:
             del sys.modules[name]
+    sys.modules.update(before)
 
 
 def _package(root, dotted, body=""):
@@ -101,6 +108,7 @@ def test_device_needs_torch_npu(fake_site, ptoas, monkeypatch):
     _real_pypto(fake_site)
     _package(fake_site, "torch")
     _hide(monkeypatch, "torch_npu")
+    monkeypatch.setattr(platforms.toolchain, "simulator_missing_reason", lambda: None)
     ensure_available("a2a3sim")  # the CPU simulator needs no torch_npu
     with pytest.raises(PlatformUnavailable, match="torch_npu") as info:
         ensure_available("a2a3")
@@ -111,14 +119,8 @@ def test_detection_never_imports_pypto(fake_site, ptoas):
     _real_pypto(fake_site)
     _package(fake_site, "torch")
     before = set(sys.modules)
-    ensure_available("a5sim")
+    with contextlib.suppress(PlatformUnavailable):  # the simulator's parts may be absent here
+        ensure_available("a5sim")
     imported = set(sys.modules) - before
-    assert not any(name.split(".")[0] in {"pypto", "torch"} for name in imported)
-
-
-def test_plsim_standing_in_for_pypto_is_not_the_real_toolchain():
-    import types
-
-    impostor = types.ModuleType("plsim.language")
-    impostor.__file__ = "/somewhere/plsim/language.py"
-    assert platforms._is_plsim_module(impostor)
+    toolchain = {"pypto", "torch", "simpler", "simpler_setup"}
+    assert not any(name.split(".")[0] in toolchain for name in imported)

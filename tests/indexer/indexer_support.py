@@ -11,8 +11,8 @@ import numpy as np
 
 import plsim
 from golden.case import CaseConfig, CompareResult
-from models.deepseek_v4.indexer_case import CASE, make_inputs, parameter_names
-from models.deepseek_v4.indexer_golden import indexer_paged_golden
+from models.deepseek_v4.cases.decode_indexer import CASE, make_inputs, parameter_names
+from models.deepseek_v4.reference.decode_indexer import indexer_paged_golden
 
 
 @functools.cache

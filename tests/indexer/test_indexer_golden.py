@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from golden.case import CaseConfig, ConfigError
-from golden.quant import quantize_rows
+from models.deepseek_v4.cases.decode_indexer import CASE, make_inputs, resolve_config
 from models.deepseek_v4.config import FP32_LOWEST, INDEX_HEAD_DIM, INDEX_N_HEADS, SLIDING_WINDOW
-from models.deepseek_v4.indexer_case import CASE, make_inputs, resolve_config
-from models.deepseek_v4.indexer_golden import (
+from models.deepseek_v4.contract.decode import physical_rows, visible_rows
+from models.deepseek_v4.reference.decode_indexer import (
     indexer_paged_float_reference,
     indexer_paged_golden,
     indexer_paged_quality,
@@ -18,8 +18,8 @@ from models.deepseek_v4.indexer_golden import (
     topk_recall,
     topk_rows,
 )
-from models.deepseek_v4.serving import physical_rows, visible_rows
-from models.deepseek_v4.tables import hadamard
+from models.deepseek_v4.reference.quant import quantize_rows
+from models.deepseek_v4.reference.tables import hadamard
 
 LOWEST = np.float32(FP32_LOWEST)
 

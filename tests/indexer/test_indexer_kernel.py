@@ -9,11 +9,16 @@ from indexer_support import copies, kernel, run_step
 import plsim
 from golden.case import CaseConfig
 from golden.spec import ScalarSpec
+from models.deepseek_v4.cases.decode_indexer import (
+    CASE,
+    make_inputs,
+    parameter_names,
+    resolve_config,
+)
 from models.deepseek_v4.config import COMPRESS_RATIO, FP32_LOWEST, SLIDING_WINDOW
-from models.deepseek_v4.indexer_case import CASE, make_inputs, parameter_names, resolve_config
-from models.deepseek_v4.indexer_compressor_golden import compressor_paged_golden
-from models.deepseek_v4.indexer_golden import paged_scores, quantized_query
-from models.deepseek_v4.serving import visible_rows
+from models.deepseek_v4.contract.decode import visible_rows
+from models.deepseek_v4.reference.decode_compressor import compressor_paged_golden
+from models.deepseek_v4.reference.decode_indexer import paged_scores, quantized_query
 
 LOWEST = np.float32(FP32_LOWEST)
 ROW_GAIN = 256.0  # a power of two: the new row's INT8 codes stay, its dequant scale grows

@@ -6,8 +6,13 @@ import ml_dtypes
 import numpy as np
 import pytest
 
-from golden.quant import quantize_columns_symmetric, quantize_rows, round_half_away
-from models.deepseek_v4 import config, tables
+from models.deepseek_v4 import config
+from models.deepseek_v4.reference import tables
+from models.deepseek_v4.reference.quant import (
+    quantize_columns_symmetric,
+    quantize_rows,
+    round_half_away,
+)
 
 
 def test_presets_carry_public_checkpoint_values():

@@ -1,4 +1,5 @@
-"""golden/quant.py's fast paths give exactly what the policy's step-by-step chain gives.
+"""models/deepseek_v4/reference/quant.py's fast paths give exactly what the policy's step-by-step
+chain gives.
 
 The references below spell the policy out the slow way (floor/ceil rounding, the FP16 and
 trunc steps, an int64 matmul) so a shortcut that changes one bit fails here.
@@ -9,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from golden import quant
+from models.deepseek_v4.reference import quant
 
 
 def _round_reference(x):

@@ -7,7 +7,9 @@ kernel, in a dict ``A2A3SIM`` (kernel name -> string):
   writes holds the same value on both (floats within a few ULPs of the dtype, integers exact);
 - ``"fail: <what>"``: it builds and runs, and some written cell differs;
 - ``"ran: <why plsim refuses>"``: a2a3sim runs it, plsim raises (a HardwareError such as a
-  MiscompileError, or a runtime finding), so there is nothing to compare;
+  MiscompileError, or a runtime finding), so there is nothing to compare; when a2a3sim's run
+  fails or hangs on a kernel plsim refuses (an out-of-bounds store that kills the process, a
+  run with no task), the two agree and the detail says what a2a3sim did;
 - ``"not run: <reason>"``: the build stops (the reason names the stage's message, matched
   case-insensitively like a "rejected" verdict), or the kernel is not run here (distributed,
   uint32 arguments: the reason says which).
@@ -189,8 +191,15 @@ def run_on_a2a3sim(entries: list[tuple[dict, dict]], workdir: Path, on_result=No
 
 def _worker(batch: list[dict], workdir: Path):
     """Yield (index, result) from one worker until the batch ends, the worker dies or an entry
-    hangs (then that entry's result says so and the worker is killed)."""
-    import selectors
+    hangs (then that entry's result says so and the worker is killed).
+
+    The worker's stdout is read by a thread into a queue: waiting with select() on the pipe
+    and then calling readline() on its buffered reader loses lines already in the buffer (a
+    result line read ahead behind the blank line before it waited for the next entry's output,
+    so the entry before a hanging one was reported as hanging too).
+    """
+    import queue
+    import threading
     import time
 
     request = {"root": str(ROOT), "build_dir": str(workdir / "build"), "batch": batch}
@@ -204,17 +213,24 @@ def _worker(batch: list[dict], workdir: Path):
     )  # fmt: skip
     proc.stdin.write(json.dumps(request))
     proc.stdin.close()
-    selector = selectors.DefaultSelector()
-    selector.register(proc.stdout, selectors.EVENT_READ)
+    lines: queue.Queue[str] = queue.Queue()
+
+    def pump() -> None:
+        for text in proc.stdout:
+            lines.put(text)
+        lines.put("")  # end of output: the worker exited
+
+    threading.Thread(target=pump, daemon=True).start()
     done = 0
     deadline = time.monotonic() + ENTRY_TIMEOUT_S
     try:
         while done < len(batch):
-            if not selector.select(timeout=max(0.0, deadline - time.monotonic())):
+            try:
+                line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
                 yield done, {"status": "timed_out",
                              "error": f"no result within {ENTRY_TIMEOUT_S} s (a2a3sim hangs)"}
                 return
-            line = proc.stdout.readline()
             if not line:
                 yield done, {"status": "run_failed", "error": "the worker died (see worker.log)"}
                 return
@@ -248,12 +264,16 @@ def judge(call: dict, plsim_run: PlsimOutcome, sim: dict) -> str:
     """The A2A3SIM verdict string for one fixture from both runs."""
     if sim["status"] == "build_failed":
         return f"not run: {_short(sim['error'])}"
+    refused = plsim_run.error.split(":", 1)[0]
+    failed = {"timed_out": "a2a3sim hangs", "run_failed": "a2a3sim's run fails"}.get(sim["status"])
+    if plsim_run.error and failed:  # plsim refuses what breaks the run: they agree
+        return f"ran: plsim refuses it ({refused}); {failed}"
     if sim["status"] == "timed_out":
         return f"fail: {sim['error']}"
     if sim["status"] == "run_failed":
         return f"fail: a2a3sim run failed: {_short(sim['error'])}"
     if plsim_run.error:
-        return f"ran: plsim refuses it ({plsim_run.error.split(':', 1)[0]})"
+        return f"ran: plsim refuses it ({refused})"
     differences = []
     dtypes = {a["name"]: a["dtype"] for a in call["args"] if a["kind"] == "tensor"}
     for name, mask in plsim_run.stored.items():

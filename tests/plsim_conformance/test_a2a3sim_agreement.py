@@ -76,6 +76,7 @@ def _check(measured: dict[str, str]) -> list[str]:
     return wrong
 
 
+@pytest.mark.a2a3sim
 def test_a2a3sim_sample_gives_the_stated_verdicts(tmp_path):
     _require_toolchain()
     wrong = _check(sim_column(SAMPLE, tmp_path))
@@ -83,6 +84,7 @@ def test_a2a3sim_sample_gives_the_stated_verdicts(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.a2a3sim
 def test_a2a3sim_gives_the_stated_verdict(request, tmp_path):
     if "slow" not in (request.config.getoption("-m") or ""):
         pytest.skip("re-measures every fixture on a2a3sim (about 35 min); select with -m slow")

@@ -109,7 +109,8 @@ def compiled():
         )
         for k in COMPARED
     ]
-    return dict(zip(COMPARED, compile_many(requests)))
+    # The stated verdicts are pypto's own (parse, passes, codegen); ptoas is not asked.
+    return dict(zip(COMPARED, compile_many(requests, ptoas=False)))
 
 
 def _agrees(key: str, result) -> tuple[bool, str]:

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from golden import quant
+from models.deepseek_v4.reference import quant
 from plsim import dtypes as D
 from plsim.numerics import CAST_MODES, binary, cast, mrgsort_runs, sort32
 

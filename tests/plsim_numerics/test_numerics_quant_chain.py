@@ -1,4 +1,4 @@
-"""The W8A8C16 INT8 quant chain of golden/quant.py rebuilt from pl.cast steps.
+"""The W8A8C16 INT8 quant chain of models/deepseek_v4/reference/quant.py rebuilt from pl.cast steps.
 
 Kernels quantize with FP32 -> INT32 (mode round) -> FP16 (mode round) -> INT8 (mode trunc);
 the golden uses NumPy arithmetic. The two must give identical codes, exact .5 ties included.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from golden import quant
+from models.deepseek_v4.reference import quant
 from plsim import dtypes as D
 from plsim.numerics import binary, cast, reduce, unary
 

@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 
 from golden.case import CaseConfig
-from models.deepseek_v4 import indexer_prefill_case
-from models.deepseek_v4.prefill import chunk_slot_mapping
-from models.deepseek_v4.serving import slot_mapping_for
+from models.deepseek_v4.cases import prefill_indexer as indexer_prefill_case
+from models.deepseek_v4.contract.decode import slot_mapping_for
+from models.deepseek_v4.contract.prefill import chunk_slot_mapping
 
 POOLS = ("kv_state", "score_state", "index_cache", "index_cache_scale")
 #: Names of a one-request prompt's per-token tensors (x, qr) and everything shared.
@@ -57,7 +57,8 @@ def chunk_inputs(world: Mapping[str, Any], pools: Mapping[str, np.ndarray], firs
 
 
 def decode_inputs(world: Mapping[str, Any], pools: Mapping[str, np.ndarray], pos: int):
-    """Decode-kernel arguments (indexer.py) for the single token at ``pos`` on ``pools``."""
+    """Decode-kernel arguments (kernels/decode_indexer.py) for the single token at ``pos`` on
+    ``pools``."""
     values = {k: v for k, v in world.items() if k not in POOLS}
     values.update({k: np.array(v, copy=True) for k, v in pools.items()})
     values["x"] = np.ascontiguousarray(world["x"][pos : pos + 1][None])

@@ -1,4 +1,4 @@
-"""The prefill golden (models/deepseek_v4/prefill_golden.py): consistency with token-by-token
+"""The prefill golden (models/deepseek_v4/reference/prefill.py): consistency with token-by-token
 decode, visibility at short prompts, independence of packed requests, validation."""
 
 from __future__ import annotations
@@ -8,11 +8,12 @@ import pytest
 from prefill.prefill_support import POOLS, chunk_inputs, pools_of, prompt_world, serve
 
 from golden.case import CaseConfig, ConfigError
-from models.deepseek_v4 import indexer_prefill_case, prefill_inputs
+from models.deepseek_v4.cases import prefill_indexer as indexer_prefill_case
+from models.deepseek_v4.cases import prefill_inputs
 from models.deepseek_v4.config import SLIDING_WINDOW
-from models.deepseek_v4.indexer_golden import SCORE_SENTINEL, indexer_paged_golden
-from models.deepseek_v4.prefill import check_chunk
-from models.deepseek_v4.prefill_golden import indexer_prefill_golden
+from models.deepseek_v4.contract.prefill import check_chunk
+from models.deepseek_v4.reference.decode_indexer import SCORE_SENTINEL, indexer_paged_golden
+from models.deepseek_v4.reference.prefill import indexer_prefill_golden
 
 # 70 tokens with 16-row blocks: 17 cache rows, so the rows cross a block boundary; every
 # residue of the position mod 4 starts a chunk or a decode step somewhere below.
@@ -163,9 +164,9 @@ def test_scores_of_a_row_the_kernel_wrote_differently_are_the_golden_math_on_tha
     """prefill_compare.kernel_row_scores: a written row that differs from the golden's gets its
     cells rescored exactly as the golden scores the whole pool holding that row; other cells
     and an unchanged pool keep the plain golden."""
-    from models.deepseek_v4.indexer_golden import paged_scores, quantized_query
-    from models.deepseek_v4.prefill_compare import kernel_row_scores
-    from models.deepseek_v4.prefill_golden import token_rows_as_step
+    from models.deepseek_v4.cases.prefill_compare import kernel_row_scores
+    from models.deepseek_v4.reference.decode_indexer import paged_scores, quantized_query
+    from models.deepseek_v4.reference.prefill import token_rows_as_step
 
     world = prompt_world(13, "c16")
     inputs = chunk_inputs(world, pools_of(world), 0, 13)

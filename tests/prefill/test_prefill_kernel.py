@@ -1,4 +1,4 @@
-"""The prefill kernels (indexer_prefill.py, indexer_compressor_prefill.py) on plsim against their
+"""The prefill kernels (kernels/prefill_indexer.py, prefill_compressor.py) on plsim against their
 goldens, and prefill-then-decode on the kernels against decoding token by token."""
 
 from __future__ import annotations
@@ -13,12 +13,10 @@ from prefill.prefill_support import prompt_world, serve
 import plsim
 from golden.case import CaseConfig
 from golden.runner import run_case
-from models.deepseek_v4 import (
-    compressor_prefill_case,
-    indexer_case,
-    indexer_prefill_case,
-    prefill_inputs,
-)
+from models.deepseek_v4.cases import decode_indexer as indexer_case
+from models.deepseek_v4.cases import prefill_compressor as compressor_prefill_case
+from models.deepseek_v4.cases import prefill_indexer as indexer_prefill_case
+from models.deepseek_v4.cases import prefill_inputs
 
 
 @functools.cache
@@ -37,10 +35,8 @@ def _runner(case_module, names: list[str], kernel_name: str, outputs: tuple[str,
 
 
 def _prefill_names(cache_format: str) -> list[str]:
-    names = [n for n, _, _ in indexer_prefill_case.PARAMETERS]
-    if cache_format != "c8":
-        names.remove("index_cache_scale")
-    return [*names, "offset"]
+    config = indexer_prefill_case.resolve_config(CaseConfig(cache_format=cache_format))
+    return [p.name for p in indexer_prefill_case.indexer_signature(config)]
 
 
 OUTPUTS = ("score", "topk_idxs", "kv_state", "score_state", "index_cache", "index_cache_scale")

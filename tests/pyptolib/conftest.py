@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from plsim import corpus_paths
+from plsim_tools import corpus_paths
 
 #: The public pypto-lib kernels (third-party, CANN licence), read in place, never copied: a
-#: checkout named by PYPTO_LIB_DIR (plsim/corpus_paths.py).
+#: checkout named by PYPTO_LIB_DIR (plsim_tools/corpus_paths.py).
 CORPUS = corpus_paths.pypto_lib_dir()
 
 

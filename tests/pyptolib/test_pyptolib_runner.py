@@ -1,4 +1,4 @@
-"""plsim.pyptolib: a pypto-lib file's __main__ runs unchanged, with the upstream harness."""
+"""plsim_tools.pyptolib: a pypto-lib file's __main__ runs unchanged, with the upstream harness."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 import plsim
-from plsim import pyptolib
+from plsim_tools import pyptolib
 
 KERNELS = Path(__file__).parent / "kernels"
 REPO = Path(__file__).resolve().parents[2]
@@ -61,7 +61,7 @@ def test_corpus_files_skip_the_harness_package(corpus):
 def test_cli_prints_the_stage_table_and_verdict(tmp_path, corpus):
     path = _harnessed(tmp_path, corpus, "scale_rows.py")
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    proc = subprocess.run([sys.executable, "-m", "plsim.pyptolib", str(path)],
+    proc = subprocess.run([sys.executable, "-m", "plsim_tools.pyptolib", str(path)],
                           capture_output=True, text=True, env=env, cwd=REPO)  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "scale " in proc.stdout and "model us" in proc.stdout
@@ -69,7 +69,7 @@ def test_cli_prints_the_stage_table_and_verdict(tmp_path, corpus):
 
 
 def test_cli_rejects_a_missing_file():
-    proc = subprocess.run([sys.executable, "-m", "plsim.pyptolib", "/nonexistent.py"],
+    proc = subprocess.run([sys.executable, "-m", "plsim_tools.pyptolib", "/nonexistent.py"],
                           capture_output=True, text=True, cwd=REPO)  # fmt: skip
     assert proc.returncode == 2 and "FILE" in proc.stderr
 

@@ -27,9 +27,10 @@ from golden import registry
 from golden.case import CaseConfig
 from golden.inputs import copy_values
 from golden.runner import run_case
-from models.deepseek_v4 import compressor_case, indexer_case
+from models.deepseek_v4.cases import decode_compressor as compressor_case
+from models.deepseek_v4.cases import decode_indexer as indexer_case
 from models.deepseek_v4.config import FP32_LOWEST, SLIDING_WINDOW
-from models.deepseek_v4.indexer_golden import indexer_paged_golden, topk_rows
+from models.deepseek_v4.reference.decode_indexer import indexer_paged_golden, topk_rows
 
 INDEXER_OUTPUTS = ("kv_state", "score_state", "index_cache", "score", "topk_idxs")
 PER_REQUEST = (

@@ -24,7 +24,8 @@ from golden import registry
 from golden.case import CaseConfig
 from golden.inputs import copy_values
 from golden.runner import run_case
-from models.deepseek_v4 import compressor_case, indexer_case
+from models.deepseek_v4.cases import decode_compressor as compressor_case
+from models.deepseek_v4.cases import decode_indexer as indexer_case
 
 MUTANTS = Path(__file__).parent / "mutants"
 FIXTURES = sorted(MUTANTS.glob("*.json"))

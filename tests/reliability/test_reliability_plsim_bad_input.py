@@ -16,7 +16,8 @@ import pytest
 
 import plsim
 from golden.case import CaseConfig
-from models.deepseek_v4 import compressor_case, indexer_case
+from models.deepseek_v4.cases import decode_compressor as compressor_case
+from models.deepseek_v4.cases import decode_indexer as indexer_case
 
 KERNELS = Path(__file__).parent / "kernels"
 M, N = 8, 32
@@ -209,7 +210,7 @@ def test_bad_arrays_to_the_real_compressor_raise_a_located_plsim_error(compresso
     with pytest.raises(plsim.SimError) as err:
         _run_compressor(compressor, **{name: value})
     message = str(err.value)
-    assert "indexer_compressor.py:" in message and "[scope '" in message, message
+    assert "decode_compressor.py:" in message and "[scope '" in message, message
 
 
 def test_nan_in_weights_is_a_value_plsim_propagates_not_rejects(compressor):

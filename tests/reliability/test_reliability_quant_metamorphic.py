@@ -1,4 +1,5 @@
-"""Metamorphic properties of the shared INT8 quant policy (golden/quant.py) — no golden needed.
+"""Metamorphic properties of the shared INT8 quant policy (models/deepseek_v4/reference/quant.py) —
+no golden needed.
 
 - Scaling a row by a power of two leaves its INT8 codes unchanged and scales its dequant scale
   by the same power (while the amax floor and the FP32 range are not reached).
@@ -14,7 +15,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from reliability_support import fuzz_settings
 
-from golden import quant
+from models.deepseek_v4.reference import quant
 
 WIDTH = 128
 

@@ -12,10 +12,11 @@ import numpy as np
 from deepseek_v4_pypto_ops.ops.weights import as_numpy, as_tensor
 from torch_ops.serving_loop import Engine, decode_config, prefill_config
 
-from models.deepseek_v4 import indexer_case, indexer_prefill_case
-from models.deepseek_v4.indexer_golden import indexer_paged_golden
-from models.deepseek_v4.prefill_golden import indexer_prefill_golden
-from models.deepseek_v4.serving_inputs import score_width_for_rows
+from models.deepseek_v4.cases import decode_indexer as indexer_case
+from models.deepseek_v4.cases import prefill_indexer as indexer_prefill_case
+from models.deepseek_v4.contract.decode import score_width_for_rows
+from models.deepseek_v4.reference.decode_indexer import indexer_paged_golden
+from models.deepseek_v4.reference.prefill import indexer_prefill_golden
 
 DECODE_STEPS = 10
 #: The step that also asks for its scores (compared too).

@@ -1,6 +1,6 @@
 """Inputs and the golden of ``ops.lightning_indexer`` calls: a mixed batch's paged cache (the
 indexer case's) with a BF16 query; the golden's math is the query quantized per row
-(golden/quant.py), indexer_golden.paged_scores and topk_rows with offset 0."""
+(models/deepseek_v4/reference/quant.py), indexer_golden.paged_scores and topk_rows with offset 0."""
 
 from __future__ import annotations
 
@@ -11,15 +11,15 @@ from deepseek_v4_pypto_ops.ops.weights import as_tensor
 
 from golden import compare
 from golden.case import CaseConfig
-from golden.quant import quantize_rows, to_bf16
-from models.deepseek_v4 import indexer_case
-from models.deepseek_v4.indexer_golden import (
+from models.deepseek_v4.cases import decode_indexer as indexer_case
+from models.deepseek_v4.contract.decode import visible_rows
+from models.deepseek_v4.reference.decode_indexer import (
     float_query,
     paged_score_step,
     paged_scores,
     topk_rows,
 )
-from models.deepseek_v4.serving import visible_rows
+from models.deepseek_v4.reference.quant import quantize_rows, to_bf16
 
 
 def world_of(cache_format: str) -> dict:

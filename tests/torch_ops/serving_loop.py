@@ -2,8 +2,9 @@
 step over one set of paged pools (blocks and state slots handed out as requests grow or join),
 then one packed prefill chunk; each call's inputs as the goldens take them.
 
-The first step is the indexer case's own structured inputs (models/deepseek_v4/indexer_case.py:
-outlier activations, trained-scale weights, a cache history with strong rows and decoy blocks,
+The first step is the indexer case's own structured inputs
+(models/deepseek_v4/cases/decode_indexer.py: outlier activations, trained-scale weights, a cache
+history with strong rows and decoy blocks,
 warmed compressor states); later steps draw fresh activations from the same generator.
 """
 
@@ -18,11 +19,12 @@ from deepseek_v4_pypto_ops.ops import IndexerWeights
 from deepseek_v4_pypto_ops.ops.weights import as_numpy, as_tensor
 
 from golden.case import CaseConfig
-from models.deepseek_v4 import indexer_case, indexer_prefill_case
+from models.deepseek_v4.cases import decode_indexer as indexer_case
+from models.deepseek_v4.cases import prefill_indexer as indexer_prefill_case
+from models.deepseek_v4.cases.prefill_indexer import activations as _activations
 from models.deepseek_v4.config import COMPRESS_RATIO, SLIDING_WINDOW
-from models.deepseek_v4.indexer_prefill_case import activations as _activations
-from models.deepseek_v4.prefill import chunk_slot_mapping
-from models.deepseek_v4.serving import slot_mapping_for
+from models.deepseek_v4.contract.decode import slot_mapping_for
+from models.deepseek_v4.contract.prefill import chunk_slot_mapping
 
 POOLS = ("kv_state", "score_state", "index_cache", "index_cache_scale")
 WEIGHT_NAMES = tuple(f.name for f in fields(IndexerWeights))

@@ -13,7 +13,8 @@ from deepseek_v4_pypto_ops.ops.weights import as_numpy, as_tensor  # noqa: E402
 from torch_ops.weights_support import compressor_weights  # noqa: E402
 
 from golden.case import CaseConfig  # noqa: E402
-from models.deepseek_v4 import compressor_case, compressor_prefill_case  # noqa: E402
+from models.deepseek_v4.cases import decode_compressor as compressor_case  # noqa: E402
+from models.deepseek_v4.cases import prefill_compressor as compressor_prefill_case  # noqa: E402
 
 POOLS = ("kv_state", "score_state", "index_cache", "index_cache_scale")
 

@@ -13,7 +13,8 @@ from deepseek_v4_pypto_ops.ops import IndexerWeights, reference  # noqa: E402
 from deepseek_v4_pypto_ops.ops.weights import as_tensor  # noqa: E402
 
 from golden.case import CaseConfig  # noqa: E402
-from models.deepseek_v4 import indexer_case, indexer_prefill_case  # noqa: E402
+from models.deepseek_v4.cases import decode_indexer as indexer_case  # noqa: E402
+from models.deepseek_v4.cases import prefill_indexer as indexer_prefill_case  # noqa: E402
 
 POOLS = ("kv_state", "score_state", "index_cache", "index_cache_scale")
 

@@ -24,17 +24,19 @@ from deepseek_v4_pypto_ops.ops.weights import as_numpy, as_tensor  # noqa: E402
 from torch_ops.weights_support import compressor_weights  # noqa: E402
 
 from golden.case import CaseConfig  # noqa: E402
-from golden.quant import fp32_to_int32_round, int32_matmul, quantize_rows  # noqa: E402
-from models.deepseek_v4 import compressor_case, indexer_case, indexer_prefill_case  # noqa: E402
-from models.deepseek_v4.indexer_compressor_golden import compressor_paged_golden  # noqa: E402
-from models.deepseek_v4.indexer_golden import paged_scores, quantized_query, topk_rows  # noqa: E402
-from models.deepseek_v4.prefill_golden import (  # noqa: E402
+from models.deepseek_v4.cases import decode_compressor as compressor_case  # noqa: E402
+from models.deepseek_v4.cases import decode_indexer as indexer_case  # noqa: E402
+from models.deepseek_v4.cases import prefill_indexer as indexer_prefill_case  # noqa: E402
+from models.deepseek_v4.cases.decode_compare import pool_comparisons  # noqa: E402
+from models.deepseek_v4.contract.decode import visible_rows  # noqa: E402
+from models.deepseek_v4.reference.decode_compressor import compressor_paged_golden  # noqa: E402
+from models.deepseek_v4.reference.decode_indexer import paged_scores, quantized_query, topk_rows  # noqa: E402
+from models.deepseek_v4.reference.prefill import (  # noqa: E402
     compressor_prefill_golden,
     request_spans,
     token_rows_as_step,
 )
-from models.deepseek_v4.serving import visible_rows  # noqa: E402
-from models.deepseek_v4.serving_compare import pool_comparisons  # noqa: E402
+from models.deepseek_v4.reference.quant import fp32_to_int32_round, int32_matmul, quantize_rows  # noqa: E402
 
 POOLS = ("kv_state", "score_state", "index_cache", "index_cache_scale")
 STEP = ("position_ids", "kv_seq_lens", "block_table", "slot_mapping", "state_slots")

@@ -15,7 +15,7 @@ from deepseek_v4_pypto_ops.ops import _platform, _runner  # noqa: E402
 _MISSING = _platform.simulator_missing()
 if _MISSING is not None:
     pytest.skip(f"needs pypto's a2a3sim: {_MISSING}", allow_module_level=True)
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.a2a3sim]
 
 
 @pytest.fixture

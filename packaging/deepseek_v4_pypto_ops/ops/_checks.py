@@ -8,7 +8,7 @@ from typing import Any
 
 import torch
 
-from models.deepseek_v4.serving import (
+from models.deepseek_v4.contract.decode import (
     BLOCK_SIZE_MULTIPLE,
     MAX_BLOCK_SIZE,
     MIN_BLOCK_SIZE,

@@ -10,7 +10,7 @@ import torch
 
 from deepseek_v4_pypto_ops.ops import _checks
 from models.deepseek_v4.config import COMPRESS_STATE_ROWS, COMPRESS_STATE_WIDTH, INDEX_HEAD_DIM
-from models.deepseek_v4.serving_inputs import SCORE_ROW_MULTIPLE, score_width_for_rows
+from models.deepseek_v4.contract.decode import SCORE_ROW_MULTIPLE, score_width_for_rows
 
 #: index_topk: the kernels sort in lists of pairs whose width must be a multiple of 16.
 TOPK_MULTIPLE = 8

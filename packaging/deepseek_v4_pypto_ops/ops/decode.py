@@ -1,6 +1,6 @@
 """One decode step of the indexer (with its compressor) and of the compressor alone, as torch
-calls on the serving contract (models/deepseek_v4/serving.py): B requests of S = 1..4 tokens at
-their own positions, a paged cache behind a block table, compressor writes through a slot
+calls on the serving contract (models/deepseek_v4/contract/decode.py): B requests of S = 1..4 tokens
+at their own positions, a paged cache behind a block table, compressor writes through a slot
 mapping into a state pool. Caches and states are written in place, as the kernels do."""
 
 from __future__ import annotations
@@ -11,14 +11,14 @@ from deepseek_v4_pypto_ops.ops import _checks, _runner, _serving_args
 from deepseek_v4_pypto_ops.ops._kernel import Kernel
 from deepseek_v4_pypto_ops.ops.weights import IndexerWeights
 from models.deepseek_v4.config import MAX_TOKENS_PER_STEP
-from models.deepseek_v4.serving import (
+from models.deepseek_v4.contract.decode import (
     MAX_SERVING_BATCH,
     check_compressor_step,
     check_step,
 )
 
-INDEXER = "models.deepseek_v4.indexer"
-COMPRESSOR = "models.deepseek_v4.indexer_compressor"
+INDEXER = "models.deepseek_v4.kernels.decode_indexer"
+COMPRESSOR = "models.deepseek_v4.kernels.decode_compressor"
 
 
 def _step_shape(x: object, weights: IndexerWeights, device: torch.device) -> tuple[int, int]:

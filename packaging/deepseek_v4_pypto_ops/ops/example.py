@@ -8,7 +8,6 @@ import numpy as np
 import torch
 
 from deepseek_v4_pypto_ops.ops.weights import IndexerWeights, as_tensor
-from golden.quant import quantize_columns_symmetric, to_bf16
 from models.deepseek_v4.config import (
     COMPRESS_RATIO,
     COMPRESS_STATE_ROWS,
@@ -17,8 +16,9 @@ from models.deepseek_v4.config import (
     INDEX_N_HEADS,
     get_preset,
 )
-from models.deepseek_v4.serving import slot_mapping_for
-from models.deepseek_v4.tables import hadamard, rope_cos_sin
+from models.deepseek_v4.contract.decode import slot_mapping_for
+from models.deepseek_v4.reference.quant import quantize_columns_symmetric, to_bf16
+from models.deepseek_v4.reference.tables import hadamard, rope_cos_sin
 
 
 class DemoEngine:

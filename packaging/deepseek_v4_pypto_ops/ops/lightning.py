@@ -11,9 +11,9 @@ import torch
 from deepseek_v4_pypto_ops.ops import _checks, _runner
 from deepseek_v4_pypto_ops.ops._kernel import Kernel
 from models.deepseek_v4.config import INDEX_HEAD_DIM, INDEX_N_HEADS, MAX_TOKENS_PER_STEP
-from models.deepseek_v4.serving import MAX_SERVING_BATCH, PAD_POSITION
+from models.deepseek_v4.contract.decode import MAX_SERVING_BATCH, PAD_POSITION
 
-KERNEL = "models.deepseek_v4.lightning_indexer"
+KERNEL = "models.deepseek_v4.kernels.lightning_indexer"
 LAYOUTS_QUERY = ("BSND", "TND")
 LAYOUTS_KEY = ("PA_BSND",)
 #: sparse_mode 0: every query token sees all of its request's rows; 3: ratio-4 causal.

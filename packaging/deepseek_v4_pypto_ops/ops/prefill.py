@@ -1,6 +1,7 @@
 """One packed prefill chunk of the indexer (with its compressor) and of the compressor alone, as
-torch calls on the prefill contract (models/deepseek_v4/prefill.py): T token rows of R requests
-back to back (``cu_seqlens``), per-token positions, the decode step's paged pools. The chunk is
+torch calls on the prefill contract (models/deepseek_v4/contract/prefill.py): T token rows of R
+requests back to back (``cu_seqlens``), per-token positions, the decode step's paged pools. The
+chunk is
 padded to a whole bucket of 128 token rows (padding rows: position -1, no writes), so chunks of
 similar size share one artifact; the results are returned for the T rows given."""
 
@@ -11,13 +12,13 @@ import torch
 from deepseek_v4_pypto_ops.ops import _checks, _runner, _serving_args
 from deepseek_v4_pypto_ops.ops._kernel import Kernel
 from deepseek_v4_pypto_ops.ops.weights import IndexerWeights
+from models.deepseek_v4.cases.prefill_inputs import TOKEN_BUCKET
 from models.deepseek_v4.config import COMPRESS_RATIO
-from models.deepseek_v4.prefill import MAX_CHUNK_REQUESTS, MAX_CHUNK_TOKENS, check_chunk
-from models.deepseek_v4.prefill_inputs import TOKEN_BUCKET
-from models.deepseek_v4.serving import PAD_POSITION
+from models.deepseek_v4.contract.decode import PAD_POSITION
+from models.deepseek_v4.contract.prefill import MAX_CHUNK_REQUESTS, MAX_CHUNK_TOKENS, check_chunk
 
-INDEXER = "models.deepseek_v4.indexer_prefill"
-COMPRESSOR = "models.deepseek_v4.indexer_compressor_prefill"
+INDEXER = "models.deepseek_v4.kernels.prefill_indexer"
+COMPRESSOR = "models.deepseek_v4.kernels.prefill_compressor"
 
 
 def _chunk(

@@ -12,7 +12,7 @@ VERDICTS = {
         "gap: codegen internal error 'no MLIR mapping for MemRef base' (a2a3, a mixed kernel): "
         "a vector tile redefined in an outer pl.range loop and assembled in an inner loop that "
         "also runs a matmul; defining it before the outer loop and resetting it at the end of "
-        "each iteration compiles (models/deepseek_v4/indexer_score.py does that)"
+        "each iteration compiles (models/deepseek_v4/kernels/score.py does that)"
     ),
 }
 

@@ -24,6 +24,12 @@ VERDICTS = {
 
 #: What a2a3sim does with each kernel on the recorded shapes (kinds: tests/plsim_conformance/
 #: sim_agreement.py); re-measured by tests/plsim_conformance/test_a2a3sim_agreement.py.
+#: The four "fail" entries are a defect of pto-isa's CPU backend (docs/dsl.md §14): its TLOAD
+#: fills the whole destination tile type (Rows x Cols) with the pad value before writing the
+#: valid cells; a one-row gather_row is a subview at row r declared with the parent's 16 rows,
+#: so each load clears rows r+1.. of every column block and rows ..r-1 of the next. Only the
+#: last row survives whole (a2a3sim's column 15 is right, the others hold block 0 only). The
+#: device's ND2NZ copy writes the valid rows only; plsim computes what it computes.
 A2A3SIM = {
     "gather_qk": "fail: out: 240 of 256 cells differ (max 52.8)",
     "gather_pv_transposed": "fail: out: 240 of 256 cells differ (max 52.8)",

@@ -39,9 +39,9 @@ VERDICTS = {
     "same_dtype_cast": "rejected: same-dtype cast is not a valid operation",
     "slice_step": "rejected: Slice step is not supported in tensor subscript",
     "store_dtype_mismatch": (
-        "gap: the compiler keeps INT32 for pl.mul(INT32 tile, 0.5) (tmuls converts the "
-        "scalar to the tile type, pto-isa docs/isa/TMULS.md); plsim promotes to FP32 and "
-        "rejects the INT32 store"
+        "hardware: the compiler types pl.mul(INT32 tile, 0.5) FP32 but emits tmuls on the "
+        "INT32 tile, whose scalar has the tile type (pto-isa TMULS_IMPL): 0.5 becomes 0; "
+        "plsim refuses the float literal (MiscompileError)"
     ),
     "unaligned_rows": "hardware: UB tile row of 24 bytes (pto_tile.hpp 32-byte row rule)",
     "int8_to_fp32_cast": "rejected: no native cast path from int8 to fp32 for arch a2a3",
@@ -123,7 +123,7 @@ A2A3SIM = {
         "not run: UnsupportedFeatureError: Slice step is not supported in tensor "
         "subscript"
     ),
-    "store_dtype_mismatch": "ran: plsim refuses it (DSLError)",
+    "store_dtype_mismatch": "ran: plsim refuses it (MiscompileError)",
     "unaligned_rows": (
         "not run: 'pto.alloc_tile' op expects result row-major none_box tile row byte "
         "size (cols * sizeof(dtype)) to be 32-byte aligned, but got 24 bytes"

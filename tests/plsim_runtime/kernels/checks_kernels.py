@@ -73,7 +73,7 @@ A2A3SIM = {
         " end of dimension 0: offset 0 + extent 24 exceeds the target extent 16. A store "
         "performs no layout conversion (RFC #1300 P7): the"
     ),
-    "long_read_in_loop": "fail: a2a3sim run failed: the worker died (see worker.log)",
+    "long_read_in_loop": "ran: plsim refuses it (OutOfBoundsError); a2a3sim's run fails",
     "long_read_meets_short": (
         "not run: InvalidOperationError: pl operation 'add': The operator tensor.add "
         "requires compatible shapes, but got [24, 64] and [16, 64]"

@@ -34,8 +34,8 @@ A2A3SIM = {
     "parallel_blocks": "pass",
     "prefix_assemble": "not run: 'pto.partition_view' op size at dim 1 must be positive, got 0",
     "reshape_views": "pass",
-    "runtime_if": "fail: no result within 180 s (a2a3sim hangs)",
-    "scalar_division": "fail: no result within 180 s (a2a3sim hangs)",
+    "runtime_if": "pass",
+    "scalar_division": "pass",
     "spmd_loop": "pass",
     "spmd_with_form": "pass",
     "tail_store": "pass",
@@ -84,12 +84,14 @@ def column_to_row(x: pl.Tensor[[16, C], pl.FP32], out: pl.Out[pl.Tensor[[1, 16],
 
 @pl.jit
 def scalar_division(vals: pl.Tensor[[4], pl.INT32], out: pl.Out[pl.Tensor[[10], pl.INT32]]):
-    for i in pl.range(4):
-        v = pl.read(vals, [i])
-        pl.write(out, [i], pl.cast(v // 4, pl.INT32))
-        pl.write(out, [4 + i], pl.cast(v % 4, pl.INT32))
-    pl.write(out, [8], pl.cast(NEG // 2, pl.INT32))
-    pl.write(out, [9], pl.cast(NEG % 2, pl.INT32))
+    # inside a pl.at scope: a run that submits no task never ends (check_submits_a_task)
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="scalar_div"):
+        for i in pl.range(4):
+            v = pl.read(vals, [i])
+            pl.write(out, [i], pl.cast(v // 4, pl.INT32))
+            pl.write(out, [4 + i], pl.cast(v % 4, pl.INT32))
+        pl.write(out, [8], pl.cast(NEG // 2, pl.INT32))
+        pl.write(out, [9], pl.cast(NEG % 2, pl.INT32))
     return out
 
 

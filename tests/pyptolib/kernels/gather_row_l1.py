@@ -7,6 +7,7 @@ VERDICTS = {"gather_rows_mm": "compiles", "gather_run_mm": "compiles", "gather_w
 
 #: What a2a3sim does with each kernel on the recorded shapes (kinds: tests/plsim_conformance/
 #: sim_agreement.py); re-measured by tests/plsim_conformance/test_a2a3sim_agreement.py.
+#: The "fail" entries: pto-isa's CPU TLOAD pads the whole subview tile (docs/dsl.md §14).
 A2A3SIM = {
     "gather_rows_mm": "fail: y: 240 of 256 cells differ (max 52.8)",
     "gather_run_mm": "fail: y: 240 of 256 cells differ (max 52.8)",

@@ -6,8 +6,9 @@ when it is at or after its request's first position p0, else one of the 8 rows s
 request's state slot (row q - w0 + 4, w0 = p0 - p0 % 4), exactly the rows the sequential walk
 of the golden would hold. The state written back is what that walk leaves.
 
-Floating-point order follows the golden (indexer_compressor_golden.py) step by step; the one
-difference is ``exp``: the reference's is correctly rounded (float64, rounded once), NumPy's
+Floating-point order follows the golden (models/deepseek_v4/reference/decode_compressor.py) step by
+step; the one difference is ``exp``: the reference's is correctly rounded (float64, rounded once),
+NumPy's
 float32 ``exp`` is not, so pooled values can differ by a float32 ulp and a cache row by one
 BF16 ulp (the same allowance the kernels get).
 """

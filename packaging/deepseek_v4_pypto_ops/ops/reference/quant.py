@@ -1,5 +1,6 @@
-"""The W8A8 policy of golden/quant.py in PyTorch: per-row INT8 codes and FP32 dequant scales,
-exact INT8 x INT8 products, BF16 rounding. Every step is one IEEE operation in the golden's
+"""The W8A8 policy of models/deepseek_v4/reference/quant.py in PyTorch: per-row INT8 codes and FP32
+dequant scales, exact INT8 x INT8 products, BF16 rounding. Every step is one IEEE operation in the
+golden's
 order, so codes and scales equal the golden's bit for bit (tests/torch_ops check it)."""
 
 from __future__ import annotations

@@ -1,0 +1,685 @@
+"""DeepSeek-V4 decode lightning indexer, W8A8 with a C16 or C8 cache, as pypto kernels on the
+serving contract of contract/decode.py.
+
+One decode step of S = 1..4 tokens per request for B = 1..128 requests at independent
+positions: INT8 weights and activations, a paged compressed cache (c16: BF16 rows quantized to
+INT8 per row at score time; c8: INT8 rows with an FP32 per-row dequant scale, quantized once by
+the compressor), INT32 accumulation and explicit FP32 dequant scales. The quant policy is
+reference/quant.py; the golden is ``indexer_paged_golden`` in reference/decode_indexer.py.
+
+Entry points: ``indexer_c16`` and ``indexer_c8`` (scores requested: they also return the score
+rows, which the harness compares) and the serving ones ``indexer_topk_c16`` and
+``indexer_topk_c8`` (the same parameters without ``score``; top-k only, no score row written to
+GM). Parameters in this order (every shape is taken from the call; H = 64 heads of Dh = 128 are
+fixed):
+
+    x             [B, S, D]                  BF16   the step's hidden states
+    qr            [B, S, Q_LORA]             BF16   low-rank query (before wq_b)
+    wq_b          [Q_LORA, H * Dh]           INT8   per-output-channel INT8 weight
+    wq_b_scale    [H * Dh]                   FP32   its per-channel dequant scale
+    weights_proj  [D, H]                     BF16   head-weights projection
+    rope_cos      [P, 32]                    FP32   cos of every position (compressed-layer rope)
+    rope_sin      [P, 32]                    FP32   sin of every position
+    hadamard      [128, 128]                 BF16   BF16(normalized Sylvester Hadamard)
+    wkv, wgate    [D, 256]                   BF16   compressor projections
+    ape           [4, 256]                   FP32   compressor position bias
+    norm_weight   [128]                      BF16   compressor RMSNorm weight
+    position_ids  [B, S]                     INT32  token positions (-1: padded request)
+    kv_seq_lens   [B]                        INT32  tokens per request after the step (0: padded)
+    block_table   [B, MAX_BLOCKS]            INT32  physical block of each logical cache block
+    slot_mapping  [B, S]                     INT32  cache slot the compressor writes, or -1
+    state_slots   [B]                        INT32  compressor state pool slot (-1: padded)
+    kv_state      [NS, 8, 256]               FP32   InOut compressor state pool
+    score_state   [NS, 8, 256]               FP32   InOut compressor state pool
+    index_cache   [NB, BS, 128]              BF16 (c16) / INT8 (c8)  InOut block pool
+    index_cache_scale [NB, BS]               FP32   InOut, c8 only: per-row dequant scale
+    score         [B, S, W]                  FP32   Out (indexer_c16/_c8 only), logical row order,
+                                                    W >= MAX_BLOCKS * BS a multiple of 512
+                                                    (lowest FP32 where unseen)
+    topk_idxs     [B, S, index_topk]         INT32  Out (cache index + offset; -1 where unused)
+    offset        INT32 scalar: added to every top-k index (the sliding window, 128; constant
+                  across steps, so it does not multiply artifacts)
+
+Everything that changes from step to step (positions, lengths, table, mappings, slots) is
+tensor data read with pl.read: one compiled artifact per (B, S, shapes, format).
+
+Stages (pl.at name_hints): qr_quant (1), qr_proj (2), qr_rope_hadamard_quant (3-5, one mixed
+task per token, at the token's own position), weights_proj (6), the compressor's stages (7,
+indexer_compressor.py), kv_quant_score_topk (c16) / kv_score_topk (c8) (8-11a, one mixed task
+per request and group of 512-row cache chunks: scores kept on chip and sorted into the group's
+partial top-k lists; each tile's rows come from the block the table names) and topk_merge (11b,
+one merge per token), in kernels/score.py. ``topk_stage`` below is the
+score-row top-k the prefill kernels use.
+
+Visibility: token (b, s) at position p sees logical cache rows j < (p + 1) // 4. The compressor
+runs before scoring, so a window closed by token s' is visible to tokens s >= s' only. A padded
+request scores nothing: its score rows are the sentinel and its top-k rows -1.
+
+Top-k: k = min(index_topk, visible) rows by descending score; equal scores take the smaller
+cache index first. Values are logical cache index + offset, unused slots -1.
+
+Supported sizes: block size BS a multiple of 16 (score tiles of 32 rows when BS % 32 == 0, else
+16), W a multiple of 512, Q_LORA and D multiples of their K tiles (128 and 256), index_topk a
+multiple of 8.
+"""
+
+import pypto.language as pl
+
+from models.deepseek_v4.config import (
+    AMAX_FLOOR,
+    COMPRESS_RATIO,
+    FP32_LOWEST,
+    INDEX_HEAD_DIM,
+    INDEX_N_HEADS,
+    INT8_MAX,
+    MAX_TOKENS_PER_STEP,
+    NOPE_DIM,
+    ROPE_DIM,
+)
+from models.deepseek_v4.kernels.decode_compressor import compress_step_c8, compress_step_c16
+from models.deepseek_v4.kernels.score import (
+    HEAD_COLS,
+    SCORE_TASKS,
+    TOPK_CHUNK,
+    score_topk_stage_c8,
+    score_topk_stage_c16,
+    topk_merge_stage,
+)
+
+# --- Quant policy (config.py, the same numbers as reference/quant.py) --------------------------
+# Quant scale numerator: 127 / amax is one FP32 division (reference/quant.py). The compiler's layout
+# pass rejects a pl.full([N, 1]) numerator against a row_max result (a column vector in another
+# layout), so the numerator is derived from amax itself: amax * 0 + 127 is exactly 127 for every
+# finite amax >= AMAX_FLOOR.
+WEIGHTS_SCALE = INDEX_HEAD_DIM**-0.5 * INDEX_N_HEADS**-0.5  # Dh^-0.5 * H^-0.5
+Q_WIDTH = INDEX_N_HEADS * INDEX_HEAD_DIM  # output width of wq_b
+ROPE_PAIRS = ROPE_DIM // 2  # interleaved (even, odd) pairs = cos/sin columns
+ROPE_PAIRS_FP32 = ROPE_PAIRS * 1.0  # the same count as an FP32 tile operand
+
+# --- Tiling (one-line reason each) ------------------------------------------------------------
+# qr_quant rows: [8, Q_LORA <= 1536] FP32 tiles are 48 KiB; at most two of them plus the BF16
+# load are live at once in the quant chain (~120 KiB), inside the 184 KiB UB.
+QR_QUANT_ROWS = 8
+# Most token rows per projection task: up to 64 tokens (B*S <= 64) read each weight block once;
+# the INT32/FP32 accumulators below stay at or under 32 KiB (UB ring, see QPROJ_ACC_ELEMS).
+PROJ_MAX_ROWS = 64
+# Cube fractal M0: projection token tiles are the token count rounded up to 16 rows (T = 1 ->
+# 16 rows, not 64), so a decode token does not pay for 64 padded rows of cube work.
+CUBE_M = 16
+# wq_b K tile: [128, N] INT8 weight chunk in L1; K = 128 is a multiple of 16 (and of the 32-byte
+# INT8 fractal).
+QPROJ_K_TILE = 128
+# wq_b N tile: the INT32 accumulator [rows rounded up to 32 (a2a3 INT32 L0C row alignment), N]
+# is at most 32 KiB: N = 256 for up to 32 token rows, N = 128 for 33..64 rows. The bound is the
+# UB, not L0C: the vector dequant pops the accumulator through the cube->vector ring, 2 slots of
+# the whole tile reserved in UB before its FP32 copies (64 KiB tiles would need 2 x 64 + 64 KiB).
+QPROJ_ACC_ELEMS = 8192
+ACC_INT32_ROW_ALIGN = 32  # a2a3 L0C stores INT32 accumulators in 32-row blocks
+# weights_proj K tile: [64, 256] BF16 (32 KiB) in L0A and [256, 64] BF16 (32 KiB) in L0B.
+WEIGHTS_K_TILE = 256
+# Score-row top-k (topk_stage, the prefill kernels): candidates per partial top-k task, 8
+# chunks (4096 cache rows, 16 KiB of scores). A token's visible rows are split into parts of
+# this many candidates, each sorted into a partial top-k list by its own task; a merge task per
+# token then merges the partial lists in index order. The decode entry points fuse the top-k
+# into scoring instead (indexer_score.py).
+TOPK_PART_CHUNKS = 8
+TOPK_PART_ROWS = TOPK_PART_CHUNKS * TOPK_CHUNK
+
+
+@pl.jit.inline
+def query_stages(
+    x: pl.Tensor,
+    qr: pl.Tensor,
+    wq_b: pl.Tensor,
+    wq_b_scale: pl.Tensor,
+    weights_proj: pl.Tensor,
+    rope_cos: pl.Tensor,
+    rope_sin: pl.Tensor,
+    hadamard: pl.Tensor,
+    position_ids: pl.Tensor,
+    q_codes: pl.Tensor,
+    q_dequant: pl.Tensor,
+    head_weights: pl.Tensor,
+):
+    """Stages 1-6: INT8 q rows (t * H + h) with their dequant scales, and the head weights."""
+    B = x.shape[0]
+    S = x.shape[1]
+    D = x.shape[2]
+    Q_LORA = qr.shape[2]
+    T = B * S
+    proj_tiles = (T + PROJ_MAX_ROWS - 1) // PROJ_MAX_ROWS
+    proj_rows = ((T + proj_tiles - 1) // proj_tiles + CUBE_M - 1) // CUBE_M * CUBE_M
+    qproj_n = QPROJ_ACC_ELEMS // (
+        (proj_rows + ACC_INT32_ROW_ALIGN - 1) // ACC_INT32_ROW_ALIGN * ACC_INT32_ROW_ALIGN
+    )
+    x_tokens = pl.reshape(x, [T, D])
+    qr_tokens = pl.reshape(qr, [T, Q_LORA])
+    wq_scale_row = pl.reshape(wq_b_scale, [1, Q_WIDTH])
+    qr_codes = pl.create_tensor([T, Q_LORA], dtype=pl.INT8)
+    qr_dequant = pl.create_tensor([T, 1], dtype=pl.FP32)
+    q_proj = pl.create_tensor([T, Q_WIDTH], dtype=pl.BF16)
+    q_heads = pl.reshape(q_proj, [T * INDEX_N_HEADS, INDEX_HEAD_DIM])
+
+    # Each stage is one SPMD dispatch (one runtime task of many blocks): the runtime tracks
+    # dependencies per whole tensor, so a stage of N tasks reading a tensor that M tasks wrote
+    # costs N * M dependency entries (a pool of 16384 by default); a dispatch costs one.
+    # 1 qr_quant: per-row INT8 of qr with its FP32 dequant scale.
+    with pl.spmd((T + QR_QUANT_ROWS - 1) // QR_QUANT_ROWS):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="qr_quant"):
+            r0 = pl.tile.get_block_idx() * QR_QUANT_ROWS
+            rows = pl.min(QR_QUANT_ROWS, T - r0)
+            qr_tile = pl.slice(
+                qr_tokens, [QR_QUANT_ROWS, Q_LORA], [r0, 0], valid_shape=[rows, Q_LORA]
+            )
+            qr_f32 = pl.cast(qr_tile, target_type=pl.FP32)
+            qr_amax = pl.maximum(pl.row_max(pl.abs(qr_f32)), AMAX_FLOOR)
+            qr_quant_scale = pl.div(pl.add(pl.mul(qr_amax, 0.0), INT8_MAX), qr_amax)
+            qr_scaled = pl.row_expand_mul(qr_f32, qr_quant_scale)
+            qr_i32 = pl.cast(qr_scaled, target_type=pl.INT32, mode="round")
+            qr_f16 = pl.cast(qr_i32, target_type=pl.FP16, mode="round")
+            qr_codes[r0 : r0 + QR_QUANT_ROWS, :] = pl.cast(
+                qr_f16, target_type=pl.INT8, mode="trunc"
+            )
+            qr_dequant[r0 : r0 + QR_QUANT_ROWS, :] = pl.div(qr_amax, INT8_MAX)
+
+    # 2 qr_proj: INT8 x INT8 -> INT32 over Q_LORA, then (acc * row scale) * channel scale -> BF16.
+    qproj_blocks = Q_WIDTH // qproj_n
+    with pl.spmd(proj_tiles * qproj_blocks):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="qr_proj"):
+            r0 = pl.tile.get_block_idx() // qproj_blocks * proj_rows
+            n0 = pl.tile.get_block_idx() % qproj_blocks * qproj_n
+            rows = pl.min(proj_rows, T - r0)
+            codes0 = pl.slice(
+                qr_codes, [proj_rows, QPROJ_K_TILE], [r0, 0], valid_shape=[rows, QPROJ_K_TILE]
+            )
+            proj_acc = pl.matmul(
+                codes0, wq_b[0:QPROJ_K_TILE, n0 : n0 + qproj_n], out_dtype=pl.INT32
+            )
+            for k0 in pl.range(QPROJ_K_TILE, Q_LORA, QPROJ_K_TILE):
+                codes = pl.slice(
+                    qr_codes,
+                    [proj_rows, QPROJ_K_TILE],
+                    [r0, k0],
+                    valid_shape=[rows, QPROJ_K_TILE],
+                )
+                proj_acc = pl.matmul_acc(
+                    proj_acc, codes, wq_b[k0 : k0 + QPROJ_K_TILE, n0 : n0 + qproj_n]
+                )
+            row_scale = pl.slice(qr_dequant, [proj_rows, 1], [r0, 0], valid_shape=[rows, 1])
+            proj_f32 = pl.cast(proj_acc, target_type=pl.FP32, mode="rint")
+            proj_scaled = pl.row_expand_mul(proj_f32, row_scale)
+            proj_deq = pl.col_expand_mul(proj_scaled, wq_scale_row[0:1, n0 : n0 + qproj_n])
+            q_proj[r0 : r0 + proj_rows, n0 : n0 + qproj_n] = pl.cast(
+                proj_deq, target_type=pl.BF16, mode="rint"
+            )
+
+    # 3-5 qr_rope_hadamard_quant: one mixed task per token (its H head rows share one RoPE
+    # position); the rotated head rows stay on chip between the steps.
+    #   vector: rotate the interleaved pairs of each head's trailing ROPE_DIM dims by the cos/sin
+    #           of the token's own position -> BF16;
+    #   cube:   q @ Hadamard (BF16, FP32 accumulation; [64, 128] FP32 = 32 KiB of L0C) -> BF16;
+    #   vector: per (token, head) row INT8 of the rotated q, with its dequant scale.
+    with pl.spmd(T):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="qr_rope_hadamard_quant"):
+            t = pl.tile.get_block_idx()
+            # a padded token (position -1) reads row 0 of the tables: its q feeds no output.
+            pos = pl.max(pl.read(position_ids, [t // S, t % S]), 0)
+            h0 = t * INDEX_N_HEADS
+            cos_row = rope_cos[pos : pos + 1, 0:ROPE_PAIRS]
+            sin_row = rope_sin[pos : pos + 1, 0:ROPE_PAIRS]
+            rope_part = pl.cast(
+                q_heads[h0 : h0 + INDEX_N_HEADS, NOPE_DIM:INDEX_HEAD_DIM], target_type=pl.FP32
+            )
+            even = pl.gather(rope_part, mask_pattern=pl.tile.MaskPattern.P0101)
+            odd = pl.gather(rope_part, mask_pattern=pl.tile.MaskPattern.P1010)
+            even_rot = pl.sub(pl.col_expand_mul(even, cos_row), pl.col_expand_mul(odd, sin_row))
+            odd_rot = pl.add(pl.col_expand_mul(odd, cos_row), pl.col_expand_mul(even, sin_row))
+            # Re-interleave [even' | odd'] -> (even'0, odd'0, even'1, ...): column c of the
+            # result reads column (c % 2) * 32 + c // 2 of the concatenation.
+            col = pl.cast(pl.arange(0, [1, ROPE_DIM], dtype=pl.INT32), target_type=pl.FP32)
+            pair = pl.cast(
+                pl.cast(pl.mul(col, 0.5), target_type=pl.INT32, mode="trunc"), target_type=pl.FP32
+            )
+            lane = pl.sub(col, pl.mul(pair, 2.0))
+            source_col = pl.add(pl.mul(lane, ROPE_PAIRS_FP32), pair)
+            ones = pl.full([INDEX_N_HEADS, ROPE_DIM], dtype=pl.FP32, value=1.0)
+            source_idx = pl.cast(
+                pl.col_expand_mul(ones, source_col), target_type=pl.INT32, mode="round"
+            )
+            rotated = pl.gather(pl.concat(even_rot, odd_rot), dim=-1, index=source_idx)
+            q_roped = pl.concat(
+                q_heads[h0 : h0 + INDEX_N_HEADS, 0:NOPE_DIM],
+                pl.cast(rotated, target_type=pl.BF16, mode="rint"),
+            )
+            q_had = pl.matmul(q_roped, hadamard, out_dtype=pl.FP32)
+            q_had_bf16 = pl.cast(q_had, target_type=pl.BF16, mode="rint")
+            qh_f32 = pl.cast(q_had_bf16, target_type=pl.FP32)
+            qh_amax = pl.maximum(pl.row_max(pl.abs(qh_f32)), AMAX_FLOOR)
+            qh_scaled = pl.row_expand_mul(
+                qh_f32, pl.div(pl.add(pl.mul(qh_amax, 0.0), INT8_MAX), qh_amax)
+            )
+            qh_i32 = pl.cast(qh_scaled, target_type=pl.INT32, mode="round")
+            qh_f16 = pl.cast(qh_i32, target_type=pl.FP16, mode="round")
+            q_codes[h0 : h0 + INDEX_N_HEADS, :] = pl.cast(qh_f16, target_type=pl.INT8, mode="trunc")
+            q_dequant[h0 : h0 + INDEX_N_HEADS, :] = pl.div(qh_amax, INT8_MAX)
+
+    # 6 weights_proj: (x @ weights_proj) * Dh^-0.5 * H^-0.5 in FP32 ([64, 64] FP32 accumulator).
+    with pl.spmd(proj_tiles):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="weights_proj"):
+            r0 = pl.tile.get_block_idx() * proj_rows
+            rows = pl.min(proj_rows, T - r0)
+            x0 = pl.slice(
+                x_tokens, [proj_rows, WEIGHTS_K_TILE], [r0, 0], valid_shape=[rows, WEIGHTS_K_TILE]
+            )
+            w_acc = pl.matmul(x0, weights_proj[0:WEIGHTS_K_TILE, :], out_dtype=pl.FP32)
+            for k0 in pl.range(WEIGHTS_K_TILE, D, WEIGHTS_K_TILE):
+                xk = pl.slice(
+                    x_tokens,
+                    [proj_rows, WEIGHTS_K_TILE],
+                    [r0, k0],
+                    valid_shape=[rows, WEIGHTS_K_TILE],
+                )
+                w_acc = pl.matmul_acc(w_acc, xk, weights_proj[k0 : k0 + WEIGHTS_K_TILE, :])
+            head_weights[r0 : r0 + proj_rows, :] = pl.mul(w_acc, WEIGHTS_SCALE)
+
+
+@pl.jit.inline
+def topk_stage(
+    score_tokens: pl.Tensor,
+    topk_tokens: pl.Tensor,
+    position_ids: pl.Tensor,
+    offset: pl.Scalar[pl.INT32],
+):
+    """Stage 11, in two steps; k = min(index_topk, visible); ties: smaller cache index first;
+    a padded token (visible 0) gets -1 everywhere.
+
+    topk_partial: one task per (token, part of TOPK_PART_ROWS visible rows): sort each 512-value
+    chunk and merge it into the part's running top-k pair list, stored to GM scratch.
+    topk_merge: one task per token: merge the parts' lists in index order (on equal scores the
+    earlier list, i.e. the smaller index, comes first), then the indices + offset.
+    """
+    T = score_tokens.shape[0]
+    W = score_tokens.shape[1]
+    S = position_ids.shape[1]
+    TOPK = topk_tokens.shape[1]
+    PARTS = (W + TOPK_PART_ROWS - 1) // TOPK_PART_ROWS
+    partial = pl.create_tensor([T * PARTS, 2 * TOPK], dtype=pl.FP32)
+    # One SPMD dispatch per step, block (t, p); a part past the token's visible rows does
+    # nothing (the merge reads only the parts that exist).
+    with pl.spmd(T * PARTS):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="topk_partial"):
+            t = pl.tile.get_block_idx() // PARTS
+            p = pl.tile.get_block_idx() % PARTS
+            visible = (pl.read(position_ids, [t // S, t % S]) + 1) // COMPRESS_RATIO
+            part_end = pl.min(visible, (p + 1) * TOPK_PART_ROWS)
+            if p * TOPK_PART_ROWS < visible:
+                best = pl.full([1, 2 * TOPK], dtype=pl.FP32, value=FP32_LOWEST)
+                for c0 in pl.range(p * TOPK_PART_ROWS, part_end, TOPK_CHUNK):
+                    chunk = score_tokens[t : t + 1, c0 : c0 + TOPK_CHUNK]
+                    chunk_idx = pl.arange(pl.cast(c0, pl.UINT32), [1, TOPK_CHUNK], dtype=pl.UINT32)
+                    pairs = pl.sort32(chunk, chunk_idx)
+                    pairs = pl.mrgsort(pairs, block_len=64)
+                    pairs = pl.mrgsort(pairs, block_len=256)
+                    merged = pl.mrgsort(best, pairs)
+                    # The list's head through a row view (indexer_score.HEAD_COLS).
+                    merged_rows = pl.reshape(
+                        merged, [(2 * TOPK + 2 * TOPK_CHUNK) // HEAD_COLS, HEAD_COLS]
+                    )
+                    best = pl.reshape(merged_rows[0 : 2 * TOPK // HEAD_COLS, :], [1, 2 * TOPK])
+                row = t * PARTS + p
+                partial[row : row + 1, :] = best
+    with pl.spmd(T):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="topk_merge"):
+            t = pl.tile.get_block_idx()
+            visible = (pl.read(position_ids, [t // S, t % S]) + 1) // COMPRESS_RATIO
+            parts = (visible + TOPK_PART_ROWS - 1) // TOPK_PART_ROWS
+            k = pl.min(TOPK, visible)
+            if visible > 0:
+                best = partial[t * PARTS : t * PARTS + 1, :]
+                for p in pl.range(1, parts):
+                    row = t * PARTS + p
+                    # Its own name: `merged` above is [1, 2 * TOPK + 2 * TOPK_CHUNK] and the
+                    # parser refuses a rebinding of another shape (PRO: 3072 vs 4096 columns).
+                    merged_parts = pl.mrgsort(best, partial[row : row + 1, :])
+                    parts_rows = pl.reshape(merged_parts, [4 * TOPK // HEAD_COLS, HEAD_COLS])
+                    best = pl.reshape(parts_rows[0 : 2 * TOPK // HEAD_COLS, :], [1, 2 * TOPK])
+                top_idx = pl.gather(
+                    best, mask_pattern=pl.tile.MaskPattern.P1010, output_dtype=pl.INT32
+                )
+                # valid slots: index + offset; the rest: 0 after fillpad, then -1 after the shift.
+                shifted = pl.add(pl.add(top_idx, offset), 1)
+                padded_idx = pl.fillpad(
+                    pl.set_validshape(shifted, 1, k), pad_value=pl.PadValue.zero
+                )
+                topk_tokens[t : t + 1, :] = pl.sub(padded_idx, 1)
+            else:
+                topk_tokens[t : t + 1, :] = pl.full([1, TOPK], dtype=pl.INT32, value=-1)
+
+
+@pl.jit.inline
+def decode_step_c16(
+    x: pl.Tensor,
+    qr: pl.Tensor,
+    wq_b: pl.Tensor,
+    wq_b_scale: pl.Tensor,
+    weights_proj: pl.Tensor,
+    rope_cos: pl.Tensor,
+    rope_sin: pl.Tensor,
+    hadamard: pl.Tensor,
+    wkv: pl.Tensor,
+    wgate: pl.Tensor,
+    ape: pl.Tensor,
+    norm_weight: pl.Tensor,
+    position_ids: pl.Tensor,
+    kv_seq_lens: pl.Tensor,
+    block_table: pl.Tensor,
+    slot_mapping: pl.Tensor,
+    state_slots: pl.Tensor,
+    kv_state: pl.Tensor,
+    score_state: pl.Tensor,
+    index_cache: pl.Tensor,
+    score_tokens: pl.Tensor,
+    topk_tokens: pl.Tensor,
+    offset: pl.Scalar[pl.INT32],
+    keep_scores: pl.Scalar[pl.INT32],
+):
+    """Stages 1-11 of one c16 step; score rows into ``score_tokens`` only when keep_scores."""
+    # Extents as pl.tensor.dim aliases for the shapes of locals passed to inline helpers (the JIT
+    # infers those shapes before parsing and does not follow x.shape[i] locals).
+    # The token count T = B * S as one scalar of its own (the rows of topk_tokens): every
+    # scratch tensor is sized by it alone, so each kernel that takes one can recover T from its
+    # shape (pypto's kernel wrapper inverts `var` and `var * const`, not `B * S`).
+    tokens_dim = pl.tensor.dim(topk_tokens, 0)
+    topk_dim = pl.tensor.dim(topk_tokens, 1)
+    q_codes = pl.create_tensor([tokens_dim * INDEX_N_HEADS, INDEX_HEAD_DIM], dtype=pl.INT8)
+    q_dequant = pl.create_tensor([tokens_dim * INDEX_N_HEADS, 1], dtype=pl.FP32)
+    q_dequant_by_token = pl.reshape(q_dequant, [tokens_dim, INDEX_N_HEADS])
+    head_weights = pl.create_tensor([tokens_dim, INDEX_N_HEADS], dtype=pl.FP32)
+    # Partial top-k lists: row (b * splits + g) * S + s for request b's group g (at most splits
+    # = ceil(SCORE_TASKS / B) groups, and B * splits < B + SCORE_TASKS, so the rows stay under
+    # (B + SCORE_TASKS) * S <= T + SCORE_TASKS * MAX_TOKENS_PER_STEP).
+    partial = pl.create_tensor(
+        [tokens_dim + SCORE_TASKS * MAX_TOKENS_PER_STEP, 2 * topk_dim], dtype=pl.FP32
+    )
+
+    query_stages(
+        x, qr, wq_b, wq_b_scale, weights_proj, rope_cos, rope_sin, hadamard, position_ids,
+        q_codes, q_dequant, head_weights,
+    )  # fmt: skip
+    # 7 compressor: a closing window's row is in the cache before any score stage reads it.
+    index_cache = compress_step_c16(
+        x, wkv, wgate, ape, norm_weight, rope_cos, rope_sin, hadamard, position_ids,
+        state_slots, slot_mapping, kv_state, score_state, index_cache,
+    )  # fmt: skip
+    score_topk_stage_c16(
+        q_codes, q_dequant_by_token, head_weights, index_cache, block_table,
+        position_ids, kv_seq_lens, partial, score_tokens, keep_scores,
+    )  # fmt: skip
+    topk_merge_stage(partial, topk_tokens, position_ids, kv_seq_lens, offset)
+
+
+@pl.jit
+def indexer_c16(
+    x: pl.Tensor,
+    qr: pl.Tensor,
+    wq_b: pl.Tensor,
+    wq_b_scale: pl.Tensor,
+    weights_proj: pl.Tensor,
+    rope_cos: pl.Tensor,
+    rope_sin: pl.Tensor,
+    hadamard: pl.Tensor,
+    wkv: pl.Tensor,
+    wgate: pl.Tensor,
+    ape: pl.Tensor,
+    norm_weight: pl.Tensor,
+    position_ids: pl.Tensor,
+    kv_seq_lens: pl.Tensor,
+    block_table: pl.Tensor,
+    slot_mapping: pl.Tensor,
+    state_slots: pl.Tensor,
+    kv_state: pl.InOut[pl.Tensor],
+    score_state: pl.InOut[pl.Tensor],
+    index_cache: pl.InOut[pl.Tensor],
+    score: pl.Out[pl.Tensor],
+    topk_idxs: pl.Out[pl.Tensor],
+    offset: pl.Scalar[pl.INT32],
+):
+    """One decode step, c16 cache, scores requested; returns (score, topk_idxs)."""
+    pl.static_assert(
+        x.shape[1] <= MAX_TOKENS_PER_STEP,
+        "tokens per step S (x.shape[1]) must be 1..4 (MAX_TOKENS_PER_STEP)",
+    )
+    pl.static_assert(
+        score.shape[2] % TOPK_CHUNK == 0,
+        "score row length (score.shape[2]) must be a multiple of 512",
+    )
+    # T = B * S as one scalar (tensor.dim of a [T, 1] view): the kernels that take the
+    # token-major views recover T from their shapes (the wrapper cannot invert B * S).
+    batch_dim = pl.tensor.dim(position_ids, 0)
+    seq_dim = pl.tensor.dim(position_ids, 1)
+    token_positions = pl.reshape(position_ids, [batch_dim * seq_dim, 1])
+    tokens_dim = pl.tensor.dim(token_positions, 0)
+    width_dim = pl.tensor.dim(score, 2)
+    topk_dim = pl.tensor.dim(topk_idxs, 2)
+    score_tokens = pl.reshape(score, [tokens_dim, width_dim])
+    topk_tokens = pl.reshape(topk_idxs, [tokens_dim, topk_dim])
+    decode_step_c16(
+        x, qr, wq_b, wq_b_scale, weights_proj, rope_cos, rope_sin, hadamard, wkv, wgate, ape,
+        norm_weight, position_ids, kv_seq_lens, block_table, slot_mapping, state_slots,
+        kv_state, score_state, index_cache, score_tokens, topk_tokens, offset, 1,
+    )  # fmt: skip
+    return score, topk_idxs
+
+
+@pl.jit
+def indexer_topk_c16(
+    x: pl.Tensor,
+    qr: pl.Tensor,
+    wq_b: pl.Tensor,
+    wq_b_scale: pl.Tensor,
+    weights_proj: pl.Tensor,
+    rope_cos: pl.Tensor,
+    rope_sin: pl.Tensor,
+    hadamard: pl.Tensor,
+    wkv: pl.Tensor,
+    wgate: pl.Tensor,
+    ape: pl.Tensor,
+    norm_weight: pl.Tensor,
+    position_ids: pl.Tensor,
+    kv_seq_lens: pl.Tensor,
+    block_table: pl.Tensor,
+    slot_mapping: pl.Tensor,
+    state_slots: pl.Tensor,
+    kv_state: pl.InOut[pl.Tensor],
+    score_state: pl.InOut[pl.Tensor],
+    index_cache: pl.InOut[pl.Tensor],
+    topk_idxs: pl.Out[pl.Tensor],
+    offset: pl.Scalar[pl.INT32],
+):
+    """One serving decode step, c16 cache: top-k only, no score row in GM; returns topk_idxs."""
+    pl.static_assert(
+        x.shape[1] <= MAX_TOKENS_PER_STEP,
+        "tokens per step S (x.shape[1]) must be 1..4 (MAX_TOKENS_PER_STEP)",
+    )
+    # T = B * S as one scalar (tensor.dim of a [T, 1] view): the kernels that take the
+    # token-major views recover T from their shapes (the wrapper cannot invert B * S).
+    batch_dim = pl.tensor.dim(position_ids, 0)
+    seq_dim = pl.tensor.dim(position_ids, 1)
+    token_positions = pl.reshape(position_ids, [batch_dim * seq_dim, 1])
+    tokens_dim = pl.tensor.dim(token_positions, 0)
+    topk_dim = pl.tensor.dim(topk_idxs, 2)
+    topk_tokens = pl.reshape(topk_idxs, [tokens_dim, topk_dim])
+    # Never written (keep_scores = 0): the score stage's store target when scores are kept.
+    no_scores = pl.create_tensor([1, TOPK_CHUNK], dtype=pl.FP32)
+    decode_step_c16(
+        x, qr, wq_b, wq_b_scale, weights_proj, rope_cos, rope_sin, hadamard, wkv, wgate, ape,
+        norm_weight, position_ids, kv_seq_lens, block_table, slot_mapping, state_slots,
+        kv_state, score_state, index_cache, no_scores, topk_tokens, offset, 0,
+    )  # fmt: skip
+    return topk_idxs
+
+
+@pl.jit.inline
+def decode_step_c8(
+    x: pl.Tensor,
+    qr: pl.Tensor,
+    wq_b: pl.Tensor,
+    wq_b_scale: pl.Tensor,
+    weights_proj: pl.Tensor,
+    rope_cos: pl.Tensor,
+    rope_sin: pl.Tensor,
+    hadamard: pl.Tensor,
+    wkv: pl.Tensor,
+    wgate: pl.Tensor,
+    ape: pl.Tensor,
+    norm_weight: pl.Tensor,
+    position_ids: pl.Tensor,
+    kv_seq_lens: pl.Tensor,
+    block_table: pl.Tensor,
+    slot_mapping: pl.Tensor,
+    state_slots: pl.Tensor,
+    kv_state: pl.Tensor,
+    score_state: pl.Tensor,
+    index_cache: pl.Tensor,
+    index_cache_scale: pl.Tensor,
+    score_tokens: pl.Tensor,
+    topk_tokens: pl.Tensor,
+    offset: pl.Scalar[pl.INT32],
+    keep_scores: pl.Scalar[pl.INT32],
+):
+    """Stages 1-11 of one c8 step; score rows into ``score_tokens`` only when keep_scores."""
+    # Extents as pl.tensor.dim aliases for the shapes of locals passed to inline helpers (the JIT
+    # infers those shapes before parsing and does not follow x.shape[i] locals).
+    # The token count T = B * S as one scalar of its own (the rows of topk_tokens): every
+    # scratch tensor is sized by it alone, so each kernel that takes one can recover T from its
+    # shape (pypto's kernel wrapper inverts `var` and `var * const`, not `B * S`).
+    tokens_dim = pl.tensor.dim(topk_tokens, 0)
+    topk_dim = pl.tensor.dim(topk_tokens, 1)
+    q_codes = pl.create_tensor([tokens_dim * INDEX_N_HEADS, INDEX_HEAD_DIM], dtype=pl.INT8)
+    q_dequant = pl.create_tensor([tokens_dim * INDEX_N_HEADS, 1], dtype=pl.FP32)
+    q_dequant_by_token = pl.reshape(q_dequant, [tokens_dim, INDEX_N_HEADS])
+    head_weights = pl.create_tensor([tokens_dim, INDEX_N_HEADS], dtype=pl.FP32)
+    # Partial top-k lists: row (b * splits + g) * S + s for request b's group g (at most splits
+    # = ceil(SCORE_TASKS / B) groups, and B * splits < B + SCORE_TASKS, so the rows stay under
+    # (B + SCORE_TASKS) * S <= T + SCORE_TASKS * MAX_TOKENS_PER_STEP).
+    partial = pl.create_tensor(
+        [tokens_dim + SCORE_TASKS * MAX_TOKENS_PER_STEP, 2 * topk_dim], dtype=pl.FP32
+    )
+
+    query_stages(
+        x, qr, wq_b, wq_b_scale, weights_proj, rope_cos, rope_sin, hadamard, position_ids,
+        q_codes, q_dequant, head_weights,
+    )  # fmt: skip
+    # 7 compressor: a closing window's row is in the cache before any score stage reads it.
+    index_cache = compress_step_c8(
+        x, wkv, wgate, ape, norm_weight, rope_cos, rope_sin, hadamard, position_ids,
+        state_slots, slot_mapping, kv_state, score_state, index_cache, index_cache_scale,
+    )  # fmt: skip
+    score_topk_stage_c8(
+        q_codes, q_dequant_by_token, head_weights, index_cache, index_cache_scale, block_table,
+        position_ids, kv_seq_lens, partial, score_tokens, keep_scores,
+    )  # fmt: skip
+    topk_merge_stage(partial, topk_tokens, position_ids, kv_seq_lens, offset)
+
+
+@pl.jit
+def indexer_c8(
+    x: pl.Tensor,
+    qr: pl.Tensor,
+    wq_b: pl.Tensor,
+    wq_b_scale: pl.Tensor,
+    weights_proj: pl.Tensor,
+    rope_cos: pl.Tensor,
+    rope_sin: pl.Tensor,
+    hadamard: pl.Tensor,
+    wkv: pl.Tensor,
+    wgate: pl.Tensor,
+    ape: pl.Tensor,
+    norm_weight: pl.Tensor,
+    position_ids: pl.Tensor,
+    kv_seq_lens: pl.Tensor,
+    block_table: pl.Tensor,
+    slot_mapping: pl.Tensor,
+    state_slots: pl.Tensor,
+    kv_state: pl.InOut[pl.Tensor],
+    score_state: pl.InOut[pl.Tensor],
+    index_cache: pl.InOut[pl.Tensor],
+    index_cache_scale: pl.InOut[pl.Tensor],
+    score: pl.Out[pl.Tensor],
+    topk_idxs: pl.Out[pl.Tensor],
+    offset: pl.Scalar[pl.INT32],
+):
+    """One decode step, c8 cache, scores requested; returns (score, topk_idxs)."""
+    pl.static_assert(
+        x.shape[1] <= MAX_TOKENS_PER_STEP,
+        "tokens per step S (x.shape[1]) must be 1..4 (MAX_TOKENS_PER_STEP)",
+    )
+    pl.static_assert(
+        score.shape[2] % TOPK_CHUNK == 0,
+        "score row length (score.shape[2]) must be a multiple of 512",
+    )
+    # T = B * S as one scalar (tensor.dim of a [T, 1] view): the kernels that take the
+    # token-major views recover T from their shapes (the wrapper cannot invert B * S).
+    batch_dim = pl.tensor.dim(position_ids, 0)
+    seq_dim = pl.tensor.dim(position_ids, 1)
+    token_positions = pl.reshape(position_ids, [batch_dim * seq_dim, 1])
+    tokens_dim = pl.tensor.dim(token_positions, 0)
+    width_dim = pl.tensor.dim(score, 2)
+    topk_dim = pl.tensor.dim(topk_idxs, 2)
+    score_tokens = pl.reshape(score, [tokens_dim, width_dim])
+    topk_tokens = pl.reshape(topk_idxs, [tokens_dim, topk_dim])
+    decode_step_c8(
+        x, qr, wq_b, wq_b_scale, weights_proj, rope_cos, rope_sin, hadamard, wkv, wgate, ape,
+        norm_weight, position_ids, kv_seq_lens, block_table, slot_mapping, state_slots,
+        kv_state, score_state, index_cache, index_cache_scale, score_tokens, topk_tokens, offset, 1,
+    )  # fmt: skip
+    return score, topk_idxs
+
+
+@pl.jit
+def indexer_topk_c8(
+    x: pl.Tensor,
+    qr: pl.Tensor,
+    wq_b: pl.Tensor,
+    wq_b_scale: pl.Tensor,
+    weights_proj: pl.Tensor,
+    rope_cos: pl.Tensor,
+    rope_sin: pl.Tensor,
+    hadamard: pl.Tensor,
+    wkv: pl.Tensor,
+    wgate: pl.Tensor,
+    ape: pl.Tensor,
+    norm_weight: pl.Tensor,
+    position_ids: pl.Tensor,
+    kv_seq_lens: pl.Tensor,
+    block_table: pl.Tensor,
+    slot_mapping: pl.Tensor,
+    state_slots: pl.Tensor,
+    kv_state: pl.InOut[pl.Tensor],
+    score_state: pl.InOut[pl.Tensor],
+    index_cache: pl.InOut[pl.Tensor],
+    index_cache_scale: pl.InOut[pl.Tensor],
+    topk_idxs: pl.Out[pl.Tensor],
+    offset: pl.Scalar[pl.INT32],
+):
+    """One serving decode step, c8 cache: top-k only, no score row in GM; returns topk_idxs."""
+    pl.static_assert(
+        x.shape[1] <= MAX_TOKENS_PER_STEP,
+        "tokens per step S (x.shape[1]) must be 1..4 (MAX_TOKENS_PER_STEP)",
+    )
+    # T = B * S as one scalar (tensor.dim of a [T, 1] view): the kernels that take the
+    # token-major views recover T from their shapes (the wrapper cannot invert B * S).
+    batch_dim = pl.tensor.dim(position_ids, 0)
+    seq_dim = pl.tensor.dim(position_ids, 1)
+    token_positions = pl.reshape(position_ids, [batch_dim * seq_dim, 1])
+    tokens_dim = pl.tensor.dim(token_positions, 0)
+    topk_dim = pl.tensor.dim(topk_idxs, 2)
+    topk_tokens = pl.reshape(topk_idxs, [tokens_dim, topk_dim])
+    # Never written (keep_scores = 0): the score stage's store target when scores are kept.
+    no_scores = pl.create_tensor([1, TOPK_CHUNK], dtype=pl.FP32)
+    decode_step_c8(
+        x, qr, wq_b, wq_b_scale, weights_proj, rope_cos, rope_sin, hadamard, wkv, wgate, ape,
+        norm_weight, position_ids, kv_seq_lens, block_table, slot_mapping, state_slots,
+        kv_state, score_state, index_cache, index_cache_scale, no_scores, topk_tokens, offset, 0,
+    )  # fmt: skip
+    return topk_idxs

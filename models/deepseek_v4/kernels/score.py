@@ -1,0 +1,396 @@
+"""The decode indexer's stages 8-11 with top-k fused into scoring: per request and group of
+cache chunks, score the chunk's rows for the step's tokens on chip and sort them straight into
+the group's partial top-k lists; then one merge per token. ``@pl.jit.inline`` functions called
+by the entry points in kernels/decode_indexer.py (parameter meanings there).
+
+Why fused: the top-k needs a token's scores, not a score row in GM. Each score task keeps a
+[S, 512] chunk of scores and [S, 2 * index_topk] running (score, index) lists in UB, so a
+serving step writes only the partial lists (2 * index_topk FP32 per token and group) to GM.
+Scores reach GM only when the caller asks for them (``keep_scores`` = 1: the harness, which
+compares them); then each chunk row is also stored, 2 KiB at a time.
+
+Stages (pl.at name_hints):
+- kv_quant_score_topk (c16) / kv_score_topk (c8): one mixed task per (request, group of 512-row
+  chunks). Per 32-row cache tile (its rows from the block the table names): INT8 codes and FP32
+  row scales (c16: quantized from the BF16 rows on chip; c8: read as stored), one INT32 matmul
+  [tile, 128] x [128, S * 64], per token sum_h relu(acc * q_scale * kv_scale) * weight into the
+  token's chunk row (lowest FP32 on rows it may not see). Per full chunk and token: sort32, two
+  mrgsorts, merged into the token's list. At the end each token's list goes to ``partial``.
+- topk_merge: one task per token: merge its groups' lists in group (= index) order, then
+  indices + offset, -1 where unused.
+
+Top-k ties: sort32 and mrgsort keep the earlier (smaller) index first on equal scores, the
+chunk merge puts the running list (smaller indices) first, and the final merge takes groups in
+index order, so equal scores always resolve to the smaller cache index (docs/dsl.md, 12).
+"""
+
+import pypto.language as pl
+
+from models.deepseek_v4.config import (
+    AMAX_FLOOR,
+    COMPRESS_RATIO,
+    FP32_LOWEST,
+    INDEX_HEAD_DIM,
+    INDEX_N_HEADS,
+    INT8_MAX,
+)
+
+# --- Tiling (one-line reason each) ------------------------------------------------------------
+# Cache rows per score tile: 32, or 16 for a block size that is an odd multiple of 16 (a tile
+# never straddles two blocks). The cube->vector ring holds 2 slots of the [32, S*H <= 256] INT32
+# accumulator (2 x 32 KiB of UB); 32 rows are also the INT32 L0C row alignment of a2a3.
+CACHE_TILE = 32
+# Score tasks to aim for: 2 per AIC (24 on a2a3), so the vector work spreads over all 48 AIVs;
+# a request's chunks are split into at most SCORE_TASKS / B groups (rounded up).
+SCORE_TASKS = 48
+# Top-k chunk: sort32 + two format-1 mrgsorts fully sort 512 values (1024 pair columns =
+# 4 * 256), which format-2 mrgsort then merges into the running top-k list. Score groups are
+# whole chunks, so every chunk is sorted by the task that scored it.
+TOPK_CHUNK = 512
+# Sentinel fill width beyond the seen chunks (scores requested only): 512 FP32 = 2 KiB per
+# store (score rows are a multiple of 512).
+SENTINEL_WIDTH = TOPK_CHUNK
+# Head of a merged list: mrgsort's output is wider than the running list, and its first TOPK2
+# columns are taken through a row view ([width / 16, 16], the leading rows, back to one row).
+# A column slice of a row-major tile keeps the parent's row stride, and ptoas refuses to move
+# it into a narrower tile ("A2/A3 non-mat tmov ... matching src/dst shapes"; pypto issue #2717);
+# leading rows of a row-major tile are contiguous, so the row view is the same bytes. 16 FP32
+# columns (64 B rows, 32-byte aligned) divide every list width: 2 * index_topk (a multiple of
+# 16, index_topk being a multiple of 8) and the 1024 pair columns of a sorted chunk.
+HEAD_COLS = 16
+
+
+@pl.jit.inline
+def score_groups(
+    kv_seq_lens: pl.Tensor,
+    b: pl.Scalar[pl.INT32],
+    splits: pl.Scalar[pl.INT32],
+):
+    """(seen rows, chunks, groups, rows per group) of request b: its seen rows (kv_seq_lens //
+    4) in 512-row chunks, split into at most ``splits`` groups of whole chunks (at least one
+    group, so a padded request still writes its lists)."""
+    seen = pl.read(kv_seq_lens, [b]) // COMPRESS_RATIO
+    chunks = (seen + TOPK_CHUNK - 1) // TOPK_CHUNK
+    group_chunks = pl.max((chunks + splits - 1) // splits, 1)
+    groups = pl.max((chunks + group_chunks - 1) // group_chunks, 1)
+    return seen, chunks, groups, group_chunks * TOPK_CHUNK
+
+
+@pl.jit.inline
+def sentinel_tail(
+    score_tokens: pl.Tensor,
+    b: pl.Scalar[pl.INT32],
+    S: pl.Scalar[pl.INT32],
+    tail_start: pl.Scalar[pl.INT32],
+    last: pl.Scalar[pl.INT32],
+):
+    """Lowest FP32 in score columns [tail_start, W) of request b's S tokens when ``last`` is
+    1, nothing when it is 0 (inside a scope; tail_start a multiple of 512)."""
+    W = score_tokens.shape[1]
+    tail_end = tail_start + (W - tail_start) * last
+    for s in pl.range(S):
+        t = b * S + s
+        wide = pl.full([1, SENTINEL_WIDTH], dtype=pl.FP32, value=FP32_LOWEST)
+        for j1 in pl.range(tail_start, tail_end, SENTINEL_WIDTH):
+            score_tokens[t : t + 1, j1 : j1 + SENTINEL_WIDTH] = wide
+
+
+@pl.jit.inline
+def score_topk_stage_c16(
+    q_codes: pl.Tensor,
+    q_dequant_by_token: pl.Tensor,
+    head_weights: pl.Tensor,
+    index_cache: pl.Tensor,
+    block_table: pl.Tensor,
+    position_ids: pl.Tensor,
+    kv_seq_lens: pl.Tensor,
+    partial: pl.Tensor,
+    score_tokens: pl.Tensor,
+    keep_scores: pl.Scalar[pl.INT32],
+):
+    """Stages 8-11a, c16: each tile's BF16 rows quantized per row to INT8 on chip (+ their
+    scales), scored, and sorted into the group's partial top-k lists (module docstring)."""
+    B = position_ids.shape[0]
+    S = position_ids.shape[1]
+    BS = index_cache.shape[1]
+    POOL_ROWS = index_cache.shape[0] * BS
+    TOPK2 = partial.shape[1]
+    tile = CACHE_TILE - BS % CACHE_TILE  # 32, or 16 when BS is an odd multiple of 16
+    # A token's chunk of scores is held as chunk_tiles rows of `tile` (one row per cache tile,
+    # so each tile's sums fill a whole row; its 512 values are those rows read as one row).
+    chunk_tiles = TOPK_CHUNK // tile
+    STEP_HEADS = S * INDEX_N_HEADS
+    cache_flat = pl.reshape(index_cache, [POOL_ROWS, INDEX_HEAD_DIM])
+    splits = (SCORE_TASKS + B - 1) // B
+    # One SPMD dispatch of B * splits blocks, block (b, g) for request b's group g; a block past
+    # its request's groups does nothing (the merge reads only the groups that exist).
+    with pl.spmd(B * splits):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="kv_quant_score_topk"):
+            b = pl.tile.get_block_idx() // splits
+            g = pl.tile.get_block_idx() % splits
+            seen, chunks, groups, group_rows = score_groups(kv_seq_lens, b, splits)
+            group_end = pl.min(seen, (g + 1) * group_rows)
+            if g < groups:
+                q_rows = q_codes[b * STEP_HEADS : b * STEP_HEADS + STEP_HEADS, :]
+                # Column c of every row: token s's head columns are head_columns + s * 64.
+                head_columns = pl.cast(
+                    pl.col_expand_add(
+                        pl.full([tile, INDEX_N_HEADS], dtype=pl.FP32, value=0.0),
+                        pl.cast(pl.arange(0, [1, INDEX_N_HEADS], dtype=pl.INT32), pl.FP32),
+                    ),
+                    pl.INT32,
+                )
+                best = pl.full([S, TOPK2], dtype=pl.FP32, value=FP32_LOWEST)
+                # Each chunk starts all sentinel, so the rows its tiles do not reach (beyond
+                # seen, or beyond what a token may see) sort last. Reset at the end of each
+                # chunk, not redefined at its start: the compiler's codegen loses a tile that is
+                # redefined in an outer loop and assembled in an inner one ("no MLIR mapping").
+                chunk = pl.full([S * chunk_tiles, tile], dtype=pl.FP32, value=FP32_LOWEST)
+                for c0 in pl.range(g * group_rows, group_end, TOPK_CHUNK):
+                    for j0 in pl.range(c0, pl.min(group_end, c0 + TOPK_CHUNK), tile):
+                        rows = pl.min(tile, seen - j0)
+                        block = pl.read(block_table, [b, j0 // BS])
+                        physical = block * BS + j0 % BS
+                        kv_tile = pl.slice(
+                            cache_flat,
+                            [tile, INDEX_HEAD_DIM],
+                            [physical, 0],
+                            valid_shape=[rows, INDEX_HEAD_DIM],
+                        )
+                        kv_f32 = pl.cast(kv_tile, target_type=pl.FP32)
+                        kv_amax = pl.maximum(pl.row_max(pl.abs(kv_f32)), AMAX_FLOOR)
+                        # 127 / amax with the numerator derived from amax (indexer.py, quant).
+                        kv_scaled = pl.row_expand_mul(
+                            kv_f32, pl.div(pl.add(pl.mul(kv_amax, 0.0), INT8_MAX), kv_amax)
+                        )
+                        kv_i32 = pl.cast(kv_scaled, target_type=pl.INT32, mode="round")
+                        kv_f16 = pl.cast(kv_i32, target_type=pl.FP16, mode="round")
+                        kv_codes = pl.cast(kv_f16, target_type=pl.INT8, mode="trunc")
+                        kv_scale = pl.div(kv_amax, INT8_MAX)
+                        acc = pl.matmul(kv_codes, q_rows, out_dtype=pl.INT32, b_trans=True)
+                        acc_all = pl.cast(acc, target_type=pl.FP32, mode="rint")
+                        # 10: per token, sum_h relu(acc * q_scale * kv_scale) * weights on the
+                        # rows it may see (the rest of its chunk row keeps the sentinel).
+                        for s in pl.range(S):
+                            t = b * S + s
+                            visible = (pl.read(position_ids, [b, s]) + 1) // COMPRESS_RATIO
+                            token_columns = pl.add(
+                                head_columns, pl.cast(s * INDEX_N_HEADS, pl.INT32)
+                            )
+                            acc_f32 = pl.gather(acc_all, dim=-1, index=token_columns)
+                            dequant = pl.row_expand_mul(
+                                pl.col_expand_mul(acc_f32, q_dequant_by_token[t : t + 1, :]),
+                                kv_scale,
+                            )
+                            weighted = pl.col_expand_mul(
+                                pl.maximum(dequant, 0.0), head_weights[t : t + 1, :]
+                            )
+                            row_sums = pl.reshape(pl.row_sum(weighted), [1, tile])
+                            token_rows = pl.max(pl.min(rows, visible - j0), 0)
+                            chunk = pl.assemble(
+                                chunk,
+                                pl.set_validshape(row_sums, 1, token_rows),
+                                [s * chunk_tiles + (j0 - c0) // tile, 0],
+                            )
+                    # 11a: each token's chunk row sorted and merged into its running list.
+                    for s in pl.range(S):
+                        t = b * S + s
+                        row = pl.slice(pl.reshape(chunk, [S, TOPK_CHUNK]), [1, TOPK_CHUNK], [s, 0])
+                        for _keep in pl.range(keep_scores):
+                            score_tokens[t : t + 1, c0 : c0 + TOPK_CHUNK] = row
+                        row_idx = pl.arange(
+                            pl.cast(c0, pl.UINT32), [1, TOPK_CHUNK], dtype=pl.UINT32
+                        )
+                        pairs = pl.sort32(row, row_idx)
+                        pairs = pl.mrgsort(pairs, block_len=64)
+                        pairs = pl.mrgsort(pairs, block_len=256)
+                        merged = pl.mrgsort(pl.slice(best, [1, TOPK2], [s, 0]), pairs)
+                        merged_rows = pl.reshape(
+                            merged, [(TOPK2 + 2 * TOPK_CHUNK) // HEAD_COLS, HEAD_COLS]
+                        )
+                        head = pl.reshape(merged_rows[0 : TOPK2 // HEAD_COLS, :], [1, TOPK2])
+                        best = pl.assemble(best, head, [s, 0])
+                    chunk = pl.assemble(
+                        chunk,
+                        pl.full([S * chunk_tiles, tile], dtype=pl.FP32, value=FP32_LOWEST),
+                        [0, 0],
+                    )
+                for s in pl.range(S):
+                    list_row = (b * splits + g) * S + s
+                    partial[list_row : list_row + 1, :] = pl.slice(best, [1, TOPK2], [s, 0])
+                # The last group also fills the sentinel tail when scores are kept; elsewhere its
+                # loops run empty.
+                last_group = (g + 1) // groups  # 1 for g == groups - 1 (g < groups here)
+                sentinel_tail(score_tokens, b, S, chunks * TOPK_CHUNK, last_group * keep_scores)
+
+
+@pl.jit.inline
+def score_topk_stage_c8(
+    q_codes: pl.Tensor,
+    q_dequant_by_token: pl.Tensor,
+    head_weights: pl.Tensor,
+    index_cache: pl.Tensor,
+    index_cache_scale: pl.Tensor,
+    block_table: pl.Tensor,
+    position_ids: pl.Tensor,
+    kv_seq_lens: pl.Tensor,
+    partial: pl.Tensor,
+    score_tokens: pl.Tensor,
+    keep_scores: pl.Scalar[pl.INT32],
+):
+    """Stages 8-11a, c8: each tile's stored INT8 codes and FP32 scales read as they are, scored,
+    and sorted into the group's partial top-k lists (module docstring)."""
+    B = position_ids.shape[0]
+    S = position_ids.shape[1]
+    BS = index_cache.shape[1]
+    POOL_ROWS = index_cache.shape[0] * BS
+    TOPK2 = partial.shape[1]
+    tile = CACHE_TILE - BS % CACHE_TILE  # 32, or 16 when BS is an odd multiple of 16
+    # A token's chunk of scores is held as chunk_tiles rows of `tile` (one row per cache tile,
+    # so each tile's sums fill a whole row; its 512 values are those rows read as one row).
+    chunk_tiles = TOPK_CHUNK // tile
+    STEP_HEADS = S * INDEX_N_HEADS
+    cache_flat = pl.reshape(index_cache, [POOL_ROWS, INDEX_HEAD_DIM])
+    scale_flat = pl.reshape(index_cache_scale, [POOL_ROWS, 1])
+    splits = (SCORE_TASKS + B - 1) // B
+    # One SPMD dispatch of B * splits blocks, block (b, g) for request b's group g; a block past
+    # its request's groups does nothing (the merge reads only the groups that exist).
+    with pl.spmd(B * splits):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="kv_score_topk"):
+            b = pl.tile.get_block_idx() // splits
+            g = pl.tile.get_block_idx() % splits
+            seen, chunks, groups, group_rows = score_groups(kv_seq_lens, b, splits)
+            group_end = pl.min(seen, (g + 1) * group_rows)
+            if g < groups:
+                q_rows = q_codes[b * STEP_HEADS : b * STEP_HEADS + STEP_HEADS, :]
+                # Column c of every row: token s's head columns are head_columns + s * 64.
+                head_columns = pl.cast(
+                    pl.col_expand_add(
+                        pl.full([tile, INDEX_N_HEADS], dtype=pl.FP32, value=0.0),
+                        pl.cast(pl.arange(0, [1, INDEX_N_HEADS], dtype=pl.INT32), pl.FP32),
+                    ),
+                    pl.INT32,
+                )
+                best = pl.full([S, TOPK2], dtype=pl.FP32, value=FP32_LOWEST)
+                # Each chunk starts all sentinel, so the rows its tiles do not reach (beyond
+                # seen, or beyond what a token may see) sort last. Reset at the end of each
+                # chunk, not redefined at its start: the compiler's codegen loses a tile that is
+                # redefined in an outer loop and assembled in an inner one ("no MLIR mapping").
+                chunk = pl.full([S * chunk_tiles, tile], dtype=pl.FP32, value=FP32_LOWEST)
+                for c0 in pl.range(g * group_rows, group_end, TOPK_CHUNK):
+                    for j0 in pl.range(c0, pl.min(group_end, c0 + TOPK_CHUNK), tile):
+                        rows = pl.min(tile, seen - j0)
+                        block = pl.read(block_table, [b, j0 // BS])
+                        physical = block * BS + j0 % BS
+                        kv_codes = pl.slice(
+                            cache_flat,
+                            [tile, INDEX_HEAD_DIM],
+                            [physical, 0],
+                            valid_shape=[rows, INDEX_HEAD_DIM],
+                        )
+                        kv_scale = pl.slice(
+                            scale_flat, [tile, 1], [physical, 0], valid_shape=[rows, 1]
+                        )
+                        acc = pl.matmul(kv_codes, q_rows, out_dtype=pl.INT32, b_trans=True)
+                        acc_all = pl.cast(acc, target_type=pl.FP32, mode="rint")
+                        # 10: per token, sum_h relu(acc * q_scale * kv_scale) * weights on the
+                        # rows it may see (the rest of its chunk row keeps the sentinel).
+                        for s in pl.range(S):
+                            t = b * S + s
+                            visible = (pl.read(position_ids, [b, s]) + 1) // COMPRESS_RATIO
+                            token_columns = pl.add(
+                                head_columns, pl.cast(s * INDEX_N_HEADS, pl.INT32)
+                            )
+                            acc_f32 = pl.gather(acc_all, dim=-1, index=token_columns)
+                            dequant = pl.row_expand_mul(
+                                pl.col_expand_mul(acc_f32, q_dequant_by_token[t : t + 1, :]),
+                                kv_scale,
+                            )
+                            weighted = pl.col_expand_mul(
+                                pl.maximum(dequant, 0.0), head_weights[t : t + 1, :]
+                            )
+                            row_sums = pl.reshape(pl.row_sum(weighted), [1, tile])
+                            token_rows = pl.max(pl.min(rows, visible - j0), 0)
+                            chunk = pl.assemble(
+                                chunk,
+                                pl.set_validshape(row_sums, 1, token_rows),
+                                [s * chunk_tiles + (j0 - c0) // tile, 0],
+                            )
+                    # 11a: each token's chunk row sorted and merged into its running list.
+                    for s in pl.range(S):
+                        t = b * S + s
+                        row = pl.slice(pl.reshape(chunk, [S, TOPK_CHUNK]), [1, TOPK_CHUNK], [s, 0])
+                        for _keep in pl.range(keep_scores):
+                            score_tokens[t : t + 1, c0 : c0 + TOPK_CHUNK] = row
+                        row_idx = pl.arange(
+                            pl.cast(c0, pl.UINT32), [1, TOPK_CHUNK], dtype=pl.UINT32
+                        )
+                        pairs = pl.sort32(row, row_idx)
+                        pairs = pl.mrgsort(pairs, block_len=64)
+                        pairs = pl.mrgsort(pairs, block_len=256)
+                        merged = pl.mrgsort(pl.slice(best, [1, TOPK2], [s, 0]), pairs)
+                        merged_rows = pl.reshape(
+                            merged, [(TOPK2 + 2 * TOPK_CHUNK) // HEAD_COLS, HEAD_COLS]
+                        )
+                        head = pl.reshape(merged_rows[0 : TOPK2 // HEAD_COLS, :], [1, TOPK2])
+                        best = pl.assemble(best, head, [s, 0])
+                    chunk = pl.assemble(
+                        chunk,
+                        pl.full([S * chunk_tiles, tile], dtype=pl.FP32, value=FP32_LOWEST),
+                        [0, 0],
+                    )
+                for s in pl.range(S):
+                    list_row = (b * splits + g) * S + s
+                    partial[list_row : list_row + 1, :] = pl.slice(best, [1, TOPK2], [s, 0])
+                # The last group also fills the sentinel tail when scores are kept; elsewhere its
+                # loops run empty.
+                last_group = (g + 1) // groups  # 1 for g == groups - 1 (g < groups here)
+                sentinel_tail(score_tokens, b, S, chunks * TOPK_CHUNK, last_group * keep_scores)
+
+
+@pl.jit.inline
+def topk_merge_stage(
+    partial: pl.Tensor,
+    topk_tokens: pl.Tensor,
+    position_ids: pl.Tensor,
+    kv_seq_lens: pl.Tensor,
+    offset: pl.Scalar[pl.INT32],
+):
+    """Stage 11b, one task per token: merge the partial lists of the groups that hold rows it
+    may see, in group order; k = min(index_topk, visible) indices + offset, -1 after them (and
+    everywhere for a token that sees nothing)."""
+    B = position_ids.shape[0]
+    S = position_ids.shape[1]
+    TOPK = topk_tokens.shape[1]
+    TOPK2 = partial.shape[1]
+    splits = (SCORE_TASKS + B - 1) // B
+    with pl.spmd(B * S):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="topk_merge"):
+            t = pl.tile.get_block_idx()
+            b = t // S
+            s = t % S
+            _seen_rows, _chunk_count, groups, group_rows = score_groups(kv_seq_lens, b, splits)
+            visible = (pl.read(position_ids, [b, s]) + 1) // COMPRESS_RATIO
+            used = pl.min(groups, (visible + group_rows - 1) // group_rows)
+            k = pl.min(TOPK, visible)
+            first = b * splits * S + s
+            if visible > 0:
+                # Names of their own: the score stage's `best`/`merged` have other shapes and
+                # the parser refuses rebinding a name with another shape in one function.
+                token_best = partial[first : first + 1, :]
+                for g in pl.range(1, used):
+                    list_row = first + g * S
+                    merged_groups = pl.mrgsort(token_best, partial[list_row : list_row + 1, :])
+                    group_rows_view = pl.reshape(merged_groups, [2 * TOPK2 // HEAD_COLS, HEAD_COLS])
+                    token_best = pl.reshape(group_rows_view[0 : TOPK2 // HEAD_COLS, :], [1, TOPK2])
+                top_idx = pl.gather(
+                    token_best, mask_pattern=pl.tile.MaskPattern.P1010, output_dtype=pl.INT32
+                )
+                # valid slots: index + offset; the rest: 0 after fillpad, -1 after the shift.
+                shifted = pl.add(pl.add(top_idx, offset), 1)
+                padded_idx = pl.fillpad(
+                    pl.set_validshape(shifted, 1, k), pad_value=pl.PadValue.zero
+                )
+                topk_tokens[t : t + 1, :] = pl.sub(padded_idx, 1)
+            else:
+                topk_tokens[t : t + 1, :] = pl.full([1, TOPK], dtype=pl.INT32, value=-1)
