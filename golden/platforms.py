@@ -39,8 +39,11 @@ DEVICE_PLATFORMS: frozenset[str] = frozenset({"a2a3", "a5"})
 STAGE_KEYS: tuple[str, ...] = (
     "name",
     "tasks",
+    "launches",
     "gm_read_bytes",
     "gm_write_bytes",
+    "gm_transfers",
+    "gm_segments",
     "cube_macs",
     "vector_ops",
     "modeled_us",
@@ -48,6 +51,10 @@ STAGE_KEYS: tuple[str, ...] = (
     "bound_share",
 )
 TRAFFIC_KEYS: tuple[str, ...] = ("gm_bytes", "compulsory_bytes", "ratio")
+#: The kernel's floor on the chip (plsim.accounting.kernel_floor) and modeled time over it.
+FLOOR_KEYS: tuple[str, ...] = (
+    "floor_us", "gm_floor_us", "cube_floor_us", "bound", "modeled_over_floor",
+)  # fmt: skip
 
 Progress = Callable[[str, int], None]
 
@@ -79,6 +86,8 @@ class KernelRun:
     trace: Callable[[], dict] | None = field(default=None, repr=False)
     #: The cost model's time of the whole kernel (stages overlap by their dependences).
     modeled_us: float | None = None
+    #: The kernel's floor (FLOOR_KEYS); None where no model runs.
+    floor: dict[str, Any] | None = None
 
 
 def check_platform(name: str) -> str:
@@ -213,6 +222,7 @@ def run_plsim(
         raise KernelError(f"{type(exc).__name__}: {exc}") from exc
     wall = time.perf_counter() - start
     outputs = {name: values[name] for name in _output_names(specs)}
+    floor = run.floor
     return KernelRun(
         outputs=outputs,
         wall_s=wall,
@@ -221,6 +231,7 @@ def run_plsim(
         traffic=_traffic_row(run.traffic),
         trace=run.trace,
         modeled_us=run.modeled_us,
+        floor={key: floor[key] for key in FLOOR_KEYS},
     )
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from golden.platforms import STAGE_KEYS, TRAFFIC_KEYS
+from golden.platforms import FLOOR_KEYS, STAGE_KEYS, TRAFFIC_KEYS
 from golden.runner import PHASES, RunReport
 
 #: Keys of the JSON ``wall_s`` object: every phase of the run, then the total.
@@ -36,13 +36,15 @@ def jsonable(value: Any) -> Any:
 
 def to_json(report: RunReport) -> dict[str, Any]:
     """The CLI's JSON object: case, platform, config, passed, outputs, stages, modeled_us (the
-    whole kernel's modeled time), traffic, wall_s, quality (plus error, replayed_from and
-    saved_to, null when not applicable)."""
+    whole kernel's modeled time), floor (the chip's floor for the kernel and modeled_us over
+    it), traffic, wall_s, quality (plus error, replayed_from and saved_to, null when not
+    applicable)."""
     outputs = {}
     for name, verdict in report.outputs.items():
         outputs[name] = {"passed": verdict.passed, **verdict.figures, "message": verdict.message}
     stages = [{key: stage[key] for key in STAGE_KEYS} for stage in report.stages or []]
     traffic = {key: (report.traffic or {}).get(key) for key in TRAFFIC_KEYS}
+    floor = None if report.floor is None else {key: report.floor.get(key) for key in FLOOR_KEYS}
     obj = {
         "case": report.case,
         "platform": report.platform,
@@ -51,6 +53,7 @@ def to_json(report: RunReport) -> dict[str, Any]:
         "outputs": outputs,
         "stages": stages,
         "modeled_us": report.modeled_us,
+        "floor": floor,
         "traffic": traffic,
         "wall_s": {key: report.wall_s.get(key) for key in WALL_KEYS},
         "quality": report.quality,
@@ -186,13 +189,17 @@ def render_text(report: RunReport) -> str:
     if report.stages:
         lines.append(
             "stages (modeled on the a2a3 cost model; times are estimates; bound: the term "
-            "that sets the time, docs/cost_model.md):"
+            "that sets the time; disp: dispatches, an SPMD launch is one; transfers and "
+            "segments: DMA transfers and the contiguous GM runs they touch; docs/cost_model.md):"
         )
         header = (
             "stage",
             "tasks",
+            "disp",
             "GM read",
             "GM written",
+            "transfers",
+            "segments",
             "cube MACs",
             "vector ops",
             "model us",
@@ -205,19 +212,29 @@ def render_text(report: RunReport) -> str:
                 (
                     str(s["name"]),
                     str(s["tasks"]),
+                    str(s["launches"]),
                     _bytes(s["gm_read_bytes"]),
                     _bytes(s["gm_write_bytes"]),
+                    _count(s["gm_transfers"]),
+                    _count(s["gm_segments"]),
                     _count(s["cube_macs"]),
                     _count(s["vector_ops"]),
                     f"{float(s['modeled_us']):.2f}",
                     f"{bound} ({100 * share:.0f}%)",
                 )
             )
+        blank = ("",) * (len(header) - 3)
         total_us = sum(float(s["modeled_us"]) for s in report.stages)
-        rows.append(("sum of stages", "", "", "", "", "", f"{total_us:.2f}", ""))
+        rows.append(("sum of stages", *blank, f"{total_us:.2f}", ""))
         if report.modeled_us is not None:
-            rows.append(("kernel", "", "", "", "", "", f"{report.modeled_us:.2f}",
+            rows.append(("kernel", *blank, f"{report.modeled_us:.2f}",
                          "stages overlap by their dependences"))  # fmt: skip
+        if report.floor is not None:
+            f = report.floor
+            rows.append(("floor", *blank, f"{float(f['floor_us']):.2f}",
+                         f"{f['bound']}: compulsory GM {float(f['gm_floor_us']):.2f} us, "
+                         f"cube at peak {float(f['cube_floor_us']):.2f} us; modeled/floor "
+                         f"{_num(f['modeled_over_floor'])}"))  # fmt: skip
         widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
         for row in [header, *rows]:
             cells = [row[0].ljust(widths[0])]

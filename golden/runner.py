@@ -59,6 +59,8 @@ class RunReport:
     wall_s: dict[str, float | None]
     #: The cost model's time of the whole kernel; None where no model runs.
     modeled_us: float | None = None
+    #: The kernel's floor on the chip and modeled time over it; None where no model runs.
+    floor: dict[str, Any] | None = None
     quality: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
     replayed_from: str | None = None
@@ -239,7 +241,7 @@ def _execute(
         clock.phase(None)
         return report
     report.stages, report.traffic, report.trace = run.stages, run.traffic, run.trace
-    report.modeled_us = run.modeled_us
+    report.modeled_us, report.floor = run.modeled_us, run.floor
     clock.phase("compare")
     report.actual_outputs = dict(run.outputs)
     # Comparisons and quality see pristine inputs (in/out tensors at their initial values):

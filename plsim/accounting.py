@@ -15,6 +15,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from plsim import scheduling
 from plsim.hardware import Platform
 
 
@@ -35,6 +36,16 @@ class StageStats:
     remote_read_bytes: int = 0
     remote_write_bytes: int = 0
     pipelined: bool = False  # a pl.pipeline(stage >= 2) loop runs in its tasks
+    # Scheduling, counted exactly (docs/cost_model.md "Scheduling"): dispatches (a pl.at entry,
+    # an incore call, one per pl.spmd launch however many blocks it fans out to); the deepest
+    # pl.pipeline stage= and the entries and iterations of those loops; allow_early_resolve on
+    # the scope; a vector split over the two AIVs of a core group (pl.split / pl.split_aiv).
+    launches: int = 0
+    pipeline_depth: int = 1
+    pipeline_loops: int = 0
+    pipeline_iterations: int = 0
+    early_resolve: bool = False
+    vector_split: bool = False
     # GM buffers (opaque keys) the stage's transfers read and write: the data dependences
     # between stages that kernel_time schedules by.
     reads: set = field(default_factory=set)
@@ -63,6 +74,12 @@ class StageStats:
             "remote_read_bytes": self.remote_read_bytes,
             "remote_write_bytes": self.remote_write_bytes,
             "pipelined": self.pipelined,
+            "launches": self.launches,
+            "pipeline_depth": self.pipeline_depth,
+            "pipeline_loops": self.pipeline_loops,
+            "pipeline_iterations": self.pipeline_iterations,
+            "early_resolve": self.early_resolve,
+            "vector_split": self.vector_split,
             "reads": sorted(self.reads),
             "writes": sorted(self.writes),
             "modeled_us": self.modeled_us,
@@ -133,17 +150,19 @@ def stage_times(stats: StageStats, platform: Platform) -> dict[str, float]:
 
     ``dma``: bytes (at least one burst per contiguous segment), over the bandwidth of the cores the
     stage occupies (capped by HBM), plus an issue latency per transfer spread over those cores;
-    ``cube``/``vector``: work over the rate of min(tasks, cores) cores; ``work``: DMA and
-    compute with the overlapped share hidden (a larger share in stages that run a
-    multi-buffered pl.pipeline loop); ``dispatch``: the scheduler handing the stage's tasks to
-    cores one after another (``task_dispatch_us`` each); ``span``: work + dispatch, the stage
-    running; ``launch``: the orchestration submitting the stage (``stage_dispatch_us``);
-    ``wall``: span + launch, the stage on its own.
+    ``cube``/``vector``: work over the rate of the cores the stage's tasks keep busy;
+    ``work``: DMA and compute with the overlapped share hidden (a larger share in stages that
+    run a multi-buffered pl.pipeline loop); ``dispatch``: the scheduler handing the stage's
+    dispatches to cores one after another; ``span``: work + dispatch, the stage running;
+    ``launch``: the orchestration submitting the stage (``stage_dispatch_us``); ``wall``:
+    span + launch, the stage on its own. Core counts, dispatches and the pipelined share follow
+    the scheduling terms of plsim.scheduling.
     """
-    tasks = max(stats.tasks, 1)
     uses_cube = stats.cube_macs > 0
     cores = platform.cube_cores if uses_cube else platform.vector_cores
-    active = min(tasks, cores)
+    active = scheduling.parallel(stats, cores, platform)
+    cube_active = scheduling.parallel(stats, platform.cube_cores, platform)
+    vector_active = scheduling.vector_lanes(stats, platform)
     bandwidth = min(platform.hbm_bytes_per_s, active * platform.core_dma_bytes_per_s)
     moved = stats.gm_read_bytes + stats.gm_write_bytes
     # A contiguous segment costs at least one DMA burst: rows shorter than dma_burst_bytes move
@@ -152,22 +171,24 @@ def stage_times(stats: StageStats, platform: Platform) -> dict[str, float]:
     dma = max(moved, stats.gm_segments * platform.dma_burst_bytes) / bandwidth
     dma += stats.gm_transfers / active * platform.dma_issue_us * 1e-6
     cube = sum(
-        macs / (platform.cube_macs_per_second(dtype) * min(tasks, platform.cube_cores))
+        macs / (platform.cube_macs_per_second(dtype) * cube_active)
         for dtype, macs in stats.cube_macs_by_dtype.items()
     )
-    vector = stats.vector_ops / (
-        platform.vector_ops_per_second() * min(tasks, platform.vector_cores)
-    )
+    vector = stats.vector_ops / (platform.vector_ops_per_second() * vector_active)
     compute = max(cube, vector)
-    overlap = platform.pipelined_overlap if stats.pipelined else platform.dma_compute_overlap
+    if stats.pipelined:
+        overlap = scheduling.pipelined_share(stats, platform)
+    else:
+        overlap = platform.dma_compute_overlap
     work = (dma + compute - overlap * min(dma, compute)) * 1e6
-    dispatch = platform.task_dispatch_us * tasks
+    dispatch = scheduling.dispatch_us(stats, platform)
     launch = platform.stage_dispatch_us
     return {
         "dma": dma * 1e6,
         "cube": cube * 1e6,
         "vector": vector * 1e6,
         "work": work,
+        "active": active,
         "dispatch": dispatch,
         "span": work + dispatch,
         "launch": launch,
@@ -197,10 +218,12 @@ def kernel_schedule(stages: list[StageStats], platform: Platform) -> list[tuple[
     for i, stats in enumerate(stages):
         t = stage_times(stats, platform)
         submitted += t["launch"]
-        start = submitted
-        for j in range(i):
-            if _depends(stats, stages[j]):
-                start = max(start, out[j][1])
+        producers = [j for j in range(i) if _depends(stats, stages[j])]
+        ready = max((out[j][1] for j in producers), default=0.0)
+        if producers:
+            # pre-staged behind early-resolve producers: its pickup is off the critical path
+            ready -= scheduling.hidden_pickup_us(stats, [stages[j] for j in producers], platform)
+        start = max(submitted, ready)
         out.append((start, start + t["span"]))
     return out
 
@@ -219,8 +242,7 @@ def kernel_time(stages: list[StageStats], platform: Platform) -> float:
     for stats in stages:
         t = stage_times(stats, platform)
         kind = "cube" if stats.cube_macs else "vector"
-        cores = platform.cube_cores if kind == "cube" else platform.vector_cores
-        busy[kind] += t["work"] * min(max(stats.tasks, 1), cores)
+        busy[kind] += t["work"] * t["active"]
         moved += stats.gm_read_bytes + stats.gm_write_bytes
         dispatch += t["dispatch"]
     floor = max(
@@ -230,6 +252,28 @@ def kernel_time(stages: list[StageStats], platform: Platform) -> float:
         dispatch + stage_times(stages[0], platform)["launch"],
     )
     return max(span, floor)
+
+
+def kernel_floor(stages: list[StageStats], traffic: Traffic, platform: Platform) -> dict[str, Any]:
+    """The chip's floor for this kernel, in microseconds: its compulsory GM bytes over HBM
+    bandwidth and its cube MACs over the whole chip's peak rate for their operand dtype (a2a3:
+    24 AIC x 8192 INT8 MAC/cycle x 1.8 GHz = 353.9 T MAC/s, i.e. 707.8 TOPS), whichever is
+    larger. Only documented constants enter it, none of the fitted ones; the MACs are the
+    counted ones (padded tile rows included: the cube computes them)."""
+    gm_us = traffic.compulsory_bytes / platform.hbm_bytes_per_s * 1e6
+    macs: dict[str, int] = {}
+    for s in stages:
+        for dtype, n in s.cube_macs_by_dtype.items():
+            macs[dtype] = macs.get(dtype, 0) + n
+    chip = platform.cube_cores
+    cube_us = sum(n / (platform.cube_macs_per_second(d) * chip) for d, n in macs.items()) * 1e6
+    floor = max(gm_us, cube_us)
+    return {
+        "floor_us": floor,
+        "gm_floor_us": gm_us,
+        "cube_floor_us": cube_us,
+        "bound": "GM" if gm_us >= cube_us else "cube",
+    }
 
 
 def stage_bound(stats: StageStats, platform: Platform) -> tuple[str, float]:
@@ -266,6 +310,13 @@ class Run:
     def modeled_us(self) -> float:
         """The kernel's modeled wall time (stages overlap by their dependences: kernel_time)."""
         return kernel_time(self.stages, self.platform)
+
+    @property
+    def floor(self) -> dict[str, Any]:
+        """The chip's floor for the kernel and the modeled time over it (kernel_floor)."""
+        out = kernel_floor(self.stages, self.traffic, self.platform)
+        out["modeled_over_floor"] = self.modeled_us / out["floor_us"] if out["floor_us"] else None
+        return out
 
     def trace(self) -> dict[str, Any]:
         """Chrome/Perfetto trace-event JSON of the modeled stages, each running from its start to

@@ -71,6 +71,8 @@ class State:
         self.rank: int | None = None
         # Enclosing pl.split_aiv regions: (mode, lane, lanes) of each, innermost last.
         self.aiv_regions: list[tuple[Any, int, int]] = []
+        # launch state of each enclosing `with pl.spmd(N)` whose sole pl.at is the task
+        self.spmd_carriers: list[dict[str, bool]] = []
 
     @property
     def in_core(self) -> bool:

@@ -40,8 +40,15 @@ class Recorder:
         return stats
 
 
-def open_scope(name: str, optimizations=None) -> Scope:
-    """Enter a task of scope ``name``: accounting, progress callback, scope stack."""
+def open_scope(name: str, optimizations=None, *, launch: bool = True,
+               early_resolve: bool = False) -> Scope:  # fmt: skip
+    """Enter a task of scope ``name``: accounting, progress callback, scope stack.
+
+    ``launch``: this task is a dispatch of its own (a ``pl.at`` entry, an incore call, the first
+    block of a ``pl.spmd``), not a further block of an SPMD launch, which the runtime fans out
+    from one dispatch (pypto docs/en/user/performance/02-runtime-overhead.md, "Use SPMD").
+    ``early_resolve``: the scope is flagged ``allow_early_resolve=True``.
+    """
     rec = STATE.recorder
     if rec is None:
         dsl("kernels run through plsim.run(kernel, *args)")
@@ -50,6 +57,9 @@ def open_scope(name: str, optimizations=None) -> Scope:
     scope = Scope(name=name, task_index=stats.tasks, file=file, line=line, stats=stats)
     _apply_optimizations(scope, optimizations)
     stats.tasks += 1
+    stats.launches += int(launch)
+    stats.early_resolve = stats.early_resolve or bool(early_resolve)
+    stats.vector_split = stats.vector_split or scope.vector_split
     STATE.scopes.append(scope)
     if rec.progress is not None:
         try:
@@ -104,8 +114,10 @@ def _default_name(kind: str) -> str:
 class At:
     """``with pl.at(level=pl.Level.CORE_GROUP, name_hint=...)``: one InCore task per entry."""
 
-    def __init__(self, level=Level.CORE_GROUP, *, name_hint="", optimizations=None, **ignored):
-        del ignored  # deps, no_dep_args, dumps, allow_early_resolve, windowize: scheduling only
+    def __init__(self, level=Level.CORE_GROUP, *, name_hint="", optimizations=None,
+                 allow_early_resolve=False, **ignored):  # fmt: skip
+        del ignored  # deps, no_dep_args, dumps, windowize: scheduling only, not modelled
+        self.early_resolve = allow_early_resolve is True
         # Only CORE_GROUP opens an InCore scope. The compiler parses other levels (HOST, CHIP,
         # AIV, ...) as a grouping whose body stays orchestration: a pl.at(CORE_GROUP) inside
         # compiles, a compute op directly inside is "Misplaced tensor op ... in Orchestration
@@ -126,7 +138,16 @@ class At:
 
     def __enter__(self) -> TaskId:
         if self.incore:
-            self.scope = open_scope(self.name, self.optimizations)
+            # the sole pl.at of a `with pl.spmd(N)` carrier: block 0 is the SPMD launch,
+            # the others are its blocks; the spmd's own allow_early_resolve flags the stage
+            carrier = STATE.spmd_carriers[-1] if STATE.spmd_carriers else None
+            launch, early = True, self.early_resolve
+            if carrier is not None:
+                launch = not carrier["launched"]
+                carrier["launched"] = True
+                early = early or carrier["early_resolve"]
+            self.scope = open_scope(self.name, self.optimizations, launch=launch,
+                                    early_resolve=early)  # fmt: skip
         return TaskId()
 
     def __exit__(self, exc_type, exc, tb) -> bool:
@@ -158,8 +179,9 @@ class Spmd:
     """pl.spmd(N, name_hint=...): N independent InCore blocks (loop or with-form)."""
 
     def __init__(self, core_num, *, sync_start=False, name_hint="", optimizations=None,
-                 predicate=None, **ignored):  # fmt: skip
+                 predicate=None, allow_early_resolve=False, **ignored):  # fmt: skip
         del sync_start, ignored
+        self.early_resolve = allow_early_resolve is True
         if STATE.scopes:
             dsl("pl.spmd inside an InCore scope: its body is already InCore")
         if predicate is not None:
@@ -168,6 +190,7 @@ class Spmd:
         self.name = str(name_hint) or _default_name("spmd")
         self.optimizations = optimizations
         self.location = kernel_location()
+        self._carrier: dict | None = None  # launch state shared by a carrier's blocks
 
     def __iter__(self):
         return self._blocks(with_form=False)
@@ -190,13 +213,16 @@ class Spmd:
     def _blocks(self, with_form: bool, carrier: bool = False):
         tracker = RaceTracker("pl.spmd", self.location)
         STATE.race_trackers.append(tracker)
+        launched = False  # the first block entered is the launch, the rest its fan-out
         try:
             for i in _order(self.count):
                 tracker.iteration = i
                 if carrier:
                     yield from self._carried_block(i)
                     continue
-                scope = open_scope(self.name, self.optimizations)
+                scope = open_scope(self.name, self.optimizations, launch=not launched,
+                                   early_resolve=self.early_resolve)  # fmt: skip
+                launched = True
                 scope.spmd_block = not with_form
                 STATE.block_indices.append(i)
                 STATE.block_counts.append(self.count)
@@ -221,10 +247,15 @@ class Spmd:
         depth = len(STATE.block_indices)
         STATE.block_indices.append(i)
         STATE.block_counts.append(self.count)
+        if self._carrier is None:
+            self._carrier = {"launched": False, "early_resolve": self.early_resolve}
+        STATE.spmd_carriers.append(self._carrier)
         try:
             yield TaskId()
         finally:
             del STATE.block_indices[depth:], STATE.block_counts[depth:]
+            if STATE.spmd_carriers and STATE.spmd_carriers[-1] is self._carrier:
+                STATE.spmd_carriers.pop()
 
 
 def spmd(core_num, **kwargs) -> Spmd:
@@ -331,10 +362,16 @@ def pipeline(*args, stage=None, init_values=None):
         dsl("pl.pipeline belongs inside an InCore scope (use pl.range in orchestration)")
     if stage is not None and (not isinstance(stage, int) or stage <= 0):
         dsl(f"pl.pipeline stage must be a positive int literal, got {stage!r}")
+    bounds = _bounds(args, "pl.pipeline")
     if stage is not None and stage >= 2:
-        # multi-buffered: loads of one iteration overlap compute of another (cost model)
-        STATE.scopes[-1].stats.pipelined = True
-    return _carried(_bounds(args, "pl.pipeline"), init_values)
+        # multi-buffered: loads of one iteration overlap compute of another (cost model);
+        # depth and trip count set how much (plsim.accounting.pipelined_share)
+        stats = STATE.scopes[-1].stats
+        stats.pipelined = True
+        stats.pipeline_depth = max(stats.pipeline_depth, stage)
+        stats.pipeline_loops += 1
+        stats.pipeline_iterations += len(bounds)
+    return _carried(bounds, init_values)
 
 
 def unroll(*args):
@@ -470,6 +507,7 @@ def _split_aiv(lanes: int, mode):
     if not STATE.scopes:
         file, line = kernel_location()
         opened = open_scope(f"split_aiv@{file.rsplit('/', 1)[-1]}:{line}")
+    STATE.scopes[-1].stats.vector_split = True  # the vector body runs on both AIVs of the group
     try:
         for lane in builtins.range(lanes):
             STATE.aiv_regions.append((mode, lane, lanes))

@@ -6,11 +6,16 @@ name_hint, all its tasks), with ``active`` = min(tasks, cores of the kind the st
 
     dma      = max(gm_bytes, segments x dma_burst_bytes) / min(HBM, active x core DMA bandwidth)
                + transfers / active x dma_issue_us
-    compute  = max(cube_macs / (cube rate x min(tasks, AIC)),
-                   vector_ops / (vector rate x min(tasks, AIV)))
+    compute  = max(cube_macs / (cube rate x active AIC),
+                   vector_ops / (vector rate x active AIV))
     work     = dma + compute - overlap x min(dma, compute)
-    span     = work + task_dispatch_us x tasks          (the stage running)
+    span     = work + task_dispatch_us x dispatches + block_dispatch_us x (tasks - dispatches)
     wall     = span + stage_dispatch_us                 (the stage on its own)
+
+The scheduling terms (plsim.scheduling, switched by ``Platform.terms``) set the active cores
+(a mixed stage on core groups, SPMD waves), the dispatches (one per SPMD launch), the
+pipelined overlap (by pl.pipeline depth and trip count) and the pickup an early-resolve
+producer hides from its consumer.
 
 ``segments`` are the contiguous GM runs the transfers touch: a run shorter than one DMA burst
 costs a whole burst (the compiler's PH001 hint: innermost dimension below 512 B is inefficient);
@@ -66,6 +71,14 @@ class Platform:
     # one task to a core (serial: a stage of n tasks spends n of them), microseconds.
     stage_dispatch_us: float
     task_dispatch_us: float
+    # each block of a pl.spmd launch after the first, fanned out by the runtime from the one
+    # dispatch (plsim.scheduling "spmd_bundle"), microseconds.
+    block_dispatch_us: float
+    # the scheduling terms in force (plsim.scheduling.TERMS); all of them unless a calibration
+    # measures one on its own.
+    terms: frozenset[str] = frozenset(
+        ("spmd_bundle", "placement", "pipeline_depth", "early_resolve")
+    )
 
     @property
     def capacity(self) -> dict[str, int]:
@@ -89,12 +102,13 @@ class Platform:
 #: Fitted by ``python -m plsim_tools.calibration fit`` (docs/cost_model_calibration.md).
 _FITTED = dict(
     core_dma_bytes_per_s=64e9,
-    dma_burst_bytes=512.0,
+    dma_burst_bytes=1024.0,
     dma_issue_us=0.05,
     dma_compute_overlap=0.0,
     pipelined_overlap=1.0,
     stage_dispatch_us=0.25,
     task_dispatch_us=0.75,
+    block_dispatch_us=0.05,
     vector_elems_per_cycle=16,
 )
 

@@ -49,6 +49,7 @@ SEARCH: dict[str, tuple[float, ...]] = {
     "pipelined_overlap": (0.0, 0.25, 0.5, 0.75, 1.0),
     "stage_dispatch_us": (0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0),
     "task_dispatch_us": (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75),
+    "block_dispatch_us": (0.0, 0.01, 0.02, 0.05, 0.1, 0.2),
     "dma_issue_us": (0.0, 0.05, 0.1, 0.2, 0.3, 0.5),
     "vector_elems_per_cycle": (8, 16, 32, 64),
 }
@@ -161,8 +162,7 @@ def modeled(stages: list[StageStats], claim: dict[str, Any], platform: Platform)
             continue
         t = stage_times(s, platform)
         tasks = max(s.tasks, 1)
-        cores = platform.cube_cores if s.cube_macs else platform.vector_cores
-        per_task = t["work"] * min(tasks, cores) / tasks
+        per_task = t["work"] * t["active"] / tasks  # the work is spread over the busy cores
         # a stage's measured span runs from its first task's start to its last task's end
         total += {"wall": t["span"], "task": per_task, "core_sum": per_task * tasks}[kind]
     return total

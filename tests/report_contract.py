@@ -11,6 +11,7 @@ TOP_KEYS = {
     "outputs",
     "stages",
     "modeled_us",
+    "floor",
     "traffic",
     "wall_s",
     "quality",
@@ -21,11 +22,15 @@ TOP_KEYS = {
 STAGE_KEYS = {
     "name",
     "tasks",
+    "launches",
     "gm_read_bytes",
     "gm_write_bytes",
+    "gm_transfers",
+    "gm_segments",
     "cube_macs",
     "vector_ops",
     "modeled_us",
     "bound",
     "bound_share",
 }
+FLOOR_KEYS = {"floor_us", "gm_floor_us", "cube_floor_us", "bound", "modeled_over_floor"}

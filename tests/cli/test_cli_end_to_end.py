@@ -7,7 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from report_contract import STAGE_KEYS, TOP_KEYS
+import pytest
+from report_contract import FLOOR_KEYS, STAGE_KEYS, TOP_KEYS
 
 from golden import compiler
 
@@ -58,8 +59,20 @@ def test_toy_passes_on_plsim_with_exact_json_schema(tmp_path):
     for stage in obj["stages"]:
         assert set(stage) == STAGE_KEYS
         assert stage["tasks"] == 2  # batch 2 -> 32 rows -> two 16-row tiles per stage
-    matmul = obj["stages"][0]
+    matmul, row_scale = obj["stages"]
     assert matmul["cube_macs"] == 32 * 64 * 32
+    # per task, whole-row windows (one contiguous run each): matmul loads x and w and stores
+    # out; row_scale loads x and out and stores out and out_bf16; each pl.at entry a dispatch
+    assert (matmul["gm_transfers"], matmul["gm_segments"], matmul["launches"]) == (6, 6, 2)
+    assert (row_scale["gm_transfers"], row_scale["gm_segments"]) == (8, 8)
+    floor = obj["floor"]
+    assert set(floor) == FLOOR_KEYS
+    gm_us = obj["traffic"]["compulsory_bytes"] / 1.6e12 * 1e6
+    cube_us = 32 * 64 * 32 / (24 * 4096 * 1.8e9) * 1e6  # BF16: half the INT8 rate
+    assert floor["gm_floor_us"] == pytest.approx(gm_us)
+    assert floor["cube_floor_us"] == pytest.approx(cube_us)
+    assert floor["floor_us"] == pytest.approx(max(gm_us, cube_us))
+    assert floor["modeled_over_floor"] == pytest.approx(obj["modeled_us"] / max(gm_us, cube_us))
     assert set(obj["traffic"]) == {"gm_bytes", "compulsory_bytes", "ratio"}
     assert obj["traffic"]["gm_bytes"] >= obj["traffic"]["compulsory_bytes"] > 0
     assert obj["wall_s"]["kernel"] > 0 and obj["wall_s"]["golden"] > 0

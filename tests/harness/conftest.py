@@ -45,8 +45,11 @@ def numpy_platform(monkeypatch):
             {
                 "name": "fake_stage",
                 "tasks": 1,
+                "launches": 1,
                 "gm_read_bytes": 10,
                 "gm_write_bytes": 20,
+                "gm_transfers": 2,
+                "gm_segments": 2,
                 "cube_macs": 30,
                 "vector_ops": 40,
                 "modeled_us": 1.5,

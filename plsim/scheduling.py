@@ -1,0 +1,119 @@
+"""The cost model's scheduling terms: what a kernel's schedule (not its work) costs.
+
+Each term reads exact counts that plsim records per stage (plsim.accounting.StageStats) and
+is switched by name in ``Platform.terms`` so that its effect can be measured on its own
+(``python -m plsim_tools.calibration_terms``, docs/cost_model_calibration.md):
+
+- ``spmd_bundle``: a ``pl.spmd(N)`` launch is one dispatch that the runtime fans out to its N
+  blocks ("N blocks cost one dispatch instead of N", pypto docs/en/user/performance/
+  02-runtime-overhead.md); each further block costs ``block_dispatch_us``, not a task dispatch.
+- ``placement``: where a stage's tasks run. A stage with cube and vector work is a mixed
+  kernel on core groups (1 AIC + 2 AIV, 24 on a2a3): its vector work gets one AIV per task, or
+  both AIVs of the group under a vector split (``pl.split(UP_DOWN/LEFT_RIGHT)``,
+  ``pl.split_aiv``; same page, "Build a mixed kernel"); a pure vector stage gets one AIV per
+  task (48), a pure cube stage one AIC. An SPMD launch of more blocks than cores runs in waves
+  ("blocks that finish at different times leave their cores idle until the whole grid
+  retires", same page): ``ceil(N / cores)`` waves of one block per core.
+- ``pipeline_depth``: a ``pl.pipeline(stage=d)`` loop keeps ``d`` buffers in flight; each
+  buffer beyond the first gives a transfer another chance to hide under compute, so the hidden
+  share is ``1 - (1 - p) ** (d - 1)`` of ``pipelined_overlap = p`` at depth 2, and the loop's
+  first ``d - 1`` iterations fill the pipeline without overlap (pypto
+  docs/en/user/performance/04-incore.md, "Double buffering": the loop advances in strides of
+  ``stage``, depths 2-4 usual).
+- ``early_resolve``: a consumer all of whose producers are flagged ``allow_early_resolve=True``
+  is pre-staged on a core and released the moment they finish, so its pickup latency (one task
+  dispatch, "~0.8 us per switch" in pypto docs/en/user/performance/00-swimlane.md) leaves the
+  critical path (docs/en/user/tasks/03-tuning.md).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Protocol
+
+from plsim.hardware import Platform
+
+
+class StageStats(Protocol):
+    """The counts of a stage the terms read (plsim.accounting.StageStats has them; named here,
+    not imported, because plsim.accounting imports this module)."""
+
+    tasks: int
+    launches: int
+    cube_macs: int
+    vector_split: bool
+    pipeline_depth: int
+    pipeline_loops: int
+    pipeline_iterations: int
+    early_resolve: bool
+
+#: Every scheduling term, by the name Platform.terms switches it with.
+TERMS: tuple[str, ...] = ("spmd_bundle", "placement", "pipeline_depth", "early_resolve")
+
+
+def launches(stats: StageStats) -> int:
+    """Dispatches of the stage; a stage without the count (older records) is one per task."""
+    return stats.launches if stats.launches > 0 else max(stats.tasks, 1)
+
+
+def dispatch_us(stats: StageStats, platform: Platform) -> float:
+    """The scheduler's time handing out the stage's tasks, in microseconds.
+
+    Without ``spmd_bundle`` every task (SPMD block or not) is a dispatch of its own."""
+    tasks = max(stats.tasks, 1)
+    if "spmd_bundle" not in platform.terms:
+        return platform.task_dispatch_us * tasks
+    n = min(launches(stats), tasks)
+    return platform.task_dispatch_us * n + platform.block_dispatch_us * (tasks - n)
+
+
+def parallel(stats: StageStats, cores: int, platform: Platform) -> float:
+    """How many of ``cores`` the stage's tasks keep busy on average.
+
+    ``min(tasks, cores)``; under ``placement`` an SPMD launch of N > cores blocks runs in
+    ``ceil(N / cores)`` waves, so it keeps ``N / waves`` busy."""
+    tasks = max(stats.tasks, 1)
+    if "placement" not in platform.terms or stats.launches <= 0 or stats.launches >= tasks:
+        return float(min(tasks, cores))
+    per_launch = tasks / stats.launches
+    if per_launch <= cores:
+        return float(min(tasks, cores))
+    return per_launch / math.ceil(per_launch / cores)
+
+
+def vector_lanes(stats: StageStats, platform: Platform) -> float:
+    """AIV cores the stage's vector work runs on at once.
+
+    Under ``placement`` a mixed stage (cube and vector work) runs on core groups: one AIV per
+    task, two under a vector split, at most one group per AIC; otherwise one AIV per task."""
+    if "placement" not in platform.terms or not stats.cube_macs:
+        return parallel(stats, platform.vector_cores, platform)
+    per_group = 2 if stats.vector_split else 1
+    return min(parallel(stats, platform.cube_cores, platform) * per_group,
+               float(platform.vector_cores))  # fmt: skip
+
+
+def pipelined_share(stats: StageStats, platform: Platform) -> float:
+    """The share of min(DMA, compute) hidden in a stage that runs a pl.pipeline(stage >= 2)
+    loop: ``pipelined_overlap`` at any depth without ``pipeline_depth``; with it, deeper
+    buffering hides more and the fill iterations hide nothing."""
+    p = platform.pipelined_overlap
+    if "pipeline_depth" not in platform.terms:
+        return p
+    depth = max(stats.pipeline_depth, 2)
+    share = 1.0 - (1.0 - p) ** (depth - 1)
+    if stats.pipeline_iterations > 0:
+        filled = stats.pipeline_loops * (depth - 1) / stats.pipeline_iterations
+        share *= max(0.0, 1.0 - filled)
+    return share
+
+
+def hidden_pickup_us(consumer: StageStats, producers: list[StageStats],
+                     platform: Platform) -> float:  # fmt: skip
+    """Microseconds of ``consumer``'s start taken off the critical path because every stage it
+    waits for is flagged allow_early_resolve (its first pickup, at most its dispatch)."""
+    if "early_resolve" not in platform.terms or not producers:
+        return 0.0
+    if not all(p.early_resolve for p in producers):
+        return 0.0
+    return min(platform.task_dispatch_us, dispatch_us(consumer, platform))
