@@ -132,7 +132,7 @@ def prefill_score_c16(
     # One SPMD dispatch: block i is the i-th (request, group of TOKEN_GROUP tokens) in request
     # order; blocks past the chunk's groups do nothing.
     with pl.spmd((T + TOKEN_GROUP - 1) // TOKEN_GROUP + R):
-        with pl.at(level=pl.Level.CORE_GROUP, name_hint="prefill_kv_quant_score"):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="prefill_kv_quant_score"):  # format
             r, g, found = group_of(cu_seqlens, pl.tile.get_block_idx())
             if found > 0:
                 first = pl.read(cu_seqlens, [r])
@@ -163,21 +163,21 @@ def prefill_score_c16(
                     rows = pl.min(tile, seen - j0)
                     block = pl.read(block_table, [r, j0 // BS])
                     physical = block * BS + j0 % BS
-                    kv_tile = pl.slice(
+                    kv_tile = pl.slice(  # format
                         cache_flat,
                         [tile, INDEX_HEAD_DIM],
                         [physical, 0],
                         valid_shape=[rows, INDEX_HEAD_DIM],
                     )
-                    kv_f32 = pl.cast(kv_tile, target_type=pl.FP32)
-                    kv_amax = pl.maximum(pl.row_max(pl.abs(kv_f32)), AMAX_FLOOR)
-                    kv_scaled = pl.row_expand_mul(
-                        kv_f32, pl.div(pl.add(pl.mul(kv_amax, 0.0), INT8_MAX), kv_amax)
-                    )
-                    kv_i32 = pl.cast(kv_scaled, target_type=pl.INT32, mode="round")
-                    kv_f16 = pl.cast(kv_i32, target_type=pl.FP16, mode="round")
-                    kv_codes = pl.cast(kv_f16, target_type=pl.INT8, mode="trunc")
-                    kv_scale = pl.div(kv_amax, INT8_MAX)
+                    kv_f32 = pl.cast(kv_tile, target_type=pl.FP32)  # format
+                    kv_amax = pl.maximum(pl.row_max(pl.abs(kv_f32)), AMAX_FLOOR)  # format
+                    kv_scaled = pl.row_expand_mul(  # format
+                        kv_f32, pl.div(pl.add(pl.mul(kv_amax, 0.0), INT8_MAX), kv_amax)  # format
+                    )  # format
+                    kv_i32 = pl.cast(kv_scaled, target_type=pl.INT32, mode="round")  # format
+                    kv_f16 = pl.cast(kv_i32, target_type=pl.FP16, mode="round")  # format
+                    kv_codes = pl.cast(kv_f16, target_type=pl.INT8, mode="trunc")  # format
+                    kv_scale = pl.div(kv_amax, INT8_MAX)  # format
                     acc = pl.matmul(kv_codes, q_rows, out_dtype=pl.INT32, b_trans=True)
                     acc_all = pl.cast(acc, target_type=pl.FP32, mode="rint")
                     for s in pl.range(n):
@@ -226,7 +226,7 @@ def prefill_score_c8(
     q_dequant_by_token: pl.Tensor,
     head_weights: pl.Tensor,
     index_cache: pl.Tensor,
-    index_cache_scale: pl.Tensor,
+    index_cache_scale: pl.Tensor,  # format
     block_table: pl.Tensor,
     position_ids: pl.Tensor,
     cu_seqlens: pl.Tensor,
@@ -238,13 +238,13 @@ def prefill_score_c8(
     BS = index_cache.shape[1]
     POOL_ROWS = index_cache.shape[0] * BS
     W = score_tokens.shape[1]
-    tile = CACHE_TILE - BS % CACHE_TILE
+    tile = CACHE_TILE - BS % CACHE_TILE  # 32, or 16 when BS is an odd multiple of 16
     cache_flat = pl.reshape(index_cache, [POOL_ROWS, INDEX_HEAD_DIM])
-    scale_flat = pl.reshape(index_cache_scale, [POOL_ROWS, 1])
+    scale_flat = pl.reshape(index_cache_scale, [POOL_ROWS, 1])  # format
     # One SPMD dispatch: block i is the i-th (request, group of TOKEN_GROUP tokens) in request
     # order; blocks past the chunk's groups do nothing.
     with pl.spmd((T + TOKEN_GROUP - 1) // TOKEN_GROUP + R):
-        with pl.at(level=pl.Level.CORE_GROUP, name_hint="prefill_kv_score"):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="prefill_kv_score"):  # format
             r, g, found = group_of(cu_seqlens, pl.tile.get_block_idx())
             if found > 0:
                 first = pl.read(cu_seqlens, [r])
@@ -275,13 +275,15 @@ def prefill_score_c8(
                     rows = pl.min(tile, seen - j0)
                     block = pl.read(block_table, [r, j0 // BS])
                     physical = block * BS + j0 % BS
-                    kv_codes = pl.slice(
+                    kv_codes = pl.slice(  # format
                         cache_flat,
                         [tile, INDEX_HEAD_DIM],
                         [physical, 0],
                         valid_shape=[rows, INDEX_HEAD_DIM],
                     )
-                    kv_scale = pl.slice(scale_flat, [tile, 1], [physical, 0], valid_shape=[rows, 1])
+                    kv_scale = pl.slice(  # format
+                        scale_flat, [tile, 1], [physical, 0], valid_shape=[rows, 1]  # format
+                    )  # format
                     acc = pl.matmul(kv_codes, q_rows, out_dtype=pl.INT32, b_trans=True)
                     acc_all = pl.cast(acc, target_type=pl.FP32, mode="rint")
                     for s in pl.range(n):
@@ -313,6 +315,7 @@ def prefill_score_c8(
                             score_tokens[t : t + 1, j0 : j0 + tile] = pl.full(
                                 [1, tile], dtype=pl.FP32, value=FP32_LOWEST
                             )
+                # Sentinels beyond the scanned tiles: tile-wide up to a 512 boundary, then wide.
                 narrow = pl.full([1, tile], dtype=pl.FP32, value=FP32_LOWEST)
                 wide = pl.full([1, SENTINEL_WIDTH], dtype=pl.FP32, value=FP32_LOWEST)
                 for s in pl.range(n):
@@ -375,8 +378,8 @@ def indexer_prefill_c16(
         cu_seqlens, state_slots, slot_mapping, kv_state, score_state, index_cache,
     )  # fmt: skip
     prefill_score_c16(
-        q_codes, q_dequant_by_token, head_weights, index_cache, block_table, position_ids,
-        cu_seqlens, score,
+        q_codes, q_dequant_by_token, head_weights, index_cache,
+        block_table, position_ids, cu_seqlens, score,
     )  # fmt: skip
     padding_sentinel(score, cu_seqlens)
     topk_stage(score, topk_idxs, positions, offset)
@@ -405,7 +408,7 @@ def indexer_prefill_c8(
     kv_state: pl.InOut[pl.Tensor],
     score_state: pl.InOut[pl.Tensor],
     index_cache: pl.InOut[pl.Tensor],
-    index_cache_scale: pl.InOut[pl.Tensor],
+    index_cache_scale: pl.InOut[pl.Tensor],  # format
     score: pl.Out[pl.Tensor],
     topk_idxs: pl.Out[pl.Tensor],
     offset: pl.Scalar[pl.INT32],
@@ -430,14 +433,16 @@ def indexer_prefill_c8(
         x_steps, qr_steps, wq_b, wq_b_scale, weights_proj, rope_cos, rope_sin, hadamard,
         positions, q_codes, q_dequant, head_weights,
     )  # fmt: skip
+    # The chunk's windows are in the cache before any score task reads it.
     index_cache = compress_tokens_c8(
         x, wkv, wgate, ape, norm_weight, rope_cos, rope_sin, hadamard, position_ids,
         cu_seqlens, state_slots, slot_mapping, kv_state, score_state, index_cache,
-        index_cache_scale,
+        index_cache_scale,  # format
     )  # fmt: skip
     prefill_score_c8(
-        q_codes, q_dequant_by_token, head_weights, index_cache, index_cache_scale, block_table,
-        position_ids, cu_seqlens, score,
+        q_codes, q_dequant_by_token, head_weights, index_cache,
+        index_cache_scale,  # format
+        block_table, position_ids, cu_seqlens, score,
     )  # fmt: skip
     padding_sentinel(score, cu_seqlens)
     topk_stage(score, topk_idxs, positions, offset)

@@ -125,7 +125,7 @@ def score_topk_stage_c16(
     # One SPMD dispatch of B * splits blocks, block (b, g) for request b's group g; a block past
     # its request's groups does nothing (the merge reads only the groups that exist).
     with pl.spmd(B * splits):
-        with pl.at(level=pl.Level.CORE_GROUP, name_hint="kv_quant_score_topk"):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="kv_quant_score_topk"):  # format
             b = pl.tile.get_block_idx() // splits
             g = pl.tile.get_block_idx() % splits
             seen, chunks, groups, group_rows = score_groups(kv_seq_lens, b, splits)
@@ -151,22 +151,23 @@ def score_topk_stage_c16(
                         rows = pl.min(tile, seen - j0)
                         block = pl.read(block_table, [b, j0 // BS])
                         physical = block * BS + j0 % BS
-                        kv_tile = pl.slice(
+                        kv_tile = pl.slice(  # format
                             cache_flat,
                             [tile, INDEX_HEAD_DIM],
                             [physical, 0],
                             valid_shape=[rows, INDEX_HEAD_DIM],
                         )
-                        kv_f32 = pl.cast(kv_tile, target_type=pl.FP32)
-                        kv_amax = pl.maximum(pl.row_max(pl.abs(kv_f32)), AMAX_FLOOR)
-                        # 127 / amax with the numerator derived from amax (indexer.py, quant).
-                        kv_scaled = pl.row_expand_mul(
-                            kv_f32, pl.div(pl.add(pl.mul(kv_amax, 0.0), INT8_MAX), kv_amax)
+                        kv_f32 = pl.cast(kv_tile, target_type=pl.FP32)  # format
+                        kv_amax = pl.maximum(pl.row_max(pl.abs(kv_f32)), AMAX_FLOOR)  # format
+                        # 127 / amax, numerator derived from amax (indexer.py, quant).  # format
+                        kv_scaled = pl.row_expand_mul(  # format
+                            kv_f32,  # format
+                            pl.div(pl.add(pl.mul(kv_amax, 0.0), INT8_MAX), kv_amax),  # format
                         )
-                        kv_i32 = pl.cast(kv_scaled, target_type=pl.INT32, mode="round")
-                        kv_f16 = pl.cast(kv_i32, target_type=pl.FP16, mode="round")
-                        kv_codes = pl.cast(kv_f16, target_type=pl.INT8, mode="trunc")
-                        kv_scale = pl.div(kv_amax, INT8_MAX)
+                        kv_i32 = pl.cast(kv_scaled, target_type=pl.INT32, mode="round")  # format
+                        kv_f16 = pl.cast(kv_i32, target_type=pl.FP16, mode="round")  # format
+                        kv_codes = pl.cast(kv_f16, target_type=pl.INT8, mode="trunc")  # format
+                        kv_scale = pl.div(kv_amax, INT8_MAX)  # format
                         acc = pl.matmul(kv_codes, q_rows, out_dtype=pl.INT32, b_trans=True)
                         acc_all = pl.cast(acc, target_type=pl.FP32, mode="rint")
                         # 10: per token, sum_h relu(acc * q_scale * kv_scale) * weights on the
@@ -230,7 +231,7 @@ def score_topk_stage_c8(
     q_dequant_by_token: pl.Tensor,
     head_weights: pl.Tensor,
     index_cache: pl.Tensor,
-    index_cache_scale: pl.Tensor,
+    index_cache_scale: pl.Tensor,  # format
     block_table: pl.Tensor,
     position_ids: pl.Tensor,
     kv_seq_lens: pl.Tensor,
@@ -251,12 +252,12 @@ def score_topk_stage_c8(
     chunk_tiles = TOPK_CHUNK // tile
     STEP_HEADS = S * INDEX_N_HEADS
     cache_flat = pl.reshape(index_cache, [POOL_ROWS, INDEX_HEAD_DIM])
-    scale_flat = pl.reshape(index_cache_scale, [POOL_ROWS, 1])
+    scale_flat = pl.reshape(index_cache_scale, [POOL_ROWS, 1])  # format
     splits = (SCORE_TASKS + B - 1) // B
     # One SPMD dispatch of B * splits blocks, block (b, g) for request b's group g; a block past
     # its request's groups does nothing (the merge reads only the groups that exist).
     with pl.spmd(B * splits):
-        with pl.at(level=pl.Level.CORE_GROUP, name_hint="kv_score_topk"):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="kv_score_topk"):  # format
             b = pl.tile.get_block_idx() // splits
             g = pl.tile.get_block_idx() % splits
             seen, chunks, groups, group_rows = score_groups(kv_seq_lens, b, splits)
@@ -282,14 +283,14 @@ def score_topk_stage_c8(
                         rows = pl.min(tile, seen - j0)
                         block = pl.read(block_table, [b, j0 // BS])
                         physical = block * BS + j0 % BS
-                        kv_codes = pl.slice(
+                        kv_codes = pl.slice(  # format
                             cache_flat,
                             [tile, INDEX_HEAD_DIM],
                             [physical, 0],
                             valid_shape=[rows, INDEX_HEAD_DIM],
                         )
-                        kv_scale = pl.slice(
-                            scale_flat, [tile, 1], [physical, 0], valid_shape=[rows, 1]
+                        kv_scale = pl.slice(  # format
+                            scale_flat, [tile, 1], [physical, 0], valid_shape=[rows, 1]  # format
                         )
                         acc = pl.matmul(kv_codes, q_rows, out_dtype=pl.INT32, b_trans=True)
                         acc_all = pl.cast(acc, target_type=pl.FP32, mode="rint")
