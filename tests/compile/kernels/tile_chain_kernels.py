@@ -10,7 +10,15 @@ NumPy's sort, and builds each with the real toolchain:
   computed tile (pl.full, then the helper's own result): pypto's JIT refuses it, "missing
   inferred tensor metadata for parameter 'best_row'": it infers an inline helper's tensor
   parameters only from the caller's parameters and its pl.create_tensor / pl.slice / subscript /
-  reshape locals, never from an op's result. plsim accepts it (a gap)."""
+  reshape locals, never from an op's result. plsim accepts it (a gap).
+- ``quant_rows_computed_extent``: the row-quant helper on a window whose row count is computed
+  from a shape (``x.shape[0] // 2``, as the score stages' cache tiles are ``32 - BS % 32``
+  rows). It builds, but the JIT sizes the helper's parameter before parsing and, unable to
+  evaluate the extent, falls back to the parent's: the generated helper is typed
+  ``pl.Tensor[[32, 128], pl.BF16]`` for a [16, 128] window. In the decode score stage the same
+  form was refused ("tile.create shape element 0 must be a compile-time constant"), and writing
+  the extent from ``pl.tensor.dim`` (which the JIT can evaluate) makes it a run-time value the
+  tile ops refuse. So the cache-tile quant stays written in each score stage."""
 
 import pypto.language as pl
 
@@ -101,3 +109,20 @@ def merge_chunks(
             best = merge_sorted_chunk(best, row, c * 512)
         best_out[0:1, :] = best
     return best_out
+
+
+@pl.jit
+def quant_rows_computed_extent(
+    x: pl.Tensor[[ROWS, COLS], pl.BF16],
+    codes: pl.Out[pl.Tensor[[ROWS, COLS], pl.INT8]],
+    dequant: pl.Out[pl.Tensor[[ROWS, 1], pl.FP32]],
+):
+    """The row-quant helper on a window whose row count is computed from a shape (as the
+    score stages' cache tiles are: 32, or 16 for an odd multiple of 16)."""
+    half = x.shape[0] // 2
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="quant_rows_computed_extent"):
+        x_tile = pl.slice(x, [half, COLS], [0, 0])
+        row_codes, row_dequant = quant_rows_int8(x_tile)
+        codes[0:half, :] = row_codes
+        dequant[0:half, :] = row_dequant
+    return codes, dequant
