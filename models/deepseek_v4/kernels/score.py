@@ -77,6 +77,45 @@ def score_groups(
 
 
 @pl.jit.inline
+def head_column_index(index_cache: pl.Tensor):
+    """[tile, 64] INT32 whose column h holds h in every row: a score tile's accumulator
+    [tile, tokens * 64] has token s's head columns at these + s * 64 (gathered, not sliced:
+    ptoas refuses a column window of the accumulator). tile: the score tile's rows for
+    index_cache's block size, written into the shape list: in a helper a local holding it is
+    a run-time scalar, which tile shapes refuse (docs/dsl.md §14, "Inline helpers")."""
+    head_columns = pl.cast(
+        pl.col_expand_add(
+            pl.full(
+                [CACHE_TILE - index_cache.shape[1] % CACHE_TILE, INDEX_N_HEADS],
+                dtype=pl.FP32,
+                value=0.0,
+            ),
+            pl.cast(pl.arange(0, [1, INDEX_N_HEADS], dtype=pl.INT32), pl.FP32),
+        ),
+        pl.INT32,
+    )
+    return head_columns
+
+
+@pl.jit.inline
+def tile_rows(
+    block_table: pl.Tensor,
+    index_cache: pl.Tensor,
+    b: pl.Scalar[pl.INT32],
+    j0: pl.Scalar[pl.INDEX],
+    seen: pl.Scalar[pl.INDEX],
+):
+    """(valid rows, pool row) of the score tile at request b's logical cache row j0 (j0 < seen,
+    a multiple of the tile): its rows lie in one block, the one block_table names."""
+    BS = index_cache.shape[1]
+    tile = CACHE_TILE - BS % CACHE_TILE
+    rows = pl.min(tile, seen - j0)
+    block = pl.read(block_table, [b, j0 // BS])
+    physical = block * BS + j0 % BS
+    return rows, physical
+
+
+@pl.jit.inline
 def sentinel_tail(
     score_tokens: pl.Tensor,
     b: pl.Scalar[pl.INT32],
@@ -132,14 +171,7 @@ def score_topk_stage_c16(
             group_end = pl.min(seen, (g + 1) * group_rows)
             if g < groups:
                 q_rows = q_codes[b * STEP_HEADS : b * STEP_HEADS + STEP_HEADS, :]
-                # Column c of every row: token s's head columns are head_columns + s * 64.
-                head_columns = pl.cast(
-                    pl.col_expand_add(
-                        pl.full([tile, INDEX_N_HEADS], dtype=pl.FP32, value=0.0),
-                        pl.cast(pl.arange(0, [1, INDEX_N_HEADS], dtype=pl.INT32), pl.FP32),
-                    ),
-                    pl.INT32,
-                )
+                head_columns = head_column_index(index_cache)
                 best = pl.full([S, TOPK2], dtype=pl.FP32, value=FP32_LOWEST)
                 # Each chunk starts all sentinel, so the rows its tiles do not reach (beyond
                 # seen, or beyond what a token may see) sort last. Reset at the end of each
@@ -148,9 +180,7 @@ def score_topk_stage_c16(
                 chunk = pl.full([S * chunk_tiles, tile], dtype=pl.FP32, value=FP32_LOWEST)
                 for c0 in pl.range(g * group_rows, group_end, TOPK_CHUNK):
                     for j0 in pl.range(c0, pl.min(group_end, c0 + TOPK_CHUNK), tile):
-                        rows = pl.min(tile, seen - j0)
-                        block = pl.read(block_table, [b, j0 // BS])
-                        physical = block * BS + j0 % BS
+                        rows, physical = tile_rows(block_table, index_cache, b, j0, seen)
                         kv_tile = pl.slice(  # format
                             cache_flat,
                             [tile, INDEX_HEAD_DIM],
@@ -264,14 +294,7 @@ def score_topk_stage_c8(
             group_end = pl.min(seen, (g + 1) * group_rows)
             if g < groups:
                 q_rows = q_codes[b * STEP_HEADS : b * STEP_HEADS + STEP_HEADS, :]
-                # Column c of every row: token s's head columns are head_columns + s * 64.
-                head_columns = pl.cast(
-                    pl.col_expand_add(
-                        pl.full([tile, INDEX_N_HEADS], dtype=pl.FP32, value=0.0),
-                        pl.cast(pl.arange(0, [1, INDEX_N_HEADS], dtype=pl.INT32), pl.FP32),
-                    ),
-                    pl.INT32,
-                )
+                head_columns = head_column_index(index_cache)
                 best = pl.full([S, TOPK2], dtype=pl.FP32, value=FP32_LOWEST)
                 # Each chunk starts all sentinel, so the rows its tiles do not reach (beyond
                 # seen, or beyond what a token may see) sort last. Reset at the end of each
@@ -280,9 +303,7 @@ def score_topk_stage_c8(
                 chunk = pl.full([S * chunk_tiles, tile], dtype=pl.FP32, value=FP32_LOWEST)
                 for c0 in pl.range(g * group_rows, group_end, TOPK_CHUNK):
                     for j0 in pl.range(c0, pl.min(group_end, c0 + TOPK_CHUNK), tile):
-                        rows = pl.min(tile, seen - j0)
-                        block = pl.read(block_table, [b, j0 // BS])
-                        physical = block * BS + j0 % BS
+                        rows, physical = tile_rows(block_table, index_cache, b, j0, seen)
                         kv_codes = pl.slice(  # format
                             cache_flat,
                             [tile, INDEX_HEAD_DIM],
