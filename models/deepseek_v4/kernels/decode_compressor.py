@@ -619,7 +619,7 @@ def compress_tokens_c16(
     )
     pool_windows(
         positions, cu_seqlens, slot_mapping, norm_weight, rope_cos, rope_sin, hadamard,
-        sources, index_cache, 1,
+        sources, index_cache, 1,  # format
     )  # fmt: skip
     write_back_state(positions, cu_seqlens, state_slots, sources, kv_state, score_state)
     return index_cache
@@ -642,7 +642,7 @@ def compress_tokens_c8(
     kv_state: pl.Tensor,
     score_state: pl.Tensor,
     index_cache: pl.Tensor,
-    index_cache_scale: pl.Tensor,
+    index_cache_scale: pl.Tensor,  # format
 ):
     """compress_tokens_c16's stages with INT8 rows + FP32 row scale (c8): the windows' BF16
     rows staged by token row, then quantized into their cache slots; returns index_cache."""
@@ -652,17 +652,17 @@ def compress_tokens_c8(
     tokens_dim = pl.tensor.dim(x_tokens, 0)
     proj_partial = pl.create_tensor([K_SPLIT * tokens_dim, PROJ_WIDTH], dtype=pl.FP32)
     sources = pl.create_tensor([tokens_dim + SAVED_ROWS, PROJ_WIDTH], dtype=pl.FP32)
-    window_rows = pl.create_tensor([tokens_dim, 1, INDEX_HEAD_DIM], dtype=pl.BF16)
-    window_rows_flat = pl.reshape(window_rows, [tokens_dim, INDEX_HEAD_DIM])
+    window_rows = pl.create_tensor([tokens_dim, 1, INDEX_HEAD_DIM], dtype=pl.BF16)  # format
+    window_rows_flat = pl.reshape(window_rows, [tokens_dim, INDEX_HEAD_DIM])  # format
     project_tokens(x_tokens, wkv, wgate, proj_partial)
     gather_sources(
         positions, cu_seqlens, state_slots, ape, kv_state, score_state, proj_partial, sources
     )
     pool_windows(
         positions, cu_seqlens, slot_mapping, norm_weight, rope_cos, rope_sin, hadamard,
-        sources, window_rows, 0,
+        sources, window_rows, 0,  # format
     )  # fmt: skip
-    quant_cache_rows(slot_mapping, window_rows_flat, index_cache, index_cache_scale)
+    quant_cache_rows(slot_mapping, window_rows_flat, index_cache, index_cache_scale)  # format
     write_back_state(positions, cu_seqlens, state_slots, sources, kv_state, score_state)
     return index_cache
 
@@ -726,7 +726,7 @@ def compress_step_c8(
     kv_state: pl.Tensor,
     score_state: pl.Tensor,
     index_cache: pl.Tensor,
-    index_cache_scale: pl.Tensor,
+    index_cache_scale: pl.Tensor,  # format
 ):
     """One serving step of the compressor, INT8 rows + FP32 row scale (c8): the step's B * S
     tokens as packed spans of S (compress_tokens_c8); returns index_cache."""
@@ -749,7 +749,8 @@ def compress_step_c8(
     request_starts(starts, x.shape[1])
     index_cache = compress_tokens_c8(
         x_tokens, wkv, wgate, ape, norm_weight, rope_cos, rope_sin, hadamard, positions,
-        starts, state_slots, token_slots, kv_state, score_state, index_cache, index_cache_scale,
+        starts, state_slots, token_slots, kv_state, score_state, index_cache,
+        index_cache_scale,  # format
     )  # fmt: skip
     return index_cache
 
@@ -795,11 +796,12 @@ def indexer_compressor_c8(
     kv_state: pl.InOut[pl.Tensor],
     score_state: pl.InOut[pl.Tensor],
     index_cache: pl.InOut[pl.Tensor],
-    index_cache_scale: pl.InOut[pl.Tensor],
+    index_cache_scale: pl.InOut[pl.Tensor],  # format
 ):
     """Ratio-4 compressor, one serving step, INT8 rows + FP32 scale (see module doc)."""
     index_cache = compress_step_c8(
         x, wkv, wgate, ape, norm_weight, rope_cos, rope_sin, hadamard, position_ids,
-        state_slots, slot_mapping, kv_state, score_state, index_cache, index_cache_scale,
+        state_slots, slot_mapping, kv_state, score_state, index_cache,
+        index_cache_scale,  # format
     )  # fmt: skip
     return index_cache

@@ -412,7 +412,8 @@ def decode_step_c16(
         state_slots, slot_mapping, kv_state, score_state, index_cache,
     )  # fmt: skip
     score_topk_stage_c16(
-        q_codes, q_dequant_by_token, head_weights, index_cache, block_table,
+        q_codes, q_dequant_by_token, head_weights, index_cache,
+        block_table,
         position_ids, kv_seq_lens, partial, score_tokens, keep_scores,
     )  # fmt: skip
     topk_merge_stage(partial, topk_tokens, position_ids, kv_seq_lens, offset)
@@ -466,7 +467,8 @@ def indexer_c16(
     decode_step_c16(
         x, qr, wq_b, wq_b_scale, weights_proj, rope_cos, rope_sin, hadamard, wkv, wgate, ape,
         norm_weight, position_ids, kv_seq_lens, block_table, slot_mapping, state_slots,
-        kv_state, score_state, index_cache, score_tokens, topk_tokens, offset, 1,
+        kv_state, score_state, index_cache,
+        score_tokens, topk_tokens, offset, 1,
     )  # fmt: skip
     return score, topk_idxs
 
@@ -514,7 +516,8 @@ def indexer_topk_c16(
     decode_step_c16(
         x, qr, wq_b, wq_b_scale, weights_proj, rope_cos, rope_sin, hadamard, wkv, wgate, ape,
         norm_weight, position_ids, kv_seq_lens, block_table, slot_mapping, state_slots,
-        kv_state, score_state, index_cache, no_scores, topk_tokens, offset, 0,
+        kv_state, score_state, index_cache,
+        no_scores, topk_tokens, offset, 0,
     )  # fmt: skip
     return topk_idxs
 
@@ -541,7 +544,7 @@ def decode_step_c8(
     kv_state: pl.Tensor,
     score_state: pl.Tensor,
     index_cache: pl.Tensor,
-    index_cache_scale: pl.Tensor,
+    index_cache_scale: pl.Tensor,  # format
     score_tokens: pl.Tensor,
     topk_tokens: pl.Tensor,
     offset: pl.Scalar[pl.INT32],
@@ -573,10 +576,13 @@ def decode_step_c8(
     # 7 compressor: a closing window's row is in the cache before any score stage reads it.
     index_cache = compress_step_c8(
         x, wkv, wgate, ape, norm_weight, rope_cos, rope_sin, hadamard, position_ids,
-        state_slots, slot_mapping, kv_state, score_state, index_cache, index_cache_scale,
+        state_slots, slot_mapping, kv_state, score_state, index_cache,
+        index_cache_scale,  # format
     )  # fmt: skip
     score_topk_stage_c8(
-        q_codes, q_dequant_by_token, head_weights, index_cache, index_cache_scale, block_table,
+        q_codes, q_dequant_by_token, head_weights, index_cache,
+        index_cache_scale,  # format
+        block_table,
         position_ids, kv_seq_lens, partial, score_tokens, keep_scores,
     )  # fmt: skip
     topk_merge_stage(partial, topk_tokens, position_ids, kv_seq_lens, offset)
@@ -604,7 +610,7 @@ def indexer_c8(
     kv_state: pl.InOut[pl.Tensor],
     score_state: pl.InOut[pl.Tensor],
     index_cache: pl.InOut[pl.Tensor],
-    index_cache_scale: pl.InOut[pl.Tensor],
+    index_cache_scale: pl.InOut[pl.Tensor],  # format
     score: pl.Out[pl.Tensor],
     topk_idxs: pl.Out[pl.Tensor],
     offset: pl.Scalar[pl.INT32],
@@ -631,7 +637,9 @@ def indexer_c8(
     decode_step_c8(
         x, qr, wq_b, wq_b_scale, weights_proj, rope_cos, rope_sin, hadamard, wkv, wgate, ape,
         norm_weight, position_ids, kv_seq_lens, block_table, slot_mapping, state_slots,
-        kv_state, score_state, index_cache, index_cache_scale, score_tokens, topk_tokens, offset, 1,
+        kv_state, score_state, index_cache,
+        index_cache_scale,  # format
+        score_tokens, topk_tokens, offset, 1,
     )  # fmt: skip
     return score, topk_idxs
 
@@ -658,7 +666,7 @@ def indexer_topk_c8(
     kv_state: pl.InOut[pl.Tensor],
     score_state: pl.InOut[pl.Tensor],
     index_cache: pl.InOut[pl.Tensor],
-    index_cache_scale: pl.InOut[pl.Tensor],
+    index_cache_scale: pl.InOut[pl.Tensor],  # format
     topk_idxs: pl.Out[pl.Tensor],
     offset: pl.Scalar[pl.INT32],
 ):
@@ -680,6 +688,8 @@ def indexer_topk_c8(
     decode_step_c8(
         x, qr, wq_b, wq_b_scale, weights_proj, rope_cos, rope_sin, hadamard, wkv, wgate, ape,
         norm_weight, position_ids, kv_seq_lens, block_table, slot_mapping, state_slots,
-        kv_state, score_state, index_cache, index_cache_scale, no_scores, topk_tokens, offset, 0,
+        kv_state, score_state, index_cache,
+        index_cache_scale,  # format
+        no_scores, topk_tokens, offset, 0,
     )  # fmt: skip
     return topk_idxs

@@ -95,8 +95,8 @@ def lightning_indexer_c16(
     no_scores = pl.create_tensor([1, TOPK_CHUNK], dtype=pl.FP32)
     quantize_query(query, position_ids, q_codes, q_dequant)
     score_topk_stage_c16(
-        q_codes, q_dequant_by_token, weights, index_cache, block_table, position_ids,
-        kv_seq_lens, partial, no_scores, 0,
+        q_codes, q_dequant_by_token, weights, index_cache,
+        block_table, position_ids, kv_seq_lens, partial, no_scores, 0,
     )  # fmt: skip
     topk_merge_stage(partial, topk_tokens, position_ids, kv_seq_lens, offset)
     return topk_idxs
@@ -107,7 +107,7 @@ def lightning_indexer_c8(
     query: pl.Tensor,
     weights: pl.Tensor,
     index_cache: pl.Tensor,
-    index_cache_scale: pl.Tensor,
+    index_cache_scale: pl.Tensor,  # format
     block_table: pl.Tensor,
     position_ids: pl.Tensor,
     kv_seq_lens: pl.Tensor,
@@ -119,6 +119,7 @@ def lightning_indexer_c8(
         position_ids.shape[1] <= MAX_TOKENS_PER_STEP,
         "tokens per request S (position_ids.shape[1]) must be 1..4",
     )
+    # T = B * S as one scalar (a [T, 1] view's extent), as in indexer.py's entry points.
     batch_dim = pl.tensor.dim(position_ids, 0)
     seq_dim = pl.tensor.dim(position_ids, 1)
     token_positions = pl.reshape(position_ids, [batch_dim * seq_dim, 1])
@@ -131,11 +132,13 @@ def lightning_indexer_c8(
     partial = pl.create_tensor(
         [tokens_dim + SCORE_TASKS * MAX_TOKENS_PER_STEP, 2 * topk_dim], dtype=pl.FP32
     )
+    # Never written (keep_scores = 0): the score stage's store target when scores are kept.
     no_scores = pl.create_tensor([1, TOPK_CHUNK], dtype=pl.FP32)
     quantize_query(query, position_ids, q_codes, q_dequant)
     score_topk_stage_c8(
-        q_codes, q_dequant_by_token, weights, index_cache, index_cache_scale, block_table,
-        position_ids, kv_seq_lens, partial, no_scores, 0,
+        q_codes, q_dequant_by_token, weights, index_cache,
+        index_cache_scale,  # format
+        block_table, position_ids, kv_seq_lens, partial, no_scores, 0,
     )  # fmt: skip
     topk_merge_stage(partial, topk_tokens, position_ids, kv_seq_lens, offset)
     return topk_idxs

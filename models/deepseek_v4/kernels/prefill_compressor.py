@@ -74,12 +74,12 @@ def indexer_compressor_prefill_c8(
     kv_state: pl.InOut[pl.Tensor],
     score_state: pl.InOut[pl.Tensor],
     index_cache: pl.InOut[pl.Tensor],
-    index_cache_scale: pl.InOut[pl.Tensor],
+    index_cache_scale: pl.InOut[pl.Tensor],  # format
 ):
     """Ratio-4 compressor over a packed prefill chunk, INT8 rows + FP32 scale (module doc)."""
     index_cache = compress_tokens_c8(
         x, wkv, wgate, ape, norm_weight, rope_cos, rope_sin, hadamard, position_ids,
         cu_seqlens, state_slots, slot_mapping, kv_state, score_state, index_cache,
-        index_cache_scale,
+        index_cache_scale,  # format
     )  # fmt: skip
     return index_cache

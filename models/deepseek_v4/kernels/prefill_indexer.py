@@ -56,7 +56,13 @@ from models.deepseek_v4.config import (
 )
 from models.deepseek_v4.kernels.decode_compressor import compress_tokens_c8, compress_tokens_c16
 from models.deepseek_v4.kernels.decode_indexer import query_stages, topk_stage
-from models.deepseek_v4.kernels.score import CACHE_TILE, SENTINEL_WIDTH, TOPK_CHUNK
+from models.deepseek_v4.kernels.score import (
+    CACHE_TILE,
+    SENTINEL_WIDTH,
+    TOPK_CHUNK,
+    head_column_index,
+    tile_rows,
+)
 
 # Tokens per score task: their 4 * 64 = 256 head rows are the cube's N side, so each cache tile
 # is read once for 4 tokens; the [32, 256] INT32 accumulator (32 KiB) and its 2 ring slots in UB
@@ -111,6 +117,55 @@ def padding_sentinel(
 
 
 @pl.jit.inline
+def token_group(
+    cu_seqlens: pl.Tensor,
+    position_ids: pl.Tensor,
+    r: pl.Scalar[pl.INT32],
+    g: pl.Scalar[pl.INT32],
+):
+    """(first token row t0, token count n, first position, rows seen by the last token) of
+    group g of request r: its tokens t0 .. t0 + n - 1 (at most TOKEN_GROUP)."""
+    first = pl.read(cu_seqlens, [r])
+    count = pl.read(cu_seqlens, [r + 1]) - first
+    t0 = first + g * TOKEN_GROUP
+    n = pl.min(TOKEN_GROUP, count - g * TOKEN_GROUP)
+    # A request's positions are consecutive (prefill.check_chunk): token t0 + s is at
+    # first_pos + s, so no position is read inside the tile loop.
+    first_pos = pl.read(position_ids, [t0])
+    seen = (first_pos + n) // COMPRESS_RATIO
+    return t0, n, first_pos, seen
+
+
+@pl.jit.inline
+def sentinel_columns(
+    score_tokens: pl.Tensor,
+    index_cache: pl.Tensor,
+    t0: pl.Scalar[pl.INT32],
+    n: pl.Scalar[pl.INT32],
+    seen: pl.Scalar[pl.INT32],
+):
+    """Lowest FP32 in score columns beyond the tiles that cover ``seen`` rows, for tokens t0 ..
+    t0 + n - 1: tile-wide stores up to a 512 boundary, then 512-wide ones."""
+    W = score_tokens.shape[1]
+    BS = index_cache.shape[1]
+    tile = CACHE_TILE - BS % CACHE_TILE
+    tail_start = (seen + tile - 1) // tile * tile
+    wide_start = (tail_start + SENTINEL_WIDTH - 1) // SENTINEL_WIDTH * SENTINEL_WIDTH
+    # The width written into the shape list: in a helper a local holding it is a run-time
+    # scalar, which tile shapes refuse (score.head_column_index).
+    narrow = pl.full(
+        [1, CACHE_TILE - index_cache.shape[1] % CACHE_TILE], dtype=pl.FP32, value=FP32_LOWEST
+    )
+    wide = pl.full([1, SENTINEL_WIDTH], dtype=pl.FP32, value=FP32_LOWEST)
+    for s in pl.range(n):
+        t = t0 + s
+        for j1 in pl.range(tail_start, pl.min(wide_start, W), tile):
+            score_tokens[t : t + 1, j1 : j1 + tile] = narrow
+        for j1 in pl.range(wide_start, W, SENTINEL_WIDTH):
+            score_tokens[t : t + 1, j1 : j1 + SENTINEL_WIDTH] = wide
+
+
+@pl.jit.inline
 def prefill_score_c16(
     q_codes: pl.Tensor,
     q_dequant_by_token: pl.Tensor,
@@ -126,58 +181,39 @@ def prefill_score_c16(
     T = score_tokens.shape[0]
     BS = index_cache.shape[1]
     POOL_ROWS = index_cache.shape[0] * BS
-    W = score_tokens.shape[1]
     tile = CACHE_TILE - BS % CACHE_TILE  # 32, or 16 when BS is an odd multiple of 16
     cache_flat = pl.reshape(index_cache, [POOL_ROWS, INDEX_HEAD_DIM])
     # One SPMD dispatch: block i is the i-th (request, group of TOKEN_GROUP tokens) in request
     # order; blocks past the chunk's groups do nothing.
     with pl.spmd((T + TOKEN_GROUP - 1) // TOKEN_GROUP + R):
-        with pl.at(level=pl.Level.CORE_GROUP, name_hint="prefill_kv_quant_score"):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="prefill_kv_quant_score"):  # format
             r, g, found = group_of(cu_seqlens, pl.tile.get_block_idx())
             if found > 0:
-                first = pl.read(cu_seqlens, [r])
-                count = pl.read(cu_seqlens, [r + 1]) - first
-                t0 = first + g * TOKEN_GROUP
-                n = pl.min(TOKEN_GROUP, count - g * TOKEN_GROUP)
-                # A request's positions are consecutive (prefill.check_chunk): token t0 + s is
-                # at first_pos + s, so no position is read inside the tile loop.
-                first_pos = pl.read(position_ids, [t0])
-                seen = (first_pos + n) // COMPRESS_RATIO
-                tiles = (seen + tile - 1) // tile
-                tail_start = tiles * tile
-                wide_start = (tail_start + SENTINEL_WIDTH - 1) // SENTINEL_WIDTH * SENTINEL_WIDTH
+                t0, n, first_pos, seen = token_group(cu_seqlens, position_ids, r, g)
                 q_rows = pl.slice(
                     q_codes,
                     [GROUP_HEADS, INDEX_HEAD_DIM],
                     [t0 * INDEX_N_HEADS, 0],
                     valid_shape=[n * INDEX_N_HEADS, INDEX_HEAD_DIM],
                 )
-                head_columns = pl.cast(
-                    pl.col_expand_add(
-                        pl.full([tile, INDEX_N_HEADS], dtype=pl.FP32, value=0.0),
-                        pl.cast(pl.arange(0, [1, INDEX_N_HEADS], dtype=pl.INT32), pl.FP32),
-                    ),
-                    pl.INT32,
-                )
+                head_columns = head_column_index(index_cache)
                 for j0 in pl.range(0, seen, tile):
-                    rows = pl.min(tile, seen - j0)
-                    block = pl.read(block_table, [r, j0 // BS])
-                    physical = block * BS + j0 % BS
-                    kv_tile = pl.slice(
+                    rows, physical = tile_rows(block_table, index_cache, r, j0, seen)
+                    kv_tile = pl.slice(  # format
                         cache_flat,
                         [tile, INDEX_HEAD_DIM],
                         [physical, 0],
                         valid_shape=[rows, INDEX_HEAD_DIM],
                     )
-                    kv_f32 = pl.cast(kv_tile, target_type=pl.FP32)
-                    kv_amax = pl.maximum(pl.row_max(pl.abs(kv_f32)), AMAX_FLOOR)
-                    kv_scaled = pl.row_expand_mul(
-                        kv_f32, pl.div(pl.add(pl.mul(kv_amax, 0.0), INT8_MAX), kv_amax)
-                    )
-                    kv_i32 = pl.cast(kv_scaled, target_type=pl.INT32, mode="round")
-                    kv_f16 = pl.cast(kv_i32, target_type=pl.FP16, mode="round")
-                    kv_codes = pl.cast(kv_f16, target_type=pl.INT8, mode="trunc")
-                    kv_scale = pl.div(kv_amax, INT8_MAX)
+                    kv_f32 = pl.cast(kv_tile, target_type=pl.FP32)  # format
+                    kv_amax = pl.maximum(pl.row_max(pl.abs(kv_f32)), AMAX_FLOOR)  # format
+                    kv_scaled = pl.row_expand_mul(  # format
+                        kv_f32, pl.div(pl.add(pl.mul(kv_amax, 0.0), INT8_MAX), kv_amax)  # format
+                    )  # format
+                    kv_i32 = pl.cast(kv_scaled, target_type=pl.INT32, mode="round")  # format
+                    kv_f16 = pl.cast(kv_i32, target_type=pl.FP16, mode="round")  # format
+                    kv_codes = pl.cast(kv_f16, target_type=pl.INT8, mode="trunc")  # format
+                    kv_scale = pl.div(kv_amax, INT8_MAX)  # format
                     acc = pl.matmul(kv_codes, q_rows, out_dtype=pl.INT32, b_trans=True)
                     acc_all = pl.cast(acc, target_type=pl.FP32, mode="rint")
                     for s in pl.range(n):
@@ -209,15 +245,7 @@ def prefill_score_c16(
                             score_tokens[t : t + 1, j0 : j0 + tile] = pl.full(
                                 [1, tile], dtype=pl.FP32, value=FP32_LOWEST
                             )
-                # Sentinels beyond the scanned tiles: tile-wide up to a 512 boundary, then wide.
-                narrow = pl.full([1, tile], dtype=pl.FP32, value=FP32_LOWEST)
-                wide = pl.full([1, SENTINEL_WIDTH], dtype=pl.FP32, value=FP32_LOWEST)
-                for s in pl.range(n):
-                    t = t0 + s
-                    for j1 in pl.range(tail_start, pl.min(wide_start, W), tile):
-                        score_tokens[t : t + 1, j1 : j1 + tile] = narrow
-                    for j1 in pl.range(wide_start, W, SENTINEL_WIDTH):
-                        score_tokens[t : t + 1, j1 : j1 + SENTINEL_WIDTH] = wide
+                sentinel_columns(score_tokens, index_cache, t0, n, seen)
 
 
 @pl.jit.inline
@@ -226,7 +254,7 @@ def prefill_score_c8(
     q_dequant_by_token: pl.Tensor,
     head_weights: pl.Tensor,
     index_cache: pl.Tensor,
-    index_cache_scale: pl.Tensor,
+    index_cache_scale: pl.Tensor,  # format
     block_table: pl.Tensor,
     position_ids: pl.Tensor,
     cu_seqlens: pl.Tensor,
@@ -237,51 +265,34 @@ def prefill_score_c8(
     T = score_tokens.shape[0]
     BS = index_cache.shape[1]
     POOL_ROWS = index_cache.shape[0] * BS
-    W = score_tokens.shape[1]
-    tile = CACHE_TILE - BS % CACHE_TILE
+    tile = CACHE_TILE - BS % CACHE_TILE  # 32, or 16 when BS is an odd multiple of 16
     cache_flat = pl.reshape(index_cache, [POOL_ROWS, INDEX_HEAD_DIM])
-    scale_flat = pl.reshape(index_cache_scale, [POOL_ROWS, 1])
+    scale_flat = pl.reshape(index_cache_scale, [POOL_ROWS, 1])  # format
     # One SPMD dispatch: block i is the i-th (request, group of TOKEN_GROUP tokens) in request
     # order; blocks past the chunk's groups do nothing.
     with pl.spmd((T + TOKEN_GROUP - 1) // TOKEN_GROUP + R):
-        with pl.at(level=pl.Level.CORE_GROUP, name_hint="prefill_kv_score"):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="prefill_kv_score"):  # format
             r, g, found = group_of(cu_seqlens, pl.tile.get_block_idx())
             if found > 0:
-                first = pl.read(cu_seqlens, [r])
-                count = pl.read(cu_seqlens, [r + 1]) - first
-                t0 = first + g * TOKEN_GROUP
-                n = pl.min(TOKEN_GROUP, count - g * TOKEN_GROUP)
-                # A request's positions are consecutive (prefill.check_chunk): token t0 + s is
-                # at first_pos + s, so no position is read inside the tile loop.
-                first_pos = pl.read(position_ids, [t0])
-                seen = (first_pos + n) // COMPRESS_RATIO
-                tiles = (seen + tile - 1) // tile
-                tail_start = tiles * tile
-                wide_start = (tail_start + SENTINEL_WIDTH - 1) // SENTINEL_WIDTH * SENTINEL_WIDTH
+                t0, n, first_pos, seen = token_group(cu_seqlens, position_ids, r, g)
                 q_rows = pl.slice(
                     q_codes,
                     [GROUP_HEADS, INDEX_HEAD_DIM],
                     [t0 * INDEX_N_HEADS, 0],
                     valid_shape=[n * INDEX_N_HEADS, INDEX_HEAD_DIM],
                 )
-                head_columns = pl.cast(
-                    pl.col_expand_add(
-                        pl.full([tile, INDEX_N_HEADS], dtype=pl.FP32, value=0.0),
-                        pl.cast(pl.arange(0, [1, INDEX_N_HEADS], dtype=pl.INT32), pl.FP32),
-                    ),
-                    pl.INT32,
-                )
+                head_columns = head_column_index(index_cache)
                 for j0 in pl.range(0, seen, tile):
-                    rows = pl.min(tile, seen - j0)
-                    block = pl.read(block_table, [r, j0 // BS])
-                    physical = block * BS + j0 % BS
-                    kv_codes = pl.slice(
+                    rows, physical = tile_rows(block_table, index_cache, r, j0, seen)
+                    kv_codes = pl.slice(  # format
                         cache_flat,
                         [tile, INDEX_HEAD_DIM],
                         [physical, 0],
                         valid_shape=[rows, INDEX_HEAD_DIM],
                     )
-                    kv_scale = pl.slice(scale_flat, [tile, 1], [physical, 0], valid_shape=[rows, 1])
+                    kv_scale = pl.slice(  # format
+                        scale_flat, [tile, 1], [physical, 0], valid_shape=[rows, 1]  # format
+                    )  # format
                     acc = pl.matmul(kv_codes, q_rows, out_dtype=pl.INT32, b_trans=True)
                     acc_all = pl.cast(acc, target_type=pl.FP32, mode="rint")
                     for s in pl.range(n):
@@ -313,14 +324,7 @@ def prefill_score_c8(
                             score_tokens[t : t + 1, j0 : j0 + tile] = pl.full(
                                 [1, tile], dtype=pl.FP32, value=FP32_LOWEST
                             )
-                narrow = pl.full([1, tile], dtype=pl.FP32, value=FP32_LOWEST)
-                wide = pl.full([1, SENTINEL_WIDTH], dtype=pl.FP32, value=FP32_LOWEST)
-                for s in pl.range(n):
-                    t = t0 + s
-                    for j1 in pl.range(tail_start, pl.min(wide_start, W), tile):
-                        score_tokens[t : t + 1, j1 : j1 + tile] = narrow
-                    for j1 in pl.range(wide_start, W, SENTINEL_WIDTH):
-                        score_tokens[t : t + 1, j1 : j1 + SENTINEL_WIDTH] = wide
+                sentinel_columns(score_tokens, index_cache, t0, n, seen)
 
 
 @pl.jit
@@ -375,8 +379,8 @@ def indexer_prefill_c16(
         cu_seqlens, state_slots, slot_mapping, kv_state, score_state, index_cache,
     )  # fmt: skip
     prefill_score_c16(
-        q_codes, q_dequant_by_token, head_weights, index_cache, block_table, position_ids,
-        cu_seqlens, score,
+        q_codes, q_dequant_by_token, head_weights, index_cache,
+        block_table, position_ids, cu_seqlens, score,
     )  # fmt: skip
     padding_sentinel(score, cu_seqlens)
     topk_stage(score, topk_idxs, positions, offset)
@@ -405,7 +409,7 @@ def indexer_prefill_c8(
     kv_state: pl.InOut[pl.Tensor],
     score_state: pl.InOut[pl.Tensor],
     index_cache: pl.InOut[pl.Tensor],
-    index_cache_scale: pl.InOut[pl.Tensor],
+    index_cache_scale: pl.InOut[pl.Tensor],  # format
     score: pl.Out[pl.Tensor],
     topk_idxs: pl.Out[pl.Tensor],
     offset: pl.Scalar[pl.INT32],
@@ -430,14 +434,16 @@ def indexer_prefill_c8(
         x_steps, qr_steps, wq_b, wq_b_scale, weights_proj, rope_cos, rope_sin, hadamard,
         positions, q_codes, q_dequant, head_weights,
     )  # fmt: skip
+    # The chunk's windows are in the cache before any score task reads it.
     index_cache = compress_tokens_c8(
         x, wkv, wgate, ape, norm_weight, rope_cos, rope_sin, hadamard, position_ids,
         cu_seqlens, state_slots, slot_mapping, kv_state, score_state, index_cache,
-        index_cache_scale,
+        index_cache_scale,  # format
     )  # fmt: skip
     prefill_score_c8(
-        q_codes, q_dequant_by_token, head_weights, index_cache, index_cache_scale, block_table,
-        position_ids, cu_seqlens, score,
+        q_codes, q_dequant_by_token, head_weights, index_cache,
+        index_cache_scale,  # format
+        block_table, position_ids, cu_seqlens, score,
     )  # fmt: skip
     padding_sentinel(score, cu_seqlens)
     topk_stage(score, topk_idxs, positions, offset)

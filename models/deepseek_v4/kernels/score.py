@@ -77,6 +77,45 @@ def score_groups(
 
 
 @pl.jit.inline
+def head_column_index(index_cache: pl.Tensor):
+    """[tile, 64] INT32 whose column h holds h in every row: a score tile's accumulator
+    [tile, tokens * 64] has token s's head columns at these + s * 64 (gathered, not sliced:
+    ptoas refuses a column window of the accumulator). tile: the score tile's rows for
+    index_cache's block size, written into the shape list: in a helper a local holding it is
+    a run-time scalar, which tile shapes refuse (docs/dsl.md §14, "Inline helpers")."""
+    head_columns = pl.cast(
+        pl.col_expand_add(
+            pl.full(
+                [CACHE_TILE - index_cache.shape[1] % CACHE_TILE, INDEX_N_HEADS],
+                dtype=pl.FP32,
+                value=0.0,
+            ),
+            pl.cast(pl.arange(0, [1, INDEX_N_HEADS], dtype=pl.INT32), pl.FP32),
+        ),
+        pl.INT32,
+    )
+    return head_columns
+
+
+@pl.jit.inline
+def tile_rows(
+    block_table: pl.Tensor,
+    index_cache: pl.Tensor,
+    b: pl.Scalar[pl.INT32],
+    j0: pl.Scalar[pl.INDEX],
+    seen: pl.Scalar[pl.INDEX],
+):
+    """(valid rows, pool row) of the score tile at request b's logical cache row j0 (j0 < seen,
+    a multiple of the tile): its rows lie in one block, the one block_table names."""
+    BS = index_cache.shape[1]
+    tile = CACHE_TILE - BS % CACHE_TILE
+    rows = pl.min(tile, seen - j0)
+    block = pl.read(block_table, [b, j0 // BS])
+    physical = block * BS + j0 % BS
+    return rows, physical
+
+
+@pl.jit.inline
 def sentinel_tail(
     score_tokens: pl.Tensor,
     b: pl.Scalar[pl.INT32],
@@ -125,21 +164,14 @@ def score_topk_stage_c16(
     # One SPMD dispatch of B * splits blocks, block (b, g) for request b's group g; a block past
     # its request's groups does nothing (the merge reads only the groups that exist).
     with pl.spmd(B * splits):
-        with pl.at(level=pl.Level.CORE_GROUP, name_hint="kv_quant_score_topk"):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="kv_quant_score_topk"):  # format
             b = pl.tile.get_block_idx() // splits
             g = pl.tile.get_block_idx() % splits
             seen, chunks, groups, group_rows = score_groups(kv_seq_lens, b, splits)
             group_end = pl.min(seen, (g + 1) * group_rows)
             if g < groups:
                 q_rows = q_codes[b * STEP_HEADS : b * STEP_HEADS + STEP_HEADS, :]
-                # Column c of every row: token s's head columns are head_columns + s * 64.
-                head_columns = pl.cast(
-                    pl.col_expand_add(
-                        pl.full([tile, INDEX_N_HEADS], dtype=pl.FP32, value=0.0),
-                        pl.cast(pl.arange(0, [1, INDEX_N_HEADS], dtype=pl.INT32), pl.FP32),
-                    ),
-                    pl.INT32,
-                )
+                head_columns = head_column_index(index_cache)
                 best = pl.full([S, TOPK2], dtype=pl.FP32, value=FP32_LOWEST)
                 # Each chunk starts all sentinel, so the rows its tiles do not reach (beyond
                 # seen, or beyond what a token may see) sort last. Reset at the end of each
@@ -148,25 +180,24 @@ def score_topk_stage_c16(
                 chunk = pl.full([S * chunk_tiles, tile], dtype=pl.FP32, value=FP32_LOWEST)
                 for c0 in pl.range(g * group_rows, group_end, TOPK_CHUNK):
                     for j0 in pl.range(c0, pl.min(group_end, c0 + TOPK_CHUNK), tile):
-                        rows = pl.min(tile, seen - j0)
-                        block = pl.read(block_table, [b, j0 // BS])
-                        physical = block * BS + j0 % BS
-                        kv_tile = pl.slice(
+                        rows, physical = tile_rows(block_table, index_cache, b, j0, seen)
+                        kv_tile = pl.slice(  # format
                             cache_flat,
                             [tile, INDEX_HEAD_DIM],
                             [physical, 0],
                             valid_shape=[rows, INDEX_HEAD_DIM],
                         )
-                        kv_f32 = pl.cast(kv_tile, target_type=pl.FP32)
-                        kv_amax = pl.maximum(pl.row_max(pl.abs(kv_f32)), AMAX_FLOOR)
-                        # 127 / amax with the numerator derived from amax (indexer.py, quant).
-                        kv_scaled = pl.row_expand_mul(
-                            kv_f32, pl.div(pl.add(pl.mul(kv_amax, 0.0), INT8_MAX), kv_amax)
+                        kv_f32 = pl.cast(kv_tile, target_type=pl.FP32)  # format
+                        kv_amax = pl.maximum(pl.row_max(pl.abs(kv_f32)), AMAX_FLOOR)  # format
+                        # 127 / amax, numerator derived from amax (indexer.py, quant).  # format
+                        kv_scaled = pl.row_expand_mul(  # format
+                            kv_f32,  # format
+                            pl.div(pl.add(pl.mul(kv_amax, 0.0), INT8_MAX), kv_amax),  # format
                         )
-                        kv_i32 = pl.cast(kv_scaled, target_type=pl.INT32, mode="round")
-                        kv_f16 = pl.cast(kv_i32, target_type=pl.FP16, mode="round")
-                        kv_codes = pl.cast(kv_f16, target_type=pl.INT8, mode="trunc")
-                        kv_scale = pl.div(kv_amax, INT8_MAX)
+                        kv_i32 = pl.cast(kv_scaled, target_type=pl.INT32, mode="round")  # format
+                        kv_f16 = pl.cast(kv_i32, target_type=pl.FP16, mode="round")  # format
+                        kv_codes = pl.cast(kv_f16, target_type=pl.INT8, mode="trunc")  # format
+                        kv_scale = pl.div(kv_amax, INT8_MAX)  # format
                         acc = pl.matmul(kv_codes, q_rows, out_dtype=pl.INT32, b_trans=True)
                         acc_all = pl.cast(acc, target_type=pl.FP32, mode="rint")
                         # 10: per token, sum_h relu(acc * q_scale * kv_scale) * weights on the
@@ -230,7 +261,7 @@ def score_topk_stage_c8(
     q_dequant_by_token: pl.Tensor,
     head_weights: pl.Tensor,
     index_cache: pl.Tensor,
-    index_cache_scale: pl.Tensor,
+    index_cache_scale: pl.Tensor,  # format
     block_table: pl.Tensor,
     position_ids: pl.Tensor,
     kv_seq_lens: pl.Tensor,
@@ -251,26 +282,19 @@ def score_topk_stage_c8(
     chunk_tiles = TOPK_CHUNK // tile
     STEP_HEADS = S * INDEX_N_HEADS
     cache_flat = pl.reshape(index_cache, [POOL_ROWS, INDEX_HEAD_DIM])
-    scale_flat = pl.reshape(index_cache_scale, [POOL_ROWS, 1])
+    scale_flat = pl.reshape(index_cache_scale, [POOL_ROWS, 1])  # format
     splits = (SCORE_TASKS + B - 1) // B
     # One SPMD dispatch of B * splits blocks, block (b, g) for request b's group g; a block past
     # its request's groups does nothing (the merge reads only the groups that exist).
     with pl.spmd(B * splits):
-        with pl.at(level=pl.Level.CORE_GROUP, name_hint="kv_score_topk"):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="kv_score_topk"):  # format
             b = pl.tile.get_block_idx() // splits
             g = pl.tile.get_block_idx() % splits
             seen, chunks, groups, group_rows = score_groups(kv_seq_lens, b, splits)
             group_end = pl.min(seen, (g + 1) * group_rows)
             if g < groups:
                 q_rows = q_codes[b * STEP_HEADS : b * STEP_HEADS + STEP_HEADS, :]
-                # Column c of every row: token s's head columns are head_columns + s * 64.
-                head_columns = pl.cast(
-                    pl.col_expand_add(
-                        pl.full([tile, INDEX_N_HEADS], dtype=pl.FP32, value=0.0),
-                        pl.cast(pl.arange(0, [1, INDEX_N_HEADS], dtype=pl.INT32), pl.FP32),
-                    ),
-                    pl.INT32,
-                )
+                head_columns = head_column_index(index_cache)
                 best = pl.full([S, TOPK2], dtype=pl.FP32, value=FP32_LOWEST)
                 # Each chunk starts all sentinel, so the rows its tiles do not reach (beyond
                 # seen, or beyond what a token may see) sort last. Reset at the end of each
@@ -279,17 +303,15 @@ def score_topk_stage_c8(
                 chunk = pl.full([S * chunk_tiles, tile], dtype=pl.FP32, value=FP32_LOWEST)
                 for c0 in pl.range(g * group_rows, group_end, TOPK_CHUNK):
                     for j0 in pl.range(c0, pl.min(group_end, c0 + TOPK_CHUNK), tile):
-                        rows = pl.min(tile, seen - j0)
-                        block = pl.read(block_table, [b, j0 // BS])
-                        physical = block * BS + j0 % BS
-                        kv_codes = pl.slice(
+                        rows, physical = tile_rows(block_table, index_cache, b, j0, seen)
+                        kv_codes = pl.slice(  # format
                             cache_flat,
                             [tile, INDEX_HEAD_DIM],
                             [physical, 0],
                             valid_shape=[rows, INDEX_HEAD_DIM],
                         )
-                        kv_scale = pl.slice(
-                            scale_flat, [tile, 1], [physical, 0], valid_shape=[rows, 1]
+                        kv_scale = pl.slice(  # format
+                            scale_flat, [tile, 1], [physical, 0], valid_shape=[rows, 1]  # format
                         )
                         acc = pl.matmul(kv_codes, q_rows, out_dtype=pl.INT32, b_trans=True)
                         acc_all = pl.cast(acc, target_type=pl.FP32, mode="rint")
