@@ -299,10 +299,7 @@ def pool_window(
     parity = pl.sub(column_index, pl.mul(pl.cast(pair_index, pl.FP32), 2.0))
     sin_sign = pl.sub(pl.mul(parity, 2.0), 1.0)  # -1 on even k, +1 on odd k
     partner = pl.sub(pl.add(column_index, 1.0), pl.mul(parity, 2.0))  # k ^ 1
-    partner_rows = pl.col_expand_add(
-        pl.full([BATCH_TILE, ROPE_DIM], dtype=pl.FP32, value=0.0), partner
-    )
-    partner_index = pl.cast(partner_rows, pl.INT32)  # exact small integers
+    partner_index = pl.cast(partner, pl.INT32)  # exact small integers
     cos_row = pl.slice(rope_cos, [1, ROPE_PAIRS], [window_start, 0])
     sin_row = pl.slice(rope_sin, [1, ROPE_PAIRS], [window_start, 0])
     cos_wide = pl.gather(cos_row, dim=-1, index=pair_index)
@@ -310,34 +307,25 @@ def pool_window(
     # The two halves of the row come out through gathers, not column slices: ptoas refuses a
     # column slice of a row-major tile as a cast or move operand on A2/A3 (it keeps its parent's
     # row stride). Gathering FP32 values is exact, and so is the BF16 -> FP32 -> BF16 round trip.
+    # Every index is a [1, N] tile built directly, static and valid over its whole shape, and
+    # a gather's result is valid where its index is: row 0. A [BATCH_TILE, N] index (cut to
+    # row 0 or not) makes the gather's lowering add each row's offset, a TADD of the index
+    # (static valid shape) and an offset tile of runtime valid shape, which pto-isa's a5 CPU
+    # TADD_IMPL rejects (one tile type for all operands); a one-row index needs no offsets.
     normed_f32 = pl.cast(normed, pl.FP32)
-    nope_index = pl.cast(
-        pl.col_expand_add(pl.full([BATCH_TILE, NOPE_DIM], dtype=pl.FP32, value=0.0), column_index),
-        pl.INT32,
-    )
-    rope_index = pl.cast(
-        pl.col_expand_add(
-            pl.full([BATCH_TILE, ROPE_DIM], dtype=pl.FP32, value=0.0),
-            pl.add(column_index, NOPE_DIM_FP32),
-        ),
-        pl.INT32,
-    )
-    # A gather's result is valid where its index is: row 0 only.
-    rope_part = pl.gather(normed_f32, dim=-1, index=pl.set_validshape(rope_index, 1, ROPE_DIM))
-    nope_part = pl.cast(
-        pl.gather(normed_f32, dim=-1, index=pl.set_validshape(nope_index, 1, NOPE_DIM)),
-        pl.BF16,
-        mode="rint",
-    )
+    nope_index = pl.cast(column_index, pl.INT32)
+    rope_index = pl.cast(pl.add(column_index, NOPE_DIM_FP32), pl.INT32)
+    rope_part = pl.gather(normed_f32, dim=-1, index=rope_index)
+    nope_part = pl.cast(pl.gather(normed_f32, dim=-1, index=nope_index), pl.BF16, mode="rint")
     swapped = pl.gather(rope_part, dim=-1, index=partner_index)
-    rotated = pl.add(
-        pl.col_expand_mul(rope_part, cos_wide),
-        pl.col_expand_mul(swapped, sin_wide),
-    )
-    # pypto types a concat as valid over its whole shape; re-assert the window's row so the
-    # Hadamard product and the cache store cover that row only.
+    rotated = pl.add(pl.mul(rope_part, cos_wide), pl.mul(swapped, sin_wide))
     row = pl.concat(nope_part, pl.cast(rotated, pl.BF16, mode="rint"))
-    return pl.set_validshape(row, 1, INDEX_HEAD_DIM)
+    # Whole rows into a [BATCH_TILE, 128] tile for the Hadamard matmul; re-assert the window's
+    # row so the product and the cache store cover that row only.
+    rows = pl.assemble(
+        pl.full([BATCH_TILE, INDEX_HEAD_DIM], dtype=pl.BF16, value=0.0), row, [0, 0]
+    )
+    return pl.set_validshape(rows, 1, INDEX_HEAD_DIM)
 
 
 @pl.jit.inline
