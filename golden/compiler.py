@@ -238,15 +238,15 @@ def _result(data: dict[str, Any]) -> CompileResult:
 
 
 def _batch_once(
-    entries: list[dict], timeout_s: float, env: dict[str, str], notify: CompileEvent
+    entries: list[dict], first: int, timeout_s: float, env: dict[str, str], notify: CompileEvent
 ) -> tuple[dict[int, CompileResult], str]:
-    """Run one worker over ``entries``; the results it printed and, if it died early, why.
+    """Run one worker over ``entries[first:]``; the results it printed (by index into
+    ``entries``) and, if it died early, why.
 
     ``timeout_s`` bounds each entry: a worker that prints no result for that long is killed
-    with everything it started. ``notify`` hears of each build as it starts and ends (indices
-    into ``entries``).
+    with everything it started. ``notify`` hears of each build as it starts and ends.
     """
-    request = json.dumps({"batch": entries, "root": str(_ROOT)})
+    request = json.dumps({"batch": entries[first:], "root": str(_ROOT)})
     results: dict[int, CompileResult] = {}
     with tempfile.TemporaryFile("w+") as errors:
         proc = subprocess.Popen(
@@ -255,7 +255,7 @@ def _batch_once(
             start_new_session=True,
         )  # fmt: skip
         try:
-            failure = _collect(proc, request, timeout_s, results, notify)
+            failure = _collect(proc, request, first, timeout_s, results, notify)
         except BaseException:
             # Interrupted (Ctrl-C, SIGTERM): the worker and the compilers it started go now,
             # before the caller removes the build root, so none writes a build folder after.
@@ -271,12 +271,14 @@ def _batch_once(
 def _collect(
     proc: subprocess.Popen,
     request: str,
+    first: int,
     timeout_s: float,
     results: dict[int, CompileResult],
     notify: CompileEvent,
 ) -> str:
-    """Feed ``request`` to the worker and read its result lines into ``results``; "" when it
-    ended by itself, else why it was stopped."""
+    """Feed ``request`` to the worker and read its result lines into ``results`` (the worker
+    counts from 0, the batch from ``first``); "" when it ended by itself, else why it was
+    stopped."""
     lines = _line_reader(proc.stdout)
     proc.stdin.write(request)
     proc.stdin.close()
@@ -291,7 +293,7 @@ def _collect(
         match = _LINE.search(line)
         if match is None:
             continue
-        kind, index = match.group(1), int(match.group(2))
+        kind, index = match.group(1), first + int(match.group(2))
         if kind == "PHASE":
             notify(index, "compile", None)
             continue
@@ -375,12 +377,8 @@ def compile_many(
         for platform in COMPILE_PLATFORMS:  # pypto sets its backend once per process
             indices = [i for i, r in enumerate(requests) if r.platform == platform]
             entries = [_entry(requests[i], root, use_ptoas, sim) for i in indices]
-            def relay(i: int, event: str, result: CompileResult | None,
-                      indices: list[int] = indices) -> None:
-                if on_event is not None:
-                    on_event(indices[i], event, result)
-
-            for index, result in zip(indices, _run_batch(entries, timeout_s, env, relay)):
+            notify = _relay(on_event, indices)
+            for index, result in zip(indices, _run_batch(entries, timeout_s, env, notify)):
                 result.skipped = "" if use_ptoas else skipped
                 result.output_dir = result.output_dir if kept else ""  # removed with the root
                 results[index] = result
@@ -398,6 +396,16 @@ def _entry(request: CompileRequest, root: Path, use_ptoas: bool, sim: bool) -> d
     }  # fmt: skip
 
 
+def _relay(on_event: CompileEvent | None, indices: list[int]) -> CompileEvent:
+    """``on_event`` with a batch's entry indices turned back into request indices."""
+
+    def relay(i: int, event: str, result: CompileResult | None) -> None:
+        if on_event is not None:
+            on_event(indices[i], event, result)
+
+    return relay
+
+
 def _run_batch(
     entries: list[dict], timeout_s: float, env: dict[str, str], notify: CompileEvent
 ) -> list[CompileResult]:
@@ -405,18 +413,17 @@ def _run_batch(
     results: list[CompileResult | None] = [None] * len(entries)
     compiling: set[int] = set()  # entries whose build started (a crash is then a verdict)
     start = 0
+
+    def track(i: int, event: str, result: CompileResult | None) -> None:
+        if event == "compile":
+            compiling.add(i)
+        notify(i, event, result)
+
     while start < len(entries):
-        first = start
-
-        def track(i: int, event: str, result: CompileResult | None, first: int = first) -> None:
-            if event == "compile":
-                compiling.add(first + i)
-            notify(first + i, event, result)
-
         notify(start, "setup", None)
-        done, failure = _batch_once(entries[start:], timeout_s, env, track)
-        for offset, result in done.items():
-            results[start + offset] = result
+        done, failure = _batch_once(entries, start, timeout_s, env, track)
+        for index, result in done.items():
+            results[index] = result
         start += len(done)
         if start < len(entries) and results[start] is None:
             kind = "Timeout" if "exceeded" in failure else "CrashedWorker"
