@@ -123,9 +123,8 @@ def load_mutant(
     path.write_text(mutated)
     if target == kernel_file.stem:
         return getattr(plsim.load(path), kernel_name), path, mutated, line
-    # The kernel imports its sibling by the kernels package's dotted name.
-    package = "models.deepseek_v4.kernels"
-    assert (ROOT / package.replace(".", "/") / f"{target}.py").is_file(), target
+    # The kernel imports its sibling by its package's dotted name (models.deepseek_v4.kernels).
+    package = ".".join(kernel_file.resolve().parent.relative_to(ROOT).parts)
     monkeypatch.setitem(sys.modules, f"{package}.{target}", plsim.load(path))
     return getattr(plsim.load(kernel_file), kernel_name), path, mutated, line
 
