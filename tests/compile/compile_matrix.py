@@ -103,7 +103,7 @@ def shape_request(
 ) -> CompileRequest:
     """A compile request built from the case's parameter shapes and scalars, without
     generating inputs (golden.compile_only.compile_args; ``Case.param_shapes`` and
-    ``scalar_specs`` equal ``make_specs``'s, tests/models/test_footprint.py)."""
+    ``scalar_specs`` come from the case's signature, golden/signature.py)."""
     case = get_case(case_name)
     config = _config(case, preset, batch, seq, cache_format, topk_only)
     args = compile_args(case, config)

@@ -1,6 +1,7 @@
 """Inputs and the golden of ``ops.lightning_indexer`` calls: a mixed batch's paged cache (the
 indexer case's) with a BF16 query; the golden's math is the query quantized per row
-(models/deepseek_v4/reference/quant.py), indexer_golden.paged_scores and topk_rows with offset 0."""
+(models/deepseek_v4/reference/quant.py), reference/decode_indexer.paged_scores and topk_rows
+with offset 0."""
 
 from __future__ import annotations
 

@@ -6,7 +6,8 @@ BF16 ULP at the row's scale (the kernel's FP32 sums run in another order; a roun
 flips now and then), and a chunk writes hundreds of rows, so some do. Scoring the golden's row
 against the kernel's score of its own row would then count the compressor's legal rounding as a
 score error. So, for exactly the rows whose written value differs from the golden's, the
-expected cells are the golden's scoring math (indexer_golden.quantized_query / paged_scores)
+expected cells are the golden's scoring math
+(reference/decode_indexer.quantized_query / paged_scores)
 applied to the kernel's row; every other cell is the plain golden. The figures report how many
 rows were rescored; a row outside the cache tolerance fails the cache comparison anyway.
 """

@@ -1,8 +1,8 @@
 """The registered case ``deepseek_v4.indexer_compressor_prefill``: the ratio-4 compressor over a
 packed prefill chunk (contract/prefill.py) against compressor_prefill_golden.
 
-Inputs as the indexer prefill case (indexer_prefill_case.py): the same chunk tensors, pools and
-prefix warm-up; the comparisons are the decode compressor case's (compressor_case.py).
+Inputs as the indexer prefill case (cases/prefill_indexer.py): the same chunk tensors, pools and
+prefix warm-up; the comparisons are the decode compressor case's (cases/decode_compressor.py).
 """
 
 from __future__ import annotations

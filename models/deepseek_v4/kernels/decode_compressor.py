@@ -30,7 +30,7 @@ from the call; B, S, D, the pools and the rope tables are run-time sizes):
     The prefill kernels (indexer_compressor_prefill.py) run the same stages over a packed chunk
     (``compress_tokens_c16`` / ``_c8``, requests given by cu_seqlens).
 
-Math (per token at position pos; indexer_compressor_golden.py follows it step by step)
+Math (per token at position pos; reference/decode_compressor.py follows it step by step)
 -------------------------------------------------------------------------------------
 kv = x @ wkv, score = x @ wgate + ape[pos % 4] (FP32), stored in state row 4 + pos % 4 of the
 request's slot. When (pos + 1) % 4 == 0: per feature f, a softmax over 8 rows of the gates

@@ -45,7 +45,7 @@ tensor data read with pl.read: one compiled artifact per (B, S, shapes, format).
 
 Stages (pl.at name_hints): qr_quant (1), qr_proj (2), qr_rope_hadamard_quant (3-5, one mixed
 task per token, at the token's own position), weights_proj (6), the compressor's stages (7,
-indexer_compressor.py), kv_quant_score_topk (c16) / kv_score_topk (c8) (8-11a, one mixed task
+kernels/decode_compressor.py), kv_quant_score_topk (c16) / kv_score_topk (c8) (8-11a, one mixed task
 per request and group of 512-row cache chunks: scores kept on chip and sorted into the group's
 partial top-k lists; each tile's rows come from the block the table names) and topk_merge (11b,
 one merge per token), in kernels/score.py. ``topk_stage`` below is the
@@ -121,7 +121,7 @@ WEIGHTS_K_TILE = 256
 # chunks (4096 cache rows, 16 KiB of scores). A token's visible rows are split into parts of
 # this many candidates, each sorted into a partial top-k list by its own task; a merge task per
 # token then merges the partial lists in index order. The decode entry points fuse the top-k
-# into scoring instead (indexer_score.py).
+# into scoring instead (kernels/score.py).
 TOPK_PART_CHUNKS = 8
 TOPK_PART_ROWS = TOPK_PART_CHUNKS * TOPK_CHUNK
 

@@ -1,9 +1,9 @@
 """The lightning indexer's scoring and top-k alone, from a query already projected, rotated and
 Hadamard-transformed (what ``torch_npu.npu_lightning_indexer`` takes), W8A8 on a paged C16 or
-C8 cache: the decode indexer's stages 5 and 8-11 (indexer.py, indexer_score.py) without the
+C8 cache: the decode indexer's stages 5 and 8-11 (decode_indexer.py, score.py) without the
 query projection and the compressor. The torch call is ``ops.lightning_indexer``
-(docs/torch_ops.md); its golden is indexer_golden's ``paged_scores`` and ``topk_rows`` on the
-query's per-row INT8 codes (reference/quant.py).
+(docs/torch_ops.md); its golden is reference/decode_indexer's ``paged_scores`` and
+``topk_rows`` on the query's per-row INT8 codes (reference/quant.py).
 
 Entry points ``lightning_indexer_c16`` / ``lightning_indexer_c8``; parameters in this order:
 

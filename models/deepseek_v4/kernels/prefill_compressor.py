@@ -1,6 +1,6 @@
 """DeepSeek-V4 indexer compressor over a packed prefill chunk (contract/prefill.py),
 as pypto kernels: the decode compressor's stages (``compress_tokens_c16`` / ``_c8`` in
-indexer_compressor.py) over the chunk's token rows, requests given by cu_seqlens; the golden is
+decode_compressor.py) over the chunk's token rows, requests given by cu_seqlens; the golden is
 ``compressor_prefill_golden`` in reference/prefill.py.
 
 Entry points ``indexer_compressor_prefill_c16`` / ``_c8`` (the prefill indexer calls
@@ -23,7 +23,8 @@ Entry points ``indexer_compressor_prefill_c16`` / ``_c8`` (the prefill indexer c
 
 Positions, lengths, slots and mappings are tensor data: one artifact per (T, R, pool shapes,
 format). Every window the chunk closes is pooled at once from the chunk's token rows and the
-request's saved state (indexer_compressor.py, "Parallel windows"); the stages are that module's.
+request's saved state (decode_compressor.py, "Parallel windows"); the stages are that
+module's.
 """
 
 import pypto.language as pl

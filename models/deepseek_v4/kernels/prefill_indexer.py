@@ -66,7 +66,7 @@ from models.deepseek_v4.kernels.score import (
 
 # Tokens per score task: their 4 * 64 = 256 head rows are the cube's N side, so each cache tile
 # is read once for 4 tokens; the [32, 256] INT32 accumulator (32 KiB) and its 2 ring slots in UB
-# are the decode indexer's S = 4 budget (indexer.py, CACHE_TILE).
+# are the decode indexer's S = 4 budget (kernels/decode_indexer.py, CACHE_TILE).
 TOKEN_GROUP = 4
 GROUP_HEADS = TOKEN_GROUP * INDEX_N_HEADS
 

@@ -189,7 +189,7 @@ def score_topk_stage_c16(
                         )
                         kv_f32 = pl.cast(kv_tile, target_type=pl.FP32)  # format
                         kv_amax = pl.maximum(pl.row_max(pl.abs(kv_f32)), AMAX_FLOOR)  # format
-                        # 127 / amax, numerator derived from amax (indexer.py, quant).  # format
+                        # 127 / amax, numerator derived from amax (decode_indexer.py).  # format
                         kv_scaled = pl.row_expand_mul(  # format
                             kv_f32,  # format
                             pl.div(pl.add(pl.mul(kv_amax, 0.0), INT8_MAX), kv_amax),  # format

@@ -1,7 +1,7 @@
 """NumPy golden of the DeepSeek-V4 ratio-4 overlapping indexer compressor.
 
 Written from the model's math (DeepSeek-V4's ratio-4 overlapping compressor), never from a
-kernel's output. It follows the dtype chain documented in ``indexer_compressor.py``:
+kernel's output. It follows the dtype chain documented in ``kernels/decode_compressor.py``:
 
 1. kv = x @ wkv, gate = x @ wgate: BF16 operands, products summed exactly and rounded once to
    FP32 (the cube accumulates in FP32 in its own order; the difference is far below the state

@@ -1,7 +1,7 @@
 """NumPy golden and float reference of the packed prefill (contract/prefill.py).
 
 No math of its own: a prefill chunk is run through the decode golden's functions
-(indexer_compressor_golden.compressor_paged_golden, indexer_golden.quantized_query /
+(reference/decode_compressor.compressor_paged_golden, reference/decode_indexer.quantized_query /
 paged_scores / topk_rows and their float counterparts), one request at a time for everything
 that depends on a request's state or cache, and one token row at a time for the query. So
 prefill and decode share one implementation of the model's math; this module only re-views the
@@ -111,7 +111,7 @@ def indexer_prefill_golden(inputs: Mapping[str, Any]) -> dict[str, np.ndarray]:
 
 
 def indexer_prefill_float_reference(inputs: Mapping[str, Any]) -> dict[str, np.ndarray]:
-    """The chunk with no quantization (indexer_golden's float reference, per request)."""
+    """The chunk with no quantization (reference/decode_indexer's float reference, per request)."""
     width = np.asarray(inputs["score"]).shape[1]
     q, weights = float_query(token_rows_as_step(inputs))
     compressed = compressor_prefill_golden(inputs)

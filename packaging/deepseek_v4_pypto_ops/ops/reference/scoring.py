@@ -2,7 +2,7 @@
 c8 codes and scales as stored), score = sum over heads of relu(acc * q_scale * kv_scale) *
 weight, then the top-k. One request at a time, all of its tokens at once.
 
-Order of operations is the golden's (indexer_golden.paged_scores): INT32 accumulations are
+Order of operations is the golden's (reference/decode_indexer.paged_scores): INT32 accumulations are
 exact, each product one float32 rounding, the head sum in float64 in head order, rounded once
 to float32; top-k a stable descending sort, so equal scores keep the smaller index first.
 """
