@@ -1,7 +1,7 @@
 """Score and top-k comparisons of a prefill chunk that see the rows the chunk itself wrote.
 
 In a chunk, tokens score rows the kernel's compressor wrote moments earlier. The cache
-comparison (serving_compare.pool_comparison) lets a written row differ from the golden's by one
+comparison (decode_compare.pool_comparison) lets a written row differ from the golden's by one
 BF16 ULP at the row's scale (the kernel's FP32 sums run in another order; a rounding boundary
 flips now and then), and a chunk writes hundreds of rows, so some do. Scoring the golden's row
 against the kernel's score of its own row would then count the compressor's legal rounding as a

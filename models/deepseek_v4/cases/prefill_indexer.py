@@ -1,5 +1,5 @@
 """The registered case ``deepseek_v4.indexer_prefill``: a packed prefill chunk of the indexer
-(contract/prefill.py) against its golden (prefill_golden.py).
+(contract/prefill.py) against its golden (reference/prefill.py).
 
 Inputs: signed BF16 hidden states and low-rank queries with a few outlier channels, wq_b
 quantized per output channel from a BF16 weight, the real Hadamard and YaRN rope tables;

@@ -7,7 +7,7 @@ T bucket (TOKEN_BUCKET rows; padding rows have position -1). The pools are sized
 max_seq_len and the request count, as a serving engine sizes them: the prefixes never change a
 tensor's shape, so one artifact serves every chunk of one (T bucket, requests, pool) shape.
 Physical blocks and state slots are a seeded permutation with decoy spares, as in
-serving_inputs.
+decode_inputs.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ from the call; B, S, D, the pools and the rope tables are run-time sizes):
     Positions, slots and mappings are tensor data read with pl.read (run-time scalars), so one
     compiled artifact serves every step of a given shape. A padded request (state slot -1)
     reads and writes nothing. Call from orchestration before any stage that reads the cache.
-    The prefill kernels (indexer_compressor_prefill.py) run the same stages over a packed chunk
+    The prefill kernels (prefill_compressor.py) run the same stages over a packed chunk
     (``compress_tokens_c16`` / ``_c8``, requests given by cu_seqlens).
 
 Math (per token at position pos; reference/decode_compressor.py follows it step by step)
