@@ -77,6 +77,11 @@ def _decode_cases(args: dict) -> list[tuple[str, dict, type]]:
         ("index_topk", {**args, "index_topk": 100}, ValueError),
         ("index_topk", {**args, "index_topk": 4096}, ValueError),
         ("offset", {**args, "offset": -1}, ValueError),
+        ("offset", {**args, "offset": 1.5}, TypeError),
+        ("offset", {**args, "offset": torch.full((1, 1), 128, dtype=torch.int32)}, ValueError),
+        ("offset", {**args, "offset": torch.full(args["position_ids"].shape, 128)}, TypeError),
+        ("offset", {**args, "offset": torch.full(args["position_ids"].shape, 1 << 21,
+                                                 dtype=torch.int32)}, ValueError),  # fmt: skip
         ("score_width", {**args, "return_scores": True, "score_width": 1000}, ValueError),
     ]
 
