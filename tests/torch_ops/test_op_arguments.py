@@ -43,6 +43,7 @@ def _decode_cases(args: dict) -> list[tuple[str, dict, type]]:
     """(argument named in the message, the call's arguments, the error type)."""
     cache = args["index_cache"]
     weights = args["weights"]
+    rows = tuple(args["position_ids"].shape)  # one top-k offset per token
     return [
         ("x", _bad(args, "x", args["x"].float()), TypeError),
         ("x", _bad(args, "x", args["x"].float().numpy()), TypeError),
@@ -79,9 +80,8 @@ def _decode_cases(args: dict) -> list[tuple[str, dict, type]]:
         ("offset", {**args, "offset": -1}, ValueError),
         ("offset", {**args, "offset": 1.5}, TypeError),
         ("offset", {**args, "offset": torch.full((1, 1), 128, dtype=torch.int32)}, ValueError),
-        ("offset", {**args, "offset": torch.full(args["position_ids"].shape, 128)}, TypeError),
-        ("offset", {**args, "offset": torch.full(args["position_ids"].shape, 1 << 21,
-                                                 dtype=torch.int32)}, ValueError),  # fmt: skip
+        ("offset", {**args, "offset": torch.full(rows, 128)}, TypeError),
+        ("offset", {**args, "offset": torch.full(rows, 1 << 21, dtype=torch.int32)}, ValueError),
         ("score_width", {**args, "return_scores": True, "score_width": 1000}, ValueError),
     ]
 
