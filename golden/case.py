@@ -105,6 +105,9 @@ class Case:
       named when a run is refused for its memory.
     - ``config_fields``: the CaseConfig fields this case takes, shown in the report's header
       (default: every field).
+    - ``upgrade_saved(inputs, config)``: optional; turns the inputs of a save made by an
+      earlier version of the case (a scalar that became a tensor, say) into today's
+      parameters, so old saves replay. It gets a copy and returns the new inputs.
     - ``reference_outputs(config)``: optional names of golden outputs the kernel does not
       produce for this config (e.g. the scores of a top-k-only run): the golden returns them,
       comparisons of the kernel's outputs may read them, nothing compares them.
@@ -127,6 +130,7 @@ class Case:
     kernel_name_for: Callable[[CaseConfig], str] | None = None
     reference_outputs: Callable[[CaseConfig], Sequence[str]] | None = None
     scalar_specs: Callable[[CaseConfig], list[ScalarSpec]] | None = None
+    upgrade_saved: Callable[[dict[str, Any], CaseConfig], dict[str, Any]] | None = None
     size_options: tuple[str, ...] = ()
     config_fields: tuple[str, ...] | None = None
 
@@ -158,6 +162,12 @@ class Case:
     def unbound_specs(self, config: CaseConfig) -> list[TensorSpec | ScalarSpec] | None:
         """The parameters of a resolved ``config`` without data (None without a signature)."""
         return None if self.signature is None else signatures.unbound(self.signature(config))
+
+    def saved_inputs(self, inputs: Mapping[str, Any], config: CaseConfig) -> dict[str, Any]:
+        """A save's inputs as today's parameters (``upgrade_saved``; a copy either way)."""
+        if self.upgrade_saved is None:
+            return dict(inputs)
+        return self.upgrade_saved(dict(inputs), config)
 
     def kernel_for(self, config: CaseConfig) -> str:
         """The ``@pl.jit`` function to run for a resolved ``config``."""

@@ -367,6 +367,14 @@ def main(argv: Sequence[str] | None = None, prog: str = PROG) -> int:
         return interrupted.exit_status
 
 
+def command(prog: str = PROG) -> int:
+    """:func:`main` as a process of its own (scripts/run.py, ``deepseek-v4-run``): a signal
+    that arrives after the run finished still ends the process with one line (exit 130 / 143)."""
+    status = main(prog=prog)
+    interrupts.after_finish(prog)
+    return status
+
+
 def _main(argv: Sequence[str] | None, prog: str) -> int:
     try:
         args = build_parser(prog).parse_args(

@@ -416,10 +416,27 @@ def exact() -> Comparison:
     return shape_checked(compare)
 
 
+def _row_offsets(
+    offset: int | str, inputs: Mapping[str, Any], rows_shape: tuple[int, ...]
+) -> np.ndarray | str:
+    """One offset per index row (flattened), or the reason the named input cannot give them."""
+    if not isinstance(offset, str):
+        return np.full(int(np.prod(rows_shape, dtype=np.int64)), int(offset), np.int64)
+    if offset not in inputs:
+        return f"no input named {offset!r} (the per-row offsets)"
+    values = np.asarray(inputs[offset])
+    if values.shape != tuple(rows_shape):
+        return (
+            f"input {offset!r} has shape {list(values.shape)}, the index rows' leading shape "
+            f"is {list(rows_shape)}"
+        )
+    return values.astype(np.int64).reshape(-1)
+
+
 def topk_tie_aware(
     score_output: str,
     *,
-    offset: int,
+    offset: int | str,
     atol: float,
     rtol: float,
     pad: int = -1,
@@ -427,7 +444,9 @@ def topk_tie_aware(
 ) -> Comparison:
     """Top-k index rows [..., K] that may differ from the golden only by legal tie swaps.
 
-    Index value ``v`` names score column ``v - offset`` of the same leading index in
+    ``offset`` is one number for every row, or the name of the input holding one per row (the
+    index rows' leading shape). Index value ``v`` names score column ``v - offset`` of the same
+    leading index in
     ``expected_outputs[score_output]`` [..., N]. Per row: the padding positions (value ``pad``)
     must be the same on both sides; the non-pad indices of each side must be unique and in
     ``[offset, offset + N)``; and wherever the kernel's index differs from the golden's, the
@@ -458,6 +477,9 @@ def topk_tie_aware(
         act = actual.reshape(-1, k).astype(np.int64)
         exp = expected.reshape(-1, k).astype(np.int64)
         score_rows = scores.reshape(-1, n_cols)
+        row_offsets = _row_offsets(offset, context.inputs, expected.shape[:-1])
+        if isinstance(row_offsets, str):
+            return CompareResult(False, {}, f"topk_tie_aware: {row_offsets}")
         slack_rows = _slack(context, slack, scores.shape)
         if np.ndim(slack_rows):
             slack_rows = np.asarray(slack_rows).reshape(-1, n_cols)
@@ -475,7 +497,7 @@ def topk_tie_aware(
         )
         bad_rows: list[int] = []
         for r in range(act.shape[0]):
-            a_row, e_row = act[r], exp[r]
+            a_row, e_row, offset_r = act[r], exp[r], int(row_offsets[r])
             row_bad = False
             pad_diff = (a_row == pad) != (e_row == pad)
             if pad_diff.any():
@@ -483,7 +505,7 @@ def topk_tie_aware(
                 row_bad = True
             for side, row in (("actual", a_row), ("golden", e_row)):
                 vals = row[row != pad]
-                in_range = (vals >= offset) & (vals < offset + n_cols)
+                in_range = (vals >= offset_r) & (vals < offset_r + n_cols)
                 dup = vals.size - np.unique(vals).size
                 if side == "actual":
                     counts["out_of_range"] += int(np.count_nonzero(~in_range))
@@ -493,8 +515,8 @@ def topk_tie_aware(
                 if dup or not in_range.all():
                     row_bad = True
             both = (a_row != pad) & (e_row != pad) & (a_row != e_row)
-            cols_a = a_row[both] - offset
-            cols_e = e_row[both] - offset
+            cols_a = a_row[both] - offset_r
+            cols_e = e_row[both] - offset_r
             ok_cols = (cols_a >= 0) & (cols_a < n_cols) & (cols_e >= 0) & (cols_e < n_cols)
             sa = np.full(cols_a.shape, np.nan)
             se = np.full(cols_e.shape, np.nan)

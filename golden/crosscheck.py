@@ -241,7 +241,7 @@ def _checked(
             agreement = compare_outputs(name, mine.actual_outputs[name],
                                         theirs.actual_outputs[name])  # fmt: skip
             if agreement.exact and agreement.differing:
-                inputs = data.load(data_dir).inputs
+                inputs = case.saved_inputs(data.load(data_dir).inputs, mine.config)
                 agreement.tie_swaps = tie_swaps(case, name, mine, theirs, inputs)
             outputs[name] = agreement
     kept_dir = str(data_dir) if kept else None

@@ -8,7 +8,9 @@ Python turns SIGINT into KeyboardInterrupt but lets SIGTERM kill the process out
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 
@@ -77,3 +79,27 @@ def deferred() -> Iterator[None]:
             signal.signal(s, handler)
         if pending:
             signal.raise_signal(pending[0])
+
+
+def after_finish(prog: str) -> None:
+    """For a command line's own process, once its work is done: a SIGINT or SIGTERM arriving
+    from now to the exit (the interpreter's teardown of a large run takes seconds) ends the
+    process with one line and 128 + the signal, instead of the default handler's silent kill.
+    Everything the run wrote is complete by then, which the line says."""
+    if not _in_main_thread():
+        return
+
+    def _finished(signum: int, frame: object) -> None:
+        name = signal.Signals(signum).name
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+        with contextlib.suppress(Exception):
+            sys.stderr.write(
+                f"{prog}: interrupted by {name} after the run finished; its report and "
+                "files are complete\n"
+            )
+            sys.stderr.flush()
+        os._exit(128 + signum)
+
+    for s in SIGNALS:
+        signal.signal(s, _finished)

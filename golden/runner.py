@@ -377,6 +377,7 @@ def _replay_case(
             f"--replay: saved configuration {dataclasses.asdict(saved.config)} resolves "
             f"differently now ({dataclasses.asdict(resolved)})"
         )
+    saved.inputs = case.saved_inputs(saved.inputs, resolved)  # an older save's parameters
     # The signature alone (no input generated) when the case has one.
     specs = case.unbound_specs(resolved)
     if specs is None:

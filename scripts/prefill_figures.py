@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         progress.phase("kernel")
         start = time.monotonic()
-        run = plsim.run(kernel, *[values[n] for n in names], values["offset"],
+        run = plsim.run(kernel, *[values[n] for n in names],
                         platform=args.platform, progress=progress)  # fmt: skip
         wall = time.monotonic() - start
         progress.phase("report")

@@ -18,8 +18,8 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 from golden.allocator import keep_freed_memory  # noqa: E402
-from golden.cli import main  # noqa: E402
+from golden.cli import command  # noqa: E402
 
 if __name__ == "__main__":
     keep_freed_memory()  # a whole run per process: reuse freed memory (golden/allocator.py)
-    sys.exit(main())
+    sys.exit(command())

@@ -89,7 +89,7 @@ _install()
 def main() -> int:
     """The ``deepseek-v4-run`` command: ``scripts/run.py`` for an installed copy."""
     from golden.allocator import keep_freed_memory
-    from golden.cli import main as cli_main
+    from golden.cli import command
 
     keep_freed_memory()  # a whole run per process: reuse freed memory (golden/allocator.py)
-    return cli_main(prog="deepseek-v4-run")
+    return command(prog="deepseek-v4-run")

@@ -75,3 +75,31 @@ def test_a_signal_during_a_build_stops_the_worker_and_leaves_no_build_folder(tmp
     assert proc.returncode == 130, err
     time.sleep(8)  # a worker left running would write its build folder within seconds
     assert [p.name for p in scratch.iterdir() if p.name.startswith("pypto_build_")] == []
+
+
+# What golden.cli.command does once main() returned, then a signal during the teardown.
+_AFTER_FINISH = """
+import os, signal, sys, time
+sys.path.insert(0, {repo!r})
+from golden import interrupts
+print("RESULT: PASS", flush=True)
+interrupts.after_finish("run.py")
+os.kill(os.getpid(), signal.{name})
+time.sleep(30)
+"""
+
+
+@pytest.mark.parametrize(("signum", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_after_the_run_finished_still_ends_with_one_line(signum, status):
+    """A run's report and trace are written, the interpreter tears down (seconds for a large
+    run) and a signal lands: one line saying the outputs are complete, exit 128 + signal (the
+    default SIGTERM handler used to end it silently with 143)."""
+    name = signal.Signals(signum).name
+    code = _AFTER_FINISH.format(repo=str(REPO), name=name)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60)  # fmt: skip
+    assert result.returncode == status
+    assert result.stdout == "RESULT: PASS\n"
+    assert result.stderr.strip().splitlines() == [
+        f"run.py: interrupted by {name} after the run finished; its report and files are complete"
+    ]

@@ -10,6 +10,7 @@ import numpy as np
 
 from golden.case import CaseConfig
 from models.deepseek_v4.cases import prefill_indexer as indexer_prefill_case
+from models.deepseek_v4.config import SLIDING_WINDOW
 from models.deepseek_v4.contract.decode import slot_mapping_for
 from models.deepseek_v4.contract.prefill import chunk_slot_mapping
 
@@ -53,6 +54,8 @@ def chunk_inputs(world: Mapping[str, Any], pools: Mapping[str, np.ndarray], firs
     )
     values["score"] = np.zeros((count, world["score"].shape[1]), np.float32)
     values["topk_idxs"] = np.zeros((count, world["topk_idxs"].shape[1]), np.int32)
+    # The decode layout's offset for every token, so chunks and decode steps compare equal.
+    values["topk_offset"] = np.full(count, SLIDING_WINDOW, np.int32)
     return values
 
 
@@ -71,6 +74,7 @@ def decode_inputs(world: Mapping[str, Any], pools: Mapping[str, np.ndarray], pos
     )
     values["score"] = np.zeros((1, 1, world["score"].shape[1]), np.float32)
     values["topk_idxs"] = np.zeros((1, 1, world["topk_idxs"].shape[1]), np.int32)
+    values["topk_offset"] = np.full((1, 1), SLIDING_WINDOW, np.int32)
     del values["cu_seqlens"]
     return values
 

@@ -90,7 +90,8 @@ def test_packed_requests_equal_each_request_alone(cache_format):
     for r in range(cu.size - 1):
         alone = dict(inputs)
         first, end = int(cu[r]), int(cu[r + 1])
-        for name in ("x", "qr", "position_ids", "slot_mapping", "score", "topk_idxs"):
+        per_token = ("x", "qr", "position_ids", "slot_mapping", "score", "topk_idxs", "topk_offset")
+        for name in per_token:
             alone[name] = np.asarray(inputs[name])[first:end]
         alone["cu_seqlens"] = np.array([0, end - first], np.int32)
         alone["block_table"] = inputs["block_table"][r : r + 1]

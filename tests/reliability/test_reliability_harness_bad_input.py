@@ -272,46 +272,79 @@ def _set(mapping_path, value):
     return edit
 
 
-# A hand-edited save (no checksum recomputed): one class of failure, refused by name.
+INDEXER, TOY = "deepseek_v4.indexer", "toy.scale_matmul"
+
+# A hand-edited save (no checksum recomputed): one class of failure, refused by name. The
+# scalar rows edit the toy case's save (row_tiles); the indexers take no scalar.
 DAMAGE = {
-    "scalar_value": ("manifest.json", _set(["scalars", "offset", "value"], 64),
-                     "manifest.json field 'scalars.offset' (now"),
-    "array_entry": ("manifest.json", _set(["inputs", "wkv", "sha256"], "0" * 64),
+    "scalar_value": (TOY, "manifest.json", _set(["scalars", "row_tiles", "value"], 3),
+                     "manifest.json field 'scalars.row_tiles' (now"),
+    "array_entry": (INDEXER, "manifest.json", _set(["inputs", "wkv", "sha256"], "0" * 64),
                     "manifest.json field 'inputs.wkv' does not match"),
-    "config_field": ("config.json", _set(["cache_format"], "c8"),
+    "config_field": (INDEXER, "config.json", _set(["cache_format"], "c8"),
                      "config.json field 'cache_format' (now \"c8\")"),
-    "case_name": ("manifest.json", _set(["case"], "deepseek_v4.indexer_compressor"),
+    "case_name": (INDEXER, "manifest.json", _set(["case"], "deepseek_v4.indexer_compressor"),
                   "manifest.json field 'case'"),
-    "section_type": ("manifest.json", _set(["scalars"], []),
+    "section_type": (INDEXER, "manifest.json", _set(["scalars"], []),
                      "manifest.json field 'scalars' is a list, not an object"),
-    "removed_scalar": ("manifest.json", _set(["scalars"], {}),
-                       "manifest.json field 'scalars.offset' is missing"),
+    "removed_scalar": (TOY, "manifest.json", _set(["scalars"], {}),
+                       "manifest.json field 'scalars.row_tiles' is missing"),
 }  # fmt: skip
 
 
 @pytest.fixture(scope="module")
-def saved_with_scalar(tmp_path_factory) -> Path:
-    """An indexer save (it has a scalar parameter, offset) of a small step."""
-    directory = tmp_path_factory.mktemp("replay_idx") / "save"
-    config = CaseConfig(batch=1, start_pos=64, max_seq_len=2048)
-    report = run_case(registry.get_case("deepseek_v4.indexer"), config, save_dir=directory)
-    assert report.passed
-    return directory
+def saves(tmp_path_factory) -> dict[str, Path]:
+    """A save of a small indexer step and one of the toy case (it has a scalar, row_tiles)."""
+    found = {}
+    for name, config in ((INDEXER, CaseConfig(batch=1, start_pos=64, max_seq_len=2048)),
+                         (TOY, CaseConfig())):  # fmt: skip
+        directory = tmp_path_factory.mktemp("replay") / "save"
+        assert run_case(registry.get_case(name), config, save_dir=directory).passed
+        found[name] = directory
+    return found
 
 
 @pytest.mark.parametrize("row", sorted(DAMAGE))
-def test_a_hand_edited_save_is_refused_as_damaged_naming_the_field(saved_with_scalar, tmp_path,
-                                                                   row):  # fmt: skip
-    file, edit, fragment = DAMAGE[row]
-    data = _copy(saved_with_scalar, tmp_path / "edited")
+def test_a_hand_edited_save_is_refused_as_damaged_naming_the_field(saves, tmp_path, row):
+    case, file, edit, fragment = DAMAGE[row]
+    data = _copy(saves[case], tmp_path / "edited")
     _edit_json(data / file, edit)
     with pytest.raises(DataError) as err:
-        replay_case(registry.get_case("deepseek_v4.indexer"), data)
+        replay_case(registry.get_case(case), data)
     assert "--replay: damaged save" in str(err.value) and fragment in str(err.value)
     if row == "scalar_value":  # and through the command line: exit 2, one line
-        assert_usage_error(
-            cli("deepseek_v4.indexer", "--replay", str(data)), "damaged save", fragment
-        )
+        assert_usage_error(cli(case, "--replay", str(data)), "damaged save", fragment)
+
+
+def _as_scalar_offset_save(directory: Path, value: int) -> None:
+    """Rewrite an indexer save as one made while the top-k offset was the scalar ``offset``
+    (no topk_offset array; ``scalars.offset``), its checksums recomputed as that harness
+    wrote them."""
+    manifest = json.loads((directory / "manifest.json").read_text())
+    config = json.loads((directory / "config.json").read_text())
+    del manifest["inputs"]["topk_offset"]
+    manifest["scalars"]["offset"] = {"dtype": "int32", "value": value}
+    manifest["checksums"] = save_checksums.checksums(manifest, config)
+    (directory / "manifest.json").write_text(json.dumps(manifest))
+
+
+def test_a_save_from_before_the_offset_was_data_replays(saves, tmp_path):
+    """Its one offset is given to every top-k row; the saved golden was computed with it."""
+    data = _copy(saves[INDEXER], tmp_path / "old")
+    _as_scalar_offset_save(data, 128)
+    assert replay_case(registry.get_case(INDEXER), data).passed
+    result = cli(INDEXER, "--replay", str(data))
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_scalar_offset_save_with_another_value_fails_its_top_k(saves, tmp_path):
+    """The upgrade uses the saved value (64), not today's default: the golden (made with 128)
+    then disagrees with every index, so the replay runs and fails on topk_idxs."""
+    data = _copy(saves[INDEXER], tmp_path / "old64")
+    _as_scalar_offset_save(data, 64)
+    report = replay_case(registry.get_case(INDEXER), data)
+    assert not report.passed
+    assert [name for name, verdict in report.outputs.items() if not verdict.passed] == ["topk_idxs"]
 
 
 FIXTURES = Path(__file__).resolve().parents[1] / "harness" / "fixtures"

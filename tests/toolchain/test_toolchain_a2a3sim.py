@@ -42,8 +42,9 @@ PREFILL = {"prompt_lens": "5,40", "prefix_lens": "0,1001"}
 #: The indexer's prefill chunk: three requests, two with a prefix (c16); c8 takes PREFILL's
 #: 1001-token prefix (at da05d2a a2a3sim's scores of a few cells there were outside the
 #: golden's tolerance: q-code flips from the FP32 accumulation order, which the score
-#: comparison's one-step slack now covers; docs/indexer.md).
-INDEXER_PREFILL = {"prompt_lens": "1,7,13", "prefix_lens": "0,5,40"}
+#: comparison's one-step slack now covers; docs/indexer.md). Both mix top-k offsets: the fresh
+#: prompt's rows offset by its length (9, 5), the others by the window.
+INDEXER_PREFILL = {"prompt_lens": "9,7,13", "prefix_lens": "0,5,40"}
 
 #: (entry point, case, configuration): every product kernel the cases can run.
 ENTRY_POINTS = [

@@ -14,7 +14,9 @@ from torch_ops.serving_loop import Engine, decode_config, prefill_config
 
 from models.deepseek_v4.cases import decode_indexer as indexer_case
 from models.deepseek_v4.cases import prefill_indexer as indexer_prefill_case
+from models.deepseek_v4.config import SLIDING_WINDOW
 from models.deepseek_v4.contract.decode import score_width_for_rows
+from models.deepseek_v4.contract.topk_offsets import prefill_topk_offsets
 from models.deepseek_v4.reference.decode_indexer import indexer_paged_golden
 from models.deepseek_v4.reference.prefill import indexer_prefill_golden
 
@@ -37,6 +39,15 @@ def _pools(engine: Engine) -> dict[str, np.ndarray]:
     return {name: as_numpy(t) for name, t in engine.pools.items()}
 
 
+def _decode_offsets(step: dict[str, Any], k: int) -> np.ndarray:
+    """Step k's top-k offsets [B, S]: the window on even steps, a different one per token on
+    odd steps (data: the same artifact must serve both)."""
+    batch, seq = step["position_ids"].shape
+    if k % 2 == 0:
+        return np.full((batch, seq), SLIDING_WINDOW, np.int32)
+    return (1000 + 17 * np.arange(batch)[:, None] + 3 * np.arange(seq)[None, :]).astype(np.int32)
+
+
 def drive(cache_format: str) -> dict[str, Any]:
     """Run the loop on the current platform; returns figures the tests check."""
     engine = Engine.start(cache_format)
@@ -45,6 +56,7 @@ def drive(cache_format: str) -> dict[str, Any]:
     seen = []
     for k in range(DECODE_STEPS):
         step = engine.decode_step()
+        step["topk_offset"] = _decode_offsets(step, k)
         scored = k == SCORED_STEP
         inputs = engine.golden_inputs(step, topk, width)
         expected = indexer_paged_golden(inputs)
@@ -61,6 +73,8 @@ def drive(cache_format: str) -> dict[str, Any]:
         _compare(comparisons, actual, expected, inputs, f"decode step {k}")
         seen.append((step["position_ids"].max() + 1) // 4)
     chunk = engine.prefill_chunk(CHUNK)
+    # The reference's rule: the fresh prompt offsets by its length, the others by the window.
+    chunk["topk_offset"] = prefill_topk_offsets(chunk["position_ids"], chunk["cu_seqlens"])
     inputs = engine.golden_inputs(chunk, topk, width)
     expected = indexer_prefill_golden(inputs)
     idx, score = ops.indexer_prefill(
@@ -70,4 +84,6 @@ def drive(cache_format: str) -> dict[str, Any]:
     actual = {**_pools(engine), "topk_idxs": idx.numpy(), "score": score.numpy()}
     comparisons = indexer_prefill_case.comparisons(prefill_config(cache_format))
     _compare(comparisons, actual, expected, inputs, "prefill chunk")
-    return {"max_visible": int(max(seen)), "topk": topk, "chunk_tokens": int(idx.shape[0])}
+    offsets = sorted(set(inputs["topk_offset"].tolist()))
+    return {"max_visible": int(max(seen)), "topk": topk, "chunk_tokens": int(idx.shape[0]),
+            "chunk_offsets": offsets}  # fmt: skip

@@ -185,7 +185,8 @@ class Engine:
         rows = step["x"].shape[:-1]
         values["score"] = np.zeros((*rows, width), np.float32)
         values["topk_idxs"] = np.zeros((*rows, topk), np.int32)
-        values["offset"] = SLIDING_WINDOW
+        # The step's own offsets when it has them (engine_run varies them), else the window.
+        values.setdefault("topk_offset", np.full(rows, SLIDING_WINDOW, np.int32))
         return values
 
     def torch_step(self, step: dict[str, Any]) -> dict[str, torch.Tensor]:
@@ -193,4 +194,6 @@ class Engine:
         names = ("position_ids", "kv_seq_lens", "cu_seqlens", "block_table", "slot_mapping",
                  "state_slots")  # fmt: skip
         args = {n: as_tensor(step[n]) for n in names if n in step}
+        if "topk_offset" in step:
+            args["offset"] = as_tensor(step["topk_offset"])
         return {**args, **self.pools}

@@ -25,7 +25,9 @@ def test_ten_decode_steps_and_a_prefill_chunk_match_the_golden(on_plsim, cache_f
     # Not vacuous: some token chose index_topk rows among more than index_topk.
     assert figures["max_visible"] > figures["topk"]
     assert figures["chunk_tokens"] == 75
-    # One artifact per shape: the top-k step's served the nine unscored steps.
+    assert figures["chunk_offsets"] == [45, 128]  # the fresh prompt's length, the window
+    # One artifact per shape: the top-k step's served the nine unscored steps, with the window
+    # and with per-token offsets alike (the offset is data).
     used = {k: n - before.get(k, 0) for k, n in ops.artifacts("plsim").items()}
     used = {key[1]: n for key, n in used.items() if n}
     fmt = cache_format

@@ -43,6 +43,7 @@ def _decode_cases(args: dict) -> list[tuple[str, dict, type]]:
     """(argument named in the message, the call's arguments, the error type)."""
     cache = args["index_cache"]
     weights = args["weights"]
+    rows = tuple(args["position_ids"].shape)  # one top-k offset per token
     return [
         ("x", _bad(args, "x", args["x"].float()), TypeError),
         ("x", _bad(args, "x", args["x"].float().numpy()), TypeError),
@@ -77,6 +78,10 @@ def _decode_cases(args: dict) -> list[tuple[str, dict, type]]:
         ("index_topk", {**args, "index_topk": 100}, ValueError),
         ("index_topk", {**args, "index_topk": 4096}, ValueError),
         ("offset", {**args, "offset": -1}, ValueError),
+        ("offset", {**args, "offset": 1.5}, TypeError),
+        ("offset", {**args, "offset": torch.full((1, 1), 128, dtype=torch.int32)}, ValueError),
+        ("offset", {**args, "offset": torch.full(rows, 128)}, TypeError),
+        ("offset", {**args, "offset": torch.full(rows, 1 << 21, dtype=torch.int32)}, ValueError),
         ("score_width", {**args, "return_scores": True, "score_width": 1000}, ValueError),
     ]
 

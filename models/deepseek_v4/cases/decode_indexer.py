@@ -27,7 +27,7 @@ from golden import compare
 from golden.case import Case, CaseConfig, Comparison
 from models.deepseek_v4.cases import decode_inputs
 from models.deepseek_v4.cases.decode_compare import pool_comparisons, score_visible
-from models.deepseek_v4.cases.decode_signatures import OFFSET, indexer_signature
+from models.deepseek_v4.cases.decode_signatures import indexer_signature
 from models.deepseek_v4.cases.support import (
     COMPRESSOR_WEIGHT_STD,
     LARGE_PRESET_DEFAULT_SEQ_LEN,
@@ -36,6 +36,7 @@ from models.deepseek_v4.cases.support import (
     WQ_CHANNEL_GAIN_STD,
     activations,
     compressor_weights,
+    offset_scalar_to_rows,
     score_width,
 )
 from models.deepseek_v4.cases.tolerances import (
@@ -51,11 +52,11 @@ from models.deepseek_v4.config import (
     FP32_LOWEST,
     INDEX_HEAD_DIM,
     INDEX_N_HEADS,
-    SLIDING_WINDOW,
     Preset,
     get_preset,
 )
 from models.deepseek_v4.contract.decode import rows_after_step, visible_rows
+from models.deepseek_v4.contract.topk_offsets import decode_topk_offsets
 from models.deepseek_v4.reference.decode_compressor import (
     compressor_rows,
     empty_state,
@@ -248,7 +249,7 @@ def make_inputs(config: CaseConfig) -> dict[str, Any]:
         width = score_width(max_seq_len, block_size)
         inputs["score"] = np.zeros((batch, seq, width), np.float32)
     inputs["topk_idxs"] = np.zeros((batch, seq, topk), np.int32)
-    inputs[OFFSET.name] = OFFSET.value
+    inputs["topk_offset"] = decode_topk_offsets(batch, seq)
     return inputs
 
 
@@ -276,7 +277,7 @@ def comparisons(config: CaseConfig) -> dict[str, Comparison]:
     return {
         **scores,
         "topk_idxs": compare.topk_tie_aware(
-            "score", offset=SLIDING_WINDOW, atol=SCORE_ATOL, rtol=SCORE_RTOL, slack=SCORE_SLACK
+            "score", offset="topk_offset", atol=SCORE_ATOL, rtol=SCORE_RTOL, slack=SCORE_SLACK
         ),
         **pool_comparisons(
             config.cache_format,
@@ -326,6 +327,7 @@ CASE = Case(
     quality=quality,
     kernel_name_for=kernel_name,
     reference_outputs=reference_outputs,
+    upgrade_saved=offset_scalar_to_rows,
     size_options=decode_inputs.SIZE_OPTIONS,
 )
 

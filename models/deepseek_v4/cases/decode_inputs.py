@@ -39,6 +39,7 @@ from models.deepseek_v4.contract.decode import (
     rows_after_step,
     slot_mapping_for,
 )
+from models.deepseek_v4.contract.topk_offsets import check_topk_offsets
 
 #: What shrinks a decode step's run (named when a run is refused for its memory).
 SIZE_OPTIONS = ("--batch", "--max-seq-len")
@@ -277,6 +278,8 @@ def check_inputs(inputs: dict[str, Any], max_positions: int) -> None:
         num_state_slots=np.asarray(inputs["kv_state"]).shape[0],
         max_positions=max_positions,
     )
+    if "topk_offset" in inputs:  # the indexers' per-token offsets (not the compressor's)
+        check_topk_offsets(inputs["topk_offset"], np.asarray(inputs["position_ids"]).shape)
 
 
 def state_pools(rng: np.random.Generator, num_state_slots: int) -> tuple[np.ndarray, np.ndarray]:

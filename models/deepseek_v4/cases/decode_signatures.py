@@ -4,7 +4,7 @@ parameter, in kernel order, computed from the resolved configuration without any
 The harness sizes a run's memory from them, ``--compile-only`` compiles from them and a replay
 checks a save against them (golden/signature.py); the cases' inputs are bound to them by name.
 tests/models/test_signatures.py checks every table against its ``@pl.jit`` function (names,
-order, pl.Out / pl.InOut, scalars). The pools follow cases/decode_inputs.py: a block pool that
+order, pl.Out / pl.InOut). The pools follow cases/decode_inputs.py: a block pool that
 holds every request at full context plus spare blocks, one state slot per request plus spares.
 """
 
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from golden.case import CaseConfig
 from golden.signature import Param, Signature
-from golden.spec import ScalarSpec
 from models.deepseek_v4.cases.decode_inputs import SPARE_BLOCKS, SPARE_STATE_SLOTS
 from models.deepseek_v4.config import (
     COMPRESS_RATIO,
@@ -21,7 +20,6 @@ from models.deepseek_v4.config import (
     INDEX_HEAD_DIM,
     INDEX_N_HEADS,
     ROPE_DIM,
-    SLIDING_WINDOW,
     get_preset,
 )
 from models.deepseek_v4.contract.decode import score_width_for_rows
@@ -80,10 +78,6 @@ def query_weights(config: CaseConfig, leading: tuple[int, ...]) -> list[Param]:
     ]
 
 
-#: The indexers' one scalar: added to every top-k index (the sliding window).
-OFFSET = ScalarSpec("offset", "int32", SLIDING_WINDOW)
-
-
 def compressor_signature(config: CaseConfig) -> Signature:
     """``indexer_compressor_c16`` / ``_c8`` (kernels/decode_compressor.py)."""
     batch, seq = config.batch, config.seq
@@ -123,5 +117,5 @@ def indexer_signature(config: CaseConfig) -> Signature:
         *pools(config, num_blocks, batch + SPARE_STATE_SLOTS),
         *score,
         Param("topk_idxs", (batch, seq, preset.index_topk), "int32", "out"),
-        OFFSET,
+        Param("topk_offset", (batch, seq), "int32"),
     ]

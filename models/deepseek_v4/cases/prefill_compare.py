@@ -111,7 +111,7 @@ def _with_kernel_rows(base: Comparison, rescore_topk: bool) -> Comparison:
             want = expected
             if rescored:
                 visible = visible_rows(np.asarray(inputs["position_ids"])[None, :])
-                offset = int(inputs["offset"])
+                offset = np.asarray(inputs["topk_offset"])[None]
                 want = topk_rows(scores[None], visible, expected.shape[1], offset)[0]
             outputs["topk_idxs"] = want
         result = base(

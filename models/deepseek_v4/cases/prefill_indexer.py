@@ -21,7 +21,6 @@ from golden.case import Case, CaseConfig, Comparison
 from models.deepseek_v4.cases import prefill_inputs
 from models.deepseek_v4.cases.decode_compare import pool_comparisons
 from models.deepseek_v4.cases.decode_inputs import to_c8
-from models.deepseek_v4.cases.decode_signatures import OFFSET
 from models.deepseek_v4.cases.prefill_compare import score_on_kernel_rows, topk_on_kernel_rows
 from models.deepseek_v4.cases.prefill_signatures import indexer_signature
 from models.deepseek_v4.cases.support import (
@@ -33,6 +32,7 @@ from models.deepseek_v4.cases.support import (
     WQ_CHANNEL_GAIN_STD,
     activations,
     compressor_weights,
+    offset_scalar_to_rows,
     score_width,
     unit_rows,
 )
@@ -48,10 +48,10 @@ from models.deepseek_v4.config import (
     FP32_LOWEST,
     INDEX_HEAD_DIM,
     INDEX_N_HEADS,
-    SLIDING_WINDOW,
     get_preset,
 )
 from models.deepseek_v4.contract.decode import visible_rows
+from models.deepseek_v4.contract.topk_offsets import prefill_topk_offsets
 from models.deepseek_v4.reference.prefill import indexer_prefill_golden, indexer_prefill_quality
 from models.deepseek_v4.reference.quant import quantize_columns_symmetric, to_bf16
 from models.deepseek_v4.reference.tables import hadamard, rope_cos_sin
@@ -105,7 +105,7 @@ def make_inputs(config: CaseConfig) -> dict[str, Any]:
     inputs["score"] = np.zeros((total, score_width(config.max_seq_len, chunk.block_size)),
                                np.float32)  # fmt: skip
     inputs["topk_idxs"] = np.zeros((total, topk), np.int32)
-    inputs[OFFSET.name] = OFFSET.value
+    inputs["topk_offset"] = prefill_topk_offsets(chunk.position_ids, chunk.cu_seqlens)
     return inputs
 
 
@@ -136,7 +136,7 @@ def comparisons(config: CaseConfig) -> dict[str, Comparison]:
         ),
         "topk_idxs": topk_on_kernel_rows(
             compare.topk_tie_aware(
-                "score", offset=SLIDING_WINDOW, atol=SCORE_ATOL, rtol=SCORE_RTOL, slack=SCORE_SLACK
+                "score", offset="topk_offset", atol=SCORE_ATOL, rtol=SCORE_RTOL, slack=SCORE_SLACK
             )
         ),
         **pool_comparisons(
@@ -185,6 +185,7 @@ CASE = Case(
     quality=quality,
     kernel_name_for=kernel_name,
     reference_outputs=reference_outputs,
+    upgrade_saved=offset_scalar_to_rows,
     size_options=PREFILL_SIZE_OPTIONS,
     config_fields=prefill_inputs.CONFIG_FIELDS,
 )

@@ -40,6 +40,7 @@ from models.deepseek_v4.contract.prefill import (
     chunk_slot_mapping,
     packed_positions,
 )
+from models.deepseek_v4.contract.topk_offsets import check_topk_offsets
 from models.deepseek_v4.reference.decode_compressor import compressor_rows, empty_state
 
 #: Chunks are compiled for T in whole buckets of this many token rows.
@@ -237,6 +238,8 @@ def check_chunk_inputs(inputs: Mapping[str, Any], max_positions: int) -> None:
         block_size=cache.shape[1], num_state_slots=np.asarray(inputs["kv_state"]).shape[0],
         max_positions=max_positions,
     )  # fmt: skip
+    if "topk_offset" in inputs:  # the indexer's per-token offsets (not the compressor's)
+        check_topk_offsets(inputs["topk_offset"], np.asarray(inputs["position_ids"]).shape)
 
 
 #: Whole windows before a request's prefix replayed through the compressor golden to warm its

@@ -11,7 +11,6 @@ from golden.signature import Param, Signature
 from models.deepseek_v4.cases import prefill_inputs
 from models.deepseek_v4.cases.decode_inputs import SPARE_STATE_SLOTS
 from models.deepseek_v4.cases.decode_signatures import (
-    OFFSET,
     compressor_weights,
     pools,
     query_weights,
@@ -63,5 +62,5 @@ def indexer_signature(config: CaseConfig) -> Signature:
         Param("score", (tokens, score_width_for_rows(width * int(config.block_size))),
               "float32", "out"),
         Param("topk_idxs", (tokens, preset.index_topk), "int32", "out"),
-        OFFSET,
+        Param("topk_offset", (tokens,), "int32"),
     ]

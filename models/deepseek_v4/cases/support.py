@@ -83,3 +83,14 @@ def compressor_weights(rng: np.random.Generator, dim: int, weight_std: float) ->
     norm_weight = to_bf16(1.0 + rng.standard_normal(INDEX_HEAD_DIM) * NORM_WEIGHT_STD)
     return {"wkv": wkv, "wgate": wgate, "ape": ape, "norm_weight": norm_weight}
 
+
+
+# --- Saves of earlier versions ----------------------------------------------------------------
+def offset_scalar_to_rows(inputs: dict[str, Any], config: Any) -> dict[str, Any]:
+    """The inputs of an indexer save made while the top-k offset was one compile-time scalar
+    (``offset``): that value for every top-k row as ``topk_offset`` (position_ids' shape), the
+    kernel's parameter since the offset became data. Today's saves pass through unchanged."""
+    if "offset" in inputs and "topk_offset" not in inputs and "position_ids" in inputs:
+        shape = np.asarray(inputs["position_ids"]).shape
+        inputs["topk_offset"] = np.full(shape, int(inputs.pop("offset")), np.int32)
+    return inputs

@@ -14,7 +14,7 @@ from the call; B, S, D, the pools and the rope tables are run-time sizes):
     wkv, wgate    [D, 256] BF16                  kv / gate projections
     ape           [4, 256] FP32                  position bias per slot pos % 4
     norm_weight   [128] BF16                     RMSNorm weight
-    rope_cos/sin  [P, 32] FP32                   per-position tables (compressed-layer rope)
+    rope_cos, rope_sin [P, 32] FP32              per-position tables (compressed-layer rope)
     hadamard      [128, 128] BF16                BF16(normalized Sylvester Hadamard)
     position_ids  [B, S] INT32                   token positions (-1: padded request)
     state_slots   [B] INT32                      state pool slot per request (-1: padded)

@@ -37,11 +37,11 @@ fixed):
                                                     W >= MAX_BLOCKS * BS a multiple of 512
                                                     (lowest FP32 where unseen)
     topk_idxs     [B, S, index_topk]         INT32  Out (cache index + offset; -1 where unused)
-    offset        INT32 scalar: added to every top-k index (the sliding window, 128; constant
-                  across steps, so it does not multiply artifacts)
+    topk_offset   [B, S]                     INT32  added to token (b, s)'s top-k indices (the
+                                                    sliding window, 128, in DeepSeek-V4's decode)
 
-Everything that changes from step to step (positions, lengths, table, mappings, slots) is
-tensor data read with pl.read: one compiled artifact per (B, S, shapes, format).
+Everything that changes from step to step (positions, lengths, table, mappings, slots, top-k
+offsets) is tensor data read with pl.read: one compiled artifact per (B, S, shapes, format).
 
 Stages (pl.at name_hints): qr_quant (1), qr_proj (2), qr_rope_hadamard_quant (3-5, one mixed
 task per token, at the token's own position), weights_proj (6), the compressor's stages (7,
@@ -56,7 +56,7 @@ runs before scoring, so a window closed by token s' is visible to tokens s >= s'
 request scores nothing: its score rows are the sentinel and its top-k rows -1.
 
 Top-k: k = min(index_topk, visible) rows by descending score; equal scores take the smaller
-cache index first. Values are logical cache index + offset, unused slots -1.
+cache index first. Values are logical cache index + topk_offset[b, s], unused slots -1.
 
 Supported sizes: block size BS a multiple of 16 (score tiles of 32 rows when BS % 32 == 0, else
 16), W a multiple of 512, Q_LORA and D multiples of their K tiles (128 and 256), index_topk a
@@ -288,7 +288,7 @@ def topk_stage(
     score_tokens: pl.Tensor,
     topk_tokens: pl.Tensor,
     position_ids: pl.Tensor,
-    offset: pl.Scalar[pl.INT32],
+    topk_offset: pl.Tensor,
 ):
     """Stage 11, in two steps; k = min(index_topk, visible); ties: smaller cache index first;
     a padded token (visible 0) gets -1 everywhere.
@@ -296,7 +296,8 @@ def topk_stage(
     topk_partial: one task per (token, part of TOPK_PART_ROWS visible rows): sort each 512-value
     chunk and merge it into the part's running top-k pair list, stored to GM scratch.
     topk_merge: one task per token: merge the parts' lists in index order (on equal scores the
-    earlier list, i.e. the smaller index, comes first), then the indices + offset.
+    earlier list, i.e. the smaller index, comes first), then the indices + the row's offset
+    (``topk_offset`` has position_ids' shape).
     """
     T = score_tokens.shape[0]
     W = score_tokens.shape[1]
@@ -346,8 +347,10 @@ def topk_stage(
                 top_idx = pl.gather(
                     best, mask_pattern=pl.tile.MaskPattern.P1010, output_dtype=pl.INT32
                 )
-                # valid slots: index + offset; the rest: 0 after fillpad, then -1 after the shift.
-                shifted = pl.add(pl.add(top_idx, offset), 1)
+                # valid slots: index + the row's offset (data: one artifact serves every
+                # offset); the rest: 0 after fillpad, then -1 after the shift.
+                shift = pl.read(topk_offset, [t // S, t % S])
+                shifted = pl.add(pl.add(top_idx, shift), 1)
                 padded_idx = pl.fillpad(
                     pl.set_validshape(shifted, 1, k), pad_value=pl.PadValue.zero
                 )
@@ -380,7 +383,7 @@ def decode_step_c16(
     index_cache: pl.Tensor,
     score_tokens: pl.Tensor,
     topk_tokens: pl.Tensor,
-    offset: pl.Scalar[pl.INT32],
+    topk_offset: pl.Tensor,
     keep_scores: pl.Scalar[pl.INT32],
 ):
     """Stages 1-11 of one c16 step; score rows into ``score_tokens`` only when keep_scores."""
@@ -416,7 +419,7 @@ def decode_step_c16(
         block_table,
         position_ids, kv_seq_lens, partial, score_tokens, keep_scores,
     )  # fmt: skip
-    topk_merge_stage(partial, topk_tokens, position_ids, kv_seq_lens, offset)
+    topk_merge_stage(partial, topk_tokens, position_ids, kv_seq_lens, topk_offset)
 
 
 @pl.jit
@@ -443,7 +446,7 @@ def indexer_c16(
     index_cache: pl.InOut[pl.Tensor],
     score: pl.Out[pl.Tensor],
     topk_idxs: pl.Out[pl.Tensor],
-    offset: pl.Scalar[pl.INT32],
+    topk_offset: pl.Tensor,
 ):
     """One decode step, c16 cache, scores requested; returns (score, topk_idxs)."""
     pl.static_assert(
@@ -468,7 +471,7 @@ def indexer_c16(
         x, qr, wq_b, wq_b_scale, weights_proj, rope_cos, rope_sin, hadamard, wkv, wgate, ape,
         norm_weight, position_ids, kv_seq_lens, block_table, slot_mapping, state_slots,
         kv_state, score_state, index_cache,
-        score_tokens, topk_tokens, offset, 1,
+        score_tokens, topk_tokens, topk_offset, 1,
     )  # fmt: skip
     return score, topk_idxs
 
@@ -496,7 +499,7 @@ def indexer_topk_c16(
     score_state: pl.InOut[pl.Tensor],
     index_cache: pl.InOut[pl.Tensor],
     topk_idxs: pl.Out[pl.Tensor],
-    offset: pl.Scalar[pl.INT32],
+    topk_offset: pl.Tensor,
 ):
     """One serving decode step, c16 cache: top-k only, no score row in GM; returns topk_idxs."""
     pl.static_assert(
@@ -517,7 +520,7 @@ def indexer_topk_c16(
         x, qr, wq_b, wq_b_scale, weights_proj, rope_cos, rope_sin, hadamard, wkv, wgate, ape,
         norm_weight, position_ids, kv_seq_lens, block_table, slot_mapping, state_slots,
         kv_state, score_state, index_cache,
-        no_scores, topk_tokens, offset, 0,
+        no_scores, topk_tokens, topk_offset, 0,
     )  # fmt: skip
     return topk_idxs
 
@@ -547,7 +550,7 @@ def decode_step_c8(
     index_cache_scale: pl.Tensor,  # format
     score_tokens: pl.Tensor,
     topk_tokens: pl.Tensor,
-    offset: pl.Scalar[pl.INT32],
+    topk_offset: pl.Tensor,
     keep_scores: pl.Scalar[pl.INT32],
 ):
     """Stages 1-11 of one c8 step; score rows into ``score_tokens`` only when keep_scores."""
@@ -585,7 +588,7 @@ def decode_step_c8(
         block_table,
         position_ids, kv_seq_lens, partial, score_tokens, keep_scores,
     )  # fmt: skip
-    topk_merge_stage(partial, topk_tokens, position_ids, kv_seq_lens, offset)
+    topk_merge_stage(partial, topk_tokens, position_ids, kv_seq_lens, topk_offset)
 
 
 @pl.jit
@@ -613,7 +616,7 @@ def indexer_c8(
     index_cache_scale: pl.InOut[pl.Tensor],  # format
     score: pl.Out[pl.Tensor],
     topk_idxs: pl.Out[pl.Tensor],
-    offset: pl.Scalar[pl.INT32],
+    topk_offset: pl.Tensor,
 ):
     """One decode step, c8 cache, scores requested; returns (score, topk_idxs)."""
     pl.static_assert(
@@ -639,7 +642,7 @@ def indexer_c8(
         norm_weight, position_ids, kv_seq_lens, block_table, slot_mapping, state_slots,
         kv_state, score_state, index_cache,
         index_cache_scale,  # format
-        score_tokens, topk_tokens, offset, 1,
+        score_tokens, topk_tokens, topk_offset, 1,
     )  # fmt: skip
     return score, topk_idxs
 
@@ -668,7 +671,7 @@ def indexer_topk_c8(
     index_cache: pl.InOut[pl.Tensor],
     index_cache_scale: pl.InOut[pl.Tensor],  # format
     topk_idxs: pl.Out[pl.Tensor],
-    offset: pl.Scalar[pl.INT32],
+    topk_offset: pl.Tensor,
 ):
     """One serving decode step, c8 cache: top-k only, no score row in GM; returns topk_idxs."""
     pl.static_assert(
@@ -690,6 +693,6 @@ def indexer_topk_c8(
         norm_weight, position_ids, kv_seq_lens, block_table, slot_mapping, state_slots,
         kv_state, score_state, index_cache,
         index_cache_scale,  # format
-        no_scores, topk_tokens, offset, 0,
+        no_scores, topk_tokens, topk_offset, 0,
     )  # fmt: skip
     return topk_idxs

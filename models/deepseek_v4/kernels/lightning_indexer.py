@@ -15,7 +15,7 @@ Entry points ``lightning_indexer_c16`` / ``lightning_indexer_c8``; parameters in
     position_ids  [B, S]              INT32  token (b, s) sees rows j < (p + 1) // 4; -1 none
     kv_seq_lens   [B]                 INT32  request b's cache holds kv_seq_lens // 4 rows
     topk_idxs     [B, S, K]           INT32  Out: row index + offset, -1 unused (K % 8 == 0)
-    offset        INT32 scalar (compile-time)
+    topk_offset   [B, S]              INT32  added to token (b, s)'s indices (data, not compiled in)
 
 Stages: ``query_quant`` (one task per token: its 64 head rows quantized per row, the chain of
 reference/quant.py), then the decode indexer's ``kv_quant_score_topk`` / ``kv_score_topk`` and
@@ -71,7 +71,7 @@ def lightning_indexer_c16(
     position_ids: pl.Tensor,
     kv_seq_lens: pl.Tensor,
     topk_idxs: pl.Out[pl.Tensor],
-    offset: pl.Scalar[pl.INT32],
+    topk_offset: pl.Tensor,
 ):
     """Scores and top-k of a given query, c16 cache; returns topk_idxs."""
     pl.static_assert(
@@ -98,7 +98,7 @@ def lightning_indexer_c16(
         q_codes, q_dequant_by_token, weights, index_cache,
         block_table, position_ids, kv_seq_lens, partial, no_scores, 0,
     )  # fmt: skip
-    topk_merge_stage(partial, topk_tokens, position_ids, kv_seq_lens, offset)
+    topk_merge_stage(partial, topk_tokens, position_ids, kv_seq_lens, topk_offset)
     return topk_idxs
 
 
@@ -112,7 +112,7 @@ def lightning_indexer_c8(
     position_ids: pl.Tensor,
     kv_seq_lens: pl.Tensor,
     topk_idxs: pl.Out[pl.Tensor],
-    offset: pl.Scalar[pl.INT32],
+    topk_offset: pl.Tensor,
 ):
     """Scores and top-k of a given query, c8 cache; returns topk_idxs."""
     pl.static_assert(
@@ -140,5 +140,5 @@ def lightning_indexer_c8(
         index_cache_scale,  # format
         block_table, position_ids, kv_seq_lens, partial, no_scores, 0,
     )  # fmt: skip
-    topk_merge_stage(partial, topk_tokens, position_ids, kv_seq_lens, offset)
+    topk_merge_stage(partial, topk_tokens, position_ids, kv_seq_lens, topk_offset)
     return topk_idxs

@@ -10,7 +10,7 @@ Entry points ``indexer_compressor_prefill_c16`` / ``_c8`` (the prefill indexer c
     wkv, wgate    [D, 256] BF16                  kv / gate projections
     ape           [4, 256] FP32                  position bias per slot pos % 4
     norm_weight   [128] BF16                     RMSNorm weight
-    rope_cos/sin  [P, 32] FP32                   per-position tables (compressed-layer rope)
+    rope_cos, rope_sin [P, 32] FP32              per-position tables (compressed-layer rope)
     hadamard      [128, 128] BF16                BF16(normalized Sylvester Hadamard)
     position_ids  [T] INT32                      token positions (-1: padding row)
     cu_seqlens    [R + 1] INT32                  request r owns rows cu[r] .. cu[r+1]-1

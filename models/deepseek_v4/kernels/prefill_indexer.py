@@ -27,7 +27,8 @@ Entry points ``indexer_prefill_c16`` and ``indexer_prefill_c8``; parameters in t
     index_cache_scale [NB, BS]               FP32   InOut, c8 only
     score         [T, W]                     FP32   Out, logical row order, W a multiple of 512
     topk_idxs     [T, index_topk]            INT32  Out (cache index + offset; -1 where unused)
-    offset        INT32 scalar                      added to every top-k index (128)
+    topk_offset   [T]                        INT32  added to token t's top-k indices (data: the
+                                                    reference's per-call offset, docs/prefill.md)
 
 Positions, lengths, tables and mappings are tensor data: one artifact per (T bucket, R, pool
 shapes, format).
@@ -351,7 +352,7 @@ def indexer_prefill_c16(
     index_cache: pl.InOut[pl.Tensor],
     score: pl.Out[pl.Tensor],
     topk_idxs: pl.Out[pl.Tensor],
-    offset: pl.Scalar[pl.INT32],
+    topk_offset: pl.Tensor,
 ):
     """The lightning indexer over a packed prefill chunk, c16 cache; returns (score, topk)."""
     W = score.shape[1]
@@ -364,6 +365,7 @@ def indexer_prefill_c16(
     x_steps = pl.reshape(x, [token_dim, 1, hidden_dim])
     qr_steps = pl.reshape(qr, [token_dim, 1, lora_dim])
     positions = pl.reshape(position_ids, [token_dim, 1])
+    row_offsets = pl.reshape(topk_offset, [token_dim, 1])
     q_codes = pl.create_tensor([token_dim * INDEX_N_HEADS, INDEX_HEAD_DIM], dtype=pl.INT8)
     q_dequant = pl.create_tensor([token_dim * INDEX_N_HEADS, 1], dtype=pl.FP32)
     q_dequant_by_token = pl.reshape(q_dequant, [token_dim, INDEX_N_HEADS])
@@ -383,7 +385,7 @@ def indexer_prefill_c16(
         block_table, position_ids, cu_seqlens, score,
     )  # fmt: skip
     padding_sentinel(score, cu_seqlens)
-    topk_stage(score, topk_idxs, positions, offset)
+    topk_stage(score, topk_idxs, positions, row_offsets)
     return score, topk_idxs
 
 
@@ -412,7 +414,7 @@ def indexer_prefill_c8(
     index_cache_scale: pl.InOut[pl.Tensor],  # format
     score: pl.Out[pl.Tensor],
     topk_idxs: pl.Out[pl.Tensor],
-    offset: pl.Scalar[pl.INT32],
+    topk_offset: pl.Tensor,
 ):
     """The lightning indexer over a packed prefill chunk, c8 cache; returns (score, topk)."""
     W = score.shape[1]
@@ -425,6 +427,7 @@ def indexer_prefill_c8(
     x_steps = pl.reshape(x, [token_dim, 1, hidden_dim])
     qr_steps = pl.reshape(qr, [token_dim, 1, lora_dim])
     positions = pl.reshape(position_ids, [token_dim, 1])
+    row_offsets = pl.reshape(topk_offset, [token_dim, 1])
     q_codes = pl.create_tensor([token_dim * INDEX_N_HEADS, INDEX_HEAD_DIM], dtype=pl.INT8)
     q_dequant = pl.create_tensor([token_dim * INDEX_N_HEADS, 1], dtype=pl.FP32)
     q_dequant_by_token = pl.reshape(q_dequant, [token_dim, INDEX_N_HEADS])
@@ -446,5 +449,5 @@ def indexer_prefill_c8(
         block_table, position_ids, cu_seqlens, score,
     )  # fmt: skip
     padding_sentinel(score, cu_seqlens)
-    topk_stage(score, topk_idxs, positions, offset)
+    topk_stage(score, topk_idxs, positions, row_offsets)
     return score, topk_idxs

@@ -376,11 +376,11 @@ def topk_merge_stage(
     topk_tokens: pl.Tensor,
     position_ids: pl.Tensor,
     kv_seq_lens: pl.Tensor,
-    offset: pl.Scalar[pl.INT32],
+    topk_offset: pl.Tensor,
 ):
     """Stage 11b, one task per token: merge the partial lists of the groups that hold rows it
-    may see, in group order; k = min(index_topk, visible) indices + offset, -1 after them (and
-    everywhere for a token that sees nothing)."""
+    may see, in group order; k = min(index_topk, visible) indices + topk_offset[b, s], -1 after
+    them (and everywhere for a token that sees nothing)."""
     B = position_ids.shape[0]
     S = position_ids.shape[1]
     TOPK = topk_tokens.shape[1]
@@ -408,8 +408,10 @@ def topk_merge_stage(
                 top_idx = pl.gather(
                     token_best, mask_pattern=pl.tile.MaskPattern.P1010, output_dtype=pl.INT32
                 )
-                # valid slots: index + offset; the rest: 0 after fillpad, -1 after the shift.
-                shifted = pl.add(pl.add(top_idx, offset), 1)
+                # valid slots: index + the token's offset (data: one artifact serves every
+                # offset); the rest: 0 after fillpad, -1 after the shift.
+                shift = pl.read(topk_offset, [b, s])
+                shifted = pl.add(pl.add(top_idx, shift), 1)
                 padded_idx = pl.fillpad(
                     pl.set_validshape(shifted, 1, k), pad_value=pl.PadValue.zero
                 )

@@ -14,7 +14,8 @@ step is one whose inputs carry ``index_cache_scale``.
 
 Top-k rule (shared with the kernel): the k = min(index_topk, visible) cache rows with the highest
 score, in descending score order; equal scores are ordered by the smaller cache index first.
-Values are logical cache index + offset; unused slots and padded requests hold -1.
+Values are logical cache index + the token's ``topk_offset``; unused slots and padded
+requests hold -1.
 """
 
 from __future__ import annotations
@@ -54,14 +55,18 @@ def _matmul_f32(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (np.asarray(a, np.float64) @ np.asarray(b, np.float64)).astype(np.float32)
 
 
-def topk_rows(score: np.ndarray, visible: np.ndarray, topk: int, offset: int) -> np.ndarray:
+def topk_rows(
+    score: np.ndarray, visible: np.ndarray, topk: int, offset: int | np.ndarray
+) -> np.ndarray:
     """Top-k indices [B, S, topk] INT32 of ``score`` [B, S, L] over each token's visible prefix
     (``visible`` [S] or [B, S]).
 
-    Descending score, ties to the smaller cache index; values + ``offset``; unused slots -1.
+    Descending score, ties to the smaller cache index; values + the token's ``offset`` (one
+    number, or [B, S] as the kernels' ``topk_offset``); unused slots -1.
     """
     b_count, s_count, _ = score.shape
     visible = np.broadcast_to(np.asarray(visible), (b_count, s_count))
+    offset = np.broadcast_to(np.asarray(offset, np.int64), (b_count, s_count))
     out = np.full((b_count, s_count, topk), TOPK_PAD, dtype=np.int32)
     for b in range(b_count):
         for s in range(s_count):
@@ -71,7 +76,7 @@ def topk_rows(score: np.ndarray, visible: np.ndarray, topk: int, offset: int) ->
                 continue
             row = np.asarray(score[b, s, :vis], dtype=np.float64)
             order = np.lexsort((np.arange(vis), -row))[:k]  # value descending, index ascending
-            out[b, s, :k] = order.astype(np.int32) + np.int32(offset)
+            out[b, s, :k] = order.astype(np.int32) + np.int32(offset[b, s])
     return out
 
 
@@ -258,7 +263,7 @@ def indexer_paged_golden(inputs: Mapping[str, Any]) -> dict[str, np.ndarray]:
     visible = visible_rows(inputs["position_ids"])
     return {
         "score": score,
-        "topk_idxs": topk_rows(score, visible, topk, int(inputs["offset"])),
+        "topk_idxs": topk_rows(score, visible, topk, np.asarray(inputs["topk_offset"])),
         "score_step": paged_score_step(inputs, query, compressed["index_cache"], scale, width),
         **compressed,
     }
@@ -310,7 +315,8 @@ def indexer_paged_float_reference(inputs: Mapping[str, Any]) -> dict[str, np.nda
     scale = compressed.get("index_cache_scale")
     score = float_paged_scores(inputs, q, weights, cache, scale, width)
     visible = visible_rows(inputs["position_ids"])
-    return {"score": score, "topk_idxs": topk_rows(score, visible, topk, int(inputs["offset"]))}
+    offsets = np.asarray(inputs["topk_offset"])
+    return {"score": score, "topk_idxs": topk_rows(score, visible, topk, offsets)}
 
 
 def indexer_paged_quality(

@@ -89,7 +89,7 @@ def _request_view(inputs: Mapping[str, Any], r: int, first: int, end: int) -> di
 def _topk(inputs: Mapping[str, Any], score: np.ndarray) -> np.ndarray:
     topk = np.asarray(inputs["topk_idxs"]).shape[1]
     visible = visible_rows(np.asarray(inputs["position_ids"])[None, :])
-    return topk_rows(score[None], visible, topk, int(inputs["offset"]))[0]
+    return topk_rows(score[None], visible, topk, np.asarray(inputs["topk_offset"])[None])[0]
 
 
 def indexer_prefill_golden(inputs: Mapping[str, Any]) -> dict[str, np.ndarray]:

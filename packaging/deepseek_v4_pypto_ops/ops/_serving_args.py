@@ -1,5 +1,5 @@
 """Checks shared by the decode and prefill functions: the weights, the paged pools, the cache
-format, the top-k width and offset. Each failure is one TypeError / ValueError naming the
+format, the top-k width and offsets. Each failure is one TypeError / ValueError naming the
 argument (ops._checks)."""
 
 from __future__ import annotations
@@ -9,15 +9,22 @@ from dataclasses import dataclass
 import torch
 
 from deepseek_v4_pypto_ops.ops import _checks
-from models.deepseek_v4.config import COMPRESS_STATE_ROWS, COMPRESS_STATE_WIDTH, INDEX_HEAD_DIM
+from models.deepseek_v4.config import (
+    COMPRESS_STATE_ROWS,
+    COMPRESS_STATE_WIDTH,
+    INDEX_HEAD_DIM,
+    SLIDING_WINDOW,
+)
 from models.deepseek_v4.contract.decode import SCORE_ROW_MULTIPLE, score_width_for_rows
+from models.deepseek_v4.contract.topk_offsets import MAX_TOPK_OFFSET
 
 #: index_topk: the kernels sort in lists of pairs whose width must be a multiple of 16.
 TOPK_MULTIPLE = 8
 MAX_TOPK = 2048
-#: The top-k offset of the fused functions: the sliding window (128), a compile-time scalar.
-DEFAULT_OFFSET = 128
-MAX_OFFSET = 1 << 20
+#: The top-k offset of the fused functions by default: the sliding window (128). It is data
+#: (one INT32 per top-k row, read at run time), so any offset shares one compiled artifact.
+DEFAULT_OFFSET = SLIDING_WINDOW
+MAX_OFFSET = MAX_TOPK_OFFSET
 
 
 @dataclass(frozen=True)
@@ -85,9 +92,24 @@ def topk_width(value: object) -> int:
     return _checks.integer("index_topk", value, TOPK_MULTIPLE, MAX_TOPK, TOPK_MULTIPLE)
 
 
-def offset(value: object) -> int:
-    """The top-k offset (compile-time: each value is its own artifact)."""
-    return _checks.integer("offset", value, 0, MAX_OFFSET)
+def offsets(
+    value: object, rows_shape: list[int], device: torch.device, check: bool
+) -> torch.Tensor:
+    """The top-k offsets the kernels take, int32 of ``rows_shape`` (topk_idxs' shape without
+    its last dimension): an int (0..MAX_OFFSET) given to every row, or such a tensor as is,
+    its values checked (0..MAX_OFFSET) when ``check``."""
+    if isinstance(value, torch.Tensor):
+        rows = _checks.tensor("offset", value, torch.int32, rows_shape, device)
+        if check:
+            bad = ((rows < 0) | (rows > MAX_OFFSET)).nonzero()
+            if bad.numel():
+                where = [int(i) for i in bad[0]]
+                raise ValueError(
+                    f"offset: {int(rows[tuple(where)])} at {where}; expected 0..{MAX_OFFSET}"
+                )
+        return rows
+    shift = _checks.integer("offset", value, 0, MAX_OFFSET)
+    return torch.full(rows_shape, shift, dtype=torch.int32, device=device)
 
 
 def score_width(value: object, rows: int) -> int:

@@ -14,6 +14,7 @@ with ``CompiledProgram.from_dir`` and its C++ binaries reused.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import importlib
 import importlib.metadata
@@ -21,6 +22,7 @@ import json
 import os
 import shutil
 import sys
+import tempfile
 import time
 import traceback
 from pathlib import Path
@@ -102,9 +104,20 @@ def build(entry: Any, module: Any, args: list, key: tuple, config: Any) -> Any:
     return program, False
 
 
+def _private_build_root() -> Path:
+    """pypto writes each build under $PYPTO_PROG_BUILD_DIR, ./build_output by default: point it
+    at a temporary folder of this worker (removed when it exits), never the caller's cwd."""
+    root = Path(tempfile.mkdtemp(prefix="deepseek_v4_ops_build_"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    os.environ["PYPTO_PROG_BUILD_DIR"] = str(root)
+    return root
+
+
 def serve(answers: Any) -> None:
     import torch
     from pypto.runtime import RunConfig
+
+    _private_build_root()
 
     import deepseek_v4_pypto_ops  # noqa: F401  (serves the `models` package the kernels use)
 

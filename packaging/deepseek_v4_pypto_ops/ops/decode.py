@@ -58,8 +58,8 @@ def check_indexer_step(
     score_width: object,
     check: bool,
     device: torch.device,
-) -> tuple[int, int, _serving_args.Pools, int, int, int]:
-    """(B, S, pools, index_topk, offset, score width) of a checked decode step."""
+) -> tuple[int, int, _serving_args.Pools, int, torch.Tensor, int]:
+    """(B, S, pools, index_topk, offsets [B, S], score width) of a checked decode step."""
     batch, seq = _step_shape(x, weights, device)
     _checks.tensor("qr", qr, torch.bfloat16, [batch, seq, weights.q_lora_rank], device)
     weights.check(device)
@@ -70,7 +70,7 @@ def check_indexer_step(
     _int32("state_slots", state_slots, [batch], device)
     pools = _serving_args.pools(kv_state, score_state, index_cache, index_cache_scale, device)
     topk = _serving_args.topk_width(index_topk)
-    shift = _serving_args.offset(offset)
+    shift = _serving_args.offsets(offset, [batch, seq], device, check)
     rows = int(block_table.shape[1]) * pools.block_size
     width = _serving_args.score_width(score_width if return_scores else None, rows)
     if check:
@@ -98,7 +98,7 @@ def indexer_decode(
     index_cache: torch.Tensor,
     index_cache_scale: torch.Tensor | None = None,
     index_topk: int = 512,
-    offset: int = _serving_args.DEFAULT_OFFSET,
+    offset: int | torch.Tensor = _serving_args.DEFAULT_OFFSET,
     return_scores: bool = False,
     score_width: int | None = None,
     check: bool = True,
@@ -111,8 +111,9 @@ def indexer_decode(
     [B]`` (tokens after the step, 0 for a padded slot), ``block_table [B, max_blocks]``,
     ``slot_mapping [B, S]``, ``state_slots [B]`` int32. The compressor runs first and writes
     ``kv_state``, ``score_state`` and the closed windows' rows of ``index_cache`` (bfloat16:
-    c16; int8 with ``index_cache_scale``: c8) in place. ``offset`` is compiled in (each value
-    its own artifact). ``check`` validates the index tensors' contents (one host copy of them).
+    c16; int8 with ``index_cache_scale``: c8) in place. ``offset``: an int for every token or
+    an int32 ``[B, S]`` tensor, one per token; it is data, so every offset runs on one compiled
+    artifact. ``check`` validates the index tensors' contents (one host copy of them).
     """
     device = _device()
     step = check_indexer_step(

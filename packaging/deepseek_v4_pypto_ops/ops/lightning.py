@@ -192,7 +192,9 @@ def lightning_indexer(
     topk = torch.empty((batch, seq, call.width), dtype=torch.int32, device=device)
     args: list[torch.Tensor | int] = [call.query, call.weights, call.cache]
     args += [call.scale] if call.scale is not None else []
-    args += [call.block_table, call.position_ids, call.kv_seq_lens, topk, 0]
+    # 0-based rows, as torch_npu's call returns them: every token's offset is 0.
+    no_offset = torch.zeros((batch, seq), dtype=torch.int32, device=device)
+    args += [call.block_table, call.position_ids, call.kv_seq_lens, topk, no_offset]
     name = f"lightning_indexer_{'c8' if call.scale is not None else 'c16'}"
     _runner.run(Kernel(KERNEL, name), args, [len(args) - 2])
     indices = topk[..., : call.out_shape[-1]].reshape(call.out_shape)

@@ -87,8 +87,8 @@ def check_indexer_chunk(
     score_width: object,
     check: bool,
     device: torch.device,
-) -> tuple[int, _serving_args.Pools, int, int, int]:
-    """(T, pools, index_topk, offset, score width) of a checked prefill chunk."""
+) -> tuple[int, _serving_args.Pools, int, torch.Tensor, int]:
+    """(T, pools, index_topk, offsets [T], score width) of a checked prefill chunk."""
     tokens, requests = _chunk(x, weights, position_ids, cu_seqlens, slot_mapping, state_slots,
                               device)  # fmt: skip
     _checks.tensor("qr", qr, torch.bfloat16, [tokens, weights.q_lora_rank], device)
@@ -96,7 +96,7 @@ def check_indexer_chunk(
     weights.check(device)
     pools = _serving_args.pools(kv_state, score_state, index_cache, index_cache_scale, device)
     topk = _serving_args.topk_width(index_topk)
-    shift = _serving_args.offset(offset)
+    shift = _serving_args.offsets(offset, [tokens], device, check)
     width = _serving_args.score_width(score_width, int(block_table.shape[1]) * pools.block_size)
     if check:
         _check_contents(position_ids, cu_seqlens, block_table, slot_mapping, state_slots,
@@ -119,13 +119,16 @@ def indexer_prefill(
     index_cache: torch.Tensor,
     index_cache_scale: torch.Tensor | None = None,
     index_topk: int = 512,
-    offset: int = _serving_args.DEFAULT_OFFSET,
+    offset: int | torch.Tensor = _serving_args.DEFAULT_OFFSET,
     return_scores: bool = False,
     score_width: int | None = None,
     check: bool = True,
 ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
     """The indexer over a packed chunk; returns ``topk_idxs [T, index_topk]`` int32 (logical
     row + ``offset``, -1 unused) and, with ``return_scores``, ``score [T, W]`` float32.
+    ``offset``: an int for every token or an int32 ``[T]`` tensor, one per token (DeepSeek-V4's
+    reference offsets a prompt prefilled from position 0 by its length, docs/prefill.md); it is
+    data, so every offset runs on one compiled artifact.
 
     ``x [T, D]``, ``qr [T, Q_LORA]`` bfloat16; ``position_ids [T]`` (-1 on rows after
     ``cu_seqlens[R]``), ``cu_seqlens [R + 1]``, ``block_table [R, max_blocks]``,
@@ -150,7 +153,8 @@ def indexer_prefill(
         _padded(slot_mapping, bucket, -1), state_slots,
     ]  # fmt: skip
     first_pool = len(args)
-    args += [*pools.tensors(), score, topk_idxs, shift]
+    shifts = _padded(shift, bucket, _serving_args.DEFAULT_OFFSET)  # padding rows: top-k -1
+    args += [*pools.tensors(), score, topk_idxs, shifts]
     name = f"indexer_prefill_{pools.cache_format}"
     _runner.run(Kernel(INDEXER, name), args, range(first_pool, len(args) - 1))
     if return_scores:

@@ -74,9 +74,13 @@ def paged_scores(
     return out.masked_fill_(hidden, SENTINEL)
 
 
-def topk(score: torch.Tensor, visible: torch.Tensor, k: int, offset: int) -> torch.Tensor:
-    """Top-k [n, k] int32 of score rows [n, W]: descending, ties to the smaller index, + offset;
-    -1 past min(k, visible)."""
+def topk(
+    score: torch.Tensor, visible: torch.Tensor, k: int, offset: int | torch.Tensor
+) -> torch.Tensor:
+    """Top-k [n, k] int32 of score rows [n, W]: descending, ties to the smaller index, + the
+    row's offset (one int, or [n]); -1 past min(k, visible)."""
+    if isinstance(offset, torch.Tensor):
+        offset = offset.reshape(-1, 1).to(torch.int64)
     order = torch.sort(score, dim=1, descending=True, stable=True).indices[:, :k]
     width = order.shape[1]
     if width < k:
