@@ -172,6 +172,12 @@ def score_topk_stage_c16(
             if g < groups:
                 q_rows = q_codes[b * STEP_HEADS : b * STEP_HEADS + STEP_HEADS, :]
                 head_columns = head_column_index(index_cache)
+                # The step's per-token operands, loaded once per task, not once per cache tile
+                # and token: its tokens' q dequant scales and head weights ([S, 64] each) and
+                # positions (read back on chip; the tile padded to 8 columns, 32 bytes).
+                q_scales = q_dequant_by_token[b * S : b * S + S, :]
+                token_weights = head_weights[b * S : b * S + S, :]
+                token_positions = pl.slice(position_ids, [1, 8], [b, 0], valid_shape=[1, S])
                 best = pl.full([S, TOPK2], dtype=pl.FP32, value=FP32_LOWEST)
                 # Each chunk starts all sentinel, so the rows its tiles do not reach (beyond
                 # seen, or beyond what a token may see) sort last. Reset at the end of each
@@ -203,18 +209,20 @@ def score_topk_stage_c16(
                         # 10: per token, sum_h relu(acc * q_scale * kv_scale) * weights on the
                         # rows it may see (the rest of its chunk row keeps the sentinel).
                         for s in pl.range(S):
-                            t = b * S + s
-                            visible = (pl.read(position_ids, [b, s]) + 1) // COMPRESS_RATIO
+                            visible = (pl.read(token_positions, [0, s]) + 1) // COMPRESS_RATIO
                             token_columns = pl.add(
                                 head_columns, pl.cast(s * INDEX_N_HEADS, pl.INT32)
                             )
                             acc_f32 = pl.gather(acc_all, dim=-1, index=token_columns)
                             dequant = pl.row_expand_mul(
-                                pl.col_expand_mul(acc_f32, q_dequant_by_token[t : t + 1, :]),
+                                pl.col_expand_mul(
+                                    acc_f32, pl.slice(q_scales, [1, INDEX_N_HEADS], [s, 0])
+                                ),
                                 kv_scale,
                             )
                             weighted = pl.col_expand_mul(
-                                pl.maximum(dequant, 0.0), head_weights[t : t + 1, :]
+                                pl.maximum(dequant, 0.0),
+                                pl.slice(token_weights, [1, INDEX_N_HEADS], [s, 0]),
                             )
                             row_sums = pl.reshape(pl.row_sum(weighted), [1, tile])
                             token_rows = pl.max(pl.min(rows, visible - j0), 0)
@@ -295,6 +303,12 @@ def score_topk_stage_c8(
             if g < groups:
                 q_rows = q_codes[b * STEP_HEADS : b * STEP_HEADS + STEP_HEADS, :]
                 head_columns = head_column_index(index_cache)
+                # The step's per-token operands, loaded once per task, not once per cache tile
+                # and token: its tokens' q dequant scales and head weights ([S, 64] each) and
+                # positions (read back on chip; the tile padded to 8 columns, 32 bytes).
+                q_scales = q_dequant_by_token[b * S : b * S + S, :]
+                token_weights = head_weights[b * S : b * S + S, :]
+                token_positions = pl.slice(position_ids, [1, 8], [b, 0], valid_shape=[1, S])
                 best = pl.full([S, TOPK2], dtype=pl.FP32, value=FP32_LOWEST)
                 # Each chunk starts all sentinel, so the rows its tiles do not reach (beyond
                 # seen, or beyond what a token may see) sort last. Reset at the end of each
@@ -318,18 +332,20 @@ def score_topk_stage_c8(
                         # 10: per token, sum_h relu(acc * q_scale * kv_scale) * weights on the
                         # rows it may see (the rest of its chunk row keeps the sentinel).
                         for s in pl.range(S):
-                            t = b * S + s
-                            visible = (pl.read(position_ids, [b, s]) + 1) // COMPRESS_RATIO
+                            visible = (pl.read(token_positions, [0, s]) + 1) // COMPRESS_RATIO
                             token_columns = pl.add(
                                 head_columns, pl.cast(s * INDEX_N_HEADS, pl.INT32)
                             )
                             acc_f32 = pl.gather(acc_all, dim=-1, index=token_columns)
                             dequant = pl.row_expand_mul(
-                                pl.col_expand_mul(acc_f32, q_dequant_by_token[t : t + 1, :]),
+                                pl.col_expand_mul(
+                                    acc_f32, pl.slice(q_scales, [1, INDEX_N_HEADS], [s, 0])
+                                ),
                                 kv_scale,
                             )
                             weighted = pl.col_expand_mul(
-                                pl.maximum(dequant, 0.0), head_weights[t : t + 1, :]
+                                pl.maximum(dequant, 0.0),
+                                pl.slice(token_weights, [1, INDEX_N_HEADS], [s, 0]),
                             )
                             row_sums = pl.reshape(pl.row_sum(weighted), [1, tile])
                             token_rows = pl.max(pl.min(rows, visible - j0), 0)
