@@ -13,8 +13,12 @@ Stages (pl.at name_hints):
 - kv_quant_score_topk (c16) / kv_score_topk (c8): one mixed task per (request, group of 512-row
   chunks). Per 32-row cache tile (its rows from the block the table names): INT8 codes and FP32
   row scales (c16: quantized from the BF16 rows on chip; c8: read as stored), one INT32 matmul
-  [tile, 128] x [128, S * 64], per token sum_h relu(acc * q_scale * kv_scale) * weight into the
-  token's chunk row (lowest FP32 on rows it may not see). Per full chunk and token: sort32, two
+  [tile, 128] x [128, S * 64], then relu(acc * q_scale * kv_scale) * weight on the whole
+  [tile, S * 64] accumulator for all S tokens at once (the tokens' q scales and weights one row
+  each, loaded once per task), the sum over each token's 64 heads as a row sum of the tile read
+  as [tile * S, 64], and each token's tile sums gathered into its chunk row (lowest FP32 on rows
+  it may not see). Per tile that is 6 element-ops per (row, token, head) and three DMA transfers
+  (the block's table entry, its codes, c8 its scales). Per full chunk and token: sort32, two
   mrgsorts, merged into the token's list. At the end each token's list goes to ``partial``.
 - topk_merge: one task per token: merge its groups' lists in group (= index) order, then
   indices + offset, -1 where unused.
@@ -160,6 +164,9 @@ def score_topk_stage_c16(
     chunk_tiles = TOPK_CHUNK // tile
     STEP_HEADS = S * INDEX_N_HEADS
     cache_flat = pl.reshape(index_cache, [POOL_ROWS, INDEX_HEAD_DIM])
+    TOKEN_HEADS = q_dequant_by_token.shape[0] * INDEX_N_HEADS
+    q_scale_rows = pl.reshape(q_dequant_by_token, [1, TOKEN_HEADS])
+    weight_rows = pl.reshape(head_weights, [1, TOKEN_HEADS])
     splits = (SCORE_TASKS + B - 1) // B
     # One SPMD dispatch of B * splits blocks, block (b, g) for request b's group g; a block past
     # its request's groups does nothing (the merge reads only the groups that exist).
@@ -171,7 +178,18 @@ def score_topk_stage_c16(
             group_end = pl.min(seen, (g + 1) * group_rows)
             if g < groups:
                 q_rows = q_codes[b * STEP_HEADS : b * STEP_HEADS + STEP_HEADS, :]
-                head_columns = head_column_index(index_cache)
+                # The step's per-token operands, loaded once per task, not once per cache tile
+                # and token: the S tokens' q dequant scales and head weights as one row each
+                # (token s's head h at column s * 64 + h, as in the accumulator) and their
+                # positions (read back on chip; the tile padded to 8 columns, 32 bytes).
+                q_scale_row = q_scale_rows[0:1, b * STEP_HEADS : b * STEP_HEADS + STEP_HEADS]
+                weight_row = weight_rows[0:1, b * STEP_HEADS : b * STEP_HEADS + STEP_HEADS]
+                token_positions = pl.slice(position_ids, [1, 8], [b, 0], valid_shape=[1, S])
+                # Token s's head sum of tile row i is column i * S + s of the tile's head sums.
+                sum_columns = pl.cast(
+                    pl.mul(pl.cast(pl.arange(0, [1, tile], dtype=pl.INT32), pl.FP32), S * 1.0),
+                    pl.INT32,
+                )
                 best = pl.full([S, TOPK2], dtype=pl.FP32, value=FP32_LOWEST)
                 # Each chunk starts all sentinel, so the rows its tiles do not reach (beyond
                 # seen, or beyond what a token may see) sort last. Reset at the end of each
@@ -200,23 +218,28 @@ def score_topk_stage_c16(
                         kv_scale = pl.div(kv_amax, INT8_MAX)  # format
                         acc = pl.matmul(kv_codes, q_rows, out_dtype=pl.INT32, b_trans=True)
                         acc_all = pl.cast(acc, target_type=pl.FP32, mode="rint")
-                        # 10: per token, sum_h relu(acc * q_scale * kv_scale) * weights on the
-                        # rows it may see (the rest of its chunk row keeps the sentinel).
+                        # 10: sum_h relu(acc * q_scale * kv_scale) * weights for all S tokens at
+                        # once on the [tile, S * 64] accumulator, the sum over each token's 64
+                        # columns taken on its rows read as [tile * S, 64] (row i * S + s: tile
+                        # row i, token s); then each token's sums gathered into its chunk row on
+                        # the rows it may see (the rest of the row keeps the sentinel).
+                        dequant = pl.row_expand_mul(
+                            pl.col_expand_mul(acc_all, q_scale_row), kv_scale
+                        )
+                        weighted = pl.col_expand_mul(pl.maximum(dequant, 0.0), weight_row)
+                        # Valid rows made the whole tile for the reshape (the compiler reshapes
+                        # only a tile of constant valid rows): the sums of rows past `rows` are
+                        # never assembled (token_rows <= rows).
+                        whole = pl.set_validshape(weighted, tile, STEP_HEADS)
+                        head_sums = pl.reshape(
+                            pl.row_sum(pl.reshape(whole, [tile * S, INDEX_N_HEADS])),
+                            [1, tile * S],
+                        )
                         for s in pl.range(S):
-                            t = b * S + s
-                            visible = (pl.read(position_ids, [b, s]) + 1) // COMPRESS_RATIO
-                            token_columns = pl.add(
-                                head_columns, pl.cast(s * INDEX_N_HEADS, pl.INT32)
+                            visible = (pl.read(token_positions, [0, s]) + 1) // COMPRESS_RATIO
+                            row_sums = pl.gather(
+                                head_sums, dim=-1, index=pl.add(sum_columns, pl.cast(s, pl.INT32))
                             )
-                            acc_f32 = pl.gather(acc_all, dim=-1, index=token_columns)
-                            dequant = pl.row_expand_mul(
-                                pl.col_expand_mul(acc_f32, q_dequant_by_token[t : t + 1, :]),
-                                kv_scale,
-                            )
-                            weighted = pl.col_expand_mul(
-                                pl.maximum(dequant, 0.0), head_weights[t : t + 1, :]
-                            )
-                            row_sums = pl.reshape(pl.row_sum(weighted), [1, tile])
                             token_rows = pl.max(pl.min(rows, visible - j0), 0)
                             chunk = pl.assemble(
                                 chunk,
@@ -282,6 +305,9 @@ def score_topk_stage_c8(
     chunk_tiles = TOPK_CHUNK // tile
     STEP_HEADS = S * INDEX_N_HEADS
     cache_flat = pl.reshape(index_cache, [POOL_ROWS, INDEX_HEAD_DIM])
+    TOKEN_HEADS = q_dequant_by_token.shape[0] * INDEX_N_HEADS
+    q_scale_rows = pl.reshape(q_dequant_by_token, [1, TOKEN_HEADS])
+    weight_rows = pl.reshape(head_weights, [1, TOKEN_HEADS])
     scale_flat = pl.reshape(index_cache_scale, [POOL_ROWS, 1])  # format
     splits = (SCORE_TASKS + B - 1) // B
     # One SPMD dispatch of B * splits blocks, block (b, g) for request b's group g; a block past
@@ -294,7 +320,18 @@ def score_topk_stage_c8(
             group_end = pl.min(seen, (g + 1) * group_rows)
             if g < groups:
                 q_rows = q_codes[b * STEP_HEADS : b * STEP_HEADS + STEP_HEADS, :]
-                head_columns = head_column_index(index_cache)
+                # The step's per-token operands, loaded once per task, not once per cache tile
+                # and token: the S tokens' q dequant scales and head weights as one row each
+                # (token s's head h at column s * 64 + h, as in the accumulator) and their
+                # positions (read back on chip; the tile padded to 8 columns, 32 bytes).
+                q_scale_row = q_scale_rows[0:1, b * STEP_HEADS : b * STEP_HEADS + STEP_HEADS]
+                weight_row = weight_rows[0:1, b * STEP_HEADS : b * STEP_HEADS + STEP_HEADS]
+                token_positions = pl.slice(position_ids, [1, 8], [b, 0], valid_shape=[1, S])
+                # Token s's head sum of tile row i is column i * S + s of the tile's head sums.
+                sum_columns = pl.cast(
+                    pl.mul(pl.cast(pl.arange(0, [1, tile], dtype=pl.INT32), pl.FP32), S * 1.0),
+                    pl.INT32,
+                )
                 best = pl.full([S, TOPK2], dtype=pl.FP32, value=FP32_LOWEST)
                 # Each chunk starts all sentinel, so the rows its tiles do not reach (beyond
                 # seen, or beyond what a token may see) sort last. Reset at the end of each
@@ -315,23 +352,28 @@ def score_topk_stage_c8(
                         )
                         acc = pl.matmul(kv_codes, q_rows, out_dtype=pl.INT32, b_trans=True)
                         acc_all = pl.cast(acc, target_type=pl.FP32, mode="rint")
-                        # 10: per token, sum_h relu(acc * q_scale * kv_scale) * weights on the
-                        # rows it may see (the rest of its chunk row keeps the sentinel).
+                        # 10: sum_h relu(acc * q_scale * kv_scale) * weights for all S tokens at
+                        # once on the [tile, S * 64] accumulator, the sum over each token's 64
+                        # columns taken on its rows read as [tile * S, 64] (row i * S + s: tile
+                        # row i, token s); then each token's sums gathered into its chunk row on
+                        # the rows it may see (the rest of the row keeps the sentinel).
+                        dequant = pl.row_expand_mul(
+                            pl.col_expand_mul(acc_all, q_scale_row), kv_scale
+                        )
+                        weighted = pl.col_expand_mul(pl.maximum(dequant, 0.0), weight_row)
+                        # Valid rows made the whole tile for the reshape (the compiler reshapes
+                        # only a tile of constant valid rows): the sums of rows past `rows` are
+                        # never assembled (token_rows <= rows).
+                        whole = pl.set_validshape(weighted, tile, STEP_HEADS)
+                        head_sums = pl.reshape(
+                            pl.row_sum(pl.reshape(whole, [tile * S, INDEX_N_HEADS])),
+                            [1, tile * S],
+                        )
                         for s in pl.range(S):
-                            t = b * S + s
-                            visible = (pl.read(position_ids, [b, s]) + 1) // COMPRESS_RATIO
-                            token_columns = pl.add(
-                                head_columns, pl.cast(s * INDEX_N_HEADS, pl.INT32)
+                            visible = (pl.read(token_positions, [0, s]) + 1) // COMPRESS_RATIO
+                            row_sums = pl.gather(
+                                head_sums, dim=-1, index=pl.add(sum_columns, pl.cast(s, pl.INT32))
                             )
-                            acc_f32 = pl.gather(acc_all, dim=-1, index=token_columns)
-                            dequant = pl.row_expand_mul(
-                                pl.col_expand_mul(acc_f32, q_dequant_by_token[t : t + 1, :]),
-                                kv_scale,
-                            )
-                            weighted = pl.col_expand_mul(
-                                pl.maximum(dequant, 0.0), head_weights[t : t + 1, :]
-                            )
-                            row_sums = pl.reshape(pl.row_sum(weighted), [1, tile])
                             token_rows = pl.max(pl.min(rows, visible - j0), 0)
                             chunk = pl.assemble(
                                 chunk,
