@@ -525,7 +525,7 @@ def aiv_shard(x):
     """pl.aiv_shard(x): the cube-produced ``x`` on this AIV lane: the lane's half of the rows
     (UP_DOWN) or columns (LEFT_RIGHT), or all of ``x`` (NONE)."""
     from plsim.memory import Tile
-    from plsim.ops.memory_ops import tile_view
+    from plsim.ops.views import tile_view
 
     if not STATE.aiv_regions:
         dsl("pl.aiv_shard must be used inside a 'for aiv_id in pl.split_aiv(...)' loop, which "

@@ -317,7 +317,7 @@ class Tile:
             self.accumulated = False  # target of a pl.matmul_acc
             # "tile" for values made by tile-level ops (pl.load, pl.create_tile, pl.move) and
             # everything computed from them; "tensor" for tensor-level slices (x[a:b, :]) and
-            # their results. The compiler keeps the two apart (see memory_ops.subscript_assign).
+            # their results. The compiler keeps the two apart (see ops/indexing.subscript_assign).
             self.level = "tensor"
             # The GM read this value's data comes from (a ReadSite), for messages about a tile
             # too long for where it is stored: set by loads, inherited by op results.
