@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from plsim import dtypes as dt
-from plsim import errors
+from plsim import errors, events
 from plsim.context import STATE, dsl, fail, kernel_location
 from plsim.language_types import AtomicType, TensorType
 from plsim.memory import GMBuffer, GMTensor, Tile
@@ -219,11 +219,7 @@ def _check_region(op: str, t: GMTensor, peer: int, offs, extent) -> None:
 def _count_remote(peer: int, nbytes: int, direction: str) -> None:
     if peer == STATE.rank or not STATE.scopes:
         return
-    stats = STATE.scopes[-1].stats
-    if direction == "read":
-        stats.remote_read_bytes += nbytes
-    else:
-        stats.remote_write_bytes += nbytes
+    events.remote_transfer(direction, nbytes)
 
 
 def _in_scope(op: str) -> None:

@@ -58,8 +58,10 @@ class GMBuffer:
     """One GM allocation: a kernel parameter or an orchestration ``pl.create_tensor``.
 
     ``kind`` is 'in', 'out', 'inout' (parameters) or 'scratch'. ``written`` is None when every
-    element holds defined data, else a bool mask. Parameters also keep ``read_mask`` and
-    ``stored_mask`` for the compulsory-traffic figure. ``undefined_from`` (allocated only once
+    element holds defined data, else a bool mask. ``read_mask`` and ``stored_mask`` mark the
+    elements of a parameter the run read and stored, for the compulsory-traffic figure; the
+    stage counter (plsim.counting) allocates them on first use, so they stay None in a
+    functional-only run. ``undefined_from`` (allocated only once
     undefined cells are stored) numbers, per element, the kernel line the undefined value stored
     there came from, so a reload reports the real origin instead of the reload line.
     """
@@ -80,9 +82,6 @@ class GMBuffer:
         self.window = None  # a plsim.distributed.WindowBinding for window-bound buffers
         self.read_mask = None
         self.stored_mask = None
-        if kind != "scratch":
-            self.read_mask = np.zeros(data.shape, dtype=bool)
-            self.stored_mask = np.zeros(data.shape, dtype=bool)
 
     @property
     def is_param(self) -> bool:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
-from plsim.accounting import count_transfer
-from plsim.context import STATE, dsl
+from plsim import events
+from plsim.context import dsl
 from plsim.memory import (
     GMTensor,
 )
@@ -34,4 +34,5 @@ def async_prefetch(tensor, ctx) -> None:
     if not isinstance(ctx, PrefetchContext):
         dsl("pl.prefetch.async_prefetch needs the context of pl.prefetch.make_context()")
     nbytes = math.prod(tensor.shape) * tensor.buf.dtype.itemsize
-    count_transfer(STATE.scopes[-1].stats, "read", nbytes, tensor)
+    # not compulsory: the kernel's own loads read these elements (or they are not needed)
+    events.transfer("read", nbytes, tensor, compulsory=False)

@@ -5,15 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from plsim import dtypes as dt
-from plsim import errors
-from plsim.accounting import count_transfer
+from plsim import errors, events
 from plsim.context import STATE, dsl, fail
 from plsim.memory import (
     GMTensor,
     Tile,
     describe_origin,
 )
-from plsim.ops.loads import record_access
 from plsim.ops.stores import promote_written_input
 from plsim.scalars import Scalar, is_number, to_int
 
@@ -49,12 +47,8 @@ def read(obj, idx) -> Scalar:
                 f"The undefined data comes from {describe_origin(origin)}",
             )
         value = one.of(buf.data).reshape(-1)[0]
-        if STATE.scopes:
-            count_transfer(STATE.scopes[-1].stats, "read", buf.dtype.itemsize, one)
-        if buf.read_mask is not None:
-            one.of(buf.read_mask)[...] = True
-        if STATE.race_trackers:
-            record_access(one, "read")
+        events.transfer("read", buf.dtype.itemsize, one)
+        events.gm_access(one, "read")
         return Scalar(value.item(), buf.dtype)
     if isinstance(obj, Tile):
         index = _scalar_index(obj.shape, idx, "pl.read")
@@ -106,12 +100,8 @@ def write(obj, idx, value) -> None:
         one.of(buf.data)[...] = np.asarray(v).astype(buf.dtype.numpy)
         if buf.written is not None:
             one.of(buf.written)[...] = True
-        if buf.stored_mask is not None:
-            one.of(buf.stored_mask)[...] = True
-        if STATE.scopes:
-            count_transfer(STATE.scopes[-1].stats, "write", buf.dtype.itemsize, one)
-        if STATE.race_trackers:
-            record_access(one, "write")
+        events.transfer("write", buf.dtype.itemsize, one)
+        events.gm_access(one, "write")
         return
     if isinstance(obj, Tile):
         index = _scalar_index(obj.shape, idx, "pl.write")

@@ -6,8 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from plsim import dtypes as dt
-from plsim import errors, numerics
-from plsim.accounting import count_transfer
+from plsim import errors, events, numerics
 from plsim.context import STATE, dsl, fail, kernel_location
 from plsim.memory import (
     GMTensor,
@@ -16,7 +15,6 @@ from plsim.memory import (
 )
 from plsim.ops import view_rules
 from plsim.ops.common import begin, check_poison, operand
-from plsim.ops.loads import record_access
 from plsim.ops.views import check_window
 from plsim.scalars import to_int
 
@@ -164,7 +162,10 @@ def store(dst: GMTensor, src: Tile, starts, drop=(), extents=None, atomic=False)
         if undefined is not None:
             check_poison(src, f"atomic add into '{buf.name}'")
         values = _atomic_add(buf, region, values.reshape(region.shape))
-    unchanged = STATE.race_trackers and _stores_what_is_there(buf, region, values, undefined)
+    # Atomic adds from different iterations do not race with each other; a store of the bytes
+    # already there is a read to the race checker (plsim.observers.RaceChecker).
+    events.gm_access(region, "atomic" if atomic else "write", None,
+                     values if undefined is None else None)  # fmt: skip
     region.of(buf.data)[...] = values.reshape(region.shape)
     if undefined is not None:
         undefined = undefined.reshape(region.shape)
@@ -174,14 +175,7 @@ def store(dst: GMTensor, src: Tile, starts, drop=(), extents=None, atomic=False)
         buf.record_undefined(region, undefined, src.poison_from or src.base.location)
     elif buf.written is not None:
         region.of(buf.written)[...] = True
-    if buf.stored_mask is not None:
-        region.of(buf.stored_mask)[...] = True
-    count_transfer(STATE.scopes[-1].stats, "write", nbytes, region)
-    if STATE.race_trackers:
-        # Atomic adds from different iterations do not race with each other, and a store of
-        # the bytes already there (a no-op self-copy that only orders tasks, pypto-lib
-        # decode_sparse_attn) changes nothing another iteration could read: it is a read.
-        record_access(region, "atomic" if atomic else "read" if unchanged else "write")
+    events.transfer("write", nbytes, region)
 
 
 def too_long(cls: type[errors.SimError], src: Tile, axis: int, extent: int, detail: str) -> None:
@@ -219,17 +213,6 @@ def read_note(src: Tile, axis: int, extent: int) -> str:
         return ""
     file, line = site.location
     return f" (the tile's data was read as {site.describe()} at {file}:{line})"
-
-
-def _stores_what_is_there(buf, region: GMTensor, values: np.ndarray, undefined) -> bool:
-    """True if a store writes exactly the defined bytes its target already holds."""
-    if undefined is not None:
-        return False
-    if buf.written is not None and not region.of(buf.written).all():
-        return False
-    old = region.of(buf.data)
-    new = np.asarray(values).reshape(old.shape)
-    return old.dtype == new.dtype and old.tobytes() == new.tobytes()
 
 
 def tile_assemble(target: Tile, src: Tile, starts, drop=(), extents=None) -> None:
