@@ -215,6 +215,12 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
         "--force", action="store_true", help="let --save-data / --trace replace what is there"
     )
     parser.add_argument(
+        "--functional-only",
+        action="store_true",
+        help="plsim: run without counting (no stages, traffic, modeled time or trace; the "
+        "outputs and every check are a normal run's); not with --trace",
+    )
+    parser.add_argument(
         "--compile-only",
         action="store_true",
         help="compile with the real pypto compiler instead of running (see below)",
@@ -276,6 +282,18 @@ def _check_options(args: argparse.Namespace) -> None:
         raise UsageError("--sim-compile needs --compile-only (a run on a simulator compiles)")
     if args.build_dir is not None and args.platform == "plsim" and not args.compile_only:
         raise UsageError("--build-dir: platform 'plsim' builds nothing; use -p a2a3sim or a5sim")
+    if args.functional_only:
+        if args.compile_only:
+            raise UsageError("--functional-only cannot be combined with --compile-only "
+                             "(nothing runs)")  # fmt: skip
+        if args.platform != "plsim":
+            raise UsageError(f"--functional-only: only platform 'plsim' counts, so only it can "
+                             f"skip counting; got {args.platform!r}")  # fmt: skip
+        if args.trace is not None:
+            raise UsageError(
+                "--functional-only cannot be combined with --trace (the trace draws the counts "
+                "a functional-only run does not collect)"
+            )
     if args.compile_only:
         for option in ("save_data", "replay", "trace"):
             if getattr(args, option) is not None:
@@ -332,8 +350,9 @@ def _run(args: argparse.Namespace, prog: str = PROG) -> int:
     with progress or contextlib.nullcontext(), builds.kept_in(args.build_dir):
         if args.replay:
             report = replay_case(
-                case, args.replay, args.platform, progress=progress, explicit=explicit
-            )
+                case, args.replay, args.platform, progress=progress, explicit=explicit,
+                functional_only=args.functional_only,
+            )  # fmt: skip
         else:
             report = run_case(
                 case,
@@ -342,6 +361,7 @@ def _run(args: argparse.Namespace, prog: str = PROG) -> int:
                 progress=progress,
                 save_dir=args.save_data,
                 force=args.force,
+                functional_only=args.functional_only,
             )
         if progress is not None:
             progress.phase("report")

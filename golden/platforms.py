@@ -97,6 +97,16 @@ def check_platform(name: str) -> str:
     return name
 
 
+def check_functional_only(platform: str, functional_only: bool) -> None:
+    """ConfigError unless a functional-only run is asked of plsim (the only platform that
+    counts, so the only one that can leave the counting out)."""
+    if functional_only and platform != "plsim":
+        raise ConfigError(
+            f"--functional-only: only platform 'plsim' counts (and can skip counting), got "
+            f"{platform!r}"
+        )
+
+
 def ensure_available(name: str) -> None:
     """Raise PlatformUnavailable unless the platform's toolchain is installed.
 
@@ -198,11 +208,13 @@ def run_plsim(
     specs: Sequence[TensorSpec | ScalarSpec],
     values: Mapping[str, Any],
     progress: Progress | None = None,
+    functional_only: bool = False,
 ) -> KernelRun:
     """Run the case's kernel on plsim. ``values`` arrays are the kernel's own copies.
 
     plsim.ArgumentError (arguments the kernel cannot take) becomes ConfigError; any other
     plsim error becomes KernelError carrying plsim's message (file:line and scope).
+    ``functional_only``: plsim counts nothing (stages, traffic, model and trace are None).
     """
     import plsim
 
@@ -215,13 +227,15 @@ def run_plsim(
     args = _arguments(specs, values)
     start = time.perf_counter()
     try:
-        run = plsim.run(kernel, *args, progress=progress)
+        run = plsim.run(kernel, *args, progress=progress, functional_only=functional_only)
     except plsim.ArgumentError as exc:
         raise ConfigError(f"kernel arguments rejected by plsim: {exc}") from exc
     except plsim.SimError as exc:
         raise KernelError(f"{type(exc).__name__}: {exc}") from exc
     wall = time.perf_counter() - start
     outputs = {name: values[name] for name in _output_names(specs)}
+    if not run.counted:
+        return KernelRun(outputs=outputs, wall_s=wall, returns=tuple(run.returns))
     floor = run.floor
     return KernelRun(
         outputs=outputs,
@@ -369,9 +383,12 @@ def run_kernel(
     specs: Sequence[TensorSpec | ScalarSpec],
     values: Mapping[str, Any],
     progress: Progress | None = None,
+    functional_only: bool = False,
 ) -> KernelRun:
-    """Run the kernel on ``platform`` with ``values`` (the kernel's own copies)."""
+    """Run the kernel on ``platform`` with ``values`` (the kernel's own copies);
+    ``functional_only`` (plsim only) runs it without counting (run_plsim)."""
+    check_functional_only(platform, functional_only)
     ensure_available(platform)
     if platform == "plsim":
-        return run_plsim(case, specs, values, progress)
+        return run_plsim(case, specs, values, progress, functional_only)
     return run_pypto(case, specs, values, platform, progress)

@@ -37,13 +37,16 @@ def jsonable(value: Any) -> Any:
 def to_json(report: RunReport) -> dict[str, Any]:
     """The CLI's JSON object: case, platform, config, passed, outputs, stages, modeled_us (the
     whole kernel's modeled time), floor (the chip's floor for the kernel and modeled_us over
-    it), traffic, wall_s, quality (plus error, replayed_from and saved_to, null when not
-    applicable)."""
+    it), traffic, counted (false when plsim ran functional-only: stages, modeled_us, floor
+    and traffic are then null, not zeros), wall_s, quality (plus error, replayed_from and
+    saved_to, null when not applicable)."""
     outputs = {}
     for name, verdict in report.outputs.items():
         outputs[name] = {"passed": verdict.passed, **verdict.figures, "message": verdict.message}
     stages = [{key: stage[key] for key in STAGE_KEYS} for stage in report.stages or []]
     traffic = {key: (report.traffic or {}).get(key) for key in TRAFFIC_KEYS}
+    if report.functional_only:
+        stages, traffic = None, None
     floor = None if report.floor is None else {key: report.floor.get(key) for key in FLOOR_KEYS}
     obj = {
         "case": report.case,
@@ -55,6 +58,7 @@ def to_json(report: RunReport) -> dict[str, Any]:
         "modeled_us": report.modeled_us,
         "floor": floor,
         "traffic": traffic,
+        "counted": not report.functional_only,
         "wall_s": {key: report.wall_s.get(key) for key in WALL_KEYS},
         "quality": report.quality,
         "error": report.error,
@@ -241,6 +245,10 @@ def render_text(report: RunReport) -> str:
             cells += [c.rjust(w) for c, w in zip(row[1:-1], widths[1:-1])]
             cells.append(row[-1].ljust(widths[-1]))
             lines.append(("  " + "  ".join(cells)).rstrip())
+    elif report.functional_only and not report.error:
+        lines.append(
+            "counts: not collected (--functional-only: no stages, traffic or modeled time)"
+        )
     elif report.stages is None and not report.error:
         lines.append(f"stages: no per-stage model on platform {report.platform}")
     if report.traffic:

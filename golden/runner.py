@@ -26,6 +26,7 @@ from golden.platforms import (
     KernelError,
     KernelRun,
     Progress,
+    check_functional_only,
     check_platform,
     ensure_available,
     run_kernel,
@@ -73,6 +74,8 @@ class RunReport:
     shown_config: dict[str, Any] | None = field(default=None, repr=False)
     #: Lines the text report adds under its header (e.g. what a replay could not verify).
     notes: list[str] = field(default_factory=list)
+    #: plsim ran functional-only: no counts were collected (stages, traffic, model are None).
+    functional_only: bool = False
 
 
 #: Phases of a run, in order; ``wall_s`` has one entry per phase plus ``total``.
@@ -216,6 +219,7 @@ def _execute(
     inputs: Mapping[str, Any],
     expected: dict[str, np.ndarray],
     clock: _Clock,
+    functional_only: bool = False,
 ) -> RunReport:
     """Run the kernel on its own copies of ``inputs`` and compare against ``expected``."""
     comparisons = _comparisons(case, config, list(_output_specs(specs)))
@@ -232,10 +236,13 @@ def _execute(
         wall_s=clock.wall,
         expected_outputs=dict(expected),
         shown_config=case.shown_config(config),
+        functional_only=functional_only,
     )
     try:
         kernel_case = dataclasses.replace(case, kernel_name=case.kernel_for(config))
-        run: KernelRun = run_kernel(platform, kernel_case, specs, kernel_values, clock.progress)
+        run: KernelRun = run_kernel(
+            platform, kernel_case, specs, kernel_values, clock.progress, functional_only
+        )
     except KernelError as exc:
         report.error = str(exc)
         clock.phase(None)
@@ -264,6 +271,7 @@ def run_case(
     progress: Progress | None = None,
     save_dir: str | os.PathLike | None = None,
     force: bool = False,
+    functional_only: bool = False,
 ) -> RunReport:
     """Run ``case`` on ``platform`` for ``config`` and compare every output with its golden.
 
@@ -273,9 +281,12 @@ def run_case(
     whose input tensors hold NaN). A kernel that raises while running gives a failed report
     with ``error`` set. ``progress`` may also have a ``phase(name)`` method, called as each
     phase (PHASES) starts. The whole run uses one BLAS thread (see _run_case).
+    ``functional_only`` (plsim only; ConfigError elsewhere): the kernel runs without counting,
+    so the report has no stages, traffic or modeled time.
     """
     with single_blas_thread():
-        return _run_case(case, config, platform, progress=progress, save_dir=save_dir, force=force)
+        return _run_case(case, config, platform, progress=progress, save_dir=save_dir,
+                         force=force, functional_only=functional_only)  # fmt: skip
 
 
 def _run_case(
@@ -286,6 +297,7 @@ def _run_case(
     progress: Progress | None = None,
     save_dir: str | os.PathLike | None = None,
     force: bool = False,
+    functional_only: bool = False,
 ) -> RunReport:
     # The goldens' and comparisons' matmuls are small to medium: split over every core, OpenBLAS
     # busy-waits its threads, which on a shared 2-core machine cost 2-7x (measured; see
@@ -293,6 +305,7 @@ def _run_case(
     # FP32 may differ in a last bit with the split, and one thread also makes the goldens
     # independent of the machine's core count.
     check_platform(platform)
+    check_functional_only(platform, functional_only)
     resolved = resolve(case, config)
     ensure_available(platform)
     if save_dir is not None:
@@ -320,7 +333,7 @@ def _run_case(
         saved_to = str(
             data.save(save_dir, case.name, resolved, specs, inputs, expected, force=force)
         )
-    report = _execute(case, resolved, specs, platform, inputs, expected, clock)
+    report = _execute(case, resolved, specs, platform, inputs, expected, clock, functional_only)
     report.saved_to = saved_to
     return report
 
@@ -332,10 +345,12 @@ def replay_case(
     *,
     progress: Progress | None = None,
     explicit: Mapping[str, Any] | None = None,
+    functional_only: bool = False,
 ) -> RunReport:
     """Rerun ``case``'s kernel on the inputs saved in ``directory`` (see _replay_case)."""
     with single_blas_thread():
-        return _replay_case(case, directory, platform, progress=progress, explicit=explicit)
+        return _replay_case(case, directory, platform, progress=progress, explicit=explicit,
+                            functional_only=functional_only)  # fmt: skip
 
 
 def _replay_case(
@@ -345,6 +360,7 @@ def _replay_case(
     *,
     progress: Progress | None = None,
     explicit: Mapping[str, Any] | None = None,
+    functional_only: bool = False,
 ) -> RunReport:
     """Rerun ``case``'s kernel on the inputs saved in ``directory``; compare to the saved golden.
 
@@ -354,6 +370,7 @@ def _replay_case(
     ``wall_s["inputs"]`` is the time to load the saved data.
     """
     check_platform(platform)
+    check_functional_only(platform, functional_only)
     ensure_available(platform)
     clock = _Clock(progress)
     clock.phase("inputs")  # loading the saved data
@@ -398,7 +415,8 @@ def _replay_case(
     nan_message = describe_nan_input(inputs)
     if nan_message is not None:
         raise data.DataError(f"--replay: saved {nan_message}")
-    report = _execute(case, resolved, specs, platform, inputs, saved.golden, clock)
+    report = _execute(case, resolved, specs, platform, inputs, saved.golden, clock,
+                      functional_only)  # fmt: skip
     report.replayed_from = str(Path(directory))
     if not saved.checksummed:
         report.notes.append(

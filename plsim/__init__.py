@@ -2,10 +2,11 @@
 
 ``plsim.load(path)`` imports a kernel file with ``import pypto.language as pl`` bound to plsim;
 ``plsim.run(kernel, *args)`` executes a ``@pl.jit`` kernel on NumPy arrays with bit-level
-numerics, memory/race/capacity checks and per-stage accounting.
+numerics, memory/race/capacity checks and per-stage accounting; ``functional_only=True`` leaves
+the accounting out. ``plsim.Observer`` is the base class of the run's observers (plsim.events).
 """
 
-from plsim.accounting import Run, StageStats, Traffic
+from plsim.accounting import NotCountedError, Run, StageStats, Traffic
 from plsim.errors import (
     ArgumentError,
     CapacityError,
@@ -19,6 +20,7 @@ from plsim.errors import (
     SimError,
     UninitializedReadError,
 )
+from plsim.events import Observer
 from plsim.loader import load
 from plsim.runner import run
 
@@ -30,6 +32,8 @@ __all__ = [
     "DeadlockError",
     "HardwareError",
     "MiscompileError",
+    "NotCountedError",
+    "Observer",
     "OutOfBoundsError",
     "RaceError",
     "Run",

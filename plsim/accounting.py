@@ -297,24 +297,52 @@ def model_stage(stats: StageStats, platform: Platform) -> float:
     return stage_times(stats, platform)["wall"]
 
 
-class Run:
-    """The result of plsim.run: returns, per-stage stats, traffic, and a trace of the model."""
+class NotCountedError(RuntimeError):
+    """A figure asked of a functional-only run, which collected no counts."""
 
-    def __init__(self, returns: tuple, stages: list[StageStats], traffic: Traffic, platform):
+
+class Run:
+    """The result of plsim.run: returns, per-stage stats, traffic, and a trace of the model.
+
+    A functional-only run (``counted`` False) has ``stages`` and ``traffic`` None, and its
+    ``modeled_us``, ``floor`` and ``trace()`` raise NotCountedError. ``observers`` are the
+    run's observers (plsim.observers; a host run's recorders one after another).
+    """
+
+    def __init__(self, returns: tuple, stages: list[StageStats] | None,
+                 traffic: Traffic | None, platform, observers: list | None = None):  # fmt: skip
         self.returns = returns
         self.stages = stages
         self.traffic = traffic
         self.platform = platform
+        self.observers = list(observers or ())
+
+    @property
+    def counted(self) -> bool:
+        """False for a functional-only run (no stage counts, traffic or model)."""
+        return self.stages is not None
+
+    def observer(self, cls: type) -> Any:
+        """The run's first observer that is a ``cls`` (None if it has none)."""
+        return next((o for o in self.observers if isinstance(o, cls)), None)
+
+    def _counted_stages(self, what: str) -> list[StageStats]:
+        if self.stages is None:
+            raise NotCountedError(
+                f"{what}: this run was functional-only (plsim.run(..., functional_only=True)); "
+                "it collected no counts"
+            )
+        return self.stages
 
     @property
     def modeled_us(self) -> float:
         """The kernel's modeled wall time (stages overlap by their dependences: kernel_time)."""
-        return kernel_time(self.stages, self.platform)
+        return kernel_time(self._counted_stages("modeled_us"), self.platform)
 
     @property
     def floor(self) -> dict[str, Any]:
         """The chip's floor for the kernel and the modeled time over it (kernel_floor)."""
-        out = kernel_floor(self.stages, self.traffic, self.platform)
+        out = kernel_floor(self._counted_stages("floor"), self.traffic, self.platform)
         out["modeled_over_floor"] = self.modeled_us / out["floor_us"] if out["floor_us"] else None
         return out
 
@@ -332,7 +360,7 @@ class Run:
             {"name": "thread_name", "ph": "M", "pid": 1, "tid": 2,
              "args": {"name": "AIV (vector)"}},
         ]  # fmt: skip
-        schedule = kernel_schedule(self.stages, self.platform)
+        schedule = kernel_schedule(self._counted_stages("trace"), self.platform)
         for s, (t, finish) in zip(self.stages, schedule):
             args = s.to_dict()
             tracks = []
@@ -348,4 +376,6 @@ class Run:
         return {"traceEvents": events, "displayTimeUnit": "ns"}
 
     def __repr__(self) -> str:
+        if self.stages is None:
+            return f"Run(returns={len(self.returns)}, functional-only)"
         return f"Run(returns={len(self.returns)}, stages={[s.name for s in self.stages]})"

@@ -94,6 +94,17 @@ class RaceTracker:
         )
 
 
+def stores_what_is_there(region: GMTensor, values: np.ndarray) -> bool:
+    """True if a store of the defined ``values`` writes exactly the defined bytes ``region``
+    already holds (then it is no write another iteration could race with)."""
+    buf = region.buf
+    if buf.written is not None and not region.of(buf.written).all():
+        return False
+    old = region.of(buf.data)
+    new = np.asarray(values).reshape(old.shape)
+    return old.dtype == new.dtype and old.tobytes() == new.tobytes()
+
+
 def _extent(region: GMTensor) -> tuple[int, int]:
     """First and one-past-last flat element a window touches (strides are non-negative)."""
     last = region.offset
@@ -366,8 +377,9 @@ def _capacity_error(scope, space, limit, used, tile, live, ring: Ring | None = N
     raise errors.CapacityError(message)
 
 
-def check_submits_a_task(stages, kernel) -> None:
-    """A run must submit at least one task, or the runtime never finishes it.
+def check_submits_a_task(task_counts, kernel) -> None:
+    """A run must submit at least one task, or the runtime never finishes it (``task_counts``:
+    the tasks entered, per name_hint).
 
     simpler's scheduler (hw-native-sys/simpler 93adc386, pypto's ``runtime/``;
     src/a2a3/runtime/tensormap_and_ringbuffer/runtime/scheduler/scheduler_cold_path.cpp, the
@@ -378,7 +390,7 @@ def check_submits_a_task(stages, kernel) -> None:
     ``pipeline_kernels.runtime_scalars`` hang on a2a3sim. The scheduler code is the device's
     AICPU scheduler too, so this is not a simulator artefact.
     """
-    if any(s.tasks for s in stages):
+    if any(task_counts):
         return
     code = getattr(kernel, "__code__", None)
     where = f"{code.co_filename}:{code.co_firstlineno}" if code is not None else "the kernel"

@@ -40,7 +40,6 @@ class Scope:
     task_index: int
     file: str
     line: int
-    stats: Any = None  # the StageStats of this scope's name_hint
     vector_split: bool = False  # pl.split(UP_DOWN/LEFT_RIGHT): each AIV lane holds half
     # Ring depth of the cube<->vector transfers: pl.cross_core_slot(slot_num=N) or the
     # deprecated pl.split(mode, slot_num=N); see checks.cross_core_rings.
@@ -61,7 +60,6 @@ class State:
         self.scopes: list[Scope] = []
         self.block_indices: list[Any] = []
         self.block_counts: list[int] = []  # block count of each enclosing pl.spmd
-        self.race_trackers: list[Any] = []
         self.loop_carries: list[Any] = []
         self.seq = 0
         self.shuffle_rng: Any = None

@@ -3,7 +3,9 @@ pipeline, pl.yield_, pl.tile.get_block_idx.
 
 Schedule: scopes run in program order; pl.parallel iterations and pl.spmd blocks run in index
 order, or in a seeded random order when plsim.run(..., shuffle_seed=N) is given, to expose
-order dependence. Their GM accesses go to a RaceTracker that is checked when the loop ends.
+order dependence. Each task and each such loop is reported to the run's observers
+(plsim.events): the race checker follows the loops' GM accesses, the capacity checker checks a
+task when it finishes, the stage counter counts.
 """
 
 from __future__ import annotations
@@ -11,38 +13,28 @@ from __future__ import annotations
 import builtins
 import sys
 import warnings
-from typing import Any
 
 from plsim import dtypes as dt
-from plsim import errors, loop_carry
-from plsim.checks import RaceTracker, close_scope
+from plsim import errors, events, loop_carry
 from plsim.context import STATE, Scope, as_dsl_error, dsl, fail, kernel_location
 from plsim.language_types import CrossCoreSlot, Level, SplitMode, SplitOption, TaskId
 from plsim.scalars import Scalar, to_int
 
 
 class Recorder:
-    """Per-run accounting: StageStats by name_hint in first-entry order."""
+    """One device's run: its platform, progress callback, tasks per name_hint and the
+    observers its ops and scopes report to (``events``)."""
 
-    def __init__(self, platform, progress=None) -> None:
-        from plsim.accounting import StageStats
-
-        self._stage_cls = StageStats
+    def __init__(self, platform, progress=None, observers=()) -> None:
         self.platform = platform
         self.progress = progress
-        self.stages: dict[str, Any] = {}
-
-    def stage(self, name: str):
-        """The StageStats of ``name``, created on first use."""
-        stats = self.stages.get(name)
-        if stats is None:
-            stats = self.stages[name] = self._stage_cls(name)
-        return stats
+        self.tasks: dict[str, int] = {}  # tasks entered, by name_hint
+        self.events = events.Events(observers)
 
 
 def open_scope(name: str, optimizations=None, *, launch: bool = True,
                early_resolve: bool = False) -> Scope:  # fmt: skip
-    """Enter a task of scope ``name``: accounting, progress callback, scope stack.
+    """Enter a task of scope ``name``: scope stack, observers, progress callback.
 
     ``launch``: this task is a dispatch of its own (a ``pl.at`` entry, an incore call, the first
     block of a ``pl.spmd``), not a further block of an SPMD launch, which the runtime fans out
@@ -52,14 +44,13 @@ def open_scope(name: str, optimizations=None, *, launch: bool = True,
     rec = STATE.recorder
     if rec is None:
         dsl("kernels run through plsim.run(kernel, *args)")
-    stats = rec.stage(name)
+    index = rec.tasks.get(name, 0)
     file, line = kernel_location()
-    scope = Scope(name=name, task_index=stats.tasks, file=file, line=line, stats=stats)
+    scope = Scope(name=name, task_index=index, file=file, line=line)
     _apply_optimizations(scope, optimizations)
-    stats.tasks += 1
-    stats.launches += int(launch)
-    stats.early_resolve = stats.early_resolve or bool(early_resolve)
-    stats.vector_split = stats.vector_split or scope.vector_split
+    rec.tasks[name] = index + 1
+    for handler in rec.events.scope_entered:
+        handler(scope, bool(launch), bool(early_resolve))
     STATE.scopes.append(scope)
     if rec.progress is not None:
         try:
@@ -101,8 +92,10 @@ def pop_scope(scope: Scope) -> None:
 
 
 def finish_scope(scope: Scope) -> None:
-    """Capacity/alignment checks of a task that completed normally."""
-    close_scope(scope, STATE.recorder.platform)
+    """Report a task that completed normally (the capacity checker checks it), then forget
+    its tiles."""
+    for handler in STATE.recorder.events.scope_finished:
+        handler(scope)
     scope.tiles = []
 
 
@@ -211,12 +204,12 @@ class Spmd:
         return False
 
     def _blocks(self, with_form: bool, carrier: bool = False):
-        tracker = RaceTracker("pl.spmd", self.location)
-        STATE.race_trackers.append(tracker)
+        loop = events.open_loop("pl.spmd", self.location)
         launched = False  # the first block entered is the launch, the rest its fan-out
+        completed = False
         try:
             for i in _order(self.count):
-                tracker.iteration = i
+                loop.iteration(i)
                 if carrier:
                     yield from self._carried_block(i)
                     continue
@@ -236,10 +229,9 @@ class Spmd:
                         STATE.block_counts.pop()
                     pop_scope(scope)
                 finish_scope(scope)
+            completed = True
         finally:
-            if tracker in STATE.race_trackers:
-                STATE.race_trackers.remove(tracker)
-        tracker.check()
+            loop.close(completed)
 
 
     def _carried_block(self, i: int):
@@ -366,11 +358,7 @@ def pipeline(*args, stage=None, init_values=None):
     if stage is not None and stage >= 2:
         # multi-buffered: loads of one iteration overlap compute of another (cost model);
         # depth and trip count set how much (plsim.accounting.pipelined_share)
-        stats = STATE.scopes[-1].stats
-        stats.pipelined = True
-        stats.pipeline_depth = max(stats.pipeline_depth, stage)
-        stats.pipeline_loops += 1
-        stats.pipeline_iterations += len(bounds)
+        events.pipeline_loop(stage, len(bounds))
     return _carried(bounds, init_values)
 
 
@@ -393,34 +381,32 @@ def parallel(*args, init_values=None, **ignored):
 
 def _parallel_carried(r, location, init_values):
     """pl.parallel with init_values: carried values make it a reduction, run in index order."""
-    tracker = RaceTracker("pl.parallel", location)
-    STATE.race_trackers.append(tracker)
+    loop = events.open_loop("pl.parallel", location)
     carry = _Carry(tuple(init_values))
     STATE.loop_carries.append(carry)
+    completed = False
     try:
         for k, i in enumerate(r):
-            tracker.iteration = k
+            loop.iteration(k)
             yield Scalar(i, dt.INDEX), carry.values
+        completed = True
     finally:
         if carry in STATE.loop_carries:
             STATE.loop_carries.remove(carry)
-        if tracker in STATE.race_trackers:
-            STATE.race_trackers.remove(tracker)
-    tracker.check()
+        loop.close(completed)
 
 
 def _parallel(r, location):
     values = list(r)
-    tracker = RaceTracker("pl.parallel", location)
-    STATE.race_trackers.append(tracker)
+    loop = events.open_loop("pl.parallel", location)
+    completed = False
     try:
         for k in _order(len(values)):
-            tracker.iteration = k
+            loop.iteration(k)
             yield Scalar(values[k], dt.INDEX)
+        completed = True
     finally:
-        if tracker in STATE.race_trackers:
-            STATE.race_trackers.remove(tracker)
-    tracker.check()
+        loop.close(completed)
 
 
 def yield_(*values):
@@ -507,7 +493,7 @@ def _split_aiv(lanes: int, mode):
     if not STATE.scopes:
         file, line = kernel_location()
         opened = open_scope(f"split_aiv@{file.rsplit('/', 1)[-1]}:{line}")
-    STATE.scopes[-1].stats.vector_split = True  # the vector body runs on both AIVs of the group
+    events.vector_split()  # the vector body runs on both AIVs of the group
     try:
         for lane in builtins.range(lanes):
             STATE.aiv_regions.append((mode, lane, lanes))
@@ -525,7 +511,7 @@ def aiv_shard(x):
     """pl.aiv_shard(x): the cube-produced ``x`` on this AIV lane: the lane's half of the rows
     (UP_DOWN) or columns (LEFT_RIGHT), or all of ``x`` (NONE)."""
     from plsim.memory import Tile
-    from plsim.ops.memory_ops import tile_view
+    from plsim.ops.views import tile_view
 
     if not STATE.aiv_regions:
         dsl("pl.aiv_shard must be used inside a 'for aiv_id in pl.split_aiv(...)' loop, which "

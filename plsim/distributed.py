@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from plsim import dtypes as dt
-from plsim import errors
+from plsim import errors, events
 from plsim.context import STATE, dsl, fail, kernel_location
 from plsim.language_types import AtomicType, TensorType
 from plsim.memory import GMBuffer, GMTensor, Tile
@@ -219,11 +219,7 @@ def _check_region(op: str, t: GMTensor, peer: int, offs, extent) -> None:
 def _count_remote(peer: int, nbytes: int, direction: str) -> None:
     if peer == STATE.rank or not STATE.scopes:
         return
-    stats = STATE.scopes[-1].stats
-    if direction == "read":
-        stats.remote_read_bytes += nbytes
-    else:
-        stats.remote_write_bytes += nbytes
+    events.remote_transfer(direction, nbytes)
 
 
 def _in_scope(op: str) -> None:
@@ -246,7 +242,7 @@ def _atomic(atomic, op: str) -> bool:
 def remote_load(target, peer, offsets, shape, valid_shape=None) -> Tile:
     """pld.tile.remote_load(target, peer, offsets, shape, valid_shape=None): a tile from rank
     ``peer``'s slice of the window-bound ``target``."""
-    from plsim.ops.memory_ops import tile_load
+    from plsim.ops.indexing import tile_load
 
     op = "pld.tile.remote_load"
     _in_scope(op)
@@ -265,7 +261,7 @@ def remote_store(src, target, peer, offsets, *, atomic=AtomicType.None_) -> None
     """pld.tile.remote_store / pld.tensor.remote_store(src, target, peer, offsets, atomic=):
     write the value's valid rectangle into rank ``peer``'s slice of ``target``."""
     from plsim.ops.common import operand
-    from plsim.ops.memory_ops import _expand_rank, store
+    from plsim.ops.stores import expand_rank, store
 
     op = "pld.remote_store"
     _in_scope(op)
@@ -275,7 +271,7 @@ def remote_store(src, target, peer, offsets, *, atomic=AtomicType.None_) -> None
     add = _atomic(atomic, op)
     STATE.seq += 1
     tile = operand(src, "remote_store", store=True)
-    _, extent = _expand_rank(tile, target.ndim, ())
+    _, extent = expand_rank(tile, target.ndim, ())
     _check_region(op, target, p, offs, extent)
     store(binding.peer(target, p), tile, offs, atomic=add)
     _count_remote(p, math.prod(tile.valid) * target.dtype.itemsize, "write")
@@ -284,7 +280,8 @@ def remote_store(src, target, peer, offsets, *, atomic=AtomicType.None_) -> None
 def _transfer(op: str, dst: GMTensor, dst_offsets, src: GMTensor, src_offsets, shape,
               peer: int, remote_side: str, atomic: bool = False) -> None:  # fmt: skip
     """Copy a ``shape`` region of ``src`` at ``src_offsets`` into ``dst`` at ``dst_offsets``."""
-    from plsim.ops.memory_ops import load, store
+    from plsim.ops.loads import load
+    from plsim.ops.stores import store
 
     _in_scope(op)
     if shape is None:

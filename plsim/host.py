@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 
 from plsim import errors
-from plsim.accounting import StageStats
 from plsim.binding import (
     bind_arguments,
     copy_back,
@@ -31,6 +30,7 @@ from plsim.context import STATE, as_dsl_error, dsl, kernel_location
 from plsim.control import Recorder
 from plsim.memory import GMTensor
 from plsim.numerics_arith import floating_point_ignored
+from plsim.observers import make_observers
 from plsim.ranks import Launch, run_ranks
 from plsim.scalars import to_int
 
@@ -59,11 +59,13 @@ def launch(kernel, device, args: tuple, kwargs: dict[str, Any]) -> None:
 
 
 def run_host(
-    kernel, args, kwargs, plat, world_size, progress=None, shuffle_seed=None
-) -> tuple[tuple, list[StageStats], dict[str, GMTensor]]:
+    kernel, args, kwargs, plat, world_size, progress=None, shuffle_seed=None,
+    functional_only=False, extra=(),
+) -> tuple[tuple, list[tuple[str, Recorder]], dict[str, GMTensor]]:
     """Run a ``@pl.jit.host`` function on ``world_size`` simulated ranks; returns what
-    plsim.runner makes the Run of: the returned values, the stages of the host body and then
-    of every rank (``r<rank>.<name_hint>``), and the GM tensors bound to the parameters."""
+    plsim.runner makes the Run of: the returned values, the recorders of the host body and
+    then of every rank with the prefix of their stage names (``r<rank>.``), and the GM tensors
+    bound to the parameters. Every recorder gets its own observers (make_observers)."""
     if isinstance(world_size, bool) or not isinstance(world_size, int) or world_size < 1:
         raise errors.ArgumentError(
             f"world_size: expected a positive int (the rank count), got {world_size!r}"
@@ -76,14 +78,15 @@ def run_host(
     def execute(launch: Launch) -> None:
         rec = recorders.get(launch.rank)
         if rec is None:
-            rec = recorders[launch.rank] = Recorder(plat, progress)
+            observers = make_observers(plat, functional_only, extra)
+            rec = recorders[launch.rank] = Recorder(plat, progress, observers)
         STATE.recorder = rec
         if shuffle_seed is not None:
             STATE.shuffle_rng = np.random.default_rng(shuffle_seed + launch.rank)
         launch.kernel.impl(*launch_values(launch))
 
     STATE.reset()
-    host_recorder = Recorder(plat, progress)
+    host_recorder = Recorder(plat, progress, make_observers(plat, functional_only, extra))
     STATE.recorder = host_recorder
     STATE.host = HostRun(world_size)
     try:
@@ -101,9 +104,6 @@ def run_host(
         STATE.reset()
     copy_back(tensors, users)
     returns = returned_values(kernel, ret, users)
-    stages = list(host_recorder.stages.values())
-    for rank in sorted(recorders):
-        for s in recorders[rank].stages.values():
-            s.name = f"r{rank}.{s.name}"
-            stages.append(s)
-    return returns, stages, tensors
+    ordered = [("", host_recorder)]
+    ordered += [(f"r{rank}.", recorders[rank]) for rank in sorted(recorders)]
+    return returns, ordered, tensors

@@ -30,12 +30,18 @@ from plsim.language_types import (
 )
 from plsim.ops import arrays as _arrays
 from plsim.ops import cast as _cast
+from plsim.ops import creation as _create
 from plsim.ops import elementwise as _ew
 from plsim.ops import gather_row as _gr
+from plsim.ops import indexing as _index
 from plsim.ops import matmul as _mm
-from plsim.ops import memory_ops as _mem
+from plsim.ops import prefetch as _prefetch
 from plsim.ops import reduce_expand as _re
+from plsim.ops import scalar_access as _scalar
 from plsim.ops import sort_gather as _sg
+from plsim.ops import stores as _stores
+from plsim.ops import tile_copies as _copies
+from plsim.ops import views as _views
 from plsim.scalars import Scalar as _RuntimeScalar
 from plsim.scalars import is_number as _is_number
 from plsim.scalars import scalar_max, scalar_min
@@ -132,21 +138,21 @@ def max(a, b):
 
 
 # --- memory --------------------------------------------------------------------------------
-create_tensor = _mem.create_tensor
-full = _mem.full
-arange = _mem.arange
-slice = _mem.pl_slice
-assemble = _mem.assemble
-reshape = _mem.reshape
-read = _mem.read
-write = _mem.write
-fillpad = _mem.fillpad
-move = _mem.move
-set_validshape = _mem.set_validshape
-concat = _mem.concat
-load = _mem.tile_load
-store = _mem.tile_store
-create_tile = _mem.create_tile
+create_tensor = _create.create_tensor
+full = _create.full
+arange = _create.arange
+slice = _index.pl_slice
+assemble = _stores.assemble
+reshape = _views.reshape
+read = _scalar.read
+write = _scalar.write
+fillpad = _copies.fillpad
+move = _copies.move
+set_validshape = _views.set_validshape
+concat = _copies.concat
+load = _index.tile_load
+store = _stores.tile_store
+create_tile = _create.create_tile
 create_l1 = _gr.create_l1
 gather_row = _gr.gather_row
 
@@ -221,7 +227,7 @@ col_expand_max = _re.col_expand_op("max")
 col_expand_min = _re.col_expand_op("min")
 col_expand_expdif = _re.col_expand_op("expdif")
 row_expand = _re.row_expand
-transpose = _mem.transpose
+transpose = _copies.transpose
 col_expand = _re.col_expand
 expands = _re.expands
 
@@ -257,13 +263,13 @@ tile = types.SimpleNamespace(
     get_block_num=control.get_block_num,
     get_subblock_idx=control.get_subblock_idx,
     MaskPattern=GatherMaskPattern,
-    dim=_mem.tensor_dim,
+    dim=_views.tensor_dim,
     ci=arange,
     create=create_tile,
 )
 tensor = types.SimpleNamespace(
     **_OPS,
-    dim=_mem.tensor_dim,
+    dim=_views.tensor_dim,
     ci=arange,
     create=create_tensor,
     get_block_idx=control.get_block_idx,
@@ -273,7 +279,7 @@ tensor = types.SimpleNamespace(
 )
 # pypto spells it pl.tile.fillpad_inplace only ("Unknown operation 'pl.fillpad_inplace'",
 # fixture operand_rule_kernels.fillpad_inplace_top_level).
-tile.fillpad_inplace = _mem.fillpad_inplace
+tile.fillpad_inplace = _copies.fillpad_inplace
 
 
 def fillpad_inplace(*args, **kwargs):
@@ -287,7 +293,7 @@ def fillpad_inplace(*args, **kwargs):
 system = types.SimpleNamespace(task_dummy=_task_dummy)
 array = types.SimpleNamespace(create=_arrays.create)
 prefetch = types.SimpleNamespace(
-    make_context=_mem.prefetch_context, async_prefetch=_mem.async_prefetch
+    make_context=_prefetch.prefetch_context, async_prefetch=_prefetch.async_prefetch
 )
 Array = _arrays.Array
 

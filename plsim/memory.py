@@ -58,8 +58,10 @@ class GMBuffer:
     """One GM allocation: a kernel parameter or an orchestration ``pl.create_tensor``.
 
     ``kind`` is 'in', 'out', 'inout' (parameters) or 'scratch'. ``written`` is None when every
-    element holds defined data, else a bool mask. Parameters also keep ``read_mask`` and
-    ``stored_mask`` for the compulsory-traffic figure. ``undefined_from`` (allocated only once
+    element holds defined data, else a bool mask. ``read_mask`` and ``stored_mask`` mark the
+    elements of a parameter the run read and stored, for the compulsory-traffic figure; the
+    stage counter (plsim.counting) allocates them on first use, so they stay None in a
+    functional-only run. ``undefined_from`` (allocated only once
     undefined cells are stored) numbers, per element, the kernel line the undefined value stored
     there came from, so a reload reports the real origin instead of the reload line.
     """
@@ -80,9 +82,6 @@ class GMBuffer:
         self.window = None  # a plsim.distributed.WindowBinding for window-bound buffers
         self.read_mask = None
         self.stored_mask = None
-        if kind != "scratch":
-            self.read_mask = np.zeros(data.shape, dtype=bool)
-            self.stored_mask = np.zeros(data.shape, dtype=bool)
 
     @property
     def is_param(self) -> bool:
@@ -317,7 +316,7 @@ class Tile:
             self.accumulated = False  # target of a pl.matmul_acc
             # "tile" for values made by tile-level ops (pl.load, pl.create_tile, pl.move) and
             # everything computed from them; "tensor" for tensor-level slices (x[a:b, :]) and
-            # their results. The compiler keeps the two apart (see memory_ops.subscript_assign).
+            # their results. The compiler keeps the two apart (see ops/indexing.subscript_assign).
             self.level = "tensor"
             # The GM read this value's data comes from (a ReadSite), for messages about a tile
             # too long for where it is stored: set by loads, inherited by op results.

@@ -13,6 +13,7 @@ TOP_KEYS = {
     "modeled_us",
     "floor",
     "traffic",
+    "counted",
     "wall_s",
     "quality",
     "error",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from plsim import errors
+from plsim import errors, events
 from plsim.context import STATE, dsl, fail
 from plsim.memory import GMTensor, Tile, describe_origin, valid_box
 from plsim.ops.loads import load
@@ -56,7 +56,8 @@ def operand(x, op: str, *, cube: bool = False, store: bool = False) -> Tile:
     base = x.base
     scope = base.scope
     if scope is not None and scope is not STATE.scopes[-1] and scope not in STATE.scopes:
-        _outline(base)
+        # made in a task that has finished: the compiler outlines it through GM
+        events.tile_outlined(base)
     base.last_use = STATE.seq
     if cube:
         base.used_cube = True
@@ -66,32 +67,6 @@ def operand(x, op: str, *, cube: bool = False, store: bool = False) -> Tile:
         base.used_vector = True
         base.vector_view_bytes = max(base.vector_view_bytes, x.data.size * x.dtype.itemsize)
     return x
-
-
-class _Dense:
-    """Shape and C-order element strides of a dense array (for count_transfer)."""
-
-    def __init__(self, shape: tuple[int, ...]) -> None:
-        self.shape = shape
-        self.strides = tuple(int(np.prod(shape[i + 1 :])) for i in range(len(shape)))
-
-
-def _outline(base: Tile) -> None:
-    """A tile made in a scope that has closed, used in a later one: the compiler outlines it
-    as a GM output of its scope and an input of the user (tests/pyptolib/kernels/
-    cross_scope_tile.py compiles), so the bytes go to GM once and are read back once per user
-    task. The valid rectangle is what moves."""
-    from plsim.accounting import count_transfer
-
-    nbytes = int(np.prod(base.valid)) * base.dtype.itemsize
-    region = _Dense(tuple(base.valid))  # the outlined tensor is dense: one segment
-    user = STATE.scopes[-1]
-    if base.outlined_to is None:
-        base.outlined_to = set()
-        count_transfer(base.scope.stats, "write", nbytes, region, owner=base)
-    if id(user) not in base.outlined_to:
-        base.outlined_to.add(id(user))
-        count_transfer(user.stats, "read", nbytes, region, owner=base)
 
 
 def result(data: np.ndarray, dtype, valid, origin: str = "vector", poison=None, *sources) -> Tile:
@@ -138,7 +113,7 @@ def count_vector(valid) -> None:
     n = 1
     for v in valid:
         n *= v
-    STATE.scopes[-1].stats.vector_ops += n
+    events.vector_ops(n)
 
 
 def dtype_arg(value, what: str):

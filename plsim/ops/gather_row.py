@@ -23,7 +23,8 @@ from plsim import errors
 from plsim.context import STATE, dsl, fail
 from plsim.memory import GMTensor, Tile, poison_value
 from plsim.ops.common import begin, dtype_arg
-from plsim.ops.memory_ops import _tile_assemble, load
+from plsim.ops.loads import load
+from plsim.ops.stores import tile_assemble
 from plsim.scalars import Scalar, to_int
 
 
@@ -94,5 +95,5 @@ def gather_row(acc, src, dst_offset, src_offset, shapes, transpose: bool = False
         poison = None if row.poison is None else np.ascontiguousarray(row.poison.T)
         row = Tile(np.ascontiguousarray(row.data.T), row.dtype, tuple(reversed(row.valid)),
                    poison, origin="load", poison_from=row.poison_from)  # fmt: skip
-    _tile_assemble(acc, row, dst)
+    tile_assemble(acc, row, dst)
     return acc

@@ -1,5 +1,5 @@
-"""pl.load's core: a GM window copied into a new tile, with its undefined cells, its traffic and
-its race record.
+"""pl.load's core: a GM window copied into a new tile, with its undefined cells; its transfer
+and GM access are reported to the run's observers (plsim.events).
 
 Its own module because every op takes a GM tensor as an operand by loading it whole
 (plsim.ops.common.operand), while the rest of the memory ops build on that operand handling:
@@ -12,8 +12,7 @@ import math
 
 import numpy as np
 
-from plsim import errors
-from plsim.accounting import count_transfer
+from plsim import errors, events
 from plsim.context import STATE, dsl, fail, kernel_location
 from plsim.memory import GMTensor, ReadSite, Tile, poison_value, valid_box
 from plsim.ops import view_rules
@@ -70,11 +69,9 @@ def load(src: GMTensor, starts, shape, valid=None, clamp=False, drop=()) -> Tile
                 f"a read of never-written elements of '{buf.name}'",
             )
     nbytes = math.prod(valid) * buf.dtype.itemsize
-    count_transfer(STATE.scopes[-1].stats, "read", nbytes, region)
-    if buf.read_mask is not None and nbytes:
-        region.of(buf.read_mask)[...] = True
-    if STATE.race_trackers and nbytes:
-        record_access(region, "read", here)
+    events.transfer("read", nbytes, region)
+    if nbytes:
+        events.gm_access(region, "read", here)
     site = ReadSite(here, STATE.scope_name, buf.name, src.shape, starts, shape, valid)
     if drop:
         keep = [i for i in range(len(shape)) if i not in drop]
@@ -96,10 +93,3 @@ def load(src: GMTensor, starts, shape, valid=None, clamp=False, drop=()) -> Tile
         tile.runtime_valid = runtime_valid
     return tile
 
-
-def record_access(region: GMTensor, kind: str, here: tuple[str, int] | None = None) -> None:
-    """Give a GM access (``kind``: read, write or atomic) to the race trackers of the open
-    pl.parallel / pl.spmd loops, with its kernel line and scope."""
-    location = (*(kernel_location() if here is None else here), STATE.scope_name)
-    for tracker in STATE.race_trackers:
-        tracker.record(region, kind, location)

@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 
 from plsim import dtypes as dt
-from plsim import numerics
+from plsim import events, numerics
 from plsim.context import STATE, dsl, fail, where
 from plsim.errors import DSLWarning, HardwareError
 from plsim.memory import Tile
@@ -76,10 +76,7 @@ def _operands(name: str, lhs, rhs, a_trans, b_trans):
         product = product.reshape((1,) * lead + product.shape)
         poison = None if poison is None else poison.reshape(product.shape)
     macs = am.shape[0] * bm.shape[1] * k
-    stats = STATE.scopes[-1].stats
-    stats.cube_macs += macs
-    key = a.dtype.name
-    stats.cube_macs_by_dtype[key] = stats.cube_macs_by_dtype.get(key, 0) + macs
+    events.cube_macs(macs, a.dtype.name)
     return product, acc_dtype, (1,) * lead + (vm, vn), poison
 
 

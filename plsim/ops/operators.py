@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from plsim.memory import GMTensor, Tile
 from plsim.ops import elementwise
-from plsim.ops.memory_ops import subscript, subscript_assign
+from plsim.ops.indexing import subscript, subscript_assign
 
 
 def _add(self: Tile, other):

@@ -26,6 +26,19 @@ def run_cli(*args, cwd=None):
     )
 
 
+def test_functional_only_reports_no_counts_and_the_same_verdict(tmp_path):
+    proc = run_cli("toy.scale_matmul", "--json", "--batch", "2", "--functional-only")
+    assert proc.returncode == 0, proc.stderr
+    obj = json.loads(proc.stdout)
+    assert set(obj) == TOP_KEYS
+    assert obj["passed"] is True and obj["counted"] is False
+    assert obj["stages"] is None and obj["traffic"] is None
+    assert obj["modeled_us"] is None and obj["floor"] is None
+    text = run_cli("toy.scale_matmul", "--functional-only")
+    assert text.returncode == 0, text.stderr
+    assert "counts: not collected" in text.stdout and "stages (modeled" not in text.stdout
+
+
 def test_toy_passes_on_plsim_with_exact_json_schema(tmp_path):
     # Run from an unrelated directory: the script must find the repo by itself.
     trace = tmp_path / "not_yet" / "trace.json"  # a missing parent is created

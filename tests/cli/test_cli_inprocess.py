@@ -134,6 +134,24 @@ def test_device_platform_names_device_stack(capsys):
     assert "hw-native-sys/pypto" in line  # pypto is checked first; it is missing here
 
 
+@pytest.mark.parametrize(
+    ("extra", "fragment"),
+    [
+        (["--trace", "TRACE"], "--trace"),
+        (["-p", "a2a3sim"], "'a2a3sim'"),
+        (["--compile-only"], "--compile-only"),
+    ],
+)
+def test_functional_only_refuses_what_needs_counts(numpy_platform, capsys, tmp_path, extra,
+                                                   fragment):  # fmt: skip
+    trace = tmp_path / "t.json"
+    argv = ["toy.scale_matmul", "--functional-only", *[str(trace) if a == "TRACE" else a
+                                                       for a in extra]]  # fmt: skip
+    line = _one_line_error(capsys, main(argv), "--functional-only", fragment)
+    assert numpy_platform["calls"] == [], line  # refused before any work
+    assert not trace.exists()
+
+
 def test_trace_requires_plsim(capsys, tmp_path):
     _one_line_error(
         capsys,

@@ -34,7 +34,7 @@ def numpy_platform(monkeypatch):
     """Route runner's kernel execution to numpy_toy_kernel; returns a dict to configure it."""
     settings = {"fail_with": None, "calls": []}
 
-    def fake_run_kernel(platform, case, specs, values, progress=None):
+    def fake_run_kernel(platform, case, specs, values, progress=None, functional_only=False):
         settings["calls"].append(
             {k: (v.copy() if hasattr(v, "copy") else v) for k, v in values.items()}
         )

@@ -52,3 +52,20 @@ def test_same_seed_bit_identical_outputs_on_plsim():
         assert first.expected_outputs[name].tobytes() == second.expected_outputs[name].tobytes()
         assert first.actual_outputs[name].tobytes() != other.actual_outputs[name].tobytes()
     assert to_json(first)["stages"] == to_json(second)["stages"]
+
+
+def test_functional_only_same_outputs_as_a_normal_run():
+    config = CaseConfig(batch=2)
+    normal = runner.run_case(toy.SCALE_MATMUL, config)
+    functional = runner.run_case(toy.SCALE_MATMUL, config, functional_only=True)
+    assert normal.passed and functional.passed
+    for name, array in normal.actual_outputs.items():
+        assert functional.actual_outputs[name].tobytes() == array.tobytes()
+    assert functional.stages is None and functional.trace is None
+    assert to_json(functional)["counted"] is False and to_json(normal)["counted"] is True
+    assert "counts: not collected" in render_text(functional)
+
+
+def test_functional_only_is_plsim_only():
+    with pytest.raises(ConfigError, match="--functional-only"):
+        runner.run_case(toy.SCALE_MATMUL, CaseConfig(), "a2a3sim", functional_only=True)

@@ -1,0 +1,99 @@
+"""The stage counter: the observer that fills each scope name_hint's StageStats (the counts the
+cost model prices, plsim.accounting) and marks the parameter elements a run reads and stores
+(its compulsory traffic). A functional-only run has none (plsim.observers)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from plsim.accounting import StageStats, count_transfer
+from plsim.context import Scope
+from plsim.events import Observer
+
+
+class _Dense:
+    """Shape and C-order element strides of a dense array (an outlined tile's GM tensor)."""
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        self.shape = shape
+        self.strides = tuple(int(np.prod(shape[i + 1 :])) for i in range(len(shape)))
+
+
+def _mark(buf: Any, region: Any, direction: str) -> None:
+    """Mark ``region``'s elements of a parameter buffer as read or stored (allocated on first
+    use; plsim.runner sums them into the compulsory traffic)."""
+    attr = "read_mask" if direction == "read" else "stored_mask"
+    mask = getattr(buf, attr)
+    if mask is None:
+        mask = np.zeros(buf.data.shape, dtype=bool)
+        setattr(buf, attr, mask)
+    region.of(mask)[...] = True
+
+
+class StageCounter(Observer):
+    """StageStats by name_hint, in first-entry order (see plsim.accounting for the rules)."""
+
+    def __init__(self) -> None:
+        self.stages: dict[str, StageStats] = {}
+
+    def stage(self, name: str) -> StageStats:
+        """The StageStats of ``name``, created on first use."""
+        stats = self.stages.get(name)
+        if stats is None:
+            stats = self.stages[name] = StageStats(name)
+        return stats
+
+    def scope_entered(self, scope: Scope, launch: bool, early_resolve: bool) -> None:
+        stats = self.stage(scope.name)
+        stats.tasks += 1
+        stats.launches += int(launch)
+        stats.early_resolve = stats.early_resolve or early_resolve
+        stats.vector_split = stats.vector_split or scope.vector_split
+
+    def transfer(self, scope: Scope | None, direction: str, nbytes: int, region: Any,
+                 owner: Any, compulsory: bool) -> None:  # fmt: skip
+        if scope is not None:
+            count_transfer(self.stage(scope.name), direction, nbytes, region, owner)
+        buf = getattr(region, "buf", None)
+        if compulsory and nbytes and buf is not None and buf.is_param:
+            _mark(buf, region, direction)
+
+    def vector_ops(self, scope: Scope, count: int) -> None:
+        self.stage(scope.name).vector_ops += count
+
+    def cube_macs(self, scope: Scope, macs: int, dtype: str) -> None:
+        stats = self.stage(scope.name)
+        stats.cube_macs += macs
+        stats.cube_macs_by_dtype[dtype] = stats.cube_macs_by_dtype.get(dtype, 0) + macs
+
+    def pipeline_loop(self, scope: Scope, depth: int, iterations: int) -> None:
+        stats = self.stage(scope.name)
+        stats.pipelined = True
+        stats.pipeline_depth = max(stats.pipeline_depth, depth)
+        stats.pipeline_loops += 1
+        stats.pipeline_iterations += iterations
+
+    def vector_split(self, scope: Scope) -> None:
+        self.stage(scope.name).vector_split = True
+
+    def remote_transfer(self, scope: Scope, direction: str, nbytes: int) -> None:
+        stats = self.stage(scope.name)
+        if direction == "read":
+            stats.remote_read_bytes += nbytes
+        else:
+            stats.remote_write_bytes += nbytes
+
+    def tile_outlined(self, tile: Any, user: Scope) -> None:
+        """The bytes go to GM once and are read back once per user task (the compiler outlines
+        the tile as a GM output of its scope and an input of the user; tests/pyptolib/kernels/
+        cross_scope_tile.py compiles). The valid rectangle is what moves."""
+        nbytes = int(np.prod(tile.valid)) * tile.dtype.itemsize
+        region = _Dense(tuple(tile.valid))  # the outlined tensor is dense: one segment
+        if tile.outlined_to is None:
+            tile.outlined_to = set()
+            count_transfer(self.stage(tile.scope.name), "write", nbytes, region, owner=tile)
+        if id(user) not in tile.outlined_to:
+            tile.outlined_to.add(id(user))
+            count_transfer(self.stage(user.name), "read", nbytes, region, owner=tile)

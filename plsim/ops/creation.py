@@ -1,0 +1,112 @@
+"""New values: pl.create_tensor (GM scratch or a tile), pl.create_tile, pl.full, pl.arange."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from plsim import dtypes as dt
+from plsim import errors
+from plsim.context import STATE, dsl, fail, kernel_location
+from plsim.memory import (
+    GMBuffer,
+    GMTensor,
+    Tile,
+    poison_value,
+)
+from plsim.ops.common import begin, count_vector, dtype_arg, result
+from plsim.scalars import Scalar, is_number, to_int
+from plsim.source_names import assigned_names
+
+
+def _const_value(value, what: str):
+    if isinstance(value, Scalar):
+        dsl(f"{what} must be a literal or compile-time constant, got a runtime scalar")
+    if not is_number(value):
+        dsl(f"{what} must be a number, got {value!r}")
+    return value
+
+
+def create_tensor(shape, dtype=dt.FP32, layout=None, manual_dep=False, init_value=None):
+    """pl.create_tensor: a poisoned GM buffer (orchestration) or a poisoned tile (InCore)."""
+    del layout, manual_dep
+    shape = [to_int(n, "create_tensor shape") for n in shape]
+    dtype = dtype_arg(dtype, "create_tensor dtype")
+    if STATE.scopes:
+        begin("create_tensor")
+        from plsim.hardware import DEFAULT_PLATFORM
+
+        nbytes = math.prod(shape) * dtype.itemsize
+        if nbytes > DEFAULT_PLATFORM.vec_bytes:
+            fail(
+                errors.CapacityError,
+                f"tensor.create: tile size ({nbytes} bytes) of {shape} {dtype.name} exceeds "
+                f"buffer capacity ({DEFAULT_PLATFORM.vec_bytes} bytes, Vec/UB)",
+            )
+        if init_value is not None:
+            data = np.full(shape, _const_value(init_value, "init_value")).astype(dtype.numpy)
+            return Tile(data, dtype, tuple(shape), None, origin="create")
+        data = np.full(shape, poison_value(dtype), dtype=dtype.numpy)
+        return Tile(data, dtype, tuple(shape), np.ones(shape, dtype=bool), origin="create")
+    if init_value is not None:
+        data = np.full(shape, _const_value(init_value, "init_value")).astype(dtype.numpy)
+        buf = GMBuffer(data, dtype, "create_tensor", "scratch", written=None)
+    else:
+        data = np.full(shape, poison_value(dtype), dtype=dtype.numpy)
+        buf = GMBuffer(data, dtype, _scratch_name(), "scratch", written=np.zeros(shape, bool))
+    return GMTensor.whole(buf)
+
+
+def _scratch_name() -> str:
+    """The scratch tensor's name for messages: its variable and where it was created."""
+    file, line = kernel_location()
+    where = f"pl.create_tensor at {file.rsplit('/', 1)[-1]}:{line}"
+    variable = assigned_names(file).get(line)
+    return f"{variable} ({where})" if variable else where
+
+
+def full(shape, dtype=dt.FP32, value=0):
+    """pl.full(shape, dtype=, value=): a tile (InCore) or GM tensor filled with a constant."""
+    shape = [to_int(n, "pl.full shape") for n in shape]
+    dtype = dtype_arg(dtype, "pl.full dtype")
+    value = _const_value(value, "pl.full value")
+    data = np.full(shape, value, dtype=np.float64 if dtype.is_float else np.int64)
+    data = data.astype(dtype.numpy)
+    if not STATE.scopes:
+        return GMTensor.whole(GMBuffer(data, dtype, "full", "scratch"))
+    begin("full")
+    count_vector(shape)
+    return result(data, dtype, shape)
+
+
+def arange(start, shape, dtype=dt.INT32, descending=False):
+    """pl.arange(start, shape, dtype=INT32, descending=False): dst[0, k] = start +/- k."""
+    begin("arange")
+    shape = [to_int(n, "pl.arange shape") for n in shape]
+    dtype = dtype_arg(dtype, "pl.arange dtype")
+    if dtype not in (dt.INT16, dt.INT32, dt.UINT16, dt.UINT32):
+        dsl(f"pl.arange dtype must be INT16/INT32/UINT16/UINT32, got {dtype.name}")
+    if any(n != 1 for n in shape[:-1]) or shape[-1] == 1:
+        dsl(f"pl.arange shape {shape}: leading dims must be 1 and the last dim must not be 1")
+    s = to_int(start, "pl.arange start")
+    k = np.arange(shape[-1], dtype=np.int64)
+    values = s - k if descending else s + k
+    data = values.astype(dtype.numpy).reshape(shape)
+    count_vector(shape)
+    return result(data, dtype, shape)
+
+
+def create_tile(shape, dtype=dt.FP32, target_memory=None):
+    """pl.create_tile / pl.tile.create(shape, dtype, target_memory=Vec): an uninitialised
+    tile (its cells are undefined until written); InCore only."""
+    del target_memory  # placement is inferred from use when the scope closes
+    if not STATE.scopes:
+        dsl(
+            "misplaced tile op pl.create_tile: tiles exist only inside an InCore scope; use "
+            "pl.create_tensor for a GM buffer in orchestration"
+        )
+    tile = create_tensor(shape, dtype)
+    if isinstance(tile, Tile):
+        tile.base.level = "tile"
+    return tile
