@@ -18,7 +18,7 @@ from __future__ import annotations
 import ast
 import inspect
 import linecache
-from types import FrameType
+from types import CodeType, FrameType
 from typing import Any
 
 from plsim.context import dsl
@@ -72,19 +72,36 @@ def _annotations(fn) -> dict[str, Any]:
     return hints
 
 
+#: (helper, calling code object, instruction offset) -> the call site's argument expressions by
+#: parameter name (None: no call node, or *args / **kwargs there). A helper is called from the
+#: same few sites thousands of times in a run; finding the node walks the caller's whole syntax
+#: tree, which took most of a large run's time before this cache.
+_WRITTEN: dict[tuple[Any, CodeType, int], dict[str, ast.expr] | None] = {}
+
+
+def _written_arguments(fn, caller: FrameType) -> dict[str, ast.expr] | None:
+    key = (fn, caller.f_code, caller.f_lasti)
+    if key not in _WRITTEN:
+        call = _call_node(caller)
+        written = None
+        if call is not None:
+            try:
+                written = dict(inspect.signature(fn).bind(*call.args, **{
+                    k.arg: k.value for k in call.keywords if k.arg is not None
+                }).arguments)  # fmt: skip
+            except TypeError:  # *args / **kwargs at the call site: nothing to compare
+                written = None
+        _WRITTEN[key] = written
+    return _WRITTEN[key]
+
+
 def _check_tensor_arguments(fn, bound: inspect.BoundArguments, caller: FrameType | None) -> None:
     """DSLError for a tensor or tile argument written as an expression, not a name."""
     tensors = {n for n, v in bound.arguments.items() if isinstance(v, (GMTensor, Tile))}
     if not tensors or caller is None:
         return
-    call = _call_node(caller)
-    if call is None:
-        return
-    try:
-        written = inspect.signature(fn).bind(*call.args, **{
-            k.arg: k.value for k in call.keywords if k.arg is not None
-        }).arguments  # fmt: skip
-    except TypeError:  # *args / **kwargs at the call site: nothing to compare
+    written = _written_arguments(fn, caller)
+    if written is None:
         return
     for name in sorted(tensors):
         node = written.get(name)
