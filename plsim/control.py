@@ -11,6 +11,7 @@ task when it finishes, the stage counter counts.
 from __future__ import annotations
 
 import builtins
+import inspect
 import sys
 import warnings
 
@@ -28,18 +29,38 @@ class Recorder:
     def __init__(self, platform, progress=None, observers=()) -> None:
         self.platform = platform
         self.progress = progress
+        #: The callback declares ``block``: it also gets (index, count) of an SPMD block.
+        self.progress_blocks = _takes_block(progress)
         self.tasks: dict[str, int] = {}  # tasks entered, by name_hint
         self.events = events.Events(observers)
 
 
-def open_scope(name: str, optimizations=None, *, launch: bool = True,
-               early_resolve: bool = False) -> Scope:  # fmt: skip
+def _takes_block(progress) -> bool:
+    """Whether a progress callback has a ``block`` parameter (or **kwargs)."""
+    if progress is None:
+        return False
+    try:
+        parameters = inspect.signature(progress).parameters.values()
+    except (TypeError, ValueError):  # a builtin without a signature: the two-argument form
+        return False
+    return any(p.name == "block" or p.kind is p.VAR_KEYWORD for p in parameters)
+
+
+def open_scope(
+    name: str,
+    optimizations=None,
+    *,
+    launch: bool = True,
+    early_resolve: bool = False,
+    block: tuple[int, int] | None = None,
+) -> Scope:
     """Enter a task of scope ``name``: scope stack, observers, progress callback.
 
     ``launch``: this task is a dispatch of its own (a ``pl.at`` entry, an incore call, the first
     block of a ``pl.spmd``), not a further block of an SPMD launch, which the runtime fans out
     from one dispatch (pypto docs/en/user/performance/02-runtime-overhead.md, "Use SPMD").
     ``early_resolve``: the scope is flagged ``allow_early_resolve=True``.
+    ``block``: (index, count) when the task is a block of a ``pl.spmd`` launch.
     """
     rec = STATE.recorder
     if rec is None:
@@ -54,7 +75,10 @@ def open_scope(name: str, optimizations=None, *, launch: bool = True,
     STATE.scopes.append(scope)
     if rec.progress is not None:
         try:
-            rec.progress(name, scope.task_index)
+            if rec.progress_blocks:
+                rec.progress(name, scope.task_index, block=block)
+            else:
+                rec.progress(name, scope.task_index)
         except Exception as exc:
             exc._plsim_passthrough = True  # the caller's callback failed, not the kernel
             raise
@@ -134,13 +158,14 @@ class At:
             # the sole pl.at of a `with pl.spmd(N)` carrier: block 0 is the SPMD launch,
             # the others are its blocks; the spmd's own allow_early_resolve flags the stage
             carrier = STATE.spmd_carriers[-1] if STATE.spmd_carriers else None
-            launch, early = True, self.early_resolve
+            launch, early, block = True, self.early_resolve, None
             if carrier is not None:
                 launch = not carrier["launched"]
                 carrier["launched"] = True
                 early = early or carrier["early_resolve"]
+                block = (STATE.block_indices[-1], STATE.block_counts[-1])
             self.scope = open_scope(self.name, self.optimizations, launch=launch,
-                                    early_resolve=early)  # fmt: skip
+                                    early_resolve=early, block=block)  # fmt: skip
         return TaskId()
 
     def __exit__(self, exc_type, exc, tb) -> bool:
@@ -214,7 +239,8 @@ class Spmd:
                     yield from self._carried_block(i)
                     continue
                 scope = open_scope(self.name, self.optimizations, launch=not launched,
-                                   early_resolve=self.early_resolve)  # fmt: skip
+                                   early_resolve=self.early_resolve,
+                                   block=(int(i), self.count))  # fmt: skip
                 launched = True
                 scope.spmd_block = not with_form
                 STATE.block_indices.append(i)

@@ -34,8 +34,10 @@ def run(
     entry, as on the device (the runtime hands every tensor argument's memory to the kernel,
     whatever its direction): reading them is then no undefined read. By default a ``pl.Out``
     is write-only and reading a cell the kernel has not written is an error.
-    ``progress(stage_name, task_index)`` is called at each scope entry. ``shuffle_seed`` runs
-    pl.parallel iterations and pl.spmd blocks in a seeded random order. A ``@pl.jit.host``
+    ``progress(stage_name, task_index)`` is called at each scope entry; a callback with a
+    ``block`` parameter also gets ``block=(index, count)`` for a ``pl.spmd`` block (None
+    otherwise). ``shuffle_seed`` runs pl.parallel iterations and pl.spmd blocks in a seeded
+    random order. A ``@pl.jit.host``
     kernel runs its launches on ``world_size`` simulated ranks (plsim.host).
 
     ``functional_only=True`` runs without the observers that only measure (the stage counter:

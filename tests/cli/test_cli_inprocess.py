@@ -7,6 +7,7 @@ check the CLI and harness; tests/cli/test_cli_end_to_end.py runs the real plsim 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from report_contract import STAGE_KEYS
@@ -231,6 +232,56 @@ def test_progress_covers_every_phase_after_the_grace_period():
         "[  13.0s] kernel: 3.0 s in this phase, stage stage_b task 7 (2 tasks run so far)",
         "[  14.0s] kernel done in 4.0 s; compare",
     ]
+
+
+def test_progress_estimates_what_an_spmd_launch_has_left():
+    """Inside a pl.spmd launch the line names the block and, from the blocks finished so far,
+    the time the launch has left; a new launch (or a plain task) starts over."""
+    import io
+
+    from golden.run_progress import StderrProgress
+
+    stream, clock = io.StringIO(), FakeClock()
+    progress = StderrProgress(stream, grace_s=0, interval_s=1, clock=clock)
+    progress.phase("kernel")
+    clock.now = 20.0
+    for i in range(5):  # five blocks of 100, one second each
+        progress("score", i, block=(i, 100))
+        clock.now += 1.0
+    progress("score", 5, block=(5, 100))  # 5 finished in 5 s: 95 left, 95 s
+    assert stream.getvalue().splitlines()[-1].endswith(
+        "stage score task 5 (6 tasks run so far), block 6 of 100 (about 1m35s left in this launch)"
+    )
+    clock.now += 20.0
+    progress("merge", 0, block=(0, 8))  # a new launch: no pace yet
+    assert stream.getvalue().splitlines()[-1].endswith("block 1 of 8")
+    clock.now += 20.0
+    progress("epilogue", 0)  # not an SPMD block: no block part
+    assert stream.getvalue().splitlines()[-1].endswith("stage epilogue task 0 (8 tasks run so far)")
+
+
+def test_plsim_hands_the_block_to_a_callback_that_takes_it():
+    """plsim.run calls a progress callback with a ``block`` parameter with (index, count) of
+    each pl.spmd block (the two-argument form is unchanged)."""
+    import numpy as np
+
+    import plsim
+
+    module = plsim.load(Path(__file__).parent / "fixtures" / "spmd_blocks.py")
+    x = np.arange(4 * 16, dtype=np.float32).reshape(4, 16)
+    for kernel in (module.copy_rows, module.add_rows):
+        seen: list = []
+        plain: list = []
+
+        def with_block(stage, task, block=None, seen=seen):
+            seen.append(block)
+
+        def two_arguments(stage, task, plain=plain):
+            plain.append(task)
+
+        plsim.run(kernel, x, np.zeros_like(x), progress=with_block)
+        plsim.run(kernel, x, np.zeros_like(x), progress=two_arguments)
+        assert sorted(seen) == [(i, 4) for i in range(4)] and len(plain) == 4
 
 
 def test_progress_heartbeat_thread_reports_silent_phases():
