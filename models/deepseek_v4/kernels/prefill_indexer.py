@@ -199,7 +199,7 @@ def prefill_score_c16(
                 )
                 head_columns = head_column_index(index_cache)
                 for j0 in pl.range(0, seen, tile):
-                    rows, physical = tile_rows(block_table, index_cache, r, j0, seen)
+                    rows, physical = tile_rows(block_table, index_cache, r, j0, seen, tile)
                     kv_tile = pl.slice(  # format
                         cache_flat,
                         [tile, INDEX_HEAD_DIM],
@@ -284,7 +284,7 @@ def prefill_score_c8(
                 )
                 head_columns = head_column_index(index_cache)
                 for j0 in pl.range(0, seen, tile):
-                    rows, physical = tile_rows(block_table, index_cache, r, j0, seen)
+                    rows, physical = tile_rows(block_table, index_cache, r, j0, seen, tile)
                     kv_codes = pl.slice(  # format
                         cache_flat,
                         [tile, INDEX_HEAD_DIM],

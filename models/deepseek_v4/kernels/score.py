@@ -41,8 +41,9 @@ from models.deepseek_v4.config import (
 
 # --- Tiling (one-line reason each) ------------------------------------------------------------
 # Cache rows per score tile: 32, or 16 for a block size that is an odd multiple of 16 (a tile
-# never straddles two blocks). The cube->vector ring holds 2 slots of the [32, S*H <= 256] INT32
-# accumulator (2 x 32 KiB of UB); 32 rows are also the INT32 L0C row alignment of a2a3.
+# never straddles two blocks) and, in the decode score stages, for S >= 3 tokens (the stage's
+# [tile, S * 64] FP32 epilogue temporaries). The cube->vector ring holds 2 slots of the
+# [tile, S*H <= 256] INT32 accumulator; 32 rows are also the INT32 L0C row alignment of a2a3.
 CACHE_TILE = 32
 # Score tasks to aim for: 2 per AIC (24 on a2a3), so the vector work spreads over all 48 AIVs;
 # a request's chunks are split into at most SCORE_TASKS / B groups (rounded up).
@@ -108,11 +109,12 @@ def tile_rows(
     b: pl.Scalar[pl.INT32],
     j0: pl.Scalar[pl.INDEX],
     seen: pl.Scalar[pl.INDEX],
+    tile: pl.Scalar[pl.INDEX],
 ):
-    """(valid rows, pool row) of the score tile at request b's logical cache row j0 (j0 < seen,
-    a multiple of the tile): its rows lie in one block, the one block_table names."""
+    """(valid rows, pool row) of the ``tile``-row score tile at request b's logical cache row j0
+    (j0 < seen, a multiple of the tile, which divides the block size): its rows lie in one
+    block, the one block_table names."""
     BS = index_cache.shape[1]
-    tile = CACHE_TILE - BS % CACHE_TILE
     rows = pl.min(tile, seen - j0)
     block = pl.read(block_table, [b, j0 // BS])
     physical = block * BS + j0 % BS
@@ -158,7 +160,9 @@ def score_topk_stage_c16(
     BS = index_cache.shape[1]
     POOL_ROWS = index_cache.shape[0] * BS
     TOPK2 = partial.shape[1]
-    tile = CACHE_TILE - BS % CACHE_TILE  # 32, or 16 when BS is an odd multiple of 16
+    # 32 rows, or 16 when BS is an odd multiple of 16 or S >= 3 (stage 10's [tile, S * 64] FP32
+    # temporaries beside the ring: pypto allocated 227,616 of 188,416 UB bytes at S 4, 32 rows).
+    tile = CACHE_TILE - CACHE_TILE // 2 * ((BS % CACHE_TILE // 16 + S // 3 + 1) // 2)
     # A token's chunk of scores is held as chunk_tiles rows of `tile` (one row per cache tile,
     # so each tile's sums fill a whole row; its 512 values are those rows read as one row).
     chunk_tiles = TOPK_CHUNK // tile
@@ -198,7 +202,7 @@ def score_topk_stage_c16(
                 chunk = pl.full([S * chunk_tiles, tile], dtype=pl.FP32, value=FP32_LOWEST)
                 for c0 in pl.range(g * group_rows, group_end, TOPK_CHUNK):
                     for j0 in pl.range(c0, pl.min(group_end, c0 + TOPK_CHUNK), tile):
-                        rows, physical = tile_rows(block_table, index_cache, b, j0, seen)
+                        rows, physical = tile_rows(block_table, index_cache, b, j0, seen, tile)
                         kv_tile = pl.slice(  # format
                             cache_flat,
                             [tile, INDEX_HEAD_DIM],
@@ -299,7 +303,9 @@ def score_topk_stage_c8(
     BS = index_cache.shape[1]
     POOL_ROWS = index_cache.shape[0] * BS
     TOPK2 = partial.shape[1]
-    tile = CACHE_TILE - BS % CACHE_TILE  # 32, or 16 when BS is an odd multiple of 16
+    # 32 rows, or 16 when BS is an odd multiple of 16 or S >= 3 (stage 10's [tile, S * 64] FP32
+    # temporaries beside the ring: pypto allocated 227,616 of 188,416 UB bytes at S 4, 32 rows).
+    tile = CACHE_TILE - CACHE_TILE // 2 * ((BS % CACHE_TILE // 16 + S // 3 + 1) // 2)
     # A token's chunk of scores is held as chunk_tiles rows of `tile` (one row per cache tile,
     # so each tile's sums fill a whole row; its 512 values are those rows read as one row).
     chunk_tiles = TOPK_CHUNK // tile
@@ -340,7 +346,7 @@ def score_topk_stage_c8(
                 chunk = pl.full([S * chunk_tiles, tile], dtype=pl.FP32, value=FP32_LOWEST)
                 for c0 in pl.range(g * group_rows, group_end, TOPK_CHUNK):
                     for j0 in pl.range(c0, pl.min(group_end, c0 + TOPK_CHUNK), tile):
-                        rows, physical = tile_rows(block_table, index_cache, b, j0, seen)
+                        rows, physical = tile_rows(block_table, index_cache, b, j0, seen, tile)
                         kv_codes = pl.slice(  # format
                             cache_flat,
                             [tile, INDEX_HEAD_DIM],
