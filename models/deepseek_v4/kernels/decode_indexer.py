@@ -150,6 +150,7 @@ def query_stages(
     T = B * S
     proj_tiles = (T + PROJ_MAX_ROWS - 1) // PROJ_MAX_ROWS
     proj_rows = ((T + proj_tiles - 1) // proj_tiles + CUBE_M - 1) // CUBE_M * CUBE_M
+    tile_rows = proj_rows + (T - proj_rows) * (1 // proj_tiles)  # min(proj_rows, T), qr_proj
     qproj_n = QPROJ_ACC_ELEMS // (
         (proj_rows + ACC_INT32_ROW_ALIGN - 1) // ACC_INT32_ROW_ALIGN * ACC_INT32_ROW_ALIGN
     )
@@ -186,34 +187,38 @@ def query_stages(
     # 2 qr_proj: INT8 x INT8 -> INT32 over Q_LORA, then (acc * row scale) * channel scale -> BF16.
     # One task per wq_b column window: the window [Q_LORA, qproj_n] is loaded into L1 once and
     # every token tile is multiplied against it (K tiles sliced on chip), so wq_b is read once
-    # per step, not once per token tile.
+    # per step, not once per token tile; each token tile's codes are one [rows, Q_LORA] load.
     qproj_blocks = Q_WIDTH // qproj_n
     with pl.spmd(qproj_blocks):
         with pl.at(level=pl.Level.CORE_GROUP, name_hint="qr_proj"):
             n0 = pl.tile.get_block_idx() * qproj_n
             w_window = wq_b[0:Q_LORA, n0 : n0 + qproj_n]
             channel_scale = wq_scale_row[0:1, n0 : n0 + qproj_n]
-            for r0 in pl.range(0, T, proj_rows):
-                rows = pl.min(proj_rows, T - r0)
-                codes0 = pl.slice(
-                    qr_codes, [proj_rows, QPROJ_K_TILE], [r0, 0], valid_shape=[rows, QPROJ_K_TILE]
+            for r_tile in pl.range(0, T, proj_rows):
+                # The tile's codes [proj_rows, Q_LORA] in one load (Q_LORA-byte rows), K tiles
+                # sliced on chip like the window's. A tile that a K slice is taken from needs
+                # constant valid rows (ptoas refuses a subview of a tile whose valid rows are a
+                # run-time value), so every tile has the same `tile_rows` valid rows: T when one
+                # tile holds the step's tokens, else proj_rows (< T), the last tile moved back
+                # to end at row T (its first rows recomputed, the same values stored again).
+                r0 = pl.min(r_tile, T - tile_rows)
+                codes_tile = pl.slice(
+                    qr_codes, [proj_rows, Q_LORA], [r0, 0], valid_shape=[tile_rows, Q_LORA]
                 )
                 proj_acc = pl.matmul(
-                    codes0,
+                    pl.slice(codes_tile, [proj_rows, QPROJ_K_TILE], [0, 0]),
                     pl.slice(w_window, [QPROJ_K_TILE, qproj_n], [0, 0]),
                     out_dtype=pl.INT32,
                 )
                 for k0 in pl.range(QPROJ_K_TILE, Q_LORA, QPROJ_K_TILE):
-                    codes = pl.slice(
-                        qr_codes,
-                        [proj_rows, QPROJ_K_TILE],
-                        [r0, k0],
-                        valid_shape=[rows, QPROJ_K_TILE],
-                    )
                     proj_acc = pl.matmul_acc(
-                        proj_acc, codes, pl.slice(w_window, [QPROJ_K_TILE, qproj_n], [k0, 0])
+                        proj_acc,
+                        pl.slice(codes_tile, [proj_rows, QPROJ_K_TILE], [0, k0]),
+                        pl.slice(w_window, [QPROJ_K_TILE, qproj_n], [k0, 0]),
                     )
-                row_scale = pl.slice(qr_dequant, [proj_rows, 1], [r0, 0], valid_shape=[rows, 1])
+                row_scale = pl.slice(
+                    qr_dequant, [proj_rows, 1], [r0, 0], valid_shape=[tile_rows, 1]
+                )
                 proj_f32 = pl.cast(proj_acc, target_type=pl.FP32, mode="rint")
                 proj_scaled = pl.row_expand_mul(proj_f32, row_scale)
                 proj_deq = pl.col_expand_mul(proj_scaled, channel_scale)
