@@ -100,14 +100,15 @@ ROPE_PAIRS_FP32 = ROPE_PAIRS * 1.0  # the same count as an FP32 tile operand
 # qr_quant rows: [8, Q_LORA <= 1536] FP32 tiles are 48 KiB; at most two of them plus the BF16
 # load are live at once in the quant chain (~120 KiB), inside the 184 KiB UB.
 QR_QUANT_ROWS = 8
-# Most token rows per projection task: up to 64 tokens (B*S <= 64) read each weight block once;
-# the INT32/FP32 accumulators below stay at or under 32 KiB (UB ring, see QPROJ_ACC_ELEMS).
+# Most token rows per projection tile (weights_proj: per task; qr_proj: per iteration of a task's
+# token loop, every tile against the task's wq_b window held in L1); the INT32/FP32
+# accumulators below stay at or under 32 KiB (UB ring, see QPROJ_ACC_ELEMS).
 PROJ_MAX_ROWS = 64
 # Cube fractal M0: projection token tiles are the token count rounded up to 16 rows (T = 1 ->
 # 16 rows, not 64), so a decode token does not pay for 64 padded rows of cube work.
 CUBE_M = 16
-# wq_b K tile: [128, N] INT8 weight chunk in L1; K = 128 is a multiple of 16 (and of the 32-byte
-# INT8 fractal).
+# wq_b K tile: a [128, N] INT8 slice of the task's [Q_LORA, N] window in L1 (at most 1536 x 256
+# = 384 KiB of the 512 KiB); K = 128 is a multiple of 16 (and of the 32-byte INT8 fractal).
 QPROJ_K_TILE = 128
 # wq_b N tile: the INT32 accumulator [rows rounded up to 32 (a2a3 INT32 L0C row alignment), N]
 # is at most 32 KiB: N = 256 for up to 32 token rows, N = 128 for 33..64 rows. The bound is the
@@ -149,6 +150,7 @@ def query_stages(
     T = B * S
     proj_tiles = (T + PROJ_MAX_ROWS - 1) // PROJ_MAX_ROWS
     proj_rows = ((T + proj_tiles - 1) // proj_tiles + CUBE_M - 1) // CUBE_M * CUBE_M
+    tile_rows = proj_rows + (T - proj_rows) * (1 // proj_tiles)  # min(proj_rows, T), qr_proj
     qproj_n = QPROJ_ACC_ELEMS // (
         (proj_rows + ACC_INT32_ROW_ALIGN - 1) // ACC_INT32_ROW_ALIGN * ACC_INT32_ROW_ALIGN
     )
@@ -183,35 +185,46 @@ def query_stages(
             qr_dequant[r0 : r0 + QR_QUANT_ROWS, :] = pl.div(qr_amax, INT8_MAX)
 
     # 2 qr_proj: INT8 x INT8 -> INT32 over Q_LORA, then (acc * row scale) * channel scale -> BF16.
+    # One task per wq_b column window: the window [Q_LORA, qproj_n] is loaded into L1 once and
+    # every token tile is multiplied against it (K tiles sliced on chip), so wq_b is read once
+    # per step, not once per token tile; each token tile's codes are one [rows, Q_LORA] load.
     qproj_blocks = Q_WIDTH // qproj_n
-    with pl.spmd(proj_tiles * qproj_blocks):
+    with pl.spmd(qproj_blocks):
         with pl.at(level=pl.Level.CORE_GROUP, name_hint="qr_proj"):
-            r0 = pl.tile.get_block_idx() // qproj_blocks * proj_rows
-            n0 = pl.tile.get_block_idx() % qproj_blocks * qproj_n
-            rows = pl.min(proj_rows, T - r0)
-            codes0 = pl.slice(
-                qr_codes, [proj_rows, QPROJ_K_TILE], [r0, 0], valid_shape=[rows, QPROJ_K_TILE]
-            )
-            proj_acc = pl.matmul(
-                codes0, wq_b[0:QPROJ_K_TILE, n0 : n0 + qproj_n], out_dtype=pl.INT32
-            )
-            for k0 in pl.range(QPROJ_K_TILE, Q_LORA, QPROJ_K_TILE):
-                codes = pl.slice(
-                    qr_codes,
-                    [proj_rows, QPROJ_K_TILE],
-                    [r0, k0],
-                    valid_shape=[rows, QPROJ_K_TILE],
+            n0 = pl.tile.get_block_idx() * qproj_n
+            w_window = wq_b[0:Q_LORA, n0 : n0 + qproj_n]
+            channel_scale = wq_scale_row[0:1, n0 : n0 + qproj_n]
+            for r_tile in pl.range(0, T, proj_rows):
+                # The tile's codes [proj_rows, Q_LORA] in one load (Q_LORA-byte rows), K tiles
+                # sliced on chip like the window's. A tile that a K slice is taken from needs
+                # constant valid rows (ptoas refuses a subview of a tile whose valid rows are a
+                # run-time value), so every tile has the same `tile_rows` valid rows: T when one
+                # tile holds the step's tokens, else proj_rows (< T), the last tile moved back
+                # to end at row T (its first rows recomputed, the same values stored again).
+                r0 = pl.min(r_tile, T - tile_rows)
+                codes_tile = pl.slice(
+                    qr_codes, [proj_rows, Q_LORA], [r0, 0], valid_shape=[tile_rows, Q_LORA]
                 )
-                proj_acc = pl.matmul_acc(
-                    proj_acc, codes, wq_b[k0 : k0 + QPROJ_K_TILE, n0 : n0 + qproj_n]
+                proj_acc = pl.matmul(
+                    pl.slice(codes_tile, [proj_rows, QPROJ_K_TILE], [0, 0]),
+                    pl.slice(w_window, [QPROJ_K_TILE, qproj_n], [0, 0]),
+                    out_dtype=pl.INT32,
                 )
-            row_scale = pl.slice(qr_dequant, [proj_rows, 1], [r0, 0], valid_shape=[rows, 1])
-            proj_f32 = pl.cast(proj_acc, target_type=pl.FP32, mode="rint")
-            proj_scaled = pl.row_expand_mul(proj_f32, row_scale)
-            proj_deq = pl.col_expand_mul(proj_scaled, wq_scale_row[0:1, n0 : n0 + qproj_n])
-            q_proj[r0 : r0 + proj_rows, n0 : n0 + qproj_n] = pl.cast(
-                proj_deq, target_type=pl.BF16, mode="rint"
-            )
+                for k0 in pl.range(QPROJ_K_TILE, Q_LORA, QPROJ_K_TILE):
+                    proj_acc = pl.matmul_acc(
+                        proj_acc,
+                        pl.slice(codes_tile, [proj_rows, QPROJ_K_TILE], [0, k0]),
+                        pl.slice(w_window, [QPROJ_K_TILE, qproj_n], [k0, 0]),
+                    )
+                row_scale = pl.slice(
+                    qr_dequant, [proj_rows, 1], [r0, 0], valid_shape=[tile_rows, 1]
+                )
+                proj_f32 = pl.cast(proj_acc, target_type=pl.FP32, mode="rint")
+                proj_scaled = pl.row_expand_mul(proj_f32, row_scale)
+                proj_deq = pl.col_expand_mul(proj_scaled, channel_scale)
+                q_proj[r0 : r0 + proj_rows, n0 : n0 + qproj_n] = pl.cast(
+                    proj_deq, target_type=pl.BF16, mode="rint"
+                )
 
     # 3-5 qr_rope_hadamard_quant: one mixed task per token (its H head rows share one RoPE
     # position); the rotated head rows stay on chip between the steps.
