@@ -126,15 +126,7 @@ def store(dst: GMTensor, src: Tile, starts, drop=(), extents=None, atomic=False)
                     f"the stored tile's valid extent {v} exceeds the subscript extent {e} on "
                     f"axis {axis}",
                 )
-    for axis, (s, v, n) in enumerate(zip(starts, valid, dst.shape)):
-        if s < 0 or s + v > n:
-            detail = (
-                f"store into {buf.name}{list(dst.shape)} writes past dimension {axis}: offset "
-                f"{s} + valid {v} > {n}"
-            )
-            if v > n:  # no offset fits: the tile itself is too long
-                too_long(errors.OutOfBoundsError, src, axis, v, detail)
-            fail(errors.OutOfBoundsError, detail + read_note(src, axis, v))
+    _check_fits(f"store into {buf.name}{list(dst.shape)}", src, starts, valid, dst.shape)
     values = src.data[valid_box(src.valid)]
     undefined = None
     if src.poison is not None:
@@ -215,19 +207,21 @@ def read_note(src: Tile, axis: int, extent: int) -> str:
     return f" (the tile's data was read as {site.describe()} at {file}:{line})"
 
 
+def _check_fits(what: str, src: Tile, starts, valid, shape) -> None:
+    """OutOfBoundsError when ``src``'s valid extents placed at ``starts`` leave ``shape``."""
+    for axis, (s, v, n) in enumerate(zip(starts, valid, shape)):
+        if s < 0 or s + v > n:
+            detail = f"{what} writes past dimension {axis}: offset {s} + valid {v} > {n}"
+            if v > n:  # no offset fits: the tile itself is too long
+                too_long(errors.OutOfBoundsError, src, axis, v, detail)
+            fail(errors.OutOfBoundsError, detail + read_note(src, axis, v))
+
+
 def tile_assemble(target: Tile, src: Tile, starts, drop=(), extents=None) -> None:
     if src.dtype is not target.dtype:
         dsl(f"assemble of a {src.dtype.name} tile into a {target.dtype.name} tile")
     _, valid = expand_rank(src, target.ndim, drop)
-    for axis, (s, v, n) in enumerate(zip(starts, valid, target.shape)):
-        if s < 0 or s + v > n:
-            detail = (
-                f"assemble into a {list(target.shape)} tile writes past dimension {axis}: "
-                f"offset {s} + valid {v} > {n}"
-            )
-            if v > n:  # no offset fits: the tile itself is too long
-                too_long(errors.OutOfBoundsError, src, axis, v, detail)
-            fail(errors.OutOfBoundsError, detail + read_note(src, axis, v))
+    _check_fits(f"assemble into a {list(target.shape)} tile", src, starts, valid, target.shape)
     box = tuple(slice(s, s + v) for s, v in zip(starts, valid))
     target.data[box] = src.data[valid_box(src.valid)].reshape([v for v in valid])
     target.base.last_use = STATE.seq
