@@ -44,18 +44,21 @@ def prefill_topk_offsets(
     return offsets.astype(np.int32)
 
 
-def check_topk_offsets(topk_offset: object, rows_shape: tuple[int, ...]) -> None:
-    """ConfigError naming ``topk_offset`` unless it is INT32 of shape ``rows_shape`` (topk_idxs'
-    shape without its last dimension) with every value in 0..MAX_TOPK_OFFSET."""
+def check_topk_offsets(
+    topk_offset: object, rows_shape: tuple[int, ...], name: str = "topk_offset"
+) -> None:
+    """ConfigError naming ``name`` (the kernel's parameter; the torch API's is ``offset``)
+    unless it is INT32 of shape ``rows_shape`` (topk_idxs' shape without its last dimension)
+    with every value in 0..MAX_TOPK_OFFSET."""
     array = np.asarray(topk_offset)
     if array.dtype != np.int32 or array.shape != tuple(rows_shape):
         raise ConfigError(
-            f"topk_offset: expected int32 {list(rows_shape)} (one offset per top-k row), got "
+            f"{name}: expected int32 {list(rows_shape)} (one offset per top-k row), got "
             f"{array.dtype} {list(array.shape)}"
         )
     bad = np.argwhere((array < 0) | (array > MAX_TOPK_OFFSET))
     if bad.size:
         where = tuple(int(i) for i in bad[0])
         raise ConfigError(
-            f"topk_offset: {int(array[where])} at {list(where)}; expected 0..{MAX_TOPK_OFFSET}"
+            f"{name}: {int(array[where])} at {list(where)}; expected 0..{MAX_TOPK_OFFSET}"
         )
