@@ -68,12 +68,22 @@ def test_paged_scores_match_hand_formula_through_the_block_table():
     rows = pool[2, :5]  # logical rows 0..4 sit in physical block 2
     kv_codes, kv_scale = quantize_rows(rows)
     for j in range(5):
-        expected = 0.0
+        # The stated policy: kv_scale * sum_h relu(acc_h) * (q_scale_h * w_h), each product
+        # one FP32 rounding, the head sum exact then rounded once.
+        head_sum = 0.0
+        for h in range(INDEX_N_HEADS):
+            acc = int(np.dot(query["q_codes"][0, 0, h].astype(np.int64), kv_codes[j]))
+            factor = np.float32(query["q_scale"][0, 0, h] * query["weights"][0, 0, h])
+            head_sum += float(np.float32(max(acc, 0)) * factor)
+        expected = np.float32(np.float32(head_sum) * kv_scale[j, 0])
+        assert score[0, 0, j].view(np.uint32) == expected.view(np.uint32)
+        # The same value as the unfolded order relu(acc * q_scale * kv_scale) * w, to rounding.
+        unfolded = 0.0
         for h in range(INDEX_N_HEADS):
             acc = int(np.dot(query["q_codes"][0, 0, h].astype(np.int64), kv_codes[j]))
             value = np.float32(np.float32(acc) * query["q_scale"][0, 0, h]) * kv_scale[j, 0]
-            expected += float(max(value, np.float32(0.0)) * query["weights"][0, 0, h])
-        assert score[0, 0, j] == pytest.approx(expected, rel=1e-6, abs=1e-9)
+            unfolded += float(max(value, np.float32(0.0)) * query["weights"][0, 0, h])
+        assert score[0, 0, j] == pytest.approx(unfolded, rel=1e-6, abs=1e-9)
     # Rows the token may not see hold exactly the lowest finite FP32.
     assert (score[0, 0, 5:].view(np.uint32) == np.array([LOWEST]).view(np.uint32)).all()
 

@@ -215,6 +215,10 @@ def prefill_score_c16(
                     kv_f16 = pl.cast(kv_i32, target_type=pl.FP16, mode="round")  # format
                     kv_codes = pl.cast(kv_f16, target_type=pl.INT8, mode="trunc")  # format
                     kv_scale = pl.div(kv_amax, INT8_MAX)  # format
+                    # The rows' scales as one row (rows past `rows` unused).  # format
+                    kv_scale_row = pl.reshape(  # format
+                        pl.set_validshape(kv_scale, tile, 1), [1, tile]  # format
+                    )  # format
                     acc = pl.matmul(kv_codes, q_rows, out_dtype=pl.INT32, b_trans=True)
                     acc_all = pl.cast(acc, target_type=pl.FP32, mode="rint")
                     for s in pl.range(n):
@@ -227,16 +231,16 @@ def prefill_score_c16(
                                 head_columns, pl.cast(s * INDEX_N_HEADS, pl.INT32)
                             )
                             acc_f32 = pl.gather(acc_all, dim=-1, index=token_columns)
-                            dequant = pl.row_expand_mul(
-                                pl.col_expand_mul(acc_f32, q_dequant_by_token[t : t + 1, :]),
-                                kv_scale,
+                            # kv_scale * sum_h relu(acc) * (q_scale * weight), the score
+                            # policy of the decode stages (score.py).
+                            head_factor = pl.mul(
+                                q_dequant_by_token[t : t + 1, :], head_weights[t : t + 1, :]
                             )
-                            weighted = pl.col_expand_mul(
-                                pl.maximum(dequant, 0.0), head_weights[t : t + 1, :]
-                            )
+                            weighted = pl.col_expand_mul(pl.maximum(acc_f32, 0.0), head_factor)
                             row_sums = pl.reshape(pl.row_sum(weighted), [1, tile])
+                            row_scores = pl.mul(row_sums, kv_scale_row)
                             padded = pl.fillpad(
-                                pl.set_validshape(row_sums, 1, pl.min(tile, visible - j0)),
+                                pl.set_validshape(row_scores, 1, pl.min(tile, visible - j0)),
                                 pad_value=pl.PadValue.min,
                             )
                             score_tokens[t : t + 1, j0 : j0 + tile] = pl.maximum(
@@ -268,7 +272,7 @@ def prefill_score_c8(
     POOL_ROWS = index_cache.shape[0] * BS
     tile = CACHE_TILE - BS % CACHE_TILE  # 32, or 16 when BS is an odd multiple of 16
     cache_flat = pl.reshape(index_cache, [POOL_ROWS, INDEX_HEAD_DIM])
-    scale_flat = pl.reshape(index_cache_scale, [POOL_ROWS, 1])  # format
+    scale_row = pl.reshape(index_cache_scale, [1, POOL_ROWS])  # format
     # One SPMD dispatch: block i is the i-th (request, group of TOKEN_GROUP tokens) in request
     # order; blocks past the chunk's groups do nothing.
     with pl.spmd((T + TOKEN_GROUP - 1) // TOKEN_GROUP + R):
@@ -291,8 +295,9 @@ def prefill_score_c8(
                         [physical, 0],
                         valid_shape=[rows, INDEX_HEAD_DIM],
                     )
-                    kv_scale = pl.slice(  # format
-                        scale_flat, [tile, 1], [physical, 0], valid_shape=[rows, 1]  # format
+                    # The rows' scales as one row (4-byte values, contiguous).  # format
+                    kv_scale_row = pl.slice(  # format
+                        scale_row, [1, tile], [0, physical], valid_shape=[1, rows]  # format
                     )  # format
                     acc = pl.matmul(kv_codes, q_rows, out_dtype=pl.INT32, b_trans=True)
                     acc_all = pl.cast(acc, target_type=pl.FP32, mode="rint")
@@ -306,16 +311,16 @@ def prefill_score_c8(
                                 head_columns, pl.cast(s * INDEX_N_HEADS, pl.INT32)
                             )
                             acc_f32 = pl.gather(acc_all, dim=-1, index=token_columns)
-                            dequant = pl.row_expand_mul(
-                                pl.col_expand_mul(acc_f32, q_dequant_by_token[t : t + 1, :]),
-                                kv_scale,
+                            # kv_scale * sum_h relu(acc) * (q_scale * weight), the score
+                            # policy of the decode stages (score.py).
+                            head_factor = pl.mul(
+                                q_dequant_by_token[t : t + 1, :], head_weights[t : t + 1, :]
                             )
-                            weighted = pl.col_expand_mul(
-                                pl.maximum(dequant, 0.0), head_weights[t : t + 1, :]
-                            )
+                            weighted = pl.col_expand_mul(pl.maximum(acc_f32, 0.0), head_factor)
                             row_sums = pl.reshape(pl.row_sum(weighted), [1, tile])
+                            row_scores = pl.mul(row_sums, kv_scale_row)
                             padded = pl.fillpad(
-                                pl.set_validshape(row_sums, 1, pl.min(tile, visible - j0)),
+                                pl.set_validshape(row_scores, 1, pl.min(tile, visible - j0)),
                                 pad_value=pl.PadValue.min,
                             )
                             score_tokens[t : t + 1, j0 : j0 + tile] = pl.maximum(

@@ -13,12 +13,13 @@ Stages (pl.at name_hints):
 - kv_quant_score_topk (c16) / kv_score_topk (c8): one mixed task per (request, group of 512-row
   chunks). Per 32-row cache tile (its rows from the block the table names): INT8 codes and FP32
   row scales (c16: quantized from the BF16 rows on chip; c8: read as stored), one INT32 matmul
-  [tile, 128] x [128, S * 64], then relu(acc * q_scale * kv_scale) * weight on the whole
-  [tile, S * 64] accumulator for all S tokens at once (the tokens' q scales and weights one row
-  each, loaded once per task), the sum over each token's 64 heads as a row sum of the tile read
-  as [tile * S, 64], and each token's tile sums gathered into its chunk row (lowest FP32 on rows
-  it may not see). Per tile that is 6 element-ops per (row, token, head) and three DMA transfers
-  (the block's table entry, its codes, c8 its scales). Per full chunk and token: sort32, two
+  [tile, 128] x [128, S * 64], then relu(acc) * (q_scale * weight) on the whole [tile, S * 64]
+  accumulator for all S tokens at once (the tokens' head factors q_scale * weight one row,
+  formed once per task), the sum over each token's 64 heads as a row sum of the tile read as
+  [tile * S, 64], and each token's tile sums gathered, times the rows' kv scales, into its chunk
+  row (lowest FP32 on rows it may not see): the score policy of docs/indexer.md, step 10. Per
+  tile that is 4 element-ops per (row, token, head) and three DMA transfers (the block's table
+  entry, its codes, c8 its scales). Per full chunk and token: sort32, two
   mrgsorts, merged into the token's list. At the end each token's list goes to ``partial``.
 - topk_merge: one task per token: merge its groups' lists in group (= index) order, then
   indices + offset, -1 where unused.
@@ -189,6 +190,9 @@ def score_topk_stage_c16(
                 q_scale_row = q_scale_rows[0:1, b * STEP_HEADS : b * STEP_HEADS + STEP_HEADS]
                 weight_row = weight_rows[0:1, b * STEP_HEADS : b * STEP_HEADS + STEP_HEADS]
                 token_positions = pl.slice(position_ids, [1, 8], [b, 0], valid_shape=[1, S])
+                # Each head's score factor q_scale * weight, once per task (the golden's
+                # score_head_factors): relu(acc) times it needs no per-tile dequant product.
+                head_factor_row = pl.mul(q_scale_row, weight_row)
                 # Token s's head sum of tile row i is column i * S + s of the tile's head sums.
                 sum_columns = pl.cast(
                     pl.mul(pl.cast(pl.arange(0, [1, tile], dtype=pl.INT32), pl.FP32), S * 1.0),
@@ -215,22 +219,24 @@ def score_topk_stage_c16(
                         kv_scaled = pl.row_expand_mul(  # format
                             kv_f32,  # format
                             pl.div(pl.add(pl.mul(kv_amax, 0.0), INT8_MAX), kv_amax),  # format
-                        )
+                        )  # format
                         kv_i32 = pl.cast(kv_scaled, target_type=pl.INT32, mode="round")  # format
                         kv_f16 = pl.cast(kv_i32, target_type=pl.FP16, mode="round")  # format
                         kv_codes = pl.cast(kv_f16, target_type=pl.INT8, mode="trunc")  # format
+                        # The rows' scales as one row (rows past `rows` unused).  # format
                         kv_scale = pl.div(kv_amax, INT8_MAX)  # format
+                        kv_scale_row = pl.reshape(  # format
+                            pl.set_validshape(kv_scale, tile, 1), [1, tile]  # format
+                        )  # format
                         acc = pl.matmul(kv_codes, q_rows, out_dtype=pl.INT32, b_trans=True)
                         acc_all = pl.cast(acc, target_type=pl.FP32, mode="rint")
-                        # 10: sum_h relu(acc * q_scale * kv_scale) * weights for all S tokens at
-                        # once on the [tile, S * 64] accumulator, the sum over each token's 64
-                        # columns taken on its rows read as [tile * S, 64] (row i * S + s: tile
-                        # row i, token s); then each token's sums gathered into its chunk row on
-                        # the rows it may see (the rest of the row keeps the sentinel).
-                        dequant = pl.row_expand_mul(
-                            pl.col_expand_mul(acc_all, q_scale_row), kv_scale
-                        )
-                        weighted = pl.col_expand_mul(pl.maximum(dequant, 0.0), weight_row)
+                        # 10: kv_scale * sum_h relu(acc) * (q_scale * weight) for all S tokens
+                        # at once on the [tile, S * 64] accumulator, the sum over each token's
+                        # 64 columns taken on its rows read as [tile * S, 64] (row i * S + s:
+                        # tile row i, token s); then each token's sums gathered, times the rows'
+                        # scales, into its chunk row on the rows it may see (the rest of the row
+                        # keeps the sentinel).
+                        weighted = pl.col_expand_mul(pl.maximum(acc_all, 0.0), head_factor_row)
                         # Valid rows made the whole tile for the reshape (the compiler reshapes
                         # only a tile of constant valid rows): the sums of rows past `rows` are
                         # never assembled (token_rows <= rows).
@@ -244,10 +250,11 @@ def score_topk_stage_c16(
                             row_sums = pl.gather(
                                 head_sums, dim=-1, index=pl.add(sum_columns, pl.cast(s, pl.INT32))
                             )
+                            row_scores = pl.mul(row_sums, kv_scale_row)
                             token_rows = pl.max(pl.min(rows, visible - j0), 0)
                             chunk = pl.assemble(
                                 chunk,
-                                pl.set_validshape(row_sums, 1, token_rows),
+                                pl.set_validshape(row_scores, 1, token_rows),
                                 [s * chunk_tiles + (j0 - c0) // tile, 0],
                             )
                     # 11a: each token's chunk row sorted and merged into its running list.
@@ -314,7 +321,7 @@ def score_topk_stage_c8(
     TOKEN_HEADS = q_dequant_by_token.shape[0] * INDEX_N_HEADS
     q_scale_rows = pl.reshape(q_dequant_by_token, [1, TOKEN_HEADS])
     weight_rows = pl.reshape(head_weights, [1, TOKEN_HEADS])
-    scale_flat = pl.reshape(index_cache_scale, [POOL_ROWS, 1])  # format
+    scale_row = pl.reshape(index_cache_scale, [1, POOL_ROWS])  # format
     splits = (SCORE_TASKS + B - 1) // B
     # One SPMD dispatch of B * splits blocks, block (b, g) for request b's group g; a block past
     # its request's groups does nothing (the merge reads only the groups that exist).
@@ -333,6 +340,9 @@ def score_topk_stage_c8(
                 q_scale_row = q_scale_rows[0:1, b * STEP_HEADS : b * STEP_HEADS + STEP_HEADS]
                 weight_row = weight_rows[0:1, b * STEP_HEADS : b * STEP_HEADS + STEP_HEADS]
                 token_positions = pl.slice(position_ids, [1, 8], [b, 0], valid_shape=[1, S])
+                # Each head's score factor q_scale * weight, once per task (the golden's
+                # score_head_factors): relu(acc) times it needs no per-tile dequant product.
+                head_factor_row = pl.mul(q_scale_row, weight_row)
                 # Token s's head sum of tile row i is column i * S + s of the tile's head sums.
                 sum_columns = pl.cast(
                     pl.mul(pl.cast(pl.arange(0, [1, tile], dtype=pl.INT32), pl.FP32), S * 1.0),
@@ -353,20 +363,19 @@ def score_topk_stage_c8(
                             [physical, 0],
                             valid_shape=[rows, INDEX_HEAD_DIM],
                         )
-                        kv_scale = pl.slice(  # format
-                            scale_flat, [tile, 1], [physical, 0], valid_shape=[rows, 1]  # format
-                        )
+                        # The rows' scales as one row (4-byte values, contiguous).  # format
+                        kv_scale_row = pl.slice(  # format
+                            scale_row, [1, tile], [0, physical], valid_shape=[1, rows]  # format
+                        )  # format
                         acc = pl.matmul(kv_codes, q_rows, out_dtype=pl.INT32, b_trans=True)
                         acc_all = pl.cast(acc, target_type=pl.FP32, mode="rint")
-                        # 10: sum_h relu(acc * q_scale * kv_scale) * weights for all S tokens at
-                        # once on the [tile, S * 64] accumulator, the sum over each token's 64
-                        # columns taken on its rows read as [tile * S, 64] (row i * S + s: tile
-                        # row i, token s); then each token's sums gathered into its chunk row on
-                        # the rows it may see (the rest of the row keeps the sentinel).
-                        dequant = pl.row_expand_mul(
-                            pl.col_expand_mul(acc_all, q_scale_row), kv_scale
-                        )
-                        weighted = pl.col_expand_mul(pl.maximum(dequant, 0.0), weight_row)
+                        # 10: kv_scale * sum_h relu(acc) * (q_scale * weight) for all S tokens
+                        # at once on the [tile, S * 64] accumulator, the sum over each token's
+                        # 64 columns taken on its rows read as [tile * S, 64] (row i * S + s:
+                        # tile row i, token s); then each token's sums gathered, times the rows'
+                        # scales, into its chunk row on the rows it may see (the rest of the row
+                        # keeps the sentinel).
+                        weighted = pl.col_expand_mul(pl.maximum(acc_all, 0.0), head_factor_row)
                         # Valid rows made the whole tile for the reshape (the compiler reshapes
                         # only a tile of constant valid rows): the sums of rows past `rows` are
                         # never assembled (token_rows <= rows).
@@ -380,10 +389,11 @@ def score_topk_stage_c8(
                             row_sums = pl.gather(
                                 head_sums, dim=-1, index=pl.add(sum_columns, pl.cast(s, pl.INT32))
                             )
+                            row_scores = pl.mul(row_sums, kv_scale_row)
                             token_rows = pl.max(pl.min(rows, visible - j0), 0)
                             chunk = pl.assemble(
                                 chunk,
-                                pl.set_validshape(row_sums, 1, token_rows),
+                                pl.set_validshape(row_scores, 1, token_rows),
                                 [s * chunk_tiles + (j0 - c0) // tile, 0],
                             )
                     # 11a: each token's chunk row sorted and merged into its running list.

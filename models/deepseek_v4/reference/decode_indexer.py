@@ -174,6 +174,19 @@ def request_codes(
     return pool.astype(np.int8), scale.reshape(-1)[flat_rows][:, None].astype(np.float32)
 
 
+def score_head_factors(query: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Each head's factor of the score [B, S, H]: q_scale * weight, one FP32 rounding.
+
+    The score policy (DeepSeek's reference indexer kernel, whose head weights arrive already
+    multiplied by the query's dequant scale): score = kv_scale * sum_h relu(acc_h) * factor_h,
+    every product one FP32 rounding, the head sum exact and rounded once (the kernel sums in
+    FP32). Both scales are positive, so this is the same value as sum_h relu(acc_h * q_scale_h
+    * kv_scale) * w_h up to rounding; its order costs 4 vector element-ops per (row, token,
+    head) on chip instead of 6.
+    """
+    return (np.asarray(query["q_scale"], np.float32) * np.asarray(query["weights"], np.float32))
+
+
 def paged_scores(
     inputs: Mapping[str, Any],
     query: Mapping[str, np.ndarray],
@@ -183,7 +196,8 @@ def paged_scores(
 ) -> np.ndarray:
     """Stages 8-10 on the paged cache: score [B, S, width], sentinel outside each token's
     visible prefix (all of a padded request's row)."""
-    q_codes, q_scale, weights = query["q_codes"], query["q_scale"], query["weights"]
+    q_codes = query["q_codes"]
+    head_factor = score_head_factors(query)
     batch, seq = q_codes.shape[:2]
     visible = visible_rows(inputs["position_ids"])
     score = np.full((batch, seq, width), SCORE_SENTINEL, dtype=np.float32)
@@ -197,9 +211,9 @@ def paged_scores(
             if vis == 0:
                 continue
             acc = int32_matmul(q_codes[b, s], kv_codes[:vis].T).astype(np.float32)
-            deq = (acc * q_scale[b, s][:, None]) * kv_scale[:vis, 0][None, :]
-            weighted = np.maximum(deq, np.float32(0.0)) * weights[b, s][:, None]
-            score[b, s, :vis] = weighted.astype(np.float64).sum(axis=0).astype(np.float32)
+            weighted = np.maximum(acc, np.float32(0.0)) * head_factor[b, s][:, None]
+            head_sum = weighted.astype(np.float64).sum(axis=0).astype(np.float32)
+            score[b, s, :vis] = head_sum * kv_scale[:vis, 0]
     return score
 
 

@@ -1,10 +1,11 @@
 """Stages 8-11 in PyTorch: INT8 q codes against the paged cache (c16 rows quantized per row,
-c8 codes and scales as stored), score = sum over heads of relu(acc * q_scale * kv_scale) *
-weight, then the top-k. One request at a time, all of its tokens at once.
+c8 codes and scales as stored), score = kv_scale * sum over heads of relu(acc) * (q_scale *
+weight), then the top-k. One request at a time, all of its tokens at once.
 
 Order of operations is the golden's (reference/decode_indexer.paged_scores): INT32 accumulations are
 exact, each product one float32 rounding, the head sum in float64 in head order, rounded once
-to float32; top-k a stable descending sort, so equal scores keep the smaller index first.
+to float32, then times the row's scale; top-k a stable descending sort, so equal scores keep the
+smaller index first.
 """
 
 from __future__ import annotations
@@ -44,12 +45,13 @@ def scores(
     rows (codes [rows, Dh], scales [rows])."""
     n, heads, dim = q_codes.shape
     acc = int_matmul(q_codes.reshape(n * heads, dim), kv_codes.T).reshape(n, heads, -1)
-    # In place, in the golden's order: (acc * q_scale) * kv_scale, relu, * weight.
-    weighted = acc.mul_(q_scale[:, :, None]).mul_(kv_scale).relu_().mul_(head_weights[:, :, None])
+    # In place, in the golden's order: relu, * (q_scale * weight); the head sum; * kv_scale.
+    head_factor = q_scale * head_weights
+    weighted = acc.relu_().mul_(head_factor[:, :, None])
     total = weighted[:, 0].to(torch.float64)
     for h in range(1, heads):
         total += weighted[:, h]
-    return total.to(torch.float32)
+    return total.to(torch.float32).mul_(kv_scale)
 
 
 def paged_scores(
