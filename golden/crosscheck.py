@@ -302,12 +302,3 @@ def render_text(check: CrossCheck) -> str:
         lines.append("  (not compared: a kernel failed)")
     lines.append(f"RESULT: {'PASS' if check.passed else 'FAIL'}")
     return "\n".join(lines)
-
-
-def summarize(outputs: Mapping[str, Agreement]) -> dict[str, str]:
-    """One short line per output (for test messages)."""
-    return {
-        n: f"{a.differing}/{a.cells} differ, {a.outside_bound} outside, max |diff| "
-        f"{a.max_abs:.3g} (tolerance {a.tolerance:.3g})"
-        for n, a in outputs.items()
-    }

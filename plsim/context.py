@@ -82,11 +82,6 @@ class State:
         """Innermost scope name_hint, or 'orchestration'."""
         return self.scopes[-1].name if self.scopes else "orchestration"
 
-    def tick(self) -> int:
-        """Advance and return the op sequence counter (used for tile liveness)."""
-        self.seq += 1
-        return self.seq
-
 
 STATE = State()
 

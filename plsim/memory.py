@@ -380,8 +380,3 @@ class ReadSite:
 def valid_box(valid: tuple[int, ...]) -> tuple[slice, ...]:
     """Index tuple selecting the valid rectangle."""
     return tuple(slice(0, v) for v in valid)
-
-
-def is_full(tile: Tile) -> bool:
-    """True if the valid region covers the whole physical tile."""
-    return tile.valid == tile.data.shape

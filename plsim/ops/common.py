@@ -103,11 +103,6 @@ def union(shape, *masks) -> np.ndarray | None:
     return out
 
 
-def any_poison(t: Tile) -> bool:
-    """True if ``t`` has undefined cells inside its valid region."""
-    return t.poison is not None and bool(t.poison[valid_box(t.valid)].any())
-
-
 def count_vector(valid) -> None:
     """Add the valid elements an op produced to the scope's vector element operations."""
     n = 1
@@ -123,13 +118,3 @@ def dtype_arg(value, what: str):
     if not isinstance(value, DType):
         dsl(f"{what} must be a pl dtype (pl.FP32, pl.INT8, ...), got {value!r}")
     return value
-
-
-def to_2d_shape(shape) -> tuple[int, int]:
-    """(rows, cols) of a tile shape: 1-D is one row; higher ranks fold leading dims."""
-    if len(shape) == 1:
-        return 1, shape[0]
-    rows = 1
-    for n in shape[:-1]:
-        rows *= n
-    return rows, shape[-1]
