@@ -125,9 +125,12 @@ BATCH_TILE = 16
 # Token rows per block of a projection group: the group's weight blocks are read once for up
 # to 512 token rows (4 tiles of 128); a decode step (T <= 512) is one group, 16 blocks.
 PROJ_GROUP_ROWS = 4 * PROJ_MAX_ROWS
-# Tokens per block of the per-token dispatches (token rows, windows): at most 4 windows close
-# in 16 consecutive tokens of one request.
-TOKEN_GROUP = 16
+# Blocks of the per-token dispatches: the step's tokens in at most this many blocks of
+# consecutive tokens, one per core that runs them on a2a3: the AIVs (48) for the vector-only
+# token rows and cache rows, the core groups (24) for the windows (a cube Hadamard each). Each
+# token's work is independent of the others'; 32 tokens took 2 blocks of 16 before.
+VECTOR_TOKEN_BLOCKS = 48
+MIXED_TOKEN_BLOCKS = 24
 # Requests whose saved state rows fit in ``sources`` after the token rows: the most of a decode
 # step (128) and of a prefill chunk (64). A fixed count keeps the scratch's row count T + 1024,
 # which pypto's kernel wrapper can invert (T + 8 * R, two run-time extents, it cannot).
@@ -391,10 +394,11 @@ def gather_sources(
     state_rows = kv_state.shape[0] * COMPRESS_STATE_ROWS
     kv_rows = pl.reshape(kv_state, [state_rows, COMPRESS_STATE_WIDTH])
     score_rows = pl.reshape(score_state, [state_rows, COMPRESS_STATE_WIDTH])
-    with pl.spmd((T + TOKEN_GROUP - 1) // TOKEN_GROUP):
+    per_block = (T + VECTOR_TOKEN_BLOCKS - 1) // VECTOR_TOKEN_BLOCKS
+    with pl.spmd((T + per_block - 1) // per_block):
         with pl.at(level=pl.Level.CORE_GROUP, name_hint="token_rows"):
-            t0 = pl.tile.get_block_idx() * TOKEN_GROUP
-            for t in pl.range(t0, pl.min(T, t0 + TOKEN_GROUP)):
+            t0 = pl.tile.get_block_idx() * per_block
+            for t in pl.range(t0, pl.min(T, t0 + per_block)):
                 pos = pl.read(positions, [t])
                 if pos >= 0:
                     # Inline helpers are called as whole statements: the compiler inlines
@@ -442,10 +446,11 @@ def pool_windows(
     T = positions.shape[0]
     out_rows = pl.reshape(rows_out, [rows_out.shape[0] * rows_out.shape[1], INDEX_HEAD_DIM])
     norm_weight_row = pl.reshape(norm_weight, [1, INDEX_HEAD_DIM])
-    with pl.spmd((T + TOKEN_GROUP - 1) // TOKEN_GROUP):
+    per_block = (T + MIXED_TOKEN_BLOCKS - 1) // MIXED_TOKEN_BLOCKS
+    with pl.spmd((T + per_block - 1) // per_block):
         with pl.at(level=pl.Level.CORE_GROUP, name_hint="window_pool_rmsnorm_rope_hadamard"):
-            t0 = pl.tile.get_block_idx() * TOKEN_GROUP
-            for t in pl.range(t0, pl.min(T, t0 + TOKEN_GROUP)):
+            t0 = pl.tile.get_block_idx() * per_block
+            for t in pl.range(t0, pl.min(T, t0 + per_block)):
                 cache_slot = pl.read(slot_mapping, [t])
                 if cache_slot >= 0:
                     pos = pl.read(positions, [t])
@@ -480,10 +485,11 @@ def quant_cache_rows(
     pool_rows = index_cache.shape[0] * index_cache.shape[1]
     cache_flat = pl.reshape(index_cache, [pool_rows, INDEX_HEAD_DIM])
     scale_flat = pl.reshape(index_cache_scale, [pool_rows, 1])
-    with pl.spmd((T + TOKEN_GROUP - 1) // TOKEN_GROUP):
+    per_block = (T + VECTOR_TOKEN_BLOCKS - 1) // VECTOR_TOKEN_BLOCKS
+    with pl.spmd((T + per_block - 1) // per_block):
         with pl.at(level=pl.Level.CORE_GROUP, name_hint="window_quant_cache_write"):
-            t0 = pl.tile.get_block_idx() * TOKEN_GROUP
-            for t in pl.range(t0, pl.min(T, t0 + TOKEN_GROUP)):
+            t0 = pl.tile.get_block_idx() * per_block
+            for t in pl.range(t0, pl.min(T, t0 + per_block)):
                 cache_slot = pl.read(slot_mapping, [t])
                 if cache_slot >= 0:
                     row = pl.slice(
