@@ -264,8 +264,8 @@ class Tile:
     """
 
     __slots__ = (
-        "accumulated", "base", "created", "data", "dtype", "last_use", "level", "location",
-        "origin", "outlined_to", "phys_cols", "poison", "poison_from", "read_from",
+        "accumulated", "base", "created", "data", "dtype", "lane", "last_use", "level",
+        "location", "origin", "outlined_to", "phys_cols", "poison", "poison_from", "read_from",
         "runtime_offset", "runtime_valid", "scope", "stores", "used_cube", "used_vector", "valid",
         "vector_view_bytes",
     )  # fmt: skip
@@ -314,6 +314,10 @@ class Tile:
             # one consumed view at a time; checks.cross_core_rings sizes the ring slot by it).
             self.vector_view_bytes = 0
             self.accumulated = False  # target of a pl.matmul_acc
+            # The AIV lane whose pl.split_aiv region made this value (None outside regions):
+            # each lane holds its own copy on chip, which plsim's one frame does not
+            # (ops.common.operand refuses a read by the other lane).
+            self.lane = STATE.aiv_regions[-1][1] if STATE.aiv_regions else None
             # "tile" for values made by tile-level ops (pl.load, pl.create_tile, pl.move) and
             # everything computed from them; "tensor" for tensor-level slices (x[a:b, :]) and
             # their results. The compiler keeps the two apart (see ops/indexing.subscript_assign).

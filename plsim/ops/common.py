@@ -54,6 +54,8 @@ def operand(x, op: str, *, cube: bool = False, store: bool = False) -> Tile:
     if not isinstance(x, Tile):
         dsl(f"pl.{op} expects a tile or tensor operand, got {type(x).__name__} {x!r}")
     base = x.base
+    if STATE.aiv_regions and base.lane is not None and base.lane != STATE.aiv_regions[-1][1]:
+        _other_lanes_value(base, op)
     scope = base.scope
     if scope is not None and scope is not STATE.scopes[-1] and scope not in STATE.scopes:
         # made in a task that has finished: the compiler outlines it through GM
@@ -67,6 +69,26 @@ def operand(x, op: str, *, cube: bool = False, store: bool = False) -> Tile:
         base.used_vector = True
         base.vector_view_bytes = max(base.vector_view_bytes, x.data.size * x.dtype.itemsize)
     return x
+
+
+def _other_lanes_value(base: Tile, op: str) -> None:
+    """Refuse a read, on one AIV lane, of a value the other lane's pl.split_aiv region made.
+
+    On chip each lane runs the region's code on its own UB and keeps its own values across the
+    regions of a task; plsim runs lane 0, then lane 1, in one Python frame, so a name assigned
+    in a region holds the last lane's value when the next region starts (a2a3sim gives each
+    lane its own: tests/plsim_conformance/kernels/aiv_lane_state.py). Rather than compute with
+    the wrong lane's value, plsim stops here.
+    """
+    lane = STATE.aiv_regions[-1][1]
+    file, line = base.location[:2] if base.location else ("?", 0)
+    dsl(
+        f"pl.{op} on AIV lane {lane} reads a value made by AIV lane {base.lane} "
+        f"({file.rsplit('/', 1)[-1]}:{line}): each lane keeps its own values across "
+        "pl.split_aiv regions, which plsim does not simulate (it runs the lanes one after the "
+        "other in one frame); keep a lane's running value inside one region, or store it to GM "
+        "and load it back"
+    )
 
 
 def result(data: np.ndarray, dtype, valid, origin: str = "vector", poison=None, *sources) -> Tile:
