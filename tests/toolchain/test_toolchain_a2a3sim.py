@@ -37,6 +37,9 @@ pytestmark = [
 #: A mixed decode batch: long, block-boundary, short and padded requests, S = 4 tokens, blocks
 #: of 48 rows (so a block boundary falls inside the step).
 DECODE = {"mixed": True, "batch": 5, "seq": 4, "block_size": 48}
+#: The same mix at 12 tokens: a step of at most 16 tokens takes qr_proj in K parts
+#: (qr_proj_parts + qr_dequant), larger ones the fused qr_proj (kernels/decode_indexer.py).
+DECODE_SMALL = {"mixed": True, "batch": 4, "seq": 3, "block_size": 48}
 #: A packed prefill chunk: a fresh 5-token prompt and a 40-token one after a 1001-token prefix.
 PREFILL = {"prompt_lens": "5,40", "prefix_lens": "0,1001"}
 #: The indexer's prefill chunk: three requests, two with a prefix (c16); c8 takes PREFILL's
@@ -50,8 +53,9 @@ INDEXER_PREFILL = {"prompt_lens": "9,7,13", "prefix_lens": "0,5,40"}
 ENTRY_POINTS = [
     ("indexer_c16", "deepseek_v4.indexer", DECODE),
     ("indexer_c8", "deepseek_v4.indexer", {**DECODE, "cache_format": "c8"}),
-    ("indexer_topk_c16", "deepseek_v4.indexer", {**DECODE, "topk_only": True}),
-    ("indexer_topk_c8", "deepseek_v4.indexer", {**DECODE, "topk_only": True, "cache_format": "c8"}),
+    ("indexer_topk_c16", "deepseek_v4.indexer", {**DECODE_SMALL, "topk_only": True}),
+    ("indexer_topk_c8", "deepseek_v4.indexer",
+     {**DECODE_SMALL, "topk_only": True, "cache_format": "c8"}),
     ("indexer_compressor_c16", "deepseek_v4.indexer_compressor", DECODE),
     ("indexer_compressor_c8", "deepseek_v4.indexer_compressor", {**DECODE, "cache_format": "c8"}),
     ("indexer_prefill_c16", "deepseek_v4.indexer_prefill", INDEXER_PREFILL),

@@ -116,6 +116,16 @@ QPROJ_K_TILE = 128
 # the whole tile reserved in UB before its FP32 copies (64 KiB tiles would need 2 x 64 + 64 KiB).
 QPROJ_ACC_ELEMS = 8192
 ACC_INT32_ROW_ALIGN = 32  # a2a3 L0C stores INT32 accumulators in 32-row blocks
+# A step of at most 16 tokens (one 16-row token tile) takes qr_proj as a cube stage over 512-column
+# windows (512-byte wq_b rows, the DMA size the compiler recommends; the [32, 512] INT32
+# accumulator, 64 KiB of L0C, goes to GM, not through the UB ring) in 4 K parts (a [Q_LORA / 4,
+# 512] INT8 slice of wq_b per task, 64 tasks at FLASH), and qr_dequant adds the parts' INT32 sums
+# (exact in any order) and dequantizes them. Larger steps keep the fused form: the parts' sums
+# would cross GM as 4 x [T, 8192] INT32 (8 MiB at 32 tokens).
+QPROJ_SPLIT_N = 512
+QPROJ_PARTS = 4
+# qr_dequant: its column window (INT32 / FP32 [16, 256] tiles, 16 KiB each).
+QDEQ_COLS = 256
 # weights_proj K tile: [64, 256] BF16 (32 KiB) in L0A and [256, 64] BF16 (32 KiB) in L0B.
 WEIGHTS_K_TILE = 256
 # Score-row top-k (topk_stage, the prefill kernels): candidates per partial top-k task, 8
@@ -154,6 +164,11 @@ def query_stages(
     qproj_n = QPROJ_ACC_ELEMS // (
         (proj_rows + ACC_INT32_ROW_ALIGN - 1) // ACC_INT32_ROW_ALIGN * ACC_INT32_ROW_ALIGN
     )
+    # The split qr_proj's constants (the parser checks both forms of qr_proj for every T; the
+    # compiler builds the one the shapes select): its token tile's valid rows min(T, 16) and
+    # its K part's rows.
+    split_rows = CUBE_M + (T - CUBE_M) * (1 - 1 // (1 + CUBE_M // T))
+    part_k = Q_LORA // QPROJ_PARTS
     x_tokens = pl.reshape(x, [T, D])
     qr_tokens = pl.reshape(qr, [T, Q_LORA])
     wq_scale_row = pl.reshape(wq_b_scale, [1, Q_WIDTH])
@@ -184,47 +199,108 @@ def query_stages(
             )
             qr_dequant[r0 : r0 + QR_QUANT_ROWS, :] = pl.div(qr_amax, INT8_MAX)
 
-    # 2 qr_proj: INT8 x INT8 -> INT32 over Q_LORA, then (acc * row scale) * channel scale -> BF16.
-    # One task per wq_b column window: the window [Q_LORA, qproj_n] is loaded into L1 once and
-    # every token tile is multiplied against it (K tiles sliced on chip), so wq_b is read once
-    # per step, not once per token tile; each token tile's codes are one [rows, Q_LORA] load.
-    qproj_blocks = Q_WIDTH // qproj_n
-    with pl.spmd(qproj_blocks):
-        with pl.at(level=pl.Level.CORE_GROUP, name_hint="qr_proj"):
-            n0 = pl.tile.get_block_idx() * qproj_n
-            w_window = wq_b[0:Q_LORA, n0 : n0 + qproj_n]
-            channel_scale = wq_scale_row[0:1, n0 : n0 + qproj_n]
-            for r_tile in pl.range(0, T, proj_rows):
-                # The tile's codes [proj_rows, Q_LORA] in one load (Q_LORA-byte rows), K tiles
-                # sliced on chip like the window's. A tile that a K slice is taken from needs
-                # constant valid rows (ptoas refuses a subview of a tile whose valid rows are a
-                # run-time value), so every tile has the same `tile_rows` valid rows: T when one
-                # tile holds the step's tokens, else proj_rows (< T), the last tile moved back
-                # to end at row T (its first rows recomputed, the same values stored again).
-                r0 = pl.min(r_tile, T - tile_rows)
-                codes_tile = pl.slice(
-                    qr_codes, [proj_rows, Q_LORA], [r0, 0], valid_shape=[tile_rows, Q_LORA]
+    # 2 qr_proj. A step of at most 16 tokens (one 16-row token tile) splits wq_b's rows into
+    # K parts and adds the INT32 partial sums in a vector stage (qr_dequant); a larger step
+    # dequantizes each window's accumulator in its own task. Both forms give the same values
+    # (integer sums are exact in any order); the condition is a constant of the entry's shapes.
+    if T <= CUBE_M:
+        qr_partial = pl.create_tensor([QPROJ_PARTS * CUBE_M, Q_WIDTH], dtype=pl.INT32)
+        # (cube) one task per (512-column window, K part): the part [part_k, 512] of the window
+        # in L1, the step's codes [16, part_k] in one load, K tiles sliced on chip.
+        with pl.spmd(Q_WIDTH // QPROJ_SPLIT_N * QPROJ_PARTS):
+            with pl.at(level=pl.Level.CORE_GROUP, name_hint="qr_proj_parts"):
+                part_n0 = pl.tile.get_block_idx() // QPROJ_PARTS * QPROJ_SPLIT_N
+                part = pl.tile.get_block_idx() % QPROJ_PARTS
+                part_k0 = part * part_k
+                w_part = wq_b[part_k0 : part_k0 + part_k, part_n0 : part_n0 + QPROJ_SPLIT_N]
+                codes_part = pl.slice(
+                    qr_codes, [CUBE_M, part_k], [0, part_k0], valid_shape=[split_rows, part_k]
                 )
-                proj_acc = pl.matmul(
-                    pl.slice(codes_tile, [proj_rows, QPROJ_K_TILE], [0, 0]),
-                    pl.slice(w_window, [QPROJ_K_TILE, qproj_n], [0, 0]),
+                part_acc = pl.matmul(
+                    pl.slice(codes_part, [CUBE_M, QPROJ_K_TILE], [0, 0]),
+                    pl.slice(w_part, [QPROJ_K_TILE, QPROJ_SPLIT_N], [0, 0]),
                     out_dtype=pl.INT32,
                 )
-                for k0 in pl.range(QPROJ_K_TILE, Q_LORA, QPROJ_K_TILE):
-                    proj_acc = pl.matmul_acc(
-                        proj_acc,
-                        pl.slice(codes_tile, [proj_rows, QPROJ_K_TILE], [0, k0]),
-                        pl.slice(w_window, [QPROJ_K_TILE, qproj_n], [k0, 0]),
+                for pk0 in pl.range(QPROJ_K_TILE, part_k, QPROJ_K_TILE):
+                    part_acc = pl.matmul_acc(
+                        part_acc,
+                        pl.slice(codes_part, [CUBE_M, QPROJ_K_TILE], [0, pk0]),
+                        pl.slice(w_part, [QPROJ_K_TILE, QPROJ_SPLIT_N], [pk0, 0]),
                     )
-                row_scale = pl.slice(
-                    qr_dequant, [proj_rows, 1], [r0, 0], valid_shape=[tile_rows, 1]
+                part_row0 = part * CUBE_M
+                part_cols = part_n0 + QPROJ_SPLIT_N
+                qr_partial[part_row0 : part_row0 + CUBE_M, part_n0:part_cols] = part_acc
+        # (vector) qr_dequant: part 0 + 1 + 2 + 3 (INT32, exact), then (acc * row scale) *
+        # channel scale -> BF16, one task per QDEQ_COLS-column window.
+        with pl.spmd(Q_WIDTH // QDEQ_COLS):
+            with pl.at(level=pl.Level.CORE_GROUP, name_hint="qr_dequant"):
+                deq_c0 = pl.tile.get_block_idx() * QDEQ_COLS
+                total = pl.slice(
+                    qr_partial,
+                    [CUBE_M, QDEQ_COLS],
+                    [0, deq_c0],
+                    valid_shape=[split_rows, QDEQ_COLS],
                 )
-                proj_f32 = pl.cast(proj_acc, target_type=pl.FP32, mode="rint")
-                proj_scaled = pl.row_expand_mul(proj_f32, row_scale)
-                proj_deq = pl.col_expand_mul(proj_scaled, channel_scale)
-                q_proj[r0 : r0 + proj_rows, n0 : n0 + qproj_n] = pl.cast(
-                    proj_deq, target_type=pl.BF16, mode="rint"
+                for p in pl.range(1, QPROJ_PARTS):
+                    part_sums = pl.slice(
+                        qr_partial,
+                        [CUBE_M, QDEQ_COLS],
+                        [p * CUBE_M, deq_c0],
+                        valid_shape=[split_rows, QDEQ_COLS],
+                    )
+                    total = pl.add(total, part_sums)
+                part_row_scale = pl.slice(
+                    qr_dequant, [CUBE_M, 1], [0, 0], valid_shape=[split_rows, 1]
                 )
+                sums_f32 = pl.cast(total, target_type=pl.FP32, mode="rint")
+                sums_scaled = pl.row_expand_mul(sums_f32, part_row_scale)
+                deq_scale = wq_scale_row[0:1, deq_c0 : deq_c0 + QDEQ_COLS]
+                sums_deq = pl.col_expand_mul(sums_scaled, deq_scale)
+                q_proj[0:CUBE_M, deq_c0 : deq_c0 + QDEQ_COLS] = pl.cast(
+                    sums_deq, target_type=pl.BF16, mode="rint"
+                )
+    else:
+        # INT8 x INT8 -> INT32 over Q_LORA, then (acc * row scale) * channel scale -> BF16. One
+        # task per wq_b column window: the window [Q_LORA, qproj_n] is loaded into L1 once and
+        # every token tile is multiplied against it (K tiles sliced on chip), so wq_b is read
+        # once per step; each token tile's codes are one [rows, Q_LORA] load.
+        qproj_blocks = Q_WIDTH // qproj_n
+        with pl.spmd(qproj_blocks):
+            with pl.at(level=pl.Level.CORE_GROUP, name_hint="qr_proj"):
+                n0 = pl.tile.get_block_idx() * qproj_n
+                w_window = wq_b[0:Q_LORA, n0 : n0 + qproj_n]
+                channel_scale = wq_scale_row[0:1, n0 : n0 + qproj_n]
+                for r_tile in pl.range(0, T, proj_rows):
+                    # The tile's codes [proj_rows, Q_LORA] in one load (Q_LORA-byte rows), K tiles
+                    # sliced on chip like the window's. A tile that a K slice is taken from needs
+                    # constant valid rows (ptoas refuses a subview of a tile whose valid rows are a
+                    # run-time value), so every tile has the same `tile_rows` valid rows: T when one
+                    # tile holds the step's tokens, else proj_rows (< T), the last tile moved back
+                    # to end at row T (its first rows recomputed, the same values stored again).
+                    r0 = pl.min(r_tile, T - tile_rows)
+                    codes_tile = pl.slice(
+                        qr_codes, [proj_rows, Q_LORA], [r0, 0], valid_shape=[tile_rows, Q_LORA]
+                    )
+                    proj_acc = pl.matmul(
+                        pl.slice(codes_tile, [proj_rows, QPROJ_K_TILE], [0, 0]),
+                        pl.slice(w_window, [QPROJ_K_TILE, qproj_n], [0, 0]),
+                        out_dtype=pl.INT32,
+                    )
+                    for k0 in pl.range(QPROJ_K_TILE, Q_LORA, QPROJ_K_TILE):
+                        proj_acc = pl.matmul_acc(
+                            proj_acc,
+                            pl.slice(codes_tile, [proj_rows, QPROJ_K_TILE], [0, k0]),
+                            pl.slice(w_window, [QPROJ_K_TILE, qproj_n], [k0, 0]),
+                        )
+                    row_scale = pl.slice(
+                        qr_dequant, [proj_rows, 1], [r0, 0], valid_shape=[tile_rows, 1]
+                    )
+                    proj_f32 = pl.cast(proj_acc, target_type=pl.FP32, mode="rint")
+                    proj_scaled = pl.row_expand_mul(proj_f32, row_scale)
+                    proj_deq = pl.col_expand_mul(proj_scaled, channel_scale)
+                    q_proj[r0 : r0 + proj_rows, n0 : n0 + qproj_n] = pl.cast(
+                        proj_deq, target_type=pl.BF16, mode="rint"
+                    )
 
     # 3-5 qr_rope_hadamard_quant: one mixed task per token (its H head rows share one RoPE
     # position); the rotated head rows stay on chip between the steps.
