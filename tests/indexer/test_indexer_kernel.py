@@ -156,18 +156,25 @@ def test_long_context():
     _assert_passes(run_step(config))
 
 
-def test_run_reports_every_stage():
-    step = run_step(resolve_config(CaseConfig(seq=1, start_pos=1000)))
+@pytest.mark.parametrize(
+    ("batch", "projection"),
+    [(1, ("qr_proj_parts", "qr_dequant")), (17, ("qr_proj",))],
+    ids=["16 tokens or fewer: qr_proj in K parts", "more: the fused qr_proj"],
+)
+def test_run_reports_every_stage(batch, projection):
+    step = run_step(resolve_config(CaseConfig(batch=batch, seq=1, start_pos=1000)))
     names = {stage.name for stage in step.run.stages}
     for stage in (
         "qr_quant",
-        "qr_proj",
+        *projection,
         "qr_rope_hadamard_quant",
         "weights_proj",
         "kv_quant_score_topk",
         "topk_merge",
     ):
         assert stage in names
+    other = {"qr_proj", "qr_proj_parts", "qr_dequant"} - set(projection)
+    assert not names & other  # one form of qr_proj per step, chosen by its token count
     assert step.run.traffic.ratio >= 1.0
 
 

@@ -43,7 +43,8 @@ fixed):
 Everything that changes from step to step (positions, lengths, table, mappings, slots, top-k
 offsets) is tensor data read with pl.read: one compiled artifact per (B, S, shapes, format).
 
-Stages (pl.at name_hints): qr_quant (1), qr_proj (2), qr_rope_hadamard_quant (3-5, one mixed
+Stages (pl.at name_hints): qr_quant (1), qr_proj (2; a step of at most 16 tokens: qr_proj_parts
+over K parts and qr_dequant), qr_rope_hadamard_quant (3-5, one mixed
 task per token, at the token's own position), weights_proj (6), the compressor's stages (7,
 kernels/decode_compressor.py), kv_quant_score_topk (c16) / kv_score_topk (c8) (8-11a, one mixed task
 per request and group of 512-row cache chunks: scores kept on chip and sorted into the group's
@@ -168,7 +169,11 @@ def query_stages(
     # compiler builds the one the shapes select): its token tile's valid rows min(T, 16) and
     # its K part's rows.
     split_rows = CUBE_M + (T - CUBE_M) * (1 - 1 // (1 + CUBE_M // T))
-    part_k = Q_LORA // QPROJ_PARTS
+    # K parts of whole 128-row K tiles: QPROJ_PARTS when Q_LORA's K tiles divide into 4 (FLASH
+    # 8, PRO 12), else one K tile each (Q_LORA = 256: 2 parts), so a part always fits L1.
+    k_tiles = Q_LORA // QPROJ_K_TILE
+    qproj_parts = k_tiles + (QPROJ_PARTS - k_tiles) * (1 - (k_tiles % 4 + 3) // 4)
+    part_k = Q_LORA // qproj_parts
     x_tokens = pl.reshape(x, [T, D])
     qr_tokens = pl.reshape(qr, [T, Q_LORA])
     wq_scale_row = pl.reshape(wq_b_scale, [1, Q_WIDTH])
@@ -204,13 +209,13 @@ def query_stages(
     # dequantizes each window's accumulator in its own task. Both forms give the same values
     # (integer sums are exact in any order); the condition is a constant of the entry's shapes.
     if T <= CUBE_M:
-        qr_partial = pl.create_tensor([QPROJ_PARTS * CUBE_M, Q_WIDTH], dtype=pl.INT32)
+        qr_partial = pl.create_tensor([qproj_parts * CUBE_M, Q_WIDTH], dtype=pl.INT32)
         # (cube) one task per (512-column window, K part): the part [part_k, 512] of the window
         # in L1, the step's codes [16, part_k] in one load, K tiles sliced on chip.
-        with pl.spmd(Q_WIDTH // QPROJ_SPLIT_N * QPROJ_PARTS):
+        with pl.spmd(Q_WIDTH // QPROJ_SPLIT_N * qproj_parts):
             with pl.at(level=pl.Level.CORE_GROUP, name_hint="qr_proj_parts"):
-                part_n0 = pl.tile.get_block_idx() // QPROJ_PARTS * QPROJ_SPLIT_N
-                part = pl.tile.get_block_idx() % QPROJ_PARTS
+                part_n0 = pl.tile.get_block_idx() // qproj_parts * QPROJ_SPLIT_N
+                part = pl.tile.get_block_idx() % qproj_parts
                 part_k0 = part * part_k
                 w_part = wq_b[part_k0 : part_k0 + part_k, part_n0 : part_n0 + QPROJ_SPLIT_N]
                 codes_part = pl.slice(
@@ -230,7 +235,7 @@ def query_stages(
                 part_row0 = part * CUBE_M
                 part_cols = part_n0 + QPROJ_SPLIT_N
                 qr_partial[part_row0 : part_row0 + CUBE_M, part_n0:part_cols] = part_acc
-        # (vector) qr_dequant: part 0 + 1 + 2 + 3 (INT32, exact), then (acc * row scale) *
+        # (vector) qr_dequant: part 0 + 1 + ... (INT32, exact), then (acc * row scale) *
         # channel scale -> BF16, one task per QDEQ_COLS-column window.
         with pl.spmd(Q_WIDTH // QDEQ_COLS):
             with pl.at(level=pl.Level.CORE_GROUP, name_hint="qr_dequant"):
@@ -241,7 +246,7 @@ def query_stages(
                     [0, deq_c0],
                     valid_shape=[split_rows, QDEQ_COLS],
                 )
-                for p in pl.range(1, QPROJ_PARTS):
+                for p in pl.range(1, qproj_parts):
                     part_sums = pl.slice(
                         qr_partial,
                         [CUBE_M, QDEQ_COLS],
