@@ -165,12 +165,10 @@ def query_stages(
     qproj_n = QPROJ_ACC_ELEMS // (
         (proj_rows + ACC_INT32_ROW_ALIGN - 1) // ACC_INT32_ROW_ALIGN * ACC_INT32_ROW_ALIGN
     )
-    # The split qr_proj's constants (the parser checks both forms of qr_proj for every T; the
-    # compiler builds the one the shapes select): its token tile's valid rows min(T, 16) and
-    # its K part's rows.
-    split_rows = CUBE_M + (T - CUBE_M) * (1 - 1 // (1 + CUBE_M // T))
-    # K parts of whole 128-row K tiles: QPROJ_PARTS when Q_LORA's K tiles divide into 4 (FLASH
-    # 8, PRO 12), else one K tile each (Q_LORA = 256: 2 parts), so a part always fits L1.
+    # The split qr_proj's K parts (set here, not in its branch of `if T <= CUBE_M`: a local
+    # assigned inside the branch is a run-time value to the compiler, which tile shapes refuse):
+    # whole 128-row K tiles, QPROJ_PARTS when Q_LORA's K tiles divide into 4 (FLASH 8, PRO 12),
+    # else one K tile each (Q_LORA = 256: 2 parts), so a part always fits L1.
     k_tiles = Q_LORA // QPROJ_K_TILE
     qproj_parts = k_tiles + (QPROJ_PARTS - k_tiles) * (1 - (k_tiles % 4 + 3) // 4)
     part_k = Q_LORA // qproj_parts
@@ -219,7 +217,7 @@ def query_stages(
                 part_k0 = part * part_k
                 w_part = wq_b[part_k0 : part_k0 + part_k, part_n0 : part_n0 + QPROJ_SPLIT_N]
                 codes_part = pl.slice(
-                    qr_codes, [CUBE_M, part_k], [0, part_k0], valid_shape=[split_rows, part_k]
+                    qr_codes, [CUBE_M, part_k], [0, part_k0], valid_shape=[T, part_k]
                 )
                 part_acc = pl.matmul(
                     pl.slice(codes_part, [CUBE_M, QPROJ_K_TILE], [0, 0]),
@@ -244,18 +242,18 @@ def query_stages(
                     qr_partial,
                     [CUBE_M, QDEQ_COLS],
                     [0, deq_c0],
-                    valid_shape=[split_rows, QDEQ_COLS],
+                    valid_shape=[T, QDEQ_COLS],
                 )
                 for p in pl.range(1, qproj_parts):
                     part_sums = pl.slice(
                         qr_partial,
                         [CUBE_M, QDEQ_COLS],
                         [p * CUBE_M, deq_c0],
-                        valid_shape=[split_rows, QDEQ_COLS],
+                        valid_shape=[T, QDEQ_COLS],
                     )
                     total = pl.add(total, part_sums)
                 part_row_scale = pl.slice(
-                    qr_dequant, [CUBE_M, 1], [0, 0], valid_shape=[split_rows, 1]
+                    qr_dequant, [CUBE_M, 1], [0, 0], valid_shape=[T, 1]
                 )
                 sums_f32 = pl.cast(total, target_type=pl.FP32, mode="rint")
                 sums_scaled = pl.row_expand_mul(sums_f32, part_row_scale)
