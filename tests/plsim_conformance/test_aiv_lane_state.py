@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import ml_dtypes
 import numpy as np
-from conformance_support import load
+import pytest
+from conformance_support import load, marked_line
 
 import plsim
 
-K = load("aiv_lane_state.py")
+FILE = "aiv_lane_state.py"
+K = load(FILE)
 ITERS, M, N, DIM = 2, 32, 128, 64
 
 
@@ -40,3 +42,13 @@ def test_each_lane_carries_its_own_running_sum_across_regions():
     # sum in both (or a mix).
     assert not np.allclose(y[:M], y[M:])
 
+
+
+def test_a_lane_tile_that_leaves_the_frames_is_refused_at_its_line():
+    """A tile returned out of a helper's regions is the last lane's; the next region's other
+    lane must not compute with it."""
+    k, q, y = _inputs()
+    with pytest.raises(plsim.DSLError) as err:
+        plsim.run(K.lane_value_from_a_helper, k, q, y)
+    assert marked_line(FILE, "other_lane") in str(err.value)
+    assert "AIV lane 0 reads a value made by AIV lane 1" in str(err.value)

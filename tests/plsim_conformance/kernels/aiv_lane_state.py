@@ -22,11 +22,13 @@ K = 64
 #: checked by tests/plsim_conformance/test_compiler_agreement.py.
 VERDICTS = {
     "running_sum_per_lane": "compiles",
+    "lane_value_from_a_helper": "rejected: tile.add requires first argument to be a TileType",
 }
 
 #: What a2a3sim does with each kernel (kinds: tests/plsim_conformance/sim_agreement.py).
 A2A3SIM = {
     "running_sum_per_lane": "pass",
+    "lane_value_from_a_helper": "not run: tile.add requires first argument to be a TileType",
 }
 
 
@@ -49,3 +51,33 @@ def running_sum_per_lane(
             y[aiv_id * M : aiv_id * M + M, 0:N] = run
     return y
 
+
+
+@pl.jit.inline
+def first_half_per_lane(k: pl.Tensor, q: pl.Tensor):
+    """Each lane's half of the first product, made in a region of this helper's own frame."""
+    first = pl.matmul(k[0 : 2 * M, 0:K], q, b_trans=True, out_dtype=pl.FP32)
+    for _lane in pl.split_aiv(2, mode=pl.SplitMode.UP_DOWN):
+        start = pl.add(pl.aiv_shard(first), 0.0)
+    return start
+
+
+@pl.jit
+def lane_value_from_a_helper(
+    k: pl.Tensor[[2 * ITERS * M, K], pl.BF16],
+    q: pl.Tensor[[N, K], pl.BF16],
+    y: pl.Out[pl.Tensor[[2 * M, N], pl.FP32]],
+):
+    # running_sum_per_lane with its first region in an inline helper: the helper returns one
+    # name, which plsim's per-lane frames do not follow out of the helper's frame, so plsim
+    # refuses the other lane's tile; pypto refuses the helper's region itself.
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="lane_value_from_a_helper"):
+        run = first_half_per_lane(k, q)
+        for it in pl.range(1, ITERS):
+            r0 = it * 2 * M
+            acc = pl.matmul(k[r0 : r0 + 2 * M, 0:K], q, b_trans=True, out_dtype=pl.FP32)
+            for _lane in pl.split_aiv(2, mode=pl.SplitMode.UP_DOWN):
+                run = pl.add(run, pl.aiv_shard(acc))  # @other_lane
+        for aiv_id in pl.split_aiv(2, mode=pl.SplitMode.UP_DOWN):
+            y[aiv_id * M : aiv_id * M + M, 0:N] = run
+    return y
