@@ -46,6 +46,9 @@ class Scope:
     slot_num: int = DEFAULT_CROSS_CORE_SLOT_NUM
     tiles: list[Any] = field(default_factory=list)  # base tiles created in this task
     spmd_block: bool = False  # a block of `for i in pl.spmd(N)`: its body is the InCore kernel
+    # The AIV lanes' own values of local names across pl.split_aiv regions, per kernel frame
+    # (plsim.lane_frames).
+    lane_frames: dict[int, Any] = field(default_factory=dict)
 
 
 class State:

@@ -18,6 +18,7 @@ import warnings
 from plsim import dtypes as dt
 from plsim import errors, events, loop_carry
 from plsim.context import STATE, Scope, as_dsl_error, dsl, fail, kernel_location
+from plsim.lane_frames import LaneFrames
 from plsim.language_types import CrossCoreSlot, Level, SplitMode, SplitOption, TaskId
 from plsim.scalars import Scalar, to_int
 
@@ -520,13 +521,21 @@ def _split_aiv(lanes: int, mode):
         file, line = kernel_location()
         opened = open_scope(f"split_aiv@{file.rsplit('/', 1)[-1]}:{line}")
     events.vector_split()  # the vector body runs on both AIVs of the group
+    # The kernel frame running the region's `for`: each lane gets its own values of the names
+    # it assigned in earlier regions of this task (plsim.lane_frames).
+    frame = sys._getframe(1)
+    scope = STATE.scopes[-1]
+    frames = scope.lane_frames.setdefault(id(frame), LaneFrames(lanes))
+    before_region = dict(frame.f_locals)
     try:
         for lane in builtins.range(lanes):
+            at_enter = frames.enter(frame, lane, before_region)
             STATE.aiv_regions.append((mode, lane, lanes))
             try:
                 yield Scalar(lane, dt.INDEX)
             finally:
                 STATE.aiv_regions.pop()
+            frames.leave(frame, lane, at_enter)
     finally:
         if opened is not None:
             pop_scope(opened)

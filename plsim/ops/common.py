@@ -72,22 +72,21 @@ def operand(x, op: str, *, cube: bool = False, store: bool = False) -> Tile:
 
 
 def _other_lanes_value(base: Tile, op: str) -> None:
-    """Refuse a read, on one AIV lane, of a value the other lane's pl.split_aiv region made.
+    """Refuse a read, on one AIV lane, of a tile the other lane's pl.split_aiv region made.
 
-    On chip each lane runs the region's code on its own UB and keeps its own values across the
-    regions of a task; plsim runs lane 0, then lane 1, in one Python frame, so a name assigned
-    in a region holds the last lane's value when the next region starts (a2a3sim gives each
-    lane its own: tests/plsim_conformance/kernels/aiv_lane_state.py). Rather than compute with
-    the wrong lane's value, plsim stops here.
+    On chip each lane keeps its own values across the regions of a task. plsim hands each lane
+    back the local names it assigned (plsim.lane_frames); a tile that reaches the other lane
+    some other way (held in a container, a closure or a helper's frame across regions) would be
+    the wrong lane's value, so plsim stops here rather than compute with it.
     """
     lane = STATE.aiv_regions[-1][1]
     file, line = base.location[:2] if base.location else ("?", 0)
     dsl(
         f"pl.{op} on AIV lane {lane} reads a value made by AIV lane {base.lane} "
         f"({file.rsplit('/', 1)[-1]}:{line}): each lane keeps its own values across "
-        "pl.split_aiv regions, which plsim does not simulate (it runs the lanes one after the "
-        "other in one frame); keep a lane's running value inside one region, or store it to GM "
-        "and load it back"
+        "pl.split_aiv regions, and plsim keeps them per lane only for the local names of the "
+        "function running the regions; keep a lane's running value in such a name, or store "
+        "it to GM and load it back"
     )
 
 

@@ -88,7 +88,9 @@ def pl_slice(tensor, shape, offset, valid_shape=None, drop_dims=None, pad_value=
             dsl("clamp=True is only accepted for tensor slices")
         STATE.seq += 1
         runtime = any(isinstance(o, Scalar) for o in raw_offset)
-        view = tile_view(tensor, offset, shape, drop, runtime=runtime)
+        view = tile_view(
+            tensor, offset, shape, drop, runtime=runtime, valid_given=valid_shape is not None
+        )
         if valid_shape is not None:
             flags = view_rules.runtime_flags(valid_shape)
             valid = [to_int(v, "valid_shape") for v in valid_shape]

@@ -53,8 +53,11 @@ def propagate(out: Tile, sources) -> None:
     out.runtime_valid = tuple(flags) if any(flags) else None
 
 
-def check_subview(parent: Tile) -> None:
-    """HardwareError for a subview ptoas refuses (see the module docstring)."""
+def check_subview(parent: Tile, valid_given: bool = False) -> None:
+    """HardwareError for a subview ptoas refuses (see the module docstring). ``valid_given``:
+    the slice states its valid shape (``pl.slice(..., valid_shape=)``), which the subview
+    verifier takes as the result's valid rows, so a runtime-row parent is no longer refused
+    (fixture view_rule_kernels.subview_runtime_rows_valid_given)."""
     if parent.base.origin == "cube" and tuple(parent.valid) != tuple(parent.shape):
         fail(
             errors.HardwareError,
@@ -65,7 +68,7 @@ def check_subview(parent: Tile) -> None:
             "accumulator (full valid rows, e.g. a matmul whose lhs is the whole tile) and cut "
             "the result after moving it to a vector tile (e.g. after pl.cast)",
         )
-    if parent.runtime_valid is not None and parent.runtime_valid[0]:
+    if parent.runtime_valid is not None and parent.runtime_valid[0] and not valid_given:
         fail(
             errors.HardwareError,
             f"a subview of a {list(parent.shape)} tile whose valid rows are a runtime value: "

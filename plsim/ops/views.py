@@ -67,13 +67,16 @@ def check_window(src_shape, starts, extents, what: str) -> None:
             )
 
 
-def tile_view(t: Tile, starts, extents, drop=(), runtime: bool = False) -> Tile:
+def tile_view(
+    t: Tile, starts, extents, drop=(), runtime: bool = False, valid_given: bool = False
+) -> Tile:
     """Zero-copy subview of a tile; the valid region is the parent's, cut by the window.
 
     ``runtime``: some start is a runtime value (plsim.ops.view_rules.check_reshape_source).
+    ``valid_given``: the caller states the view's valid shape (view_rules.check_subview).
     """
     check_window(t.shape, starts, extents, "tile subview")
-    view_rules.check_subview(t)
+    view_rules.check_subview(t, valid_given)
     operand_use(t)
     box = tuple(slice(s, s + e) for s, e in zip(starts, extents))
     data = t.data[box]

@@ -116,6 +116,14 @@ def test_b_trans_of_gm_windows_multiplies_each_token():
     np.testing.assert_array_equal(out, ref)
 
 
+def test_a_subview_of_runtime_rows_with_its_valid_shape_given_is_read():
+    """subview_runtime_rows with valid_shape= on the window: ptoas takes it (a2a3sim: pass)."""
+    x, out = _f32(16, 64), np.full((16, 32), -7.0, np.float32)
+    plsim.run(K.subview_runtime_rows_valid_given, x, np.array([4], np.int32), out)
+    np.testing.assert_array_equal(out[:4], x[:4, 32:64])
+    assert (out[4:] == -7.0).all()
+
+
 def test_a_subview_of_a_whole_accumulator_is_read():
     x, w, out = _bf16(16, 64), _bf16(64, 32), np.zeros((16, 16), np.float32)
     plsim.run(K.accumulator_subview_whole, x, w, out)

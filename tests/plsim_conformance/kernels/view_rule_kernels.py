@@ -23,6 +23,7 @@ VERDICTS = {
     ),
     "b_trans_gm_window": "compiles",
     "subview_runtime_rows": "hardware: ptoas 'pto.subview' valid_shape[0] vs valid_row",
+    "subview_runtime_rows_valid_given": "compiles",
     "accumulator_subview_partial": "hardware: ptoas 'pto.set_validshape' on an L0C tile",
     "accumulator_subview_whole": "compiles",
     "cast_column_window": "hardware: ptoas 'pto.tcvt' expects compatible src/dst shapes",
@@ -53,6 +54,7 @@ A2A3SIM = {
         "not run: 'pto.subview' op expects result valid_shape[0] to match "
         "inferred/explicit valid_row"
     ),
+    "subview_runtime_rows_valid_given": "pass",
     "accumulator_subview_partial": (
         "not run: 'pto.set_validshape' op expects source tile_buf to have dynamic "
         "validShape (?, ?)"
@@ -208,6 +210,21 @@ def subview_runtime_rows(
         out[0:16, 0:32] = pl.add(part, 0.0)
     return out
 
+
+@pl.jit
+def subview_runtime_rows_valid_given(
+    x: pl.Tensor[[16, 64], pl.FP32],
+    n: pl.Tensor[[1], pl.INT32],
+    out: pl.InOut[pl.Tensor[[16, 32], pl.FP32]],
+):
+    # subview_runtime_rows with the window's valid shape given: the subview's valid rows are
+    # then the explicit ones, which the pto.subview verifier takes.
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="runtime_rows_given"):
+        rows = pl.cast(pl.read(n, [0]), pl.INDEX)
+        v = pl.slice(x, [16, 64], [0, 0], valid_shape=[rows, 64])
+        part = pl.slice(v, [16, 32], [0, 32], valid_shape=[rows, 32])
+        out[0:16, 0:32] = pl.add(part, 0.0)
+    return out
 
 @pl.jit
 def accumulator_subview_partial(
