@@ -23,6 +23,7 @@ import json
 import os
 import shutil
 import tempfile
+import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -178,27 +179,44 @@ def save(
     config_fields = dataclasses.asdict(config)
     manifest["checksums"] = save_checksums.checksums(manifest, config_fields)
 
+    # The staging folder is made with signals held and inside the try: a signal that came
+    # while it was made is delivered as the `with` ends, where the cleanup below removes it.
+    staging: Path | None = None
     try:
-        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
-    except OSError as exc:
-        raise DataError(f"--save-data: cannot write into {str(target.parent)!r}: {exc}") from None
-    try:
-        np.savez(staging / INPUTS, **input_arrays)
-        np.savez(staging / GOLDEN, **golden_arrays)
+        with interrupts.deferred():
+            staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+        _write_npz(staging / INPUTS, input_arrays)
+        _write_npz(staging / GOLDEN, golden_arrays)
         (staging / CONFIG).write_text(json.dumps(config_fields, indent=2) + "\n")
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
         os.chmod(staging, _umask_mode(0o777))  # readable like any other file the user makes
         with interrupts.deferred():  # the old save and the new one: one of them, always whole
             _move_into_place(staging, target)
     except OSError as exc:
+        if staging is None:
+            raise DataError(
+                f"--save-data: cannot write into {str(target.parent)!r}: {exc}"
+            ) from None
         with interrupts.deferred():
             shutil.rmtree(staging, ignore_errors=True)
         raise DataError(f"--save-data: cannot write {str(target)!r}: {exc}") from None
     except BaseException:  # Ctrl-C, SIGTERM (golden.interrupts): no half-written folder left
-        with interrupts.deferred():
-            shutil.rmtree(staging, ignore_errors=True)
+        if staging is not None:
+            with interrupts.deferred():
+                shutil.rmtree(staging, ignore_errors=True)
         raise
     return target
+
+
+def _write_npz(path: Path, arrays: Mapping[str, np.ndarray]) -> None:
+    """Write ``arrays`` as an uncompressed .npz archive (what np.savez writes, read back by
+    np.load), closing the archive however the write ends. np.savez leaves its ZipFile open when
+    Ctrl-C or SIGTERM interrupts it mid-member, and that object's __del__ then prints "Exception
+    ignored in: ZipFile.__del__" at exit, after the one-line interrupt message."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+        for name, value in arrays.items():
+            with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.asanyarray(value), allow_pickle=False)
 
 
 def _move_into_place(staging: Path, target: Path) -> None:
