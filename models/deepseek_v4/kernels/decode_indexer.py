@@ -86,6 +86,7 @@ from models.deepseek_v4.kernels.score import (
     score_topk_stage_c16,
     topk_merge_stage,
 )
+from models.deepseek_v4.kernels.score_lanes import score_topk_lanes_c8
 
 # --- Quant policy (config.py, the same numbers as reference/quant.py) --------------------------
 # Quant scale numerator: 127 / amax is one FP32 division (reference/quant.py). The compiler's layout
@@ -674,12 +675,26 @@ def decode_step_c8(
         state_slots, slot_mapping, kv_state, score_state, index_cache,
         index_cache_scale,  # format
     )  # fmt: skip
-    score_topk_stage_c8(
-        q_codes, q_dequant_by_token, head_weights, index_cache,
-        index_cache_scale,  # format
-        block_table,
-        position_ids, kv_seq_lens, partial, score_tokens, keep_scores,
-    )  # fmt: skip
+    # A serving step of 2 tokens per request (no score rows kept: score_tokens is the entry's
+    # one-row placeholder) on 32-row tiles scores on both AIVs of each core group
+    # (kernels/score_lanes.py has why only then); the condition is a shape constant, so the
+    # compiler builds only the chosen stage.
+    if (  # format
+        position_ids.shape[1] == 2  # format
+        and index_cache.shape[1] % 32 == 0  # format
+        and score_tokens.shape[0] == 1  # format
+    ):  # format
+        score_topk_lanes_c8(  # format
+            q_codes, q_dequant, head_weights, index_cache, index_cache_scale,  # format
+            block_table, position_ids, kv_seq_lens, partial, score_tokens, keep_scores,  # format
+        )  # format
+    else:  # format
+        score_topk_stage_c8(
+            q_codes, q_dequant_by_token, head_weights, index_cache,
+            index_cache_scale,  # format
+            block_table,
+            position_ids, kv_seq_lens, partial, score_tokens, keep_scores,
+        )  # fmt: skip
     topk_merge_stage(partial, topk_tokens, position_ids, kv_seq_lens, topk_offset)
 
 
