@@ -137,16 +137,17 @@ def test_unwritable_location_raises_and_leaves_nothing(tmp_path):
 
 
 def test_failure_midway_leaves_nothing_partial(tmp_path, monkeypatch):
+    # The second archive (the golden arrays) fails to write.
     calls = {"n": 0}
-    real_savez = np.savez
+    real_write = data._write_npz
 
-    def failing_savez(*args, **kwargs):
+    def failing_write(*args, **kwargs):
         calls["n"] += 1
         if calls["n"] == 2:
             raise OSError("disk full")
-        return real_savez(*args, **kwargs)
+        return real_write(*args, **kwargs)
 
-    monkeypatch.setattr(data.np, "savez", failing_savez)
+    monkeypatch.setattr(data, "_write_npz", failing_write)
     with pytest.raises(data.DataError, match="disk full"):
         _save(tmp_path / "saved")
     assert list(tmp_path.iterdir()) == []
