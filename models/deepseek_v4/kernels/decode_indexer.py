@@ -675,26 +675,25 @@ def decode_step_c8(
         state_slots, slot_mapping, kv_state, score_state, index_cache,
         index_cache_scale,  # format
     )  # fmt: skip
-    # A serving step of 2 tokens per request (no score rows kept: score_tokens is the entry's
-    # one-row placeholder) on 32-row tiles scores on both AIVs of each core group
-    # (kernels/score_lanes.py has why only then); the condition is a shape constant, so the
-    # compiler builds only the chosen stage.
+    # The two-lane score stage (kernels/score_lanes.py) runs when  # format
+    # score_topk_stage_c8's `lanes` is 1 (S 2, 32-row blocks, top-k only),  # format
+    # and then the one-lane stage runs one empty block; the `if` is on shape  # format
+    # constants, so the two-lane stage is built only when it runs.  # format
+    S = position_ids.shape[1]  # format
     if (  # format
-        position_ids.shape[1] == 2  # format
-        and index_cache.shape[1] % 32 == 0  # format
-        and score_tokens.shape[0] == 1  # format
+        S // 2 * (2 // S) * (1 - (index_cache.shape[1] % 32 + 31) // 32)  # format
+        * (1 // score_tokens.shape[0]) == 1  # format
     ):  # format
         score_topk_lanes_c8(  # format
             q_codes, q_dequant, head_weights, index_cache, index_cache_scale,  # format
             block_table, position_ids, kv_seq_lens, partial, score_tokens, keep_scores,  # format
         )  # format
-    else:  # format
-        score_topk_stage_c8(
-            q_codes, q_dequant_by_token, head_weights, index_cache,
-            index_cache_scale,  # format
-            block_table,
-            position_ids, kv_seq_lens, partial, score_tokens, keep_scores,
-        )  # fmt: skip
+    score_topk_stage_c8(
+        q_codes, q_dequant_by_token, head_weights, index_cache,
+        index_cache_scale,  # format
+        block_table,
+        position_ids, kv_seq_lens, partial, score_tokens, keep_scores,
+    )  # fmt: skip
     topk_merge_stage(partial, topk_tokens, position_ids, kv_seq_lens, topk_offset)
 
 

@@ -1,19 +1,34 @@
-"""The c8 decode score stage on both vector cores of a core group, for an even token count S.
+"""The c8 decode score stage on both vector cores (AIVs) of each core group.
 
-Same work, lists and score policy as ``score.score_topk_stage_c8`` (its docstring has the
-stages and the tie rule); what changes is who does the vector work. The matmul is taken the
-other way round, q codes [S * 64, 128] x cache codes [tile, 128]^T, so the accumulator is
-[S * 64, tile]: token s's 64 heads are rows s * 64 .. s * 64 + 63. A pl.split_aiv(UP_DOWN)
-region hands each AIV lane half of those rows, that is whole tokens (lane 0 tokens 0 .. S/2 - 1,
-lane 1 the rest), and each lane keeps its tokens' chunk rows and top-k lists in its own UB
-from one region to the next. A token's list is never split across lanes, so the ties still
-resolve to the smaller cache index exactly as in the one-lane stage.
+Same work, lists and score policy as ``score.score_topk_stage_c8`` (its docstring has the stages
+and the tie rule); what changes is who does the vector work, which is what bounds the stage
+(docs/bench_indexer.md). The matmul is taken the other way round, q codes [S * 64, 128] x cache
+codes [32, 128]^T, so the accumulator is [S * 64, 32]: token s's 64 heads are rows s * 64 ..
+s * 64 + 63. A pl.split_aiv(UP_DOWN) region hands each AIV lane half of those rows, that is
+whole tokens, and each lane keeps its tokens' chunk rows and top-k lists in its own UB from one
+region to the next. No token's list is split across lanes, so equal scores still resolve to the
+smaller cache index and topk_merge is unchanged. Per tile and lane: relu(acc) times each head
+row's factor q_scale * weight (one FP32 column per lane, formed once per task), each token's 64
+head rows summed per column (a [1, 32] row: no gather), times the rows' kv scales, into the
+token's chunk row; the head sum is a different FP32 order than the one-lane stage's row sum (the
+golden sums exactly: docs/indexer.md, step 10).
 
-Per tile and lane: relu(acc) times each head row's factor q_scale * weight (one FP32 column per
-lane, formed once per task), the sum over each token's 64 head rows as a column sum (a [1, tile]
-row, no gather), times the rows' kv scales, into the token's chunk row. Odd S (a head block
-would straddle the lanes) keeps the one-lane stage; c16 too (its cache rows are quantized on
-the vector side before the matmul, which would have to cross back to the cube from a region).
+When: decode_step_c8 runs it for a top-k-only step (the serving entry; its score rows are a
+one-row placeholder) of S = 2 tokens per request with a block size that is a multiple of 32, and
+the one-lane stage then launches no block. Why only then, as measured on the real toolchain
+(docs/dsl.md §4.5 has each message): the entry that keeps score rows is refused at the crossing,
+at S 4 the lanes' two-row state tiles are taken for full-width work, odd S would split a token's
+heads across the lanes, and c16 quantizes its rows on the vector side before the matmul.
+
+What the compiler requires of the regions, and how this stage meets it (docs/dsl.md §4.5):
+a region without a crossing is halved as data-parallel work, so the lanes' state is made in a
+region that pops one extra product per task (the group's first tile); in a region with a
+crossing every load or tile slice that does not read the crossing's result names the lane in its
+address (``lane_zero`` = aiv_id // 2 = 0 added to offsets of values a lane reads whole); no
+reduction over the split axis (the head sum is 6 row-window adds); and the row windows are given
+run-time valid shapes, as pto-isa's CPU backend instantiates TADD with one tile type for all
+three operands. The stage is called from a branch of a shape-constant ``if``, where every local
+is a run-time value to the compiler, so each tile extent is written into its shape list.
 """
 
 import pypto.language as pl
@@ -83,7 +98,7 @@ def score_topk_lanes_c8(
                 # work (a pl.full of 16 rows became 8 per lane), so the lanes' state is made in
                 # a region that pops the group's first tile's product (unused) and every later
                 # use sits in the per-tile region, which pops each tile's.
-                first_rows, first_physical = tile_rows(
+                _first_rows, first_physical = tile_rows(
                     block_table, index_cache, b, g * group_rows, seen, CACHE_TILE
                 )
                 probe = pl.matmul(
@@ -100,26 +115,28 @@ def score_topk_lanes_c8(
                     h0 = (b * S + aiv_id * (S // LANES)) * INDEX_N_HEADS
                     head_factor_col = pl.mul(
                         pl.slice(
-                            q_dequant, [position_ids.shape[1] // LANES * INDEX_N_HEADS, 1], [h0, 0]
+                            q_dequant, [position_ids.shape[1] * INDEX_N_HEADS // LANES, 1], [h0, 0]
                         ),
                         pl.slice(
-                            weight_cols, [position_ids.shape[1] // LANES * INDEX_N_HEADS, 1], [h0, 0]
+                            weight_cols,
+                            [position_ids.shape[1] * INDEX_N_HEADS // LANES, 1],
+                            [h0, 0],
                         ),
                     )
                     token_positions = pl.slice(
                         position_ids,
                         [1, 8],
                         [b, aiv_id * (S // LANES)],
-                        valid_shape=[1, position_ids.shape[1] // LANES],
+                        valid_shape=[1, (position_ids.shape[1] + 1) // LANES],
                     )
                     best = pl.full(
-                        [position_ids.shape[1] // LANES, partial.shape[1]],
+                        [(position_ids.shape[1] + 1) // LANES, partial.shape[1]],
                         dtype=pl.FP32,
                         value=FP32_LOWEST,
                     )
                     # Reset after each chunk's sort, as in the one-lane stage.
                     chunk = pl.full(
-                        [position_ids.shape[1] // LANES * CHUNK_TILES, CACHE_TILE],
+                        [(position_ids.shape[1] + 1) // LANES * CHUNK_TILES, CACHE_TILE],
                         dtype=pl.FP32,
                         value=FP32_LOWEST,
                     )
@@ -131,7 +148,9 @@ def score_topk_lanes_c8(
                 for c0 in pl.range(g * group_rows, group_end, TOPK_CHUNK):
                     chunk_end = pl.min(group_end, c0 + TOPK_CHUNK)
                     for j0 in pl.range(c0, chunk_end, CACHE_TILE):
-                        rows, physical = tile_rows(block_table, index_cache, b, j0, seen, CACHE_TILE)
+                        rows, physical = tile_rows(
+                            block_table, index_cache, b, j0, seen, CACHE_TILE
+                        )
                         # The whole tile (its rows lie in one block of the pool): the crossing
                         # to the lanes takes an accumulator with all its columns valid; the
                         # sums of rows past `rows` are never assembled (token_rows <= rows).
@@ -156,7 +175,7 @@ def score_topk_lanes_c8(
                             # compile).
                             weighted = pl.set_validshape(
                                 pl.row_expand_mul(pl.maximum(acc_all, 0.0), head_factor_col),
-                                position_ids.shape[1] // LANES * INDEX_N_HEADS,
+                                position_ids.shape[1] * INDEX_N_HEADS // LANES,
                                 CACHE_TILE,
                             )
                             for s2 in pl.range(S // LANES):
@@ -166,29 +185,93 @@ def score_topk_lanes_c8(
                                 # axis in a region (AivSplitValid: a partial reduction of a data-
                                 # parallel half), though here each lane holds whole tokens.
                                 r0 = s2 * INDEX_N_HEADS
+                                # The second half's first row, r0 + 32 at S 2 (written from S:
+                                # the compiler type-checks this unbuilt branch at S 1 too, where
+                                # the lane holds 32 rows and a constant r0 + 32 would overrun).
+                                r32 = r0 + S // LANES * (INDEX_N_HEADS // 2)
                                 h32 = pl.add(
-                                    pl.slice(weighted, [32, CACHE_TILE], [r0, 0], valid_shape=[HEADS // 2 + lane_zero, rows]),
-                                    pl.slice(weighted, [32, CACHE_TILE], [r0 + 32, 0], valid_shape=[HEADS // 2 + lane_zero, rows]),
+                                    pl.slice(
+                                        weighted,
+                                        [32, CACHE_TILE],
+                                        [r0, 0],
+                                        valid_shape=[HEADS // 2 + lane_zero, rows],
+                                    ),
+                                    pl.slice(
+                                        weighted,
+                                        [32, CACHE_TILE],
+                                        [r32, 0],
+                                        valid_shape=[HEADS // 2 + lane_zero, rows],
+                                    ),
                                 )
                                 h16 = pl.add(
-                                    pl.slice(h32, [16, CACHE_TILE], [0, 0], valid_shape=[HEADS // 4 + lane_zero, rows]),
-                                    pl.slice(h32, [16, CACHE_TILE], [16, 0], valid_shape=[HEADS // 4 + lane_zero, rows]),
+                                    pl.slice(
+                                        h32,
+                                        [16, CACHE_TILE],
+                                        [0, 0],
+                                        valid_shape=[HEADS // 4 + lane_zero, rows],
+                                    ),
+                                    pl.slice(
+                                        h32,
+                                        [16, CACHE_TILE],
+                                        [16, 0],
+                                        valid_shape=[HEADS // 4 + lane_zero, rows],
+                                    ),
                                 )
                                 h8 = pl.add(
-                                    pl.slice(h16, [8, CACHE_TILE], [0, 0], valid_shape=[HEADS // 8 + lane_zero, rows]),
-                                    pl.slice(h16, [8, CACHE_TILE], [8, 0], valid_shape=[HEADS // 8 + lane_zero, rows]),
+                                    pl.slice(
+                                        h16,
+                                        [8, CACHE_TILE],
+                                        [0, 0],
+                                        valid_shape=[HEADS // 8 + lane_zero, rows],
+                                    ),
+                                    pl.slice(
+                                        h16,
+                                        [8, CACHE_TILE],
+                                        [8, 0],
+                                        valid_shape=[HEADS // 8 + lane_zero, rows],
+                                    ),
                                 )
                                 h4 = pl.add(
-                                    pl.slice(h8, [4, CACHE_TILE], [0, 0], valid_shape=[HEADS // 16 + lane_zero, rows]),
-                                    pl.slice(h8, [4, CACHE_TILE], [4, 0], valid_shape=[HEADS // 16 + lane_zero, rows]),
+                                    pl.slice(
+                                        h8,
+                                        [4, CACHE_TILE],
+                                        [0, 0],
+                                        valid_shape=[HEADS // 16 + lane_zero, rows],
+                                    ),
+                                    pl.slice(
+                                        h8,
+                                        [4, CACHE_TILE],
+                                        [4, 0],
+                                        valid_shape=[HEADS // 16 + lane_zero, rows],
+                                    ),
                                 )
                                 h2 = pl.add(
-                                    pl.slice(h4, [2, CACHE_TILE], [0, 0], valid_shape=[HEADS // 32 + lane_zero, rows]),
-                                    pl.slice(h4, [2, CACHE_TILE], [2, 0], valid_shape=[HEADS // 32 + lane_zero, rows]),
+                                    pl.slice(
+                                        h4,
+                                        [2, CACHE_TILE],
+                                        [0, 0],
+                                        valid_shape=[HEADS // 32 + lane_zero, rows],
+                                    ),
+                                    pl.slice(
+                                        h4,
+                                        [2, CACHE_TILE],
+                                        [2, 0],
+                                        valid_shape=[HEADS // 32 + lane_zero, rows],
+                                    ),
                                 )
                                 head_sum = pl.add(
-                                    pl.slice(h2, [1, CACHE_TILE], [0, 0], valid_shape=[HEADS // 64 + lane_zero, rows]),
-                                    pl.slice(h2, [1, CACHE_TILE], [1, 0], valid_shape=[HEADS // 64 + lane_zero, rows]),
+                                    pl.slice(
+                                        h2,
+                                        [1, CACHE_TILE],
+                                        [0, 0],
+                                        valid_shape=[HEADS // 64 + lane_zero, rows],
+                                    ),
+                                    pl.slice(
+                                        h2,
+                                        [1, CACHE_TILE],
+                                        [1, 0],
+                                        valid_shape=[HEADS // 64 + lane_zero, rows],
+                                    ),
                                 )
                                 row_scores = pl.mul(head_sum, kv_scale_row)
                                 token_rows = pl.max(pl.min(rows, visible - j0), 0)
@@ -205,7 +288,8 @@ def score_topk_lanes_c8(
                                     t = b * S + aiv_id * (S // LANES) + s2
                                     row = pl.slice(
                                         pl.reshape(
-                                            chunk, [position_ids.shape[1] // LANES, TOPK_CHUNK]
+                                            chunk,
+                                            [(position_ids.shape[1] + 1) // LANES, TOPK_CHUNK],
                                         ),
                                         [1, TOPK_CHUNK],
                                         [s2 + lane_zero, 0],
@@ -224,7 +308,10 @@ def score_topk_lanes_c8(
                                     )
                                     merged_rows = pl.reshape(
                                         merged,
-                                        [(partial.shape[1] + 2 * TOPK_CHUNK) // HEAD_COLS, HEAD_COLS],
+                                        [
+                                            (partial.shape[1] + 2 * TOPK_CHUNK) // HEAD_COLS,
+                                            HEAD_COLS,
+                                        ],
                                     )
                                     head = pl.reshape(
                                         merged_rows[0 : partial.shape[1] // HEAD_COLS, :],
@@ -246,7 +333,10 @@ def score_topk_lanes_c8(
                                 chunk = pl.assemble(
                                     chunk,
                                     pl.full(
-                                        [position_ids.shape[1] // LANES * CHUNK_TILES, CACHE_TILE],
+                                        [
+                                            (position_ids.shape[1] + 1) // LANES * CHUNK_TILES,
+                                            CACHE_TILE,
+                                        ],
                                         dtype=pl.FP32,
                                         value=FP32_LOWEST,
                                     ),
