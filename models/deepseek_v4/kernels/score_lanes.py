@@ -22,7 +22,7 @@ heads across the lanes, and c16 quantizes its rows on the vector side before the
 
 What the compiler requires of the regions, and how this stage meets it (docs/dsl.md §4.5):
 a region without a crossing is halved as data-parallel work, so the lanes' state is made in a
-region that pops one extra product per task (the group's first tile); in a region with a
+region that pops one extra product per task (of the pool's first tile); in a region with a
 crossing every load or tile slice that does not read the crossing's result names the lane in its
 address (``lane_zero`` = aiv_id // 2 = 0 added to offsets of values a lane reads whole); no
 reduction over the split axis (the head sum is 6 row-window adds); and the row windows are given
@@ -96,14 +96,12 @@ def score_topk_lanes_c8(
                 )
                 # A region with no crossing in it is halved by the compiler as data-parallel
                 # work (a pl.full of 16 rows became 8 per lane), so the lanes' state is made in
-                # a region that pops the group's first tile's product (unused) and every later
-                # use sits in the per-tile region, which pops each tile's.
-                _first_rows, first_physical = tile_rows(
-                    block_table, index_cache, b, g * group_rows, seen, CACHE_TILE
-                )
+                # a region that pops a product made for it (its values unused: the pool's first
+                # tile, always in bounds, where a padded request's first table entry is not)
+                # and every later use sits in the per-tile region, which pops each tile's.
                 probe = pl.matmul(
                     q_rows,
-                    pl.slice(cache_flat, [CACHE_TILE, INDEX_HEAD_DIM], [first_physical, 0]),
+                    pl.slice(cache_flat, [CACHE_TILE, INDEX_HEAD_DIM], [0, 0]),
                     out_dtype=pl.INT32,
                     b_trans=True,
                 )
