@@ -82,11 +82,10 @@ from models.deepseek_v4.kernels.score import (
     HEAD_COLS,
     SCORE_TASKS,
     TOPK_CHUNK,
-    score_topk_stage_c8,
     score_topk_stage_c16,
     topk_merge_stage,
 )
-from models.deepseek_v4.kernels.score_lanes import score_topk_lanes_c8
+from models.deepseek_v4.kernels.score_lanes import score_topk_c8
 
 # --- Quant policy (config.py, the same numbers as reference/quant.py) --------------------------
 # Quant scale numerator: 127 / amax is one FP32 division (reference/quant.py). The compiler's layout
@@ -507,7 +506,7 @@ def decode_step_c16(
         x, wkv, wgate, ape, norm_weight, rope_cos, rope_sin, hadamard, position_ids,
         state_slots, slot_mapping, kv_state, score_state, index_cache,
     )  # fmt: skip
-    score_topk_stage_c16(
+    score_topk_stage_c16(  # format: c8 chooses its stage (kernels/score_lanes.py)
         q_codes, q_dequant_by_token, head_weights, index_cache,
         block_table,
         position_ids, kv_seq_lens, partial, score_tokens, keep_scores,
@@ -675,20 +674,7 @@ def decode_step_c8(
         state_slots, slot_mapping, kv_state, score_state, index_cache,
         index_cache_scale,  # format
     )  # fmt: skip
-    # The two-lane score stage (kernels/score_lanes.py) runs when  # format
-    # score_topk_stage_c8's `lanes` is 1 (S 2, 32-row blocks, top-k only),  # format
-    # and then the one-lane stage runs one empty block; the `if` is on shape  # format
-    # constants, so the two-lane stage is built only when it runs.  # format
-    S = position_ids.shape[1]  # format
-    if (  # format
-        S // 2 * (2 // S) * (1 - (index_cache.shape[1] % 32 + 31) // 32)  # format
-        * (1 // score_tokens.shape[0]) == 1  # format
-    ):  # format
-        score_topk_lanes_c8(  # format
-            q_codes, q_dequant, head_weights, index_cache, index_cache_scale,  # format
-            block_table, position_ids, kv_seq_lens, partial, score_tokens, keep_scores,  # format
-        )  # format
-    score_topk_stage_c8(
+    score_topk_c8(  # format: the two-AIV or the one-AIV score stage (kernels/score_lanes.py)
         q_codes, q_dequant_by_token, head_weights, index_cache,
         index_cache_scale,  # format
         block_table,

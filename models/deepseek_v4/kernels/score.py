@@ -323,11 +323,10 @@ def score_topk_stage_c8(
     weight_rows = pl.reshape(head_weights, [1, TOKEN_HEADS])
     scale_row = pl.reshape(index_cache_scale, [1, POOL_ROWS])  # format
     splits = (SCORE_TASKS + B - 1) // B
-    # `lanes` is 1 when decode_step_c8 scores the step on both AIVs instead  # format
-    # (kernels/score_lanes.py: S 2, block size a multiple of 32, the top-k-only  # format
-    # entry, whose score rows are a one-row placeholder; S // 2 * (2 // S) is 1  # format
-    # only at S 2, 1 // rows only for one row): this stage then runs one block  # format
-    # that does nothing (the runtime refuses a launch of 0 blocks).  # format
+    # `lanes` is 1 when score_lanes.score_topk_c8 runs the two-AIV stage  # format
+    # instead (S 2, blocks of a multiple of 32 rows, the top-k-only entry's  # format
+    # one-row score placeholder; the same expression there): this stage then  # format
+    # runs one block that does nothing (the runtime refuses 0 blocks).  # format
     lanes = S // 2 * (2 // S) * (1 - (BS % CACHE_TILE + 31) // 32)  # format
     lanes = lanes * (1 // score_tokens.shape[0])  # format
     # One SPMD dispatch of B * splits blocks, block (b, g) for request b's group g; a block past

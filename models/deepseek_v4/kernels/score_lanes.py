@@ -41,6 +41,7 @@ from models.deepseek_v4.kernels.score import (
     SENTINEL_WIDTH,
     TOPK_CHUNK,
     score_groups,
+    score_topk_stage_c8,
     tile_rows,
 )
 
@@ -54,7 +55,7 @@ CHUNK_TILES = TOPK_CHUNK // CACHE_TILE
 @pl.jit.inline
 def score_topk_lanes_c8(
     q_codes: pl.Tensor,
-    q_dequant: pl.Tensor,
+    q_dequant_by_token: pl.Tensor,
     head_weights: pl.Tensor,
     index_cache: pl.Tensor,
     index_cache_scale: pl.Tensor,
@@ -77,6 +78,7 @@ def score_topk_lanes_c8(
     POOL_ROWS = index_cache.shape[0] * index_cache.shape[1]
     cache_flat = pl.reshape(index_cache, [POOL_ROWS, INDEX_HEAD_DIM])
     weight_cols = pl.reshape(head_weights, [head_weights.shape[0] * INDEX_N_HEADS, 1])
+    q_scale_cols = pl.reshape(q_dequant_by_token, [head_weights.shape[0] * INDEX_N_HEADS, 1])
     scale_row = pl.reshape(index_cache_scale, [1, POOL_ROWS])
     # The head count as a run-time value (a local in a branch of a shape-constant `if` is one):
     # the valid rows of the row windows below (see there).
@@ -113,7 +115,9 @@ def score_topk_lanes_c8(
                     h0 = (b * S + aiv_id * (S // LANES)) * INDEX_N_HEADS
                     head_factor_col = pl.mul(
                         pl.slice(
-                            q_dequant, [position_ids.shape[1] * INDEX_N_HEADS // LANES, 1], [h0, 0]
+                            q_scale_cols,
+                            [position_ids.shape[1] * INDEX_N_HEADS // LANES, 1],
+                            [h0, 0],
                         ),
                         pl.slice(
                             weight_cols,
@@ -340,3 +344,40 @@ def score_topk_lanes_c8(
                                     ),
                                     [0, 0],
                                 )
+
+
+@pl.jit.inline
+def score_topk_c8(
+    q_codes: pl.Tensor,
+    q_dequant_by_token: pl.Tensor,
+    head_weights: pl.Tensor,
+    index_cache: pl.Tensor,
+    index_cache_scale: pl.Tensor,
+    block_table: pl.Tensor,
+    position_ids: pl.Tensor,
+    kv_seq_lens: pl.Tensor,
+    partial: pl.Tensor,
+    score_tokens: pl.Tensor,
+    keep_scores: pl.Scalar[pl.INT32],
+):
+    """Stages 8-11a, c8: the two-AIV stage (``score_topk_lanes_c8``) for a top-k-only step of 2
+    tokens per request on blocks of a multiple of 32 rows, the one-AIV stage
+    (``score.score_topk_stage_c8``) otherwise; the same arguments, the same lists in
+    ``partial``. The choice is an ``if`` on shape constants, so the compiler builds the two-AIV
+    stage only when it runs; the one-AIV stage is not in a branch (its tile extents are locals,
+    which a branch would make run-time values) and computes the same condition itself, running
+    one empty block when the two-AIV stage ran (the runtime refuses a launch of 0 blocks)."""
+    S = position_ids.shape[1]
+    # 1 exactly then: S // 2 * (2 // S) is 1 only at S 2; 1 // rows only for the top-k-only
+    # entry's one-row score placeholder (score.score_topk_stage_c8 computes the same `lanes`).
+    lanes = S // 2 * (2 // S) * (1 - (index_cache.shape[1] % CACHE_TILE + 31) // 32)
+    lanes = lanes * (1 // score_tokens.shape[0])
+    if lanes == 1:
+        score_topk_lanes_c8(
+            q_codes, q_dequant_by_token, head_weights, index_cache, index_cache_scale,
+            block_table, position_ids, kv_seq_lens, partial, score_tokens, keep_scores,
+        )  # fmt: skip
+    score_topk_stage_c8(
+        q_codes, q_dequant_by_token, head_weights, index_cache, index_cache_scale,
+        block_table, position_ids, kv_seq_lens, partial, score_tokens, keep_scores,
+    )  # fmt: skip
