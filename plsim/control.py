@@ -206,6 +206,15 @@ class Spmd:
         if predicate is not None:
             dsl("pl.spmd(predicate=...) is not supported by plsim")
         self.count = to_int(core_num, "pl.spmd core_num")
+        if self.count < 1:
+            # pypto builds it; simpler's orchestrator asserts "block_num must be >= 1" and the
+            # process aborts (fixture more_construct_kernels.spmd_zero_blocks).
+            fail(
+                errors.HardwareError,
+                f"pl.spmd({self.count}): pypto builds a launch of {self.count} blocks, but the "
+                "runtime asserts block_num >= 1 and aborts the process; launch at least one "
+                "block (one that does nothing is fine)",
+            )
         self.name = str(name_hint) or _default_name("spmd")
         self.optimizations = optimizations
         self.location = kernel_location()

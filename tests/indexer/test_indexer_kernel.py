@@ -256,3 +256,60 @@ def test_topk_only_entry_point_writes_no_score_row(cache_format):
         for run_name, step in (("scores", with_scores), ("serving", serving))
     }
     assert written["scores"] - written["serving"] == inputs["score"].nbytes
+
+
+def _score_stage(step):
+    (stage,) = [s for s in step.run.stages if s.name == "kv_score_topk"]
+    return stage
+
+
+@pytest.mark.parametrize(
+    ("seq", "topk_only", "block_size", "both_cores"),
+    [(2, True, 32, True), (3, True, 32, False), (2, False, 32, False), (2, True, 48, False)],
+)
+def test_a_two_token_serving_step_scores_on_both_vector_cores(
+    seq, topk_only, block_size, both_cores
+):
+    """c8: the top-k-only entry at S = 2 on 32-row blocks runs the score stage split over both
+    AIVs of each core group (kernels/score_lanes.py); any other step the one-AIV stage. Both
+    pass the golden."""
+    config = resolve_config(
+        CaseConfig(batch=3, seq=seq, mixed=True, cache_format="c8", topk_only=topk_only,
+                   block_size=block_size)
+    )  # fmt: skip
+    step = run_step(config)
+    _assert_passes(step)
+    stage = _score_stage(step)
+    assert stage.vector_split is both_cores
+    # B * ceil(48 / B) = 48 blocks of the stage that scores; with the two-AIV stage the
+    # one-AIV one (same name) runs one empty block.
+    assert stage.tasks == 48 + both_cores
+
+
+def test_two_core_score_stage_merges_ties_in_index_order():
+    """The two-AIV stage (each core one token's lists) keeps the tie rule: a copy of token 0's
+    best cache row (codes and scale) placed 4096 rows away, in another group, ties with it and
+    the merged list holds the smaller index first."""
+    config = resolve_config(
+        CaseConfig(preset="FLASH", batch=1, seq=2, max_seq_len=32768, start_pos=32760,
+                   cache_format="c8", topk_only=True)
+    )  # fmt: skip
+    inputs = make_inputs(config)
+    probe = run_step(config, inputs)
+    _assert_passes(probe)
+    assert _score_stage(probe).vector_split
+    best = int(probe.expected["topk_idxs"][0, 0, 0]) - SLIDING_WINDOW
+    twin = best + 4096 if best + 4096 < 8190 else best - 4096
+    block_size = inputs["index_cache"].shape[1]
+    table = inputs["block_table"][0]
+    src = (table[best // block_size], best % block_size)
+    dst = (table[twin // block_size], twin % block_size)
+    for name in ("index_cache", "index_cache_scale"):
+        inputs[name][dst] = inputs[name][src]
+    step = run_step(config, inputs)
+    _assert_passes(step)
+    first, second = sorted((best, twin))
+    assert step.actual["topk_idxs"][0, 0, :2].tolist() == [
+        first + SLIDING_WINDOW,
+        second + SLIDING_WINDOW,
+    ]

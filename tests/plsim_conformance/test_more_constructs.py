@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conformance_support import load
+from conformance_support import load, marked_line
 
 import plsim
 
@@ -95,3 +95,12 @@ def test_decorator_keywords(decorator):
     assert callable(factory(level=pl.Level.CORE_GROUP))
     with pytest.raises(plsim.DSLError, match="CORE_GROUP only"):
         factory(level=pl.Level.CHIP)
+
+
+def test_a_launch_of_zero_blocks_is_refused_at_its_line():
+    """The runtime aborts on pl.spmd(0) ("block_num must be >= 1"); pypto builds it."""
+    x = np.ones((8, 64), np.float32)
+    with pytest.raises(plsim.HardwareError) as err:
+        plsim.run(K.spmd_zero_blocks, x, np.zeros_like(x))
+    assert marked_line("more_construct_kernels.py", "zero_blocks") in str(err.value)
+    assert "block_num >= 1" in str(err.value)

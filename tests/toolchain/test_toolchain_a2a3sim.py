@@ -40,6 +40,9 @@ DECODE = {"mixed": True, "batch": 5, "seq": 4, "block_size": 48}
 #: The same mix at 12 tokens: a step of at most 16 tokens takes qr_proj in K parts
 #: (qr_proj_parts + qr_dequant), larger ones the fused qr_proj (kernels/decode_indexer.py).
 DECODE_SMALL = {"mixed": True, "batch": 4, "seq": 3, "block_size": 48}
+#: A serving step of 2 tokens per request on 32-row blocks: the c8 top-k-only entry scores it on
+#: both AIVs of each core group (kernels/score_lanes.py).
+DECODE_PAIR = {"mixed": True, "batch": 4, "seq": 2}
 #: A packed prefill chunk: a fresh 5-token prompt and a 40-token one after a 1001-token prefix.
 PREFILL = {"prompt_lens": "5,40", "prefix_lens": "0,1001"}
 #: The indexer's prefill chunk: three requests, two with a prefix (c16); c8 takes PREFILL's
@@ -56,6 +59,8 @@ ENTRY_POINTS = [
     ("indexer_topk_c16", "deepseek_v4.indexer", {**DECODE_SMALL, "topk_only": True}),
     ("indexer_topk_c8", "deepseek_v4.indexer",
      {**DECODE_SMALL, "topk_only": True, "cache_format": "c8"}),
+    ("indexer_topk_c8", "deepseek_v4.indexer",
+     {**DECODE_PAIR, "topk_only": True, "cache_format": "c8"}),
     ("indexer_compressor_c16", "deepseek_v4.indexer_compressor", DECODE),
     ("indexer_compressor_c8", "deepseek_v4.indexer_compressor", {**DECODE, "cache_format": "c8"}),
     ("indexer_prefill_c16", "deepseek_v4.indexer_prefill", INDEXER_PREFILL),
@@ -88,7 +93,8 @@ def _check(entry: str, case_name: str, config: dict) -> None:
 
 
 @pytest.mark.parametrize(("entry", "case_name", "config"), ENTRY_POINTS,
-                         ids=[e[0] for e in ENTRY_POINTS])  # fmt: skip
+                         ids=[e[0] + ("-two_aiv" if e[2].get("seq") == 2 else "")
+                              for e in ENTRY_POINTS])  # fmt: skip
 def test_entry_point_on_a2a3sim_passes_and_agrees_with_plsim(entry, case_name, config):
     _check(entry, case_name, config)
 

@@ -82,10 +82,10 @@ from models.deepseek_v4.kernels.score import (
     HEAD_COLS,
     SCORE_TASKS,
     TOPK_CHUNK,
-    score_topk_stage_c8,
     score_topk_stage_c16,
     topk_merge_stage,
 )
+from models.deepseek_v4.kernels.score_lanes import score_topk_c8
 
 # --- Quant policy (config.py, the same numbers as reference/quant.py) --------------------------
 # Quant scale numerator: 127 / amax is one FP32 division (reference/quant.py). The compiler's layout
@@ -506,7 +506,7 @@ def decode_step_c16(
         x, wkv, wgate, ape, norm_weight, rope_cos, rope_sin, hadamard, position_ids,
         state_slots, slot_mapping, kv_state, score_state, index_cache,
     )  # fmt: skip
-    score_topk_stage_c16(
+    score_topk_stage_c16(  # format: c8 chooses its stage (kernels/score_lanes.py)
         q_codes, q_dequant_by_token, head_weights, index_cache,
         block_table,
         position_ids, kv_seq_lens, partial, score_tokens, keep_scores,
@@ -674,7 +674,7 @@ def decode_step_c8(
         state_slots, slot_mapping, kv_state, score_state, index_cache,
         index_cache_scale,  # format
     )  # fmt: skip
-    score_topk_stage_c8(
+    score_topk_c8(  # format: the two-AIV or the one-AIV score stage (kernels/score_lanes.py)
         q_codes, q_dequant_by_token, head_weights, index_cache,
         index_cache_scale,  # format
         block_table,

@@ -34,10 +34,10 @@ from models.deepseek_v4.config import (
 from models.deepseek_v4.kernels.score import (
     SCORE_TASKS,
     TOPK_CHUNK,
-    score_topk_stage_c8,
     score_topk_stage_c16,
     topk_merge_stage,
 )
+from models.deepseek_v4.kernels.score_lanes import score_topk_c8
 
 
 @pl.jit.inline
@@ -94,7 +94,7 @@ def lightning_indexer_c16(
     # Never written (keep_scores = 0): the score stage's store target when scores are kept.
     no_scores = pl.create_tensor([1, TOPK_CHUNK], dtype=pl.FP32)
     quantize_query(query, position_ids, q_codes, q_dequant)
-    score_topk_stage_c16(
+    score_topk_stage_c16(  # format: c8 chooses its stage (kernels/score_lanes.py)
         q_codes, q_dequant_by_token, weights, index_cache,
         block_table, position_ids, kv_seq_lens, partial, no_scores, 0,
     )  # fmt: skip
@@ -135,7 +135,7 @@ def lightning_indexer_c8(
     # Never written (keep_scores = 0): the score stage's store target when scores are kept.
     no_scores = pl.create_tensor([1, TOPK_CHUNK], dtype=pl.FP32)
     quantize_query(query, position_ids, q_codes, q_dequant)
-    score_topk_stage_c8(
+    score_topk_c8(  # format: the two-AIV or the one-AIV score stage (kernels/score_lanes.py)
         q_codes, q_dequant_by_token, weights, index_cache,
         index_cache_scale,  # format
         block_table, position_ids, kv_seq_lens, partial, no_scores, 0,

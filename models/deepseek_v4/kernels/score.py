@@ -175,13 +175,13 @@ def score_topk_stage_c16(
     splits = (SCORE_TASKS + B - 1) // B
     # One SPMD dispatch of B * splits blocks, block (b, g) for request b's group g; a block past
     # its request's groups does nothing (the merge reads only the groups that exist).
-    with pl.spmd(B * splits):
+    with pl.spmd(B * splits):  # format
         with pl.at(level=pl.Level.CORE_GROUP, name_hint="kv_quant_score_topk"):  # format
             b = pl.tile.get_block_idx() // splits
             g = pl.tile.get_block_idx() % splits
             seen, chunks, groups, group_rows = score_groups(kv_seq_lens, b, splits)
             group_end = pl.min(seen, (g + 1) * group_rows)
-            if g < groups:
+            if g < groups:  # format
                 q_rows = q_codes[b * STEP_HEADS : b * STEP_HEADS + STEP_HEADS, :]
                 # The step's per-token operands, loaded once per task, not once per cache tile
                 # and token: the S tokens' q dequant scales and head weights as one row each
@@ -323,15 +323,21 @@ def score_topk_stage_c8(
     weight_rows = pl.reshape(head_weights, [1, TOKEN_HEADS])
     scale_row = pl.reshape(index_cache_scale, [1, POOL_ROWS])  # format
     splits = (SCORE_TASKS + B - 1) // B
+    # `lanes` is 1 when score_lanes.score_topk_c8 runs the two-AIV stage  # format
+    # instead (S 2, blocks of a multiple of 32 rows, the top-k-only entry's  # format
+    # one-row score placeholder; the same expression there): this stage then  # format
+    # runs one block that does nothing (the runtime refuses 0 blocks).  # format
+    lanes = S // 2 * (2 // S) * (1 - (BS % CACHE_TILE + 31) // 32)  # format
+    lanes = lanes * (1 // score_tokens.shape[0])  # format
     # One SPMD dispatch of B * splits blocks, block (b, g) for request b's group g; a block past
     # its request's groups does nothing (the merge reads only the groups that exist).
-    with pl.spmd(B * splits):
+    with pl.spmd(B * splits * (1 - lanes) + lanes):  # format
         with pl.at(level=pl.Level.CORE_GROUP, name_hint="kv_score_topk"):  # format
             b = pl.tile.get_block_idx() // splits
             g = pl.tile.get_block_idx() % splits
             seen, chunks, groups, group_rows = score_groups(kv_seq_lens, b, splits)
             group_end = pl.min(seen, (g + 1) * group_rows)
-            if g < groups:
+            if g < groups * (1 - lanes):  # format
                 q_rows = q_codes[b * STEP_HEADS : b * STEP_HEADS + STEP_HEADS, :]
                 # The step's per-token operands, loaded once per task, not once per cache tile
                 # and token: the S tokens' q dequant scales and head weights as one row each

@@ -31,6 +31,7 @@ VERDICTS = {
         "gap: plsim runs a split scope's vector code as one lane and refuses per-lane "
         "indexing; the compiler compiles it"
     ),
+    "spmd_zero_blocks": "hardware: the runtime asserts block_num >= 1",
     "subblock_lane": "compiles",
     "tagged_scale": "compiles",
 }
@@ -60,6 +61,7 @@ A2A3SIM = {
     "move_to_gm": "not run: No codegen registered for operation: tensor.alloc",
     "moved_copy": "pass",
     "subblock_in_split_scope": "ran: plsim refuses it (DSLError)",
+    "spmd_zero_blocks": "ran: plsim refuses it (HardwareError); a2a3sim's run fails",
     "subblock_lane": "pass",
     "tagged_scale": "pass",
 }
@@ -86,6 +88,21 @@ def tagged_scale(
         pl.dump_tag(t)
         out[:, :] = t
     pl.dump_tag(out)
+    return out
+
+
+@pl.jit
+def spmd_zero_blocks(
+    x: pl.Tensor[[ROWS, COLS], pl.FP32],
+    out: pl.Out[pl.Tensor[[ROWS, COLS], pl.FP32]],
+):
+    """A launch whose block count comes to 0 from the shapes: pypto builds it (a literal 0, or
+    an expression it folds to 0, is refused by its parser: "core_num must be a positive
+    integer")."""
+    blocks = x.shape[0] // ROWS - 1
+    with pl.spmd(blocks):  # noqa: SIM117 (one context manager per with) @zero_blocks
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="no_blocks"):
+            out[:, :] = pl.add(x[:, :], 1.0)
     return out
 
 

@@ -1,0 +1,383 @@
+"""The c8 decode score stage on both vector cores (AIVs) of each core group.
+
+Same work, lists and score policy as ``score.score_topk_stage_c8`` (its docstring has the stages
+and the tie rule); what changes is who does the vector work, which is what bounds the stage
+(docs/bench_indexer.md). The matmul is taken the other way round, q codes [S * 64, 128] x cache
+codes [32, 128]^T, so the accumulator is [S * 64, 32]: token s's 64 heads are rows s * 64 ..
+s * 64 + 63. A pl.split_aiv(UP_DOWN) region hands each AIV lane half of those rows, that is
+whole tokens, and each lane keeps its tokens' chunk rows and top-k lists in its own UB from one
+region to the next. No token's list is split across lanes, so equal scores still resolve to the
+smaller cache index and topk_merge is unchanged. Per tile and lane: relu(acc) times each head
+row's factor q_scale * weight (one FP32 column per lane, formed once per task), each token's 64
+head rows summed per column (a [1, 32] row: no gather), times the rows' kv scales, into the
+token's chunk row; the head sum is a different FP32 order than the one-lane stage's row sum (the
+golden sums exactly: docs/indexer.md, step 10).
+
+When: decode_step_c8 runs it for a top-k-only step (the serving entry; its score rows are a
+one-row placeholder) of S = 2 tokens per request with a block size that is a multiple of 32, and
+the one-lane stage then launches no block. Why only then, as measured on the real toolchain
+(docs/dsl.md §4.5 has each message): the entry that keeps score rows is refused at the crossing,
+at S 4 the lanes' two-row state tiles are taken for full-width work, odd S would split a token's
+heads across the lanes, and c16 quantizes its rows on the vector side before the matmul.
+
+What the compiler requires of the regions, and how this stage meets it (docs/dsl.md §4.5):
+a region without a crossing is halved as data-parallel work, so the lanes' state is made in a
+region that pops one extra product per task (of the pool's first tile); in a region with a
+crossing every load or tile slice that does not read the crossing's result names the lane in its
+address (``lane_zero`` = aiv_id // 2 = 0 added to offsets of values a lane reads whole); no
+reduction over the split axis (the head sum is 6 row-window adds); and the row windows are given
+run-time valid shapes, as pto-isa's CPU backend instantiates TADD with one tile type for all
+three operands. The stage is called from a branch of a shape-constant ``if``, where every local
+is a run-time value to the compiler, so each tile extent is written into its shape list.
+"""
+
+import pypto.language as pl
+
+from models.deepseek_v4.config import COMPRESS_RATIO, FP32_LOWEST, INDEX_HEAD_DIM, INDEX_N_HEADS
+from models.deepseek_v4.kernels.score import (
+    CACHE_TILE,
+    HEAD_COLS,
+    SCORE_TASKS,
+    SENTINEL_WIDTH,
+    TOPK_CHUNK,
+    score_groups,
+    score_topk_stage_c8,
+    tile_rows,
+)
+
+#: AIV lanes of a core group (a2a3: one cube core, two vector cores).
+LANES = 2
+#: Score tiles per 512-row chunk (32-row tiles only: the stage runs at block sizes that are
+#: multiples of 32).
+CHUNK_TILES = TOPK_CHUNK // CACHE_TILE
+
+
+@pl.jit.inline
+def score_topk_lanes_c8(
+    q_codes: pl.Tensor,
+    q_dequant_by_token: pl.Tensor,
+    head_weights: pl.Tensor,
+    index_cache: pl.Tensor,
+    index_cache_scale: pl.Tensor,
+    block_table: pl.Tensor,
+    position_ids: pl.Tensor,
+    kv_seq_lens: pl.Tensor,
+    partial: pl.Tensor,
+    score_tokens: pl.Tensor,
+    keep_scores: pl.Scalar[pl.INT32],
+):
+    """Stages 8-11a, c8, S even and the block size a multiple of 32: each tile's stored codes
+    and scales scored on both AIVs of the core group, each lane sorting its own tokens into
+    their partial top-k lists (module docstring).
+
+    Called from a branch of an orchestration ``if`` on the entry's shapes, where a local is a
+    run-time value to the compiler (docs/dsl.md §14): every tile extent is written into its
+    shape list from the tensors' shapes and module constants, none held in a local."""
+    B = position_ids.shape[0]
+    S = position_ids.shape[1]
+    POOL_ROWS = index_cache.shape[0] * index_cache.shape[1]
+    cache_flat = pl.reshape(index_cache, [POOL_ROWS, INDEX_HEAD_DIM])
+    weight_cols = pl.reshape(head_weights, [head_weights.shape[0] * INDEX_N_HEADS, 1])
+    q_scale_cols = pl.reshape(q_dequant_by_token, [head_weights.shape[0] * INDEX_N_HEADS, 1])
+    scale_row = pl.reshape(index_cache_scale, [1, POOL_ROWS])
+    # The head count as a run-time value (a local in a branch of a shape-constant `if` is one):
+    # the valid rows of the row windows below (see there).
+    HEADS = head_weights.shape[1]
+    splits = (SCORE_TASKS + B - 1) // B
+    with pl.spmd(B * splits):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="kv_score_topk"):
+            b = pl.tile.get_block_idx() // splits
+            g = pl.tile.get_block_idx() % splits
+            seen, chunks, groups, group_rows = score_groups(kv_seq_lens, b, splits)
+            group_end = pl.min(seen, (g + 1) * group_rows)
+            if g < groups:
+                q_rows = pl.slice(
+                    q_codes,
+                    [position_ids.shape[1] * INDEX_N_HEADS, INDEX_HEAD_DIM],
+                    [b * S * INDEX_N_HEADS, 0],
+                )
+                # A region with no crossing in it is halved by the compiler as data-parallel
+                # work (a pl.full of 16 rows became 8 per lane), so the lanes' state is made in
+                # a region that pops a product made for it (its values unused: the pool's first
+                # tile, always in bounds, where a padded request's first table entry is not)
+                # and every later use sits in the per-tile region, which pops each tile's.
+                probe = pl.matmul(
+                    q_rows,
+                    pl.slice(cache_flat, [CACHE_TILE, INDEX_HEAD_DIM], [0, 0]),
+                    out_dtype=pl.INT32,
+                    b_trans=True,
+                )
+                for aiv_id in pl.split_aiv(LANES, mode=pl.SplitMode.UP_DOWN):
+                    _probe = pl.aiv_shard(probe)
+                    # The lane's head rows' factors q_scale * weight as one column (row r of the
+                    # lane's accumulator half: token aiv_id * S/2 + r // 64, head r % 64), and
+                    # its tokens' positions; once per task.
+                    h0 = (b * S + aiv_id * (S // LANES)) * INDEX_N_HEADS
+                    head_factor_col = pl.mul(
+                        pl.slice(
+                            q_scale_cols,
+                            [position_ids.shape[1] * INDEX_N_HEADS // LANES, 1],
+                            [h0, 0],
+                        ),
+                        pl.slice(
+                            weight_cols,
+                            [position_ids.shape[1] * INDEX_N_HEADS // LANES, 1],
+                            [h0, 0],
+                        ),
+                    )
+                    token_positions = pl.slice(
+                        position_ids,
+                        [1, 8],
+                        [b, aiv_id * (S // LANES)],
+                        valid_shape=[1, (position_ids.shape[1] + 1) // LANES],
+                    )
+                    best = pl.full(
+                        [(position_ids.shape[1] + 1) // LANES, partial.shape[1]],
+                        dtype=pl.FP32,
+                        value=FP32_LOWEST,
+                    )
+                    # Reset after each chunk's sort, as in the one-lane stage.
+                    chunk = pl.full(
+                        [(position_ids.shape[1] + 1) // LANES * CHUNK_TILES, CACHE_TILE],
+                        dtype=pl.FP32,
+                        value=FP32_LOWEST,
+                    )
+                last_group = (g + 1) // groups  # 1 for g == groups - 1 (g < groups here)
+                tail_start = chunks * TOPK_CHUNK
+                tail_end = tail_start + (score_tokens.shape[1] - tail_start) * (
+                    last_group * keep_scores
+                )
+                for c0 in pl.range(g * group_rows, group_end, TOPK_CHUNK):
+                    chunk_end = pl.min(group_end, c0 + TOPK_CHUNK)
+                    for j0 in pl.range(c0, chunk_end, CACHE_TILE):
+                        rows, physical = tile_rows(
+                            block_table, index_cache, b, j0, seen, CACHE_TILE
+                        )
+                        # The whole tile (its rows lie in one block of the pool): the crossing
+                        # to the lanes takes an accumulator with all its columns valid; the
+                        # sums of rows past `rows` are never assembled (token_rows <= rows).
+                        kv_codes = pl.slice(cache_flat, [CACHE_TILE, INDEX_HEAD_DIM], [physical, 0])
+                        acc = pl.matmul(q_rows, kv_codes, out_dtype=pl.INT32, b_trans=True)
+                        for aiv_id in pl.split_aiv(LANES, mode=pl.SplitMode.UP_DOWN):
+                            # A slice or load in a region with a crossing must name the lane in
+                            # its address unless it reads the crossing's result (the compiler
+                            # takes anything else for full-width work left unsplit); the lane's
+                            # own state and the rows' scales (both lanes need them all) are read
+                            # at offsets plus lane_zero, aiv_id // 2 = 0.
+                            lane_zero = aiv_id // LANES
+                            kv_scale_row = pl.slice(
+                                scale_row, [1, CACHE_TILE], [0, physical + lane_zero]
+                            )
+                            # 10 on the lane's [S/2 * 64, tile] half: relu(acc) * (q_scale *
+                            # weight) per head row, each token's 64 rows summed per column.
+                            acc_all = pl.cast(pl.aiv_shard(acc), target_type=pl.FP32, mode="rint")
+                            # Valid extents made constant: the row halving below adds static
+                            # row windows, and pto-isa's TADD takes one tile type for all three
+                            # operands (a run-time valid result beside static windows does not
+                            # compile).
+                            weighted = pl.set_validshape(
+                                pl.row_expand_mul(pl.maximum(acc_all, 0.0), head_factor_col),
+                                position_ids.shape[1] * INDEX_N_HEADS // LANES,
+                                CACHE_TILE,
+                            )
+                            for s2 in pl.range(S // LANES):
+                                visible = (pl.read(token_positions, [0, s2]) + 1) // COMPRESS_RATIO
+                                # The token's 64 head rows summed by halving (32 + 16 + .. + 1
+                                # row adds): the compiler refuses a column sum over the split
+                                # axis in a region (AivSplitValid: a partial reduction of a data-
+                                # parallel half), though here each lane holds whole tokens.
+                                r0 = s2 * INDEX_N_HEADS
+                                # The second half's first row, r0 + 32 at S 2 (written from S:
+                                # the compiler type-checks this unbuilt branch at S 1 too, where
+                                # the lane holds 32 rows and a constant r0 + 32 would overrun).
+                                r32 = r0 + S // LANES * (INDEX_N_HEADS // 2)
+                                h32 = pl.add(
+                                    pl.slice(
+                                        weighted,
+                                        [32, CACHE_TILE],
+                                        [r0, 0],
+                                        valid_shape=[HEADS // 2 + lane_zero, rows],
+                                    ),
+                                    pl.slice(
+                                        weighted,
+                                        [32, CACHE_TILE],
+                                        [r32, 0],
+                                        valid_shape=[HEADS // 2 + lane_zero, rows],
+                                    ),
+                                )
+                                h16 = pl.add(
+                                    pl.slice(
+                                        h32,
+                                        [16, CACHE_TILE],
+                                        [0, 0],
+                                        valid_shape=[HEADS // 4 + lane_zero, rows],
+                                    ),
+                                    pl.slice(
+                                        h32,
+                                        [16, CACHE_TILE],
+                                        [16, 0],
+                                        valid_shape=[HEADS // 4 + lane_zero, rows],
+                                    ),
+                                )
+                                h8 = pl.add(
+                                    pl.slice(
+                                        h16,
+                                        [8, CACHE_TILE],
+                                        [0, 0],
+                                        valid_shape=[HEADS // 8 + lane_zero, rows],
+                                    ),
+                                    pl.slice(
+                                        h16,
+                                        [8, CACHE_TILE],
+                                        [8, 0],
+                                        valid_shape=[HEADS // 8 + lane_zero, rows],
+                                    ),
+                                )
+                                h4 = pl.add(
+                                    pl.slice(
+                                        h8,
+                                        [4, CACHE_TILE],
+                                        [0, 0],
+                                        valid_shape=[HEADS // 16 + lane_zero, rows],
+                                    ),
+                                    pl.slice(
+                                        h8,
+                                        [4, CACHE_TILE],
+                                        [4, 0],
+                                        valid_shape=[HEADS // 16 + lane_zero, rows],
+                                    ),
+                                )
+                                h2 = pl.add(
+                                    pl.slice(
+                                        h4,
+                                        [2, CACHE_TILE],
+                                        [0, 0],
+                                        valid_shape=[HEADS // 32 + lane_zero, rows],
+                                    ),
+                                    pl.slice(
+                                        h4,
+                                        [2, CACHE_TILE],
+                                        [2, 0],
+                                        valid_shape=[HEADS // 32 + lane_zero, rows],
+                                    ),
+                                )
+                                head_sum = pl.add(
+                                    pl.slice(
+                                        h2,
+                                        [1, CACHE_TILE],
+                                        [0, 0],
+                                        valid_shape=[HEADS // 64 + lane_zero, rows],
+                                    ),
+                                    pl.slice(
+                                        h2,
+                                        [1, CACHE_TILE],
+                                        [1, 0],
+                                        valid_shape=[HEADS // 64 + lane_zero, rows],
+                                    ),
+                                )
+                                row_scores = pl.mul(head_sum, kv_scale_row)
+                                token_rows = pl.max(pl.min(rows, visible - j0), 0)
+                                chunk = pl.assemble(
+                                    chunk,
+                                    pl.set_validshape(row_scores, 1, token_rows),
+                                    [s2 * CHUNK_TILES + (j0 - c0) // CACHE_TILE, 0],
+                                )
+                            # 11a after the chunk's last tile, in this region (a region of its
+                            # own would be halved): each of the lane's tokens' chunk row sorted
+                            # into its running list, then the chunk reset.
+                            if j0 + CACHE_TILE >= chunk_end:
+                                for s2 in pl.range(S // LANES):
+                                    t = b * S + aiv_id * (S // LANES) + s2
+                                    row = pl.slice(
+                                        pl.reshape(
+                                            chunk,
+                                            [(position_ids.shape[1] + 1) // LANES, TOPK_CHUNK],
+                                        ),
+                                        [1, TOPK_CHUNK],
+                                        [s2 + lane_zero, 0],
+                                    )
+                                    for _keep in pl.range(keep_scores):
+                                        score_tokens[t : t + 1, c0 : c0 + TOPK_CHUNK] = row
+                                    row_idx = pl.arange(
+                                        pl.cast(c0, pl.UINT32), [1, TOPK_CHUNK], dtype=pl.UINT32
+                                    )
+                                    pairs = pl.sort32(row, row_idx)
+                                    pairs = pl.mrgsort(pairs, block_len=64)
+                                    pairs = pl.mrgsort(pairs, block_len=256)
+                                    merged = pl.mrgsort(
+                                        pl.slice(best, [1, partial.shape[1]], [s2 + lane_zero, 0]),
+                                        pairs,
+                                    )
+                                    merged_rows = pl.reshape(
+                                        merged,
+                                        [
+                                            (partial.shape[1] + 2 * TOPK_CHUNK) // HEAD_COLS,
+                                            HEAD_COLS,
+                                        ],
+                                    )
+                                    head = pl.reshape(
+                                        merged_rows[0 : partial.shape[1] // HEAD_COLS, :],
+                                        [1, partial.shape[1]],
+                                    )
+                                    best = pl.assemble(best, head, [s2, 0])
+                                    # After the group's last chunk: the token's list, and (last
+                                    # group, scores kept) its sentinel tail.
+                                    if j0 + CACHE_TILE >= group_end:
+                                        list_row = (b * splits + g) * S + t - b * S
+                                        partial[list_row : list_row + 1, :] = pl.slice(
+                                            best, [1, partial.shape[1]], [s2 + lane_zero, 0]
+                                        )
+                                        wide = pl.full(
+                                            [1, SENTINEL_WIDTH], dtype=pl.FP32, value=FP32_LOWEST
+                                        )
+                                        for j1 in pl.range(tail_start, tail_end, SENTINEL_WIDTH):
+                                            score_tokens[t : t + 1, j1 : j1 + SENTINEL_WIDTH] = wide
+                                chunk = pl.assemble(
+                                    chunk,
+                                    pl.full(
+                                        [
+                                            (position_ids.shape[1] + 1) // LANES * CHUNK_TILES,
+                                            CACHE_TILE,
+                                        ],
+                                        dtype=pl.FP32,
+                                        value=FP32_LOWEST,
+                                    ),
+                                    [0, 0],
+                                )
+
+
+@pl.jit.inline
+def score_topk_c8(
+    q_codes: pl.Tensor,
+    q_dequant_by_token: pl.Tensor,
+    head_weights: pl.Tensor,
+    index_cache: pl.Tensor,
+    index_cache_scale: pl.Tensor,
+    block_table: pl.Tensor,
+    position_ids: pl.Tensor,
+    kv_seq_lens: pl.Tensor,
+    partial: pl.Tensor,
+    score_tokens: pl.Tensor,
+    keep_scores: pl.Scalar[pl.INT32],
+):
+    """Stages 8-11a, c8: the two-AIV stage (``score_topk_lanes_c8``) for a top-k-only step of 2
+    tokens per request on blocks of a multiple of 32 rows, the one-AIV stage
+    (``score.score_topk_stage_c8``) otherwise; the same arguments, the same lists in
+    ``partial``. The choice is an ``if`` on shape constants, so the compiler builds the two-AIV
+    stage only when it runs; the one-AIV stage is not in a branch (its tile extents are locals,
+    which a branch would make run-time values) and computes the same condition itself, running
+    one empty block when the two-AIV stage ran (the runtime refuses a launch of 0 blocks)."""
+    S = position_ids.shape[1]
+    # 1 exactly then: S // 2 * (2 // S) is 1 only at S 2; 1 // rows only for the top-k-only
+    # entry's one-row score placeholder (score.score_topk_stage_c8 computes the same `lanes`).
+    lanes = S // 2 * (2 // S) * (1 - (index_cache.shape[1] % CACHE_TILE + 31) // 32)
+    lanes = lanes * (1 // score_tokens.shape[0])
+    if lanes == 1:
+        score_topk_lanes_c8(
+            q_codes, q_dequant_by_token, head_weights, index_cache, index_cache_scale,
+            block_table, position_ids, kv_seq_lens, partial, score_tokens, keep_scores,
+        )  # fmt: skip
+    score_topk_stage_c8(
+        q_codes, q_dequant_by_token, head_weights, index_cache, index_cache_scale,
+        block_table, position_ids, kv_seq_lens, partial, score_tokens, keep_scores,
+    )  # fmt: skip
