@@ -85,7 +85,7 @@ def score_topk_lanes_c8(
     HEADS = head_weights.shape[1]
     splits = (SCORE_TASKS + B - 1) // B
     with pl.spmd(B * splits):
-        with pl.at(level=pl.Level.CORE_GROUP, name_hint="kv_score_topk"):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="kv_score_topk_lanes"):
             b = pl.tile.get_block_idx() // splits
             g = pl.tile.get_block_idx() % splits
             seen, chunks, groups, group_rows = score_groups(kv_seq_lens, b, splits)
