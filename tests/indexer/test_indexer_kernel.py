@@ -202,6 +202,31 @@ def test_one_step_at_the_full_million_position_context():
     _assert_passes(run_step(config))
 
 
+def _tie_with_a_twin(config, pool_names):
+    """Run ``config``, copy token 0's best cache row (the ``pool_names`` arrays) to a row 4096
+    away, in another group, run again and check the merged list holds the smaller of the two
+    tied indices first. Returns the two runs."""
+    inputs = make_inputs(config)
+    probe = run_step(config, inputs)
+    _assert_passes(probe)
+    best = int(probe.expected["topk_idxs"][0, 0, 0]) - SLIDING_WINDOW
+    twin = best + 4096 if best + 4096 < 8190 else best - 4096
+    block_size = inputs["index_cache"].shape[1]
+    table = inputs["block_table"][0]
+    src = (table[best // block_size], best % block_size)
+    dst = (table[twin // block_size], twin % block_size)
+    for name in pool_names:
+        inputs[name][dst] = inputs[name][src]
+    step = run_step(config, inputs)
+    _assert_passes(step)
+    first, second = sorted((best, twin))
+    assert step.actual["topk_idxs"][0, 0, :2].tolist() == [
+        first + SLIDING_WINDOW,
+        second + SLIDING_WINDOW,
+    ]
+    return probe, step
+
+
 def test_topk_split_across_groups_merges_ties_in_index_order():
     """8,190 visible rows at B = 1: the score stage splits them into 16 groups of one 512-row
     chunk, each sorted into its own partial lists, and a merge per token. A copy of the best
@@ -210,24 +235,7 @@ def test_topk_split_across_groups_merges_ties_in_index_order():
     config = resolve_config(
         CaseConfig(preset="FLASH", batch=1, seq=2, max_seq_len=32768, start_pos=32760)
     )
-    inputs = make_inputs(config)
-    probe = run_step(config, inputs)
-    _assert_passes(probe)
-    best = int(probe.expected["topk_idxs"][0, 0, 0]) - SLIDING_WINDOW
-    twin = best + 4096 if best + 4096 < 8190 else best - 4096
-    pool = inputs["index_cache"]
-    block_size = pool.shape[1]
-    table = inputs["block_table"][0]
-    src = (table[best // block_size], best % block_size)
-    dst = (table[twin // block_size], twin % block_size)
-    pool[dst] = pool[src]
-    step = run_step(config, inputs)
-    _assert_passes(step)
-    first, second = sorted((best, twin))
-    assert step.actual["topk_idxs"][0, 0, :2].tolist() == [
-        first + SLIDING_WINDOW,
-        second + SLIDING_WINDOW,
-    ]
+    _probe, step = _tie_with_a_twin(config, ("index_cache",))
     tasks = {stage.name: stage.tasks for stage in step.run.stages}
     # One dispatch of B * ceil(48 / B) = 48 blocks at B = 1: 8190 rows = 16 chunks, one group
     # (block) each, so the two candidates, 8 chunks apart, are in different groups.
@@ -297,22 +305,5 @@ def test_two_core_score_stage_merges_ties_in_index_order():
         CaseConfig(preset="FLASH", batch=1, seq=2, max_seq_len=32768, start_pos=32760,
                    cache_format="c8", topk_only=True)
     )  # fmt: skip
-    inputs = make_inputs(config)
-    probe = run_step(config, inputs)
-    _assert_passes(probe)
+    probe, _step = _tie_with_a_twin(config, ("index_cache", "index_cache_scale"))
     assert _score_stage(probe, "kv_score_topk_lanes").vector_split
-    best = int(probe.expected["topk_idxs"][0, 0, 0]) - SLIDING_WINDOW
-    twin = best + 4096 if best + 4096 < 8190 else best - 4096
-    block_size = inputs["index_cache"].shape[1]
-    table = inputs["block_table"][0]
-    src = (table[best // block_size], best % block_size)
-    dst = (table[twin // block_size], twin % block_size)
-    for name in ("index_cache", "index_cache_scale"):
-        inputs[name][dst] = inputs[name][src]
-    step = run_step(config, inputs)
-    _assert_passes(step)
-    first, second = sorted((best, twin))
-    assert step.actual["topk_idxs"][0, 0, :2].tolist() == [
-        first + SLIDING_WINDOW,
-        second + SLIDING_WINDOW,
-    ]
