@@ -38,7 +38,6 @@ from models.deepseek_v4.kernels.score import (
     CACHE_TILE,
     HEAD_COLS,
     SCORE_TASKS,
-    SENTINEL_WIDTH,
     TOPK_CHUNK,
     score_groups,
     score_topk_stage_c8,
@@ -63,10 +62,9 @@ def score_topk_lanes_c8(
     position_ids: pl.Tensor,
     kv_seq_lens: pl.Tensor,
     partial: pl.Tensor,
-    score_tokens: pl.Tensor,
-    keep_scores: pl.Scalar[pl.INT32],
 ):
-    """Stages 8-11a, c8, S even and the block size a multiple of 32: each tile's stored codes
+    """Stages 8-11a, c8, for a top-k-only step (no score rows kept) of S = 2 tokens per request
+    on blocks of a multiple of 32 rows (``score_topk_c8`` chooses it): each tile's stored codes
     and scales scored on both AIVs of the core group, each lane sorting its own tokens into
     their partial top-k lists (module docstring).
 
@@ -80,15 +78,12 @@ def score_topk_lanes_c8(
     weight_cols = pl.reshape(head_weights, [head_weights.shape[0] * INDEX_N_HEADS, 1])
     q_scale_cols = pl.reshape(q_dequant_by_token, [head_weights.shape[0] * INDEX_N_HEADS, 1])
     scale_row = pl.reshape(index_cache_scale, [1, POOL_ROWS])
-    # The head count as a run-time value (a local in a branch of a shape-constant `if` is one):
-    # the valid rows of the row windows below (see there).
-    HEADS = head_weights.shape[1]
     splits = (SCORE_TASKS + B - 1) // B
     with pl.spmd(B * splits):
         with pl.at(level=pl.Level.CORE_GROUP, name_hint="kv_score_topk_lanes"):
             b = pl.tile.get_block_idx() // splits
             g = pl.tile.get_block_idx() % splits
-            seen, chunks, groups, group_rows = score_groups(kv_seq_lens, b, splits)
+            seen, _chunks, groups, group_rows = score_groups(kv_seq_lens, b, splits)
             group_end = pl.min(seen, (g + 1) * group_rows)
             if g < groups:
                 q_rows = pl.slice(
@@ -142,11 +137,6 @@ def score_topk_lanes_c8(
                         dtype=pl.FP32,
                         value=FP32_LOWEST,
                     )
-                last_group = (g + 1) // groups  # 1 for g == groups - 1 (g < groups here)
-                tail_start = chunks * TOPK_CHUNK
-                tail_end = tail_start + (score_tokens.shape[1] - tail_start) * (
-                    last_group * keep_scores
-                )
                 for c0 in pl.range(g * group_rows, group_end, TOPK_CHUNK):
                     chunk_end = pl.min(group_end, c0 + TOPK_CHUNK)
                     for j0 in pl.range(c0, chunk_end, CACHE_TILE):
@@ -171,10 +161,11 @@ def score_topk_lanes_c8(
                             # 10 on the lane's [S/2 * 64, tile] half: relu(acc) * (q_scale *
                             # weight) per head row, each token's 64 rows summed per column.
                             acc_all = pl.cast(pl.aiv_shard(acc), target_type=pl.FP32, mode="rint")
-                            # Valid extents made constant: the row halving below adds static
-                            # row windows, and pto-isa's TADD takes one tile type for all three
-                            # operands (a run-time valid result beside static windows does not
-                            # compile).
+                            # Valid extents made constant (the popped half's are run-time
+                            # values). The row windows of the halving below state their own
+                            # valid shapes, their rows written as a constant + lane_zero: pypto
+                            # types each add's result with run-time valid extents, and pto-isa's
+                            # CPU TADD takes one tile type for all three operands.
                             weighted = pl.set_validshape(
                                 pl.row_expand_mul(pl.maximum(acc_all, 0.0), head_factor_col),
                                 position_ids.shape[1] * INDEX_N_HEADS // LANES,
@@ -196,13 +187,13 @@ def score_topk_lanes_c8(
                                         weighted,
                                         [32, CACHE_TILE],
                                         [r0, 0],
-                                        valid_shape=[HEADS // 2 + lane_zero, rows],
+                                        valid_shape=[INDEX_N_HEADS // 2 + lane_zero, rows],
                                     ),
                                     pl.slice(
                                         weighted,
                                         [32, CACHE_TILE],
                                         [r32, 0],
-                                        valid_shape=[HEADS // 2 + lane_zero, rows],
+                                        valid_shape=[INDEX_N_HEADS // 2 + lane_zero, rows],
                                     ),
                                 )
                                 h16 = pl.add(
@@ -210,13 +201,13 @@ def score_topk_lanes_c8(
                                         h32,
                                         [16, CACHE_TILE],
                                         [0, 0],
-                                        valid_shape=[HEADS // 4 + lane_zero, rows],
+                                        valid_shape=[INDEX_N_HEADS // 4 + lane_zero, rows],
                                     ),
                                     pl.slice(
                                         h32,
                                         [16, CACHE_TILE],
                                         [16, 0],
-                                        valid_shape=[HEADS // 4 + lane_zero, rows],
+                                        valid_shape=[INDEX_N_HEADS // 4 + lane_zero, rows],
                                     ),
                                 )
                                 h8 = pl.add(
@@ -224,13 +215,13 @@ def score_topk_lanes_c8(
                                         h16,
                                         [8, CACHE_TILE],
                                         [0, 0],
-                                        valid_shape=[HEADS // 8 + lane_zero, rows],
+                                        valid_shape=[INDEX_N_HEADS // 8 + lane_zero, rows],
                                     ),
                                     pl.slice(
                                         h16,
                                         [8, CACHE_TILE],
                                         [8, 0],
-                                        valid_shape=[HEADS // 8 + lane_zero, rows],
+                                        valid_shape=[INDEX_N_HEADS // 8 + lane_zero, rows],
                                     ),
                                 )
                                 h4 = pl.add(
@@ -238,13 +229,13 @@ def score_topk_lanes_c8(
                                         h8,
                                         [4, CACHE_TILE],
                                         [0, 0],
-                                        valid_shape=[HEADS // 16 + lane_zero, rows],
+                                        valid_shape=[INDEX_N_HEADS // 16 + lane_zero, rows],
                                     ),
                                     pl.slice(
                                         h8,
                                         [4, CACHE_TILE],
                                         [4, 0],
-                                        valid_shape=[HEADS // 16 + lane_zero, rows],
+                                        valid_shape=[INDEX_N_HEADS // 16 + lane_zero, rows],
                                     ),
                                 )
                                 h2 = pl.add(
@@ -252,13 +243,13 @@ def score_topk_lanes_c8(
                                         h4,
                                         [2, CACHE_TILE],
                                         [0, 0],
-                                        valid_shape=[HEADS // 32 + lane_zero, rows],
+                                        valid_shape=[INDEX_N_HEADS // 32 + lane_zero, rows],
                                     ),
                                     pl.slice(
                                         h4,
                                         [2, CACHE_TILE],
                                         [2, 0],
-                                        valid_shape=[HEADS // 32 + lane_zero, rows],
+                                        valid_shape=[INDEX_N_HEADS // 32 + lane_zero, rows],
                                     ),
                                 )
                                 head_sum = pl.add(
@@ -266,13 +257,13 @@ def score_topk_lanes_c8(
                                         h2,
                                         [1, CACHE_TILE],
                                         [0, 0],
-                                        valid_shape=[HEADS // 64 + lane_zero, rows],
+                                        valid_shape=[INDEX_N_HEADS // 64 + lane_zero, rows],
                                     ),
                                     pl.slice(
                                         h2,
                                         [1, CACHE_TILE],
                                         [1, 0],
-                                        valid_shape=[HEADS // 64 + lane_zero, rows],
+                                        valid_shape=[INDEX_N_HEADS // 64 + lane_zero, rows],
                                     ),
                                 )
                                 row_scores = pl.mul(head_sum, kv_scale_row)
@@ -287,7 +278,7 @@ def score_topk_lanes_c8(
                             # into its running list, then the chunk reset.
                             if j0 + CACHE_TILE >= chunk_end:
                                 for s2 in pl.range(S // LANES):
-                                    t = b * S + aiv_id * (S // LANES) + s2
+                                    s = aiv_id * (S // LANES) + s2
                                     row = pl.slice(
                                         pl.reshape(
                                             chunk,
@@ -296,8 +287,6 @@ def score_topk_lanes_c8(
                                         [1, TOPK_CHUNK],
                                         [s2 + lane_zero, 0],
                                     )
-                                    for _keep in pl.range(keep_scores):
-                                        score_tokens[t : t + 1, c0 : c0 + TOPK_CHUNK] = row
                                     row_idx = pl.arange(
                                         pl.cast(c0, pl.UINT32), [1, TOPK_CHUNK], dtype=pl.UINT32
                                     )
@@ -320,18 +309,12 @@ def score_topk_lanes_c8(
                                         [1, partial.shape[1]],
                                     )
                                     best = pl.assemble(best, head, [s2, 0])
-                                    # After the group's last chunk: the token's list, and (last
-                                    # group, scores kept) its sentinel tail.
+                                    # After the group's last chunk: the token's list.
                                     if j0 + CACHE_TILE >= group_end:
-                                        list_row = (b * splits + g) * S + t - b * S
+                                        list_row = (b * splits + g) * S + s
                                         partial[list_row : list_row + 1, :] = pl.slice(
                                             best, [1, partial.shape[1]], [s2 + lane_zero, 0]
                                         )
-                                        wide = pl.full(
-                                            [1, SENTINEL_WIDTH], dtype=pl.FP32, value=FP32_LOWEST
-                                        )
-                                        for j1 in pl.range(tail_start, tail_end, SENTINEL_WIDTH):
-                                            score_tokens[t : t + 1, j1 : j1 + SENTINEL_WIDTH] = wide
                                 chunk = pl.assemble(
                                     chunk,
                                     pl.full(
@@ -375,7 +358,7 @@ def score_topk_c8(
     if lanes == 1:
         score_topk_lanes_c8(
             q_codes, q_dequant_by_token, head_weights, index_cache, index_cache_scale,
-            block_table, position_ids, kv_seq_lens, partial, score_tokens, keep_scores,
+            block_table, position_ids, kv_seq_lens, partial,
         )  # fmt: skip
     score_topk_stage_c8(
         q_codes, q_dequant_by_token, head_weights, index_cache, index_cache_scale,
