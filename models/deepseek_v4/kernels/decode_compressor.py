@@ -56,11 +56,12 @@ saved; rows are never cleared).
 
 Stages (pl.at name_hints; each one SPMD dispatch, one runtime task)
 ------------------------------------------------------------------
-``kv_gate_projection``  cube: x @ [wkv | wgate] in 4 column blocks x 4 K parts per group of up
-                        to 512 token rows.
-``token_rows``          vector, per token: the sum of the 4 K parts (fixed order), + ape on the
+``saved_state_rows``    per request: its 8 saved state rows into ``sources`` (submitted first:
+                        it needs no projection, so it runs beside ``kv_gate_projection``).
+``kv_gate_projection``  cube: x @ [wkv | wgate] in 2 column blocks (wkv, wgate) x 8 K parts (D /
+                        128 parts below D = 1024) per group of up to 512 token rows.
+``token_rows``          vector, per token: the sum of the K parts (fixed order), + ape on the
                         gate half, into ``sources``.
-``saved_state_rows``    per request: its 8 saved state rows into ``sources``.
 ``window_pool_rmsnorm_rope_hadamard``  mixed, per closing token: pooling, RMSNorm, RoPE
                         (vector), Hadamard (cube); c16 writes the cache row, c8 a BF16 row
                         for ``window_quant_cache_write`` (vector: INT8 codes + scale).
@@ -104,27 +105,30 @@ INV_HEAD_DIM = 1.0 / INDEX_HEAD_DIM  # mean of squares = sum * 1/128 (exact powe
 # Projection K chunk: BF16 [rows, 128] token chunk and [128, 128] weight chunk (32 KiB) in L1,
 # auto-tiled into L0A/L0B by the compiler; K = 128 is a multiple of 16.
 K_CHUNK = 128
-# Projection output columns per cube task: [wkv | wgate] (512 columns) in 128-column blocks;
-# 256-byte weight rows per DMA burst, and each weight element is read by exactly one task.
-PROJ_N_TILE = 128
-# K parts per output block: 4 column blocks x 4 K parts = 16 cube tasks on the 24 AICs while
-# the token rows are read only 4 times; the 4 FP32 partial sums are added in a fixed order
-# (part 0 + 1 + 2 + 3) by the scatter stage, which reads them anyway.
-K_SPLIT = 4
+# Projection output columns per cube task: [wkv | wgate] (512 columns) in 256-column blocks,
+# one per weight: each task reads whole 512-byte weight rows (128-column blocks read 256-byte
+# rows, twice the DMA runs for the same bytes: B 4 S 2 8k, 17.5k runs and 20.4 us modeled), and
+# each weight element is read by exactly one task of a group.
+PROJ_N_TILE = 256
+# K parts per output block: 2 column blocks x 8 K parts = 16 cube tasks on the 24 AICs while the
+# token rows are read only twice; the FP32 partial sums are added in a fixed order (part 0 + 1 +
+# ... ) by the token_rows stage, which reads them anyway. Fewer parts when D has fewer than 8
+# K chunks (D / 128: 4 parts at D = 512, the smallest D taken); project_tokens computes it.
+K_SPLIT = 8
 # Cube fractal M0: a token tile is the token count rounded up to 16 rows, so one decode token
 # costs 16 padded rows of cube work instead of a fixed large tile.
 CUBE_M = 16
-# Most token rows per projection tile: the [128, 128] FP32 accumulator is 64 KiB (half of the
-# 128 KiB L0C) and the [128, 128] BF16 token chunk 32 KiB of L1.
-PROJ_MAX_ROWS = 128
+# Most token rows per projection tile: the [64, 256] FP32 accumulator is 64 KiB (half of the
+# 128 KiB L0C) and the [64, 128] BF16 token chunk 16 KiB of L1.
+PROJ_MAX_ROWS = 64
 # Rows of the window tiles: one valid row (each window has its own sources and cache slot) in
 # 16-row tiles: the Hadamard matmul's left operand needs M a multiple of the 16-row cube
 # fractal (ptoas: "boxed tile rows ... multiple of innerRows (16)"), and the row reductions'
 # [M, 1] FP32 column results need M * 4 bytes to be a multiple of 32.
 BATCH_TILE = 16
 # Token rows per block of a projection group: the group's weight blocks are read once for up
-# to 512 token rows (4 tiles of 128); a decode step (T <= 512) is one group, 16 blocks.
-PROJ_GROUP_ROWS = 4 * PROJ_MAX_ROWS
+# to 512 token rows (8 tiles of 64); a decode step (T <= 512) is one group, 16 blocks.
+PROJ_GROUP_ROWS = 8 * PROJ_MAX_ROWS
 # Blocks of the per-token dispatches: the step's tokens in at most this many blocks of
 # consecutive tokens, one per core that runs them on a2a3: the AIVs (48) for the vector-only
 # token rows and cache rows, the core groups (24) for the windows (a cube Hadamard each). Each
@@ -174,8 +178,9 @@ def sum_parts(
     b0: pl.Scalar[pl.INT32],
     rows: pl.Scalar[pl.INT32],
     column: pl.Scalar[pl.INT32],
+    parts: pl.Scalar[pl.INT32],
 ):
-    """The [BATCH_TILE, 256] FP32 sum of the K_SPLIT partial projections at ``column`` of rows
+    """The [BATCH_TILE, 256] FP32 sum of the ``parts`` partial projections at ``column`` of rows
     b0.. (part 0 + part 1 + ... in that order). Call inside a vector scope."""
     total = pl.slice(
         partial_by_request,
@@ -183,7 +188,7 @@ def sum_parts(
         [b0, column],
         valid_shape=[rows, COMPRESS_STATE_WIDTH],
     )
-    for p in pl.range(1, K_SPLIT):
+    for p in pl.range(1, parts):
         part = pl.slice(
             partial_by_request,
             [BATCH_TILE, COMPRESS_STATE_WIDTH],
@@ -338,26 +343,28 @@ def project_tokens(
     wgate: pl.Tensor,
     proj_partial: pl.Tensor,
 ):
-    """``kv_gate_projection``: the K_SPLIT partial products [x @ wkv | x @ wgate] of every token
-    row into proj_partial [K_SPLIT * T, 512] (part p in rows p * T ..), one block per (group of
-    up to PROJ_GROUP_ROWS token rows, 128-column block, K part)."""
+    """``kv_gate_projection``: the min(K_SPLIT, D / 128) partial products [x @ wkv | x @ wgate]
+    of every token row into proj_partial [K_SPLIT * T, 512] (part p in rows p * T ..), one block
+    per (group of up to PROJ_GROUP_ROWS token rows, 256-column block, K part)."""
     T = x_tokens.shape[0]
     D = x_tokens.shape[1]
     pl.static_assert(D % K_CHUNK == 0, "hidden size D must be a multiple of 128 (K_CHUNK)")
-    pl.static_assert(D >= K_SPLIT * K_CHUNK, "hidden size D must be at least 512 (K parts)")
+    pl.static_assert(D >= 4 * K_CHUNK, "hidden size D must be at least 512 (4 K parts)")
     chunks = D // K_CHUNK
+    # min(K_SPLIT, chunks) in integer ops on shape constants (token_rows computes the same)
+    parts = chunks - (chunks - K_SPLIT) * (1 - 1 // (chunks // K_SPLIT + 1))
     token_tiles = (T + PROJ_MAX_ROWS - 1) // PROJ_MAX_ROWS
     token_tile = ((T + token_tiles - 1) // token_tiles + CUBE_M - 1) // CUBE_M * CUBE_M
     group_rows = PROJ_GROUP_ROWS // PROJ_MAX_ROWS * token_tile
     column_blocks = PROJ_WIDTH // PROJ_N_TILE
     groups = (T + group_rows - 1) // group_rows
-    with pl.spmd(K_SPLIT * column_blocks * groups):
+    with pl.spmd(parts * column_blocks * groups, allow_early_resolve=True):
         with pl.at(level=pl.Level.CORE_GROUP, name_hint="kv_gate_projection"):
-            part = pl.tile.get_block_idx() % K_SPLIT
-            n0 = pl.tile.get_block_idx() // K_SPLIT % column_blocks * PROJ_N_TILE
-            g0 = pl.tile.get_block_idx() // (K_SPLIT * column_blocks) * group_rows
-            k_begin = part * chunks // K_SPLIT * K_CHUNK
-            k_end = (part + 1) * chunks // K_SPLIT * K_CHUNK
+            part = pl.tile.get_block_idx() % parts
+            n0 = pl.tile.get_block_idx() // parts % column_blocks * PROJ_N_TILE
+            g0 = pl.tile.get_block_idx() // (parts * column_blocks) * group_rows
+            k_begin = part * chunks // parts * K_CHUNK
+            k_end = (part + 1) * chunks // parts * K_CHUNK
             for t0 in pl.range(g0, pl.min(T, g0 + group_rows), token_tile):
                 token_rows = pl.min(token_tile, T - t0)
                 # Each branch stores its own accumulator: an L0C tile may not be the value of
@@ -376,42 +383,23 @@ def project_tokens(
 
 
 @pl.jit.inline
-def gather_sources(
+def gather_saved_rows(
     positions: pl.Tensor,
-    cu_seqlens: pl.Tensor,
     state_slots: pl.Tensor,
-    ape: pl.Tensor,
     kv_state: pl.Tensor,
     score_state: pl.Tensor,
-    proj_partial: pl.Tensor,
     sources: pl.Tensor,
 ):
-    """``token_rows`` and ``saved_state_rows``: every live token's [kv | gate + ape] row (the
-    state row the sequential walk would write) and every live request's 8 saved state rows into
-    ``sources`` (module docstring)."""
+    """``saved_state_rows``: every live request's 8 saved state rows into ``sources`` (module
+    docstring). It reads no projection, so the compressors submit it before
+    ``kv_gate_projection`` and it runs beside it (token_rows writes the other rows of
+    ``sources`` after both)."""
     T = positions.shape[0]
     R = state_slots.shape[0]
     state_rows = kv_state.shape[0] * COMPRESS_STATE_ROWS
     kv_rows = pl.reshape(kv_state, [state_rows, COMPRESS_STATE_WIDTH])
     score_rows = pl.reshape(score_state, [state_rows, COMPRESS_STATE_WIDTH])
-    per_block = (T + VECTOR_TOKEN_BLOCKS - 1) // VECTOR_TOKEN_BLOCKS
-    with pl.spmd((T + per_block - 1) // per_block):
-        with pl.at(level=pl.Level.CORE_GROUP, name_hint="token_rows"):
-            t0 = pl.tile.get_block_idx() * per_block
-            for t in pl.range(t0, pl.min(T, t0 + per_block)):
-                pos = pl.read(positions, [t])
-                if pos >= 0:
-                    # Inline helpers are called as whole statements: the compiler inlines
-                    # `x = helper(...)`, not a call nested in an expression ("No codegen
-                    # registered for operation: sum_parts").
-                    gate = sum_parts(proj_partial, T, t, 1, GATE_COLUMN)
-                    ape_row = pl.slice(ape, [1, COMPRESS_STATE_WIDTH], [pos % COMPRESS_RATIO, 0])
-                    sources = pl.assemble(
-                        sources, pl.col_expand_add(gate, ape_row), [t, GATE_COLUMN]
-                    )
-                    kv = sum_parts(proj_partial, T, t, 1, 0)
-                    sources = pl.assemble(sources, kv, [t, 0])
-    with pl.spmd(R):
+    with pl.spmd(R, allow_early_resolve=True):
         with pl.at(level=pl.Level.CORE_GROUP, name_hint="saved_state_rows"):
             r = pl.tile.get_block_idx()
             slot = pl.read(state_slots, [r])
@@ -424,6 +412,39 @@ def gather_sources(
                 sources = pl.assemble(
                     sources, score_rows[row0 : row0 + COMPRESS_STATE_ROWS, :], [base, GATE_COLUMN]
                 )
+
+
+@pl.jit.inline
+def gather_token_rows(
+    x_tokens: pl.Tensor,
+    positions: pl.Tensor,
+    ape: pl.Tensor,
+    proj_partial: pl.Tensor,
+    sources: pl.Tensor,
+):
+    """``token_rows``: every live token's [kv | gate + ape] row (the state row the sequential
+    walk would write) into ``sources``, its K parts summed in order (x_tokens for D only)."""
+    T = positions.shape[0]
+    chunks = x_tokens.shape[1] // K_CHUNK
+    # project_tokens' part count, min(K_SPLIT, chunks)
+    parts = chunks - (chunks - K_SPLIT) * (1 - 1 // (chunks // K_SPLIT + 1))
+    per_block = (T + VECTOR_TOKEN_BLOCKS - 1) // VECTOR_TOKEN_BLOCKS
+    with pl.spmd((T + per_block - 1) // per_block, allow_early_resolve=True):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="token_rows"):
+            t0 = pl.tile.get_block_idx() * per_block
+            for t in pl.range(t0, pl.min(T, t0 + per_block)):
+                pos = pl.read(positions, [t])
+                if pos >= 0:
+                    # Inline helpers are called as whole statements: the compiler inlines
+                    # `x = helper(...)`, not a call nested in an expression ("No codegen
+                    # registered for operation: sum_parts").
+                    gate = sum_parts(proj_partial, T, t, 1, GATE_COLUMN, parts)
+                    ape_row = pl.slice(ape, [1, COMPRESS_STATE_WIDTH], [pos % COMPRESS_RATIO, 0])
+                    sources = pl.assemble(
+                        sources, pl.col_expand_add(gate, ape_row), [t, GATE_COLUMN]
+                    )
+                    kv = sum_parts(proj_partial, T, t, 1, 0, parts)
+                    sources = pl.assemble(sources, kv, [t, 0])
 
 
 @pl.jit.inline
@@ -447,7 +468,7 @@ def pool_windows(
     out_rows = pl.reshape(rows_out, [rows_out.shape[0] * rows_out.shape[1], INDEX_HEAD_DIM])
     norm_weight_row = pl.reshape(norm_weight, [1, INDEX_HEAD_DIM])
     per_block = (T + MIXED_TOKEN_BLOCKS - 1) // MIXED_TOKEN_BLOCKS
-    with pl.spmd((T + per_block - 1) // per_block):
+    with pl.spmd((T + per_block - 1) // per_block, allow_early_resolve=True):
         with pl.at(level=pl.Level.CORE_GROUP, name_hint="window_pool_rmsnorm_rope_hadamard"):
             t0 = pl.tile.get_block_idx() * per_block
             for t in pl.range(t0, pl.min(T, t0 + per_block)):
@@ -486,7 +507,7 @@ def quant_cache_rows(
     cache_flat = pl.reshape(index_cache, [pool_rows, INDEX_HEAD_DIM])
     scale_flat = pl.reshape(index_cache_scale, [pool_rows, 1])
     per_block = (T + VECTOR_TOKEN_BLOCKS - 1) // VECTOR_TOKEN_BLOCKS
-    with pl.spmd((T + per_block - 1) // per_block):
+    with pl.spmd((T + per_block - 1) // per_block, allow_early_resolve=True):
         with pl.at(level=pl.Level.CORE_GROUP, name_hint="window_quant_cache_write"):
             t0 = pl.tile.get_block_idx() * per_block
             for t in pl.range(t0, pl.min(T, t0 + per_block)):
@@ -531,7 +552,7 @@ def write_back_state(
     state_rows = kv_state.shape[0] * COMPRESS_STATE_ROWS
     kv_rows = pl.reshape(kv_state, [state_rows, COMPRESS_STATE_WIDTH])
     score_rows = pl.reshape(score_state, [state_rows, COMPRESS_STATE_WIDTH])
-    with pl.spmd(R):
+    with pl.spmd(R, allow_early_resolve=True):
         with pl.at(level=pl.Level.CORE_GROUP, name_hint="state_write_back"):
             r = pl.tile.get_block_idx()
             slot = pl.read(state_slots, [r])
@@ -575,7 +596,7 @@ def request_starts(
 ):
     """``request_starts``: starts[r] = r * S, a decode step's requests as packed spans (the
     cu_seqlens of a chunk of B requests of S tokens each)."""
-    with pl.at(level=pl.Level.CORE_GROUP, name_hint="request_starts"):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="request_starts", allow_early_resolve=True):
         for r in pl.range(starts.shape[0]):
             pl.write(starts, [r], pl.cast(r * tokens_per_request, pl.INT32))
 
@@ -607,10 +628,9 @@ def compress_tokens_c16(
     tokens_dim = pl.tensor.dim(x_tokens, 0)
     proj_partial = pl.create_tensor([K_SPLIT * tokens_dim, PROJ_WIDTH], dtype=pl.FP32)
     sources = pl.create_tensor([tokens_dim + SAVED_ROWS, PROJ_WIDTH], dtype=pl.FP32)
+    gather_saved_rows(positions, state_slots, kv_state, score_state, sources)
     project_tokens(x_tokens, wkv, wgate, proj_partial)
-    gather_sources(
-        positions, cu_seqlens, state_slots, ape, kv_state, score_state, proj_partial, sources
-    )
+    gather_token_rows(x_tokens, positions, ape, proj_partial, sources)
     pool_windows(
         positions, cu_seqlens, slot_mapping, norm_weight, rope_cos, rope_sin, hadamard,
         sources, index_cache, 1,  # format
@@ -648,10 +668,9 @@ def compress_tokens_c8(
     sources = pl.create_tensor([tokens_dim + SAVED_ROWS, PROJ_WIDTH], dtype=pl.FP32)
     window_rows = pl.create_tensor([tokens_dim, 1, INDEX_HEAD_DIM], dtype=pl.BF16)  # format
     window_rows_flat = pl.reshape(window_rows, [tokens_dim, INDEX_HEAD_DIM])  # format
+    gather_saved_rows(positions, state_slots, kv_state, score_state, sources)
     project_tokens(x_tokens, wkv, wgate, proj_partial)
-    gather_sources(
-        positions, cu_seqlens, state_slots, ape, kv_state, score_state, proj_partial, sources
-    )
+    gather_token_rows(x_tokens, positions, ape, proj_partial, sources)
     pool_windows(
         positions, cu_seqlens, slot_mapping, norm_weight, rope_cos, rope_sin, hadamard,
         sources, window_rows, 0,  # format

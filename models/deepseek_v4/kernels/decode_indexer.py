@@ -52,6 +52,11 @@ partial top-k lists; each tile's rows come from the block the table names) and t
 one merge per token), in kernels/score.py. ``topk_stage`` below is the
 score-row top-k the prefill kernels use.
 
+Scheduling: every stage's launch is flagged ``allow_early_resolve=True``, pypto's scheduling
+hint (its docs, user/tasks/03-tuning.md: results unaffected; a consumer is pre-staged on an idle
+core once all of its producers are flagged, and released the moment they finish). A decode step
+is a chain of short stages, so each link skips its consumer's pickup.
+
 Visibility: token (b, s) at position p sees logical cache rows j < (p + 1) // 4. The compressor
 runs before scoring, so a window closed by token s' is visible to tokens s >= s' only. A padded
 request scores nothing: its score rows are the sentinel and its top-k rows -1.
@@ -101,6 +106,9 @@ ROPE_PAIRS_FP32 = ROPE_PAIRS * 1.0  # the same count as an FP32 tile operand
 # qr_quant rows: [8, Q_LORA <= 1536] FP32 tiles are 48 KiB; at most two of them plus the BF16
 # load are live at once in the quant chain (~120 KiB), inside the 184 KiB UB.
 QR_QUANT_ROWS = 8
+# qr_quant's tasks to aim for: one per AIV (48 on a2a3), a task's rows ceil(T / 48) up to
+# QR_QUANT_ROWS; the row quantization is independent per row.
+QR_QUANT_TASKS = 48
 # Most token rows per projection tile (weights_proj: per task; qr_proj: per iteration of a task's
 # token loop, every tile against the task's wq_b window held in L1); the INT32/FP32
 # accumulators below stay at or under 32 KiB (UB ring, see QPROJ_ACC_ELEMS).
@@ -117,13 +125,14 @@ QPROJ_K_TILE = 128
 # the whole tile reserved in UB before its FP32 copies (64 KiB tiles would need 2 x 64 + 64 KiB).
 QPROJ_ACC_ELEMS = 8192
 ACC_INT32_ROW_ALIGN = 32  # a2a3 L0C stores INT32 accumulators in 32-row blocks
-# A step of at most 16 tokens (one 16-row token tile) takes qr_proj as a cube stage over 512-column
-# windows (512-byte wq_b rows, the DMA size the compiler recommends; the [32, 512] INT32
-# accumulator, 64 KiB of L0C, goes to GM, not through the UB ring) in 4 K parts (a [Q_LORA / 4,
-# 512] INT8 slice of wq_b per task, 64 tasks at FLASH), and qr_dequant adds the parts' INT32 sums
-# (exact in any order) and dequantizes them. Larger steps keep the fused form: the parts' sums
-# would cross GM as 4 x [T, 8192] INT32 (8 MiB at 32 tokens).
-QPROJ_SPLIT_N = 512
+# A step of at most 16 tokens (one 16-row token tile) takes qr_proj as a cube stage over
+# 1024-column windows (1024-byte wq_b rows: one DMA burst each, where 512-byte rows cost a burst
+# for half the bytes; the [16, 1024] INT32 accumulator, 64 KiB of L0C, goes to GM, not through
+# the UB ring) in 4 K parts (a [Q_LORA / 4, 1024] INT8 slice of wq_b per task, 256 KiB of L1 at
+# FLASH, 384 KiB at PRO; 32 tasks at FLASH), and qr_dequant adds the parts' INT32 sums (exact in
+# any order) and dequantizes them. Larger steps keep the fused form: the parts' sums would cross
+# GM as 4 x [T, 8192] INT32 (8 MiB at 32 tokens).
+QPROJ_SPLIT_N = 1024
 QPROJ_PARTS = 4
 # qr_dequant: its column window (INT32 / FP32 [16, 256] tiles, 16 KiB each).
 QDEQ_COLS = 256
@@ -172,6 +181,16 @@ def query_stages(
     k_tiles = Q_LORA // QPROJ_K_TILE
     qproj_parts = k_tiles + (QPROJ_PARTS - k_tiles) * (1 - (k_tiles % 4 + 3) // 4)
     part_k = Q_LORA // qproj_parts
+    # qr_quant's rows per task: ceil(T / QR_QUANT_TASKS), at most QR_QUANT_ROWS (the tile's
+    # rows): a short step quantizes a row per task instead of 8 rows in one (B 4 S 2: 8 tasks of
+    # 1 row); min(., QR_QUANT_ROWS) in integer ops on shape constants.
+    qr_quant_rows = (T + QR_QUANT_TASKS - 1) // QR_QUANT_TASKS
+    qr_quant_rows = qr_quant_rows - (qr_quant_rows - QR_QUANT_ROWS) * (
+        1 - 1 // (qr_quant_rows // QR_QUANT_ROWS + 1)
+    )
+    # qr_rope_hadamard_quant's tasks per token: 2 (32 heads each) when 2 T <= 24, else 1.
+    rope_splits = 1 + 1 // ((T + 11) // 12)
+    rope_heads = INDEX_N_HEADS // rope_splits
     x_tokens = pl.reshape(x, [T, D])
     qr_tokens = pl.reshape(qr, [T, Q_LORA])
     wq_scale_row = pl.reshape(wq_b_scale, [1, Q_WIDTH])
@@ -184,10 +203,10 @@ def query_stages(
     # dependencies per whole tensor, so a stage of N tasks reading a tensor that M tasks wrote
     # costs N * M dependency entries (a pool of 16384 by default); a dispatch costs one.
     # 1 qr_quant: per-row INT8 of qr with its FP32 dequant scale.
-    with pl.spmd((T + QR_QUANT_ROWS - 1) // QR_QUANT_ROWS):
+    with pl.spmd((T + qr_quant_rows - 1) // qr_quant_rows, allow_early_resolve=True):
         with pl.at(level=pl.Level.CORE_GROUP, name_hint="qr_quant"):
-            r0 = pl.tile.get_block_idx() * QR_QUANT_ROWS
-            rows = pl.min(QR_QUANT_ROWS, T - r0)
+            r0 = pl.tile.get_block_idx() * qr_quant_rows
+            rows = pl.min(qr_quant_rows, T - r0)
             qr_tile = pl.slice(
                 qr_tokens, [QR_QUANT_ROWS, Q_LORA], [r0, 0], valid_shape=[rows, Q_LORA]
             )
@@ -208,9 +227,9 @@ def query_stages(
     # (integer sums are exact in any order); the condition is a constant of the entry's shapes.
     if T <= CUBE_M:
         qr_partial = pl.create_tensor([qproj_parts * CUBE_M, Q_WIDTH], dtype=pl.INT32)
-        # (cube) one task per (512-column window, K part): the part [part_k, 512] of the window
+        # (cube) one task per (1024-column window, K part): the part [part_k, 1024] of the window
         # in L1, the step's codes [16, part_k] in one load, K tiles sliced on chip.
-        with pl.spmd(Q_WIDTH // QPROJ_SPLIT_N * qproj_parts):
+        with pl.spmd(Q_WIDTH // QPROJ_SPLIT_N * qproj_parts, allow_early_resolve=True):
             with pl.at(level=pl.Level.CORE_GROUP, name_hint="qr_proj_parts"):
                 part_n0 = pl.tile.get_block_idx() // qproj_parts * QPROJ_SPLIT_N
                 part = pl.tile.get_block_idx() % qproj_parts
@@ -235,7 +254,7 @@ def query_stages(
                 qr_partial[part_row0 : part_row0 + CUBE_M, part_n0:part_cols] = part_acc
         # (vector) qr_dequant: part 0 + 1 + ... (INT32, exact), then (acc * row scale) *
         # channel scale -> BF16, one task per QDEQ_COLS-column window.
-        with pl.spmd(Q_WIDTH // QDEQ_COLS):
+        with pl.spmd(Q_WIDTH // QDEQ_COLS, allow_early_resolve=True):
             with pl.at(level=pl.Level.CORE_GROUP, name_hint="qr_dequant"):
                 deq_c0 = pl.tile.get_block_idx() * QDEQ_COLS
                 total = pl.slice(
@@ -268,7 +287,7 @@ def query_stages(
         # every token tile is multiplied against it (K tiles sliced on chip), so wq_b is read
         # once per step; each token tile's codes are one [rows, Q_LORA] load.
         qproj_blocks = Q_WIDTH // qproj_n
-        with pl.spmd(qproj_blocks):
+        with pl.spmd(qproj_blocks, allow_early_resolve=True):
             with pl.at(level=pl.Level.CORE_GROUP, name_hint="qr_proj"):
                 n0 = pl.tile.get_block_idx() * qproj_n
                 w_window = wq_b[0:Q_LORA, n0 : n0 + qproj_n]
@@ -306,21 +325,23 @@ def query_stages(
                     )
 
     # 3-5 qr_rope_hadamard_quant: one mixed task per token (its H head rows share one RoPE
-    # position); the rotated head rows stay on chip between the steps.
+    # position), or per half of a token's heads when that still fits one wave of the 24 core
+    # groups (2 T <= 24: a short step's chain waits on this stage, and each row is independent);
+    # the rotated head rows stay on chip between the steps.
     #   vector: rotate the interleaved pairs of each head's trailing ROPE_DIM dims by the cos/sin
     #           of the token's own position -> BF16;
     #   cube:   q @ Hadamard (BF16, FP32 accumulation; [64, 128] FP32 = 32 KiB of L0C) -> BF16;
     #   vector: per (token, head) row INT8 of the rotated q, with its dequant scale.
-    with pl.spmd(T):
+    with pl.spmd(T * rope_splits, allow_early_resolve=True):
         with pl.at(level=pl.Level.CORE_GROUP, name_hint="qr_rope_hadamard_quant"):
-            t = pl.tile.get_block_idx()
+            t = pl.tile.get_block_idx() // rope_splits
             # a padded token (position -1) reads row 0 of the tables: its q feeds no output.
             pos = pl.max(pl.read(position_ids, [t // S, t % S]), 0)
-            h0 = t * INDEX_N_HEADS
+            h0 = t * INDEX_N_HEADS + pl.tile.get_block_idx() % rope_splits * rope_heads
             cos_row = rope_cos[pos : pos + 1, 0:ROPE_PAIRS]
             sin_row = rope_sin[pos : pos + 1, 0:ROPE_PAIRS]
             rope_part = pl.cast(
-                q_heads[h0 : h0 + INDEX_N_HEADS, NOPE_DIM:INDEX_HEAD_DIM], target_type=pl.FP32
+                q_heads[h0 : h0 + rope_heads, NOPE_DIM:INDEX_HEAD_DIM], target_type=pl.FP32
             )
             even = pl.gather(rope_part, mask_pattern=pl.tile.MaskPattern.P0101)
             odd = pl.gather(rope_part, mask_pattern=pl.tile.MaskPattern.P1010)
@@ -334,13 +355,13 @@ def query_stages(
             )
             lane = pl.sub(col, pl.mul(pair, 2.0))
             source_col = pl.add(pl.mul(lane, ROPE_PAIRS_FP32), pair)
-            ones = pl.full([INDEX_N_HEADS, ROPE_DIM], dtype=pl.FP32, value=1.0)
+            ones = pl.full([rope_heads, ROPE_DIM], dtype=pl.FP32, value=1.0)
             source_idx = pl.cast(
                 pl.col_expand_mul(ones, source_col), target_type=pl.INT32, mode="round"
             )
             rotated = pl.gather(pl.concat(even_rot, odd_rot), dim=-1, index=source_idx)
             q_roped = pl.concat(
-                q_heads[h0 : h0 + INDEX_N_HEADS, 0:NOPE_DIM],
+                q_heads[h0 : h0 + rope_heads, 0:NOPE_DIM],
                 pl.cast(rotated, target_type=pl.BF16, mode="rint"),
             )
             q_had = pl.matmul(q_roped, hadamard, out_dtype=pl.FP32)
@@ -352,11 +373,11 @@ def query_stages(
             )
             qh_i32 = pl.cast(qh_scaled, target_type=pl.INT32, mode="round")
             qh_f16 = pl.cast(qh_i32, target_type=pl.FP16, mode="round")
-            q_codes[h0 : h0 + INDEX_N_HEADS, :] = pl.cast(qh_f16, target_type=pl.INT8, mode="trunc")
-            q_dequant[h0 : h0 + INDEX_N_HEADS, :] = pl.div(qh_amax, INT8_MAX)
+            q_codes[h0 : h0 + rope_heads, :] = pl.cast(qh_f16, target_type=pl.INT8, mode="trunc")
+            q_dequant[h0 : h0 + rope_heads, :] = pl.div(qh_amax, INT8_MAX)
 
     # 6 weights_proj: (x @ weights_proj) * Dh^-0.5 * H^-0.5 in FP32 ([64, 64] FP32 accumulator).
-    with pl.spmd(proj_tiles):
+    with pl.spmd(proj_tiles, allow_early_resolve=True):
         with pl.at(level=pl.Level.CORE_GROUP, name_hint="weights_proj"):
             r0 = pl.tile.get_block_idx() * proj_rows
             rows = pl.min(proj_rows, T - r0)
@@ -399,7 +420,7 @@ def topk_stage(
     partial = pl.create_tensor([T * PARTS, 2 * TOPK], dtype=pl.FP32)
     # One SPMD dispatch per step, block (t, p); a part past the token's visible rows does
     # nothing (the merge reads only the parts that exist).
-    with pl.spmd(T * PARTS):
+    with pl.spmd(T * PARTS, allow_early_resolve=True):
         with pl.at(level=pl.Level.CORE_GROUP, name_hint="topk_partial"):
             t = pl.tile.get_block_idx() // PARTS
             p = pl.tile.get_block_idx() % PARTS
@@ -421,7 +442,7 @@ def topk_stage(
                     best = pl.reshape(merged_rows[0 : 2 * TOPK // HEAD_COLS, :], [1, 2 * TOPK])
                 row = t * PARTS + p
                 partial[row : row + 1, :] = best
-    with pl.spmd(T):
+    with pl.spmd(T, allow_early_resolve=True):
         with pl.at(level=pl.Level.CORE_GROUP, name_hint="topk_merge"):
             t = pl.tile.get_block_idx()
             visible = (pl.read(position_ids, [t // S, t % S]) + 1) // COMPRESS_RATIO

@@ -49,7 +49,7 @@ def quantize_query(
 ):
     """Per (token, head) row INT8 codes of the BF16 query and their FP32 dequant scales."""
     T = position_ids.shape[0] * position_ids.shape[1]
-    with pl.spmd(T):
+    with pl.spmd(T, allow_early_resolve=True):
         with pl.at(level=pl.Level.CORE_GROUP, name_hint="query_quant"):
             h0 = pl.tile.get_block_idx() * INDEX_N_HEADS
             q_f32 = pl.cast(query[h0 : h0 + INDEX_N_HEADS, :], target_type=pl.FP32)

@@ -107,7 +107,7 @@ def padding_sentinel(
     T = score_tokens.shape[0]
     W = score_tokens.shape[1]
     R = cu_seqlens.shape[0] - 1
-    with pl.spmd((T + TOKEN_GROUP - 1) // TOKEN_GROUP):
+    with pl.spmd((T + TOKEN_GROUP - 1) // TOKEN_GROUP, allow_early_resolve=True):
         with pl.at(level=pl.Level.CORE_GROUP, name_hint="padding_sentinel"):
             t0 = pl.read(cu_seqlens, [R]) + pl.tile.get_block_idx() * TOKEN_GROUP
             t_end = pl.min(T, t0 + TOKEN_GROUP)
@@ -186,7 +186,7 @@ def prefill_score_c16(
     cache_flat = pl.reshape(index_cache, [POOL_ROWS, INDEX_HEAD_DIM])
     # One SPMD dispatch: block i is the i-th (request, group of TOKEN_GROUP tokens) in request
     # order; blocks past the chunk's groups do nothing.
-    with pl.spmd((T + TOKEN_GROUP - 1) // TOKEN_GROUP + R):
+    with pl.spmd((T + TOKEN_GROUP - 1) // TOKEN_GROUP + R, allow_early_resolve=True):
         with pl.at(level=pl.Level.CORE_GROUP, name_hint="prefill_kv_quant_score"):  # format
             r, g, found = group_of(cu_seqlens, pl.tile.get_block_idx())
             if found > 0:
@@ -275,7 +275,7 @@ def prefill_score_c8(
     scale_row = pl.reshape(index_cache_scale, [1, POOL_ROWS])  # format
     # One SPMD dispatch: block i is the i-th (request, group of TOKEN_GROUP tokens) in request
     # order; blocks past the chunk's groups do nothing.
-    with pl.spmd((T + TOKEN_GROUP - 1) // TOKEN_GROUP + R):
+    with pl.spmd((T + TOKEN_GROUP - 1) // TOKEN_GROUP + R, allow_early_resolve=True):
         with pl.at(level=pl.Level.CORE_GROUP, name_hint="prefill_kv_score"):  # format
             r, g, found = group_of(cu_seqlens, pl.tile.get_block_idx())
             if found > 0:

@@ -175,7 +175,7 @@ def score_topk_stage_c16(
     splits = (SCORE_TASKS + B - 1) // B
     # One SPMD dispatch of B * splits blocks, block (b, g) for request b's group g; a block past
     # its request's groups does nothing (the merge reads only the groups that exist).
-    with pl.spmd(B * splits):  # format
+    with pl.spmd(B * splits, allow_early_resolve=True):  # format
         with pl.at(level=pl.Level.CORE_GROUP, name_hint="kv_quant_score_topk"):  # format
             b = pl.tile.get_block_idx() // splits
             g = pl.tile.get_block_idx() % splits
@@ -331,7 +331,7 @@ def score_topk_stage_c8(
     lanes = lanes * (1 // score_tokens.shape[0])  # format
     # One SPMD dispatch of B * splits blocks, block (b, g) for request b's group g; a block past
     # its request's groups does nothing (the merge reads only the groups that exist).
-    with pl.spmd(B * splits * (1 - lanes) + lanes):  # format
+    with pl.spmd(B * splits * (1 - lanes) + lanes, allow_early_resolve=True):  # format
         with pl.at(level=pl.Level.CORE_GROUP, name_hint="kv_score_topk"):  # format
             b = pl.tile.get_block_idx() // splits
             g = pl.tile.get_block_idx() % splits
@@ -450,7 +450,7 @@ def topk_merge_stage(
     TOPK = topk_tokens.shape[1]
     TOPK2 = partial.shape[1]
     splits = (SCORE_TASKS + B - 1) // B
-    with pl.spmd(B * S):
+    with pl.spmd(B * S, allow_early_resolve=True):
         with pl.at(level=pl.Level.CORE_GROUP, name_hint="topk_merge"):
             t = pl.tile.get_block_idx()
             b = t // S

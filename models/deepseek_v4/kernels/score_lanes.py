@@ -79,7 +79,7 @@ def score_topk_lanes_c8(
     q_scale_cols = pl.reshape(q_dequant_by_token, [head_weights.shape[0] * INDEX_N_HEADS, 1])
     scale_row = pl.reshape(index_cache_scale, [1, POOL_ROWS])
     splits = (SCORE_TASKS + B - 1) // B
-    with pl.spmd(B * splits):
+    with pl.spmd(B * splits, allow_early_resolve=True):
         with pl.at(level=pl.Level.CORE_GROUP, name_hint="kv_score_topk_lanes"):
             b = pl.tile.get_block_idx() // splits
             g = pl.tile.get_block_idx() % splits
