@@ -202,15 +202,20 @@ def test_one_step_at_the_full_million_position_context():
     _assert_passes(run_step(config))
 
 
-def _tie_with_a_twin(config, pool_names):
-    """Run ``config``, copy token 0's best cache row (the ``pool_names`` arrays) to a row 4096
-    away, in another group, run again and check the merged list holds the smaller of the two
-    tied indices first. Returns the two runs."""
+def _four_groups_away(best):
+    """A row 4096 rows (8 groups of 512) from ``best`` in the first 8190 rows."""
+    return best + 4096 if best + 4096 < 8190 else best - 4096
+
+
+def _tie_with_a_twin(config, pool_names, twin_of=_four_groups_away):
+    """Run ``config``, copy token 0's best cache row (the ``pool_names`` arrays) to row
+    ``twin_of(best)``, in another group, run again and check the merged list holds the smaller
+    of the two tied indices first. Returns the two runs."""
     inputs = make_inputs(config)
     probe = run_step(config, inputs)
     _assert_passes(probe)
     best = int(probe.expected["topk_idxs"][0, 0, 0]) - SLIDING_WINDOW
-    twin = best + 4096 if best + 4096 < 8190 else best - 4096
+    twin = twin_of(best)
     block_size = inputs["index_cache"].shape[1]
     table = inputs["block_table"][0]
     src = (table[best // block_size], best % block_size)
@@ -271,30 +276,48 @@ def _score_stage(step, name="kv_score_topk"):
     return stage
 
 
+#: The c8 score stage each step runs, and its blocks at B = 3 (B * ceil(48 / B) groups; the
+#: groups stage takes two groups per block).
+TWO_AIV_STAGES = {"kv_score_topk_lanes": 48, "kv_score_topk_pairs": 24}
+
+
 @pytest.mark.parametrize(
-    ("seq", "topk_only", "block_size", "both_cores"),
-    [(2, True, 32, True), (3, True, 32, False), (2, False, 32, False), (2, True, 48, False)],
+    ("batch", "seq", "topk_only", "block_size", "stage"),
+    [
+        (3, 2, True, 32, "kv_score_topk_lanes"),
+        (3, 1, True, 32, "kv_score_topk_pairs"),
+        (3, 3, True, 32, "kv_score_topk"),
+        (3, 2, False, 32, "kv_score_topk"),
+        (3, 1, False, 32, "kv_score_topk"),
+        (3, 2, True, 48, "kv_score_topk"),
+        (3, 1, True, 48, "kv_score_topk"),
+        # one request of one token keeps a one-row score tensor: still the one-AIV stage
+        (1, 1, False, 32, "kv_score_topk"),
+    ],
 )
-def test_a_two_token_serving_step_scores_on_both_vector_cores(
-    seq, topk_only, block_size, both_cores
+def test_a_serving_step_of_one_or_two_tokens_scores_on_both_vector_cores(
+    batch, seq, topk_only, block_size, stage
 ):
-    """c8: the top-k-only entry at S = 2 on 32-row blocks runs the score stage split over both
-    AIVs of each core group (kernels/score_lanes.py); any other step the one-AIV stage. Both
-    pass the golden."""
+    """c8: the top-k-only entry on 32-row blocks runs the score stage over both AIVs of each
+    core group, at S = 2 a token on each (kernels/score_lanes.py), at S = 1 a group of cache
+    rows on each (kernels/score_pairs.py); any other step the one-AIV stage. All pass the
+    golden."""
     config = resolve_config(
-        CaseConfig(batch=3, seq=seq, mixed=True, cache_format="c8", topk_only=topk_only,
-                   block_size=block_size)
+        CaseConfig(batch=batch, seq=seq, mixed=batch > 1, cache_format="c8",
+                   topk_only=topk_only, block_size=block_size)
     )  # fmt: skip
     step = run_step(config)
     _assert_passes(step)
     names = {s.name for s in step.run.stages}
-    assert ("kv_score_topk_lanes" in names) is both_cores
-    stage = _score_stage(step, "kv_score_topk_lanes" if both_cores else "kv_score_topk")
-    assert stage.vector_split is both_cores
-    assert stage.tasks == 48  # B * ceil(48 / B) blocks
-    # With the two-AIV stage the one-AIV one runs one block that does nothing (the runtime
+    for two_aiv in TWO_AIV_STAGES:
+        assert (two_aiv in names) is (two_aiv == stage)
+    ran = _score_stage(step, stage)
+    assert ran.vector_split is (stage in TWO_AIV_STAGES)
+    splits = -(-48 // batch)
+    assert ran.tasks == batch * (-(-splits // 2) if stage == "kv_score_topk_pairs" else splits)
+    # With a two-AIV stage the one-AIV one runs one block that does nothing (the runtime
     # refuses a launch of 0 blocks).
-    assert _score_stage(step).tasks == (1 if both_cores else 48)
+    assert _score_stage(step).tasks == (1 if stage in TWO_AIV_STAGES else batch * splits)
 
 
 def test_two_core_score_stage_merges_ties_in_index_order():
@@ -307,3 +330,23 @@ def test_two_core_score_stage_merges_ties_in_index_order():
     )  # fmt: skip
     probe, _step = _tie_with_a_twin(config, ("index_cache", "index_cache_scale"))
     assert _score_stage(probe, "kv_score_topk_lanes").vector_split
+
+
+def _next_group_same_block(best):
+    """The row 512 rows from ``best`` in the neighbouring group of the same block of the
+    groups stage (groups 2 g and 2 g + 1 of 512 rows share a block, one per AIV)."""
+    return best + 512 if best // 512 % 2 == 0 else best - 512
+
+
+@pytest.mark.parametrize("twin_of", [_next_group_same_block, _four_groups_away])
+def test_two_core_groups_stage_merges_ties_in_index_order(twin_of):
+    """S = 1: the stage that gives each AIV a group of cache rows (kernels/score_pairs.py)
+    keeps the tie rule, for a twin of token 0's best row (codes and scale) on the other AIV of
+    the same block and for one in another block: the merged list holds the smaller index
+    first."""
+    config = resolve_config(
+        CaseConfig(preset="FLASH", batch=1, seq=1, max_seq_len=32768, start_pos=32767,
+                   cache_format="c8", topk_only=True)
+    )  # fmt: skip
+    probe, _step = _tie_with_a_twin(config, ("index_cache", "index_cache_scale"), twin_of)
+    assert _score_stage(probe, "kv_score_topk_pairs").vector_split

@@ -43,6 +43,9 @@ DECODE_SMALL = {"mixed": True, "batch": 4, "seq": 3, "block_size": 48}
 #: A serving step of 2 tokens per request on 32-row blocks: the c8 top-k-only entry scores it on
 #: both AIVs of each core group (kernels/score_lanes.py).
 DECODE_PAIR = {"mixed": True, "batch": 4, "seq": 2}
+#: A plain decode step of 1 token per request on 32-row blocks: the c8 top-k-only entry scores
+#: two groups of cache rows per core group, one on each AIV (kernels/score_pairs.py).
+DECODE_ONE = {"mixed": True, "batch": 5, "seq": 1}
 #: A packed prefill chunk: a fresh 5-token prompt and a 40-token one after a 1001-token prefix.
 PREFILL = {"prompt_lens": "5,40", "prefix_lens": "0,1001"}
 #: The indexer's prefill chunk: three requests, two with a prefix (c16); c8 takes PREFILL's
@@ -61,6 +64,8 @@ ENTRY_POINTS = [
      {**DECODE_SMALL, "topk_only": True, "cache_format": "c8"}),
     ("indexer_topk_c8", "deepseek_v4.indexer",
      {**DECODE_PAIR, "topk_only": True, "cache_format": "c8"}),
+    ("indexer_topk_c8", "deepseek_v4.indexer",
+     {**DECODE_ONE, "topk_only": True, "cache_format": "c8"}),
     ("indexer_compressor_c16", "deepseek_v4.indexer_compressor", DECODE),
     ("indexer_compressor_c8", "deepseek_v4.indexer_compressor", {**DECODE, "cache_format": "c8"}),
     ("indexer_prefill_c16", "deepseek_v4.indexer_prefill", INDEXER_PREFILL),
@@ -93,7 +98,7 @@ def _check(entry: str, case_name: str, config: dict) -> None:
 
 
 @pytest.mark.parametrize(("entry", "case_name", "config"), ENTRY_POINTS,
-                         ids=[e[0] + ("-two_aiv" if e[2].get("seq") == 2 else "")
+                         ids=[e[0] + {2: "-two_aiv", 1: "-two_aiv_groups"}.get(e[2].get("seq"), "")
                               for e in ENTRY_POINTS])  # fmt: skip
 def test_entry_point_on_a2a3sim_passes_and_agrees_with_plsim(entry, case_name, config):
     _check(entry, case_name, config)

@@ -85,6 +85,7 @@ from models.deepseek_v4.config import (
 from models.deepseek_v4.kernels.decode_compressor import compress_step_c8, compress_step_c16
 from models.deepseek_v4.kernels.score import (
     HEAD_COLS,
+    NO_SCORE_COLS,
     SCORE_TASKS,
     TOPK_CHUNK,
     score_topk_stage_c16,
@@ -627,8 +628,9 @@ def indexer_topk_c16(
     tokens_dim = pl.tensor.dim(token_positions, 0)
     topk_dim = pl.tensor.dim(topk_idxs, 2)
     topk_tokens = pl.reshape(topk_idxs, [tokens_dim, topk_dim])
-    # Never written (keep_scores = 0): the score stage's store target when scores are kept.
-    no_scores = pl.create_tensor([1, TOPK_CHUNK], dtype=pl.FP32)
+    # Never written (keep_scores = 0): the score stage's store target when scores are kept;
+    # NO_SCORE_COLS wide, which tells the score stages this is the top-k-only entry.
+    no_scores = pl.create_tensor([1, NO_SCORE_COLS], dtype=pl.FP32)
     decode_step_c16(
         x, qr, wq_b, wq_b_scale, weights_proj, rope_cos, rope_sin, hadamard, wkv, wgate, ape,
         norm_weight, position_ids, kv_seq_lens, block_table, slot_mapping, state_slots,
@@ -799,8 +801,9 @@ def indexer_topk_c8(
     tokens_dim = pl.tensor.dim(token_positions, 0)
     topk_dim = pl.tensor.dim(topk_idxs, 2)
     topk_tokens = pl.reshape(topk_idxs, [tokens_dim, topk_dim])
-    # Never written (keep_scores = 0): the score stage's store target when scores are kept.
-    no_scores = pl.create_tensor([1, TOPK_CHUNK], dtype=pl.FP32)
+    # Never written (keep_scores = 0): the score stage's store target when scores are kept;
+    # NO_SCORE_COLS wide, which tells the score stages this is the top-k-only entry.
+    no_scores = pl.create_tensor([1, NO_SCORE_COLS], dtype=pl.FP32)
     decode_step_c8(
         x, qr, wq_b, wq_b_scale, weights_proj, rope_cos, rope_sin, hadamard, wkv, wgate, ape,
         norm_weight, position_ids, kv_seq_lens, block_table, slot_mapping, state_slots,

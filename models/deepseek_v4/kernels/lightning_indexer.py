@@ -32,8 +32,8 @@ from models.deepseek_v4.config import (
     MAX_TOKENS_PER_STEP,
 )
 from models.deepseek_v4.kernels.score import (
+    NO_SCORE_COLS,
     SCORE_TASKS,
-    TOPK_CHUNK,
     score_topk_stage_c16,
     topk_merge_stage,
 )
@@ -91,8 +91,9 @@ def lightning_indexer_c16(
     partial = pl.create_tensor(
         [tokens_dim + SCORE_TASKS * MAX_TOKENS_PER_STEP, 2 * topk_dim], dtype=pl.FP32
     )
-    # Never written (keep_scores = 0): the score stage's store target when scores are kept.
-    no_scores = pl.create_tensor([1, TOPK_CHUNK], dtype=pl.FP32)
+    # Never written (keep_scores = 0): the score stage's store target when scores are kept;
+    # NO_SCORE_COLS wide, which tells the score stages this is the top-k-only entry.
+    no_scores = pl.create_tensor([1, NO_SCORE_COLS], dtype=pl.FP32)
     quantize_query(query, position_ids, q_codes, q_dequant)
     score_topk_stage_c16(  # format: c8 chooses its stage (kernels/score_lanes.py)
         q_codes, q_dequant_by_token, weights, index_cache,
@@ -132,8 +133,9 @@ def lightning_indexer_c8(
     partial = pl.create_tensor(
         [tokens_dim + SCORE_TASKS * MAX_TOKENS_PER_STEP, 2 * topk_dim], dtype=pl.FP32
     )
-    # Never written (keep_scores = 0): the score stage's store target when scores are kept.
-    no_scores = pl.create_tensor([1, TOPK_CHUNK], dtype=pl.FP32)
+    # Never written (keep_scores = 0): the score stage's store target when scores are kept;
+    # NO_SCORE_COLS wide, which tells the score stages this is the top-k-only entry.
+    no_scores = pl.create_tensor([1, NO_SCORE_COLS], dtype=pl.FP32)
     quantize_query(query, position_ids, q_codes, q_dequant)
     score_topk_c8(  # format: the two-AIV or the one-AIV score stage (kernels/score_lanes.py)
         q_codes, q_dequant_by_token, weights, index_cache,

@@ -64,6 +64,11 @@ SENTINEL_WIDTH = TOPK_CHUNK
 # columns (64 B rows, 32-byte aligned) divide every list width: 2 * index_topk (a multiple of
 # 16, index_topk being a multiple of 8) and the 1024 pair columns of a sorted chunk.
 HEAD_COLS = 16
+# Columns of the top-k-only entries' score placeholder ([1, 520] FP32, never written): a width
+# no score tensor has (theirs are multiples of 512), so `W % 512 != 0` tells the score stages
+# they serve the top-k-only entry at every batch, B 1 S 1 included, where a kept score tensor
+# also has one row.
+NO_SCORE_COLS = TOPK_CHUNK + 8
 
 
 @pl.jit.inline
@@ -323,12 +328,12 @@ def score_topk_stage_c8(
     weight_rows = pl.reshape(head_weights, [1, TOKEN_HEADS])
     scale_row = pl.reshape(index_cache_scale, [1, POOL_ROWS])  # format
     splits = (SCORE_TASKS + B - 1) // B
-    # `lanes` is 1 when score_lanes.score_topk_c8 runs the two-AIV stage  # format
-    # instead (S 2, blocks of a multiple of 32 rows, the top-k-only entry's  # format
-    # one-row score placeholder; the same expression there): this stage then  # format
+    # `lanes` is 1 when score_lanes.score_topk_c8 runs a two-AIV stage  # format
+    # instead (S 1 or 2, blocks of a multiple of 32 rows, the top-k-only entry's  # format
+    # score placeholder, NO_SCORE_COLS; the same expression there): this stage then  # format
     # runs one block that does nothing (the runtime refuses 0 blocks).  # format
-    lanes = S // 2 * (2 // S) * (1 - (BS % CACHE_TILE + 31) // 32)  # format
-    lanes = lanes * (1 // score_tokens.shape[0])  # format
+    lanes = (2 // S + 1) // 2 * (1 - (BS % CACHE_TILE + 31) // 32)  # format
+    lanes = lanes * ((score_tokens.shape[1] % TOPK_CHUNK + 7) // 8)  # format
     # One SPMD dispatch of B * splits blocks, block (b, g) for request b's group g; a block past
     # its request's groups does nothing (the merge reads only the groups that exist).
     with pl.spmd(B * splits * (1 - lanes) + lanes, allow_early_resolve=True):  # format

@@ -43,6 +43,7 @@ from models.deepseek_v4.kernels.score import (
     score_topk_stage_c8,
     tile_rows,
 )
+from models.deepseek_v4.kernels.score_pairs import score_topk_pairs_c8
 
 #: AIV lanes of a core group (a2a3: one cube core, two vector cores).
 LANES = 2
@@ -343,23 +344,31 @@ def score_topk_c8(
     score_tokens: pl.Tensor,
     keep_scores: pl.Scalar[pl.INT32],
 ):
-    """Stages 8-11a, c8: the two-AIV stage (``score_topk_lanes_c8``) for a top-k-only step of 2
-    tokens per request on blocks of a multiple of 32 rows, the one-AIV stage
-    (``score.score_topk_stage_c8``) otherwise; the same arguments, the same lists in
-    ``partial``. The choice is an ``if`` on shape constants, so the compiler builds the two-AIV
+    """Stages 8-11a, c8: a two-AIV stage for a top-k-only step on blocks of a multiple of 32 rows
+    (``score_topk_lanes_c8`` at 2 tokens per request, the lanes taking a token each;
+    ``score_pairs.score_topk_pairs_c8`` at 1, the lanes taking a group of cache rows each), the
+    one-AIV stage (``score.score_topk_stage_c8``) otherwise; the same arguments, the same lists
+    in ``partial``. The choice is an ``if`` on shape constants, so the compiler builds a two-AIV
     stage only when it runs; the one-AIV stage is not in a branch (its tile extents are locals,
     which a branch would make run-time values) and computes the same condition itself, running
-    one empty block when the two-AIV stage ran (the runtime refuses a launch of 0 blocks)."""
+    one empty block when a two-AIV stage ran (the runtime refuses a launch of 0 blocks)."""
     S = position_ids.shape[1]
-    # 1 exactly then: S // 2 * (2 // S) is 1 only at S 2; 1 // rows only for the top-k-only
-    # entry's one-row score placeholder (score.score_topk_stage_c8 computes the same `lanes`).
-    lanes = S // 2 * (2 // S) * (1 - (index_cache.shape[1] % CACHE_TILE + 31) // 32)
-    lanes = lanes * (1 // score_tokens.shape[0])
+    # 1 exactly then: (2 // S + 1) // 2 is 1 at S 1 and 2, 0 above; the last factor 1 only for
+    # the top-k-only entry's score placeholder (NO_SCORE_COLS wide, not a multiple of 512;
+    # score.score_topk_stage_c8 computes the same `lanes`).
+    lanes = (2 // S + 1) // 2 * (1 - (index_cache.shape[1] % CACHE_TILE + 31) // 32)
+    lanes = lanes * ((score_tokens.shape[1] % TOPK_CHUNK + 7) // 8)
     if lanes == 1:
-        score_topk_lanes_c8(
-            q_codes, q_dequant_by_token, head_weights, index_cache, index_cache_scale,
-            block_table, position_ids, kv_seq_lens, partial,
-        )  # fmt: skip
+        if S == 2:
+            score_topk_lanes_c8(
+                q_codes, q_dequant_by_token, head_weights, index_cache, index_cache_scale,
+                block_table, position_ids, kv_seq_lens, partial,
+            )  # fmt: skip
+        else:
+            score_topk_pairs_c8(
+                q_codes, q_dequant_by_token, head_weights, index_cache, index_cache_scale,
+                block_table, position_ids, kv_seq_lens, partial,
+            )  # fmt: skip
     score_topk_stage_c8(
         q_codes, q_dequant_by_token, head_weights, index_cache, index_cache_scale,
         block_table, position_ids, kv_seq_lens, partial, score_tokens, keep_scores,
