@@ -118,17 +118,20 @@ K_SPLIT = 8
 # Cube fractal M0: a token tile is the token count rounded up to 16 rows, so one decode token
 # costs 16 padded rows of cube work instead of a fixed large tile.
 CUBE_M = 16
-# Most token rows per projection tile: the [64, 256] FP32 accumulator is 64 KiB (half of the
-# 128 KiB L0C) and the [64, 128] BF16 token chunk 16 KiB of L1.
-PROJ_MAX_ROWS = 64
+# Most token rows per projection tile: the [128, 256] FP32 accumulator is 128 KiB, the whole
+# L0C (pypto places the projection's accumulators at one address; a step of at most 64 tokens
+# uses 64 KiB or less), and the [128, 128] BF16 token chunk 32 KiB of L1. Each token tile
+# reads the task's weight block again, so 64-row tiles would read it twice as often (B 128
+# S 4: 32 MiB of wkv / wgate instead of 16).
+PROJ_MAX_ROWS = 128
 # Rows of the window tiles: one valid row (each window has its own sources and cache slot) in
 # 16-row tiles: the Hadamard matmul's left operand needs M a multiple of the 16-row cube
 # fractal (ptoas: "boxed tile rows ... multiple of innerRows (16)"), and the row reductions'
 # [M, 1] FP32 column results need M * 4 bytes to be a multiple of 32.
 BATCH_TILE = 16
 # Token rows per block of a projection group: the group's weight blocks are read once for up
-# to 512 token rows (8 tiles of 64); a decode step (T <= 512) is one group, 16 blocks.
-PROJ_GROUP_ROWS = 8 * PROJ_MAX_ROWS
+# to 512 token rows (4 tiles of 128); a decode step (T <= 512) is one group, 16 blocks.
+PROJ_GROUP_ROWS = 4 * PROJ_MAX_ROWS
 # Blocks of the per-token dispatches: the step's tokens in at most this many blocks of
 # consecutive tokens, one per core that runs them on a2a3: the AIVs (48) for the vector-only
 # token rows and cache rows, the core groups (24) for the windows (a cube Hadamard each). Each
