@@ -331,7 +331,7 @@ def query_stages(
     # the rotated head rows stay on chip between the steps.
     #   vector: rotate the interleaved pairs of each head's trailing ROPE_DIM dims by the cos/sin
     #           of the token's own position -> BF16;
-    #   cube:   q @ Hadamard (BF16, FP32 accumulation; [64, 128] FP32 = 32 KiB of L0C) -> BF16;
+    #   cube:   q @ Hadamard (BF16, FP32 accumulation; [<= 64, 128] FP32, <= 32 KiB of L0C) -> BF16;
     #   vector: per (token, head) row INT8 of the rotated q, with its dequant scale.
     with pl.spmd(T * rope_splits, allow_early_resolve=True):
         with pl.at(level=pl.Level.CORE_GROUP, name_hint="qr_rope_hadamard_quant"):
