@@ -13,12 +13,14 @@ head rows summed per column (a [1, 32] row: no gather), times the rows' kv scale
 token's chunk row; the head sum is a different FP32 order than the one-lane stage's row sum (the
 golden sums exactly: docs/indexer.md, step 10).
 
-When: decode_step_c8 runs it for a top-k-only step (the serving entry; its score rows are a
-one-row placeholder) of S = 2 tokens per request with a block size that is a multiple of 32, and
-the one-lane stage then launches no block. Why only then, as measured on the real toolchain
-(docs/dsl.md §4.5 has each message): the entry that keeps score rows is refused at the crossing,
-at S 4 the lanes' two-row state tiles are taken for full-width work, odd S would split a token's
-heads across the lanes, and c16 quantizes its rows on the vector side before the matmul.
+When: ``score_topk_c8`` below runs it for a top-k-only step (the serving entry; its score
+placeholder is NO_SCORE_COLS wide) of S = 2 tokens per request with a block size that is a
+multiple of 32, and the one-lane stage then launches one block that does nothing; at S = 1 it
+runs score_pairs.py's stage, whose lanes take a group of cache rows each. Why only then, as
+measured on the real toolchain (docs/dsl.md §4.5 has each message): the entry that keeps score
+rows is refused at the crossing, at S 4 the lanes' two-row state tiles are taken for full-width
+work, S 3 would split a token's heads across the lanes, and c16 quantizes its rows on the vector
+side before the matmul.
 
 What the compiler requires of the regions, and how this stage meets it (docs/dsl.md §4.5):
 a region without a crossing is halved as data-parallel work, so the lanes' state is made in a
@@ -43,13 +45,7 @@ from models.deepseek_v4.kernels.score import (
     score_topk_stage_c8,
     tile_rows,
 )
-from models.deepseek_v4.kernels.score_pairs import score_topk_pairs_c8
-
-#: AIV lanes of a core group (a2a3: one cube core, two vector cores).
-LANES = 2
-#: Score tiles per 512-row chunk (32-row tiles only: the stage runs at block sizes that are
-#: multiples of 32).
-CHUNK_TILES = TOPK_CHUNK // CACHE_TILE
+from models.deepseek_v4.kernels.score_pairs import CHUNK_TILES, LANES, score_topk_pairs_c8
 
 
 @pl.jit.inline

@@ -38,7 +38,8 @@ from models.deepseek_v4.kernels.score import (
 
 #: AIV lanes of a core group (a2a3: one cube core, two vector cores).
 LANES = 2
-#: Score tiles per 512-row chunk.
+#: Score tiles per 512-row chunk (32-row tiles only: both two-AIV stages run at block sizes
+#: that are multiples of 32).
 CHUNK_TILES = TOPK_CHUNK // CACHE_TILE
 #: Rows of a request's block of ``q_padded``: zeros, the token's q rows, zeros.
 PADDED_ROWS = 3 * INDEX_N_HEADS
