@@ -207,14 +207,14 @@ def _four_groups_away(best):
     return best + 4096 if best + 4096 < 8190 else best - 4096
 
 
-def _tie_with_a_twin(config, pool_names, twin_of=_four_groups_away):
-    """Run ``config``, copy token 0's best cache row (the ``pool_names`` arrays) to row
-    ``twin_of(best)``, in another group, run again and check the merged list holds the smaller
-    of the two tied indices first. Returns the two runs."""
+def _tie_with_a_twin(config, pool_names, twin_of=_four_groups_away, token=0):
+    """Run ``config``, copy request 0's ``token``'s best cache row (the ``pool_names`` arrays)
+    to row ``twin_of(best)``, in another group, run again and check that token's merged list
+    holds the smaller of the two tied indices first. Returns the two runs."""
     inputs = make_inputs(config)
     probe = run_step(config, inputs)
     _assert_passes(probe)
-    best = int(probe.expected["topk_idxs"][0, 0, 0]) - SLIDING_WINDOW
+    best = int(probe.expected["topk_idxs"][0, token, 0]) - SLIDING_WINDOW
     twin = twin_of(best)
     block_size = inputs["index_cache"].shape[1]
     table = inputs["block_table"][0]
@@ -225,7 +225,7 @@ def _tie_with_a_twin(config, pool_names, twin_of=_four_groups_away):
     step = run_step(config, inputs)
     _assert_passes(step)
     first, second = sorted((best, twin))
-    assert step.actual["topk_idxs"][0, 0, :2].tolist() == [
+    assert step.actual["topk_idxs"][0, token, :2].tolist() == [
         first + SLIDING_WINDOW,
         second + SLIDING_WINDOW,
     ]
@@ -285,8 +285,11 @@ TWO_AIV_STAGES = {"kv_score_topk_lanes": 48, "kv_score_topk_pairs": 24}
     ("batch", "seq", "topk_only", "block_size", "stage"),
     [
         (3, 2, True, 32, "kv_score_topk_lanes"),
+        (3, 4, True, 32, "kv_score_topk_lanes"),
         (3, 1, True, 32, "kv_score_topk_pairs"),
         (3, 3, True, 32, "kv_score_topk"),
+        (3, 4, False, 32, "kv_score_topk"),
+        (3, 4, True, 48, "kv_score_topk"),
         (3, 2, False, 32, "kv_score_topk"),
         (3, 1, False, 32, "kv_score_topk"),
         (3, 2, True, 48, "kv_score_topk"),
@@ -295,13 +298,13 @@ TWO_AIV_STAGES = {"kv_score_topk_lanes": 48, "kv_score_topk_pairs": 24}
         (1, 1, False, 32, "kv_score_topk"),
     ],
 )
-def test_a_serving_step_of_one_or_two_tokens_scores_on_both_vector_cores(
+def test_a_serving_step_of_one_two_or_four_tokens_scores_on_both_vector_cores(
     batch, seq, topk_only, block_size, stage
 ):
     """c8: the top-k-only entry on 32-row blocks runs the score stage over both AIVs of each
-    core group, at S = 2 a token on each (kernels/score_lanes.py), at S = 1 a group of cache
-    rows on each (kernels/score_pairs.py); any other step the one-AIV stage. All pass the
-    golden."""
+    core group, at S = 2 and 4 half the tokens on each (kernels/score_lanes.py), at S = 1 a
+    group of cache rows on each (kernels/score_pairs.py); any other step (S = 3, scores kept,
+    block size 48) the one-AIV stage. All pass the golden."""
     config = resolve_config(
         CaseConfig(batch=batch, seq=seq, mixed=batch > 1, cache_format="c8",
                    topk_only=topk_only, block_size=block_size)
@@ -329,6 +332,21 @@ def test_two_core_score_stage_merges_ties_in_index_order():
                    cache_format="c8", topk_only=True)
     )  # fmt: skip
     probe, _step = _tie_with_a_twin(config, ("index_cache", "index_cache_scale"))
+    assert _score_stage(probe, "kv_score_topk_lanes").vector_split
+
+
+@pytest.mark.parametrize("token", [1, 3])
+def test_two_core_score_stage_at_four_tokens_merges_ties_in_index_order(token):
+    """S = 4: each AIV holds two tokens' lists (tokens 0-1 and 2-3). For the second token of
+    each AIV, a copy of its best cache row (codes and scale) 4096 rows away ties with it and
+    the merged list holds the smaller index first."""
+    config = resolve_config(
+        CaseConfig(preset="FLASH", batch=1, seq=4, max_seq_len=32768, start_pos=32764,
+                   cache_format="c8", topk_only=True)
+    )  # fmt: skip
+    probe, _step = _tie_with_a_twin(
+        config, ("index_cache", "index_cache_scale"), _four_groups_away, token
+    )
     assert _score_stage(probe, "kv_score_topk_lanes").vector_split
 
 

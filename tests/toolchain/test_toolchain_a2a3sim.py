@@ -46,6 +46,9 @@ DECODE_PAIR = {"mixed": True, "batch": 4, "seq": 2}
 #: A plain decode step of 1 token per request on 32-row blocks: the c8 top-k-only entry scores
 #: two groups of cache rows per core group, one on each AIV (kernels/score_pairs.py).
 DECODE_ONE = {"mixed": True, "batch": 5, "seq": 1}
+#: A step of 4 tokens per request on 32-row blocks: the c8 top-k-only entry scores it on both
+#: AIVs, two tokens on each (kernels/score_lanes.py).
+DECODE_FOUR = {"mixed": True, "batch": 3, "seq": 4}
 #: A packed prefill chunk: a fresh 5-token prompt and a 40-token one after a 1001-token prefix.
 PREFILL = {"prompt_lens": "5,40", "prefix_lens": "0,1001"}
 #: The indexer's prefill chunk: three requests, two with a prefix (c16); c8 takes PREFILL's
@@ -66,6 +69,8 @@ ENTRY_POINTS = [
      {**DECODE_PAIR, "topk_only": True, "cache_format": "c8"}),
     ("indexer_topk_c8", "deepseek_v4.indexer",
      {**DECODE_ONE, "topk_only": True, "cache_format": "c8"}),
+    ("indexer_topk_c8", "deepseek_v4.indexer",
+     {**DECODE_FOUR, "topk_only": True, "cache_format": "c8"}),
     ("indexer_compressor_c16", "deepseek_v4.indexer_compressor", DECODE),
     ("indexer_compressor_c8", "deepseek_v4.indexer_compressor", {**DECODE, "cache_format": "c8"}),
     ("indexer_prefill_c16", "deepseek_v4.indexer_prefill", INDEXER_PREFILL),
@@ -97,9 +102,16 @@ def _check(entry: str, case_name: str, config: dict) -> None:
     assert check.agrees, text
 
 
+def _entry_id(entry: str, config: dict) -> str:
+    """The test id: the entry point, plus which two-AIV score stage a c8 top-k-only step on
+    32-row blocks takes."""
+    if entry != "indexer_topk_c8" or "block_size" in config:
+        return entry
+    return entry + {1: "-two_aiv_groups", 2: "-two_aiv", 4: "-two_aiv_four_tokens"}[config["seq"]]
+
+
 @pytest.mark.parametrize(("entry", "case_name", "config"), ENTRY_POINTS,
-                         ids=[e[0] + {2: "-two_aiv", 1: "-two_aiv_groups"}.get(e[2].get("seq"), "")
-                              for e in ENTRY_POINTS])  # fmt: skip
+                         ids=[_entry_id(e[0], e[2]) for e in ENTRY_POINTS])  # fmt: skip
 def test_entry_point_on_a2a3sim_passes_and_agrees_with_plsim(entry, case_name, config):
     _check(entry, case_name, config)
 

@@ -329,10 +329,10 @@ def score_topk_stage_c8(
     scale_row = pl.reshape(index_cache_scale, [1, POOL_ROWS])  # format
     splits = (SCORE_TASKS + B - 1) // B
     # `lanes` is 1 when score_lanes.score_topk_c8 runs a two-AIV stage  # format
-    # instead (S 1 or 2, blocks of a multiple of 32 rows, the top-k-only entry's  # format
+    # instead (S 1, 2 or 4, blocks of a multiple of 32 rows, the top-k-only entry's  # format
     # score placeholder, NO_SCORE_COLS; the same expression there): this stage then  # format
     # runs one block that does nothing (the runtime refuses 0 blocks).  # format
-    lanes = (2 // S + 1) // 2 * (1 - (BS % CACHE_TILE + 31) // 32)  # format
+    lanes = (S % 3 + 1) // 2 * (1 - (BS % CACHE_TILE + 31) // 32)  # format
     lanes = lanes * ((score_tokens.shape[1] % TOPK_CHUNK + 7) // 8)  # format
     # One SPMD dispatch of B * splits blocks, block (b, g) for request b's group g; a block past
     # its request's groups does nothing (the merge reads only the groups that exist).

@@ -14,23 +14,25 @@ token's chunk row; the head sum is a different FP32 order than the one-lane stag
 golden sums exactly: docs/indexer.md, step 10).
 
 When: ``score_topk_c8`` below runs it for a top-k-only step (the serving entry; its score
-placeholder is NO_SCORE_COLS wide) of S = 2 tokens per request with a block size that is a
-multiple of 32, and the one-lane stage then launches one block that does nothing; at S = 1 it
-runs score_pairs.py's stage, whose lanes take a group of cache rows each. Why only then, as
-measured on the real toolchain (docs/dsl.md §4.5 has each message): the entry that keeps score
-rows is refused at the crossing, at S 4 the lanes' two-row state tiles are taken for full-width
-work, S 3 would split a token's heads across the lanes, and c16 quantizes its rows on the vector
-side before the matmul.
+placeholder is NO_SCORE_COLS wide) of S = 2 or 4 tokens per request (a lane takes one or two
+tokens) with a block size that is a multiple of 32, and the one-lane stage then launches one
+block that does nothing; at S = 1 it runs score_pairs.py's stage, whose lanes take a group of
+cache rows each. Why only then, as measured on the real toolchain (docs/dsl.md §4.5 has each
+message): the entry that keeps score rows is refused at the crossing, S 3 would split a token's
+heads across the lanes, and c16 quantizes its rows on the vector side before the matmul.
 
 What the compiler requires of the regions, and how this stage meets it (docs/dsl.md §4.5):
 a region without a crossing is halved as data-parallel work, so the lanes' state is made in a
 region that pops one extra product per task (of the pool's first tile); in a region with a
 crossing every load or tile slice that does not read the crossing's result names the lane in its
 address (``lane_zero`` = aiv_id // 2 = 0 added to offsets of values a lane reads whole); no
-reduction over the split axis (the head sum is 6 row-window adds); and the row windows are given
-run-time valid shapes, as pto-isa's CPU backend instantiates TADD with one tile type for all
-three operands. The stage is called from a branch of a shape-constant ``if``, where every local
-is a run-time value to the compiler, so each tile extent is written into its shape list.
+reduction over the split axis (the head sum is 6 row-window adds); the loops over a lane's
+tokens are ``pl.unroll`` (the compiler does not follow a lane's tile through a loop-carried
+value, so after a ``pl.range`` loop over two tokens the lane's state tiles were taken for
+full-width work); and the row windows are given run-time valid shapes, as pto-isa's CPU
+backend instantiates TADD with one tile type for all three operands. The stage is called from
+a branch of a shape-constant ``if``, where every local is a run-time value to the compiler, so
+each tile extent is written into its shape list.
 """
 
 import pypto.language as pl
@@ -60,10 +62,10 @@ def score_topk_lanes_c8(
     kv_seq_lens: pl.Tensor,
     partial: pl.Tensor,
 ):
-    """Stages 8-11a, c8, for a top-k-only step (no score rows kept) of S = 2 tokens per request
-    on blocks of a multiple of 32 rows (``score_topk_c8`` chooses it): each tile's stored codes
-    and scales scored on both AIVs of the core group, each lane sorting its own tokens into
-    their partial top-k lists (module docstring).
+    """Stages 8-11a, c8, for a top-k-only step (no score rows kept) of S = 2 or 4 tokens per
+    request on blocks of a multiple of 32 rows (``score_topk_c8`` chooses it): each tile's
+    stored codes and scales scored on both AIVs of the core group, each lane sorting its own
+    tokens into their partial top-k lists (module docstring).
 
     Called from a branch of an orchestration ``if`` on the entry's shapes, where a local is a
     run-time value to the compiler (docs/dsl.md §14): every tile extent is written into its
@@ -168,17 +170,21 @@ def score_topk_lanes_c8(
                                 position_ids.shape[1] * INDEX_N_HEADS // LANES,
                                 CACHE_TILE,
                             )
-                            for s2 in pl.range(S // LANES):
+                            # Unrolled, as the sort loop below: through a pl.range loop's
+                            # carried value the compiler no longer sees `chunk` as the lane's
+                            # own (at S 4: "full-width vector op(s) [tile.reshape,
+                            # tile.assemble]", docs/dsl.md §4.5).
+                            for s2 in pl.unroll(S // LANES):
                                 visible = (pl.read(token_positions, [0, s2]) + 1) // COMPRESS_RATIO
                                 # The token's 64 head rows summed by halving (32 + 16 + .. + 1
                                 # row adds): the compiler refuses a column sum over the split
                                 # axis in a region (AivSplitValid: a partial reduction of a data-
                                 # parallel half), though here each lane holds whole tokens.
                                 r0 = s2 * INDEX_N_HEADS
-                                # The second half's first row, r0 + 32 at S 2 (written from S:
-                                # the compiler type-checks this unbuilt branch at S 1 too, where
-                                # the lane holds 32 rows and a constant r0 + 32 would overrun).
-                                r32 = r0 + S // LANES * (INDEX_N_HEADS // 2)
+                                # The second half's first row, r0 + 32 at S 2 and 4 (written
+                                # from S: the compiler type-checks this unbuilt branch at S 1
+                                # too, where the lane holds 32 rows and r0 + 32 would overrun).
+                                r32 = r0 + (S // LANES + 1) // 2 * (INDEX_N_HEADS // 2)
                                 h32 = pl.add(
                                     pl.slice(
                                         weighted,
@@ -274,7 +280,7 @@ def score_topk_lanes_c8(
                             # own would be halved): each of the lane's tokens' chunk row sorted
                             # into its running list, then the chunk reset.
                             if j0 + CACHE_TILE >= chunk_end:
-                                for s2 in pl.range(S // LANES):
+                                for s2 in pl.unroll(S // LANES):
                                     s = aiv_id * (S // LANES) + s2
                                     row = pl.slice(
                                         pl.reshape(
@@ -341,7 +347,7 @@ def score_topk_c8(
     keep_scores: pl.Scalar[pl.INT32],
 ):
     """Stages 8-11a, c8: a two-AIV stage for a top-k-only step on blocks of a multiple of 32 rows
-    (``score_topk_lanes_c8`` at 2 tokens per request, the lanes taking a token each;
+    (``score_topk_lanes_c8`` at 2 or 4 tokens per request, the lanes taking half the tokens;
     ``score_pairs.score_topk_pairs_c8`` at 1, the lanes taking a group of cache rows each), the
     one-AIV stage (``score.score_topk_stage_c8``) otherwise; the same arguments, the same lists
     in ``partial``. The choice is an ``if`` on shape constants, so the compiler builds a two-AIV
@@ -349,13 +355,13 @@ def score_topk_c8(
     which a branch would make run-time values) and computes the same condition itself, running
     one empty block when a two-AIV stage ran (the runtime refuses a launch of 0 blocks)."""
     S = position_ids.shape[1]
-    # 1 exactly then: (2 // S + 1) // 2 is 1 at S 1 and 2, 0 above; the last factor 1 only for
+    # 1 exactly then: (S % 3 + 1) // 2 is 1 at S 1, 2 and 4, 0 at 3; the last factor 1 only for
     # the top-k-only entry's score placeholder (NO_SCORE_COLS wide, not a multiple of 512;
     # score.score_topk_stage_c8 computes the same `lanes`).
-    lanes = (2 // S + 1) // 2 * (1 - (index_cache.shape[1] % CACHE_TILE + 31) // 32)
+    lanes = (S % 3 + 1) // 2 * (1 - (index_cache.shape[1] % CACHE_TILE + 31) // 32)
     lanes = lanes * ((score_tokens.shape[1] % TOPK_CHUNK + 7) // 8)
     if lanes == 1:
-        if S == 2:
+        if S % 2 == 0:  # S 2 or 4
             score_topk_lanes_c8(
                 q_codes, q_dequant_by_token, head_weights, index_cache, index_cache_scale,
                 block_table, position_ids, kv_seq_lens, partial,
