@@ -178,6 +178,21 @@ def test_run_reports_every_stage(batch, projection):
     assert step.run.traffic.ratio >= 1.0
 
 
+@pytest.mark.parametrize(("batch", "seq", "per_task"), [(12, 4, 1), (25, 3, 2), (17, 4, 2)])
+def test_large_steps_rope_and_merge_several_tokens_per_task(batch, seq, per_task):
+    """Above 48 tokens a step's qr_rope_hadamard_quant and topk_merge tasks take ceil(T / 48)
+    tokens each, one after another (T = 75: 38 tasks, the last redoing token 74); up to 48,
+    one token each. Every output passes its golden, padded requests included."""
+    step = run_step(
+        resolve_config(CaseConfig(batch=batch, seq=seq, mixed=True, cache_format="c8"))
+    )
+    _assert_passes(step)
+    tasks = {stage.name: stage.tasks for stage in step.run.stages}
+    expected = -(-batch * seq // per_task)
+    assert tasks["qr_rope_hadamard_quant"] == expected
+    assert tasks["topk_merge"] == expected
+
+
 def test_more_than_four_tokens_per_step_is_refused_before_any_write():
     config = resolve_config(CaseConfig(batch=1, seq=4, start_pos=1203, max_seq_len=2048, seed=1))
     args = copies(make_inputs(config))

@@ -45,11 +45,12 @@ offsets) is tensor data read with pl.read: one compiled artifact per (B, S, shap
 
 Stages (pl.at name_hints): qr_quant (1), qr_proj (2; a step of at most 16 tokens: qr_proj_parts
 over K parts and qr_dequant), qr_rope_hadamard_quant (3-5, one mixed
-task per token, at the token's own position), weights_proj (6), the compressor's stages (7,
+task per token at the token's own position; per half token in short steps, per ceil(T / 48)
+tokens above 48), weights_proj (6), the compressor's stages (7,
 kernels/decode_compressor.py), kv_quant_score_topk (c16) / kv_score_topk (c8) (8-11a, one mixed task
 per request and group of 512-row cache chunks: scores kept on chip and sorted into the group's
 partial top-k lists; each tile's rows come from the block the table names) and topk_merge (11b,
-one merge per token), in kernels/score.py. ``topk_stage`` below is the
+one merge per token, ceil(T / 48) tokens per task), in kernels/score.py. ``topk_stage`` below is the
 score-row top-k the prefill kernels use.
 
 Scheduling: every stage's launch is flagged ``allow_early_resolve=True``, pypto's scheduling
@@ -110,6 +111,10 @@ QR_QUANT_ROWS = 8
 # qr_quant's tasks to aim for: one per AIV (48 on a2a3), a task's rows ceil(T / 48) up to
 # QR_QUANT_ROWS; the row quantization is independent per row.
 QR_QUANT_TASKS = 48
+# qr_rope_hadamard_quant's tasks to aim for at large steps: 2 per core group (48 on a2a3), a task
+# taking ceil(T / 48) tokens one after another (the stage's constants and the Hadamard matrix
+# loaded once per task, not once per token; B 128 S 4: 47 tasks of 11 tokens, not 512 of one).
+ROPE_TASKS = 48
 # Most token rows per projection tile (weights_proj: per task; qr_proj: per iteration of a task's
 # token loop, every tile against the task's wq_b window held in L1); the INT32/FP32
 # accumulators below stay at or under 32 KiB (UB ring, see QPROJ_ACC_ELEMS).
@@ -189,9 +194,12 @@ def query_stages(
     qr_quant_rows = qr_quant_rows - (qr_quant_rows - QR_QUANT_ROWS) * (
         1 - 1 // (qr_quant_rows // QR_QUANT_ROWS + 1)
     )
-    # qr_rope_hadamard_quant's tasks per token: 2 (32 heads each) when 2 T <= 24, else 1.
+    # qr_rope_hadamard_quant's tasks per token: 2 (32 heads each) when 2 T <= 24, else 1; its
+    # tokens per task: ceil(T / ROPE_TASKS) (1 up to T = 48).
     rope_splits = 1 + 1 // ((T + 11) // 12)
     rope_heads = INDEX_N_HEADS // rope_splits
+    rope_tokens = (T + ROPE_TASKS - 1) // ROPE_TASKS
+    rope_blocks = (T + rope_tokens - 1) // rope_tokens
     x_tokens = pl.reshape(x, [T, D])
     qr_tokens = pl.reshape(qr, [T, Q_LORA])
     wq_scale_row = pl.reshape(wq_b_scale, [1, Q_WIDTH])
@@ -327,55 +335,92 @@ def query_stages(
 
     # 3-5 qr_rope_hadamard_quant: one mixed task per token (its H head rows share one RoPE
     # position), or per half of a token's heads when that still fits one wave of the 24 core
-    # groups (2 T <= 24: a short step's chain waits on this stage, and each row is independent);
-    # the rotated head rows stay on chip between the steps.
+    # groups (2 T <= 24: a short step's chain waits on this stage, and each row is independent),
+    # or per rope_tokens tokens, one after another, above T = 48 (dispatches, the Hadamard
+    # matrix and the re-interleave index once per task); the rotated head rows stay on chip
+    # between the steps.
     #   vector: rotate the interleaved pairs of each head's trailing ROPE_DIM dims by the cos/sin
     #           of the token's own position -> BF16;
     #   cube:   q @ Hadamard (BF16, FP32 accumulation; [<= 64, 128] FP32, <= 32 KiB of L0C) -> BF16;
     #   vector: per (token, head) row INT8 of the rotated q, with its dequant scale.
-    with pl.spmd(T * rope_splits, allow_early_resolve=True):
+    with pl.spmd(rope_blocks * rope_splits, allow_early_resolve=True):
         with pl.at(level=pl.Level.CORE_GROUP, name_hint="qr_rope_hadamard_quant"):
-            t = pl.tile.get_block_idx() // rope_splits
-            # a padded token (position -1) reads row 0 of the tables: its q feeds no output.
-            pos = pl.max(pl.read(position_ids, [t // S, t % S]), 0)
-            h0 = t * INDEX_N_HEADS + pl.tile.get_block_idx() % rope_splits * rope_heads
-            cos_row = rope_cos[pos : pos + 1, 0:ROPE_PAIRS]
-            sin_row = rope_sin[pos : pos + 1, 0:ROPE_PAIRS]
-            rope_part = pl.cast(
-                q_heads[h0 : h0 + rope_heads, NOPE_DIM:INDEX_HEAD_DIM], target_type=pl.FP32
-            )
-            even = pl.gather(rope_part, mask_pattern=pl.tile.MaskPattern.P0101)
-            odd = pl.gather(rope_part, mask_pattern=pl.tile.MaskPattern.P1010)
-            even_rot = pl.sub(pl.col_expand_mul(even, cos_row), pl.col_expand_mul(odd, sin_row))
-            odd_rot = pl.add(pl.col_expand_mul(odd, cos_row), pl.col_expand_mul(even, sin_row))
-            # Re-interleave [even' | odd'] -> (even'0, odd'0, even'1, ...): column c of the
-            # result reads column (c % 2) * 32 + c // 2 of the concatenation.
-            col = pl.cast(pl.arange(0, [1, ROPE_DIM], dtype=pl.INT32), target_type=pl.FP32)
+            t_first = pl.tile.get_block_idx() // rope_splits * rope_tokens
+            head_part = pl.tile.get_block_idx() % rope_splits * rope_heads
+            hadamard_tile = hadamard[0:INDEX_HEAD_DIM, 0:INDEX_HEAD_DIM]
+            # RoPE over the whole 128-column head row (one contiguous load per token; column
+            # windows of GM rows are 128-byte segments): out = x * cos_full + partner * sin_full,
+            # partner[c] = x[c ^ 1] (the other member of c's interleaved pair), and per column c
+            # of the trailing ROPE_DIM: cos_full = cos[i], sin_full = -sin[i] on even c and
+            # sin[i] on odd c (i = c's pair); 1 and 0 on the NOPE_DIM leading columns, which
+            # therefore pass through unchanged. The same FP32 products and sums, in the same
+            # order, as rotating the two halves of each pair separately.
+            col = pl.cast(pl.arange(0, [1, INDEX_HEAD_DIM], dtype=pl.INT32), target_type=pl.FP32)
             pair = pl.cast(
                 pl.cast(pl.mul(col, 0.5), target_type=pl.INT32, mode="trunc"), target_type=pl.FP32
             )
             lane = pl.sub(col, pl.mul(pair, 2.0))
-            source_col = pl.add(pl.mul(lane, ROPE_PAIRS_FP32), pair)
-            ones = pl.full([rope_heads, ROPE_DIM], dtype=pl.FP32, value=1.0)
-            source_idx = pl.cast(
-                pl.col_expand_mul(ones, source_col), target_type=pl.INT32, mode="round"
+            partner_col = pl.sub(pl.add(col, 1.0), pl.mul(lane, 2.0))
+            # cos_full gathers [1 x 32 | cos] at column `pair` (< 32 on the leading columns);
+            # sin_full gathers [0 x 32 | sin | -sin | 0 x 32] at pair + 32 * (1 - lane) on the
+            # trailing columns and at 0 on the leading ones (high = c // 64).
+            cos_idx = pl.cast(pair, target_type=pl.INT32, mode="round")
+            high = pl.cast(
+                pl.cast(pl.mul(col, 1.0 / NOPE_DIM), target_type=pl.INT32, mode="trunc"),
+                target_type=pl.FP32,
             )
-            rotated = pl.gather(pl.concat(even_rot, odd_rot), dim=-1, index=source_idx)
-            q_roped = pl.concat(
-                q_heads[h0 : h0 + rope_heads, 0:NOPE_DIM],
-                pl.cast(rotated, target_type=pl.BF16, mode="rint"),
+            pair_shift = pl.add(pl.mul(lane, -ROPE_PAIRS_FP32), ROPE_PAIRS_FP32)  # 32 (1 - lane)
+            sin_idx = pl.cast(
+                pl.mul(pl.add(pair, pair_shift), high),
+                target_type=pl.INT32,
+                mode="round",
             )
-            q_had = pl.matmul(q_roped, hadamard, out_dtype=pl.FP32)
-            q_had_bf16 = pl.cast(q_had, target_type=pl.BF16, mode="rint")
-            qh_f32 = pl.cast(q_had_bf16, target_type=pl.FP32)
-            qh_amax = pl.maximum(pl.row_max(pl.abs(qh_f32)), AMAX_FLOOR)
-            qh_scaled = pl.row_expand_mul(
-                qh_f32, pl.div(pl.add(pl.mul(qh_amax, 0.0), INT8_MAX), qh_amax)
-            )
-            qh_i32 = pl.cast(qh_scaled, target_type=pl.INT32, mode="round")
-            qh_f16 = pl.cast(qh_i32, target_type=pl.FP16, mode="round")
-            q_codes[h0 : h0 + rope_heads, :] = pl.cast(qh_f16, target_type=pl.INT8, mode="trunc")
-            q_dequant[h0 : h0 + rope_heads, :] = pl.div(qh_amax, INT8_MAX)
+            pair_ones = pl.full([1, ROPE_PAIRS], dtype=pl.FP32, value=1.0)
+            pair_zeros = pl.full([1, ROPE_PAIRS], dtype=pl.FP32, value=0.0)
+            for token_step in pl.range(rope_tokens):
+                # The last task's steps past T redo token T - 1 (the same values stored again).
+                t = pl.min(t_first + token_step, T - 1)
+                # a padded token (position -1) reads row 0 of the tables: its q feeds no output.
+                pos = pl.max(pl.read(position_ids, [t // S, t % S]), 0)
+                h0 = t * INDEX_N_HEADS + head_part
+                cos_row = rope_cos[pos : pos + 1, 0:ROPE_PAIRS]
+                sin_row = rope_sin[pos : pos + 1, 0:ROPE_PAIRS]
+                cos_full = pl.gather(pl.concat(pair_ones, cos_row), dim=-1, index=cos_idx)
+                sin_full = pl.gather(
+                    pl.concat(
+                        pl.concat(pair_zeros, sin_row),
+                        pl.concat(pl.mul(sin_row, -1.0), pair_zeros),
+                    ),
+                    dim=-1,
+                    index=sin_idx,
+                )
+                q_f32 = pl.cast(q_heads[h0 : h0 + rope_heads, :], target_type=pl.FP32)
+                partner_idx = pl.cast(
+                    pl.col_expand_mul(
+                        pl.full([rope_heads, INDEX_HEAD_DIM], dtype=pl.FP32, value=1.0),
+                        partner_col,
+                    ),
+                    target_type=pl.INT32,
+                    mode="round",
+                )
+                partner = pl.gather(q_f32, dim=-1, index=partner_idx)
+                roped = pl.add(
+                    pl.col_expand_mul(q_f32, cos_full), pl.col_expand_mul(partner, sin_full)
+                )
+                q_roped = pl.cast(roped, target_type=pl.BF16, mode="rint")
+                q_had = pl.matmul(q_roped, hadamard_tile, out_dtype=pl.FP32)
+                q_had_bf16 = pl.cast(q_had, target_type=pl.BF16, mode="rint")
+                qh_f32 = pl.cast(q_had_bf16, target_type=pl.FP32)
+                qh_amax = pl.maximum(pl.row_max(pl.abs(qh_f32)), AMAX_FLOOR)
+                qh_scaled = pl.row_expand_mul(
+                    qh_f32, pl.div(pl.add(pl.mul(qh_amax, 0.0), INT8_MAX), qh_amax)
+                )
+                qh_i32 = pl.cast(qh_scaled, target_type=pl.INT32, mode="round")
+                qh_f16 = pl.cast(qh_i32, target_type=pl.FP16, mode="round")
+                q_codes[h0 : h0 + rope_heads, :] = pl.cast(
+                    qh_f16, target_type=pl.INT8, mode="trunc"
+                )
+                q_dequant[h0 : h0 + rope_heads, :] = pl.div(qh_amax, INT8_MAX)
 
     # 6 weights_proj: (x @ weights_proj) * Dh^-0.5 * H^-0.5 in FP32 ([64, 64] FP32 accumulator).
     with pl.spmd(proj_tiles, allow_early_resolve=True):

@@ -49,6 +49,9 @@ CACHE_TILE = 32
 # Score tasks to aim for: 2 per AIC (24 on a2a3), so the vector work spreads over all 48 AIVs;
 # a request's chunks are split into at most SCORE_TASKS / B groups (rounded up).
 SCORE_TASKS = 48
+# topk_merge's tasks to aim for: one per AIV (48 on a2a3), a task merging ceil(T / 48) tokens'
+# lists one after another (B 128 S 4: 47 tasks of 11 tokens, not 512 of one).
+MERGE_TASKS = 48
 # Top-k chunk: sort32 + two format-1 mrgsorts fully sort 512 values (1024 pair columns =
 # 4 * 256), which format-2 mrgsort then merges into the running top-k list. Score groups are
 # whole chunks, so every chunk is sorted by the task that scored it.
@@ -447,43 +450,54 @@ def topk_merge_stage(
     kv_seq_lens: pl.Tensor,
     topk_offset: pl.Tensor,
 ):
-    """Stage 11b, one task per token: merge the partial lists of the groups that hold rows it
-    may see, in group order; k = min(index_topk, visible) indices + topk_offset[b, s], -1 after
-    them (and everywhere for a token that sees nothing)."""
+    """Stage 11b, per token: merge the partial lists of the groups that hold rows it may see, in
+    group order; k = min(index_topk, visible) indices + topk_offset[b, s], -1 after them (and
+    everywhere for a token that sees nothing). A task takes ceil(T / MERGE_TASKS) tokens one
+    after another (one token per task up to T = 48)."""
     B = position_ids.shape[0]
     S = position_ids.shape[1]
+    T = B * S
     TOPK = topk_tokens.shape[1]
     TOPK2 = partial.shape[1]
     splits = (SCORE_TASKS + B - 1) // B
-    with pl.spmd(B * S, allow_early_resolve=True):
+    merge_tokens = (T + MERGE_TASKS - 1) // MERGE_TASKS
+    with pl.spmd((T + merge_tokens - 1) // merge_tokens, allow_early_resolve=True):
         with pl.at(level=pl.Level.CORE_GROUP, name_hint="topk_merge"):
-            t = pl.tile.get_block_idx()
-            b = t // S
-            s = t % S
-            _seen_rows, _chunk_count, groups, group_rows = score_groups(kv_seq_lens, b, splits)
-            visible = (pl.read(position_ids, [b, s]) + 1) // COMPRESS_RATIO
-            used = pl.min(groups, (visible + group_rows - 1) // group_rows)
-            k = pl.min(TOPK, visible)
-            first = b * splits * S + s
-            if visible > 0:
-                # Names of their own: the score stage's `best`/`merged` have other shapes and
-                # the parser refuses rebinding a name with another shape in one function.
-                token_best = partial[first : first + 1, :]
-                for g in pl.range(1, used):
-                    list_row = first + g * S
-                    merged_groups = pl.mrgsort(token_best, partial[list_row : list_row + 1, :])
-                    group_rows_view = pl.reshape(merged_groups, [2 * TOPK2 // HEAD_COLS, HEAD_COLS])
-                    token_best = pl.reshape(group_rows_view[0 : TOPK2 // HEAD_COLS, :], [1, TOPK2])
-                top_idx = pl.gather(
-                    token_best, mask_pattern=pl.tile.MaskPattern.P1010, output_dtype=pl.INT32
-                )
-                # valid slots: index + the token's offset (data: one artifact serves every
-                # offset); the rest: 0 after fillpad, -1 after the shift.
-                shift = pl.read(topk_offset, [b, s])
-                shifted = pl.add(pl.add(top_idx, shift), 1)
-                padded_idx = pl.fillpad(
-                    pl.set_validshape(shifted, 1, k), pad_value=pl.PadValue.zero
-                )
-                topk_tokens[t : t + 1, :] = pl.sub(padded_idx, 1)
-            else:
-                topk_tokens[t : t + 1, :] = pl.full([1, TOPK], dtype=pl.INT32, value=-1)
+            t_first = pl.tile.get_block_idx() * merge_tokens
+            for token_step in pl.range(merge_tokens):
+                # The last task's steps past T redo token T - 1 (the same row stored again).
+                t = pl.min(t_first + token_step, T - 1)
+                b = t // S
+                s = t % S
+                _seen_rows, _chunk_count, groups, group_rows = score_groups(kv_seq_lens, b, splits)
+                visible = (pl.read(position_ids, [b, s]) + 1) // COMPRESS_RATIO
+                used = pl.min(groups, (visible + group_rows - 1) // group_rows)
+                k = pl.min(TOPK, visible)
+                first = b * splits * S + s
+                if visible > 0:
+                    # Names of their own: the score stage's `best`/`merged` have other shapes
+                    # and the parser refuses rebinding a name with another shape in one
+                    # function.
+                    token_best = partial[first : first + 1, :]
+                    for g in pl.range(1, used):
+                        list_row = first + g * S
+                        merged_groups = pl.mrgsort(token_best, partial[list_row : list_row + 1, :])
+                        group_rows_view = pl.reshape(
+                            merged_groups, [2 * TOPK2 // HEAD_COLS, HEAD_COLS]
+                        )
+                        token_best = pl.reshape(
+                            group_rows_view[0 : TOPK2 // HEAD_COLS, :], [1, TOPK2]
+                        )
+                    top_idx = pl.gather(
+                        token_best, mask_pattern=pl.tile.MaskPattern.P1010, output_dtype=pl.INT32
+                    )
+                    # valid slots: index + the token's offset (data: one artifact serves every
+                    # offset); the rest: 0 after fillpad, -1 after the shift.
+                    shift = pl.read(topk_offset, [b, s])
+                    shifted = pl.add(pl.add(top_idx, shift), 1)
+                    padded_idx = pl.fillpad(
+                        pl.set_validshape(shifted, 1, k), pad_value=pl.PadValue.zero
+                    )
+                    topk_tokens[t : t + 1, :] = pl.sub(padded_idx, 1)
+                else:
+                    topk_tokens[t : t + 1, :] = pl.full([1, TOPK], dtype=pl.INT32, value=-1)
