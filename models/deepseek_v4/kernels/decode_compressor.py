@@ -143,6 +143,9 @@ MIXED_TOKEN_BLOCKS = 24
 # which pypto's kernel wrapper can invert (T + 8 * R, two run-time extents, it cannot).
 MAX_REQUESTS = 128
 SAVED_ROWS = COMPRESS_STATE_ROWS * MAX_REQUESTS
+# request_of's bisection counts its steps for up to 2 ** 16 requests (scalar work only; its GM
+# reads are ceil(log2 R)).
+SEARCH_BITS = 16
 
 
 @pl.jit.inline
@@ -231,12 +234,24 @@ def request_of(
     t: pl.Scalar[pl.INT32],
 ):
     """The request owning token row t: the last r with cu_seqlens[r] <= t (empty requests own
-    no row, so a tie goes to the later one)."""
+    no row, so a tie goes to the later one), by bisection: ceil(log2 R) reads of cu_seqlens
+    (7 at R = 128), not R - 1 (each a GM read)."""
     R = cu_seqlens.shape[0] - 1
-    r = 0
-    for k in pl.range(1, R):
-        r = r + pl.min(pl.max(t - pl.read(cu_seqlens, [k]) + 1, 0), 1)
-    return r
+    # ceil(log2 R): the powers of two below R (R <= 2 ** SEARCH_BITS).
+    steps = 0
+    span = 1
+    for _bit in pl.range(SEARCH_BITS):
+        steps = steps + pl.min(pl.max(R - span, 0), 1)
+        span = span * 2
+    # The answer stays in [lo, hi]; cu_seqlens[lo] <= t throughout (cu_seqlens[0] = 0).
+    lo = 0
+    hi = R - 1
+    for _step in pl.range(steps):
+        mid = (lo + hi + 1) // 2
+        take = pl.min(pl.max(t - pl.read(cu_seqlens, [mid]) + 1, 0), 1)
+        lo = lo + (mid - lo) * take
+        hi = hi - (hi - mid + 1) * (1 - take)
+    return lo
 
 
 @pl.jit.inline
