@@ -23,10 +23,11 @@ from models.deepseek_v4.reference.decode_indexer import (
 from models.deepseek_v4.reference.quant import quantize_rows, to_bf16
 
 
-def world_of(cache_format: str) -> dict:
-    """A mixed batch's cache, table and lengths (the indexer case's), with its BF16 query."""
+def world_of(cache_format: str, seq: int = 2) -> dict:
+    """A mixed batch's cache, table and lengths (the indexer case's), with its BF16 query of
+    ``seq`` tokens per request."""
     config = indexer_case.resolve_config(
-        CaseConfig(mixed=True, batch=6, seq=2, cache_format=cache_format, seed=5, topk_only=True)
+        CaseConfig(mixed=True, batch=6, seq=seq, cache_format=cache_format, seed=5, topk_only=True)
     )
     inputs = indexer_case.make_inputs(config)
     q, weights = float_query(inputs)
@@ -77,10 +78,12 @@ def call(fn, world: dict, layout: str, sparse_mode: int, count: int):
     return indices.reshape(batch, seq, count).numpy()
 
 
-def kernel_matches_golden(cache_format: str, layout: str, sparse_mode: int, count: int) -> None:
-    """``ops.lightning_indexer`` on the current platform, tie-aware against the golden (the
-    kernel's FP32 sums run in its own order)."""
-    world = world_of(cache_format)
+def kernel_matches_golden(
+    cache_format: str, layout: str, sparse_mode: int, count: int, seq: int = 2
+) -> None:
+    """``ops.lightning_indexer`` on the current platform with ``seq`` query tokens per request,
+    tie-aware against the golden (the kernel's FP32 sums run in its own order)."""
+    world = world_of(cache_format, seq)
     expected = golden_of(world, sparse_mode, count)
     got = call(ops.lightning_indexer, world, layout, sparse_mode, count)
     check = compare.topk_tie_aware("score", offset=0, atol=indexer_case.SCORE_ATOL,

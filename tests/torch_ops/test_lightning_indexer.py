@@ -32,3 +32,14 @@ def test_kernel_on_plsim_matches_the_golden(cache_format, layout, sparse_mode, c
         kernel_matches_golden(cache_format, layout, sparse_mode, count)
     finally:
         ops.set_platform(None)
+
+
+@pytest.mark.parametrize("seq", [1, 4])
+def test_kernel_on_plsim_at_one_and_four_query_tokens(seq):
+    """c8 at 1 and 4 query tokens per request: the score stages on both vector cores that
+    those counts take (one group of cache rows per core; two tokens per core)."""
+    ops.set_platform("plsim")
+    try:
+        kernel_matches_golden("c8", "BSND", 3, 512, seq)
+    finally:
+        ops.set_platform(None)
