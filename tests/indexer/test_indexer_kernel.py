@@ -331,6 +331,9 @@ def test_a_serving_step_of_one_two_or_four_tokens_scores_on_both_vector_cores(
         assert (two_aiv in names) is (two_aiv == stage)
     ran = _score_stage(step, stage)
     assert ran.vector_split is (stage in TWO_AIV_STAGES)
+    # The two-AIV stages load two tiles per step of their tile loop (pl.pipeline, stage 2).
+    assert ran.pipelined is (stage in TWO_AIV_STAGES)
+    assert ran.pipeline_depth == (2 if stage in TWO_AIV_STAGES else 1)
     splits = -(-48 // batch)
     assert ran.tasks == batch * (-(-splits // 2) if stage == "kv_score_topk_pairs" else splits)
     # With a two-AIV stage the one-AIV one runs one block that does nothing (the runtime

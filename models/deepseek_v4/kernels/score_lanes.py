@@ -138,7 +138,13 @@ def score_topk_lanes_c8(
                     )
                 for c0 in pl.range(g * group_rows, group_end, TOPK_CHUNK):
                     chunk_end = pl.min(group_end, c0 + TOPK_CHUNK)
-                    for j0 in pl.range(c0, chunk_end, CACHE_TILE):
+                    # Two tiles per step (pl.pipeline, stage 2): pypto's LowerPipelineLoops
+                    # copies the body twice with its own load buffers, run-time bounds and
+                    # all (a tail of one tile after an odd count), so each core issues the
+                    # next tile's loads before this tile's compute. The loop only sends the
+                    # cube's products to the AIVs, so SkewCrossCorePipeline (which demotes a
+                    # loop that also sends back) leaves it to that pass (score_pairs.py too).
+                    for j0 in pl.pipeline(c0, chunk_end, CACHE_TILE, stage=2):
                         rows, physical = tile_rows(
                             block_table, index_cache, b, j0, seen, CACHE_TILE
                         )

@@ -141,7 +141,10 @@ def score_topk_pairs_c8(
                     # Reset after each chunk's sort.
                     chunk = pl.full([CHUNK_TILES, CACHE_TILE], dtype=pl.FP32, value=FP32_LOWEST)
                 for c_off in pl.range(0, len0, TOPK_CHUNK):
-                    for off in pl.range(c_off, pl.min(len0, c_off + TOPK_CHUNK), CACHE_TILE):
+                    c_stop = pl.min(len0, c_off + TOPK_CHUNK)
+                    # Two loop steps per iteration, each with its own load buffers
+                    # (pl.pipeline, stage 2; why pypto keeps it: score_lanes.py).
+                    for off in pl.pipeline(c_off, c_stop, CACHE_TILE, stage=2):
                         # Lane 1's tile when its group has one at this offset, else lane 0's
                         # again (loaded, not used).
                         has1 = pl.min(pl.max(len1 - off, 0), 1)
