@@ -337,7 +337,7 @@ def query_stages(
     # position), or per half of a token's heads when that still fits one wave of the 24 core
     # groups (2 T <= 24: a short step's chain waits on this stage, and each row is independent),
     # or per rope_tokens tokens, one after another, above T = 48 (dispatches, the Hadamard
-    # matrix and the re-interleave index once per task); the rotated head rows stay on chip
+    # matrix and the column index rows once per task); the rotated head rows stay on chip
     # between the steps.
     #   vector: rotate the interleaved pairs of each head's trailing ROPE_DIM dims by the cos/sin
     #           of the token's own position -> BF16;
