@@ -158,8 +158,10 @@ def test_long_context():
 
 @pytest.mark.parametrize(
     ("batch", "projection"),
-    [(1, ("qr_proj_parts", "qr_dequant")), (17, ("qr_proj",))],
-    ids=["16 tokens or fewer: qr_proj in K parts", "more: the fused qr_proj"],
+    [(1, ("qr_proj_parts", "qr_dequant")), (32, ("qr_proj_parts", "qr_dequant")),
+     (33, ("qr_proj",))],
+    ids=["16 tokens: qr_proj in K parts", "32 tokens: K parts of a 32-row tile",
+         "more: the fused qr_proj"],
 )
 def test_run_reports_every_stage(batch, projection):
     step = run_step(resolve_config(CaseConfig(batch=batch, seq=1, start_pos=1000)))

@@ -131,15 +131,18 @@ QPROJ_K_TILE = 128
 # the whole tile reserved in UB before its FP32 copies (64 KiB tiles would need 2 x 64 + 64 KiB).
 QPROJ_ACC_ELEMS = 8192
 ACC_INT32_ROW_ALIGN = 32  # a2a3 L0C stores INT32 accumulators in 32-row blocks
-# A step of at most 16 tokens (one 16-row token tile) takes qr_proj as a cube stage over
-# 1024-column windows (1024-byte wq_b rows: one DMA burst each, where 512-byte rows cost a burst
-# for half the bytes; the [16, 1024] INT32 accumulator, 64 KiB of L0C, goes to GM, not through
-# the UB ring) in 4 K parts (a [Q_LORA / 4, 1024] INT8 slice of wq_b per task, 256 KiB of L1 at
-# FLASH, 384 KiB at PRO; 32 tasks at FLASH), and qr_dequant adds the parts' INT32 sums (exact in
-# any order) and dequantizes them. Larger steps keep the fused form: the parts' sums would cross
-# GM as 4 x [T, 8192] INT32 (8 MiB at 32 tokens).
+# A step of at most 32 tokens (one token tile of 16 or 32 rows) takes qr_proj as a cube stage
+# over 1024-column windows (1024-byte wq_b rows: one DMA burst each, where the fused form's
+# 256-byte rows at 32 tokens cost a burst for a quarter of the bytes; the [16 or 32, 1024] INT32
+# accumulator, 64 or 128 KiB of L0C, goes to GM, not through the UB ring) in 4 K parts (a
+# [Q_LORA / 4, 1024] INT8 slice of wq_b per task, 256 KiB of L1 at FLASH, 384 KiB at PRO; 32
+# tasks at FLASH), and qr_dequant adds the parts' INT32 sums (exact in any order) and
+# dequantizes them. The parts' sums cross GM as 4 x [rows, 8192] INT32 (4 MiB written and read
+# at 32 tokens: B 16 S 2 64k, qr_proj 39 us fused -> parts and dequant ~17 us in the model).
+# Larger steps keep the fused form.
 QPROJ_SPLIT_N = 1024
 QPROJ_PARTS = 4
+QPROJ_PARTS_MAX_ROWS = 32
 # qr_dequant: its column window (INT32 / FP32 [16, 256] tiles, 16 KiB each).
 QDEQ_COLS = 256
 # weights_proj K tile: [64, 256] BF16 (32 KiB) in L0A and [256, 64] BF16 (32 KiB) in L0B.
@@ -180,13 +183,15 @@ def query_stages(
     qproj_n = QPROJ_ACC_ELEMS // (
         (proj_rows + ACC_INT32_ROW_ALIGN - 1) // ACC_INT32_ROW_ALIGN * ACC_INT32_ROW_ALIGN
     )
-    # The split qr_proj's K parts (set here, not in its branch of `if T <= CUBE_M`: a local
+    # The split qr_proj's K parts (set here, not in its branch of `if T <= 32`: a local
     # assigned inside the branch is a run-time value to the compiler, which tile shapes refuse):
     # whole 128-row K tiles, QPROJ_PARTS when Q_LORA's K tiles divide into 4 (FLASH 8, PRO 12),
     # else one K tile each (Q_LORA = 256: 2 parts), so a part always fits L1.
     k_tiles = Q_LORA // QPROJ_K_TILE
     qproj_parts = k_tiles + (QPROJ_PARTS - k_tiles) * (1 - (k_tiles % 4 + 3) // 4)
     part_k = Q_LORA // qproj_parts
+    # ... and its token tile: T rounded up to 16 rows (16 or 32 where it runs).
+    parts_rows = (T + CUBE_M - 1) // CUBE_M * CUBE_M
     # qr_quant's rows per task: ceil(T / QR_QUANT_TASKS), at most QR_QUANT_ROWS (the tile's
     # rows): a short step quantizes a row per task instead of 8 rows in one (B 4 S 2: 8 tasks of
     # 1 row); min(., QR_QUANT_ROWS) in integer ops on shape constants.
@@ -230,14 +235,14 @@ def query_stages(
             )
             qr_dequant[r0 : r0 + QR_QUANT_ROWS, :] = pl.div(qr_amax, INT8_MAX)
 
-    # 2 qr_proj. A step of at most 16 tokens (one 16-row token tile) splits wq_b's rows into
-    # K parts and adds the INT32 partial sums in a vector stage (qr_dequant); a larger step
+    # 2 qr_proj. A step of at most 32 tokens (one 16- or 32-row token tile) splits wq_b's rows
+    # into K parts and adds the INT32 partial sums in a vector stage (qr_dequant); a larger step
     # dequantizes each window's accumulator in its own task. Both forms give the same values
     # (integer sums are exact in any order); the condition is a constant of the entry's shapes.
-    if T <= CUBE_M:
-        qr_partial = pl.create_tensor([qproj_parts * CUBE_M, Q_WIDTH], dtype=pl.INT32)
+    if T <= QPROJ_PARTS_MAX_ROWS:
+        qr_partial = pl.create_tensor([qproj_parts * parts_rows, Q_WIDTH], dtype=pl.INT32)
         # (cube) one task per (1024-column window, K part): the part [part_k, 1024] of the window
-        # in L1, the step's codes [16, part_k] in one load, K tiles sliced on chip.
+        # in L1, the step's codes [parts_rows, part_k] in one load, K tiles sliced on chip.
         with pl.spmd(Q_WIDTH // QPROJ_SPLIT_N * qproj_parts, allow_early_resolve=True):
             with pl.at(level=pl.Level.CORE_GROUP, name_hint="qr_proj_parts"):
                 part_n0 = pl.tile.get_block_idx() // qproj_parts * QPROJ_SPLIT_N
@@ -245,22 +250,22 @@ def query_stages(
                 part_k0 = part * part_k
                 w_part = wq_b[part_k0 : part_k0 + part_k, part_n0 : part_n0 + QPROJ_SPLIT_N]
                 codes_part = pl.slice(
-                    qr_codes, [CUBE_M, part_k], [0, part_k0], valid_shape=[T, part_k]
+                    qr_codes, [parts_rows, part_k], [0, part_k0], valid_shape=[T, part_k]
                 )
                 part_acc = pl.matmul(
-                    pl.slice(codes_part, [CUBE_M, QPROJ_K_TILE], [0, 0]),
+                    pl.slice(codes_part, [parts_rows, QPROJ_K_TILE], [0, 0]),
                     pl.slice(w_part, [QPROJ_K_TILE, QPROJ_SPLIT_N], [0, 0]),
                     out_dtype=pl.INT32,
                 )
                 for pk0 in pl.range(QPROJ_K_TILE, part_k, QPROJ_K_TILE):
                     part_acc = pl.matmul_acc(
                         part_acc,
-                        pl.slice(codes_part, [CUBE_M, QPROJ_K_TILE], [0, pk0]),
+                        pl.slice(codes_part, [parts_rows, QPROJ_K_TILE], [0, pk0]),
                         pl.slice(w_part, [QPROJ_K_TILE, QPROJ_SPLIT_N], [pk0, 0]),
                     )
-                part_row0 = part * CUBE_M
+                part_row0 = part * parts_rows
                 part_cols = part_n0 + QPROJ_SPLIT_N
-                qr_partial[part_row0 : part_row0 + CUBE_M, part_n0:part_cols] = part_acc
+                qr_partial[part_row0 : part_row0 + parts_rows, part_n0:part_cols] = part_acc
         # (vector) qr_dequant: part 0 + 1 + ... (INT32, exact), then (acc * row scale) *
         # channel scale -> BF16, one task per QDEQ_COLS-column window.
         with pl.spmd(Q_WIDTH // QDEQ_COLS, allow_early_resolve=True):
@@ -268,26 +273,26 @@ def query_stages(
                 deq_c0 = pl.tile.get_block_idx() * QDEQ_COLS
                 total = pl.slice(
                     qr_partial,
-                    [CUBE_M, QDEQ_COLS],
+                    [parts_rows, QDEQ_COLS],
                     [0, deq_c0],
                     valid_shape=[T, QDEQ_COLS],
                 )
                 for p in pl.range(1, qproj_parts):
                     part_sums = pl.slice(
                         qr_partial,
-                        [CUBE_M, QDEQ_COLS],
-                        [p * CUBE_M, deq_c0],
+                        [parts_rows, QDEQ_COLS],
+                        [p * parts_rows, deq_c0],
                         valid_shape=[T, QDEQ_COLS],
                     )
                     total = pl.add(total, part_sums)
                 part_row_scale = pl.slice(
-                    qr_dequant, [CUBE_M, 1], [0, 0], valid_shape=[T, 1]
+                    qr_dequant, [parts_rows, 1], [0, 0], valid_shape=[T, 1]
                 )
                 sums_f32 = pl.cast(total, target_type=pl.FP32, mode="rint")
                 sums_scaled = pl.row_expand_mul(sums_f32, part_row_scale)
                 deq_scale = wq_scale_row[0:1, deq_c0 : deq_c0 + QDEQ_COLS]
                 sums_deq = pl.col_expand_mul(sums_scaled, deq_scale)
-                q_proj[0:CUBE_M, deq_c0 : deq_c0 + QDEQ_COLS] = pl.cast(
+                q_proj[0:parts_rows, deq_c0 : deq_c0 + QDEQ_COLS] = pl.cast(
                     sums_deq, target_type=pl.BF16, mode="rint"
                 )
     else:
