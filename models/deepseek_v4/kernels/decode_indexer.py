@@ -115,6 +115,10 @@ QR_QUANT_TASKS = 48
 # taking ceil(T / 48) tokens one after another (the stage's constants and the Hadamard matrix
 # loaded once per task, not once per token; B 128 S 4: 47 tasks of 11 tokens, not 512 of one).
 ROPE_TASKS = 48
+# qr_rope_hadamard_quant's head rows per step: a task's heads of a token (64, or 32 when a token's
+# heads are split over two tasks) in steps of 32, so the partner index (an INT32 tile of the
+# step's shape) is built once per task and held in UB across the steps.
+ROPE_STEP_HEADS = 32
 # Most token rows per projection tile (weights_proj: per task; qr_proj: per iteration of a task's
 # token loop, every tile against the task's wq_b window held in L1); the INT32/FP32
 # accumulators below stay at or under 32 KiB (UB ring, see QPROJ_ACC_ELEMS).
@@ -382,12 +386,22 @@ def query_stages(
             )
             pair_ones = pl.full([1, ROPE_PAIRS], dtype=pl.FP32, value=1.0)
             pair_zeros = pl.full([1, ROPE_PAIRS], dtype=pl.FP32, value=0.0)
+            # The partner column index of a ROPE_STEP_HEADS-row step, once per task (built per
+            # step it was 3 of the stage's 17 element-ops per element; a [64, 128] INT32 index
+            # held across the token loop overflowed pypto's UB plan, a [32, 128] one does not).
+            partner_idx = pl.cast(
+                pl.col_expand_mul(
+                    pl.full([ROPE_STEP_HEADS, INDEX_HEAD_DIM], dtype=pl.FP32, value=1.0),
+                    partner_col,
+                ),
+                target_type=pl.INT32,
+                mode="round",
+            )
             for token_step in pl.range(rope_tokens):
                 # The last task's steps past T redo token T - 1 (the same values stored again).
                 t = pl.min(t_first + token_step, T - 1)
                 # a padded token (position -1) reads row 0 of the tables: its q feeds no output.
                 pos = pl.max(pl.read(position_ids, [t // S, t % S]), 0)
-                h0 = t * INDEX_N_HEADS + head_part
                 cos_row = rope_cos[pos : pos + 1, 0:ROPE_PAIRS]
                 sin_row = rope_sin[pos : pos + 1, 0:ROPE_PAIRS]
                 cos_full = pl.gather(pl.concat(pair_ones, cos_row), dim=-1, index=cos_idx)
@@ -399,33 +413,29 @@ def query_stages(
                     dim=-1,
                     index=sin_idx,
                 )
-                q_f32 = pl.cast(q_heads[h0 : h0 + rope_heads, :], target_type=pl.FP32)
-                partner_idx = pl.cast(
-                    pl.col_expand_mul(
-                        pl.full([rope_heads, INDEX_HEAD_DIM], dtype=pl.FP32, value=1.0),
-                        partner_col,
-                    ),
-                    target_type=pl.INT32,
-                    mode="round",
-                )
-                partner = pl.gather(q_f32, dim=-1, index=partner_idx)
-                roped = pl.add(
-                    pl.col_expand_mul(q_f32, cos_full), pl.col_expand_mul(partner, sin_full)
-                )
-                q_roped = pl.cast(roped, target_type=pl.BF16, mode="rint")
-                q_had = pl.matmul(q_roped, hadamard_tile, out_dtype=pl.FP32)
-                q_had_bf16 = pl.cast(q_had, target_type=pl.BF16, mode="rint")
-                qh_f32 = pl.cast(q_had_bf16, target_type=pl.FP32)
-                qh_amax = pl.maximum(pl.row_max(pl.abs(qh_f32)), AMAX_FLOOR)
-                qh_scaled = pl.row_expand_mul(
-                    qh_f32, pl.div(pl.add(pl.mul(qh_amax, 0.0), INT8_MAX), qh_amax)
-                )
-                qh_i32 = pl.cast(qh_scaled, target_type=pl.INT32, mode="round")
-                qh_f16 = pl.cast(qh_i32, target_type=pl.FP16, mode="round")
-                q_codes[h0 : h0 + rope_heads, :] = pl.cast(
-                    qh_f16, target_type=pl.INT8, mode="trunc"
-                )
-                q_dequant[h0 : h0 + rope_heads, :] = pl.div(qh_amax, INT8_MAX)
+                # The task's heads of the token in ROPE_STEP_HEADS-row steps (each row is
+                # independent: the same values as one step over all of them).
+                for head_step in pl.range(rope_heads // ROPE_STEP_HEADS):
+                    h0 = t * INDEX_N_HEADS + head_part + head_step * ROPE_STEP_HEADS
+                    q_f32 = pl.cast(q_heads[h0 : h0 + ROPE_STEP_HEADS, :], target_type=pl.FP32)
+                    partner = pl.gather(q_f32, dim=-1, index=partner_idx)
+                    roped = pl.add(
+                        pl.col_expand_mul(q_f32, cos_full), pl.col_expand_mul(partner, sin_full)
+                    )
+                    q_roped = pl.cast(roped, target_type=pl.BF16, mode="rint")
+                    q_had = pl.matmul(q_roped, hadamard_tile, out_dtype=pl.FP32)
+                    q_had_bf16 = pl.cast(q_had, target_type=pl.BF16, mode="rint")
+                    qh_f32 = pl.cast(q_had_bf16, target_type=pl.FP32)
+                    qh_amax = pl.maximum(pl.row_max(pl.abs(qh_f32)), AMAX_FLOOR)
+                    qh_scaled = pl.row_expand_mul(
+                        qh_f32, pl.div(pl.add(pl.mul(qh_amax, 0.0), INT8_MAX), qh_amax)
+                    )
+                    qh_i32 = pl.cast(qh_scaled, target_type=pl.INT32, mode="round")
+                    qh_f16 = pl.cast(qh_i32, target_type=pl.FP16, mode="round")
+                    q_codes[h0 : h0 + ROPE_STEP_HEADS, :] = pl.cast(
+                        qh_f16, target_type=pl.INT8, mode="trunc"
+                    )
+                    q_dequant[h0 : h0 + ROPE_STEP_HEADS, :] = pl.div(qh_amax, INT8_MAX)
 
     # 6 weights_proj: (x @ weights_proj) * Dh^-0.5 * H^-0.5 in FP32 ([64, 64] FP32 accumulator).
     with pl.spmd(proj_tiles, allow_early_resolve=True):
