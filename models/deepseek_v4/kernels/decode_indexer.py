@@ -119,10 +119,13 @@ ROPE_TASKS = 48
 # heads are split over two tasks) in steps of 32, so the partner index (an INT32 tile of the
 # step's shape) is built once per task and held in UB across the steps.
 ROPE_STEP_HEADS = 32
-# Most token rows per projection tile (weights_proj: per task; qr_proj: per iteration of a task's
-# token loop, every tile against the task's wq_b window held in L1); the INT32/FP32
-# accumulators below stay at or under 32 KiB (UB ring, see QPROJ_ACC_ELEMS).
+# Most token rows per weights_proj task ([64, 64] FP32 accumulator).
 PROJ_MAX_ROWS = 64
+# Most token rows per iteration of a fused qr_proj task's token loop (every tile against the
+# task's wq_b window held in L1): 32 rows leave room for 256-column windows (QPROJ_ACC_ELEMS),
+# whose 256-byte wq_b rows are half as many DMA segments as 64-row tiles' 128-column windows
+# (B 128 S 4: 99,392 -> 50,208 segments, 32 tasks instead of 64, codes read 32 times, not 64).
+QPROJ_MAX_ROWS = 32
 # Cube fractal M0: projection token tiles are the token count rounded up to 16 rows (T = 1 ->
 # 16 rows, not 64), so a decode token does not pay for 64 padded rows of cube work.
 CUBE_M = 16
@@ -130,7 +133,7 @@ CUBE_M = 16
 # = 384 KiB of the 512 KiB); K = 128 is a multiple of 16 (and of the 32-byte INT8 fractal).
 QPROJ_K_TILE = 128
 # wq_b N tile: the INT32 accumulator [rows rounded up to 32 (a2a3 INT32 L0C row alignment), N]
-# is at most 32 KiB: N = 256 for up to 32 token rows, N = 128 for 33..64 rows. The bound is the
+# is at most 32 KiB: N = 256 (token tiles of at most QPROJ_MAX_ROWS = 32 rows). The bound is the
 # UB, not L0C: the vector dequant pops the accumulator through the cube->vector ring, 2 slots of
 # the whole tile reserved in UB before its FP32 copies (64 KiB tiles would need 2 x 64 + 64 KiB).
 QPROJ_ACC_ELEMS = 8192
@@ -183,9 +186,11 @@ def query_stages(
     T = B * S
     proj_tiles = (T + PROJ_MAX_ROWS - 1) // PROJ_MAX_ROWS
     proj_rows = ((T + proj_tiles - 1) // proj_tiles + CUBE_M - 1) // CUBE_M * CUBE_M
-    tile_rows = proj_rows + (T - proj_rows) * (1 // proj_tiles)  # min(proj_rows, T), qr_proj
+    qproj_tiles = (T + QPROJ_MAX_ROWS - 1) // QPROJ_MAX_ROWS
+    qproj_rows = ((T + qproj_tiles - 1) // qproj_tiles + CUBE_M - 1) // CUBE_M * CUBE_M
+    tile_rows = qproj_rows + (T - qproj_rows) * (1 // qproj_tiles)  # min(qproj_rows, T)
     qproj_n = QPROJ_ACC_ELEMS // (
-        (proj_rows + ACC_INT32_ROW_ALIGN - 1) // ACC_INT32_ROW_ALIGN * ACC_INT32_ROW_ALIGN
+        (qproj_rows + ACC_INT32_ROW_ALIGN - 1) // ACC_INT32_ROW_ALIGN * ACC_INT32_ROW_ALIGN
     )
     # The split qr_proj's K parts (set here, not in its branch of `if T <= 32`: a local
     # assigned inside the branch is a run-time value to the compiler, which tile shapes refuse):
@@ -310,35 +315,35 @@ def query_stages(
                 n0 = pl.tile.get_block_idx() * qproj_n
                 w_window = wq_b[0:Q_LORA, n0 : n0 + qproj_n]
                 channel_scale = wq_scale_row[0:1, n0 : n0 + qproj_n]
-                for r_tile in pl.range(0, T, proj_rows):
-                    # The tile's codes [proj_rows, Q_LORA] in one load (Q_LORA-byte rows), K tiles
+                for r_tile in pl.range(0, T, qproj_rows):
+                    # The tile's codes [qproj_rows, Q_LORA] in one load (Q_LORA-byte rows), K tiles
                     # sliced on chip like the window's. A tile that a K slice is taken from needs
                     # constant valid rows (ptoas refuses a subview of a tile whose valid rows are a
                     # run-time value), so every tile has the same `tile_rows` valid rows: T when one
-                    # tile holds the step's tokens, else proj_rows (< T), the last tile moved back
+                    # tile holds the step's tokens, else qproj_rows (< T), the last tile moved back
                     # to end at row T (its first rows recomputed, the same values stored again).
                     r0 = pl.min(r_tile, T - tile_rows)
                     codes_tile = pl.slice(
-                        qr_codes, [proj_rows, Q_LORA], [r0, 0], valid_shape=[tile_rows, Q_LORA]
+                        qr_codes, [qproj_rows, Q_LORA], [r0, 0], valid_shape=[tile_rows, Q_LORA]
                     )
                     proj_acc = pl.matmul(
-                        pl.slice(codes_tile, [proj_rows, QPROJ_K_TILE], [0, 0]),
+                        pl.slice(codes_tile, [qproj_rows, QPROJ_K_TILE], [0, 0]),
                         pl.slice(w_window, [QPROJ_K_TILE, qproj_n], [0, 0]),
                         out_dtype=pl.INT32,
                     )
                     for k0 in pl.range(QPROJ_K_TILE, Q_LORA, QPROJ_K_TILE):
                         proj_acc = pl.matmul_acc(
                             proj_acc,
-                            pl.slice(codes_tile, [proj_rows, QPROJ_K_TILE], [0, k0]),
+                            pl.slice(codes_tile, [qproj_rows, QPROJ_K_TILE], [0, k0]),
                             pl.slice(w_window, [QPROJ_K_TILE, qproj_n], [k0, 0]),
                         )
                     row_scale = pl.slice(
-                        qr_dequant, [proj_rows, 1], [r0, 0], valid_shape=[tile_rows, 1]
+                        qr_dequant, [qproj_rows, 1], [r0, 0], valid_shape=[tile_rows, 1]
                     )
                     proj_f32 = pl.cast(proj_acc, target_type=pl.FP32, mode="rint")
                     proj_scaled = pl.row_expand_mul(proj_f32, row_scale)
                     proj_deq = pl.col_expand_mul(proj_scaled, channel_scale)
-                    q_proj[r0 : r0 + proj_rows, n0 : n0 + qproj_n] = pl.cast(
+                    q_proj[r0 : r0 + qproj_rows, n0 : n0 + qproj_n] = pl.cast(
                         proj_deq, target_type=pl.BF16, mode="rint"
                     )
 
