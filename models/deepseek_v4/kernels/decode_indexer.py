@@ -43,7 +43,7 @@ fixed):
 Everything that changes from step to step (positions, lengths, table, mappings, slots, top-k
 offsets) is tensor data read with pl.read: one compiled artifact per (B, S, shapes, format).
 
-Stages (pl.at name_hints): qr_quant (1), qr_proj (2; a step of at most 16 tokens: qr_proj_parts
+Stages (pl.at name_hints): qr_quant (1), qr_proj (2; a step of at most 32 tokens: qr_proj_parts
 over K parts and qr_dequant), qr_rope_hadamard_quant (3-5, one mixed
 task per token at the token's own position; per half token in short steps, per ceil(T / 48)
 tokens above 48), weights_proj (6), the compressor's stages (7,
@@ -141,14 +141,18 @@ ACC_INT32_ROW_ALIGN = 32  # a2a3 L0C stores INT32 accumulators in 32-row blocks
 # A step of at most 32 tokens (one token tile of 16 or 32 rows) takes qr_proj as a cube stage
 # over 1024-column windows (1024-byte wq_b rows: one DMA burst each, where the fused form's
 # 256-byte rows at 32 tokens cost a burst for a quarter of the bytes; the [16 or 32, 1024] INT32
-# accumulator, 64 or 128 KiB of L0C, goes to GM, not through the UB ring) in 4 K parts (a
-# [Q_LORA / 4, 1024] INT8 slice of wq_b per task, 256 KiB of L1 at FLASH, 384 KiB at PRO; 32
-# tasks at FLASH), and qr_dequant adds the parts' INT32 sums (exact in any order) and
-# dequantizes them. The parts' sums cross GM as 4 x [rows, 8192] INT32 (4 MiB written and read
-# at 32 tokens: B 16 S 2 64k, qr_proj 39 us fused -> parts and dequant ~17 us in the model).
+# accumulator, 64 or 128 KiB of L0C, goes to GM, not through the UB ring) in K parts of at most
+# QPROJ_PART_TILES K tiles (a [<= 384, 1024] INT8 slice of wq_b per task, at most 384 KiB of
+# L1), and qr_dequant adds the parts' INT32 sums (exact in any order) and dequantizes them.
+# Parts of ceil(K tiles / 3) tiles, so FLASH (8 K tiles) runs 3 parts: 24 tasks, one per core
+# group (4 parts were 32 tasks, two waves with 8 cores busy in the second); PRO (12) runs 4 of 3.
+# When the parts' tiles overrun Q_LORA the last part is moved back to end at Q_LORA and starts
+# its sum at its first tile past the part before it (FLASH: rows 640..1023, summing 768..1023).
+# The parts' sums cross GM as parts x [rows, 8192] INT32 (3 MiB written and read at 32 tokens
+# at FLASH).
 # Larger steps keep the fused form.
 QPROJ_SPLIT_N = 1024
-QPROJ_PARTS = 4
+QPROJ_PART_TILES = 3
 QPROJ_PARTS_MAX_ROWS = 32
 # qr_dequant: its column window (INT32 / FP32 [16, 256] tiles, 16 KiB each).
 QDEQ_COLS = 256
@@ -194,11 +198,15 @@ def query_stages(
     )
     # The split qr_proj's K parts (set here, not in its branch of `if T <= 32`: a local
     # assigned inside the branch is a run-time value to the compiler, which tile shapes refuse):
-    # whole 128-row K tiles, QPROJ_PARTS when Q_LORA's K tiles divide into 4 (FLASH 8, PRO 12),
-    # else one K tile each (Q_LORA = 256: 2 parts), so a part always fits L1.
+    # ceil(K tiles / 3) whole 128-row K tiles each, at most QPROJ_PART_TILES (min() in integer
+    # ops on shape constants), and as many parts as cover Q_LORA (FLASH 3 of 3, PRO 4 of 3).
     k_tiles = Q_LORA // QPROJ_K_TILE
-    qproj_parts = k_tiles + (QPROJ_PARTS - k_tiles) * (1 - (k_tiles % 4 + 3) // 4)
-    part_k = Q_LORA // qproj_parts
+    part_tiles = (k_tiles + 2) // 3
+    part_tiles = part_tiles - (part_tiles - QPROJ_PART_TILES) * (
+        1 - 1 // (part_tiles // QPROJ_PART_TILES + 1)
+    )
+    qproj_parts = (k_tiles + part_tiles - 1) // part_tiles
+    part_k = part_tiles * QPROJ_K_TILE
     # ... and its token tile: T rounded up to 16 rows (16 or 32 where it runs).
     parts_rows = (T + CUBE_M - 1) // CUBE_M * CUBE_M
     # qr_quant's rows per task: ceil(T / QR_QUANT_TASKS), at most QR_QUANT_ROWS (the tile's
@@ -256,17 +264,21 @@ def query_stages(
             with pl.at(level=pl.Level.CORE_GROUP, name_hint="qr_proj_parts"):
                 part_n0 = pl.tile.get_block_idx() // qproj_parts * QPROJ_SPLIT_N
                 part = pl.tile.get_block_idx() % qproj_parts
-                part_k0 = part * part_k
+                # A last part that would overrun Q_LORA ends at Q_LORA (the slice keeps its
+                # constant extent) and sums only its tiles from `first` on, the ones no earlier
+                # part summed.
+                part_k0 = pl.min(part * part_k, Q_LORA - part_k)
+                first = part * part_k - part_k0
                 w_part = wq_b[part_k0 : part_k0 + part_k, part_n0 : part_n0 + QPROJ_SPLIT_N]
                 codes_part = pl.slice(
                     qr_codes, [parts_rows, part_k], [0, part_k0], valid_shape=[T, part_k]
                 )
                 part_acc = pl.matmul(
-                    pl.slice(codes_part, [parts_rows, QPROJ_K_TILE], [0, 0]),
-                    pl.slice(w_part, [QPROJ_K_TILE, QPROJ_SPLIT_N], [0, 0]),
+                    pl.slice(codes_part, [parts_rows, QPROJ_K_TILE], [0, first]),
+                    pl.slice(w_part, [QPROJ_K_TILE, QPROJ_SPLIT_N], [first, 0]),
                     out_dtype=pl.INT32,
                 )
-                for pk0 in pl.range(QPROJ_K_TILE, part_k, QPROJ_K_TILE):
+                for pk0 in pl.range(first + QPROJ_K_TILE, part_k, QPROJ_K_TILE):
                     part_acc = pl.matmul_acc(
                         part_acc,
                         pl.slice(codes_part, [parts_rows, QPROJ_K_TILE], [0, pk0]),
