@@ -274,6 +274,20 @@ def test_topk_split_across_groups_merges_ties_in_index_order():
     assert tasks["topk_merge"] == 2  # one per token
 
 
+@pytest.mark.parametrize(("batch", "score_tasks"), [(50, 100), (64, 64)])
+def test_above_48_requests_a_second_group_fills_the_last_wave(batch, score_tasks):
+    """Above 48 requests the score stage splits a request's chunks into 2 groups when B tasks
+    would leave the last wave of the 24 core groups half empty or less (B 50 % 24 = 2: 100
+    tasks in 5 waves, not 50 in 3), and keeps one group otherwise (B 64 % 24 = 16). Mixed
+    lengths, so some requests fill both groups: their lists merge to the golden's top-k."""
+    step = run_step(
+        resolve_config(CaseConfig(batch=batch, seq=1, mixed=True, cache_format="c16", seed=3))
+    )
+    _assert_passes(step)
+    tasks = {stage.name: stage.tasks for stage in step.run.stages}
+    assert tasks["kv_quant_score_topk"] == score_tasks
+
+
 @pytest.mark.parametrize("cache_format", ["c16", "c8"])
 def test_topk_only_entry_point_writes_no_score_row(cache_format):
     """The serving entry point (indexer_topk_*) returns the same top-k bit for bit as the

@@ -88,8 +88,14 @@ def lightning_indexer_c16(
     q_codes = pl.create_tensor([tokens_dim * INDEX_N_HEADS, INDEX_HEAD_DIM], dtype=pl.INT8)
     q_dequant = pl.create_tensor([tokens_dim * INDEX_N_HEADS, 1], dtype=pl.FP32)
     q_dequant_by_token = pl.reshape(q_dequant, [tokens_dim, INDEX_N_HEADS])
+    # 2 T as a dimension alias of its own (a [2 T, 1] tensor that is never read): pypto's kernel
+    # wrapper recovers a dynamic extent only from a one-operation shape (var, var +/-/*// const),
+    # and topk_merge sees T through this tensor alone; written `2 * tokens_dim + 192` it was
+    # refused, "Cannot recover dynamic dimension ... non-invertible shape expressions".
+    list_rows = pl.create_tensor([tokens_dim * 2, 1], dtype=pl.INT32)
+    lists_dim = pl.tensor.dim(list_rows, 0)
     partial = pl.create_tensor(
-        [tokens_dim + SCORE_TASKS * MAX_TOKENS_PER_STEP, 2 * topk_dim], dtype=pl.FP32
+        [lists_dim + SCORE_TASKS * MAX_TOKENS_PER_STEP, 2 * topk_dim], dtype=pl.FP32
     )
     # Never written (keep_scores = 0): the score stage's store target when scores are kept;
     # NO_SCORE_COLS wide, which tells the score stages this is the top-k-only entry.
@@ -130,8 +136,14 @@ def lightning_indexer_c8(
     q_codes = pl.create_tensor([tokens_dim * INDEX_N_HEADS, INDEX_HEAD_DIM], dtype=pl.INT8)
     q_dequant = pl.create_tensor([tokens_dim * INDEX_N_HEADS, 1], dtype=pl.FP32)
     q_dequant_by_token = pl.reshape(q_dequant, [tokens_dim, INDEX_N_HEADS])
+    # 2 T as a dimension alias of its own (a [2 T, 1] tensor that is never read): pypto's kernel
+    # wrapper recovers a dynamic extent only from a one-operation shape (var, var +/-/*// const),
+    # and topk_merge sees T through this tensor alone; written `2 * tokens_dim + 192` it was
+    # refused, "Cannot recover dynamic dimension ... non-invertible shape expressions".
+    list_rows = pl.create_tensor([tokens_dim * 2, 1], dtype=pl.INT32)
+    lists_dim = pl.tensor.dim(list_rows, 0)
     partial = pl.create_tensor(
-        [tokens_dim + SCORE_TASKS * MAX_TOKENS_PER_STEP, 2 * topk_dim], dtype=pl.FP32
+        [lists_dim + SCORE_TASKS * MAX_TOKENS_PER_STEP, 2 * topk_dim], dtype=pl.FP32
     )
     # Never written (keep_scores = 0): the score stage's store target when scores are kept;
     # NO_SCORE_COLS wide, which tells the score stages this is the top-k-only entry.

@@ -29,6 +29,7 @@ import pypto.language as pl
 from models.deepseek_v4.config import COMPRESS_RATIO, FP32_LOWEST, INDEX_HEAD_DIM, INDEX_N_HEADS
 from models.deepseek_v4.kernels.score import (
     CACHE_TILE,
+    CORE_GROUPS,
     HEAD_COLS,
     SCORE_TASKS,
     TOPK_CHUNK,
@@ -94,6 +95,13 @@ def score_topk_pairs_c8(
     # The one-AIV stage's grouping (topk_merge reads its lists): `splits` groups per request,
     # two per task.
     splits = (SCORE_TASKS + B - 1) // B
+    # Above SCORE_TASKS requests, 2 groups per request when that saves a wave of the core
+    # groups (B % CORE_GROUPS in 1..12: B 128 runs 256 tasks in 11 waves of 24, not 128 in 6);
+    # the same formula in every score stage and in topk_merge (score.py, SCORE_TASKS).
+    wave_rem = B % CORE_GROUPS
+    splits = splits + (1 - 1 // (B // (SCORE_TASKS + 1) + 1)) * (
+        (wave_rem + CORE_GROUPS - 1) // CORE_GROUPS
+    ) * (1 - wave_rem // (CORE_GROUPS // 2 + 1))
     pair_tasks = (splits + 1) // LANES
     with pl.spmd(B * pair_tasks, allow_early_resolve=True):
         with pl.at(level=pl.Level.CORE_GROUP, name_hint="kv_score_topk_pairs"):
