@@ -49,7 +49,9 @@ CACHE_TILE = 32
 # Score tasks to aim for: 2 per AIC (24 on a2a3), so the vector work spreads over all 48 AIVs;
 # a request's chunks are split into at most SCORE_TASKS / B groups (rounded up), and above
 # SCORE_TASKS requests into 2 when B tasks would leave the last wave of the CORE_GROUPS half
-# empty or less (B % 24 in 1..12; the stages run one task per core group at a time).
+# empty or less (B % 24 in 1..12; the stages run one task per core group at a time: B 128 runs
+# 256 tasks in 11 waves of 24, not 128 in 6). Every score stage and topk_merge compute it the
+# same way, written out in each (a launch count cannot come from an inline helper's result).
 SCORE_TASKS = 48
 CORE_GROUPS = 24
 # topk_merge's tasks to aim for: one per AIV (48 on a2a3), a task merging ceil(T / 48) tokens'
@@ -184,13 +186,8 @@ def score_topk_stage_c16(
     q_scale_rows = pl.reshape(q_dequant_by_token, [1, TOKEN_HEADS])
     weight_rows = pl.reshape(head_weights, [1, TOKEN_HEADS])
     splits = (SCORE_TASKS + B - 1) // B
-    # Above SCORE_TASKS requests, 2 groups per request when that saves a wave of the core
-    # groups (B % CORE_GROUPS in 1..12: B 128 runs 256 tasks in 11 waves of 24, not 128 in 6);
-    # the same formula in every score stage and in topk_merge (score.py, SCORE_TASKS).
-    wave_rem = B % CORE_GROUPS
-    splits = splits + (1 - 1 // (B // (SCORE_TASKS + 1) + 1)) * (
-        (wave_rem + CORE_GROUPS - 1) // CORE_GROUPS
-    ) * (1 - wave_rem // (CORE_GROUPS // 2 + 1))
+    # one more group when ceil(48 / B) is 1 and B % 24 is in 1..12 (score.py, SCORE_TASKS)
+    splits = splits + 1 // splits * ((B + CORE_GROUPS // 2 - 1) % CORE_GROUPS // (CORE_GROUPS // 2))
     # One SPMD dispatch of B * splits blocks, block (b, g) for request b's group g; a block past
     # its request's groups does nothing (the merge reads only the groups that exist).
     with pl.spmd(B * splits, allow_early_resolve=True):  # format
@@ -341,13 +338,8 @@ def score_topk_stage_c8(
     weight_rows = pl.reshape(head_weights, [1, TOKEN_HEADS])
     scale_row = pl.reshape(index_cache_scale, [1, POOL_ROWS])  # format
     splits = (SCORE_TASKS + B - 1) // B
-    # Above SCORE_TASKS requests, 2 groups per request when that saves a wave of the core
-    # groups (B % CORE_GROUPS in 1..12: B 128 runs 256 tasks in 11 waves of 24, not 128 in 6);
-    # the same formula in every score stage and in topk_merge (score.py, SCORE_TASKS).
-    wave_rem = B % CORE_GROUPS
-    splits = splits + (1 - 1 // (B // (SCORE_TASKS + 1) + 1)) * (
-        (wave_rem + CORE_GROUPS - 1) // CORE_GROUPS
-    ) * (1 - wave_rem // (CORE_GROUPS // 2 + 1))
+    # one more group when ceil(48 / B) is 1 and B % 24 is in 1..12 (score.py, SCORE_TASKS)
+    splits = splits + 1 // splits * ((B + CORE_GROUPS // 2 - 1) % CORE_GROUPS // (CORE_GROUPS // 2))
     # `lanes` is 1 when score_lanes.score_topk_c8 runs a two-AIV stage  # format
     # instead (S 1, 2 or 4, blocks of a multiple of 32 rows, the top-k-only entry's  # format
     # score placeholder, NO_SCORE_COLS; the same expression there): this stage then  # format
@@ -477,13 +469,8 @@ def topk_merge_stage(
     TOPK = topk_tokens.shape[1]
     TOPK2 = partial.shape[1]
     splits = (SCORE_TASKS + B - 1) // B
-    # Above SCORE_TASKS requests, 2 groups per request when that saves a wave of the core
-    # groups (B % CORE_GROUPS in 1..12: B 128 runs 256 tasks in 11 waves of 24, not 128 in 6);
-    # the same formula in every score stage and in topk_merge (score.py, SCORE_TASKS).
-    wave_rem = B % CORE_GROUPS
-    splits = splits + (1 - 1 // (B // (SCORE_TASKS + 1) + 1)) * (
-        (wave_rem + CORE_GROUPS - 1) // CORE_GROUPS
-    ) * (1 - wave_rem // (CORE_GROUPS // 2 + 1))
+    # one more group when ceil(48 / B) is 1 and B % 24 is in 1..12 (score.py, SCORE_TASKS)
+    splits = splits + 1 // splits * ((B + CORE_GROUPS // 2 - 1) % CORE_GROUPS // (CORE_GROUPS // 2))
     merge_tokens = (T + MERGE_TASKS - 1) // MERGE_TASKS
     with pl.spmd((T + merge_tokens - 1) // merge_tokens, allow_early_resolve=True):
         with pl.at(level=pl.Level.CORE_GROUP, name_hint="topk_merge"):

@@ -79,13 +79,8 @@ def score_topk_lanes_c8(
     q_scale_cols = pl.reshape(q_dequant_by_token, [head_weights.shape[0] * INDEX_N_HEADS, 1])
     scale_row = pl.reshape(index_cache_scale, [1, POOL_ROWS])
     splits = (SCORE_TASKS + B - 1) // B
-    # Above SCORE_TASKS requests, 2 groups per request when that saves a wave of the core
-    # groups (B % CORE_GROUPS in 1..12: B 128 runs 256 tasks in 11 waves of 24, not 128 in 6);
-    # the same formula in every score stage and in topk_merge (score.py, SCORE_TASKS).
-    wave_rem = B % CORE_GROUPS
-    splits = splits + (1 - 1 // (B // (SCORE_TASKS + 1) + 1)) * (
-        (wave_rem + CORE_GROUPS - 1) // CORE_GROUPS
-    ) * (1 - wave_rem // (CORE_GROUPS // 2 + 1))
+    # one more group when ceil(48 / B) is 1 and B % 24 is in 1..12 (score.py, SCORE_TASKS)
+    splits = splits + 1 // splits * ((B + CORE_GROUPS // 2 - 1) % CORE_GROUPS // (CORE_GROUPS // 2))
     with pl.spmd(B * splits, allow_early_resolve=True):
         with pl.at(level=pl.Level.CORE_GROUP, name_hint="kv_score_topk_lanes"):
             b = pl.tile.get_block_idx() // splits
