@@ -6,7 +6,7 @@ import numpy as np
 
 from plsim import dtypes as dt
 from plsim import errors, numerics, numerics_sort
-from plsim.context import dsl, fail
+from plsim.context import STATE, dsl, fail
 from plsim.memory import valid_box
 from plsim.ops.common import begin, count_vector, operand, result, union
 from plsim.scalars import is_number, to_int
@@ -108,6 +108,25 @@ def _pattern_value(pattern) -> int:
     return int(value)
 
 
+def _check_unsplit_gather(index) -> None:
+    """HardwareError for an index-form gather of several rows in a scope whose vector work is
+    split over the two AIVs (pl.split(UP_DOWN/LEFT_RIGHT)): pypto halves the lane's tiles but
+    lowers the gather as a row loop over the unsplit rows into a tile of the unsplit shape, and
+    the build stops at the first op that meets it and a halved tile (measured 2026-12-06 on the
+    decode indexer's RoPE and on fixture view_rule_kernels.gather_in_split_scope)."""
+    scope = STATE.scopes[-1] if STATE.scopes else None
+    if scope is not None and scope.vector_split and index.ndim == 2 and index.shape[0] > 1:
+        fail(
+            errors.HardwareError,
+            f"pl.gather(index=) of {index.shape[0]} rows in scope '{scope.name}' with a vector "
+            "split (pl.split(UP_DOWN/LEFT_RIGHT)): pypto keeps the gather's result at the "
+            "unsplit shape while the lanes' other tiles are halved, and the build refuses "
+            "the first op that meets both (ptoas: \"'pto.tcolexpandmul' op expects src0/dst "
+            "to have same shape\"; pto-isa: no TADD for the two tile types); gather in a "
+            "scope without the split (a vector stage of its own)",
+        )
+
+
 def gather(x, dim=None, index=None, *, mask_pattern=None, output_dtype=None, **compare):
     """pl.gather: mask form (mask_pattern=, output_dtype=) or index form (dim=-1, index=)."""
     begin("gather")
@@ -143,6 +162,7 @@ def gather(x, dim=None, index=None, *, mask_pattern=None, output_dtype=None, **c
     if dim is not None and to_int(dim, "dim") not in (-1, a.ndim - 1):
         dsl(f"pl.gather supports only the last axis (dim=-1), got dim={dim}")
     i = operand(index, "gather")
+    _check_unsplit_gather(i)
     if i.dtype is not dt.INT32 and not (i.dtype is dt.INT16 and a.dtype.bits == 16):
         dsl(f"pl.gather index must be INT32 (INT16 with a 16-bit source), got {i.dtype.name}")
     if i.ndim != 2 or i.shape[0] > a.shape[0]:

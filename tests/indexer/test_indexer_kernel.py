@@ -169,7 +169,8 @@ def test_run_reports_every_stage(batch, projection):
     for stage in (
         "qr_quant",
         *projection,
-        "qr_rope_hadamard_quant",
+        "qr_rope",
+        "qr_hadamard_quant",
         "weights_proj",
         "kv_quant_score_topk",
         "topk_merge",
@@ -189,19 +190,26 @@ def test_run_reports_every_stage(batch, projection):
     assert step.run.traffic.ratio >= 1.0
 
 
-@pytest.mark.parametrize(("batch", "seq", "per_task"), [(12, 4, 1), (25, 3, 2), (17, 4, 2)])
-def test_large_steps_rope_and_merge_several_tokens_per_task(batch, seq, per_task):
-    """Above 48 tokens a step's qr_rope_hadamard_quant and topk_merge tasks take ceil(T / 48)
-    tokens each, one after another (T = 75: 38 tasks, the last redoing token 74); up to 48,
-    one token each. Every output passes its golden, padded requests included."""
+@pytest.mark.parametrize(
+    ("batch", "seq", "rope_tasks", "hadamard_tasks"),
+    [(3, 4, 24, 24), (6, 4, 48, 24), (12, 4, 48, 24), (25, 3, 38, 19), (17, 4, 34, 23)],
+)
+def test_rope_hadamard_and_merge_tasks_by_step_size(batch, seq, rope_tasks, hadamard_tasks):
+    """qr_rope (vector, 48 AIVs) runs half a token's heads per task while 2 T <= 48, one
+    token up to T = 48, then ceil(T / 48) tokens one after another (T = 75: 38 tasks, the last
+    redoing token 74); qr_hadamard_quant (core groups, both AIVs each) halves a token while
+    2 T <= 24, then takes ceil(T / 24) tokens (T = 48: 24 tasks of 2; T = 75: 19 of 4; T = 68:
+    23 of 3). topk_merge takes ceil(T / 48) tokens per task. Every output passes its golden,
+    padded requests included."""
     step = run_step(
         resolve_config(CaseConfig(batch=batch, seq=seq, mixed=True, cache_format="c8"))
     )
     _assert_passes(step)
     tasks = {stage.name: stage.tasks for stage in step.run.stages}
-    expected = -(-batch * seq // per_task)
-    assert tasks["qr_rope_hadamard_quant"] == expected
-    assert tasks["topk_merge"] == expected
+    assert tasks["qr_rope"] == rope_tasks
+    assert tasks["qr_hadamard_quant"] == hadamard_tasks
+    merge_per_task = -(-batch * seq // 48)
+    assert tasks["topk_merge"] == -(-batch * seq // merge_per_task)
 
 
 def test_more_than_four_tokens_per_step_is_refused_before_any_write():

@@ -63,6 +63,9 @@ REFUSED = [
     ("reshape_runtime_rows",
      lambda: [_f32(16, 64), np.array([4], np.int32), np.zeros((32, 32), np.float32)],
      "reshape_rows", plsim.DSLError, "runtime number of rows"),
+    ("gather_in_split_scope",
+     lambda: [_bf16(32, 128), _bf16(128, 128), np.zeros((32, 128), np.float32)],
+     "gather_split", plsim.HardwareError, "with a vector split"),
 ]  # fmt: skip
 
 

@@ -44,9 +44,10 @@ Everything that changes from step to step (positions, lengths, table, mappings, 
 offsets) is tensor data read with pl.read: one compiled artifact per (B, S, shapes, format).
 
 Stages (pl.at name_hints): qr_quant (1), qr_proj (2; a step of at most 32 tokens: qr_proj_parts
-over K parts and qr_dequant), qr_rope_hadamard_quant (3-5, one mixed
-task per token at the token's own position; per half token in short steps, per ceil(T / 48)
-tokens above 48), weights_proj (6), the compressor's stages (7,
+over K parts and qr_dequant), qr_rope (3, vector: a task per token at the token's own
+position; per half token in short steps, per ceil(T / 48) tokens above 48), qr_hadamard_quant
+(4-5, mixed, its vector work on both AIVs of a core group; per ceil(T / 24) tokens above 24),
+weights_proj (6), the compressor's stages (7,
 kernels/decode_compressor.py), kv_quant_score_topk (c16) / kv_score_topk (c8) (8-11a, one mixed task
 per request and group of 512-row cache chunks: scores kept on chip and sorted into the group's
 partial top-k lists; each tile's rows come from the block the table names) and topk_merge (11b,
@@ -111,13 +112,17 @@ QR_QUANT_ROWS = 8
 # qr_quant's tasks to aim for: one per AIV (48 on a2a3), a task's rows ceil(T / 48) up to
 # QR_QUANT_ROWS; the row quantization is independent per row.
 QR_QUANT_TASKS = 48
-# qr_rope_hadamard_quant's tasks to aim for at large steps: 2 per core group (48 on a2a3), a task
-# taking ceil(T / 48) tokens one after another (the stage's constants and the Hadamard matrix
-# loaded once per task, not once per token; B 128 S 4: 47 tasks of 11 tokens, not 512 of one).
+# qr_rope's tasks to aim for at large steps: one per AIV (48 on a2a3), a task taking
+# ceil(T / 48) tokens one after another (the stage's column index rows built once per task, not
+# once per token; B 128 S 4: 47 tasks of 11 tokens, not 512 of one).
 ROPE_TASKS = 48
-# qr_rope_hadamard_quant's head rows per step: a task's heads of a token (64, or 32 when a token's
-# heads are split over two tasks) in steps of 32, so the partner index (an INT32 tile of the
-# step's shape) is built once per task and held in UB across the steps.
+# qr_hadamard_quant's tasks to aim for at large steps: 1 per core group (24 on a2a3), each on
+# both of its AIVs (pl.split(UP_DOWN)), a task taking ceil(T / 24) tokens one after another.
+HAD_TASKS = 24
+# qr_rope's head rows per step: a task's heads of a token (64, or 32 when a token's heads are
+# split over two tasks) in steps of 32, so the partner index (an INT32 tile of the step's
+# shape) is built once per task and held in UB across the steps (a [64, 128] one overflowed
+# pypto's UB plan when RoPE shared its stage with the Hadamard and the quantization).
 ROPE_STEP_HEADS = 32
 # Most token rows per weights_proj task ([64, 64] FP32 accumulator).
 PROJ_MAX_ROWS = 64
@@ -216,12 +221,18 @@ def query_stages(
     qr_quant_rows = qr_quant_rows - (qr_quant_rows - QR_QUANT_ROWS) * (
         1 - 1 // (qr_quant_rows // QR_QUANT_ROWS + 1)
     )
-    # qr_rope_hadamard_quant's tasks per token: 2 (32 heads each) when 2 T <= 24, else 1; its
-    # tokens per task: ceil(T / ROPE_TASKS) (1 up to T = 48).
-    rope_splits = 1 + 1 // ((T + 11) // 12)
+    # qr_rope's tasks per token: 2 (32 heads each) when 2 T <= 48, else 1; its tokens per
+    # task: ceil(T / ROPE_TASKS) (1 up to T = 48).
+    rope_splits = 1 + 1 // ((T + 23) // 24)
     rope_heads = INDEX_N_HEADS // rope_splits
     rope_tokens = (T + ROPE_TASKS - 1) // ROPE_TASKS
     rope_blocks = (T + rope_tokens - 1) // rope_tokens
+    # qr_hadamard_quant's tasks per token: 2 (32 head rows each) when 2 T <= 24, else 1; its
+    # tokens per task: ceil(T / HAD_TASKS) (1 up to T = 24).
+    had_splits = 1 + 1 // ((T + 11) // 12)
+    had_heads = INDEX_N_HEADS // had_splits
+    had_tokens = (T + HAD_TASKS - 1) // HAD_TASKS
+    had_blocks = (T + had_tokens - 1) // had_tokens
     x_tokens = pl.reshape(x, [T, D])
     qr_tokens = pl.reshape(qr, [T, Q_LORA])
     wq_scale_row = pl.reshape(wq_b_scale, [1, Q_WIDTH])
@@ -229,6 +240,7 @@ def query_stages(
     qr_dequant = pl.create_tensor([T, 1], dtype=pl.FP32)
     q_proj = pl.create_tensor([T, Q_WIDTH], dtype=pl.BF16)
     q_heads = pl.reshape(q_proj, [T * INDEX_N_HEADS, INDEX_HEAD_DIM])
+    q_rope = pl.create_tensor([T * INDEX_N_HEADS, INDEX_HEAD_DIM], dtype=pl.BF16)
 
     # Each stage is one SPMD dispatch (one runtime task of many blocks): the runtime tracks
     # dependencies per whole tensor, so a stage of N tasks reading a tensor that M tasks wrote
@@ -323,7 +335,11 @@ def query_stages(
         # once per step; each token tile's codes are one [rows, Q_LORA] load.
         qproj_blocks = Q_WIDTH // qproj_n
         with pl.spmd(qproj_blocks, allow_early_resolve=True):
-            with pl.at(level=pl.Level.CORE_GROUP, name_hint="qr_proj"):
+            with pl.at(
+                level=pl.Level.CORE_GROUP,
+                name_hint="qr_proj",
+                optimizations=[pl.split(pl.SplitMode.UP_DOWN)],
+            ):
                 n0 = pl.tile.get_block_idx() * qproj_n
                 w_window = wq_b[0:Q_LORA, n0 : n0 + qproj_n]
                 channel_scale = wq_scale_row[0:1, n0 : n0 + qproj_n]
@@ -359,21 +375,21 @@ def query_stages(
                         proj_deq, target_type=pl.BF16, mode="rint"
                     )
 
-    # 3-5 qr_rope_hadamard_quant: one mixed task per token (its H head rows share one RoPE
-    # position), or per half of a token's heads when that still fits one wave of the 24 core
-    # groups (2 T <= 24: a short step's chain waits on this stage, and each row is independent),
-    # or per rope_tokens tokens, one after another, above T = 48 (dispatches, the Hadamard
-    # matrix and the column index rows once per task); the rotated head rows stay on chip
-    # between the steps.
-    #   vector: rotate the interleaved pairs of each head's trailing ROPE_DIM dims by the cos/sin
-    #           of the token's own position -> BF16;
-    #   cube:   q @ Hadamard (BF16, FP32 accumulation; [<= 64, 128] FP32, <= 32 KiB of L0C) -> BF16;
-    #   vector: per (token, head) row INT8 of the rotated q, with its dequant scale.
+    # 3 qr_rope (vector): one task per token, or per half of a token's heads when that still
+    # fits one wave of the 48 AIVs (2 T <= 48: a short step's chain waits on this stage, and
+    # each row is independent), or per rope_tokens tokens, one after another, above T = 48
+    # (dispatches and the column index rows once per task): rotate the interleaved pairs of
+    # each head's trailing ROPE_DIM dims by the cos/sin of the token's own position -> BF16
+    # q_rope. A stage of its own, not the Hadamard task's vector side: that task's vector work
+    # runs on both AIVs of its core group (pl.split(UP_DOWN)), where pypto halves every tile
+    # by rows but not pl.gather's row loop (its output kept the unsplit [32, 128] shape, and
+    # ptoas refused the next op: "'pto.tcolexpandmul' op expects src0/dst to have same
+    # shape"). On a2a3 a vector-made matmul operand crosses GM anyway (there is no UB -> L1
+    # path), so q_rope's round trip is the one the fused form made out of sight.
     with pl.spmd(rope_blocks * rope_splits, allow_early_resolve=True):
-        with pl.at(level=pl.Level.CORE_GROUP, name_hint="qr_rope_hadamard_quant"):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="qr_rope"):
             t_first = pl.tile.get_block_idx() // rope_splits * rope_tokens
             head_part = pl.tile.get_block_idx() % rope_splits * rope_heads
-            hadamard_tile = hadamard[0:INDEX_HEAD_DIM, 0:INDEX_HEAD_DIM]
             # RoPE over the whole 128-column head row (one contiguous load per token; column
             # windows of GM rows are 128-byte segments): out = x * cos_full + partner * sin_full,
             # partner[c] = x[c ^ 1] (the other member of c's interleaved pair), and per column c
@@ -414,7 +430,7 @@ def query_stages(
                 target_type=pl.INT32,
                 mode="round",
             )
-            for token_step in pl.range(rope_tokens):
+            for token_step in pl.pipeline(rope_tokens, stage=2):
                 # The last task's steps past T redo token T - 1 (the same values stored again).
                 t = pl.min(t_first + token_step, T - 1)
                 # a padded token (position -1) reads row 0 of the tables: its q feeds no output.
@@ -439,20 +455,43 @@ def query_stages(
                     roped = pl.add(
                         pl.col_expand_mul(q_f32, cos_full), pl.col_expand_mul(partner, sin_full)
                     )
-                    q_roped = pl.cast(roped, target_type=pl.BF16, mode="rint")
-                    q_had = pl.matmul(q_roped, hadamard_tile, out_dtype=pl.FP32)
-                    q_had_bf16 = pl.cast(q_had, target_type=pl.BF16, mode="rint")
-                    qh_f32 = pl.cast(q_had_bf16, target_type=pl.FP32)
-                    qh_amax = pl.maximum(pl.row_max(pl.abs(qh_f32)), AMAX_FLOOR)
-                    qh_scaled = pl.row_expand_mul(
-                        qh_f32, pl.div(pl.add(pl.mul(qh_amax, 0.0), INT8_MAX), qh_amax)
+                    q_rope[h0 : h0 + ROPE_STEP_HEADS, :] = pl.cast(
+                        roped, target_type=pl.BF16, mode="rint"
                     )
-                    qh_i32 = pl.cast(qh_scaled, target_type=pl.INT32, mode="round")
-                    qh_f16 = pl.cast(qh_i32, target_type=pl.FP16, mode="round")
-                    q_codes[h0 : h0 + ROPE_STEP_HEADS, :] = pl.cast(
-                        qh_f16, target_type=pl.INT8, mode="trunc"
-                    )
-                    q_dequant[h0 : h0 + ROPE_STEP_HEADS, :] = pl.div(qh_amax, INT8_MAX)
+
+    # 4-5 qr_hadamard_quant: one mixed task per token, or per half of a token's heads when that
+    # still fits one wave of the 24 core groups (2 T <= 24), or per had_tokens tokens above
+    # T = 24, its vector work split over both AIVs of the core group (pl.split(UP_DOWN): each
+    # lane takes half of a step's head rows; every op is per row).
+    #   cube:   q_rope @ Hadamard (BF16, FP32 accumulation; [<= 64, 128] FP32, 32 KiB of L0C);
+    #   vector: -> BF16, then per (token, head) row INT8 with its dequant scale.
+    with pl.spmd(had_blocks * had_splits, allow_early_resolve=True):
+        with pl.at(
+            level=pl.Level.CORE_GROUP,
+            name_hint="qr_hadamard_quant",
+            optimizations=[pl.split(pl.SplitMode.UP_DOWN)],
+        ):
+            t_first = pl.tile.get_block_idx() // had_splits * had_tokens
+            head_part = pl.tile.get_block_idx() % had_splits * had_heads
+            hadamard_tile = hadamard[0:INDEX_HEAD_DIM, 0:INDEX_HEAD_DIM]
+            for token_step in pl.pipeline(had_tokens, stage=2):
+                # The last task's steps past T redo token T - 1 (the same values stored again).
+                h0 = pl.min(t_first + token_step, T - 1) * INDEX_N_HEADS + head_part
+                q_had = pl.matmul(
+                    q_rope[h0 : h0 + had_heads, :], hadamard_tile, out_dtype=pl.FP32
+                )
+                q_had_bf16 = pl.cast(q_had, target_type=pl.BF16, mode="rint")
+                qh_f32 = pl.cast(q_had_bf16, target_type=pl.FP32)
+                qh_amax = pl.maximum(pl.row_max(pl.abs(qh_f32)), AMAX_FLOOR)
+                qh_scaled = pl.row_expand_mul(
+                    qh_f32, pl.div(pl.add(pl.mul(qh_amax, 0.0), INT8_MAX), qh_amax)
+                )
+                qh_i32 = pl.cast(qh_scaled, target_type=pl.INT32, mode="round")
+                qh_f16 = pl.cast(qh_i32, target_type=pl.FP16, mode="round")
+                q_codes[h0 : h0 + had_heads, :] = pl.cast(
+                    qh_f16, target_type=pl.INT8, mode="trunc"
+                )
+                q_dequant[h0 : h0 + had_heads, :] = pl.div(qh_amax, INT8_MAX)
 
     # 6 weights_proj: (x @ weights_proj) * Dh^-0.5 * H^-0.5 in FP32 ([64, 64] FP32 accumulator).
     with pl.spmd(proj_tiles, allow_early_resolve=True):

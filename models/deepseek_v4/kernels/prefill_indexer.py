@@ -33,8 +33,8 @@ Entry points ``indexer_prefill_c16`` and ``indexer_prefill_c8``; parameters in t
 Positions, lengths, tables and mappings are tensor data: one artifact per (T bucket, R, pool
 shapes, format).
 
-Stages: the decode indexer's query stages on the T token rows (qr_quant, qr_proj,
-qr_rope_hadamard_quant, weights_proj), the chunk compressor (prefill_compressor.py: every
+Stages: the decode indexer's query stages on the T token rows (qr_quant, qr_proj, qr_rope,
+qr_hadamard_quant, weights_proj), the chunk compressor (prefill_compressor.py: every
 window the chunk closes is in the cache before scoring), ``prefill_kv_quant_score`` (c16) /
 ``prefill_kv_score`` (c8): one mixed task per group of TOKEN_GROUP consecutive tokens of one
 request, scanning the rows its last token sees in CACHE_TILE-row tiles, each tile one INT8

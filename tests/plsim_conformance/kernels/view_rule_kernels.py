@@ -37,6 +37,7 @@ VERDICTS = {
     "reshape_runtime_rows": "rejected: because its real data extends a runtime number of rows",
     "column_window_carried": "hardware: ptoas 'pto.tmov' into the loop-carried tile",
     "row_view_carried": "compiles",
+    "gather_in_split_scope": "hardware: pl.gather keeps the unsplit shape under pl.split",
 }
 
 #: What a2a3sim does with each kernel on the recorded shapes (kinds: tests/plsim_conformance/
@@ -88,6 +89,7 @@ A2A3SIM = {
         "not run: 'pto.tmov' op expects A2/A3 non-mat tmov to use matching src/dst shapes"
     ),
     "row_view_carried": "pass",
+    "gather_in_split_scope": "not run: no matching function for call to 'TADD_IMPL'",
 }
 
 LOW = -3.4028234663852886e38
@@ -383,4 +385,27 @@ def row_view_carried(x: pl.Tensor[[2, 64], pl.FP32], out: pl.InOut[pl.Tensor[[1,
             rows = pl.reshape(merged, [2, 64])
             best = rows[1:2, :]
         out[0:1, 0:64] = best
+    return out
+
+
+@pl.jit
+def gather_in_split_scope(
+    x: pl.Tensor[[32, 128], pl.BF16],
+    h: pl.Tensor[[128, 128], pl.BF16],
+    out: pl.InOut[pl.Tensor[[32, 128], pl.FP32]],
+):
+    with pl.at(
+        level=pl.Level.CORE_GROUP,
+        name_hint="gather_split",
+        optimizations=[pl.split(pl.SplitMode.UP_DOWN)],
+    ):
+        acc = pl.matmul(x[0:32, :], h[0:128, 0:128], out_dtype=pl.FP32)
+        col = pl.cast(pl.arange(0, [1, 128], dtype=pl.INT32), target_type=pl.FP32)
+        idx = pl.cast(
+            pl.col_expand_mul(pl.full([32, 128], dtype=pl.FP32, value=1.0), col),
+            target_type=pl.INT32,
+            mode="round",
+        )
+        moved = pl.gather(pl.cast(x[0:32, :], pl.FP32), dim=-1, index=idx)  # @gather_split
+        out[0:32, :] = pl.add(moved, acc)
     return out
