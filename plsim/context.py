@@ -49,6 +49,10 @@ class Scope:
     # The AIV lanes' own values of local names across pl.split_aiv regions, per kernel frame
     # (plsim.lane_frames).
     lane_frames: dict[int, Any] = field(default_factory=dict)
+    # pypto's AivSplitValid placement rule (plsim.aiv_placement): whether the task opened a
+    # pl.split_aiv region, and the first vector op it ran outside every region.
+    aiv_region_opened: bool = False
+    unsplit_vector_op: tuple[str, str, int] | None = None
 
 
 class State:
@@ -72,6 +76,7 @@ class State:
         self.rank: int | None = None
         # Enclosing pl.split_aiv regions: (mode, lane, lanes) of each, innermost last.
         self.aiv_regions: list[tuple[Any, int, int]] = []
+        self.op = ""  # the pl op running (set by plsim.ops.common.begin)
         # launch state of each enclosing `with pl.spmd(N)` whose sole pl.at is the task
         self.spmd_carriers: list[dict[str, bool]] = []
 

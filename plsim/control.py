@@ -15,8 +15,8 @@ import inspect
 import sys
 import warnings
 
+from plsim import aiv_placement, errors, events, loop_carry
 from plsim import dtypes as dt
-from plsim import errors, events, loop_carry
 from plsim.context import STATE, Scope, as_dsl_error, dsl, fail, kernel_location
 from plsim.lane_frames import LaneFrames
 from plsim.language_types import CrossCoreSlot, Level, SplitMode, SplitOption, TaskId
@@ -119,6 +119,7 @@ def pop_scope(scope: Scope) -> None:
 def finish_scope(scope: Scope) -> None:
     """Report a task that completed normally (the capacity checker checks it), then forget
     its tiles."""
+    aiv_placement.check_task(scope)
     for handler in STATE.recorder.events.scope_finished:
         handler(scope)
     scope.tiles = []
@@ -512,8 +513,8 @@ def split_aiv(n, *, mode):
     The only op the mode changes is the cube-to-vector crossing ``pl.aiv_shard``: UP_DOWN /
     LEFT_RIGHT give each lane its half of the operand's rows / columns, NONE the whole operand
     (pypto dsl_api.split_aiv and tile_ops.aiv_shard). Outside an InCore scope the region is its
-    own task, as the compiler wraps it. plsim does not check the AivSplitValid placement rules
-    (vector ops outside regions, matmuls inside them) nor races between the lanes.
+    own task, as the compiler wraps it. pypto's AivSplitValid placement rules are checked per
+    task (plsim.aiv_placement); races between the lanes are not.
     """
     lanes = to_int(n, "pl.split_aiv lane count")
     if lanes != AIV_LANES:
@@ -534,6 +535,7 @@ def _split_aiv(lanes: int, mode):
     # it assigned in earlier regions of this task (plsim.lane_frames).
     frame = sys._getframe(1)
     scope = STATE.scopes[-1]
+    aiv_placement.note_region(scope)
     frames = scope.lane_frames.setdefault(id(frame), LaneFrames(lanes))
     before_region = dict(frame.f_locals)
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from plsim import errors, events
+from plsim import aiv_placement, errors, events
 from plsim.context import STATE, dsl, fail
 from plsim.memory import GMTensor, Tile, describe_origin, valid_box
 from plsim.ops.loads import load
@@ -20,6 +20,7 @@ def begin(op: str) -> None:
             "@pl.jit.incore function), not in orchestration"
         )
     STATE.seq += 1
+    STATE.op = op
 
 
 def check_poison(x: Tile, op: str) -> None:
@@ -93,6 +94,8 @@ def _other_lanes_value(base: Tile, op: str) -> None:
 def result(data: np.ndarray, dtype, valid, origin: str = "vector", poison=None, *sources) -> Tile:
     """A freshly allocated result tile; ``poison`` marks its undefined cells (see propagate)."""
     valid = tuple(int(v) for v in valid)
+    if origin != "cube":
+        aiv_placement.note_vector_op()
     if poison is not None and not poison[valid_box(valid)].any():
         poison = None
     origin_of_poison = None

@@ -7,8 +7,8 @@ import warnings
 
 import numpy as np
 
+from plsim import aiv_placement, events, numerics
 from plsim import dtypes as dt
-from plsim import events, numerics
 from plsim.context import STATE, dsl, fail, where
 from plsim.errors import DSLWarning, HardwareError
 from plsim.memory import Tile
@@ -127,6 +127,7 @@ def matmul(lhs, rhs, out_dtype=None, a_trans=False, b_trans=False, c_matrix_nz=F
     """pl.matmul(lhs, rhs, out_dtype=, a_trans=False, b_trans=False)."""
     del c_matrix_nz
     begin("matmul")
+    aiv_placement.check_cube_op("matmul")
     product, acc_dtype, valid, poison = _operands("matmul", lhs, rhs, a_trans, b_trans)
     _check_out("matmul", out_dtype, acc_dtype, _operand_dtype(lhs))
     return result(product, acc_dtype, valid, "cube", poison, *_tiles(lhs, rhs))
@@ -144,6 +145,7 @@ def _tiles(*values):
 def matmul_acc(acc, lhs, rhs, a_trans=False, b_trans=False, init_cond=None):
     """pl.matmul_acc(acc, lhs, rhs): acc + lhs @ rhs in the accumulator (aliases acc)."""
     begin("matmul_acc")
+    aiv_placement.check_cube_op("matmul_acc")
     overwrite = bool(init_cond) if init_cond is not None else False
     if not isinstance(acc, Tile):
         dsl("pl.matmul_acc needs an accumulator tile (the result of pl.matmul)")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from plsim import aiv_placement, errors, events
 from plsim import dtypes as dt
-from plsim import errors, events
 from plsim.context import STATE, dsl, fail
 from plsim.memory import (
     GMTensor,
@@ -53,6 +53,8 @@ def read(obj, idx) -> Scalar:
     if isinstance(obj, Tile):
         index = _scalar_index(obj.shape, idx, "pl.read")
         STATE.seq += 1
+        STATE.op = "read"
+        aiv_placement.note_vector_op()  # a scalar read of an on-chip tile is AIV work
         obj.base.last_use = STATE.seq
         inside = all(i < v for i, v in zip(index, obj.valid))
         if not inside or (obj.poison is not None and obj.poison[index]):
