@@ -172,7 +172,8 @@ def test_run_reports_every_stage(batch, projection):
         "qr_rope",
         "qr_hadamard_quant",
         "weights_proj",
-        "kv_quant_score_topk",
+        "kv_cache_quant",
+        "kv_score_topk",
         "topk_merge",
     ):
         assert stage in names
@@ -278,7 +279,7 @@ def test_topk_split_across_groups_merges_ties_in_index_order():
     tasks = {stage.name: stage.tasks for stage in step.run.stages}
     # One dispatch of B * ceil(48 / B) = 48 blocks at B = 1: 8190 rows = 16 chunks, one group
     # (block) each, so the two candidates, 8 chunks apart, are in different groups.
-    assert tasks["kv_quant_score_topk"] == 48
+    assert tasks["kv_score_topk"] == 48
     assert tasks["topk_merge"] == 2  # one per token
 
 
@@ -293,7 +294,9 @@ def test_above_48_requests_a_second_group_fills_the_last_wave(batch, score_tasks
     )
     _assert_passes(step)
     tasks = {stage.name: stage.tasks for stage in step.run.stages}
-    assert tasks["kv_quant_score_topk"] == score_tasks
+    assert tasks["kv_score_topk"] == score_tasks
+    # c16: the rows scored are quantized first, one task per AIV and group (ceil(48 / B) = 1).
+    assert tasks["kv_cache_quant"] == batch
 
 
 @pytest.mark.parametrize("cache_format", ["c16", "c8"])

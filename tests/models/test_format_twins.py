@@ -54,7 +54,6 @@ LOCKSTEP = {
     ("prefill_indexer", "indexer_prefill"): _ENTRY,
     ("prefill_indexer", "prefill_score"): _TILES,
     ("lightning_indexer", "lightning_indexer"): _ENTRY,
-    ("score", "score_topk_stage"): _TILES,
 }
 
 

@@ -48,11 +48,13 @@ over K parts and qr_dequant), qr_rope (3, vector: a task per token at the token'
 position; per half token in short steps, per ceil(T / 48) tokens above 48), qr_hadamard_quant
 (4-5, mixed, its vector work on both AIVs of a core group; per ceil(T / 24) tokens above 24),
 weights_proj (6), the compressor's stages (7,
-kernels/decode_compressor.py), kv_quant_score_topk (c16) / kv_score_topk (c8) (8-11a, one mixed task
-per request and group of 512-row cache chunks: scores kept on chip and sorted into the group's
-partial top-k lists; each tile's rows come from the block the table names) and topk_merge (11b,
-one merge per token, ceil(T / 48) tokens per task), in kernels/score.py. ``topk_stage`` below is the
-score-row top-k the prefill kernels use.
+kernels/decode_compressor.py), c16 kv_cache_quant (8: the rows scored, quantized per row into
+a c8-shaped scratch pool, kernels/cache_quant.py), kv_score_topk (8-11a, one mixed task per
+request and group of 512-row cache chunks: scores kept on chip and sorted into the group's
+partial top-k lists; each tile's rows come from the block the table names; kv_score_topk_lanes
+/ kv_score_topk_pairs on both AIVs for top-k-only steps, kernels/score_lanes.py) and
+topk_merge (11b, one merge per token, ceil(T / 48) tokens per task), in kernels/score.py.
+``topk_stage`` below is the score-row top-k the prefill kernels use.
 
 Scheduling: every stage's launch is flagged ``allow_early_resolve=True``, pypto's scheduling
 hint (its docs, user/tasks/03-tuning.md: results unaffected; a consumer is pre-staged on an idle
@@ -84,13 +86,13 @@ from models.deepseek_v4.config import (
     NOPE_DIM,
     ROPE_DIM,
 )
+from models.deepseek_v4.kernels.cache_quant import quantize_cache_rows
 from models.deepseek_v4.kernels.decode_compressor import compress_step_c8, compress_step_c16
 from models.deepseek_v4.kernels.score import (
     HEAD_COLS,
     NO_SCORE_COLS,
     SCORE_TASKS,
     TOPK_CHUNK,
-    score_topk_stage_c16,
     topk_merge_stage,
 )
 from models.deepseek_v4.kernels.score_lanes import score_topk_c8
@@ -651,8 +653,14 @@ def decode_step_c16(
         x, wkv, wgate, ape, norm_weight, rope_cos, rope_sin, hadamard, position_ids,
         state_slots, slot_mapping, kv_state, score_state, index_cache,
     )  # fmt: skip
-    score_topk_stage_c16(  # format: c8 chooses its stage (kernels/score_lanes.py)
-        q_codes, q_dequant_by_token, head_weights, index_cache,
+    blocks_dim = pl.tensor.dim(index_cache, 0)  # format: 8 c16 rows -> c8 scratch (cache_quant)
+    block_dim = pl.tensor.dim(index_cache, 1)  # format
+    kv_codes = pl.create_tensor([blocks_dim, block_dim, INDEX_HEAD_DIM], dtype=pl.INT8)  # format
+    kv_scales = pl.create_tensor([blocks_dim, block_dim], dtype=pl.FP32)  # format
+    quantize_cache_rows(index_cache, block_table, kv_seq_lens, kv_codes, kv_scales)  # format
+    score_topk_c8(  # format: the two-AIV or the one-AIV score stage (kernels/score_lanes.py)
+        q_codes, q_dequant_by_token, head_weights, kv_codes,  # format
+        kv_scales,  # format
         block_table,
         position_ids, kv_seq_lens, partial, score_tokens, keep_scores,
     )  # fmt: skip
@@ -828,7 +836,7 @@ def decode_step_c8(
         index_cache_scale,  # format
     )  # fmt: skip
     score_topk_c8(  # format: the two-AIV or the one-AIV score stage (kernels/score_lanes.py)
-        q_codes, q_dequant_by_token, head_weights, index_cache,
+        q_codes, q_dequant_by_token, head_weights, index_cache,  # format
         index_cache_scale,  # format
         block_table,
         position_ids, kv_seq_lens, partial, score_tokens, keep_scores,

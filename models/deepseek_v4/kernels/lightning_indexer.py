@@ -18,8 +18,10 @@ Entry points ``lightning_indexer_c16`` / ``lightning_indexer_c8``; parameters in
     topk_offset   [B, S]              INT32  added to token (b, s)'s indices (data, not compiled in)
 
 Stages: ``query_quant`` (one task per token: its 64 head rows quantized per row, the chain of
-reference/quant.py), then the decode indexer's ``kv_quant_score_topk`` / ``kv_score_topk`` and
-``topk_merge``. Scores stay on chip (no score row is written).
+reference/quant.py), c16 ``kv_cache_quant`` (the rows scored, quantized per row into a c8-shaped
+scratch pool: kernels/cache_quant.py), then the decode indexer's c8 score stage
+(``kv_score_topk_lanes`` / ``kv_score_topk_pairs`` / ``kv_score_topk``, kernels/score_lanes.py)
+and ``topk_merge``. Scores stay on chip (no score row is written).
 """
 
 import pypto.language as pl
@@ -31,10 +33,10 @@ from models.deepseek_v4.config import (
     INT8_MAX,
     MAX_TOKENS_PER_STEP,
 )
+from models.deepseek_v4.kernels.cache_quant import quantize_cache_rows
 from models.deepseek_v4.kernels.score import (
     NO_SCORE_COLS,
     SCORE_TASKS,
-    score_topk_stage_c16,
     topk_merge_stage,
 )
 from models.deepseek_v4.kernels.score_lanes import score_topk_c8
@@ -101,8 +103,14 @@ def lightning_indexer_c16(
     # NO_SCORE_COLS wide, which tells the score stages this is the top-k-only entry.
     no_scores = pl.create_tensor([1, NO_SCORE_COLS], dtype=pl.FP32)
     quantize_query(query, position_ids, q_codes, q_dequant)
-    score_topk_stage_c16(  # format: c8 chooses its stage (kernels/score_lanes.py)
-        q_codes, q_dequant_by_token, weights, index_cache,
+    blocks_dim = pl.tensor.dim(index_cache, 0)  # format: c16 rows -> c8 scratch (cache_quant)
+    block_dim = pl.tensor.dim(index_cache, 1)  # format
+    kv_codes = pl.create_tensor([blocks_dim, block_dim, INDEX_HEAD_DIM], dtype=pl.INT8)  # format
+    kv_scales = pl.create_tensor([blocks_dim, block_dim], dtype=pl.FP32)  # format
+    quantize_cache_rows(index_cache, block_table, kv_seq_lens, kv_codes, kv_scales)  # format
+    score_topk_c8(  # format: the two-AIV or the one-AIV score stage (kernels/score_lanes.py)
+        q_codes, q_dequant_by_token, weights, kv_codes,  # format
+        kv_scales,  # format
         block_table, position_ids, kv_seq_lens, partial, no_scores, 0,
     )  # fmt: skip
     topk_merge_stage(partial, topk_tokens, position_ids, kv_seq_lens, topk_offset)
@@ -150,7 +158,7 @@ def lightning_indexer_c8(
     no_scores = pl.create_tensor([1, NO_SCORE_COLS], dtype=pl.FP32)
     quantize_query(query, position_ids, q_codes, q_dequant)
     score_topk_c8(  # format: the two-AIV or the one-AIV score stage (kernels/score_lanes.py)
-        q_codes, q_dequant_by_token, weights, index_cache,
+        q_codes, q_dequant_by_token, weights, index_cache,  # format
         index_cache_scale,  # format
         block_table, position_ids, kv_seq_lens, partial, no_scores, 0,
     )  # fmt: skip

@@ -10,16 +10,17 @@ Scores reach GM only when the caller asks for them (``keep_scores`` = 1: the har
 compares them); then each chunk row is also stored, 2 KiB at a time.
 
 Stages (pl.at name_hints):
-- kv_quant_score_topk (c16) / kv_score_topk (c8): one mixed task per (request, group of 512-row
-  chunks). Per 32-row cache tile (its rows from the block the table names): INT8 codes and FP32
-  row scales (c16: quantized from the BF16 rows on chip; c8: read as stored), one INT32 matmul
+- kv_score_topk: one mixed task per (request, group of 512-row chunks). Per 32-row cache tile
+  (its rows from the block the table names): INT8 codes and FP32 row scales as the c8 pool
+  stores them (a c16 step's rows are quantized into such a pool first, kernels/cache_quant.py),
+  one INT32 matmul
   [tile, 128] x [128, S * 64], then relu(acc) * (q_scale * weight) on the whole [tile, S * 64]
   accumulator for all S tokens at once (the tokens' head factors q_scale * weight one row,
   formed once per task), the sum over each token's 64 heads as a row sum of the tile read as
   [tile * S, 64], and each token's tile sums gathered, times the rows' kv scales, into its chunk
   row (lowest FP32 on rows it may not see): the score policy of docs/indexer.md, step 10. Per
   tile that is 4 element-ops per (row, token, head) and three DMA transfers (the block's table
-  entry, its codes, c8 its scales). Per full chunk and token: sort32, two
+  entry, its codes, its scales). Per full chunk and token: sort32, two
   mrgsorts, merged into the token's list. At the end each token's list goes to ``partial``.
 - topk_merge: one task per token: merge its groups' lists in group (= index) order, then
   indices + offset, -1 where unused.
@@ -32,12 +33,10 @@ index order, so equal scores always resolve to the smaller cache index (docs/dsl
 import pypto.language as pl
 
 from models.deepseek_v4.config import (
-    AMAX_FLOOR,
     COMPRESS_RATIO,
     FP32_LOWEST,
     INDEX_HEAD_DIM,
     INDEX_N_HEADS,
-    INT8_MAX,
 )
 
 # --- Tiling (one-line reason each) ------------------------------------------------------------
@@ -152,156 +151,6 @@ def sentinel_tail(
         wide = pl.full([1, SENTINEL_WIDTH], dtype=pl.FP32, value=FP32_LOWEST)
         for j1 in pl.range(tail_start, tail_end, SENTINEL_WIDTH):
             score_tokens[t : t + 1, j1 : j1 + SENTINEL_WIDTH] = wide
-
-
-@pl.jit.inline
-def score_topk_stage_c16(
-    q_codes: pl.Tensor,
-    q_dequant_by_token: pl.Tensor,
-    head_weights: pl.Tensor,
-    index_cache: pl.Tensor,
-    block_table: pl.Tensor,
-    position_ids: pl.Tensor,
-    kv_seq_lens: pl.Tensor,
-    partial: pl.Tensor,
-    score_tokens: pl.Tensor,
-    keep_scores: pl.Scalar[pl.INT32],
-):
-    """Stages 8-11a, c16: each tile's BF16 rows quantized per row to INT8 on chip (+ their
-    scales), scored, and sorted into the group's partial top-k lists (module docstring)."""
-    B = position_ids.shape[0]
-    S = position_ids.shape[1]
-    BS = index_cache.shape[1]
-    POOL_ROWS = index_cache.shape[0] * BS
-    TOPK2 = partial.shape[1]
-    # 32 rows, or 16 when BS is an odd multiple of 16 or S >= 3 (stage 10's [tile, S * 64] FP32
-    # temporaries beside the ring: pypto allocated 227,616 of 188,416 UB bytes at S 4, 32 rows).
-    tile = CACHE_TILE - CACHE_TILE // 2 * ((BS % CACHE_TILE // 16 + S // 3 + 1) // 2)
-    # A token's chunk of scores is held as chunk_tiles rows of `tile` (one row per cache tile,
-    # so each tile's sums fill a whole row; its 512 values are those rows read as one row).
-    chunk_tiles = TOPK_CHUNK // tile
-    STEP_HEADS = S * INDEX_N_HEADS
-    cache_flat = pl.reshape(index_cache, [POOL_ROWS, INDEX_HEAD_DIM])
-    TOKEN_HEADS = q_dequant_by_token.shape[0] * INDEX_N_HEADS
-    q_scale_rows = pl.reshape(q_dequant_by_token, [1, TOKEN_HEADS])
-    weight_rows = pl.reshape(head_weights, [1, TOKEN_HEADS])
-    splits = (SCORE_TASKS + B - 1) // B
-    # one more group when ceil(48 / B) is 1 and B % 24 is in 1..12 (score.py, SCORE_TASKS)
-    splits = splits + 1 // splits * ((B + CORE_GROUPS // 2 - 1) % CORE_GROUPS // (CORE_GROUPS // 2))
-    # One SPMD dispatch of B * splits blocks, block (b, g) for request b's group g; a block past
-    # its request's groups does nothing (the merge reads only the groups that exist).
-    with pl.spmd(B * splits, allow_early_resolve=True):  # format
-        with pl.at(level=pl.Level.CORE_GROUP, name_hint="kv_quant_score_topk"):  # format
-            b = pl.tile.get_block_idx() // splits
-            g = pl.tile.get_block_idx() % splits
-            seen, chunks, groups, group_rows = score_groups(kv_seq_lens, b, splits)
-            group_end = pl.min(seen, (g + 1) * group_rows)
-            if g < groups:  # format
-                q_rows = q_codes[b * STEP_HEADS : b * STEP_HEADS + STEP_HEADS, :]
-                # The step's per-token operands, loaded once per task, not once per cache tile
-                # and token: the S tokens' q dequant scales and head weights as one row each
-                # (token s's head h at column s * 64 + h, as in the accumulator) and their
-                # positions (read back on chip; the tile padded to 8 columns, 32 bytes).
-                q_scale_row = q_scale_rows[0:1, b * STEP_HEADS : b * STEP_HEADS + STEP_HEADS]
-                weight_row = weight_rows[0:1, b * STEP_HEADS : b * STEP_HEADS + STEP_HEADS]
-                token_positions = pl.slice(position_ids, [1, 8], [b, 0], valid_shape=[1, S])
-                # Each head's score factor q_scale * weight, once per task (the golden's
-                # score_head_factors): relu(acc) times it needs no per-tile dequant product.
-                head_factor_row = pl.mul(q_scale_row, weight_row)
-                # Token s's head sum of tile row i is column i * S + s of the tile's head sums.
-                sum_columns = pl.cast(
-                    pl.mul(pl.cast(pl.arange(0, [1, tile], dtype=pl.INT32), pl.FP32), S * 1.0),
-                    pl.INT32,
-                )
-                best = pl.full([S, TOPK2], dtype=pl.FP32, value=FP32_LOWEST)
-                # Each chunk starts all sentinel, so the rows its tiles do not reach (beyond
-                # seen, or beyond what a token may see) sort last. Reset at the end of each
-                # chunk, not redefined at its start: the compiler's codegen loses a tile that is
-                # redefined in an outer loop and assembled in an inner one ("no MLIR mapping").
-                chunk = pl.full([S * chunk_tiles, tile], dtype=pl.FP32, value=FP32_LOWEST)
-                for c0 in pl.range(g * group_rows, group_end, TOPK_CHUNK):
-                    for j0 in pl.range(c0, pl.min(group_end, c0 + TOPK_CHUNK), tile):
-                        rows, physical = tile_rows(block_table, index_cache, b, j0, seen, tile)
-                        kv_tile = pl.slice(  # format
-                            cache_flat,
-                            [tile, INDEX_HEAD_DIM],
-                            [physical, 0],
-                            valid_shape=[rows, INDEX_HEAD_DIM],
-                        )
-                        kv_f32 = pl.cast(kv_tile, target_type=pl.FP32)  # format
-                        kv_amax = pl.maximum(pl.row_max(pl.abs(kv_f32)), AMAX_FLOOR)  # format
-                        # 127 / amax, numerator derived from amax (decode_indexer.py).  # format
-                        kv_scaled = pl.row_expand_mul(  # format
-                            kv_f32,  # format
-                            pl.div(pl.add(pl.mul(kv_amax, 0.0), INT8_MAX), kv_amax),  # format
-                        )  # format
-                        kv_i32 = pl.cast(kv_scaled, target_type=pl.INT32, mode="round")  # format
-                        kv_f16 = pl.cast(kv_i32, target_type=pl.FP16, mode="round")  # format
-                        kv_codes = pl.cast(kv_f16, target_type=pl.INT8, mode="trunc")  # format
-                        # The rows' scales as one row (rows past `rows` unused).  # format
-                        kv_scale = pl.div(kv_amax, INT8_MAX)  # format
-                        kv_scale_row = pl.reshape(  # format
-                            pl.set_validshape(kv_scale, tile, 1), [1, tile]  # format
-                        )  # format
-                        acc = pl.matmul(kv_codes, q_rows, out_dtype=pl.INT32, b_trans=True)
-                        acc_all = pl.cast(acc, target_type=pl.FP32, mode="rint")
-                        # 10: kv_scale * sum_h relu(acc) * (q_scale * weight) for all S tokens
-                        # at once on the [tile, S * 64] accumulator, the sum over each token's
-                        # 64 columns taken on its rows read as [tile * S, 64] (row i * S + s:
-                        # tile row i, token s); then each token's sums gathered, times the rows'
-                        # scales, into its chunk row on the rows it may see (the rest of the row
-                        # keeps the sentinel).
-                        weighted = pl.col_expand_mul(pl.maximum(acc_all, 0.0), head_factor_row)
-                        # Valid rows made the whole tile for the reshape (the compiler reshapes
-                        # only a tile of constant valid rows): the sums of rows past `rows` are
-                        # never assembled (token_rows <= rows).
-                        whole = pl.set_validshape(weighted, tile, STEP_HEADS)
-                        head_sums = pl.reshape(
-                            pl.row_sum(pl.reshape(whole, [tile * S, INDEX_N_HEADS])),
-                            [1, tile * S],
-                        )
-                        for s in pl.range(S):
-                            visible = (pl.read(token_positions, [0, s]) + 1) // COMPRESS_RATIO
-                            row_sums = pl.gather(
-                                head_sums, dim=-1, index=pl.add(sum_columns, pl.cast(s, pl.INT32))
-                            )
-                            row_scores = pl.mul(row_sums, kv_scale_row)
-                            token_rows = pl.max(pl.min(rows, visible - j0), 0)
-                            chunk = pl.assemble(
-                                chunk,
-                                pl.set_validshape(row_scores, 1, token_rows),
-                                [s * chunk_tiles + (j0 - c0) // tile, 0],
-                            )
-                    # 11a: each token's chunk row sorted and merged into its running list.
-                    for s in pl.range(S):
-                        t = b * S + s
-                        row = pl.slice(pl.reshape(chunk, [S, TOPK_CHUNK]), [1, TOPK_CHUNK], [s, 0])
-                        for _keep in pl.range(keep_scores):
-                            score_tokens[t : t + 1, c0 : c0 + TOPK_CHUNK] = row
-                        row_idx = pl.arange(
-                            pl.cast(c0, pl.UINT32), [1, TOPK_CHUNK], dtype=pl.UINT32
-                        )
-                        pairs = pl.sort32(row, row_idx)
-                        pairs = pl.mrgsort(pairs, block_len=64)
-                        pairs = pl.mrgsort(pairs, block_len=256)
-                        merged = pl.mrgsort(pl.slice(best, [1, TOPK2], [s, 0]), pairs)
-                        merged_rows = pl.reshape(
-                            merged, [(TOPK2 + 2 * TOPK_CHUNK) // HEAD_COLS, HEAD_COLS]
-                        )
-                        head = pl.reshape(merged_rows[0 : TOPK2 // HEAD_COLS, :], [1, TOPK2])
-                        best = pl.assemble(best, head, [s, 0])
-                    chunk = pl.assemble(
-                        chunk,
-                        pl.full([S * chunk_tiles, tile], dtype=pl.FP32, value=FP32_LOWEST),
-                        [0, 0],
-                    )
-                for s in pl.range(S):
-                    list_row = (b * splits + g) * S + s
-                    partial[list_row : list_row + 1, :] = pl.slice(best, [1, TOPK2], [s, 0])
-                # The last group also fills the sentinel tail when scores are kept; elsewhere its
-                # loops run empty.
-                last_group = (g + 1) // groups  # 1 for g == groups - 1 (g < groups here)
-                sentinel_tail(score_tokens, b, S, chunks * TOPK_CHUNK, last_group * keep_scores)
 
 
 @pl.jit.inline
