@@ -16,7 +16,14 @@ Rules (docs/dsl.md §8, §9, §11):
 - Float sums and products accumulate in FP32 in pto-isa's order, the one its CPU backend
   (a2a3sim / a5sim) runs: element 0, 1, ... in sequence from 0 (sum) or 1 (product), one
   rounding per step (``TRowSum`` / ``TColSum`` in pto-isa's include/pto/cpu: ``sum = 0; sum +=
-  src[...]``). Integer sum/prod wrap (order-independent).
+  src[...]``). Except an FP32 row sum of 50 or more elements: TRowSum's loop is marked
+  ``#pragma clang loop vectorize(enable) interleave(enable)``, which lets clang reorder it, and
+  the toolchain bundle builds sim kernels with clang++-19 -O2 (x86-64 baseline). As measured on
+  a2a3sim (row sums of [16, N] FP32 tiles, N = 32 .. 128): below 50 elements in sequence; from
+  50, element j of the first N - N % 8 goes to accumulator j % 8 (each in sequence), the two
+  halves of the 8 are added lane by lane, the 4 lanes summed in sequence from 0, then the last
+  N % 8 elements added in sequence (ROW_SUM_LANES_FROM). Integer sum/prod wrap
+  (order-independent).
 - matmul: INT8 x INT8 products are summed exactly (float64 sums of int8 products are exact for
   K < 2^39) and wrapped to INT32; BF16/FP16/FP32 products are accumulated in FP32 in pto-isa's
   order, the one its CPU backend (a2a3sim / a5sim) runs: per output element, k = 0 .. K-1 in
@@ -223,6 +230,28 @@ def unary(op: str, x: np.ndarray, dtype: DType) -> np.ndarray:
         return r.astype(np.float32).astype(dtype.numpy)
 
 
+#: FP32 row sums of at least this many elements run in a2a3sim's vectorized order (module doc).
+ROW_SUM_LANES_FROM = 50
+
+
+def _lanes_row_sum(x: np.ndarray) -> np.ndarray:
+    """FP32 sum over the last axis (keepdims) in the order of a2a3sim's vectorized TRowSum:
+    8 lane accumulators over the first N - N % 8 elements, their two halves added lane by lane,
+    the 4 lanes in sequence from 0, then the tail in sequence."""
+    n = x.shape[-1]
+    body = n - n % 8
+    with quiet(all="ignore"):
+        lanes = x[..., :body].reshape((*x.shape[:-1], body // 8, 8))
+        acc = np.add.accumulate(lanes, axis=-2, dtype=np.float32)[..., -1, :]
+        four = (acc[..., :4] + acc[..., 4:]).astype(np.float32)
+        out = np.zeros((*x.shape[:-1], 1), np.float32)
+        for j in range(4):
+            out = (out + four[..., j : j + 1]).astype(np.float32)
+        for j in range(body, n):
+            out = (out + x[..., j : j + 1]).astype(np.float32)
+    return np.where(out == 0, np.zeros((), np.float32), out)
+
+
 def _sequential_reduce(x: np.ndarray, ufunc: np.ufunc) -> np.ndarray:
     """``ufunc`` over the last axis in x's dtype, element by element in order (keepdims).
 
@@ -256,7 +285,10 @@ def reduce(op: str, x: np.ndarray, axis: int, dtype: DType) -> np.ndarray:
         out = func(work, axis=-1, keepdims=True)
     elif dtype.is_float:
         work = moved.astype(np.float32, copy=False)
-        out = _sequential_reduce(work, np.add if op == "sum" else np.multiply)
+        if op == "sum" and last and dtype is dt.FP32 and work.shape[-1] >= ROW_SUM_LANES_FROM:
+            out = _lanes_row_sum(work)
+        else:
+            out = _sequential_reduce(work, np.add if op == "sum" else np.multiply)
     else:
         with quiet(all="ignore"):
             func = np.sum if op == "sum" else np.prod

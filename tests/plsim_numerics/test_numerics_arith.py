@@ -143,6 +143,24 @@ def test_sum_runs_in_element_order_like_pto_isa():
     ]
 
 
+def test_fp32_row_sum_of_50_or_more_runs_in_a2a3sims_vectorized_order():
+    # Measured on a2a3sim (row_sum of a [16, N] FP32 tile, the toolchain bundle's clang build):
+    # from 50 columns, 8 lane accumulators (column j into j % 8), their halves added lane by
+    # lane, the 4 lanes in sequence, then the N % 8 tail. [1e8, 1 x 63]: lane 0 stays 1e8, the
+    # other lanes reach 8, so 1e8 + 8 + 16 + 16 + 16 = 100000056 (in sequence: 1e8).
+    ones = np.ones(64, np.float32)
+    first = ones.copy()
+    first[0] = 1e8
+    last = ones.copy()
+    last[63] = 1e8
+    cancel = ones.copy()
+    cancel[:2] = [1e8, -1e8]
+    rows = np.stack([first, last, cancel])
+    assert reduce("sum", rows, 1, D.FP32).ravel().tolist() == [100000056.0, 100000064.0, 48.0]
+    # below 50 columns in sequence (measured at 48: 1e8, 48, 46)
+    assert reduce("sum", rows[:, :48], 1, D.FP32).ravel().tolist() == [1e8, 48.0, 46.0]
+
+
 def test_sum_of_negative_zeros_is_positive_zero():
     assert reduce("sum", np.array([[1.0, 2.0, 3.0]], np.float32), -1, D.FP32).tolist() == [[6.0]]
     z = reduce("sum", np.array([[-0.0, -0.0, -0.0]], np.float32), 1, D.FP32)
