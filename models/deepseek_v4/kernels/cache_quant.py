@@ -36,8 +36,9 @@ def quantize_cache_rows(
     B = block_table.shape[0]
     BS = index_cache.shape[1]
     POOL_ROWS = index_cache.shape[0] * BS
-    # 32-row tiles, or 16 when the block size is an odd multiple of 16 (the score stages' tile).
-    tile = CACHE_TILE - CACHE_TILE // 2 * (BS % CACHE_TILE // 16)
+    # 32-row tiles, or 16 when the block size is an odd multiple of 16 (the form of
+    # score.head_column_index): every tile a score stage reads is one of these or half of one.
+    tile = CACHE_TILE - BS % CACHE_TILE
     cache_rows = pl.reshape(index_cache, [POOL_ROWS, INDEX_HEAD_DIM])
     code_rows = pl.reshape(kv_codes, [POOL_ROWS, INDEX_HEAD_DIM])
     scale_rows = pl.reshape(kv_scales, [POOL_ROWS, 1])
