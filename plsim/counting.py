@@ -69,6 +69,9 @@ class StageCounter(Observer):
         stats.cube_macs_by_dtype[dtype] = stats.cube_macs_by_dtype.get(dtype, 0) + macs
 
     def pipeline_loop(self, scope: Scope, depth: int, iterations: int) -> None:
+        if iterations <= 0:
+            # A loop that never iterates fills no buffer and hides no transfer.
+            return
         stats = self.stage(scope.name)
         stats.pipelined = True
         stats.pipeline_depth = max(stats.pipeline_depth, depth)

@@ -35,6 +35,10 @@ KERNELS = textwrap.dedent('''
         with pl.at(level=pl.Level.CORE_GROUP, name_hint="piped"):
             for k in pl.pipeline(0, 4, stage=3):
                 out2[k * 16 : k * 16 + 16, :] = pl.mul(out[k * 16 : k * 16 + 16, :], 2.0)
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="never_piped"):
+            n = pl.read(x, [0, 0])
+            for k in pl.pipeline(0, pl.cast(n, pl.INDEX), stage=2):
+                out2[k * 16 : k * 16 + 16, :] = pl.mul(out[k * 16 : k * 16 + 16, :], 2.0)
         return out, out2
 ''')
 
@@ -72,6 +76,13 @@ def test_pipeline_depth_and_trip_count(stages):
     assert (s.pipelined, s.pipeline_depth, s.pipeline_loops, s.pipeline_iterations) == (
         True, 3, 1, 4)  # fmt: skip
     assert stages["each"].pipeline_depth == 1 and not stages["each"].pipelined
+
+
+def test_a_pipeline_loop_that_never_iterates_overlaps_nothing(stages):
+    """Its trip count is 0 (x[0, 0] = 0): no buffer is filled, so the stage is not modeled as
+    pipelined (a stage with no loop counts would get the whole pipelined share)."""
+    s = stages["never_piped"]
+    assert (s.pipelined, s.pipeline_loops, s.pipeline_iterations) == (False, 0, 0)
 
 
 # -- the terms by hand ------------------------------------------------------------------------

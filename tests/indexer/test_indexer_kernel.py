@@ -283,6 +283,25 @@ def test_topk_split_across_groups_merges_ties_in_index_order():
     assert tasks["topk_merge"] == 2  # one per token
 
 
+def test_merge_takes_three_lists_a_step_then_the_one_or_two_left():
+    """topk_merge merges a token's group lists three at a time (mrgsort's four-list form), in a
+    pipelined loop, then the one or two left over. FLASH B 3 S 1: 16 groups of one 512-row
+    chunk per request; the requests see 4000, 5000 and 6000 rows, so 8, 10 and 12 groups hold
+    rows: 7, 9 and 11 lists after the first, that is 2, 3 and 3 loop steps with 1, 0 and 2
+    left. Every top-k matches the golden's."""
+    config = resolve_config(
+        CaseConfig(preset="FLASH", batch=3, seq=1, max_seq_len=24576,
+                   start_pos="16000,20000,24000", cache_format="c8", topk_only=True)
+    )  # fmt: skip
+    step = run_step(config)
+    _assert_passes(step)
+    used = -(-visible_rows(step.inputs["position_ids"]).reshape(-1) // 512)
+    assert used.tolist() == [8, 10, 12]
+    merge = _score_stage(step, "topk_merge")
+    assert merge.pipeline_loops == 3
+    assert merge.pipeline_iterations == int(((used - 1) // 3).sum()) == 8
+
+
 @pytest.mark.parametrize(("batch", "score_tasks"), [(50, 100), (64, 64)])
 def test_above_48_requests_a_second_group_fills_the_last_wave(batch, score_tasks):
     """Above 48 requests the score stage splits a request's chunks into 2 groups when B tasks

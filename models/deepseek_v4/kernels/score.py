@@ -309,9 +309,9 @@ def topk_merge_stage(
     topk_offset: pl.Tensor,
 ):
     """Stage 11b, per token: merge the partial lists of the groups that hold rows it may see, in
-    group order; k = min(index_topk, visible) indices + topk_offset[b, s], -1 after them (and
-    everywhere for a token that sees nothing). A task takes ceil(T / MERGE_TASKS) tokens one
-    after another (one token per task up to T = 48)."""
+    group order, three more lists per four-list mrgsort; k = min(index_topk, visible) indices +
+    topk_offset[b, s], -1 after them (and everywhere for a token that sees nothing). A task
+    takes ceil(T / MERGE_TASKS) tokens one after another (one token per task up to T = 48)."""
     B = position_ids.shape[0]
     S = position_ids.shape[1]
     T = B * S
@@ -339,14 +339,45 @@ def topk_merge_stage(
                     # and the parser refuses rebinding a name with another shape in one
                     # function.
                     token_best = partial[first : first + 1, :]
-                    for g in pl.range(1, used):
-                        list_row = first + g * S
-                        merged_groups = pl.mrgsort(token_best, partial[list_row : list_row + 1, :])
-                        group_rows_view = pl.reshape(
-                            merged_groups, [2 * TOPK2 // HEAD_COLS, HEAD_COLS]
+                    # Three more groups' lists per merge (mrgsort's four-list form: a third
+                    # fewer merged elements than one list at a time, the same order, since
+                    # equal scores take the earlier list, the smaller cache index, either way).
+                    # Two merges per step (pl.pipeline, stage 2): the next three lists load
+                    # while this merge runs.
+                    triples = (used - 1) // 3
+                    for step in pl.pipeline(0, triples, 1, stage=2):
+                        list_row = first + (3 * step + 1) * S
+                        merged_four = pl.mrgsort(
+                            token_best,
+                            partial[list_row : list_row + 1, :],
+                            partial[list_row + S : list_row + S + 1, :],
+                            partial[list_row + 2 * S : list_row + 2 * S + 1, :],
+                        )
+                        four_rows_view = pl.reshape(
+                            merged_four, [4 * TOPK2 // HEAD_COLS, HEAD_COLS]
                         )
                         token_best = pl.reshape(
-                            group_rows_view[0 : TOPK2 // HEAD_COLS, :], [1, TOPK2]
+                            four_rows_view[0 : TOPK2 // HEAD_COLS, :], [1, TOPK2]
+                        )
+                    # The one or two lists left.
+                    tail_row = first + (3 * triples + 1) * S
+                    if used - 1 - 3 * triples == 2:
+                        merged_three = pl.mrgsort(
+                            token_best,
+                            partial[tail_row : tail_row + 1, :],
+                            partial[tail_row + S : tail_row + S + 1, :],
+                        )
+                        three_rows_view = pl.reshape(
+                            merged_three, [3 * TOPK2 // HEAD_COLS, HEAD_COLS]
+                        )
+                        token_best = pl.reshape(
+                            three_rows_view[0 : TOPK2 // HEAD_COLS, :], [1, TOPK2]
+                        )
+                    if used - 1 - 3 * triples == 1:
+                        merged_two = pl.mrgsort(token_best, partial[tail_row : tail_row + 1, :])
+                        two_rows_view = pl.reshape(merged_two, [2 * TOPK2 // HEAD_COLS, HEAD_COLS])
+                        token_best = pl.reshape(
+                            two_rows_view[0 : TOPK2 // HEAD_COLS, :], [1, TOPK2]
                         )
                     top_idx = pl.gather(
                         token_best, mask_pattern=pl.tile.MaskPattern.P1010, output_dtype=pl.INT32
