@@ -46,6 +46,10 @@ class StageStats:
     pipeline_iterations: int = 0
     early_resolve: bool = False
     vector_split: bool = False
+    # Scalar GM reads (pl.read of a tensor in a task; each also counted as a transfer of its
+    # bytes above) and the 64-byte data cache lines they filled (plsim.scalar_cache).
+    scalar_reads: int = 0
+    scalar_read_lines: int = 0
     # GM buffers (opaque keys) the stage's transfers read and write: the data dependences
     # between stages that kernel_time schedules by.
     reads: set = field(default_factory=set)
@@ -80,6 +84,8 @@ class StageStats:
             "pipeline_iterations": self.pipeline_iterations,
             "early_resolve": self.early_resolve,
             "vector_split": self.vector_split,
+            "scalar_reads": self.scalar_reads,
+            "scalar_read_lines": self.scalar_read_lines,
             "reads": sorted(self.reads),
             "writes": sorted(self.writes),
             "modeled_us": self.modeled_us,
@@ -168,8 +174,9 @@ def stage_times(stats: StageStats, platform: Platform) -> dict[str, float]:
     # A contiguous segment costs at least one DMA burst: rows shorter than dma_burst_bytes move
     # at the cost of a whole burst (the compiler's PH001 hint). Segments are taken as equally
     # long within a stage (its counts are totals).
-    dma = max(moved, stats.gm_segments * platform.dma_burst_bytes) / bandwidth
-    dma += stats.gm_transfers / active * platform.dma_issue_us * 1e-6
+    transfers, segments = scheduling.priced_transfers(stats, platform)
+    dma = max(moved, segments * platform.dma_burst_bytes) / bandwidth
+    dma += transfers / active * platform.dma_issue_us * 1e-6
     cube = sum(
         macs / (platform.cube_macs_per_second(dtype) * cube_active)
         for dtype, macs in stats.cube_macs_by_dtype.items()

@@ -11,6 +11,7 @@ import numpy as np
 from plsim.accounting import StageStats, count_transfer
 from plsim.context import Scope
 from plsim.events import Observer
+from plsim.scalar_cache import LineCache
 
 
 class _Dense:
@@ -37,6 +38,8 @@ class StageCounter(Observer):
 
     def __init__(self) -> None:
         self.stages: dict[str, StageStats] = {}
+        # The running task's scalar data cache (plsim.scalar_cache), cold at each task.
+        self._dcache = LineCache()
 
     def stage(self, name: str) -> StageStats:
         """The StageStats of ``name``, created on first use."""
@@ -51,6 +54,12 @@ class StageCounter(Observer):
         stats.launches += int(launch)
         stats.early_resolve = stats.early_resolve or early_resolve
         stats.vector_split = stats.vector_split or scope.vector_split
+        self._dcache.clear()
+
+    def scalar_read(self, scope: Scope, buffer: Any, byte_offset: int) -> None:
+        stats = self.stage(scope.name)
+        stats.scalar_reads += 1
+        stats.scalar_read_lines += int(self._dcache.read(id(buffer), byte_offset))
 
     def transfer(self, scope: Scope | None, direction: str, nbytes: int, region: Any,
                  owner: Any, compulsory: bool) -> None:  # fmt: skip

@@ -30,6 +30,7 @@ EVENTS = (
     "loop_iteration",
     "loop_closed",
     "gm_access",
+    "scalar_read",
 )
 
 
@@ -70,6 +71,10 @@ class Observer:
     def tile_outlined(self, tile: Any, user: Scope) -> None:
         """``tile`` (a base Tile), made in a task that has finished, is read by ``user``: the
         compiler passes it through GM."""
+
+    def scalar_read(self, scope: Scope, buffer: Any, byte_offset: int) -> None:
+        """The task's scalar unit read GM at ``byte_offset`` of ``buffer`` (a pl.read of a
+        tensor; also reported as a transfer of its bytes)."""
 
     def loop_opened(self, loop: Loop) -> None:
         """A ``pl.parallel`` loop or ``pl.spmd`` dispatch began (its iterations independent)."""
@@ -158,6 +163,15 @@ def transfer(direction: str, nbytes: int, region: Any, owner: Any = None,
         scope = STATE.scopes[-1] if STATE.scopes else None
         for handler in handlers:
             handler(scope, direction, nbytes, region, owner, compulsory)
+
+
+def scalar_read(buffer: Any, byte_offset: int) -> None:
+    """Report a scalar GM read of the current task (none in orchestration)."""
+    handlers = current().scalar_read
+    if handlers and STATE.scopes:
+        scope = STATE.scopes[-1]
+        for handler in handlers:
+            handler(scope, buffer, byte_offset)
 
 
 def vector_ops(count: int) -> None:

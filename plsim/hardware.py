@@ -14,8 +14,9 @@ name_hint, all its tasks), with ``active`` = min(tasks, cores of the kind the st
 
 The scheduling terms (plsim.scheduling, switched by ``Platform.terms``) set the active cores
 (a mixed stage on core groups, SPMD waves), the dispatches (one per SPMD launch), the
-pipelined overlap (by pl.pipeline depth and trip count) and the pickup an early-resolve
-producer hides from its consumer.
+pipelined overlap (by pl.pipeline depth and trip count), the pickup an early-resolve
+producer hides from its consumer, and which scalar GM reads are priced (their data cache line
+fills, plsim.scalar_cache).
 
 ``segments`` are the contiguous GM runs the transfers touch: a run shorter than one DMA burst
 costs a whole burst (the compiler's PH001 hint: innermost dimension below 512 B is inefficient);
@@ -77,7 +78,7 @@ class Platform:
     # the scheduling terms in force (plsim.scheduling.TERMS); all of them unless a calibration
     # measures one on its own.
     terms: frozenset[str] = frozenset(
-        ("spmd_bundle", "placement", "pipeline_depth", "early_resolve")
+        ("spmd_bundle", "placement", "pipeline_depth", "early_resolve", "scalar_dcache")
     )
 
     @property
@@ -106,7 +107,7 @@ _FITTED = dict(
     dma_issue_us=0.05,
     dma_compute_overlap=0.0,
     pipelined_overlap=1.0,
-    stage_dispatch_us=0.25,
+    stage_dispatch_us=1.0,
     task_dispatch_us=0.75,
     block_dispatch_us=0.05,
     vector_elems_per_cycle=16,

@@ -24,6 +24,11 @@ is switched by name in ``Platform.terms`` so that its effect can be measured on 
   is pre-staged on a core and released the moment they finish, so its pickup latency (one task
   dispatch, "~0.8 us per switch" in pypto docs/en/user/performance/00-swimlane.md) leaves the
   critical path (docs/en/user/tasks/03-tuning.md).
+- ``scalar_dcache``: a scalar read of GM (``pl.read`` of a tensor in a task) goes through the
+  core's data cache, which fills whole 64-byte lines (CANN's Ascend C guide, "Reading/Writing
+  Data by the Scalar Unit"); the model prices each line fill as one transfer and one segment
+  and the reads it serves as nothing (plsim.scalar_cache). Without the term every scalar read
+  is priced as a transfer of its own.
 """
 
 from __future__ import annotations
@@ -46,9 +51,24 @@ class StageStats(Protocol):
     pipeline_loops: int
     pipeline_iterations: int
     early_resolve: bool
+    gm_transfers: int
+    gm_segments: int
+    scalar_reads: int
+    scalar_read_lines: int
 
 #: Every scheduling term, by the name Platform.terms switches it with.
-TERMS: tuple[str, ...] = ("spmd_bundle", "placement", "pipeline_depth", "early_resolve")
+TERMS: tuple[str, ...] = (
+    "spmd_bundle", "placement", "pipeline_depth", "early_resolve", "scalar_dcache",
+)  # fmt: skip
+
+
+def priced_transfers(stats: StageStats, platform: Platform) -> tuple[int, int]:
+    """(transfers, contiguous segments) the model prices: the counted ones, with the scalar
+    reads replaced by their data cache line fills under ``scalar_dcache``."""
+    if "scalar_dcache" not in platform.terms:
+        return stats.gm_transfers, stats.gm_segments
+    saved = stats.scalar_reads - stats.scalar_read_lines
+    return stats.gm_transfers - saved, stats.gm_segments - saved
 
 
 def launches(stats: StageStats) -> int:

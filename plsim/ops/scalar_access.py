@@ -48,6 +48,7 @@ def read(obj, idx) -> Scalar:
             )
         value = one.of(buf.data).reshape(-1)[0]
         events.transfer("read", buf.dtype.itemsize, one)
+        events.scalar_read(buf, one.offset * buf.dtype.itemsize)
         events.gm_access(one, "read")
         return Scalar(value.item(), buf.dtype)
     if isinstance(obj, Tile):
