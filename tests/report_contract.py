@@ -28,6 +28,8 @@ STAGE_KEYS = {
     "gm_write_bytes",
     "gm_transfers",
     "gm_segments",
+    "scalar_reads",
+    "scalar_read_lines",
     "cube_macs",
     "vector_ops",
     "modeled_us",

@@ -50,6 +50,8 @@ def numpy_platform(monkeypatch):
                 "gm_write_bytes": 20,
                 "gm_transfers": 2,
                 "gm_segments": 2,
+                "scalar_reads": 0,
+                "scalar_read_lines": 0,
                 "cube_macs": 30,
                 "vector_ops": 40,
                 "modeled_us": 1.5,
