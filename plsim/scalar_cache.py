@@ -10,7 +10,8 @@ reads themselves, and the cost model prices the fills instead of the reads when 
 ``scalar_dcache`` term is on (plsim.scheduling).
 
 What is assumed: each task starts with a cold cache of 16 KB (256 lines) replaced least recently
-used, buffers start on a line boundary, and the stack and scalar writes take no lines.
+used, on a2a3 and a5 alike; buffers start on a line boundary; the stack and scalar writes take
+no lines.
 """
 
 from __future__ import annotations
