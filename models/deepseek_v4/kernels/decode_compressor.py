@@ -646,8 +646,10 @@ def compress_tokens_c16(
     tokens_dim = pl.tensor.dim(x_tokens, 0)
     proj_partial = pl.create_tensor([K_SPLIT * tokens_dim, PROJ_WIDTH], dtype=pl.FP32)
     sources = pl.create_tensor([tokens_dim + SAVED_ROWS, PROJ_WIDTH], dtype=pl.FP32)
-    gather_saved_rows(positions, state_slots, kv_state, score_state, sources)
+    # The projection first: the longest stage of the chain and independent of the saved rows,
+    # so it is submitted (and starts) one stage earlier.
     project_tokens(x_tokens, wkv, wgate, proj_partial)
+    gather_saved_rows(positions, state_slots, kv_state, score_state, sources)
     gather_token_rows(x_tokens, positions, ape, proj_partial, sources)
     pool_windows(
         positions, cu_seqlens, slot_mapping, norm_weight, rope_cos, rope_sin, hadamard,
@@ -686,8 +688,10 @@ def compress_tokens_c8(
     sources = pl.create_tensor([tokens_dim + SAVED_ROWS, PROJ_WIDTH], dtype=pl.FP32)
     window_rows = pl.create_tensor([tokens_dim, 1, INDEX_HEAD_DIM], dtype=pl.BF16)  # format
     window_rows_flat = pl.reshape(window_rows, [tokens_dim, INDEX_HEAD_DIM])  # format
-    gather_saved_rows(positions, state_slots, kv_state, score_state, sources)
+    # The projection first: the longest stage of the chain and independent of the saved rows,
+    # so it is submitted (and starts) one stage earlier.
     project_tokens(x_tokens, wkv, wgate, proj_partial)
+    gather_saved_rows(positions, state_slots, kv_state, score_state, sources)
     gather_token_rows(x_tokens, positions, ape, proj_partial, sources)
     pool_windows(
         positions, cu_seqlens, slot_mapping, norm_weight, rope_cos, rope_sin, hadamard,
