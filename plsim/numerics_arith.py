@@ -240,16 +240,12 @@ def _lanes_row_sum(x: np.ndarray) -> np.ndarray:
     the 4 lanes in sequence from 0, then the tail in sequence."""
     n = x.shape[-1]
     body = n - n % 8
+    # lane k: elements k, k + 8, ... of the body, each lane in sequence
+    lanes = x[..., :body].reshape((*x.shape[:-1], body // 8, 8))
+    acc = _sequential_reduce(np.swapaxes(lanes, -1, -2), np.add)[..., 0]
     with quiet(all="ignore"):
-        lanes = x[..., :body].reshape((*x.shape[:-1], body // 8, 8))
-        acc = np.add.accumulate(lanes, axis=-2, dtype=np.float32)[..., -1, :]
         four = (acc[..., :4] + acc[..., 4:]).astype(np.float32)
-        out = np.zeros((*x.shape[:-1], 1), np.float32)
-        for j in range(4):
-            out = (out + four[..., j : j + 1]).astype(np.float32)
-        for j in range(body, n):
-            out = (out + x[..., j : j + 1]).astype(np.float32)
-    return np.where(out == 0, np.zeros((), np.float32), out)
+    return _sequential_reduce(np.concatenate([four, x[..., body:]], axis=-1), np.add)
 
 
 def _sequential_reduce(x: np.ndarray, ufunc: np.ufunc) -> np.ndarray:

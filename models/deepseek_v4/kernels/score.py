@@ -13,15 +13,14 @@ Stages (pl.at name_hints):
 - kv_score_topk: one mixed task per (request, group of 512-row chunks). Per 32-row cache tile
   (its rows from the block the table names): INT8 codes and FP32 row scales as the c8 pool
   stores them (a c16 step's rows are quantized into such a pool first, kernels/cache_quant.py),
-  one INT32 matmul
-  [tile, 128] x [128, S * 64], then relu(acc) * (q_scale * weight) on the whole [tile, S * 64]
-  accumulator for all S tokens at once (the tokens' head factors q_scale * weight one row,
-  formed once per task), the sum over each token's 64 heads as a row sum of the tile read as
-  [tile * S, 64], and each token's tile sums gathered, times the rows' kv scales, into its chunk
-  row (lowest FP32 on rows it may not see): the score policy of docs/indexer.md, step 10. Per
-  tile that is 4 element-ops per (row, token, head) and three DMA transfers (the block's table
-  entry, its codes, its scales). Per full chunk and token: sort32, two
-  mrgsorts, merged into the token's list. At the end each token's list goes to ``partial``.
+  one INT32 matmul [tile, 128] x [128, S * 64], then relu(acc) * (q_scale * weight) on the whole
+  [tile, S * 64] accumulator for all S tokens at once (the tokens' head factors q_scale *
+  weight one row, formed once per task), the sum over each token's 64 heads as a row sum of the
+  tile read as [tile * S, 64], and each token's tile sums gathered, times the rows' kv scales,
+  into its chunk row (lowest FP32 on rows it may not see): the score policy of docs/indexer.md,
+  step 10. Per tile that is 4 element-ops per (row, token, head) and three DMA transfers (the
+  block's table entry, its codes, its scales). Per full chunk and token: sort32, two mrgsorts,
+  merged into the token's list. At the end each token's list goes to ``partial``.
 - topk_merge: one task per token: merge its groups' lists in group (= index) order, then
   indices + offset, -1 where unused.
 
