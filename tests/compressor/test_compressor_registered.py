@@ -21,9 +21,10 @@ def test_default_demo_case_passes_on_plsim(seq, cache_format):
     assert report.config.start_pos + seq - 1 == 1023
     assert 0 < report.quality["cache_rel_l2_vs_float"] < 2e-2
     names = [stage["name"] for stage in report.stages]
-    # the projection, the chain's longest stage, is submitted first; the saved state rows,
-    # which do not wait for it, next (both before token_rows, which reads both)
-    assert names[:3] == ["request_starts", "kv_gate_projection", "saved_state_rows"]
+    # the projection, the chain's longest stage, is submitted first (its own helper, which an
+    # indexer calls beside its query projection); the saved state rows, which do not wait for
+    # it, after the request spans (both before token_rows, which reads both)
+    assert names[:4] == ["kv_gate_projection", "request_starts", "saved_state_rows", "token_rows"]
     assert names[-1] == "state_write_back"
     assert ("window_quant_cache_write" in names) == (cache_format == "c8")
 

@@ -192,6 +192,28 @@ def test_run_reports_every_stage(batch, projection):
 
 
 @pytest.mark.parametrize(
+    ("batch", "projection"),
+    [(4, ["qr_proj_parts", "qr_dequant"]), (33, ["qr_proj"])],
+    ids=["K parts", "fused qr_proj"],
+)
+def test_both_projections_are_submitted_before_the_query_heads(batch, projection):
+    """The step's two chains (query, compressor) each start with their long cube stage; those
+    are submitted first, the head weights next, then the stages that wait on them."""
+    step = run_step(resolve_config(CaseConfig(batch=batch, seq=1, start_pos=1000)))
+    names = [stage.name for stage in step.run.stages]
+    assert names[: len(projection) + 7] == [
+        "qr_quant",
+        *projection,
+        "kv_gate_projection",
+        "weights_proj",
+        "qr_rope",
+        "qr_hadamard_quant",
+        "request_starts",
+        "saved_state_rows",
+    ]
+
+
+@pytest.mark.parametrize(
     ("batch", "seq", "rope_tasks", "hadamard_tasks"),
     [(3, 4, 24, 24), (6, 4, 48, 24), (12, 4, 48, 24), (25, 3, 38, 19), (17, 4, 34, 23)],
 )

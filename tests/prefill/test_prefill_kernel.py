@@ -61,6 +61,17 @@ def test_mixed_chunk_with_prefixes_short_prompts_and_block_boundaries(cache_form
         block_size=16,
     )
     assert report.quality["topk_recall_vs_float"] > 0.9
+    # the decode step's submission order: both chains' projections first
+    names = [stage["name"] for stage in report.stages]
+    assert names[:7] == [
+        "qr_quant",
+        "qr_proj",
+        "kv_gate_projection",
+        "weights_proj",
+        "qr_rope",
+        "qr_hadamard_quant",
+        "saved_state_rows",
+    ]
 
 
 @pytest.mark.parametrize("cache_format", ["c16", "c8"])

@@ -6,9 +6,13 @@ Public entry points
 -------------------
 ``indexer_compressor_c16(...)`` / ``indexer_compressor_c8(...)``: the ``@pl.jit`` kernels (one
 decode step of S tokens for B requests), one per cache format.
-``compress_step_c16(...)`` / ``compress_step_c8(...)``: the same computation as
-``@pl.jit.inline`` functions, for the indexer kernel's stage 7. Parameters (positional, shapes
-from the call; B, S, D, the pools and the rope tables are run-time sizes):
+``project_step(x, position_ids, wkv, wgate, proj_partial)`` then ``compress_step_c16(...)`` /
+``compress_step_c8(...)``: the same computation as ``@pl.jit.inline`` functions, for the indexer
+kernel's stage 7, in two calls so that the indexer can submit its own stages between them.
+``project_step`` writes the projection's partial sums into proj_partial, an FP32
+[K_SPLIT * B * S, 512] scratch the caller creates; ``compress_step_*`` takes proj_partial in
+place of wkv and wgate. The entry points' parameters (positional, shapes from the call; B, S,
+D, the pools and the rope tables are run-time sizes):
 
     x             [B, S, D] BF16                 the step's hidden states
     wkv, wgate    [D, 256] BF16                  kv / gate projections
@@ -28,7 +32,8 @@ from the call; B, S, D, the pools and the rope tables are run-time sizes):
     compiled artifact serves every step of a given shape. A padded request (state slot -1)
     reads and writes nothing. Call from orchestration before any stage that reads the cache.
     The prefill kernels (prefill_compressor.py) run the same stages over a packed chunk
-    (``compress_tokens_c16`` / ``_c8``, requests given by cu_seqlens).
+    (``project_tokens``, then ``compress_tokens_c16`` / ``_c8``, requests given by
+    cu_seqlens).
 
 Math (per token at position pos; reference/decode_compressor.py follows it step by step)
 -------------------------------------------------------------------------------------
@@ -56,10 +61,14 @@ saved; rows are never cleared).
 
 Stages (pl.at name_hints; each one SPMD dispatch, one runtime task)
 ------------------------------------------------------------------
-``saved_state_rows``    per request: its 8 saved state rows into ``sources`` (submitted first:
-                        it needs no projection, so it runs beside ``kv_gate_projection``).
 ``kv_gate_projection``  cube: x @ [wkv | wgate] in 2 column blocks (wkv, wgate) x 8 K parts (D /
-                        128 parts below D = 1024) per group of up to 512 token rows.
+                        128 parts below D = 1024) per group of up to 512 token rows. Its own
+                        helper (``project_tokens`` / ``project_step``), called by the entry
+                        before the rest: the chain's longest stage, it depends on x alone, so
+                        an indexer submits it beside its own query projection.
+``request_starts``      decode only: the step's requests as packed spans of S tokens.
+``saved_state_rows``    per request: its 8 saved state rows into ``sources`` (runs beside the
+                        projection).
 ``token_rows``          vector, per token: the sum of the K parts (fixed order), + ape on the
                         gate half, into ``sources``.
 ``window_pool_rmsnorm_rope_hadamard``  mixed, per closing token: pooling, RMSNorm, RoPE
@@ -620,10 +629,30 @@ def request_starts(
 
 
 @pl.jit.inline
-def compress_tokens_c16(
-    x_tokens: pl.Tensor,
+def project_step(
+    x: pl.Tensor,
+    position_ids: pl.Tensor,
     wkv: pl.Tensor,
     wgate: pl.Tensor,
+    proj_partial: pl.Tensor,
+):
+    """``kv_gate_projection`` of a decode step's B * S tokens (x [B, S, D], position_ids
+    [B, S]) into proj_partial [K_SPLIT * B * S, 512], for ``compress_step_c16`` / ``_c8``."""
+    # T = B * S as one scalar (tensor.dim of a [T, 1] view): the kernel wrapper recovers T from
+    # the token-major shapes (it inverts `var * const`, not `B * S`).
+    batch_dim = pl.tensor.dim(x, 0)
+    seq_dim = pl.tensor.dim(x, 1)
+    hidden_dim = pl.tensor.dim(x, 2)
+    token_positions = pl.reshape(position_ids, [batch_dim * seq_dim, 1])
+    tokens_dim = pl.tensor.dim(token_positions, 0)
+    x_tokens = pl.reshape(x, [tokens_dim, hidden_dim])
+    project_tokens(x_tokens, wkv, wgate, proj_partial)
+
+
+@pl.jit.inline
+def compress_tokens_c16(
+    x_tokens: pl.Tensor,
+    proj_partial: pl.Tensor,
     ape: pl.Tensor,
     norm_weight: pl.Tensor,
     rope_cos: pl.Tensor,
@@ -638,17 +667,13 @@ def compress_tokens_c16(
     index_cache: pl.Tensor,
 ):
     """The compressor over T packed token rows [T, D] of R requests (request r owns rows
-    cu_seqlens[r] .. cu_seqlens[r + 1] - 1; positions and slot_mapping [T]), BF16 cache rows;
-    returns index_cache."""
+    cu_seqlens[r] .. cu_seqlens[r + 1] - 1; positions and slot_mapping [T]), BF16 cache rows,
+    after ``project_tokens`` has filled proj_partial [K_SPLIT * T, 512]; returns index_cache."""
     pl.static_assert(
         state_slots.shape[0] <= MAX_REQUESTS, "at most 128 requests (MAX_REQUESTS) per call"
     )
     tokens_dim = pl.tensor.dim(x_tokens, 0)
-    proj_partial = pl.create_tensor([K_SPLIT * tokens_dim, PROJ_WIDTH], dtype=pl.FP32)
     sources = pl.create_tensor([tokens_dim + SAVED_ROWS, PROJ_WIDTH], dtype=pl.FP32)
-    # The projection first: the longest stage of the chain and independent of the saved rows,
-    # so it is submitted (and starts) one stage earlier.
-    project_tokens(x_tokens, wkv, wgate, proj_partial)
     gather_saved_rows(positions, state_slots, kv_state, score_state, sources)
     gather_token_rows(x_tokens, positions, ape, proj_partial, sources)
     pool_windows(
@@ -662,8 +687,7 @@ def compress_tokens_c16(
 @pl.jit.inline
 def compress_tokens_c8(
     x_tokens: pl.Tensor,
-    wkv: pl.Tensor,
-    wgate: pl.Tensor,
+    proj_partial: pl.Tensor,
     ape: pl.Tensor,
     norm_weight: pl.Tensor,
     rope_cos: pl.Tensor,
@@ -684,13 +708,9 @@ def compress_tokens_c8(
         state_slots.shape[0] <= MAX_REQUESTS, "at most 128 requests (MAX_REQUESTS) per call"
     )
     tokens_dim = pl.tensor.dim(x_tokens, 0)
-    proj_partial = pl.create_tensor([K_SPLIT * tokens_dim, PROJ_WIDTH], dtype=pl.FP32)
     sources = pl.create_tensor([tokens_dim + SAVED_ROWS, PROJ_WIDTH], dtype=pl.FP32)
     window_rows = pl.create_tensor([tokens_dim, 1, INDEX_HEAD_DIM], dtype=pl.BF16)  # format
     window_rows_flat = pl.reshape(window_rows, [tokens_dim, INDEX_HEAD_DIM])  # format
-    # The projection first: the longest stage of the chain and independent of the saved rows,
-    # so it is submitted (and starts) one stage earlier.
-    project_tokens(x_tokens, wkv, wgate, proj_partial)
     gather_saved_rows(positions, state_slots, kv_state, score_state, sources)
     gather_token_rows(x_tokens, positions, ape, proj_partial, sources)
     pool_windows(
@@ -705,8 +725,7 @@ def compress_tokens_c8(
 @pl.jit.inline
 def compress_step_c16(
     x: pl.Tensor,
-    wkv: pl.Tensor,
-    wgate: pl.Tensor,
+    proj_partial: pl.Tensor,
     ape: pl.Tensor,
     norm_weight: pl.Tensor,
     rope_cos: pl.Tensor,
@@ -719,8 +738,8 @@ def compress_step_c16(
     score_state: pl.Tensor,
     index_cache: pl.Tensor,
 ):
-    """One serving step of the compressor, BF16 cache rows (c16): the step's B * S tokens as
-    packed spans of S (compress_tokens_c16); returns index_cache."""
+    """One serving step of the compressor, BF16 cache rows (c16), after ``project_step``: the
+    step's B * S tokens as packed spans of S (compress_tokens_c16); returns index_cache."""
     pl.static_assert(
         x.shape[1] <= MAX_TOKENS_PER_STEP,
         "tokens per step S (x.shape[1]) must be 1..4 (MAX_TOKENS_PER_STEP)",
@@ -739,7 +758,7 @@ def compress_step_c16(
     starts = pl.create_tensor([requests_dim + 1], dtype=pl.INT32)
     request_starts(starts, x.shape[1])
     index_cache = compress_tokens_c16(
-        x_tokens, wkv, wgate, ape, norm_weight, rope_cos, rope_sin, hadamard, positions,
+        x_tokens, proj_partial, ape, norm_weight, rope_cos, rope_sin, hadamard, positions,
         starts, state_slots, token_slots, kv_state, score_state, index_cache,
     )  # fmt: skip
     return index_cache
@@ -748,8 +767,7 @@ def compress_step_c16(
 @pl.jit.inline
 def compress_step_c8(
     x: pl.Tensor,
-    wkv: pl.Tensor,
-    wgate: pl.Tensor,
+    proj_partial: pl.Tensor,
     ape: pl.Tensor,
     norm_weight: pl.Tensor,
     rope_cos: pl.Tensor,
@@ -763,8 +781,9 @@ def compress_step_c8(
     index_cache: pl.Tensor,
     index_cache_scale: pl.Tensor,  # format
 ):
-    """One serving step of the compressor, INT8 rows + FP32 row scale (c8): the step's B * S
-    tokens as packed spans of S (compress_tokens_c8); returns index_cache."""
+    """One serving step of the compressor, INT8 rows + FP32 row scale (c8), after
+    ``project_step``: the step's B * S tokens as packed spans of S (compress_tokens_c8);
+    returns index_cache."""
     pl.static_assert(
         x.shape[1] <= MAX_TOKENS_PER_STEP,
         "tokens per step S (x.shape[1]) must be 1..4 (MAX_TOKENS_PER_STEP)",
@@ -783,7 +802,7 @@ def compress_step_c8(
     starts = pl.create_tensor([requests_dim + 1], dtype=pl.INT32)
     request_starts(starts, x.shape[1])
     index_cache = compress_tokens_c8(
-        x_tokens, wkv, wgate, ape, norm_weight, rope_cos, rope_sin, hadamard, positions,
+        x_tokens, proj_partial, ape, norm_weight, rope_cos, rope_sin, hadamard, positions,
         starts, state_slots, token_slots, kv_state, score_state, index_cache,
         index_cache_scale,  # format
     )  # fmt: skip
@@ -808,8 +827,15 @@ def indexer_compressor_c16(
     index_cache: pl.InOut[pl.Tensor],
 ):
     """Ratio-4 compressor, one serving step, BF16 cache rows (see module doc)."""
+    # T = B * S as one scalar: the projection's partial sums are sized by it alone.
+    batch_dim = pl.tensor.dim(x, 0)
+    seq_dim = pl.tensor.dim(x, 1)
+    token_positions = pl.reshape(position_ids, [batch_dim * seq_dim, 1])
+    tokens_dim = pl.tensor.dim(token_positions, 0)
+    proj_partial = pl.create_tensor([K_SPLIT * tokens_dim, PROJ_WIDTH], dtype=pl.FP32)
+    project_step(x, position_ids, wkv, wgate, proj_partial)
     index_cache = compress_step_c16(
-        x, wkv, wgate, ape, norm_weight, rope_cos, rope_sin, hadamard, position_ids,
+        x, proj_partial, ape, norm_weight, rope_cos, rope_sin, hadamard, position_ids,
         state_slots, slot_mapping, kv_state, score_state, index_cache,
     )  # fmt: skip
     return index_cache
@@ -834,8 +860,15 @@ def indexer_compressor_c8(
     index_cache_scale: pl.InOut[pl.Tensor],  # format
 ):
     """Ratio-4 compressor, one serving step, INT8 rows + FP32 scale (see module doc)."""
+    # T = B * S as one scalar: the projection's partial sums are sized by it alone.
+    batch_dim = pl.tensor.dim(x, 0)
+    seq_dim = pl.tensor.dim(x, 1)
+    token_positions = pl.reshape(position_ids, [batch_dim * seq_dim, 1])
+    tokens_dim = pl.tensor.dim(token_positions, 0)
+    proj_partial = pl.create_tensor([K_SPLIT * tokens_dim, PROJ_WIDTH], dtype=pl.FP32)
+    project_step(x, position_ids, wkv, wgate, proj_partial)
     index_cache = compress_step_c8(
-        x, wkv, wgate, ape, norm_weight, rope_cos, rope_sin, hadamard, position_ids,
+        x, proj_partial, ape, norm_weight, rope_cos, rope_sin, hadamard, position_ids,
         state_slots, slot_mapping, kv_state, score_state, index_cache,
         index_cache_scale,  # format
     )  # fmt: skip

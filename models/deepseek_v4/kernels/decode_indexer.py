@@ -87,7 +87,13 @@ from models.deepseek_v4.config import (
     ROPE_DIM,
 )
 from models.deepseek_v4.kernels.cache_quant import quantize_cache_rows
-from models.deepseek_v4.kernels.decode_compressor import compress_step_c8, compress_step_c16
+from models.deepseek_v4.kernels.decode_compressor import (
+    K_SPLIT,
+    PROJ_WIDTH,
+    compress_step_c8,
+    compress_step_c16,
+    project_step,
+)
 from models.deepseek_v4.kernels.score import (
     HEAD_COLS,
     NO_SCORE_COLS,
@@ -175,28 +181,18 @@ TOPK_PART_ROWS = TOPK_PART_CHUNKS * TOPK_CHUNK
 
 
 @pl.jit.inline
-def query_stages(
-    x: pl.Tensor,
+def project_query(
     qr: pl.Tensor,
     wq_b: pl.Tensor,
     wq_b_scale: pl.Tensor,
-    weights_proj: pl.Tensor,
-    rope_cos: pl.Tensor,
-    rope_sin: pl.Tensor,
-    hadamard: pl.Tensor,
-    position_ids: pl.Tensor,
-    q_codes: pl.Tensor,
-    q_dequant: pl.Tensor,
-    head_weights: pl.Tensor,
+    q_proj: pl.Tensor,
 ):
-    """Stages 1-6: INT8 q rows (t * H + h) with their dequant scales, and the head weights."""
-    B = x.shape[0]
-    S = x.shape[1]
-    D = x.shape[2]
+    """Stages 1-2: qr [B, S, Q_LORA] to INT8 rows, times wq_b, dequantized into the BF16
+    projection q_proj [B * S, H * Dh] (created by the caller, for ``query_heads``)."""
+    B = qr.shape[0]
+    S = qr.shape[1]
     Q_LORA = qr.shape[2]
     T = B * S
-    proj_tiles = (T + PROJ_MAX_ROWS - 1) // PROJ_MAX_ROWS
-    proj_rows = ((T + proj_tiles - 1) // proj_tiles + CUBE_M - 1) // CUBE_M * CUBE_M
     qproj_tiles = (T + QPROJ_MAX_ROWS - 1) // QPROJ_MAX_ROWS
     qproj_rows = ((T + qproj_tiles - 1) // qproj_tiles + CUBE_M - 1) // CUBE_M * CUBE_M
     tile_rows = qproj_rows + (T - qproj_rows) * (1 // qproj_tiles)  # min(qproj_rows, T)
@@ -223,26 +219,10 @@ def query_stages(
     qr_quant_rows = qr_quant_rows - (qr_quant_rows - QR_QUANT_ROWS) * (
         1 - 1 // (qr_quant_rows // QR_QUANT_ROWS + 1)
     )
-    # qr_rope's tasks per token: 2 (32 heads each) when 2 T <= 48, else 1; its tokens per
-    # task: ceil(T / ROPE_TASKS) (1 up to T = 48).
-    rope_splits = 1 + 1 // ((T + 23) // 24)
-    rope_heads = INDEX_N_HEADS // rope_splits
-    rope_tokens = (T + ROPE_TASKS - 1) // ROPE_TASKS
-    rope_blocks = (T + rope_tokens - 1) // rope_tokens
-    # qr_hadamard_quant's tasks per token: 2 (32 head rows each) when 2 T <= 24, else 1; its
-    # tokens per task: ceil(T / HAD_TASKS) (1 up to T = 24).
-    had_splits = 1 + 1 // ((T + 11) // 12)
-    had_heads = INDEX_N_HEADS // had_splits
-    had_tokens = (T + HAD_TASKS - 1) // HAD_TASKS
-    had_blocks = (T + had_tokens - 1) // had_tokens
-    x_tokens = pl.reshape(x, [T, D])
     qr_tokens = pl.reshape(qr, [T, Q_LORA])
     wq_scale_row = pl.reshape(wq_b_scale, [1, Q_WIDTH])
     qr_codes = pl.create_tensor([T, Q_LORA], dtype=pl.INT8)
     qr_dequant = pl.create_tensor([T, 1], dtype=pl.FP32)
-    q_proj = pl.create_tensor([T, Q_WIDTH], dtype=pl.BF16)
-    q_heads = pl.reshape(q_proj, [T * INDEX_N_HEADS, INDEX_HEAD_DIM])
-    q_rope = pl.create_tensor([T * INDEX_N_HEADS, INDEX_HEAD_DIM], dtype=pl.BF16)
 
     # Each stage is one SPMD dispatch (one runtime task of many blocks): the runtime tracks
     # dependencies per whole tensor, so a stage of N tasks reading a tensor that M tasks wrote
@@ -377,6 +357,36 @@ def query_stages(
                         proj_deq, target_type=pl.BF16, mode="rint"
                     )
 
+
+@pl.jit.inline
+def query_heads(
+    q_proj: pl.Tensor,
+    rope_cos: pl.Tensor,
+    rope_sin: pl.Tensor,
+    hadamard: pl.Tensor,
+    position_ids: pl.Tensor,
+    q_codes: pl.Tensor,
+    q_dequant: pl.Tensor,
+):
+    """Stages 3-5: q_proj's (token, head) rows roped at the token's position (position_ids
+    [B, S]), rotated and quantized: INT8 rows (t * H + h) with their dequant scales."""
+    T = q_proj.shape[0]
+    S = position_ids.shape[1]
+    # qr_rope's tasks per token: 2 (32 heads each) when 2 T <= 48, else 1; its tokens per
+    # task: ceil(T / ROPE_TASKS) (1 up to T = 48).
+    rope_splits = 1 + 1 // ((T + 23) // 24)
+    rope_heads = INDEX_N_HEADS // rope_splits
+    rope_tokens = (T + ROPE_TASKS - 1) // ROPE_TASKS
+    rope_blocks = (T + rope_tokens - 1) // rope_tokens
+    # qr_hadamard_quant's tasks per token: 2 (32 head rows each) when 2 T <= 24, else 1; its
+    # tokens per task: ceil(T / HAD_TASKS) (1 up to T = 24).
+    had_splits = 1 + 1 // ((T + 11) // 12)
+    had_heads = INDEX_N_HEADS // had_splits
+    had_tokens = (T + HAD_TASKS - 1) // HAD_TASKS
+    had_blocks = (T + had_tokens - 1) // had_tokens
+    q_heads = pl.reshape(q_proj, [T * INDEX_N_HEADS, INDEX_HEAD_DIM])
+    q_rope = pl.create_tensor([T * INDEX_N_HEADS, INDEX_HEAD_DIM], dtype=pl.BF16)
+
     # 3 qr_rope (vector): one task per token, or per half of a token's heads when that still
     # fits one wave of the 48 AIVs (2 T <= 48: a short step's chain waits on this stage, and
     # each row is independent), or per rope_tokens tokens, one after another, above T = 48
@@ -494,6 +504,22 @@ def query_stages(
                     qh_f16, target_type=pl.INT8, mode="trunc"
                 )
                 q_dequant[h0 : h0 + had_heads, :] = pl.div(qh_amax, INT8_MAX)
+
+
+@pl.jit.inline
+def project_head_weights(
+    x: pl.Tensor,
+    weights_proj: pl.Tensor,
+    head_weights: pl.Tensor,
+):
+    """Stage 6: the head weights [B * S, H] of x [B, S, D]."""
+    B = x.shape[0]
+    S = x.shape[1]
+    D = x.shape[2]
+    T = B * S
+    proj_tiles = (T + PROJ_MAX_ROWS - 1) // PROJ_MAX_ROWS
+    proj_rows = ((T + proj_tiles - 1) // proj_tiles + CUBE_M - 1) // CUBE_M * CUBE_M
+    x_tokens = pl.reshape(x, [T, D])
 
     # 6 weights_proj: (x @ weights_proj) * Dh^-0.5 * H^-0.5 in FP32 ([64, 64] FP32 accumulator).
     with pl.spmd(proj_tiles, allow_early_resolve=True):
@@ -644,13 +670,19 @@ def decode_step_c16(
         [lists_dim + SCORE_TASKS * MAX_TOKENS_PER_STEP, 2 * topk_dim], dtype=pl.FP32
     )
 
-    query_stages(
-        x, qr, wq_b, wq_b_scale, weights_proj, rope_cos, rope_sin, hadamard, position_ids,
-        q_codes, q_dequant, head_weights,
-    )  # fmt: skip
-    # 7 compressor: a closing window's row is in the cache before any score stage reads it.
+    # The step's two chains, submitted so that each one's long cube stages start first: the
+    # query projection (stages 1-2), the compressor's projection (7a), the head weights (6),
+    # then the query heads (3-5) and the rest of the compressor (7b). Each stage reads only
+    # what an earlier call wrote; the order moves when a stage is submitted, not what it reads.
+    q_proj = pl.create_tensor([tokens_dim, Q_WIDTH], dtype=pl.BF16)
+    proj_partial = pl.create_tensor([K_SPLIT * tokens_dim, PROJ_WIDTH], dtype=pl.FP32)
+    project_query(qr, wq_b, wq_b_scale, q_proj)
+    project_step(x, position_ids, wkv, wgate, proj_partial)
+    project_head_weights(x, weights_proj, head_weights)
+    query_heads(q_proj, rope_cos, rope_sin, hadamard, position_ids, q_codes, q_dequant)
+    # 7b compressor: a closing window's row is in the cache before any score stage reads it.
     index_cache = compress_step_c16(
-        x, wkv, wgate, ape, norm_weight, rope_cos, rope_sin, hadamard, position_ids,
+        x, proj_partial, ape, norm_weight, rope_cos, rope_sin, hadamard, position_ids,
         state_slots, slot_mapping, kv_state, score_state, index_cache,
     )  # fmt: skip
     blocks_dim = pl.tensor.dim(index_cache, 0)  # format: 8 c16 rows -> c8 scratch (cache_quant)
@@ -825,13 +857,19 @@ def decode_step_c8(
         [lists_dim + SCORE_TASKS * MAX_TOKENS_PER_STEP, 2 * topk_dim], dtype=pl.FP32
     )
 
-    query_stages(
-        x, qr, wq_b, wq_b_scale, weights_proj, rope_cos, rope_sin, hadamard, position_ids,
-        q_codes, q_dequant, head_weights,
-    )  # fmt: skip
-    # 7 compressor: a closing window's row is in the cache before any score stage reads it.
+    # The step's two chains, submitted so that each one's long cube stages start first: the
+    # query projection (stages 1-2), the compressor's projection (7a), the head weights (6),
+    # then the query heads (3-5) and the rest of the compressor (7b). Each stage reads only
+    # what an earlier call wrote; the order moves when a stage is submitted, not what it reads.
+    q_proj = pl.create_tensor([tokens_dim, Q_WIDTH], dtype=pl.BF16)
+    proj_partial = pl.create_tensor([K_SPLIT * tokens_dim, PROJ_WIDTH], dtype=pl.FP32)
+    project_query(qr, wq_b, wq_b_scale, q_proj)
+    project_step(x, position_ids, wkv, wgate, proj_partial)
+    project_head_weights(x, weights_proj, head_weights)
+    query_heads(q_proj, rope_cos, rope_sin, hadamard, position_ids, q_codes, q_dequant)
+    # 7b compressor: a closing window's row is in the cache before any score stage reads it.
     index_cache = compress_step_c8(
-        x, wkv, wgate, ape, norm_weight, rope_cos, rope_sin, hadamard, position_ids,
+        x, proj_partial, ape, norm_weight, rope_cos, rope_sin, hadamard, position_ids,
         state_slots, slot_mapping, kv_state, score_state, index_cache,
         index_cache_scale,  # format
     )  # fmt: skip

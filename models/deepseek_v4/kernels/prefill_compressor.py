@@ -4,7 +4,8 @@ decode_compressor.py) over the chunk's token rows, requests given by cu_seqlens;
 ``compressor_prefill_golden`` in reference/prefill.py.
 
 Entry points ``indexer_compressor_prefill_c16`` / ``_c8`` (the prefill indexer calls
-``compress_tokens_c16`` / ``_c8`` itself). Parameters:
+``project_tokens`` and ``compress_tokens_c16`` / ``_c8`` itself, its own query projection
+submitted between them). Parameters:
 
     x             [T, D] BF16                    the chunk's hidden states (packed requests)
     wkv, wgate    [D, 256] BF16                  kv / gate projections
@@ -29,7 +30,13 @@ module's.
 
 import pypto.language as pl
 
-from models.deepseek_v4.kernels.decode_compressor import compress_tokens_c8, compress_tokens_c16
+from models.deepseek_v4.kernels.decode_compressor import (
+    K_SPLIT,
+    PROJ_WIDTH,
+    compress_tokens_c8,
+    compress_tokens_c16,
+    project_tokens,
+)
 
 
 @pl.jit
@@ -51,8 +58,11 @@ def indexer_compressor_prefill_c16(
     index_cache: pl.InOut[pl.Tensor],
 ):
     """Ratio-4 compressor over a packed prefill chunk, BF16 cache rows (see module doc)."""
+    token_dim = pl.tensor.dim(x, 0)
+    proj_partial = pl.create_tensor([K_SPLIT * token_dim, PROJ_WIDTH], dtype=pl.FP32)
+    project_tokens(x, wkv, wgate, proj_partial)
     index_cache = compress_tokens_c16(
-        x, wkv, wgate, ape, norm_weight, rope_cos, rope_sin, hadamard, position_ids,
+        x, proj_partial, ape, norm_weight, rope_cos, rope_sin, hadamard, position_ids,
         cu_seqlens, state_slots, slot_mapping, kv_state, score_state, index_cache,
     )  # fmt: skip
     return index_cache
@@ -78,8 +88,11 @@ def indexer_compressor_prefill_c8(
     index_cache_scale: pl.InOut[pl.Tensor],  # format
 ):
     """Ratio-4 compressor over a packed prefill chunk, INT8 rows + FP32 scale (module doc)."""
+    token_dim = pl.tensor.dim(x, 0)
+    proj_partial = pl.create_tensor([K_SPLIT * token_dim, PROJ_WIDTH], dtype=pl.FP32)
+    project_tokens(x, wkv, wgate, proj_partial)
     index_cache = compress_tokens_c8(
-        x, wkv, wgate, ape, norm_weight, rope_cos, rope_sin, hadamard, position_ids,
+        x, proj_partial, ape, norm_weight, rope_cos, rope_sin, hadamard, position_ids,
         cu_seqlens, state_slots, slot_mapping, kv_state, score_state, index_cache,
         index_cache_scale,  # format
     )  # fmt: skip

@@ -33,9 +33,10 @@ Entry points ``indexer_prefill_c16`` and ``indexer_prefill_c8``; parameters in t
 Positions, lengths, tables and mappings are tensor data: one artifact per (T bucket, R, pool
 shapes, format).
 
-Stages: the decode indexer's query stages on the T token rows (qr_quant, qr_proj, qr_rope,
-qr_hadamard_quant, weights_proj), the chunk compressor (prefill_compressor.py: every
-window the chunk closes is in the cache before scoring), ``prefill_kv_quant_score`` (c16) /
+Stages: the decode indexer's query stages on the T token rows and the chunk compressor
+(prefill_compressor.py: every window the chunk closes is in the cache before scoring),
+submitted in the decode step's order (qr_quant, qr_proj, kv_gate_projection, weights_proj,
+qr_rope, qr_hadamard_quant, then the compressor's other stages), ``prefill_kv_quant_score`` (c16) /
 ``prefill_kv_score`` (c8): one mixed task per group of TOKEN_GROUP consecutive tokens of one
 request, scanning the rows its last token sees in CACHE_TILE-row tiles, each tile one INT8
 matmul [CACHE_TILE, 128] x [128, TOKEN_GROUP * H = 256] on the cube; ``padding_sentinel`` for
@@ -55,8 +56,20 @@ from models.deepseek_v4.config import (
     INDEX_N_HEADS,
     INT8_MAX,
 )
-from models.deepseek_v4.kernels.decode_compressor import compress_tokens_c8, compress_tokens_c16
-from models.deepseek_v4.kernels.decode_indexer import query_stages, topk_stage
+from models.deepseek_v4.kernels.decode_compressor import (
+    K_SPLIT,
+    PROJ_WIDTH,
+    compress_tokens_c8,
+    compress_tokens_c16,
+    project_tokens,
+)
+from models.deepseek_v4.kernels.decode_indexer import (
+    Q_WIDTH,
+    project_head_weights,
+    project_query,
+    query_heads,
+    topk_stage,
+)
 from models.deepseek_v4.kernels.score import (
     CACHE_TILE,
     SENTINEL_WIDTH,
@@ -376,13 +389,16 @@ def indexer_prefill_c16(
     q_dequant_by_token = pl.reshape(q_dequant, [token_dim, INDEX_N_HEADS])
     head_weights = pl.create_tensor([token_dim, INDEX_N_HEADS], dtype=pl.FP32)
 
-    query_stages(
-        x_steps, qr_steps, wq_b, wq_b_scale, weights_proj, rope_cos, rope_sin, hadamard,
-        positions, q_codes, q_dequant, head_weights,
-    )  # fmt: skip
+    # The decode step's order (decode_indexer.decode_step_c16): both projections first.
+    q_proj = pl.create_tensor([token_dim, Q_WIDTH], dtype=pl.BF16)
+    proj_partial = pl.create_tensor([K_SPLIT * token_dim, PROJ_WIDTH], dtype=pl.FP32)
+    project_query(qr_steps, wq_b, wq_b_scale, q_proj)
+    project_tokens(x, wkv, wgate, proj_partial)
+    project_head_weights(x_steps, weights_proj, head_weights)
+    query_heads(q_proj, rope_cos, rope_sin, hadamard, positions, q_codes, q_dequant)
     # The chunk's windows are in the cache before any score task reads it.
     index_cache = compress_tokens_c16(
-        x, wkv, wgate, ape, norm_weight, rope_cos, rope_sin, hadamard, position_ids,
+        x, proj_partial, ape, norm_weight, rope_cos, rope_sin, hadamard, position_ids,
         cu_seqlens, state_slots, slot_mapping, kv_state, score_state, index_cache,
     )  # fmt: skip
     prefill_score_c16(
@@ -438,13 +454,16 @@ def indexer_prefill_c8(
     q_dequant_by_token = pl.reshape(q_dequant, [token_dim, INDEX_N_HEADS])
     head_weights = pl.create_tensor([token_dim, INDEX_N_HEADS], dtype=pl.FP32)
 
-    query_stages(
-        x_steps, qr_steps, wq_b, wq_b_scale, weights_proj, rope_cos, rope_sin, hadamard,
-        positions, q_codes, q_dequant, head_weights,
-    )  # fmt: skip
+    # The decode step's order (decode_indexer.decode_step_c16): both projections first.
+    q_proj = pl.create_tensor([token_dim, Q_WIDTH], dtype=pl.BF16)
+    proj_partial = pl.create_tensor([K_SPLIT * token_dim, PROJ_WIDTH], dtype=pl.FP32)
+    project_query(qr_steps, wq_b, wq_b_scale, q_proj)
+    project_tokens(x, wkv, wgate, proj_partial)
+    project_head_weights(x_steps, weights_proj, head_weights)
+    query_heads(q_proj, rope_cos, rope_sin, hadamard, positions, q_codes, q_dequant)
     # The chunk's windows are in the cache before any score task reads it.
     index_cache = compress_tokens_c8(
-        x, wkv, wgate, ape, norm_weight, rope_cos, rope_sin, hadamard, position_ids,
+        x, proj_partial, ape, norm_weight, rope_cos, rope_sin, hadamard, position_ids,
         cu_seqlens, state_slots, slot_mapping, kv_state, score_state, index_cache,
         index_cache_scale,  # format
     )  # fmt: skip
