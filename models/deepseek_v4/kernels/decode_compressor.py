@@ -638,6 +638,10 @@ def project_step(
 ):
     """``kv_gate_projection`` of a decode step's B * S tokens (x [B, S, D], position_ids
     [B, S]) into proj_partial [K_SPLIT * B * S, 512], for ``compress_step_c16`` / ``_c8``."""
+    pl.static_assert(
+        x.shape[1] <= MAX_TOKENS_PER_STEP,
+        "tokens per step S (x.shape[1]) must be 1..4 (MAX_TOKENS_PER_STEP)",
+    )
     # T = B * S as one scalar (tensor.dim of a [T, 1] view): the kernel wrapper recovers T from
     # the token-major shapes (it inverts `var * const`, not `B * S`).
     batch_dim = pl.tensor.dim(x, 0)
@@ -828,8 +832,8 @@ def indexer_compressor_c16(
 ):
     """Ratio-4 compressor, one serving step, BF16 cache rows (see module doc)."""
     # T = B * S as one scalar: the projection's partial sums are sized by it alone.
-    batch_dim = pl.tensor.dim(x, 0)
-    seq_dim = pl.tensor.dim(x, 1)
+    batch_dim = pl.tensor.dim(position_ids, 0)
+    seq_dim = pl.tensor.dim(position_ids, 1)
     token_positions = pl.reshape(position_ids, [batch_dim * seq_dim, 1])
     tokens_dim = pl.tensor.dim(token_positions, 0)
     proj_partial = pl.create_tensor([K_SPLIT * tokens_dim, PROJ_WIDTH], dtype=pl.FP32)
@@ -861,8 +865,8 @@ def indexer_compressor_c8(
 ):
     """Ratio-4 compressor, one serving step, INT8 rows + FP32 scale (see module doc)."""
     # T = B * S as one scalar: the projection's partial sums are sized by it alone.
-    batch_dim = pl.tensor.dim(x, 0)
-    seq_dim = pl.tensor.dim(x, 1)
+    batch_dim = pl.tensor.dim(position_ids, 0)
+    seq_dim = pl.tensor.dim(position_ids, 1)
     token_positions = pl.reshape(position_ids, [batch_dim * seq_dim, 1])
     tokens_dim = pl.tensor.dim(token_positions, 0)
     proj_partial = pl.create_tensor([K_SPLIT * tokens_dim, PROJ_WIDTH], dtype=pl.FP32)
