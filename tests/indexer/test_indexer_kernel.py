@@ -379,8 +379,9 @@ TWO_AIV_STAGES = {"kv_score_topk_lanes": 48, "kv_score_topk_pairs": 24}
         (3, 2, True, 32, "kv_score_topk_lanes"),
         (3, 4, True, 32, "kv_score_topk_lanes"),
         (3, 1, True, 32, "kv_score_topk_pairs"),
-        (3, 3, True, 32, "kv_score_topk"),
+        (3, 3, True, 32, "kv_score_topk_pairs"),
         (3, 4, False, 32, "kv_score_topk"),
+        (3, 3, True, 48, "kv_score_topk"),
         (3, 4, True, 48, "kv_score_topk"),
         (3, 2, False, 32, "kv_score_topk"),
         (3, 1, False, 32, "kv_score_topk"),
@@ -390,13 +391,11 @@ TWO_AIV_STAGES = {"kv_score_topk_lanes": 48, "kv_score_topk_pairs": 24}
         (1, 1, False, 32, "kv_score_topk"),
     ],
 )
-def test_a_serving_step_of_one_two_or_four_tokens_scores_on_both_vector_cores(
-    batch, seq, topk_only, block_size, stage
-):
+def test_a_serving_step_scores_on_both_vector_cores(batch, seq, topk_only, block_size, stage):
     """c8: the top-k-only entry on 32-row blocks runs the score stage over both AIVs of each
-    core group, at S = 2 and 4 half the tokens on each (kernels/score_lanes.py), at S = 1 a
-    group of cache rows on each (kernels/score_pairs.py); any other step (S = 3, scores kept,
-    block size 48) the one-AIV stage. All pass the golden."""
+    core group, at S = 2 and 4 half the tokens on each (kernels/score_lanes.py), at S = 1 and 3
+    a group of cache rows on each (kernels/score_pairs.py); any other step (scores kept, block
+    size 48) the one-AIV stage. All pass the golden."""
     config = resolve_config(
         CaseConfig(batch=batch, seq=seq, mixed=batch > 1, cache_format="c8",
                    topk_only=topk_only, block_size=block_size)
@@ -449,6 +448,21 @@ def _next_group_same_block(best):
     """The row 512 rows from ``best`` in the neighbouring group of the same block of the
     groups stage (groups 2 g and 2 g + 1 of 512 rows share a block, one per AIV)."""
     return best + 512 if best // 512 % 2 == 0 else best - 512
+
+
+@pytest.mark.parametrize("twin_of", [_next_group_same_block, _four_groups_away])
+def test_two_core_groups_stage_at_three_tokens_merges_ties_in_index_order(twin_of):
+    """S = 3: each AIV of a block scores its group of cache rows for all three tokens, each
+    token with its own list. For the last token, a twin of its best row on the other AIV of
+    the same block and one in another block: the merged list holds the smaller index first."""
+    config = resolve_config(
+        CaseConfig(preset="FLASH", batch=1, seq=3, max_seq_len=32768, start_pos=32765,
+                   cache_format="c8", topk_only=True)
+    )  # fmt: skip
+    probe, _step = _tie_with_a_twin(
+        config, ("index_cache", "index_cache_scale"), twin_of, token=2
+    )
+    assert _score_stage(probe, "kv_score_topk_pairs").vector_split
 
 
 @pytest.mark.parametrize("twin_of", [_next_group_same_block, _four_groups_away])

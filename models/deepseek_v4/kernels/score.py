@@ -189,10 +189,10 @@ def score_topk_stage_c8(
     # one more group when ceil(48 / B) is 1 and B % 24 is in 1..12 (score.py, SCORE_TASKS)
     splits = splits + 1 // splits * ((B + CORE_GROUPS // 2 - 1) % CORE_GROUPS // (CORE_GROUPS // 2))
     # `lanes` is 1 when score_lanes.score_topk_c8 runs a two-AIV stage  # format
-    # instead (S 1, 2 or 4, blocks of a multiple of 32 rows, the top-k-only entry's  # format
+    # instead (blocks of a multiple of 32 rows, the top-k-only entry's  # format
     # score placeholder, NO_SCORE_COLS; the same expression there): this stage then  # format
     # runs one block that does nothing (the runtime refuses 0 blocks).  # format
-    lanes = (S % 3 + 1) // 2 * (1 - (BS % CACHE_TILE + 31) // 32)  # format
+    lanes = 1 - (BS % CACHE_TILE + 31) // 32  # format
     lanes = lanes * ((score_tokens.shape[1] % TOPK_CHUNK + 7) // 8)  # format
     # One SPMD dispatch of B * splits blocks, block (b, g) for request b's group g; a block past
     # its request's groups does nothing (the merge reads only the groups that exist).

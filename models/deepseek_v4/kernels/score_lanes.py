@@ -16,10 +16,11 @@ golden sums exactly: docs/indexer.md, step 10).
 When: ``score_topk_c8`` below runs it for a top-k-only step (the serving entry; its score
 placeholder is NO_SCORE_COLS wide) of S = 2 or 4 tokens per request (a lane takes one or two
 tokens) with a block size that is a multiple of 32, and the one-lane stage then launches one
-block that does nothing; at S = 1 it runs score_pairs.py's stage, whose lanes take a group of
-cache rows each. Why only then, as measured on the real toolchain (docs/dsl.md §4.5 has each
-message): the entry that keeps score rows is refused at the crossing, S 3 would split a token's
-heads across the lanes, and c16 quantizes its rows on the vector side before the matmul.
+block that does nothing; at S = 1 and 3 it runs score_pairs.py's stage, whose lanes take a group
+of cache rows each (at S 3 the halves of this stage's product would split a token's heads). A
+c16 step scores the c8-shaped scratch its ``kv_cache_quant`` stage fills, so it takes the same
+stages. Why not for the entry that keeps score rows, as measured on the real toolchain
+(docs/dsl.md §4.5 has the message): it is refused at the crossing.
 
 What the compiler requires of the regions, and how this stage meets it (docs/dsl.md §4.5):
 a region without a crossing is halved as data-parallel work, so the lanes' state is made in a
@@ -364,10 +365,10 @@ def score_topk_c8(
     which a branch would make run-time values) and computes the same condition itself, running
     one empty block when a two-AIV stage ran (the runtime refuses a launch of 0 blocks)."""
     S = position_ids.shape[1]
-    # 1 exactly then: (S % 3 + 1) // 2 is 1 at S 1, 2 and 4, 0 at 3; the last factor 1 only for
-    # the top-k-only entry's score placeholder (NO_SCORE_COLS wide, not a multiple of 512;
+    # 1 exactly then: blocks of a multiple of 32 rows, and the last factor 1 only for the
+    # top-k-only entry's score placeholder (NO_SCORE_COLS wide, not a multiple of 512;
     # score.score_topk_stage_c8 computes the same `lanes`).
-    lanes = (S % 3 + 1) // 2 * (1 - (index_cache.shape[1] % CACHE_TILE + 31) // 32)
+    lanes = 1 - (index_cache.shape[1] % CACHE_TILE + 31) // 32
     lanes = lanes * ((score_tokens.shape[1] % TOPK_CHUNK + 7) // 8)
     if lanes == 1:
         if S % 2 == 0:  # S 2 or 4
@@ -375,7 +376,7 @@ def score_topk_c8(
                 q_codes, q_dequant_by_token, head_weights, index_cache, index_cache_scale,
                 block_table, position_ids, kv_seq_lens, partial,
             )  # fmt: skip
-        else:
+        else:  # S 1 or 3
             score_topk_pairs_c8(
                 q_codes, q_dequant_by_token, head_weights, index_cache, index_cache_scale,
                 block_table, position_ids, kv_seq_lens, partial,
