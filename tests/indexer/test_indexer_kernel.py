@@ -324,14 +324,18 @@ def test_merge_takes_three_lists_a_step_then_the_one_or_two_left():
     assert merge.pipeline_iterations == int(((used - 1) // 3).sum()) == 8
 
 
-@pytest.mark.parametrize(("batch", "score_tasks"), [(50, 100), (64, 64)])
-def test_above_48_requests_a_second_group_fills_the_last_wave(batch, score_tasks):
+@pytest.mark.parametrize(
+    ("batch", "seq", "score_tasks"), [(50, 1, 100), (64, 2, 64), (64, 1, 128), (64, 3, 128)]
+)
+def test_above_48_requests_a_second_group_fills_the_last_wave(batch, seq, score_tasks):
     """Above 48 requests the score stage splits a request's chunks into 2 groups when B tasks
     would leave the last wave of the 24 core groups half empty or less (B 50 % 24 = 2: 100
-    tasks in 5 waves, not 50 in 3), and keeps one group otherwise (B 64 % 24 = 16). Mixed
-    lengths, so some requests fill both groups: their lists merge to the golden's top-k."""
+    tasks in 5 waves, not 50 in 3), and keeps one group otherwise (B 64 % 24 = 16) at S 2 and
+    4; at odd S an odd group count is doubled (the two-AIV groups stage takes groups in pairs),
+    so B 64 S 1 and S 3 have two. Mixed lengths, so some requests fill both groups: their lists
+    merge to the golden's top-k."""
     step = run_step(
-        resolve_config(CaseConfig(batch=batch, seq=1, mixed=True, cache_format="c16", seed=3))
+        resolve_config(CaseConfig(batch=batch, seq=seq, mixed=True, cache_format="c16", seed=3))
     )
     _assert_passes(step)
     tasks = {stage.name: stage.tasks for stage in step.run.stages}
@@ -411,7 +415,8 @@ def test_a_serving_step_scores_on_both_vector_cores(batch, seq, topk_only, block
     assert ran.pipelined is (stage in TWO_AIV_STAGES)
     assert ran.pipeline_depth == (2 if stage in TWO_AIV_STAGES else 1)
     splits = -(-48 // batch)
-    assert ran.tasks == batch * (-(-splits // 2) if stage == "kv_score_topk_pairs" else splits)
+    splits *= 1 + splits % 2 * seq % 2  # an odd count doubled at odd S (score.py SCORE_TASKS)
+    assert ran.tasks == batch * (splits // 2 if stage == "kv_score_topk_pairs" else splits)
     # With a two-AIV stage the one-AIV one runs one block that does nothing (the runtime
     # refuses a launch of 0 blocks).
     assert _score_stage(step).tasks == (1 if stage in TWO_AIV_STAGES else batch * splits)

@@ -97,7 +97,7 @@ def lightning_indexer_c16(
     list_rows = pl.create_tensor([tokens_dim * 2, 1], dtype=pl.INT32)
     lists_dim = pl.tensor.dim(list_rows, 0)
     partial = pl.create_tensor(
-        [lists_dim + SCORE_TASKS * MAX_TOKENS_PER_STEP, 2 * topk_dim], dtype=pl.FP32
+        [lists_dim + 2 * SCORE_TASKS * MAX_TOKENS_PER_STEP, 2 * topk_dim], dtype=pl.FP32
     )
     # Never written (keep_scores = 0): the score stage's store target when scores are kept;
     # NO_SCORE_COLS wide, which tells the score stages this is the top-k-only entry.
@@ -151,7 +151,7 @@ def lightning_indexer_c8(
     list_rows = pl.create_tensor([tokens_dim * 2, 1], dtype=pl.INT32)
     lists_dim = pl.tensor.dim(list_rows, 0)
     partial = pl.create_tensor(
-        [lists_dim + SCORE_TASKS * MAX_TOKENS_PER_STEP, 2 * topk_dim], dtype=pl.FP32
+        [lists_dim + 2 * SCORE_TASKS * MAX_TOKENS_PER_STEP, 2 * topk_dim], dtype=pl.FP32
     )
     # Never written (keep_scores = 0): the score stage's store target when scores are kept;
     # NO_SCORE_COLS wide, which tells the score stages this is the top-k-only entry.

@@ -48,7 +48,12 @@ CACHE_TILE = 32
 # a request's chunks are split into at most SCORE_TASKS / B groups (rounded up), and above
 # SCORE_TASKS requests into 2 when B tasks would leave the last wave of the CORE_GROUPS half
 # empty or less (B % 24 in 1..12; the stages run one task per core group at a time: B 128 runs
-# 256 tasks in 11 waves of 24, not 128 in 6). Every score stage and topk_merge compute it the
+# 256 tasks in 11 waves of 24, not 128 in 6); then, at an odd number of tokens per request, an
+# odd count is doubled, so that the two-AIV groups stage (score_pairs.py, S 1 and 3: two groups
+# per task, one per AIV) never leaves an AIV without a group (B 16: 6 groups, 48 tasks of two,
+# not 3 in 32 tasks with 16 AIVs idle; B 64: 2, not 1 with every second AIV idle). At S 2 and 4
+# the count stays as it is (the tokens stage splits tokens, not groups: B 16 S 2 64k modeled
+# 143.6 us with the doubling, 140.4 without). Every score stage and topk_merge compute it the
 # same way, written out in each (a launch count cannot come from an inline helper's result).
 SCORE_TASKS = 48
 CORE_GROUPS = 24
@@ -188,6 +193,7 @@ def score_topk_stage_c8(
     splits = (SCORE_TASKS + B - 1) // B
     # one more group when ceil(48 / B) is 1 and B % 24 is in 1..12 (score.py, SCORE_TASKS)
     splits = splits + 1 // splits * ((B + CORE_GROUPS // 2 - 1) % CORE_GROUPS // (CORE_GROUPS // 2))
+    splits = splits * (1 + splits % 2 * (S % 2))  # even at odd S (SCORE_TASKS)
     # `lanes` is 1 when score_lanes.score_topk_c8 runs a two-AIV stage  # format
     # instead (blocks of a multiple of 32 rows, the top-k-only entry's  # format
     # score placeholder, NO_SCORE_COLS; the same expression there): this stage then  # format
@@ -319,6 +325,7 @@ def topk_merge_stage(
     splits = (SCORE_TASKS + B - 1) // B
     # one more group when ceil(48 / B) is 1 and B % 24 is in 1..12 (score.py, SCORE_TASKS)
     splits = splits + 1 // splits * ((B + CORE_GROUPS // 2 - 1) % CORE_GROUPS // (CORE_GROUPS // 2))
+    splits = splits * (1 + splits % 2 * (S % 2))  # even at odd S (SCORE_TASKS)
     merge_tokens = (T + MERGE_TASKS - 1) // MERGE_TASKS
     with pl.spmd((T + merge_tokens - 1) // merge_tokens, allow_early_resolve=True):
         with pl.at(level=pl.Level.CORE_GROUP, name_hint="topk_merge"):

@@ -112,6 +112,7 @@ def score_topk_pairs_c8(
     splits = (SCORE_TASKS + B - 1) // B
     # one more group when ceil(48 / B) is 1 and B % 24 is in 1..12 (score.py, SCORE_TASKS)
     splits = splits + 1 // splits * ((B + CORE_GROUPS // 2 - 1) % CORE_GROUPS // (CORE_GROUPS // 2))
+    splits = splits * (1 + splits % 2 * (S % 2))  # even at odd S (SCORE_TASKS)
     pair_tasks = (splits + 1) // LANES
     with pl.spmd(B * pair_tasks, allow_early_resolve=True):
         with pl.at(level=pl.Level.CORE_GROUP, name_hint="kv_score_topk_pairs"):
