@@ -657,9 +657,9 @@ def decode_step_c16(
     q_dequant_by_token = pl.reshape(q_dequant, [tokens_dim, INDEX_N_HEADS])
     head_weights = pl.create_tensor([tokens_dim, INDEX_N_HEADS], dtype=pl.FP32)
     # Partial top-k lists: row (b * splits + g) * S + s for request b's group g (at most splits
-    # = ceil(SCORE_TASKS / B) groups, one more above SCORE_TASKS requests, doubled when odd
-    # (score.py), so B * splits < 2 (B + SCORE_TASKS) and the rows stay under 2 T + 2 *
-    # SCORE_TASKS * MAX_TOKENS_PER_STEP).
+    # = ceil(SCORE_TASKS / B) groups, one more above SCORE_TASKS requests, an odd count doubled
+    # at odd S (score.py), so B * splits < 2 (B + SCORE_TASKS) and the rows stay under 2 T +
+    # 2 * SCORE_TASKS * MAX_TOKENS_PER_STEP).
     # 2 T as a dimension alias of its own (a [2 T, 1] tensor that is never read): pypto's kernel
     # wrapper recovers a dynamic extent only from a one-operation shape (var, var +/-/*// const),
     # and topk_merge sees T through this tensor alone; written `2 * tokens_dim + 192` it was
@@ -844,9 +844,9 @@ def decode_step_c8(
     q_dequant_by_token = pl.reshape(q_dequant, [tokens_dim, INDEX_N_HEADS])
     head_weights = pl.create_tensor([tokens_dim, INDEX_N_HEADS], dtype=pl.FP32)
     # Partial top-k lists: row (b * splits + g) * S + s for request b's group g (at most splits
-    # = ceil(SCORE_TASKS / B) groups, one more above SCORE_TASKS requests, doubled when odd
-    # (score.py), so B * splits < 2 (B + SCORE_TASKS) and the rows stay under 2 T + 2 *
-    # SCORE_TASKS * MAX_TOKENS_PER_STEP).
+    # = ceil(SCORE_TASKS / B) groups, one more above SCORE_TASKS requests, an odd count doubled
+    # at odd S (score.py), so B * splits < 2 (B + SCORE_TASKS) and the rows stay under 2 T +
+    # 2 * SCORE_TASKS * MAX_TOKENS_PER_STEP).
     # 2 T as a dimension alias of its own (a [2 T, 1] tensor that is never read): pypto's kernel
     # wrapper recovers a dynamic extent only from a one-operation shape (var, var +/-/*// const),
     # and topk_merge sees T through this tensor alone; written `2 * tokens_dim + 192` it was
