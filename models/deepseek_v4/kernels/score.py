@@ -45,7 +45,10 @@ from models.deepseek_v4.config import (
 # [tile, S*H <= 256] INT32 accumulator; 32 rows are also the INT32 L0C row alignment of a2a3.
 CACHE_TILE = 32
 # Score tasks to aim for: 2 per AIC (24 on a2a3), so the vector work spreads over all 48 AIVs;
-# a request's chunks are split into at most SCORE_TASKS / B groups (rounded up), and above
+# a request's chunks are split into at most SCORE_TASKS / B groups, rounded up, or rounded down
+# where that takes fewer waves of the CORE_GROUPS per group's share of a request (the tasks run
+# one per core group at a time: B 7 runs 6 groups each, 42 tasks in 2 waves, not 7 in 49 tasks
+# and 3 waves, the last of one task; B 5, 9 - 11, 13 - 15 likewise), and above
 # SCORE_TASKS requests into 2 when B tasks would leave the last wave of the CORE_GROUPS half
 # empty or less (B % 24 in 1..12; the stages run one task per core group at a time: B 128 runs
 # 256 tasks in 11 waves of 24, not 128 in 6); then, at an odd number of tokens per request, an
@@ -191,6 +194,11 @@ def score_topk_stage_c8(
     weight_rows = pl.reshape(head_weights, [1, TOKEN_HEADS])
     scale_row = pl.reshape(index_cache_scale, [1, POOL_ROWS])  # format
     splits = (SCORE_TASKS + B - 1) // B
+    # floor(48 / B) groups instead when their tasks fill the waves better (score.py, SCORE_TASKS)
+    fewer = SCORE_TASKS // B + 1 // (SCORE_TASKS // B + 1)
+    waves = (B * splits + CORE_GROUPS - 1) // CORE_GROUPS
+    waves_fewer = (B * fewer + CORE_GROUPS - 1) // CORE_GROUPS
+    splits = splits - (splits - fewer) * ((waves * fewer - waves_fewer * splits + 4096) // 4097)
     # one more group when ceil(48 / B) is 1 and B % 24 is in 1..12 (score.py, SCORE_TASKS)
     splits = splits + 1 // splits * ((B + CORE_GROUPS // 2 - 1) % CORE_GROUPS // (CORE_GROUPS // 2))
     splits = splits * (1 + splits % 2 * (S % 2))  # even at odd S (SCORE_TASKS)
@@ -323,6 +331,11 @@ def topk_merge_stage(
     TOPK = topk_tokens.shape[1]
     TOPK2 = partial.shape[1]
     splits = (SCORE_TASKS + B - 1) // B
+    # floor(48 / B) groups instead when their tasks fill the waves better (score.py, SCORE_TASKS)
+    fewer = SCORE_TASKS // B + 1 // (SCORE_TASKS // B + 1)
+    waves = (B * splits + CORE_GROUPS - 1) // CORE_GROUPS
+    waves_fewer = (B * fewer + CORE_GROUPS - 1) // CORE_GROUPS
+    splits = splits - (splits - fewer) * ((waves * fewer - waves_fewer * splits + 4096) // 4097)
     # one more group when ceil(48 / B) is 1 and B % 24 is in 1..12 (score.py, SCORE_TASKS)
     splits = splits + 1 // splits * ((B + CORE_GROUPS // 2 - 1) % CORE_GROUPS // (CORE_GROUPS // 2))
     splits = splits * (1 + splits % 2 * (S % 2))  # even at odd S (SCORE_TASKS)

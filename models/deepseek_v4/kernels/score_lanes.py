@@ -80,6 +80,11 @@ def score_topk_lanes_c8(
     q_scale_cols = pl.reshape(q_dequant_by_token, [head_weights.shape[0] * INDEX_N_HEADS, 1])
     scale_row = pl.reshape(index_cache_scale, [1, POOL_ROWS])
     splits = (SCORE_TASKS + B - 1) // B
+    # floor(48 / B) groups instead when their tasks fill the waves better (score.py, SCORE_TASKS)
+    fewer = SCORE_TASKS // B + 1 // (SCORE_TASKS // B + 1)
+    waves = (B * splits + CORE_GROUPS - 1) // CORE_GROUPS
+    waves_fewer = (B * fewer + CORE_GROUPS - 1) // CORE_GROUPS
+    splits = splits - (splits - fewer) * ((waves * fewer - waves_fewer * splits + 4096) // 4097)
     # one more group when ceil(48 / B) is 1 and B % 24 is in 1..12 (score.py, SCORE_TASKS)
     splits = splits + 1 // splits * ((B + CORE_GROUPS // 2 - 1) % CORE_GROUPS // (CORE_GROUPS // 2))
     splits = splits * (1 + splits % 2 * (S % 2))  # even at odd S (SCORE_TASKS)
