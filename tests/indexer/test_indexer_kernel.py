@@ -422,6 +422,32 @@ def test_a_serving_step_scores_on_both_vector_cores(batch, seq, topk_only, block
     assert _score_stage(step).tasks == (1 if stage in TWO_AIV_STAGES else batch * splits)
 
 
+@pytest.mark.parametrize(
+    ("batch", "seq", "topk_only", "stage", "tasks"),
+    [
+        # 7 groups (49 tasks, 3 waves of 24 core groups) -> 6 (42, 2 waves)
+        (7, 2, True, "kv_score_topk_lanes", 42),
+        (5, 2, False, "kv_score_topk", 45),  # 10 groups (50 tasks) -> 9 (45)
+        # 6 groups -> 5 (45 tasks, 2 waves), doubled at odd S: 10 groups, 45 tasks of two
+        (9, 3, True, "kv_score_topk_pairs", 45),
+        (10, 1, True, "kv_score_topk_pairs", 20),  # 5 groups, doubled to 10 (50 tasks) -> 4
+        (16, 3, True, "kv_score_topk_pairs", 48),  # 3 groups doubled: 6, 48 tasks of two
+        (8, 2, True, "kv_score_topk_lanes", 48),  # 6 groups either way
+    ],
+)
+def test_groups_per_request_fill_the_waves_of_core_groups(batch, seq, topk_only, stage, tasks):
+    """A request's cache rows are split into ceil(48 / B) groups, or floor(48 / B) where their
+    tasks take fewer waves of the 24 core groups per group's share; at odd S an odd count is
+    doubled (the two-AIV groups stage takes them in pairs). Mixed lengths: every list merges to
+    the golden's top-k."""
+    config = resolve_config(
+        CaseConfig(batch=batch, seq=seq, mixed=True, cache_format="c8", topk_only=topk_only)
+    )
+    step = run_step(config)
+    _assert_passes(step)
+    assert _score_stage(step, stage).tasks == tasks
+
+
 def test_two_core_score_stage_merges_ties_in_index_order():
     """The two-AIV stage (each core one token's lists) keeps the tie rule: a copy of token 0's
     best cache row (codes and scale) placed 4096 rows away, in another group, ties with it and
