@@ -448,6 +448,19 @@ def test_groups_per_request_fill_the_waves_of_core_groups(batch, seq, topk_only,
     assert _score_stage(step, stage).tasks == tasks
 
 
+@pytest.mark.parametrize(("batch", "tasks"), [(7, 42), (20, 40), (16, 48), (5, 45)])
+def test_c16_cache_quant_groups_fill_the_waves_of_vector_cores(batch, tasks):
+    """c16's kv_cache_quant runs a task per AIV and group of a request's rows: ceil(48 / B)
+    groups, or floor(48 / B) where their tasks take fewer waves of the 48 AIVs per group's share
+    (B 7: 42 tasks in one wave, not 49 in two; B 20: 40, not 60)."""
+    config = resolve_config(
+        CaseConfig(batch=batch, seq=2, mixed=True, cache_format="c16", topk_only=True)
+    )
+    step = run_step(config)
+    _assert_passes(step)
+    assert _score_stage(step, "kv_cache_quant").tasks == tasks
+
+
 def test_two_core_score_stage_merges_ties_in_index_order():
     """The two-AIV stage (each core one token's lists) keeps the tie rule: a copy of token 0's
     best cache row (codes and scale) placed 4096 rows away, in another group, ties with it and

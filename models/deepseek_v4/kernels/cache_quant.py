@@ -17,8 +17,10 @@ import pypto.language as pl
 from models.deepseek_v4.config import AMAX_FLOOR, INDEX_HEAD_DIM, INT8_MAX
 from models.deepseek_v4.kernels.score import CACHE_TILE, score_groups
 
-# Tasks to aim for: one per AIV (48 on a2a3), a request's rows split into groups of whole
-# 512-row chunks as the score stages split them (score.score_groups).
+# Tasks to aim for: one per AIV (48 on a2a3), a request's rows split into ceil(48 / B) groups of
+# whole 512-row chunks as the score stages split them (score.score_groups), or floor(48 / B)
+# where their tasks take fewer waves of the 48 AIVs per group's share of a request (B 7: 6
+# groups, 42 tasks in one wave, not 7 in 49 tasks and two waves, the second of one task).
 QUANT_TASKS = 48
 
 
@@ -43,6 +45,10 @@ def quantize_cache_rows(
     code_rows = pl.reshape(kv_codes, [POOL_ROWS, INDEX_HEAD_DIM])
     scale_rows = pl.reshape(kv_scales, [POOL_ROWS, 1])
     splits = (QUANT_TASKS + B - 1) // B
+    fewer = QUANT_TASKS // B + 1 // (QUANT_TASKS // B + 1)
+    waves = (B * splits + QUANT_TASKS - 1) // QUANT_TASKS
+    waves_fewer = (B * fewer + QUANT_TASKS - 1) // QUANT_TASKS
+    splits = splits - (splits - fewer) * ((waves * fewer - waves_fewer * splits + 4096) // 4097)
     with pl.spmd(B * splits, allow_early_resolve=True):
         with pl.at(level=pl.Level.CORE_GROUP, name_hint="kv_cache_quant"):
             b = pl.tile.get_block_idx() // splits
