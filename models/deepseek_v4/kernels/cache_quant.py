@@ -20,7 +20,8 @@ from models.deepseek_v4.kernels.score import CACHE_TILE, score_groups
 # Tasks to aim for: one per AIV (48 on a2a3), a request's rows split into ceil(48 / B) groups of
 # whole 512-row chunks as the score stages split them (score.score_groups), or floor(48 / B)
 # where their tasks take fewer waves of the 48 AIVs per group's share of a request (B 7: 6
-# groups, 42 tasks in one wave, not 7 in 49 tasks and two waves, the second of one task).
+# groups, 42 tasks in one wave, not 7 in 49 tasks and two waves, the second of one task; the
+# choice in integer ops as in score.py, SCORE_TASKS).
 QUANT_TASKS = 48
 
 

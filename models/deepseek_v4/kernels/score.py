@@ -48,7 +48,9 @@ CACHE_TILE = 32
 # a request's chunks are split into at most SCORE_TASKS / B groups, rounded up, or rounded down
 # where that takes fewer waves of the CORE_GROUPS per group's share of a request (the tasks run
 # one per core group at a time: B 7 runs 6 groups each, 42 tasks in 2 waves, not 7 in 49 tasks
-# and 3 waves, the last of one task; B 5, 9 - 11, 13 - 15 likewise), and above
+# and 3 waves, the last of one task; B 5, 9 - 11, 13 - 15 likewise; in integer ops on shape
+# constants, (d + 4096) // 4097 is 1 when d = waves * fewer - waves_fewer * splits >= 1 and 0
+# when d <= 0, |d| staying far below 4096), and above
 # SCORE_TASKS requests into 2 when B tasks would leave the last wave of the CORE_GROUPS half
 # empty or less (B % 24 in 1..12; the stages run one task per core group at a time: B 128 runs
 # 256 tasks in 11 waves of 24, not 128 in 6); then, at an odd number of tokens per request, an
