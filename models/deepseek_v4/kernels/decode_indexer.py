@@ -542,6 +542,40 @@ def project_head_weights(
 
 
 @pl.jit.inline
+def submit_projections(
+    x: pl.Tensor,
+    qr: pl.Tensor,
+    wq_b: pl.Tensor,
+    wq_b_scale: pl.Tensor,
+    weights_proj: pl.Tensor,
+    rope_cos: pl.Tensor,
+    rope_sin: pl.Tensor,
+    hadamard: pl.Tensor,
+    wkv: pl.Tensor,
+    wgate: pl.Tensor,
+    position_ids: pl.Tensor,
+    q_codes: pl.Tensor,
+    q_dequant: pl.Tensor,
+    head_weights: pl.Tensor,
+    proj_partial: pl.Tensor,
+):
+    """Stages 1-6 and the compressor's projection (7a) of x / qr [B, S, .] (position_ids
+    [B, S]): q_codes / q_dequant, head_weights, and proj_partial [K_SPLIT * B * S, 512] for
+    ``compress_step_*``. A step is two chains, the query and the compressor, that meet at the
+    score stage; each starts with its longest cube stage, so those are submitted first: the
+    query projection (1-2), the compressor's projection (7a), the head weights (6), then the
+    query heads (3-5). Each stage reads only what an earlier call wrote; the order moves when
+    a stage is submitted, not what it reads. The prefill indexer calls it with its chunk as
+    T steps of one token."""
+    tokens_dim = pl.tensor.dim(head_weights, 0)
+    q_proj = pl.create_tensor([tokens_dim, Q_WIDTH], dtype=pl.BF16)
+    project_query(qr, wq_b, wq_b_scale, q_proj)
+    project_step(x, position_ids, wkv, wgate, proj_partial)
+    project_head_weights(x, weights_proj, head_weights)
+    query_heads(q_proj, rope_cos, rope_sin, hadamard, position_ids, q_codes, q_dequant)
+
+
+@pl.jit.inline
 def topk_stage(
     score_tokens: pl.Tensor,
     topk_tokens: pl.Tensor,
@@ -670,16 +704,11 @@ def decode_step_c16(
         [lists_dim + 2 * SCORE_TASKS * MAX_TOKENS_PER_STEP, 2 * topk_dim], dtype=pl.FP32
     )
 
-    # The step's two chains, submitted so that each one's long cube stages start first: the
-    # query projection (stages 1-2), the compressor's projection (7a), the head weights (6),
-    # then the query heads (3-5) and the rest of the compressor (7b). Each stage reads only
-    # what an earlier call wrote; the order moves when a stage is submitted, not what it reads.
-    q_proj = pl.create_tensor([tokens_dim, Q_WIDTH], dtype=pl.BF16)
     proj_partial = pl.create_tensor([K_SPLIT * tokens_dim, PROJ_WIDTH], dtype=pl.FP32)
-    project_query(qr, wq_b, wq_b_scale, q_proj)
-    project_step(x, position_ids, wkv, wgate, proj_partial)
-    project_head_weights(x, weights_proj, head_weights)
-    query_heads(q_proj, rope_cos, rope_sin, hadamard, position_ids, q_codes, q_dequant)
+    submit_projections(
+        x, qr, wq_b, wq_b_scale, weights_proj, rope_cos, rope_sin, hadamard, wkv, wgate,
+        position_ids, q_codes, q_dequant, head_weights, proj_partial,
+    )  # fmt: skip
     # 7b compressor: a closing window's row is in the cache before any score stage reads it.
     index_cache = compress_step_c16(
         x, proj_partial, ape, norm_weight, rope_cos, rope_sin, hadamard, position_ids,
@@ -857,16 +886,11 @@ def decode_step_c8(
         [lists_dim + 2 * SCORE_TASKS * MAX_TOKENS_PER_STEP, 2 * topk_dim], dtype=pl.FP32
     )
 
-    # The step's two chains, submitted so that each one's long cube stages start first: the
-    # query projection (stages 1-2), the compressor's projection (7a), the head weights (6),
-    # then the query heads (3-5) and the rest of the compressor (7b). Each stage reads only
-    # what an earlier call wrote; the order moves when a stage is submitted, not what it reads.
-    q_proj = pl.create_tensor([tokens_dim, Q_WIDTH], dtype=pl.BF16)
     proj_partial = pl.create_tensor([K_SPLIT * tokens_dim, PROJ_WIDTH], dtype=pl.FP32)
-    project_query(qr, wq_b, wq_b_scale, q_proj)
-    project_step(x, position_ids, wkv, wgate, proj_partial)
-    project_head_weights(x, weights_proj, head_weights)
-    query_heads(q_proj, rope_cos, rope_sin, hadamard, position_ids, q_codes, q_dequant)
+    submit_projections(
+        x, qr, wq_b, wq_b_scale, weights_proj, rope_cos, rope_sin, hadamard, wkv, wgate,
+        position_ids, q_codes, q_dequant, head_weights, proj_partial,
+    )  # fmt: skip
     # 7b compressor: a closing window's row is in the cache before any score stage reads it.
     index_cache = compress_step_c8(
         x, proj_partial, ape, norm_weight, rope_cos, rope_sin, hadamard, position_ids,

@@ -61,15 +61,8 @@ from models.deepseek_v4.kernels.decode_compressor import (
     PROJ_WIDTH,
     compress_tokens_c8,
     compress_tokens_c16,
-    project_tokens,
 )
-from models.deepseek_v4.kernels.decode_indexer import (
-    Q_WIDTH,
-    project_head_weights,
-    project_query,
-    query_heads,
-    topk_stage,
-)
+from models.deepseek_v4.kernels.decode_indexer import submit_projections, topk_stage
 from models.deepseek_v4.kernels.score import (
     CACHE_TILE,
     SENTINEL_WIDTH,
@@ -389,13 +382,11 @@ def indexer_prefill_c16(
     q_dequant_by_token = pl.reshape(q_dequant, [token_dim, INDEX_N_HEADS])
     head_weights = pl.create_tensor([token_dim, INDEX_N_HEADS], dtype=pl.FP32)
 
-    # The decode step's order (decode_indexer.decode_step_c16): both projections first.
-    q_proj = pl.create_tensor([token_dim, Q_WIDTH], dtype=pl.BF16)
     proj_partial = pl.create_tensor([K_SPLIT * token_dim, PROJ_WIDTH], dtype=pl.FP32)
-    project_query(qr_steps, wq_b, wq_b_scale, q_proj)
-    project_tokens(x, wkv, wgate, proj_partial)
-    project_head_weights(x_steps, weights_proj, head_weights)
-    query_heads(q_proj, rope_cos, rope_sin, hadamard, positions, q_codes, q_dequant)
+    submit_projections(
+        x_steps, qr_steps, wq_b, wq_b_scale, weights_proj, rope_cos, rope_sin, hadamard, wkv,
+        wgate, positions, q_codes, q_dequant, head_weights, proj_partial,
+    )  # fmt: skip
     # The chunk's windows are in the cache before any score task reads it.
     index_cache = compress_tokens_c16(
         x, proj_partial, ape, norm_weight, rope_cos, rope_sin, hadamard, position_ids,
@@ -454,13 +445,11 @@ def indexer_prefill_c8(
     q_dequant_by_token = pl.reshape(q_dequant, [token_dim, INDEX_N_HEADS])
     head_weights = pl.create_tensor([token_dim, INDEX_N_HEADS], dtype=pl.FP32)
 
-    # The decode step's order (decode_indexer.decode_step_c16): both projections first.
-    q_proj = pl.create_tensor([token_dim, Q_WIDTH], dtype=pl.BF16)
     proj_partial = pl.create_tensor([K_SPLIT * token_dim, PROJ_WIDTH], dtype=pl.FP32)
-    project_query(qr_steps, wq_b, wq_b_scale, q_proj)
-    project_tokens(x, wkv, wgate, proj_partial)
-    project_head_weights(x_steps, weights_proj, head_weights)
-    query_heads(q_proj, rope_cos, rope_sin, hadamard, positions, q_codes, q_dequant)
+    submit_projections(
+        x_steps, qr_steps, wq_b, wq_b_scale, weights_proj, rope_cos, rope_sin, hadamard, wkv,
+        wgate, positions, q_codes, q_dequant, head_weights, proj_partial,
+    )  # fmt: skip
     # The chunk's windows are in the cache before any score task reads it.
     index_cache = compress_tokens_c8(
         x, proj_partial, ape, norm_weight, rope_cos, rope_sin, hadamard, position_ids,
