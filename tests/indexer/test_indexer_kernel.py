@@ -324,8 +324,10 @@ def test_merge_takes_three_lists_a_step_then_the_one_or_two_left():
     assert merge.pipeline_iterations == int(((used - 1) // 3).sum()) == 8
 
 
-@pytest.mark.parametrize(("batch", "seq", "score_tasks"), [(50, 1, 100), (64, 1, 128)])
-def test_above_48_requests_a_second_group_fills_the_last_wave(batch, seq, score_tasks):
+@pytest.mark.parametrize(
+    ("batch", "seq", "score_tasks", "quant_tasks"), [(50, 1, 100, 100), (64, 1, 128, 128)]
+)
+def test_above_48_requests_a_second_group_fills_the_last_wave(batch, seq, score_tasks, quant_tasks):
     """Above 48 requests the score stage splits a request's chunks into 2 groups when B tasks
     would leave the last wave of the 24 core groups half empty or less (B 50 % 24 = 2: 100
     tasks in 5 waves, not 50 in 3), and keeps one group otherwise (B 64 % 24 = 16) at S 2 and
@@ -339,8 +341,11 @@ def test_above_48_requests_a_second_group_fills_the_last_wave(batch, seq, score_
     _assert_passes(step)
     tasks = {stage.name: stage.tasks for stage in step.run.stages}
     assert tasks["kv_score_topk"] == score_tasks
-    # c16: the rows scored are quantized first, one task per AIV and group (ceil(48 / B) = 1).
-    assert tasks["kv_cache_quant"] == batch
+    # c16: the rows scored are quantized first, one task per AIV and group: ceil(48 / B) = 1
+    # group, doubled because DEMO's 4096-position pool is 2 chunks of 512 rows per request: 1
+    # group costs 2 waves of 48 AIVs x (2 x 2 / 1 + 1) = 10, 2 groups 3 waves x (2 x 2 / 2 + 1)
+    # = 9, 4 groups at least 5 x 2 (score.py GROUP_CAP).
+    assert tasks["kv_cache_quant"] == quant_tasks
 
 
 @pytest.mark.parametrize("cache_format", ["c16", "c8"])
@@ -443,6 +448,40 @@ def test_groups_per_request_fill_the_waves_of_core_groups(batch, seq, topk_only,
     config = resolve_config(
         CaseConfig(batch=batch, seq=seq, mixed=True, cache_format="c8", topk_only=topk_only)
     )
+    step = run_step(config)
+    _assert_passes(step)
+    assert _score_stage(step, stage).tasks == tasks
+
+
+@pytest.mark.parametrize(
+    ("preset", "batch", "seq", "max_seq_len", "topk_only", "cache_format", "stage", "tasks"),
+    [
+        # Costs: waves x (2 x chunks / groups + 1). 8k: 4 chunks per request. 2 groups (50
+        # tasks of two: 2 waves of 48 groups x 5 = 10) -> 4 (3 waves x 3 = 9); 8 would be 5 x 2
+        ("FLASH", 25, 1, 8192, True, "c8", "kv_score_topk_pairs", 50),
+        # 16k: 8 chunks. 3 groups (51 tasks: 3 waves of 24 x (16 / 3 + 1) = 19) -> 6 (102
+        # tasks: 5 waves x (16 / 6 + 1) = 18.3); 12 would be 9 x (16 / 12 + 1) = 21
+        ("FLASH", 17, 2, 16384, True, "c8", "kv_score_topk_lanes", 102),
+        # scores kept: the one-AIV stage, one task per group, on the count the groups stage
+        # would take (48 groups a wave at odd S): 2 -> 4 groups as above, 100 tasks
+        ("FLASH", 25, 1, 8192, False, "c8", "kv_score_topk", 100),
+        # c16's kv_cache_quant over the 48 AIVs, 8k: 2 groups (50 tasks: 2 waves x 5 = 10) -> 4
+        # (100 tasks: 3 waves x 3 = 9); the score stage keeps 2 (lanes: 3 waves of 24 x 5 = 15
+        # against 5 x 3 = 15)
+        ("FLASH", 25, 2, 8192, True, "c16", "kv_cache_quant", 100),
+    ],
+)
+def test_long_context_groups_multiply_where_the_last_wave_idles(
+    preset, batch, seq, max_seq_len, topk_only, cache_format, stage, tasks
+):
+    """Between 17 and 47 requests the group counts above leave most of a last wave idle; where
+    twice or four times as many groups of a request's block-table row (its 512-row chunks) cost
+    fewer waves x (2 x chunks per group + 1), the score stages and kv_cache_quant take them
+    (score.py GROUP_CAP). Mixed lengths: every list merges to the golden's top-k."""
+    config = resolve_config(
+        CaseConfig(preset=preset, batch=batch, seq=seq, max_seq_len=max_seq_len, mixed=True,
+                   cache_format=cache_format, topk_only=topk_only)
+    )  # fmt: skip
     step = run_step(config)
     _assert_passes(step)
     assert _score_stage(step, stage).tasks == tasks

@@ -95,11 +95,10 @@ from models.deepseek_v4.kernels.decode_compressor import (
     project_step,
 )
 from models.deepseek_v4.kernels.score import (
+    GROUP_CAP,
     HEAD_COLS,
     NO_SCORE_COLS,
-    SCORE_TASKS,
     TOPK_CHUNK,
-    topk_merge_stage,
 )
 from models.deepseek_v4.kernels.score_lanes import score_topk_c8
 
@@ -692,8 +691,10 @@ def decode_step_c16(
     head_weights = pl.create_tensor([tokens_dim, INDEX_N_HEADS], dtype=pl.FP32)
     # Partial top-k lists: row (b * splits + g) * S + s for request b's group g (at most splits
     # = ceil(SCORE_TASKS / B) groups, one more above SCORE_TASKS requests, an odd count doubled
-    # at odd S (score.py), so B * splits < 2 (B + SCORE_TASKS) and the rows stay under 2 T +
-    # 2 * SCORE_TASKS * MAX_TOKENS_PER_STEP).
+    # at odd S (score.py), so B * splits < 2 (B + SCORE_TASKS), rows under 2 T + 2 *
+    # SCORE_TASKS * MAX_TOKENS_PER_STEP; or twice or four times that count, taken only up to
+    # GROUP_CAP groups in all, rows at most GROUP_CAP * MAX_TOKENS_PER_STEP: 2 T + GROUP_CAP *
+    # MAX_TOKENS_PER_STEP rows hold either).
     # 2 T as a dimension alias of its own (a [2 T, 1] tensor that is never read): pypto's kernel
     # wrapper recovers a dynamic extent only from a one-operation shape (var, var +/-/*// const),
     # and topk_merge sees T through this tensor alone; written `2 * tokens_dim + 192` it was
@@ -701,7 +702,7 @@ def decode_step_c16(
     list_rows = pl.create_tensor([tokens_dim * 2, 1], dtype=pl.INT32)
     lists_dim = pl.tensor.dim(list_rows, 0)
     partial = pl.create_tensor(
-        [lists_dim + 2 * SCORE_TASKS * MAX_TOKENS_PER_STEP, 2 * topk_dim], dtype=pl.FP32
+        [lists_dim + GROUP_CAP * MAX_TOKENS_PER_STEP, 2 * topk_dim], dtype=pl.FP32
     )
 
     proj_partial = pl.create_tensor([K_SPLIT * tokens_dim, PROJ_WIDTH], dtype=pl.FP32)
@@ -724,8 +725,8 @@ def decode_step_c16(
         kv_scales,  # format
         block_table,
         position_ids, kv_seq_lens, partial, score_tokens, keep_scores,
+        topk_tokens, topk_offset,
     )  # fmt: skip
-    topk_merge_stage(partial, topk_tokens, position_ids, kv_seq_lens, topk_offset)
 
 
 @pl.jit
@@ -874,8 +875,10 @@ def decode_step_c8(
     head_weights = pl.create_tensor([tokens_dim, INDEX_N_HEADS], dtype=pl.FP32)
     # Partial top-k lists: row (b * splits + g) * S + s for request b's group g (at most splits
     # = ceil(SCORE_TASKS / B) groups, one more above SCORE_TASKS requests, an odd count doubled
-    # at odd S (score.py), so B * splits < 2 (B + SCORE_TASKS) and the rows stay under 2 T +
-    # 2 * SCORE_TASKS * MAX_TOKENS_PER_STEP).
+    # at odd S (score.py), so B * splits < 2 (B + SCORE_TASKS), rows under 2 T + 2 *
+    # SCORE_TASKS * MAX_TOKENS_PER_STEP; or twice or four times that count, taken only up to
+    # GROUP_CAP groups in all, rows at most GROUP_CAP * MAX_TOKENS_PER_STEP: 2 T + GROUP_CAP *
+    # MAX_TOKENS_PER_STEP rows hold either).
     # 2 T as a dimension alias of its own (a [2 T, 1] tensor that is never read): pypto's kernel
     # wrapper recovers a dynamic extent only from a one-operation shape (var, var +/-/*// const),
     # and topk_merge sees T through this tensor alone; written `2 * tokens_dim + 192` it was
@@ -883,7 +886,7 @@ def decode_step_c8(
     list_rows = pl.create_tensor([tokens_dim * 2, 1], dtype=pl.INT32)
     lists_dim = pl.tensor.dim(list_rows, 0)
     partial = pl.create_tensor(
-        [lists_dim + 2 * SCORE_TASKS * MAX_TOKENS_PER_STEP, 2 * topk_dim], dtype=pl.FP32
+        [lists_dim + GROUP_CAP * MAX_TOKENS_PER_STEP, 2 * topk_dim], dtype=pl.FP32
     )
 
     proj_partial = pl.create_tensor([K_SPLIT * tokens_dim, PROJ_WIDTH], dtype=pl.FP32)
@@ -902,8 +905,8 @@ def decode_step_c8(
         index_cache_scale,  # format
         block_table,
         position_ids, kv_seq_lens, partial, score_tokens, keep_scores,
+        topk_tokens, topk_offset,
     )  # fmt: skip
-    topk_merge_stage(partial, topk_tokens, position_ids, kv_seq_lens, topk_offset)
 
 
 @pl.jit

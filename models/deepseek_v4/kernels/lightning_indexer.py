@@ -35,9 +35,8 @@ from models.deepseek_v4.config import (
 )
 from models.deepseek_v4.kernels.cache_quant import quantize_cache_rows
 from models.deepseek_v4.kernels.score import (
+    GROUP_CAP,
     NO_SCORE_COLS,
-    SCORE_TASKS,
-    topk_merge_stage,
 )
 from models.deepseek_v4.kernels.score_lanes import score_topk_c8
 
@@ -97,7 +96,7 @@ def lightning_indexer_c16(
     list_rows = pl.create_tensor([tokens_dim * 2, 1], dtype=pl.INT32)
     lists_dim = pl.tensor.dim(list_rows, 0)
     partial = pl.create_tensor(
-        [lists_dim + 2 * SCORE_TASKS * MAX_TOKENS_PER_STEP, 2 * topk_dim], dtype=pl.FP32
+        [lists_dim + GROUP_CAP * MAX_TOKENS_PER_STEP, 2 * topk_dim], dtype=pl.FP32
     )
     # Never written (keep_scores = 0): the score stage's store target when scores are kept;
     # NO_SCORE_COLS wide, which tells the score stages this is the top-k-only entry.
@@ -111,9 +110,8 @@ def lightning_indexer_c16(
     score_topk_c8(  # format: the two-AIV or the one-AIV score stage (kernels/score_lanes.py)
         q_codes, q_dequant_by_token, weights, kv_codes,  # format
         kv_scales,  # format
-        block_table, position_ids, kv_seq_lens, partial, no_scores, 0,
+        block_table, position_ids, kv_seq_lens, partial, no_scores, 0, topk_tokens, topk_offset,
     )  # fmt: skip
-    topk_merge_stage(partial, topk_tokens, position_ids, kv_seq_lens, topk_offset)
     return topk_idxs
 
 
@@ -151,7 +149,7 @@ def lightning_indexer_c8(
     list_rows = pl.create_tensor([tokens_dim * 2, 1], dtype=pl.INT32)
     lists_dim = pl.tensor.dim(list_rows, 0)
     partial = pl.create_tensor(
-        [lists_dim + 2 * SCORE_TASKS * MAX_TOKENS_PER_STEP, 2 * topk_dim], dtype=pl.FP32
+        [lists_dim + GROUP_CAP * MAX_TOKENS_PER_STEP, 2 * topk_dim], dtype=pl.FP32
     )
     # Never written (keep_scores = 0): the score stage's store target when scores are kept;
     # NO_SCORE_COLS wide, which tells the score stages this is the top-k-only entry.
@@ -160,7 +158,6 @@ def lightning_indexer_c8(
     score_topk_c8(  # format: the two-AIV or the one-AIV score stage (kernels/score_lanes.py)
         q_codes, q_dequant_by_token, weights, index_cache,  # format
         index_cache_scale,  # format
-        block_table, position_ids, kv_seq_lens, partial, no_scores, 0,
+        block_table, position_ids, kv_seq_lens, partial, no_scores, 0, topk_tokens, topk_offset,
     )  # fmt: skip
-    topk_merge_stage(partial, topk_tokens, position_ids, kv_seq_lens, topk_offset)
     return topk_idxs

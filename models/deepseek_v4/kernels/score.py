@@ -58,10 +58,28 @@ CACHE_TILE = 32
 # per task, one per AIV) never leaves an AIV without a group (B 16: 6 groups, 48 tasks of two,
 # not 3 in 32 tasks with 16 AIVs idle; B 64: 2, not 1 with every second AIV idle). At S 2 and 4
 # the count stays as it is (the tokens stage splits tokens, not groups: B 16 S 2 64k modeled
-# 143.6 us with the doubling, 140.4 without). Every score stage and topk_merge compute it the
-# same way, written out in each (a launch count cannot come from an inline helper's result).
+# 143.6 us with the doubling, 140.4 without). score_lanes.score_topk_c8 counts it once for the
+# score stages and topk_merge, which must agree on it, and passes it to each (a launch count
+# cannot come from an inline helper's result; an argument is fine).
 SCORE_TASKS = 48
 CORE_GROUPS = 24
+# Groups per request are then doubled, or quadrupled, where that lowers waves x (2 x chunks /
+# groups + 1): the waves of the launch (ceil(B x groups / per wave), CORE_GROUPS groups at a
+# time, twice that at odd S where a task holds two) times a group's share of a request's
+# block-table row, its 512-row chunks, plus a fixed half chunk per group for its launch, q rows,
+# list store and the list it adds to the merge. The wave count is the cost model's (an SPMD
+# launch of N blocks runs in ceil(N / cores) waves over which the stage's work is spread,
+# plsim/scheduling.py); half a chunk is what the model shows at 64k (FLASH B 25 S 1 c8: 8
+# groups and 16 model 157.5 and 157.2 us, 2 groups 217.6). Only up to GROUP_CAP groups in all,
+# which bounds the list scratch (decode_indexer.py). The chunks are the most a request can see,
+# so the count follows from shapes alone. Between 17 and 47 requests at long context the last
+# wave of the count above was mostly idle: FLASH B 25 S 1 64k, 50 groups in 2 waves of 48 -> 8
+# per request, 200 in 5 waves of a quarter the rows; B 17 S 2 64k, 51 in 3 waves of 24 -> 12.
+GROUP_CAP = 256
+# A selection in integer ops on shape constants: (d + PICK_RANGE) // (PICK_RANGE + 1) is 1 for
+# 1 <= d <= PICK_RANGE and 0 for -PICK_RANGE <= d <= 0. The scaled costs stay inside that range
+# (under 800k at B 512 with 2048 chunks, a 4M-position request).
+PICK_RANGE = 1 << 22
 # topk_merge's tasks to aim for: one per AIV (48 on a2a3), a task merging ceil(T / 48) tokens'
 # lists one after another (B 128 S 4: 47 tasks of 11 tokens, not 512 of one).
 MERGE_TASKS = 48
@@ -175,9 +193,11 @@ def score_topk_stage_c8(
     partial: pl.Tensor,
     score_tokens: pl.Tensor,
     keep_scores: pl.Scalar[pl.INT32],
+    splits: pl.Scalar[pl.INT32],
 ):
     """Stages 8-11a, c8: each tile's stored INT8 codes and FP32 scales read as they are, scored,
-    and sorted into the group's partial top-k lists (module docstring)."""
+    and sorted into the group's partial top-k lists (module docstring); ``splits`` groups per
+    request (score_lanes.score_topk_c8 computes the count)."""
     B = position_ids.shape[0]
     S = position_ids.shape[1]
     BS = index_cache.shape[1]
@@ -195,15 +215,6 @@ def score_topk_stage_c8(
     q_scale_rows = pl.reshape(q_dequant_by_token, [1, TOKEN_HEADS])
     weight_rows = pl.reshape(head_weights, [1, TOKEN_HEADS])
     scale_row = pl.reshape(index_cache_scale, [1, POOL_ROWS])  # format
-    splits = (SCORE_TASKS + B - 1) // B
-    # floor(48 / B) groups instead when their tasks fill the waves better (score.py, SCORE_TASKS)
-    fewer = SCORE_TASKS // B + 1 // (SCORE_TASKS // B + 1)
-    waves = (B * splits + CORE_GROUPS - 1) // CORE_GROUPS
-    waves_fewer = (B * fewer + CORE_GROUPS - 1) // CORE_GROUPS
-    splits = splits - (splits - fewer) * ((waves * fewer - waves_fewer * splits + 4096) // 4097)
-    # one more group when ceil(48 / B) is 1 and B % 24 is in 1..12 (score.py, SCORE_TASKS)
-    splits = splits + 1 // splits * ((B + CORE_GROUPS // 2 - 1) % CORE_GROUPS // (CORE_GROUPS // 2))
-    splits = splits * (1 + splits % 2 * (S % 2))  # even at odd S (SCORE_TASKS)
     # `lanes` is 1 when score_lanes.score_topk_c8 runs a two-AIV stage  # format
     # instead (blocks of a multiple of 32 rows, the top-k-only entry's  # format
     # score placeholder, NO_SCORE_COLS; the same expression there): this stage then  # format
@@ -322,6 +333,7 @@ def topk_merge_stage(
     position_ids: pl.Tensor,
     kv_seq_lens: pl.Tensor,
     topk_offset: pl.Tensor,
+    splits: pl.Scalar[pl.INT32],
 ):
     """Stage 11b, per token: merge the partial lists of the groups that hold rows it may see, in
     group order, three more lists per four-list mrgsort; k = min(index_topk, visible) indices +
@@ -332,15 +344,6 @@ def topk_merge_stage(
     T = B * S
     TOPK = topk_tokens.shape[1]
     TOPK2 = partial.shape[1]
-    splits = (SCORE_TASKS + B - 1) // B
-    # floor(48 / B) groups instead when their tasks fill the waves better (score.py, SCORE_TASKS)
-    fewer = SCORE_TASKS // B + 1 // (SCORE_TASKS // B + 1)
-    waves = (B * splits + CORE_GROUPS - 1) // CORE_GROUPS
-    waves_fewer = (B * fewer + CORE_GROUPS - 1) // CORE_GROUPS
-    splits = splits - (splits - fewer) * ((waves * fewer - waves_fewer * splits + 4096) // 4097)
-    # one more group when ceil(48 / B) is 1 and B % 24 is in 1..12 (score.py, SCORE_TASKS)
-    splits = splits + 1 // splits * ((B + CORE_GROUPS // 2 - 1) % CORE_GROUPS // (CORE_GROUPS // 2))
-    splits = splits * (1 + splits % 2 * (S % 2))  # even at odd S (SCORE_TASKS)
     merge_tokens = (T + MERGE_TASKS - 1) // MERGE_TASKS
     with pl.spmd((T + merge_tokens - 1) // merge_tokens, allow_early_resolve=True):
         with pl.at(level=pl.Level.CORE_GROUP, name_hint="topk_merge"):

@@ -42,12 +42,15 @@ from models.deepseek_v4.config import COMPRESS_RATIO, FP32_LOWEST, INDEX_HEAD_DI
 from models.deepseek_v4.kernels.score import (
     CACHE_TILE,
     CORE_GROUPS,
+    GROUP_CAP,
     HEAD_COLS,
+    PICK_RANGE,
     SCORE_TASKS,
     TOPK_CHUNK,
     score_groups,
     score_topk_stage_c8,
     tile_rows,
+    topk_merge_stage,
 )
 from models.deepseek_v4.kernels.score_pairs import CHUNK_TILES, LANES, score_topk_pairs_c8
 
@@ -63,6 +66,7 @@ def score_topk_lanes_c8(
     position_ids: pl.Tensor,
     kv_seq_lens: pl.Tensor,
     partial: pl.Tensor,
+    splits: pl.Scalar[pl.INT32],
 ):
     """Stages 8-11a, c8, for a top-k-only step (no score rows kept) of S = 2 or 4 tokens per
     request on blocks of a multiple of 32 rows (``score_topk_c8`` chooses it): each tile's
@@ -79,15 +83,6 @@ def score_topk_lanes_c8(
     weight_cols = pl.reshape(head_weights, [head_weights.shape[0] * INDEX_N_HEADS, 1])
     q_scale_cols = pl.reshape(q_dequant_by_token, [head_weights.shape[0] * INDEX_N_HEADS, 1])
     scale_row = pl.reshape(index_cache_scale, [1, POOL_ROWS])
-    splits = (SCORE_TASKS + B - 1) // B
-    # floor(48 / B) groups instead when their tasks fill the waves better (score.py, SCORE_TASKS)
-    fewer = SCORE_TASKS // B + 1 // (SCORE_TASKS // B + 1)
-    waves = (B * splits + CORE_GROUPS - 1) // CORE_GROUPS
-    waves_fewer = (B * fewer + CORE_GROUPS - 1) // CORE_GROUPS
-    splits = splits - (splits - fewer) * ((waves * fewer - waves_fewer * splits + 4096) // 4097)
-    # one more group when ceil(48 / B) is 1 and B % 24 is in 1..12 (score.py, SCORE_TASKS)
-    splits = splits + 1 // splits * ((B + CORE_GROUPS // 2 - 1) % CORE_GROUPS // (CORE_GROUPS // 2))
-    splits = splits * (1 + splits % 2 * (S % 2))  # even at odd S (SCORE_TASKS)
     with pl.spmd(B * splits, allow_early_resolve=True):
         with pl.at(level=pl.Level.CORE_GROUP, name_hint="kv_score_topk_lanes"):
             b = pl.tile.get_block_idx() // splits
@@ -361,16 +356,46 @@ def score_topk_c8(
     partial: pl.Tensor,
     score_tokens: pl.Tensor,
     keep_scores: pl.Scalar[pl.INT32],
+    topk_tokens: pl.Tensor,
+    topk_offset: pl.Tensor,
 ):
-    """Stages 8-11a, c8: a two-AIV stage for a top-k-only step on blocks of a multiple of 32 rows
+    """Stages 8-11, c8: a two-AIV stage for a top-k-only step on blocks of a multiple of 32 rows
     (``score_topk_lanes_c8`` at 2 or 4 tokens per request, the lanes taking half the tokens;
     ``score_pairs.score_topk_pairs_c8`` at 1, the lanes taking a group of cache rows each), the
-    one-AIV stage (``score.score_topk_stage_c8``) otherwise; the same arguments, the same lists
-    in ``partial``. The choice is an ``if`` on shape constants, so the compiler builds a two-AIV
-    stage only when it runs; the one-AIV stage is not in a branch (its tile extents are locals,
-    which a branch would make run-time values) and computes the same condition itself, running
-    one empty block when a two-AIV stage ran (the runtime refuses a launch of 0 blocks)."""
+    one-AIV stage (``score.score_topk_stage_c8``) otherwise; the same lists in ``partial``, which
+    ``score.topk_merge_stage`` then merges into ``topk_tokens``. The choice is an ``if`` on shape
+    constants, so the compiler builds a two-AIV stage only when it runs; the one-AIV stage is not
+    in a branch (its tile extents are locals, which a branch would make run-time values) and
+    computes the same condition itself, running one empty block when a two-AIV stage ran (the
+    runtime refuses a launch of 0 blocks). The groups per request, which every one of these
+    stages must agree on, are counted once here (score.py, SCORE_TASKS and GROUP_CAP)."""
+    B = position_ids.shape[0]
     S = position_ids.shape[1]
+    splits = (SCORE_TASKS + B - 1) // B
+    # floor(48 / B) groups instead when their tasks fill the waves better (score.py, SCORE_TASKS)
+    fewer = SCORE_TASKS // B + 1 // (SCORE_TASKS // B + 1)
+    waves = (B * splits + CORE_GROUPS - 1) // CORE_GROUPS
+    waves_fewer = (B * fewer + CORE_GROUPS - 1) // CORE_GROUPS
+    splits = splits - (splits - fewer) * ((waves * fewer - waves_fewer * splits + 4096) // 4097)
+    # one more group when ceil(48 / B) is 1 and B % 24 is in 1..12 (score.py, SCORE_TASKS)
+    splits = splits + 1 // splits * ((B + CORE_GROUPS // 2 - 1) % CORE_GROUPS // (CORE_GROUPS // 2))
+    splits = splits * (1 + splits % 2 * (S % 2))  # even at odd S (SCORE_TASKS)
+    # Then twice or four times as many groups where that lowers waves x (2 x chunks / groups + 1)
+    # within GROUP_CAP groups in all (score.py, GROUP_CAP): a request's block-table row holds at
+    # most `chunks` 512-row chunks; each candidate's cost is scaled by 4 x splits to stay in
+    # integers. `two` / `four` are 1 exactly when that candidate costs less than the cheapest
+    # before it and fits (each operand of // non-negative by construction).
+    chunks = (block_table.shape[1] * index_cache.shape[1] + TOPK_CHUNK - 1) // TOPK_CHUNK
+    per_wave = CORE_GROUPS * (1 + S % 2)  # groups at a time: one per core group, two at odd S
+    cost = (B * splits + per_wave - 1) // per_wave * (2 * chunks + splits) * 4
+    cost_two = (B * splits * 2 + per_wave - 1) // per_wave * (2 * chunks + splits * 2) * 2
+    cost_four = (B * splits * 4 + per_wave - 1) // per_wave * (2 * chunks + splits * 4)
+    two = (cost - cost_two + PICK_RANGE) // (PICK_RANGE + 1)
+    two = two * ((GROUP_CAP - B * splits * 2 + PICK_RANGE + 1) // (PICK_RANGE + 1))
+    cost = cost + (cost_two - cost) * two
+    four = (cost - cost_four + PICK_RANGE) // (PICK_RANGE + 1)
+    four = four * ((GROUP_CAP - B * splits * 4 + PICK_RANGE + 1) // (PICK_RANGE + 1))
+    splits = splits * (1 + two + (3 - two) * four)
     # 1 exactly then: blocks of a multiple of 32 rows, and the last factor 1 only for the
     # top-k-only entry's score placeholder (NO_SCORE_COLS wide, not a multiple of 512;
     # score.score_topk_stage_c8 computes the same `lanes`).
@@ -380,14 +405,15 @@ def score_topk_c8(
         if S % 2 == 0:  # S 2 or 4
             score_topk_lanes_c8(
                 q_codes, q_dequant_by_token, head_weights, index_cache, index_cache_scale,
-                block_table, position_ids, kv_seq_lens, partial,
+                block_table, position_ids, kv_seq_lens, partial, splits,
             )  # fmt: skip
         else:  # S 1 or 3
             score_topk_pairs_c8(
                 q_codes, q_dequant_by_token, head_weights, index_cache, index_cache_scale,
-                block_table, position_ids, kv_seq_lens, partial,
+                block_table, position_ids, kv_seq_lens, partial, splits,
             )  # fmt: skip
     score_topk_stage_c8(
         q_codes, q_dequant_by_token, head_weights, index_cache, index_cache_scale,
-        block_table, position_ids, kv_seq_lens, partial, score_tokens, keep_scores,
+        block_table, position_ids, kv_seq_lens, partial, score_tokens, keep_scores, splits,
     )  # fmt: skip
+    topk_merge_stage(partial, topk_tokens, position_ids, kv_seq_lens, topk_offset, splits)

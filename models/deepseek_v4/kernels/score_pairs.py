@@ -34,9 +34,7 @@ import pypto.language as pl
 from models.deepseek_v4.config import COMPRESS_RATIO, FP32_LOWEST, INDEX_HEAD_DIM, INDEX_N_HEADS
 from models.deepseek_v4.kernels.score import (
     CACHE_TILE,
-    CORE_GROUPS,
     HEAD_COLS,
-    SCORE_TASKS,
     TOPK_CHUNK,
     score_groups,
     tile_rows,
@@ -62,6 +60,7 @@ def score_topk_pairs_c8(
     position_ids: pl.Tensor,
     kv_seq_lens: pl.Tensor,
     partial: pl.Tensor,
+    splits: pl.Scalar[pl.INT32],
 ):
     """Stages 8-11a, c8, for a top-k-only step of S = 1 or 3 tokens per request on blocks of a
     multiple of 32 rows: each task scores two groups of a request's cache rows, one per AIV lane
@@ -107,18 +106,9 @@ def score_topk_pairs_c8(
                 base + 2 * step_rows : base + 2 * step_rows + position_ids.shape[1] * INDEX_N_HEADS,
                 :,
             ] = zeros
-    # The one-AIV stage's grouping (topk_merge reads its lists): `splits` groups per request,
-    # two per task.
-    splits = (SCORE_TASKS + B - 1) // B
-    # floor(48 / B) groups instead when their tasks fill the waves better (score.py, SCORE_TASKS)
-    fewer = SCORE_TASKS // B + 1 // (SCORE_TASKS // B + 1)
-    waves = (B * splits + CORE_GROUPS - 1) // CORE_GROUPS
-    waves_fewer = (B * fewer + CORE_GROUPS - 1) // CORE_GROUPS
-    splits = splits - (splits - fewer) * ((waves * fewer - waves_fewer * splits + 4096) // 4097)
-    # one more group when ceil(48 / B) is 1 and B % 24 is in 1..12 (score.py, SCORE_TASKS)
-    splits = splits + 1 // splits * ((B + CORE_GROUPS // 2 - 1) % CORE_GROUPS // (CORE_GROUPS // 2))
-    splits = splits * (1 + splits % 2 * (S % 2))  # even at odd S (SCORE_TASKS)
-    pair_tasks = (splits + 1) // LANES
+    # `splits` groups per request (an even count at odd S, score_lanes.score_topk_c8), two per
+    # task: lane 0 takes group g0, lane 1 group g0 + 1.
+    pair_tasks = splits // LANES
     with pl.spmd(B * pair_tasks, allow_early_resolve=True):
         with pl.at(level=pl.Level.CORE_GROUP, name_hint="kv_score_topk_pairs"):
             b = pl.tile.get_block_idx() // pair_tasks
