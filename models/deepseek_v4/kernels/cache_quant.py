@@ -17,17 +17,17 @@ import pypto.language as pl
 from models.deepseek_v4.config import AMAX_FLOOR, INDEX_HEAD_DIM, INT8_MAX
 from models.deepseek_v4.kernels.score import (
     CACHE_TILE,
-    GROUP_CAP,
-    PICK_RANGE,
     TOPK_CHUNK,
+    multiplied_groups,
     score_groups,
+    wave_filling_groups,
 )
 
 # Tasks to aim for: one per AIV (48 on a2a3), a request's rows split into ceil(48 / B) groups of
 # whole 512-row chunks as the score stages split them (score.score_groups), or floor(48 / B)
 # where their tasks take fewer waves of the 48 AIVs per group's share of a request (B 7: 6
-# groups, 42 tasks in one wave, not 7 in 49 tasks and two waves, the second of one task; the
-# choice in integer ops as in score.py, SCORE_TASKS).
+# groups, 42 tasks in one wave, not 7 in 49 tasks and two waves, the second of one task;
+# score.wave_filling_groups, which the score stages use over the 24 core groups).
 QUANT_TASKS = 48
 
 
@@ -51,24 +51,12 @@ def quantize_cache_rows(
     cache_rows = pl.reshape(index_cache, [POOL_ROWS, INDEX_HEAD_DIM])
     code_rows = pl.reshape(kv_codes, [POOL_ROWS, INDEX_HEAD_DIM])
     scale_rows = pl.reshape(kv_scales, [POOL_ROWS, 1])
-    splits = (QUANT_TASKS + B - 1) // B
-    fewer = QUANT_TASKS // B + 1 // (QUANT_TASKS // B + 1)
-    waves = (B * splits + QUANT_TASKS - 1) // QUANT_TASKS
-    waves_fewer = (B * fewer + QUANT_TASKS - 1) // QUANT_TASKS
-    splits = splits - (splits - fewer) * ((waves * fewer - waves_fewer * splits + 4096) // 4097)
-    # Then twice or four times as many groups where that lowers waves x (2 x chunks / groups + 1)
-    # within GROUP_CAP groups, as the score stages choose theirs (score_lanes.score_topk_c8),
-    # here over waves of the 48 AIVs (FLASH B 25 c16 64k: 50 tasks in 2 waves -> 200 in 5).
+    splits = wave_filling_groups(B, QUANT_TASKS, QUANT_TASKS)
+    # Then twice or four times as many groups where that is cheaper, as the score stages choose
+    # theirs (score.multiplied_groups), here over waves of the 48 AIVs (FLASH B 25 c16 64k: 50
+    # tasks in 2 waves -> 200 in 5).
     chunks = (block_table.shape[1] * BS + TOPK_CHUNK - 1) // TOPK_CHUNK
-    cost = (B * splits + QUANT_TASKS - 1) // QUANT_TASKS * (2 * chunks + splits) * 4
-    cost_two = (B * splits * 2 + QUANT_TASKS - 1) // QUANT_TASKS * (2 * chunks + splits * 2) * 2
-    cost_four = (B * splits * 4 + QUANT_TASKS - 1) // QUANT_TASKS * (2 * chunks + splits * 4)
-    two = (cost - cost_two + PICK_RANGE) // (PICK_RANGE + 1)
-    two = two * ((GROUP_CAP - B * splits * 2 + PICK_RANGE + 1) // (PICK_RANGE + 1))
-    cost = cost + (cost_two - cost) * two
-    four = (cost - cost_four + PICK_RANGE) // (PICK_RANGE + 1)
-    four = four * ((GROUP_CAP - B * splits * 4 + PICK_RANGE + 1) // (PICK_RANGE + 1))
-    splits = splits * (1 + two + (3 - two) * four)
+    splits = multiplied_groups(B, splits, chunks, QUANT_TASKS)
     with pl.spmd(B * splits, allow_early_resolve=True):
         with pl.at(level=pl.Level.CORE_GROUP, name_hint="kv_cache_quant"):
             b = pl.tile.get_block_idx() // splits

@@ -48,10 +48,8 @@ CACHE_TILE = 32
 # a request's chunks are split into at most SCORE_TASKS / B groups, rounded up, or rounded down
 # where that takes fewer waves of the CORE_GROUPS per group's share of a request (the tasks run
 # one per core group at a time: B 7 runs 6 groups each, 42 tasks in 2 waves, not 7 in 49 tasks
-# and 3 waves, the last of one task; B 5, 9 - 11, 13 - 15 likewise; in integer ops on shape
-# constants, (d + 4096) // 4097 is 1 when d = waves * fewer - waves_fewer * splits >= 1 and 0
-# when d <= 0, |d| staying far below 4096), and above
-# SCORE_TASKS requests into 2 when B tasks would leave the last wave of the CORE_GROUPS half
+# and 3 waves, the last of one task; B 5, 9 - 11, 13 - 15 likewise: wave_filling_groups), and
+# above SCORE_TASKS requests into 2 when B tasks would leave the last wave of the CORE_GROUPS half
 # empty or less (B % 24 in 1..12; the stages run one task per core group at a time: B 128 runs
 # 256 tasks in 11 waves of 24, not 128 in 6); then, at an odd number of tokens per request, an
 # odd count is doubled, so that the two-AIV groups stage (score_pairs.py, S 1 and 3: two groups
@@ -59,22 +57,21 @@ CACHE_TILE = 32
 # not 3 in 32 tasks with 16 AIVs idle; B 64: 2, not 1 with every second AIV idle). At S 2 and 4
 # the count stays as it is (the tokens stage splits tokens, not groups: B 16 S 2 64k modeled
 # 143.6 us with the doubling, 140.4 without). score_lanes.score_topk_c8 counts it once for the
-# score stages and topk_merge, which must agree on it, and passes it to each (a launch count
-# cannot come from an inline helper's result; an argument is fine).
+# score stages and topk_merge, which must agree on it, and passes it to each.
 SCORE_TASKS = 48
 CORE_GROUPS = 24
-# Groups per request are then doubled, or quadrupled, where that lowers waves x (2 x chunks /
-# groups + 1): the waves of the launch (ceil(B x groups / per wave), CORE_GROUPS groups at a
-# time, twice that at odd S where a task holds two) times a group's share of a request's
+# Groups per request are then doubled, or quadrupled (multiplied_groups), where that lowers waves x
+# (2 x chunks / groups + 1): the waves of the launch (ceil(B x groups / per wave), CORE_GROUPS
+# groups at a time, twice that at odd S where a task holds two) times a group's share of a request's
 # block-table row, its 512-row chunks, plus a fixed half chunk per group for its launch, q rows,
-# list store and the list it adds to the merge. The wave count is the cost model's (an SPMD
-# launch of N blocks runs in ceil(N / cores) waves over which the stage's work is spread,
-# plsim/scheduling.py); half a chunk is what the model shows at 64k (FLASH B 25 S 1 c8: 8
-# groups and 16 model 157.5 and 157.2 us, 2 groups 217.6). Only up to GROUP_CAP groups in all,
-# which bounds the list scratch (decode_indexer.py). The chunks are the most a request can see,
-# so the count follows from shapes alone. Between 17 and 47 requests at long context the last
-# wave of the count above was mostly idle: FLASH B 25 S 1 64k, 50 groups in 2 waves of 48 -> 8
-# per request, 200 in 5 waves of a quarter the rows; B 17 S 2 64k, 51 in 3 waves of 24 -> 12.
+# list store and the list it adds to the merge. The wave count is the cost model's (an SPMD launch
+# of N blocks runs in ceil(N / cores) waves over which the stage's work is spread,
+# plsim/scheduling.py); half a chunk is what the model shows at 64k (FLASH B 25 S 1 c8: 8 groups and
+# 16 model 157.5 and 157.2 us, 2 groups 217.6). Only up to GROUP_CAP groups in all, which bounds the
+# list scratch (decode_indexer.py). The chunks are the most a request can see, so the count follows
+# from shapes alone. Between 17 and 47 requests at long context the last wave of the count above was
+# mostly idle: FLASH B 25 S 1 64k, 50 groups in 2 waves of 48 -> 8 per request, 200 in 5 waves of a
+# quarter the rows; B 17 S 2 64k, 51 in 3 waves of 24 -> 12.
 GROUP_CAP = 256
 # A selection in integer ops on shape constants: (d + PICK_RANGE) // (PICK_RANGE + 1) is 1 for
 # 1 <= d <= PICK_RANGE and 0 for -PICK_RANGE <= d <= 0. The scaled costs stay inside that range
@@ -103,6 +100,46 @@ HEAD_COLS = 16
 # they serve the top-k-only entry at every batch, B 1 S 1 included, where a kept score tensor
 # also has one row.
 NO_SCORE_COLS = TOPK_CHUNK + 8
+
+
+@pl.jit.inline
+def wave_filling_groups(
+    B: pl.Scalar[pl.INT32],
+    tasks: pl.Scalar[pl.INT32],
+    per_wave: pl.Scalar[pl.INT32],
+):
+    """Groups per request for about ``tasks`` tasks in all: ceil(tasks / B), or floor(tasks /
+    B) where B x that takes fewer waves of ``per_wave`` tasks per group's share of a request
+    (SCORE_TASKS above). In integer ops: (d + 4096) // 4097 is 1 when d = waves * fewer -
+    waves_fewer * splits >= 1 and 0 when d <= 0, |d| staying far below 4096."""
+    splits = (tasks + B - 1) // B
+    fewer = tasks // B + 1 // (tasks // B + 1)
+    waves = (B * splits + per_wave - 1) // per_wave
+    waves_fewer = (B * fewer + per_wave - 1) // per_wave
+    return splits - (splits - fewer) * ((waves * fewer - waves_fewer * splits + 4096) // 4097)
+
+
+@pl.jit.inline
+def multiplied_groups(
+    B: pl.Scalar[pl.INT32],
+    splits: pl.Scalar[pl.INT32],
+    chunks: pl.Scalar[pl.INT32],
+    per_wave: pl.Scalar[pl.INT32],
+):
+    """``splits``, twice it or four times it: the cheapest by waves x (2 x chunks / groups + 1)
+    of B requests' groups, ``per_wave`` groups at a time, a request at most ``chunks`` 512-row
+    chunks; a multiple only when it costs strictly less and keeps B x groups within GROUP_CAP
+    (GROUP_CAP above). Each cost is scaled by 4 x splits to stay in integers; `two` / `four`
+    are 1 exactly when that candidate wins (each operand of // non-negative by construction)."""
+    cost = (B * splits + per_wave - 1) // per_wave * (2 * chunks + splits) * 4
+    cost_two = (B * splits * 2 + per_wave - 1) // per_wave * (2 * chunks + splits * 2) * 2
+    cost_four = (B * splits * 4 + per_wave - 1) // per_wave * (2 * chunks + splits * 4)
+    two = (cost - cost_two + PICK_RANGE) // (PICK_RANGE + 1)
+    two = two * ((GROUP_CAP - B * splits * 2 + PICK_RANGE + 1) // (PICK_RANGE + 1))
+    cost = cost + (cost_two - cost) * two
+    four = (cost - cost_four + PICK_RANGE) // (PICK_RANGE + 1)
+    four = four * ((GROUP_CAP - B * splits * 4 + PICK_RANGE + 1) // (PICK_RANGE + 1))
+    return splits * (1 + two + (3 - two) * four)
 
 
 @pl.jit.inline

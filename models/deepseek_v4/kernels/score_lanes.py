@@ -42,15 +42,15 @@ from models.deepseek_v4.config import COMPRESS_RATIO, FP32_LOWEST, INDEX_HEAD_DI
 from models.deepseek_v4.kernels.score import (
     CACHE_TILE,
     CORE_GROUPS,
-    GROUP_CAP,
     HEAD_COLS,
-    PICK_RANGE,
     SCORE_TASKS,
     TOPK_CHUNK,
+    multiplied_groups,
     score_groups,
     score_topk_stage_c8,
     tile_rows,
     topk_merge_stage,
+    wave_filling_groups,
 )
 from models.deepseek_v4.kernels.score_pairs import CHUNK_TILES, LANES, score_topk_pairs_c8
 
@@ -371,31 +371,16 @@ def score_topk_c8(
     stages must agree on, are counted once here (score.py, SCORE_TASKS and GROUP_CAP)."""
     B = position_ids.shape[0]
     S = position_ids.shape[1]
-    splits = (SCORE_TASKS + B - 1) // B
-    # floor(48 / B) groups instead when their tasks fill the waves better (score.py, SCORE_TASKS)
-    fewer = SCORE_TASKS // B + 1 // (SCORE_TASKS // B + 1)
-    waves = (B * splits + CORE_GROUPS - 1) // CORE_GROUPS
-    waves_fewer = (B * fewer + CORE_GROUPS - 1) // CORE_GROUPS
-    splits = splits - (splits - fewer) * ((waves * fewer - waves_fewer * splits + 4096) // 4097)
+    # ceil or floor of 48 / B groups, whichever fills the waves of core groups better
+    splits = wave_filling_groups(B, SCORE_TASKS, CORE_GROUPS)
     # one more group when ceil(48 / B) is 1 and B % 24 is in 1..12 (score.py, SCORE_TASKS)
     splits = splits + 1 // splits * ((B + CORE_GROUPS // 2 - 1) % CORE_GROUPS // (CORE_GROUPS // 2))
     splits = splits * (1 + splits % 2 * (S % 2))  # even at odd S (SCORE_TASKS)
-    # Then twice or four times as many groups where that lowers waves x (2 x chunks / groups + 1)
-    # within GROUP_CAP groups in all (score.py, GROUP_CAP): a request's block-table row holds at
-    # most `chunks` 512-row chunks; each candidate's cost is scaled by 4 x splits to stay in
-    # integers. `two` / `four` are 1 exactly when that candidate costs less than the cheapest
-    # before it and fits (each operand of // non-negative by construction).
+    # Then twice or four times as many groups where that is cheaper (score.multiplied_groups),
+    # a request's block-table row holding at most `chunks` 512-row chunks; one group per core
+    # group at a time, two at odd S.
     chunks = (block_table.shape[1] * index_cache.shape[1] + TOPK_CHUNK - 1) // TOPK_CHUNK
-    per_wave = CORE_GROUPS * (1 + S % 2)  # groups at a time: one per core group, two at odd S
-    cost = (B * splits + per_wave - 1) // per_wave * (2 * chunks + splits) * 4
-    cost_two = (B * splits * 2 + per_wave - 1) // per_wave * (2 * chunks + splits * 2) * 2
-    cost_four = (B * splits * 4 + per_wave - 1) // per_wave * (2 * chunks + splits * 4)
-    two = (cost - cost_two + PICK_RANGE) // (PICK_RANGE + 1)
-    two = two * ((GROUP_CAP - B * splits * 2 + PICK_RANGE + 1) // (PICK_RANGE + 1))
-    cost = cost + (cost_two - cost) * two
-    four = (cost - cost_four + PICK_RANGE) // (PICK_RANGE + 1)
-    four = four * ((GROUP_CAP - B * splits * 4 + PICK_RANGE + 1) // (PICK_RANGE + 1))
-    splits = splits * (1 + two + (3 - two) * four)
+    splits = multiplied_groups(B, splits, chunks, CORE_GROUPS * (1 + S % 2))
     # 1 exactly then: blocks of a multiple of 32 rows, and the last factor 1 only for the
     # top-k-only entry's score placeholder (NO_SCORE_COLS wide, not a multiple of 512;
     # score.score_topk_stage_c8 computes the same `lanes`).
