@@ -56,7 +56,8 @@ CACHE_TILE = 32
 # per task, one per AIV) never leaves an AIV without a group (B 16: 6 groups, 48 tasks of two,
 # not 3 in 32 tasks with 16 AIVs idle; B 64: 2, not 1 with every second AIV idle). At S 2 and 4
 # the count stays as it is (the tokens stage splits tokens, not groups: B 16 S 2 64k modeled
-# 143.6 us with the doubling, 140.4 without). score_lanes.score_topk_c8 counts it once for the
+# 143.6 us with the doubling, 140.4 without, on the cost model's constants before its 2026-12-07
+# recalibration). score_lanes.score_topk_c8 counts it once for the
 # score stages and topk_merge, which must agree on it, and passes it to each.
 SCORE_TASKS = 48
 CORE_GROUPS = 24
@@ -67,7 +68,8 @@ CORE_GROUPS = 24
 # list store and the list it adds to the merge. The wave count is the cost model's (an SPMD launch
 # of N blocks runs in ceil(N / cores) waves over which the stage's work is spread,
 # plsim/scheduling.py); half a chunk is what the model shows at 64k (FLASH B 25 S 1 c8: 8 groups and
-# 16 model 157.5 and 157.2 us, 2 groups 217.6). Only up to GROUP_CAP groups in all, which bounds the
+# 16 model 157.5 and 157.2 us, 2 groups 217.6, on the constants before the recalibration; not
+# re-tuned since). Only up to GROUP_CAP groups in all, which bounds the
 # list scratch (decode_indexer.py). The chunks are the most a request can see, so the count follows
 # from shapes alone. Between 17 and 47 requests at long context the last wave of the count above was
 # mostly idle: FLASH B 25 S 1 64k, 50 groups in 2 waves of 48 -> 8 per request, 200 in 5 waves of a
