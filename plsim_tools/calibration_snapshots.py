@@ -6,8 +6,8 @@ Some claims of a calibration set (docs/cost_model_calibration.md) name their PR 
 but not the commits that were timed, so ``calibration collect`` cannot run them. pypto-lib
 merges each PR as one commit whose subject ends with ``(#PR)``; that commit is the claim's
 ``after`` and its first parent the ``before``, the same convention as the claims that do name
-them. For every side that a claim measured (its ``measured_*_us`` is given) but whose snapshot
-is absent, this finds the commit in REPO (a clone of https://github.com/hw-native-sys/pypto-lib
+them. For every side that a claim measured (its ``measured_*_us`` is given) but whose commit
+it does not name, this finds the commit in REPO (a clone of https://github.com/hw-native-sys/pypto-lib
 with its history), checks that the kernel file exists there, and exports the kernel's folder
 and the ``golden/`` harness package at that commit into ``NEW_DIR/snapshots/<commit>/``.
 
@@ -66,6 +66,18 @@ def export_snapshot(repo: Path, commit: str, kernel_path: str, dest: Path) -> No
         tar.extractall(dest, filter="data")
 
 
+def _snapshot(repo: Path, commit: str, kernel_path: str, dest: Path) -> str:
+    """Make sure ``dest`` holds the kernel at ``commit``; the reason why not, or ''."""
+    if not has_file(repo, commit, kernel_path):
+        return f"no {kernel_path} at {commit[:COMMIT_DIGITS]}"
+    if (dest / kernel_path).is_file():
+        return ""
+    if dest.is_symlink():  # the given set's own snapshot of that commit, another kernel's folder
+        return f"the set's snapshot {dest.name} has no {kernel_path} (left as it is)"
+    export_snapshot(repo, commit, kernel_path, dest)
+    return ""
+
+
 def _side_template(claim: dict[str, Any]) -> dict[str, Any]:
     other = claim.get("after") or claim.get("before") or {}
     return {
@@ -99,17 +111,21 @@ def complete(claims_root: Path, repo: Path, out: Path) -> tuple[list[str], list[
             left.append(f"claim {index} (#{pr}): {len(commits)} commits end with (#{pr})")
             continue
         after = commits[0]
+        named = (claim.get("after") or {}).get("commit")
+        if named and not after.startswith(named):
+            # the claim's own after is another commit: the merge's parent is not its before
+            left.append(f"claim {index} (#{claim['pr']}): names after {named}, the merge is "
+                        f"{after[:COMMIT_DIGITS]}")  # fmt: skip
+            continue
         before = _git(repo, "rev-parse", f"{after}^").decode().strip()
         for side, commit in (("before", before), ("after", after)):
             if side not in wanted:
                 continue
-            if not has_file(repo, commit, claim["kernel"]):
-                at = commit[:COMMIT_DIGITS]
-                left.append(f"claim {index} (#{claim['pr']}) {side}: no {claim['kernel']} at {at}")
-                continue
             short = commit[:COMMIT_DIGITS]
-            if not (snapshots / short).exists():
-                export_snapshot(repo, commit, claim["kernel"], snapshots / short)
+            reason = _snapshot(repo, commit, claim["kernel"], snapshots / short)
+            if reason:
+                left.append(f"claim {index} (#{claim['pr']}) {side}: {reason}")
+                continue
             claim[side] = {"commit": short, **_side_template(claim), "from_git": True}
             filled.append(f"claim {index} (#{claim['pr']}) {side}: {short}")
     (out / "claims.json").write_text(json.dumps(claims, indent=1) + "\n", encoding="utf-8")

@@ -113,3 +113,40 @@ def test_cli_refuses_a_folder_that_is_not_a_repository(tmp_path, capsys):
     assert exc.value.code == 2
     assert "--git" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def test_a_named_after_other_than_the_merge_is_left(tmp_path, history):
+    repo, c = history
+    claim = _claim(7)
+    claim["after"] = {"commit": c["pr9"][:12], "kernel_path": KERNEL, "entry": "k", "args": []}
+    root = _claims_set(tmp_path / "set", [claim])
+    filled, left = snap.complete(root, repo, tmp_path / "out")
+    assert filled == []
+    assert any("#7" in line and "names after" in line for line in left)
+    assert json.loads((tmp_path / "out" / "claims.json").read_text())[0]["before"] is None
+
+
+def test_a_named_after_keeps_its_entry_for_the_found_before(tmp_path, history):
+    repo, c = history
+    claim = _claim(7)
+    claim["after"] = {"commit": c["pr7"][:12], "kernel_path": KERNEL, "entry": "k_test",
+                      "args": ["--x", "1"]}  # fmt: skip
+    root = _claims_set(tmp_path / "set", [claim])
+    filled, left = snap.complete(root, repo, tmp_path / "out")
+    assert left == [] and len(filled) == 1
+    before = json.loads((tmp_path / "out" / "claims.json").read_text())[0]["before"]
+    assert before["commit"] == c["base"][:12]
+    assert before["entry"] == "k_test" and before["args"] == ["--x", "1"]
+
+
+def test_two_kernels_of_one_commit_in_other_folders_are_both_exported(tmp_path, history):
+    repo, _ = history
+    pr11 = _commit(repo, {KERNEL: "v = 3\n", "models/v5/other.py": "o = 1\n"}, "both (#11)")
+    root = _claims_set(tmp_path / "set", [_claim(11), _claim(11, kernel="models/v5/other.py")])
+    # the second claim's before has no models/v5/other.py (added by PR 11): only its after
+    filled, left = snap.complete(root, repo, tmp_path / "out")
+    after_dir = tmp_path / "out" / "snapshots" / pr11[:12]
+    assert (after_dir / KERNEL).read_text() == "v = 3\n"
+    assert (after_dir / "models/v5/other.py").is_file()
+    assert len(filled) == 3
+    assert any("claim 1 (#11) before" in line for line in left)
