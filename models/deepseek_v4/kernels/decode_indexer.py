@@ -95,7 +95,6 @@ from models.deepseek_v4.kernels.decode_compressor import (
     project_step,
 )
 from models.deepseek_v4.kernels.score import (
-    GROUP_CAP,
     HEAD_COLS,
     NO_SCORE_COLS,
     TOPK_CHUNK,
@@ -684,26 +683,10 @@ def decode_step_c16(
     # scratch tensor is sized by it alone, so each kernel that takes one can recover T from its
     # shape (pypto's kernel wrapper inverts `var` and `var * const`, not `B * S`).
     tokens_dim = pl.tensor.dim(topk_tokens, 0)
-    topk_dim = pl.tensor.dim(topk_tokens, 1)
     q_codes = pl.create_tensor([tokens_dim * INDEX_N_HEADS, INDEX_HEAD_DIM], dtype=pl.INT8)
     q_dequant = pl.create_tensor([tokens_dim * INDEX_N_HEADS, 1], dtype=pl.FP32)
     q_dequant_by_token = pl.reshape(q_dequant, [tokens_dim, INDEX_N_HEADS])
     head_weights = pl.create_tensor([tokens_dim, INDEX_N_HEADS], dtype=pl.FP32)
-    # Partial top-k lists: row (b * splits + g) * S + s for request b's group g (at most splits
-    # = ceil(SCORE_TASKS / B) groups, one more above SCORE_TASKS requests, an odd count doubled
-    # at odd S (score.py), so B * splits < 2 (B + SCORE_TASKS), rows under 2 T + 2 *
-    # SCORE_TASKS * MAX_TOKENS_PER_STEP; or twice or four times that count, taken only up to
-    # GROUP_CAP groups in all, rows at most GROUP_CAP * MAX_TOKENS_PER_STEP: 2 T + GROUP_CAP *
-    # MAX_TOKENS_PER_STEP rows hold either).
-    # 2 T as a dimension alias of its own (a [2 T, 1] tensor that is never read): pypto's kernel
-    # wrapper recovers a dynamic extent only from a one-operation shape (var, var +/-/*// const),
-    # and topk_merge sees T through this tensor alone; written `2 * tokens_dim + 192` it was
-    # refused, "Cannot recover dynamic dimension ... non-invertible shape expressions".
-    list_rows = pl.create_tensor([tokens_dim * 2, 1], dtype=pl.INT32)
-    lists_dim = pl.tensor.dim(list_rows, 0)
-    partial = pl.create_tensor(
-        [lists_dim + GROUP_CAP * MAX_TOKENS_PER_STEP, 2 * topk_dim], dtype=pl.FP32
-    )
 
     proj_partial = pl.create_tensor([K_SPLIT * tokens_dim, PROJ_WIDTH], dtype=pl.FP32)
     submit_projections(
@@ -724,7 +707,7 @@ def decode_step_c16(
         q_codes, q_dequant_by_token, head_weights, kv_codes,  # format
         kv_scales,  # format
         block_table,
-        position_ids, kv_seq_lens, partial, score_tokens, keep_scores,
+        position_ids, kv_seq_lens, score_tokens, keep_scores,
         topk_tokens, topk_offset,
     )  # fmt: skip
 
@@ -868,26 +851,10 @@ def decode_step_c8(
     # scratch tensor is sized by it alone, so each kernel that takes one can recover T from its
     # shape (pypto's kernel wrapper inverts `var` and `var * const`, not `B * S`).
     tokens_dim = pl.tensor.dim(topk_tokens, 0)
-    topk_dim = pl.tensor.dim(topk_tokens, 1)
     q_codes = pl.create_tensor([tokens_dim * INDEX_N_HEADS, INDEX_HEAD_DIM], dtype=pl.INT8)
     q_dequant = pl.create_tensor([tokens_dim * INDEX_N_HEADS, 1], dtype=pl.FP32)
     q_dequant_by_token = pl.reshape(q_dequant, [tokens_dim, INDEX_N_HEADS])
     head_weights = pl.create_tensor([tokens_dim, INDEX_N_HEADS], dtype=pl.FP32)
-    # Partial top-k lists: row (b * splits + g) * S + s for request b's group g (at most splits
-    # = ceil(SCORE_TASKS / B) groups, one more above SCORE_TASKS requests, an odd count doubled
-    # at odd S (score.py), so B * splits < 2 (B + SCORE_TASKS), rows under 2 T + 2 *
-    # SCORE_TASKS * MAX_TOKENS_PER_STEP; or twice or four times that count, taken only up to
-    # GROUP_CAP groups in all, rows at most GROUP_CAP * MAX_TOKENS_PER_STEP: 2 T + GROUP_CAP *
-    # MAX_TOKENS_PER_STEP rows hold either).
-    # 2 T as a dimension alias of its own (a [2 T, 1] tensor that is never read): pypto's kernel
-    # wrapper recovers a dynamic extent only from a one-operation shape (var, var +/-/*// const),
-    # and topk_merge sees T through this tensor alone; written `2 * tokens_dim + 192` it was
-    # refused, "Cannot recover dynamic dimension ... non-invertible shape expressions".
-    list_rows = pl.create_tensor([tokens_dim * 2, 1], dtype=pl.INT32)
-    lists_dim = pl.tensor.dim(list_rows, 0)
-    partial = pl.create_tensor(
-        [lists_dim + GROUP_CAP * MAX_TOKENS_PER_STEP, 2 * topk_dim], dtype=pl.FP32
-    )
 
     proj_partial = pl.create_tensor([K_SPLIT * tokens_dim, PROJ_WIDTH], dtype=pl.FP32)
     submit_projections(
@@ -904,7 +871,7 @@ def decode_step_c8(
         q_codes, q_dequant_by_token, head_weights, index_cache,  # format
         index_cache_scale,  # format
         block_table,
-        position_ids, kv_seq_lens, partial, score_tokens, keep_scores,
+        position_ids, kv_seq_lens, score_tokens, keep_scores,
         topk_tokens, topk_offset,
     )  # fmt: skip
 

@@ -35,7 +35,6 @@ from models.deepseek_v4.config import (
 )
 from models.deepseek_v4.kernels.cache_quant import quantize_cache_rows
 from models.deepseek_v4.kernels.score import (
-    GROUP_CAP,
     NO_SCORE_COLS,
 )
 from models.deepseek_v4.kernels.score_lanes import score_topk_c8
@@ -89,15 +88,6 @@ def lightning_indexer_c16(
     q_codes = pl.create_tensor([tokens_dim * INDEX_N_HEADS, INDEX_HEAD_DIM], dtype=pl.INT8)
     q_dequant = pl.create_tensor([tokens_dim * INDEX_N_HEADS, 1], dtype=pl.FP32)
     q_dequant_by_token = pl.reshape(q_dequant, [tokens_dim, INDEX_N_HEADS])
-    # 2 T as a dimension alias of its own (a [2 T, 1] tensor that is never read): pypto's kernel
-    # wrapper recovers a dynamic extent only from a one-operation shape (var, var +/-/*// const),
-    # and topk_merge sees T through this tensor alone; written `2 * tokens_dim + 192` it was
-    # refused, "Cannot recover dynamic dimension ... non-invertible shape expressions".
-    list_rows = pl.create_tensor([tokens_dim * 2, 1], dtype=pl.INT32)
-    lists_dim = pl.tensor.dim(list_rows, 0)
-    partial = pl.create_tensor(
-        [lists_dim + GROUP_CAP * MAX_TOKENS_PER_STEP, 2 * topk_dim], dtype=pl.FP32
-    )
     # Never written (keep_scores = 0): the score stage's store target when scores are kept;
     # NO_SCORE_COLS wide, which tells the score stages this is the top-k-only entry.
     no_scores = pl.create_tensor([1, NO_SCORE_COLS], dtype=pl.FP32)
@@ -110,7 +100,7 @@ def lightning_indexer_c16(
     score_topk_c8(  # format: the two-AIV or the one-AIV score stage (kernels/score_lanes.py)
         q_codes, q_dequant_by_token, weights, kv_codes,  # format
         kv_scales,  # format
-        block_table, position_ids, kv_seq_lens, partial, no_scores, 0, topk_tokens, topk_offset,
+        block_table, position_ids, kv_seq_lens, no_scores, 0, topk_tokens, topk_offset,
     )  # fmt: skip
     return topk_idxs
 
@@ -142,15 +132,6 @@ def lightning_indexer_c8(
     q_codes = pl.create_tensor([tokens_dim * INDEX_N_HEADS, INDEX_HEAD_DIM], dtype=pl.INT8)
     q_dequant = pl.create_tensor([tokens_dim * INDEX_N_HEADS, 1], dtype=pl.FP32)
     q_dequant_by_token = pl.reshape(q_dequant, [tokens_dim, INDEX_N_HEADS])
-    # 2 T as a dimension alias of its own (a [2 T, 1] tensor that is never read): pypto's kernel
-    # wrapper recovers a dynamic extent only from a one-operation shape (var, var +/-/*// const),
-    # and topk_merge sees T through this tensor alone; written `2 * tokens_dim + 192` it was
-    # refused, "Cannot recover dynamic dimension ... non-invertible shape expressions".
-    list_rows = pl.create_tensor([tokens_dim * 2, 1], dtype=pl.INT32)
-    lists_dim = pl.tensor.dim(list_rows, 0)
-    partial = pl.create_tensor(
-        [lists_dim + GROUP_CAP * MAX_TOKENS_PER_STEP, 2 * topk_dim], dtype=pl.FP32
-    )
     # Never written (keep_scores = 0): the score stage's store target when scores are kept;
     # NO_SCORE_COLS wide, which tells the score stages this is the top-k-only entry.
     no_scores = pl.create_tensor([1, NO_SCORE_COLS], dtype=pl.FP32)
@@ -158,6 +139,6 @@ def lightning_indexer_c8(
     score_topk_c8(  # format: the two-AIV or the one-AIV score stage (kernels/score_lanes.py)
         q_codes, q_dequant_by_token, weights, index_cache,  # format
         index_cache_scale,  # format
-        block_table, position_ids, kv_seq_lens, partial, no_scores, 0, topk_tokens, topk_offset,
+        block_table, position_ids, kv_seq_lens, no_scores, 0, topk_tokens, topk_offset,
     )  # fmt: skip
     return topk_idxs

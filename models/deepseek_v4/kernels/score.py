@@ -69,8 +69,8 @@ CORE_GROUPS = 24
 # of N blocks runs in ceil(N / cores) waves over which the stage's work is spread,
 # plsim/scheduling.py); half a chunk is what the model shows at 64k (FLASH B 25 S 1 c8: 8 groups and
 # 16 model 157.5 and 157.2 us, 2 groups 217.6, on the constants before the recalibration; not
-# re-tuned since). Only up to GROUP_CAP groups in all, which bounds the
-# list scratch (decode_indexer.py). The chunks are the most a request can see, so the count follows
+# re-tuned since). Only up to GROUP_CAP groups in all, which bounds the list scratch
+# (score_lanes.score_topk_c8). The chunks are the most a request can see, so the count follows
 # from shapes alone. Between 17 and 47 requests at long context the last wave of the count above was
 # mostly idle: FLASH B 25 S 1 64k, 50 groups in 2 waves of 48 -> 8 per request, 200 in 5 waves of a
 # quarter the rows; B 17 S 2 64k, 51 in 3 waves of 24 -> 12.

@@ -38,10 +38,17 @@ each tile extent is written into its shape list.
 
 import pypto.language as pl
 
-from models.deepseek_v4.config import COMPRESS_RATIO, FP32_LOWEST, INDEX_HEAD_DIM, INDEX_N_HEADS
+from models.deepseek_v4.config import (
+    COMPRESS_RATIO,
+    FP32_LOWEST,
+    INDEX_HEAD_DIM,
+    INDEX_N_HEADS,
+    MAX_TOKENS_PER_STEP,
+)
 from models.deepseek_v4.kernels.score import (
     CACHE_TILE,
     CORE_GROUPS,
+    GROUP_CAP,
     HEAD_COLS,
     SCORE_TASKS,
     TOPK_CHUNK,
@@ -353,7 +360,6 @@ def score_topk_c8(
     block_table: pl.Tensor,
     position_ids: pl.Tensor,
     kv_seq_lens: pl.Tensor,
-    partial: pl.Tensor,
     score_tokens: pl.Tensor,
     keep_scores: pl.Scalar[pl.INT32],
     topk_tokens: pl.Tensor,
@@ -362,13 +368,14 @@ def score_topk_c8(
     """Stages 8-11, c8: a two-AIV stage for a top-k-only step on blocks of a multiple of 32 rows
     (``score_topk_lanes_c8`` at 2 or 4 tokens per request, the lanes taking half the tokens;
     ``score_pairs.score_topk_pairs_c8`` at 1, the lanes taking a group of cache rows each), the
-    one-AIV stage (``score.score_topk_stage_c8``) otherwise; the same lists in ``partial``, which
-    ``score.topk_merge_stage`` then merges into ``topk_tokens``. The choice is an ``if`` on shape
-    constants, so the compiler builds a two-AIV stage only when it runs; the one-AIV stage is not
-    in a branch (its tile extents are locals, which a branch would make run-time values) and
-    computes the same condition itself, running one empty block when a two-AIV stage ran (the
-    runtime refuses a launch of 0 blocks). The groups per request, which every one of these
-    stages must agree on, are counted once here (score.py, SCORE_TASKS and GROUP_CAP)."""
+    one-AIV stage (``score.score_topk_stage_c8``) otherwise; the same partial lists in a scratch
+    tensor made here, which ``score.topk_merge_stage`` then merges into ``topk_tokens``. The
+    choice is an ``if`` on shape constants, so the compiler builds a two-AIV stage only when it
+    runs; the one-AIV stage is not in a branch (its tile extents are locals, which a branch
+    would make run-time values) and computes the same condition itself, running one empty block
+    when a two-AIV stage ran (the runtime refuses a launch of 0 blocks). The groups per request,
+    which every one of these stages must agree on, are counted once here (score.py, SCORE_TASKS
+    and GROUP_CAP)."""
     B = position_ids.shape[0]
     S = position_ids.shape[1]
     # ceil or floor of 48 / B groups, whichever fills the waves of core groups better
@@ -381,6 +388,21 @@ def score_topk_c8(
     # group at a time, two at odd S.
     chunks = (block_table.shape[1] * index_cache.shape[1] + TOPK_CHUNK - 1) // TOPK_CHUNK
     splits = multiplied_groups(B, splits, chunks, CORE_GROUPS * (1 + S % 2))
+    # Partial top-k lists: row (b * splits + g) * S + s for request b's group g. Before the
+    # multiplication B * splits < 2 (B + SCORE_TASKS), rows under 2 T + 2 * SCORE_TASKS *
+    # MAX_TOKENS_PER_STEP; a multiplied count keeps B * splits within GROUP_CAP, rows at most
+    # GROUP_CAP * MAX_TOKENS_PER_STEP. 2 T + GROUP_CAP * MAX_TOKENS_PER_STEP rows hold either.
+    # 2 T as a dimension alias of its own (a [2 T, 1] tensor that is never read): pypto's kernel
+    # wrapper recovers a dynamic extent only from a one-operation shape (var, var +/-/*// const),
+    # and topk_merge sees T through this tensor alone; written `2 * tokens_dim + 192` it was
+    # refused, "Cannot recover dynamic dimension ... non-invertible shape expressions".
+    tokens_dim = pl.tensor.dim(topk_tokens, 0)
+    topk_dim = pl.tensor.dim(topk_tokens, 1)
+    list_rows = pl.create_tensor([tokens_dim * 2, 1], dtype=pl.INT32)
+    lists_dim = pl.tensor.dim(list_rows, 0)
+    partial = pl.create_tensor(
+        [lists_dim + GROUP_CAP * MAX_TOKENS_PER_STEP, 2 * topk_dim], dtype=pl.FP32
+    )
     # 1 exactly then: blocks of a multiple of 32 rows, and the last factor 1 only for the
     # top-k-only entry's score placeholder (NO_SCORE_COLS wide, not a multiple of 512;
     # score.score_topk_stage_c8 computes the same `lanes`).
