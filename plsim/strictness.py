@@ -359,6 +359,8 @@ class _Checker(ast.NodeVisitor):
             self.visit_expr(child)
 
     def check_call(self, node: ast.Call) -> None:
+        if self.pl_call_name(node) == "create_tensor":
+            self.check_created_shape(node)
         if self.pl_call_name(node) == "load":
             for kw in node.keywords:
                 if kw.arg in _LOAD_UNSUPPORTED:
@@ -387,6 +389,23 @@ class _Checker(ast.NodeVisitor):
                 if isinstance(target, types.ModuleType):
                     self.fail(node, f"call to {root.id}.{func.attr}(): only pl.* ops can be "
                               "called in a kernel")  # fmt: skip
+
+
+    def check_created_shape(self, node: ast.Call) -> None:
+        """A ``pl.tensor.dim(...)`` call written inside a create_tensor shape list: pypto's
+        code generation cannot print a call in a shape ("GenerateExprString not implemented
+        for expression type: Call"; with ptoas in the chain, ptoas refuses the generated
+        code instead), and a tensor so made and handed to an inline helper is refused earlier
+        ("missing inferred tensor metadata"); measured with the pypto wheel this project
+        builds with (tests/plsim_conformance/kernels/rejected_kernels.py). An alias local
+        (``n = pl.tensor.dim(x, 0)``) in the list, or arithmetic of such aliases, compiles."""
+        shapes = node.args[:1] + [k.value for k in node.keywords if k.arg == "shape"]
+        for shape in shapes:
+            if any(_is_dim_call(self, n) for n in ast.walk(shape)):
+                self.fail(node, "pl.create_tensor shape with a pl.tensor.dim(...) call in it: "
+                          "the compiler cannot print a call in a shape (\"GenerateExprString "
+                          "not implemented for expression type: Call\"); bind the dim to a local "
+                          "first (n = pl.tensor.dim(x, 0)) and write n in the shape")  # fmt: skip
 
 
 def _as_load(target: ast.expr) -> ast.expr:

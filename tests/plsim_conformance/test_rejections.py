@@ -159,3 +159,15 @@ def test_a_local_holding_arithmetic_of_dims_is_not_an_alias():
     out = np.zeros_like(x)
     plsim.run(K.dim_product_in_shape_to_inline, x, out)
     np.testing.assert_allclose(out, np.exp(x), rtol=1e-6, atol=0)
+
+
+@pytest.mark.parametrize(("kernel", "tag"), [("dim_call_in_created_shape", "dim_call"),
+                                             ("dim_call_in_shape_to_inline", "dim_call_inline")])
+def test_a_dim_call_inside_a_created_shape_is_rejected(kernel, tag):
+    """The compiler cannot print a ``pl.tensor.dim(...)`` call in a create_tensor shape (and,
+    handed to an inline helper, the tensor has no inferred metadata); an alias local in the
+    shape list compiles (dim_alias_to_inline, dim_product_in_shape_to_inline above)."""
+    x = _x()
+    with pytest.raises(plsim.DSLError, match=r"bind the dim to a local") as info:
+        plsim.run(getattr(K, kernel), x, np.zeros_like(x))
+    assert marked_line(FILE, tag) in str(info.value)

@@ -51,6 +51,10 @@ VERDICTS = {
     "dim_alias_to_inline": "compiles",
     "dim_product_local_to_inline": "rejected: missing inferred tensor metadata for parameter 't'",
     "dim_product_in_shape_to_inline": "compiles",
+    "dim_call_in_created_shape": (
+        "rejected: GenerateExprString not implemented for expression type: Call"
+    ),
+    "dim_call_in_shape_to_inline": "rejected: missing inferred tensor metadata for parameter 'o'",
     "shape_scalar_to_inline": "compiles",
     "rebind_in_loop_other_shape": (
         "gap: the parser keeps a name bound inside a pl.range loop at one type; a later "
@@ -157,6 +161,15 @@ A2A3SIM = {
         "codegen: it only appears inside non-invertible shape expressions"
     ),
     "shape_scalar_to_inline": "pass",
+    "dim_call_in_created_shape": (
+        "not run: use of value '%arg3' expects different type than prior uses: "
+        "'!pto.ptr<f32>' vs 'index'"
+    ),
+    "dim_call_in_shape_to_inline": (
+        "not run: ValueError: @pl.jit: missing inferred tensor metadata for parameter "
+        "'o'. This usually means the tensor's shape/dtype could not be statically "
+        "determined. Pass the tensor directly as a function argument"
+    ),
     "rebind_in_loop_other_shape": (
         "not run: ParserTypeError: Cannot reassign 't' with a different type: was "
         "pl.Tensor[[16, 64], pl.FP32], got pl.Tensor[[16, 1], pl.FP32]"
@@ -430,6 +443,28 @@ def dim_product_in_shape_to_inline(
     cols = pl.tensor.dim(x, 1)
     flat = pl.reshape(x, [rows * cols // C, C])  # arithmetic of aliases inside the shape
     out = exp_into(flat, out)
+    return out
+
+
+@pl.jit
+def dim_call_in_created_shape(
+    x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]
+):
+    tmp = pl.create_tensor([pl.tensor.dim(x, 0), C], dtype=pl.FP32)  # @dim_call
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="dim_call"):
+        tmp[:, :] = pl.exp(x[:, :])
+        out[:, :] = pl.exp(x[:, :])
+    return out
+
+
+@pl.jit
+def dim_call_in_shape_to_inline(
+    x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]
+):
+    rows = pl.tensor.dim(x, 0)
+    tmp = pl.create_tensor([rows, pl.tensor.dim(x, 1)], dtype=pl.FP32)  # @dim_call_inline
+    tmp = exp_into(x, tmp)
+    out = exp_into(tmp, out)
     return out
 
 
