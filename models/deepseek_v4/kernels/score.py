@@ -112,13 +112,14 @@ def wave_filling_groups(
 ):
     """Groups per request for about ``tasks`` tasks in all: ceil(tasks / B), or floor(tasks /
     B) where B x that takes fewer waves of ``per_wave`` tasks per group's share of a request
-    (SCORE_TASKS above). In integer ops: (d + 4096) // 4097 is 1 when d = waves * fewer -
-    waves_fewer * splits >= 1 and 0 when d <= 0, |d| staying far below 4096."""
+    (SCORE_TASKS above). In integer ops: the PICK_RANGE selection is 1 when d = waves * fewer -
+    waves_fewer * splits >= 1 and 0 when d <= 0, |d| staying far below PICK_RANGE."""
     splits = (tasks + B - 1) // B
     fewer = tasks // B + 1 // (tasks // B + 1)
     waves = (B * splits + per_wave - 1) // per_wave
     waves_fewer = (B * fewer + per_wave - 1) // per_wave
-    return splits - (splits - fewer) * ((waves * fewer - waves_fewer * splits + 4096) // 4097)
+    pick = (waves * fewer - waves_fewer * splits + PICK_RANGE) // (PICK_RANGE + 1)
+    return splits - (splits - fewer) * pick
 
 
 @pl.jit.inline
