@@ -356,7 +356,27 @@ class _Checker(ast.NodeVisitor):
         if isinstance(node, ast.Call):
             self.check_call(node)
         for child in ast.iter_child_nodes(node):
+            if self.at_depth or self.kind == "inline":
+                self.check_nested_inline_call(child)
             self.visit_expr(child)
+
+    def check_nested_inline_call(self, node: ast.AST) -> None:
+        """An inline helper's call as an operand of another expression, in a pl.at scope or
+        in a helper's body: the compiler inlines a call that is a whole statement (``y =
+        helper(...)``) and keeps a nested one as an op of its own, which it then cannot type
+        or generate ("The operator tile.adds requires first argument to be a TileType, but
+        got TensorType" for a tile helper, "No codegen registered for operation: helper" for
+        a scalar one); measured with the pypto wheel this project builds with
+        (tests/plsim_conformance/kernels/inline_call_kernels.py)."""
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+            return
+        if self.kind_of(self.resolve(node.func.id)) != "inline":
+            return
+        name = node.func.id
+        self.fail(node, f"inline function '{name}' called inside an expression: the compiler "
+                  "inlines only a call that is a whole statement (the nested call is left as "
+                  f"an op it cannot type or generate: \"No codegen registered for operation: "
+                  f"{name}\"); bind it first: y = {name}(...), then use y")  # fmt: skip
 
     def check_call(self, node: ast.Call) -> None:
         if self.pl_call_name(node) == "create_tensor":

@@ -195,15 +195,16 @@ def test_only_closing_steps_write_cache_rows_and_shift_the_state():
         CaseConfig(batch=1, seq=1, start_pos=43, max_seq_len=64, cache_format="c8")
     )
     writes = stage_writes(cc.make_inputs(config), config)
-    assert writes[WINDOW_STAGE] == CACHE_ROW_BYTES  # the BF16 row, staged
-    assert writes["window_quant_cache_write"] == 128 + 4  # its INT8 codes and FP32 scale
+    # the window's INT8 codes and FP32 scale, from the task that pools it (no BF16 staging)
+    assert writes[WINDOW_STAGE + "_quant"] == 128 + 4
+    assert WINDOW_STAGE not in writes
 
 
 def test_a_padded_request_writes_nothing():
     config = cc.resolve_config(CaseConfig(batch=2, seq=1, start_pos="-1,43", max_seq_len=64))
     writes = stage_writes(cc.make_inputs(config), config)
-    assert writes["token_rows"] == 2 * 256 * 4  # the live request's token row only
-    assert writes["saved_state_rows"] == 8 * 2 * 256 * 4  # the live request's 8 saved rows
+    # the live request's token row and its 8 saved rows only
+    assert writes["source_rows"] == 2 * 256 * 4 + 8 * 2 * 256 * 4
     assert writes["state_write_back"] == 5 * STATE_ROW_BYTES
     assert writes[WINDOW_STAGE] == CACHE_ROW_BYTES
 

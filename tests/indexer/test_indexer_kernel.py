@@ -201,16 +201,31 @@ def test_both_projections_are_submitted_before_the_query_heads(batch, projection
     are submitted first, the head weights next, then the stages that wait on them."""
     step = run_step(resolve_config(CaseConfig(batch=batch, seq=1, start_pos=1000)))
     names = [stage.name for stage in step.run.stages]
-    assert names[: len(projection) + 7] == [
+    assert names[: len(projection) + 6] == [
         "qr_quant",
         *projection,
         "kv_gate_projection",
         "weights_proj",
         "qr_rope",
         "qr_hadamard_quant",
-        "request_starts",
-        "saved_state_rows",
+        "source_rows",
     ]
+
+
+@pytest.mark.parametrize("cache_format", ["c16", "c8"])
+def test_the_state_write_back_is_submitted_after_the_score_stages(cache_format):
+    """Every stage is a submission on the serial path; the compressor's state write back is
+    read by no stage of the step, so it goes last, and the score stages one submission
+    earlier. A decode step computes its request spans (no stage writes them), and c8 quantizes
+    each window in the task that pools it."""
+    config = CaseConfig(batch=4, seq=2, start_pos=1000, cache_format=cache_format)
+    step = run_step(resolve_config(config))
+    names = [stage.name for stage in step.run.stages]
+    assert names[-1] == "state_write_back"
+    assert "request_starts" not in names
+    assert "window_quant_cache_write" not in names
+    window = "window_pool_rmsnorm_rope_hadamard" + ("_quant" if cache_format == "c8" else "")
+    assert names.index(window) < names.index("topk_merge") < names.index("state_write_back")
 
 
 @pytest.mark.parametrize(

@@ -27,6 +27,8 @@ def _args():
         ("call_argument", "call_arg", "missing inferred tensor metadata for parameter 't'"),
         ("int32_literal_extent", "int32_extent", "INT32 scalar"),
         ("at_chip_compute", "chip_compute", "misplaced tensor op pl.add"),
+        ("nested_in_expression", "nested_call", "inline function 'twice' called inside an"),
+        ("nested_in_a_helper", "nested_in_helper", "bind it first: y = twice(...)"),
     ],
 )
 def test_rejected_at_the_line_with_the_compiler_rule(kernel, tag, fragment):
@@ -41,6 +43,12 @@ def test_every_argument_given_compiles_and_computes():
     x, out = _args()
     plsim.run(K.default_given, x, out)
     np.testing.assert_array_equal(out, x * 2 + 1)
+
+
+def test_a_helper_result_bound_first_then_used_in_an_expression_computes():
+    x, out = _args()
+    plsim.run(K.bound_then_used, x, out)
+    np.testing.assert_array_equal(out, x + x + 1)
 
 
 def test_a_local_tensor_passed_by_name_compiles_and_computes():

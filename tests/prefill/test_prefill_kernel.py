@@ -70,8 +70,9 @@ def test_mixed_chunk_with_prefixes_short_prompts_and_block_boundaries(cache_form
         "weights_proj",
         "qr_rope",
         "qr_hadamard_quant",
-        "saved_state_rows",
+        "source_rows",
     ]
+    assert names[-1] == "state_write_back"  # after the score and top-k stages
 
 
 @pytest.mark.parametrize("cache_format", ["c16", "c8"])

@@ -6,13 +6,15 @@ Public entry points
 -------------------
 ``indexer_compressor_c16(...)`` / ``indexer_compressor_c8(...)``: the ``@pl.jit`` kernels (one
 decode step of S tokens for B requests), one per cache format.
-``project_step(x, position_ids, wkv, wgate, proj_partial)`` then ``compress_step_c16(...)`` /
-``compress_step_c8(...)``: the same computation as ``@pl.jit.inline`` functions, for the indexer
-kernel's stage 7, in two calls so that the indexer can submit its own stages between them.
-``project_step`` writes the projection's partial sums into proj_partial, an FP32
+``project_step(x, position_ids, wkv, wgate, proj_partial)``, ``compress_step_c16(...)`` /
+``compress_step_c8(...)``, then ``write_back_step(position_ids, state_slots, sources,
+kv_state, score_state)``: the same computation as ``@pl.jit.inline`` functions, for the
+indexer kernel's stage 7, in three calls so that the indexer can submit its own stages between
+them. ``project_step`` writes the projection's partial sums into proj_partial, an FP32
 [K_SPLIT * B * S, 512] scratch the caller creates; ``compress_step_*`` takes proj_partial in
-place of wkv and wgate. The entry points' parameters (positional, shapes from the call; B, S,
-D, the pools and the rope tables are run-time sizes):
+place of wkv and wgate, and ``sources``, an FP32 [B * S + SAVED_ROWS, 512] scratch the caller
+creates, which ``write_back_step`` reads. The entry points' parameters (positional, shapes
+from the call; B, S, D, the pools and the rope tables are run-time sizes):
 
     x             [B, S, D] BF16                 the step's hidden states
     wkv, wgate    [D, 256] BF16                  kv / gate projections
@@ -32,8 +34,8 @@ D, the pools and the rope tables are run-time sizes):
     compiled artifact serves every step of a given shape. A padded request (state slot -1)
     reads and writes nothing. Call from orchestration before any stage that reads the cache.
     The prefill kernels (prefill_compressor.py) run the same stages over a packed chunk
-    (``project_tokens``, then ``compress_tokens_c16`` / ``_c8``, requests given by
-    cu_seqlens).
+    (``project_tokens``, ``compress_tokens_c16`` / ``_c8``, then ``write_back_state``,
+    requests given by cu_seqlens).
 
 Math (per token at position pos; reference/decode_compressor.py follows it step by step)
 -------------------------------------------------------------------------------------
@@ -66,15 +68,21 @@ Stages (pl.at name_hints; each one SPMD dispatch, one runtime task)
                         helper (``project_tokens`` / ``project_step``), called by the entry
                         before the rest: the chain's longest stage, it depends on x alone, so
                         an indexer submits it beside its own query projection.
-``request_starts``      decode only: the step's requests as packed spans of S tokens.
-``saved_state_rows``    per request: its 8 saved state rows into ``sources`` (runs beside the
-                        projection).
-``token_rows``          vector, per token: the sum of the K parts (fixed order), + ape on the
-                        gate half, into ``sources``.
+``source_rows``         vector: per token, the sum of the K parts (fixed order), + ape on the
+                        gate half; per request, its 8 saved state rows; all into ``sources``.
 ``window_pool_rmsnorm_rope_hadamard``  mixed, per closing token: pooling, RMSNorm, RoPE
-                        (vector), Hadamard (cube); c16 writes the cache row, c8 a BF16 row
-                        for ``window_quant_cache_write`` (vector: INT8 codes + scale).
-``state_write_back``    per request: the 8 state rows the sequential walk leaves.
+                        (vector), Hadamard (cube), the BF16 cache row written (c16);
+``window_pool_rmsnorm_rope_hadamard_quant``  c8: the same row as INT8 codes + FP32 scale
+                        (vector, in the same task).
+``state_write_back``    per request: the 8 state rows the sequential walk leaves. Its own call
+                        (``write_back_step`` / ``write_back_state``), which an indexer submits
+                        after its score stages: nothing in the step reads the state.
+
+A decode step's requests are spans of S token rows (request r: rows r * S ..), computed
+where they are needed (``request_start``); a prefill chunk reads them from cu_seqlens. Every
+stage is one submission on the orchestration's serial path (5 us in the cost model), so the
+chain has no stage that only moves data another stage could move: the saved rows ride with
+the token rows, the c8 quantization with the window it quantizes.
 
 Dtype chain
 -----------
@@ -121,7 +129,7 @@ K_CHUNK = 128
 PROJ_N_TILE = 256
 # K parts per output block: 2 column blocks x 8 K parts = 16 cube tasks on the 24 AICs while the
 # token rows are read only twice; the FP32 partial sums are added in a fixed order (part 0 + 1 +
-# ... ) by the token_rows stage, which reads them anyway. Fewer parts when D has fewer than 8
+# ... ) by the source_rows stage, which reads them anyway. Fewer parts when D has fewer than 8
 # K chunks (D / 128: 4 parts at D = 512, the smallest D taken); project_tokens computes it.
 K_SPLIT = 8
 # Cube fractal M0: a token tile is the token count rounded up to 16 rows, so one decode token
@@ -264,6 +272,42 @@ def request_of(
 
 
 @pl.jit.inline
+def request_index(
+    cu_seqlens: pl.Tensor,
+    span: pl.Scalar[pl.INT32],
+    t: pl.Scalar[pl.INT32],
+):
+    """The request owning token row t: t // span when every request has ``span`` token rows
+    (a decode step, span = S), else request_of (span 0: a packed chunk, cu_seqlens read)."""
+    # t // max(span, 1): a prefill chunk passes span as the literal 0, and pypto folds the
+    # untaken branch's constants too ("Floor division by zero" for t // 0).
+    if span > 0:
+        r = pl.cast(t // pl.max(span, 1), pl.INDEX)
+    else:
+        found = request_of(cu_seqlens, t)  # a statement of its own: the compiler inlines those
+        r = pl.cast(found, pl.INDEX)
+    return r
+
+
+@pl.jit.inline
+def request_start(
+    cu_seqlens: pl.Tensor,
+    span: pl.Scalar[pl.INT32],
+    r: pl.Scalar[pl.INT32],
+):
+    """The first token row of request r (r = R: the row count): r * span when every request
+    has ``span`` token rows (a decode step), else cu_seqlens[r] (span 0). Computed, a decode
+    step needs no starts tensor, and so no stage of its own to write one (the step's requests
+    once came as cu_seqlens from a one-task ``request_starts`` stage: a submission on the
+    serial path for B integers)."""
+    if span > 0:
+        first = pl.cast(r * span, pl.INDEX)
+    else:
+        first = pl.cast(pl.read(cu_seqlens, [r]), pl.INDEX)
+    return first
+
+
+@pl.jit.inline
 def pool_window(
     sources: pl.Tensor,
     norm_weight_row: pl.Tensor,
@@ -378,7 +422,7 @@ def project_tokens(
     pl.static_assert(D % K_CHUNK == 0, "hidden size D must be a multiple of 128 (K_CHUNK)")
     pl.static_assert(D >= 4 * K_CHUNK, "hidden size D must be at least 512 (4 K parts)")
     chunks = D // K_CHUNK
-    # min(K_SPLIT, chunks) in integer ops on shape constants (token_rows computes the same)
+    # min(K_SPLIT, chunks) in integer ops on shape constants (source_rows computes the same)
     parts = chunks - (chunks - K_SPLIT) * (1 - 1 // (chunks // K_SPLIT + 1))
     token_tiles = (T + PROJ_MAX_ROWS - 1) // PROJ_MAX_ROWS
     token_tile = ((T + token_tiles - 1) // token_tiles + CUBE_M - 1) // CUBE_M * CUBE_M
@@ -410,54 +454,50 @@ def project_tokens(
 
 
 @pl.jit.inline
-def gather_saved_rows(
+def gather_sources(
+    x_tokens: pl.Tensor,
     positions: pl.Tensor,
+    ape: pl.Tensor,
+    proj_partial: pl.Tensor,
     state_slots: pl.Tensor,
     kv_state: pl.Tensor,
     score_state: pl.Tensor,
     sources: pl.Tensor,
 ):
-    """``saved_state_rows``: every live request's 8 saved state rows into ``sources`` (module
-    docstring). It reads no projection, so the compressors submit it before
-    ``kv_gate_projection`` and it runs beside it (token_rows writes the other rows of
-    ``sources`` after both)."""
+    """``source_rows``: every row a window can read into ``sources`` (module docstring): each
+    live token's [kv | gate + ape] row (the state row the sequential walk would write), its K
+    parts summed in order (x_tokens for D only), and each live request's 8 saved state rows.
+    One stage for both: block b takes its run of consecutive tokens and its run of requests.
+    The saved rows need no projection and once ran beside it as a stage of their own, but on
+    the chip every stage costs a submission on the orchestration's serial path (the cost
+    model's 5 us), more than the copies it overlapped (16 KiB per request)."""
     T = positions.shape[0]
     R = state_slots.shape[0]
-    state_rows = kv_state.shape[0] * COMPRESS_STATE_ROWS
-    kv_rows = pl.reshape(kv_state, [state_rows, COMPRESS_STATE_WIDTH])
-    score_rows = pl.reshape(score_state, [state_rows, COMPRESS_STATE_WIDTH])
-    with pl.spmd(R, allow_early_resolve=True):
-        with pl.at(level=pl.Level.CORE_GROUP, name_hint="saved_state_rows"):
-            r = pl.tile.get_block_idx()
-            slot = pl.read(state_slots, [r])
-            if slot >= 0:
-                base = T + COMPRESS_STATE_ROWS * r
-                row0 = slot * COMPRESS_STATE_ROWS
-                sources = pl.assemble(
-                    sources, kv_rows[row0 : row0 + COMPRESS_STATE_ROWS, :], [base, 0]
-                )
-                sources = pl.assemble(
-                    sources, score_rows[row0 : row0 + COMPRESS_STATE_ROWS, :], [base, GATE_COLUMN]
-                )
-
-
-@pl.jit.inline
-def gather_token_rows(
-    x_tokens: pl.Tensor,
-    positions: pl.Tensor,
-    ape: pl.Tensor,
-    proj_partial: pl.Tensor,
-    sources: pl.Tensor,
-):
-    """``token_rows``: every live token's [kv | gate + ape] row (the state row the sequential
-    walk would write) into ``sources``, its K parts summed in order (x_tokens for D only)."""
-    T = positions.shape[0]
     chunks = x_tokens.shape[1] // K_CHUNK
     # project_tokens' part count, min(K_SPLIT, chunks)
     parts = chunks - (chunks - K_SPLIT) * (1 - 1 // (chunks // K_SPLIT + 1))
     per_block = (T + VECTOR_TOKEN_BLOCKS - 1) // VECTOR_TOKEN_BLOCKS
-    with pl.spmd((T + per_block - 1) // per_block, allow_early_resolve=True):
-        with pl.at(level=pl.Level.CORE_GROUP, name_hint="token_rows"):
+    blocks = (T + per_block - 1) // per_block
+    requests_per_block = (R + blocks - 1) // blocks
+    state_rows = kv_state.shape[0] * COMPRESS_STATE_ROWS
+    kv_rows = pl.reshape(kv_state, [state_rows, COMPRESS_STATE_WIDTH])
+    score_rows = pl.reshape(score_state, [state_rows, COMPRESS_STATE_WIDTH])
+    with pl.spmd(blocks, allow_early_resolve=True):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="source_rows"):
+            r0 = pl.tile.get_block_idx() * requests_per_block
+            for r in pl.range(r0, pl.min(R, r0 + requests_per_block)):
+                slot = pl.read(state_slots, [r])
+                if slot >= 0:
+                    base = T + COMPRESS_STATE_ROWS * r
+                    row0 = slot * COMPRESS_STATE_ROWS
+                    sources = pl.assemble(
+                        sources, kv_rows[row0 : row0 + COMPRESS_STATE_ROWS, :], [base, 0]
+                    )
+                    sources = pl.assemble(
+                        sources,
+                        score_rows[row0 : row0 + COMPRESS_STATE_ROWS, :],
+                        [base, GATE_COLUMN],
+                    )
             t0 = pl.tile.get_block_idx() * per_block
             for t in pl.range(t0, pl.min(T, t0 + per_block)):
                 pos = pl.read(positions, [t])
@@ -478,21 +518,21 @@ def gather_token_rows(
 def pool_windows(
     positions: pl.Tensor,
     cu_seqlens: pl.Tensor,
+    span: pl.Scalar[pl.INT32],
     slot_mapping: pl.Tensor,
     norm_weight: pl.Tensor,
     rope_cos: pl.Tensor,
     rope_sin: pl.Tensor,
     hadamard: pl.Tensor,
     sources: pl.Tensor,
-    rows_out: pl.Tensor,
-    by_slot: pl.Scalar[pl.INT32],
+    index_cache: pl.Tensor,
 ):
-    """``window_pool_rmsnorm_rope_hadamard``: every window the step closes (a token with a
-    cache slot), pooled from its ``sources`` rows, normed, roped and rotated; its BF16 row goes
-    to row (cache slot) of rows_out [N, BS, 128] read as rows (by_slot = 1: the c16 cache) or to
-    row (token row) (by_slot = 0: c8's [T, 1, 128] staging rows)."""
+    """``window_pool_rmsnorm_rope_hadamard`` (c16): every window the step closes (a token with
+    a cache slot), pooled from its ``sources`` rows, normed, roped and rotated; its BF16 row
+    goes to its cache slot of index_cache [N, BS, 128]."""
     T = positions.shape[0]
-    out_rows = pl.reshape(rows_out, [rows_out.shape[0] * rows_out.shape[1], INDEX_HEAD_DIM])
+    pool_rows = index_cache.shape[0] * index_cache.shape[1]
+    cache_rows = pl.reshape(index_cache, [pool_rows, INDEX_HEAD_DIM])
     norm_weight_row = pl.reshape(norm_weight, [1, INDEX_HEAD_DIM])
     per_block = (T + MIXED_TOKEN_BLOCKS - 1) // MIXED_TOKEN_BLOCKS
     with pl.spmd((T + per_block - 1) // per_block, allow_early_resolve=True):
@@ -502,8 +542,8 @@ def pool_windows(
                 cache_slot = pl.read(slot_mapping, [t])
                 if cache_slot >= 0:
                     pos = pl.read(positions, [t])
-                    r = request_of(cu_seqlens, t)
-                    first = pl.read(cu_seqlens, [r])
+                    r = request_index(cu_seqlens, span, t)
+                    first = request_start(cu_seqlens, span, r)
                     p0 = pl.read(positions, [first])
                     pooled = pool_window(
                         sources, norm_weight_row, rope_cos, rope_sin, pos, p0, first,
@@ -515,36 +555,55 @@ def pool_windows(
                     row = pl.set_validshape(
                         pl.cast(product, pl.BF16, mode="rint"), 1, INDEX_HEAD_DIM
                     )
-                    target = by_slot * cache_slot + (1 - by_slot) * t
-                    out_rows = pl.assemble(out_rows, row, [target, 0])
+                    cache_rows = pl.assemble(cache_rows, row, [cache_slot, 0])
 
 
 @pl.jit.inline
-def quant_cache_rows(
+def pool_quant_windows(
+    positions: pl.Tensor,
+    cu_seqlens: pl.Tensor,
+    span: pl.Scalar[pl.INT32],
     slot_mapping: pl.Tensor,
-    window_rows: pl.Tensor,
+    norm_weight: pl.Tensor,
+    rope_cos: pl.Tensor,
+    rope_sin: pl.Tensor,
+    hadamard: pl.Tensor,
+    sources: pl.Tensor,
     index_cache: pl.Tensor,
     index_cache_scale: pl.Tensor,
 ):
-    """``window_quant_cache_write`` (c8): each closed window's BF16 row (window_rows [T, 128])
-    as per-row INT8 codes and their FP32 dequant scale in its cache slot (reference/quant.py's
-    chain)."""
-    T = slot_mapping.shape[0]
+    """``window_pool_rmsnorm_rope_hadamard_quant`` (c8): pool_windows' BF16 row of each
+    window the step closes, as per-row INT8 codes and their FP32 dequant scale in its cache
+    slot (reference/quant.py's chain), in the same task: the row never leaves the core group
+    (it once went through a [T, 128] staging tensor to a quantize stage of its own, a second
+    submission on the serial path)."""
+    T = positions.shape[0]
     pool_rows = index_cache.shape[0] * index_cache.shape[1]
     cache_flat = pl.reshape(index_cache, [pool_rows, INDEX_HEAD_DIM])
     scale_flat = pl.reshape(index_cache_scale, [pool_rows, 1])
-    per_block = (T + VECTOR_TOKEN_BLOCKS - 1) // VECTOR_TOKEN_BLOCKS
+    norm_weight_row = pl.reshape(norm_weight, [1, INDEX_HEAD_DIM])
+    per_block = (T + MIXED_TOKEN_BLOCKS - 1) // MIXED_TOKEN_BLOCKS
     with pl.spmd((T + per_block - 1) // per_block, allow_early_resolve=True):
-        with pl.at(level=pl.Level.CORE_GROUP, name_hint="window_quant_cache_write"):
+        with pl.at(
+            level=pl.Level.CORE_GROUP, name_hint="window_pool_rmsnorm_rope_hadamard_quant"
+        ):
             t0 = pl.tile.get_block_idx() * per_block
             for t in pl.range(t0, pl.min(T, t0 + per_block)):
                 cache_slot = pl.read(slot_mapping, [t])
                 if cache_slot >= 0:
-                    row = pl.slice(
-                        window_rows,
-                        [BATCH_TILE, INDEX_HEAD_DIM],
-                        [t, 0],
-                        valid_shape=[1, INDEX_HEAD_DIM],
+                    pos = pl.read(positions, [t])
+                    r = request_index(cu_seqlens, span, t)
+                    first = request_start(cu_seqlens, span, r)
+                    p0 = pl.read(positions, [first])
+                    pooled = pool_window(
+                        sources, norm_weight_row, rope_cos, rope_sin, pos, p0, first,
+                        p0 - p0 % COMPRESS_RATIO, T + COMPRESS_STATE_ROWS * r,
+                    )  # fmt: skip
+                    matrix = pl.slice(hadamard, [INDEX_HEAD_DIM, INDEX_HEAD_DIM], [0, 0])
+                    product = pl.matmul(pooled, matrix, out_dtype=pl.FP32)
+                    # The product's row 0 only (a matmul result is typed valid over its M rows).
+                    row = pl.set_validshape(
+                        pl.cast(product, pl.BF16, mode="rint"), 1, INDEX_HEAD_DIM
                     )
                     row_f32 = pl.cast(row, pl.FP32)
                     amax = pl.maximum(pl.row_max(pl.abs(row_f32)), AMAX_FLOOR)
@@ -564,6 +623,7 @@ def quant_cache_rows(
 def write_back_state(
     positions: pl.Tensor,
     cu_seqlens: pl.Tensor,
+    span: pl.Scalar[pl.INT32],
     state_slots: pl.Tensor,
     sources: pl.Tensor,
     kv_state: pl.Tensor,
@@ -583,8 +643,9 @@ def write_back_state(
         with pl.at(level=pl.Level.CORE_GROUP, name_hint="state_write_back"):
             r = pl.tile.get_block_idx()
             slot = pl.read(state_slots, [r])
-            first = pl.read(cu_seqlens, [r])
-            count = pl.read(cu_seqlens, [r + 1]) - first
+            first = request_start(cu_seqlens, span, r)
+            end = request_start(cu_seqlens, span, r + 1)
+            count = end - first
             if slot >= 0:
                 row0 = slot * COMPRESS_STATE_ROWS
                 p0 = pl.read(positions, [first])
@@ -614,18 +675,6 @@ def write_back_state(
                         score_rows[row0 + k : row0 + k + 1, :] = sources[
                             src : src + 1, GATE_COLUMN : GATE_COLUMN + COMPRESS_STATE_WIDTH
                         ]
-
-
-@pl.jit.inline
-def request_starts(
-    starts: pl.Tensor,
-    tokens_per_request: pl.Scalar[pl.INT32],
-):
-    """``request_starts``: starts[r] = r * S, a decode step's requests as packed spans (the
-    cu_seqlens of a chunk of B requests of S tokens each)."""
-    with pl.at(level=pl.Level.CORE_GROUP, name_hint="request_starts", allow_early_resolve=True):
-        for r in pl.range(starts.shape[0]):
-            pl.write(starts, [r], pl.cast(r * tokens_per_request, pl.INT32))
 
 
 @pl.jit.inline
@@ -664,27 +713,30 @@ def compress_tokens_c16(
     hadamard: pl.Tensor,
     positions: pl.Tensor,
     cu_seqlens: pl.Tensor,
+    span: pl.Scalar[pl.INT32],
     state_slots: pl.Tensor,
     slot_mapping: pl.Tensor,
     kv_state: pl.Tensor,
     score_state: pl.Tensor,
+    sources: pl.Tensor,
     index_cache: pl.Tensor,
 ):
-    """The compressor over T packed token rows [T, D] of R requests (request r owns rows
-    cu_seqlens[r] .. cu_seqlens[r + 1] - 1; positions and slot_mapping [T]), BF16 cache rows,
-    after ``project_tokens`` has filled proj_partial [K_SPLIT * T, 512]; returns index_cache."""
+    """The compressor's cache rows over T packed token rows [T, D] of R requests (request r
+    owns rows cu_seqlens[r] .. cu_seqlens[r + 1] - 1, or r * span .. when span > 0; positions
+    and slot_mapping [T]), BF16 cache rows, after ``project_tokens`` has filled proj_partial
+    [K_SPLIT * T, 512]; returns index_cache. ``sources`` is the caller's FP32
+    [T + SAVED_ROWS, 512] scratch, which ``write_back_state`` then reads: the caller submits
+    that stage after the ones that read the cache (nothing else waits on the state)."""
     pl.static_assert(
         state_slots.shape[0] <= MAX_REQUESTS, "at most 128 requests (MAX_REQUESTS) per call"
     )
-    tokens_dim = pl.tensor.dim(x_tokens, 0)
-    sources = pl.create_tensor([tokens_dim + SAVED_ROWS, PROJ_WIDTH], dtype=pl.FP32)
-    gather_saved_rows(positions, state_slots, kv_state, score_state, sources)
-    gather_token_rows(x_tokens, positions, ape, proj_partial, sources)
+    gather_sources(
+        x_tokens, positions, ape, proj_partial, state_slots, kv_state, score_state, sources
+    )
     pool_windows(
-        positions, cu_seqlens, slot_mapping, norm_weight, rope_cos, rope_sin, hadamard,
-        sources, index_cache, 1,  # format
+        positions, cu_seqlens, span, slot_mapping, norm_weight, rope_cos, rope_sin, hadamard,
+        sources, index_cache,
     )  # fmt: skip
-    write_back_state(positions, cu_seqlens, state_slots, sources, kv_state, score_state)
     return index_cache
 
 
@@ -699,30 +751,27 @@ def compress_tokens_c8(
     hadamard: pl.Tensor,
     positions: pl.Tensor,
     cu_seqlens: pl.Tensor,
+    span: pl.Scalar[pl.INT32],
     state_slots: pl.Tensor,
     slot_mapping: pl.Tensor,
     kv_state: pl.Tensor,
     score_state: pl.Tensor,
+    sources: pl.Tensor,
     index_cache: pl.Tensor,
     index_cache_scale: pl.Tensor,  # format
 ):
-    """compress_tokens_c16's stages with INT8 rows + FP32 row scale (c8): the windows' BF16
-    rows staged by token row, then quantized into their cache slots; returns index_cache."""
+    """compress_tokens_c16's stages with INT8 rows + FP32 row scale (c8): each window's BF16
+    row quantized into its cache slot in the task that makes it; returns index_cache."""
     pl.static_assert(
         state_slots.shape[0] <= MAX_REQUESTS, "at most 128 requests (MAX_REQUESTS) per call"
     )
-    tokens_dim = pl.tensor.dim(x_tokens, 0)
-    sources = pl.create_tensor([tokens_dim + SAVED_ROWS, PROJ_WIDTH], dtype=pl.FP32)
-    window_rows = pl.create_tensor([tokens_dim, 1, INDEX_HEAD_DIM], dtype=pl.BF16)  # format
-    window_rows_flat = pl.reshape(window_rows, [tokens_dim, INDEX_HEAD_DIM])  # format
-    gather_saved_rows(positions, state_slots, kv_state, score_state, sources)
-    gather_token_rows(x_tokens, positions, ape, proj_partial, sources)
-    pool_windows(
-        positions, cu_seqlens, slot_mapping, norm_weight, rope_cos, rope_sin, hadamard,
-        sources, window_rows, 0,  # format
+    gather_sources(
+        x_tokens, positions, ape, proj_partial, state_slots, kv_state, score_state, sources
+    )
+    pool_quant_windows(  # format
+        positions, cu_seqlens, span, slot_mapping, norm_weight, rope_cos, rope_sin, hadamard,
+        sources, index_cache, index_cache_scale,  # format
     )  # fmt: skip
-    quant_cache_rows(slot_mapping, window_rows_flat, index_cache, index_cache_scale)  # format
-    write_back_state(positions, cu_seqlens, state_slots, sources, kv_state, score_state)
     return index_cache
 
 
@@ -740,10 +789,12 @@ def compress_step_c16(
     slot_mapping: pl.Tensor,
     kv_state: pl.Tensor,
     score_state: pl.Tensor,
+    sources: pl.Tensor,
     index_cache: pl.Tensor,
 ):
-    """One serving step of the compressor, BF16 cache rows (c16), after ``project_step``: the
-    step's B * S tokens as packed spans of S (compress_tokens_c16); returns index_cache."""
+    """One serving step's cache rows (c16), after ``project_step``: the step's B * S tokens
+    as B requests of S token rows each (compress_tokens_c16); returns index_cache. Then
+    ``write_back_step`` with the same ``sources``."""
     pl.static_assert(
         x.shape[1] <= MAX_TOKENS_PER_STEP,
         "tokens per step S (x.shape[1]) must be 1..4 (MAX_TOKENS_PER_STEP)",
@@ -755,15 +806,15 @@ def compress_step_c16(
     hidden_dim = pl.tensor.dim(x, 2)
     token_positions = pl.reshape(position_ids, [batch_dim * seq_dim, 1])
     tokens_dim = pl.tensor.dim(token_positions, 0)
-    requests_dim = pl.tensor.dim(state_slots, 0)
     x_tokens = pl.reshape(x, [tokens_dim, hidden_dim])
     positions = pl.reshape(position_ids, [tokens_dim])
     token_slots = pl.reshape(slot_mapping, [tokens_dim])
-    starts = pl.create_tensor([requests_dim + 1], dtype=pl.INT32)
-    request_starts(starts, x.shape[1])
+    # span S > 0: request r's rows are r * S .. (request_start), so the cu_seqlens argument
+    # is never read; positions stands in for it (an INT32 vector the step has).
     index_cache = compress_tokens_c16(
         x_tokens, proj_partial, ape, norm_weight, rope_cos, rope_sin, hadamard, positions,
-        starts, state_slots, token_slots, kv_state, score_state, index_cache,
+        positions, x.shape[1], state_slots, token_slots, kv_state, score_state, sources,
+        index_cache,
     )  # fmt: skip
     return index_cache
 
@@ -782,12 +833,14 @@ def compress_step_c8(
     slot_mapping: pl.Tensor,
     kv_state: pl.Tensor,
     score_state: pl.Tensor,
+    sources: pl.Tensor,
     index_cache: pl.Tensor,
     index_cache_scale: pl.Tensor,  # format
 ):
-    """One serving step of the compressor, INT8 rows + FP32 row scale (c8), after
-    ``project_step``: the step's B * S tokens as packed spans of S (compress_tokens_c8);
-    returns index_cache."""
+    """One serving step's cache rows, INT8 rows + FP32 row scale (c8), after
+    ``project_step``: the step's B * S tokens as B requests of S token rows each
+    (compress_tokens_c8); returns index_cache. Then ``write_back_step`` with the same
+    ``sources``."""
     pl.static_assert(
         x.shape[1] <= MAX_TOKENS_PER_STEP,
         "tokens per step S (x.shape[1]) must be 1..4 (MAX_TOKENS_PER_STEP)",
@@ -799,18 +852,37 @@ def compress_step_c8(
     hidden_dim = pl.tensor.dim(x, 2)
     token_positions = pl.reshape(position_ids, [batch_dim * seq_dim, 1])
     tokens_dim = pl.tensor.dim(token_positions, 0)
-    requests_dim = pl.tensor.dim(state_slots, 0)
     x_tokens = pl.reshape(x, [tokens_dim, hidden_dim])
     positions = pl.reshape(position_ids, [tokens_dim])
     token_slots = pl.reshape(slot_mapping, [tokens_dim])
-    starts = pl.create_tensor([requests_dim + 1], dtype=pl.INT32)
-    request_starts(starts, x.shape[1])
+    # span S > 0: request r's rows are r * S .. (request_start), so the cu_seqlens argument
+    # is never read; positions stands in for it (an INT32 vector the step has).
     index_cache = compress_tokens_c8(
         x_tokens, proj_partial, ape, norm_weight, rope_cos, rope_sin, hadamard, positions,
-        starts, state_slots, token_slots, kv_state, score_state, index_cache,
-        index_cache_scale,  # format
+        positions, x.shape[1], state_slots, token_slots, kv_state, score_state, sources,
+        index_cache, index_cache_scale,  # format
     )  # fmt: skip
     return index_cache
+
+
+@pl.jit.inline
+def write_back_step(
+    position_ids: pl.Tensor,
+    state_slots: pl.Tensor,
+    sources: pl.Tensor,
+    kv_state: pl.Tensor,
+    score_state: pl.Tensor,
+):
+    """``state_write_back`` of one serving step (position_ids [B, S]; ``sources`` as
+    ``compress_step_*`` filled it): submit it after every stage the step's outputs wait on."""
+    batch_dim = pl.tensor.dim(position_ids, 0)
+    seq_dim = pl.tensor.dim(position_ids, 1)
+    token_positions = pl.reshape(position_ids, [batch_dim * seq_dim, 1])
+    tokens_dim = pl.tensor.dim(token_positions, 0)
+    positions = pl.reshape(position_ids, [tokens_dim])
+    write_back_state(
+        positions, positions, position_ids.shape[1], state_slots, sources, kv_state, score_state
+    )
 
 
 @pl.jit
@@ -837,11 +909,13 @@ def indexer_compressor_c16(
     token_positions = pl.reshape(position_ids, [batch_dim * seq_dim, 1])
     tokens_dim = pl.tensor.dim(token_positions, 0)
     proj_partial = pl.create_tensor([K_SPLIT * tokens_dim, PROJ_WIDTH], dtype=pl.FP32)
+    sources = pl.create_tensor([tokens_dim + SAVED_ROWS, PROJ_WIDTH], dtype=pl.FP32)
     project_step(x, position_ids, wkv, wgate, proj_partial)
     index_cache = compress_step_c16(
         x, proj_partial, ape, norm_weight, rope_cos, rope_sin, hadamard, position_ids,
-        state_slots, slot_mapping, kv_state, score_state, index_cache,
+        state_slots, slot_mapping, kv_state, score_state, sources, index_cache,
     )  # fmt: skip
+    write_back_step(position_ids, state_slots, sources, kv_state, score_state)
     return index_cache
 
 
@@ -870,10 +944,12 @@ def indexer_compressor_c8(
     token_positions = pl.reshape(position_ids, [batch_dim * seq_dim, 1])
     tokens_dim = pl.tensor.dim(token_positions, 0)
     proj_partial = pl.create_tensor([K_SPLIT * tokens_dim, PROJ_WIDTH], dtype=pl.FP32)
+    sources = pl.create_tensor([tokens_dim + SAVED_ROWS, PROJ_WIDTH], dtype=pl.FP32)
     project_step(x, position_ids, wkv, wgate, proj_partial)
     index_cache = compress_step_c8(
         x, proj_partial, ape, norm_weight, rope_cos, rope_sin, hadamard, position_ids,
-        state_slots, slot_mapping, kv_state, score_state, index_cache,
+        state_slots, slot_mapping, kv_state, score_state, sources, index_cache,
         index_cache_scale,  # format
     )  # fmt: skip
+    write_back_step(position_ids, state_slots, sources, kv_state, score_state)
     return index_cache

@@ -90,9 +90,11 @@ from models.deepseek_v4.kernels.cache_quant import quantize_cache_rows
 from models.deepseek_v4.kernels.decode_compressor import (
     K_SPLIT,
     PROJ_WIDTH,
+    SAVED_ROWS,
     compress_step_c8,
     compress_step_c16,
     project_step,
+    write_back_step,
 )
 from models.deepseek_v4.kernels.score import (
     HEAD_COLS,
@@ -694,9 +696,10 @@ def decode_step_c16(
         position_ids, q_codes, q_dequant, head_weights, proj_partial,
     )  # fmt: skip
     # 7b compressor: a closing window's row is in the cache before any score stage reads it.
+    sources = pl.create_tensor([tokens_dim + SAVED_ROWS, PROJ_WIDTH], dtype=pl.FP32)
     index_cache = compress_step_c16(
         x, proj_partial, ape, norm_weight, rope_cos, rope_sin, hadamard, position_ids,
-        state_slots, slot_mapping, kv_state, score_state, index_cache,
+        state_slots, slot_mapping, kv_state, score_state, sources, index_cache,
     )  # fmt: skip
     blocks_dim = pl.tensor.dim(index_cache, 0)  # format: 8 c16 rows -> c8 scratch (cache_quant)
     block_dim = pl.tensor.dim(index_cache, 1)  # format
@@ -710,6 +713,9 @@ def decode_step_c16(
         position_ids, kv_seq_lens, score_tokens, keep_scores,
         topk_tokens, topk_offset,
     )  # fmt: skip
+    # 12 the compressor's state, last: no stage of the step reads it, so the score stages are
+    # submitted one submission earlier on the orchestration's serial path.
+    write_back_step(position_ids, state_slots, sources, kv_state, score_state)
 
 
 @pl.jit
@@ -862,9 +868,10 @@ def decode_step_c8(
         position_ids, q_codes, q_dequant, head_weights, proj_partial,
     )  # fmt: skip
     # 7b compressor: a closing window's row is in the cache before any score stage reads it.
+    sources = pl.create_tensor([tokens_dim + SAVED_ROWS, PROJ_WIDTH], dtype=pl.FP32)
     index_cache = compress_step_c8(
         x, proj_partial, ape, norm_weight, rope_cos, rope_sin, hadamard, position_ids,
-        state_slots, slot_mapping, kv_state, score_state, index_cache,
+        state_slots, slot_mapping, kv_state, score_state, sources, index_cache,
         index_cache_scale,  # format
     )  # fmt: skip
     score_topk_c8(  # format: the two-AIV or the one-AIV score stage (kernels/score_lanes.py)
@@ -874,6 +881,9 @@ def decode_step_c8(
         position_ids, kv_seq_lens, score_tokens, keep_scores,
         topk_tokens, topk_offset,
     )  # fmt: skip
+    # 12 the compressor's state, last: no stage of the step reads it, so the score stages are
+    # submitted one submission earlier on the orchestration's serial path.
+    write_back_step(position_ids, state_slots, sources, kv_state, score_state)
 
 
 @pl.jit

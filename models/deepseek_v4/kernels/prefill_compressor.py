@@ -33,9 +33,11 @@ import pypto.language as pl
 from models.deepseek_v4.kernels.decode_compressor import (
     K_SPLIT,
     PROJ_WIDTH,
+    SAVED_ROWS,
     compress_tokens_c8,
     compress_tokens_c16,
     project_tokens,
+    write_back_state,
 )
 
 
@@ -61,10 +63,12 @@ def indexer_compressor_prefill_c16(
     token_dim = pl.tensor.dim(x, 0)
     proj_partial = pl.create_tensor([K_SPLIT * token_dim, PROJ_WIDTH], dtype=pl.FP32)
     project_tokens(x, wkv, wgate, proj_partial)
+    sources = pl.create_tensor([token_dim + SAVED_ROWS, PROJ_WIDTH], dtype=pl.FP32)
     index_cache = compress_tokens_c16(
         x, proj_partial, ape, norm_weight, rope_cos, rope_sin, hadamard, position_ids,
-        cu_seqlens, state_slots, slot_mapping, kv_state, score_state, index_cache,
+        cu_seqlens, 0, state_slots, slot_mapping, kv_state, score_state, sources, index_cache,
     )  # fmt: skip
+    write_back_state(position_ids, cu_seqlens, 0, state_slots, sources, kv_state, score_state)
     return index_cache
 
 
@@ -91,9 +95,11 @@ def indexer_compressor_prefill_c8(
     token_dim = pl.tensor.dim(x, 0)
     proj_partial = pl.create_tensor([K_SPLIT * token_dim, PROJ_WIDTH], dtype=pl.FP32)
     project_tokens(x, wkv, wgate, proj_partial)
+    sources = pl.create_tensor([token_dim + SAVED_ROWS, PROJ_WIDTH], dtype=pl.FP32)
     index_cache = compress_tokens_c8(
         x, proj_partial, ape, norm_weight, rope_cos, rope_sin, hadamard, position_ids,
-        cu_seqlens, state_slots, slot_mapping, kv_state, score_state, index_cache,
+        cu_seqlens, 0, state_slots, slot_mapping, kv_state, score_state, sources, index_cache,
         index_cache_scale,  # format
     )  # fmt: skip
+    write_back_state(position_ids, cu_seqlens, 0, state_slots, sources, kv_state, score_state)
     return index_cache

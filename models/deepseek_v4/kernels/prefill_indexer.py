@@ -59,8 +59,10 @@ from models.deepseek_v4.config import (
 from models.deepseek_v4.kernels.decode_compressor import (
     K_SPLIT,
     PROJ_WIDTH,
+    SAVED_ROWS,
     compress_tokens_c8,
     compress_tokens_c16,
+    write_back_state,
 )
 from models.deepseek_v4.kernels.decode_indexer import submit_projections, topk_stage
 from models.deepseek_v4.kernels.score import (
@@ -388,9 +390,10 @@ def indexer_prefill_c16(
         wgate, positions, q_codes, q_dequant, head_weights, proj_partial,
     )  # fmt: skip
     # The chunk's windows are in the cache before any score task reads it.
+    sources = pl.create_tensor([token_dim + SAVED_ROWS, PROJ_WIDTH], dtype=pl.FP32)
     index_cache = compress_tokens_c16(
         x, proj_partial, ape, norm_weight, rope_cos, rope_sin, hadamard, position_ids,
-        cu_seqlens, state_slots, slot_mapping, kv_state, score_state, index_cache,
+        cu_seqlens, 0, state_slots, slot_mapping, kv_state, score_state, sources, index_cache,
     )  # fmt: skip
     prefill_score_c16(
         q_codes, q_dequant_by_token, head_weights, index_cache,
@@ -398,6 +401,9 @@ def indexer_prefill_c16(
     )  # fmt: skip
     padding_sentinel(score, cu_seqlens)
     topk_stage(score, topk_idxs, positions, row_offsets)
+    # the compressor's state, last: no stage of the chunk reads it (one submission earlier
+    # for the score stages on the orchestration's serial path).
+    write_back_state(position_ids, cu_seqlens, 0, state_slots, sources, kv_state, score_state)
     return score, topk_idxs
 
 
@@ -451,9 +457,10 @@ def indexer_prefill_c8(
         wgate, positions, q_codes, q_dequant, head_weights, proj_partial,
     )  # fmt: skip
     # The chunk's windows are in the cache before any score task reads it.
+    sources = pl.create_tensor([token_dim + SAVED_ROWS, PROJ_WIDTH], dtype=pl.FP32)
     index_cache = compress_tokens_c8(
         x, proj_partial, ape, norm_weight, rope_cos, rope_sin, hadamard, position_ids,
-        cu_seqlens, state_slots, slot_mapping, kv_state, score_state, index_cache,
+        cu_seqlens, 0, state_slots, slot_mapping, kv_state, score_state, sources, index_cache,
         index_cache_scale,  # format
     )  # fmt: skip
     prefill_score_c8(
@@ -463,4 +470,7 @@ def indexer_prefill_c8(
     )  # fmt: skip
     padding_sentinel(score, cu_seqlens)
     topk_stage(score, topk_idxs, positions, row_offsets)
+    # the compressor's state, last: no stage of the chunk reads it (one submission earlier
+    # for the score stages on the orchestration's serial path).
+    write_back_state(position_ids, cu_seqlens, 0, state_slots, sources, kv_state, score_state)
     return score, topk_idxs

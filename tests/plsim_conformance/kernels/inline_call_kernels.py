@@ -20,6 +20,15 @@ VERDICTS = {
     "int32_literal_extent": "rejected: valid_rows must have dtype INT64, UINT64, or INDEX",
     "at_host_around_core": "compiles",
     "at_chip_compute": "rejected: Misplaced tensor op 'tensor.adds' in Orchestration function",
+    "nested_in_expression": (
+        "rejected: The operator tile.adds requires first argument to be a TileType, but got "
+        "TensorType"
+    ),
+    "nested_in_a_helper": (
+        "rejected: The operator tile.adds requires first argument to be a TileType, but got "
+        "TensorType"
+    ),
+    "bound_then_used": "compiles",
 }
 
 #: What a2a3sim does with each kernel on the recorded shapes (kinds: tests/plsim_conformance/
@@ -48,6 +57,15 @@ A2A3SIM = {
         "not run: Misplaced tensor op 'tensor.adds' in Orchestration function (should be "
         "inside InCore block)"
     ),
+    "nested_in_expression": (
+        "not run: ValueError: The operator tile.adds requires first argument to be a "
+        "TileType, but got TensorType"
+    ),
+    "nested_in_a_helper": (
+        "not run: ValueError: The operator tile.adds requires first argument to be a "
+        "TileType, but got TensorType"
+    ),
+    "bound_then_used": "pass",
 }
 
 
@@ -59,6 +77,11 @@ def scaled(t: pl.Tensor, k: pl.Scalar[pl.FP32], b: pl.Scalar[pl.FP32] = 1.0):
 @pl.jit.inline
 def twice(t: pl.Tensor):
     return pl.add(t, t)
+
+
+@pl.jit.inline
+def twice_plus_one(t: pl.Tensor):
+    return pl.add(twice(t), 1.0)  # @nested_in_helper
 
 
 @pl.jit.inline
@@ -117,7 +140,8 @@ def int32_literal_extent(
 ):
     with pl.at(level=pl.Level.CORE_GROUP, name_hint="int32_literal_extent"):
         t = x[0:R, 0:C]
-        out[0:R, 0:C] = pl.add(first_rows(t, 4), 0.0)
+        f = first_rows(t, 4)
+        out[0:R, 0:C] = pl.add(f, 0.0)
     return out
 
 
@@ -135,4 +159,36 @@ def at_host_around_core(
 def at_chip_compute(x: pl.Tensor[[R, C], pl.FP32], out: pl.InOut[pl.Tensor[[R, C], pl.FP32]]):
     with pl.at(level=pl.Level.CHIP, name_hint="chip_group"):
         out[0:R, 0:C] = pl.add(x[0:R, 0:C], 1.0)  # @chip_compute
+    return out
+
+
+@pl.jit
+def nested_in_expression(
+    x: pl.Tensor[[R, C], pl.FP32], out: pl.InOut[pl.Tensor[[R, C], pl.FP32]]
+):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="nested_in_expression"):
+        t = x[0:R, 0:C]
+        r = pl.add(twice(t), 1.0)  # @nested_call
+        out[0:R, 0:C] = r
+    return out
+
+
+@pl.jit
+def nested_in_a_helper(
+    x: pl.Tensor[[R, C], pl.FP32], out: pl.InOut[pl.Tensor[[R, C], pl.FP32]]
+):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="nested_in_a_helper"):
+        t = x[0:R, 0:C]
+        r = twice_plus_one(t)
+        out[0:R, 0:C] = r
+    return out
+
+
+@pl.jit
+def bound_then_used(x: pl.Tensor[[R, C], pl.FP32], out: pl.InOut[pl.Tensor[[R, C], pl.FP32]]):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="bound_then_used"):
+        t = x[0:R, 0:C]
+        d = twice(t)
+        r = pl.add(d, 1.0)
+        out[0:R, 0:C] = r
     return out
