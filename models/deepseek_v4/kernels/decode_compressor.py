@@ -733,9 +733,9 @@ def compress_tokens_c16(
     gather_sources(
         x_tokens, positions, ape, proj_partial, state_slots, kv_state, score_state, sources
     )
-    pool_windows(
+    pool_windows(  # format
         positions, cu_seqlens, span, slot_mapping, norm_weight, rope_cos, rope_sin, hadamard,
-        sources, index_cache,
+        sources, index_cache,  # format
     )  # fmt: skip
     return index_cache
 
