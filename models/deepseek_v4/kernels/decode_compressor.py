@@ -814,7 +814,7 @@ def compress_step_c16(
     index_cache = compress_tokens_c16(
         x_tokens, proj_partial, ape, norm_weight, rope_cos, rope_sin, hadamard, positions,
         positions, x.shape[1], state_slots, token_slots, kv_state, score_state, sources,
-        index_cache,
+        index_cache,  # format
     )  # fmt: skip
     return index_cache
 
