@@ -158,8 +158,8 @@ def test_long_context():
 
 @pytest.mark.parametrize(
     ("batch", "projection"),
-    [(1, ("qr_proj_parts", "qr_dequant")), (32, ("qr_proj_parts", "qr_dequant")),
-     (33, ("qr_proj",))],
+    [(1, ("qr_proj_parts", "qr_dequant_rope")), (32, ("qr_proj_parts", "qr_dequant_rope")),
+     (33, ("qr_proj", "qr_rope"))],
     ids=["16 tokens: qr_proj in K parts", "32 tokens: K parts of a 32-row tile",
          "more: the fused qr_proj"],
 )
@@ -169,44 +169,46 @@ def test_run_reports_every_stage(batch, projection):
     for stage in (
         "qr_quant",
         *projection,
-        "qr_rope",
         "qr_hadamard_quant",
-        "weights_proj",
         "kv_cache_quant",
         "kv_score_topk",
         "topk_merge",
     ):
         assert stage in names
-    other = {"qr_proj", "qr_proj_parts", "qr_dequant"} - set(projection)
+    other = {"qr_proj", "qr_proj_parts", "qr_dequant_rope", "qr_rope"} - set(projection)
     assert not names & other  # one form of qr_proj per step, chosen by its token count
+    # the head weights ride in the projection's launch (no stage of their own), and the K
+    # parts' sums are dequantized by the rope stage (no qr_dequant)
+    assert not names & {"weights_proj", "qr_dequant"}
     tasks = {stage.name: stage.tasks for stage in step.run.stages}
     if "qr_proj_parts" in projection:
         # DEMO's Q_LORA 1024 is 8 K tiles: 3 parts of 3 tiles (the last moved back to end at
-        # 1024) per 1024-column window, 24 tasks (with 4 parts of 2 tiles, 32)
-        assert tasks["qr_proj_parts"] == 24
+        # 1024) per 1024-column window, 24 tasks (with 4 parts of 2 tiles, 32), and one task
+        # for the head weights of up to 64 tokens
+        assert tasks["qr_proj_parts"] == 24 + 1
     if "qr_proj" in projection:
         # the fused form's token tiles are at most 32 rows, so its wq_b windows are 256 columns
-        # wide: 8192 / 256 tasks (with 64-row tiles they were 128 columns, 64 tasks)
-        assert tasks["qr_proj"] == 32
+        # wide: 8192 / 256 tasks (with 64-row tiles they were 128 columns, 64 tasks), and the
+        # head weights' 33 tokens in one 48-row tile
+        assert tasks["qr_proj"] == 32 + 1
     assert step.run.traffic.ratio >= 1.0
 
 
 @pytest.mark.parametrize(
     ("batch", "projection"),
-    [(4, ["qr_proj_parts", "qr_dequant"]), (33, ["qr_proj"])],
+    [(4, ["qr_proj_parts", "qr_dequant_rope"]), (33, ["qr_proj", "qr_rope"])],
     ids=["K parts", "fused qr_proj"],
 )
 def test_both_projections_are_submitted_before_the_query_heads(batch, projection):
-    """The step's two chains (query, compressor) each start with their long cube stage; those
-    are submitted first, the head weights next, then the stages that wait on them."""
+    """The step's two chains (query, compressor) meet at the score stage: the query's
+    projection (with the head weights in its launch) and its rope stage, then the
+    compressor's projection, then the stages that wait on them."""
     step = run_step(resolve_config(CaseConfig(batch=batch, seq=1, start_pos=1000)))
     names = [stage.name for stage in step.run.stages]
-    assert names[: len(projection) + 6] == [
+    assert names[: len(projection) + 4] == [
         "qr_quant",
         *projection,
         "kv_gate_projection",
-        "weights_proj",
-        "qr_rope",
         "qr_hadamard_quant",
         "source_rows",
     ]
@@ -244,7 +246,8 @@ def test_rope_hadamard_and_merge_tasks_by_step_size(batch, seq, rope_tasks, hada
     )
     _assert_passes(step)
     tasks = {stage.name: stage.tasks for stage in step.run.stages}
-    assert tasks["qr_rope"] == rope_tasks
+    rope = "qr_dequant_rope" if batch * seq <= 32 else "qr_rope"  # the same tasks, either form
+    assert tasks[rope] == rope_tasks
     assert tasks["qr_hadamard_quant"] == hadamard_tasks
     merge_per_task = -(-batch * seq // 48)
     assert tasks["topk_merge"] == -(-batch * seq // merge_per_task)

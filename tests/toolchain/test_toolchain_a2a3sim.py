@@ -38,8 +38,8 @@ pytestmark = [
 #: of 48 rows (so a block boundary falls inside the step).
 DECODE = {"mixed": True, "batch": 5, "seq": 4, "block_size": 48}
 #: The same mix at 12 tokens: a step of at most 32 tokens takes qr_proj in K parts
-#: (qr_proj_parts + qr_dequant), larger ones the fused qr_proj (kernels/decode_indexer.py; the
-#: prefill chunk of 45 tokens below runs the fused form).
+#: (qr_proj_parts + qr_dequant_rope), larger ones the fused qr_proj and qr_rope
+#: (kernels/decode_indexer.py; the prefill chunk of 45 tokens below runs the fused form).
 DECODE_SMALL = {"mixed": True, "batch": 4, "seq": 3, "block_size": 48}
 #: A serving step of 2 tokens per request on 32-row blocks: the c8 top-k-only entry scores it on
 #: both AIVs of each core group (kernels/score_lanes.py).

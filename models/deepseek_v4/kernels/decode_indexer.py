@@ -43,11 +43,12 @@ fixed):
 Everything that changes from step to step (positions, lengths, table, mappings, slots, top-k
 offsets) is tensor data read with pl.read: one compiled artifact per (B, S, shapes, format).
 
-Stages (pl.at name_hints): qr_quant (1), qr_proj (2; a step of at most 32 tokens: qr_proj_parts
-over K parts and qr_dequant), qr_rope (3, vector: a task per token at the token's own
-position; per half token in short steps, per ceil(T / 48) tokens above 48), qr_hadamard_quant
-(4-5, mixed, its vector work on both AIVs of a core group; per ceil(T / 24) tokens above 24),
-weights_proj (6), the compressor's stages (7,
+Stages (pl.at name_hints): qr_quant (1), qr_proj (2, with the head weights (6) as the last
+blocks of its launch; a step of at most 32 tokens: qr_proj_parts over K parts), qr_rope (3,
+vector: a task per token at the token's own position; per half token in short steps, per
+ceil(T / 48) tokens above 48; qr_dequant_rope after qr_proj_parts: the K parts added and
+dequantized first), qr_hadamard_quant (4-5, mixed, its vector work on both AIVs of a core
+group; per ceil(T / 24) tokens above 24), the compressor's stages (7,
 kernels/decode_compressor.py), c16 kv_cache_quant (8: the rows scored, quantized per row into
 a c8-shaped scratch pool, kernels/cache_quant.py), kv_score_topk (8-11a, one mixed task per
 request and group of 512-row cache chunks: scores kept on chip and sorted into the group's
@@ -156,7 +157,8 @@ ACC_INT32_ROW_ALIGN = 32  # a2a3 L0C stores INT32 accumulators in 32-row blocks
 # 256-byte rows at 32 tokens cost a burst for a quarter of the bytes; the [16 or 32, 1024] INT32
 # accumulator, 64 or 128 KiB of L0C, goes to GM, not through the UB ring) in K parts of at most
 # QPROJ_PART_TILES K tiles (a [<= 384, 1024] INT8 slice of wq_b per task, at most 384 KiB of
-# L1), and qr_dequant adds the parts' INT32 sums (exact in any order) and dequantizes them.
+# L1), and the rope stage (qr_dequant_rope) adds the parts' INT32 sums (exact in any order) and
+# dequantizes them, head row by head row.
 # Parts of ceil(K tiles / 3) tiles, so FLASH (8 K tiles) runs 3 parts: 24 tasks, one per core
 # group (4 parts were 32 tasks, two waves with 8 cores busy in the second); PRO (12) runs 4 of 3.
 # When the parts' tiles overrun Q_LORA the last part is moved back to end at Q_LORA and starts
@@ -167,8 +169,6 @@ ACC_INT32_ROW_ALIGN = 32  # a2a3 L0C stores INT32 accumulators in 32-row blocks
 QPROJ_SPLIT_N = 1024
 QPROJ_PART_TILES = 3
 QPROJ_PARTS_MAX_ROWS = 32
-# qr_dequant: its column window (INT32 / FP32 [16, 256] tiles, 16 KiB each).
-QDEQ_COLS = 256
 # weights_proj K tile: [64, 256] BF16 (32 KiB) in L0A and [256, 64] BF16 (32 KiB) in L0B.
 WEIGHTS_K_TILE = 256
 # Score-row top-k (topk_stage, the prefill kernels): candidates per partial top-k task, 8
@@ -181,18 +181,104 @@ TOPK_PART_ROWS = TOPK_PART_CHUNKS * TOPK_CHUNK
 
 
 @pl.jit.inline
+def rope_indices():
+    """The rope stages' gather indices (cos_idx, sin_idx [1, 128], partner_idx
+    [ROPE_STEP_HEADS, 128], INT32), built once per task (call inside a vector scope).
+
+    RoPE over the whole 128-column head row (one contiguous load per token; column
+    windows of GM rows are 128-byte segments): out = x * cos_full + partner * sin_full,
+    partner[c] = x[c ^ 1] (the other member of c's interleaved pair), and per column c
+    of the trailing ROPE_DIM: cos_full = cos[i], sin_full = -sin[i] on even c and
+    sin[i] on odd c (i = c's pair); 1 and 0 on the NOPE_DIM leading columns, which
+    therefore pass through unchanged. The same FP32 products and sums, in the same
+    order, as rotating the two halves of each pair separately."""
+    col = pl.cast(pl.arange(0, [1, INDEX_HEAD_DIM], dtype=pl.INT32), target_type=pl.FP32)
+    pair = pl.cast(
+        pl.cast(pl.mul(col, 0.5), target_type=pl.INT32, mode="trunc"), target_type=pl.FP32
+    )
+    lane = pl.sub(col, pl.mul(pair, 2.0))
+    partner_col = pl.sub(pl.add(col, 1.0), pl.mul(lane, 2.0))
+    # cos_full gathers [1 x 32 | cos] at column `pair` (< 32 on the leading columns);
+    # sin_full gathers [0 x 32 | sin | -sin | 0 x 32] at pair + 32 * (1 - lane) on the
+    # trailing columns and at 0 on the leading ones (high = c // 64).
+    cos_idx = pl.cast(pair, target_type=pl.INT32, mode="round")
+    high = pl.cast(
+        pl.cast(pl.mul(col, 1.0 / NOPE_DIM), target_type=pl.INT32, mode="trunc"),
+        target_type=pl.FP32,
+    )
+    pair_shift = pl.add(pl.mul(lane, -ROPE_PAIRS_FP32), ROPE_PAIRS_FP32)  # 32 (1 - lane)
+    sin_idx = pl.cast(
+        pl.mul(pl.add(pair, pair_shift), high),
+        target_type=pl.INT32,
+        mode="round",
+    )
+    # The partner column index of a ROPE_STEP_HEADS-row step, once per task (built per
+    # step it was 3 of the stage's 17 element-ops per element; a [64, 128] INT32 index
+    # held across the token loop overflowed pypto's UB plan, a [32, 128] one does not).
+    partner_idx = pl.cast(
+        pl.col_expand_mul(
+            pl.full([ROPE_STEP_HEADS, INDEX_HEAD_DIM], dtype=pl.FP32, value=1.0),
+            partner_col,
+        ),
+        target_type=pl.INT32,
+        mode="round",
+    )
+    return cos_idx, sin_idx, partner_idx
+
+
+@pl.jit.inline
+def head_weight_rows(
+    x_tokens: pl.Tensor,
+    weights_proj: pl.Tensor,
+    r0: pl.Scalar[pl.INT32],
+    rows: pl.Scalar[pl.INT32],
+    tile_rows: pl.Scalar[pl.INT32],
+):
+    """Stage 6, the head weights of token rows r0 .. r0 + rows of x_tokens [T, D]: (x @
+    weights_proj) * Dh^-0.5 * H^-0.5 in FP32, a [tile_rows, H] tile (rows valid; ``tile_rows``
+    a constant folded by the caller, at most PROJ_MAX_ROWS: a [64, 64] FP32 accumulator). Call
+    inside a scope with a cube and a vector side."""
+    D = x_tokens.shape[1]
+    x0 = pl.slice(
+        x_tokens, [tile_rows, WEIGHTS_K_TILE], [r0, 0], valid_shape=[rows, WEIGHTS_K_TILE]
+    )
+    w_acc = pl.matmul(x0, weights_proj[0:WEIGHTS_K_TILE, :], out_dtype=pl.FP32)
+    for k0 in pl.range(WEIGHTS_K_TILE, D, WEIGHTS_K_TILE):
+        xk = pl.slice(
+            x_tokens, [tile_rows, WEIGHTS_K_TILE], [r0, k0], valid_shape=[rows, WEIGHTS_K_TILE]
+        )
+        w_acc = pl.matmul_acc(w_acc, xk, weights_proj[k0 : k0 + WEIGHTS_K_TILE, :])
+    return pl.mul(w_acc, WEIGHTS_SCALE)
+
+
+@pl.jit.inline
 def project_query(
+    x: pl.Tensor,
     qr: pl.Tensor,
     wq_b: pl.Tensor,
     wq_b_scale: pl.Tensor,
-    q_proj: pl.Tensor,
+    weights_proj: pl.Tensor,
+    rope_cos: pl.Tensor,
+    rope_sin: pl.Tensor,
+    position_ids: pl.Tensor,
+    q_rope: pl.Tensor,
+    head_weights: pl.Tensor,
 ):
-    """Stages 1-2: qr [B, S, Q_LORA] to INT8 rows, times wq_b, dequantized into the BF16
-    projection q_proj [B * S, H * Dh] (created by the caller, for ``query_heads``)."""
+    """Stages 1-3: qr [B, S, Q_LORA] to INT8 rows, times wq_b, dequantized to BF16 and roped
+    at each token's position (position_ids [B, S]) into q_rope [B * S * H, Dh] (created by the
+    caller, for ``query_heads``). The projection's form (K parts or column windows) and the
+    stage that dequantizes it are chosen by the step's token count, a shape constant; both
+    forms give the same values."""
     B = qr.shape[0]
     S = qr.shape[1]
     Q_LORA = qr.shape[2]
     T = B * S
+    # The rope stage's tasks per token: 2 (32 heads each) when 2 T <= 48, else 1; its tokens
+    # per task: ceil(T / ROPE_TASKS) (1 up to T = 48).
+    rope_splits = 1 + 1 // ((T + 23) // 24)
+    rope_heads = INDEX_N_HEADS // rope_splits
+    rope_tokens = (T + ROPE_TASKS - 1) // ROPE_TASKS
+    rope_blocks = (T + rope_tokens - 1) // rope_tokens
     qproj_tiles = (T + QPROJ_MAX_ROWS - 1) // QPROJ_MAX_ROWS
     qproj_rows = ((T + qproj_tiles - 1) // qproj_tiles + CUBE_M - 1) // CUBE_M * CUBE_M
     tile_rows = qproj_rows + (T - qproj_rows) * (1 // qproj_tiles)  # min(qproj_rows, T)
@@ -220,6 +306,15 @@ def project_query(
         1 - 1 // (qr_quant_rows // QR_QUANT_ROWS + 1)
     )
     qr_tokens = pl.reshape(qr, [T, Q_LORA])
+    # x as token rows for head_weight_rows, from pl.tensor.dim aliases (an inline helper's
+    # tensor argument must be a shape the JIT can evaluate).
+    tokens_dim = pl.tensor.dim(head_weights, 0)
+    hidden_dim = pl.tensor.dim(x, 2)
+    x_tokens = pl.reshape(x, [tokens_dim, hidden_dim])
+    # The head weights' token tiles (at most PROJ_MAX_ROWS rows, a multiple of 16 each): one
+    # tile up to T = 64.
+    proj_tiles = (T + PROJ_MAX_ROWS - 1) // PROJ_MAX_ROWS
+    proj_rows = ((T + proj_tiles - 1) // proj_tiles + CUBE_M - 1) // CUBE_M * CUBE_M
     wq_scale_row = pl.reshape(wq_b_scale, [1, Q_WIDTH])
     qr_codes = pl.create_tensor([T, Q_LORA], dtype=pl.INT8)
     qr_dequant = pl.create_tensor([T, 1], dtype=pl.FP32)
@@ -247,229 +342,224 @@ def project_query(
             qr_dequant[r0 : r0 + QR_QUANT_ROWS, :] = pl.div(qr_amax, INT8_MAX)
 
     # 2 qr_proj. A step of at most 32 tokens (one 16- or 32-row token tile) splits wq_b's rows
-    # into K parts and adds the INT32 partial sums in a vector stage (qr_dequant); a larger step
+    # into K parts whose INT32 partial sums the rope stage adds (qr_dequant_rope); a larger step
     # dequantizes each window's accumulator in its own task. Both forms give the same values
     # (integer sums are exact in any order); the condition is a constant of the entry's shapes.
     if T <= QPROJ_PARTS_MAX_ROWS:
         qr_partial = pl.create_tensor([qproj_parts * parts_rows, Q_WIDTH], dtype=pl.INT32)
         # (cube) one task per (1024-column window, K part): the part [part_k, 1024] of the window
         # in L1, the step's codes [parts_rows, part_k] in one load, K tiles sliced on chip.
-        with pl.spmd(Q_WIDTH // QPROJ_SPLIT_N * qproj_parts, allow_early_resolve=True):
+        # One more block than the projection's: the head weights (stage 6, x @ weights_proj
+        # scaled), a cube task of the same kind, so the step has no stage of its own for them
+        # (a submission on the serial path); each branch stores its own accumulator.
+        part_blocks = Q_WIDTH // QPROJ_SPLIT_N * qproj_parts
+        with pl.spmd(part_blocks + proj_tiles, allow_early_resolve=True):
             with pl.at(level=pl.Level.CORE_GROUP, name_hint="qr_proj_parts"):
-                part_n0 = pl.tile.get_block_idx() // qproj_parts * QPROJ_SPLIT_N
-                part = pl.tile.get_block_idx() % qproj_parts
-                # A last part that would overrun Q_LORA ends at Q_LORA (the slice keeps its
-                # constant extent) and sums only its tiles from `first` on, the ones no earlier
-                # part summed.
-                part_k0 = pl.min(part * part_k, Q_LORA - part_k)
-                first = part * part_k - part_k0
-                w_part = wq_b[part_k0 : part_k0 + part_k, part_n0 : part_n0 + QPROJ_SPLIT_N]
-                codes_part = pl.slice(
-                    qr_codes, [parts_rows, part_k], [0, part_k0], valid_shape=[T, part_k]
-                )
-                part_acc = pl.matmul(
-                    pl.slice(codes_part, [parts_rows, QPROJ_K_TILE], [0, first]),
-                    pl.slice(w_part, [QPROJ_K_TILE, QPROJ_SPLIT_N], [first, 0]),
-                    out_dtype=pl.INT32,
-                )
-                for pk0 in pl.range(first + QPROJ_K_TILE, part_k, QPROJ_K_TILE):
-                    part_acc = pl.matmul_acc(
-                        part_acc,
-                        pl.slice(codes_part, [parts_rows, QPROJ_K_TILE], [0, pk0]),
-                        pl.slice(w_part, [QPROJ_K_TILE, QPROJ_SPLIT_N], [pk0, 0]),
+                if pl.tile.get_block_idx() >= part_blocks:
+                    w0 = (pl.tile.get_block_idx() - part_blocks) * proj_rows
+                    scaled = head_weight_rows(
+                        x_tokens, weights_proj, w0, pl.min(proj_rows, T - w0), proj_rows
                     )
-                part_row0 = part * parts_rows
-                part_cols = part_n0 + QPROJ_SPLIT_N
-                qr_partial[part_row0 : part_row0 + parts_rows, part_n0:part_cols] = part_acc
-        # (vector) qr_dequant: part 0 + 1 + ... (INT32, exact), then (acc * row scale) *
-        # channel scale -> BF16, one task per QDEQ_COLS-column window.
-        with pl.spmd(Q_WIDTH // QDEQ_COLS, allow_early_resolve=True):
-            with pl.at(level=pl.Level.CORE_GROUP, name_hint="qr_dequant"):
-                deq_c0 = pl.tile.get_block_idx() * QDEQ_COLS
-                total = pl.slice(
-                    qr_partial,
-                    [parts_rows, QDEQ_COLS],
-                    [0, deq_c0],
-                    valid_shape=[T, QDEQ_COLS],
-                )
-                for p in pl.range(1, qproj_parts):
-                    part_sums = pl.slice(
-                        qr_partial,
-                        [parts_rows, QDEQ_COLS],
-                        [p * parts_rows, deq_c0],
-                        valid_shape=[T, QDEQ_COLS],
+                    head_weights[w0 : w0 + proj_rows, :] = scaled
+                else:
+                    part_n0 = pl.tile.get_block_idx() // qproj_parts * QPROJ_SPLIT_N
+                    part = pl.tile.get_block_idx() % qproj_parts
+                    # A last part that would overrun Q_LORA ends at Q_LORA (the slice keeps its
+                    # constant extent) and sums only its tiles from `first` on, the ones no earlier
+                    # part summed.
+                    part_k0 = pl.min(part * part_k, Q_LORA - part_k)
+                    first = part * part_k - part_k0
+                    w_part = wq_b[part_k0 : part_k0 + part_k, part_n0 : part_n0 + QPROJ_SPLIT_N]
+                    codes_part = pl.slice(
+                        qr_codes, [parts_rows, part_k], [0, part_k0], valid_shape=[T, part_k]
                     )
-                    total = pl.add(total, part_sums)
-                part_row_scale = pl.slice(
-                    qr_dequant, [parts_rows, 1], [0, 0], valid_shape=[T, 1]
-                )
-                sums_f32 = pl.cast(total, target_type=pl.FP32, mode="rint")
-                sums_scaled = pl.row_expand_mul(sums_f32, part_row_scale)
-                deq_scale = wq_scale_row[0:1, deq_c0 : deq_c0 + QDEQ_COLS]
-                sums_deq = pl.col_expand_mul(sums_scaled, deq_scale)
-                q_proj[0:parts_rows, deq_c0 : deq_c0 + QDEQ_COLS] = pl.cast(
-                    sums_deq, target_type=pl.BF16, mode="rint"
-                )
+                    part_acc = pl.matmul(
+                        pl.slice(codes_part, [parts_rows, QPROJ_K_TILE], [0, first]),
+                        pl.slice(w_part, [QPROJ_K_TILE, QPROJ_SPLIT_N], [first, 0]),
+                        out_dtype=pl.INT32,
+                    )
+                    for pk0 in pl.range(first + QPROJ_K_TILE, part_k, QPROJ_K_TILE):
+                        part_acc = pl.matmul_acc(
+                            part_acc,
+                            pl.slice(codes_part, [parts_rows, QPROJ_K_TILE], [0, pk0]),
+                            pl.slice(w_part, [QPROJ_K_TILE, QPROJ_SPLIT_N], [pk0, 0]),
+                        )
+                    part_row0 = part * parts_rows
+                    part_cols = part_n0 + QPROJ_SPLIT_N
+                    qr_partial[part_row0 : part_row0 + parts_rows, part_n0:part_cols] = part_acc
+        # 2b-3 (vector) qr_dequant_rope: the rope stage's tasks (below), each (token, head)
+        # row dequantized first: part 0 + 1 + ... (INT32, exact), then (acc * the token's row
+        # scale) * the column's channel scale -> BF16, the values qr_dequant wrote into q_proj
+        # as its own stage (same ops, same order), so the step has a submission fewer on its
+        # serial path and q_proj is never written. The row of token t, head h in part p is
+        # row (p * parts_rows + t) * H + h of the partial sums read as [., Dh] head rows.
+        partial_heads = pl.reshape(
+            qr_partial, [qproj_parts * parts_rows * INDEX_N_HEADS, INDEX_HEAD_DIM]
+        )
+        channel_heads = pl.reshape(wq_b_scale, [INDEX_N_HEADS, INDEX_HEAD_DIM])
+        with pl.spmd(rope_blocks * rope_splits, allow_early_resolve=True):
+            with pl.at(level=pl.Level.CORE_GROUP, name_hint="qr_dequant_rope"):
+                t_first = pl.tile.get_block_idx() // rope_splits * rope_tokens
+                head_part = pl.tile.get_block_idx() % rope_splits * rope_heads
+                cos_idx, sin_idx, partner_idx = rope_indices()
+                pair_ones = pl.full([1, ROPE_PAIRS], dtype=pl.FP32, value=1.0)
+                pair_zeros = pl.full([1, ROPE_PAIRS], dtype=pl.FP32, value=0.0)
+                for token_step in pl.pipeline(rope_tokens, stage=2):
+                    t = pl.min(t_first + token_step, T - 1)
+                    pos = pl.max(pl.read(position_ids, [t // S, t % S]), 0)
+                    cos_row = rope_cos[pos : pos + 1, 0:ROPE_PAIRS]
+                    sin_row = rope_sin[pos : pos + 1, 0:ROPE_PAIRS]
+                    cos_full = pl.gather(pl.concat(pair_ones, cos_row), dim=-1, index=cos_idx)
+                    sin_full = pl.gather(
+                        pl.concat(
+                            pl.concat(pair_zeros, sin_row),
+                            pl.concat(pl.mul(sin_row, -1.0), pair_zeros),
+                        ),
+                        dim=-1,
+                        index=sin_idx,
+                    )
+                    token_scale = pl.read(qr_dequant, [t, 0])
+                    for head_step in pl.range(rope_heads // ROPE_STEP_HEADS):
+                        h = head_part + head_step * ROPE_STEP_HEADS
+                        h0 = t * INDEX_N_HEADS + h
+                        sums = partial_heads[h0 : h0 + ROPE_STEP_HEADS, :]
+                        for p in pl.range(1, qproj_parts):
+                            hp = (p * parts_rows + t) * INDEX_N_HEADS + h
+                            sums = pl.add(sums, partial_heads[hp : hp + ROPE_STEP_HEADS, :])
+                        sums_scaled = pl.mul(pl.cast(sums, pl.FP32, mode="rint"), token_scale)
+                        sums_deq = pl.mul(sums_scaled, channel_heads[h : h + ROPE_STEP_HEADS, :])
+                        q_bf16 = pl.cast(sums_deq, target_type=pl.BF16, mode="rint")
+                        q_f32 = pl.cast(q_bf16, target_type=pl.FP32)
+                        partner = pl.gather(q_f32, dim=-1, index=partner_idx)
+                        roped = pl.add(
+                            pl.col_expand_mul(q_f32, cos_full),
+                            pl.col_expand_mul(partner, sin_full),
+                        )
+                        q_rope[h0 : h0 + ROPE_STEP_HEADS, :] = pl.cast(
+                            roped, target_type=pl.BF16, mode="rint"
+                        )
     else:
+        q_proj = pl.create_tensor([T, Q_WIDTH], dtype=pl.BF16)
         # INT8 x INT8 -> INT32 over Q_LORA, then (acc * row scale) * channel scale -> BF16. One
         # task per wq_b column window: the window [Q_LORA, qproj_n] is loaded into L1 once and
         # every token tile is multiplied against it (K tiles sliced on chip), so wq_b is read
         # once per step; each token tile's codes are one [rows, Q_LORA] load.
+        # Its launch carries the head weights' blocks too (as qr_proj_parts' does).
         qproj_blocks = Q_WIDTH // qproj_n
-        with pl.spmd(qproj_blocks, allow_early_resolve=True):
+        with pl.spmd(qproj_blocks + proj_tiles, allow_early_resolve=True):
             with pl.at(
                 level=pl.Level.CORE_GROUP,
                 name_hint="qr_proj",
                 optimizations=[pl.split(pl.SplitMode.UP_DOWN)],
             ):
-                n0 = pl.tile.get_block_idx() * qproj_n
-                w_window = wq_b[0:Q_LORA, n0 : n0 + qproj_n]
-                channel_scale = wq_scale_row[0:1, n0 : n0 + qproj_n]
-                for r_tile in pl.range(0, T, qproj_rows):
-                    # The tile's codes [qproj_rows, Q_LORA] in one load (Q_LORA-byte rows), K tiles
-                    # sliced on chip like the window's. A tile that a K slice is taken from needs
-                    # constant valid rows (ptoas refuses a subview of a tile whose valid rows are a
-                    # run-time value), so every tile has the same `tile_rows` valid rows: T when one
-                    # tile holds the step's tokens, else qproj_rows (< T), the last tile moved back
-                    # to end at row T (its first rows recomputed, the same values stored again).
-                    r0 = pl.min(r_tile, T - tile_rows)
-                    codes_tile = pl.slice(
-                        qr_codes, [qproj_rows, Q_LORA], [r0, 0], valid_shape=[tile_rows, Q_LORA]
+                if pl.tile.get_block_idx() >= qproj_blocks:
+                    w0 = (pl.tile.get_block_idx() - qproj_blocks) * proj_rows
+                    scaled = head_weight_rows(
+                        x_tokens, weights_proj, w0, pl.min(proj_rows, T - w0), proj_rows
                     )
-                    proj_acc = pl.matmul(
-                        pl.slice(codes_tile, [qproj_rows, QPROJ_K_TILE], [0, 0]),
-                        pl.slice(w_window, [QPROJ_K_TILE, qproj_n], [0, 0]),
-                        out_dtype=pl.INT32,
-                    )
-                    for k0 in pl.range(QPROJ_K_TILE, Q_LORA, QPROJ_K_TILE):
-                        proj_acc = pl.matmul_acc(
-                            proj_acc,
-                            pl.slice(codes_tile, [qproj_rows, QPROJ_K_TILE], [0, k0]),
-                            pl.slice(w_window, [QPROJ_K_TILE, qproj_n], [k0, 0]),
+                    head_weights[w0 : w0 + proj_rows, :] = scaled
+                else:
+                    n0 = pl.tile.get_block_idx() * qproj_n
+                    w_window = wq_b[0:Q_LORA, n0 : n0 + qproj_n]
+                    channel_scale = wq_scale_row[0:1, n0 : n0 + qproj_n]
+                    for r_tile in pl.range(0, T, qproj_rows):
+                        # The tile's codes [qproj_rows, Q_LORA] in one load (Q_LORA-byte rows), K
+                        # tiles sliced on chip like the window's. A tile that a K slice is taken
+                        # from needs constant valid rows (ptoas refuses a subview of a tile whose
+                        # valid rows are a run-time value), so every tile has the same `tile_rows`
+                        # valid rows: T when one tile holds the step's tokens, else qproj_rows (<
+                        # T), the last tile moved back to end at row T (its first rows recomputed,
+                        # the same values stored again).
+                        r0 = pl.min(r_tile, T - tile_rows)
+                        codes_tile = pl.slice(
+                            qr_codes, [qproj_rows, Q_LORA], [r0, 0], valid_shape=[tile_rows, Q_LORA]
                         )
-                    row_scale = pl.slice(
-                        qr_dequant, [qproj_rows, 1], [r0, 0], valid_shape=[tile_rows, 1]
+                        proj_acc = pl.matmul(
+                            pl.slice(codes_tile, [qproj_rows, QPROJ_K_TILE], [0, 0]),
+                            pl.slice(w_window, [QPROJ_K_TILE, qproj_n], [0, 0]),
+                            out_dtype=pl.INT32,
+                        )
+                        for k0 in pl.range(QPROJ_K_TILE, Q_LORA, QPROJ_K_TILE):
+                            proj_acc = pl.matmul_acc(
+                                proj_acc,
+                                pl.slice(codes_tile, [qproj_rows, QPROJ_K_TILE], [0, k0]),
+                                pl.slice(w_window, [QPROJ_K_TILE, qproj_n], [k0, 0]),
+                            )
+                        row_scale = pl.slice(
+                            qr_dequant, [qproj_rows, 1], [r0, 0], valid_shape=[tile_rows, 1]
+                        )
+                        proj_f32 = pl.cast(proj_acc, target_type=pl.FP32, mode="rint")
+                        proj_scaled = pl.row_expand_mul(proj_f32, row_scale)
+                        proj_deq = pl.col_expand_mul(proj_scaled, channel_scale)
+                        q_proj[r0 : r0 + qproj_rows, n0 : n0 + qproj_n] = pl.cast(
+                            proj_deq, target_type=pl.BF16, mode="rint"
+                        )
+        q_heads = pl.reshape(q_proj, [T * INDEX_N_HEADS, INDEX_HEAD_DIM])
+
+        # 3 qr_rope (vector): one task per token, or per half of a token's heads when that still
+        # fits one wave of the 48 AIVs (2 T <= 48: a short step's chain waits on this stage, and
+        # each row is independent), or per rope_tokens tokens, one after another, above T = 48
+        # (dispatches and the column index rows once per task): rotate the interleaved pairs of
+        # each head's trailing ROPE_DIM dims by the cos/sin of the token's own position -> BF16
+        # q_rope. A stage of its own, not the Hadamard task's vector side: that task's vector work
+        # runs on both AIVs of its core group (pl.split(UP_DOWN)), where pypto halves every tile
+        # by rows but not pl.gather's row loop (its output kept the unsplit [32, 128] shape, and
+        # ptoas refused the next op: "'pto.tcolexpandmul' op expects src0/dst to have same
+        # shape"). On a2a3 a vector-made matmul operand crosses GM anyway (there is no UB -> L1
+        # path), so q_rope's round trip is the one the fused form made out of sight.
+        with pl.spmd(rope_blocks * rope_splits, allow_early_resolve=True):
+            with pl.at(level=pl.Level.CORE_GROUP, name_hint="qr_rope"):
+                t_first = pl.tile.get_block_idx() // rope_splits * rope_tokens
+                head_part = pl.tile.get_block_idx() % rope_splits * rope_heads
+                cos_idx, sin_idx, partner_idx = rope_indices()
+                pair_ones = pl.full([1, ROPE_PAIRS], dtype=pl.FP32, value=1.0)
+                pair_zeros = pl.full([1, ROPE_PAIRS], dtype=pl.FP32, value=0.0)
+                for token_step in pl.pipeline(rope_tokens, stage=2):
+                    # The last task's steps past T redo token T - 1 (the same values stored again).
+                    t = pl.min(t_first + token_step, T - 1)
+                    # a padded token (position -1) reads row 0 of the tables: its q feeds no output.
+                    pos = pl.max(pl.read(position_ids, [t // S, t % S]), 0)
+                    cos_row = rope_cos[pos : pos + 1, 0:ROPE_PAIRS]
+                    sin_row = rope_sin[pos : pos + 1, 0:ROPE_PAIRS]
+                    cos_full = pl.gather(pl.concat(pair_ones, cos_row), dim=-1, index=cos_idx)
+                    sin_full = pl.gather(
+                        pl.concat(
+                            pl.concat(pair_zeros, sin_row),
+                            pl.concat(pl.mul(sin_row, -1.0), pair_zeros),
+                        ),
+                        dim=-1,
+                        index=sin_idx,
                     )
-                    proj_f32 = pl.cast(proj_acc, target_type=pl.FP32, mode="rint")
-                    proj_scaled = pl.row_expand_mul(proj_f32, row_scale)
-                    proj_deq = pl.col_expand_mul(proj_scaled, channel_scale)
-                    q_proj[r0 : r0 + qproj_rows, n0 : n0 + qproj_n] = pl.cast(
-                        proj_deq, target_type=pl.BF16, mode="rint"
-                    )
+                    # The task's heads of the token in ROPE_STEP_HEADS-row steps (each row is
+                    # independent: the same values as one step over all of them).
+                    for head_step in pl.range(rope_heads // ROPE_STEP_HEADS):
+                        h0 = t * INDEX_N_HEADS + head_part + head_step * ROPE_STEP_HEADS
+                        q_f32 = pl.cast(q_heads[h0 : h0 + ROPE_STEP_HEADS, :], target_type=pl.FP32)
+                        partner = pl.gather(q_f32, dim=-1, index=partner_idx)
+                        roped = pl.add(
+                            pl.col_expand_mul(q_f32, cos_full), pl.col_expand_mul(partner, sin_full)
+                        )
+                        q_rope[h0 : h0 + ROPE_STEP_HEADS, :] = pl.cast(
+                            roped, target_type=pl.BF16, mode="rint"
+                        )
 
 
 @pl.jit.inline
 def query_heads(
-    q_proj: pl.Tensor,
-    rope_cos: pl.Tensor,
-    rope_sin: pl.Tensor,
+    q_rope: pl.Tensor,
     hadamard: pl.Tensor,
-    position_ids: pl.Tensor,
     q_codes: pl.Tensor,
     q_dequant: pl.Tensor,
 ):
-    """Stages 3-5: q_proj's (token, head) rows roped at the token's position (position_ids
-    [B, S]), rotated and quantized: INT8 rows (t * H + h) with their dequant scales."""
-    T = q_proj.shape[0]
-    S = position_ids.shape[1]
-    # qr_rope's tasks per token: 2 (32 heads each) when 2 T <= 48, else 1; its tokens per
-    # task: ceil(T / ROPE_TASKS) (1 up to T = 48).
-    rope_splits = 1 + 1 // ((T + 23) // 24)
-    rope_heads = INDEX_N_HEADS // rope_splits
-    rope_tokens = (T + ROPE_TASKS - 1) // ROPE_TASKS
-    rope_blocks = (T + rope_tokens - 1) // rope_tokens
+    """Stages 4-5: q_rope's (token, head) rows [T * H, Dh] rotated and quantized: INT8 rows
+    (t * H + h) with their dequant scales."""
+    T = q_rope.shape[0] // INDEX_N_HEADS
     # qr_hadamard_quant's tasks per token: 2 (32 head rows each) when 2 T <= 24, else 1; its
     # tokens per task: ceil(T / HAD_TASKS) (1 up to T = 24).
     had_splits = 1 + 1 // ((T + 11) // 12)
     had_heads = INDEX_N_HEADS // had_splits
     had_tokens = (T + HAD_TASKS - 1) // HAD_TASKS
     had_blocks = (T + had_tokens - 1) // had_tokens
-    q_heads = pl.reshape(q_proj, [T * INDEX_N_HEADS, INDEX_HEAD_DIM])
-    q_rope = pl.create_tensor([T * INDEX_N_HEADS, INDEX_HEAD_DIM], dtype=pl.BF16)
-
-    # 3 qr_rope (vector): one task per token, or per half of a token's heads when that still
-    # fits one wave of the 48 AIVs (2 T <= 48: a short step's chain waits on this stage, and
-    # each row is independent), or per rope_tokens tokens, one after another, above T = 48
-    # (dispatches and the column index rows once per task): rotate the interleaved pairs of
-    # each head's trailing ROPE_DIM dims by the cos/sin of the token's own position -> BF16
-    # q_rope. A stage of its own, not the Hadamard task's vector side: that task's vector work
-    # runs on both AIVs of its core group (pl.split(UP_DOWN)), where pypto halves every tile
-    # by rows but not pl.gather's row loop (its output kept the unsplit [32, 128] shape, and
-    # ptoas refused the next op: "'pto.tcolexpandmul' op expects src0/dst to have same
-    # shape"). On a2a3 a vector-made matmul operand crosses GM anyway (there is no UB -> L1
-    # path), so q_rope's round trip is the one the fused form made out of sight.
-    with pl.spmd(rope_blocks * rope_splits, allow_early_resolve=True):
-        with pl.at(level=pl.Level.CORE_GROUP, name_hint="qr_rope"):
-            t_first = pl.tile.get_block_idx() // rope_splits * rope_tokens
-            head_part = pl.tile.get_block_idx() % rope_splits * rope_heads
-            # RoPE over the whole 128-column head row (one contiguous load per token; column
-            # windows of GM rows are 128-byte segments): out = x * cos_full + partner * sin_full,
-            # partner[c] = x[c ^ 1] (the other member of c's interleaved pair), and per column c
-            # of the trailing ROPE_DIM: cos_full = cos[i], sin_full = -sin[i] on even c and
-            # sin[i] on odd c (i = c's pair); 1 and 0 on the NOPE_DIM leading columns, which
-            # therefore pass through unchanged. The same FP32 products and sums, in the same
-            # order, as rotating the two halves of each pair separately.
-            col = pl.cast(pl.arange(0, [1, INDEX_HEAD_DIM], dtype=pl.INT32), target_type=pl.FP32)
-            pair = pl.cast(
-                pl.cast(pl.mul(col, 0.5), target_type=pl.INT32, mode="trunc"), target_type=pl.FP32
-            )
-            lane = pl.sub(col, pl.mul(pair, 2.0))
-            partner_col = pl.sub(pl.add(col, 1.0), pl.mul(lane, 2.0))
-            # cos_full gathers [1 x 32 | cos] at column `pair` (< 32 on the leading columns);
-            # sin_full gathers [0 x 32 | sin | -sin | 0 x 32] at pair + 32 * (1 - lane) on the
-            # trailing columns and at 0 on the leading ones (high = c // 64).
-            cos_idx = pl.cast(pair, target_type=pl.INT32, mode="round")
-            high = pl.cast(
-                pl.cast(pl.mul(col, 1.0 / NOPE_DIM), target_type=pl.INT32, mode="trunc"),
-                target_type=pl.FP32,
-            )
-            pair_shift = pl.add(pl.mul(lane, -ROPE_PAIRS_FP32), ROPE_PAIRS_FP32)  # 32 (1 - lane)
-            sin_idx = pl.cast(
-                pl.mul(pl.add(pair, pair_shift), high),
-                target_type=pl.INT32,
-                mode="round",
-            )
-            pair_ones = pl.full([1, ROPE_PAIRS], dtype=pl.FP32, value=1.0)
-            pair_zeros = pl.full([1, ROPE_PAIRS], dtype=pl.FP32, value=0.0)
-            # The partner column index of a ROPE_STEP_HEADS-row step, once per task (built per
-            # step it was 3 of the stage's 17 element-ops per element; a [64, 128] INT32 index
-            # held across the token loop overflowed pypto's UB plan, a [32, 128] one does not).
-            partner_idx = pl.cast(
-                pl.col_expand_mul(
-                    pl.full([ROPE_STEP_HEADS, INDEX_HEAD_DIM], dtype=pl.FP32, value=1.0),
-                    partner_col,
-                ),
-                target_type=pl.INT32,
-                mode="round",
-            )
-            for token_step in pl.pipeline(rope_tokens, stage=2):
-                # The last task's steps past T redo token T - 1 (the same values stored again).
-                t = pl.min(t_first + token_step, T - 1)
-                # a padded token (position -1) reads row 0 of the tables: its q feeds no output.
-                pos = pl.max(pl.read(position_ids, [t // S, t % S]), 0)
-                cos_row = rope_cos[pos : pos + 1, 0:ROPE_PAIRS]
-                sin_row = rope_sin[pos : pos + 1, 0:ROPE_PAIRS]
-                cos_full = pl.gather(pl.concat(pair_ones, cos_row), dim=-1, index=cos_idx)
-                sin_full = pl.gather(
-                    pl.concat(
-                        pl.concat(pair_zeros, sin_row),
-                        pl.concat(pl.mul(sin_row, -1.0), pair_zeros),
-                    ),
-                    dim=-1,
-                    index=sin_idx,
-                )
-                # The task's heads of the token in ROPE_STEP_HEADS-row steps (each row is
-                # independent: the same values as one step over all of them).
-                for head_step in pl.range(rope_heads // ROPE_STEP_HEADS):
-                    h0 = t * INDEX_N_HEADS + head_part + head_step * ROPE_STEP_HEADS
-                    q_f32 = pl.cast(q_heads[h0 : h0 + ROPE_STEP_HEADS, :], target_type=pl.FP32)
-                    partner = pl.gather(q_f32, dim=-1, index=partner_idx)
-                    roped = pl.add(
-                        pl.col_expand_mul(q_f32, cos_full), pl.col_expand_mul(partner, sin_full)
-                    )
-                    q_rope[h0 : h0 + ROPE_STEP_HEADS, :] = pl.cast(
-                        roped, target_type=pl.BF16, mode="rint"
-                    )
 
     # 4-5 qr_hadamard_quant: one mixed task per token, or per half of a token's heads when that
     # still fits one wave of the 24 core groups (2 T <= 24), or per had_tokens tokens above
@@ -507,41 +597,6 @@ def query_heads(
 
 
 @pl.jit.inline
-def project_head_weights(
-    x: pl.Tensor,
-    weights_proj: pl.Tensor,
-    head_weights: pl.Tensor,
-):
-    """Stage 6: the head weights [B * S, H] of x [B, S, D]."""
-    B = x.shape[0]
-    S = x.shape[1]
-    D = x.shape[2]
-    T = B * S
-    proj_tiles = (T + PROJ_MAX_ROWS - 1) // PROJ_MAX_ROWS
-    proj_rows = ((T + proj_tiles - 1) // proj_tiles + CUBE_M - 1) // CUBE_M * CUBE_M
-    x_tokens = pl.reshape(x, [T, D])
-
-    # 6 weights_proj: (x @ weights_proj) * Dh^-0.5 * H^-0.5 in FP32 ([64, 64] FP32 accumulator).
-    with pl.spmd(proj_tiles, allow_early_resolve=True):
-        with pl.at(level=pl.Level.CORE_GROUP, name_hint="weights_proj"):
-            r0 = pl.tile.get_block_idx() * proj_rows
-            rows = pl.min(proj_rows, T - r0)
-            x0 = pl.slice(
-                x_tokens, [proj_rows, WEIGHTS_K_TILE], [r0, 0], valid_shape=[rows, WEIGHTS_K_TILE]
-            )
-            w_acc = pl.matmul(x0, weights_proj[0:WEIGHTS_K_TILE, :], out_dtype=pl.FP32)
-            for k0 in pl.range(WEIGHTS_K_TILE, D, WEIGHTS_K_TILE):
-                xk = pl.slice(
-                    x_tokens,
-                    [proj_rows, WEIGHTS_K_TILE],
-                    [r0, k0],
-                    valid_shape=[rows, WEIGHTS_K_TILE],
-                )
-                w_acc = pl.matmul_acc(w_acc, xk, weights_proj[k0 : k0 + WEIGHTS_K_TILE, :])
-            head_weights[r0 : r0 + proj_rows, :] = pl.mul(w_acc, WEIGHTS_SCALE)
-
-
-@pl.jit.inline
 def submit_projections(
     x: pl.Tensor,
     qr: pl.Tensor,
@@ -562,17 +617,21 @@ def submit_projections(
     """Stages 1-6 and the compressor's projection (7a) of x / qr [B, S, .] (position_ids
     [B, S]): q_codes / q_dequant, head_weights, and proj_partial [K_SPLIT * B * S, 512] for
     ``compress_step_*``. A step is two chains, the query and the compressor, that meet at the
-    score stage; each starts with its longest cube stage, so those are submitted first: the
-    query projection (1-2), the compressor's projection (7a), the head weights (6), then the
-    query heads (3-5). Each stage reads only what an earlier call wrote; the order moves when
-    a stage is submitted, not what it reads. The prefill indexer calls it with its chunk as
-    T steps of one token."""
+    score stage. The query's projection goes first, with the head weights (6) in its launch,
+    then its rope stage (3; the one that dequantizes the K parts at most 32 tokens), the
+    compressor's projection (7a), then the Hadamard and quantization (4-5). Every stage is a
+    submission on the orchestration's serial path, so the query chain has as few as its data
+    allows. Each stage reads only what an earlier call wrote; the order moves when a stage is
+    submitted, not what it reads. The prefill indexer calls it with its chunk as T steps of
+    one token."""
     tokens_dim = pl.tensor.dim(head_weights, 0)
-    q_proj = pl.create_tensor([tokens_dim, Q_WIDTH], dtype=pl.BF16)
-    project_query(qr, wq_b, wq_b_scale, q_proj)
+    q_rope = pl.create_tensor([tokens_dim * INDEX_N_HEADS, INDEX_HEAD_DIM], dtype=pl.BF16)
+    project_query(
+        x, qr, wq_b, wq_b_scale, weights_proj, rope_cos, rope_sin, position_ids, q_rope,
+        head_weights,
+    )  # fmt: skip
     project_step(x, position_ids, wkv, wgate, proj_partial)
-    project_head_weights(x, weights_proj, head_weights)
-    query_heads(q_proj, rope_cos, rope_sin, hadamard, position_ids, q_codes, q_dequant)
+    query_heads(q_rope, hadamard, q_codes, q_dequant)
 
 
 @pl.jit.inline
