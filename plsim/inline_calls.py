@@ -10,7 +10,10 @@ tests/plsim_conformance/kernels/inline_call_kernels.py):
   as the argument leaves the JIT without the parameter's type ("missing inferred tensor
   metadata for parameter 't'", reported without a line);
 - a Python literal bound to a ``pl.Scalar[DTYPE]`` parameter is a DTYPE scalar inside the
-  helper (``pl.set_validshape(t, rows, ...)`` then fails on an INT32 ``rows``).
+  helper (``pl.set_validshape(t, rows, ...)`` then fails on an INT32 ``rows``);
+- a constant is folded into the whole helper, both branches of every ``if`` included: a
+  parameter bound to 0 that the helper floor-divides by stops the build ("Floor division by
+  zero") even where the division's branch never runs.
 """
 
 from __future__ import annotations
@@ -47,12 +50,60 @@ def bind(fn, args: tuple, kwargs: dict, caller: FrameType | None) -> tuple[tuple
             "every argument"
         )
     _check_tensor_arguments(fn, bound, caller)
+    _check_folded_divisors(fn, bound)
     hints = _annotations(fn)
     for name, value in bound.arguments.items():
         hint = hints.get(name)
         if isinstance(hint, ScalarType) and hint.dtype is not None and _is_literal(value):
-            bound.arguments[name] = Scalar(value, hint.dtype)
+            bound.arguments[name] = FoldedScalar(value, hint.dtype)
     return bound.args, bound.kwargs
+
+
+class FoldedScalar(Scalar):
+    """A literal bound to a helper's ``pl.Scalar`` parameter: a constant to the compiler,
+    which it stays when passed on by name to another helper (arithmetic on it gives plain
+    scalars here; only the constant itself is tracked)."""
+
+    __slots__ = ()
+
+
+def _check_folded_divisors(fn, bound: inspect.BoundArguments) -> None:
+    """DSLError for a parameter bound to the constant 0 that the helper floor-divides by
+    (``a // p``), in any branch: the compiler folds the constant into every branch and stops
+    ("Floor division by zero"; measured, fixture untaken_division_by_zero), where plsim, which
+    runs only the branch taken, would go on."""
+    zeros = {n for n, v in bound.arguments.items()
+             if (_is_literal(v) and v == 0)
+             or (isinstance(v, FoldedScalar) and v.value == 0)}  # fmt: skip
+    if not zeros:
+        return
+    for node in ast.walk(_function_node(fn)):
+        if (isinstance(node, ast.BinOp) and isinstance(node.op, ast.FloorDiv)
+                and isinstance(node.right, ast.Name) and node.right.id in zeros):  # fmt: skip
+            name = node.right.id
+            dsl(
+                f"inline function {fn.__name__} floor-divides by parameter '{name}' "
+                f"({ast.unparse(node)} at {inspect.getsourcefile(fn)}:"
+                f"{_first_line(fn) + node.lineno - 1}), bound to 0 "
+                "here: the compiler folds the constant into every branch, taken or not "
+                f"(\"Floor division by zero\"); divide by pl.max({name}, 1)"
+            )
+
+
+def _function_node(fn) -> ast.AST:
+    """The helper's own syntax tree (its source, dedented; cached per function)."""
+    if fn not in _TREES:
+        import textwrap
+
+        _TREES[fn] = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+    return _TREES[fn]
+
+
+def _first_line(fn) -> int:
+    return inspect.getsourcelines(fn)[1]
+
+
+_TREES: dict[Any, ast.AST] = {}
 
 
 def _is_literal(value: Any) -> bool:

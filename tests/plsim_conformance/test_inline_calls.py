@@ -29,6 +29,7 @@ def _args():
         ("at_chip_compute", "chip_compute", "misplaced tensor op pl.add"),
         ("nested_in_expression", "nested_call", "inline function 'twice' called inside an"),
         ("nested_in_a_helper", "nested_in_helper", "bind it first: y = twice(...)"),
+        ("untaken_division_by_zero", "folded_division", "Floor division by zero"),
     ],
 )
 def test_rejected_at_the_line_with_the_compiler_rule(kernel, tag, fragment):
@@ -49,6 +50,12 @@ def test_a_helper_result_bound_first_then_used_in_an_expression_computes():
     x, out = _args()
     plsim.run(K.bound_then_used, x, out)
     np.testing.assert_array_equal(out, x + x + 1)
+
+
+def test_a_division_guarded_by_max_runs_the_branch_taken():
+    x, out = _args()
+    plsim.run(K.untaken_division_guarded, x, out)
+    np.testing.assert_array_equal(out, x + 1)
 
 
 def test_a_local_tensor_passed_by_name_compiles_and_computes():

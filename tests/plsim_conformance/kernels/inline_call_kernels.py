@@ -29,6 +29,8 @@ VERDICTS = {
         "TensorType"
     ),
     "bound_then_used": "compiles",
+    "untaken_division_by_zero": "rejected: Floor division by zero",
+    "untaken_division_guarded": "compiles",
 }
 
 #: What a2a3sim does with each kernel on the recorded shapes (kinds: tests/plsim_conformance/
@@ -66,6 +68,8 @@ A2A3SIM = {
         "TileType, but got TensorType"
     ),
     "bound_then_used": "pass",
+    "untaken_division_by_zero": "not run: ValueError: Floor division by zero",
+    "untaken_division_guarded": "pass",
 }
 
 
@@ -82,6 +86,24 @@ def twice(t: pl.Tensor):
 @pl.jit.inline
 def twice_plus_one(t: pl.Tensor):
     return pl.add(twice(t), 1.0)  # @nested_in_helper
+
+
+@pl.jit.inline
+def span_start(n: pl.Scalar[pl.INT32], span: pl.Scalar[pl.INT32]):
+    if span > 0:  # noqa: SIM108 (a kernel has no conditional expressions)
+        k = pl.cast(n // span * span, pl.INDEX)  # @folded_division
+    else:
+        k = pl.cast(n, pl.INDEX)
+    return k
+
+
+@pl.jit.inline
+def span_start_guarded(n: pl.Scalar[pl.INT32], span: pl.Scalar[pl.INT32]):
+    if span > 0:  # noqa: SIM108 (a kernel has no conditional expressions)
+        k = pl.cast(n // pl.max(span, 1) * span, pl.INDEX)
+    else:
+        k = pl.cast(n, pl.INDEX)
+    return k
 
 
 @pl.jit.inline
@@ -191,4 +213,24 @@ def bound_then_used(x: pl.Tensor[[R, C], pl.FP32], out: pl.InOut[pl.Tensor[[R, C
         d = twice(t)
         r = pl.add(d, 1.0)
         out[0:R, 0:C] = r
+    return out
+
+
+@pl.jit
+def untaken_division_by_zero(
+    x: pl.Tensor[[R, C], pl.FP32], out: pl.InOut[pl.Tensor[[R, C], pl.FP32]]
+):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="untaken_division_by_zero"):
+        k = span_start(0, 0)
+        out[0:R, 0:C] = pl.add(pl.slice(x, [R, C], [k, 0]), 1.0)
+    return out
+
+
+@pl.jit
+def untaken_division_guarded(
+    x: pl.Tensor[[R, C], pl.FP32], out: pl.InOut[pl.Tensor[[R, C], pl.FP32]]
+):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="untaken_division_guarded"):
+        k = span_start_guarded(0, 0)
+        out[0:R, 0:C] = pl.add(pl.slice(x, [R, C], [k, 0]), 1.0)
     return out
