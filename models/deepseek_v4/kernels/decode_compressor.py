@@ -515,6 +515,36 @@ def gather_sources(
 
 
 @pl.jit.inline
+def closed_window_row(
+    positions: pl.Tensor,
+    cu_seqlens: pl.Tensor,
+    span: pl.Scalar[pl.INT32],
+    sources: pl.Tensor,
+    norm_weight_row: pl.Tensor,
+    rope_cos: pl.Tensor,
+    rope_sin: pl.Tensor,
+    hadamard: pl.Tensor,
+    t: pl.Scalar[pl.INT32],
+):
+    """The BF16 cache row of the window token row t closes: pooled from its ``sources`` rows,
+    normed and roped (pool_window), times the Hadamard on the cube; a [BATCH_TILE, 128] tile,
+    row 0 valid. Call inside a scope with a cube and a vector side."""
+    T = positions.shape[0]
+    pos = pl.read(positions, [t])
+    r = request_index(cu_seqlens, span, t)
+    first = request_start(cu_seqlens, span, r)
+    p0 = pl.read(positions, [first])
+    pooled = pool_window(
+        sources, norm_weight_row, rope_cos, rope_sin, pos, p0, first,
+        p0 - p0 % COMPRESS_RATIO, T + COMPRESS_STATE_ROWS * r,
+    )  # fmt: skip
+    matrix = pl.slice(hadamard, [INDEX_HEAD_DIM, INDEX_HEAD_DIM], [0, 0])
+    product = pl.matmul(pooled, matrix, out_dtype=pl.FP32)
+    # The product's row 0 only (a matmul result is typed valid over its M rows).
+    return pl.set_validshape(pl.cast(product, pl.BF16, mode="rint"), 1, INDEX_HEAD_DIM)
+
+
+@pl.jit.inline
 def pool_windows(
     positions: pl.Tensor,
     cu_seqlens: pl.Tensor,
@@ -541,20 +571,10 @@ def pool_windows(
             for t in pl.range(t0, pl.min(T, t0 + per_block)):
                 cache_slot = pl.read(slot_mapping, [t])
                 if cache_slot >= 0:
-                    pos = pl.read(positions, [t])
-                    r = request_index(cu_seqlens, span, t)
-                    first = request_start(cu_seqlens, span, r)
-                    p0 = pl.read(positions, [first])
-                    pooled = pool_window(
-                        sources, norm_weight_row, rope_cos, rope_sin, pos, p0, first,
-                        p0 - p0 % COMPRESS_RATIO, T + COMPRESS_STATE_ROWS * r,
+                    row = closed_window_row(
+                        positions, cu_seqlens, span, sources, norm_weight_row, rope_cos,
+                        rope_sin, hadamard, t,
                     )  # fmt: skip
-                    matrix = pl.slice(hadamard, [INDEX_HEAD_DIM, INDEX_HEAD_DIM], [0, 0])
-                    product = pl.matmul(pooled, matrix, out_dtype=pl.FP32)
-                    # The product's row 0 only (a matmul result is typed valid over its M rows).
-                    row = pl.set_validshape(
-                        pl.cast(product, pl.BF16, mode="rint"), 1, INDEX_HEAD_DIM
-                    )
                     cache_rows = pl.assemble(cache_rows, row, [cache_slot, 0])
 
 
@@ -591,20 +611,10 @@ def pool_quant_windows(
             for t in pl.range(t0, pl.min(T, t0 + per_block)):
                 cache_slot = pl.read(slot_mapping, [t])
                 if cache_slot >= 0:
-                    pos = pl.read(positions, [t])
-                    r = request_index(cu_seqlens, span, t)
-                    first = request_start(cu_seqlens, span, r)
-                    p0 = pl.read(positions, [first])
-                    pooled = pool_window(
-                        sources, norm_weight_row, rope_cos, rope_sin, pos, p0, first,
-                        p0 - p0 % COMPRESS_RATIO, T + COMPRESS_STATE_ROWS * r,
+                    row = closed_window_row(
+                        positions, cu_seqlens, span, sources, norm_weight_row, rope_cos,
+                        rope_sin, hadamard, t,
                     )  # fmt: skip
-                    matrix = pl.slice(hadamard, [INDEX_HEAD_DIM, INDEX_HEAD_DIM], [0, 0])
-                    product = pl.matmul(pooled, matrix, out_dtype=pl.FP32)
-                    # The product's row 0 only (a matmul result is typed valid over its M rows).
-                    row = pl.set_validshape(
-                        pl.cast(product, pl.BF16, mode="rint"), 1, INDEX_HEAD_DIM
-                    )
                     row_f32 = pl.cast(row, pl.FP32)
                     amax = pl.maximum(pl.row_max(pl.abs(row_f32)), AMAX_FLOOR)
                     # numerator 127 derived from amax (the compiler's layout pass rejects a

@@ -401,6 +401,9 @@ def project_query(
             with pl.at(level=pl.Level.CORE_GROUP, name_hint="qr_dequant_rope"):
                 t_first = pl.tile.get_block_idx() // rope_splits * rope_tokens
                 head_part = pl.tile.get_block_idx() % rope_splits * rope_heads
+                # This stage's token loop and qr_rope's (below) repeat the cos / sin gathers and the
+                # rotation: they take the index tiles, and the compiler takes no computed tile as an
+                # inline helper's argument (docs/dsl.md, "Inline helpers as shared tile chains").
                 cos_idx, sin_idx, partner_idx = rope_indices()
                 pair_ones = pl.full([1, ROPE_PAIRS], dtype=pl.FP32, value=1.0)
                 pair_zeros = pl.full([1, ROPE_PAIRS], dtype=pl.FP32, value=0.0)
