@@ -77,33 +77,45 @@ def _check_folded_divisors(fn, bound: inspect.BoundArguments) -> None:
              or (isinstance(v, FoldedScalar) and v.value == 0)}  # fmt: skip
     if not zeros:
         return
-    for node in ast.walk(_function_node(fn)):
-        if (isinstance(node, ast.BinOp) and isinstance(node.op, ast.FloorDiv)
-                and isinstance(node.right, ast.Name) and node.right.id in zeros):  # fmt: skip
-            name = node.right.id
+    code = fn.__code__
+    for name, node in _floor_divisors(code).items():
+        if name in zeros:
             dsl(
                 f"inline function {fn.__name__} floor-divides by parameter '{name}' "
-                f"({ast.unparse(node)} at {inspect.getsourcefile(fn)}:"
-                f"{_first_line(fn) + node.lineno - 1}), bound to 0 "
+                f"({ast.unparse(node)} at {code.co_filename}:{node.lineno}), bound to 0 "
                 "here: the compiler folds the constant into every branch, taken or not "
                 f"(\"Floor division by zero\"); divide by pl.max({name}, 1)"
             )
 
 
-def _function_node(fn) -> ast.AST:
-    """The helper's own syntax tree (its source, dedented; cached per function)."""
-    if fn not in _TREES:
-        import textwrap
-
-        _TREES[fn] = ast.parse(textwrap.dedent(inspect.getsource(fn)))
-    return _TREES[fn]
+#: helper code object -> {name: the first ``a // name`` in the helper}. Static per helper, and
+#: a helper is called thousands of times a run: its body is walked once.
+_FLOOR_DIVISORS: dict[CodeType, dict[str, ast.BinOp]] = {}
 
 
-def _first_line(fn) -> int:
-    return inspect.getsourcelines(fn)[1]
+def _floor_divisors(code: CodeType) -> dict[str, ast.BinOp]:
+    if code not in _FLOOR_DIVISORS:
+        found: dict[str, ast.BinOp] = {}
+        node = _function_def(code)
+        for n in ast.walk(node) if node is not None else ():
+            if isinstance(n, ast.BinOp) and isinstance(n.op, ast.FloorDiv) and isinstance(
+                n.right, ast.Name
+            ):
+                found.setdefault(n.right.id, n)
+        _FLOOR_DIVISORS[code] = found
+    return _FLOOR_DIVISORS[code]
 
 
-_TREES: dict[Any, ast.AST] = {}
+def _function_def(code: CodeType) -> ast.FunctionDef | None:
+    """The ``def`` of ``code`` in its module's cached tree (``_parsed``): the function of that
+    name whose first line (its first decorator's, if any) is the code object's."""
+    tree = _parsed(code.co_filename)
+    for node in ast.walk(tree) if tree is not None else ():
+        if isinstance(node, ast.FunctionDef) and node.name == code.co_name:
+            first = node.decorator_list[0].lineno if node.decorator_list else node.lineno
+            if first == code.co_firstlineno:
+                return node
+    return None
 
 
 def _is_literal(value: Any) -> bool:
