@@ -142,6 +142,10 @@ def _spaces(tile, platform: Platform) -> tuple[str, ...]:
         if tile.used_cube:
             return ("Vec", "Mat")
         return ("Vec",)
+    if tile.origin == "gather":
+        # pl.aic_gather's rejoined halves: the cube pops them into a slot of the vector->cube
+        # ring in Mat (reserved by cross_core_rings); each lane's half is its own Vec tile.
+        return ()
     # A vector-made tile used as a matmul operand is pushed to the cube, which pops it into a
     # slot of the vector->cube ring in Mat (reserved by cross_core_rings), not a Mat tile.
     return ("Vec",)
@@ -223,7 +227,7 @@ def _crosses(tile) -> str | None:
         return None
     if tile.origin == "cube" and tile.used_vector:
         return "cube->vector"
-    if tile.origin in ("vector", "create") and tile.used_cube:
+    if tile.origin in ("vector", "create", "gather") and tile.used_cube:
         return "vector->cube"
     return None
 

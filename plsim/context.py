@@ -76,6 +76,9 @@ class State:
         self.rank: int | None = None
         # Enclosing pl.split_aiv regions: (mode, lane, lanes) of each, innermost last.
         self.aiv_regions: list[tuple[Any, int, int]] = []
+        # Per enclosing region, the tiles its pl.aic_gather calls rejoin from the lanes' halves
+        # (plsim.control.aic_gather), innermost last.
+        self.aic_gathers: list[dict] = []
         self.op = ""  # the pl op running (set by plsim.ops.common.begin)
         # launch state of each enclosing `with pl.spmd(N)` whose sole pl.at is the task
         self.spmd_carriers: list[dict[str, bool]] = []

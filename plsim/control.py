@@ -15,6 +15,8 @@ import inspect
 import sys
 import warnings
 
+import numpy as np
+
 from plsim import aiv_placement, errors, events, loop_carry
 from plsim import dtypes as dt
 from plsim.context import STATE, Scope, as_dsl_error, dsl, fail, kernel_location
@@ -538,6 +540,7 @@ def _split_aiv(lanes: int, mode):
     aiv_placement.note_region(scope)
     frames = scope.lane_frames.setdefault(id(frame), LaneFrames(lanes))
     before_region = dict(frame.f_locals)
+    STATE.aic_gathers.append({})
     try:
         for lane in builtins.range(lanes):
             at_enter = frames.enter(frame, lane, before_region)
@@ -548,6 +551,7 @@ def _split_aiv(lanes: int, mode):
                 STATE.aiv_regions.pop()
             frames.leave(frame, lane, at_enter)
     finally:
+        STATE.aic_gathers.pop()
         if opened is not None:
             pop_scope(opened)
             finish_scope(opened)
@@ -582,13 +586,60 @@ def aiv_shard(x):
 
 
 def aic_gather(x):
-    """pl.aic_gather(x): a vector value handed back to the cube. In a NONE region both lanes
-    must hold the same value and it crosses unchanged; rejoining the halves of a data-parallel
-    region is not simulated."""
+    """pl.aic_gather(x): a vector value handed to the cube. In a NONE region both lanes must hold
+    the same value and it crosses unchanged. In an UP_DOWN / LEFT_RIGHT region each lane pushes
+    its half and the cube receives the two halves rejoined along the split axis (lane 0's rows
+    or columns first), the inverse of pl.aiv_shard; plsim runs lane 0 then lane 1, so every
+    lane's call at one site returns one tile, complete once the last lane has run (it is a cube
+    operand: read after the region)."""
+    from plsim.memory import Tile
+
     if not STATE.aiv_regions:
         dsl("pl.aic_gather must be used inside a 'for aiv_id in pl.split_aiv(...)' loop")
-    mode = STATE.aiv_regions[-1][0]
-    if mode is not SplitMode.NONE:
-        dsl(f"pl.aic_gather in a {mode.name} region (rejoining the lanes' halves) is not "
-            "simulated by plsim")  # fmt: skip
-    return x
+    mode, lane, lanes = STATE.aiv_regions[-1]
+    if mode is SplitMode.NONE:
+        return x
+    if not isinstance(x, Tile) or x.ndim != 2:
+        dsl(f"pl.aic_gather takes a 2-D on-chip value, got {type(x).__name__}")
+    return _rejoined(x, 0 if mode is SplitMode.UP_DOWN else 1, lane, lanes)
+
+
+def _rejoined(x, axis: int, lane: int, lanes: int):
+    """The tile this region's call at x's site rejoins, with this lane's half written in."""
+    from plsim.memory import Tile, poison_value
+    from plsim.ops.common import operand
+
+    operand(x, "aic_gather", cube=True)  # the lane's buffer is what the push reads
+    gathers = STATE.aic_gathers[-1]
+    site = kernel_location()[:2]
+    ordinal = gathers.get(("calls", lane, site), 0)
+    gathers[("calls", lane, site)] = ordinal + 1
+    key = (site, ordinal)
+    full_shape = list(x.shape)
+    full_shape[axis] *= lanes
+    whole = gathers.get(key)
+    if whole is None:
+        if lane != 0:
+            dsl(f"pl.aic_gather on AIV lane {lane} has no counterpart on lane 0 at this call: "
+                "both lanes must push their halves at the same calls")  # fmt: skip
+        data = np.full(full_shape, poison_value(x.dtype), dtype=x.data.dtype)
+        whole = Tile(data, x.dtype, tuple(full_shape), np.ones(full_shape, dtype=bool),
+                     origin="gather")  # fmt: skip
+        whole.lane = None  # the cube's, read after the region
+        whole.level = x.base.level
+        gathers[key] = whole
+    elif list(whole.shape) != full_shape or whole.dtype is not x.dtype:
+        dsl(f"pl.aic_gather: lane {lane} pushes a {x.dtype.name} {list(x.shape)} half where lane "
+            f"0 pushed one of {whole.shape[axis] // lanes} along axis {axis}; the halves must "
+            "match")  # fmt: skip
+    band = [slice(None), slice(None)]
+    band[axis] = slice(lane * x.shape[axis], (lane + 1) * x.shape[axis])
+    band = tuple(band)
+    whole.data[band] = x.data
+    undefined = np.ones(x.shape, dtype=bool)
+    inside = tuple(slice(0, v) for v in x.valid)
+    undefined[inside] = False if x.poison is None else x.poison[inside]
+    whole.poison[band] = undefined
+    if lane == lanes - 1 and not whole.poison.any():
+        whole.poison = None
+    return whole

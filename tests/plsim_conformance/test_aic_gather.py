@@ -1,0 +1,123 @@
+"""pl.aic_gather out of a data-parallel pl.split_aiv region (kernels/aic_gather_kernels.py).
+
+Each AIV lane pushes its half of a vector-made tile and the cube receives the two halves
+rejoined along the split axis, lane 0's first: the inverse of pl.aiv_shard. a2a3sim runs both
+fixtures to the same values (the fixture file's A2A3SIM); plsim rejoins the halves in
+plsim/control.py and places the rejoined tile in the vector->cube ring (plsim/checks.py).
+"""
+
+from __future__ import annotations
+
+import ml_dtypes
+import numpy as np
+import pytest
+from conformance_support import load
+
+import plsim
+from plsim import checks
+
+FILE = "aic_gather_kernels.py"
+K = load(FILE)
+
+
+def _row_inputs():
+    rng = np.random.default_rng(5)
+    q = rng.integers(-127, 128, size=(2 * K.HALF, K.DIM)).astype(np.int8)
+    k = rng.integers(-127, 128, size=(K.ITERS * K.TILE, K.DIM)).astype(np.int8)
+    factors = (rng.standard_normal((2, K.HALF)) * 1e-3).astype(np.float32)
+    w = np.zeros((K.W_ROWS, 2 * K.HALF), np.float32)
+    w[0, : K.HALF] = factors[0]  # lane 0's row 0: the first half's rows
+    w[8, K.HALF :] = factors[1]  # lane 1's row 0: the second half's rows
+    scale = rng.uniform(0.5, 1.5, size=(1, K.ITERS * K.TILE)).astype(np.float32)
+    return q, k, w, factors, scale
+
+
+def test_row_halves_reach_the_cube_rejoined_in_lane_order():
+    q, k, w, factors, scale = _row_inputs()
+    y = np.zeros((K.ITERS * 2, K.TILE), np.float32)
+    plsim.run(K.rows_rejoined_for_the_cube, q, k, w, scale, y)
+    for it in range(K.ITERS):
+        acc = q.astype(np.int64) @ k[it * K.TILE : (it + 1) * K.TILE].astype(np.int64).T
+        cols = scale[0, it * K.TILE : (it + 1) * K.TILE]
+        for lane in range(2):
+            rows = np.maximum(acc[lane * K.HALF : (lane + 1) * K.HALF], 0)
+            expected = (factors[lane].astype(np.float64) @ rows) * cols
+            # An FP32 sum of HALF products, each rounded: within HALF ulps of the sum of
+            # their magnitudes (the factors have both signs, so the sum cancels).
+            bound = K.HALF * 2.0**-23 * (np.abs(factors[lane]).astype(np.float64) @ rows) * cols
+            assert np.all(np.abs(y[it * 2 + lane] - expected) <= bound)
+    # Swapped halves would give lane 0's factors the second half's rows.
+    wrong = factors[0].astype(np.float64) @ np.maximum(
+        q[K.HALF :].astype(np.int64) @ k[: K.TILE].astype(np.int64).T, 0
+    )
+    assert not np.allclose(y[0], wrong * scale[0, : K.TILE], rtol=1e-3)
+
+
+def test_column_halves_reach_the_cube_rejoined_in_lane_order():
+    rng = np.random.default_rng(6)
+    a = rng.standard_normal((K.M, K.DIM)).astype(ml_dtypes.bfloat16)
+    b = rng.standard_normal((2 * K.HALF_N, K.DIM)).astype(ml_dtypes.bfloat16)
+    w = rng.standard_normal((2 * K.HALF_N, K.N_OUT)).astype(np.float32)
+    y = np.zeros((K.M, K.N_OUT), np.float32)
+    plsim.run(K.columns_rejoined_for_the_cube, a, b, w, y)
+    product = np.maximum(a.astype(np.float64) @ b.astype(np.float64).T, 0)
+    np.testing.assert_allclose(y, product @ w.astype(np.float64), rtol=1e-5, atol=1e-4)
+
+
+def test_the_rejoined_tile_takes_a_vector_to_cube_ring_slot_of_its_whole_size():
+    """The compiler reserves the ring in the consumer's L1 (Mat) with a slot of the crossing
+    tile, here the rejoined [2 * HALF, TILE] FP32 (16 KiB), not a lane's half."""
+    q, k, w, _factors, scale = _row_inputs()
+    y = np.zeros((K.ITERS * 2, K.TILE), np.float32)
+    seen = {}
+    original = checks.cross_core_rings
+
+    def spy(scope):
+        rings = original(scope)
+        seen.update(rings)
+        return rings
+
+    checks.cross_core_rings = spy
+    try:
+        plsim.run(K.rows_rejoined_for_the_cube, q, k, w, scale, y)
+    finally:
+        checks.cross_core_rings = original
+    assert seen["Mat"].direction == "vector->cube"
+    assert seen["Mat"].slot_bytes == 2 * K.HALF * K.TILE * 4
+
+
+def test_a_gather_on_one_lane_only_is_refused():
+    """Both lanes push at the same calls; plsim refuses a lane-1 push lane 0 did not make."""
+    src = '''
+import pypto.language as pl
+
+@pl.jit
+def one_lane_pushes(
+    a: pl.Tensor[[32, 64], pl.BF16],
+    b: pl.Tensor[[64, 64], pl.BF16],
+    w: pl.Tensor[[64, 32], pl.FP32],
+    y: pl.Out[pl.Tensor[[32, 32], pl.FP32]],
+):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="one_lane_pushes"):
+        product = pl.matmul(a, b, out_dtype=pl.FP32, b_trans=True)
+        for aiv_id in pl.split_aiv(2, mode=pl.SplitMode.LEFT_RIGHT):
+            half = pl.maximum(pl.aiv_shard(product), 0.0)
+            if aiv_id == 1:
+                rejoined = pl.aic_gather(half)
+        out = pl.matmul(rejoined, w, out_dtype=pl.FP32)
+        y[:, :] = out
+    return y
+'''
+    pytest.importorskip("ml_dtypes")
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "one_lane.py"
+        path.write_text(src)
+        module = plsim.load(path)
+        a = np.ones((32, 64), ml_dtypes.bfloat16)
+        b = np.ones((64, 64), ml_dtypes.bfloat16)
+        with pytest.raises(plsim.DSLError, match="no counterpart on lane 0"):
+            plsim.run(module.one_lane_pushes, a, b, np.ones((64, 32), np.float32),
+                      np.zeros((32, 32), np.float32))  # fmt: skip
