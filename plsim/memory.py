@@ -266,8 +266,8 @@ class Tile:
     __slots__ = (
         "accumulated", "base", "created", "data", "dtype", "lane", "last_use", "level",
         "location", "origin", "outlined_to", "phys_cols", "poison", "poison_from", "read_from",
-        "runtime_offset", "runtime_valid", "scope", "stores", "used_cube", "used_vector", "valid",
-        "vector_view_bytes",
+        "runtime_offset", "runtime_valid", "scope", "sliced", "stores", "used_cube", "used_vector",
+        "valid", "vector_view_bytes",
     )  # fmt: skip
 
     def __init__(
@@ -291,6 +291,9 @@ class Tile:
         self.runtime_valid = None
         # A view at a runtime offset (set by tile subviews; plsim.ops.view_rules).
         self.runtime_offset = False
+        # The result of pl.slice of a tile, which pypto types with its valid extent
+        # (plsim.ops.views.set_validshape).
+        self.sliced = False
         # Elements per physical row of the buffer this value lies in: a column window of a
         # row-major tile keeps its parent's row length (ptoas types a subview with the
         # parent's shape), a reshape has its own.

@@ -98,6 +98,7 @@ def pl_slice(tensor, shape, offset, valid_shape=None, drop_dims=None, pad_value=
                 valid = [v for i, v in enumerate(valid) if i not in drop]
                 flags = flags and tuple(f for i, f in enumerate(flags) if i not in drop)
             view = with_valid(view, [min(a, b) for a, b in zip(view.valid, valid)], flags)
+        view.sliced = True
         return view
     dsl(f"pl.slice of {type(tensor).__name__}")
     return None

@@ -192,6 +192,16 @@ def set_validshape(x, rows, cols):
     operand_use(x)
     if x.ndim != 2:
         dsl(f"pl.set_validshape needs a 2-D tile, got {list(x.shape)}")
+    if x.sliced:
+        # Measured (tests/plsim_conformance/kernels/view_rule_kernels.py): pypto refuses it in
+        # code generation, at the slice's extent as well as narrower; a reshape of a whole tile
+        # takes it.
+        dsl(
+            "pl.set_validshape of a pl.slice result: pypto refuses it (\"pl.set_validshape "
+            "cannot narrow a tile view (a slice or reshape result)\"); give the slice its valid "
+            "extent, pl.slice(tile, shape, offset, valid_shape=[...]), or call pl.set_validshape "
+            "on the source tile before slicing"
+        )
     for name, value in (("rows", rows), ("cols", cols)):
         if isinstance(value, Scalar) and value.dtype not in (dt.INDEX, dt.INT64, dt.UINT64):
             dsl(

@@ -66,6 +66,12 @@ REFUSED = [
     ("gather_in_split_scope",
      lambda: [_bf16(32, 128), _bf16(128, 128), np.zeros((32, 128), np.float32)],
      "gather_split", plsim.HardwareError, "with a vector split"),
+    ("validshape_on_a_slice",
+     lambda: [_f32(16, 64), np.array([5], np.int32), np.zeros((16, 64), np.float32)],
+     "validshape_slice", plsim.DSLError, "pl.set_validshape of a pl.slice result"),
+    ("validshape_on_a_slice_same_extent",
+     lambda: [_f32(16, 64), np.array([5], np.int32), np.zeros((16, 64), np.float32)],
+     "validshape_same", plsim.DSLError, "pl.set_validshape of a pl.slice result"),
 ]  # fmt: skip
 
 
@@ -158,3 +164,16 @@ def test_a_row_view_carried_across_iterations_holds_the_last_row():
     x, out = _f32(2, 64), np.zeros((1, 64), np.float32)
     plsim.run(K.row_view_carried, x, out)
     np.testing.assert_array_equal(out[0], x[1] + 1)
+
+
+def test_a_valid_extent_given_at_the_slice_or_set_on_a_reshape_is_taken():
+    """The two forms pypto builds instead of pl.set_validshape on a slice (a2a3sim: pass)."""
+    x, n = _f32(16, 64), np.array([5], np.int32)
+    out = np.full((16, 64), -7.0, np.float32)
+    plsim.run(K.valid_shape_given_at_the_slice, x, n, out)
+    np.testing.assert_array_equal(out[0, :5], x[2, :5] + 1)
+    assert (out[0, 5:] == 0).all() and (out[1:] == 0).all()
+    out = np.full((16, 64), -7.0, np.float32)
+    plsim.run(K.validshape_on_a_reshape, x, n, out)
+    np.testing.assert_array_equal(out[:8], x[:8] + 1)
+    assert (out[8:] == 0).all()

@@ -38,6 +38,10 @@ VERDICTS = {
     "column_window_carried": "hardware: ptoas 'pto.tmov' into the loop-carried tile",
     "row_view_carried": "compiles",
     "gather_in_split_scope": "hardware: pl.gather keeps the unsplit shape under pl.split",
+    "validshape_on_a_slice": "rejected: pl.set_validshape cannot narrow a tile view",
+    "validshape_on_a_slice_same_extent": "rejected: pl.set_validshape cannot narrow a tile view",
+    "valid_shape_given_at_the_slice": "compiles",
+    "validshape_on_a_reshape": "compiles",
 }
 
 #: What a2a3sim does with each kernel on the recorded shapes (kinds: tests/plsim_conformance/
@@ -90,6 +94,10 @@ A2A3SIM = {
     ),
     "row_view_carried": "pass",
     "gather_in_split_scope": "not run: no matching function for call to 'TADD_IMPL'",
+    "validshape_on_a_slice": "not run: pl.set_validshape cannot narrow a tile view",
+    "validshape_on_a_slice_same_extent": "not run: pl.set_validshape cannot narrow a tile view",
+    "valid_shape_given_at_the_slice": "pass",
+    "validshape_on_a_reshape": "pass",
 }
 
 LOW = -3.4028234663852886e38
@@ -408,4 +416,71 @@ def gather_in_split_scope(
         )
         moved = pl.gather(pl.cast(x[0:32, :], pl.FP32), dim=-1, index=idx)  # @gather_split
         out[0:32, :] = pl.add(moved, acc)
+    return out
+
+
+# pl.set_validshape of a pl.slice result: pypto's code generation refuses it ("a view carries its
+# valid extent in its type"), whether the extent narrows or not; the slice takes the extent
+# itself (valid_shape=), and a reshape of a whole tile takes pl.set_validshape.
+
+
+@pl.jit
+def validshape_on_a_slice(
+    x: pl.Tensor[[16, 64], pl.FP32],
+    n: pl.Tensor[[1], pl.INT32],
+    out: pl.InOut[pl.Tensor[[16, 64], pl.FP32]],
+):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="validshape_on_a_slice"):
+        t = pl.add(x[0:16, 0:64], 1.0)
+        k = pl.cast(pl.read(n, [0]), pl.INDEX)
+        row = pl.slice(t, [1, 64], [2, 0])
+        rows = pl.full([16, 64], dtype=pl.FP32, value=0.0)
+        rows = pl.assemble(rows, pl.set_validshape(row, 1, k), [0, 0])  # @validshape_slice
+        out[0:16, 0:64] = rows
+    return out
+
+
+@pl.jit
+def validshape_on_a_slice_same_extent(
+    x: pl.Tensor[[16, 64], pl.FP32],
+    n: pl.Tensor[[1], pl.INT32],
+    out: pl.InOut[pl.Tensor[[16, 64], pl.FP32]],
+):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="validshape_on_a_slice_same_extent"):
+        t = pl.add(x[0:16, 0:64], 1.0)
+        row = pl.slice(t, [1, 64], [2, 0])
+        rows = pl.full([16, 64], dtype=pl.FP32, value=0.0)
+        rows = pl.assemble(rows, pl.set_validshape(row, 1, 64), [0, 0])  # @validshape_same
+        out[0:16, 0:64] = rows
+    return out
+
+
+@pl.jit
+def valid_shape_given_at_the_slice(
+    x: pl.Tensor[[16, 64], pl.FP32],
+    n: pl.Tensor[[1], pl.INT32],
+    out: pl.InOut[pl.Tensor[[16, 64], pl.FP32]],
+):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="valid_shape_given_at_the_slice"):
+        t = pl.add(x[0:16, 0:64], 1.0)
+        k = pl.cast(pl.read(n, [0]), pl.INDEX)
+        row = pl.slice(t, [1, 64], [2, 0], valid_shape=[1, k])
+        rows = pl.full([16, 64], dtype=pl.FP32, value=0.0)
+        rows = pl.assemble(rows, row, [0, 0])
+        out[0:16, 0:64] = rows
+    return out
+
+
+@pl.jit
+def validshape_on_a_reshape(
+    x: pl.Tensor[[16, 64], pl.FP32],
+    n: pl.Tensor[[1], pl.INT32],
+    out: pl.InOut[pl.Tensor[[16, 64], pl.FP32]],
+):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="validshape_on_a_reshape"):
+        t = pl.add(x[0:16, 0:64], 1.0)
+        pairs = pl.reshape(t, [8, 128])
+        rows = pl.full([8, 128], dtype=pl.FP32, value=0.0)
+        rows = pl.assemble(rows, pl.set_validshape(pairs, 4, 128), [0, 0])
+        out[0:16, 0:64] = pl.reshape(rows, [16, 64])
     return out
