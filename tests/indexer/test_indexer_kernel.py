@@ -396,14 +396,19 @@ def _score_stage(step, name="kv_score_topk"):
 
 #: The c8 score stage each step runs, and its blocks at B = 3 (B * ceil(48 / B) groups; the
 #: groups stage takes two groups per block).
-TWO_AIV_STAGES = {"kv_score_topk_lanes": 48, "kv_score_topk_pairs": 24}
+TWO_AIV_STAGES = {
+    "kv_score_topk_lanes": 48, "kv_score_topk_pairs": 24, "kv_score_topk_cube": 48,
+}  # fmt: skip
+#: The two-AIV stages whose tile loop is a pl.pipeline(stage=2); the cube head-sum stage's loop
+#: makes two round trips per tile, which pypto runs sequentially (kernels/score_cube.py).
+PIPELINED_STAGES = ("kv_score_topk_lanes", "kv_score_topk_pairs")
 
 
 @pytest.mark.parametrize(
     ("batch", "seq", "topk_only", "block_size", "stage"),
     [
         (3, 2, True, 32, "kv_score_topk_lanes"),
-        (3, 4, True, 32, "kv_score_topk_lanes"),
+        (3, 4, True, 32, "kv_score_topk_cube"),
         (3, 1, True, 32, "kv_score_topk_pairs"),
         (3, 3, True, 32, "kv_score_topk_pairs"),
         (3, 4, False, 32, "kv_score_topk"),
@@ -419,9 +424,10 @@ TWO_AIV_STAGES = {"kv_score_topk_lanes": 48, "kv_score_topk_pairs": 24}
 )
 def test_a_serving_step_scores_on_both_vector_cores(batch, seq, topk_only, block_size, stage):
     """c8: the top-k-only entry on 32-row blocks runs the score stage over both AIVs of each
-    core group, at S = 2 and 4 half the tokens on each (kernels/score_lanes.py), at S = 1 and 3
-    a group of cache rows on each (kernels/score_pairs.py); any other step (scores kept, block
-    size 48) the one-AIV stage. All pass the golden."""
+    core group, at S = 2 and 4 half the tokens on each (kernels/score_lanes.py; at S = 4 with
+    the head sums on the cube, kernels/score_cube.py), at S = 1 and 3 a group of cache rows on
+    each (kernels/score_pairs.py); any other step (scores kept, block size 48) the one-AIV
+    stage. All pass the golden."""
     config = resolve_config(
         CaseConfig(batch=batch, seq=seq, mixed=batch > 1, cache_format="c8",
                    topk_only=topk_only, block_size=block_size)
@@ -431,17 +437,55 @@ def test_a_serving_step_scores_on_both_vector_cores(batch, seq, topk_only, block
     names = {s.name for s in step.run.stages}
     for two_aiv in TWO_AIV_STAGES:
         assert (two_aiv in names) is (two_aiv == stage)
+    # The cube head sum's factor matrices are made only for the stage that reads them.
+    assert ("head_factor_matrix" in names) is (stage == "kv_score_topk_cube")
     ran = _score_stage(step, stage)
     assert ran.vector_split is (stage in TWO_AIV_STAGES)
-    # The two-AIV stages load two tiles per step of their tile loop (pl.pipeline, stage 2).
-    assert ran.pipelined is (stage in TWO_AIV_STAGES)
-    assert ran.pipeline_depth == (2 if stage in TWO_AIV_STAGES else 1)
+    # The two-AIV stages of one round trip per tile load two tiles per step of their tile loop
+    # (pl.pipeline, stage 2).
+    assert ran.pipelined is (stage in PIPELINED_STAGES)
+    assert ran.pipeline_depth == (2 if stage in PIPELINED_STAGES else 1)
     splits = -(-48 // batch)
     splits *= 1 + splits % 2 * seq % 2  # an odd count doubled at odd S (score.py SCORE_TASKS)
     assert ran.tasks == batch * (splits // 2 if stage == "kv_score_topk_pairs" else splits)
     # With a two-AIV stage the one-AIV one runs one block that does nothing (the runtime
     # refuses a launch of 0 blocks).
     assert _score_stage(step).tasks == (1 if stage in TWO_AIV_STAGES else batch * splits)
+
+
+def test_at_four_tokens_the_head_sum_is_one_fp32_matmul_per_cache_tile():
+    """S = 4 (kernels/score_cube.py): per 32-row tile the lanes take 2 vector element-ops per
+    (cache row, token, head), the INT32 -> FP32 cast and the relu, where the S = 2 stage takes
+    4; the weighted sum over the 64 heads is the cube's [16, 256] x [256, 32] FP32 matmul, one
+    per tile beside the tile's INT8 product; the factor matrices come from the stage before."""
+    config = resolve_config(
+        CaseConfig(preset="FLASH", batch=2, seq=4, max_seq_len=16384, start_pos=16380,
+                   cache_format="c8", topk_only=True)
+    )  # fmt: skip
+    step = run_step(config)
+    _assert_passes(step)
+    order = [s.name for s in step.run.stages]
+    assert order.index("head_factor_matrix") < order.index("kv_score_topk_cube")
+    ran = _score_stage(step, "kv_score_topk_cube")
+    per_tile_fp32 = 16 * 4 * 64 * 32
+    per_tile_int8 = 4 * 64 * 128 * 32
+    fp32, int8 = ran.cube_macs_by_dtype["FP32"], ran.cube_macs_by_dtype["INT8"]
+    assert fp32 % per_tile_fp32 == 0
+    tiles = fp32 // per_tile_fp32
+    # one INT8 product per tile, and one per task with rows to score (the lanes' state)
+    assert int8 % per_tile_int8 == 0
+    assert 1 <= int8 // per_tile_int8 - tiles <= ran.tasks
+    # cast + relu on the [256, 32] product, the rest (kv scale on 8 rows a lane, the chunk sorts)
+    # a small remainder; the S = 2 stage spends 4 per (row, token, head).
+    per_cell = ran.vector_ops / (tiles * 4 * 64 * 32)
+    assert 2.0 <= per_cell < 2.5
+    lanes = resolve_config(
+        CaseConfig(preset="FLASH", batch=2, seq=2, max_seq_len=16384, start_pos=16382,
+                   cache_format="c8", topk_only=True)
+    )  # fmt: skip
+    two = _score_stage(run_step(lanes), "kv_score_topk_lanes")
+    two_tiles = two.cube_macs_by_dtype["INT8"] // (2 * 64 * 128 * 32)  # the probes included
+    assert two.vector_ops / (two_tiles * 2 * 64 * 32) > 3.9
 
 
 @pytest.mark.parametrize(
@@ -542,7 +586,7 @@ def test_two_core_score_stage_at_four_tokens_merges_ties_in_index_order(token):
     probe, _step = _tie_with_a_twin(
         config, ("index_cache", "index_cache_scale"), _four_groups_away, token
     )
-    assert _score_stage(probe, "kv_score_topk_lanes").vector_split
+    assert _score_stage(probe, "kv_score_topk_cube").vector_split
 
 
 def _next_group_same_block(best):

@@ -59,6 +59,7 @@ from models.deepseek_v4.kernels.score import (
     topk_merge_stage,
     wave_filling_groups,
 )
+from models.deepseek_v4.kernels.score_cube import FACTOR_ROWS, score_topk_cube_c8
 from models.deepseek_v4.kernels.score_pairs import CHUNK_TILES, LANES, score_topk_pairs_c8
 
 
@@ -408,8 +409,18 @@ def score_topk_c8(
     # score.score_topk_stage_c8 computes the same `lanes`).
     lanes = 1 - (index_cache.shape[1] % CACHE_TILE + 31) // 32
     lanes = lanes * ((score_tokens.shape[1] % TOPK_CHUNK + 7) // 8)
+    # The cube head sum's factor matrices (kernels/score_cube.py), made here for the JIT to
+    # infer its shape from two dimension aliases; only written and read at S 4.
+    batch_dim = pl.tensor.dim(position_ids, 0)
+    seq_dim = pl.tensor.dim(position_ids, 1)
+    factors = pl.create_tensor([batch_dim * FACTOR_ROWS, seq_dim * INDEX_N_HEADS], dtype=pl.FP32)
     if lanes == 1:
-        if S % 2 == 0:  # S 2 or 4
+        if S == 4:  # the head sums on the cube (kernels/score_cube.py says why not at S 2)
+            score_topk_cube_c8(
+                q_codes, q_dequant_by_token, head_weights, index_cache, index_cache_scale,
+                block_table, position_ids, kv_seq_lens, factors, partial, splits,
+            )  # fmt: skip
+        elif S == 2:
             score_topk_lanes_c8(
                 q_codes, q_dequant_by_token, head_weights, index_cache, index_cache_scale,
                 block_table, position_ids, kv_seq_lens, partial, splits,
