@@ -14,10 +14,12 @@ token's chunk row; the head sum is a different FP32 order than the one-lane stag
 golden sums exactly: docs/indexer.md, step 10).
 
 When: ``score_topk_c8`` below runs it for a top-k-only step (the serving entry; its score
-placeholder is NO_SCORE_COLS wide) of S = 2 or 4 tokens per request (a lane takes one or two
-tokens) with a block size that is a multiple of 32, and the one-lane stage then launches one
-block that does nothing; at S = 1 and 3 it runs score_pairs.py's stage, whose lanes take a group
-of cache rows each (at S 3 the halves of this stage's product would split a token's heads). A
+placeholder is NO_SCORE_COLS wide) of S = 2 tokens per request (a lane takes one token) with a
+block size that is a multiple of 32, and the one-lane stage then launches one block that does
+nothing; at S = 4 it runs score_cube.py's stage (the same lanes, two tokens each, with the head
+sums on the cube), at S = 1 and 3 score_pairs.py's, whose lanes take a group of cache rows each
+(at S 3 the halves of this stage's product would split a token's heads). The stage's loops
+are still written for one or two tokens a lane, as it ran at S = 4 until 2026-12-07. A
 c16 step scores the c8-shaped scratch its ``kv_cache_quant`` stage fills, so it takes the same
 stages. Why not for the entry that keeps score rows, as measured on the real toolchain
 (docs/dsl.md §4.5 has the message): it is refused at the crossing.
@@ -367,10 +369,12 @@ def score_topk_c8(
     topk_offset: pl.Tensor,
 ):
     """Stages 8-11, c8: a two-AIV stage for a top-k-only step on blocks of a multiple of 32 rows
-    (``score_topk_lanes_c8`` at 2 or 4 tokens per request, the lanes taking half the tokens;
-    ``score_pairs.score_topk_pairs_c8`` at 1, the lanes taking a group of cache rows each), the
-    one-AIV stage (``score.score_topk_stage_c8``) otherwise; the same partial lists in a scratch
-    tensor made here, which ``score.topk_merge_stage`` then merges into ``topk_tokens``. The
+    (``score_topk_lanes_c8`` at 2 tokens per request, the lanes taking half the tokens;
+    ``score_cube.score_topk_cube_c8`` at 4, the same with the head sums on the cube;
+    ``score_pairs.score_topk_pairs_c8`` at 1 and 3, the lanes taking a group of cache rows
+    each), the one-AIV stage (``score.score_topk_stage_c8``) otherwise; the same partial lists
+    in a scratch tensor made here, which ``score.topk_merge_stage`` then merges into
+    ``topk_tokens``. The
     choice is an ``if`` on shape constants, so the compiler builds a two-AIV stage only when it
     runs; the one-AIV stage is not in a branch (its tile extents are locals, which a branch
     would make run-time values) and computes the same condition itself, running one empty block
