@@ -7,7 +7,8 @@ For each configuration of bench.configs (issue 19's four, C8 then C16; FLASH, to
 block size 32) it runs our ``deepseek_v4.indexer`` case on plsim, its golden checked, and
 prints the modeled time, the floor (max of compulsory GM bytes over 1.6 TB/s and cube MACs at
 the chip's peak), their ratio, the GM traffic over compulsory, the tasks, dispatches, DMA
-transfers and contiguous segments, and the modeled time of pypto-lib's decode indexer where
+transfers and contiguous segments, the MiB handed between the cube and vector cores (counted,
+not priced by the model), and the modeled time of pypto-lib's decode indexer where
 its file runs at the same configuration (bench.upstream says where it cannot). The counts are
 exact; the times are the model's (docs/cost_model.md), not measurements.
 """
@@ -24,7 +25,7 @@ from bench.upstream import Upstream, run_upstream
 from plsim_tools.corpus_paths import CorpusMissing, upstream_indexer
 
 HEAD = ("config", "cache", "modeled us", "floor us", "modeled/floor", "traffic", "tasks",
-        "dispatches", "transfers", "segments", "slowest stage", "pypto-lib us",
+        "dispatches", "transfers", "segments", "cross-core MiB", "slowest stage", "pypto-lib us",
         "ours/pypto-lib", "run s")  # fmt: skip
 
 
@@ -41,7 +42,8 @@ def row(m: Measured, up: Upstream | None) -> list[str]:
     return [c.name + verdict, c.cache_format, f"{m.modeled_us:.1f}",
             f"{m.floor_us:.1f} ({m.floor_bound})", f"{m.over_floor:.2f}",
             f"{m.traffic_ratio:.2f}", str(m.tasks), str(m.dispatches), str(m.transfers),
-            str(m.segments), m.slowest, theirs, ratio, f"{m.wall_s:.0f}"]  # fmt: skip
+            str(m.segments), f"{m.cross_core_bytes / 2**20:.1f}", m.slowest, theirs, ratio,
+            f"{m.wall_s:.0f}"]  # fmt: skip
 
 
 def markdown(rows: list[list[str]]) -> str:

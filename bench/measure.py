@@ -14,7 +14,9 @@ class Measured:
 
     ``tasks``: InCore tasks (SPMD blocks included); ``dispatches``: of those, the ones the
     scheduler hands out (an SPMD launch is one); ``transfers`` / ``segments``: DMA transfers
-    and the contiguous GM runs they touch; ``traffic_ratio``: GM bytes over compulsory bytes.
+    and the contiguous GM runs they touch; ``traffic_ratio``: GM bytes over compulsory bytes;
+    ``cross_core_bytes``: the tiles handed between the cube and vector cores, both directions
+    (counted, not priced: docs/cost_model.md).
     """
 
     config: BenchConfig
@@ -28,6 +30,7 @@ class Measured:
     dispatches: int
     transfers: int
     segments: int
+    cross_core_bytes: int
     slowest: str  # the stage with the largest modeled time, its time and its bound
     wall_s: float
 
@@ -62,6 +65,9 @@ def measure(config: BenchConfig) -> Measured:
         dispatches=sum(s["launches"] for s in stages),
         transfers=sum(s["gm_transfers"] for s in stages),
         segments=sum(s["gm_segments"] for s in stages),
+        cross_core_bytes=sum(
+            s["cube_to_vector_bytes"] + s["vector_to_cube_bytes"] for s in stages
+        ),
         slowest=slowest,
         wall_s=time.perf_counter() - start,
     )

@@ -48,6 +48,8 @@ STAGE_KEYS: tuple[str, ...] = (
     "scalar_read_lines",
     "cube_macs",
     "vector_ops",
+    "cube_to_vector_bytes",
+    "vector_to_cube_bytes",
     "modeled_us",
     "bound",
     "bound_share",

@@ -46,6 +46,10 @@ class StageStats:
     pipeline_iterations: int = 0
     early_resolve: bool = False
     vector_split: bool = False
+    # Bytes handed between the cube and vector kernels of the stage's tasks, per direction
+    # (plsim.checks.crossing_bytes): counted, not priced.
+    cube_to_vector_bytes: int = 0
+    vector_to_cube_bytes: int = 0
     # Scalar GM reads (pl.read of a tensor in a task; each also counted as a transfer of its
     # bytes above) and the 64-byte data cache lines they filled (plsim.scalar_cache).
     scalar_reads: int = 0
@@ -84,6 +88,8 @@ class StageStats:
             "pipeline_iterations": self.pipeline_iterations,
             "early_resolve": self.early_resolve,
             "vector_split": self.vector_split,
+            "cube_to_vector_bytes": self.cube_to_vector_bytes,
+            "vector_to_cube_bytes": self.vector_to_cube_bytes,
             "scalar_reads": self.scalar_reads,
             "scalar_read_lines": self.scalar_read_lines,
             "reads": sorted(self.reads),

@@ -232,6 +232,20 @@ def _crosses(tile) -> str | None:
     return None
 
 
+def crossing_bytes(scope: Scope) -> dict[str, int]:
+    """Bytes of the tiles one finished task handed between its cube and vector kernels, by
+    direction ("cube->vector", "vector->cube"): each crossing tile's whole buffer once (two
+    lanes' halves of an aiv_shard / aic_gather make one tile). On a2a3 pto-isa moves them
+    through a ring in GM (include/pto/npu/a2a3/TPush.hpp: the producer stores a slot, the
+    consumer loads it); the cost model counts them and prices none (docs/cost_model.md)."""
+    moved = {"cube->vector": 0, "vector->cube": 0}
+    for tile in scope.tiles:
+        direction = _crosses(tile)
+        if direction is not None:
+            moved[direction] += tile.data.size * tile.dtype.itemsize
+    return moved
+
+
 def _slot_bytes(tile, direction: str) -> int:
     """Bytes one crossing occupies: a cube result is pushed to the AIV as the views the vector
     ops read, so row slices of a [128, 256] INT32 accumulator read 32 rows at a time take

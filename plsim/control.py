@@ -561,6 +561,7 @@ def aiv_shard(x):
     """pl.aiv_shard(x): the cube-produced ``x`` on this AIV lane: the lane's half of the rows
     (UP_DOWN) or columns (LEFT_RIGHT), or all of ``x`` (NONE)."""
     from plsim.memory import Tile
+    from plsim.ops.common import operand
     from plsim.ops.views import tile_view
 
     if not STATE.aiv_regions:
@@ -582,7 +583,11 @@ def aiv_shard(x):
     starts[axis] = lane * part
     extents[axis] = part
     STATE.seq += 1
-    return tile_view(x, starts, extents)
+    half = tile_view(x, starts, extents)
+    # The pop is the lane's read of its half, used or not (the compiler emits the tpop): the
+    # product crosses to the vector side (checks.crossing_bytes, the ring slot of its half).
+    operand(half, "aiv_shard")
+    return half
 
 
 def aic_gather(x):

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from plsim.accounting import StageStats, count_transfer
+from plsim.checks import crossing_bytes
 from plsim.context import Scope
 from plsim.events import Observer
 from plsim.scalar_cache import LineCache
@@ -55,6 +56,12 @@ class StageCounter(Observer):
         stats.early_resolve = stats.early_resolve or early_resolve
         stats.vector_split = stats.vector_split or scope.vector_split
         self._dcache.clear()
+
+    def scope_finished(self, scope: Scope) -> None:
+        moved = crossing_bytes(scope)
+        stats = self.stage(scope.name)
+        stats.cube_to_vector_bytes += moved["cube->vector"]
+        stats.vector_to_cube_bytes += moved["vector->cube"]
 
     def scalar_read(self, scope: Scope, buffer: Any, byte_offset: int) -> None:
         stats = self.stage(scope.name)

@@ -32,6 +32,8 @@ STAGE_KEYS = {
     "scalar_read_lines",
     "cube_macs",
     "vector_ops",
+    "cube_to_vector_bytes",
+    "vector_to_cube_bytes",
     "modeled_us",
     "bound",
     "bound_share",

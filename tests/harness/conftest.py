@@ -54,6 +54,8 @@ def numpy_platform(monkeypatch):
                 "scalar_read_lines": 0,
                 "cube_macs": 30,
                 "vector_ops": 40,
+                "cube_to_vector_bytes": 0,
+                "vector_to_cube_bytes": 0,
                 "modeled_us": 1.5,
                 "bound": "task floor",
                 "bound_share": 1.0,

@@ -475,6 +475,11 @@ def test_at_four_tokens_the_head_sum_is_one_fp32_matmul_per_cache_tile():
     # one INT8 product per tile, and one per task with rows to score (the lanes' state)
     assert int8 % per_tile_int8 == 0
     assert 1 <= int8 // per_tile_int8 - tiles <= ran.tasks
+    # Handed between the cores per tile: the INT32 product and the 16 rows of sums down, the
+    # FP32 relu up (and each task's state product down); counted, not priced by the model.
+    product = 4 * 64 * 32 * 4
+    assert ran.vector_to_cube_bytes == tiles * product
+    assert ran.cube_to_vector_bytes == (int8 // per_tile_int8) * product + tiles * 16 * 32 * 4
     # cast + relu on the [256, 32] product, the rest (kv scale on 8 rows a lane, the chunk sorts)
     # a small remainder; the S = 2 stage spends 4 per (row, token, head).
     per_cell = ran.vector_ops / (tiles * 4 * 64 * 32)

@@ -121,3 +121,18 @@ def one_lane_pushes(
         with pytest.raises(plsim.DSLError, match="no counterpart on lane 0"):
             plsim.run(module.one_lane_pushes, a, b, np.ones((64, 32), np.float32),
                       np.zeros((32, 32), np.float32))  # fmt: skip
+
+
+def test_the_bytes_handed_between_the_cores_are_counted_per_direction():
+    """Per iteration: the INT32 product [2 * HALF, TILE] and the FP32 sums [16, TILE] go to the
+    lanes, the rejoined FP32 relu [2 * HALF, TILE] to the cube (the stage's StageStats; the cost
+    model prices none of them)."""
+    q, k, w, _factors, scale = _row_inputs()
+    y = np.zeros((K.ITERS * 2, K.TILE), np.float32)
+    run = plsim.run(K.rows_rejoined_for_the_cube, q, k, w, scale, y)
+    stage = next(s for s in run.stages if s.name == "rows_rejoined_for_the_cube")
+    product = 2 * K.HALF * K.TILE * 4
+    sums = K.W_ROWS * K.TILE * 4
+    assert stage.cube_to_vector_bytes == K.ITERS * (product + sums)
+    assert stage.vector_to_cube_bytes == K.ITERS * product
+    assert stage.to_dict()["vector_to_cube_bytes"] == K.ITERS * product
