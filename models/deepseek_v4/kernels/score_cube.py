@@ -33,7 +33,9 @@ cost model an overlap the device does not get.
 When: score_lanes.score_topk_c8 runs it for the top-k-only entry at S = 4 on blocks of a multiple
 of 32 rows (B 128 S 4 8k c8: docs/bench_indexer.md). At S = 2 it does not pay: the tile loop of
 ``score_lanes`` is pipelined (its loads hide under its vector work) and this one is not, and the
-vector work it saves is half as large per tile.
+vector work it saves is half as large per tile. Per tile this stage hands 66 KiB between the
+cores where score_lanes hands 32 KiB (at S 4); on a2a3 that is a GM ring, which the cost model
+counts (plsim's cube_to_vector_bytes / vector_to_cube_bytes) but does not price.
 """
 
 import pypto.language as pl
