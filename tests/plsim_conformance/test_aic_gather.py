@@ -11,7 +11,7 @@ from __future__ import annotations
 import ml_dtypes
 import numpy as np
 import pytest
-from conformance_support import load
+from conformance_support import load, marked_line
 
 import plsim
 from plsim import checks
@@ -87,40 +87,15 @@ def test_the_rejoined_tile_takes_a_vector_to_cube_ring_slot_of_its_whole_size():
 
 
 def test_a_gather_on_one_lane_only_is_refused():
-    """Both lanes push at the same calls; plsim refuses a lane-1 push lane 0 did not make."""
-    src = '''
-import pypto.language as pl
-
-@pl.jit
-def one_lane_pushes(
-    a: pl.Tensor[[32, 64], pl.BF16],
-    b: pl.Tensor[[64, 64], pl.BF16],
-    w: pl.Tensor[[64, 32], pl.FP32],
-    y: pl.Out[pl.Tensor[[32, 32], pl.FP32]],
-):
-    with pl.at(level=pl.Level.CORE_GROUP, name_hint="one_lane_pushes"):
-        product = pl.matmul(a, b, out_dtype=pl.FP32, b_trans=True)
-        for aiv_id in pl.split_aiv(2, mode=pl.SplitMode.LEFT_RIGHT):
-            half = pl.maximum(pl.aiv_shard(product), 0.0)
-            if aiv_id == 1:
-                rejoined = pl.aic_gather(half)
-        out = pl.matmul(rejoined, w, out_dtype=pl.FP32)
-        y[:, :] = out
-    return y
-'''
-    pytest.importorskip("ml_dtypes")
-    import tempfile
-    from pathlib import Path
-
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "one_lane.py"
-        path.write_text(src)
-        module = plsim.load(path)
-        a = np.ones((32, 64), ml_dtypes.bfloat16)
-        b = np.ones((64, 64), ml_dtypes.bfloat16)
-        with pytest.raises(plsim.DSLError, match="no counterpart on lane 0"):
-            plsim.run(module.one_lane_pushes, a, b, np.ones((64, 32), np.float32),
-                      np.zeros((32, 32), np.float32))  # fmt: skip
+    """Both lanes push at the same calls; plsim refuses a lane-1 push lane 0 did not make, at
+    its line (pypto refuses the kernel too, for the gathered name used outside its branch)."""
+    rng = np.random.default_rng(7)
+    a = rng.standard_normal((K.M, K.DIM)).astype(ml_dtypes.bfloat16)
+    b = rng.standard_normal((2 * K.HALF_N, K.DIM)).astype(ml_dtypes.bfloat16)
+    w = rng.standard_normal((2 * K.HALF_N, K.N_OUT)).astype(np.float32)
+    with pytest.raises(plsim.DSLError, match="no counterpart on lane 0") as err:
+        plsim.run(K.gather_on_one_lane, a, b, w, np.zeros((K.M, K.N_OUT), np.float32))
+    assert marked_line(FILE, "one_lane") in str(err.value)
 
 
 def test_the_bytes_handed_between_the_cores_are_counted_per_direction():
