@@ -241,8 +241,9 @@ def crossing_bytes(scope: Scope) -> dict[str, int]:
     moved = {"cube->vector": 0, "vector->cube": 0}
     for tile in scope.tiles:
         direction = _crosses(tile)
-        if direction is not None:
-            moved[direction] += tile.data.size * tile.dtype.itemsize
+        if direction is None or (direction == "vector->cube" and tile.lane is not None):
+            continue  # a lane's half of a pl.aic_gather: counted in the rejoined tile
+        moved[direction] += tile.data.size * tile.dtype.itemsize
     return moved
 
 

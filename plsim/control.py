@@ -614,6 +614,7 @@ def _rejoined(x, axis: int, lane: int, lanes: int):
     from plsim.memory import Tile, poison_value
     from plsim.ops.common import operand
 
+    STATE.seq += 1  # the push comes after the op that made x: x is live until it
     operand(x, "aic_gather", cube=True)  # the lane's buffer is what the push reads
     gathers = STATE.aic_gathers[-1]
     site = kernel_location()[:2]

@@ -111,3 +111,28 @@ def test_the_bytes_handed_between_the_cores_are_counted_per_direction():
     assert stage.cube_to_vector_bytes == K.ITERS * (product + sums)
     assert stage.vector_to_cube_bytes == K.ITERS * product
     assert stage.to_dict()["vector_to_cube_bytes"] == K.ITERS * product
+
+
+def test_each_lanes_pushed_half_holds_its_ub_until_the_push():
+    """The half a lane pushes is a live UB tile (the push reads it after the op that made it),
+    so the capacity check places it in Vec; the rejoined tile takes no Vec or Mat buffer of its
+    own (it sits in the ring slot)."""
+    q, k, w, _factors, scale = _row_inputs()
+    y = np.zeros((K.ITERS * 2, K.TILE), np.float32)
+    placed = []
+    original = checks._spaces
+
+    def spy(tile, platform):
+        spaces = original(tile, platform)
+        if tile.used_cube and tile.origin in ("vector", "gather"):
+            placed.append((tile.origin, tile.lane, tuple(tile.shape), spaces))
+        return spaces
+
+    checks._spaces = spy
+    try:
+        plsim.run(K.rows_rejoined_for_the_cube, q, k, w, scale, y)
+    finally:
+        checks._spaces = original
+    halves = {(lane, shape, spaces) for origin, lane, shape, spaces in placed if origin == "vector"}
+    assert halves == {(0, (K.HALF, K.TILE), ("Vec",)), (1, (K.HALF, K.TILE), ("Vec",))}
+    assert {spaces for origin, *_, spaces in placed if origin == "gather"} == {()}
