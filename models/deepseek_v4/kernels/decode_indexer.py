@@ -53,7 +53,9 @@ kernels/decode_compressor.py), c16 kv_cache_quant (8: the rows scored, quantized
 a c8-shaped scratch pool, kernels/cache_quant.py), kv_score_topk (8-11a, one mixed task per
 request and group of 512-row cache chunks: scores kept on chip and sorted into the group's
 partial top-k lists; each tile's rows come from the block the table names; kv_score_topk_lanes
-/ kv_score_topk_pairs on both AIVs for top-k-only steps, kernels/score_lanes.py) and
+/ kv_score_topk_pairs on both AIVs for top-k-only steps, kernels/score_lanes.py; at 4 tokens
+per request head_factor_matrix, then kv_score_topk_cube with the head sums on the cube,
+kernels/score_cube.py) and
 topk_merge (11b, one merge per token, ceil(T / 48) tokens per task), in kernels/score.py.
 ``topk_stage`` below is the score-row top-k the prefill kernels use.
 
