@@ -64,7 +64,7 @@ def test_column_halves_reach_the_cube_rejoined_in_lane_order():
     np.testing.assert_allclose(y, product @ w.astype(np.float64), rtol=1e-5, atol=1e-4)
 
 
-def test_the_rejoined_tile_takes_a_vector_to_cube_ring_slot_of_its_whole_size():
+def test_the_rejoined_tile_takes_a_vector_to_cube_ring_slot_of_its_whole_size(monkeypatch):
     """The compiler reserves the ring in the consumer's L1 (Mat) with a slot of the crossing
     tile, here the rejoined [2 * HALF, TILE] FP32 (16 KiB), not a lane's half."""
     q, k, w, _factors, scale = _row_inputs()
@@ -77,11 +77,8 @@ def test_the_rejoined_tile_takes_a_vector_to_cube_ring_slot_of_its_whole_size():
         seen.update(rings)
         return rings
 
-    checks.cross_core_rings = spy
-    try:
-        plsim.run(K.rows_rejoined_for_the_cube, q, k, w, scale, y)
-    finally:
-        checks.cross_core_rings = original
+    monkeypatch.setattr(checks, "cross_core_rings", spy)
+    plsim.run(K.rows_rejoined_for_the_cube, q, k, w, scale, y)
     assert seen["Mat"].direction == "vector->cube"
     assert seen["Mat"].slot_bytes == 2 * K.HALF * K.TILE * 4
 
@@ -113,7 +110,7 @@ def test_the_bytes_handed_between_the_cores_are_counted_per_direction():
     assert stage.to_dict()["vector_to_cube_bytes"] == K.ITERS * product
 
 
-def test_each_lanes_pushed_half_holds_its_ub_until_the_push():
+def test_each_lanes_pushed_half_holds_its_ub_until_the_push(monkeypatch):
     """The half a lane pushes is a live UB tile (the push reads it after the op that made it),
     so the capacity check places it in Vec; the rejoined tile takes no Vec or Mat buffer of its
     own (it sits in the ring slot)."""
@@ -128,11 +125,8 @@ def test_each_lanes_pushed_half_holds_its_ub_until_the_push():
             placed.append((tile.origin, tile.lane, tuple(tile.shape), spaces))
         return spaces
 
-    checks._spaces = spy
-    try:
-        plsim.run(K.rows_rejoined_for_the_cube, q, k, w, scale, y)
-    finally:
-        checks._spaces = original
+    monkeypatch.setattr(checks, "_spaces", spy)
+    plsim.run(K.rows_rejoined_for_the_cube, q, k, w, scale, y)
     halves = {(lane, shape, spaces) for origin, lane, shape, spaces in placed if origin == "vector"}
     assert halves == {(0, (K.HALF, K.TILE), ("Vec",)), (1, (K.HALF, K.TILE), ("Vec",))}
     assert {spaces for origin, *_, spaces in placed if origin == "gather"} == {()}
