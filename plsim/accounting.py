@@ -44,6 +44,12 @@ class StageStats:
     pipeline_depth: int = 1
     pipeline_loops: int = 0
     pipeline_iterations: int = 0
+    # pl.pipeline(stage >= 2) loops whose iterations hand tiles between the cube and the AIVs
+    # both ways: pypto builds them sequential (plsim.pipeline_crossings), so they are counted
+    # here and not above (the "round_trip_demotion" term of plsim.scheduling).
+    round_trip_depth: int = 1
+    round_trip_loops: int = 0
+    round_trip_iterations: int = 0
     early_resolve: bool = False
     vector_split: bool = False
     # Bytes handed between the cube and vector kernels of the stage's tasks, per direction
@@ -86,6 +92,9 @@ class StageStats:
             "pipeline_depth": self.pipeline_depth,
             "pipeline_loops": self.pipeline_loops,
             "pipeline_iterations": self.pipeline_iterations,
+            "round_trip_depth": self.round_trip_depth,
+            "round_trip_loops": self.round_trip_loops,
+            "round_trip_iterations": self.round_trip_iterations,
             "early_resolve": self.early_resolve,
             "vector_split": self.vector_split,
             "cube_to_vector_bytes": self.cube_to_vector_bytes,
@@ -189,9 +198,8 @@ def stage_times(stats: StageStats, platform: Platform) -> dict[str, float]:
     )
     vector = stats.vector_ops / (platform.vector_ops_per_second() * vector_active)
     compute = max(cube, vector)
-    if stats.pipelined:
-        overlap = scheduling.pipelined_share(stats, platform)
-    else:
+    overlap = scheduling.pipelined_share(stats, platform)
+    if overlap is None:
         overlap = platform.dma_compute_overlap
     work = (dma + compute - overlap * min(dma, compute)) * 1e6
     dispatch = scheduling.dispatch_us(stats, platform)

@@ -221,7 +221,7 @@ class Ring:
         return self.slot_num * self.slot_bytes
 
 
-def _crosses(tile) -> str | None:
+def crossing_direction(tile) -> str | None:
     """Which way a base tile crosses between the AIC and AIV kernels of a mixed scope."""
     if tile.last_use <= tile.created:
         return None
@@ -240,7 +240,7 @@ def crossing_bytes(scope: Scope) -> dict[str, int]:
     consumer loads it); the cost model counts them and prices none (docs/cost_model.md)."""
     moved = {"cube->vector": 0, "vector->cube": 0}
     for tile in scope.tiles:
-        direction = _crosses(tile)
+        direction = crossing_direction(tile)
         if direction is None or (direction == "vector->cube" and tile.lane is not None):
             continue  # a lane's half of a pl.aic_gather: counted in the rejoined tile
         moved[direction] += tile.data.size * tile.dtype.itemsize
@@ -286,7 +286,7 @@ def cross_core_rings(scope: Scope) -> dict[str, Ring]:
     for a cube GM store that a vector load of the same scope reads back, and alignment padding
     of the ring.
     """
-    crossing = [(t, _crosses(t)) for t in scope.tiles]
+    crossing = [(t, crossing_direction(t)) for t in scope.tiles]
     crossing = [(t, d) for t, d in crossing if d is not None]
     if not crossing:
         return {}
@@ -363,7 +363,7 @@ def _ring_note(ring: Ring) -> str:
     file, line = ring.slot_tile.location
     what = (
         "a matmul result read by vector ops"
-        if _crosses(ring.slot_tile) == "cube->vector"
+        if crossing_direction(ring.slot_tile) == "cube->vector"
         else "a vector-made matmul operand"
     )
     return (

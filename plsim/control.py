@@ -17,7 +17,7 @@ import warnings
 
 import numpy as np
 
-from plsim import aiv_placement, errors, events, loop_carry
+from plsim import aiv_placement, errors, events, loop_carry, pipeline_crossings
 from plsim import dtypes as dt
 from plsim.context import STATE, Scope, as_dsl_error, dsl, fail, kernel_location
 from plsim.lane_frames import LaneFrames
@@ -364,22 +364,42 @@ class _Carry:
         self.values = values
 
 
-def _carried(r, init_values):
+def _carried(r, init_values, loop: pipeline_crossings.PipelineLoop | None = None):
+    """The loop's values (with its carried values under ``init_values``); a ``pl.pipeline``
+    loop's iterations also mark the op clock on ``loop`` as they start and end."""
     if init_values is None:
         # The kernel frame running the `for` (this generator's caller at its first step).
         watch = loop_carry.Watch(sys._getframe(1))
         for i in r:
+            if loop is not None:
+                loop.starts.append(STATE.seq)
             yield Scalar(i, dt.INDEX)
             watch.check()
+        _pipeline_finished(loop)
         return
     carry = _Carry(tuple(init_values))
     STATE.loop_carries.append(carry)
     try:
         for i in r:
+            if loop is not None:
+                loop.starts.append(STATE.seq)
             yield Scalar(i, dt.INDEX), carry.values
     finally:
         if carry in STATE.loop_carries:
             STATE.loop_carries.remove(carry)
+    _pipeline_finished(loop)
+
+
+def _pipeline_finished(loop: pipeline_crossings.PipelineLoop | None) -> None:
+    """Report a finished multi-buffered loop to the cost model, and whether its iterations
+    crossed between the cores both ways: pypto builds that loop sequential
+    (plsim.pipeline_crossings). Depth and trip count set how much a loop hides
+    (plsim.scheduling.pipelined_share)."""
+    if loop is None:
+        return
+    loop.end = STATE.seq
+    round_trip = pipeline_crossings.crosses_both_ways(loop, STATE.scopes[-1].tiles)
+    events.pipeline_loop(loop.depth, len(loop.starts), round_trip)
 
 
 def range_(*args, init_values=None):
@@ -394,11 +414,10 @@ def pipeline(*args, stage=None, init_values=None):
     if stage is not None and (not isinstance(stage, int) or stage <= 0):
         dsl(f"pl.pipeline stage must be a positive int literal, got {stage!r}")
     bounds = _bounds(args, "pl.pipeline")
-    if stage is not None and stage >= 2:
-        # multi-buffered: loads of one iteration overlap compute of another (cost model);
-        # depth and trip count set how much (plsim.accounting.pipelined_share)
-        events.pipeline_loop(stage, len(bounds))
-    return _carried(bounds, init_values)
+    # multi-buffered at stage >= 2: loads of one iteration overlap compute of another (cost
+    # model), reported when the loop ends
+    loop = pipeline_crossings.PipelineLoop(stage) if stage is not None and stage >= 2 else None
+    return _carried(bounds, init_values, loop)
 
 
 def unroll(*args):

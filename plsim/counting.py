@@ -84,11 +84,16 @@ class StageCounter(Observer):
         stats.cube_macs += macs
         stats.cube_macs_by_dtype[dtype] = stats.cube_macs_by_dtype.get(dtype, 0) + macs
 
-    def pipeline_loop(self, scope: Scope, depth: int, iterations: int) -> None:
+    def pipeline_loop(self, scope: Scope, depth: int, iterations: int, round_trip: bool) -> None:
         if iterations <= 0:
             # A loop that never iterates fills no buffer and hides no transfer.
             return
         stats = self.stage(scope.name)
+        if round_trip:
+            stats.round_trip_depth = max(stats.round_trip_depth, depth)
+            stats.round_trip_loops += 1
+            stats.round_trip_iterations += iterations
+            return
         stats.pipelined = True
         stats.pipeline_depth = max(stats.pipeline_depth, depth)
         stats.pipeline_loops += 1

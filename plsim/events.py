@@ -59,8 +59,9 @@ class Observer:
     def cube_macs(self, scope: Scope, macs: int, dtype: str) -> None:
         """A matmul ran ``macs`` multiply-accumulates on operands of ``dtype`` (its name)."""
 
-    def pipeline_loop(self, scope: Scope, depth: int, iterations: int) -> None:
-        """A ``pl.pipeline(stage=depth)`` loop (depth >= 2) of ``iterations`` started."""
+    def pipeline_loop(self, scope: Scope, depth: int, iterations: int, round_trip: bool) -> None:
+        """A ``pl.pipeline(stage=depth)`` loop (depth >= 2) of ``iterations`` finished;
+        ``round_trip``: its iterations handed tiles between the cores both ways."""
 
     def vector_split(self, scope: Scope) -> None:
         """The task's vector code runs on both AIVs of its core group (pl.split_aiv)."""
@@ -189,10 +190,10 @@ def cube_macs(macs: int, dtype: str) -> None:
         handler(STATE.scopes[-1], macs, dtype)
 
 
-def pipeline_loop(depth: int, iterations: int) -> None:
-    """Report a multi-buffered pl.pipeline loop in the current task."""
+def pipeline_loop(depth: int, iterations: int, round_trip: bool) -> None:
+    """Report a finished multi-buffered pl.pipeline loop in the current task."""
     for handler in current().pipeline_loop:
-        handler(STATE.scopes[-1], depth, iterations)
+        handler(STATE.scopes[-1], depth, iterations, round_trip)
 
 
 def vector_split() -> None:

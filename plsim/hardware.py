@@ -78,7 +78,8 @@ class Platform:
     # the scheduling terms in force (plsim.scheduling.TERMS); all of them unless a calibration
     # measures one on its own.
     terms: frozenset[str] = frozenset(
-        ("spmd_bundle", "placement", "pipeline_depth", "early_resolve", "scalar_dcache")
+        ("spmd_bundle", "placement", "pipeline_depth", "early_resolve", "scalar_dcache",
+         "round_trip_demotion")
     )
 
     @property

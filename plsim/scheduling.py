@@ -29,6 +29,10 @@ is switched by name in ``Platform.terms`` so that its effect can be measured on 
   Data by the Scalar Unit"); the model prices each line fill as one transfer and one segment
   and the reads it serves as nothing (plsim.scalar_cache). Without the term every scalar read
   is priced as a transfer of its own.
+- ``round_trip_demotion``: a ``pl.pipeline`` loop whose iterations hand tiles between the cube
+  and the AIVs both ways (a round trip) is built as a sequential loop by pypto's
+  SkewCrossCorePipeline pass (measured: plsim.pipeline_crossings), so it hides nothing. Without
+  the term it is credited like any other ``pl.pipeline`` loop.
 """
 
 from __future__ import annotations
@@ -47,9 +51,13 @@ class StageStats(Protocol):
     launches: int
     cube_macs: int
     vector_split: bool
+    pipelined: bool
     pipeline_depth: int
     pipeline_loops: int
     pipeline_iterations: int
+    round_trip_depth: int
+    round_trip_loops: int
+    round_trip_iterations: int
     early_resolve: bool
     gm_transfers: int
     gm_segments: int
@@ -59,6 +67,7 @@ class StageStats(Protocol):
 #: Every scheduling term, by the name Platform.terms switches it with.
 TERMS: tuple[str, ...] = (
     "spmd_bundle", "placement", "pipeline_depth", "early_resolve", "scalar_dcache",
+    "round_trip_demotion",
 )  # fmt: skip
 
 
@@ -113,17 +122,34 @@ def vector_lanes(stats: StageStats, platform: Platform) -> float:
                float(platform.vector_cores))  # fmt: skip
 
 
-def pipelined_share(stats: StageStats, platform: Platform) -> float:
-    """The share of min(DMA, compute) hidden in a stage that runs a pl.pipeline(stage >= 2)
-    loop: ``pipelined_overlap`` at any depth without ``pipeline_depth``; with it, deeper
-    buffering hides more and the fill iterations hide nothing."""
+def credited_pipeline(stats: StageStats, platform: Platform) -> tuple[bool, int, int, int]:
+    """(credited, deepest stage=, loops, iterations) of the stage's ``pl.pipeline(stage >= 2)``
+    loops that the model credits with an overlap: the one-way loops, and without
+    ``round_trip_demotion`` the round-trip loops too."""
+    one_way = (stats.pipelined, stats.pipeline_depth, stats.pipeline_loops,
+               stats.pipeline_iterations)  # fmt: skip
+    if "round_trip_demotion" in platform.terms or not stats.round_trip_loops:
+        return one_way
+    return (True, max(stats.pipeline_depth, stats.round_trip_depth),
+            stats.pipeline_loops + stats.round_trip_loops,
+            stats.pipeline_iterations + stats.round_trip_iterations)  # fmt: skip
+
+
+def pipelined_share(stats: StageStats, platform: Platform) -> float | None:
+    """The share of min(DMA, compute) hidden in a stage that runs a credited pl.pipeline(stage
+    >= 2) loop (``credited_pipeline``), None for a stage without one: ``pipelined_overlap`` at
+    any depth without ``pipeline_depth``; with it, deeper buffering hides more and the fill
+    iterations hide nothing."""
+    credited, depth, loops, iterations = credited_pipeline(stats, platform)
+    if not credited:
+        return None
     p = platform.pipelined_overlap
     if "pipeline_depth" not in platform.terms:
         return p
-    depth = max(stats.pipeline_depth, 2)
+    depth = max(depth, 2)
     share = 1.0 - (1.0 - p) ** (depth - 1)
-    if stats.pipeline_iterations > 0:
-        filled = stats.pipeline_loops * (depth - 1) / stats.pipeline_iterations
+    if iterations > 0:
+        filled = loops * (depth - 1) / iterations
         share *= max(0.0, 1.0 - filled)
     return share
 

@@ -27,8 +27,8 @@ Stages:
 
 Why the tile loop is a plain ``pl.range``: its body is a cube -> vector -> cube -> vector chain,
 which pypto's SkewCrossCorePipeline turns into a sequential loop whatever the loop says (more
-than one round trip per iteration; its pass docs), so a ``pl.pipeline`` here would only tell the
-cost model an overlap the device does not get.
+than one round trip per iteration; its pass docs), so a ``pl.pipeline`` here would buy nothing
+(plsim models such a loop as sequential too: plsim/pipeline_crossings.py).
 
 When: score_lanes.score_topk_c8 runs it for the top-k-only entry at S = 4 on blocks of a multiple
 of 32 rows (B 128 S 4 8k c8: docs/bench_indexer.md). At S = 2 it does not pay: the tile loop of
