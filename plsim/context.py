@@ -76,6 +76,9 @@ class State:
         self.rank: int | None = None
         # Enclosing pl.split_aiv regions: (mode, lane, lanes) of each, innermost last.
         self.aiv_regions: list[tuple[Any, int, int]] = []
+        # One record per enclosing pl.split_aiv region (both lanes' passes), innermost last:
+        # whether it crossed between the cores (plsim.aiv_regions.AivRegion).
+        self.aiv_region_records: list[Any] = []
         # Per enclosing region, the tiles its pl.aic_gather calls rejoin from the lanes' halves
         # (plsim.control.aic_gather), innermost last.
         self.aic_gathers: list[dict] = []

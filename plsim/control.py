@@ -19,6 +19,7 @@ import numpy as np
 
 from plsim import aiv_placement, errors, events, loop_carry, pipeline_crossings
 from plsim import dtypes as dt
+from plsim.aiv_regions import AivRegion
 from plsim.context import STATE, Scope, as_dsl_error, dsl, fail, kernel_location
 from plsim.lane_frames import LaneFrames
 from plsim.language_types import CrossCoreSlot, Level, SplitMode, SplitOption, TaskId
@@ -560,6 +561,7 @@ def _split_aiv(lanes: int, mode):
     frames = scope.lane_frames.setdefault(id(frame), LaneFrames(lanes))
     before_region = dict(frame.f_locals)
     STATE.aic_gathers.append({})
+    STATE.aiv_region_records.append(AivRegion(mode, kernel_location()[:2]))
     try:
         for lane in builtins.range(lanes):
             at_enter = frames.enter(frame, lane, before_region)
@@ -571,6 +573,7 @@ def _split_aiv(lanes: int, mode):
             frames.leave(frame, lane, at_enter)
     finally:
         STATE.aic_gathers.pop()
+        STATE.aiv_region_records.pop()
         if opened is not None:
             pop_scope(opened)
             finish_scope(opened)
@@ -588,6 +591,7 @@ def aiv_shard(x):
             "supplies the split mode")  # fmt: skip
     if not isinstance(x, Tile) or x.ndim != 2:
         dsl(f"pl.aiv_shard takes a 2-D on-chip value, got {type(x).__name__}")
+    STATE.aiv_region_records[-1].crossed = True  # plsim.aiv_regions
     mode, lane, lanes = STATE.aiv_regions[-1]
     if mode is SplitMode.NONE:
         return x
@@ -620,6 +624,7 @@ def aic_gather(x):
 
     if not STATE.aiv_regions:
         dsl("pl.aic_gather must be used inside a 'for aiv_id in pl.split_aiv(...)' loop")
+    STATE.aiv_region_records[-1].crossed = True  # plsim.aiv_regions
     mode, lane, lanes = STATE.aiv_regions[-1]
     if mode is SplitMode.NONE:
         return x

@@ -266,8 +266,8 @@ class Tile:
     __slots__ = (
         "accumulated", "base", "created", "data", "dtype", "lane", "last_use", "level",
         "location", "origin", "outlined_to", "phys_cols", "poison", "poison_from", "read_from",
-        "runtime_offset", "runtime_valid", "scope", "sliced", "stores", "used_cube", "used_vector",
-        "valid", "vector_view_bytes",
+        "region", "runtime_offset", "runtime_valid", "scope", "sliced", "stores", "used_cube",
+        "used_vector", "valid", "vector_view_bytes",
     )  # fmt: skip
 
     def __init__(
@@ -321,6 +321,8 @@ class Tile:
             # each lane holds its own copy on chip, which plsim's one frame does not
             # (ops.common.operand refuses a read by the other lane).
             self.lane = STATE.aiv_regions[-1][1] if STATE.aiv_regions else None
+            # The pl.split_aiv region that made it (plsim.aiv_regions.AivRegion), if any.
+            self.region = STATE.aiv_region_records[-1] if STATE.aiv_regions else None
             # "tile" for values made by tile-level ops (pl.load, pl.create_tile, pl.move) and
             # everything computed from them; "tensor" for tensor-level slices (x[a:b, :]) and
             # their results. The compiler keeps the two apart (see ops/indexing.subscript_assign).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from plsim import aiv_placement, errors, events
+from plsim import aiv_placement, aiv_regions, errors, events
 from plsim.context import STATE, dsl, fail
 from plsim.memory import GMTensor, Tile, describe_origin, valid_box
 from plsim.ops.loads import load
@@ -55,8 +55,10 @@ def operand(x, op: str, *, cube: bool = False, store: bool = False) -> Tile:
     if not isinstance(x, Tile):
         dsl(f"pl.{op} expects a tile or tensor operand, got {type(x).__name__} {x!r}")
     base = x.base
-    if STATE.aiv_regions and base.lane is not None and base.lane != STATE.aiv_regions[-1][1]:
-        _other_lanes_value(base, op)
+    if STATE.aiv_regions and base.lane is not None:
+        if base.lane != STATE.aiv_regions[-1][1]:
+            _other_lanes_value(base, op)
+        aiv_regions.check_carried(base, STATE.aiv_region_records[-1], op)
     scope = base.scope
     if scope is not None and scope is not STATE.scopes[-1] and scope not in STATE.scopes:
         # made in a task that has finished: the compiler outlines it through GM
