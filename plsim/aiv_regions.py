@@ -1,4 +1,5 @@
-"""pl.split_aiv regions as the compiler sorts them: with a crossing, or data-parallel.
+"""pl.split_aiv regions as the compiler sorts them (with a crossing, or data-parallel), and
+the reductions it refuses in them and in a ``pl.split`` scope.
 
 pypto treats a region with no ``pl.aiv_shard`` / ``pl.aic_gather`` in it as data-parallel work
 and halves its tiles along the split axis (docs/dsl.md §4.5: a ``pl.full([16, 32])`` there
@@ -9,13 +10,21 @@ plain_region_kernels.py). A tile of one row in an UP_DOWN region is not halved a
 (it builds and passes on a2a3sim), so the rule covers tiles longer than one along the split
 axis. The same tile made in a region that pops a product is carried (the decode score stages
 make their lane state that way).
+
+A row or column reduction over the split axis (``pl.col_*`` under UP_DOWN, ``pl.row_*`` under
+LEFT_RIGHT) would reduce each lane's half only: pypto refuses it inside a region
+(AivSplitValid: "reduces over the split axis (dim 0) inside a pl.split_aiv region, producing a
+partial reduction") and in a scope with ``optimizations=[pl.split(...)]`` (SplitVectorKernel:
+"partial reduction in a split kernel is not supported"). Measured on fixtures in
+tests/plsim_conformance/kernels/split_reduction_kernels.py; a reduction over the other axis
+builds and runs (``pl.row_sum`` in an UP_DOWN region passes on a2a3sim).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from plsim.context import dsl
+from plsim.context import STATE, dsl
 from plsim.language_types import SplitMode
 
 
@@ -56,4 +65,34 @@ def check_carried(base: Any, current: AivRegion, op: str) -> None:
         "data-parallel work and does not carry its tiles to a later region (its code "
         "generation stops with \"no MLIR mapping for MemRef base\"); make a lane's state in a "
         "region that pops a product (pl.aiv_shard), or keep it to one row"
+    )
+
+
+def check_reduction(name: str, axis: int, tile: Any) -> None:
+    """Refuse ``pl.<name>`` (a reduction over ``axis``) of ``tile`` over the split axis of the
+    innermost pl.split_aiv region or of a ``pl.split`` scope (module docstring); a tile of one
+    row or column along that axis is not halved and passes."""
+    if STATE.aiv_regions:
+        mode, where = STATE.aiv_regions[-1][0], "region"
+    elif STATE.scopes and STATE.scopes[-1].split_mode is not None:
+        mode, where = STATE.scopes[-1].split_mode, "scope"
+    else:
+        return
+    if mode is SplitMode.NONE:
+        return
+    ndim = tile.data.ndim
+    split = ndim - 2 if mode is SplitMode.UP_DOWN else ndim - 1
+    if axis % ndim != split or tile.data.shape[split] <= 1:
+        return
+    if where == "region":
+        dsl(
+            f"pl.{name} reduces over the split axis (dim {split}) inside a pl.split_aiv "
+            f"{mode.name} region, producing a partial reduction (pypto's AivSplitValid refuses "
+            "it); reduce the non-split axis, or gather the lanes back (pl.aic_gather) first"
+        )
+    dsl(
+        f"pl.{name} reduces on the split axis (dim {split}) in a scope with "
+        f"optimizations=[pl.split({mode.name})]: pypto's SplitVectorKernel refuses it "
+        "(\"partial reduction in a split kernel is not supported\"); reduce the other axis, "
+        "or move the reduction to a scope without the split"
     )

@@ -41,6 +41,7 @@ class Scope:
     file: str
     line: int
     vector_split: bool = False  # pl.split(UP_DOWN/LEFT_RIGHT): each AIV lane holds half
+    split_mode: Any = None  # that pl.split's mode (a pl.split_aiv region's is in STATE)
     # Ring depth of the cube<->vector transfers: pl.cross_core_slot(slot_num=N) or the
     # deprecated pl.split(mode, slot_num=N); see checks.cross_core_rings.
     slot_num: int = DEFAULT_CROSS_CORE_SLOT_NUM

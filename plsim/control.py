@@ -98,6 +98,7 @@ def _apply_optimizations(scope: Scope, optimizations) -> None:
         if isinstance(opt, SplitOption):
             if opt.mode != SplitMode.NONE:
                 scope.vector_split = True
+                scope.split_mode = opt.mode
             if opt.slot_num is not None:
                 split_slots = opt.slot_num
         elif isinstance(opt, CrossCoreSlot):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from plsim import numerics
+from plsim import aiv_regions, numerics
 from plsim.context import dsl
 from plsim.memory import Tile, poison_value, valid_box
 from plsim.ops.common import begin, count_vector, operand, result, union
@@ -22,6 +22,7 @@ def reduce(op: str, x, axis: int, name: str) -> Tile:
     a = operand(x, name)
     if a.ndim < 2:
         dsl(f"pl.{name} needs a tile of rank >= 2, got {list(a.shape)}")
+    aiv_regions.check_reduction(name, axis, a)
     out_shape = list(a.shape)
     out_shape[axis] = 1
     out_valid = list(a.valid)
