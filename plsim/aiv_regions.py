@@ -18,6 +18,12 @@ partial reduction") and in a scope with ``optimizations=[pl.split(...)]`` (Split
 "partial reduction in a split kernel is not supported"). Measured on fixtures in
 tests/plsim_conformance/kernels/split_reduction_kernels.py; a reduction over the other axis
 builds and runs (``pl.row_sum`` in an UP_DOWN region passes on a2a3sim).
+
+A value made in a region reaches the cube only through ``pl.aic_gather``: a cube op that reads
+a region's tile after the region is refused by pypto (AivSplitValid: "is defined inside a
+pl.split_aiv region but 'tile.matmul' reads it on the CUBE lane outside that region, so the
+value crosses the AIV -> AIC boundary implicitly"; fixture ``lane_tile_to_the_cube`` in
+tests/plsim_conformance/kernels/aic_gather_kernels.py).
 """
 
 from __future__ import annotations
@@ -95,4 +101,16 @@ def check_reduction(name: str, axis: int, tile: Any) -> None:
         f"optimizations=[pl.split({mode.name})]: pypto's SplitVectorKernel refuses it "
         "(\"partial reduction in a split kernel is not supported\"); reduce the other axis, "
         "or move the reduction to a scope without the split"
+    )
+
+
+def check_cube_read(base: Any, op: str) -> None:
+    """Refuse a cube op's read of a tile made in a pl.split_aiv region and not handed over by
+    pl.aic_gather (module docstring)."""
+    file, line = base.location[:2] if base.location else ("?", 0)
+    dsl(
+        f"pl.{op} reads on the cube a tile made inside a pl.split_aiv region "
+        f"({file.rsplit('/', 1)[-1]}:{line}): the value would cross from the AIVs to the cube "
+        "implicitly, which pypto refuses (AivSplitValid); hand it over with "
+        "pl.aic_gather(...) inside the region and read the gathered value"
     )

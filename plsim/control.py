@@ -628,6 +628,8 @@ def aic_gather(x):
     STATE.aiv_region_records[-1].crossed = True  # plsim.aiv_regions
     mode, lane, lanes = STATE.aiv_regions[-1]
     if mode is SplitMode.NONE:
+        if isinstance(x, Tile):
+            x.base.region = None  # handed to the cube (plsim.aiv_regions.check_cube_read)
         return x
     if not isinstance(x, Tile) or x.ndim != 2:
         dsl(f"pl.aic_gather takes a 2-D on-chip value, got {type(x).__name__}")
@@ -657,6 +659,7 @@ def _rejoined(x, axis: int, lane: int, lanes: int):
         whole = Tile(data, x.dtype, tuple(full_shape), np.ones(full_shape, dtype=bool),
                      origin="gather")  # fmt: skip
         whole.lane = None  # the cube's, read after the region
+        whole.region = None  # handed over by the gather (plsim.aiv_regions.check_cube_read)
         whole.level = x.base.level
         gathers[key] = whole
     elif list(whole.shape) != full_shape or whole.dtype is not x.dtype:

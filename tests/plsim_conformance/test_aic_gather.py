@@ -95,6 +95,18 @@ def test_a_gather_on_one_lane_only_is_refused():
     assert marked_line(FILE, "one_lane") in str(err.value)
 
 
+def test_a_lane_tile_read_by_the_cube_without_a_gather_is_refused():
+    """The cube reads a lane's half straight after its region: pypto refuses the implicit
+    vector -> cube crossing (AivSplitValid), and plsim refuses it at the matmul's line."""
+    rng = np.random.default_rng(8)
+    a = rng.standard_normal((K.M, K.DIM)).astype(ml_dtypes.bfloat16)
+    b = rng.standard_normal((2 * K.HALF_N, K.DIM)).astype(ml_dtypes.bfloat16)
+    w = rng.standard_normal((K.HALF_N, K.N_OUT)).astype(np.float32)
+    with pytest.raises(plsim.DSLError, match="would cross from the AIVs to the cube") as err:
+        plsim.run(K.lane_tile_to_the_cube, a, b, w, np.zeros((K.M, K.N_OUT), np.float32))
+    assert marked_line(FILE, "implicit_crossing") in str(err.value)
+
+
 def test_the_bytes_handed_between_the_cores_are_counted_per_direction():
     """Per iteration: the INT32 product [2 * HALF, TILE] and the FP32 sums [16, TILE] go to the
     lanes, the rejoined FP32 relu [2 * HALF, TILE] to the cube (the stage's StageStats; the cost

@@ -9,6 +9,9 @@ That is the shape of a head sum on the cube (rows = heads, W = per-token head fa
 token 0's at row 0 and token 1's at row 8). ``columns_rejoined_for_the_cube`` (LEFT_RIGHT): the
 lanes take column halves of a BF16 product, relu them, and the cube multiplies the rejoined
 [M, 2 * HALF_N] by a GM matrix; each lane stores its column half of that.
+``lane_tile_to_the_cube`` is that kernel with the cube reading a lane's relu half straight after
+the region, without pl.aic_gather: pypto refuses the implicit crossing (AivSplitValid), and so
+does plsim (plsim/aiv_regions.py check_cube_read).
 """
 
 import pypto.language as pl
@@ -28,6 +31,7 @@ VERDICTS = {
     "rows_rejoined_for_the_cube": "compiles",
     "columns_rejoined_for_the_cube": "compiles",
     "gather_on_one_lane": "rejected: used outside its defining scope",
+    "lane_tile_to_the_cube": "rejected: crosses the AIV -> AIC boundary implicitly",
 }
 
 #: What a2a3sim does with each kernel (kinds: tests/plsim_conformance/sim_agreement.py).
@@ -35,6 +39,7 @@ A2A3SIM = {
     "rows_rejoined_for_the_cube": "pass",
     "columns_rejoined_for_the_cube": "pass",
     "gather_on_one_lane": "not run: used outside its defining scope",
+    "lane_tile_to_the_cube": "not run: Verification failed ... {AivSplitValid}",
 }
 
 
@@ -102,6 +107,24 @@ def gather_on_one_lane(
             if aiv_id == 1:
                 rejoined = pl.aic_gather(half)  # @one_lane
         out = pl.matmul(rejoined, w, out_dtype=pl.FP32)
+        for aiv_id in pl.split_aiv(2, mode=pl.SplitMode.LEFT_RIGHT):
+            c0 = aiv_id * (N_OUT // 2)
+            y[:, c0 : c0 + N_OUT // 2] = pl.add(pl.aiv_shard(out), 0.0)
+    return y
+
+
+@pl.jit
+def lane_tile_to_the_cube(
+    a: pl.Tensor[[M, DIM], pl.BF16],
+    b: pl.Tensor[[2 * HALF_N, DIM], pl.BF16],
+    w: pl.Tensor[[HALF_N, N_OUT], pl.FP32],
+    y: pl.Out[pl.Tensor[[M, N_OUT], pl.FP32]],
+):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="lane_tile_to_the_cube"):
+        product = pl.matmul(a, b, out_dtype=pl.FP32, b_trans=True)
+        for _lane in pl.split_aiv(2, mode=pl.SplitMode.LEFT_RIGHT):
+            half = pl.maximum(pl.aiv_shard(product), 0.0)
+        out = pl.matmul(half, w, out_dtype=pl.FP32)  # @implicit_crossing
         for aiv_id in pl.split_aiv(2, mode=pl.SplitMode.LEFT_RIGHT):
             c0 = aiv_id * (N_OUT // 2)
             y[:, c0 : c0 + N_OUT // 2] = pl.add(pl.aiv_shard(out), 0.0)
