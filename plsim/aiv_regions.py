@@ -23,7 +23,12 @@ A value made in a region reaches the cube only through ``pl.aic_gather``: a cube
 a region's tile after the region is refused by pypto (AivSplitValid: "is defined inside a
 pl.split_aiv region but 'tile.matmul' reads it on the CUBE lane outside that region, so the
 value crosses the AIV -> AIC boundary implicitly"; fixture ``lane_tile_to_the_cube`` in
-tests/plsim_conformance/kernels/aic_gather_kernels.py).
+tests/plsim_conformance/kernels/aic_gather_kernels.py). The other way, a vector op in an
+UP_DOWN / LEFT_RIGHT region that reads a cube product the region never brought in with
+``pl.aiv_shard`` is refused too ("produced on the CUBE lane ... outside every pl.split_aiv
+region, but 'tile.adds' reads it on the VECTOR lane inside one"; fixture
+``product_read_whole_in_region``). A region that shards the product and also reads it whole is
+not caught, nor a NONE region (not measured).
 """
 
 from __future__ import annotations
@@ -36,14 +41,16 @@ from plsim.language_types import SplitMode
 
 class AivRegion:
     """One pl.split_aiv region (both lanes' passes): its mode, where it opens, whether a
-    pl.aiv_shard / pl.aic_gather ran in it."""
+    pl.aiv_shard / pl.aic_gather ran in it, and the cube tiles (ids of their bases) it brought
+    in with pl.aiv_shard."""
 
-    __slots__ = ("crossed", "location", "mode")
+    __slots__ = ("crossed", "location", "mode", "sharded")
 
     def __init__(self, mode: SplitMode, location: tuple[str, int]) -> None:
         self.mode = mode
         self.location = location
         self.crossed = False
+        self.sharded: set[int] = set()
 
 
 def _halved(tile: Any, mode: SplitMode) -> bool:
@@ -113,4 +120,18 @@ def check_cube_read(base: Any, op: str) -> None:
         f"({file.rsplit('/', 1)[-1]}:{line}): the value would cross from the AIVs to the cube "
         "implicitly, which pypto refuses (AivSplitValid); hand it over with "
         "pl.aic_gather(...) inside the region and read the gathered value"
+    )
+
+
+def check_vector_read(base: Any, current: AivRegion, op: str) -> None:
+    """Refuse a vector op's read, in region ``current``, of a cube product the region did not
+    bring in with pl.aiv_shard (module docstring)."""
+    if current.mode is SplitMode.NONE or id(base) in current.sharded:
+        return
+    file, line = base.location[:2] if base.location else ("?", 0)
+    dsl(
+        f"pl.{op} reads, inside a pl.split_aiv region, the cube's product made at "
+        f"{file.rsplit('/', 1)[-1]}:{line}: the value would cross from the cube to the AIVs "
+        "implicitly, which pypto refuses (AivSplitValid); bring it in with pl.aiv_shard(...) "
+        "in the region and read the sharded value"
     )

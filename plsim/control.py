@@ -593,6 +593,7 @@ def aiv_shard(x):
     if not isinstance(x, Tile) or x.ndim != 2:
         dsl(f"pl.aiv_shard takes a 2-D on-chip value, got {type(x).__name__}")
     STATE.aiv_region_records[-1].crossed = True  # plsim.aiv_regions
+    STATE.aiv_region_records[-1].sharded.add(id(x.base))
     mode, lane, lanes = STATE.aiv_regions[-1]
     if mode is SplitMode.NONE:
         return x

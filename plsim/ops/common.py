@@ -59,6 +59,8 @@ def operand(x, op: str, *, cube: bool = False, store: bool = False) -> Tile:
         if base.lane != STATE.aiv_regions[-1][1]:
             _other_lanes_value(base, op)
         aiv_regions.check_carried(base, STATE.aiv_region_records[-1], op)
+    elif STATE.aiv_regions and base.origin == "cube" and not (cube or store):
+        aiv_regions.check_vector_read(base, STATE.aiv_region_records[-1], op)
     elif cube and base.region is not None and base.scope is STATE.scopes[-1]:
         aiv_regions.check_cube_read(base, op)
     scope = base.scope

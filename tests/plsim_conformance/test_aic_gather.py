@@ -107,6 +107,18 @@ def test_a_lane_tile_read_by_the_cube_without_a_gather_is_refused():
     assert marked_line(FILE, "implicit_crossing") in str(err.value)
 
 
+def test_a_cube_product_read_in_a_region_without_its_shard_is_refused():
+    """A vector op in an UP_DOWN region reads the whole product instead of pl.aiv_shard's half:
+    pypto refuses the implicit cube -> vector crossing (AivSplitValid), plsim at the line."""
+    rng = np.random.default_rng(10)
+    a = rng.standard_normal((K.M, K.DIM)).astype(ml_dtypes.bfloat16)
+    b = rng.standard_normal((2 * K.HALF_N, K.DIM)).astype(ml_dtypes.bfloat16)
+    y = np.zeros((2 * K.M, 2 * K.HALF_N), np.float32)
+    with pytest.raises(plsim.DSLError, match="would cross from the cube to the AIVs") as err:
+        plsim.run(K.product_read_whole_in_region, a, b, y)
+    assert marked_line(FILE, "implicit_pop") in str(err.value)
+
+
 def test_the_bytes_handed_between_the_cores_are_counted_per_direction():
     """Per iteration: the INT32 product [2 * HALF, TILE] and the FP32 sums [16, TILE] go to the
     lanes, the rejoined FP32 relu [2 * HALF, TILE] to the cube (the stage's StageStats; the cost

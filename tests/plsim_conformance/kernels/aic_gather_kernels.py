@@ -11,7 +11,9 @@ lanes take column halves of a BF16 product, relu them, and the cube multiplies t
 [M, 2 * HALF_N] by a GM matrix; each lane stores its column half of that.
 ``lane_tile_to_the_cube`` is that kernel with the cube reading a lane's relu half straight after
 the region, without pl.aic_gather: pypto refuses the implicit crossing (AivSplitValid), and so
-does plsim (plsim/aiv_regions.py check_cube_read).
+does plsim (plsim/aiv_regions.py check_cube_read). ``product_read_whole_in_region`` is the other
+way: a vector op in an UP_DOWN region reads the cube's product itself instead of its
+pl.aiv_shard half, refused by both (check_vector_read).
 """
 
 import pypto.language as pl
@@ -32,6 +34,7 @@ VERDICTS = {
     "columns_rejoined_for_the_cube": "compiles",
     "gather_on_one_lane": "rejected: used outside its defining scope",
     "lane_tile_to_the_cube": "rejected: crosses the AIV -> AIC boundary implicitly",
+    "product_read_whole_in_region": "rejected: crosses the AIC -> AIV boundary implicitly",
 }
 
 #: What a2a3sim does with each kernel (kinds: tests/plsim_conformance/sim_agreement.py).
@@ -40,6 +43,7 @@ A2A3SIM = {
     "columns_rejoined_for_the_cube": "pass",
     "gather_on_one_lane": "not run: used outside its defining scope",
     "lane_tile_to_the_cube": "not run: Verification failed ... {AivSplitValid}",
+    "product_read_whole_in_region": "not run: Verification failed ... {AivSplitValid}",
 }
 
 
@@ -128,4 +132,18 @@ def lane_tile_to_the_cube(
         for aiv_id in pl.split_aiv(2, mode=pl.SplitMode.LEFT_RIGHT):
             c0 = aiv_id * (N_OUT // 2)
             y[:, c0 : c0 + N_OUT // 2] = pl.add(pl.aiv_shard(out), 0.0)
+    return y
+
+
+@pl.jit
+def product_read_whole_in_region(
+    a: pl.Tensor[[M, DIM], pl.BF16],
+    b: pl.Tensor[[2 * HALF_N, DIM], pl.BF16],
+    y: pl.Out[pl.Tensor[[2 * M, 2 * HALF_N], pl.FP32]],
+):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="product_read_whole_in_region"):
+        product = pl.matmul(a, b, out_dtype=pl.FP32, b_trans=True)
+        for aiv_id in pl.split_aiv(2, mode=pl.SplitMode.UP_DOWN):
+            r0 = aiv_id * M
+            y[r0 : r0 + M, :] = pl.add(product, 1.0)  # @implicit_pop
     return y
