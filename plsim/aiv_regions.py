@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from plsim.context import STATE, dsl
+from plsim.context import STATE, dsl, short_site
 from plsim.language_types import SplitMode
 
 
@@ -71,10 +71,9 @@ def check_carried(base: Any, current: AivRegion, op: str) -> None:
         return
     if not _halved(base, made_in.mode):
         return
-    file, line = made_in.location
     dsl(
-        f"pl.{op} reads a tile made in the pl.split_aiv region at {file.rsplit('/', 1)[-1]}:"
-        f"{line}, which has no pl.aiv_shard / pl.aic_gather: pypto halves such a region as "
+        f"pl.{op} reads a tile made in the pl.split_aiv region at {short_site(made_in.location)}"
+        ", which has no pl.aiv_shard / pl.aic_gather: pypto halves such a region as "
         "data-parallel work and does not carry its tiles to a later region (its code "
         "generation stops with \"no MLIR mapping for MemRef base\"); make a lane's state in a "
         "region that pops a product (pl.aiv_shard), or keep it to one row"
@@ -85,8 +84,8 @@ def check_reduction(name: str, axis: int, tile: Any) -> None:
     """Refuse ``pl.<name>`` (a reduction over ``axis``) of ``tile`` over the split axis of the
     innermost pl.split_aiv region or of a ``pl.split`` scope (module docstring); a tile of one
     row or column along that axis is not halved and passes."""
-    if STATE.aiv_regions:
-        mode, where = STATE.aiv_regions[-1][0], "region"
+    if STATE.aiv_region_records:
+        mode, where = STATE.aiv_region_records[-1].mode, "region"
     elif STATE.scopes and STATE.scopes[-1].split_mode is not None:
         mode, where = STATE.scopes[-1].split_mode, "scope"
     else:
@@ -114,10 +113,9 @@ def check_reduction(name: str, axis: int, tile: Any) -> None:
 def check_cube_read(base: Any, op: str) -> None:
     """Refuse a cube op's read of a tile made in a pl.split_aiv region and not handed over by
     pl.aic_gather (module docstring)."""
-    file, line = base.location[:2] if base.location else ("?", 0)
     dsl(
         f"pl.{op} reads on the cube a tile made inside a pl.split_aiv region "
-        f"({file.rsplit('/', 1)[-1]}:{line}): the value would cross from the AIVs to the cube "
+        f"({short_site(base.location)}): the value would cross from the AIVs to the cube "
         "implicitly, which pypto refuses (AivSplitValid); hand it over with "
         "pl.aic_gather(...) inside the region and read the gathered value"
     )
@@ -128,10 +126,9 @@ def check_vector_read(base: Any, current: AivRegion, op: str) -> None:
     bring in with pl.aiv_shard (module docstring)."""
     if current.mode is SplitMode.NONE or id(base) in current.sharded:
         return
-    file, line = base.location[:2] if base.location else ("?", 0)
     dsl(
         f"pl.{op} reads, inside a pl.split_aiv region, the cube's product made at "
-        f"{file.rsplit('/', 1)[-1]}:{line}: the value would cross from the cube to the AIVs "
+        f"{short_site(base.location)}: the value would cross from the cube to the AIVs "
         "implicitly, which pypto refuses (AivSplitValid); bring it in with pl.aiv_shard(...) "
         "in the region and read the sharded value"
     )

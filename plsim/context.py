@@ -101,6 +101,13 @@ class State:
 STATE = State()
 
 
+def short_site(location: tuple | None) -> str:
+    """``file.py:line`` of a (file, line, ...) site, the file without its folders; ``?:0``
+    for none."""
+    file, line = location[:2] if location else ("?", 0)
+    return f"{file.rsplit('/', 1)[-1]}:{line}"
+
+
 def where(location: tuple[str, int] | None = None) -> str:
     """Message prefix ``file:line [scope 'name']`` for the current kernel position."""
     file, line = location if location is not None else kernel_location()

@@ -399,7 +399,6 @@ def _pipeline_finished(loop: pipeline_crossings.PipelineLoop | None) -> None:
     (plsim.scheduling.pipelined_share)."""
     if loop is None:
         return
-    loop.end = STATE.seq
     round_trip = pipeline_crossings.crosses_both_ways(loop, STATE.scopes[-1].tiles)
     events.pipeline_loop(loop.depth, len(loop.starts), round_trip)
 

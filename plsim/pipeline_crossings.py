@@ -27,29 +27,26 @@ from plsim.checks import crossing_direction
 
 
 class PipelineLoop:
-    """The op clock (``STATE.seq``) at the start of each iteration of one ``pl.pipeline`` loop,
-    and at its end."""
+    """The op clock (``STATE.seq``) at the start of each iteration of one ``pl.pipeline``
+    loop."""
 
-    __slots__ = ("depth", "end", "starts")
+    __slots__ = ("depth", "starts")
 
     def __init__(self, depth: int) -> None:
         self.depth = depth
         self.starts: list[int] = []
-        self.end: int | None = None
 
 
 def crosses_both_ways(loop: PipelineLoop, tiles: Sequence[Any]) -> bool:
-    """Whether some iteration of ``loop`` made a tile that crossed cube -> vector and another
-    that crossed vector -> cube (tiles: the task's base tiles in creation order, with their
-    uses so far)."""
-    if not loop.starts or loop.end is None:
+    """Whether some iteration of ``loop``, once it has ended, made a tile that crossed cube ->
+    vector and another that crossed vector -> cube (tiles: the task's base tiles in creation
+    order, with their uses so far; the newest are the loop's last iteration's)."""
+    if not loop.starts:
         return False
     directions: list[set[str]] = [set() for _ in loop.starts]
-    for tile in reversed(tiles):  # the loop's tiles are the newest
+    for tile in reversed(tiles):
         if tile.created < loop.starts[0]:
             break
-        if tile.created >= loop.end:
-            continue
         direction = crossing_direction(tile)
         if direction is not None:
             # the iteration whose clock range holds the tile's creation

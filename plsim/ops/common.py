@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from plsim import aiv_placement, aiv_regions, errors, events
-from plsim.context import STATE, dsl, fail
+from plsim.context import STATE, dsl, fail, short_site
 from plsim.memory import GMTensor, Tile, describe_origin, valid_box
 from plsim.ops.loads import load
 from plsim.ops.view_rules import propagate
@@ -87,10 +87,9 @@ def _other_lanes_value(base: Tile, op: str) -> None:
     the wrong lane's value, so plsim stops here rather than compute with it.
     """
     lane = STATE.aiv_regions[-1][1]
-    file, line = base.location[:2] if base.location else ("?", 0)
     dsl(
         f"pl.{op} on AIV lane {lane} reads a value made by AIV lane {base.lane} "
-        f"({file.rsplit('/', 1)[-1]}:{line}): each lane keeps its own values across "
+        f"({short_site(base.location)}): each lane keeps its own values across "
         "pl.split_aiv regions, and plsim keeps them per lane only for the local names of the "
         "function running the regions; keep a lane's running value in such a name, or store "
         "it to GM and load it back"
