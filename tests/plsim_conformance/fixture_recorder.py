@@ -74,6 +74,8 @@ def _note(kernel, args, kwargs, extra, verdict: str, message: str) -> None:
     entry = {"file": path.as_posix(), "kernel": kernel.fn.__name__, "args": described}
     if extra.get("world_size"):  # a @pl.jit.host kernel, compiled for this many ranks
         entry["world_size"] = extra["world_size"]
+    # The checkout's own folder stripped, so the manifest names repository files only.
+    message = message.replace(f"{ROOT.as_posix()}/", "")
     _calls.setdefault(key, {**entry, "plsim": verdict, "message": message[:300]})
 
 
