@@ -394,11 +394,40 @@ def _score_stage(step, name="kv_score_topk"):
     return stage
 
 
-#: The c8 score stage each step runs, and its blocks at B = 3 (B * ceil(48 / B) groups; the
-#: groups stage takes two groups per block).
+def _lists_written(step, splits: int) -> int:
+    """Bytes of the partial top-k lists a two-AIV score stage writes with ``splits`` groups per
+    request: S lists (2 x top-k FP32 each) per group holding rows, a request's 512-row chunks
+    split into at most ``splits`` groups of whole chunks (score.py score_groups; a request with
+    no rows has no tile, so nothing is written for it)."""
+    seq, topk = step.config.seq, step.actual["topk_idxs"].shape[-1]
+    groups = 0
+    for kv_len in np.asarray(step.inputs["kv_seq_lens"]).reshape(-1):
+        chunks = -(-(int(kv_len) // COMPRESS_RATIO) // 512)
+        if chunks:
+            groups += -(-chunks // -(-chunks // splits))
+    return groups * seq * 2 * topk * 4
+
+
+def _assert_items(step, stage: str, items: int) -> None:
+    """``stage`` ran ``items`` (request, group) items: the one-AIV stage and kv_cache_quant as
+    one block each, a two-AIV stage as at most 24 blocks taking them in turn, whose lists are
+    those of items / B groups per request (the groups stage takes two per item)."""
+    ran = _score_stage(step, stage)
+    if stage not in TWO_AIV_STAGES:
+        assert ran.tasks == items
+        return
+    assert ran.tasks == min(items, CORE_GROUPS)
+    splits = items // step.config.batch * (2 if stage == "kv_score_topk_pairs" else 1)
+    assert ran.gm_write_bytes == _lists_written(step, splits)
+
+
+#: The c8 score stage each step runs, and its items at B = 3 (B * ceil(48 / B) groups; the
+#: groups stage takes two groups per item). Each runs at most 24 blocks (one per core group),
+#: a block taking items in turn.
 TWO_AIV_STAGES = {
     "kv_score_topk_lanes": 48, "kv_score_topk_pairs": 24, "kv_score_topk_cube": 48,
 }  # fmt: skip
+CORE_GROUPS = 24
 #: The two-AIV stages whose tile loop is a pl.pipeline(stage=2); the cube head-sum stage's loop
 #: makes two round trips per tile, which pypto runs sequentially (kernels/score_cube.py).
 PIPELINED_STAGES = ("kv_score_topk_lanes", "kv_score_topk_pairs")
@@ -447,7 +476,10 @@ def test_a_serving_step_scores_on_both_vector_cores(batch, seq, topk_only, block
     assert ran.pipeline_depth == (2 if stage in PIPELINED_STAGES else 1)
     splits = -(-48 // batch)
     splits *= 1 + splits % 2 * seq % 2  # an odd count doubled at odd S (score.py SCORE_TASKS)
-    assert ran.tasks == batch * (splits // 2 if stage == "kv_score_topk_pairs" else splits)
+    items = batch * (splits // 2 if stage == "kv_score_topk_pairs" else splits)
+    assert stage not in TWO_AIV_STAGES or items == TWO_AIV_STAGES[stage]
+    # 48 items at B 3 run as 24 blocks of two turns each (at most one block per core group)
+    _assert_items(step, stage, items)
     # With a two-AIV stage the one-AIV one runs one block that does nothing (the runtime
     # refuses a launch of 0 blocks).
     assert _score_stage(step).tasks == (1 if stage in TWO_AIV_STAGES else batch * splits)
@@ -472,9 +504,11 @@ def test_at_four_tokens_the_head_sum_is_one_fp32_matmul_per_cache_tile():
     fp32, int8 = ran.cube_macs_by_dtype["FP32"], ran.cube_macs_by_dtype["INT8"]
     assert fp32 % per_tile_fp32 == 0
     tiles = fp32 // per_tile_fp32
-    # one INT8 product per tile, and one per task with rows to score (the lanes' state)
+    # one INT8 product per tile, and one per item with rows to score (the lanes' state): B 2
+    # has 48 (request, group) items, run as 24 blocks of two
     assert int8 % per_tile_int8 == 0
-    assert 1 <= int8 // per_tile_int8 - tiles <= ran.tasks
+    assert ran.tasks == 24
+    assert 1 <= int8 // per_tile_int8 - tiles <= 48
     # Handed between the cores per tile: the INT32 product and the 16 rows of sums down, the
     # FP32 relu up (and each task's state product down); counted, not priced by the model.
     product = 4 * 64 * 32 * 4
@@ -494,7 +528,7 @@ def test_at_four_tokens_the_head_sum_is_one_fp32_matmul_per_cache_tile():
 
 
 @pytest.mark.parametrize(
-    ("batch", "seq", "topk_only", "stage", "tasks"),
+    ("batch", "seq", "topk_only", "stage", "items"),
     [
         # 7 groups (49 tasks, 3 waves of 24 core groups) -> 6 (42, 2 waves)
         (7, 2, True, "kv_score_topk_lanes", 42),
@@ -507,21 +541,22 @@ def test_at_four_tokens_the_head_sum_is_one_fp32_matmul_per_cache_tile():
         (8, 2, True, "kv_score_topk_lanes", 48),  # 6 groups either way
     ],
 )
-def test_groups_per_request_fill_the_waves_of_core_groups(batch, seq, topk_only, stage, tasks):
+def test_groups_per_request_fill_the_waves_of_core_groups(batch, seq, topk_only, stage, items):
     """A request's cache rows are split into ceil(48 / B) groups, or floor(48 / B) where their
     tasks take fewer waves of the 24 core groups per group's share; at odd S an odd count is
-    doubled (the two-AIV groups stage takes them in pairs). Mixed lengths: every list merges to
-    the golden's top-k."""
+    doubled (the two-AIV groups stage takes them in pairs). A two-AIV stage runs its items as at
+    most 24 blocks, each taking items in turn (its turns are the waves), so its group count is
+    checked on the lists it writes. Mixed lengths: every list merges to the golden's top-k."""
     config = resolve_config(
         CaseConfig(batch=batch, seq=seq, mixed=True, cache_format="c8", topk_only=topk_only)
     )
     step = run_step(config)
     _assert_passes(step)
-    assert _score_stage(step, stage).tasks == tasks
+    _assert_items(step, stage, items)
 
 
 @pytest.mark.parametrize(
-    ("preset", "batch", "seq", "max_seq_len", "topk_only", "cache_format", "stage", "tasks"),
+    ("preset", "batch", "seq", "max_seq_len", "topk_only", "cache_format", "stage", "items"),
     [
         # Costs: waves x (2 x chunks / groups + 1). 8k: 4 chunks per request. 2 groups (50
         # tasks of two: 2 waves of 48 groups x 5 = 10) -> 4 (3 waves x 3 = 9); 8 would be 5 x 2
@@ -539,7 +574,7 @@ def test_groups_per_request_fill_the_waves_of_core_groups(batch, seq, topk_only,
     ],
 )
 def test_long_context_groups_multiply_where_the_last_wave_idles(
-    preset, batch, seq, max_seq_len, topk_only, cache_format, stage, tasks
+    preset, batch, seq, max_seq_len, topk_only, cache_format, stage, items
 ):
     """Between 17 and 47 requests the group counts above leave most of a last wave idle; where
     twice or four times as many groups of a request's block-table row (its 512-row chunks) cost
@@ -551,7 +586,7 @@ def test_long_context_groups_multiply_where_the_last_wave_idles(
     )  # fmt: skip
     step = run_step(config)
     _assert_passes(step)
-    assert _score_stage(step, stage).tasks == tasks
+    _assert_items(step, stage, items)
 
 
 @pytest.mark.parametrize(("batch", "tasks"), [(7, 42), (20, 40), (16, 48), (5, 45)])

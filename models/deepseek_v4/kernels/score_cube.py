@@ -21,7 +21,8 @@ Stages:
   then each token's q_scale * weight row), from q_dequant and the head weights that earlier
   stages wrote. A matrix the lanes stored in the score task itself would reach the cube
   unsynchronised, and one gathered from the lanes once per task hangs (docs/dsl.md §4.5).
-- kv_score_topk_cube: one mixed task per (request, group of 512-row chunks), as in score_lanes.
+- kv_score_topk_cube: one item per (request, group of 512-row chunks), as in score_lanes, run
+  as at most 24 blocks (one per core group), each taking items in turn.
   Per tile: the cube's INT32 product [S * 64, 32]; each lane its half, cast and relu'd, pushed
   back (pl.aic_gather); the cube's head sums; each lane its tokens' rows of them.
 
@@ -43,6 +44,7 @@ import pypto.language as pl
 from models.deepseek_v4.config import COMPRESS_RATIO, FP32_LOWEST, INDEX_HEAD_DIM, INDEX_N_HEADS
 from models.deepseek_v4.kernels.score import (
     CACHE_TILE,
+    CORE_GROUPS,
     HEAD_COLS,
     TOPK_CHUNK,
     score_groups,
@@ -112,139 +114,160 @@ def score_topk_cube_stage(
     POOL_ROWS = index_cache.shape[0] * index_cache.shape[1]
     cache_flat = pl.reshape(index_cache, [POOL_ROWS, INDEX_HEAD_DIM])
     scale_row = pl.reshape(index_cache_scale, [1, POOL_ROWS])
-    with pl.spmd(B * splits, allow_early_resolve=True):
+    # At most one block per core group, block k taking the (request, group) items k, k +
+    # blocks, k + 2 blocks, ..: the launch's blocks are bounded whatever B is (each block is a
+    # dispatch for the scheduler). At B 128 the 256 items were 256 blocks in 11 waves of 24;
+    # now they are 24 blocks of at most 11 items each, the same items per core group.
+    items = B * splits
+    blocks = pl.min(items, CORE_GROUPS)
+    with pl.spmd(blocks, allow_early_resolve=True):
         with pl.at(level=pl.Level.CORE_GROUP, name_hint="kv_score_topk_cube"):
-            b = pl.tile.get_block_idx() // splits
-            g = pl.tile.get_block_idx() % splits
-            seen, _chunks, groups, group_rows = score_groups(kv_seq_lens, b, splits)
-            group_end = pl.min(seen, (g + 1) * group_rows)
-            if g < groups:
-                q_rows = pl.slice(
-                    q_codes,
-                    [position_ids.shape[1] * INDEX_N_HEADS, INDEX_HEAD_DIM],
-                    [b * S * INDEX_N_HEADS, 0],
-                )
-                head_factors = pl.slice(
-                    factors,
-                    [FACTOR_ROWS, position_ids.shape[1] * INDEX_N_HEADS],
-                    [b * FACTOR_ROWS, 0],
-                )
-                # The lanes' state is made in a region with a crossing (score_lanes.py says
-                # why): it pops a product of the pool's first tile, its values unused.
-                probe = pl.matmul(
-                    q_rows,
-                    pl.slice(cache_flat, [CACHE_TILE, INDEX_HEAD_DIM], [0, 0]),
-                    out_dtype=pl.INT32,
-                    b_trans=True,
-                )
-                for aiv_id in pl.split_aiv(LANES, mode=pl.SplitMode.UP_DOWN):
-                    _probe = pl.aiv_shard(probe)
-                    token_positions = pl.slice(
-                        position_ids,
-                        [1, 8],
-                        [b, aiv_id * (S // LANES)],
-                        valid_shape=[1, (position_ids.shape[1] + 1) // LANES],
+            for turn in pl.range((items + blocks - 1) // blocks):
+                item = pl.tile.get_block_idx() + turn * blocks
+                # A last turn past the items reads item items - 1's request (in bounds) and
+                # does nothing: its live group count is 0 (item // items is 1 there, as item
+                # < 2 items).
+                b = pl.min(item, items - 1) // splits
+                g = item % splits
+                seen, _chunks, groups, group_rows = score_groups(kv_seq_lens, b, splits)
+                group_end = pl.min(seen, (g + 1) * group_rows)
+                if g < groups * (1 - item // items):
+                    q_rows = pl.slice(
+                        q_codes,
+                        [position_ids.shape[1] * INDEX_N_HEADS, INDEX_HEAD_DIM],
+                        [b * S * INDEX_N_HEADS, 0],
                     )
-                    best = pl.full(
-                        [(position_ids.shape[1] + 1) // LANES, partial.shape[1]],
-                        dtype=pl.FP32,
-                        value=FP32_LOWEST,
+                    head_factors = pl.slice(
+                        factors,
+                        [FACTOR_ROWS, position_ids.shape[1] * INDEX_N_HEADS],
+                        [b * FACTOR_ROWS, 0],
                     )
-                    chunk = pl.full(
-                        [(position_ids.shape[1] + 1) // LANES * CHUNK_TILES, CACHE_TILE],
-                        dtype=pl.FP32,
-                        value=FP32_LOWEST,
+                    # The lanes' state is made in a region with a crossing (score_lanes.py says
+                    # why): it pops a product of the pool's first tile, its values unused.
+                    probe = pl.matmul(
+                        q_rows,
+                        pl.slice(cache_flat, [CACHE_TILE, INDEX_HEAD_DIM], [0, 0]),
+                        out_dtype=pl.INT32,
+                        b_trans=True,
                     )
-                for c0 in pl.range(g * group_rows, group_end, TOPK_CHUNK):
-                    chunk_end = pl.min(group_end, c0 + TOPK_CHUNK)
-                    for j0 in pl.range(c0, chunk_end, CACHE_TILE):
-                        rows, physical = tile_rows(
-                            block_table, index_cache, b, j0, seen, CACHE_TILE
+                    for aiv_id in pl.split_aiv(LANES, mode=pl.SplitMode.UP_DOWN):
+                        _probe = pl.aiv_shard(probe)
+                        token_positions = pl.slice(
+                            position_ids,
+                            [1, 8],
+                            [b, aiv_id * (S // LANES)],
+                            valid_shape=[1, (position_ids.shape[1] + 1) // LANES],
                         )
-                        kv_codes = pl.slice(cache_flat, [CACHE_TILE, INDEX_HEAD_DIM], [physical, 0])
-                        acc = pl.matmul(q_rows, kv_codes, out_dtype=pl.INT32, b_trans=True)
-                        # 10, the lanes' part: relu of their half of the product in FP32 (exact:
-                        # |acc| <= 128 * 127 * 127 < 2 ** 24), back to the cube whole.
-                        for _lane in pl.split_aiv(LANES, mode=pl.SplitMode.UP_DOWN):
-                            relu = pl.maximum(
-                                pl.cast(pl.aiv_shard(acc), target_type=pl.FP32, mode="rint"), 0.0
+                        best = pl.full(
+                            [(position_ids.shape[1] + 1) // LANES, partial.shape[1]],
+                            dtype=pl.FP32,
+                            value=FP32_LOWEST,
+                        )
+                        chunk = pl.full(
+                            [(position_ids.shape[1] + 1) // LANES * CHUNK_TILES, CACHE_TILE],
+                            dtype=pl.FP32,
+                            value=FP32_LOWEST,
+                        )
+                    for c0 in pl.range(g * group_rows, group_end, TOPK_CHUNK):
+                        chunk_end = pl.min(group_end, c0 + TOPK_CHUNK)
+                        for j0 in pl.range(c0, chunk_end, CACHE_TILE):
+                            rows, physical = tile_rows(
+                                block_table, index_cache, b, j0, seen, CACHE_TILE
                             )
-                            relu_rows = pl.aic_gather(relu)
-                        # 10, the cube's part: every token's weighted head sum, one row each.
-                        head_sums = pl.matmul(head_factors, relu_rows, out_dtype=pl.FP32)
-                        for aiv_id in pl.split_aiv(LANES, mode=pl.SplitMode.UP_DOWN):
-                            lane_zero = aiv_id // LANES
-                            kv_scale_row = pl.slice(
-                                scale_row, [1, CACHE_TILE], [0, physical + lane_zero]
+                            kv_codes = pl.slice(
+                                cache_flat, [CACHE_TILE, INDEX_HEAD_DIM], [physical, 0]
                             )
-                            # The lane's 8 rows of sums times the rows' kv scales; row s2 is
-                            # its token s2's (the other rows are zero).
-                            scores = pl.col_expand_mul(pl.aiv_shard(head_sums), kv_scale_row)
-                            for s2 in pl.unroll(S // LANES):
-                                visible = (pl.read(token_positions, [0, s2]) + 1) // COMPRESS_RATIO
-                                token_rows = pl.max(pl.min(rows, visible - j0), 0)
-                                # The row's visible columns (pypto narrows a view only at
-                                # the slice, not by pl.set_validshape).
-                                row_scores = pl.slice(
-                                    scores, [1, CACHE_TILE], [s2, 0], valid_shape=[1, token_rows]
+                            acc = pl.matmul(q_rows, kv_codes, out_dtype=pl.INT32, b_trans=True)
+                            # 10, the lanes' part: relu of their half of the product in FP32 (exact:
+                            # |acc| <= 128 * 127 * 127 < 2 ** 24), back to the cube whole.
+                            for _lane in pl.split_aiv(LANES, mode=pl.SplitMode.UP_DOWN):
+                                relu = pl.maximum(
+                                    pl.cast(pl.aiv_shard(acc), target_type=pl.FP32, mode="rint"),
+                                    0.0,
                                 )
-                                chunk = pl.assemble(
-                                    chunk,
-                                    row_scores,
-                                    [s2 * CHUNK_TILES + (j0 - c0) // CACHE_TILE, 0],
+                                relu_rows = pl.aic_gather(relu)
+                            # 10, the cube's part: every token's weighted head sum, one row each.
+                            head_sums = pl.matmul(head_factors, relu_rows, out_dtype=pl.FP32)
+                            for aiv_id in pl.split_aiv(LANES, mode=pl.SplitMode.UP_DOWN):
+                                lane_zero = aiv_id // LANES
+                                kv_scale_row = pl.slice(
+                                    scale_row, [1, CACHE_TILE], [0, physical + lane_zero]
                                 )
-                            # 11a after the chunk's last tile (score_lanes.py): each of the
-                            # lane's tokens' chunk row sorted into its running list.
-                            if j0 + CACHE_TILE >= chunk_end:
+                                # The lane's 8 rows of sums times the rows' kv scales; row s2 is
+                                # its token s2's (the other rows are zero).
+                                scores = pl.col_expand_mul(pl.aiv_shard(head_sums), kv_scale_row)
                                 for s2 in pl.unroll(S // LANES):
-                                    s = aiv_id * (S // LANES) + s2
-                                    row = pl.slice(
-                                        pl.reshape(
-                                            chunk,
-                                            [(position_ids.shape[1] + 1) // LANES, TOPK_CHUNK],
-                                        ),
-                                        [1, TOPK_CHUNK],
-                                        [s2 + lane_zero, 0],
+                                    visible = (
+                                        pl.read(token_positions, [0, s2]) + 1
+                                    ) // COMPRESS_RATIO
+                                    token_rows = pl.max(pl.min(rows, visible - j0), 0)
+                                    # The row's visible columns (pypto narrows a view only at
+                                    # the slice, not by pl.set_validshape).
+                                    row_scores = pl.slice(
+                                        scores,
+                                        [1, CACHE_TILE],
+                                        [s2, 0],
+                                        valid_shape=[1, token_rows],
                                     )
-                                    row_idx = pl.arange(
-                                        pl.cast(c0, pl.UINT32), [1, TOPK_CHUNK], dtype=pl.UINT32
+                                    chunk = pl.assemble(
+                                        chunk,
+                                        row_scores,
+                                        [s2 * CHUNK_TILES + (j0 - c0) // CACHE_TILE, 0],
                                     )
-                                    pairs = pl.sort32(row, row_idx)
-                                    pairs = pl.mrgsort(pairs, block_len=64)
-                                    pairs = pl.mrgsort(pairs, block_len=256)
-                                    merged = pl.mrgsort(
-                                        pl.slice(best, [1, partial.shape[1]], [s2 + lane_zero, 0]),
-                                        pairs,
-                                    )
-                                    merged_rows = pl.reshape(
-                                        merged,
-                                        [
-                                            (partial.shape[1] + 2 * TOPK_CHUNK) // HEAD_COLS,
-                                            HEAD_COLS,
-                                        ],
-                                    )
-                                    head = pl.reshape(
-                                        merged_rows[0 : partial.shape[1] // HEAD_COLS, :],
-                                        [1, partial.shape[1]],
-                                    )
-                                    best = pl.assemble(best, head, [s2, 0])
-                                    if j0 + CACHE_TILE >= group_end:
-                                        list_row = (b * splits + g) * S + s
-                                        partial[list_row : list_row + 1, :] = pl.slice(
-                                            best, [1, partial.shape[1]], [s2 + lane_zero, 0]
+                                # 11a after the chunk's last tile (score_lanes.py): each of the
+                                # lane's tokens' chunk row sorted into its running list.
+                                if j0 + CACHE_TILE >= chunk_end:
+                                    for s2 in pl.unroll(S // LANES):
+                                        s = aiv_id * (S // LANES) + s2
+                                        row = pl.slice(
+                                            pl.reshape(
+                                                chunk,
+                                                [(position_ids.shape[1] + 1) // LANES, TOPK_CHUNK],
+                                            ),
+                                            [1, TOPK_CHUNK],
+                                            [s2 + lane_zero, 0],
                                         )
-                                chunk = pl.assemble(
-                                    chunk,
-                                    pl.full(
-                                        [
-                                            (position_ids.shape[1] + 1) // LANES * CHUNK_TILES,
-                                            CACHE_TILE,
-                                        ],
-                                        dtype=pl.FP32,
-                                        value=FP32_LOWEST,
-                                    ),
-                                    [0, 0],
-                                )
+                                        row_idx = pl.arange(
+                                            pl.cast(c0, pl.UINT32), [1, TOPK_CHUNK], dtype=pl.UINT32
+                                        )
+                                        pairs = pl.sort32(row, row_idx)
+                                        pairs = pl.mrgsort(pairs, block_len=64)
+                                        pairs = pl.mrgsort(pairs, block_len=256)
+                                        merged = pl.mrgsort(
+                                            pl.slice(
+                                                best, [1, partial.shape[1]], [s2 + lane_zero, 0]
+                                            ),
+                                            pairs,
+                                        )
+                                        merged_rows = pl.reshape(
+                                            merged,
+                                            [
+                                                (partial.shape[1] + 2 * TOPK_CHUNK) // HEAD_COLS,
+                                                HEAD_COLS,
+                                            ],
+                                        )
+                                        head = pl.reshape(
+                                            merged_rows[0 : partial.shape[1] // HEAD_COLS, :],
+                                            [1, partial.shape[1]],
+                                        )
+                                        best = pl.assemble(best, head, [s2, 0])
+                                        if j0 + CACHE_TILE >= group_end:
+                                            list_row = (b * splits + g) * S + s
+                                            partial[list_row : list_row + 1, :] = pl.slice(
+                                                best, [1, partial.shape[1]], [s2 + lane_zero, 0]
+                                            )
+                                    chunk = pl.assemble(
+                                        chunk,
+                                        pl.full(
+                                            [
+                                                (position_ids.shape[1] + 1) // LANES * CHUNK_TILES,
+                                                CACHE_TILE,
+                                            ],
+                                            dtype=pl.FP32,
+                                            value=FP32_LOWEST,
+                                        ),
+                                        [0, 0],
+                                    )
 
 
 @pl.jit.inline

@@ -8,7 +8,7 @@ s * 64 + 63. A pl.split_aiv(UP_DOWN) region hands each AIV lane half of those ro
 whole tokens, and each lane keeps its tokens' chunk rows and top-k lists in its own UB from one
 region to the next. No token's list is split across lanes, so equal scores still resolve to the
 smaller cache index and topk_merge is unchanged. Per tile and lane: relu(acc) times each head
-row's factor q_scale * weight (one FP32 column per lane, formed once per task), each token's 64
+row's factor q_scale * weight (one FP32 column per lane, formed once per item), each token's 64
 head rows summed per column (a [1, 32] row: no gather), times the rows' kv scales, into the
 token's chunk row; the head sum is a different FP32 order than the one-lane stage's row sum (the
 golden sums exactly: docs/indexer.md, step 10).
@@ -26,7 +26,7 @@ stages. Why not for the entry that keeps score rows, as measured on the real too
 
 What the compiler requires of the regions, and how this stage meets it (docs/dsl.md §4.5):
 a region without a crossing is halved as data-parallel work, so the lanes' state is made in a
-region that pops one extra product per task (of the pool's first tile); in a region with a
+region that pops one extra product per item (of the pool's first tile); in a region with a
 crossing every load or tile slice that does not read the crossing's result names the lane in its
 address (``lane_zero`` = aiv_id // 2 = 0 added to offsets of values a lane reads whole); no
 reduction over the split axis (the head sum is 6 row-window adds); the loops over a lane's
@@ -93,264 +93,280 @@ def score_topk_lanes_c8(
     weight_cols = pl.reshape(head_weights, [head_weights.shape[0] * INDEX_N_HEADS, 1])
     q_scale_cols = pl.reshape(q_dequant_by_token, [head_weights.shape[0] * INDEX_N_HEADS, 1])
     scale_row = pl.reshape(index_cache_scale, [1, POOL_ROWS])
-    with pl.spmd(B * splits, allow_early_resolve=True):
+    # At most one block per core group, block k taking the (request, group) items k, k +
+    # blocks, k + 2 blocks, .. (score_cube.py says why: the launch's blocks stay bounded
+    # whatever B is).
+    items = B * splits
+    blocks = pl.min(items, CORE_GROUPS)
+    with pl.spmd(blocks, allow_early_resolve=True):
         with pl.at(level=pl.Level.CORE_GROUP, name_hint="kv_score_topk_lanes"):
-            b = pl.tile.get_block_idx() // splits
-            g = pl.tile.get_block_idx() % splits
-            seen, _chunks, groups, group_rows = score_groups(kv_seq_lens, b, splits)
-            group_end = pl.min(seen, (g + 1) * group_rows)
-            if g < groups:
-                q_rows = pl.slice(
-                    q_codes,
-                    [position_ids.shape[1] * INDEX_N_HEADS, INDEX_HEAD_DIM],
-                    [b * S * INDEX_N_HEADS, 0],
-                )
-                # A region with no crossing in it is halved by the compiler as data-parallel
-                # work (a pl.full of 16 rows became 8 per lane), so the lanes' state is made in
-                # a region that pops a product made for it (its values unused: the pool's first
-                # tile, always in bounds, where a padded request's first table entry is not)
-                # and every later use sits in the per-tile region, which pops each tile's.
-                probe = pl.matmul(
-                    q_rows,
-                    pl.slice(cache_flat, [CACHE_TILE, INDEX_HEAD_DIM], [0, 0]),
-                    out_dtype=pl.INT32,
-                    b_trans=True,
-                )
-                for aiv_id in pl.split_aiv(LANES, mode=pl.SplitMode.UP_DOWN):
-                    _probe = pl.aiv_shard(probe)
-                    # The lane's head rows' factors q_scale * weight as one column (row r of the
-                    # lane's accumulator half: token aiv_id * S/2 + r // 64, head r % 64), and
-                    # its tokens' positions; once per task.
-                    h0 = (b * S + aiv_id * (S // LANES)) * INDEX_N_HEADS
-                    head_factor_col = pl.mul(
-                        pl.slice(
-                            q_scale_cols,
-                            [position_ids.shape[1] * INDEX_N_HEADS // LANES, 1],
-                            [h0, 0],
-                        ),
-                        pl.slice(
-                            weight_cols,
-                            [position_ids.shape[1] * INDEX_N_HEADS // LANES, 1],
-                            [h0, 0],
-                        ),
+            for turn in pl.range((items + blocks - 1) // blocks):
+                item = pl.tile.get_block_idx() + turn * blocks
+                # A turn past the items reads the last item's request and does nothing.
+                b = pl.min(item, items - 1) // splits
+                g = item % splits
+                seen, _chunks, groups, group_rows = score_groups(kv_seq_lens, b, splits)
+                group_end = pl.min(seen, (g + 1) * group_rows)
+                if g < groups * (1 - item // items):
+                    q_rows = pl.slice(
+                        q_codes,
+                        [position_ids.shape[1] * INDEX_N_HEADS, INDEX_HEAD_DIM],
+                        [b * S * INDEX_N_HEADS, 0],
                     )
-                    token_positions = pl.slice(
-                        position_ids,
-                        [1, 8],
-                        [b, aiv_id * (S // LANES)],
-                        valid_shape=[1, (position_ids.shape[1] + 1) // LANES],
+                    # A region with no crossing in it is halved by the compiler as data-parallel
+                    # work (a pl.full of 16 rows became 8 per lane), so the lanes' state is made in
+                    # a region that pops a product made for it (its values unused: the pool's first
+                    # tile, always in bounds, where a padded request's first table entry is not)
+                    # and every later use sits in the per-tile region, which pops each tile's.
+                    probe = pl.matmul(
+                        q_rows,
+                        pl.slice(cache_flat, [CACHE_TILE, INDEX_HEAD_DIM], [0, 0]),
+                        out_dtype=pl.INT32,
+                        b_trans=True,
                     )
-                    best = pl.full(
-                        [(position_ids.shape[1] + 1) // LANES, partial.shape[1]],
-                        dtype=pl.FP32,
-                        value=FP32_LOWEST,
-                    )
-                    # Reset after each chunk's sort, as in the one-lane stage.
-                    chunk = pl.full(
-                        [(position_ids.shape[1] + 1) // LANES * CHUNK_TILES, CACHE_TILE],
-                        dtype=pl.FP32,
-                        value=FP32_LOWEST,
-                    )
-                for c0 in pl.range(g * group_rows, group_end, TOPK_CHUNK):
-                    chunk_end = pl.min(group_end, c0 + TOPK_CHUNK)
-                    # Two tiles per step (pl.pipeline, stage 2): pypto's LowerPipelineLoops
-                    # copies the body twice with its own load buffers, run-time bounds and
-                    # all (a tail of one tile after an odd count), so each core issues the
-                    # next tile's loads before this tile's compute. The loop only sends the
-                    # cube's products to the AIVs, so SkewCrossCorePipeline (which demotes a
-                    # loop that also sends back) leaves it to that pass (score_pairs.py too).
-                    for j0 in pl.pipeline(c0, chunk_end, CACHE_TILE, stage=2):
-                        rows, physical = tile_rows(
-                            block_table, index_cache, b, j0, seen, CACHE_TILE
+                    for aiv_id in pl.split_aiv(LANES, mode=pl.SplitMode.UP_DOWN):
+                        _probe = pl.aiv_shard(probe)
+                        # The lane's head rows' factors q_scale * weight as one column (row r of the
+                        # lane's accumulator half: token aiv_id * S/2 + r // 64, head r % 64), and
+                        # its tokens' positions; once per item.
+                        h0 = (b * S + aiv_id * (S // LANES)) * INDEX_N_HEADS
+                        head_factor_col = pl.mul(
+                            pl.slice(
+                                q_scale_cols,
+                                [position_ids.shape[1] * INDEX_N_HEADS // LANES, 1],
+                                [h0, 0],
+                            ),
+                            pl.slice(
+                                weight_cols,
+                                [position_ids.shape[1] * INDEX_N_HEADS // LANES, 1],
+                                [h0, 0],
+                            ),
                         )
-                        # The whole tile (its rows lie in one block of the pool): the crossing
-                        # to the lanes takes an accumulator with all its columns valid; the
-                        # sums of rows past `rows` are never assembled (token_rows <= rows).
-                        kv_codes = pl.slice(cache_flat, [CACHE_TILE, INDEX_HEAD_DIM], [physical, 0])
-                        acc = pl.matmul(q_rows, kv_codes, out_dtype=pl.INT32, b_trans=True)
-                        for aiv_id in pl.split_aiv(LANES, mode=pl.SplitMode.UP_DOWN):
-                            # A slice or load in a region with a crossing must name the lane in
-                            # its address unless it reads the crossing's result (the compiler
-                            # takes anything else for full-width work left unsplit); the lane's
-                            # own state and the rows' scales (both lanes need them all) are read
-                            # at offsets plus lane_zero, aiv_id // 2 = 0.
-                            lane_zero = aiv_id // LANES
-                            kv_scale_row = pl.slice(
-                                scale_row, [1, CACHE_TILE], [0, physical + lane_zero]
+                        token_positions = pl.slice(
+                            position_ids,
+                            [1, 8],
+                            [b, aiv_id * (S // LANES)],
+                            valid_shape=[1, (position_ids.shape[1] + 1) // LANES],
+                        )
+                        best = pl.full(
+                            [(position_ids.shape[1] + 1) // LANES, partial.shape[1]],
+                            dtype=pl.FP32,
+                            value=FP32_LOWEST,
+                        )
+                        # Reset after each chunk's sort, as in the one-lane stage.
+                        chunk = pl.full(
+                            [(position_ids.shape[1] + 1) // LANES * CHUNK_TILES, CACHE_TILE],
+                            dtype=pl.FP32,
+                            value=FP32_LOWEST,
+                        )
+                    for c0 in pl.range(g * group_rows, group_end, TOPK_CHUNK):
+                        chunk_end = pl.min(group_end, c0 + TOPK_CHUNK)
+                        # Two tiles per step (pl.pipeline, stage 2): pypto's LowerPipelineLoops
+                        # copies the body twice with its own load buffers, run-time bounds and
+                        # all (a tail of one tile after an odd count), so each core issues the
+                        # next tile's loads before this tile's compute. The loop only sends the
+                        # cube's products to the AIVs, so SkewCrossCorePipeline (which demotes a
+                        # loop that also sends back) leaves it to that pass (score_pairs.py too).
+                        for j0 in pl.pipeline(c0, chunk_end, CACHE_TILE, stage=2):
+                            rows, physical = tile_rows(
+                                block_table, index_cache, b, j0, seen, CACHE_TILE
                             )
-                            # 10 on the lane's [S/2 * 64, tile] half: relu(acc) * (q_scale *
-                            # weight) per head row, each token's 64 rows summed per column.
-                            acc_all = pl.cast(pl.aiv_shard(acc), target_type=pl.FP32, mode="rint")
-                            # Valid extents made constant (the popped half's are run-time
-                            # values). The row windows of the halving below state their own
-                            # valid shapes, their rows written as a constant + lane_zero: pypto
-                            # types each add's result with run-time valid extents, and pto-isa's
-                            # CPU TADD takes one tile type for all three operands.
-                            weighted = pl.set_validshape(
-                                pl.row_expand_mul(pl.maximum(acc_all, 0.0), head_factor_col),
-                                position_ids.shape[1] * INDEX_N_HEADS // LANES,
-                                CACHE_TILE,
+                            # The whole tile (its rows lie in one block of the pool): the crossing
+                            # to the lanes takes an accumulator with all its columns valid; the
+                            # sums of rows past `rows` are never assembled (token_rows <= rows).
+                            kv_codes = pl.slice(
+                                cache_flat, [CACHE_TILE, INDEX_HEAD_DIM], [physical, 0]
                             )
-                            # Unrolled, as the sort loop below: through a pl.range loop's
-                            # carried value the compiler no longer sees `chunk` as the lane's
-                            # own (at S 4: "full-width vector op(s) [tile.reshape,
-                            # tile.assemble]", docs/dsl.md §4.5).
-                            for s2 in pl.unroll(S // LANES):
-                                visible = (pl.read(token_positions, [0, s2]) + 1) // COMPRESS_RATIO
-                                # The token's 64 head rows summed by halving (32 + 16 + .. + 1
-                                # row adds): the compiler refuses a column sum over the split
-                                # axis in a region (AivSplitValid: a partial reduction of a data-
-                                # parallel half), though here each lane holds whole tokens.
-                                r0 = s2 * INDEX_N_HEADS
-                                # The second half's first row, r0 + 32 at S 2 and 4 (written
-                                # from S: the compiler type-checks this unbuilt branch at S 1
-                                # too, where the lane holds 32 rows and r0 + 32 would overrun).
-                                r32 = r0 + (S // LANES + 1) // 2 * (INDEX_N_HEADS // 2)
-                                h32 = pl.add(
-                                    pl.slice(
-                                        weighted,
-                                        [32, CACHE_TILE],
-                                        [r0, 0],
-                                        valid_shape=[INDEX_N_HEADS // 2 + lane_zero, rows],
-                                    ),
-                                    pl.slice(
-                                        weighted,
-                                        [32, CACHE_TILE],
-                                        [r32, 0],
-                                        valid_shape=[INDEX_N_HEADS // 2 + lane_zero, rows],
-                                    ),
+                            acc = pl.matmul(q_rows, kv_codes, out_dtype=pl.INT32, b_trans=True)
+                            for aiv_id in pl.split_aiv(LANES, mode=pl.SplitMode.UP_DOWN):
+                                # A slice or load in a region with a crossing must name the lane in
+                                # its address unless it reads the crossing's result (the compiler
+                                # takes anything else for full-width work left unsplit); the lane's
+                                # own state and the rows' scales (both lanes need them all) are read
+                                # at offsets plus lane_zero, aiv_id // 2 = 0.
+                                lane_zero = aiv_id // LANES
+                                kv_scale_row = pl.slice(
+                                    scale_row, [1, CACHE_TILE], [0, physical + lane_zero]
                                 )
-                                h16 = pl.add(
-                                    pl.slice(
-                                        h32,
-                                        [16, CACHE_TILE],
-                                        [0, 0],
-                                        valid_shape=[INDEX_N_HEADS // 4 + lane_zero, rows],
-                                    ),
-                                    pl.slice(
-                                        h32,
-                                        [16, CACHE_TILE],
-                                        [16, 0],
-                                        valid_shape=[INDEX_N_HEADS // 4 + lane_zero, rows],
-                                    ),
+                                # 10 on the lane's [S/2 * 64, tile] half: relu(acc) * (q_scale *
+                                # weight) per head row, each token's 64 rows summed per column.
+                                acc_all = pl.cast(
+                                    pl.aiv_shard(acc), target_type=pl.FP32, mode="rint"
                                 )
-                                h8 = pl.add(
-                                    pl.slice(
-                                        h16,
-                                        [8, CACHE_TILE],
-                                        [0, 0],
-                                        valid_shape=[INDEX_N_HEADS // 8 + lane_zero, rows],
-                                    ),
-                                    pl.slice(
-                                        h16,
-                                        [8, CACHE_TILE],
-                                        [8, 0],
-                                        valid_shape=[INDEX_N_HEADS // 8 + lane_zero, rows],
-                                    ),
+                                # Valid extents made constant (the popped half's are run-time
+                                # values). The row windows of the halving below state their own
+                                # valid shapes, their rows written as a constant + lane_zero: pypto
+                                # types each add's result with run-time valid extents, and pto-isa's
+                                # CPU TADD takes one tile type for all three operands.
+                                weighted = pl.set_validshape(
+                                    pl.row_expand_mul(pl.maximum(acc_all, 0.0), head_factor_col),
+                                    position_ids.shape[1] * INDEX_N_HEADS // LANES,
+                                    CACHE_TILE,
                                 )
-                                h4 = pl.add(
-                                    pl.slice(
-                                        h8,
-                                        [4, CACHE_TILE],
-                                        [0, 0],
-                                        valid_shape=[INDEX_N_HEADS // 16 + lane_zero, rows],
-                                    ),
-                                    pl.slice(
-                                        h8,
-                                        [4, CACHE_TILE],
-                                        [4, 0],
-                                        valid_shape=[INDEX_N_HEADS // 16 + lane_zero, rows],
-                                    ),
-                                )
-                                h2 = pl.add(
-                                    pl.slice(
-                                        h4,
-                                        [2, CACHE_TILE],
-                                        [0, 0],
-                                        valid_shape=[INDEX_N_HEADS // 32 + lane_zero, rows],
-                                    ),
-                                    pl.slice(
-                                        h4,
-                                        [2, CACHE_TILE],
-                                        [2, 0],
-                                        valid_shape=[INDEX_N_HEADS // 32 + lane_zero, rows],
-                                    ),
-                                )
-                                head_sum = pl.add(
-                                    pl.slice(
-                                        h2,
-                                        [1, CACHE_TILE],
-                                        [0, 0],
-                                        valid_shape=[INDEX_N_HEADS // 64 + lane_zero, rows],
-                                    ),
-                                    pl.slice(
-                                        h2,
-                                        [1, CACHE_TILE],
-                                        [1, 0],
-                                        valid_shape=[INDEX_N_HEADS // 64 + lane_zero, rows],
-                                    ),
-                                )
-                                row_scores = pl.mul(head_sum, kv_scale_row)
-                                token_rows = pl.max(pl.min(rows, visible - j0), 0)
-                                chunk = pl.assemble(
-                                    chunk,
-                                    pl.set_validshape(row_scores, 1, token_rows),
-                                    [s2 * CHUNK_TILES + (j0 - c0) // CACHE_TILE, 0],
-                                )
-                            # 11a after the chunk's last tile, in this region (a region of its
-                            # own would be halved): each of the lane's tokens' chunk row sorted
-                            # into its running list, then the chunk reset.
-                            if j0 + CACHE_TILE >= chunk_end:
+                                # Unrolled, as the sort loop below: through a pl.range loop's
+                                # carried value the compiler no longer sees `chunk` as the lane's
+                                # own (at S 4: "full-width vector op(s) [tile.reshape,
+                                # tile.assemble]", docs/dsl.md §4.5).
                                 for s2 in pl.unroll(S // LANES):
-                                    s = aiv_id * (S // LANES) + s2
-                                    row = pl.slice(
-                                        pl.reshape(
-                                            chunk,
-                                            [(position_ids.shape[1] + 1) // LANES, TOPK_CHUNK],
+                                    visible = (
+                                        pl.read(token_positions, [0, s2]) + 1
+                                    ) // COMPRESS_RATIO
+                                    # The token's 64 head rows summed by halving (32 + 16 + .. + 1
+                                    # row adds): the compiler refuses a column sum over the split
+                                    # axis in a region (AivSplitValid: a partial reduction of a
+                                    # data-parallel half), though here each lane holds whole tokens.
+                                    r0 = s2 * INDEX_N_HEADS
+                                    # The second half's first row, r0 + 32 at S 2 and 4 (written
+                                    # from S: the compiler type-checks this unbuilt branch at S 1
+                                    # too, where the lane holds 32 rows and r0 + 32 would overrun).
+                                    r32 = r0 + (S // LANES + 1) // 2 * (INDEX_N_HEADS // 2)
+                                    h32 = pl.add(
+                                        pl.slice(
+                                            weighted,
+                                            [32, CACHE_TILE],
+                                            [r0, 0],
+                                            valid_shape=[INDEX_N_HEADS // 2 + lane_zero, rows],
                                         ),
-                                        [1, TOPK_CHUNK],
-                                        [s2 + lane_zero, 0],
+                                        pl.slice(
+                                            weighted,
+                                            [32, CACHE_TILE],
+                                            [r32, 0],
+                                            valid_shape=[INDEX_N_HEADS // 2 + lane_zero, rows],
+                                        ),
                                     )
-                                    row_idx = pl.arange(
-                                        pl.cast(c0, pl.UINT32), [1, TOPK_CHUNK], dtype=pl.UINT32
+                                    h16 = pl.add(
+                                        pl.slice(
+                                            h32,
+                                            [16, CACHE_TILE],
+                                            [0, 0],
+                                            valid_shape=[INDEX_N_HEADS // 4 + lane_zero, rows],
+                                        ),
+                                        pl.slice(
+                                            h32,
+                                            [16, CACHE_TILE],
+                                            [16, 0],
+                                            valid_shape=[INDEX_N_HEADS // 4 + lane_zero, rows],
+                                        ),
                                     )
-                                    pairs = pl.sort32(row, row_idx)
-                                    pairs = pl.mrgsort(pairs, block_len=64)
-                                    pairs = pl.mrgsort(pairs, block_len=256)
-                                    merged = pl.mrgsort(
-                                        pl.slice(best, [1, partial.shape[1]], [s2 + lane_zero, 0]),
-                                        pairs,
+                                    h8 = pl.add(
+                                        pl.slice(
+                                            h16,
+                                            [8, CACHE_TILE],
+                                            [0, 0],
+                                            valid_shape=[INDEX_N_HEADS // 8 + lane_zero, rows],
+                                        ),
+                                        pl.slice(
+                                            h16,
+                                            [8, CACHE_TILE],
+                                            [8, 0],
+                                            valid_shape=[INDEX_N_HEADS // 8 + lane_zero, rows],
+                                        ),
                                     )
-                                    merged_rows = pl.reshape(
-                                        merged,
-                                        [
-                                            (partial.shape[1] + 2 * TOPK_CHUNK) // HEAD_COLS,
-                                            HEAD_COLS,
-                                        ],
+                                    h4 = pl.add(
+                                        pl.slice(
+                                            h8,
+                                            [4, CACHE_TILE],
+                                            [0, 0],
+                                            valid_shape=[INDEX_N_HEADS // 16 + lane_zero, rows],
+                                        ),
+                                        pl.slice(
+                                            h8,
+                                            [4, CACHE_TILE],
+                                            [4, 0],
+                                            valid_shape=[INDEX_N_HEADS // 16 + lane_zero, rows],
+                                        ),
                                     )
-                                    head = pl.reshape(
-                                        merged_rows[0 : partial.shape[1] // HEAD_COLS, :],
-                                        [1, partial.shape[1]],
+                                    h2 = pl.add(
+                                        pl.slice(
+                                            h4,
+                                            [2, CACHE_TILE],
+                                            [0, 0],
+                                            valid_shape=[INDEX_N_HEADS // 32 + lane_zero, rows],
+                                        ),
+                                        pl.slice(
+                                            h4,
+                                            [2, CACHE_TILE],
+                                            [2, 0],
+                                            valid_shape=[INDEX_N_HEADS // 32 + lane_zero, rows],
+                                        ),
                                     )
-                                    best = pl.assemble(best, head, [s2, 0])
-                                    # After the group's last chunk: the token's list.
-                                    if j0 + CACHE_TILE >= group_end:
-                                        list_row = (b * splits + g) * S + s
-                                        partial[list_row : list_row + 1, :] = pl.slice(
-                                            best, [1, partial.shape[1]], [s2 + lane_zero, 0]
+                                    head_sum = pl.add(
+                                        pl.slice(
+                                            h2,
+                                            [1, CACHE_TILE],
+                                            [0, 0],
+                                            valid_shape=[INDEX_N_HEADS // 64 + lane_zero, rows],
+                                        ),
+                                        pl.slice(
+                                            h2,
+                                            [1, CACHE_TILE],
+                                            [1, 0],
+                                            valid_shape=[INDEX_N_HEADS // 64 + lane_zero, rows],
+                                        ),
+                                    )
+                                    row_scores = pl.mul(head_sum, kv_scale_row)
+                                    token_rows = pl.max(pl.min(rows, visible - j0), 0)
+                                    chunk = pl.assemble(
+                                        chunk,
+                                        pl.set_validshape(row_scores, 1, token_rows),
+                                        [s2 * CHUNK_TILES + (j0 - c0) // CACHE_TILE, 0],
+                                    )
+                                # 11a after the chunk's last tile, in this region (a region of its
+                                # own would be halved): each of the lane's tokens' chunk row sorted
+                                # into its running list, then the chunk reset.
+                                if j0 + CACHE_TILE >= chunk_end:
+                                    for s2 in pl.unroll(S // LANES):
+                                        s = aiv_id * (S // LANES) + s2
+                                        row = pl.slice(
+                                            pl.reshape(
+                                                chunk,
+                                                [(position_ids.shape[1] + 1) // LANES, TOPK_CHUNK],
+                                            ),
+                                            [1, TOPK_CHUNK],
+                                            [s2 + lane_zero, 0],
                                         )
-                                chunk = pl.assemble(
-                                    chunk,
-                                    pl.full(
-                                        [
-                                            (position_ids.shape[1] + 1) // LANES * CHUNK_TILES,
-                                            CACHE_TILE,
-                                        ],
-                                        dtype=pl.FP32,
-                                        value=FP32_LOWEST,
-                                    ),
-                                    [0, 0],
-                                )
+                                        row_idx = pl.arange(
+                                            pl.cast(c0, pl.UINT32), [1, TOPK_CHUNK], dtype=pl.UINT32
+                                        )
+                                        pairs = pl.sort32(row, row_idx)
+                                        pairs = pl.mrgsort(pairs, block_len=64)
+                                        pairs = pl.mrgsort(pairs, block_len=256)
+                                        merged = pl.mrgsort(
+                                            pl.slice(
+                                                best, [1, partial.shape[1]], [s2 + lane_zero, 0]
+                                            ),
+                                            pairs,
+                                        )
+                                        merged_rows = pl.reshape(
+                                            merged,
+                                            [
+                                                (partial.shape[1] + 2 * TOPK_CHUNK) // HEAD_COLS,
+                                                HEAD_COLS,
+                                            ],
+                                        )
+                                        head = pl.reshape(
+                                            merged_rows[0 : partial.shape[1] // HEAD_COLS, :],
+                                            [1, partial.shape[1]],
+                                        )
+                                        best = pl.assemble(best, head, [s2, 0])
+                                        # After the group's last chunk: the token's list.
+                                        if j0 + CACHE_TILE >= group_end:
+                                            list_row = (b * splits + g) * S + s
+                                            partial[list_row : list_row + 1, :] = pl.slice(
+                                                best, [1, partial.shape[1]], [s2 + lane_zero, 0]
+                                            )
+                                    chunk = pl.assemble(
+                                        chunk,
+                                        pl.full(
+                                            [
+                                                (position_ids.shape[1] + 1) // LANES * CHUNK_TILES,
+                                                CACHE_TILE,
+                                            ],
+                                            dtype=pl.FP32,
+                                            value=FP32_LOWEST,
+                                        ),
+                                        [0, 0],
+                                    )
 
 
 @pl.jit.inline
