@@ -527,6 +527,32 @@ def test_at_four_tokens_the_head_sum_is_one_fp32_matmul_per_cache_tile():
     assert two.vector_ops / (two_tiles * 2 * 64 * 32) > 3.9
 
 
+def test_at_four_tokens_each_chunk_of_scales_is_loaded_once_per_lane():
+    """S = 4 (kernels/score_cube.py): kv_scale_rows gathers each request's paged row scales into
+    one 512-wide row per chunk before the score stage, which then loads a chunk's scales once per
+    lane instead of each 32-row tile's once per lane. FLASH B 2 at 16k: 2 x 8 chunks of 16 tiles,
+    24 groups a request of which 8 hold rows (one chunk each). Counts, not modeled time."""
+    config = resolve_config(
+        CaseConfig(preset="FLASH", batch=2, seq=4, max_seq_len=16384, start_pos=16380,
+                   cache_format="c8", topk_only=True)
+    )  # fmt: skip
+    step = run_step(config)
+    _assert_passes(step)
+    order = [s.name for s in step.run.stages]
+    assert order.index("kv_scale_rows") < order.index("kv_score_topk_cube")
+    chunks, tiles, items = 16, 256, 16
+    gather = _score_stage(step, "kv_scale_rows")
+    # per tile its 32 scales read once, per chunk its row written once (2 KiB)
+    assert gather.gm_transfers - gather.scalar_reads == tiles + chunks
+    assert gather.gm_write_bytes == chunks * 512 * 4
+    ran = _score_stage(step, "kv_score_topk_cube")
+    assert ran.cube_macs_by_dtype["FP32"] == tiles * 16 * 4 * 64 * 32
+    # per tile its codes; per chunk and lane its scales (were: per tile and lane, 512 here); per
+    # item the q rows, factor matrix and state probe, each lane's token positions and the 4
+    # tokens' lists
+    assert ran.gm_transfers - ran.scalar_reads == tiles + 2 * chunks + items * (3 + 2 + 4)
+
+
 @pytest.mark.parametrize(
     ("batch", "seq", "topk_only", "stage", "items"),
     [

@@ -54,9 +54,9 @@ a c8-shaped scratch pool, kernels/cache_quant.py), kv_score_topk (8-11a, one mix
 request and group of 512-row cache chunks: scores kept on chip and sorted into the group's
 partial top-k lists; each tile's rows come from the block the table names; kv_score_topk_lanes
 / kv_score_topk_pairs on both AIVs for top-k-only steps, kernels/score_lanes.py; at 4 tokens
-per request head_factor_matrix, then kv_score_topk_cube with the head sums on the cube,
-kernels/score_cube.py) and
-topk_merge (11b, one merge per token, ceil(T / 48) tokens per task), in kernels/score.py.
+per request kv_scale_rows and head_factor_matrix, then kv_score_topk_cube with the head sums
+on the cube, kernels/score_cube.py) and topk_merge (11b, one merge per token, ceil(T / 48)
+tokens per task), in kernels/score.py.
 ``topk_stage`` below is the score-row top-k the prefill kernels use.
 
 Scheduling: every stage's launch is flagged ``allow_early_resolve=True``, pypto's scheduling

@@ -17,6 +17,13 @@ those rows times the rows' kv scales into each token's chunk row, and sort and m
 cube's order: step 10 of docs/indexer.md, whose golden sums exactly.
 
 Stages:
+- kv_scale_rows: each request's cache-row scales in logical order, one [1, 512] row per chunk,
+  into ``chunk_scales``: its paged scales gathered a 32-row tile at a time through the block
+  table, once per step. The score stage then loads a chunk's 512 scales once per lane where it
+  loaded each tile's 32 once per lane: at 32-row blocks 2 transfers a tile become 2 a chunk
+  (B 128 S 4 8k: 16384 -> 1024), and the gather's 8192 reads run beside the query chain, off the
+  score stage's path. A stage of its own at S 4 only: its transfers are not hidden by a
+  pl.pipeline there, while at S 1 and 2 they mostly are and the gather would sit on the path.
 - head_factor_matrix: per request, the [16, S * 64] matrix above into ``factors`` (a zero band,
   then each token's q_scale * weight row), from q_dequant and the head weights that earlier
   stages wrote. A matrix the lanes stored in the score task itself would reach the cube
@@ -24,7 +31,8 @@ Stages:
 - kv_score_topk_cube: one item per (request, group of 512-row chunks), as in score_lanes, run
   as at most 24 blocks (one per core group), each taking items in turn.
   Per tile: the cube's INT32 product [S * 64, 32]; each lane its half, cast and relu'd, pushed
-  back (pl.aic_gather); the cube's head sums; each lane its tokens' rows of them.
+  back (pl.aic_gather); the cube's head sums; each lane its tokens' rows of them, times the
+  rows' scales (from the chunk's row the lane loaded before the chunk's tiles).
 
 Why the tile loop is a plain ``pl.range``: its body is a cube -> vector -> cube -> vector chain,
 which pypto's SkewCrossCorePipeline turns into a sequential loop whatever the loop says (more
@@ -55,9 +63,57 @@ from models.deepseek_v4.kernels.score_pairs import CHUNK_TILES, LANES
 #: Rows of a request's head-factor matrix: the cube's smallest M (ptoas: "boxed tile rows to be
 #: a multiple of innerRows (16)"), 8 per lane.
 FACTOR_ROWS = 16
+#: kv_scale_rows' blocks at most: one per AIV (48), a block gathering (request, chunk) items
+#: in turn.
+SCALE_TASKS = 48
 #: head_factor_matrix's tasks to aim for: one per AIV (48), a task writing ceil(B / 48)
 #: requests' matrices one after another.
 FACTOR_TASKS = 48
+
+
+@pl.jit.inline
+def chunk_scale_rows_stage(
+    index_cache: pl.Tensor,
+    index_cache_scale: pl.Tensor,
+    block_table: pl.Tensor,
+    kv_seq_lens: pl.Tensor,
+    chunk_scales: pl.Tensor,
+):
+    """``kv_scale_rows``: request b's cache-row scales in logical order, chunk by chunk: row b of
+    ``chunk_scales`` [B, >= rows + 512], columns c0 .. c0 + 511 for each 512-row chunk c0 < the
+    request's seen rows (its paged scales gathered a 32-row tile at a time through the block
+    table; rows past the seen ones are 0 and never read). The score stage then loads a chunk's
+    512 scales once per lane (module docstring)."""
+    B = block_table.shape[0]
+    POOL_ROWS = index_cache.shape[0] * index_cache.shape[1]
+    scale_row = pl.reshape(index_cache_scale, [1, POOL_ROWS])
+    chunks = (block_table.shape[1] * index_cache.shape[1] + TOPK_CHUNK - 1) // TOPK_CHUNK
+    items = B * chunks
+    blocks = pl.min(items, SCALE_TASKS)
+    with pl.spmd(blocks, allow_early_resolve=True):
+        with pl.at(level=pl.Level.CORE_GROUP, name_hint="kv_scale_rows"):
+            for turn in pl.range((items + blocks - 1) // blocks):
+                item = pl.tile.get_block_idx() + turn * blocks
+                # A turn past the items reads the last item's request and does nothing.
+                b = pl.min(item, items - 1) // chunks
+                c0 = item % chunks * TOPK_CHUNK
+                seen = pl.read(kv_seq_lens, [b]) // COMPRESS_RATIO
+                if c0 < seen * (1 - item // items):
+                    # A tile's 32 scales per row of a [16, 32] view of the chunk (an assemble
+                    # takes whole rows), stored as the chunk's one row.
+                    tiles = pl.full([CHUNK_TILES, CACHE_TILE], dtype=pl.FP32, value=0.0)
+                    for j0 in pl.range(c0, pl.min(seen, c0 + TOPK_CHUNK), CACHE_TILE):
+                        _rows, physical = tile_rows(
+                            block_table, index_cache, b, j0, seen, CACHE_TILE
+                        )
+                        tiles = pl.assemble(
+                            tiles,
+                            pl.slice(scale_row, [1, CACHE_TILE], [0, physical]),
+                            [(j0 - c0) // CACHE_TILE, 0],
+                        )
+                    chunk_scales[b : b + 1, c0 : c0 + TOPK_CHUNK] = pl.reshape(
+                        tiles, [1, TOPK_CHUNK]
+                    )
 
 
 @pl.jit.inline
@@ -99,7 +155,7 @@ def score_topk_cube_stage(
     q_codes: pl.Tensor,
     factors: pl.Tensor,
     index_cache: pl.Tensor,
-    index_cache_scale: pl.Tensor,
+    chunk_scales: pl.Tensor,
     block_table: pl.Tensor,
     position_ids: pl.Tensor,
     kv_seq_lens: pl.Tensor,
@@ -113,7 +169,6 @@ def score_topk_cube_stage(
     S = position_ids.shape[1]
     POOL_ROWS = index_cache.shape[0] * index_cache.shape[1]
     cache_flat = pl.reshape(index_cache, [POOL_ROWS, INDEX_HEAD_DIM])
-    scale_row = pl.reshape(index_cache_scale, [1, POOL_ROWS])
     # At most one block per core group, block k taking the (request, group) items k, k +
     # blocks, k + 2 blocks, ..: the launch's blocks are bounded whatever B is (each block is a
     # dispatch for the scheduler). At B 128 the 256 items were 256 blocks in 11 waves of 24;
@@ -170,6 +225,14 @@ def score_topk_cube_stage(
                         )
                     for c0 in pl.range(g * group_rows, group_end, TOPK_CHUNK):
                         chunk_end = pl.min(group_end, c0 + TOPK_CHUNK)
+                        # The chunk's 512 row scales in logical order (kv_scale_rows wrote
+                        # them), one load per lane and chunk where each tile's 32 were one per
+                        # lane and tile. A one-row tile from a region with no crossing is not
+                        # halved (docs/dsl.md §4.5), so both lanes keep all 512.
+                        for aiv_id in pl.split_aiv(LANES, mode=pl.SplitMode.UP_DOWN):
+                            chunk_scale = pl.slice(
+                                chunk_scales, [1, TOPK_CHUNK], [b, c0 + aiv_id // LANES]
+                            )
                         for j0 in pl.range(c0, chunk_end, CACHE_TILE):
                             rows, physical = tile_rows(
                                 block_table, index_cache, b, j0, seen, CACHE_TILE
@@ -190,8 +253,9 @@ def score_topk_cube_stage(
                             head_sums = pl.matmul(head_factors, relu_rows, out_dtype=pl.FP32)
                             for aiv_id in pl.split_aiv(LANES, mode=pl.SplitMode.UP_DOWN):
                                 lane_zero = aiv_id // LANES
+                                # The tile's 32 scales, from the chunk's row loaded above.
                                 kv_scale_row = pl.slice(
-                                    scale_row, [1, CACHE_TILE], [0, physical + lane_zero]
+                                    chunk_scale, [1, CACHE_TILE], [lane_zero, j0 - c0]
                                 )
                                 # The lane's 8 rows of sums times the rows' kv scales; row s2 is
                                 # its token s2's (the other rows are zero).
@@ -281,14 +345,17 @@ def score_topk_cube_c8(
     position_ids: pl.Tensor,
     kv_seq_lens: pl.Tensor,
     factors: pl.Tensor,
+    chunk_scales: pl.Tensor,
     partial: pl.Tensor,
     splits: pl.Scalar[pl.INT32],
 ):
     """Stages 8-11a, c8, for a top-k-only step (score_lanes.score_topk_c8 chooses it and makes
-    ``factors`` [B * 16, S * 64] FP32): the head-factor matrices, then the score stage that
-    takes each tile's head sums on the cube."""
+    ``factors`` [B * 16, S * 64] and ``chunk_scales`` [B, >= rows + 512] FP32): the cache-row
+    scales in logical order, the head-factor matrices, then the score stage that takes each
+    tile's head sums on the cube."""
+    chunk_scale_rows_stage(index_cache, index_cache_scale, block_table, kv_seq_lens, chunk_scales)
     head_factor_matrix_stage(q_dequant_by_token, head_weights, position_ids, factors)
     score_topk_cube_stage(
-        q_codes, factors, index_cache, index_cache_scale, block_table, position_ids,
+        q_codes, factors, index_cache, chunk_scales, block_table, position_ids,
         kv_seq_lens, partial, splits,
     )  # fmt: skip

@@ -434,11 +434,19 @@ def score_topk_c8(
     batch_dim = pl.tensor.dim(position_ids, 0)
     seq_dim = pl.tensor.dim(position_ids, 1)
     factors = pl.create_tensor([batch_dim * FACTOR_ROWS, seq_dim * INDEX_N_HEADS], dtype=pl.FP32)
+    # ... and its cache-row scales in logical order: a request's block-table rows, plus one
+    # chunk (every 512-row load stays in the row), the rows as an alias of their own (a
+    # [rows, 1] tensor never read: pypto's kernel wrapper inverts one operation per extent).
+    table_dim = pl.tensor.dim(block_table, 1)
+    block_dim = pl.tensor.dim(index_cache, 1)
+    rows_alias = pl.create_tensor([table_dim * block_dim, 1], dtype=pl.INT32)
+    rows_dim = pl.tensor.dim(rows_alias, 0)
+    chunk_scales = pl.create_tensor([batch_dim, rows_dim + TOPK_CHUNK], dtype=pl.FP32)
     if lanes == 1:
         if S == 4:  # the head sums on the cube (kernels/score_cube.py says why not at S 2)
             score_topk_cube_c8(
                 q_codes, q_dequant_by_token, head_weights, index_cache, index_cache_scale,
-                block_table, position_ids, kv_seq_lens, factors, partial, splits,
+                block_table, position_ids, kv_seq_lens, factors, chunk_scales, partial, splits,
             )  # fmt: skip
         elif S == 2:
             score_topk_lanes_c8(
