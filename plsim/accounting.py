@@ -15,7 +15,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from plsim import scheduling
+from plsim import block_balance, scheduling
 from plsim.hardware import Platform
 
 
@@ -60,6 +60,9 @@ class StageStats:
     # bytes above) and the 64-byte data cache lines they filled (plsim.scalar_cache).
     scalar_reads: int = 0
     scalar_read_lines: int = 0
+    # Each task's own counts, in the order the tasks ran (plsim.block_balance.TaskLoad; a
+    # record read back from JSON holds lists): the "block_balance" term's input.
+    task_loads: list = field(default_factory=list, repr=False)
     # GM buffers (opaque keys) the stage's transfers read and write: the data dependences
     # between stages that kernel_time schedules by.
     reads: set = field(default_factory=set)
@@ -101,6 +104,7 @@ class StageStats:
             "vector_to_cube_bytes": self.vector_to_cube_bytes,
             "scalar_reads": self.scalar_reads,
             "scalar_read_lines": self.scalar_read_lines,
+            "task_loads": [list(load) for load in self.task_loads],
             "reads": sorted(self.reads),
             "writes": sorted(self.writes),
             "modeled_us": self.modeled_us,
@@ -201,7 +205,12 @@ def stage_times(stats: StageStats, platform: Platform) -> dict[str, float]:
     overlap = scheduling.pipelined_share(stats, platform)
     if overlap is None:
         overlap = platform.dma_compute_overlap
-    work = (dma + compute - overlap * min(dma, compute)) * 1e6
+    lanes = 2 if stats.cube_macs and stats.vector_split and "placement" in platform.terms else 1
+    # Launches are handed out one after another where the formula counts each launch's waves.
+    per_launch = ("placement" in platform.terms and 0 < stats.launches < stats.tasks
+                  and stats.tasks / stats.launches > cores)  # fmt: skip
+    balance = block_balance.balance(stats.task_loads, cores, per_launch, lanes, overlap, platform)
+    work = (dma + compute - overlap * min(dma, compute)) * balance * 1e6
     dispatch = scheduling.dispatch_us(stats, platform)
     launch = platform.stage_dispatch_us
     return {

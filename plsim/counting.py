@@ -8,7 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from plsim.accounting import StageStats, count_transfer
+from plsim.accounting import StageStats, contiguous_segments, count_transfer
+from plsim.block_balance import new_load
 from plsim.checks import crossing_bytes
 from plsim.context import Scope
 from plsim.events import Observer
@@ -41,6 +42,17 @@ class StageCounter(Observer):
         self.stages: dict[str, StageStats] = {}
         # The running task's scalar data cache (plsim.scalar_cache), cold at each task.
         self._dcache = LineCache()
+        # Each stage's running task's counts (plsim.block_balance.TaskLoad order), by name.
+        self._load: dict[str, list] = {}
+
+    def _task(self, name: str) -> list:
+        """The running task's counts of stage ``name`` (a task-less event: a load of its own)."""
+        load = self._load.get(name)
+        if load is None:
+            stats = self.stage(name)
+            load = self._load[name] = new_load(max(stats.launches - 1, 0))
+            stats.task_loads.append(load)
+        return load
 
     def stage(self, name: str) -> StageStats:
         """The StageStats of ``name``, created on first use."""
@@ -56,6 +68,8 @@ class StageCounter(Observer):
         stats.early_resolve = stats.early_resolve or early_resolve
         stats.vector_split = stats.vector_split or scope.vector_split
         self._dcache.clear()
+        load = self._load[scope.name] = new_load(stats.launches - 1)
+        stats.task_loads.append(load)
 
     def scope_finished(self, scope: Scope) -> None:
         moved = crossing_bytes(scope)
@@ -65,24 +79,40 @@ class StageCounter(Observer):
 
     def scalar_read(self, scope: Scope, buffer: Any, byte_offset: int) -> None:
         stats = self.stage(scope.name)
+        line = int(self._dcache.read(id(buffer), byte_offset))
         stats.scalar_reads += 1
-        stats.scalar_read_lines += int(self._dcache.read(id(buffer), byte_offset))
+        stats.scalar_read_lines += line
+        load = self._task(scope.name)
+        load[6] += 1
+        load[7] += line
 
     def transfer(self, scope: Scope | None, direction: str, nbytes: int, region: Any,
                  owner: Any, compulsory: bool) -> None:  # fmt: skip
         if scope is not None:
             count_transfer(self.stage(scope.name), direction, nbytes, region, owner)
+            self._count_task_transfer(scope.name, nbytes, region)
         buf = getattr(region, "buf", None)
         if compulsory and nbytes and buf is not None and buf.is_param:
             _mark(buf, region, direction)
 
+    def _count_task_transfer(self, name: str, nbytes: int, region: Any) -> None:
+        """The running task's share of a transfer count_transfer just counted."""
+        if nbytes:
+            load = self._task(name)
+            load[3] += nbytes
+            load[4] += 1
+            load[5] += contiguous_segments(region.shape, region.strides)
+
     def vector_ops(self, scope: Scope, count: int) -> None:
         self.stage(scope.name).vector_ops += count
+        self._task(scope.name)[1] += count
 
     def cube_macs(self, scope: Scope, macs: int, dtype: str) -> None:
         stats = self.stage(scope.name)
         stats.cube_macs += macs
         stats.cube_macs_by_dtype[dtype] = stats.cube_macs_by_dtype.get(dtype, 0) + macs
+        by_dtype = self._task(scope.name)[2]
+        by_dtype[dtype] = by_dtype.get(dtype, 0) + macs
 
     def pipeline_loop(self, scope: Scope, depth: int, iterations: int, round_trip: bool) -> None:
         if iterations <= 0:
@@ -118,6 +148,8 @@ class StageCounter(Observer):
         if tile.outlined_to is None:
             tile.outlined_to = set()
             count_transfer(self.stage(tile.scope.name), "write", nbytes, region, owner=tile)
+            self._count_task_transfer(tile.scope.name, nbytes, region)
         if id(user) not in tile.outlined_to:
             tile.outlined_to.add(id(user))
             count_transfer(self.stage(user.name), "read", nbytes, region, owner=tile)
+            self._count_task_transfer(user.name, nbytes, region)

@@ -15,8 +15,9 @@ name_hint, all its tasks), with ``active`` = min(tasks, cores of the kind the st
 The scheduling terms (plsim.scheduling, switched by ``Platform.terms``) set the active cores
 (a mixed stage on core groups, SPMD waves), the dispatches (one per SPMD launch), the
 pipelined overlap (by pl.pipeline depth and trip count), the pickup an early-resolve
-producer hides from its consumer, and which scalar GM reads are priced (their data cache line
-fills, plsim.scalar_cache).
+producer hides from its consumer, which scalar GM reads are priced (their data cache line
+fills, plsim.scalar_cache), and how much longer than the even share a launch of unlike tasks
+takes (its busiest core, plsim.block_balance: ``work`` is scaled by that factor).
 
 ``segments`` are the contiguous GM runs the transfers touch: a run shorter than one DMA burst
 costs a whole burst (the compiler's PH001 hint: innermost dimension below 512 B is inefficient);
@@ -79,7 +80,7 @@ class Platform:
     # measures one on its own.
     terms: frozenset[str] = frozenset(
         ("spmd_bundle", "placement", "pipeline_depth", "early_resolve", "scalar_dcache",
-         "round_trip_demotion")
+         "round_trip_demotion", "block_balance")
     )
 
     @property
@@ -110,7 +111,7 @@ _FITTED = dict(
     dma_issue_us=0.1,
     dma_compute_overlap=0.0,
     pipelined_overlap=1.0,
-    stage_dispatch_us=5.0,
+    stage_dispatch_us=3.0,
     task_dispatch_us=0.75,
     block_dispatch_us=0.2,
     vector_elems_per_cycle=8,

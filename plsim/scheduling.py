@@ -33,6 +33,10 @@ is switched by name in ``Platform.terms`` so that its effect can be measured on 
   and the AIVs both ways (a round trip) is built as a sequential loop by pypto's
   SkewCrossCorePipeline pass (measured: plsim.pipeline_crossings), so it hides nothing. Without
   the term it is credited like any other ``pl.pipeline`` loop.
+- ``block_balance``: a launch lasts as long as its busiest core. The stage's work is scaled by
+  the makespan of its tasks' own times (each handed to the first free core) over their even
+  share (plsim.block_balance): 1 when the tasks are alike, more when a core holds more of the
+  work (pypto's "Use SPMD": blocks that finish early idle until the grid retires).
 """
 
 from __future__ import annotations
@@ -67,7 +71,7 @@ class StageStats(Protocol):
 #: Every scheduling term, by the name Platform.terms switches it with.
 TERMS: tuple[str, ...] = (
     "spmd_bundle", "placement", "pipeline_depth", "early_resolve", "scalar_dcache",
-    "round_trip_demotion",
+    "round_trip_demotion", "block_balance",
 )  # fmt: skip
 
 
