@@ -191,6 +191,12 @@ def test_run_reports_every_stage(batch, projection):
         # wide: 8192 / 256 tasks (with 64-row tiles they were 128 columns, 64 tasks), and the
         # head weights' 33 tokens in one 48-row tile
         assert tasks["qr_proj"] == 32 + 1
+    # The head weights' block (the launch's BF16 cube work, a longer block than a window's) is
+    # handed out first, so it does not start after the first wave and end the launch alone.
+    (launch,) = [s for s in step.run.stages if s.name == projection[0]]
+    first_block_macs = launch.task_loads[0][2]
+    assert set(first_block_macs) == {"BF16"}
+    assert all("BF16" not in load[2] for load in launch.task_loads[1:])
     assert step.run.traffic.ratio >= 1.0
 
 
@@ -525,6 +531,27 @@ def test_at_four_tokens_the_head_sum_is_one_fp32_matmul_per_cache_tile():
     two = _score_stage(run_step(lanes), "kv_score_topk_lanes")
     two_tiles = two.cube_macs_by_dtype["INT8"] // (2 * 64 * 128 * 32)  # the probes included
     assert two.vector_ops / (two_tiles * 2 * 64 * 32) > 3.9
+
+
+def test_the_groups_holding_rows_go_to_different_blocks():
+    """FLASH B 4 S 2 8k: 12 groups a request (48 items for the 24 blocks) but 4 chunks, so only
+    each request's first 4 groups hold rows. Items are taken group-major (item g * B + b), so
+    those 16 are items 0 .. 15, one per block; request-major, block k's items k and k + 24 were
+    both first groups of a request (blocks 0 .. 3 scored 2 chunks while 8 blocks scored
+    none). Per-task counts (StageStats.task_loads), not modeled time."""
+    config = resolve_config(
+        CaseConfig(preset="FLASH", batch=4, seq=2, max_seq_len=8192, start_pos=8190,
+                   cache_format="c8", topk_only=True)
+    )  # fmt: skip
+    step = run_step(config)
+    _assert_passes(step)
+    ran = _score_stage(step, "kv_score_topk_lanes")
+    per_task = [load[2].get("INT8", 0) for load in ran.task_loads]  # cube MACs
+    probe = 2 * 64 * 128 * 32  # one tile's product: the lanes' state probe
+    scoring = [macs for macs in per_task if macs > probe]
+    assert len(per_task) == 24 and len(scoring) == 16
+    # one chunk each: 16 tiles and the probe
+    assert set(scoring) == {17 * probe}
 
 
 def test_at_four_tokens_each_chunk_of_scales_is_loaded_once_per_lane():

@@ -353,19 +353,22 @@ def project_query(
         # in L1, the step's codes [parts_rows, part_k] in one load, K tiles sliced on chip.
         # One more block than the projection's: the head weights (stage 6, x @ weights_proj
         # scaled), a cube task of the same kind, so the step has no stage of its own for them
-        # (a submission on the serial path); each branch stores its own accumulator.
+        # (a submission on the serial path); each branch stores its own accumulator. The head
+        # weights' blocks come first: each moves more than a K part (weights_proj, 512 KiB, in
+        # 32 transfers) and the runtime hands blocks out in order, so last they would start
+        # when the parts' first wave ends and finish the launch alone (plsim.block_balance).
         part_blocks = Q_WIDTH // QPROJ_SPLIT_N * qproj_parts
         with pl.spmd(part_blocks + proj_tiles, allow_early_resolve=True):
             with pl.at(level=pl.Level.CORE_GROUP, name_hint="qr_proj_parts"):
-                if pl.tile.get_block_idx() >= part_blocks:
-                    w0 = (pl.tile.get_block_idx() - part_blocks) * proj_rows
+                if pl.tile.get_block_idx() < proj_tiles:
+                    w0 = pl.tile.get_block_idx() * proj_rows
                     scaled = head_weight_rows(
                         x_tokens, weights_proj, w0, pl.min(proj_rows, T - w0), proj_rows
                     )
                     head_weights[w0 : w0 + proj_rows, :] = scaled
                 else:
-                    part_n0 = pl.tile.get_block_idx() // qproj_parts * QPROJ_SPLIT_N
-                    part = pl.tile.get_block_idx() % qproj_parts
+                    part_n0 = (pl.tile.get_block_idx() - proj_tiles) // qproj_parts * QPROJ_SPLIT_N
+                    part = (pl.tile.get_block_idx() - proj_tiles) % qproj_parts
                     # A last part that would overrun Q_LORA ends at Q_LORA (the slice keeps its
                     # constant extent) and sums only its tiles from `first` on, the ones no earlier
                     # part summed.
@@ -449,7 +452,7 @@ def project_query(
         # task per wq_b column window: the window [Q_LORA, qproj_n] is loaded into L1 once and
         # every token tile is multiplied against it (K tiles sliced on chip), so wq_b is read
         # once per step; each token tile's codes are one [rows, Q_LORA] load.
-        # Its launch carries the head weights' blocks too (as qr_proj_parts' does).
+        # Its launch carries the head weights' blocks too, first (as qr_proj_parts' does).
         qproj_blocks = Q_WIDTH // qproj_n
         with pl.spmd(qproj_blocks + proj_tiles, allow_early_resolve=True):
             with pl.at(
@@ -457,14 +460,14 @@ def project_query(
                 name_hint="qr_proj",
                 optimizations=[pl.split(pl.SplitMode.UP_DOWN)],
             ):
-                if pl.tile.get_block_idx() >= qproj_blocks:
-                    w0 = (pl.tile.get_block_idx() - qproj_blocks) * proj_rows
+                if pl.tile.get_block_idx() < proj_tiles:
+                    w0 = pl.tile.get_block_idx() * proj_rows
                     scaled = head_weight_rows(
                         x_tokens, weights_proj, w0, pl.min(proj_rows, T - w0), proj_rows
                     )
                     head_weights[w0 : w0 + proj_rows, :] = scaled
                 else:
-                    n0 = pl.tile.get_block_idx() * qproj_n
+                    n0 = (pl.tile.get_block_idx() - proj_tiles) * qproj_n
                     w_window = wq_b[0:Q_LORA, n0 : n0 + qproj_n]
                     channel_scale = wq_scale_row[0:1, n0 : n0 + qproj_n]
                     for r_tile in pl.range(0, T, qproj_rows):

@@ -94,11 +94,13 @@ def chunk_scale_rows_stage(
         with pl.at(level=pl.Level.CORE_GROUP, name_hint="kv_scale_rows"):
             for turn in pl.range((items + blocks - 1) // blocks):
                 item = pl.tile.get_block_idx() + turn * blocks
-                # A turn past the items reads the last item's request and does nothing.
-                b = pl.min(item, items - 1) // chunks
-                c0 = item % chunks * TOPK_CHUNK
+                # Chunk-major items (item c * B + b), so the requests' first chunks go to
+                # different blocks; a turn past the items has c0 past every row and does
+                # nothing.
+                b = item % B
+                c0 = item // B * TOPK_CHUNK
                 seen = pl.read(kv_seq_lens, [b]) // COMPRESS_RATIO
-                if c0 < seen * (1 - item // items):
+                if c0 < seen:
                     # A tile's 32 scales per row of a [16, 32] view of the chunk (an assemble
                     # takes whole rows), stored as the chunk's one row.
                     tiles = pl.full([CHUNK_TILES, CACHE_TILE], dtype=pl.FP32, value=0.0)
@@ -179,14 +181,15 @@ def score_topk_cube_stage(
         with pl.at(level=pl.Level.CORE_GROUP, name_hint="kv_score_topk_cube"):
             for turn in pl.range((items + blocks - 1) // blocks):
                 item = pl.tile.get_block_idx() + turn * blocks
-                # A last turn past the items reads item items - 1's request (in bounds) and
-                # does nothing: its live group count is 0 (item // items is 1 there, as item
-                # < 2 items).
-                b = pl.min(item, items - 1) // splits
-                g = item % splits
+                # Group-major items (item g * B + b): the requests' groups that hold rows
+                # (a request of fewer chunks than groups has empty ones) spread over the
+                # blocks instead of sharing one (score_lanes.py says more). A turn past the
+                # items has g >= splits >= groups and does nothing.
+                b = item % B
+                g = item // B
                 seen, _chunks, groups, group_rows = score_groups(kv_seq_lens, b, splits)
                 group_end = pl.min(seen, (g + 1) * group_rows)
-                if g < groups * (1 - item // items):
+                if g < groups:
                     q_rows = pl.slice(
                         q_codes,
                         [position_ids.shape[1] * INDEX_N_HEADS, INDEX_HEAD_DIM],

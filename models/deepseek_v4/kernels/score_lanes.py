@@ -102,12 +102,17 @@ def score_topk_lanes_c8(
         with pl.at(level=pl.Level.CORE_GROUP, name_hint="kv_score_topk_lanes"):
             for turn in pl.range((items + blocks - 1) // blocks):
                 item = pl.tile.get_block_idx() + turn * blocks
-                # A turn past the items reads the last item's request and does nothing.
-                b = pl.min(item, items - 1) // splits
-                g = item % splits
+                # Group-major items (item g * B + b): a request of fewer 512-row chunks than
+                # groups has empty groups (B 4 S 2 8k: 12 groups, 4 chunks), and in request-
+                # major order block k's items k and k + 24 were both a request's first
+                # groups while other blocks held only empty ones; group-major, the 16 groups
+                # with rows are items 0 .. 15, one per block. A turn past the items has
+                # g >= splits >= groups and does nothing.
+                b = item % B
+                g = item // B
                 seen, _chunks, groups, group_rows = score_groups(kv_seq_lens, b, splits)
                 group_end = pl.min(seen, (g + 1) * group_rows)
-                if g < groups * (1 - item // items):
+                if g < groups:
                     q_rows = pl.slice(
                         q_codes,
                         [position_ids.shape[1] * INDEX_N_HEADS, INDEX_HEAD_DIM],

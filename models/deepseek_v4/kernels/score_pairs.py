@@ -119,9 +119,10 @@ def score_topk_pairs_c8(
         with pl.at(level=pl.Level.CORE_GROUP, name_hint="kv_score_topk_pairs"):
             for turn in pl.range((items + blocks - 1) // blocks):
                 item = pl.tile.get_block_idx() + turn * blocks
-                # A turn past the items reads the last item's request and does nothing.
-                b = pl.min(item, items - 1) // request_pairs
-                g0 = item % request_pairs * LANES
+                # Group-major items (item pair * B + b, score_lanes.py says why); a turn past
+                # the items has g0 >= splits >= groups and does nothing.
+                b = item % B
+                g0 = item // B * LANES
                 seen, _chunks, groups, group_rows = score_groups(kv_seq_lens, b, splits)
                 # Lane 0's group g0 and lane 1's g0 + 1: their first rows and lengths (0 for a
                 # group past the request's rows). Lane 1's group is never longer than lane 0's.
@@ -129,7 +130,7 @@ def score_topk_pairs_c8(
                 start1 = start0 + group_rows
                 len0 = pl.max(pl.min(seen, start1) - start0, 0)
                 len1 = pl.max(pl.min(seen, start1 + group_rows) - start1, 0)
-                if g0 < groups * (1 - item // items):
+                if g0 < groups:
                     # [0; q] and [q; 0]: the request's rows of q_padded at 0 and S * 64.
                     q_zero_top = pl.slice(
                         q_padded,
