@@ -491,17 +491,24 @@ def test_a_serving_step_scores_on_both_vector_cores(batch, seq, topk_only, block
     assert _score_stage(step).tasks == (1 if stage in TWO_AIV_STAGES else batch * splits)
 
 
-def test_at_four_tokens_the_head_sum_is_one_fp32_matmul_per_cache_tile():
-    """S = 4 (kernels/score_cube.py): per 32-row tile the lanes take 2 vector element-ops per
-    (cache row, token, head), the INT32 -> FP32 cast and the relu, where the S = 2 stage takes
-    4; the weighted sum over the 64 heads is the cube's [16, 256] x [256, 32] FP32 matmul, one
-    per tile beside the tile's INT8 product; the factor matrices come from the stage before."""
+@pytest.fixture(scope="module")
+def four_token_step():
+    """FLASH B 2 S 4 at 16k, c8, top-k only (the cube head-sum stage), its golden passed."""
     config = resolve_config(
         CaseConfig(preset="FLASH", batch=2, seq=4, max_seq_len=16384, start_pos=16380,
                    cache_format="c8", topk_only=True)
     )  # fmt: skip
     step = run_step(config)
     _assert_passes(step)
+    return step
+
+
+def test_at_four_tokens_the_head_sum_is_one_fp32_matmul_per_cache_tile(four_token_step):
+    """S = 4 (kernels/score_cube.py): per 32-row tile the lanes take 2 vector element-ops per
+    (cache row, token, head), the INT32 -> FP32 cast and the relu, where the S = 2 stage takes
+    4; the weighted sum over the 64 heads is the cube's [16, 256] x [256, 32] FP32 matmul, one
+    per tile beside the tile's INT8 product; the factor matrices come from the stage before."""
+    step = four_token_step
     order = [s.name for s in step.run.stages]
     assert order.index("head_factor_matrix") < order.index("kv_score_topk_cube")
     ran = _score_stage(step, "kv_score_topk_cube")
@@ -554,17 +561,12 @@ def test_the_groups_holding_rows_go_to_different_blocks():
     assert set(scoring) == {17 * probe}
 
 
-def test_at_four_tokens_each_chunk_of_scales_is_loaded_once_per_lane():
+def test_at_four_tokens_each_chunk_of_scales_is_loaded_once_per_lane(four_token_step):
     """S = 4 (kernels/score_cube.py): kv_scale_rows gathers each request's paged row scales into
     one 512-wide row per chunk before the score stage, which then loads a chunk's scales once per
     lane instead of each 32-row tile's once per lane. FLASH B 2 at 16k: 2 x 8 chunks of 16 tiles,
     24 groups a request of which 8 hold rows (one chunk each). Counts, not modeled time."""
-    config = resolve_config(
-        CaseConfig(preset="FLASH", batch=2, seq=4, max_seq_len=16384, start_pos=16380,
-                   cache_format="c8", topk_only=True)
-    )  # fmt: skip
-    step = run_step(config)
-    _assert_passes(step)
+    step = four_token_step
     order = [s.name for s in step.run.stages]
     assert order.index("kv_scale_rows") < order.index("kv_score_topk_cube")
     chunks, tiles, items = 16, 256, 16
