@@ -46,7 +46,8 @@ class StageCounter(Observer):
         self._load: dict[str, list] = {}
 
     def _task(self, name: str) -> list:
-        """The running task's counts of stage ``name`` (a task-less event: a load of its own)."""
+        """The running task's counts of stage ``name``: its latest task's (an outlined tile's
+        write lands there), or, for an event before any task of the stage, a load of its own."""
         load = self._load.get(name)
         if load is None:
             stats = self.stage(name)
