@@ -80,7 +80,7 @@ Stages (pl.at name_hints; each one SPMD dispatch, one runtime task)
 
 A decode step's requests are spans of S token rows (request r: rows r * S ..), computed
 where they are needed (``request_start``); a prefill chunk reads them from cu_seqlens. Every
-stage is one submission on the orchestration's serial path (5 us in the cost model), so the
+stage is one submission on the orchestration's serial path (3 us in the cost model), so the
 chain has no stage that only moves data another stage could move: the saved rows ride with
 the token rows, the c8 quantization with the window it quantizes.
 
