@@ -644,6 +644,25 @@ def test_long_context_groups_multiply_where_the_last_wave_idles(
     _assert_items(step, stage, items)
 
 
+def test_c16_cache_quant_groups_are_whole_tiles_not_whole_chunks():
+    """FLASH B 4 S 2 8k c16: 12 groups a request (48 blocks) of a 4-chunk request. Grouped by
+    whole 512-row chunks, 16 blocks quantized a chunk (16 tiles) each and 32 nothing; grouped
+    by whole tiles, ceil(64 / 12) = 6 a group: 10 groups of 6, one of 4 and one empty a
+    request, so the busiest block takes 6 tiles, not 16 (per-task vector work)."""
+    config = resolve_config(
+        CaseConfig(preset="FLASH", batch=4, seq=2, max_seq_len=8192, start_pos=8190,
+                   cache_format="c16", topk_only=True)
+    )  # fmt: skip
+    step = run_step(config)
+    _assert_passes(step)
+    quant = _score_stage(step, "kv_cache_quant")
+    per_task = [load[1] for load in quant.task_loads]
+    per_tile = quant.vector_ops // (4 * 64)  # 4 requests of 64 tiles, each tile alike
+    assert len(per_task) == 48
+    tiles = sorted(ops // per_tile for ops in per_task)
+    assert tiles == [0] * 4 + [4] * 4 + [6] * 40
+
+
 @pytest.mark.parametrize(("batch", "tasks"), [(7, 42), (20, 40), (16, 48), (5, 45)])
 def test_c16_cache_quant_groups_fill_the_waves_of_vector_cores(batch, tasks):
     """c16's kv_cache_quant runs a task per AIV and group of a request's rows: ceil(48 / B)

@@ -14,20 +14,19 @@ of sight.
 
 import pypto.language as pl
 
-from models.deepseek_v4.config import AMAX_FLOOR, INDEX_HEAD_DIM, INT8_MAX
+from models.deepseek_v4.config import AMAX_FLOOR, COMPRESS_RATIO, INDEX_HEAD_DIM, INT8_MAX
 from models.deepseek_v4.kernels.score import (
     CACHE_TILE,
     TOPK_CHUNK,
     multiplied_groups,
-    score_groups,
     wave_filling_groups,
 )
 
 # Tasks to aim for: one per AIV (48 on a2a3), a request's rows split into ceil(48 / B) groups of
-# whole 512-row chunks as the score stages split them (score.score_groups), or floor(48 / B)
-# where their tasks take fewer waves of the 48 AIVs per group's share of a request (B 7: 6
-# groups, 42 tasks in one wave, not 7 in 49 tasks and two waves, the second of one task;
-# score.wave_filling_groups, which the score stages use over the 24 core groups).
+# whole tiles, or floor(48 / B) where their tasks take fewer waves of the 48 AIVs per group's
+# share of a request (B 7: 6 groups, 42 tasks in one wave, not 7 in 49 tasks and two waves, the
+# second of one task; score.wave_filling_groups, which the score stages use over the 24 core
+# groups, with groups of whole 512-row chunks).
 QUANT_TASKS = 48
 
 
@@ -61,7 +60,13 @@ def quantize_cache_rows(
         with pl.at(level=pl.Level.CORE_GROUP, name_hint="kv_cache_quant"):
             b = pl.tile.get_block_idx() // splits
             g = pl.tile.get_block_idx() % splits
-            seen, _chunks, _groups, group_rows = score_groups(kv_seq_lens, b, splits)
+            # The request's seen tiles in `splits` groups of whole tiles, not of whole 512-row
+            # chunks as the score stages group them: nothing here is sorted per chunk, and a
+            # request of fewer chunks than groups would leave groups empty (FLASH B 4 8k: 12
+            # groups of a 4-chunk request, so 32 of the 48 blocks quantized nothing while 16
+            # took a chunk, 16 tiles, each; now 44 blocks take 6 tiles or 4 and 4 none).
+            seen = pl.read(kv_seq_lens, [b]) // COMPRESS_RATIO
+            group_rows = ((seen + tile - 1) // tile + splits - 1) // splits * tile
             group_end = pl.min(seen, (g + 1) * group_rows)
             # A group past the request's rows (or a padded request) runs no step.
             for j0 in pl.pipeline(g * group_rows, group_end, tile, stage=2):
