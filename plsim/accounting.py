@@ -60,8 +60,8 @@ class StageStats:
     # bytes above) and the 64-byte data cache lines they filled (plsim.scalar_cache).
     scalar_reads: int = 0
     scalar_read_lines: int = 0
-    # Each task's own counts, in the order the tasks ran (plsim.block_balance.TaskLoad; a
-    # record read back from JSON holds lists): the "block_balance" term's input.
+    # Each task's own counts, in the order the tasks ran (a list each, laid out as
+    # plsim.block_balance says): the "block_balance" term's input.
     task_loads: list = field(default_factory=list, repr=False)
     # GM buffers (opaque keys) the stage's transfers read and write: the data dependences
     # between stages that kernel_time schedules by.
@@ -205,11 +205,10 @@ def stage_times(stats: StageStats, platform: Platform) -> dict[str, float]:
     overlap = scheduling.pipelined_share(stats, platform)
     if overlap is None:
         overlap = platform.dma_compute_overlap
-    lanes = 2 if stats.cube_macs and stats.vector_split and "placement" in platform.terms else 1
-    # Launches are handed out one after another where the formula counts each launch's waves.
-    per_launch = ("placement" in platform.terms and 0 < stats.launches < stats.tasks
-                  and stats.tasks / stats.launches > cores)  # fmt: skip
-    balance = block_balance.balance(stats.task_loads, cores, per_launch, lanes, overlap, platform)
+    balance = block_balance.balance(
+        stats.task_loads, cores, scheduling.waves_per_launch(stats, cores, platform),
+        scheduling.lanes_per_task(stats, platform), overlap, platform,
+    )  # fmt: skip
     work = (dma + compute - overlap * min(dma, compute)) * balance * 1e6
     dispatch = scheduling.dispatch_us(stats, platform)
     launch = platform.stage_dispatch_us

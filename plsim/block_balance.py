@@ -8,10 +8,10 @@ busiest core does: the runtime hands each block to the first core that is free, 
 that finish at different times leave their cores idle until the whole grid retires" (pypto
 docs/en/user/performance/02-runtime-overhead.md, "Use SPMD").
 
-plsim records each task's own counts (``StageStats.task_loads``, one ``TaskLoad`` per task in
-the order the tasks ran). Under the term each task is timed with the stage formula's per-core
-rates, the launch's tasks are handed out in order to the first free of the stage's cores, and
-the stage's work is scaled by
+plsim records each task's own counts (``StageStats.task_loads``, one list per task in the
+order the tasks ran, laid out as below). Under the term each task is timed with the stage
+formula's per-core rates, the launch's tasks are handed out in order to the first free of the
+stage's cores, and the stage's work is scaled by
 
     makespan of the tasks' own times / makespan of as many tasks of their mean time
 
@@ -24,42 +24,35 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Sequence
-from typing import NamedTuple
 
 from plsim.hardware import Platform
+from plsim.scheduling import priced_counts
 
 #: The term's name in Platform.terms.
 TERM = "block_balance"
 
 
-class TaskLoad(NamedTuple):
-    """One task's counts (a JSON record stores it as a list in this order)."""
-
-    launch: int  # the stage's launch the task belongs to, from 0
-    vector_ops: int
-    cube_macs_by_dtype: dict
-    gm_bytes: int
-    gm_transfers: int
-    gm_segments: int
-    scalar_reads: int
-    scalar_read_lines: int
+# A task's counts are a list (a JSON record stores the same list), by these positions: the
+# stage's launch the task belongs to (from 0), its vector element-ops, its cube MACs by operand
+# dtype (a dict), GM bytes, transfers, contiguous segments, scalar GM reads and the data cache
+# lines they filled.
+LAUNCH, VECTOR_OPS, CUBE_MACS, GM_BYTES, GM_TRANSFERS, GM_SEGMENTS, SCALAR_READS, SCALAR_LINES = (
+    range(8)
+)
 
 
 def new_load(launch: int) -> list:
-    """A running task's counts, all zero (a list in TaskLoad's order, updated in place)."""
+    """A running task's counts, all zero (updated in place by plsim.counting)."""
     return [launch, 0, {}, 0, 0, 0, 0, 0]
 
 
-def task_seconds(load: Sequence, lanes: int, overlap: float, platform: Platform,
-                 terms: frozenset | set | tuple) -> float:  # fmt: skip
+def task_seconds(load: Sequence, lanes: int, overlap: float, platform: Platform) -> float:
     """A task's modeled time on one core, in seconds: the stage formula's DMA (its bytes, at
     least a burst per segment, at one core's DMA bandwidth, plus an issue latency per
-    transfer) and compute (cube MACs at the AIC's rate per dtype, vector element-ops over
-    ``lanes`` AIVs), ``overlap`` of the shorter hidden."""
+    transfer, both as plsim.scheduling prices them) and compute (cube MACs at the AIC's rate
+    per dtype, vector element-ops over ``lanes`` AIVs), ``overlap`` of the shorter hidden."""
     _, vector_ops, macs, nbytes, transfers, segments, reads, lines = load
-    if "scalar_dcache" in terms:
-        transfers -= reads - lines
-        segments -= reads - lines
+    transfers, segments = priced_counts(transfers, segments, reads, lines, platform)
     dma = max(nbytes, segments * platform.dma_burst_bytes) / platform.core_dma_bytes_per_s
     dma += transfers * platform.dma_issue_us * 1e-6
     cube = sum(n / platform.cube_macs_per_second(d) for d, n in macs.items())
@@ -86,19 +79,19 @@ def balance(loads: Sequence[Sequence], cores: int, per_launch: bool, lanes: int,
     """The factor the stage's work is scaled by (module docstring): the makespan of the tasks'
     own times on ``cores`` cores over the makespan of as many tasks of their mean time, so that
     alike tasks give exactly 1 and the waves stay the stage formula's business.
-    ``per_launch``: the stage formula runs each SPMD launch's waves after the last launch's
-    (``placement``, launches of more blocks than cores), so each launch is handed out on its
-    own and the makespans are summed; otherwise all the tasks share the cores. 1.0 without the
-    term or without per-task counts."""
+    ``per_launch`` (plsim.scheduling.waves_per_launch): the stage formula runs each SPMD
+    launch's waves after the last launch's, so each launch is handed out on its own and the
+    makespans are summed; otherwise all the tasks share the cores. 1.0 without the term or
+    without per-task counts."""
     if TERM not in platform.terms or not loads:
         return 1.0
-    times = [task_seconds(load, lanes, overlap, platform, platform.terms) for load in loads]
+    times = [task_seconds(load, lanes, overlap, platform) for load in loads]
     total = sum(times)
     if total <= 0.0:
         return 1.0
     groups: dict[int, list[float]] = {}
     for load, t in zip(loads, times):
-        groups.setdefault(int(load[0]) if per_launch else 0, []).append(t)
+        groups.setdefault(int(load[LAUNCH]) if per_launch else 0, []).append(t)
     mean = total / len(times)
     actual = sum(makespan(group, cores) for group in groups.values())
     even = sum(makespan([mean] * len(group), cores) for group in groups.values())

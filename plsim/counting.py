@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from plsim import block_balance as bb
 from plsim.accounting import StageStats, contiguous_segments, count_transfer
-from plsim.block_balance import new_load
 from plsim.checks import crossing_bytes
 from plsim.context import Scope
 from plsim.events import Observer
@@ -42,7 +42,7 @@ class StageCounter(Observer):
         self.stages: dict[str, StageStats] = {}
         # The running task's scalar data cache (plsim.scalar_cache), cold at each task.
         self._dcache = LineCache()
-        # Each stage's running task's counts (plsim.block_balance.TaskLoad order), by name.
+        # Each stage's running task's counts (plsim.block_balance's list), by name.
         self._load: dict[str, list] = {}
 
     def _task(self, name: str) -> list:
@@ -51,7 +51,7 @@ class StageCounter(Observer):
         load = self._load.get(name)
         if load is None:
             stats = self.stage(name)
-            load = self._load[name] = new_load(max(stats.launches - 1, 0))
+            load = self._load[name] = bb.new_load(max(stats.launches - 1, 0))
             stats.task_loads.append(load)
         return load
 
@@ -69,7 +69,7 @@ class StageCounter(Observer):
         stats.early_resolve = stats.early_resolve or early_resolve
         stats.vector_split = stats.vector_split or scope.vector_split
         self._dcache.clear()
-        load = self._load[scope.name] = new_load(stats.launches - 1)
+        load = self._load[scope.name] = bb.new_load(stats.launches - 1)
         stats.task_loads.append(load)
 
     def scope_finished(self, scope: Scope) -> None:
@@ -84,8 +84,8 @@ class StageCounter(Observer):
         stats.scalar_reads += 1
         stats.scalar_read_lines += line
         load = self._task(scope.name)
-        load[6] += 1
-        load[7] += line
+        load[bb.SCALAR_READS] += 1
+        load[bb.SCALAR_LINES] += line
 
     def transfer(self, scope: Scope | None, direction: str, nbytes: int, region: Any,
                  owner: Any, compulsory: bool) -> None:  # fmt: skip
@@ -100,19 +100,19 @@ class StageCounter(Observer):
         """The running task's share of a transfer count_transfer just counted."""
         if nbytes:
             load = self._task(name)
-            load[3] += nbytes
-            load[4] += 1
-            load[5] += contiguous_segments(region.shape, region.strides)
+            load[bb.GM_BYTES] += nbytes
+            load[bb.GM_TRANSFERS] += 1
+            load[bb.GM_SEGMENTS] += contiguous_segments(region.shape, region.strides)
 
     def vector_ops(self, scope: Scope, count: int) -> None:
         self.stage(scope.name).vector_ops += count
-        self._task(scope.name)[1] += count
+        self._task(scope.name)[bb.VECTOR_OPS] += count
 
     def cube_macs(self, scope: Scope, macs: int, dtype: str) -> None:
         stats = self.stage(scope.name)
         stats.cube_macs += macs
         stats.cube_macs_by_dtype[dtype] = stats.cube_macs_by_dtype.get(dtype, 0) + macs
-        by_dtype = self._task(scope.name)[2]
+        by_dtype = self._task(scope.name)[bb.CUBE_MACS]
         by_dtype[dtype] = by_dtype.get(dtype, 0) + macs
 
     def pipeline_loop(self, scope: Scope, depth: int, iterations: int, round_trip: bool) -> None:

@@ -75,13 +75,20 @@ TERMS: tuple[str, ...] = (
 )  # fmt: skip
 
 
-def priced_transfers(stats: StageStats, platform: Platform) -> tuple[int, int]:
-    """(transfers, contiguous segments) the model prices: the counted ones, with the scalar
-    reads replaced by their data cache line fills under ``scalar_dcache``."""
+def priced_counts(transfers: int, segments: int, scalar_reads: int, scalar_read_lines: int,
+                  platform: Platform) -> tuple[int, int]:  # fmt: skip
+    """(transfers, contiguous segments) the model prices of the counted ones: the scalar reads
+    among them replaced by their data cache line fills under ``scalar_dcache``."""
     if "scalar_dcache" not in platform.terms:
-        return stats.gm_transfers, stats.gm_segments
-    saved = stats.scalar_reads - stats.scalar_read_lines
-    return stats.gm_transfers - saved, stats.gm_segments - saved
+        return transfers, segments
+    saved = scalar_reads - scalar_read_lines
+    return transfers - saved, segments - saved
+
+
+def priced_transfers(stats: StageStats, platform: Platform) -> tuple[int, int]:
+    """``priced_counts`` of a stage."""
+    return priced_counts(stats.gm_transfers, stats.gm_segments, stats.scalar_reads,
+                         stats.scalar_read_lines, platform)  # fmt: skip
 
 
 def launches(stats: StageStats) -> int:
@@ -106,12 +113,25 @@ def parallel(stats: StageStats, cores: int, platform: Platform) -> float:
     ``min(tasks, cores)``; under ``placement`` an SPMD launch of N > cores blocks runs in
     ``ceil(N / cores)`` waves, so it keeps ``N / waves`` busy."""
     tasks = max(stats.tasks, 1)
-    if "placement" not in platform.terms or stats.launches <= 0 or stats.launches >= tasks:
+    if not waves_per_launch(stats, cores, platform):
         return float(min(tasks, cores))
     per_launch = tasks / stats.launches
-    if per_launch <= cores:
-        return float(min(tasks, cores))
     return per_launch / math.ceil(per_launch / cores)
+
+
+def waves_per_launch(stats: StageStats, cores: int, platform: Platform) -> bool:
+    """Whether each of the stage's SPMD launches runs in waves of its own, one launch after
+    another: under ``placement``, launches of more blocks than ``cores``. Otherwise every task
+    is taken to share the cores at once."""
+    tasks = max(stats.tasks, 1)
+    return ("placement" in platform.terms and 0 < stats.launches < tasks
+            and tasks / stats.launches > cores)  # fmt: skip
+
+
+def lanes_per_task(stats: StageStats, platform: Platform) -> int:
+    """AIVs one task's vector work runs on: under ``placement`` both of its core group's in a
+    mixed stage with a vector split, else one."""
+    return 2 if "placement" in platform.terms and stats.cube_macs and stats.vector_split else 1
 
 
 def vector_lanes(stats: StageStats, platform: Platform) -> float:
@@ -121,8 +141,7 @@ def vector_lanes(stats: StageStats, platform: Platform) -> float:
     task, two under a vector split, at most one group per AIC; otherwise one AIV per task."""
     if "placement" not in platform.terms or not stats.cube_macs:
         return parallel(stats, platform.vector_cores, platform)
-    per_group = 2 if stats.vector_split else 1
-    return min(parallel(stats, platform.cube_cores, platform) * per_group,
+    return min(parallel(stats, platform.cube_cores, platform) * lanes_per_task(stats, platform),
                float(platform.vector_cores))  # fmt: skip
 
 
