@@ -535,6 +535,26 @@ def _is_shape_read(node: ast.AST) -> bool:
 _SHAPE_SCANNED_CALLS = {"create_tensor", "slice", "reshape", "window"}
 
 
+def _is_shape_subscript(node: ast.AST) -> bool:
+    """``t.shape[i]`` itself (or a bare ``t.shape``)."""
+    if isinstance(node, ast.Subscript):
+        return isinstance(node.value, ast.Attribute) and node.value.attr == "shape"
+    return False
+
+
+def _scanned_shape(checker: _Checker, node: ast.AST) -> ast.AST | None:
+    """The shape argument of a create_tensor, reshape or window call (``node``), else None:
+    the calls whose shape the JIT must resolve in full (a slice falls back to its parent's
+    extents)."""
+    if not isinstance(node, ast.Call):
+        return None
+    position = {"create_tensor": 0, "reshape": 1, "window": 1}.get(checker.pl_call_name(node))
+    if position is None:
+        return None
+    shape = [k.value for k in node.keywords if k.arg == "shape"]
+    return shape[0] if shape else (node.args[position] if len(node.args) > position else None)
+
+
 def _is_dim_call(checker: _Checker, node: ast.AST) -> bool:
     """``pl.tensor.dim(...)`` (pl under any bound name)."""
     return (
@@ -601,6 +621,15 @@ def _check_inline_shapes(checker: _Checker, fdef: ast.FunctionDef) -> None:
             and (checker.pl_call_name(a.value) in _SHAPE_SCANNED_CALLS)
         ):
             tensors[a.targets[0].id] = (shape_locals[min(used)], a.lineno)
+    # A .shape read written in the shape list itself (create_tensor, reshape, window; a slice's
+    # unresolved extent takes its parent's instead): not followed either (measured with the
+    # pypto wheel this project builds with, fixture shape_read_in_shape_to_inline).
+    read_in_shape: dict[str, tuple[str, int]] = {}
+    for a in assigns:
+        shape = _scanned_shape(checker, a.value)
+        reads = [n for n in ast.walk(shape) if _is_shape_subscript(n)] if shape else []
+        if reads and a.targets[0].id not in tensors:
+            read_in_shape[a.targets[0].id] = (ast.unparse(reads[0]), a.lineno)
     for call in ast.walk(fdef):
         if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)):
             continue
@@ -608,6 +637,14 @@ def _check_inline_shapes(checker: _Checker, fdef: ast.FunctionDef) -> None:
         if checker.kind_of(target) != "inline":
             continue
         for arg in [*call.args, *(k.value for k in call.keywords)]:
+            if isinstance(arg, ast.Name) and arg.id in read_in_shape:
+                read, line = read_in_shape[arg.id]
+                checker.fail(call, f"local tensor '{arg.id}' (line {line}) is passed to inline "
+                             f"function '{call.func.id}', but its shape list reads '{read}'; "
+                             "the JIT's shape inference does not follow a .shape read "
+                             "(\"missing inferred tensor metadata\"); bind it to an alias "
+                             "first (n = pl.tensor.dim(<tensor>, <axis>)) and write n in the "
+                             "shape")  # fmt: skip
             if isinstance(arg, ast.Name) and arg.id in tensors:
                 origin, line = tensors[arg.id]
                 if origin in dim_expressions:

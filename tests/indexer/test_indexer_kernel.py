@@ -19,6 +19,7 @@ from models.deepseek_v4.config import COMPRESS_RATIO, FP32_LOWEST, SLIDING_WINDO
 from models.deepseek_v4.contract.decode import visible_rows
 from models.deepseek_v4.reference.decode_compressor import compressor_paged_golden
 from models.deepseek_v4.reference.decode_indexer import paged_scores, quantized_query
+from plsim.block_balance import VECTOR_OPS
 
 LOWEST = np.float32(FP32_LOWEST)
 ROW_GAIN = 256.0  # a power of two: the new row's INT8 codes stay, its dequant scale grows
@@ -154,6 +155,26 @@ def test_long_context():
     config = resolve_config(CaseConfig(preset="FLASH", batch=2, seq=2, max_seq_len=16384,
                                        start_pos="16378,9000"))  # fmt: skip
     _assert_passes(run_step(config))
+
+
+@pytest.mark.parametrize(
+    ("batch", "seq", "rows"),
+    [(4, 2, [1] * 8), (16, 2, [4] * 8), (18, 4, [9] * 8), (40, 4, [16] * 10)],
+    ids=["8 tokens: 8 blocks of a row", "32 tokens: 8 blocks of 4 rows",
+         "72: 8 blocks of 9 rows (two tiles)", "160: blocks of 16 rows"],
+)
+def test_qr_quant_takes_a_step_in_eight_blocks_of_several_rows(batch, seq, rows):
+    """qr_quant's launch is about 8 blocks, each quantizing ceil(T / 8) rows of qr, at most 16
+    (two 8-row tiles): every block is a hand-out of the launch's serial fan-out, while a row is
+    about 7 vector element-ops per column, so a block per row (the rule before, ceil(T / 48) rows
+    a block: 32 blocks at T = 32, 40 of 4 rows at T = 160) made the hand-outs most of the
+    stage. Each block's rows are read from its own vector work (the rows are alike: the
+    per-row op count is the stage's over T)."""
+    step = run_step(resolve_config(CaseConfig(batch=batch, seq=seq, start_pos=1000)))
+    (quant,) = [s for s in step.run.stages if s.name == "qr_quant"]
+    per_row = quant.vector_ops / (batch * seq)
+    assert [load[VECTOR_OPS] / per_row for load in quant.task_loads] == rows
+    _assert_passes(step)
 
 
 @pytest.mark.parametrize(

@@ -171,3 +171,16 @@ def test_a_dim_call_inside_a_created_shape_is_rejected(kernel, tag):
     with pytest.raises(plsim.DSLError, match=r"bind the dim to a local") as info:
         plsim.run(getattr(K, kernel), x, np.zeros_like(x))
     assert marked_line(FILE, tag) in str(info.value)
+
+
+def test_a_shape_read_inside_a_shape_handed_to_an_inline_helper_is_rejected():
+    """``pl.create_tensor([rows, x.shape[1]], ...)`` handed to an inline helper: the JIT's
+    shape inference resolves literals, constants, scalar parameters and dim aliases written in
+    the shape list, not a ``.shape`` read there ("missing inferred tensor metadata for
+    parameter 'o'", fixture shape_read_in_shape_to_inline); the alias form compiles
+    (dim_alias_to_inline above)."""
+    x = _x()
+    with pytest.raises(plsim.DSLError, match=r"reads 'x.shape\[1\]'") as info:
+        plsim.run(K.shape_read_in_shape_to_inline, x, np.zeros_like(x))
+    assert marked_line(FILE, "shape_read_inline") in str(info.value)
+

@@ -120,9 +120,14 @@ ROPE_PAIRS_FP32 = ROPE_PAIRS * 1.0  # the same count as an FP32 tile operand
 # qr_quant rows: [8, Q_LORA <= 1536] FP32 tiles are 48 KiB; at most two of them plus the BF16
 # load are live at once in the quant chain (~120 KiB), inside the 184 KiB UB.
 QR_QUANT_ROWS = 8
-# qr_quant's tasks to aim for: one per AIV (48 on a2a3), a task's rows ceil(T / 48) up to
-# QR_QUANT_ROWS; the row quantization is independent per row.
-QR_QUANT_TASKS = 48
+# qr_quant's blocks to aim for: 8, a block quantizing ceil(T / 8) rows, at most
+# QR_QUANT_BLOCK_ROWS (two tiles; ceil(T / 16) blocks above T = 128). A row is about 7 vector
+# element-ops per Q_LORA column (7k at FLASH) and each block one hand-out of the launch's
+# serial fan-out; the launch waits on the slowest block, so a step's rows are cheaper in a few
+# blocks of several rows than in a block per row (B 16 S 2: 32 blocks of one row were 7 of
+# the stage's 11 us in hand-outs).
+QR_QUANT_BLOCKS = 8
+QR_QUANT_BLOCK_ROWS = 16
 # qr_rope's tasks to aim for at large steps: one per AIV (48 on a2a3), a task taking
 # ceil(T / 48) tokens one after another (the stage's column index rows built once per task, not
 # once per token; B 128 S 4: 47 tasks of 11 tokens, not 512 of one).
@@ -300,12 +305,12 @@ def project_query(
     part_k = part_tiles * QPROJ_K_TILE
     # ... and its token tile: T rounded up to 16 rows (16 or 32 where it runs).
     parts_rows = (T + CUBE_M - 1) // CUBE_M * CUBE_M
-    # qr_quant's rows per task: ceil(T / QR_QUANT_TASKS), at most QR_QUANT_ROWS (the tile's
-    # rows): a short step quantizes a row per task instead of 8 rows in one (B 4 S 2: 8 tasks of
-    # 1 row); min(., QR_QUANT_ROWS) in integer ops on shape constants.
-    qr_quant_rows = (T + QR_QUANT_TASKS - 1) // QR_QUANT_TASKS
-    qr_quant_rows = qr_quant_rows - (qr_quant_rows - QR_QUANT_ROWS) * (
-        1 - 1 // (qr_quant_rows // QR_QUANT_ROWS + 1)
+    # qr_quant's rows per block: ceil(T / QR_QUANT_BLOCKS), at most QR_QUANT_BLOCK_ROWS, in
+    # tiles of QR_QUANT_ROWS (B 4 S 2: 8 blocks of a row; B 16 S 2: 8 of 4; B 128 S 4: 32 of
+    # two tiles); min(., QR_QUANT_BLOCK_ROWS) in integer ops on shape constants.
+    qr_quant_rows = (T + QR_QUANT_BLOCKS - 1) // QR_QUANT_BLOCKS
+    qr_quant_rows = qr_quant_rows - (qr_quant_rows - QR_QUANT_BLOCK_ROWS) * (
+        1 - 1 // (qr_quant_rows // QR_QUANT_BLOCK_ROWS + 1)
     )
     qr_tokens = pl.reshape(qr, [T, Q_LORA])
     # x as token rows for head_weight_rows, from pl.tensor.dim aliases (an inline helper's
@@ -327,21 +332,24 @@ def project_query(
     # 1 qr_quant: per-row INT8 of qr with its FP32 dequant scale.
     with pl.spmd((T + qr_quant_rows - 1) // qr_quant_rows, allow_early_resolve=True):
         with pl.at(level=pl.Level.CORE_GROUP, name_hint="qr_quant"):
-            r0 = pl.tile.get_block_idx() * qr_quant_rows
-            rows = pl.min(qr_quant_rows, T - r0)
-            qr_tile = pl.slice(
-                qr_tokens, [QR_QUANT_ROWS, Q_LORA], [r0, 0], valid_shape=[rows, Q_LORA]
-            )
-            qr_f32 = pl.cast(qr_tile, target_type=pl.FP32)
-            qr_amax = pl.maximum(pl.row_max(pl.abs(qr_f32)), AMAX_FLOOR)
-            qr_quant_scale = pl.div(pl.add(pl.mul(qr_amax, 0.0), INT8_MAX), qr_amax)
-            qr_scaled = pl.row_expand_mul(qr_f32, qr_quant_scale)
-            qr_i32 = pl.cast(qr_scaled, target_type=pl.INT32, mode="round")
-            qr_f16 = pl.cast(qr_i32, target_type=pl.FP16, mode="round")
-            qr_codes[r0 : r0 + QR_QUANT_ROWS, :] = pl.cast(
-                qr_f16, target_type=pl.INT8, mode="trunc"
-            )
-            qr_dequant[r0 : r0 + QR_QUANT_ROWS, :] = pl.div(qr_amax, INT8_MAX)
+            r_first = pl.tile.get_block_idx() * qr_quant_rows
+            block_rows = pl.min(qr_quant_rows, T - r_first)
+            for tile_step in pl.range((block_rows + QR_QUANT_ROWS - 1) // QR_QUANT_ROWS):
+                r0 = r_first + tile_step * QR_QUANT_ROWS
+                rows = pl.min(QR_QUANT_ROWS, block_rows - tile_step * QR_QUANT_ROWS)
+                qr_tile = pl.slice(
+                    qr_tokens, [QR_QUANT_ROWS, Q_LORA], [r0, 0], valid_shape=[rows, Q_LORA]
+                )
+                qr_f32 = pl.cast(qr_tile, target_type=pl.FP32)
+                qr_amax = pl.maximum(pl.row_max(pl.abs(qr_f32)), AMAX_FLOOR)
+                qr_quant_scale = pl.div(pl.add(pl.mul(qr_amax, 0.0), INT8_MAX), qr_amax)
+                qr_scaled = pl.row_expand_mul(qr_f32, qr_quant_scale)
+                qr_i32 = pl.cast(qr_scaled, target_type=pl.INT32, mode="round")
+                qr_f16 = pl.cast(qr_i32, target_type=pl.FP16, mode="round")
+                qr_codes[r0 : r0 + QR_QUANT_ROWS, :] = pl.cast(
+                    qr_f16, target_type=pl.INT8, mode="trunc"
+                )
+                qr_dequant[r0 : r0 + QR_QUANT_ROWS, :] = pl.div(qr_amax, INT8_MAX)
 
     # 2 qr_proj. A step of at most 32 tokens (one 16- or 32-row token tile) splits wq_b's rows
     # into K parts whose INT32 partial sums the rope stage adds (qr_dequant_rope); a larger step

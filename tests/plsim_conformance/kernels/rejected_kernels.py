@@ -55,6 +55,9 @@ VERDICTS = {
         "rejected: GenerateExprString not implemented for expression type: Call"
     ),
     "dim_call_in_shape_to_inline": "rejected: missing inferred tensor metadata for parameter 'o'",
+    "shape_read_in_shape_to_inline": (
+        "rejected: missing inferred tensor metadata for parameter 'o'"
+    ),
     "shape_scalar_to_inline": "compiles",
     "rebind_in_loop_other_shape": (
         "gap: the parser keeps a name bound inside a pl.range loop at one type; a later "
@@ -166,6 +169,11 @@ A2A3SIM = {
         "'!pto.ptr<f32>' vs 'index'"
     ),
     "dim_call_in_shape_to_inline": (
+        "not run: ValueError: @pl.jit: missing inferred tensor metadata for parameter "
+        "'o'. This usually means the tensor's shape/dtype could not be statically "
+        "determined. Pass the tensor directly as a function argument"
+    ),
+    "shape_read_in_shape_to_inline": (
         "not run: ValueError: @pl.jit: missing inferred tensor metadata for parameter "
         "'o'. This usually means the tensor's shape/dtype could not be statically "
         "determined. Pass the tensor directly as a function argument"
@@ -496,4 +504,15 @@ def rebind_in_loop_other_shape(
     with pl.at(level=pl.Level.CORE_GROUP, name_hint="narrow"):
         t = pl.row_sum(x[0:R, 0:C])  # @rebind_shape
         out[0:R, 0:1] = t
+    return out
+
+
+@pl.jit
+def shape_read_in_shape_to_inline(
+    x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]
+):
+    rows = pl.tensor.dim(x, 0)
+    tmp = pl.create_tensor([rows, x.shape[1]], dtype=pl.FP32)
+    tmp = exp_into(x, tmp)  # @shape_read_inline
+    out = exp_into(tmp, out)
     return out
