@@ -17,7 +17,7 @@ import warnings
 
 import numpy as np
 
-from plsim import aiv_placement, errors, events, loop_carry, pipeline_crossings
+from plsim import aiv_placement, barriers, errors, events, loop_carry, pipeline_crossings
 from plsim import dtypes as dt
 from plsim.aiv_regions import AivRegion
 from plsim.context import STATE, Scope, as_dsl_error, dsl, fail, kernel_location
@@ -204,7 +204,8 @@ class Spmd:
 
     def __init__(self, core_num, *, sync_start=False, name_hint="", optimizations=None,
                  predicate=None, allow_early_resolve=False, **ignored):  # fmt: skip
-        del sync_start, ignored
+        del ignored
+        self.sync_start = sync_start is True
         self.early_resolve = allow_early_resolve is True
         if STATE.scopes:
             dsl("pl.spmd inside an InCore scope: its body is already InCore")
@@ -274,6 +275,57 @@ class Spmd:
         finally:
             loop.close(completed)
 
+
+    def _with_phase(self, phase: int, phases: int):
+        """Phase ``phase`` of ``phases`` of a with-form body cut at its ``pl.system.syncall``
+        statements (plsim.barriers): every block runs this phase before any runs the next.
+        A block is one task across its phases, and its local names keep their values from
+        one phase to its next (the frame is the kernel's, which runs the phases' loops)."""
+        frame = sys._getframe(1)
+        if phase == 0:
+            self._phase_scopes: dict[int, Scope] = {}
+            self._block_frames = LaneFrames(self.count)
+            self._before_launch = dict(frame.f_locals)
+            self._arrivals = [0] * self.count
+        loop = events.open_loop("pl.spmd", self.location)
+        completed = False
+        try:
+            for i in _order(self.count):
+                loop.iteration(i)
+                if phase == 0:
+                    scope = open_scope(self.name, self.optimizations, launch=not self._phase_scopes,
+                                       early_resolve=self.early_resolve,
+                                       block=(int(i), self.count))  # fmt: skip
+                    self._phase_scopes[i] = scope
+                else:
+                    scope = self._phase_scopes[i]
+                    STATE.scopes.append(scope)
+                STATE.block_indices.append(i)
+                STATE.block_counts.append(self.count)
+                at_enter = self._block_frames.enter(frame, i, self._before_launch)
+                try:
+                    yield TaskId()
+                finally:
+                    if STATE.block_indices and STATE.scopes and STATE.scopes[-1] is scope:
+                        STATE.block_indices.pop()
+                        STATE.block_counts.pop()
+                    pop_scope(scope)
+                self._block_frames.leave(frame, i, at_enter)
+                if phase < phases - 1 and self._arrivals[i] != phase + 1:
+                    dsl(f"block {i} of pl.spmd '{self.name}' left phase {phase} without reaching "
+                        "its pl.system.syncall (a `continue` or `break` around it?)")  # fmt: skip
+                if phase == phases - 1:
+                    finish_scope(scope)
+            completed = True
+        finally:
+            loop.close(completed)
+
+    def _syncall(self, **kwargs) -> None:
+        """A ``pl.system.syncall(...)`` statement of this launch's body (the last statement of
+        a phase): the toolchain's rules, then the block's arrival."""
+        barriers.check_syncall(self.count, self.sync_start, **kwargs)
+        block = STATE.block_indices[-1]
+        self._arrivals[block] += 1
 
     def _carried_block(self, i: int):
         """Block ``i`` of a with-form whose sole pl.at is the task: only the block index."""

@@ -6,6 +6,8 @@ a2a3sim: tests/plsim_conformance/kernels/aiv_lane_state.py). plsim runs the lane
 the other in the kernel's own Python frame; this module saves, after each lane's pass through a
 region, the names that pass assigned, and puts them back before that lane's next pass, so each
 lane reads its own values. Names a lane did not assign hold what they held before the region.
+The blocks of a ``pl.spmd`` launch run in phases between barriers keep their names the same way
+from one phase to the next, a block in place of a lane (plsim.barriers).
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import types
 
+from plsim import barriers as _barriers
 from plsim import control
 from plsim import dtypes as _dt
 from plsim.context import dsl as _dsl
@@ -290,7 +291,19 @@ def fillpad_inplace(*args, **kwargs):
     )
 
 
-system = types.SimpleNamespace(task_dummy=_task_dummy)
+def _no_effect(*args, **ignored) -> None:
+    """pl.system.fence / pl.system.cacheinvalid: GM is coherent in plsim; no effect."""
+    del args, ignored
+
+
+# pl.system.syncall runs as phases of its launch (plsim.barriers); the source checker rewrites
+# each syncall statement of a `with pl.spmd` body, so a call that reaches this is elsewhere.
+system = types.SimpleNamespace(
+    task_dummy=_task_dummy,
+    syncall=_barriers.syncall_outside_body,
+    fence=_no_effect,
+    cacheinvalid=_no_effect,
+)
 array = types.SimpleNamespace(create=_arrays.create)
 prefetch = types.SimpleNamespace(
     make_context=_prefetch.prefetch_context, async_prefetch=_prefetch.async_prefetch

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import copy
 import inspect
 import keyword
 import textwrap
@@ -512,6 +513,8 @@ class _SpmdWith(ast.NodeTransformer):
             and self._is_pl_call(sole.items[0].context_expr, "at")
         )  # fmt: skip
         keywords = [ast.keyword("carrier", ast.Constant(True))] if carrier else []
+        if any(self._is_syncall(stmt) for stmt in node.body):
+            return self._phases(node, call, target)
         loop = ast.For(
             target=target,
             iter=ast.Call(ast.Attribute(call, "_with_form", ast.Load()), [], keywords),
@@ -519,6 +522,46 @@ class _SpmdWith(ast.NodeTransformer):
             orelse=[],
         )
         return ast.copy_location(loop, node)
+
+    def _is_syncall(self, stmt: ast.stmt) -> bool:
+        """``pl.system.syncall(...)`` as a statement (pl under any bound name)."""
+        if not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)):
+            return False
+        func = stmt.value.func
+        return (
+            isinstance(func, ast.Attribute) and func.attr == "syncall"
+            and isinstance(func.value, ast.Attribute) and func.value.attr == "system"
+            and isinstance(func.value.value, ast.Name) and func.value.value.id in self.pl_names
+        )  # fmt: skip
+
+    def _phases(self, node: ast.With, call: ast.Call, target: ast.expr) -> list[ast.stmt]:
+        """A body with ``pl.system.syncall`` statements as one launch run in phases
+        (plsim.barriers): ``spmd = pl.spmd(...)``, then one loop per phase over
+        ``spmd._with_phase(k, n)``, each phase but the last ending in ``spmd._syncall(...)``
+        with the barrier's own arguments (at its line)."""
+        name = f"_plsim_spmd_{node.lineno}_{node.col_offset}"
+        launch = ast.copy_location(ast.Assign([ast.Name(name, ast.Store())], call), node)
+        phases: list[list[ast.stmt]] = [[]]
+        for stmt in node.body:
+            if self._is_syncall(stmt):
+                barrier = ast.Call(
+                    ast.Attribute(ast.Name(name, ast.Load()), "_syncall", ast.Load()),
+                    stmt.value.args, stmt.value.keywords,
+                )
+                phases[-1].append(ast.copy_location(ast.Expr(barrier), stmt))
+                phases.append([])
+            else:
+                phases[-1].append(stmt)
+        out: list[ast.stmt] = [launch]
+        for k, body in enumerate(phases):
+            driver = ast.Call(
+                ast.Attribute(ast.Name(name, ast.Load()), "_with_phase", ast.Load()),
+                [ast.Constant(k), ast.Constant(len(phases))], [],
+            )
+            loop = ast.For(target=copy.deepcopy(target), iter=driver, body=body or [ast.Pass()],
+                           orelse=[])  # fmt: skip
+            out.append(ast.copy_location(loop, body[0] if body else node))
+        return out
 
 
 def _names_in(node: ast.AST) -> set[str]:
