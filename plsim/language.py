@@ -39,6 +39,7 @@ from plsim.ops import matmul as _mm
 from plsim.ops import prefetch as _prefetch
 from plsim.ops import reduce_expand as _re
 from plsim.ops import scalar_access as _scalar
+from plsim.ops import scalar_and_index as _si
 from plsim.ops import sort_gather as _sg
 from plsim.ops import stores as _stores
 from plsim.ops import tile_copies as _copies
@@ -174,6 +175,13 @@ rsqrt = _ew.rsqrt
 recip = _ew.recip
 log = _ew.log
 relu = _ew.relu
+maximums = _si.maximums
+minimums = _si.minimums
+lrelu = _si.lrelu
+row_argmax = _si.row_argmax
+row_argmin = _si.row_argmin
+col_argmax = _si.col_argmax
+col_argmin = _si.col_argmin
 matmul = _mm.matmul
 matmul_acc = _mm.matmul_acc
 sort32 = _sg.sort32
