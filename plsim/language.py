@@ -38,6 +38,7 @@ from plsim.ops import indexing as _index
 from plsim.ops import matmul as _mm
 from plsim.ops import prefetch as _prefetch
 from plsim.ops import reduce_expand as _re
+from plsim.ops import remainder_trig as _rt
 from plsim.ops import scalar_access as _scalar
 from plsim.ops import scalar_and_index as _si
 from plsim.ops import sort_gather as _sg
@@ -182,6 +183,12 @@ row_argmax = _si.row_argmax
 row_argmin = _si.row_argmin
 col_argmax = _si.col_argmax
 col_argmin = _si.col_argmin
+rem = _rt.rem
+rems = _rt.rems
+fmod = _rt.fmod
+fmods = _rt.fmods
+sin = _rt.sin
+cos = _rt.cos
 matmul = _mm.matmul
 matmul_acc = _mm.matmul_acc
 sort32 = _sg.sort32
