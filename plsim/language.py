@@ -30,6 +30,7 @@ from plsim.language_types import (
     split,
 )
 from plsim.ops import arrays as _arrays
+from plsim.ops import bitwise as _bits
 from plsim.ops import cast as _cast
 from plsim.ops import creation as _create
 from plsim.ops import elementwise as _ew
@@ -189,6 +190,17 @@ fmod = _rt.fmod
 fmods = _rt.fmods
 sin = _rt.sin
 cos = _rt.cos
+and_ = _bits.and_
+or_ = _bits.or_
+xor = _bits.xor
+not_ = _bits.not_
+shl = _bits.shl
+shr = _bits.shr
+ands = _bits.ands
+ors = _bits.ors
+xors = _bits.xors
+shls = _bits.shls
+shrs = _bits.shrs
 matmul = _mm.matmul
 matmul_acc = _mm.matmul_acc
 sort32 = _sg.sort32
