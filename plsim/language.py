@@ -44,6 +44,7 @@ from plsim.ops import scalar_access as _scalar
 from plsim.ops import scalar_and_index as _si
 from plsim.ops import sort_gather as _sg
 from plsim.ops import stores as _stores
+from plsim.ops import three_operand as _three
 from plsim.ops import tile_copies as _copies
 from plsim.ops import views as _views
 from plsim.scalars import Scalar as _RuntimeScalar
@@ -201,6 +202,10 @@ ors = _bits.ors
 xors = _bits.xors
 shls = _bits.shls
 shrs = _bits.shrs
+addc = _three.addc
+subc = _three.subc
+addsc = _three.addsc
+subsc = _three.subsc
 matmul = _mm.matmul
 matmul_acc = _mm.matmul_acc
 sort32 = _sg.sort32
