@@ -147,3 +147,15 @@ def dtype_arg(value, what: str):
     if not isinstance(value, DType):
         dsl(f"{what} must be a pl dtype (pl.FP32, pl.INT8, ...), got {value!r}")
     return value
+
+
+def tile_only(a: Tile, op: str) -> None:
+    """Refuse a tensor-level operand of an op pypto declares on tiles only (its message: "The
+    operator tile.<op> requires first argument to be a TileType, but got TensorType")."""
+    if a.base.level != "tile":
+        dsl(
+            f"pl.{op} of a tensor-level value (a slice or a result computed from one): the "
+            f"compiler has only the tile form (\"The operator tile.{op} requires first argument "
+            "to be a TileType, but got TensorType\"); load the tile first (pl.load)"
+        )
+

@@ -22,25 +22,15 @@ from plsim import aiv_regions, numerics
 from plsim import dtypes as dt
 from plsim.context import dsl
 from plsim.memory import Tile, poison_value, valid_box
-from plsim.ops.common import begin, count_vector, operand, result
+from plsim.ops.common import begin, count_vector, operand, result, tile_only
 from plsim.ops.elementwise import scalar_in
 from plsim.scalars import Scalar, is_number
 
 
-def _tile_operand(x, name: str) -> Tile:
-    a = operand(x, name)
-    if a.base.level != "tile":
-        dsl(
-            f"pl.{name} of a tensor-level value (a slice or a result computed from one): the "
-            f"compiler has only the tile form (\"The operator tile.{name} requires first argument "
-            "to be a TileType, but got TensorType\"); load the tile first (pl.load)"
-        )
-    return a
-
-
 def _scalar_op(name: str, op: str, x, s) -> Tile:
     begin(name)
-    a = _tile_operand(x, name)
+    a = operand(x, name)
+    tile_only(a, name)
     if not (is_number(s) or isinstance(s, Scalar)):
         dsl(f"pl.{name}(tile, scalar): the second operand must be a scalar, got {type(s).__name__}")
     if isinstance(s, (float, np.floating)) and not a.dtype.is_float:

@@ -13,19 +13,14 @@ from plsim import dtypes as dt
 from plsim import numerics
 from plsim.context import dsl
 from plsim.memory import Tile
-from plsim.ops.common import begin, count_vector, operand, result, union
+from plsim.ops.common import begin, count_vector, operand, result, tile_only, union
 from plsim.ops.elementwise import scalar_in
 from plsim.scalars import Scalar, is_number
 
 
 def _fp32_tile(x, name: str) -> Tile:
     a = operand(x, name)
-    if a.base.level != "tile":
-        dsl(
-            f"pl.{name} of a tensor-level value: the compiler has only the tile form (\"The "
-            f"operator tile.{name} requires first argument to be a TileType, but got "
-            "TensorType\"); load the tile first (pl.load)"
-        )
+    tile_only(a, name)
     if a.dtype is not dt.FP32:
         dsl(f"pl.{name} of an {a.dtype.name} tile: plsim simulates it on FP32 tiles, the dtype "
             "measured on a2a3sim")  # fmt: skip
