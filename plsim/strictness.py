@@ -628,8 +628,9 @@ def _check_inline_shapes(checker: _Checker, fdef: ast.FunctionDef) -> None:
     shape element must be an int literal, a module-level int, a specialized scalar parameter,
     a ``pl.tensor.dim`` alias (``rows = pl.tensor.dim(x, 0)``) or arithmetic of those written
     in the shape list itself. A local such as ``B = x.shape[0]``, or one holding arithmetic of
-    dims (``T = pl.tensor.dim(x, 0) * pl.tensor.dim(x, 1)``), is not followed: measured with
-    hw-native-sys/pypto e2d0f78a, "missing inferred tensor metadata for parameter ...".
+    dims (``T = pl.tensor.dim(x, 0) * pl.tensor.dim(x, 1)``), or one bound to the top-level
+    spelling ``pl.dim(x, 0)``, is not followed: measured with hw-native-sys/pypto e2d0f78a and
+    the wheel this project builds with, "missing inferred tensor metadata for parameter ...".
     """
     assigns = [
         n
@@ -638,10 +639,14 @@ def _check_inline_shapes(checker: _Checker, fdef: ast.FunctionDef) -> None:
     ]
     shape_locals: dict[str, str] = {}  # name -> the shape local it comes from
     dim_expressions = set()  # shape locals holding arithmetic of pl.tensor.dim calls
+    top_level_dims = set()  # shape locals from pl.dim(...), which the JIT does not follow
     for a in assigns:
         if _is_dim_expression(checker, a.value):
             shape_locals[a.targets[0].id] = a.targets[0].id
             dim_expressions.add(a.targets[0].id)
+        elif checker.pl_call_name(a.value) == "dim":
+            shape_locals[a.targets[0].id] = a.targets[0].id
+            top_level_dims.add(a.targets[0].id)
     changed = True
     while changed:
         changed = False
@@ -690,6 +695,13 @@ def _check_inline_shapes(checker: _Checker, fdef: ast.FunctionDef) -> None:
                              "shape")  # fmt: skip
             if isinstance(arg, ast.Name) and arg.id in tensors:
                 origin, line = tensors[arg.id]
+                if origin in top_level_dims:
+                    checker.fail(call, f"local tensor '{arg.id}' (line {line}) is passed to "
+                                 f"inline function '{call.func.id}', but its shape uses "
+                                 f"'{origin}', bound to pl.dim(...): the JIT's shape inference "
+                                 "follows pl.tensor.dim aliases only (\"missing inferred tensor "
+                                 f"metadata\"); write {origin} = pl.tensor.dim(<tensor>, "
+                                 "<axis>)")  # fmt: skip
                 if origin in dim_expressions:
                     checker.fail(call, f"local tensor '{arg.id}' (line {line}) is passed to "
                                  f"inline function '{call.func.id}', but its shape uses "

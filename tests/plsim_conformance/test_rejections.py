@@ -184,3 +184,23 @@ def test_a_shape_read_inside_a_shape_handed_to_an_inline_helper_is_rejected():
         plsim.run(K.shape_read_in_shape_to_inline, x, np.zeros_like(x))
     assert marked_line(FILE, "shape_read_inline") in str(info.value)
 
+
+def test_the_top_level_dim_spelling_is_not_an_alias_to_the_jit():
+    """``rows = pl.dim(x, 0)`` (pypto's top-level spelling of pl.tensor.dim) in the shape of a
+    tensor handed to an inline helper: the JIT follows pl.tensor.dim aliases only ("missing
+    inferred tensor metadata for parameter 'o'", fixture top_level_dim_to_inline)."""
+    x = _x()
+    with pytest.raises(plsim.DSLError, match=r"bound to pl.dim") as info:
+        plsim.run(K.top_level_dim_to_inline, x, np.zeros_like(x))
+    assert marked_line(FILE, "top_level_dim") in str(info.value)
+
+
+def test_the_block_index_has_a_top_level_spelling():
+    """pl.get_block_idx() (pypto's tensor-scope alias of pl.tile.get_block_idx) compiles and
+    runs (fixture top_level_block_idx: a2a3sim pass)."""
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((4 * K.R, K.C)).astype(np.float32)
+    out = np.zeros_like(x)
+    plsim.run(K.top_level_block_idx, x, out)
+    np.testing.assert_array_equal(out, x + np.float32(1.0))
+

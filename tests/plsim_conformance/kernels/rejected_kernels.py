@@ -58,6 +58,8 @@ VERDICTS = {
     "shape_read_in_shape_to_inline": (
         "rejected: missing inferred tensor metadata for parameter 'o'"
     ),
+    "top_level_dim_to_inline": "rejected: missing inferred tensor metadata for parameter 'o'",
+    "top_level_block_idx": "compiles",
     "shape_scalar_to_inline": "compiles",
     "rebind_in_loop_other_shape": (
         "gap: the parser keeps a name bound inside a pl.range loop at one type; a later "
@@ -178,6 +180,12 @@ A2A3SIM = {
         "'o'. This usually means the tensor's shape/dtype could not be statically "
         "determined. Pass the tensor directly as a function argument"
     ),
+    "top_level_dim_to_inline": (
+        "not run: ValueError: @pl.jit: missing inferred tensor metadata for parameter "
+        "'o'. This usually means the tensor's shape/dtype could not be statically "
+        "determined. Pass the tensor directly as a function argument"
+    ),
+    "top_level_block_idx": "pass",
     "rebind_in_loop_other_shape": (
         "not run: ParserTypeError: Cannot reassign 't' with a different type: was "
         "pl.Tensor[[16, 64], pl.FP32], got pl.Tensor[[16, 1], pl.FP32]"
@@ -516,3 +524,25 @@ def shape_read_in_shape_to_inline(
     tmp = exp_into(x, tmp)  # @shape_read_inline
     out = exp_into(tmp, out)
     return out
+
+
+@pl.jit
+def top_level_dim_to_inline(
+    x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]
+):
+    rows = pl.dim(x, 0)  # the top-level spelling: not an alias to the JIT
+    tmp = pl.create_tensor([rows, C], dtype=pl.FP32)
+    tmp = exp_into(x, tmp)  # @top_level_dim
+    out = exp_into(tmp, out)
+    return out
+
+
+@pl.jit
+def top_level_block_idx(
+    x: pl.Tensor[[4 * R, C], pl.FP32], out: pl.Out[pl.Tensor[[4 * R, C], pl.FP32]]
+):
+    with pl.spmd(4, name_hint="top_level_block_idx"):
+        r0 = pl.get_block_idx() * R
+        out[r0 : r0 + R, :] = pl.add(x[r0 : r0 + R, :], 1.0)
+    return out
+
