@@ -11,6 +11,7 @@ task when it finishes, the stage counter counts.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import inspect
 import sys
 import warnings
@@ -259,22 +260,28 @@ class Spmd:
                                    block=(int(i), self.count))  # fmt: skip
                 launched = True
                 scope.spmd_block = not with_form
-                STATE.block_indices.append(i)
-                STATE.block_counts.append(self.count)
-                try:
+                with self._running(scope, i):
                     yield TaskId() if with_form else Scalar(i, dt.INDEX)
-                finally:
-                    # Also runs when an abandoned loop is garbage-collected, maybe during a
-                    # later run: touch only this loop's own entries.
-                    if STATE.block_indices and STATE.scopes and STATE.scopes[-1] is scope:
-                        STATE.block_indices.pop()
-                        STATE.block_counts.pop()
-                    pop_scope(scope)
                 finish_scope(scope)
             completed = True
         finally:
             loop.close(completed)
 
+    @contextlib.contextmanager
+    def _running(self, scope: Scope, i: int):
+        """Block ``i`` running as ``scope`` (already on the scope stack): its index for
+        pl.tile.get_block_idx, then both off their stacks."""
+        STATE.block_indices.append(i)
+        STATE.block_counts.append(self.count)
+        try:
+            yield
+        finally:
+            # Also runs when an abandoned loop is garbage-collected, maybe during a later run:
+            # touch only this loop's own entries.
+            if STATE.block_indices and STATE.scopes and STATE.scopes[-1] is scope:
+                STATE.block_indices.pop()
+                STATE.block_counts.pop()
+            pop_scope(scope)
 
     def _with_phase(self, phase: int, phases: int):
         """Phase ``phase`` of ``phases`` of a with-form body cut at its ``pl.system.syncall``
@@ -300,16 +307,9 @@ class Spmd:
                 else:
                     scope = self._phase_scopes[i]
                     STATE.scopes.append(scope)
-                STATE.block_indices.append(i)
-                STATE.block_counts.append(self.count)
                 at_enter = self._block_frames.enter(frame, i, self._before_launch)
-                try:
+                with self._running(scope, i):
                     yield TaskId()
-                finally:
-                    if STATE.block_indices and STATE.scopes and STATE.scopes[-1] is scope:
-                        STATE.block_indices.pop()
-                        STATE.block_counts.pop()
-                    pop_scope(scope)
                 self._block_frames.leave(frame, i, at_enter)
                 if phase < phases - 1 and self._arrivals[i] != phase + 1:
                     dsl(f"block {i} of pl.spmd '{self.name}' left phase {phase} without reaching "

@@ -328,14 +328,14 @@ def _no_effect(*args, **ignored) -> None:
     del args, ignored
 
 
-# pl.system.syncall runs as phases of its launch (plsim.barriers); the source checker rewrites
-# each syncall statement of a `with pl.spmd` body, so a call that reaches this is elsewhere.
 # pypto spells these also at the top level (pl.get_block_idx, ...: its tensor-scope aliases).
 get_block_idx = control.get_block_idx
 get_block_num = control.get_block_num
 get_subblock_idx = control.get_subblock_idx
 dim = _views.tensor_dim
 
+# pl.system.syncall runs as phases of its launch (plsim.barriers); the source checker rewrites
+# each syncall statement of a `with pl.spmd` body, so a call that reaches this is elsewhere.
 system = types.SimpleNamespace(
     task_dummy=_task_dummy,
     syncall=_barriers.syncall_outside_body,

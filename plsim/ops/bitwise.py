@@ -23,7 +23,15 @@ from plsim import dtypes as dt
 from plsim import errors
 from plsim.context import dsl, fail
 from plsim.memory import Tile
-from plsim.ops.common import begin, count_vector, operand, result, union
+from plsim.ops.common import (
+    begin,
+    count_vector,
+    matching_tiles,
+    measured_dtypes_only,
+    operand,
+    result,
+    union,
+)
 from plsim.ops.elementwise import scalar_in
 from plsim.scalars import Scalar, is_number
 
@@ -42,9 +50,8 @@ def _integer_operand(x, name: str, shifts: bool) -> Tile:
             "bitwise ops on 8- and 16-bit integer tiles only (\"'pto.tand' op expects A2/A3 tand "
             "src0, src1, and dst element type to be i8/i16\"); cast to INT16 first",
         )
-    if shifts and a.dtype is not dt.INT16:
-        dsl(f"pl.{name} of an {a.dtype.name} tile: plsim simulates the shifts on INT16 tiles, "
-            "the dtype measured on a2a3sim")  # fmt: skip
+    if shifts:
+        measured_dtypes_only(a, name, (dt.INT16,), "INT16")
     return a
 
 
@@ -53,9 +60,7 @@ def _second(b, a: Tile, name: str, shifts: bool):
     if is_number(b) or isinstance(b, Scalar):
         return scalar_in(b, a.dtype), None
     t = _integer_operand(b, name, shifts)
-    if t.dtype is not a.dtype or t.shape != a.shape or t.valid != a.valid:
-        dsl(f"pl.{name} of {a.dtype.name} {list(a.shape)} (valid {list(a.valid)}) and "
-            f"{t.dtype.name} {list(t.shape)} (valid {list(t.valid)}): the operands must match")
+    matching_tiles(name, a, t)
     return t.data, t
 
 

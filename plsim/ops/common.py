@@ -159,3 +159,21 @@ def tile_only(a: Tile, op: str) -> None:
             "to be a TileType, but got TensorType\"); load the tile first (pl.load)"
         )
 
+
+def measured_dtypes_only(a: Tile, op: str, dtypes: tuple, what: str) -> None:
+    """Refuse a dtype plsim has no a2a3sim measurement of ``op`` for (``what`` names the
+    measured ones), rather than guess its rounding or wrapping."""
+    if a.dtype not in dtypes:
+        dsl(f"pl.{op} of an {a.dtype.name} tile: plsim simulates it on {what} tiles, the dtype "
+            "measured on a2a3sim")  # fmt: skip
+
+
+def matching_tiles(op: str, first: Tile, *others: Tile) -> None:
+    """Refuse operands of an elementwise op that differ from ``first`` in dtype, shape or valid
+    region (the ops that take no broadcast)."""
+    tiles = (first, *others)
+    if any(t.dtype is not first.dtype or t.shape != first.shape or t.valid != first.valid
+           for t in others):  # fmt: skip
+        dsl(f"pl.{op} of {[t.dtype.name for t in tiles]} tiles {[list(t.shape) for t in tiles]} "
+            f"(valid {[list(t.valid) for t in tiles]}): the operands must match")
+

@@ -21,7 +21,15 @@ import numpy as np
 from plsim import dtypes as dt
 from plsim.context import dsl
 from plsim.memory import Tile
-from plsim.ops.common import begin, count_vector, operand, result, union
+from plsim.ops.common import (
+    begin,
+    count_vector,
+    matching_tiles,
+    measured_dtypes_only,
+    operand,
+    result,
+    union,
+)
 from plsim.ops.elementwise import scalar_in
 from plsim.scalars import Scalar, is_number
 
@@ -35,9 +43,7 @@ def _fp32_operand(x, name: str, tile_only: bool) -> Tile:
             f"pl.{name} of a tensor-level value: the compiler declares only the tile form "
             f"(pl.{name}(tile, ..., tmp)); load the tile first (pl.load)"
         )
-    if a.dtype is not dt.FP32:
-        dsl(f"pl.{name} of an {a.dtype.name} tile: plsim simulates it on FP32 tiles, the dtype "
-            "measured on a2a3sim")  # fmt: skip
+    measured_dtypes_only(a, name, (dt.FP32,), "FP32")
     return a
 
 
@@ -54,9 +60,7 @@ def _remainder(name: str, kind: str, lhs, rhs, tmp, tile_only: bool) -> Tile:
         sources = (a,)
     else:
         b = _fp32_operand(rhs, name, tile_only)
-        if b.shape != a.shape or b.valid != a.valid:
-            dsl(f"pl.{name} of tiles {list(a.shape)} (valid {list(a.valid)}) and "
-                f"{list(b.shape)} (valid {list(b.valid)}): the operands must match")  # fmt: skip
+        matching_tiles(name, a, b)
         divisor = b.data
         poison = union(a.shape, a.poison, b.poison)
         sources = (a, b)

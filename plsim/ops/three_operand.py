@@ -11,9 +11,17 @@ from __future__ import annotations
 
 from plsim import dtypes as dt
 from plsim import numerics
-from plsim.context import dsl
 from plsim.memory import Tile
-from plsim.ops.common import begin, count_vector, operand, result, tile_only, union
+from plsim.ops.common import (
+    begin,
+    count_vector,
+    matching_tiles,
+    measured_dtypes_only,
+    operand,
+    result,
+    tile_only,
+    union,
+)
 from plsim.ops.elementwise import scalar_in
 from plsim.scalars import Scalar, is_number
 
@@ -21,9 +29,7 @@ from plsim.scalars import Scalar, is_number
 def _fp32_tile(x, name: str) -> Tile:
     a = operand(x, name)
     tile_only(a, name)
-    if a.dtype is not dt.FP32:
-        dsl(f"pl.{name} of an {a.dtype.name} tile: plsim simulates it on FP32 tiles, the dtype "
-            "measured on a2a3sim")  # fmt: skip
+    measured_dtypes_only(a, name, (dt.FP32,), "FP32")
     return a
 
 
@@ -38,9 +44,7 @@ def _three(name: str, first: str, lhs, middle, rhs) -> Tile:
         b = _fp32_tile(middle, name)
         tiles.insert(1, b)
         b_data = b.data
-    if any(t.shape != a.shape or t.valid != a.valid for t in tiles):
-        dsl(f"pl.{name} of tiles {[list(t.shape) for t in tiles]} (valid "
-            f"{[list(t.valid) for t in tiles]}): the operands must match")  # fmt: skip
+    matching_tiles(name, *tiles)
     partial = numerics.binary(first, a.data, b_data, a.dtype)
     data = numerics.binary("add", partial, c.data, a.dtype)
     count_vector(a.valid)
