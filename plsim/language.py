@@ -42,6 +42,7 @@ from plsim.ops import reduce_expand as _re
 from plsim.ops import remainder_trig as _rt
 from plsim.ops import scalar_access as _scalar
 from plsim.ops import scalar_and_index as _si
+from plsim.ops import select as _select
 from plsim.ops import sort_gather as _sg
 from plsim.ops import stores as _stores
 from plsim.ops import three_operand as _three
@@ -169,7 +170,10 @@ mul = _ew.mul
 div = _ew.div
 maximum = _ew.maximum
 minimum = _ew.minimum
-cmp = _ew.cmp
+cmp = _select.cmp
+cmps = _select.cmps
+sel = _select.sel
+sels = _select.sels
 neg = _ew.neg
 abs = _ew.abs_
 exp = _ew.exp

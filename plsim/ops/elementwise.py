@@ -290,8 +290,8 @@ _CMP = (np.equal, np.not_equal, np.less, np.less_equal, np.greater, np.greater_e
 
 def cmp(lhs, rhs, cmp_type: int = 0) -> Tile:
     """pl.cmp(lhs, rhs, cmp_type=0) on a tensor-level value: 1 where the comparison holds,
-    else 0, in lhs's dtype and shape (pypto tensor_ops.cmp). The tile-level form yields a packed
-    predicate mask, which plsim does not simulate.
+    else 0, in lhs's dtype and shape (pypto tensor_ops.cmp). The tile-level form, a packed
+    predicate mask, is plsim.ops.select.cmp's.
 
     The result is valid over its whole shape whatever the operands' valid regions (pypto's
     alloc_tile for the result: static full valid_row/valid_col; fixture
@@ -301,10 +301,6 @@ def cmp(lhs, rhs, cmp_type: int = 0) -> Tile:
     if isinstance(cmp_type, bool) or not isinstance(cmp_type, int) or not 0 <= cmp_type < 6:
         dsl(f"pl.cmp cmp_type must be an int 0..5 (eq, ne, lt, le, gt, ge), got {cmp_type!r}")
     a = operand(lhs, "cmp")
-    if a.base.level == "tile":
-        dsl("pl.cmp of a tile-level value (made by pl.load / pl.create_tile / pl.move) gives a "
-            "packed predicate mask, which plsim does not simulate; compare tensor-level "
-            "slices")  # fmt: skip
     compare = _CMP[cmp_type]
     if is_number(rhs):
         if isinstance(rhs, Scalar) and rhs.dtype is dt.INDEX:
