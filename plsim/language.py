@@ -33,6 +33,7 @@ from plsim.ops import arrays as _arrays
 from plsim.ops import bitwise as _bits
 from plsim.ops import cast as _cast
 from plsim.ops import creation as _create
+from plsim.ops import cube_forms as _cube
 from plsim.ops import elementwise as _ew
 from plsim.ops import gather_row as _gr
 from plsim.ops import indexing as _index
@@ -212,6 +213,11 @@ addsc = _three.addsc
 subsc = _three.subsc
 matmul = _mm.matmul
 matmul_acc = _mm.matmul_acc
+matmul_bias = _cube.matmul_bias
+batch_matmul = _cube.batch_matmul
+gemv = _cube.gemv
+gemv_acc = _cube.gemv_acc
+gemv_bias = _cube.gemv_bias
 sort32 = _sg.sort32
 mrgsort = _sg.mrgsort
 gather = _sg.gather
@@ -317,6 +323,8 @@ tensor = types.SimpleNamespace(
 # pypto spells it pl.tile.fillpad_inplace only ("Unknown operation 'pl.fillpad_inplace'",
 # fixture operand_rule_kernels.fillpad_inplace_top_level).
 tile.fillpad_inplace = _copies.fillpad_inplace
+# pypto spells it pl.tile.transpose_view only.
+tile.transpose_view = _views.transpose_view
 
 
 def fillpad_inplace(*args, **kwargs):

@@ -3,6 +3,7 @@ float -> FP32 accumulation, K % 16 == 0; the value is the accumulator whatever o
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -38,9 +39,7 @@ def _oriented(t: Tile, trans: bool):
     return data, valid
 
 
-def _operands(name: str, lhs, rhs, a_trans, b_trans):
-    a = operand(lhs, name, cube=True)
-    b = operand(rhs, name, cube=True)
+def _check_dtypes(name: str, a: Tile, b: Tile) -> None:
     if a.dtype is not b.dtype:
         dsl(
             f"pl.{name} of {a.dtype.name} x {b.dtype.name}: operand dtypes must be identical "
@@ -48,6 +47,25 @@ def _operands(name: str, lhs, rhs, a_trans, b_trans):
         )
     if a.dtype not in ACCUMULATOR:
         dsl(f"pl.{name} operand dtype {a.dtype.name} is not supported by the cube")
+
+
+def _check_k(name: str, a: Tile, k: int) -> None:
+    box = 32 // a.dtype.itemsize  # elements in the 32-byte inner box of an L0A/L0B fractal
+    if k % box:
+        fail(
+            HardwareError,
+            f"pl.{name} K = {k} is not a multiple of {box} ({a.dtype.name}): the compiler accepts "
+            "it, but the L0A/L0B tiles it emits break pto-isa's 32-byte fractal box (see "
+            f"plsim.HardwareError); zero-pad K to {-(-k // box) * box} in both operands",
+        )
+
+
+def operands(name: str, lhs, rhs, a_trans, b_trans, row_vector=False):
+    """The product of two 2-D (or [1, ..., rows, cols]) operands, its accumulator dtype, valid
+    region and undefined cells. ``row_vector``: the gemv form, whose lhs is one row."""
+    a = operand(lhs, name, cube=True)
+    b = operand(rhs, name, cube=True)
+    _check_dtypes(name, a, b)
     am, (vm, vka) = _oriented(a, bool(a_trans))
     bm, (vkb, vn) = _oriented(b, bool(b_trans))
     if b_trans:
@@ -58,15 +76,10 @@ def _operands(name: str, lhs, rhs, a_trans, b_trans):
             f"pl.{name} K mismatch: lhs {list(am.shape)} (after a_trans={bool(a_trans)}) vs "
             f"rhs {list(bm.shape)} (after b_trans={bool(b_trans)})"
         )
-    box = 32 // a.dtype.itemsize  # elements in the 32-byte inner box of an L0A/L0B fractal
-    if k % box:
-        fail(
-            HardwareError,
-            f"pl.{name} K = {k} is not a multiple of {box} ({a.dtype.name}): the compiler accepts "
-            "it, but the L0A/L0B tiles it emits break pto-isa's 32-byte fractal box (see "
-            f"plsim.HardwareError); zero-pad K to {-(-k // box) * box} in both operands",
-        )
-    view_rules.check_cube_shapes(name, a, b, a_trans, b_trans, am.shape[0], bm.shape[1])
+    _check_k(name, a, k)
+    view_rules.check_cube_shapes(
+        name, a, b, a_trans, b_trans, am.shape[0], bm.shape[1], row_vector=row_vector
+    )
     if vkb < vka:
         dsl(f"pl.{name}: rhs valid K {vkb} does not cover lhs valid K {vka}")
     product, acc_dtype = numerics.matmul(am[:, :vka], bm[:vka, :], a.dtype)
@@ -78,6 +91,59 @@ def _operands(name: str, lhs, rhs, a_trans, b_trans):
     macs = am.shape[0] * bm.shape[1] * k
     events.cube_macs(macs, a.dtype.name)
     return product, acc_dtype, (1,) * lead + (vm, vn), poison
+
+
+def is_batched(x) -> bool:
+    """A matmul operand with a batch axis: more than two axes, a leading one longer than 1."""
+    shape = getattr(x, "shape", ())
+    return len(shape) > 2 and any(n != 1 for n in shape[:-2])
+
+
+def batched_operands(name: str, lhs, rhs, a_trans=False, b_trans=False):
+    """``[..., M, K] @ [..., K, N]`` with the batch axes broadcast (NumPy's rule, which a2a3sim
+    follows: [2, M, K] @ [1, K, N] and [2, M, K] @ [K, N] measured), one 2-D product each."""
+    a = operand(lhs, name, cube=True)
+    b = operand(rhs, name, cube=True)
+    _check_dtypes(name, a, b)
+    for side, t in (("lhs", a), ("rhs", b)):
+        if tuple(t.valid[:-2]) != tuple(t.shape[:-2]):
+            dsl(f"pl.{name}: the {side}'s batch axes {list(t.shape[:-2])} are not all valid "
+                f"(valid {list(t.valid)}); plsim multiplies whole batches")  # fmt: skip
+    try:
+        batch = tuple(np.broadcast_shapes(a.shape[:-2], b.shape[:-2]))
+    except ValueError:
+        dsl(f"pl.{name}: batch axes {list(a.shape[:-2])} and {list(b.shape[:-2])} do not "
+            "broadcast")  # fmt: skip
+    ad = np.swapaxes(a.data, -1, -2) if a_trans else a.data
+    bd = np.swapaxes(b.data, -1, -2) if b_trans else b.data
+    vm, vka = (a.valid[-1], a.valid[-2]) if a_trans else (a.valid[-2], a.valid[-1])
+    vkb, vn = (b.valid[-1], b.valid[-2]) if b_trans else (b.valid[-2], b.valid[-1])
+    k = ad.shape[-1]
+    if bd.shape[-2] != k:
+        dsl(f"pl.{name} K mismatch: lhs {list(ad.shape)} vs rhs {list(bd.shape)}")
+    _check_k(name, a, k)
+    m, n = ad.shape[-2], bd.shape[-1]
+    view_rules.check_cube_shapes(name, a, b, a_trans, b_trans, m, n)
+    if vkb < vka:
+        dsl(f"pl.{name}: rhs valid K {vkb} does not cover lhs valid K {vka}")
+    ad = np.broadcast_to(ad, batch + ad.shape[-2:])
+    bd = np.broadcast_to(bd, batch + bd.shape[-2:])
+    acc_dtype = ACCUMULATOR[a.dtype]
+    product = np.empty((*batch, m, n), dtype=acc_dtype.numpy)
+    for idx in np.ndindex(*batch):
+        product[idx], _ = numerics.matmul(ad[idx][:, :vka], bd[idx][:vka, :], a.dtype)
+    poison = None
+    if a.poison is not None or b.poison is not None:
+        rows = cols = None
+        if a.poison is not None:
+            pa = np.swapaxes(a.poison, -1, -2) if a_trans else a.poison
+            rows = pa[..., :, :vka].any(axis=-1)[..., :, None]
+        if b.poison is not None:
+            pb = np.swapaxes(b.poison, -1, -2) if b_trans else b.poison
+            cols = pb[..., :vka, :].any(axis=-2)[..., None, :]
+        poison = union(product.shape, rows, cols)
+    events.cube_macs(math.prod(batch) * m * n * k, a.dtype.name)
+    return product, acc_dtype, (*batch, vm, vn), poison
 
 
 def _product_poison(a: Tile, b: Tile, a_trans, b_trans, k: int, shape):
@@ -128,7 +194,8 @@ def matmul(lhs, rhs, out_dtype=None, a_trans=False, b_trans=False, c_matrix_nz=F
     del c_matrix_nz
     begin("matmul")
     aiv_placement.check_cube_op("matmul")
-    product, acc_dtype, valid, poison = _operands("matmul", lhs, rhs, a_trans, b_trans)
+    form = batched_operands if is_batched(lhs) or is_batched(rhs) else operands
+    product, acc_dtype, valid, poison = form("matmul", lhs, rhs, a_trans, b_trans)
     _check_out("matmul", out_dtype, acc_dtype, _operand_dtype(lhs))
     return result(product, acc_dtype, valid, "cube", poison, *_tiles(lhs, rhs))
 
@@ -155,7 +222,7 @@ def matmul_acc(acc, lhs, rhs, a_trans=False, b_trans=False, init_cond=None):
     else:
         acc = operand(acc, "matmul_acc", cube=True)
     acc.base.accumulated = True
-    product, acc_dtype, valid, poison = _operands("matmul_acc", lhs, rhs, a_trans, b_trans)
+    product, acc_dtype, valid, poison = operands("matmul_acc", lhs, rhs, a_trans, b_trans)
     if valid[-2] > acc.valid[-2]:
         # pypto: "tile.matmul_acc requires acc valid M to cover lhs valid M" (fixture
         # operand_rule_kernels.matmul_acc_rows)
@@ -181,4 +248,4 @@ def matmul_acc(acc, lhs, rhs, a_trans=False, b_trans=False, init_cond=None):
     return Tile(acc.data, acc.dtype, acc.valid, new_poison, base=acc.base, poison_from=origin)
 
 
-__all__ = ["ACCUMULATOR", "matmul", "matmul_acc", "np"]
+__all__ = ["ACCUMULATOR", "batched_operands", "is_batched", "matmul", "matmul_acc", "np"]

@@ -142,7 +142,9 @@ def check_tile_move(src: Tile, target: Tile) -> None:
 _BOX_ROWS = 16
 
 
-def check_cube_shapes(name: str, a: Tile, b: Tile, a_trans, b_trans, m: int, n: int) -> None:
+def check_cube_shapes(
+    name: str, a: Tile, b: Tile, a_trans, b_trans, m: int, n: int, row_vector: bool = False
+) -> None:
     """HardwareError for a cube operand or accumulator shape off the fractal grid.
 
     pypto stores each operand in L1 as a boxed (NZ) tile of its stored shape (``[M, K]``, or
@@ -152,6 +154,7 @@ def check_cube_shapes(name: str, a: Tile, b: Tile, a_trans, b_trans, m: int, n: 
     (fractalCSize). So M and N are multiples of 16 whatever the dtype, and an FP32 K of a
     non-transposed rhs too (its L1 rows); PTOAS's pto.alloc_tile verifier reports the first one it
     meets: "expects result boxed tile rows to be a multiple of innerRows (16), but got 8".
+    ``row_vector``: the gemv form, whose one-row lhs and M = 1 pypto lays out itself.
     """
     box_cols = 32 // a.dtype.itemsize
     stored = (
@@ -159,6 +162,8 @@ def check_cube_shapes(name: str, a: Tile, b: Tile, a_trans, b_trans, m: int, n: 
         ("rhs", b.shape[-2:], "[N, K] (b_trans)" if b_trans else "[K, N]"),
     )
     for side, (rows, cols), layout in stored:
+        if row_vector and side == "lhs":
+            rows = _BOX_ROWS
         if rows % _BOX_ROWS or cols % box_cols:
             bad = (
                 f"{rows} rows (a multiple of {_BOX_ROWS} is needed)"
@@ -174,7 +179,7 @@ def check_cube_shapes(name: str, a: Tile, b: Tile, a_trans, b_trans, m: int, n: 
                 "box rows\"); zero-pad the operand to the next multiple (and give the real "
                 "extent with valid_shape=)",
             )
-    for what, extent in (("M", m), ("N", n)):
+    for what, extent in (("N", n),) if row_vector else (("M", m), ("N", n)):
         if extent % _BOX_ROWS:
             fail(
                 errors.HardwareError,

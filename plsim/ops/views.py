@@ -220,6 +220,26 @@ def set_validshape(x, rows, cols):
     return with_valid(x, (r, c), flags)
 
 
+def transpose_view(x):
+    """pl.tile.transpose_view(t): a zero-copy view of a tile with its two trailing axes swapped.
+
+    pypto relabels the buffer's fractal layout (NZ <-> ZN) without moving data; the values are
+    the transpose (a2a3sim: a Mat operand of pl.matmul, and a stored Vec tile, both equal to
+    the NumPy transpose; fixtures tests/plsim_conformance/kernels/matmul_family_kernels.py).
+    """
+    STATE.seq += 1
+    if not isinstance(x, Tile) or x.base.level != "tile":
+        dsl("pl.tile.transpose_view takes a tile (from pl.load / pl.create_tile / pl.move), got "
+            f"{type(x).__name__}")  # fmt: skip
+    if x.ndim < 2:
+        dsl(f"pl.tile.transpose_view needs a tile of 2 or more axes, got {list(x.shape)}")
+    operand_use(x)
+    poison = None if x.poison is None else np.swapaxes(x.poison, -1, -2)
+    valid = (*x.valid[:-2], x.valid[-1], x.valid[-2])
+    return Tile(np.swapaxes(x.data, -1, -2), x.dtype, valid, poison, base=x.base,
+                poison_from=x.poison_from)  # fmt: skip
+
+
 def tensor_dim(t, axis):
     """pl.tensor.dim(t, axis): an INDEX scalar."""
     axis = to_int(axis, "pl.tensor.dim axis")
