@@ -77,6 +77,10 @@ def operands(name: str, lhs, rhs, a_trans, b_trans, row_vector=False):
             f"rhs {list(bm.shape)} (after b_trans={bool(b_trans)})"
         )
     _check_k(name, a, k)
+    # One lhs row (not transposed) is a row vector: pypto stores it unboxed ([1, K] row_major
+    # in L1, a [1, N] accumulator) and ptoas builds it (fixture matmul_family_kernels.
+    # row_vector_matmuls: a2a3sim equal to NumPy); 8 rows are refused (view_rule_kernels.m8).
+    row_vector = row_vector or (am.shape[0] == 1 and not a_trans)
     view_rules.check_cube_shapes(
         name, a, b, a_trans, b_trans, am.shape[0], bm.shape[1], row_vector=row_vector
     )
@@ -189,14 +193,51 @@ def _check_out(name: str, out_dtype, acc_dtype, operand_dtype=None) -> None:
     )
 
 
+def _tile_level(x) -> bool:
+    return isinstance(x, Tile) and x.base.level == "tile"
+
+
+def check_levels(name: str, *values, **flags) -> bool:
+    """pypto's dispatch of a matmul: all operands tensor-level (True: the flags apply) or all
+    tile-level, where the transpose and layout flags are refused (a tile is transposed by
+    pl.tile.transpose_view). Measured: fixtures matmul_family_kernels.tile_flag,
+    mixed_levels."""
+    levels = {_tile_level(v) for v in values}
+    if len(levels) > 1:
+        dsl(f"pl.{name} of tile-level and tensor-level operands: the compiler refuses the mix "
+            "(\"cannot mix Tensor and Tile arguments ... All operands must be the same type "
+            "level\"); load every operand (pl.load) or slice every one")  # fmt: skip
+    if levels == {True}:
+        for flag, given in flags.items():
+            if given:
+                dsl(f"pl.{name}(..., {flag}=True) of tiles: the compiler refuses it (\"'{flag}' is "
+                    "not supported for Tile operands\"); at tile level a transposed operand is "
+                    "a view, pl.tile.transpose_view(tile)")  # fmt: skip
+        return False
+    return True
+
+
+def _check_tile_out(out_dtype, acc_dtype) -> None:
+    """The tile form takes out_dtype only when it names the accumulator's dtype."""
+    if out_dtype is not None and out_dtype is not acc_dtype:
+        dsl(f"pl.matmul of tiles with out_dtype={out_dtype!r}: the compiler refuses it (\"not "
+            "supported for Tile operands — the Cube accumulator fixes the result dtype\", here "
+            f"{acc_dtype!r}); cast the result (pl.cast) or let pl.store narrow it")  # fmt: skip
+
+
 def matmul(lhs, rhs, out_dtype=None, a_trans=False, b_trans=False, c_matrix_nz=False):
     """pl.matmul(lhs, rhs, out_dtype=, a_trans=False, b_trans=False)."""
-    del c_matrix_nz
     begin("matmul")
     aiv_placement.check_cube_op("matmul")
+    tensors = check_levels(
+        "matmul", lhs, rhs, a_trans=a_trans, b_trans=b_trans, c_matrix_nz=c_matrix_nz
+    )
     form = batched_operands if is_batched(lhs) or is_batched(rhs) else operands
     product, acc_dtype, valid, poison = form("matmul", lhs, rhs, a_trans, b_trans)
-    _check_out("matmul", out_dtype, acc_dtype, _operand_dtype(lhs))
+    if tensors:
+        _check_out("matmul", out_dtype, acc_dtype, _operand_dtype(lhs))
+    else:
+        _check_tile_out(out_dtype, acc_dtype)
     return result(product, acc_dtype, valid, "cube", poison, *_tiles(lhs, rhs))
 
 
@@ -213,6 +254,7 @@ def matmul_acc(acc, lhs, rhs, a_trans=False, b_trans=False, init_cond=None):
     """pl.matmul_acc(acc, lhs, rhs): acc + lhs @ rhs in the accumulator (aliases acc)."""
     begin("matmul_acc")
     aiv_placement.check_cube_op("matmul_acc")
+    check_levels("matmul_acc", acc, lhs, rhs, a_trans=a_trans, b_trans=b_trans)
     overwrite = bool(init_cond) if init_cond is not None else False
     if not isinstance(acc, Tile):
         dsl("pl.matmul_acc needs an accumulator tile (the result of pl.matmul)")

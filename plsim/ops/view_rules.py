@@ -154,7 +154,8 @@ def check_cube_shapes(
     (fractalCSize). So M and N are multiples of 16 whatever the dtype, and an FP32 K of a
     non-transposed rhs too (its L1 rows); PTOAS's pto.alloc_tile verifier reports the first one it
     meets: "expects result boxed tile rows to be a multiple of innerRows (16), but got 8".
-    ``row_vector``: the gemv form, whose one-row lhs and M = 1 pypto lays out itself.
+    ``row_vector``: a one-row lhs (gemv, or pl.matmul with M = 1), which pypto stores unboxed
+    ([1, K] row_major in L1) with a [1, N] accumulator; ptoas builds it.
     """
     box_cols = 32 // a.dtype.itemsize
     stored = (

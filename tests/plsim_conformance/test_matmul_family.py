@@ -64,6 +64,14 @@ def test_a_transposed_view_is_the_transpose():
     np.testing.assert_array_equal(xt, x.T)
 
 
+def test_a_one_row_matmul_is_a_row_vector_product():
+    a, b = _steps((1, K.K), 21), _steps((K.K, K.N), 22)
+    outs = [np.zeros((1, K.N), np.float32) for _ in range(2)]
+    plsim.run(K.row_vector_matmuls, a.astype(BF16), b.astype(BF16), *outs)
+    np.testing.assert_array_equal(outs[0], a @ b)
+    np.testing.assert_array_equal(outs[1], a @ b)
+
+
 def test_gemv_family_with_the_a2a3sim_warning():
     a, b, bias = _steps((1, K.K), 16), _steps((K.K, K.N), 17), _steps((1, K.N), 18)
     outs = [np.zeros((1, K.N), np.float32) for _ in range(3)]
@@ -84,6 +92,11 @@ def test_gemv_family_with_the_a2a3sim_warning():
         ("batch_of_tensors", "tensor_batch", r"expected Tensor or Tile operands",
          [(K.BATCH, K.M, K.K), (K.BATCH, K.K, K.N)]),
         ("gemv_of_rows", "gemv_rows", r"row extent to be exactly 1", [(K.M, K.K), (K.K, K.N)]),
+        ("tile_flag", "tile_flag", r"'b_trans' is not supported for Tile operands",
+         [(K.M, K.K), (K.N, K.K)]),
+        ("tile_out_dtype", "tile_out_dtype", r"out_dtype=pl.BF16: the compiler refuses",
+         [(K.M, K.K), (K.K, K.N)]),
+        ("mixed_levels", "mixed", r"cannot mix Tensor and Tile", [(K.M, K.K), (K.K, K.N)]),
     ],
 )  # fmt: skip
 def test_forms_the_compiler_refuses(kernel, tag, pattern, shapes):
@@ -91,6 +104,7 @@ def test_forms_the_compiler_refuses(kernel, tag, pattern, shapes):
     if kernel == "bias_of_tensors":
         args.append(_steps((1, K.N), 20))
     out_shape = (K.BATCH, K.M, K.N) if kernel == "batch_of_tensors" else (K.M, K.N)
+    out = np.zeros(out_shape, BF16 if kernel == "tile_out_dtype" else np.float32)
     with pytest.raises(plsim.DSLError, match=pattern) as info:
-        plsim.run(getattr(K, kernel), *args, np.zeros(out_shape, np.float32))
+        plsim.run(getattr(K, kernel), *args, out)
     assert marked_line(FILE, tag) in str(info.value)

@@ -21,6 +21,7 @@ VERDICTS = {
     "batched_tensors": "compiles",
     "transposed_views": "compiles",
     "row_vector_products": "compiles",
+    "row_vector_matmuls": "compiles",
     "bias_of_operand_dtype": (
         "rejected: The operator tile.matmul_bias requires bias dtype fp32 to match the "
         "accumulator, but got bfloat16"
@@ -32,6 +33,14 @@ VERDICTS = {
     "batch_of_tensors": (
         "rejected: pl.batch_matmul: expected Tensor or Tile operands, got (Tensor, Tensor)"
     ),
+    "tile_flag": (
+        "rejected: 'b_trans' is not supported for Tile operands. At tile level a transposed "
+        "operand is an explicit zero-copy view, not an op flag"
+    ),
+    "tile_out_dtype": (
+        "rejected: pl.matmul: out_dtype=bfloat16 is not supported for Tile operands"
+    ),
+    "mixed_levels": "rejected: pl.matmul: cannot mix Tensor and Tile arguments (Tile, Tensor)",
     "gemv_of_rows": (
         "rejected: GEMV requires lhs physical row extent to be exactly 1, but got shape [16, 64]"
     ),
@@ -43,6 +52,7 @@ A2A3SIM = {
     "batched_tiles": "pass",
     "batched_tensors": "pass",
     "transposed_views": "pass",
+    "row_vector_matmuls": "pass",
     "row_vector_products": (
         "not run: static assertion failed due to requirement 'Tile<pto::TileType::Left, __bf16, "
         "1, 64, ...>::Rows == Tile<pto::TileType::Acc, float, 16, 32, ...>::Rows': Inconsistent "
@@ -59,6 +69,17 @@ A2A3SIM = {
     "batch_of_tensors": (
         "not run: InvalidOperationError: pl.batch_matmul: expected Tensor or Tile operands, got "
         "(Tensor, Tensor)"
+    ),
+    "tile_flag": (
+        "not run: InvalidOperationError: pl.matmul: 'b_trans' is not supported for Tile operands"
+    ),
+    "tile_out_dtype": (
+        "not run: InvalidOperationError: pl.matmul: out_dtype=bfloat16 is not supported for Tile "
+        "operands"
+    ),
+    "mixed_levels": (
+        "not run: InvalidOperationError: pl.matmul: cannot mix Tensor and Tile arguments (Tile, "
+        "Tensor)"
     ),
     "gemv_of_rows": (
         "not run: InvalidOperationError: pl operation 'gemv': GEMV requires lhs physical row "
@@ -163,6 +184,22 @@ def row_vector_products(
 
 
 @pl.jit
+def row_vector_matmuls(
+    a: pl.Tensor[[1, K], pl.BF16],
+    b: pl.Tensor[[K, N], pl.BF16],
+    tensor_level: pl.Out[pl.Tensor[[1, N], pl.FP32]],
+    tile_level: pl.Out[pl.Tensor[[1, N], pl.FP32]],
+):
+    """pl.matmul with M = 1: pypto stores the row unboxed, which builds (M = 8 does not)."""
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="row_vector_matmuls"):
+        tensor_level[:, :] = pl.matmul(a, b, out_dtype=pl.FP32)
+        ta = pl.load(a, [0, 0], [1, K], target_memory=pl.MemorySpace.Mat)
+        tb = pl.load(b, [0, 0], [K, N], target_memory=pl.MemorySpace.Mat)
+        pl.store(pl.matmul(ta, tb, out_dtype=pl.FP32), [0, 0], tile_level)
+    return tensor_level, tile_level
+
+
+@pl.jit
 def bias_of_operand_dtype(
     a: pl.Tensor[[M, K], pl.BF16],
     b: pl.Tensor[[K, N], pl.BF16],
@@ -210,4 +247,43 @@ def gemv_of_rows(
         ta = pl.load(a, [0, 0], [M, K], target_memory=pl.MemorySpace.Mat)
         tb = pl.load(b, [0, 0], [K, N], target_memory=pl.MemorySpace.Mat)
         pl.store(pl.gemv(ta, tb), [0, 0], out)  # @gemv_rows
+    return out
+
+
+@pl.jit
+def tile_flag(
+    a: pl.Tensor[[M, K], pl.BF16],
+    bt: pl.Tensor[[N, K], pl.BF16],
+    out: pl.Out[pl.Tensor[[M, N], pl.FP32]],
+):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="tile_flag"):
+        ta = pl.load(a, [0, 0], [M, K], target_memory=pl.MemorySpace.Mat)
+        tb = pl.load(bt, [0, 0], [N, K], target_memory=pl.MemorySpace.Mat)
+        pl.store(pl.matmul(ta, tb, b_trans=True), [0, 0], out)  # @tile_flag
+    return out
+
+
+@pl.jit
+def tile_out_dtype(
+    a: pl.Tensor[[M, K], pl.BF16],
+    b: pl.Tensor[[K, N], pl.BF16],
+    out: pl.Out[pl.Tensor[[M, N], pl.BF16]],
+):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="tile_out_dtype"):
+        ta = pl.load(a, [0, 0], [M, K], target_memory=pl.MemorySpace.Mat)
+        tb = pl.load(b, [0, 0], [K, N], target_memory=pl.MemorySpace.Mat)
+        pl.store(pl.matmul(ta, tb, out_dtype=pl.BF16), [0, 0], out)  # @tile_out_dtype
+    return out
+
+
+@pl.jit
+def mixed_levels(
+    a: pl.Tensor[[M, K], pl.BF16],
+    b: pl.Tensor[[K, N], pl.BF16],
+    out: pl.Out[pl.Tensor[[M, N], pl.FP32]],
+):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="mixed_levels"):
+        ta = pl.load(a, [0, 0], [M, K], target_memory=pl.MemorySpace.Mat)
+        product = pl.matmul(ta, b[:, :], out_dtype=pl.FP32)  # @mixed
+        pl.store(product, [0, 0], out)
     return out
