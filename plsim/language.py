@@ -38,6 +38,7 @@ from plsim.ops import elementwise as _ew
 from plsim.ops import gather_row as _gr
 from plsim.ops import indexing as _index
 from plsim.ops import matmul as _mm
+from plsim.ops import partial as _partial
 from plsim.ops import prefetch as _prefetch
 from plsim.ops import reduce_expand as _re
 from plsim.ops import remainder_trig as _rt
@@ -160,6 +161,7 @@ concat = _copies.concat
 load = _index.tile_load
 store = _stores.tile_store
 create_tile = _create.create_tile
+tri = _create.tri
 create_l1 = _gr.create_l1
 gather_row = _gr.gather_row
 
@@ -207,6 +209,10 @@ ors = _bits.ors
 xors = _bits.xors
 shls = _bits.shls
 shrs = _bits.shrs
+part_add = _partial.part_add
+part_mul = _partial.part_mul
+part_max = _partial.part_max
+part_min = _partial.part_min
 addc = _three.addc
 subc = _three.subc
 addsc = _three.addsc

@@ -97,6 +97,42 @@ def arange(start, shape, dtype=dt.INT32, descending=False):
     return result(data, dtype, shape)
 
 
+#: pl.tri dtypes measured on a2a3sim.
+TRI_DTYPES = (dt.INT32, dt.FP32)
+
+
+def tri(diagonal, shape, valid_shape=None, dtype=dt.INT32, upper=False):
+    """pl.tri(diagonal, shape, valid_shape=None, dtype=INT32, upper=False): a triangular 0/1
+    tile. Lower: 1 where column <= row + diagonal; upper: 1 where column >= row + diagonal.
+
+    Only the valid region is written (the rest is undefined). a2a3sim: INT32 and FP32, both
+    triangles, diagonals 0, 2 and -3, equal to NumPy (fixtures
+    tests/plsim_conformance/kernels/partial_kernels.py); other dtypes are refused as not
+    measured.
+    """
+    begin("tri")
+    shape = [to_int(n, "pl.tri shape") for n in shape]
+    dtype = dtype_arg(dtype, "pl.tri dtype")
+    if len(shape) != 2:
+        dsl(f"pl.tri shape {shape}: a 2-D tile")
+    if dtype not in TRI_DTYPES:
+        dsl(f"pl.tri dtype {dtype.name}: plsim makes INT32 and FP32 triangles, the dtypes "
+            "measured on a2a3sim")  # fmt: skip
+    valid = shape if valid_shape is None else [to_int(n, "pl.tri valid_shape") for n in valid_shape]
+    if len(valid) != 2 or not all(0 <= v <= n for v, n in zip(valid, shape)):
+        dsl(f"pl.tri valid_shape {valid}: each extent within the shape {shape}")
+    d = to_int(diagonal, "pl.tri diagonal")
+    rows, cols = np.indices(shape)
+    hit = cols >= rows + d if upper else cols <= rows + d
+    data = hit.astype(dtype.numpy)
+    poison = np.ones(shape, dtype=bool)
+    poison[: valid[0], : valid[1]] = False
+    count_vector(valid)
+    out = result(data, dtype, valid, "vector", poison if poison.any() else None)
+    out.base.level = "tile"
+    return out
+
+
 def create_tile(shape, dtype=dt.FP32, target_memory=None):
     """pl.create_tile / pl.tile.create(shape, dtype, target_memory=Vec): an uninitialised
     tile (its cells are undefined until written); InCore only."""
