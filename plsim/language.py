@@ -313,9 +313,11 @@ tile = types.SimpleNamespace(
     get_subblock_idx=control.get_subblock_idx,
     MaskPattern=GatherMaskPattern,
     dim=_views.tensor_dim,
-    ci=arange,
     create=create_tile,
 )
+# pl.full and pl.arange are pypto's tensor-level ops; pl.tile.full / ci / arange make tiles.
+tile.full = _create.tile_level(full)
+tile.ci = tile.arange = _create.tile_level(arange)
 tensor = types.SimpleNamespace(
     **_OPS,
     dim=_views.tensor_dim,

@@ -109,16 +109,33 @@ def result(data: np.ndarray, dtype, valid, origin: str = "vector", poison=None, 
     out = Tile(data, dtype, valid, poison, origin=origin, poison_from=origin_of_poison)
     if any(isinstance(s, Tile) and s.runtime_valid is not None for s in sources):
         propagate(out, sources)
+    tensor_level = False
     for s in sources:  # a plain loop: this runs once per op
         if isinstance(s, Tile):
             base = s.base
             if base.level == "tile":
                 out.level = "tile"
+            else:
+                tensor_level = True
             if out.read_from is None and s.data.shape == data.shape:
                 # An operand of the result's shape (elementwise, cast, expand): its read names
                 # where the result's extent comes from.
                 out.read_from = base.read_from
+    if tensor_level and out.level == "tile":
+        _mixed_levels()
     return out
+
+
+def _mixed_levels() -> None:
+    """pypto dispatches each op on its operands' level, all tensors or all tiles, and refuses a
+    mix (its message: "cannot mix Tensor and Tile arguments ... All operands must be the same
+    type level"; fixture matmul_family_kernels.mixed_levels)."""
+    dsl(
+        f"pl.{STATE.op} of tile-level and tensor-level operands: the compiler refuses the mix "
+        "(\"cannot mix Tensor and Tile arguments ... All operands must be the same type level — "
+        "either all Tensor or all Tile\"); load every operand (pl.load) or use tensor-level "
+        "values only"
+    )
 
 
 def union(shape, *masks) -> np.ndarray | None:

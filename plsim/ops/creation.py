@@ -97,6 +97,21 @@ def arange(start, shape, dtype=dt.INT32, descending=False):
     return result(data, dtype, shape)
 
 
+def tile_level(make):
+    """The pl.tile spelling of a creation op: the same value, a tile-level one (pypto's
+    pl.tile.full / pl.tile.ci make Tiles where pl.full / pl.arange make Tensors)."""
+
+    def made(*args, **kwargs):
+        value = make(*args, **kwargs)
+        if isinstance(value, Tile):
+            value.base.level = "tile"
+        return value
+
+    made.__name__ = made.__qualname__ = make.__name__
+    made.__doc__ = f"pl.tile.{make.__name__}: {make.__doc__}"
+    return made
+
+
 #: pl.tri dtypes measured on a2a3sim.
 TRI_DTYPES = (dt.INT32, dt.FP32)
 

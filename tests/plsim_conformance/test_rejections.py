@@ -204,3 +204,24 @@ def test_the_block_index_has_a_top_level_spelling():
     plsim.run(K.top_level_block_idx, x, out)
     np.testing.assert_array_equal(out, x + np.float32(1.0))
 
+
+
+@pytest.mark.parametrize(("kernel", "tag"), [("mixed_level_add", "mixed_add"),
+                                             ("tensor_full_with_tile", "tensor_full")])
+def test_an_op_of_a_tile_and_a_tensor_level_value_is_refused(kernel, tag):
+    """pypto dispatches each op on its operands' level and refuses a mix ("cannot mix Tensor and
+    Tile arguments"); pl.full is a tensor-level op (fixtures mixed_level_add,
+    tensor_full_with_tile)."""
+    x = _x()
+    with pytest.raises(plsim.DSLError, match=r"pl.add of tile-level and tensor-level") as info:
+        plsim.run(getattr(K, kernel), x, np.zeros_like(x))
+    assert marked_line(FILE, tag) in str(info.value)
+
+
+def test_pl_tile_full_makes_a_tile():
+    """pl.tile.full is the tile-level spelling, which a loaded tile may meet (fixture
+    tile_full_with_tile: a2a3sim pass)."""
+    x = _x()
+    out = np.zeros_like(x)
+    plsim.run(K.tile_full_with_tile, x, out)
+    np.testing.assert_array_equal(out, x + np.float32(1.0))

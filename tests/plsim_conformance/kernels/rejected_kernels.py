@@ -60,6 +60,12 @@ VERDICTS = {
     ),
     "top_level_dim_to_inline": "rejected: missing inferred tensor metadata for parameter 'o'",
     "top_level_block_idx": "compiles",
+    "mixed_level_add": (
+        "rejected: pl.add: cannot mix Tensor and Tile arguments (Tile, Tensor). All operands must "
+        "be the same type level"
+    ),
+    "tensor_full_with_tile": "rejected: pl.add: cannot mix Tensor and Tile arguments",
+    "tile_full_with_tile": "compiles",
     "shape_scalar_to_inline": "compiles",
     "rebind_in_loop_other_shape": (
         "gap: the parser keeps a name bound inside a pl.range loop at one type; a later "
@@ -186,6 +192,15 @@ A2A3SIM = {
         "determined. Pass the tensor directly as a function argument"
     ),
     "top_level_block_idx": "pass",
+    "mixed_level_add": (
+        "not run: InvalidOperationError: pl.add: cannot mix Tensor and Tile arguments (Tile, "
+        "Tensor)"
+    ),
+    "tensor_full_with_tile": (
+        "not run: InvalidOperationError: pl.add: cannot mix Tensor and Tile arguments (Tile, "
+        "Tensor)"
+    ),
+    "tile_full_with_tile": "pass",
     "rebind_in_loop_other_shape": (
         "not run: ParserTypeError: Cannot reassign 't' with a different type: was "
         "pl.Tensor[[16, 64], pl.FP32], got pl.Tensor[[16, 1], pl.FP32]"
@@ -546,3 +561,33 @@ def top_level_block_idx(
         out[r0 : r0 + R, :] = pl.add(x[r0 : r0 + R, :], 1.0)
     return out
 
+
+
+@pl.jit
+def mixed_level_add(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="mixed_level_add"):
+        t = pl.load(x, [0, 0], [R, C])
+        total = pl.add(t, x[:, :])  # @mixed_add
+        pl.store(total, [0, 0], out)
+    return out
+
+
+@pl.jit
+def tensor_full_with_tile(
+    x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]
+):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="tensor_full_with_tile"):
+        t = pl.load(x, [0, 0], [R, C])
+        total = pl.add(t, pl.full([R, C], dtype=pl.FP32, value=1.0))  # @tensor_full
+        pl.store(total, [0, 0], out)
+    return out
+
+
+@pl.jit
+def tile_full_with_tile(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
+    """pl.tile.full makes a tile, which a loaded tile may meet."""
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="tile_full_with_tile"):
+        t = pl.load(x, [0, 0], [R, C])
+        total = pl.add(t, pl.tile.full([R, C], dtype=pl.FP32, value=1.0))
+        pl.store(total, [0, 0], out)
+    return out
