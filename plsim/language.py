@@ -230,14 +230,17 @@ gather = _sg.gather
 scatter = _sg.scatter
 
 
-def _reduction(op: str, axis: int, name: str, doc: str):
+def _reduction(op: str, axis: int, name: str, doc: str, scratch: str):
     """The ``pl.<name>(x, tmp_tile=None)`` reduction: ``op`` over the valid cells along ``axis``.
 
-    The tile form takes a caller-owned scratch tile (pypto unified_ops: same dtype and rank,
-    every dimension at least the input's); it has no effect on the result.
+    ``scratch`` is pypto's rule for the tile form's caller-owned scratch tile (unified_ops: same
+    dtype and rank, every dimension at least the input's; no effect on the result):
+    "required" (row reductions), "optional" (col_sum) or "none" (col_max / col_min / col_prod,
+    which take no such argument). A tensor-level input never takes one (_re.check_scratch_rule).
     """
 
     def fn(x, tmp_tile=None):
+        _re.check_scratch_rule(x, tmp_tile, name, scratch)
         if tmp_tile is not None:
             _re.check_scratch(x, tmp_tile, name)
         return _re.reduce(op, x, axis, name)
@@ -248,17 +251,18 @@ def _reduction(op: str, axis: int, name: str, doc: str):
 
 
 row_max = _reduction(
-    "max", -1, "row_max", "pl.row_max(x): [.., M, N] -> [.., M, 1] over the valid columns."
-)
-row_min = _reduction("min", -1, "row_min", "pl.row_min(x).")
-row_sum = _reduction("sum", -1, "row_sum", "pl.row_sum(x).")
-row_prod = _reduction("prod", -1, "row_prod", "pl.row_prod(x).")
+    "max", -1, "row_max", "pl.row_max(x): [.., M, N] -> [.., M, 1] over the valid columns.",
+    "required",
+)  # fmt: skip
+row_min = _reduction("min", -1, "row_min", "pl.row_min(x).", "required")
+row_sum = _reduction("sum", -1, "row_sum", "pl.row_sum(x).", "required")
+row_prod = _reduction("prod", -1, "row_prod", "pl.row_prod(x).", "required")
 col_max = _reduction(
-    "max", -2, "col_max", "pl.col_max(x): [.., M, N] -> [.., 1, N] over the valid rows."
+    "max", -2, "col_max", "pl.col_max(x): [.., M, N] -> [.., 1, N] over the valid rows.", "none"
 )
-col_min = _reduction("min", -2, "col_min", "pl.col_min(x).")
-col_sum = _reduction("sum", -2, "col_sum", "pl.col_sum(x).")
-col_prod = _reduction("prod", -2, "col_prod", "pl.col_prod(x).")
+col_min = _reduction("min", -2, "col_min", "pl.col_min(x).", "none")
+col_sum = _reduction("sum", -2, "col_sum", "pl.col_sum(x).", "optional")
+col_prod = _reduction("prod", -2, "col_prod", "pl.col_prod(x).", "none")
 
 
 row_expand_add = _re.row_expand_op("add")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from plsim import aiv_regions, numerics
-from plsim.context import dsl
+from plsim import aiv_regions, errors, numerics
+from plsim.context import dsl, fail
 from plsim.memory import Tile, poison_value, valid_box
 from plsim.ops.common import begin, count_vector, operand, result, union
 from plsim.ops.elementwise import scalar_in
@@ -41,6 +41,25 @@ def reduce(op: str, x, axis: int, name: str) -> Tile:
         poison[valid_box(out_valid)] = box.any(axis=axis, keepdims=True)
     count_vector(a.valid)
     return result(data, a.dtype, out_valid, "vector", poison, a)
+
+
+def check_scratch_rule(x, tmp, name: str, rule: str) -> None:
+    """pypto's dispatch of a reduction's scratch tile (unified_ops): a tensor-level input must
+    not pass one ("Tensor inputs must not pass tmp_tile"); a tile input must for the row
+    reductions ("Tile inputs require tmp_tile ..."), may for col_sum, and col_max / col_min /
+    col_prod take none (fixtures tests/plsim_conformance/kernels/scratch_rule_kernels.py)."""
+    tile_level = isinstance(x, Tile) and x.base.level == "tile"
+    if tmp is not None and rule == "none":
+        dsl(f"pl.{name} takes no tmp_tile (the compiler: \"unexpected keyword argument "
+            "'tmp_tile'\")")  # fmt: skip
+    if tmp is not None and not tile_level:
+        dsl(f"pl.{name} of a tensor-level value with tmp_tile: the compiler refuses it (\"Tensor "
+            "inputs must not pass tmp_tile — the scratch tile is allocated during "
+            "Tensor-to-Tile lowering\"); drop tmp_tile")  # fmt: skip
+    if tmp is None and tile_level and rule == "required":
+        dsl(f"pl.{name} of a tile without tmp_tile: the compiler refuses it (\"Tile inputs "
+            "require tmp_tile with the same dtype and rank as the input, and every dimension at "
+            f"least as large\"); pass pl.create_tile(<the input's shape>, dtype=<its dtype>)")
 
 
 def check_scratch(x, tmp, name: str) -> None:
@@ -107,9 +126,23 @@ def _vector_gap(kind: str, valid, vec_valid, shape):
 
 
 def row_expand_op(op: str):
-    """pl.row_expand_<op>(x [M,N], v [M,1])."""
+    """pl.row_expand_<op>(x [M,N], v [M,1]). pypto's row_expand_add of tiles also takes a
+    scratch tile (a tensor-level one must not), but ptoas does not parse what pypto emits then."""
 
-    def fn(x, v):
+    def fn(x, v, tmp=None):
+        if tmp is not None:
+            if op != "add":
+                dsl(f"pl.row_expand_{op} takes no tmp (only pl.row_expand_add of tiles does)")
+            if not (isinstance(x, Tile) and x.base.level == "tile"):
+                dsl("pl.row_expand_add of tensor-level values with tmp: the compiler refuses it "
+                    "(\"Tensor inputs must not pass tmp\"); drop tmp")  # fmt: skip
+            fail(
+                errors.HardwareError,
+                "pl.row_expand_add(..., tmp) of tiles: pypto emits a pto.trowexpandadd with the "
+                "scratch as a third input, which this chain's ptoas does not parse (\"expected "
+                "':'\", measured: fixture scratch_rule_kernels.row_expand_add_with_scratch); "
+                "drop tmp",
+            )
         return _expand("row", op, x, v)
 
     fn.__name__ = f"row_expand_{op}"
