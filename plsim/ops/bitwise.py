@@ -96,10 +96,23 @@ def or_(lhs, rhs) -> Tile:
     return _binary("or_", "or", lhs, rhs, False)
 
 
+def _xor_scratch(name: str, lhs, tmp) -> None:
+    """pypto's dispatch: a tile's xor needs the scratch tile, a tensor-level one must not pass
+    it (fixture bitwise_kernels.xor_without_scratch; pypto unified_ops for the tensor side)."""
+    tile_level = isinstance(lhs, Tile) and lhs.base.level == "tile"
+    if tile_level and tmp is None:
+        dsl(f"pl.{name} of a tile without tmp: the compiler refuses it (\"Tile inputs require an "
+            f"explicit scratch tile\"); call pl.{name}(lhs, rhs, tmp)")  # fmt: skip
+    if not tile_level and tmp is not None:
+        dsl(f"pl.{name} of a tensor-level value with tmp: the compiler refuses it (\"Tensor "
+            "inputs must not pass tmp\"); drop tmp")  # fmt: skip
+    if tmp is not None:
+        operand(tmp, name)
+
+
 def xor(lhs, rhs, tmp=None) -> Tile:
     """pl.xor(a, b, tmp): bitwise XOR (the scratch tile does not change the result)."""
-    if tmp is not None:
-        operand(tmp, "xor")
+    _xor_scratch("xor", lhs, tmp)
     return _binary("xor", "xor", lhs, rhs, False)
 
 
@@ -125,8 +138,7 @@ def ors(lhs, rhs) -> Tile:
 
 def xors(lhs, rhs, tmp=None) -> Tile:
     """pl.xors(a, s, tmp): bitwise XOR with a scalar."""
-    if tmp is not None:
-        operand(tmp, "xors")
+    _xor_scratch("xors", lhs, tmp)
     return _binary("xors", "xor", lhs, rhs, True)
 
 

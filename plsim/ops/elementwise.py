@@ -263,8 +263,15 @@ def sqrt(x):
 
 
 def rsqrt(x, high_precision=False):
-    """pl.rsqrt(x)."""
-    del high_precision
+    """pl.rsqrt(x, high_precision=False); pl.tile.rsqrt(tile, tmp) takes a scratch tile in its
+    place. ``high_precision=True`` of a tile is refused, as pypto refuses it (fixture
+    rejected_kernels.rsqrt_high_precision_tile)."""
+    if isinstance(high_precision, Tile):
+        operand(high_precision, "rsqrt")
+    elif high_precision and isinstance(x, Tile) and x.base.level == "tile":
+        dsl("pl.rsqrt(tile, high_precision=True): the compiler refuses it (\"'high_precision' is "
+            "not supported for Tile operands. The tile form selects precision by taking a "
+            "scratch tile: pl.tile.rsqrt(tile, tmp)\")")  # fmt: skip
     return unary("rsqrt", x)
 
 

@@ -61,3 +61,11 @@ def test_int32_tiles_are_refused_as_ptoas_refuses_them():
     with pytest.raises(plsim.HardwareError, match=r"i8/i16") as info:
         plsim.run(K.bitwise_int32, a, a, np.zeros_like(a))
     assert marked_line(FILE, "int32_and") in str(info.value)
+
+
+def test_a_tiles_xor_needs_its_scratch_tile():
+    """pypto: "pl.xor: Tile inputs require an explicit scratch tile" (xor_without_scratch)."""
+    a = _a()
+    with pytest.raises(plsim.DSLError, match=r"without tmp") as info:
+        plsim.run(K.xor_without_scratch, a, np.zeros_like(a))
+    assert marked_line(FILE, "xor_no_scratch") in str(info.value)

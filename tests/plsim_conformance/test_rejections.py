@@ -225,3 +225,12 @@ def test_pl_tile_full_makes_a_tile():
     out = np.zeros_like(x)
     plsim.run(K.tile_full_with_tile, x, out)
     np.testing.assert_array_equal(out, x + np.float32(1.0))
+
+
+def test_rsqrt_of_a_tile_takes_no_high_precision_flag():
+    """pypto: "'high_precision' is not supported for Tile operands" (rsqrt_high_precision_tile);
+    the tile form takes a scratch tile instead."""
+    x = _x()
+    with pytest.raises(plsim.DSLError, match=r"high_precision=True") as info:
+        plsim.run(K.rsqrt_high_precision_tile, x, np.zeros_like(x))
+    assert marked_line(FILE, "rsqrt_hp") in str(info.value)

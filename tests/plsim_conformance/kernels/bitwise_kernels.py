@@ -14,6 +14,9 @@ VERDICTS = {
     "pairwise": "compiles",
     "with_scalars": "compiles",
     "complement": "compiles",
+    "xor_without_scratch": (
+        "rejected: pl.xor: Tile inputs require an explicit scratch tile"
+    ),
     "bitwise_int32": (
         "hardware: pypto builds it; ptoas refuses an INT32 tand on a2a3 ('expects A2/A3 tand "
         "src0, src1, and dst element type to be i8/i16')"
@@ -25,6 +28,9 @@ A2A3SIM = {
     "pairwise": "pass",
     "with_scalars": "pass",
     "complement": "pass",
+    "xor_without_scratch": (
+        "not run: InvalidOperationError: pl.xor: Tile inputs require an explicit scratch tile"
+    ),
     "bitwise_int32": (
         "not run: 'pto.tand' op expects A2/A3 tand src0, src1, and dst element type to be i8/i16"
     ),
@@ -93,3 +99,13 @@ def bitwise_int32(
         y = pl.load(b, [0, 0], [ROWS, COLS])
         pl.store(pl.and_(x, y), [0, 0], both)  # @int32_and
     return both
+
+
+@pl.jit
+def xor_without_scratch(
+    a: pl.Tensor[[ROWS, COLS], pl.INT16], out: pl.Out[pl.Tensor[[ROWS, COLS], pl.INT16]]
+):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="xor_without_scratch"):
+        x = pl.load(a, [0, 0], [ROWS, COLS])
+        pl.store(pl.xor(x, x), [0, 0], out)  # @xor_no_scratch
+    return out

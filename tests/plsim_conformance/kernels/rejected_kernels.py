@@ -66,6 +66,9 @@ VERDICTS = {
     ),
     "tensor_full_with_tile": "rejected: pl.add: cannot mix Tensor and Tile arguments",
     "tile_full_with_tile": "compiles",
+    "rsqrt_high_precision_tile": (
+        "rejected: pl.rsqrt: 'high_precision' is not supported for Tile operands"
+    ),
     "shape_scalar_to_inline": "compiles",
     "rebind_in_loop_other_shape": (
         "gap: the parser keeps a name bound inside a pl.range loop at one type; a later "
@@ -201,6 +204,10 @@ A2A3SIM = {
         "Tensor)"
     ),
     "tile_full_with_tile": "pass",
+    "rsqrt_high_precision_tile": (
+        "not run: InvalidOperationError: pl.rsqrt: 'high_precision' is not supported for Tile "
+        "operands"
+    ),
     "rebind_in_loop_other_shape": (
         "not run: ParserTypeError: Cannot reassign 't' with a different type: was "
         "pl.Tensor[[16, 64], pl.FP32], got pl.Tensor[[16, 1], pl.FP32]"
@@ -590,4 +597,14 @@ def tile_full_with_tile(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R,
         t = pl.load(x, [0, 0], [R, C])
         total = pl.add(t, pl.tile.full([R, C], dtype=pl.FP32, value=1.0))
         pl.store(total, [0, 0], out)
+    return out
+
+
+@pl.jit
+def rsqrt_high_precision_tile(
+    x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]
+):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="rsqrt_high_precision_tile"):
+        t = pl.load(x, [0, 0], [R, C])
+        pl.store(pl.rsqrt(t, high_precision=True), [0, 0], out)  # @rsqrt_hp
     return out
