@@ -7,7 +7,7 @@ import numpy as np
 from plsim import dtypes as dt
 from plsim import errors, numerics, numerics_sort
 from plsim.context import STATE, dsl, fail
-from plsim.memory import valid_box
+from plsim.memory import Tile, valid_box
 from plsim.ops.common import begin, count_vector, operand, result, union
 from plsim.scalars import is_number, to_int
 
@@ -64,11 +64,30 @@ def _require_full(t, op: str) -> None:
         )
 
 
+def _check_merge_scratch(srcs, block_len, tmp) -> None:
+    """pypto's dispatch of mrgsort's scratch tile: a tensor-level merge takes none (the compiler
+    makes it); a tile-level two-to-four-list merge needs one ("mrgsort() format2 requires
+    tmp"), and the one-list form (block_len=) takes none. Measured: fixtures
+    sort_kernels.tile_merge_with_scratch (a2a3sim equal), tile_merge_without_scratch."""
+    tile_level = bool(srcs) and isinstance(srcs[0], Tile) and srcs[0].base.level == "tile"
+    if tmp is not None and not tile_level:
+        dsl("pl.mrgsort(tmp=...) is rejected at tensor level; the compiler makes the scratch")
+    if tmp is not None and block_len is not None:
+        dsl("pl.mrgsort(block_len=..., tmp=...): the compiler refuses it (\"format1 (block_len="
+            "...) and format2 (src1, ..., tmp) are mutually exclusive\"); drop tmp")  # fmt: skip
+    if tile_level and block_len is None and tmp is None:
+        dsl("pl.mrgsort of tiles without tmp: the compiler refuses it (\"mrgsort() format2 "
+            "requires tmp; use mrgsort(src0, src1[, src2[, src3]], tmp=<tile>)\")")  # fmt: skip
+    if tmp is not None:
+        if not isinstance(tmp, Tile):
+            dsl(f"pl.mrgsort tmp must be a tile, got {type(tmp).__name__}")
+        operand(tmp, "mrgsort")
+
+
 def mrgsort(*srcs, block_len=None, exhausted=False, tmp=None):
     """pl.mrgsort(src, block_len=L) (format 1) or pl.mrgsort(s0, s1[, s2[, s3]]) (format 2)."""
     begin("mrgsort")
-    if tmp is not None:
-        dsl("pl.mrgsort(tmp=...) is rejected at tensor level; the compiler makes the scratch")
+    _check_merge_scratch(srcs, block_len, tmp)
     if exhausted:
         dsl("pl.mrgsort(exhausted=True) is not supported by plsim")
     tiles = [operand(s, "mrgsort") for s in srcs]

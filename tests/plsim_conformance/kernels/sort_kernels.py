@@ -1,0 +1,51 @@
+"""pl.mrgsort of tile-level lists (plsim/ops/sort_gather.py): the two-list merge of two loaded
+[1, PAIRS] (score, index) pair rows takes a scratch tile at tile level; without one the
+compiler refuses it.
+"""
+
+import pypto.language as pl
+
+PAIRS = 128
+MERGED = 2 * PAIRS
+
+#: What the real pypto compiler does with each kernel (kinds: tests/plsim_fixtures.py);
+#: checked by tests/plsim_conformance/test_compiler_agreement.py.
+VERDICTS = {
+    "tile_merge_with_scratch": "compiles",
+    "tile_merge_without_scratch": "rejected: mrgsort() format2 requires tmp",
+}
+
+#: What a2a3sim does with each kernel (kinds: tests/plsim_conformance/sim_agreement.py).
+A2A3SIM = {
+    "tile_merge_with_scratch": "pass",
+    "tile_merge_without_scratch": (
+        "not run: InvalidOperationError: pl operation 'mrgsort': mrgsort() format2 requires tmp"
+    ),
+}
+
+
+@pl.jit
+def tile_merge_with_scratch(
+    x: pl.Tensor[[1, PAIRS], pl.FP32],
+    y: pl.Tensor[[1, PAIRS], pl.FP32],
+    out: pl.Out[pl.Tensor[[1, MERGED], pl.FP32]],
+):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="tile_merge_with_scratch"):
+        a = pl.load(x, [0, 0], [1, PAIRS])
+        b = pl.load(y, [0, 0], [1, PAIRS])
+        scratch = pl.create_tile([1, MERGED], dtype=pl.FP32)
+        pl.store(pl.mrgsort(a, b, tmp=scratch), [0, 0], out)
+    return out
+
+
+@pl.jit
+def tile_merge_without_scratch(
+    x: pl.Tensor[[1, PAIRS], pl.FP32],
+    y: pl.Tensor[[1, PAIRS], pl.FP32],
+    out: pl.Out[pl.Tensor[[1, MERGED], pl.FP32]],
+):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="tile_merge_without_scratch"):
+        a = pl.load(x, [0, 0], [1, PAIRS])
+        b = pl.load(y, [0, 0], [1, PAIRS])
+        pl.store(pl.mrgsort(a, b), [0, 0], out)  # @no_tmp
+    return out

@@ -1,0 +1,54 @@
+"""pl.mrgsort of tiles (plsim/ops/sort_gather.py; kernels/sort_kernels.py, a2a3sim "pass": the
+same bits on sorted and on unsorted rows). Expected values from a NumPy merge: the larger head
+first, the first list's on equal scores."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conformance_support import load, marked_line
+
+import plsim
+
+K = load("sort_kernels.py")
+FILE = "sort_kernels.py"
+
+
+def _pairs(rng, base: int) -> np.ndarray:
+    """A descending (score, index bits) pair row with repeated scores."""
+    scores = np.sort(rng.integers(-20, 20, size=K.PAIRS // 2).astype(np.float32) / 4)[::-1]
+    row = np.empty(K.PAIRS, np.float32)
+    row[0::2] = scores
+    row[1::2] = (np.arange(K.PAIRS // 2) + base).astype(np.uint32).view(np.float32)
+    return row.reshape(1, -1)
+
+
+def _merged(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    a, b = x.reshape(-1, 2), y.reshape(-1, 2)
+    i = j = 0
+    out = []
+    while i < len(a) or j < len(b):
+        if j == len(b) or (i < len(a) and a[i, 0] >= b[j, 0]):
+            out.append(a[i])
+            i += 1
+        else:
+            out.append(b[j])
+            j += 1
+    return np.concatenate(out).reshape(1, -1)
+
+
+def test_a_tile_merge_with_its_scratch():
+    rng = np.random.default_rng(1)
+    x, y = _pairs(rng, 0), _pairs(rng, 1000)
+    assert np.intersect1d(x[0, 0::2], y[0, 0::2]).size  # equal scores across the lists
+    out = np.zeros((1, K.MERGED), np.float32)
+    plsim.run(K.tile_merge_with_scratch, x, y, out)
+    np.testing.assert_array_equal(out.view(np.uint32), _merged(x, y).view(np.uint32))
+
+
+def test_a_tile_merge_without_scratch_is_refused():
+    rng = np.random.default_rng(2)
+    x, y = _pairs(rng, 0), _pairs(rng, 1000)
+    with pytest.raises(plsim.DSLError, match=r"format2 requires tmp") as info:
+        plsim.run(K.tile_merge_without_scratch, x, y, np.zeros((1, K.MERGED), np.float32))
+    assert marked_line(FILE, "no_tmp") in str(info.value)
