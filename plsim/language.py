@@ -332,6 +332,11 @@ tensor = types.SimpleNamespace(
     get_subblock_idx=control.get_subblock_idx,
     MaskPattern=GatherMaskPattern,
 )
+# The scalar forms pypto spells in pl.tile / pl.tensor only, and the scalar max / min.
+for _ns in (tile, tensor):
+    for _op in ("add", "sub", "mul", "div"):
+        setattr(_ns, f"{_op}s", _ew.scalar_form(_op))
+tile.max, tile.min = max, min
 # pypto spells it pl.tile.fillpad_inplace only ("Unknown operation 'pl.fillpad_inplace'",
 # fixture operand_rule_kernels.fillpad_inplace_top_level).
 tile.fillpad_inplace = _copies.fillpad_inplace

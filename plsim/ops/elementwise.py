@@ -262,12 +262,12 @@ def sqrt(x):
     return unary("sqrt", x)
 
 
-def rsqrt(x, high_precision=False):
+def rsqrt(x, high_precision=False, tmp=None):
     """pl.rsqrt(x, high_precision=False); pl.tile.rsqrt(tile, tmp) takes a scratch tile in its
     place. ``high_precision=True`` of a tile is refused, as pypto refuses it (fixture
     rejected_kernels.rsqrt_high_precision_tile)."""
-    if isinstance(high_precision, Tile):
-        operand(high_precision, "rsqrt")
+    if isinstance(high_precision, Tile) or isinstance(tmp, Tile):
+        operand(high_precision if isinstance(high_precision, Tile) else tmp, "rsqrt")
     elif high_precision and isinstance(x, Tile) and x.base.level == "tile":
         dsl("pl.rsqrt(tile, high_precision=True): the compiler refuses it (\"'high_precision' is "
             "not supported for Tile operands. The tile form selects precision by taking a "
@@ -281,9 +281,24 @@ def recip(x, high_precision=False):
     return unary("recip", x)
 
 
-def log(x):
-    """pl.log(x)."""
+def log(x, high_precision=False):
+    """pl.log(x, high_precision=False); plsim computes one correctly rounded value either way
+    (a2a3sim's high-precision log of [1, 3] within 6e-8 of it)."""
+    del high_precision
     return unary("log", x)
+
+
+def scalar_form(op: str):
+    """pl.tile.adds / subs / muls / divs (and pl.tensor's): ``op`` of a value and a scalar."""
+
+    def fn(lhs, rhs):
+        if not (is_number(rhs) or isinstance(rhs, Scalar)):
+            dsl(f"pl.{op}s takes a scalar second operand, got {type(rhs).__name__}; use pl.{op}")
+        return binary(op, lhs, rhs)
+
+    fn.__name__ = fn.__qualname__ = f"{op}s"
+    fn.__doc__ = f"pl.tile.{op}s(x, s): pl.{op} of a value and a scalar."
+    return fn
 
 
 def relu(x):

@@ -310,12 +310,17 @@ def _orchestration_copy(dst: GMTensor, src: GMTensor, starts, drop) -> None:
         region.of(dst.buf.written)[...] = True
 
 
-def tile_store(tile, offsets, output_tensor, shapes=None):
-    """pl.store / pl.tile.store(tile, offsets, output_tensor, shapes=None): write the tile's
-    valid rectangle into the GM tensor at ``offsets``; returns the tensor.
+def tile_store(tile, offsets, output_tensor, shapes=None, *, atomic=None):
+    """pl.store / pl.tile.store(tile, offsets, output_tensor, shapes=None, atomic=None): write
+    the tile's valid rectangle into the GM tensor at ``offsets``; returns the tensor.
 
-    ``shapes`` is the ND partition shape; the valid rectangle must fit inside it.
+    ``shapes`` is the ND partition shape; the valid rectangle must fit inside it. With
+    ``atomic=pl.AtomicType.Add`` the values are added to what the tensor holds (a2a3sim: an
+    InOut tensor plus the tile, fixture rejected_kernels.atomic_store).
     """
+    mode = getattr(atomic, "name", "None_") if atomic is not None else "None_"
+    if mode not in ("None_", "Add"):
+        dsl(f"pl.store(atomic={atomic!r}): plsim knows AtomicType.Add only")
     if not isinstance(tile, Tile):
         dsl(f"pl.store source must be a tile, got {type(tile).__name__}")
     if not isinstance(output_tensor, GMTensor):
@@ -333,5 +338,9 @@ def tile_store(tile, offsets, output_tensor, shapes=None):
         extents = [to_int(n, "pl.store shapes") for n in shapes]
         if len(extents) != output_tensor.ndim:
             dsl(f"pl.store shapes {extents} must have one extent per target axis")
+    if mode == "Add":
+        STATE.seq += 1
+        store(output_tensor, operand(tile, "store", store=True), offsets, (), extents, atomic=True)
+        return output_tensor
     assemble_into(output_tensor, tile, offsets, (), extents)
     return output_tensor

@@ -156,16 +156,19 @@ def concat(a, b):
     return out
 
 
-def transpose(x, axis1: int = 0, axis2: int = 1) -> Tile:
+def transpose(x, axis1: int = 0, axis2: int = 1, tmp_tile=None) -> Tile:
     """pl.transpose(tile, axis1, axis2): the tile with two axes swapped (a vector op).
 
     The result is valid over its whole shape (pypto's alloc_tile for ``tile.transpose`` has a
     static full valid region; a2a3sim stores every row, fixture
     valid_shape_kernels.transpose_partial): cells outside the swapped valid region are
-    undefined.
+    undefined. ``tmp_tile`` is the scratch of pypto's lowered form (pypto: user code never
+    supplies it); it is accepted and does not change the result.
     """
     begin("transpose")
     t = operand(x, "transpose")
+    if tmp_tile is not None:
+        operand(tmp_tile, "transpose")
     axes = [to_int(axis1, "pl.transpose axis1"), to_int(axis2, "pl.transpose axis2")]
     for a in axes:
         if not 0 <= a < t.ndim:
