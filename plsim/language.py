@@ -89,8 +89,9 @@ aic_gather = control.aic_gather
 
 
 @contextlib.contextmanager
-def cluster():
-    """pl.cluster(): co-scheduling hint, no functional effect."""
+def cluster(*, name_hint: str = ""):
+    """pl.cluster(name_hint=...): co-scheduling hint, no functional effect."""
+    del name_hint
     yield
 
 

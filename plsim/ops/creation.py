@@ -148,10 +148,11 @@ def tri(diagonal, shape, valid_shape=None, dtype=dt.INT32, upper=False):
     return out
 
 
-def create_tile(shape, dtype=dt.FP32, target_memory=None):
-    """pl.create_tile / pl.tile.create(shape, dtype, target_memory=Vec): an uninitialised
-    tile (its cells are undefined until written); InCore only."""
-    del target_memory  # placement is inferred from use when the scope closes
+def create_tile(shape, dtype=dt.FP32, target_memory=None, transpose=None, *, flat_layout=None):
+    """pl.create_tile / pl.tile.create(shape, dtype, target_memory=Vec, transpose=None,
+    flat_layout=None): an uninitialised tile (its cells are undefined until written); InCore
+    only. ``transpose`` / ``flat_layout`` choose an L1 layout, which plsim does not model."""
+    del target_memory, transpose, flat_layout  # placement is inferred from use
     if not STATE.scopes:
         dsl(
             "misplaced tile op pl.create_tile: tiles exist only inside an InCore scope; use "

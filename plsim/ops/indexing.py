@@ -106,7 +106,7 @@ def pl_slice(tensor, shape, offset, valid_shape=None, drop_dims=None, pad_value=
 
 def tile_load(
     tensor, offsets, shapes, valid_shapes=None, target_memory=None, transpose=False,
-    *, valid_shape=None,
+    clamp=False, *, valid_shape=None,
 ) -> Tile:  # fmt: skip
     """pl.load / pl.tile.load(tensor, offsets, shapes, valid_shapes=None, target_memory=Vec,
     transpose=False): copy a GM window into a tile (valid_shapes marks the valid rectangle).
@@ -114,7 +114,11 @@ def tile_load(
     load_valid_shape.py compiles).
 
     ``target_memory`` is not modelled: plsim places each tile by how it is used when its scope
-    closes. ``transpose`` (only for Mat/L1 targets) yields the [cols, rows] tile.
+    closes. ``transpose`` (only for Mat/L1 targets) yields the [cols, rows] tile. ``clamp=True``
+    cuts a window that runs past the source back to its edge: the tile keeps its shape and is
+    valid up to the edge (pypto: "Pass clamp=True ... to narrow the read to the source edge";
+    without it the compiler refuses a provable overrun, and plsim any overrun; fixture
+    spelling_kernels.clamped_load, a2a3sim the same rows).
     """
     if not STATE.scopes:
         dsl(
@@ -140,7 +144,7 @@ def tile_load(
         if tensor.ndim != 2:
             dsl(f"pl.load(transpose=True) needs a 2-D source, got rank {tensor.ndim}")
     STATE.seq += 1
-    tile = load(tensor, offsets, shapes, valid=valid_shapes)
+    tile = load(tensor, offsets, shapes, valid=valid_shapes, clamp=bool(clamp))
     tile.level = "tile"
     if transpose:
         tile.data = np.ascontiguousarray(tile.data.T)

@@ -34,3 +34,15 @@ def test_scalar_forms_and_the_log_flag():
     np.testing.assert_array_equal(outs[3], x / f(K.DIVISOR))
     expected = np.log((np.abs(x) + f(1)).astype(np.float64)).astype(np.float32)
     np.testing.assert_array_equal(outs[4], expected)
+
+
+def test_a_clamped_load_is_valid_up_to_the_source_edge():
+    rng = np.random.default_rng(4)
+    x = (rng.integers(-8, 9, size=(K.SOURCE_ROWS, K.COLS)) / 4).astype(np.float32)
+    tail = np.full(SHAPE, -7.0, np.float32)
+    sums = np.full((K.ROWS, 1), -7.0, np.float32)
+    plsim.run(K.clamped_load, x, tail, sums)
+    rows = K.SOURCE_ROWS - K.TAIL_OFFSET
+    np.testing.assert_array_equal(tail[:rows], x[K.TAIL_OFFSET :])
+    np.testing.assert_array_equal(sums[:rows, 0], x[K.TAIL_OFFSET :].sum(axis=1))
+    assert (tail[rows:] == -7.0).all() and (sums[rows:] == -7.0).all()  # nothing stored there

@@ -1,12 +1,15 @@
 """pypto spellings plsim gained after measuring them (plsim/ops/stores.py, elementwise.py):
 ``pl.store(..., atomic=pl.AtomicType.Add)`` into an InOut tensor, the scalar forms
-``pl.tile.adds`` / ``subs`` / ``muls`` / ``divs`` and ``pl.log(..., high_precision=True)``.
+``pl.tile.adds`` / ``subs`` / ``muls`` / ``divs``, ``pl.log(..., high_precision=True)``, and
+``pl.load(..., clamp=True)`` of a window that runs past the source.
 """
 
 import pypto.language as pl
 
 ROWS = 16
 COLS = 64
+SOURCE_ROWS = 40
+TAIL_OFFSET = 32
 SHIFT = 0.5
 DROP = 0.25
 SCALE = 3.0
@@ -17,12 +20,14 @@ DIVISOR = 4.0
 VERDICTS = {
     "atomic_store": "compiles",
     "scalar_forms": "compiles",
+    "clamped_load": "compiles",
 }
 
 #: What a2a3sim does with each kernel (kinds: tests/plsim_conformance/sim_agreement.py).
 A2A3SIM = {
     "atomic_store": "pass",
     "scalar_forms": "pass",
+    "clamped_load": "pass",
 }
 
 
@@ -55,3 +60,19 @@ def scalar_forms(
         positive = pl.tile.adds(pl.abs(t), 1.0)
         pl.store(pl.log(positive, high_precision=True), [0, 0], logged)
     return shifted, dropped, scaled, divided, logged
+
+
+@pl.jit
+def clamped_load(
+    x: pl.Tensor[[SOURCE_ROWS, COLS], pl.FP32],
+    tail: pl.Out[pl.Tensor[[ROWS, COLS], pl.FP32]],
+    sums: pl.Out[pl.Tensor[[ROWS, 1], pl.FP32]],
+):
+    """A [ROWS, COLS] window at row TAIL_OFFSET of a SOURCE_ROWS-row tensor: clamp=True makes it
+    valid over the 8 rows that exist."""
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="clamped_load"):
+        t = pl.load(x, [TAIL_OFFSET, 0], [ROWS, COLS], clamp=True)
+        pl.store(t, [0, 0], tail)
+        scratch = pl.create_tile([ROWS, COLS], dtype=pl.FP32)
+        pl.store(pl.row_sum(t, scratch), [0, 0], sums)
+    return tail, sums
