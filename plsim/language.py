@@ -131,6 +131,17 @@ def dump_tag(*args, **kwargs) -> None:
         _dsl(f"pl.dump_tag marks a tensor, got {type(args[0]).__name__} {args[0]!r}")
 
 
+def static_print(*args) -> None:
+    """pl.static_print(...): pypto prints IR objects at compile time; no effect in plsim."""
+    del args
+
+
+def no_dep(tensor):
+    """pl.no_dep(t): a kernel-call argument's no-dependency marker; the tensor itself (pypto:
+    "at runtime it returns the wrapped tensor unchanged")."""
+    return tensor
+
+
 def const(value, dtype):
     """pl.const(value, dtype): a scalar pinned to ``dtype``."""
     return _RuntimeScalar(value, dtype)
@@ -156,6 +167,8 @@ reshape = _views.reshape
 read = _scalar.read
 write = _scalar.write
 fillpad = _copies.fillpad
+fillpad_expand = _copies.fillpad_expand
+reinterpret_view = _copies.reinterpret_view
 move = _copies.move
 set_validshape = _views.set_validshape
 concat = _copies.concat
@@ -309,7 +322,8 @@ _OPS = {
                      "pipeline", "yield_", "while_", "cond", "cluster", "manual_scope", "split",
                      "scope", "prefetch_context", "async_prefetch",
                      "cross_core_slot", "dynamic", "static_assert", "const", "min", "max",
-                     "scalar_min", "scalar_max", "dump_tag", "split_aiv")
+                     "scalar_min", "scalar_max", "dump_tag", "split_aiv", "static_print",
+                     "no_dep")
 }  # fmt: skip
 tile = types.SimpleNamespace(
     **_OPS,

@@ -8,13 +8,13 @@ import math
 import numpy as np
 
 from plsim import dtypes as dt
-from plsim.context import dsl
+from plsim.context import STATE, dsl
 from plsim.memory import (
     Tile,
     poison_value,
     valid_box,
 )
-from plsim.ops.common import begin, count_vector, operand, result
+from plsim.ops.common import begin, count_vector, dtype_arg, operand, result
 from plsim.scalars import is_number, to_int
 
 
@@ -112,6 +112,69 @@ def fillpad(x, pad_value=None):
     out = result(data, x.dtype, x.shape, "vector", poison, x)
     out.runtime_valid = None  # typed with a static full valid region
     return out
+
+
+def fillpad_expand(x, shape, pad_value=None):
+    """pl.fillpad_expand(x, shape, pad_value): a fully valid tile of ``shape`` holding x's valid
+    region at its top left and the pad everywhere else (a2a3sim: a [8, 64] tile valid over
+    [8, 40] into [16, 64] with PadValue.max, fixture spelling_kernels.expanded_pad)."""
+    begin("fillpad_expand")
+    x = operand(x, "fillpad_expand")
+    if x.base.level != "tile":
+        dsl("pl.fillpad_expand of a tensor-level value: plsim simulates the tile form, the one "
+            "measured; load the value first (pl.load)")  # fmt: skip
+    shape = tuple(to_int(n, "pl.fillpad_expand shape") for n in shape)
+    if len(shape) != x.ndim or any(n < v for n, v in zip(shape, x.valid)):
+        dsl(f"pl.fillpad_expand shape {list(shape)}: one extent per axis of the "
+            f"{list(x.shape)} source, each at least its valid extent {list(x.valid)}")  # fmt: skip
+    kind = _pad_kind(pad_value, "fillpad_expand")
+    data = np.full(shape, _pad_constant(kind, x.dtype), dtype=x.dtype.numpy)
+    box = valid_box(x.valid)
+    data[box] = x.data[box]
+    poison = None
+    if x.poison is not None:
+        poison = np.zeros(shape, dtype=bool)
+        poison[box] = x.poison[box]
+    count_vector(shape)
+    out = result(data, x.dtype, shape, "vector", poison, x)
+    out.runtime_valid = None
+    return out
+
+
+def reinterpret_view(x, dtype, *, shape=None):
+    """pl.reinterpret_view(t, dtype, shape=None): the same bytes read as ``dtype`` (a view);
+    without ``shape`` the last axis scales by the byte ratio. a2a3sim: FP32 tiles read as INT32
+    and as INT16, bit for bit (fixture spelling_kernels.reinterpreted). plsim simulates the
+    tile form."""
+    STATE.seq += 1
+    if not (isinstance(x, Tile) and x.base.level == "tile"):
+        dsl("pl.reinterpret_view of a tensor-level value: plsim simulates the tile form, the one "
+            "it models byte for byte; load the value first (pl.load)")  # fmt: skip
+    target = dtype_arg(dtype, "pl.reinterpret_view dtype")
+    if target is x.dtype:
+        dsl(f"pl.reinterpret_view to {target.name}, the tile's own dtype: pypto wants another")
+    if target.itemsize * 8 != target.bits or x.dtype.itemsize * 8 != x.dtype.bits:
+        dsl("pl.reinterpret_view of sub-byte dtypes is not simulated by plsim")
+    if not x.data.flags.c_contiguous:
+        dsl("pl.reinterpret_view of a strided tile view is not simulated by plsim")
+    ratio = x.dtype.itemsize / target.itemsize
+    if shape is None:
+        shape = (*x.shape[:-1], int(x.shape[-1] * ratio))
+    shape = tuple(to_int(n, "pl.reinterpret_view shape") for n in shape)
+    if np.prod(shape) * target.itemsize != x.data.size * x.dtype.itemsize:
+        dsl(f"pl.reinterpret_view shape {list(shape)} of {target.name} does not hold the "
+            f"{list(x.shape)} {x.dtype.name} tile's bytes")  # fmt: skip
+    if x.valid != x.shape and (len(shape) != x.ndim or tuple(shape[:-1]) != x.shape[:-1]):
+        dsl("pl.reinterpret_view of a partly valid tile to another row shape is not simulated")
+    operand(x, "reinterpret_view")
+    data = x.data.view(target.numpy).reshape(shape)
+    valid = (*x.valid[:-1], int(x.valid[-1] * ratio)) if len(shape) == x.ndim else shape
+    poison = None
+    if x.poison is not None:
+        per_byte = np.repeat(x.poison.reshape(-1), x.dtype.itemsize)
+        poison = per_byte.reshape(-1, target.itemsize).any(axis=1).reshape(shape)
+    view = Tile(data, target, tuple(valid), poison, base=x.base, poison_from=x.poison_from)
+    return view
 
 
 def _pad_constant(kind: str, dtype: dt.DType):

@@ -46,3 +46,29 @@ def test_a_clamped_load_is_valid_up_to_the_source_edge():
     np.testing.assert_array_equal(tail[:rows], x[K.TAIL_OFFSET :])
     np.testing.assert_array_equal(sums[:rows, 0], x[K.TAIL_OFFSET :].sum(axis=1))
     assert (tail[rows:] == -7.0).all() and (sums[rows:] == -7.0).all()  # nothing stored there
+
+
+def test_a_reinterpreted_tile_is_the_same_bytes():
+    x = _x(5)
+    words = np.zeros(SHAPE, np.int32)
+    halves = np.zeros((K.ROWS, 2 * K.COLS), np.int16)
+    plsim.run(K.reinterpreted, x, words, halves)
+    np.testing.assert_array_equal(words, x.view(np.int32))
+    np.testing.assert_array_equal(halves, x.view(np.int16))
+
+
+def test_fillpad_expand_pads_outside_the_source_valid_region():
+    rng = np.random.default_rng(6)
+    x = (rng.integers(-8, 9, size=(K.PAD_ROWS, K.COLS)) / 4).astype(np.float32)
+    out = np.zeros(SHAPE, np.float32)
+    plsim.run(K.expanded_pad, x, out)
+    expected = np.full(SHAPE, np.inf, np.float32)
+    expected[: K.PAD_ROWS, : K.PAD_VALID_COLS] = x[:, : K.PAD_VALID_COLS]
+    np.testing.assert_array_equal(out, expected)
+
+
+def test_static_print_has_no_effect():
+    x = _x(7)
+    out = np.zeros(SHAPE, np.float32)
+    plsim.run(K.printed, x, out)
+    np.testing.assert_array_equal(out, x + np.float32(1.0))

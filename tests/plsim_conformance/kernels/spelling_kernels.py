@@ -1,7 +1,8 @@
 """pypto spellings plsim gained after measuring them (plsim/ops/stores.py, elementwise.py):
 ``pl.store(..., atomic=pl.AtomicType.Add)`` into an InOut tensor, the scalar forms
 ``pl.tile.adds`` / ``subs`` / ``muls`` / ``divs``, ``pl.log(..., high_precision=True)``, and
-``pl.load(..., clamp=True)`` of a window that runs past the source.
+``pl.load(..., clamp=True)`` of a window that runs past the source, ``pl.reinterpret_view`` of a
+tile, ``pl.fillpad_expand`` and ``pl.static_print``.
 """
 
 import pypto.language as pl
@@ -10,6 +11,8 @@ ROWS = 16
 COLS = 64
 SOURCE_ROWS = 40
 TAIL_OFFSET = 32
+PAD_ROWS = 8
+PAD_VALID_COLS = 40
 SHIFT = 0.5
 DROP = 0.25
 SCALE = 3.0
@@ -21,6 +24,9 @@ VERDICTS = {
     "atomic_store": "compiles",
     "scalar_forms": "compiles",
     "clamped_load": "compiles",
+    "reinterpreted": "compiles",
+    "expanded_pad": "compiles",
+    "printed": "compiles",
 }
 
 #: What a2a3sim does with each kernel (kinds: tests/plsim_conformance/sim_agreement.py).
@@ -28,6 +34,9 @@ A2A3SIM = {
     "atomic_store": "pass",
     "scalar_forms": "pass",
     "clamped_load": "pass",
+    "reinterpreted": "pass",
+    "expanded_pad": "pass",
+    "printed": "pass",
 }
 
 
@@ -76,3 +85,36 @@ def clamped_load(
         scratch = pl.create_tile([ROWS, COLS], dtype=pl.FP32)
         pl.store(pl.row_sum(t, scratch), [0, 0], sums)
     return tail, sums
+
+
+@pl.jit
+def reinterpreted(
+    x: pl.Tensor[[ROWS, COLS], pl.FP32],
+    words: pl.Out[pl.Tensor[[ROWS, COLS], pl.INT32]],
+    halves: pl.Out[pl.Tensor[[ROWS, 2 * COLS], pl.INT16]],
+):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="reinterpreted"):
+        t = pl.load(x, [0, 0], [ROWS, COLS])
+        pl.store(pl.reinterpret_view(t, pl.INT32), [0, 0], words)
+        pl.store(pl.reinterpret_view(t, pl.INT16), [0, 0], halves)
+    return words, halves
+
+
+@pl.jit
+def expanded_pad(
+    x: pl.Tensor[[PAD_ROWS, COLS], pl.FP32],
+    out: pl.Out[pl.Tensor[[ROWS, COLS], pl.FP32]],
+):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="expanded_pad"):
+        t = pl.load(x, [0, 0], [PAD_ROWS, COLS])
+        narrow = pl.tile.set_validshape(t, PAD_ROWS, PAD_VALID_COLS)
+        pl.store(pl.fillpad_expand(narrow, [ROWS, COLS], pad_value=pl.PadValue.max), [0, 0], out)
+    return out
+
+
+@pl.jit
+def printed(x: pl.Tensor[[ROWS, COLS], pl.FP32], out: pl.Out[pl.Tensor[[ROWS, COLS], pl.FP32]]):
+    pl.static_print(x)
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="printed"):
+        out[:, :] = pl.add(x[:, :], 1.0)
+    return out
