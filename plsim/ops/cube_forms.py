@@ -125,8 +125,8 @@ def gemv_acc(acc, lhs, rhs, acc_phase: str = "unspecified") -> Tile:
     """pl.gemv_acc(acc, a, b): acc + a @ b in the accumulator (aliases acc)."""
     if not isinstance(acc, Tile):
         dsl("pl.gemv_acc needs an accumulator tile (the result of pl.gemv)")
-    acc = operand(acc, "gemv_acc", cube=True)
     product, acc_dtype, _, poison = _gemv_product("gemv_acc", lhs, rhs, acc_phase)
+    acc = operand(acc, "gemv_acc", cube=True)
     if acc.dtype is not acc_dtype or acc.shape != product.shape:
         dsl(f"pl.gemv_acc: the accumulator is {acc.dtype.name} {list(acc.shape)}; the product is "
             f"{acc_dtype.name} {list(product.shape)}")  # fmt: skip

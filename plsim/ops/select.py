@@ -74,7 +74,7 @@ def _compared(x, op: str) -> Tile:
     return a
 
 
-def _mask(hit: np.ndarray, a: Tile, poison) -> Tile:
+def _mask(hit: np.ndarray, a: Tile, poison, *others: Tile) -> Tile:
     """The packed UINT8 mask of ``hit`` (a's shape; only its valid cells are packed)."""
     rows, cols = a.shape
     valid_rows, valid_cols = a.valid
@@ -92,7 +92,7 @@ def _mask(hit: np.ndarray, a: Tile, poison) -> Tile:
         byte_poison = np.zeros(data.shape, dtype=bool)
         byte_poison[:, :packed_cols] = cells.reshape(rows, packed_cols, 8).any(axis=2)
     count_vector(a.valid)
-    return result(data, dt.UINT8, (valid_rows, packed_cols), "vector", byte_poison, a)
+    return result(data, dt.UINT8, (valid_rows, packed_cols), "vector", byte_poison, a, *others)
 
 
 def cmp(lhs, rhs, cmp_type: int = 0):
@@ -108,7 +108,7 @@ def cmp(lhs, rhs, cmp_type: int = 0):
     b = _compared(rhs, "cmp")
     matching_tiles("cmp", a, b)
     hit = COMPARE[mode](a.data, b.data)
-    return _mask(hit, a, union(a.shape, a.poison, b.poison))
+    return _mask(hit, a, union(a.shape, a.poison, b.poison), b)
 
 
 def cmps(lhs, rhs, cmp_type: int = 0) -> Tile:
