@@ -38,6 +38,7 @@ from plsim.ops import elementwise as _ew
 from plsim.ops import gather_row as _gr
 from plsim.ops import indexing as _index
 from plsim.ops import matmul as _mm
+from plsim.ops import paged_gather as _paged
 from plsim.ops import partial as _partial
 from plsim.ops import prefetch as _prefetch
 from plsim.ops import reduce_expand as _re
@@ -178,6 +179,9 @@ create_tile = _create.create_tile
 tri = _create.tri
 create_l1 = _gr.create_l1
 gather_row = _gr.gather_row
+paged_gather = _paged.paged_gather
+mgather = _paged.mgather
+mscatter = _paged.mscatter
 
 # --- compute -------------------------------------------------------------------------------
 cast = _cast.cast
