@@ -93,7 +93,7 @@ def mrgsort_lists(*lists: np.ndarray) -> np.ndarray:
 
 
 def gather_mask(x: np.ndarray, pattern: int, output: DType | None) -> np.ndarray:
-    """Keep the column pattern ``pattern`` (1..7, docs/dsl.md §12.4) of every row.
+    """Keep the column pattern ``pattern`` (1..7, docs/dsl.md §12.5) of every row.
 
     With ``output`` of the same bit width the bits are reinterpreted.
     """
