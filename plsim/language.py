@@ -45,6 +45,7 @@ from plsim.ops import reduce_expand as _re
 from plsim.ops import remainder_trig as _rt
 from plsim.ops import scalar_access as _scalar
 from plsim.ops import scalar_and_index as _si
+from plsim.ops import scatter_update as _scatter_update
 from plsim.ops import select as _select
 from plsim.ops import sort_gather as _sg
 from plsim.ops import stores as _stores
@@ -246,6 +247,7 @@ sort32 = _sg.sort32
 mrgsort = _sg.mrgsort
 gather = _sg.gather
 scatter = _sg.scatter
+scatter_update = _scatter_update.scatter_update
 
 
 def _reduction(op: str, axis: int, name: str, doc: str, scratch: str):
