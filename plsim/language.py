@@ -361,8 +361,9 @@ tile.max, tile.min = max, min
 # pypto spells it pl.tile.fillpad_inplace only ("Unknown operation 'pl.fillpad_inplace'",
 # fixture operand_rule_kernels.fillpad_inplace_top_level).
 tile.fillpad_inplace = _copies.fillpad_inplace
-# pypto spells it pl.tile.transpose_view only.
+# pypto spells these pl.tile.* only.
 tile.transpose_view = _views.transpose_view
+tile.extract = _copies.extract
 
 
 def fillpad_inplace(*args, **kwargs):

@@ -388,6 +388,7 @@ class _Checker(ast.NodeVisitor):
                     self.fail(node, f"pl.load(..., {kw.arg}=...): this pypto build has no such "
                               f"keyword (\"load() got an unexpected keyword argument\"); "
                               f"{_LOAD_UNSUPPORTED[kw.arg]}")  # fmt: skip
+        self.check_memory_space(node)
         func = node.func
         if isinstance(func, ast.Name):
             target = self.resolve(func.id)
@@ -411,6 +412,33 @@ class _Checker(ast.NodeVisitor):
                     self.fail(node, f"call to {root.id}.{func.attr}(): only pl.* ops can be "
                               "called in a kernel")  # fmt: skip
 
+
+    def check_memory_space(self, node: ast.Call) -> None:
+        """``target_memory=`` of a pl op is the literal pl.MemorySpace.<NAME> (or pl.Mem.<NAME>):
+        pypto cannot resolve a module-level alias ("Cannot resolve expression 'MAT'") and types
+        a local one as a scalar ("target_memory for tile.load must be MemorySpace.Vec or
+        MemorySpace.Mat, got Scalar(expr=mat)"); fixtures rejected_kernels.module_memory_alias,
+        local_memory_alias."""
+        root = node.func
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        if not (isinstance(root, ast.Name) and root.id in self.pl_names):
+            return
+        for kw in node.keywords:
+            if kw.arg != "target_memory":
+                continue
+            value = kw.value
+            if isinstance(value, ast.Constant) and value.value is None:
+                continue
+            if self.is_pl_attribute(value, "MemorySpace", "*") or self.is_pl_attribute(
+                value, "Mem", "*"
+            ):
+                continue
+            self.fail(node, f"target_memory={ast.unparse(value)}: the parser needs the literal "
+                      "pl.MemorySpace.<NAME> (a module-level alias: \"Cannot resolve "
+                      "expression\"; a local one is typed a scalar: \"target_memory ... must be "
+                      "MemorySpace.Vec or MemorySpace.Mat, got Scalar\"); write "
+                      "target_memory=pl.MemorySpace.Mat")  # fmt: skip
 
     def check_created_shape(self, node: ast.Call) -> None:
         """A ``pl.tensor.dim(...)`` call written inside a create_tensor shape list: pypto's

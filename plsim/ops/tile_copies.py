@@ -8,7 +8,8 @@ import math
 import numpy as np
 
 from plsim import dtypes as dt
-from plsim.context import STATE, dsl
+from plsim import errors
+from plsim.context import STATE, dsl, fail
 from plsim.memory import (
     Tile,
     poison_value,
@@ -92,6 +93,35 @@ def move(tile, target_memory, blayout=None, slayout=None):
     )
     moved.level = "tile"
     return moved
+
+
+def extract(src, index_row, index_col, shape, *, target_memory):
+    """pl.tile.extract(src, row, col, shape, target_memory=Left | Right | Mat): a copy of the
+    ``shape`` window of ``src`` at (row, col) in another on-chip space (ISA TEXTRACT: Mat to
+    L0A / L0B, Acc to Mat). a2a3sim: two K halves of Mat operands extracted to Left / Right
+    give a @ b exactly (fixture spelling_kernels.extracted_halves)."""
+    begin("extract")
+    space = getattr(target_memory, "name", None)
+    if space not in ("Left", "Right", "Mat"):
+        dsl(f"pl.tile.extract target_memory={target_memory!r}: Left / Right (from Mat) or Mat "
+            "(from Acc)")  # fmt: skip
+    if not (isinstance(src, Tile) and src.base.level == "tile") or src.ndim != 2:
+        dsl("pl.tile.extract takes a 2-D tile (pl.load(..., target_memory=pl.MemorySpace.Mat) or "
+            "a matmul result)")  # fmt: skip
+    row = to_int(index_row, "pl.tile.extract index_row")
+    col = to_int(index_col, "pl.tile.extract index_col")
+    rows, cols = (to_int(n, "pl.tile.extract shape") for n in shape)
+    if row < 0 or col < 0 or row + rows > src.shape[0] or col + cols > src.shape[1]:
+        fail(errors.OutOfBoundsError,
+             f"pl.tile.extract of [{rows}, {cols}] at ({row}, {col}) from a "
+             f"{list(src.shape)} tile")  # fmt: skip
+    src = operand(src, "extract", cube=True)
+    window = (slice(row, row + rows), slice(col, col + cols))
+    valid = (max(0, min(rows, src.valid[0] - row)), max(0, min(cols, src.valid[1] - col)))
+    poison = None if src.poison is None else np.array(src.poison[window], copy=True)
+    out = result(np.array(src.data[window], copy=True), src.dtype, valid, "load", poison, src)
+    out.level = "tile"
+    return out
 
 
 def fillpad(x, pad_value=None):

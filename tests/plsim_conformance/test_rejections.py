@@ -234,3 +234,14 @@ def test_rsqrt_of_a_tile_takes_no_high_precision_flag():
     with pytest.raises(plsim.DSLError, match=r"high_precision=True") as info:
         plsim.run(K.rsqrt_high_precision_tile, x, np.zeros_like(x))
     assert marked_line(FILE, "rsqrt_hp") in str(info.value)
+
+
+@pytest.mark.parametrize(("kernel", "tag"), [("module_memory_alias", "module_mat"),
+                                             ("local_memory_alias", "local_mat")])
+def test_target_memory_is_the_literal_memory_space(kernel, tag):
+    """pypto resolves neither a module-level nor a local alias of pl.MemorySpace.Mat as
+    target_memory (fixtures module_memory_alias, local_memory_alias)."""
+    x = _x()
+    with pytest.raises(plsim.DSLError, match=r"needs the literal pl.MemorySpace") as info:
+        plsim.run(getattr(K, kernel), x, np.zeros_like(x))
+    assert marked_line(FILE, tag) in str(info.value)

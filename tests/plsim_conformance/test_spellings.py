@@ -72,3 +72,14 @@ def test_static_print_has_no_effect():
     out = np.zeros(SHAPE, np.float32)
     plsim.run(K.printed, x, out)
     np.testing.assert_array_equal(out, x + np.float32(1.0))
+
+
+def test_extracted_k_halves_multiply_to_the_whole():
+    import ml_dtypes
+
+    rng = np.random.default_rng(8)
+    a = (rng.integers(-8, 9, size=(K.MM_ROWS, K.MM_K)) / 4).astype(np.float32)
+    b = (rng.integers(-8, 9, size=(K.MM_K, K.MM_COLS)) / 4).astype(np.float32)
+    out = np.zeros((K.MM_ROWS, K.MM_COLS), np.float32)
+    plsim.run(K.extracted_halves, a.astype(ml_dtypes.bfloat16), b.astype(ml_dtypes.bfloat16), out)
+    np.testing.assert_array_equal(out, a @ b)

@@ -7,6 +7,7 @@ import pypto.language as pl
 
 R = 16
 C = 64
+MAT = pl.MemorySpace.Mat
 
 
 #: What the real pypto compiler does with each kernel (kinds: tests/plsim_fixtures.py);
@@ -68,6 +69,11 @@ VERDICTS = {
     "tile_full_with_tile": "compiles",
     "rsqrt_high_precision_tile": (
         "rejected: pl.rsqrt: 'high_precision' is not supported for Tile operands"
+    ),
+    "module_memory_alias": "rejected: Cannot resolve expression 'MAT'",
+    "local_memory_alias": (
+        "rejected: target_memory for tile.load must be MemorySpace.Vec or MemorySpace.Mat, got "
+        "Scalar(expr=mat)"
     ),
     "shape_scalar_to_inline": "compiles",
     "rebind_in_loop_other_shape": (
@@ -207,6 +213,11 @@ A2A3SIM = {
     "rsqrt_high_precision_tile": (
         "not run: InvalidOperationError: pl.rsqrt: 'high_precision' is not supported for Tile "
         "operands"
+    ),
+    "module_memory_alias": "not run: ParserTypeError: Cannot resolve expression 'MAT'",
+    "local_memory_alias": (
+        "not run: InvalidOperationError: pl operation 'load': target_memory for tile.load must be "
+        "MemorySpace.Vec or MemorySpace.Mat, got Scalar(expr=mat)"
     ),
     "rebind_in_loop_other_shape": (
         "not run: ParserTypeError: Cannot reassign 't' with a different type: was "
@@ -607,4 +618,21 @@ def rsqrt_high_precision_tile(
     with pl.at(level=pl.Level.CORE_GROUP, name_hint="rsqrt_high_precision_tile"):
         t = pl.load(x, [0, 0], [R, C])
         pl.store(pl.rsqrt(t, high_precision=True), [0, 0], out)  # @rsqrt_hp
+    return out
+
+
+@pl.jit
+def module_memory_alias(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="module_memory_alias"):
+        t = pl.load(x, [0, 0], [R, C], target_memory=MAT)  # @module_mat
+        pl.store(pl.move(t, target_memory=pl.MemorySpace.Vec), [0, 0], out)
+    return out
+
+
+@pl.jit
+def local_memory_alias(x: pl.Tensor[[R, C], pl.FP32], out: pl.Out[pl.Tensor[[R, C], pl.FP32]]):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="local_memory_alias"):
+        mat = pl.MemorySpace.Mat
+        t = pl.load(x, [0, 0], [R, C], target_memory=mat)  # @local_mat
+        pl.store(pl.move(t, target_memory=pl.MemorySpace.Vec), [0, 0], out)
     return out

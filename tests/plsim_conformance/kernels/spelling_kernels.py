@@ -2,7 +2,7 @@
 ``pl.store(..., atomic=pl.AtomicType.Add)`` into an InOut tensor, the scalar forms
 ``pl.tile.adds`` / ``subs`` / ``muls`` / ``divs``, ``pl.log(..., high_precision=True)``, and
 ``pl.load(..., clamp=True)`` of a window that runs past the source, ``pl.reinterpret_view`` of a
-tile, ``pl.fillpad_expand`` and ``pl.static_print``.
+tile, ``pl.fillpad_expand``, ``pl.static_print`` and ``pl.tile.extract`` of matmul operands.
 """
 
 import pypto.language as pl
@@ -11,6 +11,10 @@ ROWS = 16
 COLS = 64
 SOURCE_ROWS = 40
 TAIL_OFFSET = 32
+MM_ROWS = 16
+MM_K = 64
+MM_HALF = MM_K // 2
+MM_COLS = 32
 PAD_ROWS = 8
 PAD_VALID_COLS = 40
 SHIFT = 0.5
@@ -27,6 +31,7 @@ VERDICTS = {
     "reinterpreted": "compiles",
     "expanded_pad": "compiles",
     "printed": "compiles",
+    "extracted_halves": "compiles",
 }
 
 #: What a2a3sim does with each kernel (kinds: tests/plsim_conformance/sim_agreement.py).
@@ -37,6 +42,7 @@ A2A3SIM = {
     "reinterpreted": "pass",
     "expanded_pad": "pass",
     "printed": "pass",
+    "extracted_halves": "pass",
 }
 
 
@@ -117,4 +123,27 @@ def printed(x: pl.Tensor[[ROWS, COLS], pl.FP32], out: pl.Out[pl.Tensor[[ROWS, CO
     pl.static_print(x)
     with pl.at(level=pl.Level.CORE_GROUP, name_hint="printed"):
         out[:, :] = pl.add(x[:, :], 1.0)
+    return out
+
+
+@pl.jit
+def extracted_halves(
+    a: pl.Tensor[[MM_ROWS, MM_K], pl.BF16],
+    b: pl.Tensor[[MM_K, MM_COLS], pl.BF16],
+    out: pl.Out[pl.Tensor[[MM_ROWS, MM_COLS], pl.FP32]],
+):
+    """a @ b as two K halves, each extracted from the Mat operands to Left / Right."""
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="extracted_halves"):
+        ta = pl.load(a, [0, 0], [MM_ROWS, MM_K], target_memory=pl.MemorySpace.Mat)
+        tb = pl.load(b, [0, 0], [MM_K, MM_COLS], target_memory=pl.MemorySpace.Mat)
+        l0 = pl.tile.extract(ta, 0, 0, [MM_ROWS, MM_HALF], target_memory=pl.MemorySpace.Left)
+        r0 = pl.tile.extract(tb, 0, 0, [MM_HALF, MM_COLS], target_memory=pl.MemorySpace.Right)
+        l1 = pl.tile.extract(
+            ta, 0, MM_HALF, [MM_ROWS, MM_HALF], target_memory=pl.MemorySpace.Left
+        )
+        r1 = pl.tile.extract(
+            tb, MM_HALF, 0, [MM_HALF, MM_COLS], target_memory=pl.MemorySpace.Right
+        )
+        acc = pl.matmul(l0, r0)
+        pl.store(pl.matmul_acc(acc, l1, r1), [0, 0], out)
     return out
