@@ -51,6 +51,7 @@ from plsim.ops import sort_gather as _sg
 from plsim.ops import stores as _stores
 from plsim.ops import three_operand as _three
 from plsim.ops import tile_copies as _copies
+from plsim.ops import unbuildable as _unbuildable
 from plsim.ops import views as _views
 from plsim.scalars import Scalar as _RuntimeScalar
 from plsim.scalars import is_number as _is_number
@@ -181,8 +182,9 @@ tri = _create.tri
 create_l1 = _gr.create_l1
 gather_row = _gr.gather_row
 paged_gather = _paged.paged_gather
-mgather = _paged.mgather
-mscatter = _paged.mscatter
+mgather = _unbuildable.mgather
+mscatter = _unbuildable.mscatter
+random = _unbuildable.random
 
 # --- compute -------------------------------------------------------------------------------
 cast = _cast.cast
@@ -364,6 +366,7 @@ tile.fillpad_inplace = _copies.fillpad_inplace
 # pypto spells these pl.tile.* only.
 tile.transpose_view = _views.transpose_view
 tile.extract = _copies.extract
+tile.scatter_mask = _unbuildable.scatter_mask
 
 
 def fillpad_inplace(*args, **kwargs):

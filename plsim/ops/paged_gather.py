@@ -1,5 +1,4 @@
-"""pl.paged_gather: rows of a paged pool gathered on chip; pl.mgather / pl.mscatter, which this
-chain cannot build for a2a3.
+"""pl.paged_gather: rows of a paged pool gathered on chip.
 
 ``pl.paged_gather(src, indices, block_table, block_size, size, max_indices, space=...)``
 gathers, for each logical row index ``i`` of ``indices``, the pool row
@@ -22,7 +21,7 @@ import numpy as np
 
 from plsim import dtypes as dt
 from plsim import errors
-from plsim.context import STATE, dsl, fail
+from plsim.context import dsl, fail
 from plsim.memory import GMTensor, Tile, poison_value
 from plsim.ops.common import begin, check_poison
 from plsim.ops.loads import load
@@ -87,29 +86,3 @@ def paged_gather(src, indices, block_table, block_size, size, max_indices, *, sp
         data[r] = row.data[0]
         poison[r] = False if row.poison is None else row.poison[0]
     return Tile(data, src.dtype, (rows, width), poison if poison.any() else None, origin="load")
-
-
-def mgather(mem, idx, coalesce="row", **ignored):
-    """pl.mgather: not buildable for a2a3 with this chain (HardwareError)."""
-    del mem, idx, coalesce, ignored
-    begin("mgather")
-    fail(
-        errors.HardwareError,
-        "pl.mgather: pypto emits pto.mgather with a 'coalesce' attribute this chain's ptoas does "
-        "not know (\"unknown attribute `coalesce` in dialect `pto`\", measured in row and "
-        "element mode); gather rows with pl.load / pl.paged_gather",
-    )
-
-
-def mscatter(src, idx, output_tensor):
-    """pl.mscatter: an A5 instruction (HardwareError on a2a3; not simulated on a5)."""
-    del src, idx, output_tensor
-    begin("mscatter")
-    platform = STATE.recorder.platform.name if STATE.recorder is not None else "a2a3"
-    if platform != "a2a3":
-        dsl(f"pl.mscatter is not simulated by plsim on {platform}")
-    fail(
-        errors.HardwareError,
-        "pl.mscatter: ptoas builds it for A5 only (\"pto.mscatter is only supported on A5 "
-        "targets\", measured); write the rows with pl.store / pl.assemble on a2a3",
-    )
