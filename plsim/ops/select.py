@@ -130,13 +130,18 @@ def _compare_scalar(lhs, rhs, cmp_type, op: str) -> Tile:
     return _mask(hit, a, a.poison)
 
 
-def _bits(mask, source: Tile, op: str) -> tuple[np.ndarray, np.ndarray | None]:
-    """The mask's bit of each of ``source``'s cells, and the cells whose bit is undefined."""
+def _mask_tile(mask, op: str) -> Tile:
+    """The mask operand: a tile (pypto checks it first, the first argument)."""
     m = operand(mask, op)
     if m.base.level != "tile":
         dsl(f"pl.{op} of a tensor-level mask: the compiler takes a tile (\"The operator tile.{op} "
             "requires first argument (mask) to be a TileType, but got TensorType\"); make the "
             "mask with pl.cmp / pl.cmps of loaded tiles")  # fmt: skip
+    return m
+
+
+def _bits(m: Tile, source: Tile, op: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """The mask's bit of each of ``source``'s cells, and the cells whose bit is undefined."""
     if m.dtype is not dt.UINT8 or m.ndim != 2:
         dsl(f"pl.{op} mask is a {m.dtype.name} {list(m.shape)} tile; it is the UINT8 tile "
             "pl.cmp / pl.cmps of a tile gives")  # fmt: skip
@@ -166,6 +171,7 @@ def _bits(mask, source: Tile, op: str) -> tuple[np.ndarray, np.ndarray | None]:
 
 def _selected(x, op: str) -> Tile:
     a = operand(x, op)
+    tile_only(a, op)
     measured_dtypes_only(a, op, SELECTED, "INT32, FP16 and FP32")
     return a
 
@@ -181,11 +187,12 @@ def _scratch(tmp, op: str) -> None:
 def sel(mask, lhs, rhs, tmp) -> Tile:
     """pl.sel(mask, a, b, tmp): a where the mask bit is set, else b."""
     begin("sel")
+    m = _mask_tile(mask, "sel")
     a = _selected(lhs, "sel")
     b = _selected(rhs, "sel")
     matching_tiles("sel", a, b)
     _scratch(tmp, "sel")
-    bits, undefined = _bits(mask, a, "sel")
+    bits, undefined = _bits(m, a, "sel")
     data = np.where(bits, a.data, b.data)
     poison = None
     if a.poison is not None or b.poison is not None:
@@ -200,11 +207,12 @@ def sel(mask, lhs, rhs, tmp) -> Tile:
 def sels(mask, src, tmp, scalar) -> Tile:
     """pl.sels(mask, a, tmp, s): a where the mask bit is set, else the scalar s."""
     begin("sels")
+    m = _mask_tile(mask, "sels")
     a = _selected(src, "sels")
     _scratch(tmp, "sels")
     if not (is_number(scalar) or isinstance(scalar, Scalar)):
         dsl(f"pl.sels takes a scalar for the unset bits, got {type(scalar).__name__}")
-    bits, undefined = _bits(mask, a, "sels")
+    bits, undefined = _bits(m, a, "sels")
     data = np.where(bits, a.data, scalar_in(scalar, a.dtype)).astype(a.dtype.numpy)
     poison = None if a.poison is None else a.poison & bits
     poison = union(a.shape, poison, undefined)
