@@ -146,6 +146,48 @@ def _check_unsplit_gather(index) -> None:
         )
 
 
+def tile_gather(src, indices, tmp) -> Tile:
+    """pl.tile.gather(src, indices, tmp): dst[i, j] = src.flat[indices[i, j]], the index form on
+    tiles. Unlike the tensor-level pl.gather(x, dim=-1, index=...), which gathers within each
+    row, the tile form indexes the source's row-major storage as one flat array (a2a3sim, an
+    [8, 64] FP32 source and indices in [0, 64): every row read row 0; fixture
+    sort_kernels.flat_tile_gather). ``tmp`` is the scratch tile pypto requires."""
+    begin("gather")
+    a = operand(src, "gather")
+    i = operand(indices, "gather")
+    if a.base.level != "tile" or i.base.level != "tile":
+        dsl("pl.tile.gather(src, indices, tmp) takes tiles; the tensor-level index form is "
+            "pl.gather(x, dim=-1, index=...)")  # fmt: skip
+    if not isinstance(tmp, Tile):
+        dsl(f"pl.tile.gather needs a scratch tile as tmp, got {type(tmp).__name__}")
+    operand(tmp, "gather")
+    if a.dtype not in _GATHER_DTYPES or a.ndim != 2:
+        dsl(f"pl.tile.gather supports 2-D FP16/FP32/INT16/INT32 sources, got {a.dtype.name} "
+            f"{list(a.shape)}")  # fmt: skip
+    if i.dtype is not dt.INT32 and not (i.dtype is dt.INT16 and a.dtype.bits == 16):
+        dsl(f"pl.tile.gather indices must be INT32 (INT16 with a 16-bit source), got "
+            f"{i.dtype.name}")  # fmt: skip
+    box = i.data[valid_box(i.valid)]
+    if i.poison is not None:
+        box = box[~i.poison[valid_box(i.valid)]]
+    if box.size and (box.min() < 0 or box.max() >= a.data.size):
+        fail(errors.OutOfBoundsError,
+             f"pl.tile.gather index values span [{int(box.min())}, {int(box.max())}] but the "
+             f"{list(a.shape)} source holds {a.data.size} cells")  # fmt: skip
+    safe = np.clip(i.data.astype(np.int64), 0, a.data.size - 1)
+    data = a.data.reshape(-1)[safe]
+    outside_source = np.ones(a.shape, bool)
+    outside_source[valid_box(a.valid)] = False
+    if a.poison is not None:
+        outside_source |= a.poison
+    poison = outside_source.reshape(-1)[safe]
+    outside = np.ones(i.shape, bool)
+    outside[valid_box(i.valid)] = False
+    poison = union(data.shape, poison, i.poison, outside)
+    count_vector(i.shape)
+    return result(data, a.dtype, i.valid, "vector", poison, a, i)
+
+
 def gather(x, dim=None, index=None, *, mask_pattern=None, output_dtype=None, **compare):
     """pl.gather: mask form (mask_pattern=, output_dtype=) or index form (dim=-1, index=)."""
     begin("gather")

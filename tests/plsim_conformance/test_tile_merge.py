@@ -1,6 +1,7 @@
-"""pl.mrgsort of tiles (plsim/ops/sort_gather.py; kernels/sort_kernels.py, a2a3sim "pass": the
-same bits on sorted and on unsorted rows). Expected values from a NumPy merge: the larger head
-first, the first list's on equal scores."""
+"""pl.mrgsort and pl.tile.gather of tiles (plsim/ops/sort_gather.py; kernels/sort_kernels.py,
+a2a3sim "pass": the same bits on sorted and on unsorted rows, and the same gathered cells).
+Expected values from a NumPy merge (the larger head first, the first list's on equal scores) and
+NumPy flat indexing."""
 
 from __future__ import annotations
 
@@ -52,3 +53,13 @@ def test_a_tile_merge_without_scratch_is_refused():
     with pytest.raises(plsim.DSLError, match=r"format2 requires tmp") as info:
         plsim.run(K.tile_merge_without_scratch, x, y, np.zeros((1, K.MERGED), np.float32))
     assert marked_line(FILE, "no_tmp") in str(info.value)
+
+
+def test_a_tile_gather_indexes_the_source_as_one_flat_array():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((K.ROWS, K.COLS)).astype(np.float32)
+    index = rng.integers(0, K.ROWS * K.COLS, size=(K.ROWS, K.COLS)).astype(np.int32)
+    index[1:, :4] = np.arange(4)  # row-relative reads would differ from flat ones here
+    out = np.zeros_like(x)
+    plsim.run(K.flat_tile_gather, x, index, out)
+    np.testing.assert_array_equal(out, x.reshape(-1)[index])

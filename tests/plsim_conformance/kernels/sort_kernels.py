@@ -1,18 +1,22 @@
-"""pl.mrgsort of tile-level lists (plsim/ops/sort_gather.py): the two-list merge of two loaded
-[1, PAIRS] (score, index) pair rows takes a scratch tile at tile level; without one the
-compiler refuses it.
+"""pl.mrgsort of tile-level lists and pl.tile.gather (plsim/ops/sort_gather.py): the two-list
+merge of two loaded [1, PAIRS] (score, index) pair rows takes a scratch tile at tile level;
+without one the compiler refuses it. pl.tile.gather indexes its [ROWS, COLS] source as one flat
+array.
 """
 
 import pypto.language as pl
 
 PAIRS = 128
 MERGED = 2 * PAIRS
+ROWS = 8
+COLS = 64
 
 #: What the real pypto compiler does with each kernel (kinds: tests/plsim_fixtures.py);
 #: checked by tests/plsim_conformance/test_compiler_agreement.py.
 VERDICTS = {
     "tile_merge_with_scratch": "compiles",
     "tile_merge_without_scratch": "rejected: mrgsort() format2 requires tmp",
+    "flat_tile_gather": "compiles",
 }
 
 #: What a2a3sim does with each kernel (kinds: tests/plsim_conformance/sim_agreement.py).
@@ -21,6 +25,7 @@ A2A3SIM = {
     "tile_merge_without_scratch": (
         "not run: InvalidOperationError: pl operation 'mrgsort': mrgsort() format2 requires tmp"
     ),
+    "flat_tile_gather": "pass",
 }
 
 
@@ -48,4 +53,18 @@ def tile_merge_without_scratch(
         a = pl.load(x, [0, 0], [1, PAIRS])
         b = pl.load(y, [0, 0], [1, PAIRS])
         pl.store(pl.mrgsort(a, b), [0, 0], out)  # @no_tmp
+    return out
+
+
+@pl.jit
+def flat_tile_gather(
+    x: pl.Tensor[[ROWS, COLS], pl.FP32],
+    index: pl.Tensor[[ROWS, COLS], pl.INT32],
+    out: pl.Out[pl.Tensor[[ROWS, COLS], pl.FP32]],
+):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="flat_tile_gather"):
+        a = pl.load(x, [0, 0], [ROWS, COLS])
+        i = pl.load(index, [0, 0], [ROWS, COLS])
+        scratch = pl.create_tile([ROWS, COLS], dtype=pl.INT32)
+        pl.store(pl.tile.gather(a, i, scratch), [0, 0], out)
     return out
