@@ -367,8 +367,10 @@ tile.fillpad_inplace = _copies.fillpad_inplace
 tile.transpose_view = _views.transpose_view
 tile.extract = _copies.extract
 tile.scatter_mask = _unbuildable.scatter_mask
-# pl.tile.gather is the flat index form on tiles (pl.gather's mask form is pl.tile.gather_mask).
+# pl.tile.gather / scatter are the flat index forms on tiles (the mask forms are
+# pl.tile.gather_mask / scatter_mask).
 tile.gather = _sg.tile_gather
+tile.scatter = _sg.tile_scatter
 
 
 def fillpad_inplace(*args, **kwargs):

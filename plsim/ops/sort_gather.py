@@ -8,7 +8,7 @@ from plsim import dtypes as dt
 from plsim import errors, numerics, numerics_sort
 from plsim.context import STATE, dsl, fail
 from plsim.memory import Tile, valid_box
-from plsim.ops.common import begin, count_vector, operand, result, union
+from plsim.ops.common import begin, check_poison, count_vector, operand, result, union
 from plsim.scalars import is_number, to_int
 
 _MASK_KEEP = {1: 2, 2: 2, 3: 4, 4: 4, 5: 4, 6: 4, 7: 1}  # pattern -> column divisor
@@ -253,6 +253,42 @@ def gather(x, dim=None, index=None, *, mask_pattern=None, output_dtype=None, **c
     out = result(data, a.dtype, i.shape, "vector", poison, a, i)
     out.runtime_valid = None  # typed with a static full valid region
     return out
+
+
+def tile_scatter(dst, src, indexes) -> Tile:
+    """pl.tile.scatter(dst, src, indexes): dst.flat[indexes[i, j]] = src[i, j], in place (the
+    result aliases dst). The flat form on tiles, as a2a3sim computes it: an [8, 64] FP32 dst
+    addressed over all 512 cells, a cell written twice keeping the later source cell in row-major
+    order (fixture sort_kernels.flat_tile_scatter). The tensor-level pl.scatter(input, dim=-1,
+    index=, src=) scatters within each row."""
+    begin("scatter")
+    d = operand(dst, "scatter")
+    v = operand(src, "scatter")
+    i = operand(indexes, "scatter")
+    if any(t.base.level != "tile" for t in (d, v, i)):
+        dsl("pl.tile.scatter(dst, src, indexes) takes tiles; the tensor-level index form is "
+            "pl.scatter(input, dim=-1, index=..., src=...)")  # fmt: skip
+    if v.dtype is not d.dtype:
+        dsl(f"pl.tile.scatter of a {v.dtype.name} source into a {d.dtype.name} dst")
+    if i.dtype not in (dt.INT32, dt.INT16) or i.shape != v.shape or i.valid != v.valid:
+        dsl(f"pl.tile.scatter indexes {i.dtype.name} {list(i.shape)} (valid {list(i.valid)}): "
+            f"INT32 / INT16 of the source's shape and valid region {list(v.valid)}")  # fmt: skip
+    check_poison(i, "scatter")
+    box = valid_box(v.valid)
+    positions = i.data[box].reshape(-1).astype(np.int64)
+    if positions.size and (positions.min() < 0 or positions.max() >= d.data.size):
+        fail(errors.OutOfBoundsError,
+             f"pl.tile.scatter indexes span [{int(positions.min())}, {int(positions.max())}] "
+             f"but the {list(d.shape)} dst holds {d.data.size} cells")  # fmt: skip
+    d.data.flat[positions] = v.data[box].reshape(-1)  # NumPy: the last of repeated positions
+    poison = d.poison
+    if v.poison is not None or poison is not None:
+        poison = np.zeros(d.shape, bool) if poison is None else np.array(poison, copy=True)
+        written = np.zeros(v.data[box].size, bool) if v.poison is None else v.poison[box]
+        poison.flat[positions] = written.reshape(-1)
+    count_vector(v.valid)
+    return Tile(d.data, d.dtype, d.valid, union(d.shape, poison), base=d.base,
+                poison_from=d.poison_from or v.poison_from)  # fmt: skip
 
 
 def scatter(x, dim=None, index=None, src=None, *, mask_pattern=None, dst=None):

@@ -63,3 +63,19 @@ def test_a_tile_gather_indexes_the_source_as_one_flat_array():
     out = np.zeros_like(x)
     plsim.run(K.flat_tile_gather, x, index, out)
     np.testing.assert_array_equal(out, x.reshape(-1)[index])
+
+
+def test_a_tile_scatter_writes_flat_cells_the_last_write_winning():
+    rng = np.random.default_rng(4)
+    base = rng.standard_normal((K.ROWS, K.COLS)).astype(np.float32)
+    x = (np.arange(K.ROWS * K.HALF).reshape(K.ROWS, K.HALF) + 1000).astype(np.float32)
+    index = rng.permutation(K.ROWS * K.COLS)[: K.ROWS * K.HALF].astype(np.int32)
+    index = index.reshape(K.ROWS, K.HALF)
+    index[3, 5] = index[7, 7] = index[0, 0]  # one cell written three times
+    out = np.zeros_like(base)
+    plsim.run(K.flat_tile_scatter, base, x, index, out)
+    expected = base.copy().reshape(-1)
+    for k, position in enumerate(index.reshape(-1)):
+        expected[position] = x.reshape(-1)[k]
+    np.testing.assert_array_equal(out, expected.reshape(base.shape))
+    assert out.reshape(-1)[index[0, 0]] == x[7, 7]

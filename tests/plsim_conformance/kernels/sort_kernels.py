@@ -1,7 +1,7 @@
 """pl.mrgsort of tile-level lists and pl.tile.gather (plsim/ops/sort_gather.py): the two-list
 merge of two loaded [1, PAIRS] (score, index) pair rows takes a scratch tile at tile level;
-without one the compiler refuses it. pl.tile.gather indexes its [ROWS, COLS] source as one flat
-array.
+without one the compiler refuses it. pl.tile.gather and pl.tile.scatter index their [ROWS, COLS]
+source / destination as one flat array.
 """
 
 import pypto.language as pl
@@ -10,6 +10,7 @@ PAIRS = 128
 MERGED = 2 * PAIRS
 ROWS = 8
 COLS = 64
+HALF = COLS // 2
 
 #: What the real pypto compiler does with each kernel (kinds: tests/plsim_fixtures.py);
 #: checked by tests/plsim_conformance/test_compiler_agreement.py.
@@ -17,6 +18,7 @@ VERDICTS = {
     "tile_merge_with_scratch": "compiles",
     "tile_merge_without_scratch": "rejected: mrgsort() format2 requires tmp",
     "flat_tile_gather": "compiles",
+    "flat_tile_scatter": "compiles",
 }
 
 #: What a2a3sim does with each kernel (kinds: tests/plsim_conformance/sim_agreement.py).
@@ -26,6 +28,7 @@ A2A3SIM = {
         "not run: InvalidOperationError: pl operation 'mrgsort': mrgsort() format2 requires tmp"
     ),
     "flat_tile_gather": "pass",
+    "flat_tile_scatter": "pass",
 }
 
 
@@ -67,4 +70,19 @@ def flat_tile_gather(
         i = pl.load(index, [0, 0], [ROWS, COLS])
         scratch = pl.create_tile([ROWS, COLS], dtype=pl.INT32)
         pl.store(pl.tile.gather(a, i, scratch), [0, 0], out)
+    return out
+
+
+@pl.jit
+def flat_tile_scatter(
+    base: pl.Tensor[[ROWS, COLS], pl.FP32],
+    x: pl.Tensor[[ROWS, HALF], pl.FP32],
+    index: pl.Tensor[[ROWS, HALF], pl.INT32],
+    out: pl.Out[pl.Tensor[[ROWS, COLS], pl.FP32]],
+):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="flat_tile_scatter"):
+        d = pl.load(base, [0, 0], [ROWS, COLS])
+        v = pl.load(x, [0, 0], [ROWS, HALF])
+        i = pl.load(index, [0, 0], [ROWS, HALF])
+        pl.store(pl.tile.scatter(d, v, i), [0, 0], out)
     return out
