@@ -32,6 +32,7 @@ from plsim.language_types import (
 from plsim.ops import arrays as _arrays
 from plsim.ops import bitwise as _bits
 from plsim.ops import cast as _cast
+from plsim.ops import common as _ops_common
 from plsim.ops import creation as _create
 from plsim.ops import cube_forms as _cube
 from plsim.ops import elementwise as _ew
@@ -314,7 +315,8 @@ def _task_dummy(deps=None, **ignored) -> TaskId:
 
 
 def gather_mask(x, mask_pattern, output_dtype=None):
-    """pl.tensor.gather_mask / pl.tile.gather_mask: the mask form of pl.gather."""
+    """pl.tile.gather_mask: the mask form of pl.gather, on tiles (pypto has no
+    pl.tensor.gather_mask; a tensor-level value takes pl.gather(x, mask_pattern=...))."""
     return gather(x, mask_pattern=mask_pattern, output_dtype=output_dtype)
 
 
@@ -355,6 +357,7 @@ tensor = types.SimpleNamespace(
     get_subblock_idx=control.get_subblock_idx,
     MaskPattern=GatherMaskPattern,
 )
+del tensor.gather_mask  # pypto spells the mask form pl.tile.gather_mask only
 # The scalar forms pypto spells in pl.tile / pl.tensor only, and the scalar max / min.
 for _ns in (tile, tensor):
     for _op in ("add", "sub", "mul", "div"):
@@ -371,6 +374,30 @@ tile.scatter_mask = _unbuildable.scatter_mask
 # pl.tile.gather_mask / scatter_mask).
 tile.gather = _sg.tile_gather
 tile.scatter = _sg.tile_scatter
+# pypto's tile ops whose first parameter is a Tile: spelled pl.tile.<op>, a tensor-level first
+# argument is refused as the compiler refuses it. (gather_row is left out: plsim's
+# pl.create_l1 buffer is not marked tile-level.)
+_TILE_FIRST = (
+    "abs", "add", "addc", "adds", "addsc", "and_", "ands", "assemble", "batch_matmul", "cast",
+    "cmp", "cmps", "col_argmax", "col_argmin", "col_expand", "col_expand_add", "col_expand_div",
+    "col_expand_expdif", "col_expand_max", "col_expand_min", "col_expand_mul", "col_expand_sub",
+    "col_max", "col_min", "col_prod", "col_sum", "concat", "cos", "div", "divs", "exp",
+    "expands", "extract", "fillpad", "fillpad_expand", "fillpad_inplace", "fmod", "fmods",
+    "gather", "gather_mask", "gemv", "gemv_acc", "gemv_bias", "log", "lrelu", "matmul",
+    "matmul_acc", "matmul_bias", "maximum", "maximums", "minimum", "minimums", "move", "mrgsort",
+    "mscatter", "mul", "muls", "neg", "not_", "or_", "ors", "part_add", "part_max", "part_min",
+    "part_mul", "read", "recip", "reinterpret_view", "relu", "rem", "rems", "reshape",
+    "row_argmax", "row_argmin", "row_expand", "row_expand_add", "row_expand_div",
+    "row_expand_expdif", "row_expand_max", "row_expand_min", "row_expand_mul", "row_expand_sub",
+    "row_max", "row_min", "row_prod", "row_sum", "rsqrt", "scatter", "scatter_mask",
+    "scatter_update", "sel", "sels", "set_validshape", "shl", "shls", "shr", "shrs", "sin",
+    "slice", "sort32", "sqrt", "store", "sub", "subc", "subs", "subsc", "transpose",
+    "transpose_view", "write", "xor", "xors",
+)
+for _name in _TILE_FIRST:
+    if hasattr(tile, _name):
+        setattr(tile, _name, _ops_common.first_operand_a_tile(getattr(tile, _name),
+                                                             f"pl.tile.{_name}"))  # fmt: skip
 
 
 def fillpad_inplace(*args, **kwargs):

@@ -177,6 +177,29 @@ def tile_only(a: Tile, op: str) -> None:
         )
 
 
+def first_operand_a_tile(fn, spelled: str):
+    """``fn`` as pypto's tile-level op ``spelled`` (e.g. "pl.tile.add"): its first argument must
+    be a tile-level value. pypto's tile ops type it as a Tile and refuse a tensor ("The operator
+    tile.<op> requires first argument to be a TileType, but got TensorType"; fixture
+    op_kernels.namespaced_spellings)."""
+
+    def checked(*args, **kwargs):
+        first = args[0] if args else next(iter(kwargs.values()), None)
+        tensor_level = isinstance(first, GMTensor) or (
+            isinstance(first, Tile) and first.base.level != "tile"
+        )
+        if tensor_level:
+            op = spelled.rsplit(".", 1)[-1]
+            dsl(f"{spelled} of a tensor-level value (a GM tensor, a slice, or a result computed "
+                f"from one): the compiler takes a tile (\"The operator tile.{op} requires first "
+                "argument to be a TileType, but got TensorType\"); load it first (pl.load)")
+        return fn(*args, **kwargs)
+
+    checked.__name__ = checked.__qualname__ = getattr(fn, "__name__", spelled)
+    checked.__doc__ = f"{spelled}: {fn.__doc__ or ''}"
+    return checked
+
+
 def measured_dtypes_only(a: Tile, op: str, dtypes: tuple, what: str) -> None:
     """Refuse a dtype plsim has no a2a3sim measurement of ``op`` for (``what`` names the
     measured ones), rather than guess its rounding or wrapping."""

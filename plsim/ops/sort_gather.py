@@ -56,14 +56,6 @@ def _undefined(t):
     return outside if t.poison is None else (outside | t.poison)
 
 
-def _require_full(t, op: str) -> None:
-    if t.valid != t.shape:
-        dsl(
-            f"pl.{op} works on the whole tile but its valid region is {list(t.valid)} of "
-            f"{list(t.shape)}; pl.fillpad it first"
-        )
-
-
 def _check_merge_scratch(srcs, block_len, tmp) -> None:
     """pypto's dispatch of mrgsort's scratch tile: a tensor-level merge takes none (the compiler
     makes it); a tile-level two-to-four-list merge needs one ("mrgsort() format2 requires
@@ -292,10 +284,10 @@ def tile_scatter(dst, src, indexes) -> Tile:
 
 
 def scatter(x, dim=None, index=None, src=None, *, mask_pattern=None, dst=None):
-    """pl.scatter mask form ``scatter(src, mask_pattern=P, dst=buf)``: a copy of ``dst`` whose
-    pattern columns hold src's compact rows (other columns preserved); index form
-    ``scatter(input, dim=-1, index=I, src=S)``: a copy of input with
-    ``out[r, I[r, k]] = S[r, k]`` (ascending k, the last write wins)."""
+    """pl.scatter index form ``scatter(input, dim=-1, index=I, src=S)``: a copy of input with
+    ``out[r, I[r, k]] = S[r, k]`` (ascending k, the last write wins). The mask form
+    ``scatter(src, mask_pattern=P, dst=buf)`` is checked, then refused: this chain's ptoas
+    does not parse it (HardwareError)."""
     begin("scatter")
     if mask_pattern is not None:
         if dst is None or index is not None:
@@ -306,21 +298,18 @@ def scatter(x, dim=None, index=None, src=None, *, mask_pattern=None, dst=None):
             dsl(f"pl.scatter of a {s.dtype.name} source into a {d.dtype.name} dst")
         if s.dtype not in (*_GATHER_DTYPES, dt.BF16) or s.ndim != 2 or d.ndim != 2:
             dsl(f"pl.scatter takes 2-D FP16/BF16/FP32/INT16/INT32 tiles, got {s.dtype.name}")
-        step, first = numerics_sort.GATHER_PATTERNS[_pattern_value(mask_pattern)]
+        step, _ = numerics_sort.GATHER_PATTERNS[_pattern_value(mask_pattern)]
         if d.shape[0] != s.shape[0] or d.shape[1] != s.shape[1] * step:
             dsl(
                 f"pl.scatter pattern keeps every {step}th column: dst {list(d.shape)} must be "
                 f"[{s.shape[0]}, {s.shape[1] * step}] for src {list(s.shape)}"
             )
-        _require_full(s, "scatter")
-        data = np.array(d.data, copy=True)
-        data[:, first::step] = s.data
-        poison = None
-        if s.poison is not None or d.poison is not None:
-            poison = np.zeros(d.shape, bool) if d.poison is None else np.array(d.poison)
-            poison[:, first::step] = False if s.poison is None else s.poison
-        count_vector(s.shape)
-        return result(data, d.dtype, d.valid, "vector", poison, s, d)
+        fail(
+            errors.HardwareError,
+            "pl.scatter(src, mask_pattern=..., dst=...): pypto emits the pto.tscatter mask form, "
+            "which this chain's ptoas does not parse (\"expected ')'\", measured: fixture "
+            "op_kernels.tensor_mask_scatter); write the columns with a strided pl.assemble",
+        )
     if index is None or src is None:
         dsl("pl.scatter needs mask_pattern= and dst=, or index= and src=")
     if dim is not None and to_int(dim, "dim") not in (-1, 1):

@@ -63,7 +63,7 @@ def test_move_preserves_values():
         ("dump_tag_subscript", "bare variable name"),
         ("dump_tag_in_incore", "only valid inside an orchestration"),
         ("subblock_in_split_scope", "vector split"),
-        ("fillpad_inplace_on_tensor", "pads an on-chip tile in place"),
+        ("fillpad_inplace_on_tensor", "requires first argument to be a TileType"),
         ("move_to_gm", "target_memory"),
     ],
 )

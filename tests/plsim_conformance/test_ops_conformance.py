@@ -119,13 +119,25 @@ def test_undefined_padding_rows_reaching_an_output_are_an_uninitialized_read():
     assert "'compute'" in message
 
 
-def test_namespaced_spellings_and_mask_scatter():
+def test_a_tile_spelled_op_of_a_tensor_level_value_is_refused():
+    """pl.tile.gather_mask of a tensor slice: "The operator tile.gather_mask requires first
+    argument to be a TileType, but got TensorType" (fixture namespaced_spellings)."""
     x = np.arange(8 * 64, dtype=np.float32).reshape(8, 64)
-    dst = np.full((8, 64), -1.0, np.float32)
+    outs = (np.zeros((8, 32), np.float32), np.zeros((8, 64), np.float32))
+    with pytest.raises(plsim.DSLError, match=r"pl.tile.gather_mask of a tensor-level") as info:
+        plsim.run(K.namespaced_spellings, x, np.zeros_like(x), *outs)
+    assert marked_line(FILE, "tile_on_tensor") in str(info.value)
+
+
+def test_namespaced_spellings_of_the_mask_gather():
+    x = np.arange(8 * 64, dtype=np.float32).reshape(8, 64)
     evens = np.zeros((8, 32), np.float32)
-    merged = np.zeros((8, 64), np.float32)
-    plsim.run(K.namespaced_spellings, x, dst, evens, merged)
+    plsim.run(K.tensor_spellings, x, evens)
     assert np.array_equal(evens, x[:, 0::2])
-    expected = dst.copy()
-    expected[:, 0::2] = x[:, 1::2]  # odd columns of x written into dst's even columns
-    assert np.array_equal(merged, expected)
+
+
+def test_the_mask_scatter_is_refused_as_ptoas_cannot_parse_it():
+    x = np.arange(8 * 64, dtype=np.float32).reshape(8, 64)
+    with pytest.raises(plsim.HardwareError, match=r"does not parse") as info:
+        plsim.run(K.tensor_mask_scatter, x, np.zeros_like(x), np.zeros_like(x))
+    assert marked_line(FILE, "mask_scatter") in str(info.value)

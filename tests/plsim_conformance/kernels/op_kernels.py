@@ -20,8 +20,13 @@ VERDICTS = {
         "loop, the C++ uses undeclared results (plsim refuses it)"
     ),
     "namespaced_spellings": (
-        "gap: plsim does not tell tensor-level values from tiles: the compiler rejects "
-        "pl.tile.gather_mask on a tensor slice (requires first argument to be a TileType)"
+        "rejected: The operator tile.gather_mask requires first argument to be a TileType, but "
+        "got TensorType"
+    ),
+    "tensor_spellings": "compiles",
+    "tensor_mask_scatter": (
+        "hardware: pypto builds it; this chain's ptoas does not parse the pto.tscatter mask form "
+        "(\"expected ')'\")"
     ),
     "padding_garbage_escapes": "runtime: read of undefined data",
     "padding_garbage_is_fine": "compiles",
@@ -46,6 +51,8 @@ A2A3SIM = {
         "not run: InvalidOperationError: pl.tile operation 'gather_mask': The operator "
         "tile.gather_mask requires first argument to be a TileType, but got TensorType"
     ),
+    "tensor_spellings": "pass",
+    "tensor_mask_scatter": "not run: expected ')'",
     "padding_garbage_escapes": "ran: plsim refuses it (UninitializedReadError)",
     "padding_garbage_is_fine": "pass",
     "quant_chain": (
@@ -208,7 +215,35 @@ def namespaced_spellings(
     with pl.at(level=pl.Level.CORE_GROUP, name_hint="namespaces"):
         t = x[:, :]
         e = pl.tensor.gather(t, mask_pattern=pl.tile.MaskPattern.P0101)
-        o = pl.tile.gather_mask(t, pl.tile.MaskPattern.P1010)
+        o = pl.tile.gather_mask(t, pl.tile.MaskPattern.P1010)  # @tile_on_tensor
         evens[:, :] = pl.tensor.add(e, pl.tile.mul(o, 0.0))
         merged[:, :] = pl.tensor.scatter(o, mask_pattern=pl.tile.MaskPattern.P0101, dst=dst[:, :])
     return evens, merged
+
+
+@pl.jit
+def tensor_spellings(
+    x: pl.Tensor[[8, 64], pl.FP32], evens: pl.Out[pl.Tensor[[8, 32], pl.FP32]]
+):
+    """pl.tensor.* spellings of the mask gather at the tensor level throughout."""
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="tensor_spellings"):
+        t = x[:, :]
+        e = pl.tensor.gather(t, mask_pattern=pl.tile.MaskPattern.P0101)
+        o = pl.tensor.gather(t, mask_pattern=pl.tile.MaskPattern.P1010)
+        evens[:, :] = pl.tensor.add(e, pl.tensor.mul(o, 0.0))
+    return evens
+
+
+@pl.jit
+def tensor_mask_scatter(
+    x: pl.Tensor[[8, 64], pl.FP32],
+    dst: pl.Tensor[[8, 64], pl.FP32],
+    merged: pl.Out[pl.Tensor[[8, 64], pl.FP32]],
+):
+    """The mask-form scatter (the inverse of the mask gather), which ptoas does not parse."""
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="tensor_mask_scatter"):
+        o = pl.tensor.gather(x[:, :], mask_pattern=pl.tile.MaskPattern.P1010)
+        merged[:, :] = pl.tensor.scatter(  # @mask_scatter
+            o, mask_pattern=pl.tile.MaskPattern.P0101, dst=dst[:, :]
+        )
+    return merged
