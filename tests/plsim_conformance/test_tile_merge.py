@@ -79,3 +79,15 @@ def test_a_tile_scatter_writes_flat_cells_the_last_write_winning():
         expected[position] = x.reshape(-1)[k]
     np.testing.assert_array_equal(out, expected.reshape(base.shape))
     assert out.reshape(-1)[index[0, 0]] == x[7, 7]
+
+
+def test_a_tensor_level_scatter_writes_within_each_row():
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((K.ROWS, K.COLS)).astype(np.float32)
+    index = np.stack([rng.permutation(K.COLS)[: K.HALF] for _ in range(K.ROWS)]).astype(np.int32)
+    src = (np.arange(K.ROWS * K.HALF).reshape(K.ROWS, K.HALF) + 1000).astype(np.float32)
+    out = np.zeros_like(x)
+    plsim.run(K.row_tensor_scatter, x, index, src, out)
+    expected = x.copy()
+    expected[np.arange(K.ROWS)[:, None], index] = src
+    np.testing.assert_array_equal(out, expected)

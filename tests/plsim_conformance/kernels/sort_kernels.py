@@ -1,7 +1,8 @@
 """pl.mrgsort of tile-level lists and pl.tile.gather (plsim/ops/sort_gather.py): the two-list
 merge of two loaded [1, PAIRS] (score, index) pair rows takes a scratch tile at tile level;
 without one the compiler refuses it. pl.tile.gather and pl.tile.scatter index their [ROWS, COLS]
-source / destination as one flat array.
+source / destination as one flat array; the tensor-level pl.scatter(input, dim=-1, index=, src=)
+scatters within each row.
 """
 
 import pypto.language as pl
@@ -19,6 +20,7 @@ VERDICTS = {
     "tile_merge_without_scratch": "rejected: mrgsort() format2 requires tmp",
     "flat_tile_gather": "compiles",
     "flat_tile_scatter": "compiles",
+    "row_tensor_scatter": "compiles",
 }
 
 #: What a2a3sim does with each kernel (kinds: tests/plsim_conformance/sim_agreement.py).
@@ -29,6 +31,7 @@ A2A3SIM = {
     ),
     "flat_tile_gather": "pass",
     "flat_tile_scatter": "pass",
+    "row_tensor_scatter": "pass",
 }
 
 
@@ -85,4 +88,16 @@ def flat_tile_scatter(
         v = pl.load(x, [0, 0], [ROWS, HALF])
         i = pl.load(index, [0, 0], [ROWS, HALF])
         pl.store(pl.tile.scatter(d, v, i), [0, 0], out)
+    return out
+
+
+@pl.jit
+def row_tensor_scatter(
+    x: pl.Tensor[[ROWS, COLS], pl.FP32],
+    index: pl.Tensor[[ROWS, HALF], pl.INT32],
+    src: pl.Tensor[[ROWS, HALF], pl.FP32],
+    out: pl.Out[pl.Tensor[[ROWS, COLS], pl.FP32]],
+):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="row_tensor_scatter"):
+        out[:, :] = pl.scatter(x[:, :], dim=-1, index=index[:, :], src=src[:, :])
     return out
