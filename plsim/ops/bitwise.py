@@ -26,6 +26,7 @@ from plsim.memory import Tile
 from plsim.ops.common import (
     begin,
     count_vector,
+    is_tile_level,
     matching_tiles,
     measured_dtypes_only,
     operand,
@@ -99,7 +100,7 @@ def or_(lhs, rhs) -> Tile:
 def _xor_scratch(name: str, lhs, tmp) -> None:
     """pypto's dispatch: a tile's xor needs the scratch tile, a tensor-level one must not pass
     it (fixture bitwise_kernels.xor_without_scratch; pypto unified_ops for the tensor side)."""
-    tile_level = isinstance(lhs, Tile) and lhs.base.level == "tile"
+    tile_level = is_tile_level(lhs)
     if tile_level and tmp is None:
         dsl(f"pl.{name} of a tile without tmp: the compiler refuses it (\"Tile inputs require an "
             f"explicit scratch tile\"); call pl.{name}(lhs, rhs, tmp)")  # fmt: skip

@@ -122,11 +122,17 @@ def result(data: np.ndarray, dtype, valid, origin: str = "vector", poison=None, 
                 # where the result's extent comes from.
                 out.read_from = base.read_from
     if tensor_level and out.level == "tile":
-        _mixed_levels()
+        mixed_levels()
     return out
 
 
-def _mixed_levels() -> None:
+def is_tile_level(x) -> bool:
+    """True for a tile-level value: made by pl.load / pl.create_tile / pl.move (or a pl.tile.*
+    creation op) or computed from one; False for GM tensors and tensor-level values."""
+    return isinstance(x, Tile) and x.base.level == "tile"
+
+
+def mixed_levels() -> None:
     """pypto dispatches each op on its operands' level, all tensors or all tiles, and refuses a
     mix (its message: "cannot mix Tensor and Tile arguments ... All operands must be the same
     type level"; fixture matmul_family_kernels.mixed_levels)."""
@@ -185,10 +191,7 @@ def first_operand_a_tile(fn, spelled: str):
 
     def checked(*args, **kwargs):
         first = args[0] if args else next(iter(kwargs.values()), None)
-        tensor_level = isinstance(first, GMTensor) or (
-            isinstance(first, Tile) and first.base.level != "tile"
-        )
-        if tensor_level:
+        if isinstance(first, (GMTensor, Tile)) and not is_tile_level(first):
             op = spelled.rsplit(".", 1)[-1]
             dsl(f"{spelled} of a tensor-level value (a GM tensor, a slice, or a result computed "
                 f"from one): the compiler takes a tile (\"The operator tile.{op} requires first "

@@ -29,7 +29,7 @@ from plsim.context import dsl, where
 from plsim.errors import DSLWarning
 from plsim.memory import Tile
 from plsim.ops import matmul as _mm
-from plsim.ops.common import begin, operand, result, union
+from plsim.ops.common import begin, is_tile_level, operand, result, union
 
 #: pl.gemv acc_phase values (pypto tile_ops.gemv).
 ACC_PHASES = ("unspecified", "partial", "final")
@@ -37,7 +37,7 @@ ACC_PHASES = ("unspecified", "partial", "final")
 
 def _tiles_only(name: str, *values) -> None:
     for position, value in zip(("lhs", "rhs"), values):
-        if not (isinstance(value, Tile) and value.base.level == "tile"):
+        if not is_tile_level(value):
             dsl(f"pl.{name} of a tensor-level {position}: the compiler has only the tile form "
                 f"(\"The operator tile.{name} requires first argument ({position}) to be a "
                 "TileType, but got TensorType\"); load the operands (pl.load(..., "
@@ -76,7 +76,7 @@ def batch_matmul(lhs, rhs) -> Tile:
     """pl.batch_matmul(a, b): [..., M, K] @ [..., K, N], the batch axes broadcast."""
     begin("batch_matmul")
     aiv_placement.check_cube_op("batch_matmul")
-    if not all(isinstance(v, Tile) and v.base.level == "tile" for v in (lhs, rhs)):
+    if not all(is_tile_level(v) for v in (lhs, rhs)):
         dsl("pl.batch_matmul of tensor-level values: the compiler refuses them (\"pl.batch_matmul: "
             "expected Tensor or Tile operands, got (Tensor, Tensor)\"); load the operands, or "
             "write pl.matmul, which multiplies batched tensors")  # fmt: skip

@@ -15,7 +15,7 @@ from plsim import errors, numerics
 from plsim.context import dsl, fail
 from plsim.errors import HardwareError
 from plsim.memory import Tile, valid_box
-from plsim.ops.common import begin, count_vector, operand, result, union
+from plsim.ops.common import begin, count_vector, is_tile_level, operand, result, union
 from plsim.scalars import Scalar, is_number
 
 _COMMUTATIVE = ("add", "mul", "maximum", "minimum")
@@ -268,7 +268,7 @@ def rsqrt(x, high_precision=False, tmp=None):
     rejected_kernels.rsqrt_high_precision_tile)."""
     if isinstance(high_precision, Tile) or isinstance(tmp, Tile):
         operand(high_precision if isinstance(high_precision, Tile) else tmp, "rsqrt")
-    elif high_precision and isinstance(x, Tile) and x.base.level == "tile":
+    elif high_precision and is_tile_level(x):
         dsl("pl.rsqrt(tile, high_precision=True): the compiler refuses it (\"'high_precision' is "
             "not supported for Tile operands. The tile form selects precision by taking a "
             "scratch tile: pl.tile.rsqrt(tile, tmp)\")")  # fmt: skip

@@ -14,7 +14,7 @@ from plsim.context import STATE, dsl, fail, where
 from plsim.errors import DSLWarning, HardwareError
 from plsim.memory import Tile
 from plsim.ops import view_rules
-from plsim.ops.common import begin, operand, result, union
+from plsim.ops.common import begin, is_tile_level, mixed_levels, operand, result, union
 
 #: a2a3 TMATMUL (C, A, B) triples: operand dtype -> accumulator dtype.
 ACCUMULATOR = {dt.INT8: dt.INT32, dt.FP16: dt.FP32, dt.BF16: dt.FP32, dt.FP32: dt.FP32}
@@ -87,11 +87,10 @@ def operands(name: str, lhs, rhs, a_trans, b_trans, row_vector=False):
     if vkb < vka:
         dsl(f"pl.{name}: rhs valid K {vkb} does not cover lhs valid K {vka}")
     product, acc_dtype = numerics.matmul(am[:, :vka], bm[:vka, :], a.dtype)
-    poison = _product_poison(a, b, a_trans, b_trans, vka, product.shape)
     lead = max(_lead(a), _lead(b))
     if lead:
         product = product.reshape((1,) * lead + product.shape)
-        poison = None if poison is None else poison.reshape(product.shape)
+    poison = _product_poison(a, b, a_trans, b_trans, vka, product.shape)
     macs = am.shape[0] * bm.shape[1] * k
     events.cube_macs(macs, a.dtype.name)
     return product, acc_dtype, (1,) * lead + (vm, vn), poison
@@ -136,34 +135,24 @@ def batched_operands(name: str, lhs, rhs, a_trans=False, b_trans=False):
     product = np.empty((*batch, m, n), dtype=acc_dtype.numpy)
     for idx in np.ndindex(*batch):
         product[idx], _ = numerics.matmul(ad[idx][:, :vka], bd[idx][:vka, :], a.dtype)
-    poison = None
-    if a.poison is not None or b.poison is not None:
-        rows = cols = None
-        if a.poison is not None:
-            pa = np.swapaxes(a.poison, -1, -2) if a_trans else a.poison
-            rows = pa[..., :, :vka].any(axis=-1)[..., :, None]
-        if b.poison is not None:
-            pb = np.swapaxes(b.poison, -1, -2) if b_trans else b.poison
-            cols = pb[..., :vka, :].any(axis=-2)[..., None, :]
-        poison = union(product.shape, rows, cols)
+    poison = _product_poison(a, b, a_trans, b_trans, vka, product.shape)
     events.cube_macs(math.prod(batch) * m * n * k, a.dtype.name)
     return product, acc_dtype, (*batch, vm, vn), poison
 
 
 def _product_poison(a: Tile, b: Tile, a_trans, b_trans, k: int, shape):
-    """Result cells that read an undefined operand cell: row i of lhs or column j of rhs."""
+    """Result cells (of the product's ``shape``, batch or unit leading axes included) that read
+    an undefined operand cell: row i of lhs or column j of rhs, within the first ``k`` of K."""
     if a.poison is None and b.poison is None:
         return None
     rows = cols = None
     if a.poison is not None:
-        pa = a.poison.reshape(a.shape[_lead(a) :])
-        pa = pa.T if a_trans else pa
-        rows = pa[:, :k].any(axis=1)[:, None]
+        pa = np.swapaxes(a.poison, -1, -2) if a_trans else a.poison
+        rows = pa[..., :, :k].any(axis=-1)[..., :, None]
     if b.poison is not None:
-        pb = b.poison.reshape(b.shape[_lead(b) :])
-        pb = pb.T if b_trans else pb
-        cols = pb[:k, :].any(axis=0)[None, :]
-    return union(shape[-2:], rows, cols)
+        pb = np.swapaxes(b.poison, -1, -2) if b_trans else b.poison
+        cols = pb[..., :k, :].any(axis=-2)[..., None, :]
+    return union(shape, rows, cols)
 
 
 def _check_out(name: str, out_dtype, acc_dtype, operand_dtype=None) -> None:
@@ -193,20 +182,14 @@ def _check_out(name: str, out_dtype, acc_dtype, operand_dtype=None) -> None:
     )
 
 
-def _tile_level(x) -> bool:
-    return isinstance(x, Tile) and x.base.level == "tile"
-
-
 def check_levels(name: str, *values, **flags) -> bool:
     """pypto's dispatch of a matmul: all operands tensor-level (True: the flags apply) or all
     tile-level, where the transpose and layout flags are refused (a tile is transposed by
     pl.tile.transpose_view). Measured: fixtures matmul_family_kernels.tile_flag,
     mixed_levels."""
-    levels = {_tile_level(v) for v in values}
+    levels = {is_tile_level(v) for v in values}
     if len(levels) > 1:
-        dsl(f"pl.{name} of tile-level and tensor-level operands: the compiler refuses the mix "
-            "(\"cannot mix Tensor and Tile arguments ... All operands must be the same type "
-            "level\"); load every operand (pl.load) or slice every one")  # fmt: skip
+        mixed_levels()
     if levels == {True}:
         for flag, given in flags.items():
             if given:

@@ -7,7 +7,7 @@ import numpy as np
 from plsim import aiv_regions, errors, numerics
 from plsim.context import dsl, fail
 from plsim.memory import Tile, poison_value, valid_box
-from plsim.ops.common import begin, count_vector, operand, result, union
+from plsim.ops.common import begin, count_vector, is_tile_level, operand, result, union
 from plsim.ops.elementwise import scalar_in
 from plsim.scalars import is_number
 
@@ -48,7 +48,7 @@ def check_scratch_rule(x, tmp, name: str, rule: str) -> None:
     not pass one ("Tensor inputs must not pass tmp_tile"); a tile input must for the row
     reductions ("Tile inputs require tmp_tile ..."), may for col_sum, and col_max / col_min /
     col_prod take none (fixtures tests/plsim_conformance/kernels/scratch_rule_kernels.py)."""
-    tile_level = isinstance(x, Tile) and x.base.level == "tile"
+    tile_level = is_tile_level(x)
     if tmp is not None and rule == "none":
         dsl(f"pl.{name} takes no tmp_tile (the compiler: \"unexpected keyword argument "
             "'tmp_tile'\")")  # fmt: skip
@@ -133,7 +133,7 @@ def row_expand_op(op: str):
         if tmp is not None:
             if op != "add":
                 dsl(f"pl.row_expand_{op} takes no tmp (only pl.row_expand_add of tiles does)")
-            if not (isinstance(x, Tile) and x.base.level == "tile"):
+            if not is_tile_level(x):
                 dsl("pl.row_expand_add of tensor-level values with tmp: the compiler refuses it "
                     "(\"Tensor inputs must not pass tmp\"); drop tmp")  # fmt: skip
             fail(

@@ -19,7 +19,7 @@ from plsim import dtypes as dt
 from plsim import errors
 from plsim.context import dsl, fail
 from plsim.memory import Tile
-from plsim.ops.common import begin, check_poison, count_vector, operand, result, union
+from plsim.ops.common import begin, check_poison, count_vector, operand, result
 from plsim.scalars import to_int
 
 
@@ -74,5 +74,4 @@ def scatter_update(input_value, *args, **kwargs) -> Tile:
         poison = np.zeros(target.shape, bool) if poison is None else poison
         poison[named] = rows.poison[last]
     count_vector((count, target.shape[1]))
-    poison = union(target.shape, poison)
     return result(data, target.dtype, target.valid, "vector", poison, target, where, rows)

@@ -35,6 +35,7 @@ from plsim.ops import elementwise
 from plsim.ops.common import (
     begin,
     count_vector,
+    is_tile_level,
     matching_tiles,
     measured_dtypes_only,
     operand,
@@ -98,7 +99,7 @@ def _mask(hit: np.ndarray, a: Tile, poison, *others: Tile) -> Tile:
 def cmp(lhs, rhs, cmp_type: int = 0):
     """pl.cmp(a, b, cmp_type): of tile-level values, the packed mask of a <op> b (b a tile or a
     scalar); of tensor-level values, 0 / 1 in a's dtype (plsim.ops.elementwise.cmp)."""
-    if not (isinstance(lhs, Tile) and lhs.base.level == "tile"):
+    if not is_tile_level(lhs):
         return elementwise.cmp(lhs, rhs, cmp_type)
     if is_number(rhs) or isinstance(rhs, Scalar):
         return _compare_scalar(lhs, rhs, cmp_type, "cmp")

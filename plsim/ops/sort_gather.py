@@ -8,7 +8,15 @@ from plsim import dtypes as dt
 from plsim import errors, numerics, numerics_sort
 from plsim.context import STATE, dsl, fail
 from plsim.memory import Tile, valid_box
-from plsim.ops.common import begin, check_poison, count_vector, operand, result, union
+from plsim.ops.common import (
+    begin,
+    check_poison,
+    count_vector,
+    is_tile_level,
+    operand,
+    result,
+    union,
+)
 from plsim.scalars import is_number, to_int
 
 _MASK_KEEP = {1: 2, 2: 2, 3: 4, 4: 4, 5: 4, 6: 4, 7: 1}  # pattern -> column divisor
@@ -61,7 +69,7 @@ def _check_merge_scratch(srcs, block_len, tmp) -> None:
     makes it); a tile-level two-to-four-list merge needs one ("mrgsort() format2 requires
     tmp"), and the one-list form (block_len=) takes none. Measured: fixtures
     sort_kernels.tile_merge_with_scratch (a2a3sim equal), tile_merge_without_scratch."""
-    tile_level = bool(srcs) and isinstance(srcs[0], Tile) and srcs[0].base.level == "tile"
+    tile_level = bool(srcs) and is_tile_level(srcs[0])
     if tmp is not None and not tile_level:
         dsl("pl.mrgsort(tmp=...) is rejected at tensor level; the compiler makes the scratch")
     if tmp is not None and block_len is not None:

@@ -15,7 +15,14 @@ from plsim.memory import (
     poison_value,
     valid_box,
 )
-from plsim.ops.common import begin, count_vector, dtype_arg, operand, result
+from plsim.ops.common import (
+    begin,
+    count_vector,
+    dtype_arg,
+    is_tile_level,
+    operand,
+    result,
+)
 from plsim.scalars import is_number, to_int
 
 
@@ -105,7 +112,7 @@ def extract(src, index_row, index_col, shape, *, target_memory):
     if space not in ("Left", "Right", "Mat"):
         dsl(f"pl.tile.extract target_memory={target_memory!r}: Left / Right (from Mat) or Mat "
             "(from Acc)")  # fmt: skip
-    if not (isinstance(src, Tile) and src.base.level == "tile") or src.ndim != 2:
+    if not is_tile_level(src) or src.ndim != 2:
         dsl("pl.tile.extract takes a 2-D tile (pl.load(..., target_memory=pl.MemorySpace.Mat) or "
             "a matmul result)")  # fmt: skip
     row = to_int(index_row, "pl.tile.extract index_row")
@@ -177,7 +184,7 @@ def reinterpret_view(x, dtype, *, shape=None):
     and as INT16, bit for bit (fixture spelling_kernels.reinterpreted). plsim simulates the
     tile form."""
     STATE.seq += 1
-    if not (isinstance(x, Tile) and x.base.level == "tile"):
+    if not is_tile_level(x):
         dsl("pl.reinterpret_view of a tensor-level value: plsim simulates the tile form, the one "
             "it models byte for byte; load the value first (pl.load)")  # fmt: skip
     target = dtype_arg(dtype, "pl.reinterpret_view dtype")

@@ -16,7 +16,7 @@ from plsim.memory import (
     valid_box,
 )
 from plsim.ops import view_rules
-from plsim.ops.common import begin, operand
+from plsim.ops.common import begin, is_tile_level, operand
 from plsim.scalars import Scalar, is_number, to_int
 
 
@@ -228,7 +228,7 @@ def transpose_view(x):
     the NumPy transpose; fixtures tests/plsim_conformance/kernels/matmul_family_kernels.py).
     """
     STATE.seq += 1
-    if not isinstance(x, Tile) or x.base.level != "tile":
+    if not is_tile_level(x):
         dsl("pl.tile.transpose_view takes a tile (from pl.load / pl.create_tile / pl.move), got "
             f"{type(x).__name__}")  # fmt: skip
     if x.ndim < 2:
