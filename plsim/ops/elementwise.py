@@ -16,6 +16,7 @@ from plsim.context import dsl, fail
 from plsim.errors import HardwareError
 from plsim.memory import Tile, valid_box
 from plsim.ops.common import begin, count_vector, is_tile_level, operand, result, union
+from plsim.ops.vector_dtypes import check_vector_dtype
 from plsim.scalars import Scalar, is_number
 
 _COMMUTATIVE = ("add", "mul", "maximum", "minimum")
@@ -65,6 +66,7 @@ def binary(op: str, lhs, rhs) -> Tile:
     dtype = a.dtype
     if op == "div" and dtype not in _DIV_DTYPES:
         dsl(f"pl.div supports INT16/INT32/FP16/FP32 tiles, got {dtype.name}")
+    check_vector_dtype(op, dtype)
     gap = None
     if a.shape == b.shape:
         if op == "div" and a.valid != b.valid:
@@ -166,6 +168,7 @@ def _tile_scalar(op: str, a: Tile, s) -> Tile:
     data = a.data
     if op == "div" and dtype not in (*_DIV_DTYPES, dt.BF16):
         dsl(f"pl.div supports INT16/INT32/FP16/FP32 tiles, got {dtype.name}")
+    check_vector_dtype(f"{op}s", dtype)
     literal_float = isinstance(s, (float, np.floating))
     if literal_float and not dtype.is_float:
         # pypto types tensor.<op>s of an integer tensor and an FP32 literal as FP32
@@ -206,6 +209,7 @@ def unary(op: str, x) -> Tile:
         dsl(f"pl.{op} needs a float tile, got {a.dtype.name}")
     if op == "log" and a.dtype not in (dt.FP16, dt.FP32):
         dsl(f"pl.log supports FP16/FP32 tiles, got {a.dtype.name}")
+    check_vector_dtype(op, a.dtype)
     data = numerics.unary(op, a.data, a.dtype)
     count_vector(a.valid)
     return result(data, a.dtype, a.valid, "vector", union(data.shape, a.poison), a)

@@ -9,6 +9,7 @@ from plsim.context import dsl, fail
 from plsim.memory import Tile, poison_value, valid_box
 from plsim.ops.common import begin, count_vector, is_tile_level, operand, result, union
 from plsim.ops.elementwise import scalar_in
+from plsim.ops.vector_dtypes import check_vector_dtype
 from plsim.scalars import is_number
 
 _EXPAND_OPS = {
@@ -23,6 +24,7 @@ def reduce(op: str, x, axis: int, name: str) -> Tile:
     if a.ndim < 2:
         dsl(f"pl.{name} needs a tile of rank >= 2, got {list(a.shape)}")
     aiv_regions.check_reduction(name, axis, a)
+    check_vector_dtype(name, a.dtype)
     out_shape = list(a.shape)
     out_shape[axis] = 1
     out_valid = list(a.valid)
@@ -90,6 +92,7 @@ def _expand(kind: str, op: str, x, v) -> Tile:
         dsl(f"pl.{name} takes 2-D tiles, got {list(a.shape)} and {list(b.shape)}")
     if a.dtype is not b.dtype:
         dsl(f"pl.{name} of {a.dtype.name} and {b.dtype.name}: dtypes must match")
+    check_vector_dtype(name, a.dtype)
     m, n = a.shape
     if kind == "row" and b.shape != (m, 1):
         dsl(f"pl.{name}: the vector must be [{m}, 1] for a [{m}, {n}] tile, got {list(b.shape)}")

@@ -24,6 +24,7 @@ from plsim.context import dsl
 from plsim.memory import Tile, poison_value, valid_box
 from plsim.ops.common import begin, count_vector, operand, result, tile_only
 from plsim.ops.elementwise import scalar_in
+from plsim.ops.vector_dtypes import check_vector_dtype
 from plsim.scalars import Scalar, is_number
 
 
@@ -31,6 +32,7 @@ def _scalar_op(name: str, op: str, x, s) -> Tile:
     begin(name)
     a = operand(x, name)
     tile_only(a, name)
+    check_vector_dtype(name, a.dtype)
     if not (is_number(s) or isinstance(s, Scalar)):
         dsl(f"pl.{name}(tile, scalar): the second operand must be a scalar, got {type(s).__name__}")
     if isinstance(s, (float, np.floating)) and not a.dtype.is_float:

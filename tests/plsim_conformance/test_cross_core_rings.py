@@ -4,7 +4,6 @@ memory before every other tile. Byte figures are worked out in kernels/ring_kern
 
 from __future__ import annotations
 
-import ml_dtypes
 import numpy as np
 import pytest
 from conformance_support import load, marked_line
@@ -83,8 +82,8 @@ def test_split_halves_the_vector_tiles_but_not_the_ring_slots():
 
 
 def _operand_inputs():
-    x = (RNG.integers(-4, 5, size=(64, 1024)) / 4.0).astype(ml_dtypes.bfloat16)
-    w = (RNG.integers(-4, 5, size=(1024, 128)) / 4.0).astype(ml_dtypes.bfloat16)
+    x = (RNG.integers(-4, 5, size=(64, 1024)) / 4.0).astype(np.float16)
+    w = (RNG.integers(-4, 5, size=(1024, 128)) / 4.0).astype(np.float16)
     return x, w, np.zeros((64, 128), np.float32)
 
 
@@ -103,7 +102,7 @@ def test_vector_to_cube_ring_is_reserved_in_l1():
     assert f"platform limit ({L1_LIMIT} bytes)" in msg
     assert "first 393216 bytes are reserved for the vector->cube" in msg
     assert "3 slots x 131072 bytes" in msg
-    assert f"[64, 1024] BF16 tile at {marked_line(FILE, 'operand_slot')}" in msg
+    assert f"[64, 1024] FP16 tile at {marked_line(FILE, 'operand_slot')}" in msg
     assert "a vector-made matmul operand" in msg
 
 

@@ -11,9 +11,10 @@ per row. The ring takes slot_num x R x 2 KiB of UB before the FP32 copy (R x 2 K
     R = 48, pl.split(UP_DOWN): the copy is halved (48 KiB) but the ring slot holds the FULL
             [48, 512] INT32 tile: 2 x 96 KiB = 192 KiB > 184 KiB  -> CapacityError
 
-operand_ring_*: a vector-made [64, 1024] BF16 tile (128 KiB) is the LEFT operand of a matmul
+operand_ring_*: a vector-made [64, 1024] FP16 tile (128 KiB) is the LEFT operand of a matmul
 (a vector->cube crossing), so L1 holds its ring (slot_num x 128 KiB) below the loaded
-[1024, 128] BF16 right operand (256 KiB): 2 slots fill L1 (512 KiB) exactly, 3 overflow it.
+[1024, 128] FP16 right operand (256 KiB): 2 slots fill L1 (512 KiB) exactly, 3 overflow it.
+(FP16, not BF16: a2a3's vector unit has no BF16 multiply, plsim/ops/vector_dtypes.py.)
 """
 
 import pypto.language as pl
@@ -155,7 +156,7 @@ def dequant_48_rows_split(
 
 @pl.jit
 def operand_ring_two_slots(
-    x: pl.Tensor[[64, 1024], pl.BF16], w: pl.Tensor[[1024, 128], pl.BF16],
+    x: pl.Tensor[[64, 1024], pl.FP16], w: pl.Tensor[[1024, 128], pl.FP16],
     out: pl.Out[pl.Tensor[[64, 128], pl.FP32]],
 ):  # fmt: skip
     """Fits: 2 x 128 KiB ring + 256 KiB right operand = 512 KiB of L1."""
@@ -167,7 +168,7 @@ def operand_ring_two_slots(
 
 @pl.jit
 def operand_ring_three_slots(
-    x: pl.Tensor[[64, 1024], pl.BF16], w: pl.Tensor[[1024, 128], pl.BF16],
+    x: pl.Tensor[[64, 1024], pl.FP16], w: pl.Tensor[[1024, 128], pl.FP16],
     out: pl.Out[pl.Tensor[[64, 128], pl.FP32]],
 ):  # fmt: skip
     """Over L1: 3 x 128 KiB ring + 256 KiB right operand = 640 KiB."""
