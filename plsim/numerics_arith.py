@@ -113,13 +113,25 @@ def scalar_to_dtype(value: int | float | bool, dtype: DType, what: str = "scalar
     return np.asarray(wide).astype(dtype.numpy)
 
 
+def larger(a, b) -> np.ndarray:
+    """``std::max(a, b)``, pto-isa's CPU TMAX / TMAXS: ``b`` where ``a < b``, else ``a``. A NaN
+    second operand loses (max(1, NaN) = 1, max(NaN, 1) = NaN) and of equal values the first
+    wins (max(-0.0, +0.0) = -0.0); measured on a2a3sim (special_value_kernels.fp32_binary)."""
+    return np.where(a < b, b, a)
+
+
+def smaller(a, b) -> np.ndarray:
+    """``std::min(a, b)``, pto-isa's CPU TMIN / TMINS: ``b`` where ``b < a``, else ``a``."""
+    return np.where(b < a, b, a)
+
+
 _FLOAT_UFUNCS = {
     "add": np.add,
     "sub": np.subtract,
     "mul": np.multiply,
     "div": np.divide,
-    "maximum": np.maximum,
-    "minimum": np.minimum,
+    "maximum": larger,
+    "minimum": smaller,
 }
 
 
@@ -210,10 +222,10 @@ def unary(op: str, x: np.ndarray, dtype: DType) -> np.ndarray:
         fx = x.astype(np.float32)  # exact; these ops are exact in any float format
         if op == "neg":
             out = np.negative(fx)
-        elif op == "abs":
-            out = np.abs(fx)
-        else:  # relu = max(x, 0): NaN stays NaN
-            out = np.maximum(fx, np.float32(0))
+        elif op == "abs":  # pto-isa's TAbs: x < 0 ? -x : x, so -0.0 stays -0.0 (a2a3sim)
+            out = np.where(fx < 0, -fx, fx)
+        else:  # relu = std::max(x, 0): NaN stays NaN, -0.0 stays -0.0 (a2a3sim)
+            out = larger(fx, np.float32(0))
         return out.astype(dtype.numpy)
     x64 = x.astype(np.float64)
     with quiet(all="ignore"):
@@ -261,6 +273,20 @@ def _sequential_reduce(x: np.ndarray, ufunc: np.ufunc) -> np.ndarray:
     return out
 
 
+def _first_extreme(x: np.ndarray, largest: bool) -> np.ndarray:
+    """Float max / min over the last axis (keepdims) as pto-isa's CPU TRowMax / TColMax (and
+    the min forms) fold it: from element 0, taking a later element only when it is strictly
+    larger (smaller). So a NaN decides only in first place, and of equal values (-0.0 and +0.0)
+    the first stays; measured on a2a3sim (special_value_kernels.fp32_reductions)."""
+    later_nan = np.isnan(x)
+    later_nan[..., 0] = False
+    fill = np.float32(-np.inf if largest else np.inf)
+    clean = np.where(later_nan, fill, x) if later_nan.any() else x
+    index = (np.argmax if largest else np.argmin)(clean, axis=-1)[..., None]
+    # argmax / argmin give the first occurrence, and a NaN in first place is found first
+    return np.take_along_axis(clean, index, axis=-1)
+
+
 def reduce(op: str, x: np.ndarray, axis: int, dtype: DType) -> np.ndarray:
     """``op`` over ``axis`` (keepdims) in ``dtype`` (see module doc for accumulation order)."""
     if op not in REDUCE_OPS:
@@ -276,9 +302,9 @@ def reduce(op: str, x: np.ndarray, axis: int, dtype: DType) -> np.ndarray:
     last = axis in (-1, x.ndim - 1)  # the common case: no axis moves (a per-op hot path)
     moved = x if last else np.moveaxis(x, axis, -1)
     if op in ("max", "min"):
-        func = np.max if op == "max" else np.min
         work = moved.astype(np.float32, copy=False) if dtype.is_float else moved
-        out = func(work, axis=-1, keepdims=True)
+        out = _first_extreme(work, op == "max") if dtype.is_float else (
+            np.max if op == "max" else np.min)(work, axis=-1, keepdims=True)
     elif dtype.is_float:
         work = moved.astype(np.float32, copy=False)
         if op == "sum" and last and dtype is dt.FP32 and work.shape[-1] >= ROW_SUM_LANES_FROM:

@@ -5,10 +5,11 @@ UINT32 bit pattern of the index. Pairs are moved as 64-bit units (never through 
 arithmetic), so index bits that look like denormals or NaNs survive unchanged.
 
 Ordering: descending by value; -0.0 and +0.0 compare equal; NaN values sort after every
-number (the sources do not define NaN ordering). Ties: ``sort32`` smaller index first;
-``mrgsort`` earlier run / earlier list first. Merges reproduce a real merge even on unsorted
-runs: an element cannot leave its run before its predecessors, so its merge key is the
-running minimum of its run (for sorted runs that is the value itself).
+number (the sources do not define NaN ordering; a2a3sim's std::stable_sort with a comparator
+NaN breaks gives another order, so ops/sort_gather.py warns on a NaN). Ties: ``sort32``
+smaller index first; ``mrgsort`` earlier run / earlier list first. Merges reproduce a real
+merge even on unsorted runs: an element cannot leave its run before its predecessors, so its
+merge key is the running minimum of its run (for sorted runs that is the value itself).
 """
 
 from __future__ import annotations

@@ -7,7 +7,9 @@ import math
 from plsim import dtypes as dt
 from plsim import numerics
 from plsim.context import STATE, dsl
+from plsim.memory import valid_box
 from plsim.ops import view_rules
+from plsim.ops.cast_departures import warn_where_a2a3sim_differs
 from plsim.ops.common import begin, count_vector, dtype_arg, operand, result, union
 from plsim.scalars import Scalar, is_number, literal_dtype
 
@@ -46,6 +48,8 @@ def cast(x, target_type=None, mode="round"):
             'conversion"); write pl.cast(pl.cast(t, pl.FP16), pl.FP32) (exact: INT8 fits FP16)'
         )
     data = numerics.cast(a.data, a.dtype, target, name)
+    box = valid_box(a.valid)
+    warn_where_a2a3sim_differs(a.data[box], a.dtype, target, name, data[box])
     count_vector(a.valid)
     return result(data, target, a.valid, "vector", union(data.shape, a.poison), a)
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from plsim import dtypes as dt
 from plsim import errors, numerics, numerics_sort
-from plsim.context import STATE, dsl, fail
+from plsim.context import STATE, dsl, fail, where
+from plsim.errors import DSLWarning
 from plsim.memory import Tile, valid_box
 from plsim.ops.common import (
     begin,
@@ -37,6 +40,20 @@ def sort32(src, idx):
     if v.shape[1] % 32:
         dsl(f"pl.sort32 last dim {v.shape[1]} is not a multiple of 32")
     data = numerics.sort32(v.data, i.data)
+    if np.isnan(v.data).any():
+        # pto-isa's CPU TSort32 sorts with std::stable_sort and a comparator that treats a NaN
+        # as equal to everything, not a strict weak order: the order a2a3sim gives then is the
+        # library's merge sort's, not one plsim can state (measured: special_value_kernels.
+        # fp32_sorted_rows, 31 of 32 rows apart; without NaN every row is equal bit for bit).
+        warnings.warn(
+            DSLWarning(
+                f"{where()}: pl.sort32 of NaN values: plsim puts them last, a2a3sim's CPU "
+                "TSort32 (std::stable_sort with a comparator NaN breaks) elsewhere, and the "
+                "chip's order is not documented; replace NaN before sorting (for instance "
+                "pl.maximum(pl.full(shape, value=<lowest>), x), which keeps the lowest for NaN)"
+            ),
+            stacklevel=2,
+        )
     count_vector(data.shape)
     # An undefined value or index scrambles its whole 32-element block; cells outside a valid
     # region are sorted too (pypto sorts the whole tile: fixture audit s_sort32).

@@ -15,8 +15,11 @@ kernel, in a dict ``A2A3SIM`` (kernel name -> string):
   uint32 arguments: the reason says which).
 
 Inputs are the shapes and dtypes recorded in fixture_calls.json, filled from a fixed seed: float
-tensors uniform in [0.5, 1.5), integer tensors ones (indices and lengths stay in range). plsim and
-a2a3sim get the same arrays. ``python -m plsim_conformance.sim_agreement`` (from tests/, with
+tensors uniform in [0.5, 1.5), integer tensors ones (indices and lengths stay in range). A fixture
+file that sets ``INPUTS = "special"`` gets special values instead (``special_inputs``: NaN,
+infinities, signed zeros, subnormals, rounding ties, range edges, every pair of them across its
+first two inputs), and its outputs are compared bit for bit. plsim and a2a3sim get the same
+arrays. ``python -m plsim_conformance.sim_agreement`` (from tests/, with
 the toolchain installed) prints the column for every fixture file.
 """
 
@@ -114,6 +117,62 @@ def make_inputs(call: dict, seed: int = 0) -> dict[str, np.ndarray | int | float
         else:
             values[arg["name"]] = np.ones(arg["shape"], dtype)
     return values
+
+
+#: The special FP32 values: each NaN / infinity / zero / subnormal / tie / range-edge class once.
+SPECIAL_FLOATS = (
+    float("nan"), float("inf"), float("-inf"), 0.0, -0.0, 1e-45, -1e-45, 1.1754942e-38,
+    1.1754944e-38, 0.5, -0.5, 1.5, -1.5, 2.5, -2.5, 1.0, -1.0, 3.0, 127.5, -128.5, 255.5,
+    300.0, -300.0, 32767.5, 65504.0, 65520.0, 3.4e38, -3.4e38, 2147483648.0, -2147483904.0,
+    1e-5, 0.33333334,
+)
+#: The special INT32 values: zero, signs, the edges of INT8 / UINT8 / INT16 / FP16 / FP32's
+#: exact integers and of INT32 itself.
+SPECIAL_INTS = (
+    0, 1, -1, 2, -2, 127, 128, -128, -129, 255, 256, 32767, 32768, -32768, -32769, 65535,
+    65536, 2047, 2048, 2049, 2051, 4097, 16777217, 16777219, 2**31 - 1, -(2**31), 2**30 + 1,
+    1000000, -1000000, 65519, 65520, 100000,
+)
+
+
+def _special_grid(shape: list[int], order: int, pool_size: int) -> np.ndarray:
+    """Pool indices for the ``order``-th input: cell (r, c) of input 0 takes (r + c), of input
+    1 (r + 2c + 1) mod the pool size, so every row and column holds every value and the first
+    two inputs hold every pair (the map is invertible mod the pool size)."""
+    rows, cols = (shape[-2], shape[-1]) if len(shape) >= 2 else (1, shape[-1])
+    r, c = np.meshgrid(np.arange(rows), np.arange(cols), indexing="ij")
+    grid = (r + (order + 1) * c + order) % pool_size
+    return np.broadcast_to(grid, (*shape[:-2], rows, cols)).reshape(shape)
+
+
+def special_inputs(call: dict) -> dict[str, np.ndarray | int | float | bool]:
+    """The arguments of one call filled from SPECIAL_FLOATS / SPECIAL_INTS (floats rounded to
+    the tensor's dtype, integers wrapped to it)."""
+    values: dict = {}
+    order = 0
+    for arg in call["args"]:
+        if arg["kind"] != "tensor":
+            values[arg["name"]] = arg["value"]
+            continue
+        dtype = ml_dtypes.bfloat16 if arg["dtype"] == "bfloat16" else np.dtype(arg["dtype"])
+        floating = arg["dtype"] == "bfloat16" or np.issubdtype(np.dtype(dtype), np.floating)
+        pool = np.array(SPECIAL_FLOATS if floating else SPECIAL_INTS,
+                        np.float32 if floating else np.int64)  # fmt: skip
+        grid = _special_grid(arg["shape"], order % 2, len(pool))
+        order += 1
+        with np.errstate(over="ignore"):
+            values[arg["name"]] = pool[grid].astype(dtype)
+    return values
+
+
+def special_file(path: Path) -> bool:
+    """Whether fixture file ``path`` sets ``INPUTS = "special"``."""
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "INPUTS" for t in node.targets
+        ):
+            return ast.literal_eval(node.value) == "special"
+    return False
 
 
 @dataclass
@@ -276,7 +335,12 @@ def judge(call: dict, plsim_run: PlsimOutcome, sim: dict) -> str:
         return f"ran: plsim refuses it ({refused})"
     differences = []
     dtypes = {a["name"]: a["dtype"] for a in call["args"] if a["kind"] == "tensor"}
+    exact = special_file(ROOT / call["file"])
     for name, mask in plsim_run.stored.items():
+        if exact:
+            differences += _bit_differences(name, plsim_run.tensors[name][mask],
+                                            np.load(sim["outputs"][name])[mask])  # fmt: skip
+            continue
         mine = plsim_run.tensors[name].astype(np.float64)[mask]
         theirs = np.load(sim["outputs"][name]).astype(np.float64)[mask]
         tol = _tolerance(dtypes[name])
@@ -286,6 +350,23 @@ def judge(call: dict, plsim_run: PlsimOutcome, sim: dict) -> str:
             differences.append(f"{name}: {int((~close).sum())} of {close.size} cells differ "
                                f"(max {worst:.3g})")  # fmt: skip
     return "fail: " + "; ".join(differences) if differences else "pass"
+
+
+def _bit_differences(name: str, mine: np.ndarray, theirs: np.ndarray) -> list[str]:
+    """Cells whose bits differ (any NaN equals any NaN), with the first few pairs shown."""
+    if theirs.dtype != mine.dtype:
+        theirs = theirs.astype(mine.dtype)
+    width = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}[mine.dtype.itemsize]
+    same = mine.view(width) == theirs.view(width)
+    if mine.dtype.kind == "f" or mine.dtype == ml_dtypes.bfloat16:
+        both_nan = np.isnan(mine.astype(np.float32)) & np.isnan(theirs.astype(np.float32))
+        same |= both_nan
+    if same.all():
+        return []
+    shown = ", ".join(f"{a!r} vs {b!r}" for a, b in
+                      zip(mine[~same][:3].tolist(), theirs[~same][:3].tolist()))  # fmt: skip
+    return [f"{name}: {int((~same).sum())} of {same.size} cells differ in bits (plsim vs "
+            f"a2a3sim: {shown})"]  # fmt: skip
 
 
 def not_run_reason(call: dict) -> str | None:
@@ -312,7 +393,7 @@ def sim_column(keys: list[str], workdir: Path | None = None, report=None) -> dic
             if report is not None:
                 report(key, reason)
             continue
-        inputs = make_inputs(call)
+        inputs = special_inputs(call) if special_file(ROOT / call["file"]) else make_inputs(call)
         outcomes[key] = run_plsim(call, inputs)
         entries.append((call, inputs))
         pending.append(key)
