@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from plsim import aiv_regions, errors, numerics
-from plsim.context import dsl, fail
+from plsim.context import dsl, fail, where
+from plsim.errors import DSLWarning
 from plsim.memory import Tile, poison_value, valid_box
 from plsim.ops.common import begin, count_vector, is_tile_level, operand, result, union
 from plsim.ops.elementwise import scalar_in
@@ -17,6 +20,12 @@ _EXPAND_OPS = {
 }  # fmt: skip
 
 
+#: Column reductions a2a3's ptoas builds on integer tiles but pto-isa's CPU backend, and so
+#: a2a3sim, builds for float tiles only (measured: static assertions in TColSum.hpp / TColMax.hpp;
+#: col_min and col_prod, and every row reduction, build on INT32 and INT16).
+_CPU_FLOAT_ONLY = {"col_sum": "TColSum", "col_max": "TColMax"}
+
+
 def reduce(op: str, x, axis: int, name: str) -> Tile:
     """Reduce over the valid cells of the last (axis=-1) or second-to-last (axis=-2) axis."""
     begin(name)
@@ -25,6 +34,17 @@ def reduce(op: str, x, axis: int, name: str) -> Tile:
         dsl(f"pl.{name} needs a tile of rank >= 2, got {list(a.shape)}")
     aiv_regions.check_reduction(name, axis, a)
     check_vector_dtype(name, a.dtype)
+    if name in _CPU_FLOAT_ONLY and not a.dtype.is_float:
+        warnings.warn(
+            DSLWarning(
+                f"{where()}: pl.{name} of {a.dtype.name} values builds for the device (pypto and "
+                f"ptoas take it), but this toolchain's a2a3sim cannot build it (pto-isa's CPU "
+                f"{_CPU_FLOAT_ONLY[name]} asserts a float element type: \"Not supported data "
+                "type\", measured on INT32 and INT16); plsim's values are checked against NumPy "
+                "only"
+            ),
+            stacklevel=3,
+        )
     out_shape = list(a.shape)
     out_shape[axis] = 1
     out_valid = list(a.valid)

@@ -194,3 +194,36 @@ def test_sine_and_cosine_are_pyptos_expansion():
     small = np.abs(x) <= 300
     np.testing.assert_allclose(sines[small], np.sin(x[small].astype(np.float64)), atol=1.5e-7)
     np.testing.assert_allclose(cosines[small], np.cos(x[small].astype(np.float64)), atol=1.5e-7)
+
+
+def test_integer_ops_wrap_and_shift_as_two_s_complement():
+    values = _inputs("int16_ops")
+    plsim.run(K.int16_ops, **values)
+    a, b = values["a"].ravel().tolist(), values["b"].ravel().tolist()
+
+    def wrap(v: int) -> int:
+        return (v + 2**15) % 2**16 - 2**15
+
+    checks = {
+        "total": lambda x, y: wrap(x + y), "product": lambda x, y: wrap(x * y),
+        "smaller": min, "shifted_left": lambda x, y: wrap(x << 3),
+        "shifted_right": lambda x, y: x >> 2, "both": lambda x, y: x & y,
+    }  # fmt: skip
+    for name, want in checks.items():
+        got = values[name].ravel().tolist()
+        assert got == [want(x, y) for x, y in zip(a, b)], name
+
+
+def test_an_integer_column_sum_runs_but_says_a2a3sim_cannot_build_it():
+    values = _inputs("int32_col_sum")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        plsim.run(K.int32_col_sum, **values)
+    assert any("a2a3sim cannot build it" in str(w.message) and "TColSum" in str(w.message)
+               for w in caught)  # fmt: skip
+    sums = [sum(int(v) for v in col) for col in values["a"].T]
+    assert values["col_total"][0].tolist() == [(s + 2**31) % 2**32 - 2**31 for s in sums]
+    values = _inputs("int32_reductions")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the row reductions and col_min build on a2a3sim
+        plsim.run(K.int32_reductions, **values)

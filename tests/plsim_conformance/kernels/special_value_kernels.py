@@ -21,6 +21,10 @@ VERDICTS = {
     "fp32_sorted_rows": "compiles",
     "fp32_sorted_clean_rows": "compiles",
     "fp32_more_ops": "compiles",
+    "int16_ops": "compiles",
+    "int32_reductions": "compiles",
+    "int32_col_sum": "compiles",
+    "fp16_special": "compiles",
     "fp16_binary": "compiles",
     "bf16_binary": "hardware: ptoas has no BF16 tadd / tmul / tmax for A2/A3",
     "int32_binary": "compiles",
@@ -52,6 +56,12 @@ A2A3SIM = {
     ),
     "fp32_sorted_clean_rows": "pass",
     "fp32_more_ops": "pass",
+    "int16_ops": "pass",
+    "int32_reductions": "pass",
+    "int32_col_sum": (
+        "not run: static assertion failed due to requirement '(std::is_same_v<int, _Float16>"
+    ),
+    "fp16_special": "pass",
     "fp16_binary": "pass",
     "bf16_binary": ("not run: 'pto.tadd' op expects A2/A3 tadd element type to be i32/i16/f16/f32"),
     "int32_binary": "pass",
@@ -302,6 +312,77 @@ def fp32_more_ops(
     return (
         floored_remainder, truncated_remainder, row_quotient, row_larger, sines, cosines, leaky
     )
+
+
+@pl.jit
+def int16_ops(
+    a: pl.Tensor[[N, N], pl.INT16],
+    b: pl.Tensor[[N, N], pl.INT16],
+    total: pl.Out[pl.Tensor[[N, N], pl.INT16]],
+    product: pl.Out[pl.Tensor[[N, N], pl.INT16]],
+    smaller: pl.Out[pl.Tensor[[N, N], pl.INT16]],
+    shifted_left: pl.Out[pl.Tensor[[N, N], pl.INT16]],
+    shifted_right: pl.Out[pl.Tensor[[N, N], pl.INT16]],
+    both: pl.Out[pl.Tensor[[N, N], pl.INT16]],
+):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="int16_ops"):
+        x = pl.load(a, [0, 0], [N, N])
+        y = pl.load(b, [0, 0], [N, N])
+        pl.store(pl.add(x, y), [0, 0], total)
+        pl.store(pl.mul(x, y), [0, 0], product)
+        pl.store(pl.minimum(x, y), [0, 0], smaller)
+        pl.store(pl.shls(x, 3), [0, 0], shifted_left)
+        pl.store(pl.shrs(x, 2), [0, 0], shifted_right)
+        pl.store(pl.and_(x, y), [0, 0], both)
+    return total, product, smaller, shifted_left, shifted_right, both
+
+
+@pl.jit
+def int32_reductions(
+    a: pl.Tensor[[N, N], pl.INT32],
+    row_total: pl.Out[pl.Tensor[[N, 8], pl.INT32]],
+    row_high: pl.Out[pl.Tensor[[N, 8], pl.INT32]],
+    col_low: pl.Out[pl.Tensor[[1, N], pl.INT32]],
+):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="int32_reductions"):
+        x = pl.load(a, [0, 0], [N, N])
+        tmp = pl.create_tile([N, N], dtype=pl.INT32, target_memory=pl.MemorySpace.Vec)
+        wide = pl.create_tile([N, 8], dtype=pl.INT32)
+        pl.store(pl.row_expand(wide, pl.row_sum(x, tmp)), [0, 0], row_total)
+        pl.store(pl.row_expand(wide, pl.row_max(x, tmp)), [0, 0], row_high)
+        pl.store(pl.col_min(x), [0, 0], col_low)
+    return row_total, row_high, col_low
+
+
+@pl.jit
+def int32_col_sum(a: pl.Tensor[[N, N], pl.INT32], col_total: pl.Out[pl.Tensor[[1, N], pl.INT32]]):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="int32_col_sum"):
+        x = pl.load(a, [0, 0], [N, N])
+        pl.store(pl.col_sum(x), [0, 0], col_total)  # @int32_col_sum
+    return col_total
+
+
+@pl.jit
+def fp16_special(
+    a: pl.Tensor[[N, N], pl.FP16],
+    root: pl.Out[pl.Tensor[[N, N], pl.FP16]],
+    inverse: pl.Out[pl.Tensor[[N, N], pl.FP16]],
+    inverse_root: pl.Out[pl.Tensor[[N, N], pl.FP16]],
+    rectified: pl.Out[pl.Tensor[[N, N], pl.FP16]],
+    row_total: pl.Out[pl.Tensor[[N, 16], pl.FP16]],
+    col_high: pl.Out[pl.Tensor[[1, N], pl.FP16]],
+):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="fp16_special"):
+        x = pl.load(a, [0, 0], [N, N])
+        tmp = pl.create_tile([N, N], dtype=pl.FP16, target_memory=pl.MemorySpace.Vec)
+        pl.store(pl.sqrt(x), [0, 0], root)
+        pl.store(pl.recip(x), [0, 0], inverse)
+        pl.store(pl.rsqrt(x), [0, 0], inverse_root)
+        pl.store(pl.relu(x), [0, 0], rectified)
+        wide = pl.create_tile([N, 16], dtype=pl.FP16)
+        pl.store(pl.row_expand(wide, pl.row_sum(x, tmp)), [0, 0], row_total)
+        pl.store(pl.col_max(x), [0, 0], col_high)
+    return root, inverse, inverse_root, rectified, row_total, col_high
 
 
 @pl.jit
