@@ -189,7 +189,12 @@ def first_operand_a_tile(fn, spelled: str):
     tile.<op> requires first argument to be a TileType, but got TensorType"; fixture
     op_kernels.namespaced_spellings)."""
 
+    from plsim.ops.tile_signatures import bind_keywords
+
+    op_name = spelled.rsplit(".", 1)[-1]
+
     def checked(*args, **kwargs):
+        kwargs = bind_keywords(fn, op_name, kwargs, dsl)
         first = args[0] if args else next(iter(kwargs.values()), None)
         if isinstance(first, (GMTensor, Tile)) and not is_tile_level(first):
             op = spelled.rsplit(".", 1)[-1]
