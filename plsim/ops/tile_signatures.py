@@ -11,6 +11,7 @@ have and renames pypto's to plsim's by position.
 
 from __future__ import annotations
 
+import functools
 import inspect
 
 #: op -> pypto's parameter names, in order (none takes ``*args`` or ``**kwargs``).
@@ -134,10 +135,7 @@ def bind_keywords(fn, op: str, kwargs: dict, refuse) -> dict:
     params = PYPTO_TILE_PARAMS.get(op)
     if params is None or not kwargs:
         return kwargs
-    mine = [
-        n for n, p in inspect.signature(fn).parameters.items()
-        if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
-    ]  # fmt: skip
+    mine = _parameters(fn)
     named = {}
     for key, value in kwargs.items():
         if key not in params:
@@ -152,3 +150,12 @@ def bind_keywords(fn, op: str, kwargs: dict, refuse) -> dict:
             key = mine[index]  # pypto's name for plsim's parameter in the same place
         named[key] = value
     return named
+
+
+@functools.cache
+def _parameters(fn) -> tuple[str, ...]:
+    """plsim's parameter names of ``fn`` (asked once per function: calls are a hot path)."""
+    return tuple(
+        n for n, p in inspect.signature(fn).parameters.items()
+        if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    )  # fmt: skip
