@@ -25,6 +25,7 @@ VERDICTS = {
     "int32_reductions": "compiles",
     "int32_col_sum": "compiles",
     "fp16_special": "compiles",
+    "fp16_logs": "compiles",
     "fp16_binary": "compiles",
     "bf16_binary": "hardware: ptoas has no BF16 tadd / tmul / tmax for A2/A3",
     "int32_binary": "compiles",
@@ -62,6 +63,7 @@ A2A3SIM = {
         "not run: static assertion failed due to requirement '(std::is_same_v<int, _Float16>"
     ),
     "fp16_special": "pass",
+    "fp16_logs": "pass",
     "fp16_binary": "pass",
     "bf16_binary": ("not run: 'pto.tadd' op expects A2/A3 tadd element type to be i32/i16/f16/f32"),
     "int32_binary": "pass",
@@ -383,6 +385,19 @@ def fp16_special(
         pl.store(pl.row_expand(wide, pl.row_sum(x, tmp)), [0, 0], row_total)
         pl.store(pl.col_max(x), [0, 0], col_high)
     return root, inverse, inverse_root, rectified, row_total, col_high
+
+
+@pl.jit
+def fp16_logs(
+    a: pl.Tensor[[N, N], pl.FP16],
+    logs: pl.Out[pl.Tensor[[N, N], pl.FP16]],
+    exps: pl.Out[pl.Tensor[[N, N], pl.FP16]],
+):
+    with pl.at(level=pl.Level.CORE_GROUP, name_hint="fp16_logs"):
+        x = pl.load(a, [0, 0], [N, N])
+        pl.store(pl.log(x), [0, 0], logs)
+        pl.store(pl.exp(x), [0, 0], exps)
+    return logs, exps
 
 
 @pl.jit
