@@ -16,12 +16,14 @@ Rules (docs/dsl.md §8, §9, §11):
 - Integers wrap (two's complement); integer div truncates toward zero (C semantics); integer
   division by zero (undefined on the device) saturates like float division followed by a
   saturating cast: x/0 -> the dtype's max for x > 0, min for x < 0, 0 for 0/0.
-- Float sums and products accumulate in FP32 in pto-isa's order, the one its CPU backend
-  (a2a3sim / a5sim) runs: element 0, 1, ... in sequence from 0 (sum) or 1 (product), one
-  rounding per step (``TRowSum`` / ``TColSum`` in pto-isa's include/pto/cpu: ``sum = 0; sum +=
-  src[...]``). Except an FP32 row sum of 50 or more elements: TRowSum's loop is marked
-  ``#pragma clang loop vectorize(enable) interleave(enable)``, which lets clang reorder it, and
-  the toolchain bundle builds sim kernels with clang++-19 -O2 (x86-64 baseline). As measured on
+- Float sums and products accumulate in FP32 (an FP16 col_sum, col_prod or row_prod in FP16,
+  the running type of pto-isa's CPU TColSum / TColProd / TRowProd) in pto-isa's order, the one
+  its CPU backend (a2a3sim / a5sim) runs: element 0, 1, ... in sequence from 0 (sum) or 1
+  (product), one rounding per step (``TRowSum`` / ``TColSum`` in pto-isa's include/pto/cpu:
+  ``sum = 0; sum += src[...]``). Except an FP32 row sum of 50 or more elements: TRowSum's loop
+  is marked ``#pragma clang loop vectorize(enable) interleave(enable)``, which lets clang
+  reorder it, and the toolchain bundle builds sim kernels with clang++-19 -O2 (x86-64
+  baseline). As measured on
   a2a3sim (row sums of [16, N] FP32 tiles, N = 32 .. 128): below 50 elements in sequence; from
   50, element j of the first N - N % 8 goes to accumulator j % 8 (each in sequence), the two
   halves of the 8 are added lane by lane, the 4 lanes summed in sequence from 0, then the last
@@ -315,6 +317,11 @@ def reduce(op: str, x: np.ndarray, axis: int, dtype: DType) -> np.ndarray:
         work = moved.astype(np.float32, copy=False) if dtype.is_float else moved
         out = _first_extreme(work, op == "max") if dtype.is_float else (
             np.max if op == "max" else np.min)(work, axis=-1, keepdims=True)
+    elif dtype.name in _FLOAT16_TYPES and (op == "prod" or not last):
+        # pto-isa's CPU TColSum, TColProd and TRowProd keep the running value in the tile's
+        # type, one 16-bit rounding per step (TRowSum alone sums in FP32): measured on a2a3sim,
+        # an FP16 col_sum of 32 rows differed in 191 of 256 columns when summed in FP32
+        out = _sequential_reduce(moved, np.add if op == "sum" else np.multiply)
     elif dtype.is_float:
         work = moved.astype(np.float32, copy=False)
         if op == "sum" and last and dtype is dt.FP32 and work.shape[-1] >= ROW_SUM_LANES_FROM:
