@@ -6,8 +6,9 @@ operand's valid region; where the second operand is valid too, the cell is the o
 elsewhere it is the first operand's value. (pto-isa's TPART* also copies the second operand
 where only it is valid, but pypto gives the result the first operand's valid region, so such
 cells are never inside it: measured, part_max(b, a) with b the narrower writes b's region only.)
-plsim simulates the tile form on FP32, the one measured, and refuses the others rather than
-guess.
+plsim simulates the tile form on FP32, FP16, INT32 and INT16, the dtypes measured (FP16 and the
+integers on random data: tests/plsim_conformance/kernels/dtype_extension_kernels.py), and
+refuses the others rather than guess.
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ from plsim.ops.common import (
     union,
 )
 
+#: The dtypes measured on a2a3sim (the same values: FP32 in partial_kernels.py, FP16 / INT32 /
+#: INT16 on random data); ptoas builds no others on A2/A3 ("expects A2/A3 tpartadd element type
+#: to be i32/i16/f16/f32").
+_MEASURED = (dt.FP32, dt.FP16, dt.INT32, dt.INT16)
 _OPS = {"part_add": "add", "part_mul": "mul", "part_max": "maximum", "part_min": "minimum"}
 
 
@@ -38,7 +43,7 @@ def _partial(name: str, lhs, rhs) -> Tile:
         if t.base.level != "tile":
             dsl(f"pl.{name} of a tensor-level value: plsim simulates the tile form, the one "
                 "measured on a2a3sim; load the operands (pl.load)")  # fmt: skip
-        measured_dtypes_only(t, name, (dt.FP32,), "FP32")
+        measured_dtypes_only(t, name, _MEASURED, "FP32, FP16, INT32 and INT16")
     if a.shape != b.shape or a.ndim != 2:
         dsl(f"pl.{name} of {list(a.shape)} and {list(b.shape)} tiles: plsim takes two 2-D tiles "
             "of one shape (their valid regions may differ)")  # fmt: skip

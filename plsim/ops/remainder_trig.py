@@ -17,8 +17,8 @@ tests/plsim_conformance/kernels/remainder_trig_kernels.py, outputs equal bit for
   float64 sine rounded once, what plsim computed before, differed by up to 1.4e-7 near a few
   units and entirely for large arguments.
 
-Measured on FP32 tiles; plsim refuses the remainders of other dtypes rather than guess their
-rounding.
+Measured on FP32 tiles, and ``fmod`` also on FP16 / INT32 / INT16 (C's ``fmod`` and ``%``),
+``fmods`` on INT32; plsim refuses the other dtypes rather than guess them.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ import warnings
 import numpy as np
 
 from plsim import dtypes as dt
-from plsim import events, numerics
-from plsim.context import dsl, where
+from plsim import errors, events, numerics
+from plsim.context import dsl, fail, where
 from plsim.errors import DSLWarning
 from plsim.memory import Tile, valid_box
 from plsim.ops.common import (
@@ -59,20 +59,40 @@ def _floored(a: np.ndarray, b) -> np.ndarray:
 _REMAINDERS = {"rem": _floored, "fmod": np.fmod}
 
 
-def _fp32_operand(x, name: str, tile_only: bool) -> Tile:
+#: The dtypes each remainder was measured on (a2a3sim the same values: FP32 on
+#: remainder_trig_kernels.py; fmod also FP16 / INT32 / INT16 and fmods INT32 on random data,
+#: C's fmod and %). pypto emits an FP16 fmods with a float literal as an FP32 scalar, which
+#: ptoas refuses ("'pto.tfmods' op expects scalar type to match the tile element type").
+_MEASURED = {
+    "rem": ((dt.FP32,), "FP32"),
+    "rems": ((dt.FP32,), "FP32"),
+    "fmod": ((dt.FP32, dt.FP16, dt.INT32, dt.INT16), "FP32, FP16, INT32 and INT16"),
+    "fmods": ((dt.FP32, dt.INT32), "FP32 and INT32"),
+}
+
+
+def _operand(x, name: str, tile_only: bool) -> Tile:
     a = operand(x, name)
     if tile_only and a.base.level != "tile":
         dsl(
             f"pl.{name} of a tensor-level value: the compiler declares only the tile form "
             f"(pl.{name}(tile, ..., tmp)); load the tile first (pl.load)"
         )
-    measured_dtypes_only(a, name, (dt.FP32,), "FP32")
+    measured_dtypes_only(a, name, *_MEASURED[name])
     return a
 
 
 def _remainder(name: str, kind: str, lhs, rhs, tmp, tile_only: bool) -> Tile:
     begin(name)
-    a = _fp32_operand(lhs, name, tile_only)
+    first = operand(lhs, name)
+    if name == "fmods" and first.dtype is dt.FP16 and isinstance(rhs, (float, np.floating)):
+        fail(
+            errors.HardwareError,
+            f"pl.fmods of an FP16 tile and the float literal {rhs!r}: pypto emits the literal as "
+            "an FP32 scalar, which ptoas refuses (\"'pto.tfmods' op expects scalar type to match "
+            "the tile element type\", measured); divide by a tile, pl.fmod(t, pl.full(...))",
+        )
+    a = _operand(lhs, name, tile_only)
     if tile_only:
         if not isinstance(tmp, Tile):
             dsl(f"pl.{name} needs a scratch tile (pl.create_tile) as its last argument")
@@ -82,13 +102,13 @@ def _remainder(name: str, kind: str, lhs, rhs, tmp, tile_only: bool) -> Tile:
         poison = union(a.shape, a.poison)
         sources = (a,)
     else:
-        b = _fp32_operand(rhs, name, tile_only)
+        b = _operand(rhs, name, tile_only)
         matching_tiles(name, a, b)
         divisor = b.data
         poison = union(a.shape, a.poison, b.poison)
         sources = (a, b)
     with np.errstate(divide="ignore", invalid="ignore"):
-        data = _REMAINDERS[kind](a.data, divisor).astype(np.float32)
+        data = _REMAINDERS[kind](a.data, divisor).astype(a.dtype.numpy)
     count_vector(a.valid)
     return result(data, a.dtype, a.valid, "vector", poison, *sources)
 
