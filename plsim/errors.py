@@ -19,6 +19,12 @@ class RaceError(SimError):
     """Different pl.parallel iterations / pl.spmd blocks write, or write and read, one element."""
 
 
+class DivisionByZeroError(SimError):
+    """An integer division or remainder by zero in a valid cell: undefined on the device, and
+    a2a3sim's process dies of it (SIGFPE, measured: dtype_extension_kernels.partial_fmod_int
+    with one zero divisor)."""
+
+
 class CapacityError(SimError):
     """The live on-chip tiles of a scope exceed a buffer's capacity."""
 

@@ -13,9 +13,11 @@ Rules (docs/dsl.md §8, §9, §11):
   a2a3sim bit for bit on all 65536 FP16 inputs and 65536 random FP32 bit patterns. The
   device's fast paths are not correctly rounded; compare kernel results with tolerances, not
   bits, after these ops.
-- Integers wrap (two's complement); integer div truncates toward zero (C semantics); integer
-  division by zero (undefined on the device) saturates like float division followed by a
-  saturating cast: x/0 -> the dtype's max for x > 0, min for x < 0, 0 for 0/0.
+- Integers wrap (two's complement); integer div truncates toward zero (C semantics). Integer
+  division by zero is undefined on the device and kills a2a3sim: the ops raise
+  DivisionByZeroError for a zero in a valid cell (ops/common.no_integer_zero_divisor). Here it
+  saturates like float division followed by a saturating cast (x/0 -> the dtype's max for
+  x > 0, min for x < 0, 0 for 0/0), the value padding cells get.
 - Float sums and products accumulate in FP32 (an FP16 col_sum, col_prod or row_prod in FP16,
   the running type of pto-isa's CPU TColSum / TColProd / TRowProd) in pto-isa's order, the one
   its CPU backend (a2a3sim / a5sim) runs: element 0, 1, ... in sequence from 0 (sum) or 1

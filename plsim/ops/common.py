@@ -208,6 +208,23 @@ def first_operand_a_tile(fn, spelled: str):
     return checked
 
 
+def no_integer_zero_divisor(name: str, a: Tile, divisor) -> None:
+    """DivisionByZeroError when an integer ``a`` is divided by a zero in a valid cell
+    (``divisor``: a scalar, or an array of ``a``'s shape)."""
+    if a.dtype.is_float:
+        return
+    cells = np.asarray(divisor)
+    if cells.ndim:
+        cells = cells[valid_box(a.valid)]
+    if (cells == 0).any():
+        fail(
+            errors.DivisionByZeroError,
+            f"pl.{name} of an {a.dtype.name} tile by zero in its valid region: undefined on the "
+            "device, and a2a3sim's process dies of it (SIGFPE); keep the divisors nonzero (or "
+            "select them away before dividing)",
+        )
+
+
 def measured_dtypes_only(a: Tile, op: str, dtypes: tuple, what: str) -> None:
     """Refuse a dtype plsim has no a2a3sim measurement of ``op`` for (``what`` names the
     measured ones), rather than guess its rounding or wrapping."""

@@ -15,7 +15,15 @@ from plsim import errors, numerics
 from plsim.context import dsl, fail
 from plsim.errors import HardwareError
 from plsim.memory import Tile, valid_box
-from plsim.ops.common import begin, count_vector, is_tile_level, operand, result, union
+from plsim.ops.common import (
+    begin,
+    count_vector,
+    is_tile_level,
+    no_integer_zero_divisor,
+    operand,
+    result,
+    union,
+)
 from plsim.ops.vector_dtypes import check_vector_dtype
 from plsim.scalars import Scalar, is_number
 
@@ -78,6 +86,8 @@ def binary(op: str, lhs, rhs) -> Tile:
                 "(or pl.set_validshape one of them)"
             )
         valid = a.valid
+        if op == "div":
+            no_integer_zero_divisor("div", a, b.data)
         data = numerics.binary(op, a.data, b.data, dtype)
         gap = _poison_outside(b, valid)
     elif _is_column_of(b, a):
@@ -188,6 +198,8 @@ def _tile_scalar(op: str, a: Tile, s) -> Tile:
             "int literal",
         )
     value = scalar_in(s, dtype)
+    if op == "div":
+        no_integer_zero_divisor("divs", a, value)
     out = numerics.binary(op, data, value, dtype)
     count_vector(a.valid)
     return result(out, dtype, a.valid, "vector", union(out.shape, a.poison), a)

@@ -37,6 +37,7 @@ from plsim.ops.common import (
     count_vector,
     matching_tiles,
     measured_dtypes_only,
+    no_integer_zero_divisor,
     operand,
     result,
     union,
@@ -107,6 +108,7 @@ def _remainder(name: str, kind: str, lhs, rhs, tmp, tile_only: bool) -> Tile:
         divisor = b.data
         poison = union(a.shape, a.poison, b.poison)
         sources = (a, b)
+    no_integer_zero_divisor(name, a, divisor)
     with np.errstate(divide="ignore", invalid="ignore"):
         data = _REMAINDERS[kind](a.data, divisor).astype(a.dtype.numpy)
     count_vector(a.valid)

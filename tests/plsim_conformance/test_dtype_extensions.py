@@ -73,3 +73,18 @@ def test_an_fp16_fmods_with_a_float_literal_is_what_ptoas_refuses():
     with pytest.raises(plsim.HardwareError, match="scalar type to match the tile") as err:
         plsim.run(K.half_fmods_literal, x, np.zeros_like(x))
     assert f"{marked_line(FILE, 'fmods_literal')} " in str(err.value)
+
+
+def test_an_integer_remainder_by_zero_is_a_finding_as_it_kills_a2a3sim():
+    # measured: partial_fmod_int with one zero divisor; a2a3sim's worker process died (SIGFPE)
+    rng = np.random.default_rng(9)
+    x = rng.integers(-100, 100, SHAPE).astype(np.int32)
+    y = _nonzero(rng.integers(-9, 9, SHAPE).astype(np.int32))
+    u, w = x.astype(np.int16), y.astype(np.int16)
+    y[3, 5] = 0
+    outs = [np.zeros(SHAPE, d) for d in (np.int32, np.int32, np.int16, np.int16, np.int32,
+                                         np.int16, np.int32)]  # fmt: skip
+    with pytest.raises(plsim.DivisionByZeroError, match=r"pl\.fmod of an INT32 tile by zero"):
+        plsim.run(K.partial_fmod_int, x, y, u, w, *outs)
+    y[3, 5] = 2  # the same kernel with every divisor nonzero runs
+    plsim.run(K.partial_fmod_int, x, y, u, w, *outs)
