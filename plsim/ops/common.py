@@ -197,10 +197,9 @@ def first_operand_a_tile(fn, spelled: str):
         kwargs = bind_keywords(fn, op_name, kwargs, dsl)
         first = args[0] if args else next(iter(kwargs.values()), None)
         if isinstance(first, (GMTensor, Tile)) and not is_tile_level(first):
-            op = spelled.rsplit(".", 1)[-1]
             dsl(f"{spelled} of a tensor-level value (a GM tensor, a slice, or a result computed "
-                f"from one): the compiler takes a tile (\"The operator tile.{op} requires first "
-                "argument to be a TileType, but got TensorType\"); load it first (pl.load)")
+                f"from one): the compiler takes a tile (\"The operator tile.{op_name} requires "
+                "first argument to be a TileType, but got TensorType\"); load it first (pl.load)")
         return fn(*args, **kwargs)
 
     checked.__name__ = checked.__qualname__ = getattr(fn, "__name__", spelled)
