@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -164,3 +165,14 @@ def as_dsl_error(exc: BaseException, scope_name: str) -> errors.DSLError | None:
 def dsl(message: str) -> errors.DSLError:
     """Raise a DSLError at the current kernel location."""
     fail(errors.DSLError, message)
+
+
+def warn(message: str, stacklevel: int = 1) -> None:
+    """Issue a DSLWarning with the kernel location prefixed to ``message``; ``stacklevel``
+    counts from the caller (1: the caller's own frame), as for ``warnings.warn``."""
+    warnings.warn(errors.DSLWarning(f"{where()}: {message}"), stacklevel=stacklevel + 1)
+
+
+def platform_name(default: str = "a2a3") -> str:
+    """The name of the running simulation's platform, or ``default`` outside a run."""
+    return STATE.recorder.platform.name if STATE.recorder is not None else default

@@ -366,12 +366,18 @@ def normalize_mode(mode: str | int) -> str:
 _CHAINS: dict[tuple[DType, DType], tuple[DType, ...]] = {}
 
 
+def known_chain(src: DType, dst: DType) -> tuple[DType, ...]:
+    """``cast_chain(src, dst)``, found once per dtype pair (casts are a per-op hot path)."""
+    chain = _CHAINS.get((src, dst))
+    if chain is None:
+        chain = _CHAINS[(src, dst)] = tuple(cast_chain(src, dst))
+    return chain
+
+
 def cast(x: np.ndarray, src: DType, dst: DType, mode: str | int = "round") -> np.ndarray:
     """Convert ``x`` (stored as ``src``) to ``dst`` per docs/dsl.md §10 (see module doc)."""
     mode = normalize_mode(mode)
-    chain = _CHAINS.get((src, dst))
-    if chain is None:  # found once per dtype pair (a per-op hot path)
-        chain = _CHAINS[(src, dst)] = tuple(cast_chain(src, dst))
+    chain = known_chain(src, dst)
     x = np.asarray(x)
     if x.dtype != src.numpy:
         raise ValueError(f"cast: input array dtype {x.dtype} does not store {src!r}")

@@ -6,7 +6,7 @@ import math
 
 from plsim import dtypes as dt
 from plsim import numerics
-from plsim.context import STATE, dsl
+from plsim.context import dsl, platform_name
 from plsim.memory import valid_box
 from plsim.ops import view_rules
 from plsim.ops.cast_departures import warn_where_a2a3sim_differs
@@ -40,8 +40,7 @@ def cast(x, target_type=None, mode="round"):
     name = _mode_name(mode)
     if a.dtype is target:
         dsl(f"pl.cast of a {a.dtype.name} tile to {target.name}: same-dtype casts are rejected")
-    platform = STATE.recorder.platform.name if STATE.recorder is not None else ""
-    if (a.dtype, target) == (dt.INT8, dt.FP32) and platform == "a2a3":
+    if (a.dtype, target) == (dt.INT8, dt.FP32) and platform_name(default="") == "a2a3":
         dsl(
             "pl.cast of an INT8 tile to FP32: a2a3 has no native INT8 -> FP32 conversion (the "
             "compiler's LegalizeTileCast rejects it: \"pto.tcvt does not support this "

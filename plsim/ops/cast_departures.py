@@ -21,15 +21,12 @@ warn on ordinary BF16 outputs.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from plsim import dtypes as dt
 from plsim import numerics
-from plsim.context import where
-from plsim.errors import DSLWarning
-from plsim.numerics_cast import WRAPPING_PAIRS
+from plsim.context import warn
+from plsim.numerics_cast import WRAPPING_PAIRS, known_chain
 
 _INT32 = np.iinfo(np.int32)
 _DIRECTED = ("floor", "ceil", "trunc", "odd")
@@ -43,14 +40,14 @@ def warn_where_a2a3sim_differs(
     if src.is_float and not dst.is_float:
         x = source.astype(np.float64)
         # the last hop of a legalised chain decides (FP32 -> INT8 ends FP16 -> INT8, which wraps)
-        hops = numerics.cast_chain(src, dst)
+        hops = known_chain(src, dst)
         last = hops[-2] if len(hops) > 1 else src
         wraps = (last.name, dst.name) in WRAPPING_PAIRS
         info = _INT32 if wraps or dst.bits > 32 else np.iinfo(dst.numpy)
         with np.errstate(invalid="ignore"):
             departs = ~np.isfinite(x) | (x <= info.min - 1.0) | (x >= info.max + 1.0)
         if departs.any():
-            _warn(
+            warn(
                 f"pl.cast {src.name} -> {dst.name} of NaN, infinite or out-of-range values: "
                 "plsim gives pto-isa's a2a3 TCVT result (NaN -> 0, saturated"
                 + (", then the low bits" if wraps else "")
@@ -60,13 +57,9 @@ def warn_where_a2a3sim_differs(
     elif dst.is_float and mode in _DIRECTED:
         nearest = numerics.cast(source, src, dst, "rint")
         if not np.array_equal(nearest.view(np.uint8), np.ascontiguousarray(out).view(np.uint8)):
-            _warn(
+            warn(
                 f"pl.cast {src.name} -> {dst.name} with mode={mode!r}: plsim rounds as the "
                 "mode says (pto-isa's a2a3 TCVT picks the vconv instruction by it), a2a3sim's "
                 "CPU TCVT rounds to nearest even whatever the mode, so the two differ on the "
                 "cells where the mode matters"
             )
-
-
-def _warn(message: str) -> None:
-    warnings.warn(DSLWarning(f"{where()}: {message}"), stacklevel=2)

@@ -8,6 +8,7 @@ from plsim import aiv_placement, aiv_regions, errors, events
 from plsim.context import STATE, dsl, fail, short_site
 from plsim.memory import GMTensor, Tile, describe_origin, valid_box
 from plsim.ops.loads import load
+from plsim.ops.tile_signatures import bind_keywords
 from plsim.ops.view_rules import propagate
 
 
@@ -188,8 +189,6 @@ def first_operand_a_tile(fn, spelled: str):
     be a tile-level value. pypto's tile ops type it as a Tile and refuse a tensor ("The operator
     tile.<op> requires first argument to be a TileType, but got TensorType"; fixture
     op_kernels.namespaced_spellings)."""
-
-    from plsim.ops.tile_signatures import bind_keywords
 
     op_name = spelled.rsplit(".", 1)[-1]
 

@@ -20,13 +20,10 @@ tests/plsim_conformance/kernels/matmul_family_kernels.py):
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from plsim import aiv_placement, numerics
-from plsim.context import dsl, where
-from plsim.errors import DSLWarning
+from plsim.context import dsl, warn
 from plsim.memory import Tile
 from plsim.ops import matmul as _mm
 from plsim.ops.common import begin, is_tile_level, operand, result, union
@@ -95,13 +92,11 @@ def _gemv_product(name: str, lhs, rhs, acc_phase):
         dsl(f"pl.{name}: the compiler requires a one-row lhs (\"GEMV requires lhs physical row "
             f"extent to be exactly 1, but got shape {list(lhs.shape)}\"); use pl.matmul for "
             "more rows")  # fmt: skip
-    warnings.warn(
-        DSLWarning(
-            f"{where()}: pl.{name} builds for the device, but this toolchain's a2a3sim cannot "
-            "build it (pto-isa's CPU TMATMUL asserts a one-row left tile against the 16-row "
-            "accumulator: \"Inconsistent number of m, k, n\"); plsim's values are a @ b, "
-            "checked against NumPy only"
-        ),
+    warn(
+        f"pl.{name} builds for the device, but this toolchain's a2a3sim cannot build it "
+        "(pto-isa's CPU TMATMUL asserts a one-row left tile against the 16-row accumulator: "
+        "\"Inconsistent number of m, k, n\"); plsim's values are a @ b, checked against NumPy "
+        "only",
         stacklevel=3,
     )
     return _mm.operands(name, lhs, rhs, False, False, row_vector=True)

@@ -4,14 +4,13 @@ float -> FP32 accumulation, K % 16 == 0; the value is the accumulator whatever o
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 
 from plsim import aiv_placement, events, numerics
 from plsim import dtypes as dt
-from plsim.context import STATE, dsl, fail, where
-from plsim.errors import DSLWarning, HardwareError
+from plsim.context import STATE, dsl, fail, warn
+from plsim.errors import HardwareError
 from plsim.memory import Tile
 from plsim.ops import view_rules
 from plsim.ops.common import begin, is_tile_level, mixed_levels, operand, result, union
@@ -172,12 +171,10 @@ def _check_out(name: str, out_dtype, acc_dtype, operand_dtype=None) -> None:
         problem = f"pl.{name} out_dtype={out_dtype!r}"
     else:
         return
-    warnings.warn(
-        DSLWarning(
-            f"{where()}: {problem}, but the value is the {acc_dtype!r} accumulator; plsim keeps "
-            f"{acc_dtype!r} and rounds only on a narrower store or an explicit pl.cast "
-            f"(docs/dsl.md §11.1, §16.3). Pass out_dtype={acc_dtype!r} to say so."
-        ),
+    warn(
+        f"{problem}, but the value is the {acc_dtype!r} accumulator; plsim keeps {acc_dtype!r} "
+        "and rounds only on a narrower store or an explicit pl.cast (docs/dsl.md §11.1, "
+        f"§16.3). Pass out_dtype={acc_dtype!r} to say so.",
         stacklevel=2,
     )
 

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from plsim import aiv_regions, errors, numerics
-from plsim.context import dsl, fail, where
-from plsim.errors import DSLWarning
+from plsim.context import dsl, fail, warn
 from plsim.memory import Tile, poison_value, valid_box
 from plsim.ops.common import begin, count_vector, is_tile_level, operand, result, union
 from plsim.ops.elementwise import scalar_in
@@ -35,14 +32,11 @@ def reduce(op: str, x, axis: int, name: str) -> Tile:
     aiv_regions.check_reduction(name, axis, a)
     check_vector_dtype(name, a.dtype)
     if name in _CPU_FLOAT_ONLY and not a.dtype.is_float:
-        warnings.warn(
-            DSLWarning(
-                f"{where()}: pl.{name} of {a.dtype.name} values builds for the device (pypto and "
-                f"ptoas take it), but this toolchain's a2a3sim cannot build it (pto-isa's CPU "
-                f"{_CPU_FLOAT_ONLY[name]} asserts a float element type: \"Not supported data "
-                "type\", measured on INT32 and INT16); plsim's values are checked against NumPy "
-                "only"
-            ),
+        warn(
+            f"pl.{name} of {a.dtype.name} values builds for the device (pypto and ptoas take "
+            "it), but this toolchain's a2a3sim cannot build it (pto-isa's CPU "
+            f"{_CPU_FLOAT_ONLY[name]} asserts a float element type: \"Not supported data "
+            "type\", measured on INT32 and INT16); plsim's values are checked against NumPy only",
             stacklevel=3,
         )
     out_shape = list(a.shape)

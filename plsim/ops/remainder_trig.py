@@ -23,14 +23,11 @@ Measured on FP32 tiles, and ``fmod`` also on FP16 / INT32 / INT16 (C's ``fmod`` 
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from plsim import dtypes as dt
 from plsim import errors, events, numerics
-from plsim.context import dsl, fail, where
-from plsim.errors import DSLWarning
+from plsim.context import dsl, fail, warn
 from plsim.memory import Tile, valid_box
 from plsim.ops.common import (
     begin,
@@ -72,8 +69,7 @@ _MEASURED = {
 }
 
 
-def _operand(x, name: str, tile_only: bool) -> Tile:
-    a = operand(x, name)
+def _check_operand(a: Tile, name: str, tile_only: bool) -> Tile:
     if tile_only and a.base.level != "tile":
         dsl(
             f"pl.{name} of a tensor-level value: the compiler declares only the tile form "
@@ -85,15 +81,15 @@ def _operand(x, name: str, tile_only: bool) -> Tile:
 
 def _remainder(name: str, kind: str, lhs, rhs, tmp, tile_only: bool) -> Tile:
     begin(name)
-    first = operand(lhs, name)
-    if name == "fmods" and first.dtype is dt.FP16 and isinstance(rhs, (float, np.floating)):
+    a = operand(lhs, name)
+    if name == "fmods" and a.dtype is dt.FP16 and isinstance(rhs, (float, np.floating)):
         fail(
             errors.HardwareError,
             f"pl.fmods of an FP16 tile and the float literal {rhs!r}: pypto emits the literal as "
             "an FP32 scalar, which ptoas refuses (\"'pto.tfmods' op expects scalar type to match "
             "the tile element type\", measured); divide by a tile, pl.fmod(t, pl.full(...))",
         )
-    a = _operand(lhs, name, tile_only)
+    _check_operand(a, name, tile_only)
     if tile_only:
         if not isinstance(tmp, Tile):
             dsl(f"pl.{name} needs a scratch tile (pl.create_tile) as its last argument")
@@ -103,7 +99,7 @@ def _remainder(name: str, kind: str, lhs, rhs, tmp, tile_only: bool) -> Tile:
         poison = union(a.shape, a.poison)
         sources = (a,)
     else:
-        b = _operand(rhs, name, tile_only)
+        b = _check_operand(operand(rhs, name), name, tile_only)
         matching_tiles(name, a, b)
         divisor = b.data
         poison = union(a.shape, a.poison, b.poison)
@@ -204,12 +200,10 @@ def _trig(name: str, x) -> Tile:
     with np.errstate(all="ignore"):
         turns = np.abs(box.astype(np.float64) / np.pi)
     if (np.isfinite(turns) & (turns >= 2.0**31)).any():
-        warnings.warn(
-            DSLWarning(
-                f"{where()}: pl.{name} of |x| >= 6.7e9: pypto's expansion converts x / pi to "
-                "INT32, which the chip saturates and a2a3sim's CPU TCVT makes INT32_MIN, so the "
-                "two give different values there (and neither the sine of x)"
-            ),
+        warn(
+            f"pl.{name} of |x| >= 6.7e9: pypto's expansion converts x / pi to INT32, which the "
+            "chip saturates and a2a3sim's CPU TCVT makes INT32_MIN, so the two give different "
+            "values there (and neither the sine of x)",
             stacklevel=2,
         )
     data = _expansion(name, a.data)

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from plsim import dtypes as dt
 from plsim import errors, numerics, numerics_sort
-from plsim.context import STATE, dsl, fail, where
-from plsim.errors import DSLWarning
+from plsim.context import STATE, dsl, fail, warn
 from plsim.memory import Tile, valid_box
 from plsim.ops.common import (
     begin,
@@ -45,13 +42,11 @@ def sort32(src, idx):
         # as equal to everything, not a strict weak order: the order a2a3sim gives then is the
         # library's merge sort's, not one plsim can state (measured: special_value_kernels.
         # fp32_sorted_rows, 31 of 32 rows apart; without NaN every row is equal bit for bit).
-        warnings.warn(
-            DSLWarning(
-                f"{where()}: pl.sort32 of NaN values: plsim puts them last, a2a3sim's CPU "
-                "TSort32 (std::stable_sort with a comparator NaN breaks) elsewhere, and the "
-                "chip's order is not documented; replace NaN before sorting (for instance "
-                "pl.maximum(pl.full(shape, value=<lowest>), x), which keeps the lowest for NaN)"
-            ),
+        warn(
+            "pl.sort32 of NaN values: plsim puts them last, a2a3sim's CPU TSort32 "
+            "(std::stable_sort with a comparator NaN breaks) elsewhere, and the chip's order is "
+            "not documented; replace NaN before sorting (for instance "
+            "pl.maximum(pl.full(shape, value=<lowest>), x), which keeps the lowest for NaN)",
             stacklevel=2,
         )
     count_vector(data.shape)

@@ -7,14 +7,14 @@ the chain, not plsim, is the limit.
 from __future__ import annotations
 
 from plsim import errors
-from plsim.context import STATE, dsl, fail
+from plsim.context import dsl, fail, platform_name
 from plsim.ops.common import begin
 
 
 def _a2a3_only_limit(op: str, reason: str) -> None:
     """HardwareError on a2a3; on another platform the op is not simulated."""
     begin(op)
-    platform = STATE.recorder.platform.name if STATE.recorder is not None else "a2a3"
+    platform = platform_name()
     if platform != "a2a3":
         dsl(f"pl.{op} is not simulated by plsim on {platform}")
     fail(errors.HardwareError, f"pl.{op}: {reason}")

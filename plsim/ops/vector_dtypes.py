@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from plsim import dtypes as dt
 from plsim import errors
-from plsim.context import STATE, fail
+from plsim.context import fail, platform_name
 
 _ARITH = (dt.INT32, dt.INT16, dt.FP16, dt.FP32)
 _FLOAT = (dt.FP16, dt.FP32)
@@ -96,8 +96,7 @@ def check_vector_dtype(op: str, dtype: dt.DType) -> None:
     rule = A2A3_VECTOR_DTYPES.get(op)
     if rule is None or dtype in rule[1]:
         return
-    platform = STATE.recorder.platform.name if STATE.recorder is not None else "a2a3"
-    if platform != "a2a3":
+    if platform_name() != "a2a3":
         return
     instruction, allowed, message = rule
     usable = " or ".join(d.name for d in allowed)

@@ -39,6 +39,7 @@ from pathlib import Path
 
 import ml_dtypes
 import numpy as np
+from reliability.reference_numerics import same_values
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFEST = Path(__file__).with_name("fixture_calls.json")
@@ -356,11 +357,7 @@ def _bit_differences(name: str, mine: np.ndarray, theirs: np.ndarray) -> list[st
     """Cells whose bits differ (any NaN equals any NaN), with the first few pairs shown."""
     if theirs.dtype != mine.dtype:
         theirs = theirs.astype(mine.dtype)
-    width = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}[mine.dtype.itemsize]
-    same = mine.view(width) == theirs.view(width)
-    if mine.dtype.kind == "f" or mine.dtype == ml_dtypes.bfloat16:
-        both_nan = np.isnan(mine.astype(np.float32)) & np.isnan(theirs.astype(np.float32))
-        same |= both_nan
+    same = same_values(mine, theirs)
     if same.all():
         return []
     shown = ", ".join(f"{a!r} vs {b!r}" for a, b in
